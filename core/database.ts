@@ -1,0 +1,143 @@
+/**
+ * The engine-neutral database contract. `ConcurrentDatabase` implements it for DuckDB
+ * (hosted: one host per file, clients over a Unix socket), SQLite (direct, WAL) and
+ * PostgreSQL (a `pg` pool). Everything above storage — the task queue, Einstein search,
+ * the CLI, soak — talks to a `Database` and nothing else.
+ *
+ * SQL conventions for code that must run on every engine:
+ * - parameters are positional `?` placeholders (the PostgreSQL adapter rewrites them to `$n`);
+ * - rows come back as plain objects keyed by column name (see README "Types");
+ * - integers that may exceed 2^53 come back as `bigint` on DuckDB; cast with `CAST(x AS INTEGER)`
+ *   or `Number()` where a `number` is wanted.
+ */
+
+/** One result row: column name → JS value. */
+export type Row = Record<string, unknown>;
+
+/** The engines Bolt speaks to. */
+export type EngineName = 'duckdb' | 'sqlite' | 'postgres';
+
+/** Options accepted by every statement. */
+export interface StatementOptions {
+  /** Abort the wait for the result (the statement itself may still complete on the engine). */
+  signal?: AbortSignal;
+  /**
+   * Idempotency key for a write. The engine records it in `bolt_requests` in the same
+   * transaction, so a write retried after a failover is applied exactly once. Writes without
+   * one are never retried automatically when their outcome is unknown.
+   */
+  requestId?: string;
+}
+
+/** Result of a statement that changes rows. */
+export interface ExecResult {
+  rowsChanged: number;
+  /** True when the statement was not applied again because its requestId was already recorded. */
+  deduplicated?: boolean;
+}
+
+/** What can run SQL: the database, a session, a transaction. */
+export interface Queryable {
+  /** Runs a statement and returns its rows. */
+  query<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T[]>;
+  /** Runs a statement for its effect; returns how many rows it changed. */
+  execute(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<ExecResult>;
+}
+
+/** A transaction in progress inside `Database.transaction()` or `Session.transaction()`. */
+export type Transaction = Queryable;
+
+export interface TransactionOptions {
+  /** How many times the whole closure is re-run on a write conflict (default 5). */
+  retries?: number;
+  /**
+   * Idempotency key for the whole transaction: recorded in `bolt_requests` at commit, so the
+   * transaction is applied exactly once even if it is re-sent after a failover. When it was
+   * already applied, the closure is not run again and `transaction()` resolves to `undefined`.
+   */
+  requestId?: string;
+  signal?: AbortSignal;
+}
+
+export interface SessionOptions {
+  /** Shown in pool statistics and leak reports. */
+  name?: string;
+  /** Statements that are not reads fail with `BOLT_READ_ONLY`. */
+  readOnly?: boolean;
+  /** Close the session (rolling back) after this long without a statement. Default 60 s. */
+  idleTimeoutMs?: number;
+  /** Roll back a transaction open longer than this. Default 30 s. */
+  maxTransactionMs?: number;
+}
+
+/** A pinned connection: its transactions are isolated from everyone else's. */
+export interface Session extends Queryable {
+  readonly name: string;
+  readonly readOnly: boolean;
+  begin(): Promise<void>;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+  /** BEGIN, run `fn`, COMMIT; on conflict ROLLBACK and re-run `fn` (up to `retries`). */
+  transaction<T>(fn: (tx: Transaction) => Promise<T>, opts?: TransactionOptions): Promise<T>;
+  /** Rolls back anything open and returns the connection to the pool. */
+  close(): Promise<void>;
+}
+
+/** Pool and traffic statistics. */
+export interface DatabaseStats {
+  engine: EngineName;
+  /** 'host' | 'client' for DuckDB; 'direct' for SQLite and PostgreSQL. */
+  role: 'host' | 'client' | 'direct';
+  pool: {
+    size: number;
+    inUse: number;
+    idle: number;
+    waiting: number;
+    waitMs: { p50: number; p95: number; p99: number; max: number };
+    holders: Array<{ session: string; heldMs: number }>;
+  };
+  queries: number;
+  errorsByCode: Record<string, number>;
+  [extra: string]: unknown;
+}
+
+/** Who holds the database and how (see `storage/locks`). */
+export interface LockInfo {
+  path: string;
+  engine: EngineName;
+  role: 'host' | 'client' | 'direct';
+  host?: { pid: number; socket?: string; startedAt?: string; version?: string };
+  [extra: string]: unknown;
+}
+
+/** Options of `ConcurrentDatabase.open` common to all engines. */
+export interface OpenOptions {
+  /** Force an engine; otherwise told from the URL or the file header (new files: DuckDB). */
+  engine?: EngineName;
+  /** Pool size (default 8). */
+  maxConnections?: number;
+  /** How long `open` waits for a foreign lock holder to let go (default 30 s). */
+  lockTimeoutMs?: number;
+  /** How long a caller waits for a pooled connection (default 10 s). */
+  connectionTimeoutMs?: number;
+  /** DuckDB host: close the file after this long with no clients and no sessions (default: never). */
+  idleReleaseMs?: number;
+  /** Open read-only (statements that are not reads fail with BOLT_READ_ONLY). */
+  readOnly?: boolean;
+}
+
+/** The database contract every engine implements. */
+export interface Database extends Queryable {
+  readonly engine: EngineName;
+  /** File path or URL (credentials removed). */
+  readonly location: string;
+  /** Runs `fn` in a transaction on one pinned connection; re-runs it on conflict. */
+  transaction<T>(fn: (tx: Transaction) => Promise<T>, opts?: TransactionOptions): Promise<T | undefined>;
+  /** Opens a session that pins one pooled connection until `close()`. */
+  session(opts?: SessionOptions): Promise<Session>;
+  /** Bulk path: inserts many rows in one round trip (appender or batched insert). */
+  insertMany(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], opts?: StatementOptions): Promise<ExecResult>;
+  stats(): DatabaseStats;
+  lockInfo(): LockInfo;
+  close(): Promise<void>;
+}

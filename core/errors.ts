@@ -1,0 +1,207 @@
+/**
+ * Typed errors. Every failure a user can meet is a `BoltError` subclass with a stable
+ * `code`, a message that says what happened and what to do, and the facts in `details`.
+ * Codes are part of the public API: never rename one.
+ */
+
+/** Stable error codes. */
+export type BoltErrorCode =
+  | 'BOLT_BAD_INPUT'
+  | 'BOLT_NOT_FOUND'
+  | 'BOLT_NOT_A_DATABASE'
+  | 'BOLT_PERMISSION'
+  | 'BOLT_LOCK_FOREIGN'
+  | 'BOLT_LOCK_TIMEOUT'
+  | 'BOLT_POOL_TIMEOUT'
+  | 'BOLT_TX_CONFLICT'
+  | 'BOLT_TX_TIMEOUT'
+  | 'BOLT_SESSION_TIMEOUT'
+  | 'BOLT_SESSION_CLOSED'
+  | 'BOLT_HOST_UNRESPONSIVE'
+  | 'BOLT_OUTCOME_UNKNOWN'
+  | 'BOLT_READ_ONLY'
+  | 'BOLT_SQL'
+  | 'BOLT_PROTOCOL'
+  | 'BOLT_CLOSED'
+  | 'BOLT_ABORTED'
+  | 'BOLT_TASK'
+  | 'BOLT_AGENT'
+  | 'BOLT_EMBEDDER'
+  | 'BOLT_INTERNAL';
+
+/** Base class of every error Bolt throws on purpose. */
+export class BoltError extends Error {
+  readonly code: BoltErrorCode;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: BoltErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.details = details;
+  }
+
+  /** A plain object that survives `v8.serialize` and JSON. */
+  toJSON(): SerializedError {
+    return { name: this.name, code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** The wire/JSON form of an error. */
+export interface SerializedError {
+  name: string;
+  code: BoltErrorCode;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+export class BadInputError extends BoltError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('BOLT_BAD_INPUT', message, details);
+  }
+}
+export class NotFoundError extends BoltError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('BOLT_NOT_FOUND', message, details);
+  }
+}
+export class NotADatabaseError extends BoltError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('BOLT_NOT_A_DATABASE', message, details);
+  }
+}
+export class PermissionError extends BoltError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('BOLT_PERMISSION', message, details);
+  }
+}
+/** The database file is held by a process that is not a Bolt host. */
+export class LockForeignError extends BoltError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('BOLT_LOCK_FOREIGN', message, details);
+  }
+}
+export class LockTimeoutError extends BoltError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('BOLT_LOCK_TIMEOUT', message, details);
+  }
+}
+export class PoolTimeoutError extends BoltError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('BOLT_POOL_TIMEOUT', message, details);
+  }
+}
+/** Two transactions touched the same rows; re-run the whole transaction. */
+export class TxConflictError extends BoltError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('BOLT_TX_CONFLICT', message, details);
+  }
+}
+export class TxTimeoutError extends BoltError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('BOLT_TX_TIMEOUT', message, details);
+  }
+}
+export class SessionTimeoutError extends BoltError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('BOLT_SESSION_TIMEOUT', message, details);
+  }
+}
+export class SessionClosedError extends BoltError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('BOLT_SESSION_CLOSED', message, details);
+  }
+}
+export class HostUnresponsiveError extends BoltError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('BOLT_HOST_UNRESPONSIVE', message, details);
+  }
+}
+/** A write was sent but whether it was applied cannot be known. */
+export class OutcomeUnknownError extends BoltError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('BOLT_OUTCOME_UNKNOWN', message, details);
+  }
+}
+export class ReadOnlyError extends BoltError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('BOLT_READ_ONLY', message, details);
+  }
+}
+/** The engine rejected a statement (syntax, missing table, constraint…). */
+export class SqlError extends BoltError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('BOLT_SQL', message, details);
+  }
+}
+export class ProtocolError extends BoltError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('BOLT_PROTOCOL', message, details);
+  }
+}
+export class ClosedError extends BoltError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('BOLT_CLOSED', message, details);
+  }
+}
+export class AbortedError extends BoltError {
+  constructor(message = 'The operation was aborted', details: Record<string, unknown> = {}) {
+    super('BOLT_ABORTED', message, details);
+  }
+}
+export class TaskError extends BoltError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('BOLT_TASK', message, details);
+  }
+}
+export class AgentError extends BoltError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('BOLT_AGENT', message, details);
+  }
+}
+export class EmbedderError extends BoltError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('BOLT_EMBEDDER', message, details);
+  }
+}
+export class InternalError extends BoltError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('BOLT_INTERNAL', message, details);
+  }
+}
+
+const byCode: Record<BoltErrorCode, new (m: string, d?: Record<string, unknown>) => BoltError> = {
+  BOLT_BAD_INPUT: BadInputError,
+  BOLT_NOT_FOUND: NotFoundError,
+  BOLT_NOT_A_DATABASE: NotADatabaseError,
+  BOLT_PERMISSION: PermissionError,
+  BOLT_LOCK_FOREIGN: LockForeignError,
+  BOLT_LOCK_TIMEOUT: LockTimeoutError,
+  BOLT_POOL_TIMEOUT: PoolTimeoutError,
+  BOLT_TX_CONFLICT: TxConflictError,
+  BOLT_TX_TIMEOUT: TxTimeoutError,
+  BOLT_SESSION_TIMEOUT: SessionTimeoutError,
+  BOLT_SESSION_CLOSED: SessionClosedError,
+  BOLT_HOST_UNRESPONSIVE: HostUnresponsiveError,
+  BOLT_OUTCOME_UNKNOWN: OutcomeUnknownError,
+  BOLT_READ_ONLY: ReadOnlyError,
+  BOLT_SQL: SqlError,
+  BOLT_PROTOCOL: ProtocolError,
+  BOLT_CLOSED: ClosedError,
+  BOLT_ABORTED: AbortedError,
+  BOLT_TASK: TaskError,
+  BOLT_AGENT: AgentError,
+  BOLT_EMBEDDER: EmbedderError,
+  BOLT_INTERNAL: InternalError,
+};
+
+/** Rebuilds a typed error from its wire form (`BoltError.toJSON()`). */
+export function errorFromJSON(e: SerializedError): BoltError {
+  const Ctor = byCode[e.code] ?? InternalError;
+  return new Ctor(e.message, e.details ?? {});
+}
+
+/** True when `e` is a BoltError with one of the given codes. */
+export function hasCode(e: unknown, ...codes: BoltErrorCode[]): e is BoltError {
+  return e instanceof BoltError && codes.includes(e.code);
+}
