@@ -1,0 +1,65 @@
+/**
+ * A process is identified by its PID *and* its start time (field 22 of `/proc/<pid>/stat`,
+ * in clock ticks since boot), so a recycled PID is never mistaken for an old holder.
+ */
+import { readFileSync } from 'node:fs';
+
+/** PID plus start time: stable for the life of one process. */
+export interface ProcessIdentity {
+  pid: number;
+  /** Clock ticks since boot at which the process started (from /proc/<pid>/stat). */
+  startTime: number;
+}
+
+/** Start time of `pid` in clock ticks since boot, or undefined if no such process. */
+export function processStartTime(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) is in parentheses and may itself contain spaces or ')'.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // rest[0] is field 3 (state); field 22 (starttime) is rest[19].
+  const start = Number(rest[19]);
+  return Number.isFinite(start) ? start : undefined;
+}
+
+/** One-letter state of `pid` (R, S, D, Z, T…), or undefined if no such process. */
+export function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/** This process's identity. */
+export function selfIdentity(): ProcessIdentity {
+  return { pid: process.pid, startTime: processStartTime(process.pid) ?? 0 };
+}
+
+/**
+ * True when the process that had this identity is still running: the PID exists, is not a
+ * zombie, and started at the same time. A recycled PID answers false.
+ */
+export function isAlive(id: ProcessIdentity): boolean {
+  const start = processStartTime(id.pid);
+  if (start === undefined) return false;
+  if (processState(id.pid) === 'Z') return false;
+  return id.startTime === 0 || start === id.startTime;
+}
+
+/** The command line of `pid` (arguments joined by spaces), or undefined. */
+export function processCommand(pid: number): string | undefined {
+  try {
+    const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    const cmd = raw.split('\0').filter(Boolean).join(' ');
+    if (cmd) return cmd;
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
