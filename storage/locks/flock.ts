@@ -1,0 +1,72 @@
+/**
+ * `flock(2)` through fs-ext, synchronous only: fs-ext's callback API aborts the process when
+ * called from a worker thread (DESIGN.md, fact 4), and `flockSync` with LOCK_NB never blocks.
+ * flock locks belong to the open file description, so two `open()`s in one process conflict
+ * with each other as they should.
+ */
+import { openSync, closeSync, constants } from 'node:fs';
+import fsExt from 'fs-ext';
+
+/** An open descriptor holding an exclusive flock; release it with `release()`. */
+export interface HeldFlock {
+  readonly fd: number;
+  readonly path: string;
+  release(): void;
+}
+
+/**
+ * Tries to take an exclusive flock on `path` (created if missing, mode 0600) without waiting.
+ * Returns the held lock, or undefined when another open file description holds it.
+ */
+export function tryFlockExclusive(path: string): HeldFlock | undefined {
+  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o600);
+  try {
+    fsExt.flockSync(fd, 'exnb');
+  } catch (err) {
+    closeSync(fd);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EAGAIN' || code === 'EWOULDBLOCK') return undefined;
+    throw err;
+  }
+  let released = false;
+  return {
+    fd,
+    path,
+    release() {
+      if (released) return;
+      released = true;
+      try {
+        fsExt.flockSync(fd, 'un');
+      } finally {
+        closeSync(fd);
+      }
+    },
+  };
+}
+
+/**
+ * True when some process holds a flock on `path` (probed by trying a shared, non-blocking
+ * lock on a fresh descriptor, released at once). A missing file is not locked.
+ * Never call this on a DuckDB database file: closing a descriptor drops that process's
+ * POSIX locks (DESIGN.md, fact 3). Sidecar files are safe.
+ */
+export function isFlocked(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+  try {
+    fsExt.flockSync(fd, 'shnb');
+    fsExt.flockSync(fd, 'un');
+    return false;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EAGAIN' || code === 'EWOULDBLOCK') return true;
+    throw err;
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The sidecar `<db>.bolt.lock`: whoever holds its exclusive flock is the Bolt host of `<db>`.
+ * Its content is one JSON object describing that host, rewritten in place by the host after
+ * it takes the lock. The file is never deleted by a live host (deleting it would let a second
+ * process lock a new inode); `bolt db fix` removes it only when no one holds it.
+ */
+import { readFileSync, ftruncateSync, writeSync } from 'node:fs';
+import type { HeldFlock } from './flock.js';
+
+/** What a Bolt host records about itself in the sidecar. */
+export interface SidecarInfo {
+  pid: number;
+  /** Clock ticks since boot (from /proc/<pid>/stat): with pid, identifies the process. */
+  processStartTime: number;
+  /** Absolute path of the host's Unix socket. */
+  socket: string;
+  /** ISO time at which this host took over. */
+  startedAt: string;
+  /** Bolt version of the host. */
+  version: string;
+}
+
+/** The sidecar path for a database path. */
+export function sidecarPath(dbPath: string): string {
+  return `${dbPath}.bolt.lock`;
+}
+
+/** Reads and parses a sidecar; undefined when missing, empty or not valid sidecar JSON. */
+export function readSidecar(path: string): SidecarInfo | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  if (!text.trim()) return undefined;
+  try {
+    const v = JSON.parse(text) as Partial<SidecarInfo>;
+    if (typeof v.pid !== 'number' || typeof v.socket !== 'string') return undefined;
+    return {
+      pid: v.pid,
+      processStartTime: typeof v.processStartTime === 'number' ? v.processStartTime : 0,
+      socket: v.socket,
+      startedAt: typeof v.startedAt === 'string' ? v.startedAt : '',
+      version: typeof v.version === 'string' ? v.version : '',
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Replaces the sidecar's content through the descriptor that holds its flock. */
+export function writeSidecar(lock: HeldFlock, info: SidecarInfo): void {
+  const body = Buffer.from(`${JSON.stringify(info)}\n`);
+  ftruncateSync(lock.fd, 0);
+  writeSync(lock.fd, body, 0, body.length, 0);
+}
