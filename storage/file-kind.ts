@@ -1,0 +1,57 @@
+/**
+ * Tells a DuckDB file from a SQLite file by its header, read with a plain read BEFORE any
+ * engine opens it. Never call this on a file that this process has open in DuckDB: closing
+ * the descriptor would drop DuckDB's POSIX lock (DESIGN.md, fact 3).
+ */
+import { openSync, readSync, closeSync, statSync } from 'node:fs';
+
+/** What a path holds, as far as its first bytes tell. */
+export type FileKind =
+  | { kind: 'duckdb'; storageVersion: number; createdBy?: string; size: number }
+  | { kind: 'sqlite'; pageSize: number; size: number }
+  | { kind: 'empty' }
+  | { kind: 'missing' }
+  | { kind: 'directory' }
+  | { kind: 'other'; size: number }
+  | { kind: 'unreadable'; reason: string };
+
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+
+/** Reads the header of `path` and says which engine's file it is. */
+export function detectFileKind(path: string): FileKind {
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) return { kind: 'directory' };
+    size = st.size;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'missing' };
+    return { kind: 'unreadable', reason: (err as Error).message };
+  }
+  if (size === 0) return { kind: 'empty' };
+  const head = Buffer.alloc(100);
+  let n: number;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      n = readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    return { kind: 'unreadable', reason: (err as Error).message };
+  }
+  if (n >= 16 && head.subarray(0, 16).equals(SQLITE_MAGIC)) {
+    const raw = head.readUInt16BE(16);
+    return { kind: 'sqlite', pageSize: raw === 1 ? 65536 : raw, size };
+  }
+  // DuckDB main header: 8-byte checksum, magic "DUCK", uint64 storage version, then (1.x)
+  // the library version that wrote it as a NUL-padded string at offset 52.
+  if (n >= 20 && head.toString('latin1', 8, 12) === 'DUCK') {
+    const storageVersion = Number(head.readBigUInt64LE(12));
+    const createdBy = head.toString('latin1', 52, 84).replace(/\0.*$/s, '') || undefined;
+    return { kind: 'duckdb', storageVersion, createdBy, size };
+  }
+  return { kind: 'other', size };
+}
