@@ -1,0 +1,75 @@
+/**
+ * The few places where the queue's SQL differs between engines. Everything else in
+ * `task-queue.ts` is portable SQL (`?` parameters, `INSERT … ON CONFLICT DO NOTHING RETURNING`,
+ * `UPDATE … FROM (SELECT … UNION ALL …)`, `UPDATE … RETURNING`), checked on DuckDB 1.5,
+ * SQLite ≥ 3.35 and PostgreSQL ≥ 12.
+ *
+ * Claims: on DuckDB (one host, optimistic MVCC) two runtimes claiming the same rows conflict and
+ * the loser re-runs its claim; SQLite has a single writer; PostgreSQL takes row locks, and
+ * `FOR UPDATE SKIP LOCKED` in the claim's subquery lets concurrent runtimes (even on other
+ * machines) claim disjoint batches without waiting on each other.
+ */
+import type { EngineName } from './database.js';
+
+export interface QueueDialect {
+  engine: EngineName;
+  /** DDL, run in order, each idempotent. */
+  schema: readonly string[];
+  /** Appended to the claim subquery (row locking), '' where the engine has none. */
+  claimLockSuffix: string;
+}
+
+const COLUMNS = `
+  agent TEXT NOT NULL,
+  payload TEXT,
+  status TEXT NOT NULL,
+  priority INTEGER NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  max_attempts INTEGER NOT NULL DEFAULT 3,
+  timeout_ms BIGINT,
+  dedupe_key TEXT UNIQUE,
+  run_at BIGINT NOT NULL,
+  lease_owner TEXT,
+  lease_expires BIGINT,
+  result TEXT,
+  error TEXT,
+  created_at BIGINT NOT NULL,
+  started_at BIGINT,
+  finished_at BIGINT,
+  updated_at BIGINT NOT NULL`;
+
+const DIALECTS: Record<EngineName, QueueDialect> = {
+  // No secondary index on DuckDB: an ART index on a column that UPDATEs change turns each update
+  // into delete+insert, and a columnar scan of the status column is fast anyway.
+  duckdb: {
+    engine: 'duckdb',
+    schema: [
+      `CREATE SEQUENCE IF NOT EXISTS bolt_tasks_seq`,
+      `CREATE TABLE IF NOT EXISTS bolt_tasks (id BIGINT PRIMARY KEY DEFAULT nextval('bolt_tasks_seq'),${COLUMNS})`,
+    ],
+    claimLockSuffix: '',
+  },
+  sqlite: {
+    engine: 'sqlite',
+    schema: [
+      `CREATE TABLE IF NOT EXISTS bolt_tasks (id INTEGER PRIMARY KEY AUTOINCREMENT,${COLUMNS})`,
+      `CREATE INDEX IF NOT EXISTS bolt_tasks_claim ON bolt_tasks (status, run_at)`,
+      `CREATE INDEX IF NOT EXISTS bolt_tasks_lease ON bolt_tasks (lease_owner)`,
+    ],
+    claimLockSuffix: '',
+  },
+  postgres: {
+    engine: 'postgres',
+    schema: [
+      `CREATE TABLE IF NOT EXISTS bolt_tasks (id BIGSERIAL PRIMARY KEY,${COLUMNS})`,
+      `CREATE INDEX IF NOT EXISTS bolt_tasks_claim ON bolt_tasks (status, run_at)`,
+      `CREATE INDEX IF NOT EXISTS bolt_tasks_lease ON bolt_tasks (lease_owner)`,
+    ],
+    claimLockSuffix: ' FOR UPDATE SKIP LOCKED',
+  },
+};
+
+/** The queue dialect of an engine. */
+export function queueDialect(engine: EngineName): QueueDialect {
+  return DIALECTS[engine];
+}
