@@ -13,3 +13,4 @@ export { resolveConfig, DEFAULT_DATABASE, type BoltOptions, type BoltConfig } fr
 export { retryDelayMs, type BackoffOptions } from './core/backoff.js';
 export { defineAgent, type AgentDefinition, type AgentContext, type AgentTask } from './agents/agent-contract.js';
 export { registerBuiltinAgentModule } from './agents/registry.js';
+export { ConcurrentDatabase } from './storage/concurrent-database.js';

@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Database, OpenOptions } from './database.js';
+import { ConcurrentDatabase } from '../storage/concurrent-database.js';
 
 /** True for `postgres://…` style locations (no directory to create). */
 export function isUrl(location: string): boolean {
@@ -21,7 +22,5 @@ export function resolveLocation(location: string): string {
 /** Opens (hosting or joining) the database at `location`, creating its directory if missing. */
 export async function openDatabase(location: string, opts: OpenOptions = {}): Promise<Database> {
   if (!isUrl(location)) mkdirSync(dirname(resolve(location)), { recursive: true });
-  const spec = '../storage/concurrent-database.js';
-  const mod = (await import(spec)) as { ConcurrentDatabase: { open(location: string, opts?: OpenOptions): Promise<Database> } };
-  return mod.ConcurrentDatabase.open(resolveLocation(location), opts);
+  return ConcurrentDatabase.open(resolveLocation(location), opts);
 }
