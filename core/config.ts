@@ -39,6 +39,12 @@ export interface BoltOptions {
   backoff?: Partial<BackoffOptions>;
   /** Most tasks claimed in one statement (default 64). */
   claimBatch?: number;
+  /**
+   * Claimed tasks kept waiting locally beyond one per agent (default 64, env BOLT_PREFETCH).
+   * Larger batches mean fewer statements per task; smaller ones share work more evenly between
+   * several runtimes on one queue. Those tasks' leases are renewed and released like running ones.
+   */
+  prefetch?: number;
   /** Database health check interval, ms (default 5000, env BOLT_HEALTH_MS). */
   healthIntervalMs?: number;
   /** Heap limit of each agent worker, MB (default 1024, env BOLT_AGENT_HEAP_MB). */
@@ -62,6 +68,7 @@ export interface BoltConfig {
   maxAttempts: number;
   backoff: BackoffOptions;
   claimBatch: number;
+  prefetch: number;
   healthIntervalMs: number;
   agentHeapMb: number;
   runtimeId: string;
@@ -109,6 +116,7 @@ export function resolveConfig(o: BoltOptions = {}): BoltConfig {
       capMs: o.backoff?.capMs ?? envInt('BOLT_RETRY_CAP_MS') ?? DEFAULT_BACKOFF.capMs,
     },
     claimBatch: positive('claimBatch', o.claimBatch ?? 64),
+    prefetch: positive('prefetch', o.prefetch ?? envInt('BOLT_PREFETCH') ?? 64, 0),
     healthIntervalMs: positive('healthIntervalMs', o.healthIntervalMs ?? envInt('BOLT_HEALTH_MS') ?? 5000, 10),
     agentHeapMb: positive('agentHeapMb', o.agentHeapMb ?? envInt('BOLT_AGENT_HEAP_MB') ?? 1024, 16),
     runtimeId: o.runtimeId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,

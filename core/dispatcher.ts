@@ -28,6 +28,8 @@ interface Running {
   agentId?: string;
   /** Why we aborted it, if we did: 'cancelled' | 'drain' | 'stop' | 'lease lost'. */
   aborted?: string;
+  /** Its agent finished and the outcome is being recorded. */
+  finished?: boolean;
   /** Settles once its outcome has been handled (recorded, or queued for the next batch write). */
   settled?: Promise<void>;
 }
@@ -141,10 +143,14 @@ export class Dispatcher {
       do {
         this.claimAgain = false;
         this.dispatchBuffered();
-        // Keep at most one claimed task per agent waiting locally (none in sequential mode).
-        const limit = this.cfg.sequential ? 1 : this.capacity * 2;
-        const want = limit - this.running.size - this.buffer.length;
-        if (want <= 0 || this.stopping) break;
+        // Statements cost milliseconds each whatever their size, so claim in batches: keep up to
+        // `prefetch` claimed tasks waiting locally beyond one per agent (none in sequential mode).
+        const limit = this.cfg.sequential ? 1 : this.capacity + this.cfg.prefetch;
+        // Tasks whose agent finished (outcome being written) no longer occupy an agent.
+        const want = limit - (this.running.size - this.finishing) - this.buffer.length;
+        // Hysteresis: while a round of work per agent is still waiting locally, do not claim a
+        // few more tasks at a time; claim a full batch once the buffer runs low.
+        if (want <= 0 || this.stopping || (!this.cfg.sequential && this.buffer.length >= this.capacity)) break;
         const claimedAt = Date.now();
         let claimed: ClaimedTask[];
         if (this.cfg.sequential) {
@@ -183,6 +189,7 @@ export class Dispatcher {
   }
 
   private async onOutcome(r: Running, o: RunOutcome): Promise<void> {
+    r.finished = true;
     const t = r.task;
     const agentId = o.agentId ?? r.agentId;
     try {
@@ -268,16 +275,22 @@ export class Dispatcher {
   }
   private flushFailures = 0;
 
+  /** Running entries whose agent already finished (their completion is being written). */
+  private get finishing(): number {
+    let n = 0;
+    for (const r of this.running.values()) if (r.finished) n++;
+    return n;
+  }
+
   /** Renews our leases, notices tasks cancelled or reclaimed elsewhere, reclaims expired leases. */
   private async heartbeat(): Promise<void> {
     const started = Date.now();
     try {
       const held = await this.queue.renew(this.owner, this.cfg.leaseMs);
       for (const r of this.running.values()) {
-        if (held.has(r.task.id) || r.aborted || r.dispatchedAt > started) continue;
-        if (this.pendingDone.some((p) => p.c.id === r.task.id)) continue;
+        if (held.has(r.task.id) || r.aborted || r.dispatchedAt > started || r.finished) continue;
         const status = await this.queue.get(r.task.id).then((t) => t.status).catch(() => 'missing');
-        if (status === 'running' && !this.stopping) continue; // reclaimed by someone else after expiry: it is theirs now
+        if (r.finished || status === 'done') continue;
         r.aborted = status === 'cancelled' ? 'cancelled' : 'lease lost';
         logger.info({ id: r.task.id, status }, 'aborting a task this runtime no longer holds');
         r.run.abort(r.aborted);

@@ -15,8 +15,13 @@ export interface QueueDialect {
   engine: EngineName;
   /** DDL, run in order, each idempotent. */
   schema: readonly string[];
-  /** Appended to the claim subquery (row locking), '' where the engine has none. */
-  claimLockSuffix: string;
+  /**
+   * How claims pick rows. 'skip-locked' (PostgreSQL): one `UPDATE … WHERE id IN (SELECT … FOR
+   * UPDATE SKIP LOCKED)`. 'select-then-update' (DuckDB, SQLite): read the candidate ids, then
+   * `UPDATE … WHERE id IN (…) AND status IN (claimable)`; a row another runtime took in between
+   * is either filtered out by the status check or makes the update conflict and re-run.
+   */
+  claimStyle: 'skip-locked' | 'select-then-update';
 }
 
 const COLUMNS = `
@@ -27,7 +32,7 @@ const COLUMNS = `
   attempts INTEGER NOT NULL DEFAULT 0,
   max_attempts INTEGER NOT NULL DEFAULT 3,
   timeout_ms BIGINT,
-  dedupe_key TEXT UNIQUE,
+  dedupe_key TEXT,
   run_at BIGINT NOT NULL,
   lease_owner TEXT,
   lease_expires BIGINT,
@@ -38,16 +43,21 @@ const COLUMNS = `
   finished_at BIGINT,
   updated_at BIGINT NOT NULL`;
 
+/** Dedupe keys: one row per key, pointing at the task it created. */
+const KEYS = `CREATE TABLE IF NOT EXISTS bolt_task_keys (dedupe_key TEXT PRIMARY KEY, task_id BIGINT NOT NULL)`;
+
 const DIALECTS: Record<EngineName, QueueDialect> = {
-  // No secondary index on DuckDB: an ART index on a column that UPDATEs change turns each update
-  // into delete+insert, and a columnar scan of the status column is fast anyway.
+  // No secondary index on DuckDB: measured, every index on bolt_tasks (even a UNIQUE one on a
+  // column the queue never updates) roughly doubles the cost of the queue's UPDATEs, and a
+  // columnar scan of the status column is fast anyway. Dedupe keys live in their own table.
   duckdb: {
     engine: 'duckdb',
     schema: [
       `CREATE SEQUENCE IF NOT EXISTS bolt_tasks_seq`,
       `CREATE TABLE IF NOT EXISTS bolt_tasks (id BIGINT PRIMARY KEY DEFAULT nextval('bolt_tasks_seq'),${COLUMNS})`,
+      KEYS,
     ],
-    claimLockSuffix: '',
+    claimStyle: 'select-then-update',
   },
   sqlite: {
     engine: 'sqlite',
@@ -55,8 +65,9 @@ const DIALECTS: Record<EngineName, QueueDialect> = {
       `CREATE TABLE IF NOT EXISTS bolt_tasks (id INTEGER PRIMARY KEY AUTOINCREMENT,${COLUMNS})`,
       `CREATE INDEX IF NOT EXISTS bolt_tasks_claim ON bolt_tasks (status, run_at)`,
       `CREATE INDEX IF NOT EXISTS bolt_tasks_lease ON bolt_tasks (lease_owner)`,
+      KEYS,
     ],
-    claimLockSuffix: '',
+    claimStyle: 'select-then-update',
   },
   postgres: {
     engine: 'postgres',
@@ -64,8 +75,9 @@ const DIALECTS: Record<EngineName, QueueDialect> = {
       `CREATE TABLE IF NOT EXISTS bolt_tasks (id BIGSERIAL PRIMARY KEY,${COLUMNS})`,
       `CREATE INDEX IF NOT EXISTS bolt_tasks_claim ON bolt_tasks (status, run_at)`,
       `CREATE INDEX IF NOT EXISTS bolt_tasks_lease ON bolt_tasks (lease_owner)`,
+      KEYS,
     ],
-    claimLockSuffix: ' FOR UPDATE SKIP LOCKED',
+    claimStyle: 'skip-locked',
   },
 };
 

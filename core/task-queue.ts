@@ -76,15 +76,30 @@ function isConflict(e: unknown): boolean {
 }
 
 /** Re-runs a single autocommit statement that lost an optimistic write conflict. */
+/** Statements re-run after a write conflict (statistics). */
+export let conflictRetries = 0;
+
 async function retryConflicts<T>(fn: () => Promise<T>, attempts = 20): Promise<T> {
   for (let i = 0; ; i++) {
     try {
       return await fn();
     } catch (e) {
       if (!isConflict(e) || i >= attempts) throw e;
+      conflictRetries++;
+      logger.debug({ err: e, attempt: i }, "write conflict, re-running the statement");
       await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** i)));
     }
   }
+}
+
+/** An integer for inlining into SQL (ids and attempts come from the database; checked anyway). */
+function int(n: number): string {
+  if (!Number.isSafeInteger(n)) throw new TaskError(`not an integer: ${String(n)}`);
+  return String(n);
+}
+
+function intList(ns: readonly number[]): string {
+  return ns.map(int).join(', ');
 }
 
 function placeholders(n: number): string {
@@ -151,20 +166,36 @@ export class TaskQueue {
     `INSERT INTO bolt_tasks (agent, payload, status, priority, attempts, max_attempts, timeout_ms, dedupe_key, run_at, created_at, updated_at) VALUES `;
   private static readonly ROW = `(?, ?, 'queued', ?, 0, ?, ?, ?, ?, ?, ?)`;
 
-  /** Adds a task. With a dedupe key that already exists, returns that task's id instead. */
+  /**
+   * Adds a task. With a dedupe key that already exists, returns that task's id instead: the key
+   * goes into `bolt_task_keys` (primary key) in the same transaction as the task, so two
+   * concurrent submits with one key create one task.
+   */
   async submit(agent: string, payload: unknown, o: SubmitOptions = {}): Promise<SubmitResult> {
     this.validate(agent, o);
     const params = this.rowParams(agent, payload, o, Date.now());
-    const sql = `${TaskQueue.INSERT_HEAD}${TaskQueue.ROW} ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`;
-    for (let i = 0; i < 5; i++) {
-      const rows = await retryConflicts(() => this.db.query(sql, params));
-      if (rows.length) return { id: Number(rows[0]!.id), deduplicated: false };
-      if (o.dedupeKey === undefined) throw new TaskError('The queue did not return the id of the new task', { agent });
-      const existing = await this.db.query(`SELECT id FROM bolt_tasks WHERE dedupe_key = ?`, [o.dedupeKey]);
-      if (existing.length) return { id: Number(existing[0]!.id), deduplicated: true };
-      // The conflicting task was deleted between the two statements: insert again.
+    const insert = `${TaskQueue.INSERT_HEAD}${TaskQueue.ROW} RETURNING id`;
+    const key = o.dedupeKey;
+    if (key === undefined) {
+      const rows = await retryConflicts(() => this.db.query(insert, params));
+      return { id: Number(rows[0]!.id), deduplicated: false };
     }
-    throw new TaskError(`Could not submit task with dedupe key ${o.dedupeKey}`, { agent, dedupeKey: o.dedupeKey });
+    for (let i = 0; ; i++) {
+      const existing = await this.db.query(`SELECT task_id FROM bolt_task_keys WHERE dedupe_key = ?`, [key]);
+      if (existing.length) return { id: Number(existing[0]!.task_id), deduplicated: true };
+      try {
+        const id = await this.db.transaction(async (tx) => {
+          const rows = await tx.query(insert, params);
+          const newId = Number(rows[0]!.id);
+          await tx.execute(`INSERT INTO bolt_task_keys (dedupe_key, task_id) VALUES (?, ?)`, [key, newId]);
+          return newId;
+        });
+        if (id !== undefined) return { id, deduplicated: false };
+      } catch (e) {
+        // Another submit with this key won the race (duplicate key / conflict): read its id.
+        if (i >= 3) throw e;
+      }
+    }
   }
 
   /** Adds many tasks in few statements (multi-row INSERT); tasks with dedupe keys go one by one. */
@@ -189,19 +220,40 @@ export class TaskQueue {
     return out;
   }
 
+  /** `UPDATE … SET <lease> WHERE <where> RETURNING …` for the claim statements. */
+  private claimUpdate(where: string): string {
+    return (
+      `UPDATE bolt_tasks SET status = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires = ?, started_at = ?, updated_at = ? ` +
+      `WHERE ${where} RETURNING ${CLAIM_COLUMNS}`
+    );
+  }
+
+  /** Takes the given candidate ids if they are still claimable (select-then-update style). */
+  private async takeCandidates(owner: string, ids: number[], leaseMs: number, now: number): Promise<ClaimedTask[]> {
+    if (ids.length === 0) return [];
+    const sql = this.claimUpdate(`id IN (${intList(ids)}) AND status IN (${placeholders(CLAIMABLE.length)}) AND run_at <= ?`);
+    const rows = await this.db.query(sql, [owner, now + leaseMs, now, now, ...CLAIMABLE, now]);
+    return rows.map(claimedFrom).sort(byClaimOrder);
+  }
+
   /**
    * Claims up to `limit` runnable tasks of the given agents for `owner`, highest priority
    * first, then oldest. Returns them in that order.
    */
   async claim(owner: string, agents: readonly string[], limit: number, leaseMs: number): Promise<ClaimedTask[]> {
     if (agents.length === 0 || limit < 1) return [];
-    const now = Date.now();
-    const sql =
-      `UPDATE bolt_tasks SET status = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires = ?, started_at = ?, updated_at = ? ` +
-      `WHERE id IN (SELECT id FROM bolt_tasks WHERE status IN (${placeholders(CLAIMABLE.length)}) AND run_at <= ? AND agent IN (${placeholders(agents.length)}) ` +
-      `ORDER BY priority DESC, id LIMIT ?${this.dialect.claimLockSuffix}) RETURNING ${CLAIM_COLUMNS}`;
-    const rows = await retryConflicts(() => this.db.query(sql, [owner, now + leaseMs, now, now, ...CLAIMABLE, now, ...agents, Math.floor(limit)]));
-    return rows.map(claimedFrom).sort(byClaimOrder);
+    const pick =
+      `SELECT id FROM bolt_tasks WHERE status IN (${placeholders(CLAIMABLE.length)}) AND run_at <= ? AND agent IN (${placeholders(agents.length)}) ` +
+      `ORDER BY priority DESC, id LIMIT ${Math.floor(limit)}`;
+    return retryConflicts(async () => {
+      const now = Date.now();
+      if (this.dialect.claimStyle === 'skip-locked') {
+        const rows = await this.db.query(this.claimUpdate(`id IN (${pick} FOR UPDATE SKIP LOCKED)`), [owner, now + leaseMs, now, now, ...CLAIMABLE, now, ...agents]);
+        return rows.map(claimedFrom).sort(byClaimOrder);
+      }
+      const ids = (await this.db.query(pick, [...CLAIMABLE, now, ...agents])).map((r) => Number(r.id));
+      return this.takeCandidates(owner, ids, leaseMs, now);
+    });
   }
 
   /**
@@ -211,30 +263,34 @@ export class TaskQueue {
    */
   async claimNextInOrder(owner: string, agents: readonly string[], leaseMs: number): Promise<ClaimedTask | undefined> {
     if (agents.length === 0) return undefined;
-    const now = Date.now();
-    const sql =
-      `UPDATE bolt_tasks SET status = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires = ?, started_at = ?, updated_at = ? ` +
-      `WHERE id IN (SELECT id FROM bolt_tasks WHERE status IN (${placeholders(CLAIMABLE.length + 1)}) AND agent IN (${placeholders(agents.length)}) ` +
-      `ORDER BY id LIMIT 1${this.dialect.claimLockSuffix}) AND status IN (${placeholders(CLAIMABLE.length)}) AND run_at <= ? RETURNING ${CLAIM_COLUMNS}`;
-    const rows = await retryConflicts(() =>
-      this.db.query(sql, [owner, now + leaseMs, now, now, ...CLAIMABLE, 'running', ...agents, ...CLAIMABLE, now]),
-    );
-    return rows.length ? claimedFrom(rows[0]!) : undefined;
+    const head = await retryConflicts(async () => {
+      const now = Date.now();
+      const rows = await this.db.query(
+        `SELECT id FROM bolt_tasks WHERE status IN (${placeholders(CLAIMABLE.length + 1)}) AND agent IN (${placeholders(agents.length)}) ORDER BY id LIMIT 1`,
+        [...CLAIMABLE, 'running', ...agents],
+      );
+      return this.takeCandidates(owner, rows.map((r) => Number(r.id)), leaseMs, now);
+    });
+    return head[0];
   }
 
-  /** Records successful outcomes in batches; returns the ids actually recorded (lease still held). */
+  /**
+   * Records successful outcomes in batches; returns the ids actually recorded (lease still held
+   * and attempt unchanged). One statement per batch: ids and attempts (integers we read from the
+   * database) are inlined, results are parameters.
+   */
   async complete(owner: string, batch: readonly Completion[]): Promise<Set<number>> {
     const applied = new Set<number>();
     for (let c = 0; c < batch.length; c += CHUNK) {
       const part = batch.slice(c, c + CHUNK);
-      const now = Date.now();
-      const sel = `SELECT CAST(? AS BIGINT) AS id, CAST(? AS INTEGER) AS attempt, CAST(? AS TEXT) AS result, CAST(? AS BIGINT) AS fin_at, CAST(? AS TEXT) AS owner`;
-      // All parameters sit inside the derived table: DuckDB numbers `?` in SET after those in FROM.
+      const ids = intList(part.map((x) => x.id));
       const sql =
-        `UPDATE bolt_tasks SET status = 'done', result = v.result, finished_at = v.fin_at, updated_at = v.fin_at, lease_owner = NULL, lease_expires = NULL ` +
-        `FROM (${part.map(() => sel).join(' UNION ALL ')}) AS v ` +
-        `WHERE bolt_tasks.id = v.id AND bolt_tasks.attempts = v.attempt AND bolt_tasks.lease_owner = v.owner AND bolt_tasks.status = 'running' RETURNING bolt_tasks.id`;
-      const params = part.flatMap((x) => [x.id, x.attempt, toJsonText(x.result ?? null), now, owner]);
+        `UPDATE bolt_tasks SET status = 'done', result = CASE id ${part.map((x) => `WHEN ${int(x.id)} THEN ?`).join(' ')} END, ` +
+        `finished_at = ?, updated_at = ?, lease_owner = NULL, lease_expires = NULL ` +
+        `WHERE id IN (${ids}) AND attempts = CASE id ${part.map((x) => `WHEN ${int(x.id)} THEN ${int(x.attempt)}`).join(' ')} END ` +
+        `AND lease_owner = ? AND status = 'running' RETURNING id`;
+      const now = Date.now();
+      const params = [...part.map((x) => toJsonText(x.result ?? null)), now, now, owner];
       const rows = await retryConflicts(() => this.db.query(sql, params));
       for (const r of rows) applied.add(Number(r.id));
     }
@@ -270,13 +326,11 @@ export class TaskQueue {
     let n = 0;
     for (let c = 0; c < tasks.length; c += CHUNK) {
       const part = tasks.slice(c, c + CHUNK);
-      const sel = `SELECT CAST(? AS BIGINT) AS id, CAST(? AS INTEGER) AS attempt, CAST(? AS TEXT) AS owner, CAST(? AS BIGINT) AS at`;
       const sql =
-        `UPDATE bolt_tasks SET status = 'queued', attempts = attempts - 1, lease_owner = NULL, lease_expires = NULL, started_at = NULL, updated_at = v.at ` +
-        `FROM (${part.map(() => sel).join(' UNION ALL ')}) AS v ` +
-        `WHERE bolt_tasks.id = v.id AND bolt_tasks.attempts = v.attempt AND bolt_tasks.lease_owner = v.owner AND bolt_tasks.status = 'running'`;
-      const now = Date.now();
-      const r = await retryConflicts(() => this.db.execute(sql, part.flatMap((t) => [t.id, t.attempt, owner, now])));
+        `UPDATE bolt_tasks SET status = 'queued', attempts = attempts - 1, lease_owner = NULL, lease_expires = NULL, started_at = NULL, updated_at = ? ` +
+        `WHERE id IN (${intList(part.map((t) => t.id))}) AND attempts = CASE id ${part.map((t) => `WHEN ${int(t.id)} THEN ${int(t.attempt)}`).join(' ')} END ` +
+        `AND lease_owner = ? AND status = 'running'`;
+      const r = await retryConflicts(() => this.db.execute(sql, [Date.now(), owner]));
       n += r.rowsChanged;
     }
     return n;
