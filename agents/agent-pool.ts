@@ -109,7 +109,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     (this.channel as unknown as { unref?: () => void }).unref?.();
     this.pool.on('message', (m: WorkerEvent) => this.onWorkerEvent(m));
     this.pool.on('workerCreate', (w: { id: number }) => this.slotOf(w.id));
-    this.pool.on('workerDestroy', (w: { id: number }) => this.onDestroy(w.id));
+    this.pool.on('workerDestroy', () => this.onDestroy());
     this.pool.on('error', (e: unknown) => logger.warn({ err: e }, 'agent pool error'));
   }
 
@@ -163,31 +163,50 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     return slot;
   }
 
-  private onDestroy(threadId: number): void {
-    const slot = this.byThread.get(threadId);
-    this.byThread.delete(threadId);
-    const i = this.slotTable.indexOf(threadId);
-    if (i >= 0) Atomics.compareExchange(this.slotTable, i, threadId, 0);
-    const reason = this.downReason.get(threadId) ?? (this.closed ? 'stopped' : 'exited');
-    this.downReason.delete(threadId);
-    if (slot) this.emit('down', { agentId: slot.agentId, threadId, reason });
+  /**
+   * A worker went away. Piscina reports it after the thread exited, when its threadId already
+   * reads -1, so find the slots whose thread is no longer among the pool's threads.
+   */
+  private onDestroy(): void {
+    const alive = new Set(this.pool.threads.map((w) => w.threadId));
+    for (let i = 0; i < this.slotTable.length; i++) {
+      const threadId = Atomics.load(this.slotTable, i);
+      if (threadId === 0 || alive.has(threadId)) continue;
+      Atomics.compareExchange(this.slotTable, i, threadId, 0);
+      const slot = this.byThread.get(threadId);
+      this.byThread.delete(threadId);
+      // Piscina fails the worker's task right after this event: report the reason it records.
+      setImmediate(() => {
+        const reason = this.downReason.get(threadId) ?? (this.closed ? 'stopped' : 'exited');
+        this.downReason.delete(threadId);
+        this.emit('down', { agentId: slot?.agentId ?? slotAgentId(i), threadId, reason });
+      });
+    }
+  }
+
+  /**
+   * Attaches a task to the agent running it and emits 'started' (once). Called on the worker's
+   * 'start' message, or on its reply when the reply overtook that message (two channels).
+   */
+  private markStarted(id: number, threadId: number): void {
+    const agent = this.dispatched.get(id);
+    if (agent === undefined || this.taskThread.has(id)) return;
+    const slot = this.slotOf(threadId);
+    if (!slot) return;
+    this.taskThread.set(id, threadId);
+    slot.taskId = id;
+    slot.agent = agent;
+    slot.since = Date.now();
+    slot.progress = undefined;
+    slot.note = undefined;
+    this.emit('started', { id, agentId: slot.agentId });
   }
 
   private onWorkerEvent(m: WorkerEvent): void {
     if (!m || typeof m !== 'object' || !('bolt' in m)) return;
     const slot = this.slotOf(m.threadId);
     if (!slot) return;
-    if (m.bolt === 'start') {
-      const agent = this.dispatched.get(m.id);
-      if (agent === undefined) return; // already finished (the reply overtook this message)
-      this.taskThread.set(m.id, m.threadId);
-      slot.taskId = m.id;
-      slot.agent = agent;
-      slot.since = Date.now();
-      slot.progress = undefined;
-      slot.note = undefined;
-      this.emit('started', { id: m.id, agentId: slot.agentId });
-    } else if (m.bolt === 'progress' && slot.taskId === m.id) {
+    if (m.bolt === 'start') this.markStarted(m.id, m.threadId); else if (m.bolt === 'progress' && slot.taskId === m.id) {
       slot.progress = m.fraction;
       slot.note = m.note;
       this.emit('progress', { id: m.id, agentId: slot.agentId, fraction: m.fraction, note: m.note });
@@ -215,6 +234,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
       .run({ kind: 'run', id: task.id, agent: task.agent, payload: task.payload, attempt: task.attempt, maxAttempts: task.maxAttempts }, { signal: controller.signal })
       .then(
         (reply): RunOutcome => {
+          this.markStarted(task.id, reply.threadId);
           const agentId = this.slotOf(reply.threadId)?.agentId;
           if (reply.kind !== 'result') return { ok: false, error: new AgentError('unexpected reply from agent worker').toJSON(), agentId, reason: 'crashed' };
           if (timedOut) return { ok: false, error: timeoutError(task.id, timeoutMs), agentId, reason: 'timeout' };

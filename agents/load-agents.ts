@@ -48,7 +48,10 @@ export function agentsOf(mod: Record<string, unknown>): AgentDefinition[] {
   if (typeof mod.name === 'string' && typeof mod.run === 'function') {
     found.push({ name: mod.name, description: typeof mod.description === 'string' ? mod.description : undefined, run: mod.run as AgentDefinition['run'] });
   }
-  return found;
+  // A CommonJS-style module (e.g. .ts outside a "type": "module" package) shows the same
+  // exports both as named exports and on `default`: keep each agent once.
+  const seen = new Set<unknown>();
+  return found.filter((d) => (seen.has(d.run) ? false : (seen.add(d.run), true)));
 }
 
 function display(url: string): string {

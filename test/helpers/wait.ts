@@ -19,8 +19,11 @@ export async function waitFor<T>(
 }
 
 /** Resolves with the first event `name` on `emitter` whose payload passes `ok`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Emitter = { on(n: any, f: any): unknown; off(n: any, f: any): unknown };
+
 export function nextEvent<E>(
-  emitter: { on(n: string, f: (e: E) => void): unknown; off(n: string, f: (e: E) => void): unknown },
+  emitter: Emitter,
   name: string,
   ok: (e: E) => boolean = () => true,
   timeoutMs = 20_000,
