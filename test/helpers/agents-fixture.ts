@@ -7,6 +7,7 @@ import { join } from 'node:path';
 
 const SOURCE = `
 import { threadId } from 'node:worker_threads';
+import { writeFileSync } from 'node:fs';
 interface Task { id: number; attempt: number; payload: any }
 interface Ctx { signal: AbortSignal; db: any; progress(f: number, note?: string): void; agentId: string }
 
@@ -42,7 +43,17 @@ const record = { name: 'record', async run(task: Task, ctx: Ctx): Promise<unknow
   return { id: task.id, agentId: ctx.agentId };
 } };
 
-export const agents = [crash, hang, oom, fail, wait, record];
+/**
+ * Sleeps payload.ms, then says which process and attempt ran it. With payload.marker, first
+ * writes the file <marker>.<id>.<attempt> (so a test can see that it started, and where).
+ */
+const slow = { name: 'slow', async run(task: Task): Promise<unknown> {
+  if (task.payload?.marker) writeFileSync(task.payload.marker + '.' + task.id + '.' + task.attempt, String(process.pid));
+  await new Promise((r) => setTimeout(r, task.payload?.ms ?? 1000));
+  return { pid: process.pid, attempt: task.attempt };
+} };
+
+export const agents = [crash, hang, oom, fail, wait, record, slow];
 `;
 
 /** Writes the module; returns its path. */
