@@ -22,7 +22,7 @@ import { BadInputError, ClosedError, hasCode } from './errors.js';
 import { log } from './logger.js';
 import { openDatabase, resolveLocation } from './open-database.js';
 import { toSerializedError } from './serialize-error.js';
-import { TaskQueue, type ListOptions } from './task-queue.js';
+import { TaskQueue, type ClaimedTask, type ListOptions } from './task-queue.js';
 import type { SubmitOptions, SubmitResult, Task } from './task.js';
 import type { TaskStatus } from './task-states.js';
 import { Dispatcher, type DispatcherStats } from './dispatcher.js';
@@ -117,19 +117,38 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
   /** Like `submit`, also saying whether the dedupe key matched an existing task. */
   async submitDetailed(agent: string, payload?: unknown, opts: SubmitOptions = {}): Promise<SubmitResult> {
     const { queue, dispatcher } = this.need();
-    const r = await queue.submit(agent, payload, opts);
+    const direct = opts.dedupeKey === undefined && !(opts.delayMs! > 0) && dispatcher.reserveDirect(agent);
+    let r: SubmitResult & { claimed?: ClaimedTask };
+    try {
+      r = await queue.submit(agent, payload, opts, direct ? { owner: this.config.runtimeId, leaseMs: this.config.leaseMs } : undefined);
+    } catch (e) {
+      if (direct) dispatcher.adoptFailed();
+      throw e;
+    }
     this.emit('task:queued', { id: r.id, agent, deduplicated: r.deduplicated });
-    if (!r.deduplicated) dispatcher.wake();
-    return r;
+    if (r.claimed) dispatcher.adopt(r.claimed);
+    else {
+      if (direct) dispatcher.adoptFailed();
+      if (!r.deduplicated) dispatcher.wake();
+    }
+    return { id: r.id, deduplicated: r.deduplicated };
   }
 
-  /** Adds many tasks in few statements. */
+  /**
+   * Adds many tasks in few statements, committed in chunks of 1,000 so agents start on the
+   * first chunk while the next is written.
+   */
   async submitMany(items: ReadonlyArray<{ agent: string; payload?: unknown; options?: SubmitOptions }>): Promise<number[]> {
     const { queue, dispatcher } = this.need();
-    const rs = await queue.submitMany(items);
-    rs.forEach((r, i) => this.emit('task:queued', { id: r.id, agent: items[i]!.agent, deduplicated: r.deduplicated }));
-    dispatcher.wake();
-    return rs.map((r) => r.id);
+    const ids: number[] = [];
+    for (let c = 0; c < items.length; c += 1000) {
+      const part = items.slice(c, c + 1000);
+      const rs = await queue.submitMany(part);
+      rs.forEach((r, i) => this.emit('task:queued', { id: r.id, agent: part[i]!.agent, deduplicated: r.deduplicated }));
+      dispatcher.wake();
+      ids.push(...rs.map((r) => r.id));
+    }
+    return ids;
   }
 
   /** Cancels a queued, failed or running task (a running one is aborted through its signal). */
@@ -256,11 +275,12 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
         } else {
           await this.dispatcher?.stop(drainMs);
         }
-        await this.dispatcher?.releaseAll();
       } catch (e) {
         logger.warn({ err: e }, 'error while draining');
       }
       await this.pool?.close(Boolean(opts.immediate)).catch(() => undefined);
+      // No agent runs anything now: give back whatever lease this runtime still holds.
+      await this.dispatcher?.releaseAll();
       for (const p of this.others.values()) await p.then((d) => d.close()).catch(() => undefined);
       this.others.clear();
       await this.db?.close().catch((e: unknown) => {

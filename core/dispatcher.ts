@@ -58,6 +58,8 @@ export class Dispatcher {
   private readonly running = new Map<number, Running>();
   private pendingDone: PendingDone[] = [];
   private claiming = false;
+  /** The claim loop in progress, if any (stop waits for it: a claim in flight must be given back). */
+  private pumping?: Promise<void>;
   private claimAgain = false;
   private flushing?: Promise<void>;
   private pollTimer?: NodeJS.Timeout;
@@ -102,7 +104,7 @@ export class Dispatcher {
       this.claimAgain = true;
       return;
     }
-    void this.pump();
+    this.pumping = this.pump();
   }
 
   /** Tasks this runtime holds: running or claimed and waiting for a free agent. */
@@ -121,6 +123,37 @@ export class Dispatcher {
   /** The running task with this id, if this runtime runs it. */
   isRunning(id: number): boolean {
     return this.running.has(id);
+  }
+
+  private directPending = 0;
+
+  /**
+   * Direct dispatch: a task submitted in this process may be inserted already claimed, and run
+   * at once, when an agent is idle and nothing claimed is waiting (so it jumps no queue this
+   * runtime knows of). Saves the claim round trip: enqueue→start is one INSERT. Call
+   * `adopt` (or `adoptFailed`) after the insert.
+   */
+  reserveDirect(agent: string): boolean {
+    if (this.stopping || this.cfg.sequential || !this.agents.includes(agent) || this.buffer.length > 0) return false;
+    if (this.running.size - this.finishing + this.directPending >= this.capacity) return false;
+    this.directPending++;
+    return true;
+  }
+
+  /** Takes a task inserted already claimed by this runtime (see `reserveDirect`). */
+  adopt(task: ClaimedTask): void {
+    this.directPending--;
+    if (this.stopping) {
+      void this.queue.release(this.owner, [task]).catch((e: unknown) => this.reportError('release', e));
+      return;
+    }
+    this.buffer.push({ ...task, claimedAt: Date.now() });
+    this.dispatchBuffered();
+  }
+
+  /** The direct insert failed or was not claimed. */
+  adoptFailed(): void {
+    this.directPending--;
   }
 
   private get capacity(): number {
@@ -151,7 +184,6 @@ export class Dispatcher {
         // Hysteresis: while a round of work per agent is still waiting locally, do not claim a
         // few more tasks at a time; claim a full batch once the buffer runs low.
         if (want <= 0 || this.stopping || (!this.cfg.sequential && this.buffer.length >= this.capacity)) break;
-        const claimedAt = Date.now();
         let claimed: ClaimedTask[];
         if (this.cfg.sequential) {
           const one = await this.queue.claimNextInOrder(this.owner, this.agents, this.cfg.leaseMs);
@@ -163,6 +195,8 @@ export class Dispatcher {
           if (claimed.length) await this.queue.release(this.owner, claimed);
           break;
         }
+        // After the claim committed: a heartbeat that starts later sees these leases as ours.
+        const claimedAt = Date.now();
         for (const t of claimed) this.buffer.push({ ...t, claimedAt });
         this.dispatchBuffered();
         if (claimed.length === 0) {
@@ -286,7 +320,10 @@ export class Dispatcher {
   private async heartbeat(): Promise<void> {
     const started = Date.now();
     try {
-      const held = await this.queue.renew(this.owner, this.cfg.leaseMs);
+      // Renew only leases this runtime knows it holds: a lease it lost track of (never expected)
+      // then expires and is reclaimed instead of being renewed forever.
+      const known = [...this.running.keys(), ...this.buffer.map((b) => b.id)];
+      const held = await this.queue.renew(this.owner, this.cfg.leaseMs, known);
       for (const r of this.running.values()) {
         if (held.has(r.task.id) || r.aborted || r.dispatchedAt > started || r.finished) continue;
         const status = await this.queue.get(r.task.id).then((t) => t.status).catch(() => 'missing');
@@ -325,6 +362,7 @@ export class Dispatcher {
   async stop(drainMs: number): Promise<void> {
     this.stopping = true;
     if (this.pollTimer) clearTimeout(this.pollTimer);
+    await this.pumping;
     const buffered = this.buffer.splice(0);
     if (buffered.length) await this.queue.release(this.owner, buffered).catch((e: unknown) => this.reportError('release', e));
     const settledAll = (): Promise<unknown> => Promise.allSettled([...this.running.values()].map((r) => r.settled));
@@ -355,13 +393,19 @@ export class Dispatcher {
     }
   }
 
-  /** Releases every lease this runtime still holds (last resort on a forced stop). */
+  /**
+   * Releases every lease this runtime still holds — in memory or not (a release that failed
+   * earlier, a claim whose reply was lost). Only call it once no agent runs anything.
+   */
   async releaseAll(): Promise<void> {
-    const all = [...this.running.values()].map((r) => ({ id: r.task.id, attempt: r.task.attempt }));
-    all.push(...this.buffer.splice(0).map((b) => ({ id: b.id, attempt: b.attempt })));
-    if (all.length) await this.queue.release(this.owner, all).catch((e: unknown) => this.reportError('release', e));
-    this.running.clear();
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.buffer.splice(0);
+    this.running.clear();
+    const n = await this.queue.releaseOwner(this.owner).catch((e: unknown) => {
+      this.reportError('release', e);
+      return 0;
+    });
+    if (n) logger.info({ n }, 'released leases still held at shutdown');
   }
 
   private reportError(where: string, e: unknown): void {

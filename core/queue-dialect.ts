@@ -22,6 +22,8 @@ export interface QueueDialect {
    * is either filtered out by the status check or makes the update conflict and re-run.
    */
   claimStyle: 'skip-locked' | 'select-then-update';
+  /** SQL returning `n` fresh task ids (column `id`) for the bulk insert path, where there is one. */
+  reserveIds?: (n: number) => string;
 }
 
 const COLUMNS = `
@@ -58,6 +60,7 @@ const DIALECTS: Record<EngineName, QueueDialect> = {
       KEYS,
     ],
     claimStyle: 'select-then-update',
+    reserveIds: (n) => `SELECT nextval('bolt_tasks_seq') AS id FROM range(${Math.floor(n)})`,
   },
   sqlite: {
     engine: 'sqlite',
@@ -78,6 +81,7 @@ const DIALECTS: Record<EngineName, QueueDialect> = {
       KEYS,
     ],
     claimStyle: 'skip-locked',
+    reserveIds: (n) => `SELECT nextval(pg_get_serial_sequence('bolt_tasks', 'id')) AS id FROM generate_series(1, ${Math.floor(n)})`,
   },
 };
 

@@ -171,11 +171,22 @@ export class TaskQueue {
    * goes into `bolt_task_keys` (primary key) in the same transaction as the task, so two
    * concurrent submits with one key create one task.
    */
-  async submit(agent: string, payload: unknown, o: SubmitOptions = {}): Promise<SubmitResult> {
+  async submit(agent: string, payload: unknown, o: SubmitOptions = {}, claimFor?: { owner: string; leaseMs: number }): Promise<SubmitResult & { claimed?: ClaimedTask }> {
     this.validate(agent, o);
-    const params = this.rowParams(agent, payload, o, Date.now());
+    const now = Date.now();
+    const params = this.rowParams(agent, payload, o, now);
     const insert = `${TaskQueue.INSERT_HEAD}${TaskQueue.ROW} RETURNING id`;
     const key = o.dedupeKey;
+    if (key === undefined && claimFor && !(o.delayMs! > 0)) {
+      // Direct dispatch: inserted already claimed by the submitting runtime (it has an idle
+      // agent). Durable all the same: if that runtime dies, the lease expires and others run it.
+      const sql =
+        `INSERT INTO bolt_tasks (agent, payload, status, priority, attempts, max_attempts, timeout_ms, dedupe_key, run_at, created_at, updated_at, lease_owner, lease_expires, started_at) ` +
+        `VALUES (?, ?, 'running', ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${CLAIM_COLUMNS}`;
+      const rows = await retryConflicts(() => this.db.query(sql, [...params, claimFor.owner, now + claimFor.leaseMs, now]));
+      const claimed = claimedFrom(rows[0]!);
+      return { id: claimed.id, deduplicated: false, claimed };
+    }
     if (key === undefined) {
       const rows = await retryConflicts(() => this.db.query(insert, params));
       return { id: Number(rows[0]!.id), deduplicated: false };
@@ -206,6 +217,18 @@ export class TaskQueue {
     for (let i = 0; i < items.length; i++) {
       if (items[i]!.options?.dedupeKey !== undefined) out[i] = await this.submit(items[i]!.agent, items[i]!.payload, items[i]!.options);
       else plain.push(i);
+    }
+    const reserve = this.dialect.reserveIds;
+    if (reserve && plain.length) {
+      // Bulk path: take ids from the sequence, then append the rows (DuckDB's appender).
+      const now = Date.now();
+      const ids = (await this.db.query(reserve(plain.length))).map((r) => Number(r.id)).sort((a, b) => a - b);
+      const rows = plain.map((i, k) => [ids[k]!, ...this.rowParams(items[i]!.agent, items[i]!.payload, items[i]!.options ?? {}, now)]);
+      const cols = ['id', 'agent', 'payload', 'priority', 'max_attempts', 'timeout_ms', 'dedupe_key', 'run_at', 'created_at', 'updated_at'];
+      const full = rows.map((r) => [...r.slice(0, 3), 'queued', r[3], 0, ...r.slice(4)]);
+      await this.db.insertMany('bolt_tasks', [...cols.slice(0, 3), 'status', cols[3]!, 'attempts', ...cols.slice(4)], full);
+      plain.forEach((i, k) => (out[i] = { id: ids[k]!, deduplicated: false }));
+      return out;
     }
     for (let c = 0; c < plain.length; c += CHUNK) {
       const idx = plain.slice(c, c + CHUNK);
@@ -313,10 +336,15 @@ export class TaskQueue {
     return { status: String(rows[0]!.status) as 'failed' | 'dead', retryAt };
   }
 
-  /** Extends the leases of `owner`'s running tasks; returns the ids it still holds. */
-  async renew(owner: string, leaseMs: number): Promise<Set<number>> {
+  /**
+   * Extends the leases of `owner`'s running tasks (only those in `ids` when given); returns the
+   * ids it still holds.
+   */
+  async renew(owner: string, leaseMs: number, ids?: readonly number[]): Promise<Set<number>> {
+    if (ids && ids.length === 0) return new Set();
+    const only = ids ? ` AND id IN (${intList(ids)})` : '';
     const rows = await retryConflicts(() =>
-      this.db.query(`UPDATE bolt_tasks SET lease_expires = ? WHERE lease_owner = ? AND status = 'running' RETURNING id`, [Date.now() + leaseMs, owner]),
+      this.db.query(`UPDATE bolt_tasks SET lease_expires = ? WHERE lease_owner = ? AND status = 'running'${only} RETURNING id`, [Date.now() + leaseMs, owner]),
     );
     return new Set(rows.map((r) => Number(r.id)));
   }
@@ -334,6 +362,21 @@ export class TaskQueue {
       n += r.rowsChanged;
     }
     return n;
+  }
+
+  /**
+   * Gives back every task `owner` still holds (the last step of a runtime's shutdown, when none
+   * of its agents runs anything any more): queued again, the attempt not counted.
+   */
+  async releaseOwner(owner: string): Promise<number> {
+    const r = await retryConflicts(() =>
+      this.db.execute(
+        `UPDATE bolt_tasks SET status = 'queued', attempts = attempts - 1, lease_owner = NULL, lease_expires = NULL, started_at = NULL, updated_at = ? ` +
+          `WHERE lease_owner = ? AND status = 'running'`,
+        [Date.now(), owner],
+      ),
+    );
+    return r.rowsChanged;
   }
 
   /**

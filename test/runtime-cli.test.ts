@@ -111,7 +111,7 @@ test('SIGINT drains: running tasks finish, claimed and queued ones stay queued, 
     if (started.has(task.id)) {
       assert.equal(task.status, 'done', `task ${task.id} was running and finished`);
     } else {
-      assert.equal(task.status, 'queued', `task ${task.id} stays queued`);
+      assert.equal(task.status, 'queued', `task ${task.id} stays queued; runtime stderr: ${rt.stderr().slice(-3000)}`);
       assert.equal(task.attempts, 0, 'a task given back does not lose an attempt');
       assert.equal(task.leaseOwner, null, 'its lease is released');
     }
