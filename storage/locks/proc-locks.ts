@@ -90,8 +90,8 @@ export function parseProcLocks(text: string): ProcLockEntry[] {
 
 /** Splits a Linux `st_dev` into major and minor numbers (glibc's gnu_dev_major/minor). */
 export function splitDev(dev: bigint): { major: number; minor: number } {
-  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
-  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & 0xfffff000n);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & 0xffffff00n);
   return { major: Number(major), minor: Number(minor) };
 }
 
