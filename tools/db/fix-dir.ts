@@ -323,11 +323,12 @@ function fixSqliteLeftovers(path: string, dryRun: boolean, add: (f: Finding) => 
     return;
   }
   let problems: string[];
+  let mode = '';
   try {
     const db = new BetterSqlite3(path, { fileMustExist: true, timeout: 2000 });
     try {
       // Reading rolls back a hot journal; in WAL mode the checkpoint folds the WAL in.
-      const mode = String(db.pragma('journal_mode', { simple: true }));
+      mode = String(db.pragma('journal_mode', { simple: true }));
       if (mode === 'wal') db.pragma('wal_checkpoint(TRUNCATE)');
       problems = integrityCheck(db).filter((m) => m !== 'ok');
     } finally {
@@ -345,7 +346,7 @@ function fixSqliteLeftovers(path: string, dryRun: boolean, add: (f: Finding) => 
     status: ok ? 'fixed' : 'remains',
     found,
     action: ok
-      ? 'checkpointed (wal_checkpoint(TRUNCATE)), integrity_check ok'
+      ? `${mode === 'wal' ? 'checkpointed with wal_checkpoint(TRUNCATE)' : 'opened it, which rolled back the hot journal'}; integrity_check ok`
       : problems.length > 0
         ? `integrity_check reported: ${problems.slice(0, 3).join('; ')}`
         : `checkpointed, but ${left.join(', ')} still hold data`,
