@@ -9,7 +9,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { tempDir } from './helpers/tmp.js';
 import { runBolt } from './helpers/cli.js';
 import { sigkill, spawnChild, startFixture, waitFor } from './helpers/fixture.js';
-import { lockHolders } from '../storage/locks/proc-locks.js';
+import { haveSqliteCli, sqliteCliHoldingExclusive } from './helpers/sqlite-cli.js';
 import { sidecarPath } from '../storage/locks/sidecar.js';
 import { isAlive, processStartTime } from '../storage/locks/process-identity.js';
 import type { FixReport } from '../tools/db/fix-dir.js';
@@ -117,16 +117,9 @@ test('a foreign DuckDB holder and the sqlite3 CLI in BEGIN EXCLUSIVE are reporte
   const dir = tempDir(t);
   const duck = join(dir, 'f.duckdb');
   const holder = await startFixture(t, 'duckdb-holder', [duck, '1']);
-  const haveCli = !spawnSync('sqlite3', ['-version']).error;
+  const haveCli = haveSqliteCli();
   const lite = join(dir, 'x.db');
-  let cliPid: number | undefined;
-  if (haveCli) {
-    spawnSync('sqlite3', [lite, 'CREATE TABLE t(a); INSERT INTO t VALUES (1);']);
-    const cli = spawnChild(t, 'sqlite3', [lite]);
-    cli.child.stdin?.write('BEGIN EXCLUSIVE;\nINSERT INTO t VALUES (2);\n');
-    await waitFor(() => lockHolders(lite).some((h) => h.pid === cli.pid && h.type === 'WRITE'), 10_000, () => 'sqlite3 never locked', cli.exited);
-    cliPid = cli.pid;
-  }
+  const cliPid = haveCli ? (await sqliteCliHoldingExclusive(t, lite)).pid : undefined;
   const { code, report } = await fixJson(dir, '--kill-hung');
   assert.equal(code, 1);
   const foreign = report.findings.filter((f) => f.kind === 'foreign-holder');
@@ -151,7 +144,7 @@ test('SQLite leftovers: WAL of a SIGKILLed writer checkpointed, hot journal of a
   const writer = await startFixture(t, 'sqlite-writer', [wal, '500']);
   await sigkill(writer);
   assert.ok(statSync(`${wal}-wal`).size > 0);
-  const haveCli = !spawnSync('sqlite3', ['-version']).error;
+  const haveCli = haveSqliteCli();
   const hot = join(dir, 'j.db');
   if (haveCli) {
     spawnSync('sqlite3', [hot, 'PRAGMA journal_mode=DELETE; CREATE TABLE t(a); INSERT INTO t VALUES (1);']);

@@ -2,11 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { tempDir } from './helpers/tmp.js';
 import { runBolt } from './helpers/cli.js';
-import { sigkill, spawnChild, startFixture, waitFor } from './helpers/fixture.js';
-import { lockHolders } from '../storage/locks/proc-locks.js';
+import { sigkill, startFixture } from './helpers/fixture.js';
+import { haveSqliteCli, sqliteCliHoldingExclusive } from './helpers/sqlite-cli.js';
 import type { DbInfoReport } from '../tools/db/inspect-file.js';
 
 const noStack = /\n\s+at /;
@@ -94,12 +93,9 @@ test('db info asks a Bolt host for its socket, uptime and tables', { timeout: 60
 });
 
 test('db info with the sqlite3 CLI holding BEGIN EXCLUSIVE reports it as the holder', { timeout: 60_000 }, async (t) => {
-  if (spawnSync('sqlite3', ['-version']).error) return t.skip('sqlite3 CLI not installed');
+  if (!haveSqliteCli()) return t.skip('sqlite3 CLI not installed');
   const db = join(tempDir(t), 'x.db');
-  spawnSync('sqlite3', [db, 'CREATE TABLE t(a); INSERT INTO t VALUES (1);']);
-  const cli = spawnChild(t, 'sqlite3', [db]);
-  cli.child.stdin?.write('BEGIN EXCLUSIVE;\nINSERT INTO t VALUES (2);\n');
-  await waitFor(() => lockHolders(db).some((h) => h.pid === cli.pid && h.type === 'WRITE'), 10_000, () => 'sqlite3 never locked', cli.exited);
+  const cli = await sqliteCliHoldingExclusive(t, db);
   const { code, report } = await infoJson(db);
   assert.equal(report.state, 'foreign');
   assert.ok(report.holders.some((h) => h.pid === cli.pid && h.command === `sqlite3 ${db}` && h.type === 'WRITE'));

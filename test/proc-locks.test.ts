@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tempDir } from './helpers/tmp.js';
 import { spawnChild, startFixture, waitFor } from './helpers/fixture.js';
+import { haveSqliteCli, sqliteCliHoldingExclusive } from './helpers/sqlite-cli.js';
 import { fileId, lockHolders, parseProcLocks, splitDev } from '../storage/locks/proc-locks.js';
 import { processStartTime } from '../storage/locks/process-identity.js';
 
@@ -80,12 +81,9 @@ test('an flock holder shows as FLOCK WRITE, and a process waiting for it as bloc
 });
 
 test('the sqlite3 CLI inside BEGIN EXCLUSIVE shows as a POSIX WRITE holder', { timeout: 30_000 }, async (t) => {
-  if (spawnSync('sqlite3', ['-version']).error) return t.skip('sqlite3 CLI not installed');
+  if (!haveSqliteCli()) return t.skip('sqlite3 CLI not installed');
   const db = join(tempDir(t), 's.db');
-  spawnSync('sqlite3', [db, 'CREATE TABLE t(a)']);
-  const cli = spawnChild(t, 'sqlite3', [db]);
-  cli.child.stdin?.write('BEGIN EXCLUSIVE;\nINSERT INTO t VALUES (1);\n');
-  await waitFor(() => lockHolders(db).some((h) => h.pid === cli.pid), 10_000, () => 'sqlite3 never took its lock', cli.exited);
+  const cli = await sqliteCliHoldingExclusive(t, db);
   const h = lockHolders(db).find((x) => x.pid === cli.pid);
   assert.equal(h?.class, 'POSIX');
   assert.equal(h?.type, 'WRITE');
