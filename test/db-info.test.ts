@@ -73,6 +73,17 @@ test('db info names a foreign DuckDB holder plainly, with what can be known with
   assert.doesNotMatch(holder.stdout(), /signal/);
 });
 
+test('db info reads a DuckDB file that another process has open read-only', { timeout: 60_000 }, async (t) => {
+  const db = join(tempDir(t), 'ro.duckdb');
+  await sigkill(await startFixture(t, 'duckdb-holder', [db, '3']));
+  const reader = await startFixture(t, 'duckdb-holder', [db, '0', 'ro']);
+  const { code, report } = await infoJson(db);
+  assert.equal(code, 0);
+  assert.equal(report.state, 'foreign');
+  assert.ok(report.holders.some((h) => h.pid === reader.pid && h.type === 'READ'));
+  assert.deepEqual(report.tables, [{ name: 't', rows: 3 }]);
+});
+
 test('db info asks a Bolt host for its socket, uptime and tables', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   const db = join(dir, 'h.duckdb');

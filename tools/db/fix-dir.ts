@@ -261,6 +261,7 @@ function uniqueByPid<T extends { pid: number | undefined; type: string }>(list: 
 
 /** SIGTERM, wait up to `graceMs`, then SIGKILL; re-checks identity before each signal. */
 async function terminate(pid: number, startTime: number, graceMs: number): Promise<{ dead: boolean; text: string }> {
+  if (pid === process.pid || pid === process.ppid) return { dead: false, text: `pid ${pid} is this command or its parent; not signalled` };
   if (processStartTime(pid) !== startTime) return { dead: true, text: `pid ${pid} had already exited` };
   try {
     process.kill(pid, 'SIGTERM');

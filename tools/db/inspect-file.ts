@@ -216,9 +216,13 @@ export async function inspectFile(file: string, opts: InspectOptions = {}): Prom
       );
       break;
     case 'foreign': {
-      const f = probe.foreign[0];
+      const f = probe.foreign.find((h) => h.type === 'WRITE') ?? probe.foreign[0];
       const who = `pid ${f.pid ?? 'unknown'} (${f.command ?? 'command unknown'})`;
-      if (engine === 'duckdb') {
+      const writers = probe.foreign.filter((h) => h.type === 'WRITE');
+      if (engine === 'duckdb' && writers.length === 0) {
+        // Only shared (read-only) holders: DuckDB lets several read-only processes in.
+        await describeLocally();
+      } else if (engine === 'duckdb') {
         report.tablesError = `held by ${who}: DuckDB lets only one process open the file`;
         report.advice.push(
           `${who} has the database open and is not a Bolt host, so nothing else can open it. ` +
