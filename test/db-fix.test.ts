@@ -15,7 +15,7 @@ import { isAlive, processStartTime } from '../storage/locks/process-identity.js'
 import type { FixReport } from '../tools/db/fix-dir.js';
 
 async function fixJson(dir: string, ...flags: string[]): Promise<{ code: number | null; report: FixReport; stderr: string }> {
-  const r = await runBolt(['db', 'fix', dir, '--json', '--ping-timeout', '500', ...flags]);
+  const r = await runBolt(['db', 'fix', dir, '--json', ...flags]);
   assert.doesNotMatch(r.stderr, /error \[/, r.stderr);
   return { code: r.code, report: JSON.parse(r.stdout) as FixReport, stderr: r.stderr };
 }
@@ -88,7 +88,7 @@ test('a hung host is reported, and stopped only with --kill-hung (SIGTERM, then 
   const db = join(dir, 'hung.duckdb');
   const sock = join(dir, 'hung.sock');
   const host = await startFixture(t, 'fake-host', [db, sock, 'hang-ignore-term', '3']);
-  const first = await fixJson(dir);
+  const first = await fixJson(dir, '--ping-timeout', '500');
   assert.equal(first.code, 1);
   const f = first.report.findings.find((x) => x.kind === 'hung-host');
   assert.equal(f?.status, 'remains');
@@ -96,12 +96,12 @@ test('a hung host is reported, and stopped only with --kill-hung (SIGTERM, then 
   assert.match(f?.action ?? '', /--kill-hung/);
   assert.ok(isAlive({ pid: host.pid, startTime: 0 }), 'not signalled without --kill-hung');
 
-  const dry = await fixJson(dir, '--kill-hung', '--dry-run');
+  const dry = await fixJson(dir, '--kill-hung', '--dry-run', '--ping-timeout', '500');
   assert.equal(dry.code, 1);
   assert.equal(dry.report.findings.find((x) => x.kind === 'hung-host')?.status, 'would-fix');
   assert.ok(isAlive({ pid: host.pid, startTime: 0 }), 'not signalled in a dry run');
 
-  const second = await fixJson(dir, '--kill-hung', '--kill-grace', '300');
+  const second = await fixJson(dir, '--kill-hung', '--kill-grace', '300', '--ping-timeout', '500');
   assert.equal(second.code, 0, JSON.stringify(second.report.findings));
   const k = second.report.findings.find((x) => x.kind === 'hung-host');
   assert.equal(k?.status, 'fixed');
@@ -131,7 +131,7 @@ test('a foreign DuckDB holder and the sqlite3 CLI in BEGIN EXCLUSIVE are reporte
   }
   assert.ok(isAlive({ pid: holder.pid, startTime: 0 }));
   assert.doesNotMatch(holder.stdout(), /signal/);
-  const human = await runBolt(['db', 'fix', dir, '--ping-timeout', '500']);
+  const human = await runBolt(['db', 'fix', dir]);
   assert.equal(human.code, 1);
   assert.match(human.stdout, new RegExp(`PROBLEM: ${duck.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   assert.match(human.stdout, new RegExp(`held by pid ${holder.pid} \\(`));

@@ -11,7 +11,7 @@ import type { DbInfoReport } from '../tools/db/inspect-file.js';
 const noStack = /\n\s+at /;
 
 async function infoJson(file: string): Promise<{ code: number | null; report: DbInfoReport; stderr: string }> {
-  const r = await runBolt(['db', 'info', file, '--json']);
+  const r = await runBolt(['db', 'info', file, '--json', '--ping-timeout', '10000']);
   return { code: r.code, report: JSON.parse(r.stdout) as DbInfoReport, stderr: r.stderr };
 }
 
@@ -99,7 +99,7 @@ test('db info asks a Bolt host for its socket, uptime and tables', { timeout: 60
   assert.deepEqual(report.tables, [{ name: 't', rows: 4 }]);
   assert.equal(report.tablesSource, 'host');
   assert.ok(report.holders.some((h) => h.pid === host.pid && h.role === 'bolt-host'));
-  const human = await runBolt(['db', 'info', db]);
+  const human = await runBolt(['db', 'info', db, '--ping-timeout', '10000']);
   assert.match(human.stdout, new RegExp(`host\\s+pid ${host.pid}, socket ${sock.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, up \\d`));
 });
 
