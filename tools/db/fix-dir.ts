@@ -136,7 +136,8 @@ export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<Fix
   for (const db of scan.databases) {
     let probe = await probeDatabase(db.path, { engine: db.engine, pingTimeoutMs });
     handledSidecars.add(probe.sidecar.path);
-    if (probe.sidecar.info?.socket) handledSockets.add(probe.sidecar.info.socket);
+    // A live (or starting) host's socket is its own business, even if it does not listen yet.
+    if (probe.sidecar.flocked && probe.sidecar.info?.socket) handledSockets.add(probe.sidecar.info.socket);
 
     if (probe.state === 'bolt-host-hung') {
       const host = probe.host;
@@ -182,7 +183,7 @@ export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<Fix
   for (const sc of scan.sidecars) {
     if (handledSidecars.has(sc)) continue;
     const state = readSidecarState(sc.slice(0, -'.bolt.lock'.length));
-    if (state.info?.socket) handledSockets.add(state.info.socket);
+    if (state.flocked && state.info?.socket) handledSockets.add(state.info.socket);
     if (state.stale) {
       await fixStaleSidecar({ sidecar: state, reason: state.info ? `pid ${state.info.pid} is gone and nobody holds the lock` : 'no valid host record and nobody holds the lock' });
     }
