@@ -100,7 +100,7 @@ export async function createDuckDBInstance(path: string, sidecarLock: HeldFlock,
           return await DuckDBInstance.create(path, { access_mode: 'READ_WRITE' });
         } catch (err) {
           const e = classifyDuckDBError(err, { path });
-          if (e.code === 'BOLT_LOCK_FOREIGN' && attempts === 1) log('duckdb').warn({ path, ...e.details }, 'database held by a foreign process; waiting');
+          if (e.code === 'BOLT_LOCK_FOREIGN' && attempts === 1) log('duckdb').warn({ path, holderPid: e.details.pid, holderCommand: e.details.command }, 'database held by a foreign process; waiting');
           throw e;
         }
       },
