@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { tempDir } from './helpers/tmp.js';
 import { runBolt } from './helpers/cli.js';
-import { sigkill, startFixture } from './helpers/fixture.js';
+import { fixturePath, sigkill, spawnChild, startFixture, waitFor } from './helpers/fixture.js';
+import { lockHolders } from '../storage/locks/proc-locks.js';
+import { probeDatabase } from '../storage/locks/host-probe.js';
 import { sidecarPath, readSidecar } from '../storage/locks/sidecar.js';
 import { isAlive } from '../storage/locks/process-identity.js';
 import type { DbInfoReport } from '../tools/db/inspect-file.js';
@@ -47,4 +49,25 @@ test('db info and db fix against a real Bolt host: asked, left alone, then clean
   const free = JSON.parse((await runBolt(['db', 'info', db, '--json'])).stdout) as DbInfoReport;
   assert.equal(free.state, 'free');
   assert.ok(free.tables?.some((x) => x.name === 't' && x.rows === 6));
+});
+
+test('a Bolt process waiting for a foreign holder is not hung: the foreign holder is reported, nobody is signalled', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const db = join(dir, 'contested.duckdb');
+  const foreign = await startFixture(t, 'duckdb-holder', [db, '1']);
+  // The Bolt process takes the sidecar lock, then waits (up to 50 s) for DuckDB's lock.
+  const bolt = spawnChild(t, process.execPath, [fixturePath('bolt-host'), db, '0', '50000']);
+  await waitFor(() => lockHolders(sidecarPath(db)).some((h) => h.pid === bolt.pid && h.class === 'FLOCK'), 20_000, () => 'the Bolt process never took the sidecar lock', bolt.exited);
+
+  const p = await probeDatabase(db, { engine: 'duckdb', pingTimeoutMs: 300 });
+  assert.equal(p.state, 'foreign', p.reason);
+  assert.match(p.reason, new RegExp(`pid ${foreign.pid} .*Bolt process pid ${bolt.pid} holds the sidecar lock and waits`));
+
+  const fix = await runBolt(['db', 'fix', dir, '--json', '--kill-hung', '--ping-timeout', '300']);
+  assert.equal(fix.code, 1);
+  const r = JSON.parse(fix.stdout) as FixReport;
+  assert.deepEqual(r.findings.map((f) => [f.kind, f.pid, f.status]), [['foreign-holder', foreign.pid, 'remains']]);
+  assert.ok(isAlive({ pid: bolt.pid, startTime: 0 }), 'the waiting Bolt process was not signalled');
+  assert.ok(isAlive({ pid: foreign.pid, startTime: 0 }));
+  assert.doesNotMatch(foreign.stdout(), /signal/);
 });
