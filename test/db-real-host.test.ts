@@ -28,6 +28,7 @@ test('db info and db fix against a real Bolt host: asked, left alone, then clean
   assert.equal(r.host?.socket, socket);
   assert.equal(typeof r.host?.uptimeMs, 'number');
   assert.equal(r.tablesSource, 'host');
+  assert.equal(typeof r.host?.pool?.size, 'number');
   assert.ok(r.tables?.some((x) => x.name === 't' && x.rows === 6));
 
   const fix = await runBolt(['db', 'fix', dir, '--json', '--ping-timeout', '10000', '--kill-hung']);
