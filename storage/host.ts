@@ -11,6 +11,7 @@ import { log } from '../core/logger.js';
 import { BOLT_VERSION } from '../core/version.js';
 import { createDuckDBInstance } from '../adapters/duckdb/connect.js';
 import { classifyDuckDBError } from '../adapters/duckdb/classify-errors.js';
+import { clearStatementCache, runCached } from '../adapters/duckdb/statement-cache.js';
 import { assertReadOnlyAllowed, destroyPrepared, prepareSql, runPrepared, type PreparedSql } from '../adapters/duckdb/run.js';
 import { toDuckDBParam } from '../adapters/duckdb/values.js';
 import { describeTables, scanAllTables, type TableInfo } from '../adapters/duckdb/describe.js';
@@ -98,6 +99,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       acquireTimeoutMs: this.opts.connectionTimeoutMs,
       create: () => instance.connect(),
       destroy: (c) => {
+        clearStatementCache(c);
         try {
           c.closeSync();
         } catch {
@@ -277,21 +279,21 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     const id = opts.requestId!;
     const check = !opts.autoId || opts.resent;
     for (let attempt = 0; ; attempt++) {
-      await conn.run('BEGIN TRANSACTION');
+      await runCached(conn, 'BEGIN TRANSACTION');
       try {
         if (check) {
           const seen = await findRequest(conn, id);
           if (seen !== undefined) {
-            await conn.run('ROLLBACK');
+            await runCached(conn, 'ROLLBACK');
             return { rows: [], rowsChanged: seen, deduplicated: true } as unknown as T & { deduplicated?: boolean };
           }
         }
         const r = await write();
         await recordRequest(conn, id, r.rowsChanged, Boolean(opts.autoId));
-        await conn.run('COMMIT');
+        await runCached(conn, 'COMMIT');
         return r;
       } catch (err) {
-        await conn.run('ROLLBACK').catch(() => undefined);
+        await runCached(conn, 'ROLLBACK').catch(() => undefined);
         const e = classifyDuckDBError(err);
         if (e.code !== 'BOLT_TX_CONFLICT' || attempt >= AUTOCOMMIT_CONFLICT_RETRIES) throw e;
         await delay(backoffDelay(attempt, { baseMs: 2, capMs: 100 }));
@@ -325,13 +327,13 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
   }
 
   private async loggedWriteless<T>(conn: DuckDBConnection, write: () => Promise<T>): Promise<T & { deduplicated?: boolean }> {
-    await conn.run('BEGIN TRANSACTION');
+    await runCached(conn, 'BEGIN TRANSACTION');
     try {
       const r = await write();
-      await conn.run('COMMIT');
+      await runCached(conn, 'COMMIT');
       return r as T & { deduplicated?: boolean };
     } catch (err) {
-      await conn.run('ROLLBACK').catch(() => undefined);
+      await runCached(conn, 'ROLLBACK').catch(() => undefined);
       throw err;
     }
   }
