@@ -42,6 +42,14 @@ export interface HostStatementOptions {
   caller?: string;
 }
 
+/** What one statement gave. */
+export interface StatementOutcome {
+  rows: Row[];
+  rowsChanged: number;
+  isRead: boolean;
+  deduplicated?: boolean;
+}
+
 export const DEFAULT_POOL_SIZE = 8;
 export const DEFAULT_CONNECTION_TIMEOUT_MS = 10_000;
 const AUTOCOMMIT_CONFLICT_RETRIES = 8;
@@ -227,14 +235,21 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     return r.deduplicated ? { rowsChanged: r.rowsChanged, deduplicated: true } : { rowsChanged: r.rowsChanged };
   }
 
-  private async statement(sql: string, params: readonly unknown[] | undefined, opts: HostStatementOptions): Promise<{ rows: Row[]; rowsChanged: number; deduplicated?: boolean }> {
+  /** Runs a statement of any kind: its rows, rows changed, and whether it only read. */
+  async run(sql: string, params?: readonly unknown[], opts: HostStatementOptions = {}): Promise<StatementOutcome> {
+    return this.statement(sql, params, opts);
+  }
+
+  private async statement(sql: string, params: readonly unknown[] | undefined, opts: HostStatementOptions): Promise<StatementOutcome> {
     if (typeof sql !== 'string') throw new BadInputError('SQL must be a string');
     return this.withPrepared(sql, params, opts.caller ?? 'autocommit', async (p, lease) => {
       if (p.isRead || !opts.requestId) return this.autocommit(p, params, sql, lease);
-      return this.onceById(opts, () => this.loggedWrite(lease.conn, opts, async () => {
-        const r = await runPrepared(p, params, sql);
-        return { rows: r.rows, rowsChanged: r.rowsChanged };
-      }));
+      return this.onceById(opts, () =>
+        this.loggedWrite(lease.conn, opts, async () => {
+          const r = await runPrepared(p, params, sql);
+          return { rows: r.rows, rowsChanged: r.rowsChanged, isRead: false };
+        }),
+      );
     });
   }
 
@@ -285,7 +300,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
           const seen = await findRequest(conn, id);
           if (seen !== undefined) {
             await runCached(conn, 'ROLLBACK');
-            return { rows: [], rowsChanged: seen, deduplicated: true } as unknown as T & { deduplicated?: boolean };
+            return { rows: [], rowsChanged: seen, isRead: false, deduplicated: true } as unknown as T & { deduplicated?: boolean };
           }
         }
         const r = await write();
