@@ -13,7 +13,7 @@ import { checkDirectory, checkDuckDBPath } from '../adapters/duckdb/connect.js';
 import type { Backend } from './backend.js';
 import { Host, type HostOptions } from './host.js';
 import { registerHost, registeredHost } from './host-registry.js';
-import { tryFlockExclusive, type HeldFlock } from './locks/flock.js';
+import { stillLinked, tryFlockExclusive, type HeldFlock } from './locks/flock.js';
 import { readSidecar, sidecarPath, writeSidecar } from './locks/sidecar.js';
 import { isAlive, processCommand, selfIdentity } from './locks/process-identity.js';
 import { backoffDelay, delay } from './retry.js';
@@ -41,7 +41,13 @@ export async function electHost(realPath: string, opts: ElectionOptions = {}): P
     if (local) return local;
     checkDirectory(realPath);
     const hadSidecar = existsSync(side);
-    const lock = tryFlockExclusive(side);
+    let lock = tryFlockExclusive(side);
+    if (lock && !stillLinked(lock)) {
+      // `bolt db fix` removed this sidecar between our open and our flock: try the new file.
+      lock.release();
+      lock = undefined;
+      continue;
+    }
     if (lock) {
       try {
         return await startHostHere(realPath, lock, { ...opts, lockTimeoutMs: Math.max(0, Math.min(lockTimeoutMs, deadline - Date.now())) });

@@ -12,7 +12,7 @@
 import { BoltError, InternalError } from '../core/errors.js';
 import { startHostHere } from './host-election.js';
 import { sidecarPath } from './locks/sidecar.js';
-import { tryFlockExclusive } from './locks/flock.js';
+import { stillLinked, tryFlockExclusive } from './locks/flock.js';
 
 export const SPAWNED_HOST_IDLE_MS = 5_000;
 
@@ -20,7 +20,11 @@ const [realPath, optsJson] = process.argv.slice(2);
 const say = (m: unknown) => process.stdout.write(`${JSON.stringify(m)}\n`);
 try {
   const opts = optsJson ? (JSON.parse(optsJson) as Record<string, unknown>) : {};
-  const lock = tryFlockExclusive(sidecarPath(realPath!));
+  let lock = tryFlockExclusive(sidecarPath(realPath!));
+  if (lock && !stillLinked(lock)) {
+    lock.release();
+    lock = undefined;
+  }
   if (!lock) {
     say({ busy: true });
   } else {
