@@ -16,6 +16,7 @@ import { assertReadOnlyAllowed, destroyPrepared, prepareSql, runPrepared, type P
 import { toDuckDBParam } from '../adapters/duckdb/values.js';
 import { describeTables, scanAllTables, type TableInfo } from '../adapters/duckdb/describe.js';
 import type { Backend, HostIdentity } from './backend.js';
+import { GroupCommitter } from './group-commit.js';
 import { ConnectionPool, type Lease } from './connection-pool.js';
 import { HostSession } from './host-session.js';
 import type { HeldFlock } from './locks/flock.js';
@@ -84,6 +85,16 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
   private idleTimer?: NodeJS.Timeout;
   private pruneTimer?: NodeJS.Timeout;
   private lastActivity = Date.now();
+  private readonly group = new GroupCommitter((conn, w) =>
+    this.loggedWrite(conn, { requestId: w.requestId, autoId: w.autoId }, async () => {
+      const p = await prepareSql(conn, w.sql, w.params?.length ?? 0);
+      try {
+        return await runPrepared(p, w.params, w.sql);
+      } finally {
+        destroyPrepared(p);
+      }
+    }),
+  );
   private shut = false;
   private readonly opts: Required<Pick<HostOptions, 'maxConnections' | 'connectionTimeoutMs'>> & HostOptions;
 
@@ -244,6 +255,10 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     if (typeof sql !== 'string') throw new BadInputError('SQL must be a string');
     return this.withPrepared(sql, params, opts.caller ?? 'autocommit', async (p, lease) => {
       if (p.isRead || !opts.requestId) return this.autocommit(p, params, sql, lease);
+      if (opts.autoId && !opts.resent && p.statements.length === 1) {
+        // A fresh automatic id needs no lookup: eligible for group commit.
+        return this.group.submit(lease.conn, { sql, params, requestId: opts.requestId, autoId: true });
+      }
       return this.onceById(opts, () =>
         this.loggedWrite(lease.conn, opts, async () => {
           const r = await runPrepared(p, params, sql);
@@ -421,6 +436,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       queries: this.queries,
       errorsByCode: { ...this.errorsByCode },
       clients: this.clients,
+      groupCommit: { batches: this.group.batches, writes: this.group.batchedWrites },
       sessions: [...this.sessions].map((s) => s.describe()),
     };
   }
