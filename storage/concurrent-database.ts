@@ -175,6 +175,9 @@ export class ConcurrentDatabase implements Database {
   }
 
   private statementOptions(b: Backend, ids: { id?: string; auto: boolean }, resent: boolean): HostStatementOptions {
+    if (ids.auto && this.opts.exactlyOnce === false) {
+      return b.role === 'host' && !resent ? {} : { requestId: ids.id, autoId: true, unlogged: true, resent };
+    }
     // In the host itself an automatic id is only needed when re-sending (this handle was a
     // client whose host died mid-request and has just become the host).
     if (b.role === 'host' && !resent) return ids.auto ? {} : { requestId: ids.id };
@@ -204,13 +207,17 @@ export class ConcurrentDatabase implements Database {
 
   async transaction<T>(fn: (tx: Transaction) => Promise<T>, opts: TransactionOptions = {}): Promise<T | undefined> {
     let requestId = opts.requestId;
-    for (;;) {
+    let fresh = false;
+    for (let resent = false; ; resent = true) {
       const b = await this.current();
-      if (requestId === undefined && b.role === 'client') requestId = `${AUTO_REQUEST_PREFIX}${randomUUID()}`;
+      if (requestId === undefined && b.role === 'client' && this.opts.exactlyOnce !== false) {
+        requestId = `${AUTO_REQUEST_PREFIX}${randomUUID()}`;
+        fresh = true;
+      }
       let s: Session | undefined;
       try {
         s = await b.openSession({ name: 'transaction' }, this.opts.connectionTimeoutMs);
-        return await runTransaction(s, fn, { ...opts, requestId });
+        return await runTransaction(s, fn, { ...opts, requestId }, fresh && !resent);
       } catch (err) {
         if (!isHostLost(err)) throw err;
         if (requestId === undefined) {

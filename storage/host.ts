@@ -6,7 +6,7 @@
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { EventEmitter } from 'eventemitter3';
 import type { DatabaseStats, ExecResult, Row, SessionOptions } from '../core/database.js';
-import { BadInputError, BoltError, ClosedError, ReadOnlyError, hasCode } from '../core/errors.js';
+import { BadInputError, BoltError, ClosedError, OutcomeUnknownError, ReadOnlyError, hasCode } from '../core/errors.js';
 import { log } from '../core/logger.js';
 import { BOLT_VERSION } from '../core/version.js';
 import { createDuckDBInstance } from '../adapters/duckdb/connect.js';
@@ -41,6 +41,11 @@ export interface HostStatementOptions {
   resent?: boolean;
   /** Shown in pool holder lists. */
   caller?: string;
+  /**
+   * The id only marks the request (exactlyOnce: false): writes are not logged, and a re-sent
+   * write fails with BOLT_OUTCOME_UNKNOWN (reads still run).
+   */
+  unlogged?: boolean;
 }
 
 /** What one statement gave. */
@@ -255,6 +260,10 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     if (typeof sql !== 'string') throw new BadInputError('SQL must be a string');
     return this.withPrepared(sql, params, opts.caller ?? 'autocommit', async (p, lease) => {
       if (p.isRead || !opts.requestId) return this.autocommit(p, params, sql, lease);
+      if (opts.unlogged) {
+        if (opts.resent) throw outcomeUnknown(sql);
+        return this.autocommit(p, params, sql, lease);
+      }
       if (opts.autoId && !opts.resent && p.statements.length === 1) {
         // A fresh automatic id needs no lookup: eligible for group commit.
         return this.group.submit(lease.conn, { sql, params, requestId: opts.requestId, autoId: true });
@@ -341,7 +350,8 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       const lease = await this.acquireCounted(opts.caller ?? 'insertMany');
       try {
         const append = async () => this.appendRows(lease.conn, table, columns, rows);
-        const r = opts.requestId
+        if (opts.unlogged && opts.resent) throw outcomeUnknown(`insertMany into ${table}`);
+        const r = opts.requestId && !opts.unlogged
           ? await this.onceById(opts, () => this.loggedWrite(lease.conn, opts, append))
           : await this.loggedWriteless(lease.conn, append);
         this.count();
@@ -579,6 +589,13 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     this.lock.release();
     this.emit('closed');
   }
+}
+
+function outcomeUnknown(what: string): OutcomeUnknownError {
+  return new OutcomeUnknownError(
+    `a write was in flight when the host was lost and it was not logged (exactlyOnce: false), so whether it was applied is unknown: ${what.slice(0, 200)}`,
+    { sql: what },
+  );
 }
 
 /** `schema.table` → parts (no quoting support beyond plain identifiers). */

@@ -8,15 +8,9 @@ import { join } from 'node:path';
 import { ConcurrentDatabase } from '../index.js';
 import { hasCode } from '../core/errors.js';
 import { tempDir } from './helpers/tmp.js';
+import { waitFor } from './helpers/wait.js';
 import { spawnAgent } from './helpers/agents.js';
 
-async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('uncommitted writes of one session are invisible to others; a second writer conflicts', { timeout: 60_000 }, async (t) => {
   const db = await ConcurrentDatabase.open(join(tempDir(t), 'a.db'));
