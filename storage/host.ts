@@ -3,6 +3,7 @@
  * request log and statistics. The host process calls it directly; every other thread or
  * process reaches it through `HostServer` over a Unix socket.
  */
+import { ftruncateSync } from 'node:fs';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { EventEmitter } from 'eventemitter3';
 import type { DatabaseStats, ExecResult, Row, SessionOptions } from '../core/database.js';
@@ -585,6 +586,12 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       this.instance.closeSync();
     } catch {
       /* already closed */
+    }
+    try {
+      // Leave an empty sidecar, not a description of a host that is gone.
+      ftruncateSync(this.lock.fd, 0);
+    } catch {
+      /* released already */
     }
     this.lock.release();
     this.emit('closed');
