@@ -21,7 +21,7 @@ import { GroupCommitter } from './group-commit.js';
 import { ConnectionPool, type Lease } from './connection-pool.js';
 import { HostSession } from './host-session.js';
 import type { HeldFlock } from './locks/flock.js';
-import { ensureRequestLog, findRequest, pruneRequests, recordRequest } from './request-log.js';
+import { closeRequestLogAppender, ensureRequestLog, findRequest, pruneRequests, recordRequest } from './request-log.js';
 import { backoffDelay, delay } from './retry.js';
 
 /** Options of a host (a subset of `OpenOptions`). */
@@ -124,6 +124,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       acquireTimeoutMs: this.opts.connectionTimeoutMs,
       create: () => instance.connect(),
       destroy: (c) => {
+        closeRequestLogAppender(c);
         clearStatementCache(c);
         try {
           c.closeSync();
