@@ -100,3 +100,16 @@ test('a client killed mid-transaction: rolled back, connection returned', { time
   });
   assert.deepEqual(await db.query('SELECT count(*)::INTEGER AS n FROM t'), [{ n: 1 }]);
 });
+
+test('a statement running past maxTransactionMs is interrupted and reports BOLT_TX_TIMEOUT', { timeout: 60_000 }, async (t) => {
+  const db = await ConcurrentDatabase.open(join(tempDir(t), 'a.db'));
+  t.after(() => db.close());
+  const s = await db.session({ name: 'long', maxTransactionMs: 300 });
+  t.after(() => s.close());
+  await s.begin();
+  const started = Date.now();
+  await assert.rejects(s.query('SELECT count(*) FROM range(5000000000) r(i) WHERE i % 7 = 0'), (e) => hasCode(e, 'BOLT_TX_TIMEOUT'));
+  assert.ok(Date.now() - started < 20_000, 'interrupted, not run to the end');
+  await s.rollback();
+  assert.deepEqual(await s.query('SELECT 1 AS x'), [{ x: 1 }]);
+});
