@@ -14,7 +14,8 @@ import { createDuckDBInstance } from '../adapters/duckdb/connect.js';
 import { classifyDuckDBError } from '../adapters/duckdb/classify-errors.js';
 import { clearStatementCache, runCached } from '../adapters/duckdb/statement-cache.js';
 import { assertReadOnlyAllowed, destroyPrepared, prepareSql, runPrepared, type PreparedSql } from '../adapters/duckdb/run.js';
-import { toDuckDBParam } from '../adapters/duckdb/values.js';
+import { appendRows } from '../adapters/duckdb/append.js';
+import { copyDatabaseTo } from '../adapters/duckdb/backup.js';
 import { describeTables, scanAllTables, type TableInfo } from '../adapters/duckdb/describe.js';
 import type { Backend, HostIdentity } from './backend.js';
 import { GroupCommitter } from './group-commit.js';
@@ -351,7 +352,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     return this.track(async () => {
       const lease = await this.acquireCounted(opts.caller ?? 'insertMany');
       try {
-        const append = async () => this.appendRows(lease.conn, table, columns, rows);
+        const append = async () => appendRows(lease.conn, table, columns, rows);
         if (opts.unlogged && opts.resent) throw outcomeUnknown(`insertMany into ${table}`);
         const r = opts.requestId && !opts.unlogged
           ? await this.onceById(opts, () => this.loggedWrite(lease.conn, opts, append))
@@ -380,43 +381,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     }
   }
 
-  private async appendRows(conn: DuckDBConnection, table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): Promise<{ rowsChanged: number }> {
-    const { schema, name } = splitTableName(table);
-    const appender = await conn.createAppender(name, schema);
-    try {
-      const n = appender.columnCount;
-      const types = Array.from({ length: n }, (_, i) => appender.columnType(i));
-      let order: number[] | undefined;
-      if (columns.length) {
-        const desc = await conn.runAndReadAll(`SELECT * FROM ${quoteTable(table)} LIMIT 0`);
-        const names = desc.columnNames();
-        order = names.map((c) => columns.indexOf(c));
-        const unknown = columns.filter((c) => !names.includes(c));
-        if (unknown.length) throw new BadInputError(`insertMany: ${table} has no column(s) ${unknown.join(', ')}`, { table, columns: unknown });
-      }
-      for (let r = 0; r < rows.length; r++) {
-        const row = rows[r]!;
-        if (!Array.isArray(row)) throw new BadInputError(`insertMany: row ${r} is not an array`);
-        const width = columns.length || n;
-        if (row.length !== width) throw new BadInputError(`insertMany: row ${r} has ${row.length} values, ${width} expected`, { row: r });
-        for (let c = 0; c < n; c++) {
-          const src = order ? order[c]! : c;
-          if (src < 0) {
-            appender.appendDefault();
-            continue;
-          }
-          const v = toDuckDBParam(row[src], `row ${r} column ${c + 1}`);
-          if (v === null) appender.appendNull();
-          else appender.appendValue(v, types[c]);
-        }
-        appender.endRow();
-      }
-      appender.flushSync();
-    } finally {
-      appender.closeSync();
-    }
-    return { rowsChanged: rows.length };
-  }
+
 
   /** Opens a session pinned to one pooled connection. */
   async openSession(opts: SessionOptions = {}, connectionTimeoutMs?: number): Promise<HostSession> {
@@ -485,25 +450,9 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     const started = Date.now();
     return this.track(async () => {
       const l = await this.pool.acquire('bolt:backup');
-      const alias = `bolt_backup_${process.pid}_${Date.now()}`;
-      const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
       try {
-        const cur = (await l.conn.runAndReadAll('SELECT current_database()')).getRowsJS()[0]![0] as string;
-        await l.conn.run(`ATTACH ${lit(dest)} AS ${alias}`);
-        try {
-          await l.conn.run(`COPY FROM DATABASE "${cur.replace(/"/g, '""')}" TO ${alias}`);
-        } finally {
-          await l.conn.run(`DETACH ${alias}`);
-        }
-        await l.conn.run(`ATTACH ${lit(dest)} AS ${alias} (READ_ONLY)`);
-        try {
-          await l.conn.run(`USE ${alias}`);
-          const tables = await describeTables(l.conn);
-          return { dest, tables, ms: Date.now() - started };
-        } finally {
-          await l.conn.run(`USE "${cur.replace(/"/g, '""')}"`);
-          await l.conn.run(`DETACH ${alias}`);
-        }
+        const tables = await copyDatabaseTo(l.conn, dest);
+        return { dest, tables, ms: Date.now() - started };
       } catch (err) {
         throw classifyDuckDBError(err, { dest });
       } finally {
@@ -604,17 +553,4 @@ function outcomeUnknown(what: string): OutcomeUnknownError {
     `a write was in flight when the host was lost and it was not logged (exactlyOnce: false), so whether it was applied is unknown: ${what.slice(0, 200)}`,
     { sql: what },
   );
-}
-
-/** `schema.table` → parts (no quoting support beyond plain identifiers). */
-export function splitTableName(table: string): { schema: string | null; name: string } {
-  const i = table.indexOf('.');
-  return i < 0 ? { schema: null, name: table } : { schema: table.slice(0, i), name: table.slice(i + 1) };
-}
-
-function quoteTable(table: string): string {
-  return table
-    .split('.')
-    .map((p) => `"${p.replace(/"/g, '""')}"`)
-    .join('.');
 }
