@@ -1,0 +1,227 @@
+/**
+ * `Database` over a SQLite file: connection workers (better-sqlite3 never runs on the main
+ * thread), WAL, one writer at a time across threads and processes, request-id exactly-once
+ * through `bolt_requests`, sessions and transactions from `adapters/shared`.
+ */
+import type {
+  Database,
+  DatabaseStats,
+  ExecResult,
+  LockInfo,
+  Row,
+  Session,
+  SessionOptions,
+  StatementOptions,
+  Transaction,
+  TransactionOptions,
+} from '../../core/database.js';
+import { BadInputError, ClosedError } from '../../core/errors.js';
+import { log } from '../../core/logger.js';
+import { PoolAccounting } from '../shared/pool-stats.js';
+import { PinnedSession } from '../shared/session.js';
+import { executeOnce, runTransaction } from '../shared/transaction.js';
+import { lockFiles } from './classify-errors.js';
+import type { SqliteConnectSettings } from './connect.js';
+import { lockHolders } from './lock-holders.js';
+import { SqlitePinned, type SqliteShared } from './pinned.js';
+import { WorkerPool } from './pool.js';
+import { WriteLock } from './write-lock.js';
+
+const logger = log('sqlite');
+
+/** Settings of an open SQLite database (resolved defaults). */
+export interface SqliteResolved {
+  settings: SqliteConnectSettings;
+  maxConnections: number;
+  connectionTimeoutMs: number;
+  writeLockTimeoutMs: number;
+  retries: number;
+  /** Sessions held longer than this are reported as leaks (log warning; `stats().leaks`). */
+  leakReportMs: number;
+}
+
+let sessionSeq = 0;
+
+export class SqliteDatabase implements Database {
+  readonly engine = 'sqlite' as const;
+  readonly location: string;
+  private readonly acct = new PoolAccounting();
+  private readonly pool: WorkerPool;
+  private readonly shared: SqliteShared;
+  private readonly sessions = new Set<PinnedSession>();
+  private closed = false;
+  private leakTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly cfg: SqliteResolved) {
+    this.location = cfg.settings.path;
+    this.pool = new WorkerPool(cfg.settings, cfg.maxConnections, cfg.connectionTimeoutMs, this.acct);
+    this.shared = {
+      path: cfg.settings.path,
+      writeLock: new WriteLock(cfg.settings.path),
+      writeLockTimeoutMs: cfg.writeLockTimeoutMs,
+      kinds: new Map(),
+      countQuery: () => void this.acct.queries++,
+    };
+    if (cfg.leakReportMs > 0 && Number.isFinite(cfg.leakReportMs)) {
+      this.leakTimer = setInterval(() => this.reportLeaks(), Math.max(1_000, cfg.leakReportMs / 2));
+      this.leakTimer.unref();
+    }
+  }
+
+  /** Opens the first connection (applying WAL and the pragmas) so a bad file fails now. */
+  async start(): Promise<void> {
+    await this.pool.warm();
+  }
+
+  async query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
+    return this.withPinned('query', (c) => c.query(sql, params, { inTransaction: false, signal: opts.signal }), opts.signal) as Promise<T[]>;
+  }
+
+  async execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
+    return this.withPinned(
+      'execute',
+      (c) =>
+        opts.requestId === undefined
+          ? c.execute(sql, params, { inTransaction: false, signal: opts.signal })
+          : executeOnce(c, sql, params, opts.requestId, this.cfg.retries, opts.signal),
+      opts.signal,
+    );
+  }
+
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>, opts: TransactionOptions = {}): Promise<T | undefined> {
+    return this.withPinned(
+      'transaction',
+      async (c) => {
+        const out = await runTransaction(c, fn, {
+          retries: opts.retries ?? this.cfg.retries,
+          readOnly: this.cfg.settings.readOnly,
+          requestId: opts.requestId,
+          signal: opts.signal,
+        });
+        return out.applied ? out.value : undefined;
+      },
+      opts.signal,
+    );
+  }
+
+  async session(opts: SessionOptions = {}): Promise<Session> {
+    this.assertOpen();
+    const name = opts.name ?? `session-${++sessionSeq}`;
+    const lease = await this.pool.acquire(name);
+    const pinned = new SqlitePinned(lease, this.shared, this.cfg.settings.readOnly, name);
+    const readOnly = this.cfg.settings.readOnly || opts.readOnly === true;
+    try {
+      if (opts.readOnly) await pinned.setReadOnly(true);
+    } catch (err) {
+      pinned.release(true);
+      throw err;
+    }
+    const s: PinnedSession = new PinnedSession(pinned, {
+      name,
+      readOnly,
+      idleTimeoutMs: opts.idleTimeoutMs ?? 60_000,
+      maxTransactionMs: opts.maxTransactionMs ?? 30_000,
+      retries: this.cfg.retries,
+      onClose: () => void this.sessions.delete(s),
+    });
+    this.sessions.add(s);
+    return s;
+  }
+
+  async insertMany(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], opts: StatementOptions = {}): Promise<ExecResult> {
+    if (columns.length === 0) throw new BadInputError('insertMany needs at least one column', { table });
+    if (rows.length === 0) return { rowsChanged: 0 };
+    const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;
+    const perRow = `(${columns.map(() => '?').join(', ')})`;
+    // SQLite allows 32,766 parameters per statement; stay well under it.
+    const batch = Math.max(1, Math.floor(8_000 / columns.length));
+    const out = await this.transaction(
+      async (tx) => {
+        let n = 0;
+        for (let i = 0; i < rows.length; i += batch) {
+          const chunk = rows.slice(i, i + batch);
+          const sql = `INSERT INTO ${ident(table)} (${columns.map(ident).join(', ')}) VALUES ${chunk.map(() => perRow).join(', ')}`;
+          n += (await tx.execute(sql, chunk.flat())).rowsChanged;
+        }
+        return n;
+      },
+      { requestId: opts.requestId, signal: opts.signal },
+    );
+    return out === undefined ? { rowsChanged: 0, deduplicated: true } : { rowsChanged: out };
+  }
+
+  stats(): DatabaseStats {
+    const holders = this.acct.holderList();
+    return {
+      engine: 'sqlite',
+      role: 'direct',
+      pool: {
+        size: this.pool.size,
+        inUse: holders.length,
+        idle: this.pool.idleCount,
+        waiting: this.pool.waiting,
+        waitMs: this.acct.waits.summary(),
+        holders,
+      },
+      queries: this.acct.queries,
+      errorsByCode: { ...this.acct.errorsByCode },
+      sessions: this.sessions.size,
+      writer: this.shared.writeLock.heldBy(),
+      leaks: this.acct.leaks(this.cfg.leakReportMs),
+    };
+  }
+
+  lockInfo(): LockInfo {
+    const writer = this.shared.writeLock.heldBy();
+    return {
+      path: this.location,
+      engine: 'sqlite',
+      role: 'direct',
+      writerLock: `${this.location}.bolt.wlock`,
+      writer: writer && { pid: process.pid, ...writer },
+      holders: lockHolders(lockFiles(this.location)),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.leakTimer) clearInterval(this.leakTimer);
+    const open = this.acct.holderList();
+    if (open.length) logger.warn({ path: this.location, holders: open }, 'closing with connections still held; their open transactions are rolled back');
+    await Promise.all([...this.sessions].map((s) => s.close().catch(() => undefined)));
+    await this.pool.close();
+    this.shared.writeLock.close();
+  }
+
+  /** Logs sessions held longer than `leakReportMs` (name and age). */
+  private reportLeaks(): void {
+    const leaks = this.acct.leaks(this.cfg.leakReportMs);
+    if (leaks.length) logger.warn({ path: this.location, leaks }, 'connections held longer than the leak threshold; close sessions you no longer use');
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ClosedError(`SQLite database ${this.location} is closed`, { path: this.location });
+  }
+
+  /** Borrows a connection for one operation. */
+  private async withPinned<T>(name: string, fn: (c: SqlitePinned) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    this.assertOpen();
+    try {
+      const lease = await this.pool.acquire(name, signal);
+      const c = new SqlitePinned(lease, this.shared, this.cfg.settings.readOnly, name);
+      let broken = false;
+      try {
+        return await fn(c);
+      } catch (err) {
+        broken = lease.conn.isDead;
+        throw err;
+      } finally {
+        c.release(broken);
+      }
+    } catch (err) {
+      this.acct.countError(err);
+      throw err;
+    }
+  }
+}

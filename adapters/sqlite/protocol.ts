@@ -1,0 +1,38 @@
+/**
+ * Messages between a `SqliteDatabase` (main thread) and its connection workers. Each worker owns
+ * one connection and handles one message at a time, in order.
+ */
+import type { Row } from '../../core/database.js';
+
+/** What a statement may do: refuse writes, ask the caller to take the writer lock first, or run. */
+export type WritePolicy = 'deny' | 'ask' | 'allow';
+
+export type WorkerRequest =
+  | { id: number; op: 'run'; sql: string; params: unknown[]; write: WritePolicy; rows: boolean }
+  /** Autocommit write: BEGIN IMMEDIATE (retrying SQLITE_BUSY until `deadline`), run, COMMIT. */
+  | { id: number; op: 'write'; sql: string; params: unknown[]; rows: boolean; deadline: number }
+  | { id: number; op: 'begin'; immediate: boolean; deadline: number }
+  | { id: number; op: 'commit' }
+  | { id: number; op: 'rollback' }
+  | { id: number; op: 'query-only'; on: boolean }
+  | { id: number; op: 'close' };
+
+/** Outcome of 'run' and 'write'. */
+export type RunResult = { needsWrite: true } | { needsWrite?: false; rows?: Row[]; changes: number };
+
+export type WorkerReply = { id: number; ok: true; result?: unknown } | { id: number; ok: false; error: WorkerError };
+
+/** An error as it crosses the thread boundary; `classify-errors.ts` turns it into a BoltError. */
+export interface WorkerError {
+  name: string;
+  message: string;
+  /** SQLite extended result code name, e.g. SQLITE_BUSY, SQLITE_CONSTRAINT_UNIQUE. */
+  code?: string;
+  /** Set when a statement that writes was refused on a read-only connection or session. */
+  readOnly?: boolean;
+  /** BEGIN IMMEDIATE gave up at its deadline. */
+  busyTimeout?: { attempts: number; waitedMs: number };
+}
+
+/** A request before the connection numbers it (`Omit` distributed over the union). */
+export type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;

@@ -1,0 +1,74 @@
+/**
+ * Connection worker: owns one better-sqlite3 connection and answers `WorkerRequest`s one at a
+ * time. The main thread never calls SQLite itself.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { connect, type SqliteConnectSettings } from './connect.js';
+import type { WorkerError, WorkerReply, WorkerRequest } from './protocol.js';
+import { RunError, StatementRunner } from './run.js';
+
+const port = parentPort!;
+const settings = workerData as SqliteConnectSettings;
+let runner: StatementRunner | undefined;
+
+function toWorkerError(err: unknown): WorkerError {
+  if (err instanceof RunError) return err.info;
+  const e = err as Error & { code?: unknown };
+  return { name: e?.name ?? 'Error', message: e?.message ?? String(err), code: typeof e?.code === 'string' ? e.code : undefined };
+}
+
+function handle(msg: WorkerRequest): unknown {
+  const r = runner!;
+  switch (msg.op) {
+    case 'run':
+      return r.run(msg.sql, msg.params, msg.write, msg.rows);
+    case 'write': {
+      r.beginImmediate(msg.deadline);
+      try {
+        const out = r.run(msg.sql, msg.params, 'allow', msg.rows);
+        r.db.exec('COMMIT');
+        return out;
+      } catch (err) {
+        r.rollback();
+        throw err;
+      }
+    }
+    case 'begin':
+      if (msg.immediate) r.beginImmediate(msg.deadline);
+      else r.db.exec('BEGIN');
+      return undefined;
+    case 'commit':
+      r.db.exec('COMMIT');
+      return undefined;
+    case 'rollback':
+      r.rollback();
+      return undefined;
+    case 'query-only':
+      r.db.pragma(`query_only = ${msg.on ? 'ON' : 'OFF'}`);
+      return undefined;
+    case 'close':
+      r.rollback();
+      r.db.close();
+      runner = undefined;
+      return undefined;
+  }
+}
+
+port.on('message', (msg: WorkerRequest) => {
+  let reply: WorkerReply;
+  try {
+    reply = { id: msg.id, ok: true, result: handle(msg) };
+  } catch (err) {
+    reply = { id: msg.id, ok: false, error: toWorkerError(err) };
+  }
+  port.postMessage(reply);
+  if (msg.op === 'close') port.close();
+});
+
+try {
+  runner = new StatementRunner(connect(settings));
+  port.postMessage({ id: 0, ok: true });
+} catch (err) {
+  port.postMessage({ id: 0, ok: false, error: toWorkerError(err) } satisfies WorkerReply);
+  port.close();
+}
