@@ -15,8 +15,9 @@ import type {
   Transaction,
   TransactionOptions,
 } from '../../core/database.js';
-import { BadInputError, ClosedError } from '../../core/errors.js';
+import { ClosedError } from '../../core/errors.js';
 import { log } from '../../core/logger.js';
+import { insertManyBatched } from '../shared/insert-many.js';
 import { PoolAccounting } from '../shared/pool-stats.js';
 import { PinnedSession } from '../shared/session.js';
 import { executeOnce, runTransaction } from '../shared/transaction.js';
@@ -129,25 +130,8 @@ export class SqliteDatabase implements Database {
   }
 
   async insertMany(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], opts: StatementOptions = {}): Promise<ExecResult> {
-    if (columns.length === 0) throw new BadInputError('insertMany needs at least one column', { table });
-    if (rows.length === 0) return { rowsChanged: 0 };
-    const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;
-    const perRow = `(${columns.map(() => '?').join(', ')})`;
     // SQLite allows 32,766 parameters per statement; stay well under it.
-    const batch = Math.max(1, Math.floor(8_000 / columns.length));
-    const out = await this.transaction(
-      async (tx) => {
-        let n = 0;
-        for (let i = 0; i < rows.length; i += batch) {
-          const chunk = rows.slice(i, i + batch);
-          const sql = `INSERT INTO ${ident(table)} (${columns.map(ident).join(', ')}) VALUES ${chunk.map(() => perRow).join(', ')}`;
-          n += (await tx.execute(sql, chunk.flat())).rowsChanged;
-        }
-        return n;
-      },
-      { requestId: opts.requestId, signal: opts.signal },
-    );
-    return out === undefined ? { rowsChanged: 0, deduplicated: true } : { rowsChanged: out };
+    return insertManyBatched(this, table, columns, rows, opts, 8_000);
   }
 
   stats(): DatabaseStats {
