@@ -1,0 +1,118 @@
+/**
+ * The engines the conformance suite runs against. Each entry makes fresh, isolated stores (a
+ * SQLite file in the test's temp dir; a PostgreSQL schema of its own) and says what the engine
+ * can do. Adding an engine (DuckDB through ConcurrentDatabase) is one entry in `ENGINES`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import type { Database, EngineName, OpenOptions } from '../../core/database.js';
+import { openPostgres } from '../../adapters/postgres/open.js';
+import { openSqlite } from '../../adapters/sqlite/open.js';
+
+/** A value that must come back as it went in, for a column of `sqlType`. */
+export interface TypeCase {
+  label: string;
+  sqlType: string;
+  value: unknown;
+  /** What comes back, when not `value` itself. */
+  expect?: unknown;
+}
+
+/** One isolated store: every `open()` returns a new handle on the same data; all closed after the test. */
+export interface Store {
+  open(opts?: OpenOptions): Promise<Database>;
+}
+
+export interface EngineUnderTest {
+  name: EngineName;
+  /** Why this engine cannot run here, or undefined when it can. */
+  unavailable(): string | undefined;
+  store(t: TestContext): Store;
+  /** Concurrent writers may conflict and get their closures re-run (optimistic engines). */
+  optimisticConflicts: boolean;
+  types: TypeCase[];
+}
+
+const common: TypeCase[] = [
+  { label: 'integer', sqlType: 'INTEGER', value: 42 },
+  { label: 'negative integer', sqlType: 'INTEGER', value: -7 },
+  { label: 'text with quotes and ?', sqlType: 'TEXT', value: "it's a ? — ünïcode ✓" },
+  { label: 'empty text', sqlType: 'TEXT', value: '' },
+  { label: 'null', sqlType: 'TEXT', value: null },
+  { label: 'bigint beyond 2^53', sqlType: 'BIGINT', value: 2n ** 60n + 1n },
+  { label: 'bigint within 2^53', sqlType: 'BIGINT', value: 9_007_199_254_740_991 },
+];
+
+const sqlite: EngineUnderTest = {
+  name: 'sqlite',
+  unavailable: () => undefined,
+  store(t) {
+    const dir = mkdtempSync(join(tmpdir(), 'bolt-conf-'));
+    const file = join(dir, 'conformance.db');
+    return closingStore(
+      t,
+      (opts) => openSqlite(file, { writeLockTimeoutMs: 5_000, ...opts }),
+      async () => rmSync(dir, { recursive: true, force: true }),
+    );
+  },
+  optimisticConflicts: false,
+  types: [
+    ...common,
+    { label: 'real', sqlType: 'REAL', value: 3.25 },
+    { label: 'blob', sqlType: 'BLOB', value: Buffer.from([0, 1, 2, 255]) },
+    { label: 'boolean (stored as integer)', sqlType: 'INTEGER', value: true, expect: 1 },
+  ],
+};
+
+let pgSeq = 0;
+
+const postgres: EngineUnderTest = {
+  name: 'postgres',
+  unavailable: () => (process.env.BOLT_TEST_PG_URL ? undefined : 'BOLT_TEST_PG_URL not set: start one with eval "$(scripts/pg-test-cluster.sh start)"'),
+  store(t) {
+    const url = process.env.BOLT_TEST_PG_URL!;
+    const schema = `bolt_t_${process.pid}_${++pgSeq}_${Date.now().toString(36)}`;
+    return closingStore(
+      t,
+      (opts) => openPostgres(url, { schema, ...opts }),
+      async () => {
+        const admin = await openPostgres(url, { maxConnections: 1 });
+        try {
+          await admin.execute(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        } finally {
+          await admin.close();
+        }
+      },
+    );
+  },
+  optimisticConflicts: true,
+  types: [
+    ...common,
+    { label: 'double', sqlType: 'DOUBLE PRECISION', value: 3.25 },
+    { label: 'bytea', sqlType: 'BYTEA', value: Buffer.from([0, 1, 2, 255]) },
+    { label: 'boolean', sqlType: 'BOOLEAN', value: true },
+    { label: 'timestamptz', sqlType: 'TIMESTAMPTZ', value: new Date('2024-02-29T12:34:56.789Z') },
+    { label: 'jsonb', sqlType: 'JSONB', value: JSON.stringify({ a: [1, 'two'] }), expect: { a: [1, 'two'] } },
+  ],
+};
+
+/** Every engine the suite runs against. DuckDB: add its entry here when ConcurrentDatabase lands. */
+export const ENGINES: EngineUnderTest[] = [sqlite, postgres];
+
+/** A store whose handles are all closed after the test, then `cleanup` removes its file or schema. */
+function closingStore(t: TestContext, open: (opts?: OpenOptions) => Promise<Database>, cleanup: () => Promise<void>): Store {
+  const handles: Database[] = [];
+  t.after(async () => {
+    await Promise.all(handles.map((h) => h.close()));
+    await cleanup();
+  });
+  return {
+    async open(opts) {
+      const db = await open(opts);
+      handles.push(db);
+      return db;
+    },
+  };
+}
