@@ -24,8 +24,9 @@ import { executeOnce, runTransaction } from '../shared/transaction.js';
 import { lockFiles } from './classify-errors.js';
 import type { SqliteConnectSettings } from './connect.js';
 import { lockHolders } from './lock-holders.js';
-import { SqlitePinned, type SqliteShared } from './pinned.js';
+import { SqlitePinned, reviveRows, type SqliteShared } from './pinned.js';
 import { WorkerPool } from './pool.js';
+import { WriteBatcher } from './write-batcher.js';
 import { WriteLock } from './write-lock.js';
 
 const logger = log('sqlite');
@@ -56,12 +57,14 @@ export class SqliteDatabase implements Database {
   constructor(private readonly cfg: SqliteResolved) {
     this.location = cfg.settings.path;
     this.pool = new WorkerPool(cfg.settings, cfg.maxConnections, cfg.connectionTimeoutMs, this.acct);
+    const writeLock = new WriteLock(cfg.settings.path);
     this.shared = {
       path: cfg.settings.path,
-      writeLock: new WriteLock(cfg.settings.path),
+      writeLock,
       writeLockTimeoutMs: cfg.writeLockTimeoutMs,
       kinds: new Map(),
       countQuery: () => void this.acct.queries++,
+      batcher: new WriteBatcher(cfg.settings, writeLock, cfg.writeLockTimeoutMs),
     };
     if (cfg.leakReportMs > 0 && Number.isFinite(cfg.leakReportMs)) {
       this.leakTimer = setInterval(() => this.reportLeaks(), Math.max(1_000, cfg.leakReportMs / 2));
@@ -75,10 +78,12 @@ export class SqliteDatabase implements Database {
   }
 
   async query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
+    if (opts.requestId === undefined && this.knownWrite(sql)) return ((await this.batched(sql, params, true, opts.signal)).rows ?? []) as T[];
     return this.withPinned('query', (c) => c.query(sql, params, { inTransaction: false, signal: opts.signal }), opts.signal) as Promise<T[]>;
   }
 
   async execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
+    if (opts.requestId === undefined && this.knownWrite(sql)) return { rowsChanged: (await this.batched(sql, params, false, opts.signal)).changes };
     return this.withPinned(
       'execute',
       (c) =>
@@ -151,6 +156,8 @@ export class SqliteDatabase implements Database {
       errorsByCode: { ...this.acct.errorsByCode },
       sessions: this.sessions.size,
       writer: this.shared.writeLock.heldBy(),
+      writerConnection: this.shared.batcher.hasConnection,
+      groupCommit: { batches: this.shared.batcher.batches, writes: this.shared.batcher.writes },
       leaks: this.acct.leaks(this.cfg.leakReportMs),
     };
   }
@@ -174,7 +181,7 @@ export class SqliteDatabase implements Database {
     const open = this.acct.holderList();
     if (open.length) logger.warn({ path: this.location, holders: open }, 'closing with connections still held; their open transactions are rolled back');
     await Promise.all([...this.sessions].map((s) => s.close().catch(() => undefined)));
-    await this.pool.close();
+    await Promise.all([this.shared.batcher.close(), this.pool.close()]);
     this.shared.writeLock.close();
   }
 
@@ -188,12 +195,30 @@ export class SqliteDatabase implements Database {
     if (this.closed) throw new ClosedError(`SQLite database ${this.location} is closed`, { path: this.location });
   }
 
+  /** A SQL text already seen to write, on a writable handle: it can go straight to group commit. */
+  private knownWrite(sql: string): boolean {
+    return !this.cfg.settings.readOnly && this.shared.kinds.get(sql) === true;
+  }
+
+  private async batched(sql: string, params: readonly unknown[], rows: boolean, signal?: AbortSignal): Promise<{ rows?: Row[]; changes: number }> {
+    this.assertOpen();
+    this.acct.queries++;
+    try {
+      const r = await this.shared.batcher.write(sql, [...params], rows, signal);
+      if (r.rows) reviveRows(r.rows);
+      return r;
+    } catch (err) {
+      this.acct.countError(err);
+      throw err;
+    }
+  }
+
   /** Borrows a connection for one operation. */
   private async withPinned<T>(name: string, fn: (c: SqlitePinned) => Promise<T>, signal?: AbortSignal): Promise<T> {
     this.assertOpen();
     try {
       const lease = await this.pool.acquire(name, signal);
-      const c = new SqlitePinned(lease, this.shared, this.cfg.settings.readOnly, name);
+      const c = new SqlitePinned(lease, this.shared, this.cfg.settings.readOnly, name, true);
       let broken = false;
       try {
         return await fn(c);

@@ -13,6 +13,7 @@ import { isTransient } from '../shared/transaction.js';
 import { classifySqliteError } from './classify-errors.js';
 import type { Lease } from './pool.js';
 import type { RunResult, WithoutId, WorkerError, WorkerRequest, WritePolicy } from './protocol.js';
+import type { WriteBatcher } from './write-batcher.js';
 import type { WriteLock } from './write-lock.js';
 
 /** What a pinned SQLite connection shares with its database. */
@@ -24,12 +25,14 @@ export interface SqliteShared {
   /** SQL text → does it write? */
   kinds: Map<string, boolean>;
   countQuery(): void;
+  /** Group commit for autocommit writes made outside sessions. */
+  batcher: WriteBatcher;
 }
 
 const KINDS_MAX = 2_000;
 
 /** Fixes values that crossed the thread boundary: Uint8Array back to Buffer. */
-function reviveRows(rows: Row[]): Row[] {
+export function reviveRows(rows: Row[]): Row[] {
   for (const r of rows) {
     for (const k in r) {
       const v = r[k];
@@ -48,6 +51,8 @@ export class SqlitePinned implements PinnedConnection {
     private readonly shared: SqliteShared,
     private readonly dbReadOnly: boolean,
     readonly name: string,
+    /** Borrowed for one operation on the database handle (not a session): autocommit writes may be group-committed. */
+    private readonly unpinned = false,
   ) {}
 
   private get readOnly(): boolean {
@@ -143,6 +148,7 @@ export class SqlitePinned implements PinnedConnection {
   }
 
   private async autocommitWrite(sql: string, params: unknown[], rows: boolean, signal?: AbortSignal): Promise<RunResult & { needsWrite?: false }> {
+    if (this.unpinned) return this.shared.batcher.write(sql, params, rows, signal);
     const deadline = Date.now() + this.shared.writeLockTimeoutMs;
     await this.shared.writeLock.acquire(this.name, this.shared.writeLockTimeoutMs, signal);
     try {

@@ -11,11 +11,23 @@ export type WorkerRequest =
   | { id: number; op: 'run'; sql: string; params: unknown[]; write: WritePolicy; rows: boolean }
   /** Autocommit write: BEGIN IMMEDIATE (retrying SQLITE_BUSY until `deadline`), run, COMMIT. */
   | { id: number; op: 'write'; sql: string; params: unknown[]; rows: boolean; deadline: number }
+  /** Group commit: one BEGIN IMMEDIATE … COMMIT around several autocommit writes, each in its own savepoint. */
+  | { id: number; op: 'write-batch'; items: BatchItem[]; deadline: number }
   | { id: number; op: 'begin'; immediate: boolean; deadline: number }
   | { id: number; op: 'commit' }
   | { id: number; op: 'rollback' }
   | { id: number; op: 'query-only'; on: boolean }
   | { id: number; op: 'close' };
+
+/** One write of a 'write-batch'. */
+export interface BatchItem {
+  sql: string;
+  params: unknown[];
+  rows: boolean;
+}
+
+/** Outcome of one item of a 'write-batch': a failed item was rolled back to its savepoint, the others commit. */
+export type BatchOutcome = { ok: true; result: RunResult } | { ok: false; error: WorkerError };
 
 /** Outcome of 'run' and 'write'. */
 export type RunResult = { needsWrite: true } | { needsWrite?: false; rows?: Row[]; changes: number };

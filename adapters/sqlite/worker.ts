@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { connect, type SqliteConnectSettings } from './connect.js';
-import type { WorkerError, WorkerReply, WorkerRequest } from './protocol.js';
+import type { BatchOutcome, WorkerError, WorkerReply, WorkerRequest } from './protocol.js';
 import { RunError, StatementRunner } from './run.js';
 
 const port = parentPort!;
@@ -26,6 +26,28 @@ function handle(msg: WorkerRequest): unknown {
       r.beginImmediate(msg.deadline);
       try {
         const out = r.run(msg.sql, msg.params, 'allow', msg.rows);
+        r.db.exec('COMMIT');
+        return out;
+      } catch (err) {
+        r.rollback();
+        throw err;
+      }
+    }
+    case 'write-batch': {
+      r.beginImmediate(msg.deadline);
+      try {
+        const out: BatchOutcome[] = msg.items.map((it) => {
+          r.db.exec('SAVEPOINT bolt_item');
+          try {
+            const result = r.run(it.sql, it.params, 'allow', it.rows);
+            r.db.exec('RELEASE bolt_item');
+            return { ok: true, result };
+          } catch (err) {
+            r.db.exec('ROLLBACK TO bolt_item');
+            r.db.exec('RELEASE bolt_item');
+            return { ok: false, error: toWorkerError(err) };
+          }
+        });
         r.db.exec('COMMIT');
         return out;
       } catch (err) {
