@@ -47,7 +47,7 @@ export class WriteLock {
             { path: this.dbPath, lockPath: this.lockPath, waitedMs: Date.now() - started, holders },
           );
         }
-        await sleep(Math.min(backoffDelay(attempt, { baseMs: 1, capMs: 10 }), Math.max(1, deadline - Date.now())), signal);
+        await sleep(Math.min(backoffDelay(attempt, { baseMs: 1, capMs: 5 }), Math.max(1, deadline - Date.now())), signal);
       }
     } catch (err) {
       this.handOn();
