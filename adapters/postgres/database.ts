@@ -18,7 +18,7 @@ import type {
 } from '../../core/database.js';
 import { ClosedError } from '../../core/errors.js';
 import { log } from '../../core/logger.js';
-import { backoffDelay, sleep } from '../shared/backoff.js';
+import { backoffDelay, delay } from '../../storage/retry.js';
 import { insertManyBatched } from '../shared/insert-many.js';
 import { PoolAccounting } from '../shared/pool-stats.js';
 import { PinnedSession } from '../shared/session.js';
@@ -229,7 +229,7 @@ export class PostgresDatabase implements Database {
         return await op();
       } catch (err) {
         if (!safe || !isTransient(err) || attempt >= this.cfg.retries) throw err;
-        await sleep(backoffDelay(attempt, { baseMs: 10, capMs: 500 }), signal);
+        await delay(backoffDelay(attempt, { baseMs: 10, capMs: 500 }), signal);
       }
     }
   }

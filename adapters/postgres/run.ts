@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import type { ExecResult, Row } from '../../core/database.js';
 import { AbortedError, BadInputError } from '../../core/errors.js';
-import { LOOKUP_REQUEST_SQL, RECORD_REQUEST_SQL, type BeginOptions, type PinnedConnection, type RunOptions } from '../shared/pinned.js';
+import { LOOKUP_REQUEST_SQL, RECORD_REQUEST_SQL, isAutoRequestId, type BeginOptions, type PinnedConnection, type RunOptions } from '../shared/pinned.js';
 import { classifyPgError } from './classify-errors.js';
 import { rewritePlaceholders } from './placeholders.js';
 
@@ -86,7 +86,7 @@ export class PgPinned implements PinnedConnection {
   }
 
   async recordRequest(requestId: string, rowsChanged: number): Promise<boolean> {
-    return ((await this.run(RECORD_REQUEST_SQL, [requestId, new Date().toISOString(), rowsChanged])).rowCount ?? 0) === 1;
+    return ((await this.run(RECORD_REQUEST_SQL, [requestId, rowsChanged, isAutoRequestId(requestId)])).rowCount ?? 0) === 1;
   }
 
   async setReadOnly(readOnly: boolean): Promise<void> {

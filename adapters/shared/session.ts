@@ -70,7 +70,7 @@ export class PinnedSession implements Session {
       if (!this.inTx) throw new BadInputError(`Session "${this.name}" has no transaction open to commit`);
       this.endTx();
       await this.conn.commit();
-    }, true);
+    });
   }
 
   async rollback(): Promise<void> {
@@ -118,13 +118,10 @@ export class PinnedSession implements Session {
   }
 
   /** Runs one operation after the checks every statement needs; keeps the idle timer fresh. */
-  private async use<T>(fn: () => Promise<T>, committing = false): Promise<T> {
+  private async use<T>(fn: () => Promise<T>): Promise<T> {
     if (this.closed) throw this.closed;
-    if (this.txExpired) {
-      const e = this.txExpired;
-      if (committing) this.txExpired = undefined;
-      throw e;
-    }
+    // After an expired transaction every statement fails until the caller acknowledges with rollback().
+    if (this.txExpired) throw this.txExpired;
     this.busy++;
     this.clearIdle();
     try {

@@ -6,8 +6,8 @@
  * in `bolt_requests` in the same transaction.
  */
 import type { ExecResult, Row, StatementOptions, Transaction } from '../../core/database.js';
-import { BoltError, TxConflictError } from '../../core/errors.js';
-import { backoffDelay, sleep, throwIfAborted } from './backoff.js';
+import { AbortedError, BoltError, TxConflictError } from '../../core/errors.js';
+import { backoffDelay, delay } from '../../storage/retry.js';
 import type { PinnedConnection } from './pinned.js';
 
 /** True for failures that re-running the whole transaction may cure (marked by the classifier). */
@@ -52,7 +52,7 @@ export async function runTransaction<T>(
   opts: RunTransactionOptions,
 ): Promise<TransactionOutcome<T>> {
   for (let attempt = 0; ; attempt++) {
-    throwIfAborted(opts.signal);
+    if (opts.signal?.aborted) throw new AbortedError('the transaction was aborted');
     const counter = { rows: 0 };
     let begun = false;
     try {
@@ -81,7 +81,7 @@ export async function runTransaction<T>(
           { attempts: attempt + 1, cause: (err as BoltError).code, ...(err as BoltError).details, transient: false },
         );
       }
-      await sleep(backoffDelay(attempt, { baseMs: 5, capMs: 200 }), opts.signal);
+      await delay(backoffDelay(attempt, { baseMs: 5, capMs: 200 }), opts.signal);
     }
   }
 }

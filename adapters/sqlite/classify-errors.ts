@@ -13,13 +13,8 @@ import {
   ReadOnlyError,
   SqlError,
 } from '../../core/errors.js';
-import { describeHolders, lockHolders } from './lock-holders.js';
+import { describeHolders, lockFiles, lockHolders } from './lock-holders.js';
 import type { WorkerError } from './protocol.js';
-
-/** The files whose locks matter for a database: the file, its WAL and shared memory, Bolt's writer lock. */
-export function lockFiles(path: string): string[] {
-  return [path, `${path}-wal`, `${path}-shm`, `${path}.bolt.wlock`];
-}
 
 /** What the caller was doing, for messages. */
 export interface ErrorContext {
@@ -39,7 +34,7 @@ export function classifySqliteError(e: WorkerError, ctx: ErrorContext): BoltErro
     );
   }
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    const holders = lockHolders(lockFiles(ctx.path)).filter((h) => h.pid !== process.pid || h.lockClass === 'FLOCK');
+    const holders = lockHolders(lockFiles(ctx.path)).filter((h) => h.pid !== process.pid || h.class === 'FLOCK');
     const who = describeHolders(holders.filter((h) => h.type === 'WRITE')) || describeHolders(holders) || 'no holder visible in /proc/locks';
     const waited = e.busyTimeout ? ` after ${e.busyTimeout.waitedMs} ms and ${e.busyTimeout.attempts} attempts` : '';
     return new LockTimeoutError(

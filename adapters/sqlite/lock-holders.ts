@@ -1,66 +1,43 @@
 /**
- * Who holds locks on a file, from `/proc/locks` (class, type, pid, dev:inode), matched by the
- * file's device and inode. Minimal on purpose; `storage/locks` may grow a fuller reader.
+ * Who holds a SQLite database's locks, for error messages and `lockInfo()`: the holders of the
+ * file, its WAL and shared memory (SQLite's POSIX locks) and Bolt's writer lock (a flock), from
+ * `storage/locks/proc-locks.ts`, as plain values (no bigint) that survive JSON.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { processCommand } from '../../storage/locks/process-identity.js';
+import { lockHolders as procLockHolders } from '../../storage/locks/proc-locks.js';
 
-export interface LockHolder {
+/** One holder of one file's lock. */
+export interface FileHolder {
   path: string;
-  /** FLOCK (whole file) or POSIX (byte range: SQLite's own locks). */
-  lockClass: string;
-  type: 'READ' | 'WRITE' | string;
-  pid: number;
-  command?: string;
-  /** Byte range of a POSIX lock. */
-  range?: string;
+  pid: number | undefined;
+  command: string | undefined;
+  class: string;
+  type: string;
+  /** Waiting for the lock rather than holding it. */
+  blocked: boolean;
 }
 
-function devKey(dev: number, ino: number): string {
-  const major = ((dev >> 8) & 0xfff) | (Math.floor(dev / 2 ** 32) & ~0xfff);
-  const minor = (dev & 0xff) | ((dev >> 12) & 0xfff00);
-  return `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}:${ino}`;
+/** The files whose locks matter for a database: the file, its WAL and shared memory, Bolt's writer lock. */
+export function lockFiles(path: string): string[] {
+  return [path, `${path}-wal`, `${path}-shm`, `${path}.bolt.wlock`];
 }
 
-/** Locks held (not merely waited for) on any of `paths`. Missing files are skipped. */
-export function lockHolders(paths: readonly string[]): LockHolder[] {
-  const keys = new Map<string, string>();
-  for (const p of paths) {
-    try {
-      const st = statSync(p);
-      keys.set(devKey(st.dev, st.ino), p);
-    } catch {
-      /* missing file: nobody holds it */
-    }
-  }
-  let text: string;
-  try {
-    text = readFileSync('/proc/locks', 'utf8');
-  } catch {
-    return [];
-  }
-  const out: LockHolder[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 8 || f[1] === '->') continue;
-    const [, lockClass, , type, pidText, key, start, end] = f as [string, string, string, string, string, string, string, string];
-    const path = keys.get(key.toLowerCase());
-    if (!path) continue;
-    const pid = Number(pidText);
-    out.push({ path, lockClass, type, pid, command: processCommand(pid), range: lockClass === 'POSIX' ? `${start}-${end}` : undefined });
-  }
-  return out;
+/** Holders (and waiters) of locks on any of `paths`. */
+export function lockHolders(paths: readonly string[]): FileHolder[] {
+  return paths.flatMap((path) =>
+    procLockHolders(path).map((h) => ({ path, pid: h.pid, command: h.command, class: h.class, type: h.type, blocked: h.blocked })),
+  );
 }
 
 /** "pid 123 (sqlite3 x.db) holds a WRITE POSIX lock on x.db-shm; …" — for error messages. */
-export function describeHolders(holders: readonly LockHolder[]): string {
+export function describeHolders(holders: readonly FileHolder[]): string {
   const seen = new Set<string>();
   const parts: string[] = [];
   for (const h of holders) {
-    const k = `${h.pid}|${h.path}|${h.type}|${h.lockClass}`;
+    if (h.blocked) continue;
+    const k = `${h.pid}|${h.path}|${h.type}|${h.class}`;
     if (seen.has(k)) continue;
     seen.add(k);
-    parts.push(`pid ${h.pid}${h.command ? ` (${h.command})` : ''} holds a ${h.type} ${h.lockClass} lock on ${h.path}`);
+    parts.push(`pid ${h.pid ?? '?'}${h.command ? ` (${h.command})` : ''} holds a ${h.type} ${h.class} lock on ${h.path}`);
   }
   return parts.join('; ');
 }

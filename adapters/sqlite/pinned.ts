@@ -7,8 +7,8 @@
  */
 import type { ExecResult, Row } from '../../core/database.js';
 import type { BoltError } from '../../core/errors.js';
-import { backoffDelay, sleep } from '../shared/backoff.js';
-import { LOOKUP_REQUEST_SQL, RECORD_REQUEST_SQL, type BeginOptions, type PinnedConnection, type RunOptions } from '../shared/pinned.js';
+import { backoffDelay, delay } from '../../storage/retry.js';
+import { LOOKUP_REQUEST_SQL, RECORD_REQUEST_SQL, isAutoRequestId, type BeginOptions, type PinnedConnection, type RunOptions } from '../shared/pinned.js';
 import { isTransient } from '../shared/transaction.js';
 import { classifySqliteError } from './classify-errors.js';
 import type { Lease } from './pool.js';
@@ -104,7 +104,7 @@ export class SqlitePinned implements PinnedConnection {
   }
 
   async recordRequest(requestId: string, rowsChanged: number): Promise<boolean> {
-    const r = await this.execute(RECORD_REQUEST_SQL, [requestId, new Date().toISOString(), rowsChanged], { inTransaction: true });
+    const r = await this.execute(RECORD_REQUEST_SQL, [requestId, rowsChanged, isAutoRequestId(requestId)], { inTransaction: true });
     return r.rowsChanged === 1;
   }
 
@@ -142,7 +142,7 @@ export class SqlitePinned implements PinnedConnection {
         return await this.call<RunResult>({ op: 'run', sql, params, write, rows });
       } catch (err) {
         if (!isTransient(err) || Date.now() >= deadline) throw err;
-        await sleep(backoffDelay(attempt, { baseMs: 5, capMs: 200 }), signal);
+        await delay(backoffDelay(attempt, { baseMs: 5, capMs: 200 }), signal);
       }
     }
   }

@@ -8,7 +8,7 @@
 import { closeSync, constants, openSync } from 'node:fs';
 import fsExt from 'fs-ext';
 import { AbortedError, LockTimeoutError } from '../../core/errors.js';
-import { backoffDelay, sleep } from '../shared/backoff.js';
+import { backoffDelay, delay } from '../../storage/retry.js';
 import { describeHolders, lockHolders } from './lock-holders.js';
 
 interface Waiter {
@@ -40,14 +40,14 @@ export class WriteLock {
     try {
       for (let attempt = 0; !this.tryFlock(); attempt++) {
         if (Date.now() >= deadline) {
-          const holders = lockHolders([this.lockPath]).filter((h) => h.lockClass === 'FLOCK');
+          const holders = lockHolders([this.lockPath]).filter((h) => h.class === 'FLOCK');
           throw new LockTimeoutError(
             `Timed out after ${Date.now() - started} ms waiting for the SQLite writer lock on ${this.dbPath}: ` +
               `${describeHolders(holders) || 'holder not visible in /proc/locks'}. Another Bolt process is writing; retry later, or end it if it is stuck`,
             { path: this.dbPath, lockPath: this.lockPath, waitedMs: Date.now() - started, holders },
           );
         }
-        await sleep(Math.min(backoffDelay(attempt, { baseMs: 1, capMs: 5 }), Math.max(1, deadline - Date.now())), signal);
+        await delay(Math.min(backoffDelay(attempt, { baseMs: 1, capMs: 5 }), Math.max(1, deadline - Date.now())), signal);
       }
     } catch (err) {
       this.handOn();

@@ -142,7 +142,7 @@ function suite(e: EngineUnderTest): void {
       assert.equal(attempts, 3);
     });
 
-    test('read-only sessions and read-only handles refuse writes with BOLT_READ_ONLY', T, async (t) => {
+    test('read-only sessions and read-only handles refuse writes with BOLT_READ_ONLY', { ...T, todo: e.knownGaps?.readOnlyHandle }, async (t) => {
       const store = e.store(t);
       const db = await store.open();
       await db.execute('CREATE TABLE ro (id INTEGER PRIMARY KEY)');
@@ -185,7 +185,7 @@ function suite(e: EngineUnderTest): void {
       assert.ok(db.stats().errorsByCode.BOLT_POOL_TIMEOUT! >= 1);
     });
 
-    test('request ids: a write, a transaction and a bulk insert are each applied exactly once', T, async (t) => {
+    test('request ids: a write, a transaction and a bulk insert are each applied exactly once', { ...T, todo: e.knownGaps?.sessionRequestId }, async (t) => {
       const db = await e.store(t).open({ maxConnections: 4 });
       await db.execute('CREATE TABLE once (id INTEGER PRIMARY KEY, v TEXT)');
       const first = await db.execute('INSERT INTO once (id, v) VALUES (?, ?)', [1, 'a'], { requestId: 'req-1' });
@@ -245,7 +245,9 @@ function suite(e: EngineUnderTest): void {
       await slow.execute('INSERT INTO st (id) VALUES (4)');
       await until(() => db.stats().pool.holders.some((h) => h.session === 'slow-tx' && h.heldMs > 200));
       await assert.rejects(slow.commit(), (err) => hasCode(err, 'BOLT_TX_TIMEOUT'));
+      await assert.rejects(slow.execute('INSERT INTO st (id) VALUES (5)'), (err) => hasCode(err, 'BOLT_TX_TIMEOUT'), 'fails until acknowledged');
       assert.equal(await count(db, 'st'), 1, 'the expired transaction was rolled back');
+      await slow.rollback(); // acknowledges
       await slow.execute('INSERT INTO st (id) VALUES (5)'); // usable again
       await slow.close();
 
@@ -268,7 +270,7 @@ function suite(e: EngineUnderTest): void {
       await db.query('SELECT 1 AS x');
       const st = db.stats();
       assert.equal(st.engine, e.name);
-      assert.equal(st.role, 'direct');
+      assert.ok(e.roles.includes(st.role), st.role);
       assert.ok(st.queries >= 1);
       assert.equal(db.lockInfo().engine, e.name);
       await db.close();
