@@ -15,7 +15,9 @@ import type {
   Transaction,
   TransactionOptions,
 } from '../../core/database.js';
-import { ClosedError } from '../../core/errors.js';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { BadInputError, ClosedError } from '../../core/errors.js';
 import { log } from '../../core/logger.js';
 import { insertManyBatched } from '../shared/insert-many.js';
 import { PoolAccounting } from '../shared/pool-stats.js';
@@ -23,9 +25,12 @@ import { PinnedSession } from '../shared/session.js';
 import { executeOnce, runTransaction } from '../shared/transaction.js';
 import type { SqliteConnectSettings } from './connect.js';
 import { lockFiles, lockHolders } from './lock-holders.js';
-import { SqlitePinned, reviveRows, type SqliteShared } from './pinned.js';
+import { OUTSIDE_TRANSACTION, SqlitePinned, reviveRows, type SqliteShared } from './pinned.js';
 import { WorkerPool } from './pool.js';
+import { openSqlite } from './open.js';
+import type { VerifyOutcome } from './protocol.js';
 import { WriteBatcher } from './write-batcher.js';
+import { REQUESTS_TABLE } from '../shared/pinned.js';
 import { WriteLock } from './write-lock.js';
 
 const logger = log('sqlite');
@@ -39,6 +44,12 @@ export interface SqliteResolved {
   retries: number;
   /** Sessions held longer than this are reported as leaks (log warning; `stats().leaks`). */
   leakReportMs: number;
+}
+
+/** What `SqliteDatabase.verify()` reports. */
+export interface SqliteVerifyResult extends VerifyOutcome {
+  ok: boolean;
+  ms: number;
 }
 
 let sessionSeq = 0;
@@ -138,6 +149,35 @@ export class SqliteDatabase implements Database {
     return insertManyBatched(this, table, columns, rows, opts, 8_000);
   }
 
+  /**
+   * `PRAGMA integrity_check` and `foreign_key_check`, with exact row counts, on one connection
+   * (a read: others keep writing). `ok` is false when either finds a problem.
+   */
+  async verify(): Promise<SqliteVerifyResult> {
+    const started = Date.now();
+    const v = await this.withPinned('verify', (c) => c.call<VerifyOutcome>({ op: 'verify' }));
+    const ok = v.integrity.length === 1 && v.integrity[0] === 'ok' && v.foreignKeyViolations.length === 0;
+    return { ok, ...v, ms: Date.now() - started };
+  }
+
+  /**
+   * A consistent copy in `dest` (a new file) through SQLite's online backup API, while others
+   * keep writing; the copy is then opened read-only, checked and counted.
+   */
+  async backup(dest: string): Promise<{ dest: string; tables: Array<{ name: string; rows: number }>; ms: number; integrity: string[] }> {
+    const started = Date.now();
+    const target = resolve(dest);
+    if (existsSync(target)) throw new BadInputError(`${target} already exists: back up to a new file`, { dest: target });
+    await this.withPinned('backup', (c) => c.call({ op: 'backup', dest: target }));
+    const copy = await openSqlite(target, { readOnly: true, maxConnections: 1 });
+    try {
+      const v = await (copy as SqliteDatabase).verify();
+      return { dest: target, tables: v.tables.filter((t) => t.name !== REQUESTS_TABLE), ms: Date.now() - started, integrity: v.integrity };
+    } finally {
+      await copy.close();
+    }
+  }
+
   stats(): DatabaseStats {
     const holders = this.acct.holderList();
     return {
@@ -196,7 +236,7 @@ export class SqliteDatabase implements Database {
 
   /** A SQL text already seen to write, on a writable handle: it can go straight to group commit. */
   private knownWrite(sql: string): boolean {
-    return !this.cfg.settings.readOnly && this.shared.kinds.get(sql) === true;
+    return !this.cfg.settings.readOnly && this.shared.kinds.get(sql) === true && !OUTSIDE_TRANSACTION.test(sql);
   }
 
   private async batched(sql: string, params: readonly unknown[], rows: boolean, signal?: AbortSignal): Promise<{ rows?: Row[]; changes: number }> {

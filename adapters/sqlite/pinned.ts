@@ -31,6 +31,9 @@ export interface SqliteShared {
 
 const KINDS_MAX = 2_000;
 
+/** Statements SQLite refuses inside a transaction: run bare, still under the writer lock. */
+export const OUTSIDE_TRANSACTION = /^\s*(VACUUM|PRAGMA|ATTACH|DETACH)\b/i;
+
 /** Fixes values that crossed the thread boundary: Uint8Array back to Buffer. */
 export function reviveRows(rows: Row[]): Row[] {
   for (const r of rows) {
@@ -148,11 +151,12 @@ export class SqlitePinned implements PinnedConnection {
   }
 
   private async autocommitWrite(sql: string, params: unknown[], rows: boolean, signal?: AbortSignal): Promise<RunResult & { needsWrite?: false }> {
-    if (this.unpinned) return this.shared.batcher.write(sql, params, rows, signal);
+    const bare = OUTSIDE_TRANSACTION.test(sql);
+    if (this.unpinned && !bare) return this.shared.batcher.write(sql, params, rows, signal);
     const deadline = Date.now() + this.shared.writeLockTimeoutMs;
     await this.shared.writeLock.acquire(this.name, this.shared.writeLockTimeoutMs, signal);
     try {
-      return await this.call({ op: 'write', sql, params, rows, deadline });
+      return await this.call({ op: 'write', sql, params, rows, deadline, bare });
     } finally {
       this.shared.writeLock.release();
     }
@@ -172,7 +176,7 @@ export class SqlitePinned implements PinnedConnection {
   }
 
   /** Sends a request to the worker and classifies its failure. */
-  private async call<T = unknown>(req: WithoutId<WorkerRequest>): Promise<T> {
+  async call<T = unknown>(req: WithoutId<WorkerRequest>): Promise<T> {
     try {
       return await this.lease.conn.call<T>(req);
     } catch (err) {

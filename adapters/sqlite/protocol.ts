@@ -10,14 +10,30 @@ export type WritePolicy = 'deny' | 'ask' | 'allow';
 export type WorkerRequest =
   | { id: number; op: 'run'; sql: string; params: unknown[]; write: WritePolicy; rows: boolean }
   /** Autocommit write: BEGIN IMMEDIATE (retrying SQLITE_BUSY until `deadline`), run, COMMIT. */
-  | { id: number; op: 'write'; sql: string; params: unknown[]; rows: boolean; deadline: number }
+  | { id: number; op: 'write'; sql: string; params: unknown[]; rows: boolean; deadline: number; bare?: boolean }
   /** Group commit: one BEGIN IMMEDIATE … COMMIT around several autocommit writes, each in its own savepoint. */
   | { id: number; op: 'write-batch'; items: BatchItem[]; deadline: number }
   | { id: number; op: 'begin'; immediate: boolean; deadline: number }
   | { id: number; op: 'commit' }
   | { id: number; op: 'rollback' }
   | { id: number; op: 'query-only'; on: boolean }
+  /** Online backup API (one step: a consistent snapshot) into `dest`. */
+  | { id: number; op: 'backup'; dest: string }
+  /** integrity_check, foreign_key_check and row counts. */
+  | { id: number; op: 'verify' }
   | { id: number; op: 'close' };
+
+/** Result of 'verify'. */
+export interface VerifyOutcome {
+  /** `['ok']` when sound, else SQLite's messages. */
+  integrity: string[];
+  /** Rows of `PRAGMA foreign_key_check`: rows whose parent is missing. */
+  foreignKeyViolations: Array<{ table: string; rowid: number | null; parent: string }>;
+  tables: Array<{ name: string; rows: number }>;
+  journalMode: string;
+  pageSize: number;
+  pageCount: number;
+}
 
 /** One write of a 'write-batch'. */
 export interface BatchItem {

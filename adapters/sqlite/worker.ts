@@ -4,7 +4,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { connect, type SqliteConnectSettings } from './connect.js';
-import type { BatchOutcome, WorkerError, WorkerReply, WorkerRequest } from './protocol.js';
+import { describeSqlite, integrityCheck } from './describe.js';
+import type { BatchOutcome, VerifyOutcome, WorkerError, WorkerReply, WorkerRequest } from './protocol.js';
 import { RunError, StatementRunner } from './run.js';
 
 const port = parentPort!;
@@ -23,6 +24,7 @@ function handle(msg: WorkerRequest): unknown {
     case 'run':
       return r.run(msg.sql, msg.params, msg.write, msg.rows);
     case 'write': {
+      if (msg.bare) return r.run(msg.sql, msg.params, 'allow', msg.rows); // cannot run inside a transaction
       r.beginImmediate(msg.deadline);
       try {
         const out = r.run(msg.sql, msg.params, 'allow', msg.rows);
@@ -68,6 +70,21 @@ function handle(msg: WorkerRequest): unknown {
     case 'query-only':
       r.db.pragma(`query_only = ${msg.on ? 'ON' : 'OFF'}`);
       return undefined;
+    case 'backup':
+      return r.db.backup(msg.dest).then((p) => ({ totalPages: p.totalPages }));
+    case 'verify': {
+      const d = describeSqlite(r.db);
+      const fk = r.db.pragma('foreign_key_check') as Array<{ table: string; rowid: number | bigint | null; parent: string }>;
+      const out: VerifyOutcome = {
+        integrity: integrityCheck(r.db),
+        foreignKeyViolations: fk.map((v) => ({ table: v.table, rowid: v.rowid === null ? null : Number(v.rowid), parent: v.parent })),
+        tables: d.tables,
+        journalMode: d.journalMode,
+        pageSize: d.pageSize,
+        pageCount: d.pageCount,
+      };
+      return out;
+    }
     case 'close':
       r.rollback();
       r.db.close();
@@ -76,15 +93,19 @@ function handle(msg: WorkerRequest): unknown {
   }
 }
 
+// One message at a time, in order, even when one (backup) finishes asynchronously.
+let chain: Promise<void> = Promise.resolve();
 port.on('message', (msg: WorkerRequest) => {
-  let reply: WorkerReply;
-  try {
-    reply = { id: msg.id, ok: true, result: handle(msg) };
-  } catch (err) {
-    reply = { id: msg.id, ok: false, error: toWorkerError(err) };
-  }
-  port.postMessage(reply);
-  if (msg.op === 'close') port.close();
+  chain = chain.then(async () => {
+    let reply: WorkerReply;
+    try {
+      reply = { id: msg.id, ok: true, result: await handle(msg) };
+    } catch (err) {
+      reply = { id: msg.id, ok: false, error: toWorkerError(err) };
+    }
+    port.postMessage(reply);
+    if (msg.op === 'close') port.close();
+  });
 });
 
 try {
