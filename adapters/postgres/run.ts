@@ -55,8 +55,9 @@ export class PgPinned implements PinnedConnection {
     private readonly client: pg.PoolClient,
     private readonly location: string,
     readonly name: string,
-    private readonly onRelease: (broken: boolean) => void,
     private readonly defaultIsolation: PgIsolation,
+    private readonly countQuery: () => void,
+    private readonly onRelease: (broken: boolean) => void,
   ) {}
 
   async query(sql: string, params: readonly unknown[], opts: RunOptions): Promise<Row[]> {
@@ -98,6 +99,7 @@ export class PgPinned implements PinnedConnection {
   }
 
   private run(sql: string, params: readonly unknown[], signal?: AbortSignal): Promise<pg.QueryResult<Row>> {
+    this.countQuery();
     return runPg(this.client, sql, params, { location: this.location, session: this.name, signal });
   }
 }

@@ -1,39 +1,23 @@
 /**
  * `Database` over a SQLite file: connection workers (better-sqlite3 never runs on the main
- * thread), WAL, one writer at a time across threads and processes, request-id exactly-once
- * through `bolt_requests`, sessions and transactions from `adapters/shared`.
+ * thread), WAL, one writer at a time across threads and processes (writer lock + BEGIN
+ * IMMEDIATE), group commit for autocommit writes, request-id exactly-once through
+ * `bolt_requests`; sessions, transactions and statistics from `adapters/shared`.
  */
-import type {
-  Database,
-  DatabaseStats,
-  ExecResult,
-  LockInfo,
-  Row,
-  Session,
-  SessionOptions,
-  StatementOptions,
-  Transaction,
-  TransactionOptions,
-} from '../../core/database.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { BadInputError, ClosedError } from '../../core/errors.js';
-import { log } from '../../core/logger.js';
-import { insertManyBatched } from '../shared/insert-many.js';
-import { PoolAccounting } from '../shared/pool-stats.js';
-import { PinnedSession } from '../shared/session.js';
-import { executeOnce, runTransaction } from '../shared/transaction.js';
+import type { ExecResult, LockInfo, Row, StatementOptions } from '../../core/database.js';
+import { BadInputError } from '../../core/errors.js';
+import { DirectDatabase } from '../shared/direct-database.js';
+import { REQUESTS_TABLE } from '../shared/pinned.js';
 import type { SqliteConnectSettings } from './connect.js';
 import { lockFiles, lockHolders } from './lock-holders.js';
+import { openSqlite } from './open.js';
 import { OUTSIDE_TRANSACTION, SqlitePinned, reviveRows, type SqliteShared } from './pinned.js';
 import { WorkerPool } from './pool.js';
-import { openSqlite } from './open.js';
 import type { VerifyOutcome } from './protocol.js';
 import { WriteBatcher } from './write-batcher.js';
-import { REQUESTS_TABLE } from '../shared/pinned.js';
 import { WriteLock } from './write-lock.js';
-
-const logger = log('sqlite');
 
 /** Settings of an open SQLite database (resolved defaults). */
 export interface SqliteResolved {
@@ -52,20 +36,21 @@ export interface SqliteVerifyResult extends VerifyOutcome {
   ms: number;
 }
 
-let sessionSeq = 0;
-
-export class SqliteDatabase implements Database {
-  readonly engine = 'sqlite' as const;
-  readonly location: string;
-  private readonly acct = new PoolAccounting();
+export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
   private readonly pool: WorkerPool;
   private readonly shared: SqliteShared;
-  private readonly sessions = new Set<PinnedSession>();
-  private closed = false;
-  private leakTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly cfg: SqliteResolved) {
-    this.location = cfg.settings.path;
+    super({
+      engine: 'sqlite',
+      location: cfg.settings.path,
+      label: 'SQLite database',
+      readOnly: cfg.settings.readOnly,
+      retries: cfg.retries,
+      leakReportMs: cfg.leakReportMs,
+      // SQLite allows 32,766 parameters per statement; stay well under it.
+      maxParams: 8_000,
+    });
     this.pool = new WorkerPool(cfg.settings, cfg.maxConnections, cfg.connectionTimeoutMs, this.acct);
     const writeLock = new WriteLock(cfg.settings.path);
     this.shared = {
@@ -76,10 +61,6 @@ export class SqliteDatabase implements Database {
       countQuery: () => void this.acct.queries++,
       batcher: new WriteBatcher(cfg.settings, writeLock, cfg.writeLockTimeoutMs),
     };
-    if (cfg.leakReportMs > 0 && Number.isFinite(cfg.leakReportMs)) {
-      this.leakTimer = setInterval(() => this.reportLeaks(), Math.max(1_000, cfg.leakReportMs / 2));
-      this.leakTimer.unref();
-    }
   }
 
   /** Opens the first connection (applying WAL and the pragmas) so a bad file fails now. */
@@ -92,61 +73,9 @@ export class SqliteDatabase implements Database {
     return this.withPinned('query', (c) => c.query(sql, params, { inTransaction: false, signal: opts.signal }), opts.signal) as Promise<T[]>;
   }
 
-  async execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
+  override async execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
     if (opts.requestId === undefined && this.knownWrite(sql)) return { rowsChanged: (await this.batched(sql, params, false, opts.signal)).changes };
-    return this.withPinned(
-      'execute',
-      (c) =>
-        opts.requestId === undefined
-          ? c.execute(sql, params, { inTransaction: false, signal: opts.signal })
-          : executeOnce(c, sql, params, opts.requestId, this.cfg.retries, opts.signal),
-      opts.signal,
-    );
-  }
-
-  async transaction<T>(fn: (tx: Transaction) => Promise<T>, opts: TransactionOptions = {}): Promise<T | undefined> {
-    return this.withPinned(
-      'transaction',
-      async (c) => {
-        const out = await runTransaction(c, fn, {
-          retries: opts.retries ?? this.cfg.retries,
-          readOnly: this.cfg.settings.readOnly,
-          requestId: opts.requestId,
-          signal: opts.signal,
-        });
-        return out.applied ? out.value : undefined;
-      },
-      opts.signal,
-    );
-  }
-
-  async session(opts: SessionOptions = {}): Promise<Session> {
-    this.assertOpen();
-    const name = opts.name ?? `session-${++sessionSeq}`;
-    const lease = await this.pool.acquire(name);
-    const pinned = new SqlitePinned(lease, this.shared, this.cfg.settings.readOnly, name);
-    const readOnly = this.cfg.settings.readOnly || opts.readOnly === true;
-    try {
-      if (opts.readOnly) await pinned.setReadOnly(true);
-    } catch (err) {
-      pinned.release(true);
-      throw err;
-    }
-    const s: PinnedSession = new PinnedSession(pinned, {
-      name,
-      readOnly,
-      idleTimeoutMs: opts.idleTimeoutMs ?? 60_000,
-      maxTransactionMs: opts.maxTransactionMs ?? 30_000,
-      retries: this.cfg.retries,
-      onClose: () => void this.sessions.delete(s),
-    });
-    this.sessions.add(s);
-    return s;
-  }
-
-  async insertMany(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], opts: StatementOptions = {}): Promise<ExecResult> {
-    // SQLite allows 32,766 parameters per statement; stay well under it.
-    return insertManyBatched(this, table, columns, rows, opts, 8_000);
+    return super.execute(sql, params, opts);
   }
 
   /**
@@ -178,29 +107,6 @@ export class SqliteDatabase implements Database {
     }
   }
 
-  stats(): DatabaseStats {
-    const holders = this.acct.holderList();
-    return {
-      engine: 'sqlite',
-      role: 'direct',
-      pool: {
-        size: this.pool.size,
-        inUse: holders.length,
-        idle: this.pool.idleCount,
-        waiting: this.pool.waiting,
-        waitMs: this.acct.waits.summary(),
-        holders,
-      },
-      queries: this.acct.queries,
-      errorsByCode: { ...this.acct.errorsByCode },
-      sessions: this.sessions.size,
-      writer: this.shared.writeLock.heldBy(),
-      writerConnection: this.shared.batcher.hasConnection,
-      groupCommit: { batches: this.shared.batcher.batches, writes: this.shared.batcher.writes },
-      leaks: this.acct.leaks(this.cfg.leakReportMs),
-    };
-  }
-
   lockInfo(): LockInfo {
     const writer = this.shared.writeLock.heldBy();
     return {
@@ -213,25 +119,30 @@ export class SqliteDatabase implements Database {
     };
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.leakTimer) clearInterval(this.leakTimer);
-    const open = this.acct.holderList();
-    if (open.length) logger.warn({ path: this.location, holders: open }, 'closing with connections still held; their open transactions are rolled back');
-    await Promise.all([...this.sessions].map((s) => s.close().catch(() => undefined)));
+  protected async pin(name: string, forOneOperation: boolean, signal?: AbortSignal): Promise<SqlitePinned> {
+    const lease = await this.pool.acquire(name, signal);
+    return new SqlitePinned(lease, this.shared, this.cfg.settings.readOnly, name, forOneOperation);
+  }
+
+  protected isBroken(_err: unknown, conn: SqlitePinned): boolean {
+    return conn.isDead;
+  }
+
+  protected poolCounts(): { size: number; inUse: number; idle: number; waiting: number } {
+    return { size: this.pool.size, inUse: this.acct.holderList().length, idle: this.pool.idleCount, waiting: this.pool.waiting };
+  }
+
+  protected extraStats(): Record<string, unknown> {
+    return {
+      writer: this.shared.writeLock.heldBy(),
+      writerConnection: this.shared.batcher.hasConnection,
+      groupCommit: { batches: this.shared.batcher.batches, writes: this.shared.batcher.writes },
+    };
+  }
+
+  protected async closeConnections(): Promise<void> {
     await Promise.all([this.shared.batcher.close(), this.pool.close()]);
     this.shared.writeLock.close();
-  }
-
-  /** Logs sessions held longer than `leakReportMs` (name and age). */
-  private reportLeaks(): void {
-    const leaks = this.acct.leaks(this.cfg.leakReportMs);
-    if (leaks.length) logger.warn({ path: this.location, leaks }, 'connections held longer than the leak threshold; close sessions you no longer use');
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw new ClosedError(`SQLite database ${this.location} is closed`, { path: this.location });
   }
 
   /** A SQL text already seen to write, on a writable handle: it can go straight to group commit. */
@@ -246,27 +157,6 @@ export class SqliteDatabase implements Database {
       const r = await this.shared.batcher.write(sql, [...params], rows, signal);
       if (r.rows) reviveRows(r.rows);
       return r;
-    } catch (err) {
-      this.acct.countError(err);
-      throw err;
-    }
-  }
-
-  /** Borrows a connection for one operation. */
-  private async withPinned<T>(name: string, fn: (c: SqlitePinned) => Promise<T>, signal?: AbortSignal): Promise<T> {
-    this.assertOpen();
-    try {
-      const lease = await this.pool.acquire(name, signal);
-      const c = new SqlitePinned(lease, this.shared, this.cfg.settings.readOnly, name, true);
-      let broken = false;
-      try {
-        return await fn(c);
-      } catch (err) {
-        broken = lease.conn.isDead;
-        throw err;
-      } finally {
-        c.release(broken);
-      }
     } catch (err) {
       this.acct.countError(err);
       throw err;

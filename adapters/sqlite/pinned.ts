@@ -58,6 +58,11 @@ export class SqlitePinned implements PinnedConnection {
     private readonly unpinned = false,
   ) {}
 
+  /** The connection's worker died. */
+  get isDead(): boolean {
+    return this.lease.conn.isDead;
+  }
+
   private get readOnly(): boolean {
     return this.dbReadOnly || this.readOnlySession;
   }

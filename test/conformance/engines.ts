@@ -55,15 +55,7 @@ const int64AsNumber: TypeCase = { label: 'bigint within 2^53', sqlType: 'BIGINT'
 const sqlite: EngineUnderTest = {
   name: 'sqlite',
   unavailable: () => undefined,
-  store(t) {
-    const dir = mkdtempSync(join(tmpdir(), 'bolt-conf-'));
-    const file = join(dir, 'conformance.db');
-    return closingStore(
-      t,
-      (opts) => openSqlite(file, { writeLockTimeoutMs: 5_000, ...opts }),
-      async () => rmSync(dir, { recursive: true, force: true }),
-    );
-  },
+  store: (t) => fileStore(t, 'conformance.db', (file, opts) => openSqlite(file, { writeLockTimeoutMs: 5_000, ...opts })),
   optimisticConflicts: false,
   roles: ['direct'],
   types: [
@@ -112,15 +104,7 @@ const postgres: EngineUnderTest = {
 const duckdb: EngineUnderTest = {
   name: 'duckdb',
   unavailable: () => undefined,
-  store(t) {
-    const dir = mkdtempSync(join(tmpdir(), 'bolt-conf-'));
-    const file = join(dir, 'conformance.duckdb');
-    return closingStore(
-      t,
-      (opts) => ConcurrentDatabase.open(file, { engine: 'duckdb', ...opts }),
-      async () => rmSync(dir, { recursive: true, force: true }),
-    );
-  },
+  store: (t) => fileStore(t, 'conformance.duckdb', (file, opts) => ConcurrentDatabase.open(file, { engine: 'duckdb', ...opts })),
   optimisticConflicts: true,
   roles: ['host', 'client'],
   types: [
@@ -139,6 +123,13 @@ const duckdb: EngineUnderTest = {
 
 /** Every engine the suite runs against. */
 export const ENGINES: EngineUnderTest[] = [sqlite, postgres, duckdb];
+
+/** A database file in a temporary directory of its own, removed after the test. */
+function fileStore(t: TestContext, name: string, open: (file: string, opts?: OpenOptions) => Promise<Database>): Store {
+  const dir = mkdtempSync(join(tmpdir(), 'bolt-conf-'));
+  const file = join(dir, name);
+  return closingStore(t, (opts) => open(file, opts), async () => rmSync(dir, { recursive: true, force: true }));
+}
 
 /** A store whose handles are all closed after the test, then `cleanup` removes its file or schema. */
 function closingStore(t: TestContext, open: (opts?: OpenOptions) => Promise<Database>, cleanup: () => Promise<void>): Store {
