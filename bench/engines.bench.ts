@@ -3,8 +3,8 @@
  * callers, the same from 4 processes, point reads from 8 callers, and a GROUP BY over 1M rows.
  * Baseline per engine = the driver used directly (better-sqlite3 on the main thread; a bare
  * `pg` Pool), so the ratio is what Bolt's safety costs (worker threads, writer lock, pool).
- * PostgreSQL runs when BOLT_TEST_PG_URL (or BOLT_BENCH_PG_URL) is set. DuckDB: add an entry
- * to ENGINES when ConcurrentDatabase lands.
+ * PostgreSQL runs when BOLT_TEST_PG_URL (or BOLT_BENCH_PG_URL) is set. DuckDB goes through
+ * ConcurrentDatabase (host + clients); its bare baseline is one DuckDB instance on a separate file.
  * BOLT_BENCH_QUICK=1 for a short smoke run.
  */
 import { spawn } from 'node:child_process';
@@ -16,6 +16,8 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { openPostgres } from '../adapters/postgres/open.js';
 import { openSqlite } from '../adapters/sqlite/open.js';
+import { ConcurrentDatabase } from '../storage/concurrent-database.js';
+import { DuckDBInstance } from '@duckdb/node-api';
 import type { Database } from '../core/database.js';
 
 const QUICK = process.env.BOLT_BENCH_QUICK === '1';
@@ -43,6 +45,13 @@ interface BenchEngine {
   raw(target: string): Promise<Raw>;
   /** SQL filling `big(k, v)` with n rows. */
   fillBig(n: number): string;
+  /**
+   * The bare driver works on its own copy of the tables (DuckDB: a second instance on the
+   * host's file would corrupt it, DESIGN.md fact 2), so setup and fills run on both.
+   */
+  separateRawStore?: boolean;
+  /** The bare driver cannot be opened by several processes at once (DuckDB). */
+  noMultiProcessBaseline?: boolean;
 }
 
 const pgUrl = process.env.BOLT_BENCH_PG_URL ?? process.env.BOLT_TEST_PG_URL;
@@ -110,6 +119,33 @@ const ENGINES: BenchEngine[] = [
       };
     },
     fillBig: (n) => `INSERT INTO big (k, v) SELECT g % 100, g FROM generate_series(1, ${n}) g`,
+  },
+  {
+    name: 'duckdb',
+    unavailable: () => undefined,
+    async setup() {
+      const dir = mkdtempSync(join(tmpdir(), 'bolt-bench-'));
+      return { target: join(dir, 'bench.duckdb'), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+    },
+    open: (target) => ConcurrentDatabase.open(target, { engine: 'duckdb', maxConnections: CALLERS }),
+    async raw(target) {
+      const instance = await DuckDBInstance.create(`${target}.bare.duckdb`);
+      const conns = await Promise.all(Array.from({ length: CALLERS }, () => instance.connect()));
+      let next = 0;
+      return {
+        async run(sql, params) {
+          const c = conns[next++ % conns.length]!;
+          return (await c.runAndReadAll(sql, params as never)).getRowObjectsJS();
+        },
+        async close() {
+          for (const c of conns) c.closeSync();
+          instance.closeSync();
+        },
+      };
+    },
+    fillBig: (n) => `INSERT INTO big (k, v) SELECT g % 100, g FROM range(1, ${n + 1}) t(g)`,
+    separateRawStore: true,
+    noMultiProcessBaseline: true,
   },
 ];
 
@@ -207,10 +243,12 @@ async function benchEngine(e: BenchEngine): Promise<Row[]> {
   const { target, cleanup } = await e.setup();
   const rows: Row[] = [];
   try {
-    const db = await e.open(target);
+    let db = await e.open(target);
     const raw = await e.raw(target);
-    await db.execute('CREATE TABLE w (id BIGINT PRIMARY KEY, v TEXT)');
-    await db.execute('CREATE TABLE big (k INTEGER, v BIGINT)');
+    for (const ddl of ['CREATE TABLE w (id BIGINT PRIMARY KEY, v TEXT)', 'CREATE TABLE big (k INTEGER, v BIGINT)']) {
+      await db.execute(ddl);
+      if (e.separateRawStore) await raw.run(ddl, []);
+    }
     // Warm up: every connection opened, every statement prepared once, on both sides.
     await concurrent(CALLERS, CALLERS * 4, (i) => raw.run('INSERT INTO w (id, v) VALUES (?, ?)', [-1 - i, 'warm']));
     await concurrent(CALLERS, CALLERS * 4, (i) => db.execute('INSERT INTO w (id, v) VALUES (?, ?)', [-1000 - i, 'warm']));
@@ -225,8 +263,11 @@ async function benchEngine(e: BenchEngine): Promise<Row[]> {
     rows.push({ engine: e.name, workload: `small writes, ${CALLERS} callers`, unit: 'ops/s', bolt: boltW, baseline: rawW, higherBetter: true });
 
     // The bare driver's own cross-process locking (SQLite: busy_timeout polling) is the baseline here.
-    const rawMp = await multiProcess(e, target, 10 * ROUNDS * WRITES, true);
+    // DuckDB: the host must let go of the file for the child processes to elect one of them.
+    const rawMp = e.noMultiProcessBaseline ? NaN : await multiProcess(e, target, 10 * ROUNDS * WRITES, true);
+    if (e.noMultiProcessBaseline) await db.close();
     const mp = await multiProcess(e, target, 20 * ROUNDS * WRITES, false);
+    if (e.noMultiProcessBaseline) db = await e.open(target);
     rows.push({ engine: e.name, workload: `small writes, ${PROCESSES} processes × ${CALLERS} callers`, unit: 'ops/s', bolt: mp, baseline: rawMp, higherBetter: true });
 
     const n = id;
@@ -235,6 +276,7 @@ async function benchEngine(e: BenchEngine): Promise<Row[]> {
     rows.push({ engine: e.name, workload: `point reads, ${CALLERS} callers`, unit: 'ops/s', bolt: boltR, baseline: rawR, higherBetter: true });
 
     await db.execute(e.fillBig(BIG_ROWS));
+    if (e.separateRawStore) await raw.run(e.fillBig(BIG_ROWS), []);
     const group = 'SELECT k, COUNT(*) AS n, SUM(v) AS s FROM big GROUP BY k ORDER BY k';
     const time = async (f: () => Promise<unknown>): Promise<number> => {
       const t0 = performance.now();
@@ -275,6 +317,10 @@ async function main(): Promise<void> {
   process.stdout.write(`engines bench${QUICK ? ' (quick)' : ''}: Bolt adapter vs the bare driver in the same run\n\n`);
   process.stdout.write('| engine | workload | Bolt | bare driver | Bolt / bare |\n|---|---|---:|---:|---:|\n');
   for (const r of rows) {
+    if (Number.isNaN(r.baseline)) {
+      process.stdout.write(`| ${r.engine} | ${r.workload} | ${fmt(r.bolt)} ${r.unit} | n/a (one process only) | n/a |\n`);
+      continue;
+    }
     const ratio = r.bolt / r.baseline;
     process.stdout.write(`| ${r.engine} | ${r.workload} | ${fmt(r.bolt)} ${r.unit} | ${fmt(r.baseline)} ${r.unit} | ${ratio.toFixed(2)}× ${r.higherBetter ? '(>1 faster)' : '(<1 faster)'} |\n`);
   }
