@@ -7,3 +7,5 @@ export { BOLT_VERSION } from './core/version.js';
 export { ConcurrentDatabase } from './storage/concurrent-database.js';
 export { lockHolders, type LockHolder, type LockClass, type LockType } from './storage/locks/proc-locks.js';
 export { probeDatabase, type DbProbe, type DbLockState } from './storage/locks/host-probe.js';
+export { openSqlite, type SqliteOptions } from './adapters/sqlite/open.js';
+export { openPostgres, type PostgresOptions } from './adapters/postgres/open.js';
