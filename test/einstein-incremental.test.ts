@@ -1,0 +1,138 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync, rmSync, utimesSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from './helpers/tmp.js';
+import { openTestDb } from './helpers/einstein-db.js';
+import { EinsteinSearch } from '../adapters/einstein/einstein-search.js';
+import { HashEmbedder } from '../adapters/einstein/embedder.js';
+import type { IndexProgress } from '../adapters/einstein/indexer.js';
+
+/** A word that the tokenizer keeps whole and that only file `i` contains. */
+const marker = (i: number) => `zz${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26))}marker`;
+
+function makeTree(root: string, files: number): void {
+  for (let i = 0; i < files; i++) {
+    const dir = join(root, `pkg${i % 5}`);
+    mkdirSync(dir, { recursive: true });
+    const body = Array.from({ length: 30 }, (_, l) => `export function fn${i}_${l}(value${l}: number) { return value${l} * ${i}; } // ${marker(i)}`).join('\n');
+    writeFileSync(join(dir, `file${i}.ts`), `${body}\n`);
+  }
+}
+
+const embedder = () => new HashEmbedder({ dim: 32 });
+
+test('a second run re-indexes only changed files, removes deleted ones, and ends identical to a fresh build', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const src = join(dir, 'src');
+  makeTree(src, 12);
+  const db = await openTestDb(t, join(dir, 'a.db'));
+  const einstein = new EinsteinSearch(db, { embedder: embedder() });
+  const first = await einstein.index(src);
+  assert.equal(first.filesIndexed, 12);
+
+  const again = await einstein.index(src);
+  assert.deepEqual([again.filesIndexed, again.filesUnchanged, again.filesRemoved, again.filesToIndex], [0, 12, 0, 0]);
+  assert.equal(again.version, first.version, 'nothing changed: same index version');
+
+  writeFileSync(join(src, 'pkg1', 'file1.ts'), 'export const replaced = "brandnewtoken";\n'); // changed content
+  rmSync(join(src, 'pkg2', 'file2.ts')); // deleted
+  writeFileSync(join(src, 'pkg0', 'added.ts'), 'export const added = "anothernewtoken";\n'); // new
+  const st = statSync(join(src, 'pkg3', 'file3.ts'));
+  utimesSync(join(src, 'pkg3', 'file3.ts'), st.atime, new Date(st.mtimeMs + 5000)); // touched, same content
+  const third = await einstein.index(src);
+  assert.equal(third.filesToIndex, 3, 'changed, new and touched files are looked at');
+  assert.equal(third.filesIndexed, 2, 'only changed and new files are re-indexed');
+  assert.equal(third.filesUnchanged, 10, 'the touched file is unchanged by hash');
+  assert.equal(third.filesRemoved, 1);
+  assert.ok(third.version > first.version);
+
+  assert.equal((await einstein.search('brandnewtoken', { mode: 'bm25' }))[0]?.path.endsWith('pkg1/file1.ts'), true);
+  assert.equal((await einstein.search('anothernewtoken', { mode: 'bm25' }))[0]?.path.endsWith('pkg0/added.ts'), true);
+  assert.deepEqual(await einstein.search(marker(2), { mode: 'bm25' }), [], 'deleted file is gone');
+  assert.deepEqual(await einstein.search(marker(1), { mode: 'bm25' }), [], 'old content of the changed file is gone');
+  const fourth = await einstein.index(src);
+  assert.equal(fourth.filesToIndex, 0, 'the touched mtime was recorded');
+
+  // the incrementally maintained index holds exactly what a fresh build holds
+  const fresh = new EinsteinSearch(await openTestDb(t, join(dir, 'b.db')), { embedder: embedder() });
+  await fresh.index(src);
+  const [inc, full] = [await einstein.indexStats(), await fresh.indexStats()];
+  assert.deepEqual({ ...inc, version: 0 }, { ...full, version: 0 });
+  // same scores for every chunk (ids differ, so ties may order differently: compare sorted by path)
+  const scores = async (e: EinsteinSearch, q: string, mode: 'bm25' | 'vector') =>
+    (await e.search(q, { k: 1000, mode })).map((h) => `${h.path}:${h.startLine} ${h.score.toFixed(9)}`).sort();
+  for (const q of ['value7 number', 'fn4_3', marker(11)]) {
+    for (const mode of ['bm25', 'vector'] as const) assert.deepEqual(await scores(einstein, q, mode), await scores(fresh, q, mode), `${mode} ${q}`);
+  }
+});
+
+test('abort stops indexing with BOLT_ABORTED; committed batches stay; the next run finishes the job', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const src = join(dir, 'src');
+  makeTree(src, 40);
+  const db = await openTestDb(t, join(dir, 'a.db'));
+  const einstein = new EinsteinSearch(db, { embedder: embedder() });
+  const ac = new AbortController();
+  const seen: IndexProgress[] = [];
+  await assert.rejects(
+    einstein.index(src, {
+      signal: ac.signal,
+      batchChunks: 2, // every file is its own transaction
+      concurrency: 2,
+      onProgress: (p) => {
+        seen.push(p);
+        if (p.filesIndexed >= 10) ac.abort();
+      },
+    }),
+    { code: 'BOLT_ABORTED' },
+  );
+  const partial = await einstein.indexStats();
+  assert.ok(partial.files >= 10 && partial.files < 40, `partial index holds ${partial.files} files`);
+  assert.ok(seen.some((p) => p.phase === 'indexing' && p.filesToIndex === 40));
+  const rest = await einstein.index(src);
+  assert.equal(rest.filesIndexed, 40 - partial.files);
+  assert.equal(rest.filesUnchanged, partial.files);
+  assert.equal((await einstein.indexStats()).files, 40);
+  const hits = await einstein.search(marker(39), { mode: 'bm25' });
+  assert.equal(hits.length, 1);
+});
+
+test('results are cached per (query, options, index version) and dropped when any writer changes the index', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const src = join(dir, 'src');
+  makeTree(src, 3);
+  const db = await openTestDb(t, join(dir, 'a.db'));
+  const reader = new EinsteinSearch(db, { embedder: embedder() });
+  const writer = new EinsteinSearch(db, { embedder: embedder() }); // stands for another agent
+  await writer.index(src);
+  const first = await reader.search(`${marker(1)} value`, { k: 3 });
+  const second = await reader.search(`${marker(1)} value`, { k: 3 });
+  assert.equal(second, first, 'same array object: served from the cache');
+  assert.equal(reader.stats().cacheHits, 1);
+  await reader.search(`${marker(1)} value`, { k: 2 });
+  assert.equal(reader.stats().cacheMisses, 2, 'other options are another cache entry');
+
+  writeFileSync(join(src, 'pkg0', 'file0.ts'), `export const moved = "${marker(1)}";\n`);
+  await writer.index(src);
+  const after = await reader.search(`${marker(1)} value`, { k: 3 });
+  assert.notEqual(after, first);
+  assert.ok(after.some((h) => h.path.endsWith('pkg0/file0.ts')), 'the new content is found');
+  const s = reader.stats();
+  assert.equal(s.cacheInvalidations, 1);
+  assert.equal(s.queries, 4);
+  assert.ok(s.latencyMs.p50 > 0 && s.latencyMs.max >= s.latencyMs.p99);
+});
+
+test('the embedder is recorded with the index; another embedder is refused with a clear error', { timeout: 30_000 }, async (t) => {
+  const dir = tempDir(t);
+  const src = join(dir, 'src');
+  makeTree(src, 1);
+  const db = await openTestDb(t, join(dir, 'a.db'));
+  await new EinsteinSearch(db, { embedder: embedder() }).index(src);
+  const other = new EinsteinSearch(db, { embedder: new HashEmbedder({ dim: 48 }) });
+  await assert.rejects(other.search('x'), (err: Error & { code?: string }) => err.code === 'BOLT_BAD_INPUT' && /--reset/.test(err.message));
+  await other.reset();
+  const r = await other.index(src);
+  assert.equal(r.filesIndexed, 1);
+});
