@@ -1,14 +1,14 @@
 /**
- * The database Einstein tests run against. Today: the in-process stop-gap (direct-duckdb.ts);
- * switch to `ConcurrentDatabase.open` when it lands — the one place to change.
+ * The database Einstein tests run against: a real `ConcurrentDatabase` on a DuckDB file,
+ * closed when the test ends.
  */
 import type { TestContext } from 'node:test';
 import type { Database } from '../../core/database.js';
-import { openDirectDuckDB } from './direct-duckdb.js';
+import { ConcurrentDatabase } from '../../storage/concurrent-database.js';
 
 /** Opens a DuckDB database at `path`, closed when the test ends. */
 export async function openTestDb(t: TestContext, path: string): Promise<Database> {
-  const db = await openDirectDuckDB(path);
+  const db = await ConcurrentDatabase.open(path);
   t.after(() => db.close());
   return db;
 }
