@@ -5,3 +5,6 @@ export * from './core/errors.js';
 export type * from './core/database.js';
 export { BOLT_VERSION } from './core/version.js';
 export { ConcurrentDatabase } from './storage/concurrent-database.js';
+export { EinsteinSearch, type SearchHit, type SearchOptions, type SearchMode, type EinsteinOptions, type EinsteinStats, type IndexResult } from './adapters/einstein/einstein-search.js';
+export { HashEmbedder, OpenAIEmbedder, type Embedder, type HashEmbedderOptions, type OpenAIEmbedderOptions } from './adapters/einstein/embedder.js';
+export type { IndexOptions, IndexProgress, IndexPlan } from './adapters/einstein/indexer.js';

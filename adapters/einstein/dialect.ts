@@ -88,8 +88,8 @@ export const duckdbDialect: EinsteinDialect = {
     ];
   },
   selectColumnsFromJson(columns, dim) {
-    const shape = `{${columns.map(([n, t]) => `"${n}":["${t === 'vector' ? 'FLOAT[]' : this.type(t, dim)}"]`).join(',')}}`;
-    const select = columns.map(([n, t]) => (t === 'vector' ? `CAST(unnest(j.${n}) AS FLOAT[${dim}])` : `unnest(j.${n})`));
+    const shape = `{${columns.map(([n, t]) => `"${n}":["${this.type(t, dim)}"]`).join(',')}}`;
+    const select = columns.map(([n]) => `unnest(j.${n})`);
     return `SELECT ${select.join(', ')} FROM (SELECT from_json(?, '${shape}') AS j)`;
   },
   inJsonIds(expr) {

@@ -138,7 +138,7 @@ export class EinsteinSearch {
     return counters.snapshot();
   }
 
-  /** Removes the files `plan` found deleted. */
+  /** Removes the files `plan` found deleted and compacts the postings when due. */
   async finishPlan(plan: IndexPlan, opts: IndexOptions = {}, counters = new IndexCounters(opts.onProgress)): Promise<void> {
     await removeMissing(this.store, plan, opts, counters);
   }
@@ -157,6 +157,15 @@ export class EinsteinSearch {
     counters.report();
     this.lastSizes = await this.store.sizes();
     return { ...counters.snapshot(), version: this.lastSizes.version };
+  }
+
+  /**
+   * Re-sorts the postings by term if enough were appended since the last time (`force`:
+   * always). `index()` calls it at the end of every run; see IndexStore.compact.
+   */
+  async compact(opts: { force?: boolean; signal?: AbortSignal } = {}): Promise<{ compacted: boolean; rows: number; tail: number }> {
+    await this.ready();
+    return this.store.compact(opts);
   }
 
   /** Exact counts of what the index holds. */

@@ -23,6 +23,11 @@ export interface Embedder {
   readonly id: string;
   /** One vector per text, in order. */
   embed(texts: readonly string[], opts?: { signal?: AbortSignal }): Promise<Float32Array[]>;
+  /**
+   * Optional fast path for embedders built on Einstein's tokenizer: vectors from already
+   * tokenized texts. Must equal `embed()` of the texts the terms came from.
+   */
+  embedTerms?(termLists: ReadonlyArray<readonly string[]>): Float32Array[];
 }
 
 export interface HashEmbedderOptions {
@@ -47,18 +52,36 @@ export class HashEmbedder implements Embedder {
     this.id = `hash-v1:${this.dim}:${this.trigramWeight}`;
   }
 
-  /** Synchronous core of `embed`, for callers that batch themselves. */
-  embedOne(text: string): Float32Array {
+  /** Each term's (bucket, signed weight) features, memoised: vocabularies repeat. */
+  private readonly featureCache = new Map<string, { idx: Uint32Array; val: Float32Array }>();
+
+  private features(term: string): { idx: Uint32Array; val: Float32Array } {
+    let f = this.featureCache.get(term);
+    if (f) return f;
+    const padded = `^${term}$`;
+    const n = 1 + Math.max(0, padded.length - 2);
+    f = { idx: new Uint32Array(n), val: new Float32Array(n) };
+    const put = (i: number, feature: string, weight: number) => {
+      const h = fnv1a32(feature);
+      f!.idx[i] = h % this.dim;
+      f!.val[i] = (h & 0x80000000) !== 0 ? -weight : weight;
+    };
+    put(0, `w\u0001${term}`, 1);
+    for (let i = 0; i + 3 <= padded.length; i++) put(i + 1, padded.slice(i, i + 3), this.trigramWeight);
+    if (this.featureCache.size >= 200_000) this.featureCache.clear();
+    this.featureCache.set(term, f);
+    return f;
+  }
+
+  /** The vector of one tokenized text. */
+  embedTermList(terms: readonly string[]): Float32Array {
     const counts = new Map<string, number>();
-    for (const term of tokenize(text)) {
-      counts.set(term, (counts.get(term) ?? 0) + 1);
-    }
+    for (const term of terms) counts.set(term, (counts.get(term) ?? 0) + 1);
     const v = new Float32Array(this.dim);
     for (const [term, tf] of counts) {
       const w = 1 + Math.log(tf);
-      this.add(v, `w\u0001${term}`, w);
-      const padded = `^${term}$`;
-      for (let i = 0; i + 3 <= padded.length; i++) this.add(v, padded.slice(i, i + 3), w * this.trigramWeight);
+      const { idx, val } = this.features(term);
+      for (let i = 0; i < idx.length; i++) v[idx[i]!]! += w * val[i]!;
     }
     let norm = 0;
     for (let i = 0; i < v.length; i++) norm += v[i]! * v[i]!;
@@ -69,10 +92,13 @@ export class HashEmbedder implements Embedder {
     return v;
   }
 
-  private add(v: Float32Array, feature: string, weight: number): void {
-    const h = fnv1a32(feature);
-    const bucket = h % this.dim;
-    v[bucket]! += (h & 0x80000000) !== 0 ? -weight : weight;
+  /** Synchronous core of `embed`, for callers that batch themselves. */
+  embedOne(text: string): Float32Array {
+    return this.embedTermList(tokenize(text));
+  }
+
+  embedTerms(termLists: ReadonlyArray<readonly string[]>): Float32Array[] {
+    return termLists.map((t) => this.embedTermList(t));
   }
 
   async embed(texts: readonly string[], opts: { signal?: AbortSignal } = {}): Promise<Float32Array[]> {

@@ -38,7 +38,7 @@ export interface IndexOptions {
 }
 
 export interface IndexProgress {
-  phase: 'scanning' | 'indexing' | 'removing' | 'done';
+  phase: 'scanning' | 'indexing' | 'removing' | 'compacting' | 'done';
   /** Files found by the walk. */
   filesSeen: number;
   /** Files that need (re-)indexing. */
@@ -118,7 +118,14 @@ export async function planIndex(store: IndexStore, dir: string, opts: IndexOptio
 }
 
 /** Reads, chunks and tokenizes one file; undefined when it must not be indexed. */
-async function prepareFile(e: WalkEntry, chunking: ChunkOptions | undefined): Promise<{ file: Omit<PreparedFile, 'chunks'> & { chunks: Omit<PreparedChunk, 'vector'>[] }; embedTexts: string[] } | 'binary'> {
+interface Prepared {
+  file: Omit<PreparedFile, 'chunks'> & { chunks: Omit<PreparedChunk, 'vector'>[] };
+  /** What is embedded per chunk: the path line, then the chunk (as text and as terms). */
+  embedTexts: string[];
+  termLists: string[][];
+}
+
+async function prepareFile(e: WalkEntry, chunking: ChunkOptions | undefined): Promise<Prepared | 'binary'> {
   const buf = await readFile(e.absPath);
   if (looksBinary(buf)) return 'binary';
   const hash = createHash('sha1').update(buf).digest('hex');
@@ -127,6 +134,7 @@ async function prepareFile(e: WalkEntry, chunking: ChunkOptions | undefined): Pr
   const header = `${e.path}\n`;
   const pathTerms = tokenize(e.path);
   const embedTexts: string[] = [];
+  const termLists: string[][] = [];
   const prepared = chunks.map((c) => {
     const terms = [...pathTerms, ...tokenize(c.text)];
     const tf = new Map<number, number>();
@@ -135,9 +143,10 @@ async function prepareFile(e: WalkEntry, chunking: ChunkOptions | undefined): Pr
       tf.set(id, (tf.get(id) ?? 0) + 1);
     }
     embedTexts.push(header + c.text);
+    termLists.push(terms);
     return { startLine: c.startLine, endLine: c.endLine, text: c.text, len: terms.length, terms: tf };
   });
-  return { file: { path: e.absPath, size: buf.length, mtimeMs: e.mtimeMs, hash, chunks: prepared }, embedTexts };
+  return { file: { path: e.absPath, size: buf.length, mtimeMs: e.mtimeMs, hash, chunks: prepared }, embedTexts, termLists };
 }
 
 /** Indexes `entries` (a plan's `toIndex`, or a shard of it) with `concurrency` async workers. */
@@ -159,13 +168,14 @@ export async function indexEntries(
   counters.report();
 
   async function worker(): Promise<void> {
-    let batch: Array<{ file: PreparedFile; texts: string[] }> = [];
+    let batch: Array<{ file: PreparedFile; texts: string[]; terms: string[][] }> = [];
     let batchSize = 0;
     const flush = async () => {
       if (batch.length === 0) return;
       checkAbort(opts.signal);
-      const texts = batch.flatMap((b) => b.texts);
-      const vectors = await embedder.embed(texts, { signal: opts.signal });
+      const vectors = embedder.embedTerms
+        ? embedder.embedTerms(batch.flatMap((b) => b.terms))
+        : await embedder.embed(batch.flatMap((b) => b.texts), { signal: opts.signal });
       let i = 0;
       for (const b of batch) for (const c of b.file.chunks) c.vector = vectors[i++]!;
       checkAbort(opts.signal);
@@ -201,7 +211,7 @@ export async function indexEntries(
         continue;
       }
       const file = prepared.file as PreparedFile; // vectors are filled in at flush
-      batch.push({ file, texts: prepared.embedTexts });
+      batch.push({ file, texts: prepared.embedTexts, terms: prepared.termLists });
       batchSize += file.chunks.length;
       if (batchSize >= batchChunks) await flush();
     }
@@ -223,11 +233,14 @@ export async function indexEntries(
   await store.removeFiles(gone, opts.signal);
 }
 
-/** Removes what the plan found deleted. */
+/** Removes what the plan found deleted, then compacts the postings when enough were appended. */
 export async function removeMissing(store: IndexStore, plan: IndexPlan, opts: IndexOptions, counters: IndexCounters): Promise<void> {
   checkAbort(opts.signal);
   counters.phase = 'removing';
   counters.report();
   await store.removeFiles(plan.toRemove, opts.signal);
   counters.filesRemoved = plan.toRemove.length;
+  counters.phase = 'compacting';
+  counters.report();
+  await store.compact({ signal: opts.signal });
 }

@@ -35,6 +35,31 @@ export function splitIdentifier(identifier: string): string[] {
   return parts;
 }
 
+/** The terms of one identifier (memoised: identifiers repeat a lot in code). */
+const identCache = new Map<string, readonly string[]>();
+const IDENT_CACHE_MAX = 200_000;
+const PLAIN = /^[a-z]+$/;
+
+function identifierTerms(ident: string): readonly string[] {
+  let terms = identCache.get(ident);
+  if (terms) return terms;
+  if (PLAIN.test(ident)) {
+    terms = keep(ident) ? [ident] : [];
+  } else {
+    const whole = ident.toLowerCase().replace(/^[_\-$]+|[_\-$]+$/g, '');
+    const parts = splitIdentifier(ident);
+    const out: string[] = [];
+    if (keep(whole)) out.push(whole);
+    if (parts.length > 1 || (parts.length === 1 && parts[0] !== whole)) {
+      for (const p of parts) if (keep(p)) out.push(p);
+    }
+    terms = out;
+  }
+  if (identCache.size >= IDENT_CACHE_MAX) identCache.clear();
+  identCache.set(ident, terms);
+  return terms;
+}
+
 /**
  * Tokenizes text into terms, in order, with repetition (so term frequency is a count).
  * For each identifier: the whole lower-cased identifier, then its sub-words when it has
@@ -43,13 +68,7 @@ export function splitIdentifier(identifier: string): string[] {
 export function tokenize(text: string): string[] {
   const out: string[] = [];
   for (const m of text.matchAll(IDENTIFIER)) {
-    const ident = m[0];
-    const whole = ident.toLowerCase().replace(/^[_\-$]+|[_\-$]+$/g, '');
-    const parts = splitIdentifier(ident);
-    if (keep(whole)) out.push(whole);
-    if (parts.length > 1 || (parts.length === 1 && parts[0] !== whole)) {
-      for (const p of parts) if (keep(p)) out.push(p);
-    }
+    for (const t of identifierTerms(m[0])) out.push(t);
   }
   return out;
 }
