@@ -136,3 +136,27 @@ test('the embedder is recorded with the index; another embedder is refused with 
   const r = await other.index(src);
   assert.equal(r.filesIndexed, 1);
 });
+
+test('compaction re-sorts postings by term without changing any score, and is skipped while the tail is small', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const src = join(dir, 'src');
+  makeTree(src, 20);
+  const db = await openTestDb(t, join(dir, 'a.db'));
+  const einstein = new EinsteinSearch(db, { embedder: embedder() });
+  await einstein.index(src, { batchChunks: 1 });
+  const unsorted = async () =>
+    Number((await db.query<{ n: bigint }>('SELECT count(*) AS n FROM (SELECT term, lag(term) OVER (ORDER BY rowid) AS prev FROM einstein_postings) WHERE prev > term'))[0]!.n);
+  assert.ok((await unsorted()) > 0, 'appended postings are not in term order');
+  assert.equal((await einstein.compact()).compacted, false, 'a small tail is left alone');
+  const before = await einstein.search('value3 number fn7_2', { k: 50, mode: 'bm25' });
+  const r = await einstein.compact({ force: true });
+  assert.equal(r.compacted, true);
+  assert.equal(r.rows, (await einstein.indexStats()).postings);
+  assert.equal(await unsorted(), 0);
+  const uncached = new EinsteinSearch(db, { embedder: embedder(), cacheSize: 0 }); // compaction keeps the index version
+  const after = await uncached.search('value3 number fn7_2', { k: 50, mode: 'bm25' });
+  assert.equal(uncached.stats().cacheHits, 0);
+  assert.deepEqual(after.map((h) => [h.path, h.startLine, h.score]), before.map((h) => [h.path, h.startLine, h.score]));
+  const again = await einstein.compact();
+  assert.deepEqual([again.compacted, again.tail], [false, 0]);
+});
