@@ -95,6 +95,8 @@ test('vector scores are the cosine of the embedder vectors; hybrid is RRF(k=60) 
   assert.equal(vec[0]!.path.split('/').pop(), 'alpha.md'); // typo-tolerant: trigrams of retry/backoff
 
   const hybrid = await einstein.search('retry jitter', { mode: 'hybrid', k: 4 });
+  assert.equal(hybrid.length, 4);
+  for (let i = 1; i < hybrid.length; i++) assert.ok(hybrid[i - 1]!.score >= hybrid[i]!.score, 'hybrid hits are in fused order');
   for (const h of hybrid) {
     const rrf = (h.matched.bm25Rank ? 1 / (60 + h.matched.bm25Rank) : 0) + (h.matched.vectorRank ? 1 / (60 + h.matched.vectorRank) : 0);
     assert.ok(Math.abs(h.score - rrf) < 1e-12);

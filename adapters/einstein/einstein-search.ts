@@ -15,7 +15,6 @@ import type { Database } from '../../core/database.js';
 import { AbortedError, BadInputError } from '../../core/errors.js';
 import { dialectFor } from './dialect.js';
 import { HashEmbedder, type Embedder } from './embedder.js';
-import { reciprocalRankFusion, RRF_K } from './fusion.js';
 import { termId } from './hash.js';
 import { IndexStore } from './index-store.js';
 import { IndexCounters, indexEntries, planIndex, removeMissing, type IndexOptions, type IndexPlan, type IndexProgress } from './indexer.js';
@@ -231,41 +230,27 @@ export class EinsteinSearch {
     let rows: CandidateRow[] = [];
     for (let attempt = 0; attempt < 3; attempt++) {
       const filter = opts.pathGlob !== undefined ? await this.fileIdsMatching(opts.pathGlob, signal) : undefined;
-      const { sql, params } = buildSearchSql(this.store.dialect, this.store.dim, { termIds, vector, depth, fileIds: filter?.ids });
+      const { sql, params } = buildSearchSql(this.store.dialect, this.store.dim, { termIds, vector, depth, k, fileIds: filter?.ids });
       rows = await this.db.query<CandidateRow>(sql, params, { signal });
       // The file list and the search must come from the same index version; else redo.
       if (!filter || Number(rows[0]?.version) === filter.version) break;
     }
     if (signal?.aborted) throw new AbortedError('Search aborted');
     const version = String(Number(rows[0]?.version ?? 0));
-    const hits = this.rank(rows.filter((r) => r.chunk_id !== null), mode, k, terms);
+    const hits = this.toHits(rows.filter((r) => r.chunk_id !== null), terms);
     this.cache.set(key, version, hits);
     this.record(t0);
     return hits;
   }
 
-  private rank(rows: CandidateRow[], mode: SearchMode, k: number, terms: string[]): SearchHit[] {
-    const byId = new Map(rows.map((r) => [Number(r.chunk_id), r]));
-    const ranked = (col: 'bm25_rank' | 'vector_rank') =>
-      rows.filter((r) => r[col] !== null).sort((a, b) => Number(a[col]) - Number(b[col])).map((r) => Number(r.chunk_id));
-    let order: Array<{ id: number; score: number }>;
-    if (mode === 'hybrid') {
-      order = reciprocalRankFusion([ranked('bm25_rank'), ranked('vector_rank')], RRF_K).map((f) => ({ id: f.key, score: f.score }));
-    } else {
-      const col = mode === 'bm25' ? 'bm25_rank' : 'vector_rank';
-      order = ranked(col).map((id) => {
-        const r = byId.get(id)!;
-        return { id, score: Number(mode === 'bm25' ? r.bm25_score : r.vector_score) };
-      });
-    }
-    return order.slice(0, k).map(({ id, score }) => {
-      const r = byId.get(id)!;
+  private toHits(rows: CandidateRow[], terms: string[]): SearchHit[] {
+    return rows.map((r) => {
       const snip = makeSnippet(r.text ?? '', Number(r.start_line), terms);
       return {
         path: displayPath(r.path!),
         startLine: Number(r.start_line),
         endLine: Number(r.end_line),
-        score,
+        score: Number(r.score),
         snippet: snip.text,
         snippetStartLine: snip.startLine,
         highlights: snip.highlights,

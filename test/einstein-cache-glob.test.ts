@@ -1,18 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { reciprocalRankFusion } from '../adapters/einstein/fusion.js';
 import { QueryCache } from '../adapters/einstein/query-cache.js';
 import { pathMatcher } from '../adapters/einstein/path-filter.js';
-
-test('RRF (k=60) sums 1/(k+rank) over the lists', { timeout: 5_000 }, () => {
-  const fused = reciprocalRankFusion([['a', 'b', 'c'], ['c', 'a']]);
-  assert.deepEqual(fused.map((f) => f.key), ['a', 'c', 'b']);
-  const a = fused[0]!;
-  assert.ok(Math.abs(a.score - (1 / 61 + 1 / 62)) < 1e-12);
-  assert.deepEqual(a.ranks, [1, 2]);
-  assert.deepEqual(fused[2]!.ranks, [2, undefined]);
-  assert.ok(Math.abs(fused[1]!.score - (1 / 63 + 1 / 61)) < 1e-12);
-});
 
 test('query cache: keyed by query and options, dropped when the index version changes', { timeout: 5_000 }, () => {
   const c = new QueryCache<number>(2);
