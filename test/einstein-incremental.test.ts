@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, rmSync, utimesSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,12 +22,17 @@ function makeTree(root: string, files: number): void {
 
 const embedder = () => new HashEmbedder({ dim: 32 });
 
-test('a second run re-indexes only changed files, removes deleted ones, and ends identical to a fresh build', { timeout: 60_000 }, async (t) => {
+/** A temp dir with a tree of `files` source files and a database: what every test here starts from. */
+async function setup(t: TestContext, files: number) {
   const dir = tempDir(t);
   const src = join(dir, 'src');
-  makeTree(src, 12);
+  makeTree(src, files);
   const db = await openTestDb(t, join(dir, 'a.db'));
-  const einstein = new EinsteinSearch(db, { embedder: embedder() });
+  return { dir, src, db, einstein: new EinsteinSearch(db, { embedder: embedder() }) };
+}
+
+test('a second run re-indexes only changed files, removes deleted ones, and ends identical to a fresh build', { timeout: 60_000 }, async (t) => {
+  const { dir, src, einstein } = await setup(t, 12);
   const first = await einstein.index(src);
   assert.equal(first.filesIndexed, 12);
 
@@ -68,11 +73,7 @@ test('a second run re-indexes only changed files, removes deleted ones, and ends
 });
 
 test('abort stops indexing with BOLT_ABORTED; committed batches stay; the next run finishes the job', { timeout: 60_000 }, async (t) => {
-  const dir = tempDir(t);
-  const src = join(dir, 'src');
-  makeTree(src, 40);
-  const db = await openTestDb(t, join(dir, 'a.db'));
-  const einstein = new EinsteinSearch(db, { embedder: embedder() });
+  const { src, einstein } = await setup(t, 40);
   const ac = new AbortController();
   const seen: IndexProgress[] = [];
   await assert.rejects(
@@ -99,11 +100,7 @@ test('abort stops indexing with BOLT_ABORTED; committed batches stay; the next r
 });
 
 test('results are cached per (query, options, index version) and dropped when any writer changes the index', { timeout: 60_000 }, async (t) => {
-  const dir = tempDir(t);
-  const src = join(dir, 'src');
-  makeTree(src, 3);
-  const db = await openTestDb(t, join(dir, 'a.db'));
-  const reader = new EinsteinSearch(db, { embedder: embedder() });
+  const { src, db, einstein: reader } = await setup(t, 3);
   const writer = new EinsteinSearch(db, { embedder: embedder() }); // stands for another agent
   await writer.index(src);
   const first = await reader.search(`${marker(1)} value`, { k: 3 });
@@ -125,10 +122,7 @@ test('results are cached per (query, options, index version) and dropped when an
 });
 
 test('the embedder is recorded with the index; another embedder is refused with a clear error', { timeout: 30_000 }, async (t) => {
-  const dir = tempDir(t);
-  const src = join(dir, 'src');
-  makeTree(src, 1);
-  const db = await openTestDb(t, join(dir, 'a.db'));
+  const { src, db } = await setup(t, 1);
   await new EinsteinSearch(db, { embedder: embedder() }).index(src);
   const other = new EinsteinSearch(db, { embedder: new HashEmbedder({ dim: 48 }) });
   await assert.rejects(other.search('x'), (err: Error & { code?: string }) => err.code === 'BOLT_BAD_INPUT' && /--reset/.test(err.message));
@@ -138,11 +132,7 @@ test('the embedder is recorded with the index; another embedder is refused with 
 });
 
 test('compaction re-sorts postings by term without changing any score, and is skipped while the tail is small', { timeout: 60_000 }, async (t) => {
-  const dir = tempDir(t);
-  const src = join(dir, 'src');
-  makeTree(src, 20);
-  const db = await openTestDb(t, join(dir, 'a.db'));
-  const einstein = new EinsteinSearch(db, { embedder: embedder() });
+  const { src, db, einstein } = await setup(t, 20);
   await einstein.index(src, { batchChunks: 1 });
   const unsorted = async () =>
     Number((await db.query<{ n: bigint }>('SELECT count(*) AS n FROM (SELECT term, lag(term) OVER (ORDER BY rowid) AS prev FROM einstein_postings) WHERE prev > term'))[0]!.n);
