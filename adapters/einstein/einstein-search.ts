@@ -14,7 +14,7 @@ import { isAbsolute, relative, sep } from 'node:path';
 import type { Database } from '../../core/database.js';
 import { AbortedError, BadInputError } from '../../core/errors.js';
 import { dialectFor } from './dialect.js';
-import { HashEmbedder, type Embedder } from './embedder.js';
+import { HashEmbedder, normalize, type Embedder } from './embedder.js';
 import { termId } from './hash.js';
 import { IndexStore } from './index-store.js';
 import { IndexCounters, indexEntries, planIndex, removeMissing, type IndexOptions, type IndexPlan, type IndexProgress } from './indexer.js';
@@ -224,8 +224,8 @@ export class EinsteinSearch {
     const termIds = mode === 'vector' ? [] : [...new Set(terms.map(termId))];
     let vector: Float32Array | undefined;
     if (mode !== 'bm25') {
-      [vector] = await this.embedder.embed([query], { signal });
-      if (!vector!.some((x) => x !== 0)) vector = undefined;
+      vector = normalize((await this.embedder.embed([query], { signal }))[0]!);
+      if (!vector.some((x) => x !== 0)) vector = undefined;
     }
     let rows: CandidateRow[] = [];
     for (let attempt = 0; attempt < 3; attempt++) {

@@ -30,6 +30,20 @@ export interface Embedder {
   embedTerms?(termLists: ReadonlyArray<readonly string[]>): Float32Array[];
 }
 
+/**
+ * Scales `v` to unit length in place (a zero vector stays zero). Einstein stores and queries
+ * unit vectors only, so cosine similarity is a plain inner product whatever the embedder.
+ */
+export function normalize(v: Float32Array): Float32Array {
+  let norm = 0;
+  for (let i = 0; i < v.length; i++) norm += v[i]! * v[i]!;
+  if (norm > 0 && Math.abs(norm - 1) > 1e-6) {
+    const inv = 1 / Math.sqrt(norm);
+    for (let i = 0; i < v.length; i++) v[i]! *= inv;
+  }
+  return v;
+}
+
 export interface HashEmbedderOptions {
   /** Vector length (default 256). */
   dim?: number;
@@ -83,13 +97,7 @@ export class HashEmbedder implements Embedder {
       const { idx, val } = this.features(term);
       for (let i = 0; i < idx.length; i++) v[idx[i]!]! += w * val[i]!;
     }
-    let norm = 0;
-    for (let i = 0; i < v.length; i++) norm += v[i]! * v[i]!;
-    if (norm > 0) {
-      const inv = 1 / Math.sqrt(norm);
-      for (let i = 0; i < v.length; i++) v[i]! *= inv;
-    }
-    return v;
+    return normalize(v);
   }
 
   /** Synchronous core of `embed`, for callers that batch themselves. */

@@ -17,7 +17,7 @@ import { resolve, sep } from 'node:path';
 import { AbortedError } from '../../core/errors.js';
 import { log } from '../../core/logger.js';
 import { chunkText, type ChunkOptions } from './chunker.js';
-import type { Embedder } from './embedder.js';
+import { normalize, type Embedder } from './embedder.js';
 import { termId } from './hash.js';
 import type { IndexStore, PreparedFile, PreparedChunk } from './index-store.js';
 import { tokenize } from './tokenizer.js';
@@ -177,7 +177,7 @@ export async function indexEntries(
         ? embedder.embedTerms(batch.flatMap((b) => b.terms))
         : await embedder.embed(batch.flatMap((b) => b.texts), { signal: opts.signal });
       let i = 0;
-      for (const b of batch) for (const c of b.file.chunks) c.vector = vectors[i++]!;
+      for (const b of batch) for (const c of b.file.chunks) c.vector = normalize(vectors[i++]!);
       checkAbort(opts.signal);
       await store.writeFiles(batch.map((b) => b.file), opts.signal);
       counters.filesIndexed += batch.length;

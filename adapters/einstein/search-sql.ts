@@ -74,9 +74,9 @@ export function buildSearchSql(d: EinsteinDialect, dim: number, input: SearchSql
   }
   if (input.vector) {
     params.push(d.vectorParam(input.vector));
-    const sim = d.similarity('vec', dim);
+    ctes.push(`vs_q AS (${d.queryVector(dim)})`);
     const where = filter();
-    ctes.push(`vs_s AS (SELECT chunk_id, ${sim} AS score FROM einstein_vectors ${where} ORDER BY score DESC, chunk_id LIMIT ${input.depth})`);
+    ctes.push(`vs_s AS (SELECT chunk_id, ${d.similarity('vec', 'vs_q.q')} AS score FROM einstein_vectors CROSS JOIN vs_q ${where} ORDER BY score DESC, chunk_id LIMIT ${input.depth})`);
     ctes.push('vs AS (SELECT chunk_id, score, row_number() OVER (ORDER BY score DESC, chunk_id) AS rnk FROM vs_s)');
     lists.push('vs');
   }
