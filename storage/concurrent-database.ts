@@ -175,7 +175,9 @@ export class ConcurrentDatabase implements Database {
   }
 
   private statementOptions(b: Backend, ids: { id?: string; auto: boolean }, resent: boolean): HostStatementOptions {
-    if (b.role === 'host') return ids.auto ? {} : { requestId: ids.id };
+    // In the host itself an automatic id is only needed when re-sending (this handle was a
+    // client whose host died mid-request and has just become the host).
+    if (b.role === 'host' && !resent) return ids.auto ? {} : { requestId: ids.id };
     return { requestId: ids.id, autoId: ids.auto, resent };
   }
 

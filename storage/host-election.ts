@@ -6,7 +6,7 @@
 import { existsSync, unlinkSync, statSync } from 'node:fs';
 import { BoltError, LockTimeoutError, hasCode } from '../core/errors.js';
 import { log } from '../core/logger.js';
-import { checkDuckDBPath } from '../adapters/duckdb/connect.js';
+import { checkDirectory, checkDuckDBPath } from '../adapters/duckdb/connect.js';
 import type { Backend } from './backend.js';
 import { Host, type HostOptions } from './host.js';
 import { registerHost, registeredHost } from './host-registry.js';
@@ -35,6 +35,7 @@ export async function electHost(realPath: string, opts: ElectionOptions = {}): P
   for (let attempt = 0; ; attempt++) {
     const local = registeredHost(realPath);
     if (local) return local;
+    checkDirectory(realPath);
     const hadSidecar = existsSync(side);
     const lock = tryFlockExclusive(side);
     if (lock) {

@@ -183,7 +183,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
 
   private async withPrepared<T>(sql: string, params: readonly unknown[] | undefined, caller: string, fn: (p: PreparedSql, lease: Lease<DuckDBConnection>) => Promise<T>): Promise<T> {
     return this.track(async () => {
-      const lease = await this.pool.acquire(caller);
+      const lease = await this.acquireCounted(caller);
       let p: PreparedSql | undefined;
       try {
         p = await prepareSql(lease.conn, sql, params?.length ?? 0);
@@ -203,6 +203,15 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
         lease.release();
       }
     });
+  }
+
+  private async acquireCounted(caller: string, timeoutMs?: number): Promise<Lease<DuckDBConnection>> {
+    try {
+      return await this.pool.acquire(caller, timeoutMs);
+    } catch (err) {
+      this.count(err);
+      throw err;
+    }
   }
 
   /** Runs a statement in autocommit mode (writes retried on conflict) and returns its rows. */
@@ -297,7 +306,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     if (!Array.isArray(rows)) throw new BadInputError('insertMany: rows must be an array of arrays');
     if (rows.length === 0) return { rowsChanged: 0 };
     return this.track(async () => {
-      const lease = await this.pool.acquire(opts.caller ?? 'insertMany');
+      const lease = await this.acquireCounted(opts.caller ?? 'insertMany');
       try {
         const append = async () => this.appendRows(lease.conn, table, columns, rows);
         const r = opts.requestId
@@ -368,7 +377,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
   /** Opens a session pinned to one pooled connection. */
   async openSession(opts: SessionOptions = {}, connectionTimeoutMs?: number): Promise<HostSession> {
     return this.track(async () => {
-      const lease = await this.pool.acquire(opts.name ?? 'session', connectionTimeoutMs);
+      const lease = await this.acquireCounted(opts.name ?? 'session', connectionTimeoutMs);
       const s = new HostSession(lease, opts, {
         readOnlyDatabase: Boolean(this.opts.readOnly),
         onClosed: (x) => {

@@ -6,7 +6,7 @@ import { ResultReturnType, StatementType, type DuckDBConnection, type DuckDBPrep
 import type { Row } from '../../core/database.js';
 import { BadInputError, ReadOnlyError } from '../../core/errors.js';
 import { classifyDuckDBError } from './classify-errors.js';
-import { toDuckDBParams } from './values.js';
+import { toDuckDBParams, toJSValue } from './values.js';
 
 /** Statement types that only read. */
 const READ_TYPES = new Set<StatementType>([StatementType.SELECT, StatementType.EXPLAIN]);
@@ -88,7 +88,7 @@ export async function runPrepared(p: PreparedSql, params: readonly unknown[] | u
       const reader = await s.runAndReadAll();
       const returnsRows = reader.returnType === ResultReturnType.QUERY_RESULT;
       last = {
-        rows: returnsRows ? (reader.getRowObjectsJS() as Row[]) : [],
+        rows: returnsRows ? (reader.convertRowObjects(toJSValue) as Row[]) : [],
         rowsChanged: reader.returnType === ResultReturnType.CHANGED_ROWS ? reader.rowsChanged : 0,
         isRead: READ_TYPES.has(s.statementType),
       };
