@@ -8,8 +8,8 @@ import { createConnection, type Socket } from 'node:net';
 import type { DatabaseStats, ExecResult, Row, Session, SessionOptions, StatementOptions, Transaction, TransactionOptions } from '../core/database.js';
 import { BoltError, HostUnresponsiveError, OutcomeUnknownError, hasCode, SessionClosedError, errorFromJSON, type SerializedError } from '../core/errors.js';
 import { log } from '../core/logger.js';
-import type { Backend, HostIdentity } from './backend.js';
-import type { HostStatementOptions } from './host.js';
+import type { Backend, BackupResult, HostIdentity, VerifyResult } from './backend.js';
+import type { HostStatementOptions, StatementOutcome } from './host.js';
 import { runTransaction } from './transaction-runner.js';
 import { encodeFrame, FrameDecoder } from './wire/frame.js';
 import type { WireOp, WireReply } from './wire/protocol.js';
@@ -146,6 +146,15 @@ export class HostClient implements Backend {
   }
   execute(sql: string, params: readonly unknown[] | undefined, opts: HostStatementOptions): Promise<ExecResult> {
     return this.counted(this.request('execute', { sql, params, ...opts }));
+  }
+  run(sql: string, params: readonly unknown[] | undefined, opts: HostStatementOptions): Promise<StatementOutcome> {
+    return this.counted(this.request('run', { sql, params, ...opts }));
+  }
+  backup(dest: string): Promise<BackupResult> {
+    return this.request('backup', { dest }) as Promise<BackupResult>;
+  }
+  verify(): Promise<VerifyResult> {
+    return this.request('verify', {}) as Promise<VerifyResult>;
   }
   insertMany(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], opts: HostStatementOptions): Promise<ExecResult> {
     return this.counted(this.request('insertMany', { table, columns, rows, ...opts }));

@@ -23,9 +23,9 @@ import type {
 import { BadInputError, BoltError, ClosedError, OutcomeUnknownError, hasCode } from '../core/errors.js';
 import { log } from '../core/logger.js';
 import { detectFileKind } from './file-kind.js';
-import type { Backend } from './backend.js';
+import type { Backend, BackupResult, VerifyResult } from './backend.js';
 import { electHost } from './host-election.js';
-import { Host, type HostStatementOptions } from './host.js';
+import { Host, type HostStatementOptions, type StatementOutcome } from './host.js';
 import { allHosts } from './host-registry.js';
 import { sidecarPath } from './locks/sidecar.js';
 import { AUTO_REQUEST_PREFIX } from './request-log.js';
@@ -191,6 +191,12 @@ export class ConcurrentDatabase implements Database {
     return this.withFailover('execute', true, (b, resent) => b.execute(sql, params, this.statementOptions(b, ids, resent)));
   }
 
+  /** Runs a statement of either kind and returns its rows, rows changed, and whether it only read. */
+  async run(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<StatementOutcome> {
+    const ids = this.autoId(opts);
+    return this.withFailover('run', true, (b, resent) => b.run(sql, params, this.statementOptions(b, ids, resent)));
+  }
+
   async insertMany(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], opts?: StatementOptions): Promise<ExecResult> {
     const ids = this.autoId(opts);
     return this.withFailover('insertMany', true, (b, resent) => b.insertMany(table, columns, rows, this.statementOptions(b, ids, resent)));
@@ -236,15 +242,15 @@ export class ConcurrentDatabase implements Database {
   }
 
   /** Consistent copy of the database into `dest`, taken by the host while others write. */
-  async backup(dest: string): Promise<{ dest: string; tables: { name: string; rows: number }[]; ms: number }> {
+  async backup(dest: string): Promise<BackupResult> {
     const abs = resolve(dest);
     if (existsSync(abs)) throw new BadInputError(`${abs} already exists; choose a new file for the backup`, { dest: abs });
-    return this.withFailover('backup', false, (b) => (b instanceof Host ? b.backup(abs) : (b as unknown as { request(op: string, a: object): Promise<never> }).request('backup', { dest: abs })));
+    return this.withFailover('backup', false, (b) => b.backup(abs));
   }
 
   /** Scans every table in full through the host. */
-  async verify(): Promise<{ tables: { name: string; rows: number }[]; ms: number }> {
-    return this.withFailover('verify', true, (b) => (b instanceof Host ? b.verify() : (b as unknown as { request(op: string, a: object): Promise<never> }).request('verify', {})));
+  async verify(): Promise<VerifyResult> {
+    return this.withFailover('verify', true, (b) => b.verify());
   }
 
   async close(): Promise<void> {

@@ -11,10 +11,12 @@ import { log } from '../core/logger.js';
 import { BOLT_VERSION } from '../core/version.js';
 import { createDuckDBInstance } from '../adapters/duckdb/connect.js';
 import { classifyDuckDBError } from '../adapters/duckdb/classify-errors.js';
+import { clearStatementCache, runCached } from '../adapters/duckdb/statement-cache.js';
 import { assertReadOnlyAllowed, destroyPrepared, prepareSql, runPrepared, type PreparedSql } from '../adapters/duckdb/run.js';
 import { toDuckDBParam } from '../adapters/duckdb/values.js';
 import { describeTables, scanAllTables, type TableInfo } from '../adapters/duckdb/describe.js';
 import type { Backend, HostIdentity } from './backend.js';
+import { GroupCommitter } from './group-commit.js';
 import { ConnectionPool, type Lease } from './connection-pool.js';
 import { HostSession } from './host-session.js';
 import type { HeldFlock } from './locks/flock.js';
@@ -39,6 +41,14 @@ export interface HostStatementOptions {
   resent?: boolean;
   /** Shown in pool holder lists. */
   caller?: string;
+}
+
+/** What one statement gave. */
+export interface StatementOutcome {
+  rows: Row[];
+  rowsChanged: number;
+  isRead: boolean;
+  deduplicated?: boolean;
 }
 
 export const DEFAULT_POOL_SIZE = 8;
@@ -75,6 +85,16 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
   private idleTimer?: NodeJS.Timeout;
   private pruneTimer?: NodeJS.Timeout;
   private lastActivity = Date.now();
+  private readonly group = new GroupCommitter((conn, w) =>
+    this.loggedWrite(conn, { requestId: w.requestId, autoId: w.autoId }, async () => {
+      const p = await prepareSql(conn, w.sql, w.params?.length ?? 0);
+      try {
+        return await runPrepared(p, w.params, w.sql);
+      } finally {
+        destroyPrepared(p);
+      }
+    }),
+  );
   private shut = false;
   private readonly opts: Required<Pick<HostOptions, 'maxConnections' | 'connectionTimeoutMs'>> & HostOptions;
 
@@ -98,6 +118,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       acquireTimeoutMs: this.opts.connectionTimeoutMs,
       create: () => instance.connect(),
       destroy: (c) => {
+        clearStatementCache(c);
         try {
           c.closeSync();
         } catch {
@@ -225,14 +246,25 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     return r.deduplicated ? { rowsChanged: r.rowsChanged, deduplicated: true } : { rowsChanged: r.rowsChanged };
   }
 
-  private async statement(sql: string, params: readonly unknown[] | undefined, opts: HostStatementOptions): Promise<{ rows: Row[]; rowsChanged: number; deduplicated?: boolean }> {
+  /** Runs a statement of any kind: its rows, rows changed, and whether it only read. */
+  async run(sql: string, params?: readonly unknown[], opts: HostStatementOptions = {}): Promise<StatementOutcome> {
+    return this.statement(sql, params, opts);
+  }
+
+  private async statement(sql: string, params: readonly unknown[] | undefined, opts: HostStatementOptions): Promise<StatementOutcome> {
     if (typeof sql !== 'string') throw new BadInputError('SQL must be a string');
     return this.withPrepared(sql, params, opts.caller ?? 'autocommit', async (p, lease) => {
       if (p.isRead || !opts.requestId) return this.autocommit(p, params, sql, lease);
-      return this.onceById(opts, () => this.loggedWrite(lease.conn, opts, async () => {
-        const r = await runPrepared(p, params, sql);
-        return { rows: r.rows, rowsChanged: r.rowsChanged };
-      }));
+      if (opts.autoId && !opts.resent && p.statements.length === 1) {
+        // A fresh automatic id needs no lookup: eligible for group commit.
+        return this.group.submit(lease.conn, { sql, params, requestId: opts.requestId, autoId: true });
+      }
+      return this.onceById(opts, () =>
+        this.loggedWrite(lease.conn, opts, async () => {
+          const r = await runPrepared(p, params, sql);
+          return { rows: r.rows, rowsChanged: r.rowsChanged, isRead: false };
+        }),
+      );
     });
   }
 
@@ -277,21 +309,21 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     const id = opts.requestId!;
     const check = !opts.autoId || opts.resent;
     for (let attempt = 0; ; attempt++) {
-      await conn.run('BEGIN TRANSACTION');
+      await runCached(conn, 'BEGIN TRANSACTION');
       try {
         if (check) {
           const seen = await findRequest(conn, id);
           if (seen !== undefined) {
-            await conn.run('ROLLBACK');
-            return { rows: [], rowsChanged: seen, deduplicated: true } as unknown as T & { deduplicated?: boolean };
+            await runCached(conn, 'ROLLBACK');
+            return { rows: [], rowsChanged: seen, isRead: false, deduplicated: true } as unknown as T & { deduplicated?: boolean };
           }
         }
         const r = await write();
         await recordRequest(conn, id, r.rowsChanged, Boolean(opts.autoId));
-        await conn.run('COMMIT');
+        await runCached(conn, 'COMMIT');
         return r;
       } catch (err) {
-        await conn.run('ROLLBACK').catch(() => undefined);
+        await runCached(conn, 'ROLLBACK').catch(() => undefined);
         const e = classifyDuckDBError(err);
         if (e.code !== 'BOLT_TX_CONFLICT' || attempt >= AUTOCOMMIT_CONFLICT_RETRIES) throw e;
         await delay(backoffDelay(attempt, { baseMs: 2, capMs: 100 }));
@@ -325,13 +357,13 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
   }
 
   private async loggedWriteless<T>(conn: DuckDBConnection, write: () => Promise<T>): Promise<T & { deduplicated?: boolean }> {
-    await conn.run('BEGIN TRANSACTION');
+    await runCached(conn, 'BEGIN TRANSACTION');
     try {
       const r = await write();
-      await conn.run('COMMIT');
+      await runCached(conn, 'COMMIT');
       return r as T & { deduplicated?: boolean };
     } catch (err) {
-      await conn.run('ROLLBACK').catch(() => undefined);
+      await runCached(conn, 'ROLLBACK').catch(() => undefined);
       throw err;
     }
   }
@@ -404,6 +436,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       queries: this.queries,
       errorsByCode: { ...this.errorsByCode },
       clients: this.clients,
+      groupCommit: { batches: this.group.batches, writes: this.group.batchedWrites },
       sessions: [...this.sessions].map((s) => s.describe()),
     };
   }

@@ -8,6 +8,7 @@
  * happen only when a caller gave its own id or a client re-sends after losing the host.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { runCached } from '../adapters/duckdb/statement-cache.js';
 
 export const REQUEST_LOG_TABLE = 'bolt_requests';
 
@@ -20,15 +21,15 @@ export async function ensureRequestLog(conn: DuckDBConnection): Promise<void> {
 
 /** Rows changed by the recorded request `id`, or undefined when it was never applied. */
 export async function findRequest(conn: DuckDBConnection, id: string): Promise<number | undefined> {
-  const r = await conn.runAndReadAll(`SELECT rows_changed FROM ${REQUEST_LOG_TABLE} WHERE id = ? LIMIT 1`, [id]);
-  const rows = r.getRowsJS();
+  const r = await runCached(conn, `SELECT rows_changed FROM ${REQUEST_LOG_TABLE} WHERE id = ? LIMIT 1`, [id]);
+  const rows = await r.getRowsJS();
   if (rows.length === 0) return undefined;
   return Number(rows[0]![0] ?? 0);
 }
 
 /** Records `id` in the current transaction. */
 export async function recordRequest(conn: DuckDBConnection, id: string, rowsChanged: number, auto: boolean): Promise<void> {
-  await conn.run(`INSERT INTO ${REQUEST_LOG_TABLE} (id, rows_changed, auto) VALUES (?, ?, ?)`, [id, rowsChanged, auto]);
+  await runCached(conn, `INSERT INTO ${REQUEST_LOG_TABLE} (id, rows_changed, auto) VALUES (?, ?, ?)`, [id, rowsChanged, auto]);
 }
 
 /** Forgets old ids; returns how many were removed. */

@@ -9,6 +9,7 @@ import { setLogLevel } from '../core/logger.js';
 import { setDebug, reportError, EXIT } from './cli-action.js';
 import { BadInputError } from '../core/errors.js';
 import { register as registerDb } from './commands/db.js';
+import { register as registerQuery } from './commands/query.js';
 import { register as registerIndex } from './commands/index-files.js';
 import { register as registerSearch } from './commands/search.js';
 
@@ -27,7 +28,7 @@ program
     setDebug(Boolean(o.debug));
   });
 
-for (const register of [registerDb, registerIndex, registerSearch]) register(program);
+for (const register of [registerDb, registerQuery, registerIndex, registerSearch]) register(program);
 
 try {
   await program.parseAsync(process.argv);
