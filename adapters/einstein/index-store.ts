@@ -68,8 +68,9 @@ export class IndexStore {
   async ensureSchema(): Promise<void> {
     await this.db.transaction(async (tx) => {
       for (const ddl of this.dialect.schema(this.dim)) await tx.execute(ddl);
-      await tx.execute("INSERT INTO einstein_meta (key, value) VALUES ('embedder', ?) ON CONFLICT (key) DO NOTHING", [this.embedderId]);
-      await tx.execute("INSERT INTO einstein_meta (key, value) VALUES ('dim', ?) ON CONFLICT (key) DO NOTHING", [String(this.dim)]);
+      const insertMeta = 'INSERT INTO einstein_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING';
+      await tx.execute(insertMeta, ['embedder', this.embedderId]);
+      await tx.execute(insertMeta, ['dim', String(this.dim)]);
     });
     const rows = await this.db.query<{ key: string; value: string }>('SELECT key, value FROM einstein_meta');
     const meta = Object.fromEntries(rows.map((r) => [r.key, r.value]));
@@ -214,7 +215,10 @@ export class IndexStore {
     const minTail = opts.minTail ?? 200_000;
     const tailFraction = opts.tailFraction ?? 0.2;
     const [r] = await this.db.query<{ total: bigint | number; sorted: string | null }>(
-      "SELECT (SELECT count(*) FROM einstein_postings) AS total, (SELECT value FROM einstein_meta WHERE key = 'postings_sorted') AS sorted",
+      // The key is a parameter on purpose: with a literal, DuckDB 1.5.6 re-running the cached
+      // prepared statement returned the value as of its first run (scalar subquery on a PK).
+      'SELECT (SELECT count(*) FROM einstein_postings) AS total, (SELECT value FROM einstein_meta WHERE key = ?) AS sorted',
+      ['postings_sorted'],
     );
     const total = Number(r?.total ?? 0);
     const tail = total - Math.min(total, Number(r?.sorted ?? 0));
@@ -227,8 +231,8 @@ export class IndexStore {
         rows = (await tx.execute('INSERT INTO einstein_postings (term, chunk_id, tf, len) SELECT term, chunk_id, tf, len FROM einstein_postings_sorted ORDER BY term, chunk_id')).rowsChanged;
         await tx.execute('DROP TABLE einstein_postings_sorted'); // a rollback drops it too
         await tx.execute(
-          "INSERT INTO einstein_meta (key, value) VALUES ('postings_sorted', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-          [String(rows)],
+          'INSERT INTO einstein_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+          ['postings_sorted', String(rows)],
         );
       },
       { signal: opts.signal },
