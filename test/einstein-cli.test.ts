@@ -41,6 +41,9 @@ test('bolt index + bolt search: JSON and human output, incremental second run, t
   assert.equal(none.code, 0);
   assert.match(none.stdout, /no hits/);
 
+  const noDir = await runBolt(['index', 'no-such-dir'], { cwd });
+  assert.equal(noDir.code, 2);
+  assert.match(noDir.stderr, /^error \[BOLT_NOT_FOUND\]: Cannot index no-such-dir: no such directory/);
   const missing = await runBolt(['search', 'x', '--db', 'nowhere.db'], { cwd });
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /^error \[BOLT_NOT_FOUND\]: No database at nowhere\.db/);

@@ -150,4 +150,11 @@ test('compaction re-sorts postings by term without changing any score, and is sk
   after.forEach((h, i) => assert.ok(Math.abs(h.score - before[i]!.score) < 1e-9, 'same score up to summation order'));
   const again = await einstein.compact();
   assert.deepEqual([again.compacted, again.tail], [false, 0]);
+  // a second compaction on the same pooled connections (prepared statements are cached there)
+  makeTree(join(src, 'more'), 5);
+  await einstein.index(src, { batchChunks: 1 });
+  assert.ok((await unsorted()) > 0);
+  assert.equal((await einstein.compact({ force: true })).compacted, true);
+  assert.equal(await unsorted(), 0);
+  assert.deepEqual(await db.query('SELECT count(*)::INTEGER AS n FROM einstein_postings_stage'), [{ n: 0 }]);
 });

@@ -86,6 +86,7 @@ export const duckdbDialect: EinsteinDialect = {
       'CREATE TABLE IF NOT EXISTS einstein_chunks (id BIGINT NOT NULL, file_id BIGINT NOT NULL, start_line INTEGER NOT NULL, end_line INTEGER NOT NULL, len INTEGER NOT NULL, text VARCHAR NOT NULL)',
       `CREATE TABLE IF NOT EXISTS einstein_vectors (chunk_id BIGINT NOT NULL, vec FLOAT[${dim}] NOT NULL)`,
       'CREATE TABLE IF NOT EXISTS einstein_postings (term BIGINT NOT NULL, chunk_id BIGINT NOT NULL, tf INTEGER NOT NULL, len INTEGER NOT NULL)',
+      'CREATE TABLE IF NOT EXISTS einstein_postings_stage (term BIGINT NOT NULL, chunk_id BIGINT NOT NULL, tf INTEGER NOT NULL, len INTEGER NOT NULL)',
       'CREATE TABLE IF NOT EXISTS einstein_changes (files INTEGER NOT NULL, chunks INTEGER NOT NULL, removed INTEGER NOT NULL)',
     ];
   },

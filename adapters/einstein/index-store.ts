@@ -12,6 +12,7 @@
  * - einstein_vectors(chunk_id, vec): one embedding per chunk (zero vectors are not stored).
  * - einstein_postings(term, chunk_id, tf, len): term id (52-bit hash) × chunk, with the
  *   chunk length copied in so BM25 needs no join.
+ * - einstein_postings_stage: empty except inside a compaction (see `compact`).
  * - einstein_changes: append-only; its row count is the index version.
  * - einstein_meta(key, value): embedder id and dimension the index was built with.
  */
@@ -54,7 +55,7 @@ const VECTOR_COLUMNS = [['chunk_id', 'bigint'], ['vec', 'vector']] as const sati
 const POSTING_COLUMNS = [['term', 'bigint'], ['chunk_id', 'bigint'], ['tf', 'integer'], ['len', 'integer']] as const satisfies ReadonlyArray<readonly [string, ColumnType]>;
 
 /** Table names, for tools that report sizes or drop the index. */
-export const EINSTEIN_TABLES = ['einstein_postings', 'einstein_vectors', 'einstein_chunks', 'einstein_files', 'einstein_changes', 'einstein_meta'] as const;
+export const EINSTEIN_TABLES = ['einstein_postings', 'einstein_postings_stage', 'einstein_vectors', 'einstein_chunks', 'einstein_files', 'einstein_changes', 'einstein_meta'] as const;
 
 export class IndexStore {
   constructor(
@@ -226,10 +227,13 @@ export class IndexStore {
     let rows = 0;
     await this.db.transaction(
       async (tx) => {
-        await tx.execute('CREATE TEMP TABLE einstein_postings_sorted AS SELECT term, chunk_id, tf, len FROM einstein_postings ORDER BY term, chunk_id');
+        // DML only, through a permanent staging table: re-running a cached prepared
+        // CREATE TEMP TABLE … AS after a DROP crashes DuckDB 1.5.6 (SIGFPE, measured).
+        await tx.execute('DELETE FROM einstein_postings_stage');
+        await tx.execute('INSERT INTO einstein_postings_stage (term, chunk_id, tf, len) SELECT term, chunk_id, tf, len FROM einstein_postings');
         await tx.execute('DELETE FROM einstein_postings');
-        rows = (await tx.execute('INSERT INTO einstein_postings (term, chunk_id, tf, len) SELECT term, chunk_id, tf, len FROM einstein_postings_sorted ORDER BY term, chunk_id')).rowsChanged;
-        await tx.execute('DROP TABLE einstein_postings_sorted'); // a rollback drops it too
+        rows = (await tx.execute('INSERT INTO einstein_postings (term, chunk_id, tf, len) SELECT term, chunk_id, tf, len FROM einstein_postings_stage ORDER BY term, chunk_id')).rowsChanged;
+        await tx.execute('DELETE FROM einstein_postings_stage');
         await tx.execute(
           'INSERT INTO einstein_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
           ['postings_sorted', String(rows)],

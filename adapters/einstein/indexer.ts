@@ -12,9 +12,9 @@
  * through its own ConcurrentDatabase client); `removeMissing` finishes the plan.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
-import { AbortedError } from '../../core/errors.js';
+import { AbortedError, BadInputError, NotFoundError } from '../../core/errors.js';
 import { log } from '../../core/logger.js';
 import { chunkText, type ChunkOptions } from './chunker.js';
 import { normalize, type Embedder } from './embedder.js';
@@ -95,6 +95,9 @@ function checkAbort(signal: AbortSignal | undefined): void {
 /** Walks `dir` and compares with the index. */
 export async function planIndex(store: IndexStore, dir: string, opts: IndexOptions, exclude: readonly string[], counters: IndexCounters): Promise<IndexPlan> {
   const root = resolve(dir);
+  const st = await stat(root).catch(() => undefined);
+  if (!st) throw new NotFoundError(`Cannot index ${dir}: no such directory`, { path: root });
+  if (!st.isDirectory()) throw new BadInputError(`Cannot index ${dir}: not a directory`, { path: root });
   const known = await store.fileStates(root.endsWith(sep) ? root : root + sep);
   const seen = new Set<string>();
   const toIndex: WalkEntry[] = [];
