@@ -6,7 +6,7 @@
  *    MRR@10 and recall@10 at FILE level (hits deduplicated by file) for bm25, vector and
  *    hybrid, beside a grep-style baseline measured in the same run: files ranked by how often
  *    the query's words occur in them.
- * 2. Indexing rate (files/s, chunks/s) with 1 and with N workers.
+ * 2. Indexing rate (files/s, chunks/s) with 1 and with 2 workers (the machine has 2 cores).
  * 3. Search latency p50/p99 on an index of >= 100,000 chunks, built by indexing the installed
  *    node_modules tree several times under different roots (symlinks in a temp dir, so every
  *    copy has its own paths). Baselines in the same run: the trivial-statement round trip, and
@@ -116,53 +116,70 @@ async function quality(queries: EvalQuery[]): Promise<void> {
   out();
 }
 
-async function indexingRate(): Promise<void> {
-  const root = QUICK ? RXJS_SRC : RXJS_PKG;
-  out(`### Indexing rate: ${root.replace(REPO, '')} (fresh database each run)`);
+interface RateRow {
+  workers: number;
+  files: number;
+  chunks: number;
+  secs: number;
+}
+
+/** One indexing run of `root` into a fresh database. */
+async function indexOnce(einstein: EinsteinSearch, root: string, workers: number): Promise<RateRow> {
+  const t = performance.now();
+  const r = await einstein.index(root, { concurrency: workers });
+  return { workers, files: r.filesIndexed, chunks: r.chunks, secs: (performance.now() - t) / 1000 };
+}
+
+function printRates(root: string, rows: RateRow[]): void {
+  out(`### Indexing rate: ${root.replace(REPO, '')} into a fresh database`);
   out();
   out('| workers | files | chunks | seconds | files/s | chunks/s | vs 1 worker |');
   out('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  let base = 0;
-  for (const workers of [1, 2, 4]) {
-    const db = await open(`rate-${workers}.db`);
-    const einstein = new EinsteinSearch(db);
-    const t = performance.now();
-    const r = await einstein.index(root, { concurrency: workers });
-    const secs = (performance.now() - t) / 1000;
-    await db.close();
-    const rate = r.chunks / secs;
-    if (workers === 1) base = rate;
-    out(`| ${workers} | ${r.filesIndexed} | ${r.chunks} | ${fmt(secs, 1)} | ${fmt(r.filesIndexed / secs, 0)} | ${fmt(rate, 0)} | ${fmt(rate / base, 2)}× |`);
+  const base = rows[0]!.chunks / rows[0]!.secs;
+  for (const r of rows) {
+    const rate = r.chunks / r.secs;
+    out(`| ${r.workers} | ${r.files} | ${r.chunks} | ${fmt(r.secs, 1)} | ${fmt(r.files / r.secs, 0)} | ${fmt(rate, 0)} | ${fmt(rate / base, 2)}× |`);
   }
   out();
-  out('Workers are concurrent async workers in one process sharing one ConcurrentDatabase (the runtime\'s agents are not wired in yet).');
+  out("Workers are concurrent async workers in one process sharing one ConcurrentDatabase handle (the runtime's agents are not wired in yet); the 2-worker run is the first copy of the latency corpus below. Compaction included.");
   out();
 }
 
 async function latency(queries: EvalQuery[]): Promise<void> {
+  const source = QUICK ? RXJS_PKG : NODE_MODULES;
   const corpus = join(tmp, 'corpus');
   mkdirSync(corpus);
+  const copyRoot = (i: number) => {
+    const root = join(corpus, `copy${i}`);
+    symlinkSync(source, root);
+    return root;
+  };
+  // 1 worker, fresh database: the baseline of the indexing rate
+  const single = await open('rate-1.db');
+  const one = await indexOnce(new EinsteinSearch(single), copyRoot(0), 1);
+  await single.close();
   const db = await open('big.db');
   const einstein = new EinsteinSearch(db, { cacheSize: 0 });
   let copies = 0;
   let files = 0;
   let chunks = 0;
+  let first: RateRow | undefined;
   const t = performance.now();
   while ((await einstein.indexStats()).chunks < TARGET_CHUNKS && copies < 30) {
     copies++;
-    const root = join(corpus, `copy${copies}`);
-    symlinkSync(QUICK ? RXJS_PKG : NODE_MODULES, root);
-    const r = await einstein.index(root, { concurrency: 2 });
-    files += r.filesIndexed;
+    const r = await indexOnce(einstein, copyRoot(copies), 2);
+    first ??= r;
+    files += r.files;
     chunks += r.chunks;
   }
+  printRates(source, [one, first!]);
   const buildSecs = (performance.now() - t) / 1000;
   const size = await einstein.indexStats();
   const dbBytes = statSync(join(tmp, 'big.db')).size;
   out(`### Search latency on ${size.chunks.toLocaleString('en')} chunks`);
   out();
   out(
-    `Corpus: ${copies} copies of ${(QUICK ? RXJS_PKG : NODE_MODULES).replace(REPO, '')} under different roots: ${size.files} files, ` +
+    `Corpus: ${copies} copies of ${source.replace(REPO, '')} under different roots: ${size.files} files, ` +
       `${size.chunks} chunks, ${size.postings} postings, ${(dbBytes / 1e6).toFixed(0)} MB database. ` +
       `Built with 2 workers in ${fmt(buildSecs, 1)} s (${fmt(files / buildSecs, 0)} files/s, ${fmt(chunks / buildSecs, 0)} chunks/s, compaction included).`,
   );
@@ -209,5 +226,4 @@ const evalSet = JSON.parse(readFileSync(join(REPO, 'bench', 'data', 'einstein-ev
 out(`Einstein search benchmark${QUICK ? ' (QUICK)' : ''}; machine: ${(await import('node:os')).cpus().length} cores, load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)} at start`);
 out();
 await quality(evalSet.queries);
-await indexingRate();
 await latency(evalSet.queries);
