@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { runBolt } from './helpers/cli.js';
-import { waitFor } from './helpers/wait.js';
+import { waitForValue } from './helpers/wait.js';
 import { spawnBolt } from './helpers/runtime-process.js';
 import { writeTestAgents } from './helpers/agents-fixture.js';
 import type { Task } from '../core/task.js';
@@ -51,7 +51,7 @@ for (const victim of ['host', 'client'] as const) {
       const r = await runBolt(['submit', 'slow', '--payload', JSON.stringify({ ms: 2500, marker })], { cwd, env: ENV });
       assert.equal(r.code, 0, r.stderr);
     }
-    const running = await waitFor(
+    const running = await waitForValue(
       'tasks running on both runtimes',
       async () => (await tasks(cwd)).filter((x) => x.status === 'running'),
       (rs) => rs.some((x) => x.leaseOwner?.includes(`:${dead.pid}:`)) && rs.some((x) => x.leaseOwner?.includes(`:${survivor.pid}:`)),
@@ -61,7 +61,7 @@ for (const victim of ['host', 'client'] as const) {
     dead.child.kill('SIGKILL');
     assert.equal((await dead.exited).signal, 'SIGKILL');
 
-    const final = await waitFor('all tasks to finish', () => tasks(cwd), (ts) => ts.length === 4 && ts.every((x) => x.status === 'done'), {
+    const final = await waitForValue('all tasks to finish', () => tasks(cwd), (ts) => ts.length === 4 && ts.every((x) => x.status === 'done'), {
       timeoutMs: 60_000,
       everyMs: 200,
     });

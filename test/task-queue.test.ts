@@ -7,7 +7,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
-import { waitFor } from './helpers/wait.js';
+import { waitForValue } from './helpers/wait.js';
 import { openDatabase } from '../core/open-database.js';
 import { TaskQueue } from '../core/task-queue.js';
 import { hasCode, type SerializedError } from '../core/errors.js';
@@ -66,7 +66,7 @@ test('failures retry with backoff, then go dead; final failures go dead at once'
   assert.ok(failed.runAt >= Date.now() + 1 || failed.runAt > failed.updatedAt, 'retry is scheduled in the future');
   assert.deepEqual(failed.error, ERR);
   assert.deepEqual(await q.claim('rt', ['flaky'], 1, 10_000), [], 'not claimable before run_at');
-  const [c2] = await waitFor('the retry to become claimable', () => q.claim('rt', ['flaky'], 1, 10_000), (r) => r.length === 1);
+  const [c2] = await waitForValue('the retry to become claimable', () => q.claim('rt', ['flaky'], 1, 10_000), (r) => r.length === 1);
   assert.equal(c2!.attempt, 2);
   const f2 = await q.fail('rt', id, 2, ERR);
   assert.equal(f2.status, 'dead');
@@ -137,7 +137,7 @@ test('expired leases are reclaimed (attempt counted) and the old owner is fenced
   const a = await q.submit('x', null, { maxAttempts: 2 });
   const [c1] = await q.claim('dead-runtime', ['x'], 1, 100);
   assert.deepEqual([...(await q.renew('dead-runtime', 100))], [a.id]);
-  const reaped = await waitFor('the lease to expire', () => q.reapExpired(), (r) => r.length > 0);
+  const reaped = await waitForValue('the lease to expire', () => q.reapExpired(), (r) => r.length > 0);
   assert.deepEqual(reaped, [{ id: a.id, agent: 'x', status: 'queued' }]);
   const [c2] = await q.claim('survivor', ['x'], 1, 10_000);
   assert.equal(c2!.attempt, c1!.attempt + 1);
@@ -147,7 +147,7 @@ test('expired leases are reclaimed (attempt counted) and the old owner is fenced
 
   const b = await q.submit('x', null, { maxAttempts: 1 });
   await q.claim('dead-runtime', ['x'], 1, 50);
-  const reapedB = await waitFor('the lease to expire', () => q.reapExpired(), (r) => r.length > 0);
+  const reapedB = await waitForValue('the lease to expire', () => q.reapExpired(), (r) => r.length > 0);
   assert.deepEqual(reapedB, [{ id: b.id, agent: 'x', status: 'dead' }], 'out of attempts: dead, not looping');
 });
 
@@ -170,7 +170,7 @@ test('sequential claims follow submission order and wait for a retrying head', {
   assert.equal(await q.claimNextInOrder('rt', ['s'], 10_000), undefined, 'one at a time');
   await q.fail('rt', a.id, 1, ERR);
   assert.equal(await q.claimNextInOrder('rt', ['s'], 10_000), undefined, 'b waits behind a, which waits for its retry');
-  const retried = await waitFor('the head to become runnable', () => q.claimNextInOrder('rt', ['s'], 10_000), (r) => r !== undefined);
+  const retried = await waitForValue('the head to become runnable', () => q.claimNextInOrder('rt', ['s'], 10_000), (r) => r !== undefined);
   assert.equal(retried!.id, a.id);
   await q.complete('rt', [{ id: a.id, attempt: 2, result: null }]);
   assert.equal((await q.claimNextInOrder('rt', ['s'], 10_000))!.id, b.id);

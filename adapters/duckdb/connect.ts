@@ -31,27 +31,15 @@ import { classifyDuckDBError } from './classify-errors.js';
  */
 export function checkDuckDBPath(path: string): { exists: boolean } {
   const abs = resolve(path);
-  const dir = dirname(abs);
-  try {
-    if (!statSync(dir).isDirectory()) throw new NotFoundError(`${dir} is not a directory`, { path: abs });
-  } catch (err) {
-    if (hasCode(err, 'BOLT_NOT_FOUND')) throw err;
-    throw new NotFoundError(`directory ${dir} does not exist; create it first`, { path: abs, dir });
-  }
+  const dir = checkDirectory(abs);
   const kind = detectFileKind(abs);
   switch (kind.kind) {
     case 'missing':
     case 'empty':
-      try {
-        accessSync(dir, constants.W_OK);
-      } catch {
-        throw new PermissionError(`directory ${dir} is not writable: cannot create ${abs}`, { path: abs, dir });
-      }
       return { exists: kind.kind === 'empty' };
     case 'duckdb':
       try {
         accessSync(abs, constants.W_OK);
-        accessSync(dir, constants.W_OK);
       } catch {
         throw new PermissionError(`${abs} (or its directory) is read-only; DuckDB needs to write its WAL next to it`, { path: abs });
       }
@@ -65,6 +53,28 @@ export function checkDuckDBPath(path: string): { exists: boolean } {
     default:
       throw new NotADatabaseError(`${abs} is not a DuckDB database file (unknown header)`, { path: abs, size: kind.size });
   }
+}
+
+/**
+ * Checks that the directory of `path` exists and is writable (for the sidecar, the WAL and a
+ * new file); returns it. Reads nothing of the database file itself.
+ */
+export function checkDirectory(path: string): string {
+  const abs = resolve(path);
+  const dir = dirname(abs);
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    throw new NotFoundError(`directory ${dir} does not exist; create it first`, { path: abs, dir });
+  }
+  if (!isDir) throw new NotFoundError(`${dir} is not a directory`, { path: abs, dir });
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new PermissionError(`directory ${dir} is not writable: cannot create ${abs} or its lock and WAL files`, { path: abs, dir });
+  }
+  return dir;
 }
 
 export interface CreateInstanceOptions {
@@ -90,7 +100,7 @@ export async function createDuckDBInstance(path: string, sidecarLock: HeldFlock,
           return await DuckDBInstance.create(path, { access_mode: 'READ_WRITE' });
         } catch (err) {
           const e = classifyDuckDBError(err, { path });
-          if (e.code === 'BOLT_LOCK_FOREIGN' && attempts === 1) log('duckdb').warn({ path, ...e.details }, 'database held by a foreign process; waiting');
+          if (e.code === 'BOLT_LOCK_FOREIGN' && attempts === 1) log('duckdb').warn({ path, holderPid: e.details.pid, holderCommand: e.details.command }, 'database held by a foreign process; waiting');
           throw e;
         }
       },

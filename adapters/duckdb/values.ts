@@ -4,6 +4,11 @@
  * unchanged and a client sees exactly what the host sees.
  */
 import {
+  DuckDBBlobValue,
+  DuckDBTypeId,
+  JSDuckDBValueConverter,
+  type DuckDBValueConverter,
+  type JS,
   blobValue,
   listValue,
   structValue,
@@ -44,3 +49,13 @@ export function toDuckDBParams(params: readonly unknown[] | undefined): DuckDBVa
   if (!Array.isArray(params)) throw new BadInputError('params must be an array');
   return params.map((p, i) => toDuckDBParam(p, `parameter ${i + 1}`));
 }
+
+/**
+ * Result conversion: node-api's JS mapping, except BLOB as a plain `Uint8Array` (node-api
+ * gives a Buffer, which `v8.deserialize` would turn into a Uint8Array on a client: the host
+ * and its clients must see the same thing).
+ */
+export const toJSValue: DuckDBValueConverter<JS> = (value, type, _converter) => {
+  if (type.typeId === DuckDBTypeId.BLOB && value instanceof DuckDBBlobValue) return new Uint8Array(value.bytes);
+  return JSDuckDBValueConverter(value, type, toJSValue);
+};

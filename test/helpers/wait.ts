@@ -1,8 +1,20 @@
 /**
- * Bounded waiting on a condition (for state that lives in another thread, process or the
+ * Bounded polling for a condition (no sleeps as synchronisation): resolves as soon as `cond`
+ * holds, throws after `ms`.
+ */
+export async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, what: string, everyMs = 20): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/**
+ * Bounded waiting on a probed value (for state that lives in another thread, process or the
  * database, where there is no event to await). Fails with the last observed value.
  */
-export async function waitFor<T>(
+export async function waitForValue<T>(
   what: string,
   probe: () => Promise<T> | T,
   ok: (v: T) => boolean,
