@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { BadInputError } from './errors.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import type { EngineName } from './database.js';
 
 /** The embedded default database of `bolt start`. */
 export const DEFAULT_DATABASE = '.bolt/analytics.db';
@@ -17,6 +18,8 @@ export interface BoltOptions {
   agents?: number;
   /** Database file (DuckDB/SQLite) or URL (PostgreSQL). Default `.bolt/analytics.db`. */
   database?: string;
+  /** Force the engine (a new file is DuckDB unless this says 'sqlite'). */
+  engine?: EngineName;
   /** One agent, tasks strictly in submission order (the debugging mode). */
   sequential?: boolean;
   /** User agent modules (.js/.mjs/.ts), loaded in every worker. */
@@ -57,6 +60,7 @@ export interface BoltOptions {
 export interface BoltConfig {
   agents: number;
   database: string;
+  engine?: EngineName;
   sequential: boolean;
   agentModules: string[];
   leaseMs: number;
@@ -102,6 +106,7 @@ export function resolveConfig(o: BoltOptions = {}): BoltConfig {
   return {
     agents: Math.floor(agents),
     database: o.database ?? DEFAULT_DATABASE,
+    engine: o.engine,
     sequential,
     agentModules: o.agentModules ?? [],
     leaseMs,
