@@ -48,6 +48,8 @@ export interface BoltOptions {
    * several runtimes on one queue. Those tasks' leases are renewed and released like running ones.
    */
   prefetch?: number;
+  /** How long a finished task's completion may wait to share one write with others, ms (default 5). */
+  completionDelayMs?: number;
   /** Database health check interval, ms (default 5000, env BOLT_HEALTH_MS). */
   healthIntervalMs?: number;
   /** Heap limit of each agent worker, MB (default 1024, env BOLT_AGENT_HEAP_MB). */
@@ -73,6 +75,7 @@ export interface BoltConfig {
   backoff: BackoffOptions;
   claimBatch: number;
   prefetch: number;
+  completionDelayMs: number;
   healthIntervalMs: number;
   agentHeapMb: number;
   runtimeId: string;
@@ -124,6 +127,7 @@ export function resolveConfig(o: BoltOptions = {}): BoltConfig {
     // ~2,300: a queue statement costs about the same whatever its batch size.
     claimBatch: positive('claimBatch', o.claimBatch ?? 256),
     prefetch: positive('prefetch', o.prefetch ?? envInt('BOLT_PREFETCH') ?? 256, 0),
+    completionDelayMs: positive('completionDelayMs', o.completionDelayMs ?? envInt('BOLT_COMPLETION_DELAY_MS') ?? 5, 0),
     healthIntervalMs: positive('healthIntervalMs', o.healthIntervalMs ?? envInt('BOLT_HEALTH_MS') ?? 5000, 10),
     agentHeapMb: positive('agentHeapMb', o.agentHeapMb ?? envInt('BOLT_AGENT_HEAP_MB') ?? 1024, 16),
     runtimeId: o.runtimeId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,

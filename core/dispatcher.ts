@@ -266,11 +266,22 @@ export class Dispatcher {
   private enqueueDone(r: Running, result: unknown, agentId: string | undefined): void {
     this.pendingDone.push({ c: { id: r.task.id, attempt: r.task.attempt, result }, agent: r.task.agent, agentId, durationMs: Date.now() - r.dispatchedAt });
     // The task stays in `running` (its lease renewed) until its completion is written.
-    void this.flush();
+    // Wait a few ms so completions arriving together share one write: every commit is a turn
+    // on the database's single writer, which submits and claims need too.
+    if (this.flushing || this.flushTimer) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.flush();
+    }, this.cfg.completionDelayMs);
   }
+  private flushTimer?: NodeJS.Timeout;
 
   /** Writes collected completions; one statement for everything collected so far. */
   private flush(): Promise<void> {
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+    }
     if (this.flushing) return this.flushing;
     if (this.pendingDone.length === 0) return Promise.resolve();
     this.flushing = (async () => {
