@@ -206,20 +206,26 @@ export class Dispatcher {
           this.claimAgain = true; // there may be more
         }
       } while (this.claimAgain && !this.stopping);
+      this.claimErrors = 0;
     } catch (e) {
-      this.reportError('claim', e);
+      this.claimErrors++;
+      // Report the first failure and then every 20th, not one per poll while the database is away.
+      if (this.claimErrors === 1 || this.claimErrors % 20 === 0) this.reportError('claim', e);
       this.schedulePoll();
     } finally {
       this.claiming = false;
     }
   }
+  private claimErrors = 0;
 
+  /** Polls again after `pollMs`, backing off (up to 2 s) while claims keep failing. */
   private schedulePoll(): void {
     if (this.pollTimer || this.stopping) return;
+    const delay = this.claimErrors ? Math.min(2000, this.cfg.pollMs * 2 ** Math.min(10, this.claimErrors)) : this.cfg.pollMs;
     this.pollTimer = setTimeout(() => {
       this.pollTimer = undefined;
       this.wake();
-    }, this.cfg.pollMs);
+    }, delay);
   }
 
   private async onOutcome(r: Running, o: RunOutcome): Promise<void> {
