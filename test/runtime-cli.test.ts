@@ -133,7 +133,7 @@ test('a second SIGINT stops at once: the running task is aborted and given back'
   await rt.waitForLine(/stopping at once/);
   assert.deepEqual(await rt.exited, { code: 0, signal: null }, rt.stderr());
   const task = (await tasks(cwd)).tasks.find((x) => x.id === id)!;
-  assert.equal(task.status, 'queued');
+  assert.equal(task.status, 'queued', `runtime output: ${rt.stdout()}\n${rt.stderr().slice(-3000)}`);
   assert.equal(task.attempts, 0);
   assert.equal(task.leaseOwner, null);
 });

@@ -18,12 +18,12 @@ const ERR: SerializedError = { name: 'TaskError', code: 'BOLT_TASK', message: 'b
 type Engine = 'duckdb' | 'sqlite' | 'postgres';
 const PG = process.env.BOLT_TEST_PG_URL;
 
-async function queue(t: TestContext, engine: Engine): Promise<TaskQueue> {
+async function queue(t: TestContext, engine: Engine, backoff = { baseMs: 40, capMs: 80 }): Promise<TaskQueue> {
   const db = engine === 'postgres' ? await openDatabase(PG!) : await openDatabase(join(tempDir(t), 'q.db'), { engine });
   t.after(() => db.close());
   // PostgreSQL: one shared test database; the tests of this file run one at a time.
   if (engine === 'postgres') await db.execute('DROP TABLE IF EXISTS bolt_tasks, bolt_task_keys');
-  const q = new TaskQueue(db, { backoff: { baseMs: 40, capMs: 80 }, maxAttempts: 3 });
+  const q = new TaskQueue(db, { backoff, maxAttempts: 3 });
   await q.ensureSchema();
   await q.ensureSchema(); // idempotent
   return q;
@@ -67,7 +67,8 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
   });
 
   test(`failures retry with backoff, then go dead; final failures go dead at once [${engine}]`, { timeout: 30_000, skip: skip(engine) }, async (t) => {
-    const q = await queue(t, engine);
+    // A first retry 1–2 s out: long enough that "not claimable yet" holds on a loaded machine.
+    const q = await queue(t, engine, { baseMs: 2000, capMs: 2000 });
     const { id } = await q.submit('flaky', null, { maxAttempts: 2 });
     const [c1] = await q.claim('rt', ['flaky'], 1, 10_000);
     const f1 = await q.fail('rt', id, c1!.attempt, ERR);
@@ -180,10 +181,15 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
     assert.equal(first!.id, a.id, 'priority does not reorder the sequential mode');
     assert.equal(await q.claimNextInOrder('rt', ['s'], 10_000), undefined, 'one at a time');
     await q.fail('rt', a.id, 1, ERR);
-    assert.equal(await q.claimNextInOrder('rt', ['s'], 10_000), undefined, 'b waits behind a, which waits for its retry');
+    // b waits behind a, which waits for its retry: whatever comes next is a, never b.
     const retried = await waitForValue('the head to become runnable', () => q.claimNextInOrder('rt', ['s'], 10_000), (r) => r !== undefined);
     assert.equal(retried!.id, a.id);
     await q.complete('rt', [{ id: a.id, attempt: 2, result: null }]);
     assert.equal((await q.claimNextInOrder('rt', ['s'], 10_000))!.id, b.id);
+    await q.complete('rt', [{ id: b.id, attempt: 1, result: null }]);
+    const later = await q.submit('s', 'later', { delayMs: 60_000 });
+    await q.submit('s', 'after');
+    assert.equal(await q.claimNextInOrder('rt', ['s'], 10_000), undefined, 'a head that is not runnable yet blocks the tasks after it');
+    assert.equal((await q.get(later.id)).status, 'queued');
   });
 }
