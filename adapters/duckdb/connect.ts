@@ -1,0 +1,119 @@
+/**
+ * Creates THE DuckDB instance of a file. Only a Bolt host calls this, and only while it holds
+ * the sidecar flock (the `HeldFlock` argument is the proof): that is what keeps one instance
+ * per file per machine across processes and threads. Within a thread, `storage/host-registry`
+ * adds a guard keyed by realpath.
+ *
+ * Path problems are reported before DuckDB creates anything: missing directory, read-only
+ * directory or file, a file that is not a DuckDB database.
+ */
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import {
+  BadInputError,
+  LockForeignError,
+  NotADatabaseError,
+  NotFoundError,
+  PermissionError,
+  hasCode,
+} from '../../core/errors.js';
+import { detectFileKind } from '../../storage/file-kind.js';
+import type { HeldFlock } from '../../storage/locks/flock.js';
+import { retryUntil } from '../../storage/retry.js';
+import { log } from '../../core/logger.js';
+import { classifyDuckDBError } from './classify-errors.js';
+
+/**
+ * Checks that `path` can be a DuckDB database we may write: its directory exists and is
+ * writable, and the file is missing, empty or a DuckDB file. Throws a typed error otherwise.
+ * Reads the file header: never call it while this process has the file open in DuckDB.
+ */
+export function checkDuckDBPath(path: string): { exists: boolean } {
+  const abs = resolve(path);
+  const dir = checkDirectory(abs);
+  const kind = detectFileKind(abs);
+  switch (kind.kind) {
+    case 'missing':
+    case 'empty':
+      return { exists: kind.kind === 'empty' };
+    case 'duckdb':
+      try {
+        accessSync(abs, constants.W_OK);
+      } catch {
+        throw new PermissionError(`${abs} (or its directory) is read-only; DuckDB needs to write its WAL next to it`, { path: abs });
+      }
+      return { exists: true };
+    case 'directory':
+      throw new BadInputError(`${abs} is a directory, not a database file`, { path: abs });
+    case 'sqlite':
+      throw new NotADatabaseError(`${abs} is a SQLite database, not a DuckDB one (open it with engine 'sqlite')`, { path: abs });
+    case 'unreadable':
+      throw new PermissionError(`${abs} cannot be read: ${kind.reason}`, { path: abs });
+    default:
+      throw new NotADatabaseError(`${abs} is not a DuckDB database file (unknown header)`, { path: abs, size: kind.size });
+  }
+}
+
+/**
+ * Checks that the directory of `path` exists and is writable (for the sidecar, the WAL and a
+ * new file); returns it. Reads nothing of the database file itself.
+ */
+export function checkDirectory(path: string): string {
+  const abs = resolve(path);
+  const dir = dirname(abs);
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    throw new NotFoundError(`directory ${dir} does not exist; create it first`, { path: abs, dir });
+  }
+  if (!isDir) throw new NotFoundError(`${dir} is not a directory`, { path: abs, dir });
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new PermissionError(`directory ${dir} is not writable: cannot create ${abs} or its lock and WAL files`, { path: abs, dir });
+  }
+  return dir;
+}
+
+export interface CreateInstanceOptions {
+  /** How long to wait for a foreign holder of DuckDB's own lock (default 30 s). */
+  lockTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Opens DuckDB read-write on `path`. Requires the sidecar flock. When a foreign process holds
+ * the file, retries with backoff up to `lockTimeoutMs`, then throws `BOLT_LOCK_FOREIGN`.
+ */
+export async function createDuckDBInstance(path: string, sidecarLock: HeldFlock, opts: CreateInstanceOptions = {}): Promise<DuckDBInstance> {
+  if (!sidecarLock || typeof sidecarLock.fd !== 'number') throw new BadInputError('createDuckDBInstance needs the sidecar lock');
+  const timeout = opts.lockTimeoutMs ?? 30_000;
+  const started = Date.now();
+  let attempts = 0;
+  try {
+    return await retryUntil(
+      async () => {
+        attempts++;
+        try {
+          return await DuckDBInstance.create(path, { access_mode: 'READ_WRITE' });
+        } catch (err) {
+          const e = classifyDuckDBError(err, { path });
+          if (e.code === 'BOLT_LOCK_FOREIGN' && attempts === 1) log('duckdb').warn({ path, holderPid: e.details.pid, holderCommand: e.details.command }, 'database held by a foreign process; waiting');
+          throw e;
+        }
+      },
+      { deadlineMs: timeout, baseMs: 20, capMs: 1000, shouldRetry: (e) => hasCode(e, 'BOLT_LOCK_FOREIGN'), signal: opts.signal },
+    );
+  } catch (err) {
+    if (err instanceof LockForeignError) {
+      const { pid, command } = err.details as { pid?: number; command?: string };
+      throw new LockForeignError(
+        `${path} is held by a process that is not a Bolt host${pid ? ` (PID ${pid}: ${command ?? '?'})` : ''}; waited ${Date.now() - started} ms. Close it there, or raise lockTimeoutMs`,
+        { ...err.details, path, waitedMs: Date.now() - started, attempts },
+      );
+    }
+    throw err;
+  }
+}

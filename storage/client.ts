@@ -1,0 +1,234 @@
+/**
+ * A client of a Bolt host over its Unix socket. Requests are multiplexed on one connection and
+ * matched by id. When the connection drops, every pending request fails with
+ * BOLT_HOST_UNRESPONSIVE carrying `details.lost = true` and `details.sent` (whether the
+ * request had reached the socket); the `ConcurrentDatabase` handle then fails over.
+ */
+import { createConnection, type Socket } from 'node:net';
+import type { DatabaseStats, ExecResult, Row, Session, SessionOptions, StatementOptions, Transaction, TransactionOptions } from '../core/database.js';
+import { BoltError, HostUnresponsiveError, OutcomeUnknownError, hasCode, SessionClosedError, errorFromJSON, type SerializedError } from '../core/errors.js';
+import { log } from '../core/logger.js';
+import type { Backend, HostIdentity } from './backend.js';
+import type { HostStatementOptions } from './host.js';
+import { runTransaction } from './transaction-runner.js';
+import { encodeFrame, FrameDecoder } from './wire/frame.js';
+import type { WireOp, WireReply } from './wire/protocol.js';
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  op: WireOp;
+}
+
+/** Connects to the host socket and checks it answers `ping` (within `timeoutMs`). */
+export async function connectClient(socketPath: string, opts: { path: string; timeoutMs?: number }): Promise<HostClient> {
+  const sock = await new Promise<Socket>((resolve, reject) => {
+    const s = createConnection(socketPath);
+    const fail = (err: Error) => {
+      s.destroy();
+      reject(new HostUnresponsiveError(`cannot connect to the Bolt host at ${socketPath}: ${err.message}`, { socket: socketPath, lost: true, sent: false }));
+    };
+    s.once('error', fail);
+    s.once('connect', () => {
+      s.off('error', fail);
+      resolve(s);
+    });
+  });
+  const client = new HostClient(sock, socketPath, opts.path);
+  const timeoutMs = opts.timeoutMs ?? 5_000;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const ping = (await Promise.race([
+      client.request('ping', {}),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new HostUnresponsiveError(`the Bolt host at ${socketPath} did not answer ping within ${timeoutMs} ms`, { socket: socketPath, lost: true, sent: true })), timeoutMs);
+      }),
+    ])) as { pid: number; startedAt: string; version: string };
+    client.hostIdentity = { pid: ping.pid, socket: socketPath, startedAt: ping.startedAt, version: ping.version };
+  } catch (err) {
+    client.destroy();
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  return client;
+}
+
+export class HostClient implements Backend {
+  readonly role = 'client' as const;
+  hostIdentity: HostIdentity = { pid: 0 };
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private lostWith?: HostUnresponsiveError;
+  private queries = 0;
+  private readonly errorsByCode: Record<string, number> = {};
+  private readonly onLost = new Set<() => void>();
+
+  constructor(private readonly sock: Socket, readonly socketPath: string, readonly path: string) {
+    sock.unref();
+    const decoder = new FrameDecoder((msg) => this.onReply(msg as WireReply));
+    sock.on('data', (chunk: Buffer) => {
+      try {
+        decoder.push(chunk);
+      } catch (err) {
+        log('client').error({ err: (err as Error).message }, 'bad frame from host: dropping the connection');
+        sock.destroy();
+      }
+    });
+    sock.on('error', (err) => log('client').debug({ err: err.message }, 'host connection error'));
+    sock.on('close', () => this.lose());
+  }
+
+  get isClosed(): boolean {
+    return this.lostWith !== undefined;
+  }
+
+  /** Calls `fn` once when the connection is lost. */
+  whenLost(fn: () => void): void {
+    if (this.lostWith) fn();
+    else this.onLost.add(fn);
+  }
+
+  private lose(): void {
+    if (this.lostWith) return;
+    this.lostWith = new HostUnresponsiveError(`lost the connection to the Bolt host (PID ${this.hostIdentity.pid}) at ${this.socketPath}`, {
+      socket: this.socketPath,
+      hostPid: this.hostIdentity.pid,
+      lost: true,
+      sent: true,
+    });
+    for (const [, p] of this.pending) p.reject(this.lostWith);
+    this.pending.clear();
+    for (const fn of this.onLost) fn();
+    this.onLost.clear();
+  }
+
+  private onReply(r: WireReply): void {
+    const p = this.pending.get(r.id);
+    if (!p) return;
+    this.pending.delete(r.id);
+    if (this.pending.size === 0) this.sock.unref();
+    if (r.ok) p.resolve(r.result);
+    else p.reject(errorFromJSON(r.error as SerializedError));
+  }
+
+  /** Sends one request and waits for its reply. */
+  request(op: WireOp, args: Record<string, unknown>): Promise<unknown> {
+    if (this.lostWith) {
+      return Promise.reject(new HostUnresponsiveError(this.lostWith.message, { ...this.lostWith.details, sent: false }));
+    }
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, op });
+      this.sock.ref();
+      try {
+        this.sock.write(encodeFrame({ ...args, id, op }));
+      } catch (err) {
+        this.pending.delete(id);
+        reject(err);
+      }
+    });
+  }
+
+  private async counted<T>(p: Promise<unknown>): Promise<T> {
+    this.queries++;
+    try {
+      return (await p) as T;
+    } catch (err) {
+      const code = err instanceof BoltError ? err.code : 'BOLT_INTERNAL';
+      this.errorsByCode[code] = (this.errorsByCode[code] ?? 0) + 1;
+      throw err;
+    }
+  }
+
+  query(sql: string, params: readonly unknown[] | undefined, opts: HostStatementOptions): Promise<Row[]> {
+    return this.counted(this.request('query', { sql, params, ...opts }));
+  }
+  execute(sql: string, params: readonly unknown[] | undefined, opts: HostStatementOptions): Promise<ExecResult> {
+    return this.counted(this.request('execute', { sql, params, ...opts }));
+  }
+  insertMany(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], opts: HostStatementOptions): Promise<ExecResult> {
+    return this.counted(this.request('insertMany', { table, columns, rows, ...opts }));
+  }
+  async openSession(opts: SessionOptions, connectionTimeoutMs?: number): Promise<Session> {
+    const r = (await this.request('session.open', { options: opts, connectionTimeoutMs })) as { sid: number; name: string; readOnly: boolean };
+    return new RemoteSession(this, r.sid, r.name, r.readOnly);
+  }
+  info(): Promise<Record<string, unknown>> {
+    return this.request('info', {}) as Promise<Record<string, unknown>>;
+  }
+  hostStats(): Promise<DatabaseStats> {
+    return this.request('stats', {}) as Promise<DatabaseStats>;
+  }
+
+  /** Client-side statistics (the pool lives on the host: see `hostStats()` / `info`). */
+  stats(): DatabaseStats {
+    return {
+      engine: 'duckdb',
+      role: 'client',
+      pool: { size: 0, inUse: 0, idle: 0, waiting: 0, waitMs: { p50: 0, p95: 0, p99: 0, max: 0 }, holders: [] },
+      queries: this.queries,
+      errorsByCode: { ...this.errorsByCode },
+      pending: this.pending.size,
+    };
+  }
+  identity(): HostIdentity {
+    return this.hostIdentity;
+  }
+
+  /** Closes the connection (the host rolls back this client's sessions). */
+  destroy(): void {
+    this.sock.destroy();
+    this.lose();
+  }
+}
+
+/** A session pinned on the host, driven over the socket. */
+export class RemoteSession implements Session {
+  private closed = false;
+  constructor(private readonly client: HostClient, readonly sid: number, readonly name: string, readonly readOnly: boolean) {}
+
+  private call<T>(op: WireOp, args: Record<string, unknown> = {}): Promise<T> {
+    if (this.closed) return Promise.reject(new SessionClosedError(`session "${this.name}" is closed`, { session: this.name }));
+    return this.client.request(op, { ...args, sid: this.sid }) as Promise<T>;
+  }
+  query<T extends Row = Row>(sql: string, params?: readonly unknown[], _opts?: StatementOptions): Promise<T[]> {
+    return this.call('session.query', { sql, params });
+  }
+  execute(sql: string, params?: readonly unknown[], _opts?: StatementOptions): Promise<ExecResult> {
+    return this.call('session.execute', { sql, params });
+  }
+  begin(): Promise<void> {
+    return this.call('session.begin');
+  }
+  async commit(): Promise<void> {
+    try {
+      await this.call('session.commit');
+    } catch (err) {
+      if (hasCode(err, 'BOLT_HOST_UNRESPONSIVE') && err.details.sent !== false) {
+        throw new OutcomeUnknownError(`session "${this.name}": the host was lost during COMMIT; whether the transaction committed is unknown`, {
+          session: this.name,
+          lost: true,
+          sent: true,
+          cause: err.message,
+        });
+      }
+      throw err;
+    }
+  }
+  rollback(): Promise<void> {
+    return this.call('session.rollback');
+  }
+  transaction<T>(fn: (tx: Transaction) => Promise<T>, opts?: TransactionOptions): Promise<T> {
+    return runTransaction(this, fn, opts) as Promise<T>;
+  }
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.call('session.close');
+    } catch {
+      /* the host rolls back a lost client's sessions itself */
+    }
+    this.closed = true;
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * A session on the host: one pooled connection pinned until `close()`. Statements are run one
+ * at a time in call order. Enforces the idle timeout (session closed, open transaction rolled
+ * back) and the maximum transaction time (transaction rolled back; the next statement fails
+ * with BOLT_TX_TIMEOUT).
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { ExecResult, Row, Session, SessionOptions, StatementOptions, Transaction, TransactionOptions } from '../core/database.js';
+import { BadInputError, BoltError, SessionClosedError, SessionTimeoutError, TxTimeoutError } from '../core/errors.js';
+import { assertReadOnlyAllowed, destroyPrepared, prepareSql, runPrepared } from '../adapters/duckdb/run.js';
+import { classifyDuckDBError } from '../adapters/duckdb/classify-errors.js';
+import type { Lease } from './connection-pool.js';
+import { runTransaction } from './transaction-runner.js';
+import { log } from '../core/logger.js';
+
+let nextSessionId = 1;
+
+export const DEFAULT_SESSION_IDLE_MS = 60_000;
+export const DEFAULT_MAX_TRANSACTION_MS = 30_000;
+
+/** Callbacks from a session to the host that owns it. */
+export interface SessionHooks {
+  onClosed(s: HostSession): void;
+  onStatement(ok: boolean, err?: BoltError): void;
+  /** Force read-only (the whole database was opened read-only). */
+  readOnlyDatabase: boolean;
+}
+
+export class HostSession implements Session {
+  readonly id = nextSessionId++;
+  readonly name: string;
+  readonly readOnly: boolean;
+  readonly openedAt = Date.now();
+  private chain: Promise<unknown> = Promise.resolve();
+  private closedWith?: BoltError;
+  private txAbortedWith?: BoltError;
+  private inTx = false;
+  private txStarted = 0;
+  private idleTimer?: NodeJS.Timeout;
+  private txTimer?: NodeJS.Timeout;
+  private readonly idleMs: number;
+  private readonly maxTxMs: number;
+  private busy = 0;
+
+  constructor(private readonly lease: Lease<DuckDBConnection>, opts: SessionOptions, private readonly hooks: SessionHooks) {
+    this.name = opts.name ?? `session-${this.id}`;
+    this.readOnly = Boolean(opts.readOnly) || hooks.readOnlyDatabase;
+    this.idleMs = opts.idleTimeoutMs ?? DEFAULT_SESSION_IDLE_MS;
+    this.maxTxMs = opts.maxTransactionMs ?? DEFAULT_MAX_TRANSACTION_MS;
+    this.armIdle();
+  }
+
+  get closed(): boolean {
+    return this.closedWith !== undefined;
+  }
+  get inTransaction(): boolean {
+    return this.inTx;
+  }
+
+  private armIdle(): void {
+    clearTimeout(this.idleTimer);
+    if (this.closedWith || this.idleMs <= 0 || !Number.isFinite(this.idleMs)) return;
+    this.idleTimer = setTimeout(() => {
+      if (this.busy > 0) return this.armIdle();
+      log('session').warn({ session: this.name, idleMs: this.idleMs }, 'session idle timeout: closing');
+      void this.shutdown(
+        new SessionTimeoutError(`session "${this.name}" was closed after ${this.idleMs} ms without a statement${this.inTx ? '; its transaction was rolled back' : ''}`, {
+          session: this.name,
+          idleTimeoutMs: this.idleMs,
+        }),
+      );
+    }, this.idleMs);
+    this.idleTimer.unref();
+  }
+
+  /** Runs `fn` after everything queued before it, with the session's checks. */
+  private enqueue<T>(fn: (conn: DuckDBConnection) => Promise<T>, allowAfterTxAbort = false): Promise<T> {
+    const run = async (): Promise<T> => {
+      if (this.closedWith) throw this.closedWith;
+      if (this.txAbortedWith && !allowAfterTxAbort) throw this.txAbortedWith;
+      this.busy++;
+      try {
+        return await fn(this.lease.conn);
+      } finally {
+        this.busy--;
+        this.armIdle();
+      }
+    };
+    const p = this.chain.then(run, run);
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
+
+  private async statement(sql: string, params: readonly unknown[] | undefined, conn: DuckDBConnection) {
+    const p = await prepareSql(conn, sql, params?.length ?? 0);
+    try {
+      if (this.readOnly) assertReadOnlyAllowed(p, sql);
+      if (p.isTransactionControl) throw new BadInputError('use begin()/commit()/rollback() or transaction() instead of transaction statements', { sql });
+      const r = await runPrepared(p, params, sql);
+      this.hooks.onStatement(true);
+      return r;
+    } catch (err) {
+      this.hooks.onStatement(false, err as BoltError);
+      throw err;
+    } finally {
+      destroyPrepared(p);
+    }
+  }
+
+  query<T extends Row = Row>(sql: string, params?: readonly unknown[], _opts?: StatementOptions): Promise<T[]> {
+    return this.enqueue(async (conn) => (await this.statement(sql, params, conn)).rows as T[]);
+  }
+
+  execute(sql: string, params?: readonly unknown[], _opts?: StatementOptions): Promise<ExecResult> {
+    return this.enqueue(async (conn) => ({ rowsChanged: (await this.statement(sql, params, conn)).rowsChanged }));
+  }
+
+  begin(): Promise<void> {
+    return this.enqueue(async (conn) => {
+      if (this.inTx) throw new BadInputError(`session "${this.name}" already has an open transaction`);
+      await conn.run('BEGIN TRANSACTION');
+      this.inTx = true;
+      this.txStarted = Date.now();
+      clearTimeout(this.txTimer);
+      if (this.maxTxMs > 0 && Number.isFinite(this.maxTxMs)) {
+        this.txTimer = setTimeout(() => this.abortTx(), this.maxTxMs);
+        this.txTimer.unref();
+      }
+    });
+  }
+
+  private abortTx(): void {
+    if (!this.inTx) return;
+    const err = new TxTimeoutError(`the transaction of session "${this.name}" ran longer than ${this.maxTxMs} ms and was rolled back`, {
+      session: this.name,
+      maxTransactionMs: this.maxTxMs,
+    });
+    log('session').warn({ session: this.name, maxTransactionMs: this.maxTxMs }, 'transaction time limit: rolling back');
+    this.txAbortedWith = err;
+    // Interrupt a running statement, then roll back once the queue reaches us.
+    try {
+      this.lease.conn.interrupt();
+    } catch {
+      /* nothing running */
+    }
+    void this.enqueue(async (conn) => {
+      if (this.inTx) await conn.run('ROLLBACK').catch(() => undefined);
+      this.inTx = false;
+    }, true);
+  }
+
+  commit(): Promise<void> {
+    return this.enqueue(async (conn) => {
+      if (!this.inTx) throw new BadInputError(`session "${this.name}" has no open transaction to commit`);
+      clearTimeout(this.txTimer);
+      try {
+        await conn.run('COMMIT');
+      } catch (err) {
+        await conn.run('ROLLBACK').catch(() => undefined);
+        throw classifyDuckDBError(err);
+      } finally {
+        this.inTx = false;
+      }
+    });
+  }
+
+  rollback(): Promise<void> {
+    return this.enqueue(async (conn) => {
+      clearTimeout(this.txTimer);
+      const wasAborted = this.txAbortedWith;
+      this.txAbortedWith = undefined;
+      if (!this.inTx || wasAborted) {
+        this.inTx = false;
+        return;
+      }
+      this.inTx = false;
+      await conn.run('ROLLBACK').catch(() => undefined);
+    }, true);
+  }
+
+  transaction<T>(fn: (tx: Transaction) => Promise<T>, opts?: TransactionOptions): Promise<T> {
+    return runTransaction(this, fn, opts) as Promise<T>;
+  }
+
+  close(): Promise<void> {
+    return this.shutdown(new SessionClosedError(`session "${this.name}" is closed`, { session: this.name }));
+  }
+
+  /** Rolls back, returns the connection, and makes later calls fail with `reason`. */
+  private async shutdown(reason: BoltError): Promise<void> {
+    if (this.closedWith) return;
+    this.closedWith = reason;
+    clearTimeout(this.idleTimer);
+    clearTimeout(this.txTimer);
+    if (this.busy > 0) {
+      try {
+        this.lease.conn.interrupt();
+      } catch {
+        /* ignore */
+      }
+    }
+    await this.chain;
+    let broken = false;
+    if (this.inTx) {
+      try {
+        await this.lease.conn.run('ROLLBACK');
+      } catch {
+        broken = true;
+      }
+      this.inTx = false;
+    }
+    this.lease.release(broken);
+    this.hooks.onClosed(this);
+  }
+
+  /** Age and state, for leak reports and `info`. */
+  describe(): { id: number; name: string; readOnly: boolean; ageMs: number; inTransaction: boolean; txMs: number } {
+    return {
+      id: this.id,
+      name: this.name,
+      readOnly: this.readOnly,
+      ageMs: Date.now() - this.openedAt,
+      inTransaction: this.inTx,
+      txMs: this.inTx ? Date.now() - this.txStarted : 0,
+    };
+  }
+}
