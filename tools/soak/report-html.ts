@@ -111,7 +111,7 @@ export function renderSoakReport(result: SoakResult): string {
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:960px}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-td:first-child,th:first-child{text-align:left}tr.pass td:first-child{color:#2a7d2a;font-weight:bold}
+td:first-child,th:first-child,#invariants td,#invariants th{text-align:left}tr.pass td:first-child{color:#2a7d2a;font-weight:bold}
 tr.fail td:first-child{color:#c00;font-weight:bold}.verdict{font-size:18px;font-weight:bold}
 .ok{color:#2a7d2a}.bad{color:#c00}.title{font-weight:bold;font-size:14px}.axis{font-size:11px;fill:#555}
 .grid{stroke:#eee}.fault{stroke-width:1.5;stroke-dasharray:4 3}

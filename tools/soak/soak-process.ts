@@ -25,7 +25,7 @@ async function sideDbLoop(w: SoakWorkload): Promise<void> {
       await rec.time('side-db', async () => {
         const side = await ConcurrentDatabase.open(path, { lockTimeoutMs: 10_000 });
         try {
-          await side.execute('CREATE TABLE IF NOT EXISTS side_log (proc INTEGER, at BIGINT)');
+          await side.execute('CREATE TABLE IF NOT EXISTS side_log (proc INTEGER, written_at BIGINT)');
           await side.execute('INSERT INTO side_log VALUES (?, ?)', [cfg.proc, Date.now()]);
         } finally {
           await side.close();

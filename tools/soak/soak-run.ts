@@ -98,11 +98,20 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
   events?.emit('phase', `starting ${o.processes} processes`);
   for (let p = 0; p < o.processes; p++) start(p, 0);
 
-  const fault = (kind: FaultKind, detail: string) => {
+  const fault = (kind: FaultKind, detail: string): FaultEvent => {
     const f = { t: Date.now() - startEpochMs, kind, detail };
     faults.push(f);
     events?.emit('fault', f);
     logger.info(f, 'fault injected');
+    return f;
+  };
+  /** A foreign plain-DuckDB process racing for the file; its outcome is added to the fault. */
+  const foreign = (windowMs: number, why: string) => {
+    const child = startForeignHolder(db, 300, Math.min(deadlineEpochMs, Date.now() + windowMs));
+    const f = fault('foreign-lock', `plain DuckDB process ${child.pid} tries to grab the file ${why}`);
+    void waitForLine(child, /^(held|missed)/, windowMs + 10_000).then((l) => {
+      f.detail += l?.startsWith('held') ? `: got it and held it ${l.split(' ')[1]} ms` : ': never got it (a host held the file)';
+    });
   };
 
   const inject = async (kind: FaultKind) => {
@@ -115,23 +124,15 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
         victim.child.kill('SIGKILL');
         killTimes.push(Date.now());
         fault('kill-host', `SIGKILL host pid ${pid} (process ${victim.proc})`);
-        if (withForeign && o.engine === 'duckdb') {
-          // Race a foreign process for the file in the window before a client takes over.
-          const f = startForeignHolder(db, 300, Date.now() + 1000);
-          void waitForLine(f, /^(held|missed)/, 5000).then((l) => {
-            if (l?.startsWith('held')) fault('foreign-lock', `plain DuckDB process ${f.pid} ${l} ms after the host died`);
-          });
-        }
+        // Race a foreign process for the file in the window before a client takes over.
+        if (withForeign && o.engine === 'duckdb') foreign(1000, 'right after the host died');
         await victim.exited;
         if (Date.now() < deadlineEpochMs - 1000) start(victim.proc, victim.incarnation + 1);
         return;
       }
       case 'foreign-lock': {
         if (o.engine !== 'duckdb') return;
-        const f = startForeignHolder(db, 300, Math.min(deadlineEpochMs, Date.now() + o.chaosEveryS * 1000));
-        void waitForLine(f, /^(held|missed)/, o.chaosEveryS * 1000 + 5000).then((l) => {
-          if (l?.startsWith('held')) fault('foreign-lock', `plain DuckDB process ${f.pid} ${l} ms`);
-        });
+        foreign(o.chaosEveryS * 1000, 'whenever no host holds it');
         return;
       }
       case 'stale-lock': {
