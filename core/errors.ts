@@ -18,6 +18,7 @@ export type BoltErrorCode =
   | 'BOLT_SESSION_TIMEOUT'
   | 'BOLT_SESSION_CLOSED'
   | 'BOLT_HOST_UNRESPONSIVE'
+  | 'BOLT_HOST_UNREACHABLE'
   | 'BOLT_OUTCOME_UNKNOWN'
   | 'BOLT_READ_ONLY'
   | 'BOLT_SQL'
@@ -117,6 +118,12 @@ export class HostUnresponsiveError extends BoltError {
     super('BOLT_HOST_UNRESPONSIVE', message, details);
   }
 }
+/** Nobody listens on a Bolt host's socket (missing socket file or connection refused). */
+export class HostUnreachableError extends BoltError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('BOLT_HOST_UNREACHABLE', message, details);
+  }
+}
 /** A write was sent but whether it was applied cannot be known. */
 export class OutcomeUnknownError extends BoltError {
   constructor(message: string, details: Record<string, unknown> = {}) {
@@ -183,6 +190,7 @@ const byCode: Record<BoltErrorCode, new (m: string, d?: Record<string, unknown>)
   BOLT_SESSION_TIMEOUT: SessionTimeoutError,
   BOLT_SESSION_CLOSED: SessionClosedError,
   BOLT_HOST_UNRESPONSIVE: HostUnresponsiveError,
+  BOLT_HOST_UNREACHABLE: HostUnreachableError,
   BOLT_OUTCOME_UNKNOWN: OutcomeUnknownError,
   BOLT_READ_ONLY: ReadOnlyError,
   BOLT_SQL: SqlError,

@@ -39,3 +39,20 @@ export async function scanAllTables(conn: DuckDBConnection): Promise<TableInfo[]
   }
   return tables;
 }
+
+/** Alias of {@link TableInfo} used by the engine-neutral tools. */
+export type TableRows = TableInfo;
+
+/** What {@link describeDuckDb} reports (`bolt db info`). */
+export interface DuckDbDescription {
+  engine: 'duckdb';
+  /** DuckDB library version of this process (e.g. `v1.5.6`). */
+  libraryVersion: string;
+  tables: TableInfo[];
+}
+
+/** Library version and tables with row counts of the connection's database. */
+export async function describeDuckDb(conn: DuckDBConnection): Promise<DuckDbDescription> {
+  const version = (await conn.runAndReadAll('SELECT version()')).getRowsJS()[0]?.[0];
+  return { engine: 'duckdb', libraryVersion: String(version ?? ''), tables: await describeTables(conn) };
+}

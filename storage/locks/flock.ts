@@ -4,7 +4,7 @@
  * flock locks belong to the open file description, so two `open()`s in one process conflict
  * with each other as they should.
  */
-import { openSync, closeSync, constants } from 'node:fs';
+import { openSync, closeSync, constants, fstatSync, statSync } from 'node:fs';
 import fsExt from 'fs-ext';
 
 /** An open descriptor holding an exclusive flock; release it with `release()`. */
@@ -68,5 +68,22 @@ export function isFlocked(path: string): boolean {
     throw err;
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * True when `held.path` still names the inode `held` has locked. `bolt db fix` removes a
+ * stale sidecar while holding its flock; a process that opened the old file just before
+ * and locks it just after would hold a lock on an unlinked inode while a newcomer locks a
+ * fresh file at the same path. So after taking the sidecar flock, a host must check this
+ * and, when false, release and try again.
+ */
+export function stillLinked(held: HeldFlock): boolean {
+  try {
+    const a = fstatSync(held.fd);
+    const b = statSync(held.path);
+    return a.ino === b.ino && a.dev === b.dev;
+  } catch {
+    return false;
   }
 }

@@ -3,9 +3,12 @@
  * themselves on the `db` command from their own files.
  */
 import type { Command } from 'commander';
+import { register as registerInfo } from './db-info.js';
+import { register as registerFix } from './db-fix.js';
 
 export function register(program: Command): void {
-  program
+  const db = program
     .command('db')
     .description('inspect and repair database files: info, fix, verify, backup');
+  for (const sub of [registerInfo, registerFix]) sub(db);
 }

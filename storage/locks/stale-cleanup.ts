@@ -1,0 +1,121 @@
+/**
+ * Removal of lock debris, done so that a live holder is never robbed: a sidecar is removed
+ * only while we hold its flock ourselves (so no host can hold it at that moment), a socket
+ * only when connecting to it is refused, a PID lock file only when its PID does not exist.
+ */
+import { lstatSync, readFileSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { tryFlockExclusive } from './flock.js';
+import { readSidecar, type SidecarInfo } from './sidecar.js';
+import { processStartTime, processState } from './process-identity.js';
+import { socketHasListener } from '../wire/one-shot-request.js';
+
+/**
+ * Removes the sidecar at `path` if nobody holds its flock and it still names the same
+ * process as `expected` (undefined: still no valid record). Returns true when removed.
+ * Holding the flock while unlinking means no host can hold it at that moment; a host must
+ * check, after taking the flock, that the path still names the inode it locked.
+ */
+export function removeStaleSidecar(path: string, expected: SidecarInfo | undefined): boolean {
+  const held = tryFlockExclusive(path);
+  if (!held) return false;
+  try {
+    const now = readSidecar(path);
+    const same = expected === undefined ? now === undefined : now !== undefined && now.pid === expected.pid && now.processStartTime === expected.processStartTime;
+    if (!same) return false;
+    unlinkSync(path);
+    return true;
+  } finally {
+    held.release();
+  }
+}
+
+/**
+ * Removes a PID lock file if nobody flocks it and it still names `pid`, which must be dead.
+ * True when removed.
+ */
+export function removeDeadPidFile(path: string, pid: number): boolean {
+  if (!pidIsDead(pid)) return false;
+  const held = tryFlockExclusive(path);
+  if (!held) return false;
+  try {
+    if (readPidFile(path) !== pid) return false;
+    unlinkSync(path);
+    return true;
+  } finally {
+    held.release();
+  }
+}
+
+/** Removes the socket file at `path` when it is a socket nobody listens on. True when removed. */
+export async function removeDeadSocket(path: string): Promise<boolean> {
+  try {
+    if (!lstatSync(path).isSocket()) return false;
+  } catch {
+    return false;
+  }
+  if (await socketHasListener(path)) return false;
+  unlinkSync(path);
+  return true;
+}
+
+/** True when no process with this PID exists (a zombie counts as dead). */
+export function pidIsDead(pid: number): boolean {
+  return processStartTime(pid) === undefined || processState(pid) === 'Z';
+}
+
+/**
+ * The PID recorded in a lock file: a number alone (first line), or JSON with a numeric
+ * `pid`. Undefined when the file is not a small PID file (e.g. `yarn.lock`, `Cargo.lock`).
+ */
+export function readPidFile(path: string): number | undefined {
+  let text: string;
+  try {
+    if (lstatSync(path).size > 4096) return undefined;
+    text = readFileSync(path, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+  const plain = /^(\d{1,9})(\s|$)/.exec(text);
+  if (plain) return validPid(Number(plain[1]));
+  if (text.startsWith('{')) {
+    try {
+      const v = JSON.parse(text) as { pid?: unknown };
+      if (typeof v.pid === 'number') return validPid(v.pid);
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+function validPid(n: number): number | undefined {
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+/**
+ * The PID recorded inside a lock directory (any small regular file holding one), or
+ * undefined. `plain` is false when the directory holds anything but small regular files
+ * (then it is not treated as a lock directory to remove).
+ */
+export function readLockDir(path: string): { pid: number | undefined; plain: boolean } {
+  let names: string[];
+  try {
+    names = readdirSync(path);
+  } catch {
+    return { pid: undefined, plain: false };
+  }
+  let pid: number | undefined;
+  for (const name of names) {
+    const p = join(path, name);
+    const st = lstatSync(p);
+    if (!st.isFile() || st.size > 4096) return { pid: undefined, plain: false };
+    pid ??= readPidFile(p);
+  }
+  return { pid, plain: true };
+}
+
+/** Removes a lock directory that holds only small files. */
+export function removeLockDir(path: string): void {
+  rmSync(path, { recursive: true });
+}

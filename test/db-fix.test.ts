@@ -1,0 +1,289 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join, relative } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import BetterSqlite3 from 'better-sqlite3';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { tempDir } from './helpers/tmp.js';
+import { runBolt } from './helpers/cli.js';
+import { sigkill, spawnChild, startFixture, waitFor } from './helpers/fixture.js';
+import { haveSqliteCli, sqliteCliHoldingExclusive } from './helpers/sqlite-cli.js';
+import { sidecarPath } from '../storage/locks/sidecar.js';
+import { isAlive, processStartTime } from '../storage/locks/process-identity.js';
+import type { FixReport } from '../tools/db/fix-dir.js';
+
+async function fixJson(dir: string, ...flags: string[]): Promise<{ code: number | null; report: FixReport; stderr: string }> {
+  const r = await runBolt(['db', 'fix', dir, '--json', ...flags]);
+  assert.doesNotMatch(r.stderr, /error \[/, r.stderr);
+  return { code: r.code, report: JSON.parse(r.stdout) as FixReport, stderr: r.stderr };
+}
+
+async function duckCount(db: string): Promise<number> {
+  const inst = await DuckDBInstance.create(db, { access_mode: 'READ_ONLY' });
+  const conn = await inst.connect();
+  const n = (await conn.runAndReadAll('SELECT count(*) AS n FROM t')).getRowObjectsJS()[0].n;
+  conn.closeSync();
+  inst.closeSync();
+  return Number(n);
+}
+
+/** A pid that is provably dead: a child that has exited and been reaped. */
+async function deadPid(t: import('node:test').TestContext): Promise<number> {
+  const c = spawnChild(t, process.execPath, ['-e', '']);
+  await c.exited;
+  return c.pid;
+}
+
+/** Leaves a socket file behind: a child listens on it and is SIGKILLed. */
+async function deadSocket(t: import('node:test').TestContext, path: string): Promise<void> {
+  const c = spawnChild(t, process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => console.log('ready'))`]);
+  await waitFor(() => /ready/.test(c.stdout()), 10_000, () => 'socket child never ready', c.exited);
+  await sigkill(c);
+}
+
+test('a SIGKILLed host: its sidecar and socket are removed and its DuckDB WAL replayed', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const db = join(dir, 'data', 'h.duckdb');
+  mkdirSync(join(dir, 'data'));
+  const sock = join(dir, 'h.sock');
+  const host = await startFixture(t, 'fake-host', [db, sock, 'serve', '9']);
+  await sigkill(host);
+  assert.ok(existsSync(`${db}.wal`) && existsSync(sidecarPath(db)) && existsSync(sock));
+  const { code, report } = await fixJson(dir);
+  assert.equal(code, 0, JSON.stringify(report.findings));
+  const kinds = report.findings.map((f) => [f.kind, f.status]);
+  assert.deepEqual(kinds.sort(), [['duckdb-wal', 'fixed'], ['stale-sidecar', 'fixed']]);
+  assert.ok(!existsSync(sidecarPath(db)));
+  assert.ok(!existsSync(sock));
+  assert.ok(!existsSync(`${db}.wal`));
+  assert.equal(await duckCount(db), 9);
+  const again = await fixJson(dir);
+  assert.equal(again.code, 0);
+  assert.deepEqual(again.report.findings, []);
+});
+
+test('a recycled-PID sidecar is removed; a healthy host is left alone', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const other = spawnChild(t, process.execPath, ['-e', 'setInterval(() => {}, 60000)']);
+  await waitFor(() => processStartTime(other.pid) !== undefined, 5000, () => 'child never started');
+  const recycled = join(dir, 'r.duckdb');
+  writeFileSync(sidecarPath(recycled), JSON.stringify({ pid: other.pid, processStartTime: (processStartTime(other.pid) as number) - 5, socket: join(dir, 'r.sock'), startedAt: '', version: '' }));
+  const db = join(dir, 'h.duckdb');
+  const sock = join(dir, 'h.sock');
+  const host = await startFixture(t, 'fake-host', [db, sock, 'serve', '1']);
+  const { code, report } = await fixJson(dir);
+  assert.equal(code, 0, JSON.stringify(report.findings));
+  assert.deepEqual(report.findings.map((f) => [f.path, f.kind, f.status]), [[sidecarPath(recycled), 'stale-sidecar', 'fixed']]);
+  assert.ok(!existsSync(sidecarPath(recycled)));
+  assert.equal(report.databases.find((d) => d.path === db)?.state, 'bolt-host');
+  assert.ok(existsSync(sidecarPath(db)) && existsSync(sock));
+  assert.ok(isAlive({ pid: host.pid, startTime: processStartTime(host.pid) as number }));
+  assert.ok(isAlive({ pid: other.pid, startTime: 0 }), 'the live process named by the recycled sidecar was not touched');
+});
+
+test('a hung host is reported, and stopped only with --kill-hung (SIGTERM, then SIGKILL)', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const db = join(dir, 'hung.duckdb');
+  const sock = join(dir, 'hung.sock');
+  const host = await startFixture(t, 'fake-host', [db, sock, 'hang-ignore-term', '3']);
+  const first = await fixJson(dir, '--ping-timeout', '500');
+  assert.equal(first.code, 1);
+  const f = first.report.findings.find((x) => x.kind === 'hung-host');
+  assert.equal(f?.status, 'remains');
+  assert.equal(f?.pid, host.pid);
+  assert.match(f?.action ?? '', /--kill-hung/);
+  assert.ok(isAlive({ pid: host.pid, startTime: 0 }), 'not signalled without --kill-hung');
+
+  const dry = await fixJson(dir, '--kill-hung', '--dry-run', '--ping-timeout', '500');
+  assert.equal(dry.code, 1);
+  assert.equal(dry.report.findings.find((x) => x.kind === 'hung-host')?.status, 'would-fix');
+  assert.ok(isAlive({ pid: host.pid, startTime: 0 }), 'not signalled in a dry run');
+
+  const second = await fixJson(dir, '--kill-hung', '--kill-grace', '300', '--ping-timeout', '500');
+  assert.equal(second.code, 0, JSON.stringify(second.report.findings));
+  const k = second.report.findings.find((x) => x.kind === 'hung-host');
+  assert.equal(k?.status, 'fixed');
+  assert.match(k?.action ?? '', /SIGTERM.*then SIGKILL/);
+  const exit = await host.exited;
+  assert.equal(exit.signal, 'SIGKILL', 'it ignored SIGTERM, so only SIGKILL could end it');
+  assert.ok(!existsSync(sidecarPath(db)), 'its sidecar is then stale and removed');
+  assert.ok(!existsSync(sock));
+  assert.equal(await duckCount(db), 3);
+});
+
+test('a foreign DuckDB holder and the sqlite3 CLI in BEGIN EXCLUSIVE are reported, never signalled', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const duck = join(dir, 'f.duckdb');
+  const holder = await startFixture(t, 'duckdb-holder', [duck, '1']);
+  const haveCli = haveSqliteCli();
+  const lite = join(dir, 'x.db');
+  const cliPid = haveCli ? (await sqliteCliHoldingExclusive(t, lite)).pid : undefined;
+  const { code, report } = await fixJson(dir, '--kill-hung');
+  assert.equal(code, 1);
+  const foreign = report.findings.filter((f) => f.kind === 'foreign-holder');
+  assert.ok(foreign.some((f) => f.path === duck && f.pid === holder.pid && /duckdb-holder/.test(f.command ?? '') && f.status === 'remains'));
+  if (cliPid !== undefined) {
+    assert.ok(foreign.some((f) => f.path === lite && f.pid === cliPid && f.command === `sqlite3 ${lite}` && f.status === 'remains'));
+    assert.ok(isAlive({ pid: cliPid, startTime: 0 }));
+    assert.ok(existsSync(`${lite}-journal`), 'the live transaction\'s journal is not touched');
+  }
+  assert.ok(isAlive({ pid: holder.pid, startTime: 0 }));
+  assert.doesNotMatch(holder.stdout(), /signal/);
+  const human = await runBolt(['db', 'fix', dir]);
+  assert.equal(human.code, 1);
+  assert.match(human.stdout, new RegExp(`PROBLEM: ${duck.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  assert.match(human.stdout, new RegExp(`held by pid ${holder.pid} \\(`));
+  if (!haveCli) t.diagnostic('sqlite3 CLI not installed: its half of this test was skipped');
+});
+
+test('SQLite leftovers: WAL of a SIGKILLed writer checkpointed, hot journal of a killed sqlite3 rolled back', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const wal = join(dir, 'w.sqlite');
+  const writer = await startFixture(t, 'sqlite-writer', [wal, '500']);
+  await sigkill(writer);
+  assert.ok(statSync(`${wal}-wal`).size > 0);
+  const haveCli = haveSqliteCli();
+  const hot = join(dir, 'j.db');
+  if (haveCli) {
+    spawnSync('sqlite3', [hot, 'PRAGMA journal_mode=DELETE; CREATE TABLE t(a); INSERT INTO t VALUES (1);']);
+    const cli = spawnChild(t, 'sqlite3', [hot]);
+    // A big insert spills to the file, so the journal is hot when the process dies.
+    cli.child.stdin?.write("PRAGMA cache_size=1;\nBEGIN EXCLUSIVE;\nINSERT INTO t SELECT randomblob(1000) FROM generate_series(1, 2000);\nSELECT 'inserted';\n");
+    await waitFor(() => /inserted/.test(cli.stdout()), 20_000, () => `sqlite3 never inserted: ${cli.stderr()}`, cli.exited);
+    await sigkill(cli);
+    assert.ok(existsSync(`${hot}-journal`));
+  }
+  const { code, report } = await fixJson(dir);
+  assert.equal(code, 0, JSON.stringify(report.findings));
+  const w = report.findings.find((f) => f.path === wal);
+  assert.equal(w?.kind, 'sqlite-leftovers');
+  assert.equal(w?.status, 'fixed');
+  assert.match(w?.action ?? '', /checkpointed with wal_checkpoint\(TRUNCATE\); integrity_check ok/);
+  assert.ok(!existsSync(`${wal}-wal`) || statSync(`${wal}-wal`).size === 0);
+  const check = new BetterSqlite3(wal, { readonly: true });
+  assert.equal(check.prepare('SELECT count(*) FROM t').pluck().get(), 500);
+  check.close();
+  if (haveCli) {
+    const j = report.findings.find((f) => f.path === hot);
+    assert.equal(j?.status, 'fixed');
+    assert.match(j?.action ?? '', /rolled back the hot journal; integrity_check ok/);
+    assert.ok(!existsSync(`${hot}-journal`));
+    const h = new BetterSqlite3(hot, { readonly: true });
+    assert.equal(h.prepare('SELECT count(*) FROM t').pluck().get(), 1, 'the uncommitted insert was rolled back');
+    h.close();
+  } else {
+    t.diagnostic('sqlite3 CLI not installed: the hot-journal half was skipped');
+  }
+});
+
+test('PID lock files and lock directories: removed when the pid is dead, kept when alive; yarn.lock ignored', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const dead = await deadPid(t);
+  writeFileSync(join(dir, 'dead.lock'), `${dead}\n`);
+  writeFileSync(join(dir, 'dead-json.lock'), JSON.stringify({ pid: dead, host: 'x' }));
+  writeFileSync(join(dir, 'live.lock'), `${process.pid}\n`);
+  writeFileSync(join(dir, 'yarn.lock'), '# THIS IS AN AUTOGENERATED FILE\n');
+  mkdirSync(join(dir, 'dead-dir.lock'));
+  writeFileSync(join(dir, 'dead-dir.lock', 'pid'), String(dead));
+  mkdirSync(join(dir, 'anon.lock'));
+  await deadSocket(t, join(dir, 'orphan.sock'));
+  const { code, report } = await fixJson(dir);
+  const by = new Map(report.findings.map((f) => [relative(dir, f.path), [f.kind, f.status]]));
+  assert.deepEqual(Object.fromEntries(by), {
+    'orphan.sock': ['dead-socket', 'fixed'],
+    'dead.lock': ['stale-lock-file', 'fixed'],
+    'dead-json.lock': ['stale-lock-file', 'fixed'],
+    'live.lock': ['live-lock-file', 'kept'],
+    'dead-dir.lock': ['lock-dir', 'fixed'],
+    'anon.lock': ['lock-dir', 'remains'],
+  });
+  assert.equal(code, 1, 'the lock directory naming no pid remains a problem');
+  assert.deepEqual(readdirSync(dir).sort(), ['anon.lock', 'live.lock', 'yarn.lock']);
+});
+
+test('symlinks out of the directory are not followed; node_modules and .git are skipped', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const outside = tempDir(t);
+  const dead = await deadPid(t);
+  writeFileSync(join(outside, 'outside.lock'), String(dead));
+  symlinkSync(outside, join(dir, 'link'));
+  symlinkSync(join(outside, 'outside.lock'), join(dir, 'link.lock'));
+  for (const skip of ['node_modules', '.git']) {
+    mkdirSync(join(dir, skip));
+    writeFileSync(join(dir, skip, 'x.lock'), String(dead));
+  }
+  const { code, report } = await fixJson(dir);
+  assert.equal(code, 0);
+  assert.deepEqual(report.findings, []);
+  assert.ok(existsSync(join(outside, 'outside.lock')));
+  assert.ok(existsSync(join(dir, 'node_modules', 'x.lock')));
+  assert.ok(existsSync(join(dir, '.git', 'x.lock')));
+});
+
+/** Every entry under `dir` (not following symlinks): type, size, mtime and content hash. */
+function snapshot(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const st = lstatSync(p, { bigint: true });
+      let h = '';
+      if (st.isFile()) h = createHash('sha256').update(readFileSync(p)).digest('hex');
+      out.set(relative(dir, p), `${st.mode}:${st.size}:${st.mtimeNs}:${h}`);
+      if (st.isDirectory()) walk(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+test('--dry-run changes nothing: every file byte-identical with the same mtime', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const host = await startFixture(t, 'fake-host', [join(dir, 'h.duckdb'), join(dir, 'h.sock'), 'serve', '5']);
+  await sigkill(host);
+  const writer = await startFixture(t, 'sqlite-writer', [join(dir, 'w.sqlite'), '50']);
+  await sigkill(writer);
+  const dead = await deadPid(t);
+  writeFileSync(join(dir, 'dead.lock'), String(dead));
+  mkdirSync(join(dir, 'dead-dir.lock'));
+  writeFileSync(join(dir, 'dead-dir.lock', 'pid'), String(dead));
+  await deadSocket(t, join(dir, 'orphan.sock'));
+  const before = snapshot(dir);
+  const { code, report } = await fixJson(dir, '--dry-run', '--kill-hung');
+  assert.equal(code, 1);
+  assert.equal(report.dryRun, true);
+  assert.deepEqual(
+    report.findings.map((f) => [relative(dir, f.path), f.kind, f.status]).sort(),
+    [
+      ['dead-dir.lock', 'lock-dir', 'would-fix'],
+      ['dead.lock', 'stale-lock-file', 'would-fix'],
+      ['h.duckdb.bolt.lock', 'stale-sidecar', 'would-fix'],
+      ['h.duckdb.wal', 'duckdb-wal', 'would-fix'],
+      ['orphan.sock', 'dead-socket', 'would-fix'],
+      ['w.sqlite', 'sqlite-leftovers', 'would-fix'],
+    ],
+  );
+  assert.deepEqual(snapshot(dir), before);
+  const human = await runBolt(['db', 'fix', dir, '--dry-run']);
+  assert.equal(human.code, 1);
+  assert.match(human.stdout, /^dry run: /);
+  assert.match(human.stdout, /would remove it and its socket/);
+  assert.deepEqual(snapshot(dir), before);
+  // The real run then fixes all of it.
+  const real = await fixJson(dir);
+  assert.equal(real.code, 0, JSON.stringify(real.report.findings));
+  assert.deepEqual(readdirSync(dir).sort(), ['h.duckdb', 'w.sqlite']);
+});
+
+test('db fix on a missing path or a file: one-line typed error, exit 2', { timeout: 30_000 }, async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'f'), 'x');
+  for (const [p, re] of [[join(dir, 'nope'), /^error \[BOLT_NOT_FOUND\]/], [join(dir, 'f'), /^error \[BOLT_BAD_INPUT\]: .* is not a directory/]] as const) {
+    const r = await runBolt(['db', 'fix', p]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, re);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  }
+});

@@ -1,0 +1,141 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tempDir } from './helpers/tmp.js';
+import { runBolt } from './helpers/cli.js';
+import { sigkill, startFixture } from './helpers/fixture.js';
+import { haveSqliteCli, sqliteCliHoldingExclusive } from './helpers/sqlite-cli.js';
+import type { DbInfoReport } from '../tools/db/inspect-file.js';
+
+const noStack = /\n\s+at /;
+
+async function infoJson(file: string): Promise<{ code: number | null; report: DbInfoReport; stderr: string }> {
+  const r = await runBolt(['db', 'info', file, '--json', '--ping-timeout', '10000']);
+  return { code: r.code, report: JSON.parse(r.stdout) as DbInfoReport, stderr: r.stderr };
+}
+
+test('db info on a free DuckDB file opens it read-only and lists tables with row counts', { timeout: 60_000 }, async (t) => {
+  const db = join(tempDir(t), 'a.duckdb');
+  const writer = await startFixture(t, 'duckdb-holder', [db, '7']);
+  await sigkill(writer); // leaves a WAL with the 7 rows
+  const { code, report } = await infoJson(db);
+  assert.equal(code, 0);
+  assert.equal(report.engine, 'duckdb');
+  assert.equal(typeof report.storageVersion, 'number');
+  assert.match(report.createdBy ?? '', /^v\d/);
+  assert.ok(report.size > 0);
+  assert.equal(report.wal?.path, `${db}.wal`);
+  assert.ok((report.wal?.size ?? 0) > 0);
+  assert.equal(report.state, 'free');
+  assert.deepEqual(report.holders, []);
+  assert.deepEqual(report.tables, [{ name: 't', rows: 7 }]);
+  assert.equal(report.tablesSource, 'read-only-open');
+  assert.ok(report.advice.some((a) => /bolt db fix/.test(a)));
+  const human = await runBolt(['db', 'info', db]);
+  assert.equal(human.code, 0);
+  assert.match(human.stdout, /engine\s+duckdb/);
+  assert.match(human.stdout, /t\s+7 rows/);
+});
+
+test('db info on a SQLite file reports page size, journal mode and tables', { timeout: 60_000 }, async (t) => {
+  const db = join(tempDir(t), 's.sqlite');
+  const writer = await startFixture(t, 'sqlite-writer', [db, '3']);
+  await sigkill(writer);
+  const { code, report } = await infoJson(db);
+  assert.equal(code, 0);
+  assert.equal(report.engine, 'sqlite');
+  assert.equal(report.pageSize, 4096);
+  assert.equal(report.journalMode, 'wal');
+  assert.equal(report.wal?.path, `${db}-wal`);
+  assert.ok(report.shm);
+  assert.deepEqual(report.tables, [{ name: 't', rows: 3 }]);
+});
+
+test('db info names a foreign DuckDB holder plainly, with what can be known without opening', { timeout: 60_000 }, async (t) => {
+  const db = join(tempDir(t), 'held.duckdb');
+  const holder = await startFixture(t, 'duckdb-holder', [db, '2']);
+  const { code, report } = await infoJson(db);
+  assert.equal(code, 1);
+  assert.equal(report.state, 'foreign');
+  assert.ok(report.size > 0);
+  assert.equal(report.tables, null);
+  const h = report.holders.find((x) => x.file === 'database');
+  assert.equal(h?.pid, holder.pid);
+  assert.equal(h?.role, 'foreign');
+  assert.equal(h?.type, 'WRITE');
+  assert.match(h?.command ?? '', /duckdb-holder/);
+  const human = await runBolt(['db', 'info', db]);
+  assert.equal(human.code, 1);
+  assert.match(human.stdout, new RegExp(`pid ${holder.pid}`));
+  assert.match(human.stdout, /Close it in that program/);
+  assert.match(human.stdout, /duckdb-holder\.js/);
+  assert.doesNotMatch(holder.stdout(), /signal/);
+});
+
+test('db info reads a DuckDB file that another process has open read-only', { timeout: 60_000 }, async (t) => {
+  const db = join(tempDir(t), 'ro.duckdb');
+  await sigkill(await startFixture(t, 'duckdb-holder', [db, '3']));
+  const reader = await startFixture(t, 'duckdb-holder', [db, '0', 'ro']);
+  const { code, report } = await infoJson(db);
+  assert.equal(code, 0);
+  assert.equal(report.state, 'foreign');
+  assert.ok(report.holders.some((h) => h.pid === reader.pid && h.type === 'READ'));
+  assert.deepEqual(report.tables, [{ name: 't', rows: 3 }]);
+});
+
+test('db info asks a Bolt host for its socket, uptime and tables', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const db = join(dir, 'h.duckdb');
+  const sock = join(dir, 'h.sock');
+  const host = await startFixture(t, 'fake-host', [db, sock, 'serve', '4']);
+  const { code, report } = await infoJson(db);
+  assert.equal(code, 0);
+  assert.equal(report.state, 'bolt-host');
+  assert.equal(report.host?.pid, host.pid);
+  assert.equal(report.host?.socket, sock);
+  assert.equal(typeof report.host?.uptimeMs, 'number');
+  assert.equal(report.host?.clients, 1);
+  assert.deepEqual(report.tables, [{ name: 't', rows: 4 }]);
+  assert.equal(report.tablesSource, 'host');
+  assert.ok(report.holders.some((h) => h.pid === host.pid && h.role === 'bolt-host'));
+  const human = await runBolt(['db', 'info', db, '--ping-timeout', '10000']);
+  assert.match(human.stdout, new RegExp(`host\\s+pid ${host.pid}, socket ${sock.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, up \\d`));
+});
+
+test('db info with the sqlite3 CLI holding BEGIN EXCLUSIVE reports it as the holder', { timeout: 60_000 }, async (t) => {
+  if (!haveSqliteCli()) return t.skip('sqlite3 CLI not installed');
+  const db = join(tempDir(t), 'x.db');
+  const cli = await sqliteCliHoldingExclusive(t, db);
+  const { code, report } = await infoJson(db);
+  assert.equal(report.state, 'foreign');
+  assert.ok(report.holders.some((h) => h.pid === cli.pid && h.command === `sqlite3 ${db}` && h.type === 'WRITE'));
+  assert.equal(code, 1);
+  assert.equal(report.tables, null);
+  assert.match(report.tablesError ?? '', /locked|busy/i);
+});
+
+test('db info on a missing file, a directory and a non-database file: one-line typed error, exit 2', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const text = join(dir, 'notes.txt');
+  writeFileSync(text, 'hello, this is not a database at all\n'.repeat(10));
+  const empty = join(dir, 'empty.db');
+  writeFileSync(empty, '');
+  mkdirSync(join(dir, 'sub'));
+  const cases: Array<[string, RegExp]> = [
+    [join(dir, 'missing.duckdb'), /^error \[BOLT_NOT_FOUND\]: .*missing\.duckdb: no such file\n$/],
+    [join(dir, 'sub'), /^error \[BOLT_BAD_INPUT\]: .*sub is a directory/],
+    [text, /^error \[BOLT_NOT_A_DATABASE\]: .*notes\.txt is not a DuckDB or SQLite database/],
+    [empty, /^error \[BOLT_NOT_A_DATABASE\]: .*empty\.db is empty/],
+  ];
+  for (const [path, re] of cases) {
+    for (const args of [['db', 'info', path], ['db', 'info', path, '--json']]) {
+      const r = await runBolt(args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, re);
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+      assert.doesNotMatch(r.stderr, noStack);
+      assert.equal(r.stdout, '');
+    }
+  }
+});

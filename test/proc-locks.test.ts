@@ -1,0 +1,113 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tempDir } from './helpers/tmp.js';
+import { spawnChild, startFixture, waitFor } from './helpers/fixture.js';
+import { haveSqliteCli, sqliteCliHoldingExclusive } from './helpers/sqlite-cli.js';
+import { fileId, lockHolders, parseProcLocks, splitDev } from '../storage/locks/proc-locks.js';
+import { processStartTime } from '../storage/locks/process-identity.js';
+
+const SAMPLE = `1: POSIX  ADVISORY  WRITE 1234 08:01:5678 0 EOF
+1: -> POSIX  ADVISORY  WRITE 4321 08:01:5678 0 EOF
+2: FLOCK  ADVISORY  WRITE 99 fe:00:2146875 0 EOF
+3: OFDLCK ADVISORY  READ  -1 fe:00:12 100 199
+4: POSIX  ADVISORY  WRITE 6861 103:02:2148538 1073741824 1073742335
+5: LEASE  ACTIVE    READ  77 08:01:1 0 EOF
+garbage line
+6: DELEG  ACTIVE    READ  77 08:01:1 0 EOF
+`;
+
+test('parseProcLocks reads POSIX, FLOCK, OFD, waiter and byte-range lines and skips the rest', { timeout: 5_000 }, () => {
+  const e = parseProcLocks(SAMPLE);
+  assert.equal(e.length, 5);
+  assert.deepEqual(e[0], { id: 1, class: 'POSIX', type: 'WRITE', blocked: false, pid: 1234, major: 8, minor: 1, inode: 5678n, start: 0n, end: null });
+  assert.equal(e[1].blocked, true);
+  assert.equal(e[1].pid, 4321);
+  assert.equal(e[2].class, 'FLOCK');
+  assert.equal(e[2].major, 0xfe);
+  assert.equal(e[3].class, 'OFD');
+  assert.equal(e[3].type, 'READ');
+  assert.equal(e[3].pid, -1);
+  assert.equal(e[3].end, 199n);
+  assert.equal(e[4].major, 0x103);
+  assert.equal(e[4].minor, 2);
+  assert.equal(e[4].start, 1073741824n);
+});
+
+test('splitDev decodes Linux device numbers, including large majors and minors', { timeout: 5_000 }, () => {
+  assert.deepEqual(splitDev(0xfe00n), { major: 254, minor: 0 });
+  assert.deepEqual(splitDev(0x10301n), { major: 259, minor: 1 });
+  // minor 300: low 8 bits in bits 0-7, the rest from bit 20 up.
+  assert.deepEqual(splitDev(BigInt(44 | (259 << 8) | (256 << 12))), { major: 259, minor: 300 });
+  // major 5000: bits 8-19 hold its low 12 bits, bits 32+ the rest.
+  assert.deepEqual(splitDev((5000n & 0xfffn) << 8n | ((5000n & ~0xfffn) << 32n) | 7n), { major: 5000, minor: 7 });
+});
+
+test('a child holding a DuckDB file shows as a live POSIX WRITE holder with its command line', { timeout: 30_000 }, async (t) => {
+  const db = join(tempDir(t), 'held.duckdb');
+  const child = await startFixture(t, 'duckdb-holder', [db]);
+  const holders = lockHolders(db);
+  const h = holders.find((x) => x.pid === child.pid);
+  assert.ok(h, `no holder with pid ${child.pid} in ${JSON.stringify(holders, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
+  assert.equal(h.class, 'POSIX');
+  assert.equal(h.type, 'WRITE');
+  assert.equal(h.alive, true);
+  assert.equal(h.blocked, false);
+  assert.equal(h.pidSource, 'proc-locks');
+  assert.equal(h.startTime, processStartTime(child.pid));
+  assert.match(h.command ?? '', /duckdb-holder\.js/);
+  // Another file on the same device is not confused with it.
+  const other = join(tempDir(t), 'other');
+  writeFileSync(other, 'x');
+  assert.deepEqual(lockHolders(other), []);
+  assert.notEqual(fileId(other)?.inode, fileId(db)?.inode);
+});
+
+test('an flock holder shows as FLOCK WRITE, and a process waiting for it as blocked', { timeout: 30_000 }, async (t) => {
+  const file = join(tempDir(t), 'x.lock');
+  const holder = await startFixture(t, 'flock-holder', [file]);
+  assert.deepEqual(
+    lockHolders(file).map((h) => [h.pid, h.class, h.type, h.blocked]),
+    [[holder.pid, 'FLOCK', 'WRITE', false]],
+  );
+  if (spawnSync('flock', ['--version']).error) return t.skip('util-linux flock(1) not installed');
+  const waiter = spawnChild(t, 'flock', ['-x', file, '-c', 'true']);
+  await waitFor(() => lockHolders(file).some((h) => h.pid === waiter.pid && h.blocked), 10_000, () => 'flock(1) never showed as waiting', waiter.exited);
+  const w = lockHolders(file).find((h) => h.pid === waiter.pid);
+  assert.equal(w?.class, 'FLOCK');
+  assert.match(w?.command ?? '', /^flock -x/);
+});
+
+test('the sqlite3 CLI inside BEGIN EXCLUSIVE shows as a POSIX WRITE holder', { timeout: 30_000 }, async (t) => {
+  if (!haveSqliteCli()) return t.skip('sqlite3 CLI not installed');
+  const db = join(tempDir(t), 's.db');
+  const cli = await sqliteCliHoldingExclusive(t, db);
+  const h = lockHolders(db).find((x) => x.pid === cli.pid);
+  assert.equal(h?.class, 'POSIX');
+  assert.equal(h?.type, 'WRITE');
+  assert.equal(h?.command, `sqlite3 ${db}`);
+});
+
+test('an OFD lock (pid -1 in /proc/locks) is attributed to its owner through /proc/<pid>/fdinfo', { timeout: 30_000 }, async (t) => {
+  if (spawnSync('python3', ['-c', 'import fcntl; fcntl.F_OFD_SETLK']).status !== 0) return t.skip('python3 with F_OFD_SETLK not available');
+  const file = join(tempDir(t), 'ofd.lock');
+  writeFileSync(file, '');
+  const py = [
+    'import fcntl, os, struct, sys, time',
+    'fd = os.open(sys.argv[1], os.O_RDWR)',
+    "fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack('hhqqi', fcntl.F_WRLCK, 0, 0, 0, 0))",
+    "print('ready', os.getpid(), flush=True)",
+    'time.sleep(120)',
+  ].join('\n');
+  const child = spawnChild(t, 'python3', ['-c', py, file]);
+  await waitFor(() => /ready \d+/.test(child.stdout()), 15_000, () => `python never ready: ${child.stderr()}`, child.exited);
+  const pid = Number(/ready (\d+)/.exec(child.stdout())?.[1]);
+  const holders = lockHolders(file);
+  assert.equal(holders.length, 1);
+  assert.equal(holders[0].class, 'OFD');
+  assert.equal(holders[0].pid, pid);
+  assert.equal(holders[0].pidSource, 'fdinfo');
+  assert.equal(holders[0].alive, true);
+});

@@ -1,0 +1,356 @@
+/**
+ * The work of `bolt db fix <dir>`: finds lock trouble under a directory and repairs what
+ * is provably safe to repair. Never signals a foreign process; signals a hung Bolt host only
+ * when asked (`killHung`), after checking it is still the same process. With `dryRun` it
+ * changes nothing: no file is created, written, removed or opened by an engine.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import BetterSqlite3 from 'better-sqlite3';
+import { scanDir } from './scan-dir.js';
+import { probeDatabase, readSidecarState, type DbProbe } from '../../storage/locks/host-probe.js';
+import { lockHolders } from '../../storage/locks/proc-locks.js';
+import { isAlive, processCommand, processStartTime } from '../../storage/locks/process-identity.js';
+import { pidIsDead, readLockDir, readPidFile, removeDeadPidFile, removeDeadSocket, removeLockDir, removeStaleSidecar } from '../../storage/locks/stale-cleanup.js';
+import { socketHasListener } from '../../storage/wire/one-shot-request.js';
+import { integrityCheck } from '../../adapters/sqlite/describe.js';
+import { BadInputError, NotFoundError } from '../../core/errors.js';
+import { log } from '../../core/logger.js';
+
+/**
+ * - `fixed`: the problem was repaired;
+ * - `would-fix`: dry run, it would be repaired;
+ * - `remains`: a problem fix did not or could not repair (counts for exit code 1);
+ * - `kept`: reported, not a problem (e.g. a lock file of a live process).
+ */
+export type FindingStatus = 'fixed' | 'would-fix' | 'remains' | 'kept';
+
+/** One thing `db fix` found, and what it did about it. */
+export interface Finding {
+  path: string;
+  kind:
+    | 'stale-sidecar'
+    | 'dead-socket'
+    | 'stale-lock-file'
+    | 'live-lock-file'
+    | 'lock-dir'
+    | 'duckdb-wal'
+    | 'sqlite-leftovers'
+    | 'foreign-holder'
+    | 'hung-host'
+    | 'unreadable';
+  status: FindingStatus;
+  /** What was found. */
+  found: string;
+  /** What was done (or would be done, or what the user can do). */
+  action: string;
+  pid?: number;
+  command?: string;
+}
+
+/** Options of {@link fixDir}. */
+export interface FixOptions {
+  dryRun?: boolean;
+  killHung?: boolean;
+  /** How long a Bolt host may take to answer ping (default 2000 ms). */
+  pingTimeoutMs?: number;
+  /** How long to wait after SIGTERM before SIGKILL (default 5000 ms). */
+  killGraceMs?: number;
+  onProgress?: (entries: number) => void;
+}
+
+/** The `--json` output of `bolt db fix`. */
+export interface FixReport {
+  dir: string;
+  dryRun: boolean;
+  killHung: boolean;
+  scanned: { entries: number; databases: number; sidecars: number; sockets: number; lockFiles: number; lockDirs: number };
+  databases: Array<{ path: string; engine: 'duckdb' | 'sqlite'; state: string; reason: string }>;
+  findings: Finding[];
+  /** Findings with status `remains` or `would-fix`: the exit code is 1 when this is not 0. */
+  problemsRemaining: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function waitDead(pid: number, startTime: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (!isAlive({ pid, startTime })) return true;
+    await sleep(25);
+  }
+  return !isAlive({ pid, startTime });
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message.split('\n')[0] : String(err);
+}
+
+function who(pid: number | undefined, command: string | undefined): string {
+  return `pid ${pid ?? 'unknown'} (${command ?? 'command unknown'})`;
+}
+
+/** Scans `dir` and fixes what it safely can. */
+export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<FixReport> {
+  const dir = resolve(dirArg);
+  if (!existsSync(dir)) throw new NotFoundError(`${dir}: no such directory`, { path: dir });
+  if (!statSync(dir).isDirectory()) throw new BadInputError(`${dir} is not a directory (use 'bolt db info <file>' for one file)`, { path: dir });
+  const dryRun = Boolean(opts.dryRun);
+  const pingTimeoutMs = opts.pingTimeoutMs ?? 2000;
+  const killGraceMs = opts.killGraceMs ?? 5000;
+  const logger = log('db-fix');
+
+  const scan = scanDir(dir, opts.onProgress);
+  const findings: Finding[] = [];
+  const databases: FixReport['databases'] = [];
+  const handledSidecars = new Set<string>();
+  const handledSockets = new Set<string>();
+  const add = (f: Finding): void => {
+    findings.push(f);
+    logger.info(f, 'finding');
+  };
+
+  for (const u of scan.unreadable) {
+    add({ path: u.path, kind: 'unreadable', status: 'remains', found: `cannot be read: ${u.reason}`, action: 'skipped; check its permissions' });
+  }
+
+  /** Removes a stale sidecar and its dead socket (or says it would, in a dry run). */
+  const fixStaleSidecar = async (probe: Pick<DbProbe, 'sidecar' | 'reason'>): Promise<void> => {
+    const sc = probe.sidecar;
+    handledSidecars.add(sc.path);
+    const sock = sc.info?.socket;
+    if (sock) handledSockets.add(sock);
+    const sockDead = sock !== undefined && existsSync(sock) && !(await socketHasListener(sock));
+    const what = `stale sidecar: ${probe.reason}`;
+    if (dryRun) {
+      add({ path: sc.path, kind: 'stale-sidecar', status: 'would-fix', found: what, action: `would remove it${sockDead ? ` and its socket ${sock}` : ''}`, pid: sc.info?.pid });
+      return;
+    }
+    const removed = removeStaleSidecar(sc.path, sc.info);
+    let action = removed ? 'removed' : 'left in place: someone took its lock or rewrote it meanwhile';
+    if (removed && sock && sockDead && (await removeDeadSocket(sock))) action += `; removed its socket ${sock}`;
+    add({ path: sc.path, kind: 'stale-sidecar', status: removed ? 'fixed' : 'kept', found: what, action, pid: sc.info?.pid });
+  };
+
+  for (const db of scan.databases) {
+    let probe = await probeDatabase(db.path, { engine: db.engine, pingTimeoutMs });
+    handledSidecars.add(probe.sidecar.path);
+    // A live (or starting) host's socket is its own business, even if it does not listen yet.
+    if (probe.sidecar.flocked && probe.sidecar.info?.socket) handledSockets.add(probe.sidecar.info.socket);
+
+    if (probe.state === 'bolt-host-hung') {
+      const host = probe.host;
+      const found = `hung Bolt host: ${probe.reason}`;
+      if (!host || host.startTime === undefined) {
+        add({ path: db.path, kind: 'hung-host', status: 'remains', found, action: 'cannot tell which process holds the lock; nothing done' });
+      } else if (!opts.killHung) {
+        add({ path: db.path, kind: 'hung-host', status: 'remains', found, action: `not signalled; run again with --kill-hung to stop pid ${host.pid}`, pid: host.pid, command: host.command });
+      } else if (dryRun) {
+        add({ path: db.path, kind: 'hung-host', status: 'would-fix', found, action: `would send SIGTERM to pid ${host.pid}, then SIGKILL after ${killGraceMs} ms`, pid: host.pid, command: host.command });
+      } else {
+        const killed = await terminate(host.pid, host.startTime, killGraceMs);
+        add({ path: db.path, kind: 'hung-host', status: killed.dead ? 'fixed' : 'remains', found, action: killed.text, pid: host.pid, command: host.command });
+        if (killed.dead) probe = await probeDatabase(db.path, { engine: db.engine, pingTimeoutMs });
+      }
+    }
+
+    if (probe.state === 'foreign') {
+      for (const f of uniqueByPid(probe.foreign)) {
+        const blocking = db.engine === 'duckdb' || probe.foreign.some((x) => x.pid === f.pid && x.type === 'WRITE' && x.file === 'database');
+        add({
+          path: db.path,
+          kind: 'foreign-holder',
+          status: blocking ? 'remains' : 'kept',
+          found: `held by ${who(f.pid, f.command)}, not a Bolt host (${f.class} ${f.type} lock${f.file === 'database' ? '' : ` on ${f.file}`})`,
+          action: blocking ? 'not signalled: close the database in that program, or wait for it' : 'not signalled: in use by another SQLite connection, which is normal',
+          pid: f.pid,
+          command: f.command,
+        });
+      }
+    }
+
+    if (probe.sidecar.stale) await fixStaleSidecar(probe);
+
+    if (probe.state === 'free' || probe.state === 'stale-sidecar') {
+      if (db.engine === 'duckdb') await fixDuckDbWal(db.path, dryRun, add);
+      else fixSqliteLeftovers(db.path, dryRun, add);
+    }
+    databases.push({ path: db.path, engine: db.engine, state: probe.state, reason: probe.reason });
+  }
+
+  // Sidecars whose database was not found (deleted, or not recognised).
+  for (const sc of scan.sidecars) {
+    if (handledSidecars.has(sc)) continue;
+    const state = readSidecarState(sc.slice(0, -'.bolt.lock'.length));
+    if (state.flocked && state.info?.socket) handledSockets.add(state.info.socket);
+    if (state.stale) {
+      await fixStaleSidecar({ sidecar: state, reason: state.info ? `pid ${state.info.pid} is gone and nobody holds the lock` : 'no valid host record and nobody holds the lock' });
+    }
+  }
+
+  for (const sock of scan.sockets) {
+    if (handledSockets.has(sock) || (await socketHasListener(sock))) continue;
+    if (dryRun) {
+      add({ path: sock, kind: 'dead-socket', status: 'would-fix', found: 'socket file nobody listens on', action: 'would remove it' });
+    } else {
+      const removed = await removeDeadSocket(sock);
+      add({ path: sock, kind: 'dead-socket', status: removed ? 'fixed' : 'kept', found: 'socket file nobody listens on', action: removed ? 'removed' : 'left in place: someone listens on it now' });
+    }
+  }
+
+  for (const lf of scan.lockFiles) {
+    const pid = readPidFile(lf);
+    if (pid === undefined) continue; // yarn.lock, Cargo.lock…: not a process lock
+    const holders = lockHolders(lf).filter((h) => h.alive && !h.blocked);
+    if (holders.length > 0 || !pidIsDead(pid)) {
+      const h = holders[0];
+      const livePid = h?.pid ?? pid;
+      add({ path: lf, kind: 'live-lock-file', status: 'kept', found: `lock file of live ${who(livePid, h?.command ?? processCommand(livePid))}`, action: 'kept', pid: livePid });
+      continue;
+    }
+    if (dryRun) {
+      add({ path: lf, kind: 'stale-lock-file', status: 'would-fix', found: `lock file of pid ${pid}, which is dead`, action: 'would remove it', pid });
+    } else {
+      const removed = removeDeadPidFile(lf, pid);
+      add({ path: lf, kind: 'stale-lock-file', status: removed ? 'fixed' : 'remains', found: `lock file of pid ${pid}, which is dead`, action: removed ? 'removed' : 'could not remove it', pid });
+    }
+  }
+
+  for (const ld of scan.lockDirs) {
+    const { pid, plain } = readLockDir(ld);
+    if (!plain) continue; // a directory that merely ends in .lock
+    if (pid === undefined) {
+      add({ path: ld, kind: 'lock-dir', status: 'remains', found: 'lock directory naming no PID', action: 'kept: its owner cannot be proven dead; remove it by hand once nothing uses it' });
+    } else if (!pidIsDead(pid)) {
+      add({ path: ld, kind: 'lock-dir', status: 'kept', found: `lock directory of live ${who(pid, processCommand(pid))}`, action: 'kept', pid });
+    } else if (dryRun) {
+      add({ path: ld, kind: 'lock-dir', status: 'would-fix', found: `lock directory of pid ${pid}, which is dead`, action: 'would remove it', pid });
+    } else {
+      removeLockDir(ld);
+      add({ path: ld, kind: 'lock-dir', status: 'fixed', found: `lock directory of pid ${pid}, which is dead`, action: 'removed', pid });
+    }
+  }
+
+  return {
+    dir,
+    dryRun,
+    killHung: Boolean(opts.killHung),
+    scanned: {
+      entries: scan.entries,
+      databases: scan.databases.length,
+      sidecars: scan.sidecars.length,
+      sockets: scan.sockets.length,
+      lockFiles: scan.lockFiles.length,
+      lockDirs: scan.lockDirs.length,
+    },
+    databases,
+    findings,
+    problemsRemaining: findings.filter((f) => f.status === 'remains' || f.status === 'would-fix').length,
+  };
+}
+
+function uniqueByPid<T extends { pid: number | undefined; type: string }>(list: T[]): T[] {
+  const seen = new Map<string, T>();
+  for (const h of list) {
+    const k = String(h.pid);
+    const have = seen.get(k);
+    if (!have || (have.type === 'READ' && h.type === 'WRITE')) seen.set(k, h);
+  }
+  return [...seen.values()];
+}
+
+/** SIGTERM, wait up to `graceMs`, then SIGKILL; re-checks identity before each signal. */
+async function terminate(pid: number, startTime: number, graceMs: number): Promise<{ dead: boolean; text: string }> {
+  if (pid === process.pid || pid === process.ppid) return { dead: false, text: `pid ${pid} is this command or its parent; not signalled` };
+  if (processStartTime(pid) !== startTime) return { dead: true, text: `pid ${pid} had already exited` };
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch (err) {
+    return { dead: false, text: `SIGTERM to pid ${pid} failed: ${errText(err)}` };
+  }
+  if (await waitDead(pid, startTime, graceMs)) return { dead: true, text: `sent SIGTERM to pid ${pid}; it exited` };
+  if (processStartTime(pid) !== startTime) return { dead: true, text: `sent SIGTERM to pid ${pid}; it exited` };
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (err) {
+    return { dead: false, text: `SIGKILL to pid ${pid} failed: ${errText(err)}` };
+  }
+  const dead = await waitDead(pid, startTime, 5000);
+  return { dead, text: dead ? `sent SIGTERM to pid ${pid}, then SIGKILL after ${graceMs} ms; it exited` : `pid ${pid} survived SIGKILL` };
+}
+
+/** Replays a DuckDB WAL left with no holder: open read-write, CHECKPOINT, close. */
+async function fixDuckDbWal(path: string, dryRun: boolean, add: (f: Finding) => void): Promise<void> {
+  const wal = `${path}.wal`;
+  if (!existsSync(wal)) return;
+  const found = `WAL of ${statSync(wal).size} bytes left with no process holding the database`;
+  if (dryRun) {
+    add({ path: wal, kind: 'duckdb-wal', status: 'would-fix', found, action: 'would open the database, CHECKPOINT, and close it' });
+    return;
+  }
+  try {
+    const instance = await DuckDBInstance.create(path);
+    try {
+      const conn = await instance.connect();
+      try {
+        await conn.run('CHECKPOINT');
+      } finally {
+        conn.closeSync();
+      }
+    } finally {
+      instance.closeSync();
+    }
+  } catch (err) {
+    add({ path: wal, kind: 'duckdb-wal', status: 'remains', found, action: `replaying it failed: ${errText(err)}` });
+    return;
+  }
+  const left = existsSync(wal) ? statSync(wal).size : 0;
+  add({
+    path: wal,
+    kind: 'duckdb-wal',
+    status: left === 0 ? 'fixed' : 'remains',
+    found,
+    action: left === 0 ? 'replayed: opened the database, ran CHECKPOINT, closed it' : `CHECKPOINT ran but ${left} bytes of WAL remain`,
+  });
+}
+
+/** Checkpoints (TRUNCATE) and integrity-checks a SQLite database whose -wal/-shm/-journal nobody holds. */
+function fixSqliteLeftovers(path: string, dryRun: boolean, add: (f: Finding) => void): void {
+  const present = ['-wal', '-shm', '-journal'].filter((s) => existsSync(`${path}${s}`));
+  if (present.length === 0) return;
+  const found = `${present.map((s) => `${s} (${statSync(`${path}${s}`).size} bytes)`).join(', ')} left with no process holding the database`;
+  if (dryRun) {
+    add({ path, kind: 'sqlite-leftovers', status: 'would-fix', found, action: 'would open it, run wal_checkpoint(TRUNCATE) and integrity_check, and close it' });
+    return;
+  }
+  let problems: string[];
+  let mode = '';
+  try {
+    const db = new BetterSqlite3(path, { fileMustExist: true, timeout: 2000 });
+    try {
+      // Reading rolls back a hot journal; in WAL mode the checkpoint folds the WAL in.
+      mode = String(db.pragma('journal_mode', { simple: true }));
+      if (mode === 'wal') db.pragma('wal_checkpoint(TRUNCATE)');
+      problems = integrityCheck(db).filter((m) => m !== 'ok');
+    } finally {
+      db.close();
+    }
+  } catch (err) {
+    add({ path, kind: 'sqlite-leftovers', status: 'remains', found, action: `checkpoint failed: ${errText(err)}` });
+    return;
+  }
+  const left = ['-wal', '-journal'].filter((s) => existsSync(`${path}${s}`) && statSync(`${path}${s}`).size > 0);
+  const ok = problems.length === 0 && left.length === 0;
+  add({
+    path,
+    kind: 'sqlite-leftovers',
+    status: ok ? 'fixed' : 'remains',
+    found,
+    action: ok
+      ? `${mode === 'wal' ? 'checkpointed with wal_checkpoint(TRUNCATE)' : 'opened it, which rolled back the hot journal'}; integrity_check ok`
+      : problems.length > 0
+        ? `integrity_check reported: ${problems.slice(0, 3).join('; ')}`
+        : `checkpointed, but ${left.join(', ')} still hold data`,
+  });
+}
