@@ -4,6 +4,15 @@
 export * from './core/errors.js';
 export type * from './core/database.js';
 export { BOLT_VERSION } from './core/version.js';
+export { BoltIntegration, type RuntimeStatus } from './core/bolt-integration.js';
+export { TaskQueue, type ClaimedTask, type Completion, type ListOptions } from './core/task-queue.js';
+export type { Task, SubmitOptions, SubmitResult } from './core/task.js';
+export { TASK_STATUSES, type TaskStatus } from './core/task-states.js';
+export type * from './core/events.js';
+export { resolveConfig, DEFAULT_DATABASE, type BoltOptions, type BoltConfig } from './core/config.js';
+export { retryDelayMs, type BackoffOptions } from './core/backoff.js';
+export { defineAgent, type AgentDefinition, type AgentContext, type AgentTask } from './agents/agent-contract.js';
+export { registerBuiltinAgentModule } from './agents/registry.js';
 export { ConcurrentDatabase } from './storage/concurrent-database.js';
 export { lockHolders, type LockHolder, type LockClass, type LockType } from './storage/locks/proc-locks.js';
 export { probeDatabase, type DbProbe, type DbLockState } from './storage/locks/host-probe.js';

@@ -9,6 +9,12 @@ import { setLogLevel } from '../core/logger.js';
 import { setDebug, reportError, EXIT } from './cli-action.js';
 import { BadInputError } from '../core/errors.js';
 import { register as registerDb } from './commands/db.js';
+import { register as registerStart } from './commands/start.js';
+import { register as registerSubmit } from './commands/submit.js';
+import { register as registerTasks } from './commands/tasks.js';
+import { register as registerTask } from './commands/task.js';
+import { register as registerCancel } from './commands/cancel.js';
+import { register as registerRetry } from './commands/retry.js';
 import { register as registerSoak } from './commands/soak.js';
 
 const program = new Command();
@@ -26,7 +32,7 @@ program
     setDebug(Boolean(o.debug));
   });
 
-for (const register of [registerDb, registerSoak]) register(program);
+for (const register of [registerDb, registerStart, registerSubmit, registerTasks, registerTask, registerCancel, registerRetry, registerSoak]) register(program);
 
 try {
   await program.parseAsync(process.argv);
