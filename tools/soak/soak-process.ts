@@ -4,8 +4,9 @@
  * orchestrator with its config as JSON in argv[2]; prints "ready" once its database is open.
  */
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConcurrentDatabase } from '../../storage/concurrent-database.js';
-import type { Database } from '../../core/database.js';
+import { BoltIntegration } from '../../core/bolt-integration.js';
 import { Journal } from './soak-journal.js';
 import { OpRecorder } from './op-recorder.js';
 import { SoakWorkload, pause } from './soak-workload.js';
@@ -37,19 +38,43 @@ async function sideDbLoop(w: SoakWorkload): Promise<void> {
   }
 }
 
+/** Submits tasks to the durable queue; each acknowledged submission is journaled. */
+function taskLoop(bolt: BoltIntegration) {
+  return async (w: SoakWorkload): Promise<void> => {
+    while (w.running) {
+      const key = w.nextId('K');
+      const ok = await w.untilAcked('task', key, () => bolt.submit('soak-record', { key }, { dedupeKey: key, maxAttempts: 10 }));
+      if (ok) journal.append('task', key);
+      await pause(20);
+    }
+  };
+}
+
 async function main(): Promise<void> {
-  const db: Database = await ConcurrentDatabase.open(cfg.db, { engine: cfg.engine, lockTimeoutMs: 30_000 });
+  const bolt = new BoltIntegration({
+    agents: cfg.agents,
+    database: cfg.db,
+    agentModules: [fileURLToPath(new URL('./soak-agents.js', import.meta.url))],
+  });
+  await bolt.initialize();
+  const db = bolt.getDatabaseManager();
+  // The kill-agent fault: the orchestrator asks this process to crash one of its agents.
+  process.on('message', (m: { op?: string; how?: 'throw' | 'exit' | 'hang' }) => {
+    if (m?.op === 'kill-agent') void bolt.submit('soak-crash', { how: m.how ?? 'throw' }, { maxAttempts: 1, timeoutMs: 1500 }).catch(() => undefined);
+  });
   process.stdout.write('ready\n');
   const w = new SoakWorkload(db, rec, journal, {
     proc: cfg.proc,
     incarnation: cfg.incarnation,
     seed: cfg.seed,
     deadline: cfg.deadlineEpochMs,
-    extraLoops: cfg.sideDb ? [sideDbLoop] : [],
+    extraLoops: [taskLoop(bolt), ...(cfg.sideDb ? [sideDbLoop] : [])],
   });
   await w.run();
   rec.close();
-  await db.close();
+  process.removeAllListeners('message');
+  process.disconnect?.();
+  await bolt.shutdown({ drainTimeoutMs: 5000 });
 }
 
 main().then(

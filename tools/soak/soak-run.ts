@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EventEmitter } from 'eventemitter3';
 import { ConcurrentDatabase } from '../../storage/concurrent-database.js';
+import { BoltIntegration } from '../../core/bolt-integration.js';
 import type { EngineName } from '../../core/database.js';
 import { summarize } from '../../core/latency-summary.js';
 import { log } from '../../core/logger.js';
@@ -45,6 +46,28 @@ export interface SoakEvents {
 }
 
 const PROCESS_ENTRY = fileURLToPath(new URL('./soak-process.js', import.meta.url));
+const AGENTS_MODULE = fileURLToPath(new URL('./soak-agents.js', import.meta.url));
+/** Short leases, so tasks of a SIGKILLed runtime are re-run within seconds. */
+const SOAK_LEASE_MS = 3000;
+
+/**
+ * After the processes stop, runs the queue until no task is left to run (tasks of killed
+ * runtimes come back when their leases expire), so every acknowledged submission gets its run.
+ */
+async function drainQueue(db: string, budgetMs: number): Promise<void> {
+  const bolt = new BoltIntegration({ agents: 2, database: db, agentModules: [AGENTS_MODULE], leaseMs: SOAK_LEASE_MS });
+  await bolt.initialize();
+  try {
+    const until = Date.now() + budgetMs;
+    while (Date.now() < until) {
+      const c = await bolt.counts();
+      if ((c.queued ?? 0) + (c.running ?? 0) + (c.failed ?? 0) === 0) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await bolt.shutdown({ drainTimeoutMs: 5000 });
+  }
+}
 
 interface Running {
   proc: number;
@@ -71,6 +94,7 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
   const deadlineEpochMs = startEpochMs + o.durationS * 1000;
   const faults: FaultEvent[] = [];
   const killTimes: number[] = [];
+  const killsByProc = new Map<number, number>();
   const running = new Map<number, Running>();
   const sideDb = o.engine === 'duckdb';
 
@@ -87,7 +111,10 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
       agents: o.agents,
       sideDb,
     };
-    const child = spawn(process.execPath, [PROCESS_ENTRY, JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [PROCESS_ENTRY, JSON.stringify(cfg)], {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      env: { ...process.env, BOLT_LEASE_MS: String(SOAK_LEASE_MS) },
+    });
     child.stderr?.on('data', (d: Buffer) => logger.warn({ proc, incarnation }, d.toString().trim()));
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     const run = { proc, incarnation, child, exited };
@@ -123,6 +150,7 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
         const withForeign = o.chaos.includes('foreign-lock') && rng.next() < 0.5;
         victim.child.kill('SIGKILL');
         killTimes.push(Date.now());
+        killsByProc.set(victim.proc, (killsByProc.get(victim.proc) ?? 0) + 1);
         fault('kill-host', `SIGKILL host pid ${pid} (process ${victim.proc})`);
         // Race a foreign process for the file in the window before a client takes over.
         if (withForeign && o.engine === 'duckdb') foreign(1000, 'right after the host died');
@@ -174,6 +202,8 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
   }
 
   const elapsedS = (Date.now() - startEpochMs) / 1000;
+  events?.emit('phase', 'running the tasks left in the queue');
+  await drainQueue(db, SOAK_LEASE_MS * 3 + 30_000);
   events?.emit('phase', 'verifying');
   const metrics = foldMetrics(dir, elapsedS);
   const lockErrors = Object.entries(metrics.errorsByCode)
@@ -184,7 +214,7 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
   let invariants;
   let leaseReruns;
   try {
-    invariants = await verifySoak(verifyDb, dir, lockErrors);
+    invariants = await verifySoak(verifyDb, dir, lockErrors, killsByProc);
     leaseReruns = await countLeaseReruns(verifyDb);
   } finally {
     await verifyDb.close();

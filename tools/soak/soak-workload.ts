@@ -53,16 +53,19 @@ export class SoakWorkload {
    * error that leaves its outcome open. Returns true when acknowledged before the deadline.
    */
   async untilAcked(kind: OpKind, id: string, write: () => Promise<unknown>): Promise<boolean> {
+    let ambiguous = false;
     for (let attempt = 0; ; attempt++) {
       try {
         await this.rec.time(kind, write);
         return true;
       } catch (err) {
-        if (definitelyNotApplied(err)) return false;
-        if (!this.running && attempt > 0) {
-          this.journal.append('uncertain', kind, id);
+        const certain = definitelyNotApplied(err);
+        if (certain || (!this.running && attempt > 0)) {
+          // An earlier attempt may have been applied without its acknowledgement arriving.
+          if (ambiguous || !certain) this.journal.append('uncertain', kind, id);
           return false;
         }
+        ambiguous = true;
         await pause(Math.min(200, 10 * 2 ** Math.min(attempt, 5)));
       }
     }
