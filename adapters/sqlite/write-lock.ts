@@ -6,7 +6,7 @@
  * the pid and command line of another process from /proc/locks.
  */
 import { closeSync, constants, openSync } from 'node:fs';
-import fsExt from 'fs-ext';
+import { fsExtLib } from '../../storage/locks/flock.js';
 import { AbortedError, LockTimeoutError } from '../../core/errors.js';
 import { backoffDelay, delay } from '../../storage/retry.js';
 import { describeHolders, lockHolders } from './lock-holders.js';
@@ -58,7 +58,7 @@ export class WriteLock {
 
   /** Lets the next writer in. */
   release(): void {
-    if (this.fd !== undefined) fsExt.flockSync(this.fd, 'un');
+    if (this.fd !== undefined) fsExtLib().flockSync(this.fd, 'un');
     this.handOn();
   }
 
@@ -108,7 +108,7 @@ export class WriteLock {
   private tryFlock(): boolean {
     this.fd ??= openSync(this.lockPath, constants.O_RDWR | constants.O_CREAT, 0o600);
     try {
-      fsExt.flockSync(this.fd, 'exnb');
+      fsExtLib().flockSync(this.fd, 'exnb');
       return true;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
