@@ -9,11 +9,12 @@ import type { Database } from '../core/database.js';
 import { runWorkload, type Target, type WorkloadName } from './workloads.js';
 
 const path: string = isMainThread ? process.argv[2]! : (workerData as { path: string }).path;
+const openOpts = JSON.parse((isMainThread ? process.argv[3] : (workerData as { opts?: string }).opts) ?? '{}') as Record<string, unknown>;
 const send = (m: unknown) => (isMainThread ? process.send!(m) : parentPort!.postMessage(m));
 const on = (fn: (m: Record<string, unknown>) => void) => (isMainThread ? process.on('message', fn) : parentPort!.on('message', fn));
 
 let stopWriting = false;
-const db: Database = await ConcurrentDatabase.open(path);
+const db: Database = await ConcurrentDatabase.open(path, openOpts);
 const target: Target = {
   query: (sql, params) => db.query(sql, params),
   execute: (sql, params) => db.execute(sql, params),
@@ -45,6 +46,9 @@ on(async (m) => {
         }
       }
       send({ ok: true, result: { acks, errors, role: db.lockInfo().role } });
+    } else if (m.op === 'checkpoint') {
+      await db.execute('CHECKPOINT');
+      send({ ok: true, result: null });
     } else if (m.op === 'stop') {
       stopWriting = true;
     } else if (m.op === 'close') {

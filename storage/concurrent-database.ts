@@ -30,6 +30,8 @@ import { allHosts } from './host-registry.js';
 import { sidecarPath } from './locks/sidecar.js';
 import { AUTO_REQUEST_PREFIX } from './request-log.js';
 import { runTransaction } from './transaction-runner.js';
+import { openPostgres } from '../adapters/postgres/open.js';
+import { openSqlite } from '../adapters/sqlite/open.js';
 
 /** True for errors that mean "the host is gone, find the new one". */
 export function isHostLost(err: unknown): err is BoltError {
@@ -83,8 +85,8 @@ export class ConcurrentDatabase implements Database {
   static async open(path: string, opts: OpenOptions = {}): Promise<Database> {
     if (typeof path !== 'string' || !path) throw new BadInputError('a database path or URL is required');
     const engine = opts.engine ?? detectEngine(path);
-    if (engine === 'postgres') throw new BadInputError('engine not available yet: postgres', { engine });
-    if (engine === 'sqlite') throw new BadInputError('engine not available yet: sqlite', { engine, path });
+    if (engine === 'postgres') return openPostgres(path, opts);
+    if (engine === 'sqlite') return openSqlite(path, opts);
     if (engine !== 'duckdb') throw new BadInputError(`unknown engine ${String(engine)}`);
     validateOptions(opts);
     const real = resolveDbPath(path);
@@ -175,6 +177,9 @@ export class ConcurrentDatabase implements Database {
   }
 
   private statementOptions(b: Backend, ids: { id?: string; auto: boolean }, resent: boolean): HostStatementOptions {
+    if (ids.auto && this.opts.exactlyOnce === false) {
+      return b.role === 'host' && !resent ? {} : { requestId: ids.id, autoId: true, unlogged: true, resent };
+    }
     // In the host itself an automatic id is only needed when re-sending (this handle was a
     // client whose host died mid-request and has just become the host).
     if (b.role === 'host' && !resent) return ids.auto ? {} : { requestId: ids.id };
@@ -204,13 +209,17 @@ export class ConcurrentDatabase implements Database {
 
   async transaction<T>(fn: (tx: Transaction) => Promise<T>, opts: TransactionOptions = {}): Promise<T | undefined> {
     let requestId = opts.requestId;
-    for (;;) {
+    let fresh = false;
+    for (let resent = false; ; resent = true) {
       const b = await this.current();
-      if (requestId === undefined && b.role === 'client') requestId = `${AUTO_REQUEST_PREFIX}${randomUUID()}`;
+      if (requestId === undefined && b.role === 'client' && this.opts.exactlyOnce !== false) {
+        requestId = `${AUTO_REQUEST_PREFIX}${randomUUID()}`;
+        fresh = true;
+      }
       let s: Session | undefined;
       try {
         s = await b.openSession({ name: 'transaction' }, this.opts.connectionTimeoutMs);
-        return await runTransaction(s, fn, { ...opts, requestId });
+        return await runTransaction(s, fn, { ...opts, requestId }, fresh && !resent);
       } catch (err) {
         if (!isHostLost(err)) throw err;
         if (requestId === undefined) {

@@ -136,7 +136,7 @@ async function electFromWorker(realPath: string, opts: ElectionOptions): Promise
     if (Date.now() >= deadline) {
       throw new LockTimeoutError(`could not reach or start the Bolt host of ${realPath} from a worker thread (${lastProblem})`, { path: realPath });
     }
-    await delay(Math.min(Math.max(1, deadline - Date.now()), backoffDelay(attempt, { baseMs: 10, capMs: 200 })));
+    await delay(Math.min(Math.max(1, deadline - Date.now()), backoffDelay(attempt, { baseMs: 20, capMs: 2_000 })));
   }
 }
 

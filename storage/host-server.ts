@@ -128,6 +128,7 @@ async function handle(host: Host, req: WireRequest, sessions: Map<number, HostSe
     requestId: typeof req.requestId === 'string' ? req.requestId : undefined,
     autoId: req.autoId === true,
     resent: req.resent === true,
+    unlogged: req.unlogged === true,
     caller: typeof req.caller === 'string' ? req.caller : 'client',
   };
   const session = () => {

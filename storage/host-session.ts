@@ -101,8 +101,10 @@ export class HostSession implements Session {
       this.hooks.onStatement(true);
       return r;
     } catch (err) {
-      this.hooks.onStatement(false, err as BoltError);
-      throw err;
+      // A statement interrupted by the transaction time limit reports that, not "Interrupted".
+      const e = this.txAbortedWith ?? this.closedWith ?? err;
+      this.hooks.onStatement(false, e as BoltError);
+      throw e;
     } finally {
       destroyPrepared(p);
     }

@@ -12,6 +12,7 @@ import { readSidecar, sidecarPath } from '../storage/locks/sidecar.js';
 import { isFlocked } from '../storage/locks/flock.js';
 import type { LockInfo } from '../core/database.js';
 import { tempDir } from './helpers/tmp.js';
+import { waitFor } from './helpers/wait.js';
 import { spawnAgent, spawnWorkerAgent } from './helpers/agents.js';
 
 test('a process and a worker thread become clients of the one host', { timeout: 60_000 }, async (t) => {
@@ -80,11 +81,7 @@ test('worker threads with no host start a host process and become its clients', 
   await w1.call('close');
   await w2.call('close');
   // With no clients left the host process releases the file and exits.
-  const end = Date.now() + 30_000;
-  while (isFlocked(sidecarPath(path))) {
-    if (Date.now() > end) throw new Error('the spawned host did not release the file');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitFor(() => !isFlocked(sidecarPath(path)), 30_000, 'the spawned host to release the file');
   const db = await ConcurrentDatabase.open(path);
   t.after(() => db.close());
   assert.deepEqual(await db.query('SELECT count(*)::INTEGER AS n FROM t'), [{ n: 2 }]);
