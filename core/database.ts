@@ -124,6 +124,14 @@ export interface OpenOptions {
   idleReleaseMs?: number;
   /** Open read-only (statements that are not reads fail with BOLT_READ_ONLY). */
   readOnly?: boolean;
+  /**
+   * DuckDB clients: give every write without a caller requestId an automatic one, recorded in
+   * `bolt_requests` in the same transaction, so a write re-sent after a failover is applied
+   * exactly once (default true). With false, such writes run as bare autocommit statements
+   * (faster: no explicit transaction), and one in flight when the host dies fails with
+   * BOLT_OUTCOME_UNKNOWN instead of being re-sent. Reads are re-sent either way.
+   */
+  exactlyOnce?: boolean;
 }
 
 /** The database contract every engine implements. */

@@ -8,11 +8,20 @@ import { createConnection, type Socket } from 'node:net';
 import type { DatabaseStats, ExecResult, Row, Session, SessionOptions, StatementOptions, Transaction, TransactionOptions } from '../core/database.js';
 import { BoltError, HostUnresponsiveError, OutcomeUnknownError, hasCode, SessionClosedError, errorFromJSON, type SerializedError } from '../core/errors.js';
 import { log } from '../core/logger.js';
-import type { Backend, HostIdentity } from './backend.js';
-import type { HostStatementOptions } from './host.js';
+import type { Backend, BackupResult, HostIdentity, VerifyResult } from './backend.js';
+import type { HostStatementOptions, StatementOutcome } from './host.js';
 import { runTransaction } from './transaction-runner.js';
 import { encodeFrame, FrameDecoder } from './wire/frame.js';
 import type { WireOp, WireReply } from './wire/protocol.js';
+
+/** Ops that cannot have written: failed with BOLT_HOST_UNRESPONSIVE when the host hangs. */
+const READ_OPS = new Set<WireOp>(['ping', 'info', 'stats', 'query', 'verify', 'session.query']);
+
+/** Silence after which a client gives up on its host (env BOLT_HOST_TIMEOUT_MS, default 15 s). */
+export function hostTimeoutMs(): number {
+  const v = Number(process.env.BOLT_HOST_TIMEOUT_MS);
+  return Number.isFinite(v) && v > 0 ? v : 15_000;
+}
 
 interface Pending {
   resolve: (v: unknown) => void;
@@ -63,11 +72,15 @@ export class HostClient implements Backend {
   private queries = 0;
   private readonly errorsByCode: Record<string, number> = {};
   private readonly onLost = new Set<() => void>();
+  private watchdog?: NodeJS.Timeout;
+  private lastHeard = Date.now();
+  private pinging = false;
 
   constructor(private readonly sock: Socket, readonly socketPath: string, readonly path: string) {
     sock.unref();
     const decoder = new FrameDecoder((msg) => this.onReply(msg as WireReply));
     sock.on('data', (chunk: Buffer) => {
+      this.lastHeard = Date.now();
       try {
         decoder.push(chunk);
       } catch (err) {
@@ -87,6 +100,50 @@ export class HostClient implements Backend {
   whenLost(fn: () => void): void {
     if (this.lostWith) fn();
     else this.onLost.add(fn);
+  }
+
+  /**
+   * While requests wait, the host must show signs of life: a host busy with a long query still
+   * answers pings (DuckDB runs off its event loop), a stopped or hung one does not. After
+   * `hostTimeoutMs()` of silence the waiting requests fail — reads with BOLT_HOST_UNRESPONSIVE,
+   * anything that may have written with BOLT_OUTCOME_UNKNOWN — and the connection is dropped.
+   */
+  private armWatchdog(): void {
+    if (this.watchdog || this.lostWith) return;
+    const limit = hostTimeoutMs();
+    this.watchdog = setInterval(() => {
+      if (this.pending.size === 0 || this.lostWith) {
+        clearInterval(this.watchdog);
+        this.watchdog = undefined;
+        return;
+      }
+      const silent = Date.now() - this.lastHeard;
+      if (silent > limit) return this.giveUp(silent);
+      if (silent > limit / 3 && !this.pinging) {
+        this.pinging = true;
+        this.request('ping', {})
+          .catch(() => undefined)
+          .finally(() => (this.pinging = false));
+      }
+    }, Math.max(50, Math.min(1000, limit / 6)));
+    this.watchdog.unref();
+  }
+
+  private giveUp(silentMs: number): void {
+    const pid = this.hostIdentity.pid;
+    const facts = { socket: this.socketPath, hostPid: pid, silentMs };
+    this.lostWith = new HostUnresponsiveError(`the Bolt host (PID ${pid}) has not answered for ${silentMs} ms; it may be stopped or hung (see \`bolt db info\`)`, facts);
+    log('client').error(facts, 'host unresponsive: failing waiting requests');
+    for (const [, p] of this.pending) {
+      if (READ_OPS.has(p.op)) p.reject(this.lostWith);
+      else p.reject(new OutcomeUnknownError(`${p.op}: the Bolt host (PID ${pid}) stopped answering while the request was in flight; whether it was applied is unknown`, facts));
+    }
+    this.pending.clear();
+    clearInterval(this.watchdog);
+    this.watchdog = undefined;
+    this.sock.destroy();
+    for (const fn of this.onLost) fn();
+    this.onLost.clear();
   }
 
   private lose(): void {
@@ -121,6 +178,8 @@ export class HostClient implements Backend {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, op });
       this.sock.ref();
+      if (this.pending.size === 1) this.lastHeard = Date.now();
+      this.armWatchdog();
       try {
         this.sock.write(encodeFrame({ ...args, id, op }));
       } catch (err) {
@@ -146,6 +205,15 @@ export class HostClient implements Backend {
   }
   execute(sql: string, params: readonly unknown[] | undefined, opts: HostStatementOptions): Promise<ExecResult> {
     return this.counted(this.request('execute', { sql, params, ...opts }));
+  }
+  run(sql: string, params: readonly unknown[] | undefined, opts: HostStatementOptions): Promise<StatementOutcome> {
+    return this.counted(this.request('run', { sql, params, ...opts }));
+  }
+  backup(dest: string): Promise<BackupResult> {
+    return this.request('backup', { dest }) as Promise<BackupResult>;
+  }
+  verify(): Promise<VerifyResult> {
+    return this.request('verify', {}) as Promise<VerifyResult>;
   }
   insertMany(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], opts: HostStatementOptions): Promise<ExecResult> {
     return this.counted(this.request('insertMany', { table, columns, rows, ...opts }));

@@ -23,9 +23,9 @@ import type {
 import { BadInputError, BoltError, ClosedError, OutcomeUnknownError, hasCode } from '../core/errors.js';
 import { log } from '../core/logger.js';
 import { detectFileKind } from './file-kind.js';
-import type { Backend } from './backend.js';
+import type { Backend, BackupResult, VerifyResult } from './backend.js';
 import { electHost } from './host-election.js';
-import { Host, type HostStatementOptions } from './host.js';
+import { Host, type HostStatementOptions, type StatementOutcome } from './host.js';
 import { allHosts } from './host-registry.js';
 import { sidecarPath } from './locks/sidecar.js';
 import { AUTO_REQUEST_PREFIX } from './request-log.js';
@@ -177,6 +177,9 @@ export class ConcurrentDatabase implements Database {
   }
 
   private statementOptions(b: Backend, ids: { id?: string; auto: boolean }, resent: boolean): HostStatementOptions {
+    if (ids.auto && this.opts.exactlyOnce === false) {
+      return b.role === 'host' && !resent ? {} : { requestId: ids.id, autoId: true, unlogged: true, resent };
+    }
     // In the host itself an automatic id is only needed when re-sending (this handle was a
     // client whose host died mid-request and has just become the host).
     if (b.role === 'host' && !resent) return ids.auto ? {} : { requestId: ids.id };
@@ -193,6 +196,12 @@ export class ConcurrentDatabase implements Database {
     return this.withFailover('execute', true, (b, resent) => b.execute(sql, params, this.statementOptions(b, ids, resent)));
   }
 
+  /** Runs a statement of either kind and returns its rows, rows changed, and whether it only read. */
+  async run(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<StatementOutcome> {
+    const ids = this.autoId(opts);
+    return this.withFailover('run', true, (b, resent) => b.run(sql, params, this.statementOptions(b, ids, resent)));
+  }
+
   async insertMany(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], opts?: StatementOptions): Promise<ExecResult> {
     const ids = this.autoId(opts);
     return this.withFailover('insertMany', true, (b, resent) => b.insertMany(table, columns, rows, this.statementOptions(b, ids, resent)));
@@ -200,13 +209,17 @@ export class ConcurrentDatabase implements Database {
 
   async transaction<T>(fn: (tx: Transaction) => Promise<T>, opts: TransactionOptions = {}): Promise<T | undefined> {
     let requestId = opts.requestId;
-    for (;;) {
+    let fresh = false;
+    for (let resent = false; ; resent = true) {
       const b = await this.current();
-      if (requestId === undefined && b.role === 'client') requestId = `${AUTO_REQUEST_PREFIX}${randomUUID()}`;
+      if (requestId === undefined && b.role === 'client' && this.opts.exactlyOnce !== false) {
+        requestId = `${AUTO_REQUEST_PREFIX}${randomUUID()}`;
+        fresh = true;
+      }
       let s: Session | undefined;
       try {
         s = await b.openSession({ name: 'transaction' }, this.opts.connectionTimeoutMs);
-        return await runTransaction(s, fn, { ...opts, requestId });
+        return await runTransaction(s, fn, { ...opts, requestId }, fresh && !resent);
       } catch (err) {
         if (!isHostLost(err)) throw err;
         if (requestId === undefined) {
@@ -238,15 +251,15 @@ export class ConcurrentDatabase implements Database {
   }
 
   /** Consistent copy of the database into `dest`, taken by the host while others write. */
-  async backup(dest: string): Promise<{ dest: string; tables: { name: string; rows: number }[]; ms: number }> {
+  async backup(dest: string): Promise<BackupResult> {
     const abs = resolve(dest);
     if (existsSync(abs)) throw new BadInputError(`${abs} already exists; choose a new file for the backup`, { dest: abs });
-    return this.withFailover('backup', false, (b) => (b instanceof Host ? b.backup(abs) : (b as unknown as { request(op: string, a: object): Promise<never> }).request('backup', { dest: abs })));
+    return this.withFailover('backup', false, (b) => b.backup(abs));
   }
 
   /** Scans every table in full through the host. */
-  async verify(): Promise<{ tables: { name: string; rows: number }[]; ms: number }> {
-    return this.withFailover('verify', true, (b) => (b instanceof Host ? b.verify() : (b as unknown as { request(op: string, a: object): Promise<never> }).request('verify', {})));
+  async verify(): Promise<VerifyResult> {
+    return this.withFailover('verify', true, (b) => b.verify());
   }
 
   async close(): Promise<void> {

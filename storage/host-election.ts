@@ -3,14 +3,17 @@
  * opens DuckDB and serves; everyone else connects to the socket recorded in the sidecar.
  * Runs at open, after losing the host (failover) and after an idle release.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, unlinkSync, statSync } from 'node:fs';
-import { BoltError, LockTimeoutError, hasCode } from '../core/errors.js';
+import { fileURLToPath } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
+import { BoltError, InternalError, LockTimeoutError, errorFromJSON, hasCode, type SerializedError } from '../core/errors.js';
 import { log } from '../core/logger.js';
 import { checkDirectory, checkDuckDBPath } from '../adapters/duckdb/connect.js';
 import type { Backend } from './backend.js';
 import { Host, type HostOptions } from './host.js';
 import { registerHost, registeredHost } from './host-registry.js';
-import { tryFlockExclusive } from './locks/flock.js';
+import { stillLinked, tryFlockExclusive, type HeldFlock } from './locks/flock.js';
 import { readSidecar, sidecarPath, writeSidecar } from './locks/sidecar.js';
 import { isAlive, processCommand, selfIdentity } from './locks/process-identity.js';
 import { backoffDelay, delay } from './retry.js';
@@ -28,6 +31,7 @@ export interface ElectionOptions extends HostOptions {
  * resolved (see `resolveDbPath`).
  */
 export async function electHost(realPath: string, opts: ElectionOptions = {}): Promise<Backend> {
+  if (!isMainThread) return electFromWorker(realPath, opts);
   const lockTimeoutMs = opts.lockTimeoutMs ?? 30_000;
   const deadline = Date.now() + (opts.deadlineMs ?? lockTimeoutMs + 5_000);
   const side = sidecarPath(realPath);
@@ -37,29 +41,21 @@ export async function electHost(realPath: string, opts: ElectionOptions = {}): P
     if (local) return local;
     checkDirectory(realPath);
     const hadSidecar = existsSync(side);
-    const lock = tryFlockExclusive(side);
+    let lock = tryFlockExclusive(side);
+    if (lock && !stillLinked(lock)) {
+      // `bolt db fix` removed this sidecar between our open and our flock: try the new file.
+      lock.release();
+      lock = undefined;
+      continue;
+    }
     if (lock) {
-      let host: Host;
       try {
-        checkDuckDBPath(realPath);
-        host = await Host.start(realPath, lock, { ...opts, lockTimeoutMs: Math.max(0, Math.min(lockTimeoutMs, deadline - Date.now())) });
+        return await startHostHere(realPath, lock, { ...opts, lockTimeoutMs: Math.max(0, Math.min(lockTimeoutMs, deadline - Date.now())) });
       } catch (err) {
-        lock.release();
         // Leave no trace when we created the sidecar for a file we could not open.
         if (!hadSidecar) removeIfEmpty(side);
         throw err;
       }
-      try {
-        const server = await startHostServer(host);
-        host.socket = server.socketPath;
-        const me = selfIdentity();
-        writeSidecar(lock, { pid: me.pid, processStartTime: me.startTime, socket: server.socketPath, startedAt: host.startedAt.toISOString(), version: BOLT_VERSION });
-      } catch (err) {
-        host.closeNow();
-        throw err;
-      }
-      registerHost(host);
-      return host;
     }
     const info = readSidecar(side);
     if (info?.socket) {
@@ -87,6 +83,97 @@ export async function electHost(realPath: string, opts: ElectionOptions = {}): P
     if (attempt === 20) log('election').info({ path: realPath, lastProblem }, 'still waiting for the Bolt host');
     await delay(Math.min(Math.max(1, deadline - Date.now()), backoffDelay(attempt, { baseMs: 5, capMs: 200 })));
   }
+}
+
+/**
+ * Opens DuckDB while holding the sidecar `lock`, serves it on a socket and publishes the
+ * sidecar. Releases the lock on failure.
+ */
+export async function startHostHere(realPath: string, lock: HeldFlock, opts: HostOptions): Promise<Host> {
+  let host: Host;
+  try {
+    checkDuckDBPath(realPath);
+    host = await Host.start(realPath, lock, opts);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  try {
+    const server = await startHostServer(host);
+    host.socket = server.socketPath;
+    const me = selfIdentity();
+    writeSidecar(lock, { pid: me.pid, processStartTime: me.startTime, socket: server.socketPath, startedAt: host.startedAt.toISOString(), version: BOLT_VERSION });
+  } catch (err) {
+    host.closeNow();
+    throw err;
+  }
+  registerHost(host);
+  return host;
+}
+
+/**
+ * Election from a worker thread: connect to the published host; when there is none, start a
+ * host process (storage/host-process.ts) and connect to it. Never takes the flock itself.
+ */
+async function electFromWorker(realPath: string, opts: ElectionOptions): Promise<Backend> {
+  const lockTimeoutMs = opts.lockTimeoutMs ?? 30_000;
+  const deadline = Date.now() + (opts.deadlineMs ?? lockTimeoutMs + 5_000);
+  checkDirectory(realPath);
+  let lastProblem = 'no host yet';
+  for (let attempt = 0; ; attempt++) {
+    const info = readSidecar(sidecarPath(realPath));
+    if (info?.socket) {
+      try {
+        return await connectClient(info.socket, { path: realPath });
+      } catch (err) {
+        if (!hasCode(err, 'BOLT_HOST_UNRESPONSIVE', 'BOLT_PROTOCOL', 'BOLT_CLOSED')) throw err;
+        lastProblem = (err as Error).message;
+      }
+    }
+    // Nobody answers: start a host process (it exits at once with "busy" if a host is starting).
+    const r = await spawnHostProcess(realPath, { ...opts, lockTimeoutMs: Math.max(0, Math.min(lockTimeoutMs, deadline - Date.now())) });
+    if (r.ready) continue;
+    if (Date.now() >= deadline) {
+      throw new LockTimeoutError(`could not reach or start the Bolt host of ${realPath} from a worker thread (${lastProblem})`, { path: realPath });
+    }
+    await delay(Math.min(Math.max(1, deadline - Date.now()), backoffDelay(attempt, { baseMs: 20, capMs: 2_000 })));
+  }
+}
+
+const HOST_PROCESS = fileURLToPath(new URL('./host-process.js', import.meta.url));
+
+/** Starts a host process for `realPath`; resolves when it is serving (or says it is busy). */
+function spawnHostProcess(realPath: string, opts: HostOptions): Promise<{ ready: boolean }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [HOST_PROCESS, realPath, JSON.stringify(opts)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: process.env,
+    });
+    let out = '';
+    let settled = false;
+    const done = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      child.stdout!.destroy();
+      child.unref();
+      fn();
+    };
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf('\n');
+      if (nl < 0) return;
+      let msg: { ready?: boolean; busy?: boolean; error?: SerializedError };
+      try {
+        msg = JSON.parse(out.slice(0, nl)) as typeof msg;
+      } catch {
+        return done(() => reject(new InternalError(`the host process said: ${out.slice(0, nl)}`)));
+      }
+      if (msg.error) return done(() => reject(errorFromJSON(msg.error!)));
+      done(() => resolve({ ready: Boolean(msg.ready) }));
+    });
+    child.once('error', (err) => done(() => reject(new InternalError(`cannot start a host process: ${err.message}`))));
+    child.once('exit', (code) => done(() => (code === 0 ? resolve({ ready: false }) : reject(new InternalError(`the host process exited with code ${code}`)))));
+  });
 }
 
 function removeIfEmpty(path: string): void {

@@ -128,6 +128,7 @@ async function handle(host: Host, req: WireRequest, sessions: Map<number, HostSe
     requestId: typeof req.requestId === 'string' ? req.requestId : undefined,
     autoId: req.autoId === true,
     resent: req.resent === true,
+    unlogged: req.unlogged === true,
     caller: typeof req.caller === 'string' ? req.caller : 'client',
   };
   const session = () => {
@@ -146,6 +147,8 @@ async function handle(host: Host, req: WireRequest, sessions: Map<number, HostSe
       return host.query(str(req.sql, 'sql'), params(req.params), stmtOpts);
     case 'execute':
       return host.execute(str(req.sql, 'sql'), params(req.params), stmtOpts);
+    case 'run':
+      return host.run(str(req.sql, 'sql'), params(req.params), stmtOpts);
     case 'insertMany':
       return host.insertMany(str(req.table, 'table'), (req.columns as string[]) ?? [], req.rows as unknown[][], stmtOpts);
     case 'session.open': {

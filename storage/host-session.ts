@@ -9,6 +9,7 @@ import type { ExecResult, Row, Session, SessionOptions, StatementOptions, Transa
 import { BadInputError, BoltError, SessionClosedError, SessionTimeoutError, TxTimeoutError } from '../core/errors.js';
 import { assertReadOnlyAllowed, destroyPrepared, prepareSql, runPrepared } from '../adapters/duckdb/run.js';
 import { classifyDuckDBError } from '../adapters/duckdb/classify-errors.js';
+import { runCached } from '../adapters/duckdb/statement-cache.js';
 import type { Lease } from './connection-pool.js';
 import { runTransaction } from './transaction-runner.js';
 import { log } from '../core/logger.js';
@@ -100,8 +101,10 @@ export class HostSession implements Session {
       this.hooks.onStatement(true);
       return r;
     } catch (err) {
-      this.hooks.onStatement(false, err as BoltError);
-      throw err;
+      // A statement interrupted by the transaction time limit reports that, not "Interrupted".
+      const e = this.txAbortedWith ?? this.closedWith ?? err;
+      this.hooks.onStatement(false, e as BoltError);
+      throw e;
     } finally {
       destroyPrepared(p);
     }
@@ -118,7 +121,7 @@ export class HostSession implements Session {
   begin(): Promise<void> {
     return this.enqueue(async (conn) => {
       if (this.inTx) throw new BadInputError(`session "${this.name}" already has an open transaction`);
-      await conn.run('BEGIN TRANSACTION');
+      await runCached(conn, 'BEGIN TRANSACTION');
       this.inTx = true;
       this.txStarted = Date.now();
       clearTimeout(this.txTimer);
@@ -144,7 +147,7 @@ export class HostSession implements Session {
       /* nothing running */
     }
     void this.enqueue(async (conn) => {
-      if (this.inTx) await conn.run('ROLLBACK').catch(() => undefined);
+      if (this.inTx) await runCached(conn, 'ROLLBACK').catch(() => undefined);
       this.inTx = false;
     }, true);
   }
@@ -154,9 +157,9 @@ export class HostSession implements Session {
       if (!this.inTx) throw new BadInputError(`session "${this.name}" has no open transaction to commit`);
       clearTimeout(this.txTimer);
       try {
-        await conn.run('COMMIT');
+        await runCached(conn, 'COMMIT');
       } catch (err) {
-        await conn.run('ROLLBACK').catch(() => undefined);
+        await runCached(conn, 'ROLLBACK').catch(() => undefined);
         throw classifyDuckDBError(err);
       } finally {
         this.inTx = false;
@@ -174,7 +177,7 @@ export class HostSession implements Session {
         return;
       }
       this.inTx = false;
-      await conn.run('ROLLBACK').catch(() => undefined);
+      await runCached(conn, 'ROLLBACK').catch(() => undefined);
     }, true);
   }
 
@@ -203,7 +206,7 @@ export class HostSession implements Session {
     let broken = false;
     if (this.inTx) {
       try {
-        await this.lease.conn.run('ROLLBACK');
+        await runCached(this.lease.conn, 'ROLLBACK');
       } catch {
         broken = true;
       }

@@ -3,22 +3,26 @@
  * request log and statistics. The host process calls it directly; every other thread or
  * process reaches it through `HostServer` over a Unix socket.
  */
+import { ftruncateSync } from 'node:fs';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { EventEmitter } from 'eventemitter3';
 import type { DatabaseStats, ExecResult, Row, SessionOptions } from '../core/database.js';
-import { BadInputError, BoltError, ClosedError, ReadOnlyError, hasCode } from '../core/errors.js';
+import { BadInputError, BoltError, ClosedError, OutcomeUnknownError, ReadOnlyError, hasCode } from '../core/errors.js';
 import { log } from '../core/logger.js';
 import { BOLT_VERSION } from '../core/version.js';
 import { createDuckDBInstance } from '../adapters/duckdb/connect.js';
 import { classifyDuckDBError } from '../adapters/duckdb/classify-errors.js';
+import { clearStatementCache, runCached } from '../adapters/duckdb/statement-cache.js';
 import { assertReadOnlyAllowed, destroyPrepared, prepareSql, runPrepared, type PreparedSql } from '../adapters/duckdb/run.js';
-import { toDuckDBParam } from '../adapters/duckdb/values.js';
+import { appendRows } from '../adapters/duckdb/append.js';
+import { copyDatabaseTo } from '../adapters/duckdb/backup.js';
 import { describeTables, scanAllTables, type TableInfo } from '../adapters/duckdb/describe.js';
 import type { Backend, HostIdentity } from './backend.js';
+import { GroupCommitter } from './group-commit.js';
 import { ConnectionPool, type Lease } from './connection-pool.js';
 import { HostSession } from './host-session.js';
 import type { HeldFlock } from './locks/flock.js';
-import { ensureRequestLog, findRequest, pruneRequests, recordRequest } from './request-log.js';
+import { closeRequestLogAppender, ensureRequestLog, findRequest, pruneRequests, recordRequest } from './request-log.js';
 import { backoffDelay, delay } from './retry.js';
 
 /** Options of a host (a subset of `OpenOptions`). */
@@ -39,6 +43,19 @@ export interface HostStatementOptions {
   resent?: boolean;
   /** Shown in pool holder lists. */
   caller?: string;
+  /**
+   * The id only marks the request (exactlyOnce: false): writes are not logged, and a re-sent
+   * write fails with BOLT_OUTCOME_UNKNOWN (reads still run).
+   */
+  unlogged?: boolean;
+}
+
+/** What one statement gave. */
+export interface StatementOutcome {
+  rows: Row[];
+  rowsChanged: number;
+  isRead: boolean;
+  deduplicated?: boolean;
 }
 
 export const DEFAULT_POOL_SIZE = 8;
@@ -75,6 +92,16 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
   private idleTimer?: NodeJS.Timeout;
   private pruneTimer?: NodeJS.Timeout;
   private lastActivity = Date.now();
+  private readonly group = new GroupCommitter((conn, w) =>
+    this.loggedWrite(conn, { requestId: w.requestId, autoId: w.autoId }, async () => {
+      const p = await prepareSql(conn, w.sql, w.params?.length ?? 0);
+      try {
+        return await runPrepared(p, w.params, w.sql);
+      } finally {
+        destroyPrepared(p);
+      }
+    }),
+  );
   private shut = false;
   private readonly opts: Required<Pick<HostOptions, 'maxConnections' | 'connectionTimeoutMs'>> & HostOptions;
 
@@ -98,6 +125,8 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       acquireTimeoutMs: this.opts.connectionTimeoutMs,
       create: () => instance.connect(),
       destroy: (c) => {
+        closeRequestLogAppender(c);
+        clearStatementCache(c);
         try {
           c.closeSync();
         } catch {
@@ -225,14 +254,29 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     return r.deduplicated ? { rowsChanged: r.rowsChanged, deduplicated: true } : { rowsChanged: r.rowsChanged };
   }
 
-  private async statement(sql: string, params: readonly unknown[] | undefined, opts: HostStatementOptions): Promise<{ rows: Row[]; rowsChanged: number; deduplicated?: boolean }> {
+  /** Runs a statement of any kind: its rows, rows changed, and whether it only read. */
+  async run(sql: string, params?: readonly unknown[], opts: HostStatementOptions = {}): Promise<StatementOutcome> {
+    return this.statement(sql, params, opts);
+  }
+
+  private async statement(sql: string, params: readonly unknown[] | undefined, opts: HostStatementOptions): Promise<StatementOutcome> {
     if (typeof sql !== 'string') throw new BadInputError('SQL must be a string');
     return this.withPrepared(sql, params, opts.caller ?? 'autocommit', async (p, lease) => {
       if (p.isRead || !opts.requestId) return this.autocommit(p, params, sql, lease);
-      return this.onceById(opts, () => this.loggedWrite(lease.conn, opts, async () => {
-        const r = await runPrepared(p, params, sql);
-        return { rows: r.rows, rowsChanged: r.rowsChanged };
-      }));
+      if (opts.unlogged) {
+        if (opts.resent) throw outcomeUnknown(sql);
+        return this.autocommit(p, params, sql, lease);
+      }
+      if (opts.autoId && !opts.resent && p.statements.length === 1) {
+        // A fresh automatic id needs no lookup: eligible for group commit.
+        return this.group.submit(lease.conn, { sql, params, requestId: opts.requestId, autoId: true });
+      }
+      return this.onceById(opts, () =>
+        this.loggedWrite(lease.conn, opts, async () => {
+          const r = await runPrepared(p, params, sql);
+          return { rows: r.rows, rowsChanged: r.rowsChanged, isRead: false };
+        }),
+      );
     });
   }
 
@@ -277,21 +321,21 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     const id = opts.requestId!;
     const check = !opts.autoId || opts.resent;
     for (let attempt = 0; ; attempt++) {
-      await conn.run('BEGIN TRANSACTION');
+      await runCached(conn, 'BEGIN TRANSACTION');
       try {
         if (check) {
           const seen = await findRequest(conn, id);
           if (seen !== undefined) {
-            await conn.run('ROLLBACK');
-            return { rows: [], rowsChanged: seen, deduplicated: true } as unknown as T & { deduplicated?: boolean };
+            await runCached(conn, 'ROLLBACK');
+            return { rows: [], rowsChanged: seen, isRead: false, deduplicated: true } as unknown as T & { deduplicated?: boolean };
           }
         }
         const r = await write();
         await recordRequest(conn, id, r.rowsChanged, Boolean(opts.autoId));
-        await conn.run('COMMIT');
+        await runCached(conn, 'COMMIT');
         return r;
       } catch (err) {
-        await conn.run('ROLLBACK').catch(() => undefined);
+        await runCached(conn, 'ROLLBACK').catch(() => undefined);
         const e = classifyDuckDBError(err);
         if (e.code !== 'BOLT_TX_CONFLICT' || attempt >= AUTOCOMMIT_CONFLICT_RETRIES) throw e;
         await delay(backoffDelay(attempt, { baseMs: 2, capMs: 100 }));
@@ -308,8 +352,9 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     return this.track(async () => {
       const lease = await this.acquireCounted(opts.caller ?? 'insertMany');
       try {
-        const append = async () => this.appendRows(lease.conn, table, columns, rows);
-        const r = opts.requestId
+        const append = async () => appendRows(lease.conn, table, columns, rows);
+        if (opts.unlogged && opts.resent) throw outcomeUnknown(`insertMany into ${table}`);
+        const r = opts.requestId && !opts.unlogged
           ? await this.onceById(opts, () => this.loggedWrite(lease.conn, opts, append))
           : await this.loggedWriteless(lease.conn, append);
         this.count();
@@ -325,54 +370,18 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
   }
 
   private async loggedWriteless<T>(conn: DuckDBConnection, write: () => Promise<T>): Promise<T & { deduplicated?: boolean }> {
-    await conn.run('BEGIN TRANSACTION');
+    await runCached(conn, 'BEGIN TRANSACTION');
     try {
       const r = await write();
-      await conn.run('COMMIT');
+      await runCached(conn, 'COMMIT');
       return r as T & { deduplicated?: boolean };
     } catch (err) {
-      await conn.run('ROLLBACK').catch(() => undefined);
+      await runCached(conn, 'ROLLBACK').catch(() => undefined);
       throw err;
     }
   }
 
-  private async appendRows(conn: DuckDBConnection, table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): Promise<{ rowsChanged: number }> {
-    const { schema, name } = splitTableName(table);
-    const appender = await conn.createAppender(name, schema);
-    try {
-      const n = appender.columnCount;
-      const types = Array.from({ length: n }, (_, i) => appender.columnType(i));
-      let order: number[] | undefined;
-      if (columns.length) {
-        const desc = await conn.runAndReadAll(`SELECT * FROM ${quoteTable(table)} LIMIT 0`);
-        const names = desc.columnNames();
-        order = names.map((c) => columns.indexOf(c));
-        const unknown = columns.filter((c) => !names.includes(c));
-        if (unknown.length) throw new BadInputError(`insertMany: ${table} has no column(s) ${unknown.join(', ')}`, { table, columns: unknown });
-      }
-      for (let r = 0; r < rows.length; r++) {
-        const row = rows[r]!;
-        if (!Array.isArray(row)) throw new BadInputError(`insertMany: row ${r} is not an array`);
-        const width = columns.length || n;
-        if (row.length !== width) throw new BadInputError(`insertMany: row ${r} has ${row.length} values, ${width} expected`, { row: r });
-        for (let c = 0; c < n; c++) {
-          const src = order ? order[c]! : c;
-          if (src < 0) {
-            appender.appendDefault();
-            continue;
-          }
-          const v = toDuckDBParam(row[src], `row ${r} column ${c + 1}`);
-          if (v === null) appender.appendNull();
-          else appender.appendValue(v, types[c]);
-        }
-        appender.endRow();
-      }
-      appender.flushSync();
-    } finally {
-      appender.closeSync();
-    }
-    return { rowsChanged: rows.length };
-  }
+
 
   /** Opens a session pinned to one pooled connection. */
   async openSession(opts: SessionOptions = {}, connectionTimeoutMs?: number): Promise<HostSession> {
@@ -404,6 +413,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       queries: this.queries,
       errorsByCode: { ...this.errorsByCode },
       clients: this.clients,
+      groupCommit: { batches: this.group.batches, writes: this.group.batchedWrites },
       sessions: [...this.sessions].map((s) => s.describe()),
     };
   }
@@ -440,25 +450,9 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     const started = Date.now();
     return this.track(async () => {
       const l = await this.pool.acquire('bolt:backup');
-      const alias = `bolt_backup_${process.pid}_${Date.now()}`;
-      const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
       try {
-        const cur = (await l.conn.runAndReadAll('SELECT current_database()')).getRowsJS()[0]![0] as string;
-        await l.conn.run(`ATTACH ${lit(dest)} AS ${alias}`);
-        try {
-          await l.conn.run(`COPY FROM DATABASE "${cur.replace(/"/g, '""')}" TO ${alias}`);
-        } finally {
-          await l.conn.run(`DETACH ${alias}`);
-        }
-        await l.conn.run(`ATTACH ${lit(dest)} AS ${alias} (READ_ONLY)`);
-        try {
-          await l.conn.run(`USE ${alias}`);
-          const tables = await describeTables(l.conn);
-          return { dest, tables, ms: Date.now() - started };
-        } finally {
-          await l.conn.run(`USE "${cur.replace(/"/g, '""')}"`);
-          await l.conn.run(`DETACH ${alias}`);
-        }
+        const tables = await copyDatabaseTo(l.conn, dest);
+        return { dest, tables, ms: Date.now() - started };
       } catch (err) {
         throw classifyDuckDBError(err, { dest });
       } finally {
@@ -543,20 +537,20 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     } catch {
       /* already closed */
     }
+    try {
+      // Leave an empty sidecar, not a description of a host that is gone.
+      ftruncateSync(this.lock.fd, 0);
+    } catch {
+      /* released already */
+    }
     this.lock.release();
     this.emit('closed');
   }
 }
 
-/** `schema.table` → parts (no quoting support beyond plain identifiers). */
-export function splitTableName(table: string): { schema: string | null; name: string } {
-  const i = table.indexOf('.');
-  return i < 0 ? { schema: null, name: table } : { schema: table.slice(0, i), name: table.slice(i + 1) };
-}
-
-function quoteTable(table: string): string {
-  return table
-    .split('.')
-    .map((p) => `"${p.replace(/"/g, '""')}"`)
-    .join('.');
+function outcomeUnknown(what: string): OutcomeUnknownError {
+  return new OutcomeUnknownError(
+    `a write was in flight when the host was lost and it was not logged (exactlyOnce: false), so whether it was applied is unknown: ${what.slice(0, 200)}`,
+    { sql: what },
+  );
 }

@@ -16,6 +16,8 @@ export async function runTransaction<T>(
   s: Pick<Session, 'begin' | 'commit' | 'rollback' | 'query' | 'execute'>,
   fn: (tx: Transaction) => Promise<T>,
   opts: TransactionOptions = {},
+  /** The request id is a fresh automatic one: record it, but skip the lookup (a table scan). */
+  freshRequestId = false,
 ): Promise<T | undefined> {
   const retries = opts.retries ?? DEFAULT_TX_RETRIES;
   const tx: Transaction = {
@@ -27,7 +29,7 @@ export async function runTransaction<T>(
     await s.begin();
     let result: T;
     try {
-      if (opts.requestId !== undefined) {
+      if (opts.requestId !== undefined && !freshRequestId) {
         const seen = await s.query(`SELECT 1 AS seen FROM ${REQUEST_LOG_TABLE} WHERE id = ? LIMIT 1`, [opts.requestId]);
         if (seen.length > 0) {
           await s.rollback();

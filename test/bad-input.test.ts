@@ -11,6 +11,7 @@ import { ConcurrentDatabase } from '../index.js';
 import { hasCode } from '../core/errors.js';
 import { encodeFrame, FrameDecoder } from '../storage/wire/frame.js';
 import { tempDir } from './helpers/tmp.js';
+import { waitFor } from './helpers/wait.js';
 
 test('missing directory, not-a-database file, directory path: typed errors, nothing written', { timeout: 30_000 }, async (t) => {
   const dir = tempDir(t);
@@ -49,13 +50,6 @@ function rawConnect(path: string): Promise<{ sock: Socket; replies: unknown[]; c
   });
 }
 
-async function until(cond: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 test('malformed and oversized frames close that connection only; ping and info answer', { timeout: 30_000 }, async (t) => {
   const path = join(tempDir(t), 'a.db');
@@ -86,7 +80,7 @@ test('malformed and oversized frames close that connection only; ping and info a
   good.sock.write(encodeFrame({ id: 3, op: 'query', sql: 'SELECT count(*)::INTEGER AS n FROM t' }));
   good.sock.write(encodeFrame({ id: 4, op: 'no-such-op' }));
   good.sock.write(encodeFrame({ id: 5, op: 'query', sql: 'SELEC 1' }));
-  await until(() => good.replies.length === 5, 10_000);
+  await waitFor(() => good.replies.length === 5, 10_000, 'five replies');
   const byId = new Map((good.replies as Array<{ id: number }>).map((r) => [r.id, r as Record<string, unknown>]));
   const ping = byId.get(1)!;
   assert.equal(ping.ok, true);

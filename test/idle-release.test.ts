@@ -11,17 +11,11 @@ import { ConcurrentDatabase } from '../index.js';
 import { isFlocked } from '../storage/locks/flock.js';
 import { sidecarPath } from '../storage/locks/sidecar.js';
 import { tempDir } from './helpers/tmp.js';
+import { waitFor } from './helpers/wait.js';
 import { spawnAgent } from './helpers/agents.js';
 
 const HOLDER = fileURLToPath(new URL('./fixtures/plain-duckdb-holder.js', import.meta.url));
 
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function runPlainDuckDB(path: string): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {

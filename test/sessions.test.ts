@@ -8,15 +8,9 @@ import { join } from 'node:path';
 import { ConcurrentDatabase } from '../index.js';
 import { hasCode } from '../core/errors.js';
 import { tempDir } from './helpers/tmp.js';
+import { waitFor } from './helpers/wait.js';
 import { spawnAgent } from './helpers/agents.js';
 
-async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('uncommitted writes of one session are invisible to others; a second writer conflicts', { timeout: 60_000 }, async (t) => {
   const db = await ConcurrentDatabase.open(join(tempDir(t), 'a.db'));
@@ -105,4 +99,17 @@ test('a client killed mid-transaction: rolled back, connection returned', { time
     await tx.execute('INSERT INTO t VALUES (3)');
   });
   assert.deepEqual(await db.query('SELECT count(*)::INTEGER AS n FROM t'), [{ n: 1 }]);
+});
+
+test('a statement running past maxTransactionMs is interrupted and reports BOLT_TX_TIMEOUT', { timeout: 60_000 }, async (t) => {
+  const db = await ConcurrentDatabase.open(join(tempDir(t), 'a.db'));
+  t.after(() => db.close());
+  const s = await db.session({ name: 'long', maxTransactionMs: 300 });
+  t.after(() => s.close());
+  await s.begin();
+  const started = Date.now();
+  await assert.rejects(s.query('SELECT count(*) FROM range(5000000000) r(i) WHERE i % 7 = 0'), (e) => hasCode(e, 'BOLT_TX_TIMEOUT'));
+  assert.ok(Date.now() - started < 20_000, 'interrupted, not run to the end');
+  await s.rollback();
+  assert.deepEqual(await s.query('SELECT 1 AS x'), [{ x: 1 }]);
 });

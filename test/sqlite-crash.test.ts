@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { openSqlite } from '../adapters/sqlite/open.js';
 import { spawnChild } from './helpers/child.js';
 import { tempDir } from './helpers/tmp.js';
-import { until } from './helpers/wait.js';
+import { waitFor } from './helpers/wait.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/sqlite-child.js', import.meta.url));
 
@@ -40,7 +40,7 @@ test('integrity_check ok after a writer is SIGKILLed mid-transaction; only whole
   await child.waitFor('churning');
   // Let it commit a few more batches, then kill it wherever it is.
   const watcher = await openSqlite(path, { readOnly: true });
-  await until(async () => Number((await watcher.query<{ n: number }>('SELECT COUNT(*) AS n FROM t'))[0]!.n) >= 500, 15_000, 'five batches');
+  await waitFor(async () => Number((await watcher.query<{ n: number }>('SELECT COUNT(*) AS n FROM t'))[0]!.n) >= 500, 15_000, 'five batches');
   await watcher.close();
   child.proc.kill('SIGKILL');
   assert.equal((await child.exited).signal, 'SIGKILL');
@@ -79,7 +79,7 @@ test('connection counts return to zero; leaks are reported by session name and a
   const sessions = await Promise.all([db.session({ name: 's1' }), db.session({ name: 's2', readOnly: true })]);
   assert.equal(db.stats().pool.inUse, 2);
   const leaky = await db.session({ name: 'forgotten' });
-  await until(() => (db.stats().leaks as Array<{ session: string }>).some((l) => l.session === 'forgotten'), 5_000, 'leak report');
+  await waitFor(() => (db.stats().leaks as Array<{ session: string }>).some((l) => l.session === 'forgotten'), 5_000, 'leak report');
   const leaks = db.stats().leaks as Array<{ session: string; heldMs: number }>;
   assert.ok(leaks.some((l) => l.session === 'forgotten' && l.heldMs >= 50), JSON.stringify(leaks));
   await Promise.all([...sessions, leaky].map((s) => s.close()));

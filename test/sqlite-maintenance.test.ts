@@ -12,7 +12,7 @@ import { openSqlite } from '../adapters/sqlite/open.js';
 import { hasCode } from '../core/errors.js';
 import { spawnChild } from './helpers/child.js';
 import { tempDir } from './helpers/tmp.js';
-import { until } from './helpers/wait.js';
+import { waitFor } from './helpers/wait.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/sqlite-child.js', import.meta.url));
 
@@ -24,7 +24,7 @@ test('backup while another process writes: the copy is consistent (whole transac
   await db.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, who TEXT)');
   const child = spawnChild(t, process.execPath, [CHILD, 'churn', path]);
   await child.waitFor('churning');
-  await until(async () => Number((await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM t'))[0]!.n) >= 300, 15_000, 'three batches');
+  await waitFor(async () => Number((await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM t'))[0]!.n) >= 300, 15_000, 'three batches');
 
   const r = await db.backup(join(dir, 'copy.db'));
   assert.deepEqual(r.integrity, ['ok']);

@@ -11,7 +11,7 @@ import { openSqlite } from '../adapters/sqlite/open.js';
 import { hasCode } from '../core/errors.js';
 import { spawnChild } from './helpers/child.js';
 import { tempDir } from './helpers/tmp.js';
-import { until } from './helpers/wait.js';
+import { waitFor } from './helpers/wait.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/sqlite-child.js', import.meta.url));
 
@@ -60,7 +60,7 @@ test('two writer processes: the second waits for the first, or times out naming 
   const write = patient.execute('INSERT INTO t (id, who) VALUES (2, ?)', ['patient']);
   let settled = false;
   void write.finally(() => (settled = true));
-  await until(() => patient.stats().pool.holders.some((h) => h.session === 'execute'), 10_000, 'the second writer waiting');
+  await waitFor(() => patient.stats().pool.holders.some((h) => h.session === 'execute'), 10_000, 'the second writer waiting');
   assert.equal(settled, false, 'the second writer is waiting');
   child.proc.stdin.end('commit\n');
   await child.waitFor('committed');

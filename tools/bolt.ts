@@ -9,6 +9,7 @@ import { setLogLevel } from '../core/logger.js';
 import { setDebug, reportError, EXIT } from './cli-action.js';
 import { BadInputError } from '../core/errors.js';
 import { register as registerDb } from './commands/db.js';
+import { register as registerQuery } from './commands/query.js';
 
 const program = new Command();
 program
@@ -25,7 +26,7 @@ program
     setDebug(Boolean(o.debug));
   });
 
-for (const register of [registerDb]) register(program);
+for (const register of [registerDb, registerQuery]) register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -7,6 +7,7 @@ import type { Row } from '../../core/database.js';
 import { BadInputError, ReadOnlyError } from '../../core/errors.js';
 import { classifyDuckDBError } from './classify-errors.js';
 import { toDuckDBParams, toJSValue } from './values.js';
+import { cacheStatement, cachedStatement } from './statement-cache.js';
 
 /** Statement types that only read. */
 const READ_TYPES = new Set<StatementType>([StatementType.SELECT, StatementType.EXPLAIN]);
@@ -19,6 +20,8 @@ export interface PreparedSql {
   /** True when some statement is BEGIN/COMMIT/ROLLBACK. */
   readonly isTransactionControl: boolean;
   readonly types: StatementType[];
+  /** Owned by the connection's statement cache: do not destroy. */
+  readonly cached: boolean;
 }
 
 /** The outcome of one statement (the last one for a script). */
@@ -37,8 +40,16 @@ export function statementTypeName(t: StatementType): string {
 export async function prepareSql(conn: DuckDBConnection, sql: string, paramCount: number): Promise<PreparedSql> {
   if (typeof sql !== 'string' || !sql.trim()) throw new BadInputError('SQL text is empty');
   let statements: DuckDBPreparedStatement[];
-  try {
-    statements = [await conn.prepare(sql)];
+  let cached = false;
+  const hit = cachedStatement(conn, sql);
+  if (hit) {
+    statements = [hit];
+    cached = true;
+  } else try {
+    const s = await conn.prepare(sql);
+    statements = [s];
+    cacheStatement(conn, sql, s);
+    cached = true;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (!/multiple statements/i.test(message)) throw classifyDuckDBError(err, { sql });
@@ -56,6 +67,7 @@ export async function prepareSql(conn: DuckDBConnection, sql: string, paramCount
   return {
     statements,
     types,
+    cached,
     isRead: types.every((t) => READ_TYPES.has(t)),
     isTransactionControl: types.some((t) => t === StatementType.TRANSACTION),
   };
@@ -101,6 +113,7 @@ export async function runPrepared(p: PreparedSql, params: readonly unknown[] | u
 
 /** Releases prepared statements. */
 export function destroyPrepared(p: PreparedSql): void {
+  if (p.cached) return;
   for (const s of p.statements) {
     try {
       s.destroySync();

@@ -5,7 +5,27 @@
  * with each other as they should.
  */
 import { openSync, closeSync, constants, fstatSync, statSync } from 'node:fs';
-import fsExt from 'fs-ext';
+import { createRequire } from 'node:module';
+import { isMainThread } from 'node:worker_threads';
+import { BadInputError } from '../../core/errors.js';
+
+type FsExt = typeof import('fs-ext');
+let loaded: FsExt | undefined;
+
+/**
+ * fs-ext, loaded on first use and only on the main thread. Measured (Node 20, fs-ext 2.1.1):
+ * once the main thread has loaded the addon, loading it again in a second worker thread
+ * aborts the whole process ("Check failed: node->IsInUse()" in the addon's init). So worker
+ * threads must never load it, and importing this module must not load it either.
+ */
+function fsExtLib(): FsExt {
+  if (loaded) return loaded;
+  if (!isMainThread) {
+    throw new BadInputError('flock is only available on the main thread (fs-ext aborts the process when loaded in worker threads as well)');
+  }
+  loaded = createRequire(import.meta.url)('fs-ext') as FsExt;
+  return loaded;
+}
 
 /** An open descriptor holding an exclusive flock; release it with `release()`. */
 export interface HeldFlock {
@@ -21,7 +41,7 @@ export interface HeldFlock {
 export function tryFlockExclusive(path: string): HeldFlock | undefined {
   const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o600);
   try {
-    fsExt.flockSync(fd, 'exnb');
+    fsExtLib().flockSync(fd, 'exnb');
   } catch (err) {
     closeSync(fd);
     const code = (err as NodeJS.ErrnoException).code;
@@ -36,7 +56,7 @@ export function tryFlockExclusive(path: string): HeldFlock | undefined {
       if (released) return;
       released = true;
       try {
-        fsExt.flockSync(fd, 'un');
+        fsExtLib().flockSync(fd, 'un');
       } finally {
         closeSync(fd);
       }
@@ -59,8 +79,8 @@ export function isFlocked(path: string): boolean {
     throw err;
   }
   try {
-    fsExt.flockSync(fd, 'shnb');
-    fsExt.flockSync(fd, 'un');
+    fsExtLib().flockSync(fd, 'shnb');
+    fsExtLib().flockSync(fd, 'un');
     return false;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

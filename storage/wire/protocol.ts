@@ -12,6 +12,7 @@ export type WireOp =
   | 'stats'
   | 'query'
   | 'execute'
+  | 'run'
   | 'insertMany'
   | 'session.open'
   | 'session.query'

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Database } from '../../core/database.js';
 import { hasCode } from '../../core/errors.js';
-import { until } from '../helpers/wait.js';
+import { waitFor } from '../helpers/wait.js';
 import { ENGINES, type EngineUnderTest } from './engines.js';
 
 const T = { timeout: 30_000 };
@@ -176,11 +176,11 @@ function suite(e: EngineUnderTest): void {
       assert.deepEqual(db.stats().pool.holders.map((h) => h.session).sort(), ['holder-a', 'holder-b']);
       await assert.rejects(db.query('SELECT 1 AS one'), (err) => hasCode(err, 'BOLT_POOL_TIMEOUT') && /holder-a/.test(err.message));
       const waiting = db.query<{ one: number }>('SELECT 1 AS one');
-      await until(() => db.stats().pool.waiting === 1);
+      await waitFor(() => db.stats().pool.waiting === 1, 10_000, 'a waiter');
       await a.close();
       assert.deepEqual(await waiting, [{ one: 1 }]);
       await b.close();
-      await until(() => db.stats().pool.inUse === 0);
+      await waitFor(() => db.stats().pool.inUse === 0, 10_000, 'no connection in use');
       assert.deepEqual(db.stats().pool.holders, []);
       assert.ok(db.stats().errorsByCode.BOLT_POOL_TIMEOUT! >= 1);
     });
@@ -243,7 +243,7 @@ function suite(e: EngineUnderTest): void {
       const slow = await db.session({ name: 'slow-tx', maxTransactionMs: 150 });
       await slow.begin();
       await slow.execute('INSERT INTO st (id) VALUES (4)');
-      await until(() => db.stats().pool.holders.some((h) => h.session === 'slow-tx' && h.heldMs > 200));
+      await waitFor(() => db.stats().pool.holders.some((h) => h.session === 'slow-tx' && h.heldMs > 200), 10_000, 'slow-tx held');
       await assert.rejects(slow.commit(), (err) => hasCode(err, 'BOLT_TX_TIMEOUT'));
       await assert.rejects(slow.execute('INSERT INTO st (id) VALUES (5)'), (err) => hasCode(err, 'BOLT_TX_TIMEOUT'), 'fails until acknowledged');
       assert.equal(await count(db, 'st'), 1, 'the expired transaction was rolled back');
@@ -252,7 +252,7 @@ function suite(e: EngineUnderTest): void {
       await slow.close();
 
       const idle = await db.session({ name: 'idle', idleTimeoutMs: 100 });
-      await until(() => !db.stats().pool.holders.some((h) => h.session === 'idle'));
+      await waitFor(() => !db.stats().pool.holders.some((h) => h.session === 'idle'), 10_000, 'idle session closed');
       await assert.rejects(idle.query('SELECT 1 AS x'), (err) => hasCode(err, 'BOLT_SESSION_TIMEOUT', 'BOLT_SESSION_CLOSED'));
     });
 

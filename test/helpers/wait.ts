@@ -1,12 +1,11 @@
 /**
- * Bounded condition waits for tests (never a bare sleep as synchronisation).
+ * Bounded polling for a condition (no sleeps as synchronisation): resolves as soon as `cond`
+ * holds, throws after `ms`.
  */
-
-/** Resolves when `cond()` is true, checking every 10 ms; fails after `ms` with `what`. */
-export async function until(cond: () => boolean | Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
+export async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, what: string, everyMs = 20): Promise<void> {
   const end = Date.now() + ms;
   while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`${what} not reached within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 10));
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }

@@ -1,0 +1,94 @@
+/**
+ * Group commit for logged writes. A write that carries a request id costs an explicit
+ * transaction (BEGIN, the write, the `bolt_requests` row, COMMIT), markedly slower than a bare
+ * autocommit statement. When such writes arrive concurrently, the first one to find no batch
+ * running becomes the leader and runs everything queued meanwhile in ONE transaction on its
+ * own connection, one commit for all. A lone write runs at once (no waiting for company).
+ * If the batch fails (an error in one statement aborts DuckDB's transaction, or a conflict),
+ * it is rolled back and every write is re-run on its own, so each caller gets its own outcome.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { destroyPrepared, prepareSql, runPrepared } from '../adapters/duckdb/run.js';
+import { runCached } from '../adapters/duckdb/statement-cache.js';
+import { recordRequest } from './request-log.js';
+
+/** One logged write waiting to be applied. */
+export interface GroupedWrite {
+  sql: string;
+  params: readonly unknown[] | undefined;
+  requestId: string;
+  autoId: boolean;
+}
+
+export interface WriteOutcome {
+  rows: Record<string, unknown>[];
+  rowsChanged: number;
+  isRead: boolean;
+}
+
+interface Pending extends GroupedWrite {
+  resolve: (r: WriteOutcome) => void;
+  reject: (e: unknown) => void;
+}
+
+export class GroupCommitter {
+  private readonly queue: Pending[] = [];
+  private running = false;
+  /** Batches run with more than one write, and writes in them (for stats). */
+  batches = 0;
+  batchedWrites = 0;
+
+  constructor(
+    /** Runs one write alone, with its own transaction and conflict retries. */
+    private readonly single: (conn: DuckDBConnection, w: GroupedWrite) => Promise<WriteOutcome>,
+    private readonly maxBatch = 64,
+  ) {}
+
+  /**
+   * Applies `w`, possibly together with others. `conn` is the caller's leased connection: used
+   * only if this caller becomes the leader, and held until every batch it leads is done.
+   */
+  async submit(conn: DuckDBConnection, w: GroupedWrite): Promise<WriteOutcome> {
+    const outcome = new Promise<WriteOutcome>((resolve, reject) => this.queue.push({ ...w, resolve, reject }));
+    if (!this.running) {
+      this.running = true;
+      try {
+        while (this.queue.length) await this.runBatch(conn, this.queue.splice(0, this.maxBatch));
+      } finally {
+        this.running = false;
+      }
+    }
+    return outcome;
+  }
+
+  private async runBatch(conn: DuckDBConnection, batch: Pending[]): Promise<void> {
+    if (batch.length === 1) {
+      const w = batch[0]!;
+      await this.single(conn, w).then(w.resolve, w.reject);
+      return;
+    }
+    const results: WriteOutcome[] = [];
+    try {
+      await runCached(conn, 'BEGIN TRANSACTION');
+      for (const w of batch) {
+        const p = await prepareSql(conn, w.sql, w.params?.length ?? 0);
+        try {
+          const r = await runPrepared(p, w.params, w.sql);
+          await recordRequest(conn, w.requestId, r.rowsChanged, w.autoId);
+          results.push(r);
+        } finally {
+          destroyPrepared(p);
+        }
+      }
+      await runCached(conn, 'COMMIT');
+    } catch {
+      await runCached(conn, 'ROLLBACK').catch(() => undefined);
+      // Nothing of the batch was applied: run each write alone for its own outcome.
+      for (const w of batch) await this.single(conn, w).then(w.resolve, w.reject);
+      return;
+    }
+    this.batches++;
+    this.batchedWrites += batch.length;
+    batch.forEach((w, i) => w.resolve(results[i]!));
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Group commit of logged client writes: concurrent writes share one transaction, and one bad
+ * write in a batch fails alone while the others are applied (each exactly once).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { ConcurrentDatabase } from '../index.js';
+import { hasCode } from '../core/errors.js';
+import { tempDir } from './helpers/tmp.js';
+import { spawnAgent } from './helpers/agents.js';
+
+test('concurrent client writes are batched; a failing one fails alone', { timeout: 60_000 }, async (t) => {
+  const path = join(tempDir(t), 'a.db');
+  const db = await ConcurrentDatabase.open(path);
+  t.after(() => db.close());
+  await db.execute('CREATE TABLE u (id INTEGER PRIMARY KEY, v VARCHAR)');
+  await db.execute("INSERT INTO u VALUES (7, 'taken')");
+  const agent = await spawnAgent(t, path);
+  await agent.call('open');
+  let batches = 0;
+  for (let round = 0; round < 5 && batches === 0; round++) {
+    const base = 1000 * (round + 1);
+    const results = await Promise.allSettled(
+      Array.from({ length: 40 }, (_, i) => agent.call('execute', { sql: 'INSERT INTO u VALUES (?, ?)', params: [i === 13 ? 7 : base + i, `r${round}`] })),
+    );
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ i, e: r.reason as unknown }] : []));
+    assert.equal(failed.length, 1, `round ${round}: ${failed.map((f) => String(f.e)).join('; ')}`);
+    assert.equal(failed[0]!.i, 13);
+    assert.ok(hasCode(failed[0]!.e, 'BOLT_SQL') && /Duplicate key|constraint/i.test((failed[0]!.e as Error).message));
+    assert.deepEqual(await db.query('SELECT count(*)::INTEGER AS n FROM u WHERE v = ?', [`r${round}`]), [{ n: 39 }]);
+    batches = (db.stats().groupCommit as { batches: number }).batches;
+  }
+  assert.ok(batches > 0, 'some writes were committed in a batch');
+  const logged = await db.query<{ n: number }>("SELECT count(*)::INTEGER AS n FROM bolt_requests WHERE auto");
+  const rows = await db.query<{ n: number }>('SELECT count(*)::INTEGER AS n FROM u WHERE id >= 1000');
+  assert.equal(logged[0]!.n, rows[0]!.n, 'one request-log row per applied write');
+  await agent.call('close');
+});
