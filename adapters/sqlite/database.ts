@@ -60,6 +60,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       kinds: new Map(),
       countQuery: () => void this.acct.queries++,
       batcher: new WriteBatcher(cfg.settings, writeLock, cfg.writeLockTimeoutMs),
+      requestLogReady: false,
     };
   }
 
