@@ -115,6 +115,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       engine: 'sqlite',
       role: 'direct',
       writerLock: `${this.location}.bolt.wlock`,
+      writerLockKind: this.shared.writeLock.crossProcess,
       writer: writer && { pid: process.pid, ...writer },
       holders: lockHolders(lockFiles(this.location)),
     };
