@@ -20,7 +20,7 @@ import type {
 import { ClosedError } from '../../core/errors.js';
 import { log } from '../../core/logger.js';
 import { insertManyBatched } from './insert-many.js';
-import type { PinnedConnection } from './pinned.js';
+import type { PinnedConnection, StatementOutcome } from './pinned.js';
 import { PoolAccounting } from './pool-stats.js';
 import { PinnedSession } from './session.js';
 import { executeOnce, runTransaction } from './transaction.js';
@@ -95,6 +95,11 @@ export abstract class DirectDatabase<P extends PinnedConnection> implements Data
   async execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
     if (opts.requestId !== undefined) return this.executeOnce(sql, params, opts.requestId, opts.signal);
     return this.withPinned('execute', (c) => c.execute(sql, params, { inTransaction: false, signal: opts.signal }), opts.signal);
+  }
+
+  /** Runs a statement of either kind (as `bolt query` does): rows, rows changed, read or not. */
+  async run(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<StatementOutcome> {
+    return this.withPinned('run', (c) => c.run(sql, params, { inTransaction: false, signal: opts.signal }), opts.signal);
   }
 
   async transaction<T>(fn: (tx: Transaction) => Promise<T>, opts: DirectTransactionOptions = {}): Promise<T | undefined> {

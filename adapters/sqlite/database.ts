@@ -60,6 +60,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       kinds: new Map(),
       countQuery: () => void this.acct.queries++,
       batcher: new WriteBatcher(cfg.settings, writeLock, cfg.writeLockTimeoutMs),
+      requestLogReady: false,
     };
   }
 
@@ -114,6 +115,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       engine: 'sqlite',
       role: 'direct',
       writerLock: `${this.location}.bolt.wlock`,
+      writerLockKind: this.shared.writeLock.crossProcess,
       writer: writer && { pid: process.pid, ...writer },
       holders: lockHolders(lockFiles(this.location)),
     };
