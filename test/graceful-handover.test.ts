@@ -48,25 +48,10 @@ test('the host closes while clients write: a client takes over, nothing lost, no
     const missing = r.acked.filter((s) => !present.has(s));
     assert.deepEqual(missing, [], `c${i}: acknowledged rows missing (of ${r.acked.length}; ${rows.length} present)`);
   }
-  const diag = async (label: string) => {
-    for (const sql of ['SELECT count(*) AS n FROM w', 'SELECT count(seq) AS n FROM w', "SELECT count(*) AS n FROM w WHERE writer IN ('c0', 'c1')", 'SELECT writer, count(*) AS n FROM w GROUP BY ALL ORDER BY 1', 'SELECT count(*) AS n FROM (SELECT DISTINCT writer, seq FROM w)']) {
-      const r = await clients[0]!.call('query', { sql });
-      t.diagnostic(`${label} ${sql} => ${JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? Number(v) : v))}`);
-    }
-    t.diagnostic(`${label} c0 lockInfo ${JSON.stringify(await clients[0]!.call('lockInfo'))}`);
-    t.diagnostic(`${label} c1 lockInfo ${JSON.stringify(await clients[1]!.call('lockInfo'))}`);
-  };
-  await diag('end');
   const counts = [];
+  // Repeated counts (a stale prepared plan once answered these with the pre-handover count).
   for (let i = 0; i < 24; i++) counts.push(await count());
-  if (counts.some((c) => c !== total)) {
-    for (const c of clients) await c.call('close');
-    const again = await ConcurrentDatabase.open(path);
-    const r = await again.query('SELECT count(*) AS a, count(seq) AS b FROM w');
-    t.diagnostic(`after reopen: ${JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? Number(v) : v))}`);
-    await again.close();
-  }
-  assert.deepEqual([...new Set(counts)], [total], 'every pooled connection sees every row');
+  assert.deepEqual([...new Set(counts)], [total], 'every count sees every row');
   for (const c of clients) await c.call('close');
   const db = await ConcurrentDatabase.open(path);
   t.after(() => db.close());
