@@ -199,11 +199,12 @@ export class Dispatcher {
         const claimedAt = Date.now();
         for (const t of claimed) this.buffer.push({ ...t, claimedAt });
         this.dispatchBuffered();
-        if (claimed.length === 0) {
-          this.schedulePoll();
-          if (!this.claimAgain) break;
-        } else if (claimed.length >= Math.min(want, this.cfg.claimBatch)) {
+        if (claimed.length >= Math.min(want, this.cfg.claimBatch)) {
           this.claimAgain = true; // there may be more
+        } else {
+          // The queue had fewer runnable tasks than asked for: look again after pollMs (tasks
+          // submitted by other processes, retries coming due) unless something wakes us first.
+          this.schedulePoll();
         }
       } while (this.claimAgain && !this.stopping);
       this.claimErrors = 0;

@@ -128,8 +128,18 @@ export class TaskQueue {
     this.defaultMaxAttempts = opts.maxAttempts ?? 3;
   }
 
-  /** Creates `bolt_tasks` if missing (idempotent; safe from many processes at once). */
+  /**
+   * Creates the queue's tables if missing (idempotent; safe from many processes at once). A
+   * cheap probe first, so commands run against an existing queue issue no DDL at all.
+   */
   async ensureSchema(): Promise<void> {
+    try {
+      await this.db.query('SELECT id FROM bolt_tasks WHERE 1 = 0');
+      await this.db.query('SELECT task_id FROM bolt_task_keys WHERE 1 = 0');
+      return;
+    } catch {
+      // missing (or partly created): create below
+    }
     for (const ddl of this.dialect.schema) {
       await retryConflicts(() => this.db.execute(ddl));
     }

@@ -69,7 +69,7 @@ test('bolt start + submit --wait, tasks, task, cancel, retry', { timeout: 120_00
   const one = await bolt(cwd, ['task', String(okTask.id)]);
   assert.match(one.stdout, new RegExp(`task ${okTask.id}: done`));
   const list = await tasks(cwd);
-  assert.equal(list.counts.cancelled, 1);
+  assert.equal(list.counts.cancelled, 1, JSON.stringify(list, null, 1).slice(0, 3000));
   assert.ok(list.counts.done! >= 1);
   const human = await bolt(cwd, ['tasks', '--status', 'cancelled']);
   assert.match(human.stdout, /ID\s+STATUS\s+AGENT/);

@@ -4,7 +4,7 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { runBolt } from './helpers/cli.js';
@@ -47,10 +47,14 @@ for (const victim of ['host', 'client'] as const) {
     // a opened the database first: it hosts it; b is a client over the socket.
     const [dead, survivor] = victim === 'host' ? [a, b] : [b, a];
     const marker = join(cwd, 'started');
+    const gate = join(cwd, 'gate');
     for (let i = 0; i < 4; i++) {
-      const r = await runBolt(['submit', 'slow', '--payload', JSON.stringify({ ms: 2500, marker })], { cwd, env: ENV });
+      const r = await runBolt(['submit', 'slow', '--payload', JSON.stringify({ ms: 300, marker, gate })], { cwd, env: ENV });
       assert.equal(r.code, 0, r.stderr);
     }
+    // Each runtime has 2 agents and claims no more (BOLT_PREFETCH=0): all 4 tasks start, 2 on each,
+    // and hold at the gate.
+    await waitForValue('all four tasks to start', () => startedOn(cwd).size, (n) => n === 4, { timeoutMs: 60_000 });
     const running = await waitForValue(
       'tasks running on both runtimes',
       async () => (await tasks(cwd)).filter((x) => x.status === 'running'),
@@ -60,6 +64,7 @@ for (const victim of ['host', 'client'] as const) {
     const killedAt = Date.now();
     dead.child.kill('SIGKILL');
     assert.equal((await dead.exited).signal, 'SIGKILL');
+    writeFileSync(gate, '');
 
     const final = await waitForValue('all tasks to finish', () => tasks(cwd), (ts) => ts.length === 4 && ts.every((x) => x.status === 'done'), {
       timeoutMs: 60_000,

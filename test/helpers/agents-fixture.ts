@@ -2,12 +2,12 @@
  * Writes a TypeScript agent module with misbehaving agents into a test's temp dir (so the
  * runtime loads real .ts through tsx, as a user's module would be).
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const SOURCE = `
 import { threadId } from 'node:worker_threads';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 interface Task { id: number; attempt: number; payload: any }
 interface Ctx { signal: AbortSignal; db: any; progress(f: number, note?: string): void; agentId: string }
 
@@ -45,10 +45,12 @@ const record = { name: 'record', async run(task: Task, ctx: Ctx): Promise<unknow
 
 /**
  * Sleeps payload.ms, then says which process and attempt ran it. With payload.marker, first
- * writes the file <marker>.<id>.<attempt> (so a test can see that it started, and where).
+ * writes the file <marker>.<id>.<attempt> (so a test can see that it started, and where); with
+ * payload.gate, then waits until that file exists (so a test decides when tasks may finish).
  */
-const slow = { name: 'slow', async run(task: Task): Promise<unknown> {
+const slow = { name: 'slow', async run(task: Task, ctx: Ctx): Promise<unknown> {
   if (task.payload?.marker) writeFileSync(task.payload.marker + '.' + task.id + '.' + task.attempt, String(process.pid));
+  while (task.payload?.gate && !existsSync(task.payload.gate) && !ctx.signal.aborted) await new Promise((r) => setTimeout(r, 20));
   await new Promise((r) => setTimeout(r, task.payload?.ms ?? 1000));
   return { pid: process.pid, attempt: task.attempt };
 } };
