@@ -16,9 +16,8 @@ import { resolve } from 'node:path';
 import { EinsteinSearch } from '../../adapters/einstein/einstein-search.js';
 import type { IndexProgress } from '../../adapters/einstein/indexer.js';
 import type { Embedder } from '../../adapters/einstein/embedder.js';
-import { BoltIntegration } from '../../core/bolt-integration.js';
-import { TaskError } from '../../core/errors.js';
-import type { IndexTaskPayload, IndexTaskResult, EmbedderSpec } from '../../agents/builtin/einstein.js';
+import type { IndexTaskResult, EmbedderSpec } from '../../agents/builtin/einstein.js';
+import { indexWithAgents } from '../../agents/index-with-agents.js';
 import { addEinsteinOptions, embedderFromOptions, openDb, type EinsteinCliOptions } from '../einstein-cli.js';
 
 interface IndexCliOptions extends EinsteinCliOptions {
@@ -40,37 +39,6 @@ function specOf(e: Embedder, o: IndexCliOptions): EmbedderSpec {
   const url = o.embedUrl ?? process.env.BOLT_EMBED_URL;
   const model = o.embedModel ?? process.env.BOLT_EMBED_MODEL;
   return url ? { url, model, dim: e.dim } : { hashDim: e.dim };
-}
-
-/** Runs one `index` task per shard on `agents` runtime agents; resolves with their results. */
-async function indexWithAgents(dbPath: string, dir: string, agents: number, payload: Omit<IndexTaskPayload, 'dir' | 'shard' | 'shards'>, onFraction: (f: number) => void): Promise<IndexTaskResult[]> {
-  const bolt = new BoltIntegration({ agents, database: dbPath });
-  await bolt.initialize();
-  try {
-    const ids = await bolt.submitMany(
-      Array.from({ length: agents }, (_, shard) => ({ agent: 'index', payload: { ...payload, dir, shard, shards: agents } satisfies IndexTaskPayload })),
-    );
-    const fractions = new Map<number, number>(ids.map((id) => [id, 0]));
-    const results = new Map<number, IndexTaskResult>();
-    await new Promise<void>((done, fail) => {
-      bolt.on('task:progress', (e) => {
-        if (!fractions.has(e.id)) return;
-        fractions.set(e.id, e.fraction);
-        onFraction([...fractions.values()].reduce((a, b) => a + b, 0) / agents);
-      });
-      bolt.on('task:done', (e) => {
-        if (!fractions.has(e.id)) return;
-        results.set(e.id, e.result as IndexTaskResult);
-        if (results.size === agents) done();
-      });
-      bolt.on('task:dead', (e) => {
-        if (fractions.has(e.id)) fail(new TaskError(`index shard task ${e.id} failed ${e.attempt} times: ${e.error.message}`, { task: e.id, error: e.error }));
-      });
-    });
-    return ids.map((id) => results.get(id)!);
-  } finally {
-    await bolt.shutdown();
-  }
 }
 
 function progressBar(enabled: boolean): { update(p: IndexProgress): void; stop(): void } {
