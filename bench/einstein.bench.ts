@@ -6,7 +6,8 @@
  *    MRR@10 and recall@10 at FILE level (hits deduplicated by file) for bm25, vector and
  *    hybrid, beside a grep-style baseline measured in the same run: files ranked by how often
  *    the query's words occur in them.
- * 2. Indexing rate (files/s, chunks/s) with 1 and with 2 workers (the machine has 2 cores).
+ * 2. Indexing rate (files/s, chunks/s): in-process with 1 and 2 async workers, and on 1 and 2
+ *    runtime agents (worker threads, as `bolt index --agents N` does).
  * 3. Search latency p50/p99 on an index of >= 100,000 chunks, built by indexing the installed
  *    node_modules tree several times under different roots (symlinks in a temp dir, so every
  *    copy has its own paths). Baselines in the same run: the trivial-statement round trip, and
@@ -22,6 +23,7 @@ import type { Database } from '../core/database.js';
 import { EinsteinSearch, type SearchMode } from '../adapters/einstein/einstein-search.js';
 import { HashEmbedder, type Embedder } from '../adapters/einstein/embedder.js';
 import { walk } from '../adapters/einstein/walker.js';
+import { indexWithAgents } from '../agents/index-with-agents.js';
 import { STOP_WORDS } from '../adapters/einstein/tokenizer.js';
 
 const QUICK = process.env.BOLT_BENCH_QUICK === '1';
@@ -117,6 +119,7 @@ async function quality(queries: EvalQuery[]): Promise<void> {
 }
 
 interface RateRow {
+  how: string;
   workers: number;
   files: number;
   chunks: number;
@@ -127,21 +130,40 @@ interface RateRow {
 async function indexOnce(einstein: EinsteinSearch, root: string, workers: number): Promise<RateRow> {
   const t = performance.now();
   const r = await einstein.index(root, { concurrency: workers });
-  return { workers, files: r.filesIndexed, chunks: r.chunks, secs: (performance.now() - t) / 1000 };
+  return { how: 'in-process async workers', workers, files: r.filesIndexed, chunks: r.chunks, secs: (performance.now() - t) / 1000 };
+}
+
+/** `bolt index --agents N`'s path: N shard tasks on runtime agents, then the in-process finish. */
+async function indexOnAgents(name: string, root: string, agents: number): Promise<RateRow> {
+  const db = await open(name);
+  const einstein = new EinsteinSearch(db);
+  await einstein.indexStats();
+  const t = performance.now();
+  const shards = await indexWithAgents(db.location, root, agents, {}, () => {});
+  await einstein.index(root);
+  const secs = (performance.now() - t) / 1000;
+  await db.close();
+  return {
+    how: 'runtime agents (worker threads, DB clients)',
+    workers: agents,
+    files: shards.reduce((n, r) => n + r.filesIndexed, 0),
+    chunks: shards.reduce((n, r) => n + r.chunks, 0),
+    secs,
+  };
 }
 
 function printRates(root: string, rows: RateRow[]): void {
   out(`### Indexing rate: ${root.replace(REPO, '')} into a fresh database`);
   out();
-  out('| workers | files | chunks | seconds | files/s | chunks/s | vs 1 worker |');
-  out('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  out('| how | N | files | chunks | seconds | files/s | chunks/s | vs 1 in-process worker |');
+  out('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   const base = rows[0]!.chunks / rows[0]!.secs;
   for (const r of rows) {
     const rate = r.chunks / r.secs;
-    out(`| ${r.workers} | ${r.files} | ${r.chunks} | ${fmt(r.secs, 1)} | ${fmt(r.files / r.secs, 0)} | ${fmt(rate, 0)} | ${fmt(rate / base, 2)}× |`);
+    out(`| ${r.how} | ${r.workers} | ${r.files} | ${r.chunks} | ${fmt(r.secs, 1)} | ${fmt(r.files / r.secs, 0)} | ${fmt(rate, 0)} | ${fmt(rate / base, 2)}× |`);
   }
   out();
-  out("Workers are concurrent async workers in one process sharing one ConcurrentDatabase handle (the runtime's agents are not wired in yet); the 2-worker run is the first copy of the latency corpus below. Compaction included.");
+  out('In-process workers share one ConcurrentDatabase handle of the host; runtime agents are worker threads that reach the host as socket clients (`bolt index --agents N`). The 2-worker in-process run is the first copy of the latency corpus below. Compaction included everywhere.');
   out();
 }
 
@@ -174,7 +196,9 @@ async function latency(queries: EvalQuery[]): Promise<void> {
     chunks += r.chunks;
     seen.push((await einstein.indexStats()).chunks);
   }
-  printRates(source, [one, first!]);
+  const agentRows: RateRow[] = [];
+  for (const n of [1, 2]) agentRows.push(await indexOnAgents(`rate-agents-${n}.db`, copyRoot(100 + n), n));
+  printRates(source, [one, first!, ...agentRows]);
   const buildSecs = (performance.now() - t) / 1000;
   const size = await einstein.indexStats();
   const dbBytes = statSync(join(tmp, 'big.db')).size;
