@@ -38,9 +38,9 @@ function getAgents(): Promise<Map<string, LoadedAgent>> {
 let db: LazyDatabase | undefined;
 function getDb(): Database {
   db ??= new LazyDatabase(data.engine, data.database, async () => {
-    const mod = (await import(data.dbOpener)) as { openDatabase(location: string): Promise<Database> };
+    const mod = (await import(data.dbOpener)) as { openDatabase(location: string, opts: { engine: string }): Promise<Database> };
     logger.debug({ database: data.database }, 'opening the shared database for ctx.db');
-    return mod.openDatabase(data.database);
+    return mod.openDatabase(data.database, { engine: data.engine });
   });
   return db;
 }

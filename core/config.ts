@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { BadInputError } from './errors.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import type { EngineName } from './database.js';
 
 /** The embedded default database of `bolt start`. */
 export const DEFAULT_DATABASE = '.bolt/analytics.db';
@@ -17,6 +18,8 @@ export interface BoltOptions {
   agents?: number;
   /** Database file (DuckDB/SQLite) or URL (PostgreSQL). Default `.bolt/analytics.db`. */
   database?: string;
+  /** Force the engine (a new file is DuckDB unless this says 'sqlite'). */
+  engine?: EngineName;
   /** One agent, tasks strictly in submission order (the debugging mode). */
   sequential?: boolean;
   /** User agent modules (.js/.mjs/.ts), loaded in every worker. */
@@ -45,6 +48,8 @@ export interface BoltOptions {
    * several runtimes on one queue. Those tasks' leases are renewed and released like running ones.
    */
   prefetch?: number;
+  /** How long a finished task's completion may wait to share one write with others, ms (default 5). */
+  completionDelayMs?: number;
   /** Database health check interval, ms (default 5000, env BOLT_HEALTH_MS). */
   healthIntervalMs?: number;
   /** Heap limit of each agent worker, MB (default 1024, env BOLT_AGENT_HEAP_MB). */
@@ -57,6 +62,7 @@ export interface BoltOptions {
 export interface BoltConfig {
   agents: number;
   database: string;
+  engine?: EngineName;
   sequential: boolean;
   agentModules: string[];
   leaseMs: number;
@@ -69,6 +75,7 @@ export interface BoltConfig {
   backoff: BackoffOptions;
   claimBatch: number;
   prefetch: number;
+  completionDelayMs: number;
   healthIntervalMs: number;
   agentHeapMb: number;
   runtimeId: string;
@@ -102,6 +109,7 @@ export function resolveConfig(o: BoltOptions = {}): BoltConfig {
   return {
     agents: Math.floor(agents),
     database: o.database ?? DEFAULT_DATABASE,
+    engine: o.engine,
     sequential,
     agentModules: o.agentModules ?? [],
     leaseMs,
@@ -119,6 +127,7 @@ export function resolveConfig(o: BoltOptions = {}): BoltConfig {
     // ~2,300: a queue statement costs about the same whatever its batch size.
     claimBatch: positive('claimBatch', o.claimBatch ?? 256),
     prefetch: positive('prefetch', o.prefetch ?? envInt('BOLT_PREFETCH') ?? 256, 0),
+    completionDelayMs: positive('completionDelayMs', o.completionDelayMs ?? envInt('BOLT_COMPLETION_DELAY_MS') ?? 5, 0),
     healthIntervalMs: positive('healthIntervalMs', o.healthIntervalMs ?? envInt('BOLT_HEALTH_MS') ?? 5000, 10),
     agentHeapMb: positive('agentHeapMb', o.agentHeapMb ?? envInt('BOLT_AGENT_HEAP_MB') ?? 1024, 16),
     runtimeId: o.runtimeId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,

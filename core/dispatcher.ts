@@ -206,20 +206,26 @@ export class Dispatcher {
           this.claimAgain = true; // there may be more
         }
       } while (this.claimAgain && !this.stopping);
+      this.claimErrors = 0;
     } catch (e) {
-      this.reportError('claim', e);
+      this.claimErrors++;
+      // Report the first failure and then every 20th, not one per poll while the database is away.
+      if (this.claimErrors === 1 || this.claimErrors % 20 === 0) this.reportError('claim', e);
       this.schedulePoll();
     } finally {
       this.claiming = false;
     }
   }
+  private claimErrors = 0;
 
+  /** Polls again after `pollMs`, backing off (up to 2 s) while claims keep failing. */
   private schedulePoll(): void {
     if (this.pollTimer || this.stopping) return;
+    const delay = this.claimErrors ? Math.min(2000, this.cfg.pollMs * 2 ** Math.min(10, this.claimErrors)) : this.cfg.pollMs;
     this.pollTimer = setTimeout(() => {
       this.pollTimer = undefined;
       this.wake();
-    }, this.cfg.pollMs);
+    }, delay);
   }
 
   private async onOutcome(r: Running, o: RunOutcome): Promise<void> {
@@ -266,11 +272,22 @@ export class Dispatcher {
   private enqueueDone(r: Running, result: unknown, agentId: string | undefined): void {
     this.pendingDone.push({ c: { id: r.task.id, attempt: r.task.attempt, result }, agent: r.task.agent, agentId, durationMs: Date.now() - r.dispatchedAt });
     // The task stays in `running` (its lease renewed) until its completion is written.
-    void this.flush();
+    // Wait a few ms so completions arriving together share one write: every commit is a turn
+    // on the database's single writer, which submits and claims need too.
+    if (this.flushing || this.flushTimer) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.flush();
+    }, this.cfg.completionDelayMs);
   }
+  private flushTimer?: NodeJS.Timeout;
 
   /** Writes collected completions; one statement for everything collected so far. */
   private flush(): Promise<void> {
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+    }
     if (this.flushing) return this.flushing;
     if (this.pendingDone.length === 0) return Promise.resolve();
     this.flushing = (async () => {

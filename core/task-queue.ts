@@ -76,17 +76,13 @@ function isConflict(e: unknown): boolean {
 }
 
 /** Re-runs a single autocommit statement that lost an optimistic write conflict. */
-/** Statements re-run after a write conflict (statistics). */
-export let conflictRetries = 0;
-
 async function retryConflicts<T>(fn: () => Promise<T>, attempts = 20): Promise<T> {
   for (let i = 0; ; i++) {
     try {
       return await fn();
     } catch (e) {
       if (!isConflict(e) || i >= attempts) throw e;
-      conflictRetries++;
-      logger.debug({ err: e, attempt: i }, "write conflict, re-running the statement");
+      logger.debug({ err: e, attempt: i }, 'write conflict, re-running the statement');
       await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** i)));
     }
   }

@@ -9,39 +9,21 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { openPostgres } from '../adapters/postgres/open.js';
 import type { Task } from '../core/task.js';
 import { TaskQueue } from '../core/task-queue.js';
 import { writeTestAgents } from './helpers/agents-fixture.js';
 import { spawnChild, type Child } from './helpers/child.js';
 import { BOLT_BIN, runBolt } from './helpers/cli.js';
 import { tempDir } from './helpers/tmp.js';
+import { freshPgDatabase, PG_SKIP, PG_URL } from './helpers/pg.js';
 import { waitForValue } from './helpers/wait.js';
 
-const PG = process.env.BOLT_TEST_PG_URL;
-const SKIP = PG ? undefined : 'BOLT_TEST_PG_URL not set: start one with eval "$(scripts/pg-test-cluster.sh start)"';
+const SKIP = PG_SKIP;
 const ENV = { BOLT_LEASE_MS: '1500', BOLT_HEARTBEAT_MS: '100', BOLT_POLL_MS: '20', BOLT_PREFETCH: '0' };
 
 /** Separate network namespaces need `unshare --net` (CAP_SYS_ADMIN) and the server's socket directory. */
 function netnsAvailable(): boolean {
   return Boolean(process.env.BOLT_TEST_PG_DIR) && spawnSync('unshare', ['--net', 'true']).status === 0;
-}
-
-/** A fresh database on the test server, dropped after the test; its TCP URL and its Unix-socket URL. */
-async function freshDatabase(t: TestContext): Promise<{ tcp: string; socket: string }> {
-  const name = `bolt_rt_${process.pid}_${Date.now().toString(36)}`;
-  const admin = await openPostgres(PG!, { maxConnections: 1 });
-  await admin.execute(`CREATE DATABASE ${name}`);
-  await admin.close();
-  t.after(async () => {
-    const a = await openPostgres(PG!, { maxConnections: 1 });
-    await a.execute(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await a.close();
-  });
-  const u = new URL(PG!);
-  u.pathname = `/${name}`;
-  const socket = `postgres://${u.username}@/${name}?host=${encodeURIComponent(process.env.BOLT_TEST_PG_DIR ?? '')}&port=${u.port}`;
-  return { tcp: u.toString(), socket };
 }
 
 function startedMarkers(dir: string): Map<number, number> {
@@ -56,7 +38,7 @@ function startedMarkers(dir: string): Map<number, number> {
 test('two runtimes on one PostgreSQL queue (separate network namespaces): each task done exactly once; SIGKILL one, the other finishes its tasks', { timeout: 150_000, skip: SKIP }, async (t) => {
   const cwd = tempDir(t);
   const netns = netnsAvailable();
-  const { tcp, socket } = await freshDatabase(t);
+  const { tcp, socket } = await freshPgDatabase(t, 'bolt_rt');
   const url = netns ? socket : tcp;
   t.diagnostic(netns ? 'runtimes in separate network namespaces, PostgreSQL over its Unix socket' : 'runtimes share the network namespace (unshare --net unavailable)');
   const module = writeTestAgents(cwd);
@@ -72,7 +54,7 @@ test('two runtimes on one PostgreSQL queue (separate network namespaces): each t
   await b.waitFor('ready: ', 60_000);
   if (netns) {
     // Neither runtime can reach any network address: the database is their only shared thing.
-    const probe = spawnSync('unshare', ['--net', process.execPath, '-e', "require('net').connect(+process.argv[1], '127.0.0.1').on('error', () => process.exit(7)).on('connect', () => process.exit(0))", new URL(PG!).port]);
+    const probe = spawnSync('unshare', ['--net', process.execPath, '-e', "require('net').connect(+process.argv[1], '127.0.0.1').on('error', () => process.exit(7)).on('connect', () => process.exit(0))", new URL(PG_URL!).port]);
     assert.equal(probe.status, 7, 'TCP to the server is unreachable inside the namespace');
   }
 

@@ -54,6 +54,7 @@ async function main(): Promise<void> {
   const bolt = new BoltIntegration({
     agents: cfg.agents,
     database: cfg.db,
+    engine: cfg.engine,
     agentModules: [fileURLToPath(new URL('./soak-agents.js', import.meta.url))],
   });
   await bolt.initialize();

@@ -54,8 +54,8 @@ const SOAK_LEASE_MS = 3000;
  * After the processes stop, runs the queue until no task is left to run (tasks of killed
  * runtimes come back when their leases expire), so every acknowledged submission gets its run.
  */
-async function drainQueue(db: string, budgetMs: number): Promise<void> {
-  const bolt = new BoltIntegration({ agents: 2, database: db, agentModules: [AGENTS_MODULE], leaseMs: SOAK_LEASE_MS });
+async function drainQueue(db: string, engine: EngineName, budgetMs: number): Promise<void> {
+  const bolt = new BoltIntegration({ agents: 2, database: db, engine, agentModules: [AGENTS_MODULE], leaseMs: SOAK_LEASE_MS });
   await bolt.initialize();
   try {
     const until = Date.now() + budgetMs;
@@ -144,14 +144,17 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
   const inject = async (kind: FaultKind) => {
     switch (kind) {
       case 'kill-host': {
-        const pid = currentHostPid(db);
-        const victim = [...running.values()].find((r) => r.child.pid === pid);
+        // DuckDB: the process hosting the file. SQLite and PostgreSQL have no host: a random
+        // process, killed mid-work (a writer dying inside its transaction).
+        const pid = o.engine === 'duckdb' ? currentHostPid(db) : undefined;
+        const candidates = [...running.values()];
+        const victim = o.engine === 'duckdb' ? candidates.find((r) => r.child.pid === pid) : candidates.length ? rng.pick(candidates) : undefined;
         if (!victim) return;
         const withForeign = o.chaos.includes('foreign-lock') && rng.next() < 0.5;
         victim.child.kill('SIGKILL');
         killTimes.push(Date.now());
         killsByProc.set(victim.proc, (killsByProc.get(victim.proc) ?? 0) + 1);
-        fault('kill-host', `SIGKILL host pid ${pid} (process ${victim.proc})`);
+        fault('kill-host', `SIGKILL ${o.engine === 'duckdb' ? 'host' : 'writer'} pid ${victim.child.pid} (process ${victim.proc})`);
         // Race a foreign process for the file in the window before a client takes over.
         if (withForeign && o.engine === 'duckdb') foreign(1000, 'right after the host died');
         await victim.exited;
@@ -203,7 +206,7 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
 
   const elapsedS = (Date.now() - startEpochMs) / 1000;
   events?.emit('phase', 'running the tasks left in the queue');
-  await drainQueue(db, SOAK_LEASE_MS * 3 + 30_000);
+  await drainQueue(db, o.engine, SOAK_LEASE_MS * 3 + 30_000);
   events?.emit('phase', 'verifying');
   const metrics = foldMetrics(dir, elapsedS);
   const lockErrors = Object.entries(metrics.errorsByCode)
