@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { openPostgres } from '../adapters/postgres/open.js';
 import type { Task } from '../core/task.js';
 import { TaskQueue } from '../core/task-queue.js';
 import { writeTestAgents } from './helpers/agents-fixture.js';
