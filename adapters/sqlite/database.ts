@@ -126,6 +126,10 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
     return new SqlitePinned(lease, this.shared, this.cfg.settings.readOnly, name, forOneOperation);
   }
 
+  protected pruneRequestsSql(): string {
+    return `DELETE FROM ${REQUESTS_TABLE} WHERE (auto AND recorded_at < datetime('now', '-10 minutes')) OR recorded_at < datetime('now', '-24 hours')`;
+  }
+
   protected isBroken(_err: unknown, conn: SqlitePinned): boolean {
     return conn.isDead;
   }
