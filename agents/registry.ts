@@ -7,6 +7,7 @@ const builtins: string[] = [
   new URL('./builtin/echo.js', import.meta.url).href,
   new URL('./builtin/sleep.js', import.meta.url).href,
   new URL('./builtin/sql.js', import.meta.url).href,
+  new URL('./builtin/einstein.js', import.meta.url).href,
 ];
 
 /** Module URLs of the built-in agents. */

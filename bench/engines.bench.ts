@@ -5,7 +5,7 @@
  * `pg` Pool), so the ratio is what Bolt's safety costs (worker threads, writer lock, pool).
  * PostgreSQL runs when BOLT_TEST_PG_URL (or BOLT_BENCH_PG_URL) is set. DuckDB goes through
  * ConcurrentDatabase (host + clients); its bare baseline is one DuckDB instance on a separate file.
- * BOLT_BENCH_QUICK=1 for a short smoke run.
+ * BOLT_BENCH_QUICK=1 for a short smoke run; BOLT_BENCH_ENGINES=sqlite,postgres to pick engines.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -309,7 +309,8 @@ async function main(): Promise<void> {
   }
   const rows: Row[] = [];
   const skipped: string[] = [];
-  for (const e of ENGINES) {
+  const only = process.env.BOLT_BENCH_ENGINES?.split(',');
+  for (const e of ENGINES.filter((x) => !only || only.includes(x.name))) {
     const why = e.unavailable();
     if (why) skipped.push(`${e.name}: ${why}`);
     else rows.push(...(await benchEngine(e)));

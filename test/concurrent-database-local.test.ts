@@ -102,3 +102,23 @@ test('transaction() re-runs the closure on a write conflict', { timeout: 60_000 
   );
   await assert.rejects(conflicts, (e) => hasCode(e, 'BOLT_TX_CONFLICT') && e.details.attempts === 3);
 });
+
+test('reads are never answered from a stale prepared plan (count(*) on a reopened file)', { timeout: 60_000 }, async (t) => {
+  // DuckDB 1.5.6 folds table statistics into prepared plans: on a file opened with
+  // checkpointed rows, a re-executed prepared `SELECT count(*)` keeps the count of PREPARE
+  // time while rows are appended. Bolt must not reuse prepared plans of user statements.
+  const path = join(tempDir(t), 'a.db');
+  const first = await ConcurrentDatabase.open(path);
+  await first.execute('CREATE TABLE t (x INTEGER)');
+  await first.execute('INSERT INTO t SELECT * FROM range(200)');
+  await first.close(); // CHECKPOINT and close
+  const db = await ConcurrentDatabase.open(path);
+  t.after(() => db.close());
+  const reader = await db.session({ name: 'reader' }); // one connection for every count
+  t.after(() => reader.close());
+  assert.deepEqual(await reader.query('SELECT count(*) AS n FROM t'), [{ n: 200n }]);
+  await db.insertMany('t', [], [[1], [2], [3]]);
+  await reader.execute('INSERT INTO t VALUES (4)');
+  assert.deepEqual(await reader.query('SELECT count(*) AS n FROM t'), [{ n: 204n }]);
+  assert.deepEqual(await db.query('SELECT count(*) AS n FROM t'), [{ n: 204n }]);
+});

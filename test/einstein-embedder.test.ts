@@ -2,7 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { HashEmbedder, OpenAIEmbedder } from '../adapters/einstein/embedder.js';
+import { EinsteinSearch } from '../adapters/einstein/einstein-search.js';
+import { tempDir } from './helpers/tmp.js';
+import { openTestDb } from './helpers/einstein-db.js';
 
 function cosine(a: Float32Array, b: Float32Array): number {
   let d = 0;
@@ -88,4 +93,36 @@ test('OpenAI embedder: server errors, wrong dimension and abort are typed errors
   await assert.rejects(p, { code: 'BOLT_ABORTED' });
   await assert.rejects(new OpenAIEmbedder({ url: hang.url, model: 'm', dim: 3, timeoutMs: 200 }).embed(['x']), /timed out/);
   assert.throws(() => new OpenAIEmbedder({ url: 'not a url', model: 'm', dim: 3 }), { code: 'BOLT_BAD_INPUT' });
+});
+
+test('EinsteinSearch indexes and searches through an OpenAI-compatible server (the embed(texts) path)', { timeout: 30_000 }, async (t) => {
+  // the server embeds a text as its letter counts a..z: a real, if crude, embedding
+  const seen: string[][] = [];
+  const server = createServer(async (req, res) => {
+    const body = JSON.parse(await readBody(req)) as { input: string[] };
+    seen.push(body.input);
+    const data = body.input.map((text, index) => {
+      const v = new Array(26).fill(0);
+      for (const ch of text.toLowerCase()) if (ch >= 'a' && ch <= 'z') v[ch.charCodeAt(0) - 97]++;
+      return { index, embedding: v };
+    });
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const dir = tempDir(t);
+  mkdirSync(join(dir, 'src'));
+  writeFileSync(join(dir, 'src', 'zzz.txt'), 'zzzz zzzz zzzz\n');
+  writeFileSync(join(dir, 'src', 'aaa.txt'), 'aaaa aaaa aaaa\n');
+  const embedder = new OpenAIEmbedder({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, model: 'letters', dim: 26 });
+  const einstein = new EinsteinSearch(await openTestDb(t, join(dir, 'x.db')), { embedder });
+  const r = await einstein.index(join(dir, 'src'));
+  assert.equal(r.chunks, 2);
+  assert.ok(seen.some((batch) => batch.some((text) => text.startsWith('zzz.txt\n'))), 'chunks are embedded as "path\\ntext"');
+  const hits = await einstein.search('zz', { mode: 'vector', k: 2 });
+  assert.deepEqual(hits.map((h) => h.path.split('/').pop()), ['zzz.txt', 'aaa.txt']);
+  assert.ok(hits[0]!.score > 0.9 && hits[1]!.score < 0.5, `cosines ${hits.map((h) => h.score)}`);
 });

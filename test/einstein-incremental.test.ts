@@ -158,3 +158,20 @@ test('compaction re-sorts postings by term without changing any score, and is sk
   assert.equal(await unsorted(), 0);
   assert.deepEqual(await db.query('SELECT count(*)::INTEGER AS n FROM einstein_postings_stage'), [{ n: 0 }]);
 });
+
+test('indexStats and the index version stay exact across many runs, writers and compactions', { timeout: 60_000 }, async (t) => {
+  const { dir, einstein } = await setup(t, 0);
+  await einstein.indexStats(); // first run of the statement on empty tables
+  let chunks = 0;
+  for (let i = 0; i < 6; i++) {
+    const root = join(dir, `copy${i}`);
+    makeTree(root, 4 + i);
+    const r = await einstein.index(root, { batchChunks: 1, concurrency: 2 });
+    chunks += r.chunks;
+    if (i % 2 === 1) await einstein.compact({ force: true });
+    const s = await einstein.indexStats();
+    assert.equal(s.chunks, chunks, `after run ${i}`);
+    assert.equal(s.files, (4 * (i + 1)) + (i * (i + 1)) / 2);
+    assert.equal(s.version, r.version);
+  }
+});

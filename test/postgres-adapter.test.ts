@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import type { PostgresDatabase } from '../adapters/postgres/database.js';
+import { describePostgres } from '../adapters/postgres/describe.js';
 import { openPostgres, type PostgresOptions } from '../adapters/postgres/open.js';
 import { rewritePlaceholders } from '../adapters/postgres/placeholders.js';
 import type { Database } from '../core/database.js';
@@ -132,6 +134,33 @@ describe('postgres adapter', { skip: SKIP }, () => {
       { id: 2, n: 2 },
     ]);
     assert.ok((db.stats().queries as number) > 0);
+  });
+
+  test('describePostgres: server, schema, tables with exact counts, connected sessions', { timeout: 20_000 }, async (t) => {
+    const { db } = await fresh(t);
+    await db.execute('CREATE TABLE described (id INTEGER PRIMARY KEY)');
+    await db.insertMany('described', ['id'], Array.from({ length: 123 }, (_, i) => [i]));
+    const d = await describePostgres(db);
+    assert.match(d.serverVersion, /^\d+/);
+    assert.match(d.schema, /^bolt_pg_/);
+    assert.deepEqual(
+      d.tables.find((x) => x.name === 'described'),
+      { name: 'described', rows: 123 },
+    );
+    assert.ok(d.tables.some((x) => x.name === 'bolt_requests'));
+    assert.ok(d.connections.some((c) => c.application === 'bolt' && c.count >= 1), JSON.stringify(d.connections));
+    assert.equal(d.location, db.location);
+  });
+
+  test('pruneRequests forgets request ids past their keeping time (24 h; generated ids 10 min)', { timeout: 20_000 }, async (t) => {
+    const { db } = await fresh(t);
+    await db.execute('CREATE TABLE t (id INTEGER PRIMARY KEY)');
+    await db.execute('INSERT INTO t (id) VALUES (1)', [], { requestId: 'recent' });
+    await db.execute(
+      "INSERT INTO bolt_requests (id, rows_changed, auto, recorded_at) VALUES ('old', 1, false, now() - interval '25 hours'), ('auto:old', 1, true, now() - interval '11 minutes'), ('auto:new', 1, true, now() - interval '1 minute')",
+    );
+    assert.equal(await (db as PostgresDatabase).pruneRequests(), 2);
+    assert.deepEqual(await db.query('SELECT id FROM bolt_requests ORDER BY id'), [{ id: 'auto:new' }, { id: 'recent' }]);
   });
 
   test('FOR UPDATE SKIP LOCKED: two handles claim disjoint rows', { timeout: 20_000 }, async (t) => {

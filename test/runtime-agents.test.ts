@@ -42,7 +42,7 @@ test('built-in agents run durable tasks; sql goes through ctx.db; events carry a
   const { bolt } = await runtime(t);
   assert.deepEqual(
     bolt.agents().map((a) => a.name).sort(),
-    ['crash', 'echo', 'fail', 'hang', 'oom', 'record', 'sleep', 'slow', 'sql', 'wait'],
+    ['crash', 'echo', 'fail', 'hang', 'index', 'oom', 'record', 'search', 'sleep', 'slow', 'sql', 'wait'],
   );
   const started: number[] = [];
   bolt.on('task:started', (e) => started.push(e.id));

@@ -73,3 +73,15 @@ test('verify finds foreign-key violations and a damaged file', { timeout: 30_000
     assert.notDeepEqual(r.integrity, ['ok']);
   }
 });
+
+test('pruneRequests forgets request ids past their keeping time (24 h; generated ids 10 min)', { timeout: 30_000 }, async (t) => {
+  const db = (await openSqlite(join(tempDir(t), 'prune.db'))) as SqliteDatabase;
+  t.after(() => db.close());
+  assert.equal(await db.pruneRequests(), 0, 'nothing to prune before the log exists');
+  await db.execute('CREATE TABLE t (id INTEGER PRIMARY KEY)');
+  await db.execute('INSERT INTO t (id) VALUES (1)', [], { requestId: 'recent' });
+  await db.execute("INSERT INTO bolt_requests (id, rows_changed, auto, recorded_at) VALUES ('old', 1, 0, datetime('now', '-25 hours')), ('auto:old', 1, 1, datetime('now', '-11 minutes')), ('auto:new', 1, 1, datetime('now', '-1 minutes'))");
+  assert.equal(await db.pruneRequests(), 2);
+  assert.deepEqual(await db.query('SELECT id FROM bolt_requests ORDER BY id'), [{ id: 'auto:new' }, { id: 'recent' }]);
+  assert.equal((await db.execute('INSERT INTO t (id) VALUES (1)', [], { requestId: 'recent' })).deduplicated, true);
+});

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { openSqlite } from '../adapters/sqlite/open.js';
 import { hasCode } from '../core/errors.js';
 import { spawnChild } from './helpers/child.js';
@@ -70,4 +71,26 @@ test('two writer processes: the second waits for the first, or times out naming 
     { id: 1000, who: 'child' },
   ]);
   assert.equal((await child.exited).code, 0);
+});
+
+test('a worker thread (where fs-ext must not load) writes through SQLite\'s own lock alongside the main thread', { timeout: 40_000 }, async (t) => {
+  const path = join(tempDir(t), 'threads.db');
+  const db = await openSqlite(path);
+  t.after(() => db.close());
+  await db.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, who TEXT)');
+  const worker = new Worker(new URL('./fixtures/sqlite-thread.js', import.meta.url), { workerData: { path, first: 1_000, count: 60 } });
+  t.after(() => worker.terminate());
+  const done = new Promise<{ kind: string }>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  await Promise.all(Array.from({ length: 60 }, (_, i) => db.execute('INSERT INTO t (id, who) VALUES (?, ?)', [i, 'main'])));
+  const r = await done;
+  assert.equal(r.kind, 'sqlite');
+  assert.equal((db.lockInfo() as { writerLockKind?: string }).writerLockKind, 'flock');
+  assert.deepEqual(await db.query('SELECT who, COUNT(*) AS n FROM t GROUP BY who ORDER BY who'), [
+    { who: 'main', n: 60 },
+    { who: 'thread', n: 30 },
+    { who: 'thread-tx', n: 30 },
+  ]);
 });

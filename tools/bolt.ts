@@ -18,6 +18,7 @@ import { register as registerCancel } from './commands/cancel.js';
 import { register as registerRetry } from './commands/retry.js';
 import { register as registerIndex } from './commands/index-files.js';
 import { register as registerSearch } from './commands/search.js';
+import { register as registerSoak } from './commands/soak.js';
 
 const program = new Command();
 program
@@ -34,7 +35,7 @@ program
     setDebug(Boolean(o.debug));
   });
 
-for (const register of [registerDb, registerQuery, registerStart, registerSubmit, registerTasks, registerTask, registerCancel, registerRetry, registerIndex, registerSearch]) register(program);
+for (const register of [registerDb, registerQuery, registerStart, registerSubmit, registerTasks, registerTask, registerCancel, registerRetry, registerIndex, registerSearch, registerSoak]) register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -7,7 +7,6 @@ import type { Row } from '../../core/database.js';
 import { BadInputError, ReadOnlyError } from '../../core/errors.js';
 import { classifyDuckDBError } from './classify-errors.js';
 import { toDuckDBParams, toJSValue } from './values.js';
-import { cacheStatement, cachedStatement } from './statement-cache.js';
 
 /** Statement types that only read. */
 const READ_TYPES = new Set<StatementType>([StatementType.SELECT, StatementType.EXPLAIN]);
@@ -20,8 +19,6 @@ export interface PreparedSql {
   /** True when some statement is BEGIN/COMMIT/ROLLBACK. */
   readonly isTransactionControl: boolean;
   readonly types: StatementType[];
-  /** Owned by the connection's statement cache: do not destroy. */
-  readonly cached: boolean;
 }
 
 /** The outcome of one statement (the last one for a script). */
@@ -40,16 +37,12 @@ export function statementTypeName(t: StatementType): string {
 export async function prepareSql(conn: DuckDBConnection, sql: string, paramCount: number): Promise<PreparedSql> {
   if (typeof sql !== 'string' || !sql.trim()) throw new BadInputError('SQL text is empty');
   let statements: DuckDBPreparedStatement[];
-  let cached = false;
-  const hit = cachedStatement(conn, sql);
-  if (hit) {
-    statements = [hit];
-    cached = true;
-  } else try {
-    const s = await conn.prepare(sql);
-    statements = [s];
-    cacheStatement(conn, sql, s);
-    cached = true;
+  // User statements are prepared afresh every time, never cached: DuckDB 1.5.6 folds table
+  // statistics into a prepared plan, so a cached `SELECT count(*) FROM t` keeps returning the
+  // row count of t's checkpointed data as of PREPARE while other connections append
+  // (measured; re-preparing gives the right answer).
+  try {
+    statements = [await conn.prepare(sql)];
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (!/multiple statements/i.test(message)) throw classifyDuckDBError(err, { sql });
@@ -67,7 +60,6 @@ export async function prepareSql(conn: DuckDBConnection, sql: string, paramCount
   return {
     statements,
     types,
-    cached,
     isRead: types.every((t) => READ_TYPES.has(t)),
     isTransactionControl: types.some((t) => t === StatementType.TRANSACTION),
   };
@@ -113,7 +105,6 @@ export async function runPrepared(p: PreparedSql, params: readonly unknown[] | u
 
 /** Releases prepared statements. */
 export function destroyPrepared(p: PreparedSql): void {
-  if (p.cached) return;
   for (const s of p.statements) {
     try {
       s.destroySync();

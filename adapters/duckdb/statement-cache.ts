@@ -1,9 +1,13 @@
 /**
- * Prepared statements cached per connection (LRU by SQL text). Each DuckDB call is one hop
- * through the libuv thread pool; `conn.run(sql)` costs three (extract, prepare, execute), a
- * cached statement one. DuckDB re-binds a prepared statement itself when the catalog changed.
- * A connection is used by one caller at a time (pool lease or session queue), so a cached
- * statement is never bound by two callers at once.
+ * Prepared statements cached per connection, for Bolt's own fixed statements only (BEGIN,
+ * COMMIT, ROLLBACK, the request-log INSERT). Each DuckDB call is one hop through the libuv
+ * thread pool; `conn.run(sql)` costs three (extract, prepare, execute), a cached statement one.
+ *
+ * NEVER cache statements that read table data: DuckDB 1.5.6 folds table statistics into a
+ * prepared plan, so a cached `SELECT count(*) FROM t` keeps returning the count of t's
+ * checkpointed rows as of PREPARE while other connections append (measured). A connection is
+ * used by one caller at a time (pool lease or session queue), so a cached statement is never
+ * bound by two callers at once.
  */
 import type { DuckDBConnection, DuckDBMaterializedResult, DuckDBPreparedStatement, DuckDBValue } from '@duckdb/node-api';
 

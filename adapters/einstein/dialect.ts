@@ -82,8 +82,11 @@ export const duckdbDialect: EinsteinDialect = {
     return [
       'CREATE SEQUENCE IF NOT EXISTS einstein_file_seq START 1',
       'CREATE TABLE IF NOT EXISTS einstein_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)',
-      'CREATE TABLE IF NOT EXISTS einstein_files (path VARCHAR PRIMARY KEY, id BIGINT NOT NULL, size BIGINT NOT NULL, mtime_ms BIGINT NOT NULL, hash VARCHAR NOT NULL, chunks INTEGER NOT NULL)',
-      'CREATE TABLE IF NOT EXISTS einstein_chunks (id BIGINT NOT NULL, file_id BIGINT NOT NULL, start_line INTEGER NOT NULL, end_line INTEGER NOT NULL, len INTEGER NOT NULL, text VARCHAR NOT NULL)',
+      // Text and paths are stored uncompressed: a search fetches ~10 texts scattered over the
+      // table, and with FSST/dictionary compression each fetch decompresses a whole segment
+      // (measured: 10 texts out of 10,000 chunks, 17 ms CPU compressed, 2.5 ms uncompressed).
+      'CREATE TABLE IF NOT EXISTS einstein_files (path VARCHAR USING COMPRESSION uncompressed PRIMARY KEY, id BIGINT NOT NULL, size BIGINT NOT NULL, mtime_ms BIGINT NOT NULL, hash VARCHAR NOT NULL, chunks INTEGER NOT NULL)',
+      'CREATE TABLE IF NOT EXISTS einstein_chunks (id BIGINT NOT NULL, file_id BIGINT NOT NULL, start_line INTEGER NOT NULL, end_line INTEGER NOT NULL, len INTEGER NOT NULL, text VARCHAR USING COMPRESSION uncompressed NOT NULL)',
       `CREATE TABLE IF NOT EXISTS einstein_vectors (chunk_id BIGINT NOT NULL, vec FLOAT[${dim}] NOT NULL)`,
       'CREATE TABLE IF NOT EXISTS einstein_postings (term BIGINT NOT NULL, chunk_id BIGINT NOT NULL, tf INTEGER NOT NULL, len INTEGER NOT NULL)',
       'CREATE TABLE IF NOT EXISTS einstein_postings_stage (term BIGINT NOT NULL, chunk_id BIGINT NOT NULL, tf INTEGER NOT NULL, len INTEGER NOT NULL)',

@@ -182,24 +182,24 @@ export class EinsteinSearch {
     this.files = undefined;
   }
 
-  private async fileIdsMatching(glob: string | string[], signal?: AbortSignal): Promise<{ version: number; ids: number[] }> {
-    const rows = await this.db.query<{ version: bigint | number; id: bigint | number | null; path: string | null }>(
-      'SELECT ver.version, f.id, f.path FROM (SELECT count(*) AS version FROM einstein_changes) ver LEFT JOIN einstein_files f ON true',
-      [],
-      { signal },
-    );
-    const version = Number(rows[0]?.version ?? 0);
-    if (this.files?.version !== version) {
+  /** Ids of the files matching `glob`, from the file list of index version `known` (re-read when stale). */
+  private async fileIdsMatching(glob: string | string[], known: number, signal?: AbortSignal): Promise<{ version: number; ids: number[] }> {
+    if (this.files?.version !== known) {
+      const rows = await this.db.query<{ version: bigint | number; id: bigint | number | null; path: string | null }>(
+        'SELECT ver.version, f.id, f.path FROM (SELECT count(*) AS version FROM einstein_changes) ver LEFT JOIN einstein_files f ON true',
+        [],
+        { signal },
+      );
       this.files = {
-        version,
+        version: Number(rows[0]?.version ?? 0),
         rows: rows.filter((r) => r.id !== null).map((r) => ({ id: Number(r.id), path: r.path!, shown: displayPath(r.path!) })),
       };
     }
     const match = pathMatcher(glob);
-    return { version, ids: this.files.rows.filter((r) => match(r.shown) || match(r.path)).map((r) => r.id) };
+    return { version: this.files.version, ids: this.files.rows.filter((r) => match(r.shown) || match(r.path)).map((r) => r.id) };
   }
 
-  /** Ranked hits for `query` (see SearchOptions). */
+  /** Ranked hits for `query` (see SearchOptions). Hits may come from the cache: treat them as read-only. */
   async search(query: string, opts: SearchOptions = {}): Promise<SearchHit[]> {
     const t0 = performance.now();
     const { signal } = opts;
@@ -228,12 +228,14 @@ export class EinsteinSearch {
       if (!vector.some((x) => x !== 0)) vector = undefined;
     }
     let rows: CandidateRow[] = [];
+    let known = Number(current);
     for (let attempt = 0; attempt < 3; attempt++) {
-      const filter = opts.pathGlob !== undefined ? await this.fileIdsMatching(opts.pathGlob, signal) : undefined;
+      const filter = opts.pathGlob !== undefined ? await this.fileIdsMatching(opts.pathGlob, known, signal) : undefined;
       const { sql, params } = buildSearchSql(this.store.dialect, this.store.dim, { termIds, vector, depth, k, fileIds: filter?.ids });
       rows = await this.db.query<CandidateRow>(sql, params, { signal });
       // The file list and the search must come from the same index version; else redo.
-      if (!filter || Number(rows[0]?.version) === filter.version) break;
+      known = Number(rows[0]?.version ?? 0);
+      if (!filter || known === filter.version) break;
     }
     if (signal?.aborted) throw new AbortedError('Search aborted');
     const version = String(Number(rows[0]?.version ?? 0));

@@ -216,9 +216,8 @@ export class IndexStore {
     const minTail = opts.minTail ?? 200_000;
     const tailFraction = opts.tailFraction ?? 0.2;
     const [r] = await this.db.query<{ total: bigint | number; sorted: string | null }>(
-      // The key is a parameter on purpose: with a literal, DuckDB 1.5.6 re-running the cached
-      // prepared statement returned the value as of its first run (scalar subquery on a PK).
-      'SELECT (SELECT count(*) FROM einstein_postings) AS total, (SELECT value FROM einstein_meta WHERE key = ?) AS sorted',
+      // No scalar subqueries (see sizes()); the key is a parameter.
+      'SELECT t.total, m.value AS sorted FROM (SELECT count(*) AS total FROM einstein_postings) t LEFT JOIN einstein_meta m ON m.key = ?',
       ['postings_sorted'],
     );
     const total = Number(r?.total ?? 0);
@@ -246,10 +245,12 @@ export class IndexStore {
 
   /** Counts of what the index holds. */
   async sizes(): Promise<{ files: number; chunks: number; vectors: number; postings: number; version: number }> {
+    // Derived tables, not scalar subqueries: re-run from DuckDB's prepared-statement cache,
+    // scalar subqueries returned the counts of an earlier run (measured, DuckDB 1.5.6).
     const [r] = await this.db.query<Record<string, bigint | number>>(
-      `SELECT (SELECT count(*) FROM einstein_files) AS files, (SELECT count(*) FROM einstein_chunks) AS chunks,
-              (SELECT count(*) FROM einstein_vectors) AS vectors, (SELECT count(*) FROM einstein_postings) AS postings,
-              (SELECT count(*) FROM einstein_changes) AS version`,
+      `SELECT * FROM (SELECT count(*) AS files FROM einstein_files) CROSS JOIN (SELECT count(*) AS chunks FROM einstein_chunks)
+         CROSS JOIN (SELECT count(*) AS vectors FROM einstein_vectors) CROSS JOIN (SELECT count(*) AS postings FROM einstein_postings)
+         CROSS JOIN (SELECT count(*) AS version FROM einstein_changes)`,
     );
     return { files: Number(r!.files), chunks: Number(r!.chunks), vectors: Number(r!.vectors), postings: Number(r!.postings), version: Number(r!.version) };
   }

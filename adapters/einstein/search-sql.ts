@@ -97,10 +97,13 @@ export function buildSearchSql(d: EinsteinDialect, dim: number, input: SearchSql
     cand = 'SELECT NULL AS chunk_id, NULL AS bm25_rank, NULL AS bm25_score, NULL AS vector_rank, NULL AS vector_score, NULL AS score WHERE false';
   }
   ctes.push(`cand AS (${cand})`);
-  ctes.push(`top AS (SELECT * FROM cand ORDER BY score DESC, chunk_id LIMIT ${input.k})`);
+  // Ties (common in RRF: ranks (1, -) and (-, 1) score the same) go to the BM25 side, then
+  // to the vector rank, so the order does not depend on chunk ids (which depend on timing).
+  const orderBy = (t: string) => `${t}score DESC, ${t}bm25_rank ASC NULLS LAST, ${t}vector_rank ASC NULLS LAST, ${t}chunk_id`;
+  ctes.push(`top AS (SELECT * FROM cand ORDER BY ${orderBy('')} LIMIT ${input.k})`);
   ctes.push(`hit AS (SELECT top.*, c.start_line, c.end_line, c.text, f.path
     FROM top JOIN einstein_chunks c ON c.id = top.chunk_id JOIN einstein_files f ON f.id = c.file_id)`);
   ctes.push('ver AS (SELECT count(*) AS version FROM einstein_changes)');
-  const sql = `WITH ${ctes.join(',\n')}\nSELECT ver.version, hit.* FROM ver LEFT JOIN hit ON true ORDER BY hit.score DESC, hit.chunk_id`;
+  const sql = `WITH ${ctes.join(',\n')}\nSELECT ver.version, hit.* FROM ver LEFT JOIN hit ON true ORDER BY ${orderBy('hit.')}`;
   return { sql, params };
 }

@@ -9,6 +9,7 @@ import type { ExecResult, LockInfo, Row, StatementOptions, Transaction, Transact
 import { log } from '../../core/logger.js';
 import { backoffDelay, delay } from '../../storage/retry.js';
 import { DirectDatabase } from '../shared/direct-database.js';
+import { REQUESTS_TABLE } from '../shared/pinned.js';
 import { isTransient } from '../shared/transaction.js';
 import { classifyPgError } from './classify-errors.js';
 import { poolConfig, type PgConnectSettings } from './connect.js';
@@ -94,6 +95,10 @@ export class PostgresDatabase extends DirectDatabase<PgPinned> {
       unhold();
       client.release(broken ? true : undefined);
     });
+  }
+
+  protected pruneRequestsSql(): string {
+    return `DELETE FROM ${REQUESTS_TABLE} WHERE (auto AND recorded_at < now() - interval '10 minutes') OR recorded_at < now() - interval '24 hours'`;
   }
 
   protected isBroken(err: unknown): boolean {

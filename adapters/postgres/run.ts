@@ -6,7 +6,15 @@
 import type pg from 'pg';
 import type { ExecResult, Row } from '../../core/database.js';
 import { AbortedError, BadInputError } from '../../core/errors.js';
-import { LOOKUP_REQUEST_SQL, RECORD_REQUEST_SQL, isAutoRequestId, type BeginOptions, type PinnedConnection, type RunOptions } from '../shared/pinned.js';
+import {
+  LOOKUP_REQUEST_SQL,
+  RECORD_REQUEST_SQL,
+  isAutoRequestId,
+  type BeginOptions,
+  type PinnedConnection,
+  type RunOptions,
+  type StatementOutcome,
+} from '../shared/pinned.js';
 import { classifyPgError } from './classify-errors.js';
 import { rewritePlaceholders } from './placeholders.js';
 
@@ -61,44 +69,50 @@ export class PgPinned implements PinnedConnection {
   ) {}
 
   async query(sql: string, params: readonly unknown[], opts: RunOptions): Promise<Row[]> {
-    return (await this.run(sql, params, opts.signal)).rows;
+    return (await this.send(sql, params, opts.signal)).rows;
+  }
+
+  async run(sql: string, params: readonly unknown[], opts: RunOptions): Promise<StatementOutcome> {
+    const r = await this.send(sql, params, opts.signal);
+    const isRead = r.command === 'SELECT' || r.command === 'SHOW' || r.command === 'EXPLAIN';
+    return { rows: r.rows ?? [], rowsChanged: isRead ? 0 : (r.rowCount ?? 0), isRead };
   }
 
   async execute(sql: string, params: readonly unknown[], opts: RunOptions): Promise<ExecResult> {
-    return { rowsChanged: (await this.run(sql, params, opts.signal)).rowCount ?? 0 };
+    return { rowsChanged: (await this.send(sql, params, opts.signal)).rowCount ?? 0 };
   }
 
   async begin(opts: BeginOptions): Promise<void> {
     const level = checkIsolation(opts.isolation ?? this.defaultIsolation);
-    await this.run(`BEGIN ISOLATION LEVEL ${level.toUpperCase()}${opts.readOnly ? ' READ ONLY' : ''}`, [], opts.signal);
+    await this.send(`BEGIN ISOLATION LEVEL ${level.toUpperCase()}${opts.readOnly ? ' READ ONLY' : ''}`, [], opts.signal);
   }
 
   async commit(): Promise<void> {
-    await this.run('COMMIT', []);
+    await this.send('COMMIT', []);
   }
 
   async rollback(): Promise<void> {
-    await this.run('ROLLBACK', []);
+    await this.send('ROLLBACK', []);
   }
 
   async lookupRequest(requestId: string): Promise<number | undefined> {
-    const rows = (await this.run(LOOKUP_REQUEST_SQL, [requestId])).rows;
+    const rows = (await this.send(LOOKUP_REQUEST_SQL, [requestId])).rows;
     return rows.length ? Number(rows[0]!.rows_changed) : undefined;
   }
 
   async recordRequest(requestId: string, rowsChanged: number): Promise<boolean> {
-    return ((await this.run(RECORD_REQUEST_SQL, [requestId, rowsChanged, isAutoRequestId(requestId)])).rowCount ?? 0) === 1;
+    return ((await this.send(RECORD_REQUEST_SQL, [requestId, rowsChanged, isAutoRequestId(requestId)])).rowCount ?? 0) === 1;
   }
 
   async setReadOnly(readOnly: boolean): Promise<void> {
-    await this.run(readOnly ? 'SET default_transaction_read_only = on' : 'RESET default_transaction_read_only', []);
+    await this.send(readOnly ? 'SET default_transaction_read_only = on' : 'RESET default_transaction_read_only', []);
   }
 
   release(broken = false): void {
     this.onRelease(broken);
   }
 
-  private run(sql: string, params: readonly unknown[], signal?: AbortSignal): Promise<pg.QueryResult<Row>> {
+  private send(sql: string, params: readonly unknown[], signal?: AbortSignal): Promise<pg.QueryResult<Row>> {
     this.countQuery();
     return runPg(this.client, sql, params, { location: this.location, session: this.name, signal });
   }

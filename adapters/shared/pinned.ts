@@ -7,6 +7,13 @@
 import type { ExecResult, Row } from '../../core/database.js';
 import { AUTO_REQUEST_PREFIX } from '../../storage/request-log.js';
 
+/** A statement of either kind: its rows, the rows it changed, and whether it only read. */
+export interface StatementOutcome {
+  rows: Row[];
+  rowsChanged: number;
+  isRead: boolean;
+}
+
 /** How a statement runs on a pinned connection. */
 export interface RunOptions {
   /** A transaction is open on this connection (BEGIN was sent). */
@@ -26,6 +33,8 @@ export interface BeginOptions {
 export interface PinnedConnection {
   query(sql: string, params: readonly unknown[], opts: RunOptions): Promise<Row[]>;
   execute(sql: string, params: readonly unknown[], opts: RunOptions): Promise<ExecResult>;
+  /** Either kind of statement, reporting rows, rows changed and whether it only read. */
+  run(sql: string, params: readonly unknown[], opts: RunOptions): Promise<StatementOutcome>;
   begin(opts: BeginOptions): Promise<void>;
   commit(): Promise<void>;
   /** Rolls back; never throws for "no transaction is active". */

@@ -60,6 +60,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       kinds: new Map(),
       countQuery: () => void this.acct.queries++,
       batcher: new WriteBatcher(cfg.settings, writeLock, cfg.writeLockTimeoutMs),
+      requestLogReady: false,
     };
   }
 
@@ -114,6 +115,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       engine: 'sqlite',
       role: 'direct',
       writerLock: `${this.location}.bolt.wlock`,
+      writerLockKind: this.shared.writeLock.crossProcess,
       writer: writer && { pid: process.pid, ...writer },
       holders: lockHolders(lockFiles(this.location)),
     };
@@ -122,6 +124,10 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
   protected async pin(name: string, forOneOperation: boolean, signal?: AbortSignal): Promise<SqlitePinned> {
     const lease = await this.pool.acquire(name, signal);
     return new SqlitePinned(lease, this.shared, this.cfg.settings.readOnly, name, forOneOperation);
+  }
+
+  protected pruneRequestsSql(): string {
+    return `DELETE FROM ${REQUESTS_TABLE} WHERE (auto AND recorded_at < datetime('now', '-10 minutes')) OR recorded_at < datetime('now', '-24 hours')`;
   }
 
   protected isBroken(_err: unknown, conn: SqlitePinned): boolean {

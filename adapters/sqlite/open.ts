@@ -6,7 +6,6 @@ import { resolve } from 'node:path';
 import type { Database, OpenOptions } from '../../core/database.js';
 import { BadInputError, NotADatabaseError, NotFoundError } from '../../core/errors.js';
 import { detectFileKind } from '../../storage/file-kind.js';
-import { createRequestsSql, REQUESTS_TABLE } from '../shared/pinned.js';
 import { SqliteDatabase } from './database.js';
 
 /** SQLite-specific options on top of the common ones. */
@@ -53,10 +52,7 @@ export async function openSqlite(path: string, opts: SqliteOptions = {}): Promis
     leakReportMs: opts.leakReportMs ?? 60_000,
   });
   try {
-    await db.start();
-    // Only when missing: CREATE … IF NOT EXISTS is a write, and would wait behind another process's long transaction.
-    const has = await db.query("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?", [REQUESTS_TABLE]);
-    if (!opts.readOnly && has.length === 0) await db.execute(createRequestsSql('TEXT', 'CURRENT_TIMESTAMP'));
+    await db.start(); // bolt_requests is created on first use of a request id, not here
   } catch (err) {
     await db.close();
     throw err;

@@ -8,7 +8,17 @@
 import type { ExecResult, Row } from '../../core/database.js';
 import type { BoltError } from '../../core/errors.js';
 import { backoffDelay, delay } from '../../storage/retry.js';
-import { LOOKUP_REQUEST_SQL, RECORD_REQUEST_SQL, isAutoRequestId, type BeginOptions, type PinnedConnection, type RunOptions } from '../shared/pinned.js';
+import {
+  LOOKUP_REQUEST_SQL,
+  RECORD_REQUEST_SQL,
+  REQUESTS_TABLE,
+  createRequestsSql,
+  isAutoRequestId,
+  type BeginOptions,
+  type PinnedConnection,
+  type RunOptions,
+  type StatementOutcome,
+} from '../shared/pinned.js';
 import { isTransient } from '../shared/transaction.js';
 import { classifySqliteError } from './classify-errors.js';
 import type { Lease } from './pool.js';
@@ -27,6 +37,8 @@ export interface SqliteShared {
   countQuery(): void;
   /** Group commit for autocommit writes made outside sessions. */
   batcher: WriteBatcher;
+  /** `bolt_requests` is known to exist (committed). */
+  requestLogReady: boolean;
 }
 
 const KINDS_MAX = 2_000;
@@ -72,6 +84,11 @@ export class SqlitePinned implements PinnedConnection {
     return reviveRows(r.rows ?? []);
   }
 
+  async run(sql: string, params: readonly unknown[], opts: RunOptions): Promise<StatementOutcome> {
+    const r = await this.statement(sql, params, opts, true);
+    return { rows: reviveRows(r.rows ?? []), rowsChanged: r.changes, isRead: this.shared.kinds.get(sql) !== true && !OUTSIDE_TRANSACTION.test(sql) };
+  }
+
   async execute(sql: string, params: readonly unknown[], opts: RunOptions): Promise<ExecResult> {
     const r = await this.statement(sql, params, opts, false);
     return { rowsChanged: r.changes };
@@ -107,6 +124,7 @@ export class SqlitePinned implements PinnedConnection {
   }
 
   async lookupRequest(requestId: string): Promise<number | undefined> {
+    await this.ensureRequestLog();
     const rows = await this.query(LOOKUP_REQUEST_SQL, [requestId], { inTransaction: true });
     return rows.length ? Number(rows[0]!.rows_changed) : undefined;
   }
@@ -114,6 +132,17 @@ export class SqlitePinned implements PinnedConnection {
   async recordRequest(requestId: string, rowsChanged: number): Promise<boolean> {
     const r = await this.execute(RECORD_REQUEST_SQL, [requestId, rowsChanged, isAutoRequestId(requestId)], { inTransaction: true });
     return r.rowsChanged === 1;
+  }
+
+  /**
+   * Creates `bolt_requests` the first time a request id is used (inside the caller's
+   * transaction), so opening a user's SQLite file adds no table until Bolt needs one.
+   */
+  private async ensureRequestLog(): Promise<void> {
+    if (this.shared.requestLogReady) return;
+    const has = await this.query("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?", [REQUESTS_TABLE], { inTransaction: true });
+    if (has.length > 0) this.shared.requestLogReady = true;
+    else if (!this.readOnly) await this.execute(createRequestsSql('TEXT', 'CURRENT_TIMESTAMP'), [], { inTransaction: true });
   }
 
   async setReadOnly(readOnly: boolean): Promise<void> {

@@ -4,9 +4,12 @@
  * `<db>.bolt.wlock`, polled with capped backoff (flockSync 'exnb' never blocks the event loop).
  * Past the timeout: BOLT_LOCK_TIMEOUT naming the holder — a session of this process, or
  * the pid and command line of another process from /proc/locks.
+ * On a worker thread fs-ext must not be loaded (storage/locks/flock.ts): there only the FIFO
+ * applies, and BEGIN IMMEDIATE (SQLite's own lock, with its busy retries) keeps other
+ * processes out.
  */
-import { closeSync, constants, openSync } from 'node:fs';
-import fsExt from 'fs-ext';
+import { isMainThread } from 'node:worker_threads';
+import { tryFlockExclusive, type HeldFlock } from '../../storage/locks/flock.js';
 import { AbortedError, LockTimeoutError } from '../../core/errors.js';
 import { backoffDelay, delay } from '../../storage/retry.js';
 import { describeHolders, lockHolders } from './lock-holders.js';
@@ -18,7 +21,7 @@ interface Waiter {
 
 /** The writer lock of one database file for one `SqliteDatabase`. */
 export class WriteLock {
-  private fd: number | undefined;
+  private held: HeldFlock | undefined;
   private holder: { name: string; since: number } | undefined;
   private readonly queue: Waiter[] = [];
 
@@ -58,14 +61,20 @@ export class WriteLock {
 
   /** Lets the next writer in. */
   release(): void {
-    if (this.fd !== undefined) fsExt.flockSync(this.fd, 'un');
+    this.held?.release();
+    this.held = undefined;
     this.handOn();
   }
 
-  /** Closes the lock file (no writer may be active). */
+  /** Lets go of the lock file if still held (no writer may be active). */
   close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    this.held?.release();
+    this.held = undefined;
+  }
+
+  /** Whether other processes are kept out by the flock (main thread) or only by SQLite's own lock. */
+  get crossProcess(): 'flock' | 'sqlite' {
+    return isMainThread ? 'flock' : 'sqlite';
   }
 
   /** Waits for this process's earlier writers (FIFO). */
@@ -106,15 +115,9 @@ export class WriteLock {
   }
 
   private tryFlock(): boolean {
-    this.fd ??= openSync(this.lockPath, constants.O_RDWR | constants.O_CREAT, 0o600);
-    try {
-      fsExt.flockSync(this.fd, 'exnb');
-      return true;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN' || code === 'EWOULDBLOCK') return false;
-      throw err;
-    }
+    if (!isMainThread) return true;
+    this.held = tryFlockExclusive(this.lockPath);
+    return this.held !== undefined;
   }
 
   private handOn(): void {
