@@ -18,6 +18,7 @@
  */
 import type { Logger } from 'pino';
 import type { Database } from '../core/database.js';
+import type { EinsteinSearch } from '../adapters/einstein/einstein-search.js';
 
 /** The task as an agent sees it. */
 export interface AgentTask<P = unknown> {
@@ -38,8 +39,12 @@ export interface AgentContext {
    * use, so agents that never touch it never open it). Agents never open DuckDB themselves.
    */
   readonly db: Database;
-  /** Einstein search, once the search adapter is installed (undefined before). */
-  readonly search?: unknown;
+  /**
+   * Einstein search over the shared database (hashed embedder; created on first use, so it
+   * costs nothing to agents that do not search). For another embedder, build an
+   * `EinsteinSearch(ctx.db, { embedder })` yourself.
+   */
+  readonly search: EinsteinSearch;
   /** A pino child logger bound to this agent and task. */
   readonly log: Logger;
   /** Aborted when the task is cancelled, times out or the runtime stops. Pass it on to I/O. */

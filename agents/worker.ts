@@ -12,6 +12,7 @@ import { toSerializedError } from '../core/serialize-error.js';
 import { AgentError } from '../core/errors.js';
 import type { AgentContext } from './agent-contract.js';
 import { LazyDatabase } from './lazy-database.js';
+import { EinsteinSearch } from '../adapters/einstein/einstein-search.js';
 import { loadAgents, type LoadedAgent } from './load-agents.js';
 import { abortChannelName, slotAgentId, type AbortMessage, type AgentWorkerData, type WorkerEvent, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 
@@ -43,6 +44,12 @@ function getDb(): Database {
     return mod.openDatabase(data.database, { engine: data.engine });
   });
   return db;
+}
+
+let search: EinsteinSearch | undefined;
+function getSearch(): EinsteinSearch {
+  search ??= new EinsteinSearch(getDb());
+  return search;
 }
 
 const running = new Map<number, AbortController>();
@@ -82,7 +89,9 @@ export default async function handle(req: WorkerRequest): Promise<WorkerReply> {
       get db() {
         return getDb();
       },
-      search: undefined,
+      get search() {
+        return getSearch();
+      },
       log: logger.child({ task: req.id, agent: req.agent }),
       signal: controller.signal,
       progress(fraction: number, note?: string) {

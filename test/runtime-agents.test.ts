@@ -42,7 +42,7 @@ test('built-in agents run durable tasks; sql goes through ctx.db; events carry a
   const { bolt } = await runtime(t);
   assert.deepEqual(
     bolt.agents().map((a) => a.name).sort(),
-    ['crash', 'echo', 'fail', 'hang', 'index', 'oom', 'record', 'search', 'sleep', 'slow', 'sql', 'wait'],
+    ['crash', 'echo', 'fail', 'find', 'hang', 'index', 'oom', 'record', 'search', 'sleep', 'slow', 'sql', 'wait'],
   );
   const started: number[] = [];
   bolt.on('task:started', (e) => started.push(e.id));
@@ -62,6 +62,8 @@ test('built-in agents run durable tasks; sql goes through ctx.db; events carry a
   const seen = await db.query('SELECT task_id, agent_id FROM seen');
   assert.equal(seen.length, 1);
   assert.equal(Number(seen[0]!.task_id), recId);
+  const findId = await bolt.submit('find', { query: 'anything' });
+  assert.deepEqual((await done(bolt, findId)).result, [], 'ctx.search works (nothing indexed yet)');
   const stored = await bolt.getTask(sqlId);
   assert.equal(stored.status, 'done');
   assert.deepEqual(stored.result, s.result, 'the result is stored in the queue');

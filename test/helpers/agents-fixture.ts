@@ -9,7 +9,7 @@ const SOURCE = `
 import { threadId } from 'node:worker_threads';
 import { existsSync, writeFileSync } from 'node:fs';
 interface Task { id: number; attempt: number; payload: any }
-interface Ctx { signal: AbortSignal; db: any; progress(f: number, note?: string): void; agentId: string }
+interface Ctx { signal: AbortSignal; db: any; search: any; progress(f: number, note?: string): void; agentId: string }
 
 /** Exits its worker thread on the first attempt, succeeds on the next. */
 const crash = { name: 'crash', run(task: Task): unknown {
@@ -55,7 +55,12 @@ const slow = { name: 'slow', async run(task: Task, ctx: Ctx): Promise<unknown> {
   return { pid: process.pid, attempt: task.attempt };
 } };
 
-export const agents = [crash, hang, oom, fail, wait, record, slow];
+/** Searches the shared database through ctx.search. */
+const find = { name: 'find', async run(task: Task, ctx: Ctx): Promise<unknown> {
+  return ctx.search.search(task.payload.query, { k: 3, mode: 'bm25' });
+} };
+
+export const agents = [crash, hang, oom, fail, wait, record, slow, find];
 `;
 
 /** Writes the module; returns its path. */
