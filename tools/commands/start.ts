@@ -12,11 +12,18 @@ import { BoltIntegration } from '../../core/bolt-integration.js';
 import { BadInputError } from '../../core/errors.js';
 import { DEFAULT_DATABASE } from '../../core/config.js';
 import type { TaskStatus } from '../../core/task-states.js';
+import type { EngineName } from '../../core/database.js';
 import { action, EXIT, println } from '../cli-action.js';
 import { collect, parseIntOption } from '../task-format.js';
 import { InPlaceRenderer, renderStatus, statusLine } from '../live-status.js';
 
+function parseEngine(v: string): EngineName {
+  if (v !== 'duckdb' && v !== 'sqlite' && v !== 'postgres') throw new BadInputError(`--engine must be duckdb, sqlite or postgres, got ${JSON.stringify(v)}`);
+  return v;
+}
+
 interface StartOpts {
+  engine?: EngineName;
   agents?: number;
   db?: string;
   sequential?: boolean;
@@ -34,6 +41,7 @@ export function register(program: Command): void {
     .description('run the multi-agent runtime in the foreground (Ctrl-C drains, twice stops)')
     .option('--agents <n>', 'number of agent worker threads (default 8)', parseIntOption('--agents', 1))
     .option('--db <path>', `database file or postgres:// URL (default ${DEFAULT_DATABASE}, created if missing)`)
+    .option('--engine <name>', 'duckdb, sqlite or postgres (default: from the URL or the file header; a new file is DuckDB)', parseEngine)
     .option('--sequential', 'one agent, tasks strictly in submission order (debugging)')
     .option('--agent-module <file>', 'load agents from this .js/.mjs/.ts module (repeatable)', collect)
     .option('--index <dir>', 'submit an index task for this directory (needs the index agent; repeatable)', collect)
@@ -44,6 +52,7 @@ export function register(program: Command): void {
         const bolt = new BoltIntegration({
           agents: o.agents,
           database: o.db,
+          engine: o.engine,
           sequential: o.sequential,
           agentModules: o.agentModule,
           drainTimeoutMs: o.drainTimeout,
