@@ -37,6 +37,12 @@ program
 
 for (const register of [registerDb, registerQuery, registerStart, registerSubmit, registerTasks, registerTask, registerCancel, registerRetry, registerIndex, registerSearch, registerSoak]) register(program);
 
+// `bolt search … | head`: a reader that goes away is not an error worth a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

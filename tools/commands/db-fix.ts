@@ -30,7 +30,7 @@ export function register(db: Command): void {
     .argument('<dir>', 'directory to scan recursively (symlinks are not followed; node_modules and .git are skipped)')
     .option('--dry-run', 'change nothing; print what would be done')
     .option('--kill-hung', 'stop a hung Bolt host: SIGTERM, then SIGKILL after --kill-grace')
-    .option('--json', 'print one JSON object (fields in docs/cli-db.md)')
+    .option('--json', 'print one JSON object (fields in README.md)')
     .option('--ping-timeout <ms>', 'how long a Bolt host may take to answer before it is called hung', '2000')
     .option('--kill-grace <ms>', 'wait between SIGTERM and SIGKILL with --kill-hung', '5000')
     .action(

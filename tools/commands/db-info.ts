@@ -19,7 +19,7 @@ export function register(db: Command): void {
   db.command('info')
     .description('show engine, size, WAL, lock holders, Bolt host and tables of a DuckDB or SQLite file')
     .argument('<file>', 'database file')
-    .option('--json', 'print one JSON object (fields in docs/cli-db.md)')
+    .option('--json', 'print one JSON object (fields in README.md)')
     .option('--ping-timeout <ms>', 'how long a Bolt host may take to answer', '2000')
     .action(
       action(async (file: string, opts: InfoOptions) => {

@@ -18,7 +18,7 @@ export interface CompanionFile {
   size: number;
 }
 
-/** The `--json` output of `bolt db info` (documented in docs/cli-db.md). */
+/** The `--json` output of `bolt db info` (documented in README.md). */
 export interface DbInfoReport {
   path: string;
   engine: 'duckdb' | 'sqlite';

@@ -17,6 +17,9 @@ function definitelyNotApplied(err: unknown): boolean {
   return hasCode(err, 'BOLT_SQL', 'BOLT_BAD_INPUT', 'BOLT_READ_ONLY');
 }
 
+/** Increments per session before it is closed and its connection returned. */
+const SESSION_USES = 10;
+
 export interface WorkloadOptions {
   proc: number;
   incarnation: number;
@@ -103,8 +106,13 @@ export class SoakWorkload {
     }
   }
 
+  /**
+   * Counter increments in sessions. A session pins one pooled connection, so each lives for
+   * a handful of increments and is closed: many processes share a bounded pool.
+   */
   async counterLoop(): Promise<void> {
     let session: Session | undefined;
+    let uses = 0;
     while (this.running) {
       const id = this.nextId('C');
       const ok = await this.untilAcked('counter', id, async () => {
@@ -122,6 +130,11 @@ export class SoakWorkload {
         }
       });
       if (ok) this.journal.append('counter', id);
+      if (++uses % SESSION_USES === 0 && session) {
+        const s = session;
+        session = undefined;
+        await s.close().catch(() => undefined);
+      }
     }
     await session?.close().catch(() => undefined);
   }
