@@ -19,7 +19,7 @@ import { BadInputError, NotFoundError, TaskError, hasCode, type SerializedError 
 import { log } from './logger.js';
 import { queueDialect, type QueueDialect } from './queue-dialect.js';
 import { rowToTask, type SubmitOptions, type SubmitResult, type Task } from './task.js';
-import { CLAIMABLE, REDRIVABLE, TASK_STATUSES, isTaskStatus, type TaskStatus } from './task-states.js';
+import { CLAIMABLE, REDRIVABLE, TASK_STATUSES, TERMINAL, isTaskStatus, type TaskStatus } from './task-states.js';
 import { retryDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 
 const logger = log('task-queue');
@@ -440,6 +440,26 @@ export class TaskQueue {
       throw new BadInputError(`Task ${id} is ${task.status}: only ${REDRIVABLE.join(' or ')} tasks can be retried`, { id, status: task.status });
     }
     return task;
+  }
+
+  /**
+   * Deletes finished tasks (done, dead, cancelled by default) that finished more than
+   * `olderThanMs` ago, with their dedupe keys (a purged task's key can be used again). Every
+   * queue statement scans `bolt_tasks`, so a long-lived queue should be purged now and then.
+   * Returns how many tasks were deleted.
+   */
+  async purge(olderThanMs: number, statuses: readonly TaskStatus[] = TERMINAL): Promise<number> {
+    for (const st of statuses) {
+      if (!TERMINAL.includes(st)) throw new BadInputError(`Only finished tasks can be purged (${TERMINAL.join(', ')}), not ${st}`);
+    }
+    if (statuses.length === 0) return 0;
+    const cutoff = Date.now() - Math.max(0, olderThanMs);
+    const where = `status IN (${placeholders(statuses.length)}) AND COALESCE(finished_at, updated_at) < ?`;
+    await retryConflicts(() =>
+      this.db.execute(`DELETE FROM bolt_task_keys WHERE task_id IN (SELECT id FROM bolt_tasks WHERE ${where})`, [...statuses, cutoff]),
+    );
+    const r = await retryConflicts(() => this.db.execute(`DELETE FROM bolt_tasks WHERE ${where}`, [...statuses, cutoff]));
+    return r.rowsChanged;
   }
 
   /** One task; `BOLT_NOT_FOUND` when there is none with this id. */

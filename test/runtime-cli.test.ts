@@ -85,6 +85,14 @@ test('bolt start + submit --wait, tasks, task, cancel, retry', { timeout: 120_00
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /BOLT_NOT_FOUND/);
 
+  const purged = await waitForValue(
+    'bolt purge to delete the finished tasks',
+    async () => (JSON.parse((await bolt(cwd, ['purge', '--older-than', '0', '--json'])).stdout) as { deleted: number }).deleted,
+    (n) => n >= 1,
+  );
+  assert.ok(purged >= 1);
+  assert.equal((await bolt(cwd, ['task', String(okTask.id)])).code, 2, 'a purged task is gone');
+
   rt.child.kill('SIGINT');
   assert.deepEqual(await rt.exited, { code: 0, signal: null });
 });

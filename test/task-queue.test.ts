@@ -192,4 +192,20 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
     assert.equal(await q.claimNextInOrder('rt', ['s'], 10_000), undefined, 'a head that is not runnable yet blocks the tasks after it');
     assert.equal((await q.get(later.id)).status, 'queued');
   });
+
+  test(`purge deletes old finished tasks and frees their dedupe keys [${engine}]`, { timeout: 30_000, skip: skip(engine) }, async (t) => {
+    const q = await queue(t, engine);
+    const done = await q.submit('p', 1, { dedupeKey: 'once' });
+    const open = await q.submit('p', 2);
+    const [c] = await q.claim('rt', ['p'], 1, 10_000);
+    assert.equal(c!.id, done.id);
+    await q.complete('rt', [{ id: done.id, attempt: 1, result: null }]);
+    assert.equal(await q.purge(60_000), 0, 'not old enough');
+    await assert.rejects(q.purge(0, ['queued']), (e: unknown) => hasCode(e, 'BOLT_BAD_INPUT'));
+    await waitForValue('the finished task to age', () => q.purge(0), (n) => n === 1);
+    await assert.rejects(q.get(done.id), (e: unknown) => hasCode(e, 'BOLT_NOT_FOUND'));
+    assert.equal((await q.get(open.id)).status, 'queued', 'unfinished tasks stay');
+    const again = await q.submit('p', 3, { dedupeKey: 'once' });
+    assert.equal(again.deduplicated, false, 'the purged key can be used again');
+  });
 }

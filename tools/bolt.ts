@@ -16,6 +16,7 @@ import { register as registerTasks } from './commands/tasks.js';
 import { register as registerTask } from './commands/task.js';
 import { register as registerCancel } from './commands/cancel.js';
 import { register as registerRetry } from './commands/retry.js';
+import { register as registerPurge } from './commands/purge.js';
 import { register as registerIndex } from './commands/index-files.js';
 import { register as registerSearch } from './commands/search.js';
 import { register as registerSoak } from './commands/soak.js';
@@ -35,7 +36,7 @@ program
     setDebug(Boolean(o.debug));
   });
 
-for (const register of [registerDb, registerQuery, registerStart, registerSubmit, registerTasks, registerTask, registerCancel, registerRetry, registerIndex, registerSearch, registerSoak]) register(program);
+for (const register of [registerDb, registerQuery, registerStart, registerSubmit, registerTasks, registerTask, registerCancel, registerRetry, registerPurge, registerIndex, registerSearch, registerSoak]) register(program);
 
 // `bolt search … | head`: a reader that goes away is not an error worth a stack trace.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
