@@ -30,6 +30,8 @@ import { allHosts } from './host-registry.js';
 import { sidecarPath } from './locks/sidecar.js';
 import { AUTO_REQUEST_PREFIX } from './request-log.js';
 import { runTransaction } from './transaction-runner.js';
+import { openPostgres } from '../adapters/postgres/open.js';
+import { openSqlite } from '../adapters/sqlite/open.js';
 
 /** True for errors that mean "the host is gone, find the new one". */
 export function isHostLost(err: unknown): err is BoltError {
@@ -83,8 +85,8 @@ export class ConcurrentDatabase implements Database {
   static async open(path: string, opts: OpenOptions = {}): Promise<Database> {
     if (typeof path !== 'string' || !path) throw new BadInputError('a database path or URL is required');
     const engine = opts.engine ?? detectEngine(path);
-    if (engine === 'postgres') throw new BadInputError('engine not available yet: postgres', { engine });
-    if (engine === 'sqlite') throw new BadInputError('engine not available yet: sqlite', { engine, path });
+    if (engine === 'postgres') return openPostgres(path, opts);
+    if (engine === 'sqlite') return openSqlite(path, opts);
     if (engine !== 'duckdb') throw new BadInputError(`unknown engine ${String(engine)}`);
     validateOptions(opts);
     const real = resolveDbPath(path);

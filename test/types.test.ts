@@ -25,7 +25,7 @@ test('every type: client results deep-equal in-process results', { timeout: 60_0
     assert.deepStrictEqual(await proc.call('query', { sql }), local, sql);
     assert.deepStrictEqual(await worker.call('query', { sql }), local, sql);
   }
-  // Spot checks of the documented mapping (docs/types.md).
+  // Spot checks of the documented mapping (README.md, "Types").
   const [r1, r2, r3, r4] = await db.query('SELECT * FROM typed ORDER BY i');
   assert.equal(r1!.bi, 9223372036854775807n);
   assert.equal(r1!.hi, -170141183460469231731687303715884105727n);

@@ -10,6 +10,15 @@ import { setDebug, reportError, EXIT } from './cli-action.js';
 import { BadInputError } from '../core/errors.js';
 import { register as registerDb } from './commands/db.js';
 import { register as registerQuery } from './commands/query.js';
+import { register as registerStart } from './commands/start.js';
+import { register as registerSubmit } from './commands/submit.js';
+import { register as registerTasks } from './commands/tasks.js';
+import { register as registerTask } from './commands/task.js';
+import { register as registerCancel } from './commands/cancel.js';
+import { register as registerRetry } from './commands/retry.js';
+import { register as registerIndex } from './commands/index-files.js';
+import { register as registerSearch } from './commands/search.js';
+import { register as registerSoak } from './commands/soak.js';
 
 const program = new Command();
 program
@@ -26,7 +35,13 @@ program
     setDebug(Boolean(o.debug));
   });
 
-for (const register of [registerDb, registerQuery]) register(program);
+for (const register of [registerDb, registerQuery, registerStart, registerSubmit, registerTasks, registerTask, registerCancel, registerRetry, registerIndex, registerSearch, registerSoak]) register(program);
+
+// `bolt search … | head`: a reader that goes away is not an error worth a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
 
 try {
   await program.parseAsync(process.argv);

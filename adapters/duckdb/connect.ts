@@ -97,7 +97,15 @@ export async function createDuckDBInstance(path: string, sidecarLock: HeldFlock,
       async () => {
         attempts++;
         try {
-          return await DuckDBInstance.create(path, { access_mode: 'READ_WRITE' });
+          // Statistics-based optimizers off: DuckDB 1.5.6 bakes the column statistics of the
+          // moment into a prepared plan, and the host caches prepared statements. Measured: a
+          // statement prepared while a table was empty, re-run after rows arrived, returned
+          // corrupted GROUP BY/ORDER BY strings ('done' → 'g', 'cancelled' → 'cancell') and
+          // `WHERE status = 'done'` returned no rows (test/duckdb-cached-plan.test.ts).
+          return await DuckDBInstance.create(path, {
+            access_mode: 'READ_WRITE',
+            disabled_optimizers: 'statistics_propagation,compressed_materialization',
+          });
         } catch (err) {
           const e = classifyDuckDBError(err, { path });
           if (e.code === 'BOLT_LOCK_FOREIGN' && attempts === 1) log('duckdb').warn({ path, holderPid: e.details.pid, holderCommand: e.details.command }, 'database held by a foreign process; waiting');

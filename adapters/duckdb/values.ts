@@ -1,5 +1,5 @@
 /**
- * JS ⇄ DuckDB value mapping (documented in docs/types.md). Parameters are plain JS values;
+ * JS ⇄ DuckDB value mapping (documented in README.md, "Types"). Parameters are plain JS values;
  * results are plain JS values (the node-api "JS" conversion), so they survive `v8.serialize`
  * unchanged and a client sees exactly what the host sees.
  */

@@ -18,7 +18,7 @@ let loaded: FsExt | undefined;
  * aborts the whole process ("Check failed: node->IsInUse()" in the addon's init). So worker
  * threads must never load it, and importing this module must not load it either.
  */
-function fsExtLib(): FsExt {
+export function fsExtLib(): FsExt {
   if (loaded) return loaded;
   if (!isMainThread) {
     throw new BadInputError('flock is only available on the main thread (fs-ext aborts the process when loaded in worker threads as well)');

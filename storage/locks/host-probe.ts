@@ -18,7 +18,8 @@ import { BoltError } from '../../core/errors.js';
 /**
  * - `free`: nobody holds the file (a sidecar of a live process that released it may remain);
  * - `bolt-host`: a Bolt host holds the sidecar flock and answers ping;
- * - `bolt-host-hung`: a live process holds the sidecar flock but does not answer in time;
+ * - `bolt-host-hung`: a live process holds the sidecar flock but does not answer in time (and is
+ *   not merely waiting for a foreign holder of the database: that is `foreign`);
  * - `stale-sidecar`: a sidecar nobody flocks, left by a dead or recycled PID (and no one else holds the file);
  * - `foreign`: a process that is not a Bolt host holds locks on the file or its companions.
  */
@@ -156,11 +157,22 @@ export async function probeDatabase(dbPath: string, opts: ProbeOptions = {}): Pr
   }
   const foreign = holders.filter((h) => h.role === 'foreign' && !h.blocked && (h.alive || h.pid === undefined));
 
+  const describeForeign = (f: FileLockHolder): string =>
+    `pid ${f.pid ?? 'unknown'} (${f.command ?? 'unknown command'}) holds a ${f.class} ${f.type} lock on ${f.file === 'database' ? 'the database' : `its ${f.file} file`} and is not a Bolt host`;
+  // A Bolt process holding the sidecar lock but not the database, while a foreign process
+  // holds the database, is waiting for that process (DuckDB admits one process): it is
+  // not hung, and the foreign holder is the one to report.
+  const foreignWriter = foreign.find((h) => h.type === 'WRITE' && h.file === 'database');
+  const hostHoldsDb = host !== undefined && holders.some((h) => h.role === 'bolt-host' && h.file === 'database' && !h.blocked);
+
   let state: DbLockState;
   let reason: string;
   if (sidecar.flocked && ping) {
     state = 'bolt-host';
     reason = `Bolt host pid ${host?.pid ?? ping.pid} holds the sidecar lock and answered ping`;
+  } else if (sidecar.flocked && foreignWriter && !hostHoldsDb) {
+    state = 'foreign';
+    reason = `${describeForeign(foreignWriter)}; Bolt process pid ${host?.pid ?? 'unknown'} holds the sidecar lock and waits for it`;
   } else if (sidecar.flocked) {
     state = 'bolt-host-hung';
     reason = host
@@ -168,8 +180,7 @@ export async function probeDatabase(dbPath: string, opts: ProbeOptions = {}): Pr
       : `someone holds the sidecar lock but its pid cannot be found, and no host answered ping`;
   } else if (foreign.length > 0) {
     state = 'foreign';
-    const f = foreign[0];
-    reason = `pid ${f.pid ?? 'unknown'} (${f.command ?? 'unknown command'}) holds a ${f.class} ${f.type} lock on ${f.file === 'database' ? 'the database' : `its ${f.file} file`} and is not a Bolt host`;
+    reason = describeForeign(foreignWriter ?? foreign[0]);
   } else if (sidecar.stale) {
     state = 'stale-sidecar';
     reason = sidecar.info

@@ -4,13 +4,14 @@
  */
 import type { Command } from 'commander';
 import { ConcurrentDatabase } from '../../storage/concurrent-database.js';
+import { SqliteDatabase } from '../../adapters/sqlite/database.js';
 import { BadInputError } from '../../core/errors.js';
 import { action, printJson, println } from '../cli-action.js';
 import { parseMs } from '../db-path.js';
 
 export function register(db: Command): void {
   db.command('backup')
-    .description('copy a DuckDB database consistently while others keep writing (through its host)')
+    .description('copy a database consistently while others keep writing (DuckDB: through its host; SQLite: the online backup API)')
     .argument('<file>', 'the database file')
     .argument('<dest>', 'the new file to write (must not exist)')
     .option('--lock-timeout <ms>', 'how long to wait for a foreign holder of the file', parseMs, 30_000)
@@ -19,7 +20,7 @@ export function register(db: Command): void {
       action(async (file: string, dest: string, o: { lockTimeout: number; json?: boolean }) => {
         const handle = await ConcurrentDatabase.open(file, { lockTimeoutMs: o.lockTimeout });
         try {
-          if (!(handle instanceof ConcurrentDatabase)) throw new BadInputError('backup works on DuckDB databases');
+          if (!(handle instanceof ConcurrentDatabase || handle instanceof SqliteDatabase)) throw new BadInputError('backup works on DuckDB and SQLite databases');
           const r = await handle.backup(dest);
           if (o.json) printJson({ ok: true, source: handle.location, ...r });
           else {

@@ -30,7 +30,7 @@ export function register(db: Command): void {
     .argument('<dir>', 'directory to scan recursively (symlinks are not followed; node_modules and .git are skipped)')
     .option('--dry-run', 'change nothing; print what would be done')
     .option('--kill-hung', 'stop a hung Bolt host: SIGTERM, then SIGKILL after --kill-grace')
-    .option('--json', 'print one JSON object (fields in docs/cli-db.md)')
+    .option('--json', 'print one JSON object (fields in README.md)')
     .option('--ping-timeout <ms>', 'how long a Bolt host may take to answer before it is called hung', '2000')
     .option('--kill-grace <ms>', 'wait between SIGTERM and SIGKILL with --kill-hung', '5000')
     .action(
@@ -82,7 +82,11 @@ function printHuman(r: FixReport): void {
     println(`  found: ${f.found}`);
     println(`  action: ${f.action}`);
   }
-  if (r.findings.length === 0) println('nothing to fix');
-  else if (r.problemsRemaining === 0) println('all fixed');
-  else println(`${plural(r.problemsRemaining, 'problem')} remain${r.problemsRemaining === 1 ? 's' : ''}`);
+  const wouldFix = r.findings.filter((f) => f.status === 'would-fix').length;
+  const remain = r.findings.filter((f) => f.status === 'remains').length;
+  const parts: string[] = [];
+  if (wouldFix > 0) parts.push(`${plural(wouldFix, 'problem')} would be fixed; nothing was changed (dry run)`);
+  if (remain > 0) parts.push(`${plural(remain, 'problem')} remain${remain === 1 ? 's' : ''} that fix cannot repair`);
+  if (parts.length > 0) println(parts.join('; '));
+  else println(r.findings.length === 0 ? 'nothing to fix' : 'all fixed');
 }

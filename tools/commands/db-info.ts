@@ -19,7 +19,7 @@ export function register(db: Command): void {
   db.command('info')
     .description('show engine, size, WAL, lock holders, Bolt host and tables of a DuckDB or SQLite file')
     .argument('<file>', 'database file')
-    .option('--json', 'print one JSON object (fields in docs/cli-db.md)')
+    .option('--json', 'print one JSON object (fields in README.md)')
     .option('--ping-timeout <ms>', 'how long a Bolt host may take to answer', '2000')
     .action(
       action(async (file: string, opts: InfoOptions) => {
@@ -61,6 +61,7 @@ function printHuman(r: DbInfoReport): void {
     if (r.host.version) parts.push(`version ${r.host.version}`);
     if (r.host.clients !== null) parts.push(plural(r.host.clients, 'client'));
     if (r.host.sessions !== null) parts.push(plural(r.host.sessions, 'session'));
+    if (r.host.pool && typeof r.host.pool.size === 'number') parts.push(`pool ${r.host.pool.inUse ?? '?'}/${r.host.pool.size} in use, ${r.host.pool.waiting ?? 0} waiting`);
     if (r.host.error) parts.push(`no answer: ${r.host.error}`);
     println(`  host      ${parts.join(', ')}`);
   }

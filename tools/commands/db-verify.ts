@@ -5,13 +5,29 @@
  */
 import type { Command } from 'commander';
 import { ConcurrentDatabase } from '../../storage/concurrent-database.js';
+import { SqliteDatabase } from '../../adapters/sqlite/database.js';
 import { BadInputError, BoltError, hasCode } from '../../core/errors.js';
 import { action, EXIT, printJson, println } from '../cli-action.js';
 import { parseMs } from '../db-path.js';
 
+/** SQLite: integrity_check and foreign_key_check (problems → exit 1), with row counts. */
+async function verifySqlite(handle: SqliteDatabase, json: boolean): Promise<number> {
+  const r = await handle.verify();
+  if (json) printJson({ file: handle.location, via: 'direct', ...r });
+  else {
+    const fk = r.foreignKeyViolations;
+    const state = r.ok ? 'ok' : 'PROBLEMS';
+    println(`${handle.location}: ${state} (SQLite, ${r.journalMode} journal, ${r.pageCount} pages of ${r.pageSize} bytes, checked in ${r.ms} ms)`);
+    if (!(r.integrity.length === 1 && r.integrity[0] === 'ok')) for (const m of r.integrity) println(`  integrity: ${m}`);
+    for (const v of fk) println(`  foreign key: ${v.table} row ${v.rowid ?? '?'} has no parent in ${v.parent}`);
+    for (const t of r.tables) println(`  ${t.name}: ${t.rows} rows`);
+  }
+  return r.ok ? EXIT.ok : EXIT.problems;
+}
+
 export function register(db: Command): void {
   db.command('verify')
-    .description('check that a database opens and every table scans in full (through its host when one is up)')
+    .description('check that a database opens and every table scans in full (DuckDB: through its host when one is up; SQLite: integrity_check and foreign_key_check)')
     .argument('<file>', 'the database file')
     .option('--lock-timeout <ms>', 'how long to wait for a foreign holder of the file', parseMs, 30_000)
     .option('--json', 'print the result as JSON')
@@ -29,7 +45,8 @@ export function register(db: Command): void {
           return EXIT.problems;
         }
         try {
-          if (!(handle instanceof ConcurrentDatabase)) throw new BadInputError('verify works on DuckDB databases');
+          if (handle instanceof SqliteDatabase) return await verifySqlite(handle, o.json === true);
+          if (!(handle instanceof ConcurrentDatabase)) throw new BadInputError('verify works on DuckDB and SQLite databases');
           const role = handle.lockInfo().role;
           try {
             const r = await handle.verify();

@@ -4,6 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { ConcurrentDatabase } from '../../storage/concurrent-database.js';
+import { DirectDatabase } from '../../adapters/shared/direct-database.js';
 import { action, printJson, println } from '../cli-action.js';
 import { cliDbPath, parseMs } from '../db-path.js';
 import { jsonSafe, textTable } from '../format-rows.js';
@@ -41,7 +42,7 @@ export function register(program: Command): void {
           let rows: Record<string, unknown>[];
           let rowsChanged = 0;
           let isRead = true;
-          if (db instanceof ConcurrentDatabase) {
+          if (db instanceof ConcurrentDatabase || db instanceof DirectDatabase) {
             const r = await db.run(sql, params);
             ({ rows, rowsChanged, isRead } = r);
           } else {

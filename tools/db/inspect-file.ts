@@ -18,7 +18,7 @@ export interface CompanionFile {
   size: number;
 }
 
-/** The `--json` output of `bolt db info` (documented in docs/cli-db.md). */
+/** The `--json` output of `bolt db info` (documented in README.md). */
 export interface DbInfoReport {
   path: string;
   engine: 'duckdb' | 'sqlite';
@@ -52,6 +52,8 @@ export interface DbInfoReport {
     version: string | null;
     clients: number | null;
     sessions: number | null;
+    /** The host's pool statistics as it reports them (`DatabaseStats['pool']`). */
+    pool: { size?: number; inUse?: number; waiting?: number; [k: string]: unknown } | null;
     error: string | null;
   } | null;
   tables: TableRows[] | null;
@@ -173,6 +175,7 @@ export async function inspectFile(file: string, opts: InspectOptions = {}): Prom
         version: probe.ping?.version ?? probe.sidecar.info?.version ?? null,
         clients: null,
         sessions: null,
+        pool: null,
         error: null,
       };
       if (socket) {
@@ -185,6 +188,7 @@ export async function inspectFile(file: string, opts: InspectOptions = {}): Prom
             version: info.version ?? report.host.version,
             clients: typeof info.clients === 'number' ? info.clients : null,
             sessions: typeof info.sessions === 'number' ? info.sessions : null,
+            pool: info.pool && typeof info.pool === 'object' ? (info.pool as Record<string, unknown>) : null,
           });
           if (Array.isArray(info.tables)) {
             report.tables = info.tables.map((t) => ({ name: String(t.name), rows: Number(t.rows) }));
@@ -207,6 +211,7 @@ export async function inspectFile(file: string, opts: InspectOptions = {}): Prom
         version: probe.sidecar.info?.version ?? null,
         clients: null,
         sessions: null,
+        pool: null,
         error: probe.pingError ? `[${probe.pingError.code}] ${probe.pingError.message}` : 'no answer',
       };
       report.tablesError = 'the Bolt host holding the file does not answer';

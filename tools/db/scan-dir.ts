@@ -52,7 +52,7 @@ export function scanDir(dir: string, onProgress?: (entries: number) => void): Sc
       if (st.isDirectory()) {
         if (SKIP_DIRS.has(name)) continue;
         if (name.endsWith('.lock')) out.lockDirs.push(path);
-        else stack.push(path);
+        stack.push(path);
         continue;
       }
       if (st.isSocket()) {

@@ -1,0 +1,72 @@
+/**
+ * Builds the `pg` Pool for a PostgreSQL URL: pool limits, statement timeout, search_path,
+ * read-only default, Bolt's type parsers (int8 → number when exact, else bigint), and the
+ * location string shown to users and logs (the password is never kept in it).
+ */
+import pg from 'pg';
+import { BadInputError } from '../../core/errors.js';
+
+/** Connection settings after defaults. */
+export interface PgConnectSettings {
+  url: string;
+  max: number;
+  connectionTimeoutMs: number;
+  /** 0 = no statement timeout. */
+  statementTimeoutMs: number;
+  /** Schema to create (unless read-only) and put first on search_path. */
+  schema?: string;
+  readOnly: boolean;
+  applicationName: string;
+}
+
+/** `postgres://user@host:port/db` — the URL without password or query secrets. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.password = '';
+    for (const k of [...u.searchParams.keys()]) if (/pass|secret|key|token/i.test(k)) u.searchParams.set(k, 'redacted');
+    return u.toString();
+  } catch {
+    return 'postgres://(unparseable url)';
+  }
+}
+
+/** True for `postgres://` and `postgresql://` URLs. */
+export function isPostgresUrl(s: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(s);
+}
+
+/** A safe SQL identifier or a BOLT_BAD_INPUT. */
+export function quoteIdent(name: string): string {
+  if (!/^[A-Za-z_][\w$]{0,62}$/.test(name)) throw new BadInputError(`Not a valid PostgreSQL identifier: ${JSON.stringify(name)}`, { name });
+  return `"${name}"`;
+}
+
+function parseInt8(v: string): number | bigint {
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : BigInt(v);
+}
+
+/** Bolt's type parsers, private to its pools (the global `pg.types` are not touched). */
+export function boltTypes(): pg.CustomTypesConfig {
+  const t = new pg.TypeOverrides();
+  t.setTypeParser(20, parseInt8);
+  return t as unknown as pg.CustomTypesConfig;
+}
+
+/** The `pg.Pool` configuration for `s`. */
+export function poolConfig(s: PgConnectSettings): pg.PoolConfig {
+  const options: string[] = [];
+  if (s.schema) options.push(`-c search_path=${quoteIdent(s.schema).replace(/"/g, '')},public`);
+  if (s.readOnly) options.push('-c default_transaction_read_only=on');
+  return {
+    connectionString: s.url,
+    max: s.max,
+    connectionTimeoutMillis: s.connectionTimeoutMs,
+    idleTimeoutMillis: 30_000,
+    application_name: s.applicationName,
+    ...(s.statementTimeoutMs > 0 ? { statement_timeout: s.statementTimeoutMs } : {}),
+    ...(options.length ? { options: options.join(' ') } : {}),
+    types: boltTypes(),
+  };
+}

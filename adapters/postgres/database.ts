@@ -1,0 +1,131 @@
+/**
+ * `Database` over PostgreSQL through a `pg` Pool: statements on any pooled client, sessions
+ * pinning one client, transactions re-run on serialization failure and deadlock (40001,
+ * 40P01), request-id exactly-once through `bolt_requests`; sessions, transactions and
+ * statistics from `adapters/shared`.
+ */
+import pg from 'pg';
+import type { ExecResult, LockInfo, Row, StatementOptions, Transaction, TransactionOptions } from '../../core/database.js';
+import { log } from '../../core/logger.js';
+import { backoffDelay, delay } from '../../storage/retry.js';
+import { DirectDatabase } from '../shared/direct-database.js';
+import { REQUESTS_TABLE } from '../shared/pinned.js';
+import { isTransient } from '../shared/transaction.js';
+import { classifyPgError } from './classify-errors.js';
+import { poolConfig, type PgConnectSettings } from './connect.js';
+import { PgPinned, checkIsolation, type PgIsolation } from './run.js';
+
+/** Transaction options with a PostgreSQL isolation level for this transaction. */
+export interface PgTransactionOptions extends TransactionOptions {
+  isolation?: PgIsolation;
+}
+
+export interface PgResolved {
+  settings: PgConnectSettings;
+  location: string;
+  isolation: PgIsolation;
+  retries: number;
+  leakReportMs: number;
+}
+
+/** First keyword says the statement only reads (safe to retry after a lost connection). */
+const READ_HEAD = /^\s*(\(\s*)*(select|values|show|table|explain(?![^;]*\banalyze\b))\b/i;
+
+export class PostgresDatabase extends DirectDatabase<PgPinned> {
+  private readonly pool: pg.Pool;
+
+  constructor(private readonly cfg: PgResolved) {
+    super({
+      engine: 'postgres',
+      location: cfg.location,
+      label: 'PostgreSQL database',
+      readOnly: cfg.settings.readOnly,
+      retries: cfg.retries,
+      leakReportMs: cfg.leakReportMs,
+      // PostgreSQL allows 65,535 parameters per statement.
+      maxParams: 30_000,
+      isolation: cfg.isolation,
+    });
+    this.pool = new pg.Pool(poolConfig(cfg.settings));
+    // An idle client losing its server must not crash the process; the pool drops it.
+    this.pool.on('error', (err) =>
+      log('postgres').warn({ location: this.location, err: { message: err.message, code: (err as { code?: string }).code } }, 'idle PostgreSQL client failed'),
+    );
+  }
+
+  async query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
+    return this.withRetry(READ_HEAD.test(sql), opts.signal, () =>
+      this.withPinned('query', (c) => c.query(sql, params, { inTransaction: false, signal: opts.signal }), opts.signal),
+    ) as Promise<T[]>;
+  }
+
+  override async execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
+    return this.withRetry(opts.requestId !== undefined || READ_HEAD.test(sql), opts.signal, () => super.execute(sql, params, opts));
+  }
+
+  override async transaction<T>(fn: (tx: Transaction) => Promise<T>, opts: PgTransactionOptions = {}): Promise<T | undefined> {
+    return super.transaction(fn, { ...opts, isolation: opts.isolation === undefined ? undefined : checkIsolation(opts.isolation) });
+  }
+
+  lockInfo(): LockInfo {
+    return { path: this.location, engine: 'postgres', role: 'direct', schema: this.cfg.settings.schema };
+  }
+
+  /** The pool itself, for code built on this adapter (describe, LISTEN/NOTIFY). */
+  get rawPool(): pg.Pool {
+    return this.pool;
+  }
+
+  /** Checks out one client for `name`, timing the wait. */
+  protected async pin(name: string): Promise<PgPinned> {
+    this.assertOpen();
+    const started = performance.now();
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw classifyPgError(err, { location: this.location, holders: this.acct.holderList(), max: this.cfg.settings.max });
+    }
+    this.acct.waits.record(performance.now() - started);
+    const unhold = this.acct.hold(name);
+    let released = false;
+    return new PgPinned(client, this.location, name, this.cfg.isolation, () => void this.acct.queries++, (broken) => {
+      if (released) return;
+      released = true;
+      unhold();
+      client.release(broken ? true : undefined);
+    });
+  }
+
+  protected pruneRequestsSql(): string {
+    return `DELETE FROM ${REQUESTS_TABLE} WHERE (auto AND recorded_at < now() - interval '10 minutes') OR recorded_at < now() - interval '24 hours'`;
+  }
+
+  protected isBroken(err: unknown): boolean {
+    return (err as { details?: { connectionLost?: boolean } }).details?.connectionLost === true;
+  }
+
+  protected poolCounts(): { size: number; inUse: number; idle: number; waiting: number } {
+    return { size: this.pool.totalCount, inUse: this.pool.totalCount - this.pool.idleCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+  }
+
+  protected extraStats(): Record<string, unknown> {
+    return { isolation: this.cfg.isolation };
+  }
+
+  protected async closeConnections(): Promise<void> {
+    await this.pool.end();
+  }
+
+  /** Re-runs `op` on transient failures when it is safe (reads, request-id writes). */
+  private async withRetry<T>(safe: boolean, signal: AbortSignal | undefined, op: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await op();
+      } catch (err) {
+        if (!safe || !isTransient(err) || attempt >= this.cfg.retries) throw err;
+        await delay(backoffDelay(attempt, { baseMs: 10, capMs: 500 }), signal);
+      }
+    }
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * `openPostgres(url, opts)`: a `Database` over a PostgreSQL server. The URL's password is
+ * used to connect and never shown: `location` and every log line carry the redacted URL.
+ */
+import type { Database, OpenOptions } from '../../core/database.js';
+import { BadInputError } from '../../core/errors.js';
+import { createRequestsSql, REQUESTS_TABLE } from '../shared/pinned.js';
+import { isPostgresUrl, quoteIdent, redactUrl } from './connect.js';
+import { PostgresDatabase } from './database.js';
+import { checkIsolation, type PgIsolation } from './run.js';
+
+export interface PostgresOptions extends OpenOptions {
+  /** Isolation of `transaction()` and session transactions (default 'repeatable read': snapshot isolation, as DuckDB). */
+  isolation?: PgIsolation;
+  /** Server-side statement timeout (default 0: none). */
+  statementTimeoutMs?: number;
+  /** Schema created if missing and put first on search_path (one per test, per tenant…). */
+  schema?: string;
+  /** Default re-runs of a transaction on serialization failure or deadlock (default 5). */
+  retries?: number;
+  /** Connections held longer than this are reported as leaks (default 60 s; 0 disables). */
+  leakReportMs?: number;
+  /** Shown in pg_stat_activity (default 'bolt'). */
+  applicationName?: string;
+}
+
+/** Connects a pool to `url` and makes sure `bolt_requests` exists (unless read-only). */
+export async function openPostgres(url: string, opts: PostgresOptions = {}): Promise<Database> {
+  if (!isPostgresUrl(url)) throw new BadInputError('Not a PostgreSQL URL: expected postgres://user@host:port/database', { location: redactUrl(url) });
+  if (opts.schema !== undefined) quoteIdent(opts.schema);
+  const max = opts.maxConnections ?? 8;
+  if (!(max >= 1)) throw new BadInputError('maxConnections must be at least 1', { maxConnections: max });
+  const location = redactUrl(url);
+  const settings = {
+    url,
+    max,
+    connectionTimeoutMs: opts.connectionTimeoutMs ?? 10_000,
+    statementTimeoutMs: opts.statementTimeoutMs ?? 0,
+    schema: opts.schema,
+    readOnly: opts.readOnly === true,
+    applicationName: opts.applicationName ?? 'bolt',
+  };
+  if (opts.schema && !opts.readOnly) {
+    // The schema must exist before the pool's search_path points at it.
+    const setup = new PostgresDatabase({ settings: { ...settings, schema: undefined, max: 1 }, location, isolation: 'read committed', retries: 0, leakReportMs: 0 });
+    try {
+      await ignoreCreateRace(setup.execute(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(opts.schema)}`));
+    } finally {
+      await setup.close();
+    }
+  }
+  const db = new PostgresDatabase({
+    settings,
+    location,
+    isolation: checkIsolation(opts.isolation ?? 'repeatable read'),
+    retries: opts.retries ?? 5,
+    leakReportMs: opts.leakReportMs ?? 60_000,
+  });
+  try {
+    // In the first schema of search_path (where CREATE puts it), not anywhere on the path.
+    const has = await db.query('SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = ?) AS present', [REQUESTS_TABLE]);
+    if (!opts.readOnly && has[0]?.present !== true) await ignoreCreateRace(db.execute(createRequestsSql('TIMESTAMPTZ', 'now()')));
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  return db;
+}
+
+/** `CREATE … IF NOT EXISTS` racing another process can fail with a unique violation: the object exists then. */
+async function ignoreCreateRace(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    const state = (err as { details?: { sqlstate?: string } }).details?.sqlstate;
+    if (state !== '23505' && state !== '42P07' && state !== '42P06') throw err;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Runs statements on one `pg` client: `?` → `$n`, parameter count check, value preparation,
+ * error classification; and `PgPinned`, the `PinnedConnection` the shared session and
+ * transaction logic drives.
+ */
+import type pg from 'pg';
+import type { ExecResult, Row } from '../../core/database.js';
+import { AbortedError, BadInputError } from '../../core/errors.js';
+import {
+  LOOKUP_REQUEST_SQL,
+  RECORD_REQUEST_SQL,
+  isAutoRequestId,
+  type BeginOptions,
+  type PinnedConnection,
+  type RunOptions,
+  type StatementOutcome,
+} from '../shared/pinned.js';
+import { classifyPgError } from './classify-errors.js';
+import { rewritePlaceholders } from './placeholders.js';
+
+/** PostgreSQL isolation levels accepted by `isolation` options. */
+export type PgIsolation = 'read committed' | 'repeatable read' | 'serializable';
+const LEVELS = new Set<string>(['read committed', 'repeatable read', 'serializable']);
+
+/** Checks an isolation level (case-insensitive) and returns it lower-cased. */
+export function checkIsolation(level: string): PgIsolation {
+  const l = level.toLowerCase();
+  if (!LEVELS.has(l)) throw new BadInputError(`Unknown isolation level ${JSON.stringify(level)}: use read committed, repeatable read or serializable`, { level });
+  return l as PgIsolation;
+}
+
+/** Anything with `query` (a client or the pool). */
+type PgQueryable = Pick<pg.PoolClient, 'query'>;
+
+/** Runs one statement with Bolt's conventions; rejects with a classified BoltError. */
+export async function runPg(
+  client: PgQueryable,
+  sql: string,
+  params: readonly unknown[],
+  ctx: { location: string; session?: string; signal?: AbortSignal },
+): Promise<pg.QueryResult<Row>> {
+  const { sql: text, count } = rewritePlaceholders(sql);
+  if (count !== params.length) {
+    throw new BadInputError(`The statement has ${count} ? placeholder(s) but ${params.length} parameter(s) were given`, { sql: sql.slice(0, 200) });
+  }
+  if (ctx.signal?.aborted) throw new AbortedError();
+  try {
+    const run = client.query<Row>({ text, values: params as unknown[] });
+    if (!ctx.signal) return await run;
+    return await new Promise((resolve, reject) => {
+      const onAbort = (): void => reject(new AbortedError());
+      ctx.signal!.addEventListener('abort', onAbort, { once: true });
+      run.then(resolve, reject).finally(() => ctx.signal!.removeEventListener('abort', onAbort));
+    });
+  } catch (err) {
+    throw classifyPgError(err, { location: ctx.location, sql, session: ctx.session });
+  }
+}
+
+/** One pinned `pg` client. */
+export class PgPinned implements PinnedConnection {
+  constructor(
+    private readonly client: pg.PoolClient,
+    private readonly location: string,
+    readonly name: string,
+    private readonly defaultIsolation: PgIsolation,
+    private readonly countQuery: () => void,
+    private readonly onRelease: (broken: boolean) => void,
+  ) {}
+
+  async query(sql: string, params: readonly unknown[], opts: RunOptions): Promise<Row[]> {
+    return (await this.send(sql, params, opts.signal)).rows;
+  }
+
+  async run(sql: string, params: readonly unknown[], opts: RunOptions): Promise<StatementOutcome> {
+    const r = await this.send(sql, params, opts.signal);
+    const isRead = r.command === 'SELECT' || r.command === 'SHOW' || r.command === 'EXPLAIN';
+    return { rows: r.rows ?? [], rowsChanged: isRead ? 0 : (r.rowCount ?? 0), isRead };
+  }
+
+  async execute(sql: string, params: readonly unknown[], opts: RunOptions): Promise<ExecResult> {
+    return { rowsChanged: (await this.send(sql, params, opts.signal)).rowCount ?? 0 };
+  }
+
+  async begin(opts: BeginOptions): Promise<void> {
+    const level = checkIsolation(opts.isolation ?? this.defaultIsolation);
+    await this.send(`BEGIN ISOLATION LEVEL ${level.toUpperCase()}${opts.readOnly ? ' READ ONLY' : ''}`, [], opts.signal);
+  }
+
+  async commit(): Promise<void> {
+    await this.send('COMMIT', []);
+  }
+
+  async rollback(): Promise<void> {
+    await this.send('ROLLBACK', []);
+  }
+
+  async lookupRequest(requestId: string): Promise<number | undefined> {
+    const rows = (await this.send(LOOKUP_REQUEST_SQL, [requestId])).rows;
+    return rows.length ? Number(rows[0]!.rows_changed) : undefined;
+  }
+
+  async recordRequest(requestId: string, rowsChanged: number): Promise<boolean> {
+    return ((await this.send(RECORD_REQUEST_SQL, [requestId, rowsChanged, isAutoRequestId(requestId)])).rowCount ?? 0) === 1;
+  }
+
+  async setReadOnly(readOnly: boolean): Promise<void> {
+    await this.send(readOnly ? 'SET default_transaction_read_only = on' : 'RESET default_transaction_read_only', []);
+  }
+
+  release(broken = false): void {
+    this.onRelease(broken);
+  }
+
+  private send(sql: string, params: readonly unknown[], signal?: AbortSignal): Promise<pg.QueryResult<Row>> {
+    this.countQuery();
+    return runPg(this.client, sql, params, { location: this.location, session: this.name, signal });
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Transactions over a pinned connection, written once for every direct adapter: BEGIN, run the
+ * closure, COMMIT; on a transient failure (conflict, deadlock, busy) ROLLBACK and re-run the
+ * whole closure with capped exponential backoff. A `requestId` makes the transaction
+ * exactly-once: it is looked up first (already applied → the closure is not run) and recorded
+ * in `bolt_requests` in the same transaction.
+ */
+import type { ExecResult, Row, StatementOptions, Transaction } from '../../core/database.js';
+import { AbortedError, BoltError, TxConflictError } from '../../core/errors.js';
+import { backoffDelay, delay } from '../../storage/retry.js';
+import type { PinnedConnection } from './pinned.js';
+
+/** True for failures that re-running the whole transaction may cure (marked by the classifier). */
+export function isTransient(err: unknown): boolean {
+  return err instanceof BoltError && err.details.transient === true;
+}
+
+export interface RunTransactionOptions {
+  retries: number;
+  readOnly: boolean;
+  isolation?: string;
+  requestId?: string;
+  signal?: AbortSignal;
+}
+
+/** Outcome of `runTransaction`: `applied: false` when the request id was already recorded. */
+export type TransactionOutcome<T> = { applied: true; value: T; rowsChanged: number } | { applied: false; rowsChanged: number };
+
+/** A Transaction handle bound to an open transaction on `conn`; counts rows changed. */
+export function transactionHandle(conn: PinnedConnection, counter: { rows: number }): Transaction {
+  return {
+    query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
+      return conn.query(sql, params, { inTransaction: true, signal: opts.signal }) as Promise<T[]>;
+    },
+    async execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
+      if (opts.requestId !== undefined) {
+        const prior = await conn.lookupRequest(opts.requestId);
+        if (prior !== undefined) return { rowsChanged: prior, deduplicated: true };
+      }
+      const r = await conn.execute(sql, params, { inTransaction: true, signal: opts.signal });
+      if (opts.requestId !== undefined) await conn.recordRequest(opts.requestId, r.rowsChanged);
+      counter.rows += r.rowsChanged;
+      return r;
+    },
+  };
+}
+
+/** Runs `fn` in a transaction on `conn`, re-running it on transient failures. */
+export async function runTransaction<T>(
+  conn: PinnedConnection,
+  fn: (tx: Transaction) => Promise<T>,
+  opts: RunTransactionOptions,
+): Promise<TransactionOutcome<T>> {
+  for (let attempt = 0; ; attempt++) {
+    if (opts.signal?.aborted) throw new AbortedError('the transaction was aborted');
+    const counter = { rows: 0 };
+    let begun = false;
+    try {
+      await conn.begin({ readOnly: opts.readOnly, isolation: opts.isolation, signal: opts.signal });
+      begun = true;
+      if (opts.requestId !== undefined) {
+        const prior = await conn.lookupRequest(opts.requestId);
+        if (prior !== undefined) {
+          await conn.rollback();
+          return { applied: false, rowsChanged: prior };
+        }
+      }
+      const value = await fn(transactionHandle(conn, counter));
+      if (opts.requestId !== undefined && !(await conn.recordRequest(opts.requestId, counter.rows))) {
+        await conn.rollback();
+        return { applied: false, rowsChanged: counter.rows };
+      }
+      await conn.commit();
+      return { applied: true, value, rowsChanged: counter.rows };
+    } catch (err) {
+      if (begun) await conn.rollback().catch(() => undefined);
+      if (!isTransient(err)) throw err;
+      if (attempt >= opts.retries) {
+        throw new TxConflictError(
+          `The transaction still conflicted after ${attempt + 1} attempts (${(err as Error).message}); retry later or reduce contention on the same rows`,
+          { attempts: attempt + 1, cause: (err as BoltError).code, ...(err as BoltError).details, transient: false },
+        );
+      }
+      await delay(backoffDelay(attempt, { baseMs: 5, capMs: 200 }), opts.signal);
+    }
+  }
+}
+
+/** One write applied exactly once under `requestId` (its own transaction). */
+export async function executeOnce(
+  conn: PinnedConnection,
+  sql: string,
+  params: readonly unknown[],
+  requestId: string,
+  retries: number,
+  signal?: AbortSignal,
+): Promise<ExecResult> {
+  const out = await runTransaction(conn, (tx) => tx.execute(sql, params, { signal }), { retries, readOnly: false, requestId, signal });
+  return out.applied ? out.value : { rowsChanged: out.rowsChanged, deduplicated: true };
+}

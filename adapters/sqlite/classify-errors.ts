@@ -1,0 +1,51 @@
+/**
+ * Turns what a connection worker reports (`WorkerError`) into a typed `BoltError`. Busy/locked
+ * errors name who holds the database (from /proc/locks) and are marked `transient` so that
+ * only the callers allowed to retry (reads, writes with a request id, transaction closures) do.
+ */
+import {
+  BadInputError,
+  BoltError,
+  LockTimeoutError,
+  NotADatabaseError,
+  NotFoundError,
+  PermissionError,
+  ReadOnlyError,
+  SqlError,
+} from '../../core/errors.js';
+import { describeHolders, lockFiles, lockHolders } from './lock-holders.js';
+import type { WorkerError } from './protocol.js';
+
+/** What the caller was doing, for messages. */
+export interface ErrorContext {
+  path: string;
+  sql?: string;
+  session?: string;
+}
+
+/** A BoltError for a worker's failure. */
+export function classifySqliteError(e: WorkerError, ctx: ErrorContext): BoltError {
+  const code = e.code ?? '';
+  const base = { path: ctx.path, sqliteCode: e.code, ...(ctx.session ? { session: ctx.session } : {}), ...(ctx.sql ? { sql: ctx.sql.slice(0, 200) } : {}) };
+  if (e.readOnly) {
+    return new ReadOnlyError(
+      `${ctx.session ? `Session "${ctx.session}"` : `Database ${ctx.path}`} is read-only: the statement is not a read. Use a read-write session for writes`,
+      base,
+    );
+  }
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    const holders = lockHolders(lockFiles(ctx.path)).filter((h) => h.pid !== process.pid || h.class === 'FLOCK');
+    const who = describeHolders(holders.filter((h) => h.type === 'WRITE')) || describeHolders(holders) || 'no holder visible in /proc/locks';
+    const waited = e.busyTimeout ? ` after ${e.busyTimeout.waitedMs} ms and ${e.busyTimeout.attempts} attempts` : '';
+    return new LockTimeoutError(
+      `SQLite database ${ctx.path} is locked by another writer${waited}: ${who}. Wait for it to finish, or end that process if it is stuck`,
+      { ...base, holders, ...(e.busyTimeout ?? {}), transient: !e.busyTimeout },
+    );
+  }
+  if (code.startsWith('SQLITE_READONLY')) return new ReadOnlyError(`SQLite database ${ctx.path} cannot be written: ${e.message}`, base);
+  if (code === 'SQLITE_NOTADB') return new NotADatabaseError(`${ctx.path} is not a SQLite database: ${e.message}`, base);
+  if (code.startsWith('SQLITE_CANTOPEN')) return new NotFoundError(`Cannot open SQLite database ${ctx.path}: ${e.message}`, base);
+  if (code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') return new PermissionError(`Not allowed on ${ctx.path}: ${e.message}`, base);
+  if (code === 'BOLT_MULTI_PARAMS' || e.name === 'RangeError' || e.name === 'TypeError') return new BadInputError(`${e.message}`, base);
+  return new SqlError(`SQLite: ${e.message}`, base);
+}

@@ -1,0 +1,47 @@
+/**
+ * Opens one better-sqlite3 connection with Bolt's pragmas. Runs inside a connection worker
+ * thread (better-sqlite3 is synchronous: never on the main event loop).
+ */
+import BetterSqlite3 from 'better-sqlite3';
+
+/** Per-connection settings, sent to every connection worker. */
+export interface SqliteConnectSettings {
+  path: string;
+  readOnly: boolean;
+  /** SQLite's own wait on a lock before SQLITE_BUSY (ms). */
+  busyTimeoutMs: number;
+  /** Page cache size in KiB. */
+  cacheSizeKiB: number;
+  /** Extra or overriding pragmas, applied last: name → value. */
+  pragmas: Record<string, string | number>;
+}
+
+/** The pragmas applied at every connection, in order (overrides from `settings.pragmas` win). */
+export function connectionPragmas(s: SqliteConnectSettings): Array<[string, string | number]> {
+  const base: Record<string, string | number> = {
+    journal_mode: 'WAL',
+    synchronous: 'NORMAL',
+    foreign_keys: 'ON',
+    busy_timeout: s.busyTimeoutMs,
+    temp_store: 'MEMORY',
+    cache_size: -Math.max(1, Math.round(s.cacheSizeKiB)),
+  };
+  if (s.readOnly) delete base.journal_mode; // a read-only connection cannot change the journal mode
+  return Object.entries({ ...base, ...s.pragmas });
+}
+
+/** Opens the connection and applies the pragmas. */
+export function connect(s: SqliteConnectSettings): BetterSqlite3.Database {
+  const db = new BetterSqlite3(s.path, { readonly: s.readOnly, fileMustExist: s.readOnly, timeout: s.busyTimeoutMs });
+  try {
+    for (const [name, value] of connectionPragmas(s)) {
+      if (!/^[A-Za-z_]+$/.test(name)) throw new Error(`invalid pragma name: ${name}`);
+      if (!/^[-\w.]+$/.test(String(value))) throw new Error(`invalid value for pragma ${name}: ${value}`);
+      db.pragma(`${name} = ${value}`);
+    }
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return db;
+}

@@ -1,0 +1,171 @@
+/**
+ * `Database` over a SQLite file: connection workers (better-sqlite3 never runs on the main
+ * thread), WAL, one writer at a time across threads and processes (writer lock + BEGIN
+ * IMMEDIATE), group commit for autocommit writes, request-id exactly-once through
+ * `bolt_requests`; sessions, transactions and statistics from `adapters/shared`.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { ExecResult, LockInfo, Row, StatementOptions } from '../../core/database.js';
+import { BadInputError } from '../../core/errors.js';
+import { DirectDatabase } from '../shared/direct-database.js';
+import { REQUESTS_TABLE } from '../shared/pinned.js';
+import type { SqliteConnectSettings } from './connect.js';
+import { lockFiles, lockHolders } from './lock-holders.js';
+import { openSqlite } from './open.js';
+import { OUTSIDE_TRANSACTION, SqlitePinned, reviveRows, type SqliteShared } from './pinned.js';
+import { WorkerPool } from './pool.js';
+import type { VerifyOutcome } from './protocol.js';
+import { WriteBatcher } from './write-batcher.js';
+import { WriteLock } from './write-lock.js';
+
+/** Settings of an open SQLite database (resolved defaults). */
+export interface SqliteResolved {
+  settings: SqliteConnectSettings;
+  maxConnections: number;
+  connectionTimeoutMs: number;
+  writeLockTimeoutMs: number;
+  retries: number;
+  /** Sessions held longer than this are reported as leaks (log warning; `stats().leaks`). */
+  leakReportMs: number;
+}
+
+/** What `SqliteDatabase.verify()` reports. */
+export interface SqliteVerifyResult extends VerifyOutcome {
+  ok: boolean;
+  ms: number;
+}
+
+export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
+  private readonly pool: WorkerPool;
+  private readonly shared: SqliteShared;
+
+  constructor(private readonly cfg: SqliteResolved) {
+    super({
+      engine: 'sqlite',
+      location: cfg.settings.path,
+      label: 'SQLite database',
+      readOnly: cfg.settings.readOnly,
+      retries: cfg.retries,
+      leakReportMs: cfg.leakReportMs,
+      // SQLite allows 32,766 parameters per statement; stay well under it.
+      maxParams: 8_000,
+    });
+    this.pool = new WorkerPool(cfg.settings, cfg.maxConnections, cfg.connectionTimeoutMs, this.acct);
+    const writeLock = new WriteLock(cfg.settings.path);
+    this.shared = {
+      path: cfg.settings.path,
+      writeLock,
+      writeLockTimeoutMs: cfg.writeLockTimeoutMs,
+      kinds: new Map(),
+      countQuery: () => void this.acct.queries++,
+      batcher: new WriteBatcher(cfg.settings, writeLock, cfg.writeLockTimeoutMs),
+      requestLogReady: false,
+    };
+  }
+
+  /** Opens the first connection (applying WAL and the pragmas) so a bad file fails now. */
+  async start(): Promise<void> {
+    await this.pool.warm();
+  }
+
+  async query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
+    if (opts.requestId === undefined && this.knownWrite(sql)) return ((await this.batched(sql, params, true, opts.signal)).rows ?? []) as T[];
+    return this.withPinned('query', (c) => c.query(sql, params, { inTransaction: false, signal: opts.signal }), opts.signal) as Promise<T[]>;
+  }
+
+  override async execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
+    if (opts.requestId === undefined && this.knownWrite(sql)) return { rowsChanged: (await this.batched(sql, params, false, opts.signal)).changes };
+    return super.execute(sql, params, opts);
+  }
+
+  /**
+   * `PRAGMA integrity_check` and `foreign_key_check`, with exact row counts, on one connection
+   * (a read: others keep writing). `ok` is false when either finds a problem.
+   */
+  async verify(): Promise<SqliteVerifyResult> {
+    const started = Date.now();
+    const v = await this.withPinned('verify', (c) => c.call<VerifyOutcome>({ op: 'verify' }));
+    const ok = v.integrity.length === 1 && v.integrity[0] === 'ok' && v.foreignKeyViolations.length === 0;
+    return { ok, ...v, ms: Date.now() - started };
+  }
+
+  /**
+   * A consistent copy in `dest` (a new file) through SQLite's online backup API, while others
+   * keep writing; the copy is then opened read-only, checked and counted.
+   */
+  async backup(dest: string): Promise<{ dest: string; tables: Array<{ name: string; rows: number }>; ms: number; integrity: string[] }> {
+    const started = Date.now();
+    const target = resolve(dest);
+    if (existsSync(target)) throw new BadInputError(`${target} already exists: back up to a new file`, { dest: target });
+    await this.withPinned('backup', (c) => c.call({ op: 'backup', dest: target }));
+    const copy = await openSqlite(target, { readOnly: true, maxConnections: 1 });
+    try {
+      const v = await (copy as SqliteDatabase).verify();
+      return { dest: target, tables: v.tables.filter((t) => t.name !== REQUESTS_TABLE), ms: Date.now() - started, integrity: v.integrity };
+    } finally {
+      await copy.close();
+    }
+  }
+
+  lockInfo(): LockInfo {
+    const writer = this.shared.writeLock.heldBy();
+    return {
+      path: this.location,
+      engine: 'sqlite',
+      role: 'direct',
+      writerLock: `${this.location}.bolt.wlock`,
+      writerLockKind: this.shared.writeLock.crossProcess,
+      writer: writer && { pid: process.pid, ...writer },
+      holders: lockHolders(lockFiles(this.location)),
+    };
+  }
+
+  protected async pin(name: string, forOneOperation: boolean, signal?: AbortSignal): Promise<SqlitePinned> {
+    const lease = await this.pool.acquire(name, signal);
+    return new SqlitePinned(lease, this.shared, this.cfg.settings.readOnly, name, forOneOperation);
+  }
+
+  protected pruneRequestsSql(): string {
+    return `DELETE FROM ${REQUESTS_TABLE} WHERE (auto AND recorded_at < datetime('now', '-10 minutes')) OR recorded_at < datetime('now', '-24 hours')`;
+  }
+
+  protected isBroken(_err: unknown, conn: SqlitePinned): boolean {
+    return conn.isDead;
+  }
+
+  protected poolCounts(): { size: number; inUse: number; idle: number; waiting: number } {
+    return { size: this.pool.size, inUse: this.acct.holderList().length, idle: this.pool.idleCount, waiting: this.pool.waiting };
+  }
+
+  protected extraStats(): Record<string, unknown> {
+    return {
+      writer: this.shared.writeLock.heldBy(),
+      writerConnection: this.shared.batcher.hasConnection,
+      groupCommit: { batches: this.shared.batcher.batches, writes: this.shared.batcher.writes },
+    };
+  }
+
+  protected async closeConnections(): Promise<void> {
+    await Promise.all([this.shared.batcher.close(), this.pool.close()]);
+    this.shared.writeLock.close();
+  }
+
+  /** A SQL text already seen to write, on a writable handle: it can go straight to group commit. */
+  private knownWrite(sql: string): boolean {
+    return !this.cfg.settings.readOnly && this.shared.kinds.get(sql) === true && !OUTSIDE_TRANSACTION.test(sql);
+  }
+
+  private async batched(sql: string, params: readonly unknown[], rows: boolean, signal?: AbortSignal): Promise<{ rows?: Row[]; changes: number }> {
+    this.assertOpen();
+    this.acct.queries++;
+    try {
+      const r = await this.shared.batcher.write(sql, [...params], rows, signal);
+      if (r.rows) reviveRows(r.rows);
+      return r;
+    } catch (err) {
+      this.acct.countError(err);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * `PinnedConnection` over one SQLite connection worker. Reads run at once; a write outside a
+ * transaction takes the writer lock, then the worker does BEGIN IMMEDIATE / statement / COMMIT
+ * in one message; a read-write transaction holds the writer lock from BEGIN IMMEDIATE to
+ * COMMIT/ROLLBACK. Whether a statement writes is asked of SQLite (`sqlite3_stmt_readonly`)
+ * once per SQL text and remembered.
+ */
+import type { ExecResult, Row } from '../../core/database.js';
+import type { BoltError } from '../../core/errors.js';
+import { backoffDelay, delay } from '../../storage/retry.js';
+import {
+  LOOKUP_REQUEST_SQL,
+  RECORD_REQUEST_SQL,
+  REQUESTS_TABLE,
+  createRequestsSql,
+  isAutoRequestId,
+  type BeginOptions,
+  type PinnedConnection,
+  type RunOptions,
+  type StatementOutcome,
+} from '../shared/pinned.js';
+import { isTransient } from '../shared/transaction.js';
+import { classifySqliteError } from './classify-errors.js';
+import type { Lease } from './pool.js';
+import type { RunResult, WithoutId, WorkerError, WorkerRequest, WritePolicy } from './protocol.js';
+import type { WriteBatcher } from './write-batcher.js';
+import type { WriteLock } from './write-lock.js';
+
+/** What a pinned SQLite connection shares with its database. */
+export interface SqliteShared {
+  path: string;
+  writeLock: WriteLock;
+  /** How long a writer waits for the writer lock and for SQLite's own lock (ms). */
+  writeLockTimeoutMs: number;
+  /** SQL text → does it write? */
+  kinds: Map<string, boolean>;
+  countQuery(): void;
+  /** Group commit for autocommit writes made outside sessions. */
+  batcher: WriteBatcher;
+  /** `bolt_requests` is known to exist (committed). */
+  requestLogReady: boolean;
+}
+
+const KINDS_MAX = 2_000;
+
+/** Statements SQLite refuses inside a transaction: run bare, still under the writer lock. */
+export const OUTSIDE_TRANSACTION = /^\s*(VACUUM|PRAGMA|ATTACH|DETACH)\b/i;
+
+/** Fixes values that crossed the thread boundary: Uint8Array back to Buffer. */
+export function reviveRows(rows: Row[]): Row[] {
+  for (const r of rows) {
+    for (const k in r) {
+      const v = r[k];
+      if (v instanceof Uint8Array && !Buffer.isBuffer(v)) r[k] = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    }
+  }
+  return rows;
+}
+
+export class SqlitePinned implements PinnedConnection {
+  private readOnlySession = false;
+  private holdsWriteLock = false;
+
+  constructor(
+    private readonly lease: Lease,
+    private readonly shared: SqliteShared,
+    private readonly dbReadOnly: boolean,
+    readonly name: string,
+    /** Borrowed for one operation on the database handle (not a session): autocommit writes may be group-committed. */
+    private readonly unpinned = false,
+  ) {}
+
+  /** The connection's worker died. */
+  get isDead(): boolean {
+    return this.lease.conn.isDead;
+  }
+
+  private get readOnly(): boolean {
+    return this.dbReadOnly || this.readOnlySession;
+  }
+
+  async query(sql: string, params: readonly unknown[], opts: RunOptions): Promise<Row[]> {
+    const r = await this.statement(sql, params, opts, true);
+    return reviveRows(r.rows ?? []);
+  }
+
+  async run(sql: string, params: readonly unknown[], opts: RunOptions): Promise<StatementOutcome> {
+    const r = await this.statement(sql, params, opts, true);
+    return { rows: reviveRows(r.rows ?? []), rowsChanged: r.changes, isRead: this.shared.kinds.get(sql) !== true && !OUTSIDE_TRANSACTION.test(sql) };
+  }
+
+  async execute(sql: string, params: readonly unknown[], opts: RunOptions): Promise<ExecResult> {
+    const r = await this.statement(sql, params, opts, false);
+    return { rowsChanged: r.changes };
+  }
+
+  async begin(opts: BeginOptions): Promise<void> {
+    if (opts.readOnly || this.readOnly) {
+      await this.call({ op: 'begin', immediate: false, deadline: 0 });
+      return;
+    }
+    const deadline = Date.now() + this.shared.writeLockTimeoutMs;
+    await this.shared.writeLock.acquire(this.name, this.shared.writeLockTimeoutMs, opts.signal);
+    this.holdsWriteLock = true;
+    try {
+      await this.call({ op: 'begin', immediate: true, deadline });
+    } catch (err) {
+      this.releaseWriteLock();
+      throw err;
+    }
+  }
+
+  async commit(): Promise<void> {
+    await this.call({ op: 'commit' });
+    this.releaseWriteLock();
+  }
+
+  async rollback(): Promise<void> {
+    try {
+      await this.call({ op: 'rollback' });
+    } finally {
+      this.releaseWriteLock();
+    }
+  }
+
+  async lookupRequest(requestId: string): Promise<number | undefined> {
+    await this.ensureRequestLog();
+    const rows = await this.query(LOOKUP_REQUEST_SQL, [requestId], { inTransaction: true });
+    return rows.length ? Number(rows[0]!.rows_changed) : undefined;
+  }
+
+  async recordRequest(requestId: string, rowsChanged: number): Promise<boolean> {
+    const r = await this.execute(RECORD_REQUEST_SQL, [requestId, rowsChanged, isAutoRequestId(requestId)], { inTransaction: true });
+    return r.rowsChanged === 1;
+  }
+
+  /**
+   * Creates `bolt_requests` the first time a request id is used (inside the caller's
+   * transaction), so opening a user's SQLite file adds no table until Bolt needs one.
+   */
+  private async ensureRequestLog(): Promise<void> {
+    if (this.shared.requestLogReady) return;
+    const has = await this.query("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?", [REQUESTS_TABLE], { inTransaction: true });
+    if (has.length > 0) this.shared.requestLogReady = true;
+    else if (!this.readOnly) await this.execute(createRequestsSql('TEXT', 'CURRENT_TIMESTAMP'), [], { inTransaction: true });
+  }
+
+  async setReadOnly(readOnly: boolean): Promise<void> {
+    if (this.dbReadOnly) return;
+    await this.call({ op: 'query-only', on: readOnly });
+    this.readOnlySession = readOnly;
+  }
+
+  release(broken = false): void {
+    this.releaseWriteLock();
+    this.lease.release(broken);
+  }
+
+  /** One statement: inside a transaction as is; outside, reads retried on busy, writes under the writer lock. */
+  private async statement(sql: string, params: readonly unknown[], opts: RunOptions, rows: boolean): Promise<RunResult & { needsWrite?: false }> {
+    this.shared.countQuery();
+    const args = [...params];
+    if (opts.inTransaction) {
+      const policy: WritePolicy = this.readOnly || !this.holdsWriteLock ? 'deny' : 'allow';
+      return (await this.call({ op: 'run', sql, params: args, write: policy, rows })) as RunResult & { needsWrite?: false };
+    }
+    if (this.readOnly || this.shared.kinds.get(sql) !== true) {
+      const r = await this.readWithRetry(sql, args, this.readOnly ? 'deny' : 'ask', rows, opts.signal);
+      this.remember(sql, r.needsWrite === true);
+      if (!r.needsWrite) return r;
+    }
+    return this.autocommitWrite(sql, args, rows, opts.signal);
+  }
+
+  private async readWithRetry(sql: string, params: unknown[], write: WritePolicy, rows: boolean, signal?: AbortSignal): Promise<RunResult> {
+    const deadline = Date.now() + this.shared.writeLockTimeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.call<RunResult>({ op: 'run', sql, params, write, rows });
+      } catch (err) {
+        if (!isTransient(err) || Date.now() >= deadline) throw err;
+        await delay(backoffDelay(attempt, { baseMs: 5, capMs: 200 }), signal);
+      }
+    }
+  }
+
+  private async autocommitWrite(sql: string, params: unknown[], rows: boolean, signal?: AbortSignal): Promise<RunResult & { needsWrite?: false }> {
+    const bare = OUTSIDE_TRANSACTION.test(sql);
+    if (this.unpinned && !bare) return this.shared.batcher.write(sql, params, rows, signal);
+    const deadline = Date.now() + this.shared.writeLockTimeoutMs;
+    await this.shared.writeLock.acquire(this.name, this.shared.writeLockTimeoutMs, signal);
+    try {
+      return await this.call({ op: 'write', sql, params, rows, deadline, bare });
+    } finally {
+      this.shared.writeLock.release();
+    }
+  }
+
+  private remember(sql: string, writes: boolean): void {
+    const k = this.shared.kinds;
+    if (k.has(sql)) return;
+    if (k.size >= KINDS_MAX) k.delete(k.keys().next().value!);
+    k.set(sql, writes);
+  }
+
+  private releaseWriteLock(): void {
+    if (!this.holdsWriteLock) return;
+    this.holdsWriteLock = false;
+    this.shared.writeLock.release();
+  }
+
+  /** Sends a request to the worker and classifies its failure. */
+  async call<T = unknown>(req: WithoutId<WorkerRequest>): Promise<T> {
+    try {
+      return await this.lease.conn.call<T>(req);
+    } catch (err) {
+      if (err instanceof Error) throw err;
+      throw classifySqliteError(err as WorkerError, { path: this.shared.path, sql: (req as { sql?: string }).sql, session: this.name }) as BoltError;
+    }
+  }
+}

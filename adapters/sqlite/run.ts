@@ -1,0 +1,122 @@
+/**
+ * Runs statements on one better-sqlite3 connection (inside its worker thread): prepared
+ * statement cache, the read/write decision (`stmt.readonly`), parameter and value conversion,
+ * BEGIN IMMEDIATE with SQLITE_BUSY retries up to a deadline.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import type { Row } from '../../core/database.js';
+import type { RunResult, WorkerError, WritePolicy } from './protocol.js';
+
+const CACHE_MAX = 200;
+const MULTI = 'more than one statement';
+
+/** Thrown inside the worker; crosses to the main thread as a `WorkerError`. */
+export class RunError extends Error {
+  constructor(readonly info: WorkerError) {
+    super(info.message);
+  }
+}
+
+/** Converts a JS value to something SQLite binds: booleans → 0/1, dates → ISO text, objects → JSON. */
+export function toSqlite(v: unknown): unknown {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (v instanceof Date) return v.toISOString();
+  if (v instanceof Uint8Array) return Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  if (typeof v === 'object') return JSON.stringify(v);
+  return v;
+}
+
+/** Integers come back as bigint (safeIntegers) and become numbers when that loses nothing. */
+function fromSqlite(row: Record<string, unknown>): Row {
+  for (const k in row) {
+    const v = row[k];
+    if (typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER)) row[k] = Number(v);
+  }
+  return row;
+}
+
+/** One connection's statement runner. */
+export class StatementRunner {
+  private readonly cache = new Map<string, BetterSqlite3.Statement | 'multi'>();
+
+  constructor(readonly db: BetterSqlite3.Database) {}
+
+  private prepare(sql: string): BetterSqlite3.Statement | 'multi' {
+    let s = this.cache.get(sql);
+    if (s) {
+      this.cache.delete(sql);
+      this.cache.set(sql, s);
+      return s;
+    }
+    try {
+      s = this.db.prepare(sql).safeIntegers(true);
+    } catch (err) {
+      if (!(err instanceof RangeError && err.message.includes(MULTI))) throw err;
+      s = 'multi';
+    }
+    this.cache.set(sql, s);
+    if (this.cache.size > CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
+    return s;
+  }
+
+  /** Runs one statement under `write` policy; `rows` asks for result rows. */
+  run(sql: string, params: unknown[], write: WritePolicy, rows: boolean): RunResult {
+    const stmt = this.prepare(sql);
+    const isWrite = stmt === 'multi' || !stmt.readonly;
+    if (isWrite && write === 'deny') {
+      throw new RunError({ name: 'ReadOnly', message: 'statement is not a read', readOnly: true });
+    }
+    if (isWrite && write === 'ask') return { needsWrite: true };
+    if (stmt === 'multi') {
+      if (params.length > 0) throw new RunError({ name: 'BadInput', message: 'parameters are not allowed with several statements in one string', code: 'BOLT_MULTI_PARAMS' });
+      const before = this.db.prepare('SELECT total_changes() AS n').pluck().get() as number;
+      this.db.exec(sql);
+      const after = this.db.prepare('SELECT total_changes() AS n').pluck().get() as number;
+      return { changes: after - before, rows: rows ? [] : undefined };
+    }
+    const args = params.map(toSqlite);
+    if (stmt.reader) {
+      const out = (stmt.all(...args) as Record<string, unknown>[]).map(fromSqlite);
+      return { rows: rows ? out : undefined, changes: stmt.readonly ? 0 : out.length };
+    }
+    const r = stmt.run(...args);
+    return { changes: r.changes, rows: rows ? [] : undefined };
+  }
+
+  /** BEGIN IMMEDIATE, retrying SQLITE_BUSY with capped backoff until `deadline` (epoch ms). */
+  beginImmediate(deadline: number): void {
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.db.exec('BEGIN IMMEDIATE');
+        return;
+      } catch (err) {
+        const code = (err as { code?: string }).code ?? '';
+        if (!code.startsWith('SQLITE_BUSY') && !code.startsWith('SQLITE_LOCKED')) throw err;
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          throw new RunError({
+            name: 'SqliteError',
+            message: (err as Error).message,
+            code,
+            busyTimeout: { attempts: attempt + 1, waitedMs: Date.now() - started },
+          });
+        }
+        sleepSync(Math.min(left, Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random() / 2)));
+      }
+    }
+  }
+
+  /** Rolls back if a transaction is open. */
+  rollback(): void {
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+  }
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** Blocks this worker thread for `ms` (it owns nothing else). */
+function sleepSync(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, Math.max(1, ms));
+}

@@ -1,0 +1,316 @@
+/**
+ * The runtime's agents: a piscina pool of worker threads (one task per thread at a time), with
+ * stable agent ids (agent-1..agent-N, reused when a worker is replaced), cooperative abort
+ * (the task's `ctx.signal`) escalating to terminating the worker after a grace period, per-task
+ * timeouts measured from dispatch, and crash classification: a worker that exits, runs out of
+ * heap or is terminated fails only its own task, and piscina starts a replacement.
+ *
+ * Workers use `atomics: 'disabled'` so an idle worker's event loop keeps running (its `ctx.db`
+ * client socket, the abort channel); the cost per task is one extra message-port event.
+ */
+import { BroadcastChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { EventEmitter } from 'eventemitter3';
+import type { EngineName } from '../core/database.js';
+import { AgentError, AbortedError, TaskError, type SerializedError } from '../core/errors.js';
+import { log } from '../core/logger.js';
+import { toSerializedError } from '../core/serialize-error.js';
+import { abortChannelName, slotAgentId, type AgentWorkerData, type WorkerEvent, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+
+const logger = log('agent-pool');
+
+/** One agent thread as the status display sees it. */
+export interface AgentSlot {
+  agentId: string;
+  threadId: number;
+  /** The task it is running, if any. */
+  taskId?: number;
+  agent?: string;
+  since?: number;
+  progress?: number;
+  note?: string;
+}
+
+/** How one dispatched task ended. */
+export type RunOutcome =
+  | { ok: true; result: unknown; agentId?: string }
+  | { ok: false; error: SerializedError; agentId?: string; reason: 'threw' | 'crashed' | 'oom' | 'timeout' | 'aborted' };
+
+/** A task handed to an agent. */
+export interface RunningTask {
+  readonly promise: Promise<RunOutcome>;
+  /** Aborts it: signal first, worker terminated after the grace period. */
+  abort(reason: string): void;
+}
+
+export interface AgentPoolOptions {
+  size: number;
+  /** Agent module URLs (built-ins first). */
+  modules: string[];
+  database: string;
+  engine: EngineName;
+  dbOpener: string;
+  runtimeId: string;
+  heapMb: number;
+  abortGraceMs: number;
+}
+
+export interface DescribedAgent {
+  name: string;
+  description?: string;
+  module: string;
+}
+
+interface AgentPoolEvents {
+  up: (e: { agentId: string; threadId: number }) => void;
+  down: (e: { agentId: string; threadId: number; reason: string }) => void;
+  started: (e: { id: number; agentId: string }) => void;
+  progress: (e: { id: number; agentId: string; fraction: number; note?: string }) => void;
+}
+
+const WORKER = new URL('./worker.js', import.meta.url).href;
+
+export class AgentPool extends EventEmitter<AgentPoolEvents> {
+  private readonly pool: Piscina<WorkerRequest, WorkerReply>;
+  private readonly slotTable: Int32Array;
+  private readonly channel: BroadcastChannel;
+  private readonly byThread = new Map<number, AgentSlot>();
+  private readonly taskThread = new Map<number, number>();
+  /** Tasks handed to piscina and not finished: id → agent name. */
+  private readonly dispatched = new Map<number, string>();
+  /** Why a thread went down, when we know (crash, oom, terminated). */
+  private readonly downReason = new Map<number, string>();
+  private closed = false;
+
+  constructor(private readonly o: AgentPoolOptions) {
+    super();
+    const slots = new SharedArrayBuffer(4 * o.size * 2);
+    this.slotTable = new Int32Array(slots);
+    const workerData: AgentWorkerData = {
+      modules: o.modules,
+      database: o.database,
+      engine: o.engine,
+      dbOpener: o.dbOpener,
+      runtimeId: o.runtimeId,
+      slots,
+      logLevel: process.env.BOLT_LOG_LEVEL,
+    };
+    this.pool = new Piscina<WorkerRequest, WorkerReply>({
+      filename: WORKER,
+      minThreads: o.size,
+      maxThreads: o.size,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: 2 ** 31 - 1,
+      atomics: 'disabled',
+      resourceLimits: { maxOldGenerationSizeMb: o.heapMb },
+      workerData,
+    });
+    this.channel = new BroadcastChannel(abortChannelName(o.runtimeId));
+    (this.channel as unknown as { unref?: () => void }).unref?.();
+    this.pool.on('message', (m: WorkerEvent) => this.onWorkerEvent(m));
+    this.pool.on('workerCreate', (w: { id: number }) => this.slotOf(w.id));
+    this.pool.on('workerDestroy', () => this.onDestroy());
+    this.pool.on('error', (e: unknown) => logger.warn({ err: e }, 'agent pool error'));
+  }
+
+  /** Number of agent threads. */
+  get size(): number {
+    return this.o.size;
+  }
+
+  /**
+   * Loads the agent modules in every worker (warming them) and returns the agents they define.
+   * A module that fails to load fails here, once, with `BOLT_AGENT` naming it.
+   */
+  async start(): Promise<DescribedAgent[]> {
+    const replies = await Promise.allSettled(Array.from({ length: this.o.size }, () => this.pool.run({ kind: 'describe' })));
+    const failed = replies.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      const msg = failed.reason instanceof Error ? failed.reason.message : String(failed.reason);
+      await this.close(true);
+      throw new AgentError(
+        /failed to load|exports no agent|defined twice/.test(msg) ? msg : `Agent modules could not be loaded: ${msg}`,
+        { modules: this.o.modules },
+      );
+    }
+    const first = (replies[0] as PromiseFulfilledResult<WorkerReply>).value;
+    return first.kind === 'described' ? first.agents : [];
+  }
+
+  /** Every agent thread and what it is doing, ordered by agent id. */
+  slots(): AgentSlot[] {
+    const out: AgentSlot[] = [];
+    for (let i = 0; i < this.slotTable.length; i++) {
+      const tid = Atomics.load(this.slotTable, i);
+      if (tid !== 0) out.push(this.slotOf(tid) ?? { agentId: slotAgentId(i), threadId: tid });
+    }
+    return out;
+  }
+
+  /** Tasks handed to the agents and not finished. */
+  get inFlight(): number {
+    return this.dispatched.size;
+  }
+
+  private slotOf(threadId: number): AgentSlot | undefined {
+    const known = this.byThread.get(threadId);
+    if (known) return known;
+    const i = this.slotTable.indexOf(threadId);
+    if (i < 0) return undefined;
+    const slot: AgentSlot = { agentId: slotAgentId(i), threadId };
+    this.byThread.set(threadId, slot);
+    this.emit('up', { agentId: slot.agentId, threadId });
+    return slot;
+  }
+
+  /**
+   * A worker went away. Piscina reports it after the thread exited, when its threadId already
+   * reads -1, so find the slots whose thread is no longer among the pool's threads.
+   */
+  private onDestroy(): void {
+    const alive = new Set(this.pool.threads.map((w) => w.threadId));
+    for (let i = 0; i < this.slotTable.length; i++) {
+      const threadId = Atomics.load(this.slotTable, i);
+      if (threadId === 0 || alive.has(threadId)) continue;
+      Atomics.compareExchange(this.slotTable, i, threadId, 0);
+      const slot = this.byThread.get(threadId);
+      this.byThread.delete(threadId);
+      // Piscina fails the worker's task right after this event: report the reason it records.
+      setImmediate(() => {
+        const reason = this.downReason.get(threadId) ?? (this.closed ? 'stopped' : 'exited');
+        this.downReason.delete(threadId);
+        this.emit('down', { agentId: slot?.agentId ?? slotAgentId(i), threadId, reason });
+      });
+    }
+  }
+
+  /**
+   * Attaches a task to the agent running it and emits 'started' (once). Called on the worker's
+   * 'start' message, or on its reply when the reply overtook that message (two channels).
+   */
+  private markStarted(id: number, threadId: number): void {
+    const agent = this.dispatched.get(id);
+    if (agent === undefined || this.taskThread.has(id)) return;
+    const slot = this.slotOf(threadId);
+    if (!slot) return;
+    this.taskThread.set(id, threadId);
+    slot.taskId = id;
+    slot.agent = agent;
+    slot.since = Date.now();
+    slot.progress = undefined;
+    slot.note = undefined;
+    this.emit('started', { id, agentId: slot.agentId });
+  }
+
+  private onWorkerEvent(m: WorkerEvent): void {
+    if (!m || typeof m !== 'object' || !('bolt' in m)) return;
+    const slot = this.slotOf(m.threadId);
+    if (!slot) return;
+    if (m.bolt === 'start') this.markStarted(m.id, m.threadId); else if (m.bolt === 'progress' && slot.taskId === m.id) {
+      slot.progress = m.fraction;
+      slot.note = m.note;
+      this.emit('progress', { id: m.id, agentId: slot.agentId, fraction: m.fraction, note: m.note });
+    }
+  }
+
+  /** Runs one claimed task on a free agent. Never rejects: failures come back as outcomes. */
+  run(task: { id: number; agent: string; payload: unknown; attempt: number; maxAttempts: number }, timeoutMs: number): RunningTask {
+    const controller = new AbortController();
+    let abortReason: string | undefined;
+    let timedOut = false;
+    let grace: NodeJS.Timeout | undefined;
+    const abort = (reason: string): void => {
+      if (abortReason !== undefined) return;
+      abortReason = reason;
+      this.channel.postMessage({ id: task.id, reason });
+      grace = setTimeout(() => controller.abort(reason), this.o.abortGraceMs);
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort('timeout');
+    }, timeoutMs);
+    const dispatchedAt = Date.now();
+    const promise = this.pool
+      .run({ kind: 'run', id: task.id, agent: task.agent, payload: task.payload, attempt: task.attempt, maxAttempts: task.maxAttempts }, { signal: controller.signal })
+      .then(
+        (reply): RunOutcome => {
+          this.markStarted(task.id, reply.threadId);
+          const agentId = this.slotOf(reply.threadId)?.agentId;
+          if (reply.kind !== 'result') return { ok: false, error: new AgentError('unexpected reply from agent worker').toJSON(), agentId, reason: 'crashed' };
+          if (timedOut) return { ok: false, error: timeoutError(task.id, timeoutMs), agentId, reason: 'timeout' };
+          if (reply.ok) return { ok: true, result: reply.result, agentId };
+          return { ok: false, error: reply.error, agentId, reason: abortReason ? 'aborted' : 'threw' };
+        },
+        (err: unknown): RunOutcome => {
+          const threadId = this.taskThread.get(task.id);
+          const agentId = threadId === undefined ? undefined : this.byThread.get(threadId)?.agentId;
+          const outcome = this.classifyRejection(err, task.id, timedOut, timeoutMs, abortReason, Date.now() - dispatchedAt);
+          if (threadId !== undefined) this.downReason.set(threadId, outcome.ok ? 'exited' : `${outcome.reason}: ${outcome.error.message}`);
+          return { ...outcome, agentId };
+        },
+      )
+      .finally(() => {
+        this.dispatched.delete(task.id);
+        clearTimeout(timer);
+        if (grace) clearTimeout(grace);
+        const threadId = this.taskThread.get(task.id);
+        this.taskThread.delete(task.id);
+        const slot = threadId === undefined ? undefined : this.byThread.get(threadId);
+        if (slot && slot.taskId === task.id) clearSlot(slot);
+      });
+    this.dispatched.set(task.id, task.agent);
+    return { promise, abort };
+  }
+
+  private classifyRejection(
+    err: unknown,
+    id: number,
+    timedOut: boolean,
+    timeoutMs: number,
+    abortReason: string | undefined,
+    ranMs: number,
+  ): Exclude<RunOutcome, { ok: true }> {
+    const e = err as Error & { code?: string };
+    if (timedOut) return { ok: false, error: timeoutError(id, timeoutMs), reason: 'timeout' };
+    if (e?.name === 'AbortError' || abortReason !== undefined) {
+      return { ok: false, error: new AbortedError(`Task ${id} was aborted (${abortReason ?? 'stopped'}); its agent did not stop in time and its worker was replaced`, { id, reason: abortReason }).toJSON(), reason: 'aborted' };
+    }
+    if (e?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+      return {
+        ok: false,
+        error: new AgentError(`The agent ran out of heap (limit ${this.o.heapMb} MB) running task ${id}; its worker was replaced`, { id, heapMb: this.o.heapMb }).toJSON(),
+        reason: 'oom',
+      };
+    }
+    const exited = /worker exited with code: (-?\d+)/.exec(e?.message ?? '');
+    if (exited) {
+      return {
+        ok: false,
+        error: new AgentError(`The agent's worker exited (code ${exited[1]}) after ${ranMs} ms running task ${id}; it was replaced`, { id, exitCode: Number(exited[1]) }).toJSON(),
+        reason: 'crashed',
+      };
+    }
+    return { ok: false, error: toSerializedError(err, 'BOLT_AGENT'), reason: 'crashed' };
+  }
+
+  /** Stops the workers (`force`: at once, running tasks are terminated). */
+  async close(force = false): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.channel.close();
+    if (force) await this.pool.destroy();
+    else await this.pool.close();
+  }
+}
+
+function clearSlot(slot: AgentSlot): void {
+  slot.taskId = undefined;
+  slot.agent = undefined;
+  slot.since = undefined;
+  slot.progress = undefined;
+  slot.note = undefined;
+}
+
+function timeoutError(id: number, timeoutMs: number): SerializedError {
+  return new TaskError(`Task ${id} timed out after ${timeoutMs} ms`, { id, timeoutMs }).toJSON();
+}

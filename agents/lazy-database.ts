@@ -1,0 +1,62 @@
+/**
+ * A `Database` that opens the real one on first use. Agents get one as `ctx.db`, so a worker
+ * whose agents never touch the database never connects to it.
+ */
+import type { Database, DatabaseStats, EngineName, ExecResult, LockInfo, Row, Session, SessionOptions, StatementOptions, Transaction, TransactionOptions } from '../core/database.js';
+
+export class LazyDatabase implements Database {
+  private opening?: Promise<Database>;
+  private opened?: Database;
+
+  constructor(
+    readonly engine: EngineName,
+    readonly location: string,
+    private readonly open: () => Promise<Database>,
+  ) {}
+
+  /** True once something used the database. */
+  get isOpen(): boolean {
+    return this.opened !== undefined;
+  }
+
+  private db(): Promise<Database> {
+    this.opening ??= this.open().then((d) => (this.opened = d));
+    return this.opening;
+  }
+
+  async query<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T[]> {
+    return (await this.db()).query<T>(sql, params, opts);
+  }
+  async execute(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<ExecResult> {
+    return (await this.db()).execute(sql, params, opts);
+  }
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>, opts?: TransactionOptions): Promise<T | undefined> {
+    return (await this.db()).transaction(fn, opts);
+  }
+  async session(opts?: SessionOptions): Promise<Session> {
+    return (await this.db()).session(opts);
+  }
+  async insertMany(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], opts?: StatementOptions): Promise<ExecResult> {
+    return (await this.db()).insertMany(table, columns, rows, opts);
+  }
+  stats(): DatabaseStats {
+    if (this.opened) return this.opened.stats();
+    return {
+      engine: this.engine,
+      role: 'client',
+      pool: { size: 0, inUse: 0, idle: 0, waiting: 0, waitMs: { p50: 0, p95: 0, p99: 0, max: 0 }, holders: [] },
+      queries: 0,
+      errorsByCode: {},
+      opened: false,
+    };
+  }
+  lockInfo(): LockInfo {
+    return this.opened ? this.opened.lockInfo() : { path: this.location, engine: this.engine, role: 'client', opened: false };
+  }
+  async close(): Promise<void> {
+    const d = this.opening ? await this.opening.catch(() => undefined) : undefined;
+    this.opening = undefined;
+    this.opened = undefined;
+    await d?.close();
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The piscina worker entry: one agent thread. It loads the agent modules lazily (on the first
+ * task, cached; a module that fails to load fails that request instead of killing the thread,
+ * so piscina never respawns it in a loop), claims a stable agent slot, runs one task at a time
+ * and reports start/progress on its parentPort. Aborts arrive on a BroadcastChannel shared by
+ * all workers of the runtime. `ctx.db` is opened on first use, as a client of the host.
+ */
+import { threadId, workerData, parentPort, BroadcastChannel } from 'node:worker_threads';
+import type { Database } from '../core/database.js';
+import { log, setLogLevel } from '../core/logger.js';
+import { toSerializedError } from '../core/serialize-error.js';
+import { AgentError } from '../core/errors.js';
+import type { AgentContext } from './agent-contract.js';
+import { LazyDatabase } from './lazy-database.js';
+import { loadAgents, type LoadedAgent } from './load-agents.js';
+import { abortChannelName, slotAgentId, type AbortMessage, type AgentWorkerData, type WorkerEvent, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+
+const data = workerData as AgentWorkerData;
+if (data.logLevel) setLogLevel(data.logLevel);
+
+/** Claims the first free slot of the shared table: agent ids stay agent-1..agent-N as workers are replaced. */
+function claimSlot(): string {
+  const table = new Int32Array(data.slots);
+  for (let i = 0; i < table.length; i++) {
+    if (Atomics.compareExchange(table, i, 0, threadId) === 0) return slotAgentId(i);
+  }
+  return `agent-t${threadId}`;
+}
+const agentId = claimSlot();
+const logger = log('agent', { agentId, threadId });
+
+let agents: Promise<Map<string, LoadedAgent>> | undefined;
+function getAgents(): Promise<Map<string, LoadedAgent>> {
+  agents ??= loadAgents(data.modules);
+  return agents;
+}
+
+let db: LazyDatabase | undefined;
+function getDb(): Database {
+  db ??= new LazyDatabase(data.engine, data.database, async () => {
+    const mod = (await import(data.dbOpener)) as { openDatabase(location: string, opts: { engine: string }): Promise<Database> };
+    logger.debug({ database: data.database }, 'opening the shared database for ctx.db');
+    return mod.openDatabase(data.database, { engine: data.engine });
+  });
+  return db;
+}
+
+const running = new Map<number, AbortController>();
+const channel = new BroadcastChannel(abortChannelName(data.runtimeId));
+channel.onmessage = (ev: unknown) => {
+  const msg = (ev as { data: AbortMessage }).data;
+  running.get(msg.id)?.abort(msg.reason);
+};
+// The channel must not keep an idle worker alive on its own.
+(channel as unknown as { unref?: () => void }).unref?.();
+
+function emit(e: WorkerEvent): void {
+  parentPort?.postMessage(e);
+}
+
+export default async function handle(req: WorkerRequest): Promise<WorkerReply> {
+  if (req.kind === 'describe') {
+    const loaded = await getAgents().catch((e: unknown) => {
+      agents = undefined;
+      throw e;
+    });
+    return {
+      kind: 'described',
+      threadId,
+      agents: [...loaded.values()].map((a) => ({ name: a.def.name, description: a.def.description, module: a.module })),
+    };
+  }
+  const controller = new AbortController();
+  running.set(req.id, controller);
+  emit({ bolt: 'start', id: req.id, threadId });
+  try {
+    const loaded = await getAgents();
+    const a = loaded.get(req.agent);
+    if (!a) throw new AgentError(`No agent named ${JSON.stringify(req.agent)} in this runtime`, { agent: req.agent });
+    const ctx: AgentContext = {
+      agentId,
+      get db() {
+        return getDb();
+      },
+      search: undefined,
+      log: logger.child({ task: req.id, agent: req.agent }),
+      signal: controller.signal,
+      progress(fraction: number, note?: string) {
+        const f = Math.max(0, Math.min(1, Number(fraction) || 0));
+        emit({ bolt: 'progress', id: req.id, threadId, fraction: f, note });
+      },
+    };
+    const result = await a.def.run({ id: req.id, agent: req.agent, payload: req.payload, attempt: req.attempt, maxAttempts: req.maxAttempts }, ctx);
+    return { kind: 'result', ok: true, result: result === undefined ? null : result, threadId };
+  } catch (e) {
+    return { kind: 'result', ok: false, error: toSerializedError(e), threadId };
+  } finally {
+    running.delete(req.id);
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Writes a TypeScript agent module with misbehaving agents into a test's temp dir (so the
+ * runtime loads real .ts through tsx, as a user's module would be).
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const SOURCE = `
+import { threadId } from 'node:worker_threads';
+import { existsSync, writeFileSync } from 'node:fs';
+interface Task { id: number; attempt: number; payload: any }
+interface Ctx { signal: AbortSignal; db: any; progress(f: number, note?: string): void; agentId: string }
+
+/** Exits its worker thread on the first attempt, succeeds on the next. */
+const crash = { name: 'crash', run(task: Task): unknown {
+  if (task.attempt === 1) process.exit(3);
+  return { attempt: task.attempt, threadId };
+} };
+
+/** Spins forever on the first attempt (only terminating the worker stops it). */
+const hang = { name: 'hang', run(task: Task): unknown {
+  if (task.attempt === 1) { for (;;) { /* busy */ } }
+  return 'recovered';
+} };
+
+/** Runs out of heap on the first attempt. */
+const oom = { name: 'oom', run(task: Task): unknown {
+  if (task.attempt === 1) { const keep: number[][] = []; for (;;) keep.push(new Array(100_000).fill(task.id + Math.random())); }
+  return 'recovered';
+} };
+
+const fail = { name: 'fail', run(task: Task): never { throw new Error('always fails #' + task.id); } };
+
+/** Waits until aborted, reporting progress first. */
+const wait = { name: 'wait', run(task: Task, ctx: Ctx): Promise<unknown> {
+  ctx.progress(0.5, 'waiting');
+  return new Promise((_res, rej) => ctx.signal.addEventListener('abort', () => rej(new Error('stopped: ' + String(ctx.signal.reason)))));
+} };
+
+/** Records each run in the shared database through ctx.db. */
+const record = { name: 'record', async run(task: Task, ctx: Ctx): Promise<unknown> {
+  await ctx.db.execute('INSERT INTO seen (task_id, agent_id) VALUES (?, ?)', [task.id, ctx.agentId]);
+  return { id: task.id, agentId: ctx.agentId };
+} };
+
+/**
+ * Sleeps payload.ms, then says which process and attempt ran it. With payload.marker, first
+ * writes the file <marker>.<id>.<attempt> (so a test can see that it started, and where); with
+ * payload.gate, then waits until that file exists (so a test decides when tasks may finish).
+ */
+const slow = { name: 'slow', async run(task: Task, ctx: Ctx): Promise<unknown> {
+  if (task.payload?.marker) writeFileSync(task.payload.marker + '.' + task.id + '.' + task.attempt, String(process.pid));
+  while (task.payload?.gate && !existsSync(task.payload.gate) && !ctx.signal.aborted) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, task.payload?.ms ?? 1000));
+  return { pid: process.pid, attempt: task.attempt };
+} };
+
+export const agents = [crash, hang, oom, fail, wait, record, slow];
+`;
+
+/** Writes the module; returns its path. */
+export function writeTestAgents(dir: string): string {
+  const file = join(dir, 'test-agents.ts');
+  writeFileSync(file, SOURCE);
+  return file;
+}

@@ -1,0 +1,184 @@
+/**
+ * PostgreSQL-specific behaviour (the shared behaviour is in test/conformance): `?` → `$n`
+ * rewriting, credentials never shown or logged, statement timeouts, configurable isolation,
+ * deadlock retries, SKIP LOCKED claims across handles.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { PostgresDatabase } from '../adapters/postgres/database.js';
+import { describePostgres } from '../adapters/postgres/describe.js';
+import { openPostgres, type PostgresOptions } from '../adapters/postgres/open.js';
+import { rewritePlaceholders } from '../adapters/postgres/placeholders.js';
+import type { Database } from '../core/database.js';
+import { hasCode } from '../core/errors.js';
+import { spawnChild } from './helpers/child.js';
+import { tempDir } from './helpers/tmp.js';
+
+const URL_ = process.env.BOLT_TEST_PG_URL;
+const SKIP = URL_ ? undefined : 'BOLT_TEST_PG_URL not set: start one with eval "$(scripts/pg-test-cluster.sh start)"';
+const CHILD = fileURLToPath(new URL('./fixtures/pg-child.js', import.meta.url));
+let seq = 0;
+
+/** A handle on a fresh schema of its own, dropped after the test. */
+async function fresh(t: TestContext, opts: PostgresOptions = {}): Promise<{ db: Database; open: (o?: PostgresOptions) => Promise<Database> }> {
+  const schema = `bolt_pg_${process.pid}_${++seq}`;
+  const handles: Database[] = [];
+  t.after(async () => {
+    await Promise.all(handles.map((h) => h.close()));
+    const admin = await openPostgres(URL_!, { maxConnections: 1 });
+    await admin.execute(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.close();
+  });
+  const open = async (o: PostgresOptions = {}): Promise<Database> => {
+    const h = await openPostgres(URL_!, { schema, ...opts, ...o });
+    handles.push(h);
+    return h;
+  };
+  return { db: await open(), open };
+}
+
+/** `URL_` with a password added (the test server trusts local connections, so it is ignored). */
+function withPassword(url: string, password: string): string {
+  const u = new URL(url);
+  u.password = password;
+  return u.toString();
+}
+
+describe('placeholder rewriting', () => {
+  test('? becomes $n outside strings, identifiers and comments', { timeout: 5_000 }, () => {
+    const cases: Array<[string, string, number]> = [
+      ['SELECT ?, ?', 'SELECT $1, $2', 2],
+      ["SELECT '?', ? FROM t WHERE a = 'it''s ?'", "SELECT '?', $1 FROM t WHERE a = 'it''s ?'", 1],
+      ['SELECT "we?ird" FROM t WHERE x = ?', 'SELECT "we?ird" FROM t WHERE x = $1', 1],
+      ['SELECT ? -- why?\n, ?', 'SELECT $1 -- why?\n, $2', 2],
+      ['SELECT /* a ? /* nested ? */ still? */ ?', 'SELECT /* a ? /* nested ? */ still? */ $1', 1],
+      ["SELECT E'\\'?', ?", "SELECT E'\\'?', $1", 1],
+      ['SELECT $$ ? $$, $tag$ ?$ $tag$, ?', 'SELECT $$ ? $$, $tag$ ?$ $tag$, $1', 1],
+      ['SELECT $1', 'SELECT $1', 0],
+    ];
+    for (const [input, sql, count] of cases) assert.deepEqual(rewritePlaceholders(input), { sql, count }, input);
+  });
+});
+
+describe('postgres adapter', { skip: SKIP }, () => {
+  test('the password never shows in location, errors, stats or logs', { timeout: 30_000 }, async (t) => {
+    const secret = 'sekret-Pa55';
+    const dir = tempDir(t);
+    const logFile = join(dir, 'bolt.log');
+    const child = spawnChild(t, process.execPath, [CHILD, withPassword(URL_!, secret)], { BOLT_LOG_LEVEL: 'debug', BOLT_LOG_FILE: logFile });
+    await child.waitFor('done');
+    assert.equal((await child.exited).code, 0, child.stderr());
+    const out = child.stdout();
+    assert.match(out, /location postgres:\/\/bolt@/);
+    assert.match(out, /BOLT_SQL/);
+    assert.match(out, /BOLT_POOL_TIMEOUT/);
+    const log = readFileSync(logFile, 'utf8');
+    assert.match(log, /still held/, 'the close warning was logged');
+    for (const [what, text] of [['stdout', out], ['stderr', child.stderr()], ['log', log]] as const) {
+      assert.ok(!text.includes(secret), `${what} contains the password`);
+    }
+    // A connection failure's message does not carry it either.
+    const bad = new URL(withPassword(URL_!, secret));
+    bad.port = '1';
+    const err = await openPostgres(bad.toString(), { connectionTimeoutMs: 2_000 }).then(
+      () => assert.fail('connecting to port 1 should fail'),
+      (e: unknown) => e,
+    );
+    assert.ok(hasCode(err, 'BOLT_CLOSED'), String(err));
+    assert.ok(!JSON.stringify(err).includes(secret) && !(err as Error).message.includes(secret));
+  });
+
+  test('statement_timeout cancels long statements with a typed error', { timeout: 20_000 }, async (t) => {
+    const { db } = await fresh(t, { statementTimeoutMs: 100 });
+    await assert.rejects(db.query('SELECT pg_sleep(2)'), (err) => hasCode(err, 'BOLT_SQL') && err.details.timeout === true && err.details.sqlstate === '57014');
+    assert.deepEqual(await db.query('SELECT 1 AS ok'), [{ ok: 1 }]);
+  });
+
+  test('isolation: repeatable read by default, configurable per database and per transaction', { timeout: 20_000 }, async (t) => {
+    const { db, open } = await fresh(t);
+    const show = async (d: Database, opts?: object): Promise<unknown> =>
+      (await d.transaction(async (tx) => (await tx.query<{ l: string }>("SELECT current_setting('transaction_isolation') AS l"))[0]!.l, opts));
+    assert.equal(await show(db), 'repeatable read');
+    assert.equal(await show(db, { isolation: 'serializable' }), 'serializable');
+    assert.equal(await show(await open({ isolation: 'read committed' })), 'read committed');
+    await assert.rejects(show(db, { isolation: 'chaos' }), (err) => hasCode(err, 'BOLT_BAD_INPUT'));
+    await assert.rejects(db.query('SELECT ?', [1, 2]), (err) => hasCode(err, 'BOLT_BAD_INPUT'));
+  });
+
+  test('a deadlock (40P01) aborts one transaction, which is re-run; both complete', { timeout: 30_000 }, async (t) => {
+    const { db } = await fresh(t, { maxConnections: 4 });
+    await db.execute('CREATE TABLE r (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)');
+    await db.execute('INSERT INTO r (id, n) VALUES (1, 0), (2, 0)');
+    let arrived = 0;
+    let release!: () => void;
+    const barrier = new Promise<void>((r) => (release = r));
+    let runs = 0;
+    const crossing = (first: number, second: number) =>
+      db.transaction(
+        async (tx) => {
+          runs++;
+          await tx.execute('UPDATE r SET n = n + 1 WHERE id = ?', [first]);
+          if (++arrived === 2) release();
+          await barrier;
+          await tx.execute('UPDATE r SET n = n + 1 WHERE id = ?', [second]);
+        },
+        { isolation: 'read committed' } as object,
+      );
+    await Promise.all([crossing(1, 2), crossing(2, 1)]);
+    assert.equal(runs, 3, 'exactly one of them was re-run');
+    assert.deepEqual(await db.query('SELECT id, n FROM r ORDER BY id'), [
+      { id: 1, n: 2 },
+      { id: 2, n: 2 },
+    ]);
+    assert.ok((db.stats().queries as number) > 0);
+  });
+
+  test('describePostgres: server, schema, tables with exact counts, connected sessions', { timeout: 20_000 }, async (t) => {
+    const { db } = await fresh(t);
+    await db.execute('CREATE TABLE described (id INTEGER PRIMARY KEY)');
+    await db.insertMany('described', ['id'], Array.from({ length: 123 }, (_, i) => [i]));
+    const d = await describePostgres(db);
+    assert.match(d.serverVersion, /^\d+/);
+    assert.match(d.schema, /^bolt_pg_/);
+    assert.deepEqual(
+      d.tables.find((x) => x.name === 'described'),
+      { name: 'described', rows: 123 },
+    );
+    assert.ok(d.tables.some((x) => x.name === 'bolt_requests'));
+    assert.ok(d.connections.some((c) => c.application === 'bolt' && c.count >= 1), JSON.stringify(d.connections));
+    assert.equal(d.location, db.location);
+  });
+
+  test('pruneRequests forgets request ids past their keeping time (24 h; generated ids 10 min)', { timeout: 20_000 }, async (t) => {
+    const { db } = await fresh(t);
+    await db.execute('CREATE TABLE t (id INTEGER PRIMARY KEY)');
+    await db.execute('INSERT INTO t (id) VALUES (1)', [], { requestId: 'recent' });
+    await db.execute(
+      "INSERT INTO bolt_requests (id, rows_changed, auto, recorded_at) VALUES ('old', 1, false, now() - interval '25 hours'), ('auto:old', 1, true, now() - interval '11 minutes'), ('auto:new', 1, true, now() - interval '1 minute')",
+    );
+    assert.equal(await (db as PostgresDatabase).pruneRequests(), 2);
+    assert.deepEqual(await db.query('SELECT id FROM bolt_requests ORDER BY id'), [{ id: 'auto:new' }, { id: 'recent' }]);
+  });
+
+  test('FOR UPDATE SKIP LOCKED: two handles claim disjoint rows', { timeout: 20_000 }, async (t) => {
+    const { db, open } = await fresh(t, { maxConnections: 4 });
+    const other = await open({ maxConnections: 4 });
+    await db.execute('CREATE TABLE jobs (id INTEGER PRIMARY KEY, owner TEXT)');
+    await db.insertMany('jobs', ['id'], Array.from({ length: 40 }, (_, i) => [i]));
+    const claim = (h: Database, who: string) =>
+      h.query<{ id: number }>(
+        'UPDATE jobs SET owner = ? WHERE id IN (SELECT id FROM jobs WHERE owner IS NULL ORDER BY id LIMIT 5 FOR UPDATE SKIP LOCKED) RETURNING id',
+        [who],
+      );
+    const claimed: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      const [a, b] = await Promise.all([claim(db, 'a'), claim(other, 'b')]);
+      claimed.push(...a.map((r) => r.id), ...b.map((r) => r.id));
+    }
+    assert.equal(claimed.length, 40);
+    assert.equal(new Set(claimed).size, 40, 'no row claimed twice');
+  });
+});

@@ -1,0 +1,178 @@
+/**
+ * BoltIntegration in-process with real worker threads and a real DuckDB file: built-in agents,
+ * a TypeScript agent module, retries and dead letter, crash / hang / out-of-memory in an agent
+ * (only that worker dies, the task is retried, the runtime keeps going), cancel through the
+ * signal, dedupe, sequential order, a module that fails to load.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { tempDir } from './helpers/tmp.js';
+import { nextEvent, waitForValue } from './helpers/wait.js';
+import { writeTestAgents } from './helpers/agents-fixture.js';
+import { BoltIntegration } from '../core/bolt-integration.js';
+import type { BoltOptions } from '../core/config.js';
+import { hasCode } from '../core/errors.js';
+import type { TaskDoneEvent } from '../core/events.js';
+
+async function runtime(t: TestContext, o: BoltOptions = {}): Promise<{ bolt: BoltIntegration; dir: string }> {
+  const dir = tempDir(t);
+  const bolt = new BoltIntegration({
+    agents: 2,
+    database: join(dir, 'analytics.db'),
+    agentModules: [writeTestAgents(dir)],
+    leaseMs: 3000,
+    heartbeatMs: 100,
+    pollMs: 20,
+    backoff: { baseMs: 20, capMs: 40 },
+    abortGraceMs: 300,
+    ...o,
+  });
+  t.after(() => bolt.shutdown({ immediate: true }));
+  await bolt.initialize();
+  return { bolt, dir };
+}
+
+function done(bolt: BoltIntegration, id: number): Promise<TaskDoneEvent> {
+  return nextEvent<TaskDoneEvent>(bolt, 'task:done', (e) => e.id === id, 30_000);
+}
+
+test('built-in agents run durable tasks; sql goes through ctx.db; events carry agent ids', { timeout: 60_000 }, async (t) => {
+  const { bolt } = await runtime(t);
+  assert.deepEqual(
+    bolt.agents().map((a) => a.name).sort(),
+    ['crash', 'echo', 'fail', 'hang', 'index', 'oom', 'record', 'search', 'sleep', 'slow', 'sql', 'wait'],
+  );
+  const started: number[] = [];
+  bolt.on('task:started', (e) => started.push(e.id));
+  const echoId = await bolt.submit('echo', { hello: 'world' });
+  const e = await done(bolt, echoId);
+  assert.deepEqual(e.result, { hello: 'world' });
+  assert.match(e.agentId, /^agent-[12]$/);
+  assert.ok(started.includes(echoId));
+
+  const db = bolt.getDatabaseManager();
+  await db.execute('CREATE TABLE seen (task_id BIGINT, agent_id TEXT)');
+  const sqlId = await bolt.submit('sql', { sql: 'SELECT 40 + ? AS answer', params: [2] }, { priority: 1, maxAttempts: 3 });
+  const s = await done(bolt, sqlId);
+  assert.deepEqual(s.result, { rows: [{ answer: 42 }], rowCount: 1, truncated: false });
+  const recId = await bolt.submit('record', null);
+  await done(bolt, recId);
+  const seen = await db.query('SELECT task_id, agent_id FROM seen');
+  assert.equal(seen.length, 1);
+  assert.equal(Number(seen[0]!.task_id), recId);
+  const stored = await bolt.getTask(sqlId);
+  assert.equal(stored.status, 'done');
+  assert.deepEqual(stored.result, s.result, 'the result is stored in the queue');
+  assert.ok(bolt.status().agents.every((a) => /^agent-\d$/.test(a.agentId)));
+});
+
+test('a throwing agent is retried with backoff, then dead-lettered; retry redrives it', { timeout: 60_000 }, async (t) => {
+  const { bolt } = await runtime(t);
+  const failed: number[] = [];
+  bolt.on('task:failed', (e) => failed.push(e.attempt));
+  const id = await bolt.submit('fail', null, { maxAttempts: 3 });
+  const dead = await nextEvent<{ id: number; attempt: number; error: { code: string; message: string } }>(bolt, 'task:dead', (e) => e.id === id);
+  assert.equal(dead.attempt, 3);
+  assert.deepEqual(failed, [1, 2]);
+  assert.match(dead.error.message, /always fails/);
+  const task = await bolt.getTask(id);
+  assert.equal(task.status, 'dead');
+  assert.equal(task.attempts, 3);
+  const redriven = await bolt.retry(id);
+  assert.equal(redriven.status, 'queued');
+  await nextEvent<{ id: number }>(bolt, 'task:dead', (e) => e.id === id);
+  assert.equal((await bolt.getTask(id)).attempts, 3);
+});
+
+test('process.exit in an agent kills only its worker: the task is retried, the worker replaced', { timeout: 60_000 }, async (t) => {
+  const { bolt } = await runtime(t);
+  const downs: string[] = [];
+  bolt.on('agent:down', (e) => downs.push(e.reason));
+  const failedEv = nextEvent<{ id: number; error: { code: string; message: string } }>(bolt, 'task:failed');
+  const id = await bolt.submit('crash', null);
+  const f = await failedEv;
+  assert.equal(f.id, id);
+  assert.equal(f.error.code, 'BOLT_AGENT');
+  assert.match(f.error.message, /exited \(code 3\)/);
+  const d = await done(bolt, id);
+  assert.equal((d.result as { attempt: number }).attempt, 2);
+  await waitForValue('the worker to be replaced', () => bolt.status().agents.length, (n) => n === 2);
+  assert.ok(downs.some((r) => /crashed/.test(r)), `agent:down reported the crash: ${JSON.stringify(downs)}`);
+  assert.deepEqual(bolt.status().agents.map((a) => a.agentId).sort(), ['agent-1', 'agent-2'], 'the replacement reuses the stable id');
+  const after = await bolt.submit('echo', 'still alive');
+  assert.equal((await done(bolt, after)).result, 'still alive');
+});
+
+test('an agent stuck in an infinite loop is terminated at its timeout and the task retried', { timeout: 60_000 }, async (t) => {
+  const { bolt } = await runtime(t);
+  const failedEv = nextEvent<{ id: number; error: { message: string } }>(bolt, 'task:failed');
+  const id = await bolt.submit('hang', null, { timeoutMs: 300 });
+  const f = await failedEv;
+  assert.equal(f.id, id);
+  assert.match(f.error.message, /timed out after 300 ms/);
+  assert.equal((await done(bolt, id)).result, 'recovered');
+  const other = await bolt.submit('echo', 1);
+  assert.equal((await done(bolt, other)).result, 1);
+});
+
+test('an agent that runs out of heap kills only its worker', { timeout: 60_000 }, async (t) => {
+  const { bolt } = await runtime(t, { agentHeapMb: 48 });
+  const failedEv = nextEvent<{ id: number; error: { message: string } }>(bolt, 'task:failed', () => true, 40_000);
+  const id = await bolt.submit('oom', null);
+  const f = await failedEv;
+  assert.equal(f.id, id);
+  assert.match(f.error.message, /out of heap|exited/);
+  assert.equal((await done(bolt, id)).result, 'recovered');
+});
+
+test('cancel aborts a running task through its signal; progress is reported', { timeout: 60_000 }, async (t) => {
+  const { bolt } = await runtime(t);
+  const progress = nextEvent<{ id: number; fraction: number; note?: string }>(bolt, 'task:progress');
+  const id = await bolt.submit('wait', null);
+  const p = await progress;
+  assert.deepEqual([p.id, p.fraction, p.note], [id, 0.5, 'waiting']);
+  await waitForValue('the task to show as busy', () => bolt.status().agents.some((a) => a.taskId === id), Boolean);
+  const cancelled = nextEvent<{ id: number }>(bolt, 'task:cancelled', (e) => e.id === id);
+  const task = await bolt.cancel(id);
+  assert.equal(task.status, 'cancelled');
+  await cancelled;
+  assert.equal((await bolt.getTask(id)).status, 'cancelled');
+  await waitForValue('the agent to be idle', () => bolt.status().agents.every((a) => a.taskId === undefined), Boolean);
+  const queued = await bolt.submit('sleep', { ms: 10 }, { delayMs: 60_000 });
+  assert.equal((await bolt.cancel(queued)).status, 'cancelled');
+});
+
+test('dedupe: one task per key; sequential mode runs tasks strictly in submission order', { timeout: 60_000 }, async (t) => {
+  const { bolt } = await runtime(t, { sequential: true, agents: undefined });
+  assert.equal(bolt.status().agents.length, 1);
+  const a = await bolt.submitDetailed('echo', 'a', { dedupeKey: 'same' });
+  const b = await bolt.submitDetailed('echo', 'b', { dedupeKey: 'same' });
+  assert.equal(b.id, a.id);
+  assert.equal(b.deduplicated, true);
+  const order: number[] = [];
+  bolt.on('task:started', (e) => order.push(e.id));
+  const ids = await bolt.submitMany(Array.from({ length: 12 }, (_, i) => ({ agent: 'sleep', payload: { ms: 1 }, options: { priority: i % 3 } })));
+  await waitForValue('all tasks to finish', () => bolt.counts(), (c) => c.done === 13, { timeoutMs: 40_000 });
+  assert.deepEqual(order.filter((id) => ids.includes(id)), ids, 'submission order, priorities ignored');
+  assert.equal((await bolt.listTasks({ status: 'done' })).length, 13);
+});
+
+test('an agent module that fails to load is reported once, clearly, and nothing keeps respawning', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const bad = join(dir, 'bad-agent.ts');
+  writeFileSync(bad, `import './does-not-exist.js';\nexport const name = 'bad';\nexport function run() { return 1; }\n`);
+  const bolt = new BoltIntegration({ agents: 2, database: join(dir, 'a.db'), agentModules: [bad] });
+  await assert.rejects(bolt.initialize(), (e: unknown) => {
+    assert.ok(hasCode(e, 'BOLT_AGENT'), String(e));
+    assert.match((e as Error).message, /bad-agent\.ts failed to load/);
+    return true;
+  });
+  const none = join(dir, 'no-agent.mjs');
+  writeFileSync(none, `export const answer = 42;\n`);
+  const bolt2 = new BoltIntegration({ agents: 1, database: join(dir, 'a.db'), agentModules: [none] });
+  await assert.rejects(bolt2.initialize(), /exports no agent/);
+  const missing = new BoltIntegration({ agents: 1, database: join(dir, 'a.db'), agentModules: [join(dir, 'nope.ts')] });
+  await assert.rejects(missing.initialize(), (e: unknown) => hasCode(e, 'BOLT_BAD_INPUT'));
+});

@@ -1,0 +1,154 @@
+/**
+ * The runtime's command line with real processes: `bolt start` (creates the default database,
+ * plain log lines when not a terminal), submit --wait, tasks, task, cancel, retry; SIGINT
+ * drains (running tasks finish, the rest stay queued, leases released) and a second SIGINT
+ * stops at once; a bad --agent-module is reported once and the command exits.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from './helpers/tmp.js';
+import { runBolt } from './helpers/cli.js';
+import { waitForValue } from './helpers/wait.js';
+import { spawnBolt } from './helpers/runtime-process.js';
+import { writeTestAgents } from './helpers/agents-fixture.js';
+import type { Task } from '../core/task.js';
+
+const ENV = { BOLT_LEASE_MS: '3000', BOLT_HEARTBEAT_MS: '100', BOLT_POLL_MS: '20', BOLT_RETRY_BASE_MS: '20', BOLT_RETRY_CAP_MS: '40' };
+
+async function bolt(cwd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runBolt(args, { cwd, env: ENV, timeoutMs: 45_000 });
+}
+
+async function tasks(cwd: string): Promise<{ counts: Record<string, number>; tasks: Task[] }> {
+  const r = await bolt(cwd, ['tasks', '--json', '--limit', '100']);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as { counts: Record<string, number>; tasks: Task[] };
+}
+
+function markers(dir: string, prefix: string): string[] {
+  return readdirSync(dir).filter((f) => f.startsWith(`${prefix}.`));
+}
+
+function start(t: TestContext, cwd: string, extra: string[] = []) {
+  return spawnBolt(t, ['start', '--agents', '2', '--agent-module', writeTestAgents(cwd), ...extra], { cwd, env: ENV });
+}
+
+test('bolt start + submit --wait, tasks, task, cancel, retry', { timeout: 120_000 }, async (t) => {
+  const cwd = tempDir(t);
+  const rt = start(t, cwd);
+  const ready = await rt.waitForLine(/^ready: /);
+  assert.match(ready, /with 2 agents on \.bolt\/analytics\.db; agents: .*echo.*slow/);
+  assert.ok(existsSync(join(cwd, '.bolt', 'analytics.db')), 'bolt start created the default database');
+
+  const ok = await bolt(cwd, ['submit', 'echo', '--payload', '{"a":1}', '--wait', '--json']);
+  assert.equal(ok.code, 0, ok.stderr);
+  const okTask = JSON.parse(ok.stdout) as Task;
+  assert.equal(okTask.status, 'done');
+  assert.deepEqual(okTask.result, { a: 1 });
+
+  const bad = await bolt(cwd, ['submit', 'fail', '--max-attempts', '2', '--wait']);
+  assert.equal(bad.code, 1, 'a task that ends dead makes --wait exit 1');
+  assert.match(bad.stdout, /: dead/);
+  assert.match(bad.stdout, /always fails/);
+  const deadId = Number(/task (\d+): dead/.exec(bad.stdout)![1]);
+  const redriven = await bolt(cwd, ['retry', String(deadId), '--json']);
+  assert.equal(redriven.code, 0, redriven.stderr);
+  assert.equal((JSON.parse(redriven.stdout) as Task).attempts, 0);
+
+  const sub = await bolt(cwd, ['submit', 'wait', '--json']);
+  const waitId = (JSON.parse(sub.stdout) as { id: number }).id;
+  await rt.waitForLine(/./); // the runtime is alive and printing
+  await waitForValue('the wait task to run', async () => (await tasks(cwd)).tasks.find((x) => x.id === waitId)?.status, (s) => s === 'running');
+  const cancel = await bolt(cwd, ['cancel', String(waitId)]);
+  assert.equal(cancel.code, 0, cancel.stderr);
+  assert.match(cancel.stdout, new RegExp(`cancelled task ${waitId}; runtime .* aborts it`));
+  await rt.waitForLine(new RegExp(`task ${waitId} \\(wait\\) cancelled`));
+
+  const one = await bolt(cwd, ['task', String(okTask.id)]);
+  assert.match(one.stdout, new RegExp(`task ${okTask.id}: done`));
+  const list = await tasks(cwd);
+  assert.equal(list.counts.cancelled, 1, JSON.stringify(list, null, 1).slice(0, 3000));
+  assert.ok(list.counts.done! >= 1);
+  const human = await bolt(cwd, ['tasks', '--status', 'cancelled']);
+  assert.match(human.stdout, /ID\s+STATUS\s+AGENT/);
+  assert.match(human.stdout, new RegExp(`${waitId}\\s+cancelled\\s+wait`));
+
+  const badId = await bolt(cwd, ['task', 'abc']);
+  assert.equal(badId.code, 2);
+  assert.match(badId.stderr, /^error \[BOLT_BAD_INPUT\]/);
+  const badJson = await bolt(cwd, ['submit', 'echo', '--payload', '{nope']);
+  assert.equal(badJson.code, 2);
+  assert.match(badJson.stderr, /--payload is not valid JSON/);
+  const missing = await bolt(cwd, ['task', '99999']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /BOLT_NOT_FOUND/);
+
+  rt.child.kill('SIGINT');
+  assert.deepEqual(await rt.exited, { code: 0, signal: null });
+});
+
+test('SIGINT drains: running tasks finish, claimed and queued ones stay queued, leases released', { timeout: 120_000 }, async (t) => {
+  const cwd = tempDir(t);
+  const rt = start(t, cwd);
+  await rt.waitForLine(/^ready: /);
+  const marker = join(cwd, 'started');
+  for (let i = 0; i < 5; i++) {
+    const r = await bolt(cwd, ['submit', 'slow', '--payload', JSON.stringify({ ms: 3000, marker })]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  await waitForValue('two tasks to start', () => markers(cwd, 'started'), (m) => m.length >= 2);
+  rt.child.kill('SIGINT');
+  await rt.waitForLine(/SIGINT: draining/);
+  const exit = await rt.exited;
+  assert.deepEqual(exit, { code: 0, signal: null }, rt.stderr());
+  const after = await tasks(cwd);
+  const started = new Set(markers(cwd, 'started').map((m) => Number(m.split('.')[1])));
+  assert.ok(started.size >= 2 && started.size < 5, `started ${[...started]}`);
+  assert.match(rt.stdout(), new RegExp(`stopped: done ${started.size}, failed 0`));
+  for (const task of after.tasks) {
+    if (started.has(task.id)) {
+      assert.equal(task.status, 'done', `task ${task.id} was running and finished`);
+    } else {
+      assert.equal(task.status, 'queued', `task ${task.id} stays queued; runtime stderr: ${rt.stderr().slice(-3000)}`);
+      assert.equal(task.attempts, 0, 'a task given back does not lose an attempt');
+      assert.equal(task.leaseOwner, null, 'its lease is released');
+    }
+  }
+  assert.equal(after.counts.queued, 5 - started.size);
+});
+
+test('a second SIGINT stops at once: the running task is aborted and given back', { timeout: 120_000 }, async (t) => {
+  const cwd = tempDir(t);
+  const rt = start(t, cwd);
+  await rt.waitForLine(/^ready: /);
+  const marker = join(cwd, 'started');
+  const sub = await bolt(cwd, ['submit', 'slow', '--payload', JSON.stringify({ ms: 120_000, marker }), '--json']);
+  const id = (JSON.parse(sub.stdout) as { id: number }).id;
+  await waitForValue('the task to start', () => markers(cwd, 'started'), (m) => m.length === 1);
+  rt.child.kill('SIGINT');
+  await rt.waitForLine(/SIGINT: draining/);
+  rt.child.kill('SIGINT');
+  await rt.waitForLine(/stopping at once/);
+  assert.deepEqual(await rt.exited, { code: 0, signal: null }, rt.stderr());
+  const task = (await tasks(cwd)).tasks.find((x) => x.id === id)!;
+  assert.equal(task.status, 'queued');
+  assert.equal(task.attempts, 0);
+  assert.equal(task.leaseOwner, null);
+});
+
+test('a bad --agent-module is reported once and bolt start exits 2', { timeout: 60_000 }, async (t) => {
+  const cwd = tempDir(t);
+  const bad = join(cwd, 'broken.mjs');
+  writeFileSync(bad, `throw new Error('kaput at import');\n`);
+  const r = await bolt(cwd, ['start', '--agents', '4', '--agent-module', bad]);
+  assert.equal(r.code, 2);
+  assert.doesNotMatch(r.stdout, /ready:/);
+  const lines = r.stderr.split('\n').filter((l) => l.startsWith('error ['));
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0]!, /^error \[BOLT_AGENT\]: Agent module .*broken\.mjs failed to load: kaput at import$/);
+  const missing = await bolt(cwd, ['start', '--agent-module', join(cwd, 'nope.ts')]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /error \[BOLT_BAD_INPUT\]: Agent module not found/);
+});

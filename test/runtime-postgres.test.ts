@@ -1,0 +1,100 @@
+/**
+ * Bolt across machines: two `bolt start` runtimes, each in its own network namespace (no
+ * network shared, PostgreSQL reached through its Unix socket) when the machine allows it,
+ * share one queue in one PostgreSQL database. Every task is done exactly once; SIGKILL one
+ * runtime and the other finishes its leased tasks.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { openPostgres } from '../adapters/postgres/open.js';
+import type { Task } from '../core/task.js';
+import { TaskQueue } from '../core/task-queue.js';
+import { writeTestAgents } from './helpers/agents-fixture.js';
+import { spawnChild, type Child } from './helpers/child.js';
+import { BOLT_BIN, runBolt } from './helpers/cli.js';
+import { tempDir } from './helpers/tmp.js';
+import { freshPgDatabase, PG_SKIP, PG_URL } from './helpers/pg.js';
+import { waitForValue } from './helpers/wait.js';
+
+const SKIP = PG_SKIP;
+const ENV = { BOLT_LEASE_MS: '1500', BOLT_HEARTBEAT_MS: '100', BOLT_POLL_MS: '20', BOLT_PREFETCH: '0' };
+
+/** Separate network namespaces need `unshare --net` (CAP_SYS_ADMIN) and the server's socket directory. */
+function netnsAvailable(): boolean {
+  return Boolean(process.env.BOLT_TEST_PG_DIR) && spawnSync('unshare', ['--net', 'true']).status === 0;
+}
+
+function startedMarkers(dir: string): Map<number, number> {
+  const runs = new Map<number, number>();
+  for (const f of readdirSync(dir).filter((x) => x.startsWith('started.'))) {
+    const id = Number(f.split('.')[1]);
+    runs.set(id, (runs.get(id) ?? 0) + 1);
+  }
+  return runs;
+}
+
+test('two runtimes on one PostgreSQL queue (separate network namespaces): each task done exactly once; SIGKILL one, the other finishes its tasks', { timeout: 150_000, skip: SKIP }, async (t) => {
+  const cwd = tempDir(t);
+  const netns = netnsAvailable();
+  const { tcp, socket } = await freshPgDatabase(t, 'bolt_rt');
+  const url = netns ? socket : tcp;
+  t.diagnostic(netns ? 'runtimes in separate network namespaces, PostgreSQL over its Unix socket' : 'runtimes share the network namespace (unshare --net unavailable)');
+  const module = writeTestAgents(cwd);
+  const start = (): Child => {
+    const args = [BOLT_BIN, 'start', '--agents', '2', '--agent-module', module, '--db', url, '--no-status'];
+    return netns
+      ? spawnChild(t, 'unshare', ['--net', process.execPath, ...args], ENV)
+      : spawnChild(t, process.execPath, args, ENV);
+  };
+  const a = start();
+  await a.waitFor('ready: ', 60_000);
+  const b = start();
+  await b.waitFor('ready: ', 60_000);
+  if (netns) {
+    // Neither runtime can reach any network address: the database is their only shared thing.
+    const probe = spawnSync('unshare', ['--net', process.execPath, '-e', "require('net').connect(+process.argv[1], '127.0.0.1').on('error', () => process.exit(7)).on('connect', () => process.exit(0))", new URL(PG_URL!).port]);
+    assert.equal(probe.status, 7, 'TCP to the server is unreachable inside the namespace');
+  }
+
+  // This process is a third machine: it submits and watches through the same queue.
+  const db = await openPostgres(tcp, { maxConnections: 2 });
+  t.after(() => db.close());
+  const queue = new TaskQueue(db);
+  const tasks = (): Promise<Task[]> => queue.list({ limit: 100 });
+  const marker = join(cwd, 'started');
+  const N = 8;
+  // Long enough that both runtimes are seen running even on a loaded machine.
+  await queue.submitMany(Array.from({ length: N }, () => ({ agent: 'slow', payload: { ms: 6000, marker } })));
+  const r = await runBolt(['tasks', '--db', tcp, '--json'], { cwd, env: ENV, timeoutMs: 45_000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((JSON.parse(r.stdout) as { tasks: Task[] }).tasks.length, N, 'bolt tasks sees the same queue');
+  const owner = (c: Child) => `:${c.proc.pid}:`;
+  const running = await waitForValue(
+    'tasks running on both runtimes',
+    async () => (await tasks()).filter((x) => x.status === 'running'),
+    (rs) => rs.some((x) => x.leaseOwner?.includes(owner(a))) && rs.some((x) => x.leaseOwner?.includes(owner(b))),
+    { timeoutMs: 60_000, everyMs: 50 },
+  );
+  const victims = running.filter((x) => x.leaseOwner?.includes(owner(a))).map((x) => x.id);
+  a.proc.kill('SIGKILL');
+  assert.equal((await a.exited).signal, 'SIGKILL');
+
+  const final = await waitForValue('all tasks done', tasks, (ts) => ts.length === N && ts.every((x) => x.status === 'done'), { timeoutMs: 90_000, everyMs: 250 });
+  assert.equal(new Set(final.map((x) => x.id)).size, N, 'each task is in the queue once');
+  const runs = startedMarkers(cwd);
+  for (const task of final) {
+    const result = task.result as { pid: number; attempt: number };
+    assert.equal(task.attempts, result.attempt, 'the recorded result is the last attempt');
+    if (victims.includes(task.id)) {
+      assert.equal(result.pid, b.proc.pid, `task ${task.id} was finished by the surviving runtime`);
+      assert.equal(runs.get(task.id), 2, 'killed once, re-run once');
+    } else {
+      assert.equal(runs.get(task.id), 1, `task ${task.id} ran exactly once`);
+    }
+  }
+  b.proc.kill('SIGINT');
+  assert.equal((await b.exited).code, 0, b.stderr());
+});

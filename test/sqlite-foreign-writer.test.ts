@@ -1,0 +1,62 @@
+/**
+ * The real `sqlite3` command line holds `BEGIN EXCLUSIVE` while Bolt writes: Bolt retries with
+ * backoff, then fails with BOLT_LOCK_TIMEOUT naming the sqlite3 process; nothing is half
+ * written, reads keep working, and the write goes through once the CLI lets go.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { openSqlite } from '../adapters/sqlite/open.js';
+import { hasCode } from '../core/errors.js';
+import { spawnChild } from './helpers/child.js';
+import { tempDir } from './helpers/tmp.js';
+
+function hasSqliteCli(): boolean {
+  try {
+    execFileSync('sqlite3', ['-version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('sqlite3 CLI holding BEGIN EXCLUSIVE: Bolt retries, then a clear error; no partial write', { timeout: 40_000, skip: hasSqliteCli() ? undefined : 'the sqlite3 command line is not installed' }, async (t) => {
+  const path = join(tempDir(t), 'cli.db');
+  const db = await openSqlite(path, { writeLockTimeoutMs: 700, busyTimeoutMs: 50 });
+  t.after(() => db.close());
+  await db.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, who TEXT)');
+  await db.execute('INSERT INTO t (id, who) VALUES (1, ?)', ['before']);
+
+  const cli = spawnChild(t, 'sqlite3', [path]);
+  cli.proc.stdin.write("BEGIN EXCLUSIVE;\nINSERT INTO t (id, who) VALUES (100, 'cli');\nSELECT 'ready';\n");
+  await cli.waitFor('ready');
+
+  const err = await db.execute('INSERT INTO t (id, who) VALUES (2, ?)', ['bolt'], { requestId: 'w-1' }).then(
+    () => assert.fail('the write should have failed'),
+    (e: unknown) => e,
+  );
+  assert.ok(hasCode(err, 'BOLT_LOCK_TIMEOUT'), String(err));
+  assert.match(err.message, new RegExp(`pid ${cli.proc.pid} \\(sqlite3 `), err.message);
+  assert.ok((err.details.attempts as number) > 1, 'BEGIN IMMEDIATE was retried');
+
+  let ran = 0;
+  await assert.rejects(
+    db.transaction(async (tx) => {
+      ran++;
+      await tx.execute('INSERT INTO t (id, who) VALUES (3, ?)', ['bolt-tx']);
+    }),
+    (e) => hasCode(e, 'BOLT_LOCK_TIMEOUT'),
+  );
+  assert.equal(ran, 0, 'the closure never ran without the lock');
+  assert.deepEqual(await db.query('SELECT id, who FROM t ORDER BY id'), [{ id: 1, who: 'before' }], 'reads work; nothing partial is visible');
+
+  cli.proc.stdin.write('ROLLBACK;\n.quit\n');
+  assert.equal((await cli.exited).code, 0);
+  assert.deepEqual(await db.execute('INSERT INTO t (id, who) VALUES (2, ?)', ['bolt'], { requestId: 'w-1' }), { rowsChanged: 1 });
+  assert.deepEqual(await db.query('SELECT id, who FROM t ORDER BY id'), [
+    { id: 1, who: 'before' },
+    { id: 2, who: 'bolt' },
+  ]);
+  assert.deepEqual(await db.query('PRAGMA integrity_check'), [{ integrity_check: 'ok' }]);
+});

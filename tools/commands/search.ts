@@ -1,0 +1,75 @@
+/**
+ * `bolt search "<query>"`: ranked hits from the index `bolt index` built, each as
+ * `path:start-end`, its score and ranks, and a snippet with the query terms highlighted
+ * (bold colour on a terminal, «term» otherwise).
+ */
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { action, printJson, println } from '../cli-action.js';
+import { BadInputError, NotFoundError } from '../../core/errors.js';
+import { EinsteinSearch, type SearchHit, type SearchMode } from '../../adapters/einstein/einstein-search.js';
+import { addEinsteinOptions, embedderFromOptions, openDb, type EinsteinCliOptions } from '../einstein-cli.js';
+
+interface SearchCliOptions extends EinsteinCliOptions {
+  k: string;
+  mode: string;
+  path?: string[];
+}
+
+function highlight(hit: SearchHit, color: boolean): string {
+  let out = '';
+  let at = 0;
+  for (const [s, e] of hit.highlights) {
+    if (s < at) continue;
+    out += hit.snippet.slice(at, s) + (color ? `\x1b[1;33m${hit.snippet.slice(s, e)}\x1b[0m` : `«${hit.snippet.slice(s, e)}»`);
+    at = e;
+  }
+  return out + hit.snippet.slice(at);
+}
+
+export function register(program: Command): void {
+  addEinsteinOptions(
+    program
+      .command('search')
+      .description('search the index built by `bolt index` (BM25, vector or hybrid)')
+      .argument('<query>', 'words, identifiers or a description'),
+  )
+    .option('-k, --k <n>', 'number of hits', '10')
+    .option('--mode <mode>', 'hybrid | bm25 | vector', 'hybrid')
+    .option('--path <glob...>', 'only files matching this glob (picomatch, e.g. "src/**")')
+    .action(
+      action(async (query: string, o: SearchCliOptions) => {
+        const k = Number(o.k);
+        if (!Number.isInteger(k) || k < 1 || k > 1000) throw new BadInputError(`--k must be 1..1000, got ${o.k}`);
+        if (!['hybrid', 'bm25', 'vector'].includes(o.mode)) throw new BadInputError(`--mode must be hybrid, bm25 or vector, got ${o.mode}`);
+        if (!existsSync(o.db)) throw new NotFoundError(`No database at ${o.db}: run \`bolt index <dir>\` first (or pass --db).`, { path: o.db });
+        const embedder = await embedderFromOptions(o);
+        const db = await openDb(o.db, false);
+        try {
+          const einstein = new EinsteinSearch(db, { embedder });
+          const size = await einstein.indexStats();
+          if (size.files === 0) throw new NotFoundError(`The search index in ${o.db} is empty: run \`bolt index <dir>\` first.`, { path: o.db });
+          const hits = await einstein.search(query, { k, mode: o.mode as SearchMode, pathGlob: o.path });
+          if (o.json) {
+            printJson({ query, mode: o.mode, k, hits, latencyMs: einstein.stats().latencyMs.max });
+            return;
+          }
+          if (hits.length === 0) {
+            println(`no hits for "${query}"`);
+            return;
+          }
+          const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+          for (const h of hits) {
+            const ranks = [h.matched.bm25Rank && `bm25 #${h.matched.bm25Rank}`, h.matched.vectorRank && `vector #${h.matched.vectorRank}`].filter(Boolean).join(', ');
+            println(`${h.path}:${h.startLine}-${h.endLine}  score ${h.score.toFixed(4)}${ranks ? `  (${ranks})` : ''}`);
+            highlight(h, color)
+              .split('\n')
+              .forEach((line, i) => println(`  ${String(h.snippetStartLine + i).padStart(5)} | ${line}`));
+            println();
+          }
+        } finally {
+          await db.close();
+        }
+      }),
+    );
+}

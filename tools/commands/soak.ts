@@ -1,0 +1,130 @@
+/**
+ * `bolt soak`: the concurrency soak harness. Starts real processes on one shared database,
+ * injects faults, checks the invariants and prints a summary (or `--json`); `--report` writes
+ * the HTML page. Exits 0 only if every invariant holds.
+ */
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { EventEmitter } from 'eventemitter3';
+import { BadInputError } from '../../core/errors.js';
+import type { EngineName } from '../../core/database.js';
+import { action, printJson, println, EXIT } from '../cli-action.js';
+import { runSoak, type SoakEvents } from '../soak/soak-run.js';
+import { renderSoakReport } from '../soak/report-html.js';
+import { FAULT_KINDS, type FaultKind, type SoakResult } from '../soak/soak-result.js';
+
+interface SoakFlags {
+  processes: string;
+  agents: string;
+  duration: string;
+  engine: string;
+  db?: string;
+  chaos?: string;
+  chaosEvery: string;
+  seed?: string;
+  report?: string;
+  workDir?: string;
+  json?: boolean;
+}
+
+function positiveInt(name: string, text: string, max: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new BadInputError(`--${name} must be a whole number from 1 to ${max}, not "${text}"`);
+  return n;
+}
+
+function parseChaos(text: string | undefined): FaultKind[] {
+  if (!text) return [];
+  const kinds = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const k of kinds) {
+    if (!FAULT_KINDS.includes(k as FaultKind)) throw new BadInputError(`unknown --chaos fault "${k}"; choose from ${FAULT_KINDS.join(', ')}`);
+  }
+  return kinds as FaultKind[];
+}
+
+function f1(n: number): string {
+  return n.toFixed(1);
+}
+
+/** The human summary printed on stdout. */
+export function printSummary(r: SoakResult): void {
+  const c = r.config;
+  println(`Bolt soak: ${c.processes} processes × ${c.agents} agents, ${c.engine}, ${f1(r.elapsedS)} s, seed ${c.seed}`);
+  println(`chaos: ${c.chaos.length ? c.chaos.join(', ') : 'none'} every ${c.chaosEveryS} s; ${r.faults.length} faults injected`);
+  println();
+  println('operation        count    ops/s    p50 ms   p95 ms   p99 ms   max ms');
+  for (const [kind, o] of Object.entries(r.ops)) {
+    if (!o) continue;
+    const l = o.latencyMs;
+    println(
+      `${kind.padEnd(14)} ${String(o.count).padStart(7)} ${f1(o.perSecond).padStart(8)} ${f1(l.p50).padStart(9)} ${f1(l.p95).padStart(8)} ${f1(l.p99).padStart(8)} ${f1(l.max).padStart(8)}`,
+    );
+  }
+  println();
+  const errs = Object.entries(r.errorsByCode);
+  println(`errors by code: ${errs.length ? errs.map(([k, n]) => `${k} ${n}`).join(', ') : 'none'}`);
+  const byKind = new Map<string, number>();
+  for (const f of r.faults) byKind.set(f.kind, (byKind.get(f.kind) ?? 0) + 1);
+  println(`faults: ${byKind.size ? [...byKind].map(([k, n]) => `${k} ${n}`).join(', ') : 'none'}`);
+  const t = r.failovers.takeoverMs;
+  println(`failovers: ${r.failovers.count}; takeover p50 ${f1(t.p50)} ms, p99 ${f1(t.p99)} ms, max ${f1(t.max)} ms`);
+  println(`lease re-runs: ${r.leaseReruns}`);
+  println();
+  for (const i of r.invariants) println(`${i.pass ? 'PASS' : 'FAIL'}  ${i.name}: ${i.detail}`);
+  println();
+  println(r.pass ? 'soak PASSED: every invariant holds' : 'soak FAILED: an invariant was broken');
+}
+
+export function register(program: Command): void {
+  program
+    .command('soak')
+    .description('run the concurrency soak: real processes, fault injection, invariants that prove nothing is lost')
+    .option('--processes <n>', 'processes sharing the database', '4')
+    .option('--agents <n>', 'agents per process', '8')
+    .option('--duration <seconds>', 'how long the workload runs', '60')
+    .option('--engine <engine>', 'duckdb, sqlite or postgres', 'duckdb')
+    .option('--db <path-or-url>', 'database to use (default: a new file in the work directory)')
+    .option('--chaos <faults>', `comma-separated faults: ${FAULT_KINDS.join(',')}`)
+    .option('--chaos-every <seconds>', 'seconds between faults', '5')
+    .option('--seed <n>', 'seed for the workload and fault schedule (default: random, printed)')
+    .option('--report <file.html>', 'write a self-contained HTML report')
+    .option('--work-dir <dir>', 'where journals and metrics go (default: a new temporary directory)')
+    .option('--json', 'print the whole result as JSON')
+    .action(
+      action(async (flags: SoakFlags) => {
+        const engine = flags.engine as EngineName;
+        if (!['duckdb', 'sqlite', 'postgres'].includes(engine)) throw new BadInputError(`--engine must be duckdb, sqlite or postgres, not "${flags.engine}"`);
+        if (engine === 'postgres' && !flags.db) throw new BadInputError('--engine postgres needs --db postgres://…');
+        const seed = flags.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : positiveInt('seed', flags.seed, 2 ** 31);
+        const events = new EventEmitter<SoakEvents>();
+        if (process.stderr.isTTY && !flags.json) {
+          events.on('phase', (p) => process.stderr.write(`\r\x1b[K${p}…`));
+          events.on('tick', (s) => process.stderr.write(`\r\x1b[Krunning ${s.toFixed(0)} s`));
+          events.on('fault', (f) => process.stderr.write(`\r\x1b[K${(f.t / 1000).toFixed(1)} s  ${f.kind}: ${f.detail}\n`));
+        }
+        const result = await runSoak(
+          {
+            processes: positiveInt('processes', flags.processes, 256),
+            agents: positiveInt('agents', flags.agents, 64),
+            durationS: positiveInt('duration', flags.duration, 86_400),
+            engine,
+            db: flags.db,
+            chaos: parseChaos(flags.chaos),
+            chaosEveryS: positiveInt('chaos-every', flags.chaosEvery, 3600),
+            seed,
+            workDir: flags.workDir,
+          },
+          events,
+        );
+        if (process.stderr.isTTY && !flags.json) process.stderr.write('\r\x1b[K');
+        if (flags.report) writeFileSync(flags.report, renderSoakReport(result));
+        if (flags.json) printJson(result);
+        else {
+          printSummary(result);
+          if (flags.report) println(`report: ${flags.report}`);
+          println(`journals and metrics: ${result.workDir}`);
+        }
+        return result.pass ? EXIT.ok : EXIT.problems;
+      }),
+    );
+}

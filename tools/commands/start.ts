@@ -1,0 +1,116 @@
+/**
+ * `bolt start --agents 8 [--db PATH] [--sequential] [--agent-module FILE]… [--index DIR]`:
+ * runs the multi-agent runtime in the foreground on the database (default
+ * `.bolt/analytics.db`, created if missing). On a terminal it shows a live status; otherwise
+ * it prints plain log lines (`ready: …` once the agents are up, then a status line every few
+ * seconds and a line per failed task). Ctrl-C (or SIGTERM) drains: running tasks finish up to
+ * the drain timeout, claimed-but-not-started tasks go back to the queue, leases are released;
+ * a second Ctrl-C stops at once.
+ */
+import type { Command } from 'commander';
+import { BoltIntegration } from '../../core/bolt-integration.js';
+import { BadInputError } from '../../core/errors.js';
+import { DEFAULT_DATABASE } from '../../core/config.js';
+import type { TaskStatus } from '../../core/task-states.js';
+import { action, EXIT, println } from '../cli-action.js';
+import { collect, parseIntOption } from '../task-format.js';
+import { InPlaceRenderer, renderStatus, statusLine } from '../live-status.js';
+
+interface StartOpts {
+  agents?: number;
+  db?: string;
+  sequential?: boolean;
+  agentModule?: string[];
+  index?: string[];
+  drainTimeout?: number;
+  status?: boolean;
+}
+
+const STATUS_LINE_EVERY_MS = 5000;
+
+export function register(program: Command): void {
+  program
+    .command('start')
+    .description('run the multi-agent runtime in the foreground (Ctrl-C drains, twice stops)')
+    .option('--agents <n>', 'number of agent worker threads (default 8)', parseIntOption('--agents', 1))
+    .option('--db <path>', `database file or postgres:// URL (default ${DEFAULT_DATABASE}, created if missing)`)
+    .option('--sequential', 'one agent, tasks strictly in submission order (debugging)')
+    .option('--agent-module <file>', 'load agents from this .js/.mjs/.ts module (repeatable)', collect)
+    .option('--index <dir>', 'submit an index task for this directory (needs the index agent; repeatable)', collect)
+    .option('--drain-timeout <ms>', 'on Ctrl-C, how long running tasks may take to finish (default 30000)', parseIntOption('--drain-timeout', 0))
+    .option('--no-status', 'plain log lines even on a terminal')
+    .action(
+      action(async (o: StartOpts) => {
+        const bolt = new BoltIntegration({
+          agents: o.agents,
+          database: o.db,
+          sequential: o.sequential,
+          agentModules: o.agentModule,
+          drainTimeoutMs: o.drainTimeout,
+        });
+        await bolt.initialize();
+        const names = bolt.agents().map((a) => a.name);
+        if (o.index?.length && !names.includes('index')) {
+          await bolt.shutdown();
+          throw new BadInputError('--index needs the `index` agent, which this build does not have yet (it comes with Einstein search)');
+        }
+        for (const dir of o.index ?? []) await bolt.submit('index', { dir });
+
+        const tty = Boolean(process.stdout.isTTY) && o.status !== false;
+        const log = (line: string): void => {
+          if (!tty) println(`${new Date().toISOString()} ${line}`);
+        };
+        println(
+          `ready: runtime ${bolt.config.runtimeId} with ${bolt.config.agents} agent${bolt.config.agents === 1 ? '' : 's'}` +
+            `${bolt.config.sequential ? ' (sequential)' : ''} on ${bolt.config.database}; agents: ${names.join(', ')}`,
+        );
+
+        bolt.on('task:failed', (e) => log(`task ${e.id} (${e.agent}) failed attempt ${e.attempt}: [${e.error.code}] ${e.error.message}; retry at ${new Date(e.retryAt).toISOString()}`));
+        bolt.on('task:dead', (e) => log(`task ${e.id} (${e.agent}) is dead after attempt ${e.attempt}: [${e.error.code}] ${e.error.message}`));
+        bolt.on('task:cancelled', (e) => log(`task ${e.id} (${e.agent}) cancelled`));
+        bolt.on('agent:down', (e) => log(`${e.agentId} (thread ${e.threadId}) down: ${e.reason}`));
+        bolt.on('db:health', (e) => {
+          if (!e.ok) log(`database unhealthy: [${e.error?.code}] ${e.error?.message}`);
+          else if (e.reclaimed) log(`reclaimed ${e.reclaimed} task(s) whose runtime stopped renewing their lease`);
+        });
+
+        let counts: Record<TaskStatus, number> | undefined;
+        const refreshCounts = async (): Promise<void> => {
+          counts = await bolt.counts().catch(() => counts);
+        };
+        const renderer = tty ? new InPlaceRenderer(process.stdout) : undefined;
+        let lastLine = Date.now();
+        // A ref'd timer: it keeps the process alive while the runtime runs.
+        const ticker = setInterval(() => {
+          void refreshCounts().then(() => {
+            if (renderer) renderer.draw(renderStatus(bolt.status(), counts));
+            else if (Date.now() - lastLine >= STATUS_LINE_EVERY_MS) {
+              lastLine = Date.now();
+              log(statusLine(bolt.status(), counts));
+            }
+          });
+        }, tty ? 500 : 1000);
+
+        let signals = 0;
+        const done = new Promise<number>((resolve) => {
+          const onSignal = (sig: NodeJS.Signals): void => {
+            signals++;
+            if (signals === 1) {
+              println(`${sig}: draining — running tasks finish (up to ${bolt.config.drainTimeoutMs} ms), queued tasks stay queued; Ctrl-C again to stop at once`);
+              void bolt.shutdown().then(() => resolve(EXIT.ok), () => resolve(EXIT.error));
+            } else {
+              println(`${sig}: stopping at once — running tasks are aborted and given back to the queue`);
+              void bolt.shutdown({ immediate: true }).then(() => resolve(EXIT.ok), () => resolve(EXIT.error));
+            }
+          };
+          process.on('SIGINT', onSignal);
+          process.on('SIGTERM', onSignal);
+        });
+        const code = await done;
+        clearInterval(ticker);
+        const s = bolt.status().dispatcher;
+        println(`stopped: done ${s.done}, failed ${s.failed}, dead ${s.dead}, cancelled ${s.cancelled}; leases released`);
+        return code;
+      }),
+    );
+}

@@ -1,0 +1,82 @@
+/**
+ * `bolt submit <agent> [--payload JSON] [--wait]`: adds a task to the durable queue of the
+ * database; any runtime (`bolt start`) with that agent runs it. With `--wait`, waits for the
+ * task to finish and prints its result; exit 1 when it ends dead or cancelled.
+ */
+import type { Command } from 'commander';
+import { BadInputError, TaskError } from '../../core/errors.js';
+import { isTerminal } from '../../core/task-states.js';
+import type { Task } from '../../core/task.js';
+import { action, EXIT, printJson, println } from '../cli-action.js';
+import { parseIntOption, taskDetails } from '../task-format.js';
+import { DB_OPTION_HELP, withQueue } from '../queue-session.js';
+
+interface SubmitOpts {
+  db?: string;
+  payload?: string;
+  priority?: number;
+  maxAttempts?: number;
+  dedupeKey?: string;
+  timeout?: number;
+  delay?: number;
+  wait?: boolean;
+  waitTimeout?: number;
+  json?: boolean;
+}
+
+function parsePayload(s: string | undefined): unknown {
+  if (s === undefined) return null;
+  try {
+    return JSON.parse(s);
+  } catch (e) {
+    throw new BadInputError(`--payload is not valid JSON: ${(e as Error).message}`, { payload: s });
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('submit')
+    .description('add a task to the durable queue (run by any `bolt start` that has the agent)')
+    .argument('<agent>', 'agent name: echo, sleep, sql, or one from an --agent-module')
+    .option('--db <path>', DB_OPTION_HELP)
+    .option('--payload <json>', 'task payload as JSON')
+    .option('--priority <n>', 'higher runs first (default 0)', parseIntOption('--priority', -1_000_000))
+    .option('--max-attempts <n>', 'attempts before the task goes dead (default 3)', parseIntOption('--max-attempts', 1))
+    .option('--dedupe-key <key>', 'submit once: a repeated key returns the existing task')
+    .option('--timeout <ms>', 'per-task timeout from start', parseIntOption('--timeout', 1))
+    .option('--delay <ms>', 'do not start before this many ms from now', parseIntOption('--delay', 0))
+    .option('--wait', 'wait until the task finishes and print its outcome')
+    .option('--wait-timeout <ms>', 'with --wait: give up after this long (default: no limit)', parseIntOption('--wait-timeout', 1))
+    .option('--json', 'print JSON')
+    .action(
+      action(async (agent: string, o: SubmitOpts) => {
+        const payload = parsePayload(o.payload);
+        return withQueue(o.db, async (q) => {
+          const r = await q.submit(agent, payload, {
+            priority: o.priority,
+            maxAttempts: o.maxAttempts,
+            dedupeKey: o.dedupeKey,
+            timeoutMs: o.timeout,
+            delayMs: o.delay,
+          });
+          if (!o.wait) {
+            if (o.json) printJson(r);
+            else println(r.deduplicated ? `task ${r.id} already exists (dedupe key ${o.dedupeKey})` : `submitted task ${r.id} (${agent})`);
+            return EXIT.ok;
+          }
+          const deadline = o.waitTimeout ? Date.now() + o.waitTimeout : Infinity;
+          let t: Task = await q.get(r.id);
+          while (!isTerminal(t.status)) {
+            if (Date.now() > deadline) {
+              throw new TaskError(`Task ${r.id} is still ${t.status} after ${o.waitTimeout} ms (is a \`bolt start\` with agent ${agent} running?)`, { id: r.id });
+            }
+            await new Promise((res) => setTimeout(res, 50));
+            t = await q.get(r.id);
+          }
+          if (o.json) printJson({ ...t, deduplicated: r.deduplicated });
+          else for (const line of taskDetails(t)) println(line);
+          return t.status === 'done' ? EXIT.ok : EXIT.problems;
+        });
+      }),
+    );
+}

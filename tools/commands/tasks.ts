@@ -1,0 +1,41 @@
+/** `bolt tasks [--status …] [--agent …]`: lists tasks of the durable queue, newest first. */
+import type { Command } from 'commander';
+import { BadInputError } from '../../core/errors.js';
+import { isTaskStatus, TASK_STATUSES, type TaskStatus } from '../../core/task-states.js';
+import { action, printJson, println } from '../cli-action.js';
+import { parseIntOption, taskTable } from '../task-format.js';
+import { DB_OPTION_HELP, withQueue } from '../queue-session.js';
+
+function parseStatuses(s: string): TaskStatus[] {
+  const out = s.split(',').map((x) => x.trim()).filter(Boolean);
+  for (const x of out) if (!isTaskStatus(x)) throw new BadInputError(`Unknown status ${JSON.stringify(x)}; one of ${TASK_STATUSES.join(', ')}`);
+  return out as TaskStatus[];
+}
+
+export function register(program: Command): void {
+  program
+    .command('tasks')
+    .description('list tasks of the durable queue, newest first')
+    .option('--db <path>', DB_OPTION_HELP)
+    .option('--status <list>', `only these states, comma separated (${TASK_STATUSES.join(', ')})`, parseStatuses)
+    .option('--agent <name>', 'only tasks of this agent')
+    .option('--limit <n>', 'at most this many (default 50)', parseIntOption('--limit', 1), 50)
+    .option('--json', 'print JSON: { counts, tasks }')
+    .action(
+      action(async (o: { db?: string; status?: TaskStatus[]; agent?: string; limit: number; json?: boolean }) =>
+        withQueue(o.db, async (q) => {
+          const [tasks, counts] = await Promise.all([q.list({ status: o.status, agent: o.agent, limit: o.limit }), q.counts()]);
+          if (o.json) {
+            printJson({ counts, tasks });
+            return;
+          }
+          println(TASK_STATUSES.map((s) => `${s} ${counts[s]}`).join('  '));
+          if (tasks.length === 0) {
+            println('no tasks');
+            return;
+          }
+          for (const line of taskTable(tasks)) println(line);
+        }),
+      ),
+    );
+}

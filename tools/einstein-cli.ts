@@ -1,0 +1,56 @@
+/**
+ * What `bolt index` and `bolt search` share: the database option, the embedder options
+ * (the index records which embedder built it, so both commands must be given the same
+ * ones), and opening the database.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Command } from 'commander';
+import type { Database } from '../core/database.js';
+import { BadInputError } from '../core/errors.js';
+import { ConcurrentDatabase } from '../storage/concurrent-database.js';
+import { HashEmbedder, OpenAIEmbedder, type Embedder } from '../adapters/einstein/embedder.js';
+
+export const DEFAULT_DB = '.bolt/analytics.db';
+
+export interface EinsteinCliOptions {
+  db: string;
+  json?: boolean;
+  embedUrl?: string;
+  embedModel?: string;
+  embedDim?: string;
+  hashDim?: string;
+}
+
+/** Adds --db and the embedder options to a command. */
+export function addEinsteinOptions(cmd: Command): Command {
+  return cmd
+    .option('--db <path>', 'database file', DEFAULT_DB)
+    .option('--json', 'print the result as JSON')
+    .option('--embed-url <url>', 'OpenAI-compatible embeddings endpoint, e.g. http://localhost:11434/v1 (env BOLT_EMBED_URL; API key from BOLT_EMBED_API_KEY)')
+    .option('--embed-model <name>', 'model for --embed-url (env BOLT_EMBED_MODEL)')
+    .option('--embed-dim <n>', 'vector length of the model (asked from the server when omitted)')
+    .option('--hash-dim <n>', 'vector length of the built-in hashed embedder (default 256)');
+}
+
+function positiveInt(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new BadInputError(`${name} must be a positive integer, got ${v}`);
+  return n;
+}
+
+/** The embedder the options ask for: OpenAI-compatible when a URL is given, else the hashed one. */
+export async function embedderFromOptions(o: EinsteinCliOptions): Promise<Embedder> {
+  const url = o.embedUrl ?? process.env.BOLT_EMBED_URL;
+  if (!url) return new HashEmbedder({ dim: positiveInt(o.hashDim, '--hash-dim') });
+  const model = o.embedModel ?? process.env.BOLT_EMBED_MODEL;
+  if (!model) throw new BadInputError('--embed-model (or BOLT_EMBED_MODEL) is required with --embed-url');
+  return OpenAIEmbedder.create({ url, model, apiKey: process.env.BOLT_EMBED_API_KEY, dim: positiveInt(o.embedDim, '--embed-dim') });
+}
+
+/** Opens the database, creating its directory when asked to. */
+export async function openDb(path: string, create: boolean): Promise<Database> {
+  if (create) mkdirSync(dirname(path), { recursive: true });
+  return ConcurrentDatabase.open(path);
+}

@@ -1,0 +1,21 @@
+/**
+ * What the orchestrator hands each soak process (as JSON in argv[2]).
+ */
+import type { EngineName } from '../../core/database.js';
+
+export interface SoakProcessConfig {
+  proc: number;
+  incarnation: number;
+  engine: EngineName;
+  db: string;
+  /** Working directory: journals, metrics, the side database. */
+  dir: string;
+  seed: number;
+  /** Epoch ms at which the soak started (metrics seconds count from here). */
+  startEpochMs: number;
+  /** Epoch ms at which the workload stops. */
+  deadlineEpochMs: number;
+  agents: number;
+  /** Open and write the side database (stale-lock recovery) every few seconds. */
+  sideDb: boolean;
+}

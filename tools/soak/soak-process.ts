@@ -1,0 +1,88 @@
+/**
+ * One soak process: opens the shared database through ConcurrentDatabase (becoming host or
+ * client), runs the workload until the deadline, then closes cleanly. Started by the soak
+ * orchestrator with its config as JSON in argv[2]; prints "ready" once its database is open.
+ */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConcurrentDatabase } from '../../storage/concurrent-database.js';
+import { BoltIntegration } from '../../core/bolt-integration.js';
+import { Journal } from './soak-journal.js';
+import { OpRecorder } from './op-recorder.js';
+import { SoakWorkload, pause } from './soak-workload.js';
+import type { SoakProcessConfig } from './soak-config.js';
+
+const cfg = JSON.parse(process.argv[2] ?? '{}') as SoakProcessConfig;
+const rec = new OpRecorder(join(cfg.dir, `metrics-${cfg.proc}-${cfg.incarnation}.jsonl`), cfg.startEpochMs);
+const journal = new Journal(cfg.dir, cfg.proc);
+
+/** Opens, writes and closes the side database: exercises recovery from planted stale locks. */
+async function sideDbLoop(w: SoakWorkload): Promise<void> {
+  const path = join(cfg.dir, 'side.duckdb');
+  while (w.running) {
+    await pause(1500 + w.rng.int(1000));
+    if (!w.running) break;
+    try {
+      await rec.time('side-db', async () => {
+        const side = await ConcurrentDatabase.open(path, { lockTimeoutMs: 10_000 });
+        try {
+          await side.execute('CREATE TABLE IF NOT EXISTS side_log (proc INTEGER, written_at BIGINT)');
+          await side.execute('INSERT INTO side_log VALUES (?, ?)', [cfg.proc, Date.now()]);
+        } finally {
+          await side.close();
+        }
+      });
+    } catch {
+      // recorded by rec.time; keep going
+    }
+  }
+}
+
+/** Submits tasks to the durable queue; each acknowledged submission is journaled. */
+function taskLoop(bolt: BoltIntegration) {
+  return async (w: SoakWorkload): Promise<void> => {
+    while (w.running) {
+      const key = w.nextId('K');
+      const ok = await w.untilAcked('task', key, () => bolt.submit('soak-record', { key }, { dedupeKey: key, maxAttempts: 10 }));
+      if (ok) journal.append('task', key);
+      await pause(20);
+    }
+  };
+}
+
+async function main(): Promise<void> {
+  const bolt = new BoltIntegration({
+    agents: cfg.agents,
+    database: cfg.db,
+    engine: cfg.engine,
+    agentModules: [fileURLToPath(new URL('./soak-agents.js', import.meta.url))],
+  });
+  await bolt.initialize();
+  const db = bolt.getDatabaseManager();
+  // The kill-agent fault: the orchestrator asks this process to crash one of its agents.
+  process.on('message', (m: { op?: string; how?: 'throw' | 'exit' | 'hang' }) => {
+    if (m?.op === 'kill-agent') void bolt.submit('soak-crash', { how: m.how ?? 'throw' }, { maxAttempts: 1, timeoutMs: 1500 }).catch(() => undefined);
+  });
+  process.stdout.write('ready\n');
+  const w = new SoakWorkload(db, rec, journal, {
+    proc: cfg.proc,
+    incarnation: cfg.incarnation,
+    seed: cfg.seed,
+    deadline: cfg.deadlineEpochMs,
+    extraLoops: [taskLoop(bolt), ...(cfg.sideDb ? [sideDbLoop] : [])],
+  });
+  await w.run();
+  rec.close();
+  process.removeAllListeners('message');
+  process.disconnect?.();
+  await bolt.shutdown({ drainTimeoutMs: 5000 });
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    rec.close();
+    process.stderr.write(`soak process ${cfg.proc}: ${(err as Error)?.message ?? String(err)}\n`);
+    process.exit(3);
+  },
+);

@@ -1,0 +1,279 @@
+/**
+ * The soak orchestrator: prepares the database, starts P soak processes, injects faults on a
+ * seeded schedule, waits for the deadline, reopens the database cleanly and checks every
+ * invariant. Returns the whole result; printing is the command's job.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { EventEmitter } from 'eventemitter3';
+import { ConcurrentDatabase } from '../../storage/concurrent-database.js';
+import { BoltIntegration } from '../../core/bolt-integration.js';
+import type { EngineName } from '../../core/database.js';
+import { summarize } from '../../core/latency-summary.js';
+import { log } from '../../core/logger.js';
+import { SeededRandom } from './seeded-random.js';
+import { createSoakSchema } from './soak-schema.js';
+import { foldMetrics } from './soak-metrics.js';
+import { readJournals } from './soak-journal.js';
+import { verifySoak, countLeaseReruns } from './soak-verify.js';
+import { currentHostPid, plantStaleLock, startForeignHolder, waitForLine } from './soak-chaos.js';
+import { LOCK_ERROR_CODES } from './op-recorder.js';
+import type { FaultEvent, FaultKind, SoakResult } from './soak-result.js';
+import type { SoakProcessConfig } from './soak-config.js';
+
+export interface SoakOptions {
+  processes: number;
+  agents: number;
+  durationS: number;
+  engine: EngineName;
+  /** Database path or URL; default: a new file in the work directory. */
+  db?: string;
+  chaos: FaultKind[];
+  chaosEveryS: number;
+  seed: number;
+  /** Where journals and metrics go (default: a new temporary directory). */
+  workDir?: string;
+}
+
+/** Progress events while a soak runs (for a live line on a terminal). */
+export interface SoakEvents {
+  fault: (f: FaultEvent) => void;
+  tick: (elapsedS: number) => void;
+  phase: (name: string) => void;
+}
+
+const PROCESS_ENTRY = fileURLToPath(new URL('./soak-process.js', import.meta.url));
+const AGENTS_MODULE = fileURLToPath(new URL('./soak-agents.js', import.meta.url));
+/** Short leases, so tasks of a SIGKILLed runtime are re-run within seconds. */
+const SOAK_LEASE_MS = 3000;
+
+/**
+ * After the processes stop, runs the queue until no task is left to run (tasks of killed
+ * runtimes come back when their leases expire), so every acknowledged submission gets its run.
+ */
+async function drainQueue(db: string, engine: EngineName, budgetMs: number): Promise<void> {
+  const bolt = new BoltIntegration({ agents: 2, database: db, engine, agentModules: [AGENTS_MODULE], leaseMs: SOAK_LEASE_MS });
+  await bolt.initialize();
+  try {
+    const until = Date.now() + budgetMs;
+    while (Date.now() < until) {
+      const c = await bolt.counts();
+      if ((c.queued ?? 0) + (c.running ?? 0) + (c.failed ?? 0) === 0) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await bolt.shutdown({ drainTimeoutMs: 5000 });
+  }
+}
+
+interface Running {
+  proc: number;
+  incarnation: number;
+  child: ChildProcess;
+  exited: Promise<void>;
+}
+
+export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>): Promise<SoakResult & { workDir: string }> {
+  const logger = log('soak');
+  const dir = o.workDir ? resolve(o.workDir) : mkdtempSync(join(tmpdir(), 'bolt-soak-'));
+  mkdirSync(dir, { recursive: true });
+  const db = o.db ?? join(dir, o.engine === 'sqlite' ? 'soak.sqlite' : 'soak.duckdb');
+  const rng = new SeededRandom(o.seed);
+
+  events?.emit('phase', 'preparing the database');
+  {
+    const setup = await ConcurrentDatabase.open(db, { engine: o.engine });
+    await createSoakSchema(setup, o.processes);
+    await setup.close();
+  }
+
+  const startEpochMs = Date.now();
+  const deadlineEpochMs = startEpochMs + o.durationS * 1000;
+  const faults: FaultEvent[] = [];
+  const killTimes: number[] = [];
+  const killsByProc = new Map<number, number>();
+  const running = new Map<number, Running>();
+  const sideDb = o.engine === 'duckdb';
+
+  const start = (proc: number, incarnation: number): Running => {
+    const cfg: SoakProcessConfig = {
+      proc,
+      incarnation,
+      engine: o.engine,
+      db,
+      dir,
+      seed: o.seed,
+      startEpochMs,
+      deadlineEpochMs,
+      agents: o.agents,
+      sideDb,
+    };
+    const child = spawn(process.execPath, [PROCESS_ENTRY, JSON.stringify(cfg)], {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // Each runtime's agents get the tasks its own process submits directly; polling for tasks
+      // of other processes is only needed for leases that expire, so it can be slow: with 16
+      // runtimes polling every 50 ms, the polls alone took most of the host's time.
+      env: { BOLT_POLL_MS: '250', ...process.env, BOLT_LEASE_MS: String(SOAK_LEASE_MS) },
+    });
+    child.stderr?.on('data', (d: Buffer) => logger.warn({ proc, incarnation }, d.toString().trim()));
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    const run = { proc, incarnation, child, exited };
+    running.set(proc, run);
+    return run;
+  };
+
+  events?.emit('phase', `starting ${o.processes} processes`);
+  for (let p = 0; p < o.processes; p++) start(p, 0);
+
+  const fault = (kind: FaultKind, detail: string): FaultEvent => {
+    const f = { t: Date.now() - startEpochMs, kind, detail };
+    faults.push(f);
+    events?.emit('fault', f);
+    logger.info(f, 'fault injected');
+    return f;
+  };
+  /** A foreign plain-DuckDB process racing for the file; its outcome is added to the fault. */
+  const foreign = (windowMs: number, why: string) => {
+    const child = startForeignHolder(db, 300, Math.min(deadlineEpochMs, Date.now() + windowMs));
+    const f = fault('foreign-lock', `plain DuckDB process ${child.pid} tries to grab the file ${why}`);
+    void waitForLine(child, /^(held|missed)/, windowMs + 10_000).then((l) => {
+      f.detail += l?.startsWith('held') ? `: got it and held it ${l.split(' ')[1]} ms` : ': never got it (a host held the file)';
+    });
+  };
+
+  const inject = async (kind: FaultKind) => {
+    switch (kind) {
+      case 'kill-host': {
+        // DuckDB: the process hosting the file. SQLite and PostgreSQL have no host: a random
+        // process, killed mid-work (a writer dying inside its transaction).
+        const pid = o.engine === 'duckdb' ? currentHostPid(db) : undefined;
+        const candidates = [...running.values()];
+        const victim = o.engine === 'duckdb' ? candidates.find((r) => r.child.pid === pid) : candidates.length ? rng.pick(candidates) : undefined;
+        if (!victim) return;
+        const withForeign = o.chaos.includes('foreign-lock') && rng.next() < 0.5;
+        victim.child.kill('SIGKILL');
+        killTimes.push(Date.now());
+        killsByProc.set(victim.proc, (killsByProc.get(victim.proc) ?? 0) + 1);
+        fault('kill-host', `SIGKILL ${o.engine === 'duckdb' ? 'host' : 'writer'} pid ${victim.child.pid} (process ${victim.proc})`);
+        // Race a foreign process for the file in the window before a client takes over.
+        if (withForeign && o.engine === 'duckdb') foreign(1000, 'right after the host died');
+        await victim.exited;
+        if (Date.now() < deadlineEpochMs - 1000) start(victim.proc, victim.incarnation + 1);
+        return;
+      }
+      case 'foreign-lock': {
+        if (o.engine !== 'duckdb') return;
+        foreign(o.chaosEveryS * 1000, 'whenever no host holds it');
+        return;
+      }
+      case 'stale-lock': {
+        if (!sideDb) return;
+        const pid = await plantStaleLock(join(dir, 'side.duckdb'));
+        if (pid !== undefined) fault('stale-lock', `planted sidecar and socket of dead pid ${pid} for side.duckdb`);
+        return;
+      }
+      case 'kill-agent': {
+        const victims = [...running.values()].filter((r) => r.child.connected);
+        if (!victims.length) return;
+        const v = rng.pick(victims);
+        v.child.send?.({ op: 'kill-agent', how: rng.pick(['throw', 'exit', 'hang']) });
+        fault('kill-agent', `asked process ${v.proc} to crash an agent`);
+        return;
+      }
+    }
+  };
+
+  const ticker = setInterval(() => events?.emit('tick', (Date.now() - startEpochMs) / 1000), 1000);
+  try {
+    let next = startEpochMs + o.chaosEveryS * 1000;
+    let k = 0;
+    while (Date.now() < deadlineEpochMs) {
+      await new Promise((r) => setTimeout(r, Math.max(0, Math.min(next, deadlineEpochMs) - Date.now())));
+      if (Date.now() >= deadlineEpochMs) break;
+      if (o.chaos.length) await inject(o.chaos[k++ % o.chaos.length]!);
+      next += o.chaosEveryS * 1000;
+    }
+    events?.emit('phase', 'waiting for processes to finish');
+    const grace = setTimeout(() => {
+      for (const r of running.values()) r.child.kill('SIGKILL');
+    }, 30_000);
+    await Promise.all([...running.values()].map((r) => r.exited));
+    clearTimeout(grace);
+  } finally {
+    clearInterval(ticker);
+    for (const r of running.values()) r.child.kill('SIGKILL');
+  }
+
+  const elapsedS = (Date.now() - startEpochMs) / 1000;
+  events?.emit('phase', 'running the tasks left in the queue');
+  await drainQueue(db, o.engine, SOAK_LEASE_MS * 3 + 30_000);
+  events?.emit('phase', 'verifying');
+  const metrics = foldMetrics(dir, elapsedS);
+  const lockErrors = Object.entries(metrics.errorsByCode)
+    .filter(([code]) => LOCK_ERROR_CODES.has(code))
+    .reduce((a, [, n]) => a + n, 0);
+
+  const verifyDb = await ConcurrentDatabase.open(db, { engine: o.engine });
+  let invariants;
+  let leaseReruns;
+  try {
+    invariants = await verifySoak(verifyDb, dir, lockErrors, killsByProc);
+    leaseReruns = await countLeaseReruns(verifyDb);
+  } finally {
+    await verifyDb.close();
+  }
+
+  const takeovers = takeoverTimes(dir, killTimes);
+  return {
+    workDir: dir,
+    config: {
+      processes: o.processes,
+      agents: o.agents,
+      durationS: o.durationS,
+      engine: o.engine,
+      db,
+      chaos: o.chaos,
+      chaosEveryS: o.chaosEveryS,
+      seed: o.seed,
+    },
+    startedAt: new Date(startEpochMs).toISOString(),
+    elapsedS,
+    ops: metrics.ops,
+    errorsByCode: metrics.errorsByCode,
+    lockErrors,
+    faults,
+    failovers: { count: killTimes.length, takeoverMs: summarize(takeovers), samples: takeovers },
+    leaseReruns,
+    invariants,
+    timeline: metrics.timeline,
+    pass: invariants.every((i) => i.pass),
+  };
+}
+
+/**
+ * For each host kill: the gap from the last ledger write acknowledged before it to the first
+ * acknowledged after it (what a failover costs writers).
+ */
+function takeoverTimes(dir: string, killTimes: number[]): number[] {
+  const acks = readJournals(dir, 'ledger')
+    .map(([, at]) => Number(at))
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
+  const out: number[] = [];
+  for (const k of killTimes) {
+    let lo = 0;
+    let hi = acks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (acks[mid]! <= k) lo = mid + 1;
+      else hi = mid;
+    }
+    const after = acks[lo];
+    const before = lo > 0 ? acks[lo - 1] : undefined;
+    if (after !== undefined && before !== undefined) out.push(after - before);
+  }
+  return out;
+}
