@@ -25,6 +25,9 @@ export interface SessionHooks {
   onStatement(ok: boolean, err?: BoltError): void;
   /** Force read-only (the whole database was opened read-only). */
   readOnlyDatabase: boolean;
+  /** The host's data version, for the statement cache. */
+  dataVersion(): number;
+  bumpDataVersion(): void;
 }
 
 export class HostSession implements Session {
@@ -93,7 +96,7 @@ export class HostSession implements Session {
   }
 
   private async statement(sql: string, params: readonly unknown[] | undefined, conn: DuckDBConnection) {
-    const p = await prepareSql(conn, sql, params?.length ?? 0);
+    const p = await prepareSql(conn, sql, params?.length ?? 0, this.hooks.dataVersion());
     try {
       if (this.readOnly) assertReadOnlyAllowed(p, sql);
       if (p.isTransactionControl) throw new BadInputError('use begin()/commit()/rollback() or transaction() instead of transaction statements', { sql });
@@ -106,6 +109,7 @@ export class HostSession implements Session {
       this.hooks.onStatement(false, e as BoltError);
       throw e;
     } finally {
+      if (!p.isRead) this.hooks.bumpDataVersion();
       destroyPrepared(p);
     }
   }
@@ -163,6 +167,8 @@ export class HostSession implements Session {
         throw classifyDuckDBError(err);
       } finally {
         this.inTx = false;
+        // Its writes are visible to others from now on: cached read plans are stale.
+        this.hooks.bumpDataVersion();
       }
     });
   }

@@ -183,6 +183,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       try {
         await pruneRequests(l.conn);
       } finally {
+        this.bumpDataVersion();
         l.release();
       }
     }).catch(() => undefined);
@@ -215,7 +216,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       const lease = await this.acquireCounted(caller);
       let p: PreparedSql | undefined;
       try {
-        p = await prepareSql(lease.conn, sql, params?.length ?? 0);
+        p = await prepareSql(lease.conn, sql, params?.length ?? 0, this.dataVersion);
         if (this.opts.readOnly) assertReadOnlyAllowed(p, sql);
         if (p.isTransactionControl) {
           throw new BadInputError('transaction statements need a pinned connection: use db.transaction() or db.session()', { sql });
@@ -228,10 +229,21 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
         this.count(e);
         throw e;
       } finally {
+        // Anything but a read may have changed data: cached read plans are stale from now on.
+        if (!p || !p.isRead) this.bumpDataVersion();
         if (p) destroyPrepared(p);
         lease.release();
       }
     });
+  }
+
+  /**
+   * Data version for the statement cache (adapters/duckdb/statement-cache.ts): bumped after
+   * every statement that is not a read, before its caller hears back.
+   */
+  dataVersion = 0;
+  bumpDataVersion(): void {
+    this.dataVersion++;
   }
 
   private async acquireCounted(caller: string, timeoutMs?: number): Promise<Lease<DuckDBConnection>> {
@@ -364,6 +376,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
         this.count(e);
         throw e;
       } finally {
+        this.bumpDataVersion();
         lease.release();
       }
     });
@@ -389,6 +402,8 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       const lease = await this.acquireCounted(opts.name ?? 'session', connectionTimeoutMs);
       const s = new HostSession(lease, opts, {
         readOnlyDatabase: Boolean(this.opts.readOnly),
+        dataVersion: () => this.dataVersion,
+        bumpDataVersion: () => this.bumpDataVersion(),
         onClosed: (x) => {
           this.sessions.delete(x);
           this.lastActivity = Date.now();

@@ -122,3 +122,22 @@ test('reads are never answered from a stale prepared plan (count(*) on a reopene
   assert.deepEqual(await reader.query('SELECT count(*) AS n FROM t'), [{ n: 204n }]);
   assert.deepEqual(await db.query('SELECT count(*) AS n FROM t'), [{ n: 204n }]);
 });
+
+test('a cached read plan is not reused after another session commits', { timeout: 60_000 }, async (t) => {
+  const path = join(tempDir(t), 'a.db');
+  const first = await ConcurrentDatabase.open(path);
+  await first.execute('CREATE TABLE t (x INTEGER)');
+  await first.execute('INSERT INTO t SELECT * FROM range(100)');
+  await first.close();
+  const db = await ConcurrentDatabase.open(path);
+  t.after(() => db.close());
+  const reader = await db.session({ name: 'reader' });
+  const writer = await db.session({ name: 'writer' });
+  t.after(() => Promise.all([reader.close(), writer.close()]));
+  await writer.begin();
+  await writer.execute('INSERT INTO t VALUES (1)'); // uncommitted: invisible to the reader
+  assert.deepEqual(await reader.query('SELECT count(*) AS n FROM t'), [{ n: 100n }]);
+  assert.deepEqual(await reader.query('SELECT count(*) AS n FROM t'), [{ n: 100n }]);
+  await writer.commit();
+  assert.deepEqual(await reader.query('SELECT count(*) AS n FROM t'), [{ n: 101n }]);
+});

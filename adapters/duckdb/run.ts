@@ -7,6 +7,7 @@ import type { Row } from '../../core/database.js';
 import { BadInputError, ReadOnlyError } from '../../core/errors.js';
 import { classifyDuckDBError } from './classify-errors.js';
 import { toDuckDBParams, toJSValue } from './values.js';
+import { cacheStatement, cachedStatement } from './statement-cache.js';
 
 /** Statement types that only read. */
 const READ_TYPES = new Set<StatementType>([StatementType.SELECT, StatementType.EXPLAIN]);
@@ -19,6 +20,8 @@ export interface PreparedSql {
   /** True when some statement is BEGIN/COMMIT/ROLLBACK. */
   readonly isTransactionControl: boolean;
   readonly types: StatementType[];
+  /** Owned by the connection's statement cache: not destroyed after use. */
+  readonly cached: boolean;
 }
 
 /** The outcome of one statement (the last one for a script). */
@@ -33,16 +36,29 @@ export function statementTypeName(t: StatementType): string {
   return StatementType[t] ?? String(t);
 }
 
-/** Prepares `sql` on `conn`; a multi-statement script is split (it then takes no parameters). */
-export async function prepareSql(conn: DuckDBConnection, sql: string, paramCount: number): Promise<PreparedSql> {
+/**
+ * Prepares `sql` on `conn`; a multi-statement script is split (it then takes no parameters).
+ * With `cacheVersion` (the host's data version), a single statement is taken from / kept in
+ * the connection's statement cache, valid only while the data version is unchanged
+ * (statement-cache.ts explains why).
+ */
+export async function prepareSql(conn: DuckDBConnection, sql: string, paramCount: number, cacheVersion?: number): Promise<PreparedSql> {
   if (typeof sql !== 'string' || !sql.trim()) throw new BadInputError('SQL text is empty');
   let statements: DuckDBPreparedStatement[];
-  // User statements are prepared afresh every time, never cached: DuckDB 1.5.6 folds table
-  // statistics into a prepared plan, so a cached `SELECT count(*) FROM t` keeps returning the
-  // row count of t's checkpointed data as of PREPARE while other connections append
-  // (measured; re-preparing gives the right answer).
+  let cached = false;
   try {
-    statements = [await conn.prepare(sql)];
+    const hit = cacheVersion === undefined ? undefined : cachedStatement(conn, sql, cacheVersion);
+    if (hit) {
+      statements = [hit];
+    } else {
+      statements = [await conn.prepare(sql)];
+    }
+    // Only reads are kept: a write bumps the data version, so its entry could never be hit.
+    if (hit) cached = true;
+    else if (cacheVersion !== undefined && READ_TYPES.has(statements[0]!.statementType)) {
+      cacheStatement(conn, sql, statements[0]!, cacheVersion);
+      cached = true;
+    }
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (!/multiple statements/i.test(message)) throw classifyDuckDBError(err, { sql });
@@ -60,6 +76,7 @@ export async function prepareSql(conn: DuckDBConnection, sql: string, paramCount
   return {
     statements,
     types,
+    cached,
     isRead: types.every((t) => READ_TYPES.has(t)),
     isTransactionControl: types.some((t) => t === StatementType.TRANSACTION),
   };
@@ -105,6 +122,7 @@ export async function runPrepared(p: PreparedSql, params: readonly unknown[] | u
 
 /** Releases prepared statements. */
 export function destroyPrepared(p: PreparedSql): void {
+  if (p.cached) return;
   for (const s of p.statements) {
     try {
       s.destroySync();

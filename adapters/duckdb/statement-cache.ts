@@ -1,43 +1,63 @@
 /**
- * Prepared statements cached per connection, for Bolt's own fixed statements only (BEGIN,
- * COMMIT, ROLLBACK, the request-log INSERT). Each DuckDB call is one hop through the libuv
- * thread pool; `conn.run(sql)` costs three (extract, prepare, execute), a cached statement one.
+ * Prepared statements cached per connection (LRU by SQL text). Each DuckDB call is one hop
+ * through the libuv thread pool; `conn.run(sql)` costs three (extract, prepare, execute), a
+ * cached statement one.
  *
- * NEVER cache statements that read table data: DuckDB 1.5.6 folds table statistics into a
- * prepared plan, so a cached `SELECT count(*) FROM t` keeps returning the count of t's
- * checkpointed rows as of PREPARE while other connections append (measured). A connection is
- * used by one caller at a time (pool lease or session queue), so a cached statement is never
- * bound by two callers at once.
+ * A cached plan is only valid for the data it was prepared against: DuckDB 1.5.6 folds table
+ * statistics into a prepared plan, so a re-executed `SELECT count(*) FROM t` on a reopened
+ * file keeps returning the count as of PREPARE while rows are appended (measured). So every
+ * entry carries the host's data version at PREPARE, and a lookup with another version misses
+ * (and drops the entry). The host bumps its version after every statement that is not a read.
+ * Bolt's fixed statements (BEGIN, COMMIT, ROLLBACK, the request-log INSERT) are looked up
+ * without a version. A connection is used by one caller at a time (pool lease or session
+ * queue), so a cached statement is never bound by two callers at once.
  */
 import type { DuckDBConnection, DuckDBMaterializedResult, DuckDBPreparedStatement, DuckDBValue } from '@duckdb/node-api';
 
 const MAX_PER_CONNECTION = 128;
-const caches = new WeakMap<DuckDBConnection, Map<string, DuckDBPreparedStatement>>();
+interface Entry {
+  stmt: DuckDBPreparedStatement;
+  /** Data version at PREPARE; undefined for Bolt's fixed statements (always valid). */
+  version?: number;
+}
+const caches = new WeakMap<DuckDBConnection, Map<string, Entry>>();
 
-/** The cached statement for `sql` on `conn`, if any (refreshes its LRU position). */
-export function cachedStatement(conn: DuckDBConnection, sql: string): DuckDBPreparedStatement | undefined {
-  const m = caches.get(conn);
-  const s = m?.get(sql);
-  if (s && m) {
-    m.delete(sql);
-    m.set(sql, s);
+function destroy(s: DuckDBPreparedStatement): void {
+  try {
+    s.destroySync();
+  } catch {
+    /* already gone */
   }
-  return s;
+}
+
+/**
+ * The cached statement for `sql` on `conn` prepared at data `version` (refreshes its LRU
+ * position); an entry of another version is dropped and undefined returned.
+ */
+export function cachedStatement(conn: DuckDBConnection, sql: string, version?: number): DuckDBPreparedStatement | undefined {
+  const m = caches.get(conn);
+  const e = m?.get(sql);
+  if (!e || !m) return undefined;
+  m.delete(sql);
+  if (e.version !== version) {
+    destroy(e.stmt);
+    return undefined;
+  }
+  m.set(sql, e);
+  return e.stmt;
 }
 
 /** Adds a freshly prepared statement to the cache (evicting the least recently used). */
-export function cacheStatement(conn: DuckDBConnection, sql: string, s: DuckDBPreparedStatement): void {
+export function cacheStatement(conn: DuckDBConnection, sql: string, s: DuckDBPreparedStatement, version?: number): void {
   let m = caches.get(conn);
   if (!m) caches.set(conn, (m = new Map()));
-  m.set(sql, s);
+  const old = m.get(sql);
+  if (old && old.stmt !== s) destroy(old.stmt);
+  m.set(sql, { stmt: s, version });
   if (m.size > MAX_PER_CONNECTION) {
-    const [oldSql, old] = m.entries().next().value as [string, DuckDBPreparedStatement];
+    const [oldSql, oldest] = m.entries().next().value as [string, Entry];
     m.delete(oldSql);
-    try {
-      old.destroySync();
-    } catch {
-      /* already gone */
-    }
+    destroy(oldest.stmt);
   }
 }
 
@@ -57,12 +77,6 @@ export async function runCached(conn: DuckDBConnection, sql: string, params: Duc
 export function clearStatementCache(conn: DuckDBConnection): void {
   const m = caches.get(conn);
   if (!m) return;
-  for (const s of m.values()) {
-    try {
-      s.destroySync();
-    } catch {
-      /* already gone */
-    }
-  }
+  for (const e of m.values()) destroy(e.stmt);
   caches.delete(conn);
 }
