@@ -97,11 +97,18 @@ export async function createDuckDBInstance(path: string, sidecarLock: HeldFlock,
       async () => {
         attempts++;
         try {
-          // DuckDB 1.5.6 bakes the column statistics of the moment into a prepared plan: a plan
-          // prepared while a table was empty and re-run after rows arrived returned corrupted
-          // strings and missed rows. The host therefore never caches user statements (see
-          // host.ts); test/duckdb-cached-plan.test.ts guards it, so the optimizers stay on.
-          return await DuckDBInstance.create(path, { access_mode: 'READ_WRITE' });
+          // Statistics-based optimizers off: DuckDB 1.5.6 bakes the column statistics of the
+          // moment into a prepared plan. Measured: a statement prepared while a table was empty,
+          // re-run after rows arrived, returned corrupted GROUP BY/ORDER BY strings ('done' → 'g')
+          // and `WHERE status = 'done'` found no rows (test/duckdb-cached-plan.test.ts). The
+          // host's read-plan cache is keyed by a data version (host.ts), but a commit landing
+          // between a plan's lookup and its execution would still run it on newer data; with
+          // these optimizers off no plan depends on statistics at all. Cost: ~20 % of queue
+          // throughput and some analytical speed — correctness first.
+          return await DuckDBInstance.create(path, {
+            access_mode: 'READ_WRITE',
+            disabled_optimizers: 'statistics_propagation,compressed_materialization',
+          });
         } catch (err) {
           const e = classifyDuckDBError(err, { path });
           if (e.code === 'BOLT_LOCK_FOREIGN' && attempts === 1) log('duckdb').warn({ path, holderPid: e.details.pid, holderCommand: e.details.command }, 'database held by a foreign process; waiting');
