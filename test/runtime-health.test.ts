@@ -14,6 +14,7 @@ import type { DbHealthEvent } from '../core/events.js';
 import { sidecarPath } from '../storage/locks/sidecar.js';
 import { hostSocketPath } from '../storage/socket-path.js';
 import { sweepStaleLocks } from '../storage/locks/stale-sweep.js';
+import { spawnBolt } from './helpers/runtime-process.js';
 
 test('db:health removes a dead host\'s sidecar and socket next to the database and leaves a live host\'s alone', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
@@ -83,4 +84,23 @@ test('the sweep skips a directory with too many entries and ignores non-sidecar 
   const r3 = await sweepStaleLocks(join(dir, 'main.db'));
   assert.deepEqual(r3, { fixed: [{ path: join(dir, 'x.db.bolt.lock'), kind: 'stale-sidecar' }] });
   assert.deepEqual(readdirSync(dir).sort(), ['d.bolt.lock', 'f0', 'f1', 'f2', 'f3', 'f4']);
+});
+
+test('bolt start logs each stale lock it removed as a plain line', { timeout: 60_000 }, async (t) => {
+  const cwd = tempDir(t);
+  const db = join(cwd, 'data', 'main.db');
+  mkdirSync(join(cwd, 'data'));
+  const otherDb = join(cwd, 'data', 'other.db');
+  const dead = await startFixture(t, 'sidecar-host', [otherDb]);
+  const socket = hostSocketPath(otherDb, dead.pid);
+  await sigkill(dead);
+  const rt = spawnBolt(t, ['start', '--agents', '1', '--db', db], { cwd, env: { BOLT_HEALTH_MS: '100' } });
+  await rt.waitForLine(/^ready: /);
+  const line = await rt.waitForLine(/removed stale sidecar/);
+  assert.ok(line.includes(sidecarPath(otherDb)), line);
+  await rt.waitForLine(new RegExp(`removed dead socket ${socket.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  assert.equal(existsSync(sidecarPath(otherDb)), false);
+  assert.equal(existsSync(socket), false);
+  rt.child.kill('SIGINT');
+  assert.equal((await rt.exited).code, 0);
 });
