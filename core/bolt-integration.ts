@@ -70,7 +70,7 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
     this.state = 'starting';
     const userModules = this.config.agentModules.map((m) => resolveModuleSpecifier(m));
     try {
-      this.db = await openDatabase(this.config.database, { engine: this.config.engine });
+      this.db = await openDatabase(this.config.database, { ...this.config.databaseOptions, engine: this.config.engine });
       this.queue = new TaskQueue(this.db, { backoff: this.config.backoff, maxAttempts: this.config.maxAttempts });
       await this.queue.ensureSchema();
       this.pool = new AgentPool({

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { BadInputError } from './errors.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
-import type { EngineName } from './database.js';
+import type { EngineName, OpenOptions } from './database.js';
 
 /** The embedded default database of `bolt start`. */
 export const DEFAULT_DATABASE = '.bolt/analytics.db';
@@ -20,6 +20,8 @@ export interface BoltOptions {
   database?: string;
   /** Force the engine (a new file is DuckDB unless this says 'sqlite'). */
   engine?: EngineName;
+  /** Options for opening the shared database (pool size, timeouts…); `engine` above wins. */
+  databaseOptions?: OpenOptions;
   /** One agent, tasks strictly in submission order (the debugging mode). */
   sequential?: boolean;
   /** User agent modules (.js/.mjs/.ts), loaded in every worker. */
@@ -63,6 +65,7 @@ export interface BoltConfig {
   agents: number;
   database: string;
   engine?: EngineName;
+  databaseOptions: OpenOptions;
   sequential: boolean;
   agentModules: string[];
   leaseMs: number;
@@ -110,6 +113,7 @@ export function resolveConfig(o: BoltOptions = {}): BoltConfig {
     agents: Math.floor(agents),
     database: o.database ?? DEFAULT_DATABASE,
     engine: o.engine,
+    databaseOptions: o.databaseOptions ?? {},
     sequential,
     agentModules: o.agentModules ?? [],
     leaseMs,

@@ -263,8 +263,8 @@ export class RemoteSession implements Session {
   query<T extends Row = Row>(sql: string, params?: readonly unknown[], _opts?: StatementOptions): Promise<T[]> {
     return this.call('session.query', { sql, params });
   }
-  execute(sql: string, params?: readonly unknown[], _opts?: StatementOptions): Promise<ExecResult> {
-    return this.call('session.execute', { sql, params });
+  execute(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<ExecResult> {
+    return this.call('session.execute', { sql, params, requestId: opts?.requestId });
   }
   begin(): Promise<void> {
     return this.call('session.begin');

@@ -177,6 +177,12 @@ export class ConcurrentDatabase implements Database {
   }
 
   private statementOptions(b: Backend, ids: { id?: string; auto: boolean }, resent: boolean): HostStatementOptions {
+    const o = this.idOptions(b, ids, resent);
+    // A read-only handle may share a read-write host: the host refuses its writes by statement type.
+    return this.opts.readOnly ? { ...o, readOnly: true } : o;
+  }
+
+  private idOptions(b: Backend, ids: { id?: string; auto: boolean }, resent: boolean): HostStatementOptions {
     if (ids.auto && this.opts.exactlyOnce === false) {
       return b.role === 'host' && !resent ? {} : { requestId: ids.id, autoId: true, unlogged: true, resent };
     }
@@ -212,13 +218,14 @@ export class ConcurrentDatabase implements Database {
     let fresh = false;
     for (let resent = false; ; resent = true) {
       const b = await this.current();
-      if (requestId === undefined && b.role === 'client' && this.opts.exactlyOnce !== false) {
+      // A read-only handle's transaction cannot write, so it has nothing to record.
+      if (requestId === undefined && b.role === 'client' && this.opts.exactlyOnce !== false && !this.opts.readOnly) {
         requestId = `${AUTO_REQUEST_PREFIX}${randomUUID()}`;
         fresh = true;
       }
       let s: Session | undefined;
       try {
-        s = await b.openSession({ name: 'transaction' }, this.opts.connectionTimeoutMs);
+        s = await b.openSession({ name: 'transaction', readOnly: this.opts.readOnly }, this.opts.connectionTimeoutMs);
         return await runTransaction(s, fn, { ...opts, requestId }, fresh && !resent);
       } catch (err) {
         if (!isHostLost(err)) throw err;
@@ -234,7 +241,7 @@ export class ConcurrentDatabase implements Database {
 
   async session(opts: SessionOptions = {}): Promise<Session> {
     const b = await this.current();
-    return b.openSession(opts, this.opts.connectionTimeoutMs);
+    return b.openSession(this.opts.readOnly ? { ...opts, readOnly: true } : opts, this.opts.connectionTimeoutMs);
   }
 
   stats(): DatabaseStats {

@@ -129,6 +129,7 @@ async function handle(host: Host, req: WireRequest, sessions: Map<number, HostSe
     autoId: req.autoId === true,
     resent: req.resent === true,
     unlogged: req.unlogged === true,
+    readOnly: req.readOnly === true,
     caller: typeof req.caller === 'string' ? req.caller : 'client',
   };
   const session = () => {
@@ -159,7 +160,7 @@ async function handle(host: Host, req: WireRequest, sessions: Map<number, HostSe
     case 'session.query':
       return session().query(str(req.sql, 'sql'), params(req.params));
     case 'session.execute':
-      return session().execute(str(req.sql, 'sql'), params(req.params));
+      return session().execute(str(req.sql, 'sql'), params(req.params), { requestId: stmtOpts.requestId });
     case 'session.begin':
       return session().begin();
     case 'session.commit':

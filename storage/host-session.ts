@@ -7,10 +7,11 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ExecResult, Row, Session, SessionOptions, StatementOptions, Transaction, TransactionOptions } from '../core/database.js';
 import { BadInputError, BoltError, SessionClosedError, SessionTimeoutError, TxTimeoutError } from '../core/errors.js';
-import { assertReadOnlyAllowed, destroyPrepared, prepareSql, runPrepared } from '../adapters/duckdb/run.js';
+import { assertReadOnlyAllowed, destroyPrepared, prepareSql, runPrepared, type PreparedSql, type StatementResult } from '../adapters/duckdb/run.js';
 import { classifyDuckDBError } from '../adapters/duckdb/classify-errors.js';
 import { runCached } from '../adapters/duckdb/statement-cache.js';
 import type { Lease } from './connection-pool.js';
+import { AUTO_REQUEST_PREFIX, findRequest, recordRequest } from './request-log.js';
 import { runTransaction } from './transaction-runner.js';
 import { log } from '../core/logger.js';
 
@@ -28,6 +29,8 @@ export interface SessionHooks {
   /** The host's data version, for the statement cache. */
   dataVersion(): number;
   bumpDataVersion(): void;
+  /** Serialises concurrent copies of one request id on the host. */
+  onceById<T extends { rowsChanged: number }>(id: string, fn: () => Promise<T>): Promise<T>;
 }
 
 export class HostSession implements Session {
@@ -95,12 +98,12 @@ export class HostSession implements Session {
     return p;
   }
 
-  private async statement(sql: string, params: readonly unknown[] | undefined, conn: DuckDBConnection) {
+  private async statement(sql: string, params: readonly unknown[] | undefined, conn: DuckDBConnection, requestId?: string): Promise<StatementResult & { deduplicated?: boolean }> {
     const p = await prepareSql(conn, sql, params?.length ?? 0, this.hooks.dataVersion());
     try {
       if (this.readOnly) assertReadOnlyAllowed(p, sql);
       if (p.isTransactionControl) throw new BadInputError('use begin()/commit()/rollback() or transaction() instead of transaction statements', { sql });
-      const r = await runPrepared(p, params, sql);
+      const r = requestId === undefined || p.isRead ? await runPrepared(p, params, sql) : await this.loggedStatement(conn, p, params, sql, requestId);
       this.hooks.onStatement(true);
       return r;
     } catch (err) {
@@ -114,12 +117,49 @@ export class HostSession implements Session {
     }
   }
 
+  /**
+   * A write with a request id, applied at most once: inside the session's open transaction the
+   * id is looked up and recorded in that transaction (so it counts only if the transaction
+   * commits); in autocommit the lookup, the write and the record get a transaction of their own.
+   */
+  private async loggedStatement(
+    conn: DuckDBConnection,
+    p: PreparedSql,
+    params: readonly unknown[] | undefined,
+    sql: string,
+    id: string,
+  ): Promise<StatementResult & { deduplicated?: boolean }> {
+    const once = async (): Promise<StatementResult & { deduplicated?: boolean }> => {
+      const seen = await findRequest(conn, id);
+      if (seen !== undefined) return { rows: [], rowsChanged: seen, isRead: false, deduplicated: true };
+      const r = await runPrepared(p, params, sql);
+      await recordRequest(conn, id, r.rowsChanged, id.startsWith(AUTO_REQUEST_PREFIX));
+      return r;
+    };
+    if (this.inTx) return once();
+    return this.hooks.onceById(id, async () => {
+      await runCached(conn, 'BEGIN TRANSACTION');
+      try {
+        const r = await once();
+        await runCached(conn, r.deduplicated ? 'ROLLBACK' : 'COMMIT');
+        return r;
+      } catch (err) {
+        await runCached(conn, 'ROLLBACK').catch(() => undefined);
+        throw classifyDuckDBError(err, { sql });
+      }
+    });
+  }
+
   query<T extends Row = Row>(sql: string, params?: readonly unknown[], _opts?: StatementOptions): Promise<T[]> {
     return this.enqueue(async (conn) => (await this.statement(sql, params, conn)).rows as T[]);
   }
 
-  execute(sql: string, params?: readonly unknown[], _opts?: StatementOptions): Promise<ExecResult> {
-    return this.enqueue(async (conn) => ({ rowsChanged: (await this.statement(sql, params, conn)).rowsChanged }));
+  execute(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<ExecResult> {
+    if (opts?.requestId !== undefined && typeof opts.requestId !== 'string') return Promise.reject(new BadInputError('requestId must be a string'));
+    return this.enqueue(async (conn) => {
+      const r = await this.statement(sql, params, conn, opts?.requestId);
+      return r.deduplicated ? { rowsChanged: r.rowsChanged, deduplicated: true } : { rowsChanged: r.rowsChanged };
+    });
   }
 
   begin(): Promise<void> {

@@ -48,6 +48,8 @@ export interface HostStatementOptions {
    * write fails with BOLT_OUTCOME_UNKNOWN (reads still run).
    */
   unlogged?: boolean;
+  /** The caller's handle is read-only: refuse anything but reads (BOLT_READ_ONLY). */
+  readOnly?: boolean;
 }
 
 /** What one statement gave. */
@@ -211,13 +213,19 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     }
   }
 
-  private async withPrepared<T>(sql: string, params: readonly unknown[] | undefined, caller: string, fn: (p: PreparedSql, lease: Lease<DuckDBConnection>) => Promise<T>): Promise<T> {
+  private async withPrepared<T>(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    opts: HostStatementOptions,
+    fn: (p: PreparedSql, lease: Lease<DuckDBConnection>) => Promise<T>,
+  ): Promise<T> {
+    const caller = opts.caller ?? 'autocommit';
     return this.track(async () => {
       const lease = await this.acquireCounted(caller);
       let p: PreparedSql | undefined;
       try {
         p = await prepareSql(lease.conn, sql, params?.length ?? 0, this.dataVersion);
-        if (this.opts.readOnly) assertReadOnlyAllowed(p, sql);
+        if (this.opts.readOnly || opts.readOnly) assertReadOnlyAllowed(p, sql);
         if (p.isTransactionControl) {
           throw new BadInputError('transaction statements need a pinned connection: use db.transaction() or db.session()', { sql });
         }
@@ -273,7 +281,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
 
   private async statement(sql: string, params: readonly unknown[] | undefined, opts: HostStatementOptions): Promise<StatementOutcome> {
     if (typeof sql !== 'string') throw new BadInputError('SQL must be a string');
-    return this.withPrepared(sql, params, opts.caller ?? 'autocommit', async (p, lease) => {
+    return this.withPrepared(sql, params, opts, async (p, lease) => {
       if (p.isRead || !opts.requestId) return this.autocommit(p, params, sql, lease);
       if (opts.unlogged) {
         if (opts.resent) throw outcomeUnknown(sql);
@@ -357,7 +365,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
 
   /** Bulk path: the DuckDB appender, in one transaction (with the request id when given). */
   async insertMany(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], opts: HostStatementOptions = {}): Promise<ExecResult> {
-    if (this.opts.readOnly) throw new ReadOnlyError('the database is open read-only', { path: this.path });
+    if (this.opts.readOnly || opts.readOnly) throw new ReadOnlyError(`the database ${this.opts.readOnly ? 'is' : 'handle was'} opened read-only`, { path: this.path });
     if (typeof table !== 'string' || !table) throw new BadInputError('insertMany: table name required');
     if (!Array.isArray(rows)) throw new BadInputError('insertMany: rows must be an array of arrays');
     if (rows.length === 0) return { rowsChanged: 0 };
@@ -409,6 +417,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
           this.lastActivity = Date.now();
         },
         onStatement: (_ok, err) => this.count(err),
+        onceById: (id, fn) => this.onceById({ requestId: id }, fn),
       });
       this.sessions.add(s);
       return s;

@@ -113,3 +113,40 @@ test('a statement running past maxTransactionMs is interrupted and reports BOLT_
   await s.rollback();
   assert.deepEqual(await s.query('SELECT 1 AS x'), [{ x: 1 }]);
 });
+
+test('through a client: a read-only handle refuses writes on a read-write host; session requestIds apply once', { timeout: 60_000 }, async (t) => {
+  const path = join(tempDir(t), 'a.db');
+  const db = await ConcurrentDatabase.open(path);
+  t.after(() => db.close());
+  await db.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+  await db.execute("INSERT INTO t VALUES (1, 'a')");
+
+  const ro = await spawnAgent(t, path, { readOnly: true });
+  assert.equal((await ro.call<{ lockInfo: { role: string } }>('open')).lockInfo.role, 'client');
+  const readOnly = (e: unknown) => hasCode(e, 'BOLT_READ_ONLY');
+  await assert.rejects(ro.call('execute', { sql: "INSERT INTO t VALUES (2, 'b')" }), readOnly);
+  await assert.rejects(ro.call('execute', { sql: 'DELETE FROM t', opts: { requestId: 'ro-del' } }), readOnly);
+  await assert.rejects(ro.call('insertMany', { table: 't', columns: ['id', 'v'], rows: [[3, 'c']] }), readOnly);
+  const sid = await ro.call<number>('session.open', { opts: { name: 'ro-client' } });
+  await assert.rejects(ro.call('session.execute', { sid, sql: "UPDATE t SET v = 'z'" }), readOnly);
+  assert.deepEqual(await ro.call('session.query', { sid, sql: 'SELECT v FROM t' }), [{ v: 'a' }]);
+  assert.deepEqual(await ro.call('query', { sql: 'SELECT count(*)::INTEGER AS n FROM t' }), [{ n: 1 }]);
+
+  const rw = await spawnAgent(t, path);
+  await rw.call('open');
+  const s = await rw.call<number>('session.open', { opts: { name: 'rw-client' } });
+  const ins = { sid: s, sql: 'INSERT INTO t VALUES (?, ?)', params: [10, 'x'], opts: { requestId: 'client-auto' } };
+  assert.deepEqual(await rw.call('session.execute', ins), { rowsChanged: 1 });
+  assert.deepEqual(await rw.call('session.execute', ins), { rowsChanged: 1, deduplicated: true });
+  // Inside an explicit transaction the id is recorded in it: rolled back, it counts for nothing.
+  const upd = { sid: s, sql: "UPDATE t SET v = v || '!' WHERE id = 10", opts: { requestId: 'client-tx' } };
+  await rw.call('session.begin', { sid: s });
+  assert.deepEqual(await rw.call('session.execute', upd), { rowsChanged: 1 });
+  assert.deepEqual(await rw.call('session.execute', upd), { rowsChanged: 1, deduplicated: true });
+  await rw.call('session.rollback', { sid: s });
+  await rw.call('session.begin', { sid: s });
+  assert.deepEqual(await rw.call('session.execute', upd), { rowsChanged: 1 });
+  await rw.call('session.commit', { sid: s });
+  assert.deepEqual(await rw.call('session.execute', upd), { rowsChanged: 1, deduplicated: true });
+  assert.deepEqual(await db.query('SELECT id, v FROM t ORDER BY id'), [{ id: 1, v: 'a' }, { id: 10, v: 'x!' }]);
+});

@@ -115,10 +115,6 @@ const duckdb: EngineUnderTest = {
     { label: 'blob', sqlType: 'BLOB', value: new Uint8Array([0, 1, 2, 255]) },
     { label: 'timestamp', sqlType: 'TIMESTAMP', value: new Date('2024-02-29T12:34:56.789Z') },
   ],
-  knownGaps: {
-    readOnlyHandle: 'ConcurrentDatabase.open(file, { readOnly: true }) in a process already hosting the file read-write shares that host and accepts writes',
-    sessionRequestId: "a DuckDB session's execute() ignores requestId: a re-sent write is applied again",
-  },
 };
 
 /** Every engine the suite runs against. */

@@ -16,6 +16,8 @@ export interface SoakProcessConfig {
   /** Epoch ms at which the workload stops. */
   deadlineEpochMs: number;
   agents: number;
+  /** How many soak processes share the database (sizes the pool). */
+  processes: number;
   /** Open and write the side database (stale-lock recovery) every few seconds. */
   sideDb: boolean;
 }

@@ -55,6 +55,9 @@ async function main(): Promise<void> {
     agents: cfg.agents,
     database: cfg.db,
     engine: cfg.engine,
+    // Every process may hold a session while others run plain statements: a pool smaller
+    // than the number of processes would make plain statements queue behind idle sessions.
+    databaseOptions: { maxConnections: Math.max(8, cfg.processes + 4) },
     agentModules: [fileURLToPath(new URL('./soak-agents.js', import.meta.url))],
   });
   await bolt.initialize();

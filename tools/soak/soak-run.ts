@@ -109,6 +109,7 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
       startEpochMs,
       deadlineEpochMs,
       agents: o.agents,
+      processes: o.processes,
       sideDb,
     };
     const child = spawn(process.execPath, [PROCESS_ENTRY, JSON.stringify(cfg)], {
