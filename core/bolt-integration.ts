@@ -20,7 +20,7 @@ import { resolveConfig, type BoltConfig, type BoltOptions } from './config.js';
 import type { BoltEvents, DbHealthEvent } from './events.js';
 import { BadInputError, ClosedError, hasCode } from './errors.js';
 import { log } from './logger.js';
-import { openDatabase, resolveLocation } from './open-database.js';
+import { isUrl, openDatabase, resolveLocation } from './open-database.js';
 import { toSerializedError } from './serialize-error.js';
 import { TaskQueue, type ClaimedTask, type ListOptions } from './task-queue.js';
 import type { SubmitOptions, SubmitResult, Task } from './task.js';
@@ -29,6 +29,7 @@ import { Dispatcher, type DispatcherStats } from './dispatcher.js';
 import { AgentPool, type AgentSlot, type DescribedAgent } from '../agents/agent-pool.js';
 import { builtinAgentModules } from '../agents/registry.js';
 import { resolveModuleSpecifier } from '../agents/load-agents.js';
+import { sweepStaleLocks, type StaleSweepResult } from '../storage/locks/stale-sweep.js';
 
 const logger = log('bolt');
 const DB_OPENER = new URL('./open-database.js', import.meta.url).href;
@@ -40,6 +41,8 @@ export interface RuntimeStatus {
   agents: AgentSlot[];
   dispatcher: DispatcherStats;
   lastHealth?: DbHealthEvent;
+  /** Stale lock files (sidecars, sockets) the health checks removed since the runtime started. */
+  fixedTotal: number;
 }
 
 export class BoltIntegration extends EventEmitter<BoltEvents> {
@@ -52,6 +55,7 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
   private readonly others = new Map<string, Promise<Database>>();
   private healthTimer?: NodeJS.Timeout;
   private lastHealth?: DbHealthEvent;
+  private fixedTotal = 0;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private stopped?: Promise<void>;
 
@@ -216,32 +220,53 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
       agents: this.pool?.slots() ?? [],
       dispatcher: this.dispatcher?.stats() ?? { running: 0, buffered: 0, done: 0, failed: 0, dead: 0, cancelled: 0, tasksPerSecond: 0 },
       lastHealth: this.lastHealth,
+      fixedTotal: this.fixedTotal,
     };
   }
 
-  /** Checks the database now (reachable, pool, locks, queue) and emits `db:health`. */
+  /**
+   * Checks the database now (reachable, pool, locks, queue), reclaims expired leases, removes
+   * stale Bolt lock debris of other database files in the database's directory (see
+   * `sweepStaleLocks`), and emits `db:health`.
+   */
   async checkHealth(): Promise<DbHealthEvent> {
     const db = this.db;
     const queue = this.queue;
     const at = Date.now();
+    const sweep = await this.sweep();
+    const swept = { fixed: sweep.fixed, ...(sweep.skipped ? { sweepSkipped: sweep.skipped } : {}) };
     let ev: DbHealthEvent;
     if (!db || !queue) {
-      ev = { ok: false, latencyMs: 0, reclaimed: 0, at, error: new ClosedError('The runtime has no database open').toJSON() };
+      ev = { ok: false, latencyMs: 0, reclaimed: 0, ...swept, at, error: new ClosedError('The runtime has no database open').toJSON() };
     } else {
       try {
         const t0 = performance.now();
         await db.query('SELECT 1 AS ok');
         const latencyMs = Math.round((performance.now() - t0) * 100) / 100;
         const reclaimed = this.state === 'running' ? (await queue.reapExpired()).length : 0;
-        ev = { ok: true, latencyMs, stats: db.stats(), lock: db.lockInfo(), queue: await queue.counts(), reclaimed, at };
+        ev = { ok: true, latencyMs, stats: db.stats(), lock: db.lockInfo(), queue: await queue.counts(), reclaimed, ...swept, at };
       } catch (e) {
-        ev = { ok: false, latencyMs: Date.now() - at, reclaimed: 0, at, error: toSerializedError(e, 'BOLT_INTERNAL') };
+        ev = { ok: false, latencyMs: Date.now() - at, reclaimed: 0, ...swept, at, error: toSerializedError(e, 'BOLT_INTERNAL') };
         logger.warn({ err: e }, 'database health check failed');
       }
     }
     this.lastHealth = ev;
+    this.fixedTotal += ev.fixed.length;
     this.emit('db:health', ev);
     return ev;
+  }
+
+  /** The stale-lock sweep for a file database (nothing for a PostgreSQL URL); never throws. */
+  private async sweep(): Promise<StaleSweepResult> {
+    if (isUrl(this.config.database)) return { fixed: [] };
+    try {
+      const r = await sweepStaleLocks(resolveLocation(this.config.database));
+      if (r.fixed.length) logger.info({ fixed: r.fixed }, 'removed stale lock debris of other databases');
+      return r;
+    } catch (e) {
+      logger.warn({ err: e }, 'stale-lock sweep failed');
+      return { fixed: [], skipped: `sweep failed: ${(e as Error).message}` };
+    }
   }
 
   /**

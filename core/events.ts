@@ -4,6 +4,7 @@
  */
 import type { SerializedError } from './errors.js';
 import type { DatabaseStats, LockInfo } from './database.js';
+import type { FixedLock } from '../storage/locks/stale-sweep.js';
 
 export interface TaskQueuedEvent { id: number; agent: string; deduplicated: boolean }
 export interface TaskStartedEvent { id: number; agent: string; attempt: number; agentId: string }
@@ -26,6 +27,14 @@ export interface DbHealthEvent {
   queue?: Record<string, number>;
   /** Expired leases given back to the queue by this check. */
   reclaimed: number;
+  /**
+   * Stale Bolt lock debris of OTHER database files in the database's directory that this
+   * check removed (sidecars of dead hosts nobody flocks, and their dead sockets). Empty for
+   * PostgreSQL and when nothing was stale.
+   */
+  fixed: FixedLock[];
+  /** Why the stale-lock sweep did not run this time (e.g. the directory is too big). */
+  sweepSkipped?: string;
   error?: SerializedError;
   at: number;
 }

@@ -15,6 +15,7 @@ const status: RuntimeStatus = {
     ok: true,
     latencyMs: 0.8,
     reclaimed: 0,
+    fixed: [],
     at: 0,
     stats: {
       engine: 'duckdb',
@@ -25,6 +26,7 @@ const status: RuntimeStatus = {
     },
     lock: { path: '/x/analytics.db', engine: 'duckdb', role: 'host', host: { pid: 42 } },
   },
+  fixedTotal: 2,
 };
 const counts = { queued: 7, running: 1, done: 120, failed: 2, dead: 1, cancelled: 0 };
 
@@ -36,7 +38,8 @@ test('the live status shows each agent busy or idle and on what, the queue, rate
   assert.match(text, /7 queued · 2 retrying · 1 running · 120 done · 1 dead/);
   assert.match(text, /40\.5 tasks\/s/);
   assert.match(text, /duckdb host \(host pid 42\) · pool 2\/8 in use, 1 waiting/);
+  assert.match(text, /fixed 2 stale lock files/);
   assert.match(statusLine(status, counts), /^status: agents 1\/2 busy \| queue: 7 queued/);
-  const unhealthy = renderStatus({ ...status, lastHealth: { ok: false, latencyMs: 5, reclaimed: 0, at: 0, error: { name: 'E', code: 'BOLT_HOST_UNRESPONSIVE', message: 'no answer', details: {} } } }, undefined).join('\n');
+  const unhealthy = renderStatus({ ...status, lastHealth: { ok: false, latencyMs: 5, reclaimed: 0, fixed: [], at: 0, error: { name: 'E', code: 'BOLT_HOST_UNRESPONSIVE', message: 'no answer', details: {} } } }, undefined).join('\n');
   assert.match(unhealthy, /UNHEALTHY \[BOLT_HOST_UNRESPONSIVE\] no answer/);
 });

@@ -14,7 +14,8 @@ function dbLine(s: RuntimeStatus): string {
   const hostPid = h.lock?.host?.pid;
   const pool = h.stats?.pool;
   const poolText = pool ? `pool ${pool.inUse}/${pool.size} in use, ${pool.waiting} waiting` : 'pool ?';
-  return `db ${s.database} · ${h.stats?.engine ?? ''} ${role}${hostPid ? ` (host pid ${hostPid})` : ''} · ${poolText} · ping ${h.latencyMs} ms`;
+  const fixed = s.fixedTotal ? ` · fixed ${s.fixedTotal} stale lock file${s.fixedTotal === 1 ? '' : 's'}` : '';
+  return `db ${s.database} · ${h.stats?.engine ?? ''} ${role}${hostPid ? ` (host pid ${hostPid})` : ''} · ${poolText} · ping ${h.latencyMs} ms${fixed}`;
 }
 
 function queueLine(s: RuntimeStatus, counts: Record<TaskStatus, number> | undefined): string {

@@ -81,6 +81,7 @@ export function register(program: Command): void {
         bolt.on('db:health', (e) => {
           if (!e.ok) log(`database unhealthy: [${e.error?.code}] ${e.error?.message}`);
           else if (e.reclaimed) log(`reclaimed ${e.reclaimed} task(s) whose runtime stopped renewing their lease`);
+          for (const f of e.fixed) log(`removed ${f.kind === 'stale-sidecar' ? 'stale sidecar' : 'dead socket'} ${f.path} (left by a Bolt host that died)`);
         });
 
         let counts: Record<TaskStatus, number> | undefined;
