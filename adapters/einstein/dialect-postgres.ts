@@ -12,18 +12,7 @@ const toRealArray = (jsonText: string) => `CAST(translate(${jsonText}, '[]', '{}
 export const postgresDialect: EinsteinDialect = {
   engine: 'postgres',
   type(t) {
-    switch (t) {
-      case 'bigint':
-        return 'BIGINT';
-      case 'integer':
-        return 'INTEGER';
-      case 'double':
-        return 'DOUBLE PRECISION';
-      case 'varchar':
-        return 'TEXT';
-      case 'vector':
-        return 'REAL[]';
-    }
+    return { bigint: 'BIGINT', integer: 'INTEGER', double: 'DOUBLE PRECISION', varchar: 'TEXT', vector: 'REAL[]' }[t];
   },
   schema(dim) {
     return ['CREATE SEQUENCE IF NOT EXISTS einstein_file_seq START 1', ...portableSchema(this, dim)];

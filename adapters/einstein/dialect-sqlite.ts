@@ -11,17 +11,8 @@ import { portableSchema, vectorJson, type EinsteinDialect } from './dialect.js';
 export const sqliteDialect: EinsteinDialect = {
   engine: 'sqlite',
   type(t) {
-    switch (t) {
-      case 'bigint':
-      case 'integer':
-        return 'INTEGER';
-      case 'double':
-        return 'REAL';
-      case 'varchar':
-        return 'TEXT';
-      case 'vector':
-        return 'TEXT';
-    }
+    // vectors are JSON text
+    return { bigint: 'INTEGER', integer: 'INTEGER', double: 'REAL', varchar: 'TEXT', vector: 'TEXT' }[t];
   },
   schema(dim) {
     return portableSchema(this, dim);

@@ -76,18 +76,7 @@ export function columnsJson(columns: Columns, data: Record<string, readonly unkn
 export const duckdbDialect: EinsteinDialect = {
   engine: 'duckdb',
   type(t, dim) {
-    switch (t) {
-      case 'bigint':
-        return 'BIGINT';
-      case 'integer':
-        return 'INTEGER';
-      case 'double':
-        return 'DOUBLE';
-      case 'varchar':
-        return 'VARCHAR';
-      case 'vector':
-        return `FLOAT[${dim}]`;
-    }
+    return t === 'vector' ? `FLOAT[${dim}]` : { bigint: 'BIGINT', integer: 'INTEGER', double: 'DOUBLE', varchar: 'VARCHAR' }[t];
   },
   dropExtras() {
     return ['DROP SEQUENCE IF EXISTS einstein_file_seq'];
