@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
+import { runBolt } from './helpers/cli.js';
 import { freshPgDatabase, PG_SKIP } from './helpers/pg.js';
 import { ConcurrentDatabase } from '../storage/concurrent-database.js';
 import type { Database } from '../core/database.js';
@@ -104,4 +105,34 @@ test('Einstein on PostgreSQL: same BM25, vector and hybrid hits as DuckDB, incre
   t.after(() => db.close());
   assert.equal(db.engine, 'postgres');
   assertSameResults(await runAll(db, join(dir, 'pg')), want, 'postgres');
+});
+
+/** `bolt index` then `bolt search` against `db` (a file or a URL): the top BM25 hit is the retry file. */
+async function cliRoundTrip(t: TestContext, db: string, indexArgs: string[]): Promise<void> {
+  const cwd = tempDir(t);
+  mkdirSync(join(cwd, 'proj'));
+  writeFileSync(join(cwd, 'proj', 'retry.ts'), 'export function retryWithBackoff(attempts: number) {\n  return attempts;\n}\n');
+  writeFileSync(join(cwd, 'proj', 'chart.ts'), 'export function drawPieChart(sales: number[]) {\n  return sales;\n}\n');
+  const idx = await runBolt(['index', 'proj', '--db', db, '--json', ...indexArgs], { cwd });
+  assert.equal(idx.code, 0, idx.stderr);
+  assert.equal((JSON.parse(idx.stdout) as { filesIndexed: number }).filesIndexed, 2);
+  const s = await runBolt(['search', 'retry backoff', '--db', db, '--json'], { cwd });
+  assert.equal(s.code, 0, s.stderr);
+  const hits = (JSON.parse(s.stdout) as { hits: Array<{ path: string; matched: { bm25Rank?: number } }> }).hits;
+  assert.equal(hits[0]!.path, 'proj/retry.ts');
+  assert.equal(hits[0]!.matched.bm25Rank, 1);
+}
+
+test('bolt index/search --engine sqlite (then detected from the file header)', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'search.sqlite');
+  await cliRoundTrip(t, file, ['--engine', 'sqlite']);
+  const db = await ConcurrentDatabase.open(file);
+  t.after(() => db.close());
+  assert.equal(db.engine, 'sqlite');
+});
+
+test('bolt index/search --db postgres://…', { timeout: 60_000, skip: PG_SKIP }, async (t) => {
+  const { tcp } = await freshPgDatabase(t, 'bolt_einstein_cli');
+  await cliRoundTrip(t, tcp, []);
 });
