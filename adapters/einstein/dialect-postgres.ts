@@ -11,6 +11,7 @@ const toRealArray = (jsonText: string) => `CAST(translate(${jsonText}, '[]', '{}
 
 export const postgresDialect: EinsteinDialect = {
   engine: 'postgres',
+  sortedPostingsHelp: false,
   type(t) {
     return { bigint: 'BIGINT', integer: 'INTEGER', double: 'DOUBLE PRECISION', varchar: 'TEXT', vector: 'REAL[]' }[t];
   },

@@ -10,6 +10,7 @@ import { portableSchema, vectorJson, type EinsteinDialect } from './dialect.js';
 
 export const sqliteDialect: EinsteinDialect = {
   engine: 'sqlite',
+  sortedPostingsHelp: false,
   type(t) {
     // vectors are JSON text
     return { bigint: 'INTEGER', integer: 'INTEGER', double: 'REAL', varchar: 'TEXT', vector: 'TEXT' }[t];

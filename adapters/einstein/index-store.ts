@@ -222,7 +222,7 @@ export class IndexStore {
     );
     const total = Number(r?.total ?? 0);
     const tail = total - Math.min(total, Number(r?.sorted ?? 0));
-    if (!opts.force && (tail < minTail || tail < tailFraction * total)) return { compacted: false, rows: total, tail };
+    if (!opts.force && (!this.dialect.sortedPostingsHelp || tail < minTail || tail < tailFraction * total)) return { compacted: false, rows: total, tail };
     let rows = 0;
     await this.db.transaction(
       async (tx) => {
