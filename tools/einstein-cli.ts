@@ -6,15 +6,17 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import type { Database } from '../core/database.js';
+import type { Database, EngineName } from '../core/database.js';
 import { BadInputError } from '../core/errors.js';
 import { ConcurrentDatabase } from '../storage/concurrent-database.js';
+import { isPostgresUrl } from '../adapters/postgres/connect.js';
 import { HashEmbedder, OpenAIEmbedder, type Embedder } from '../adapters/einstein/embedder.js';
 
 export const DEFAULT_DB = '.bolt/analytics.db';
 
 export interface EinsteinCliOptions {
   db: string;
+  engine?: string;
   json?: boolean;
   embedUrl?: string;
   embedModel?: string;
@@ -25,7 +27,8 @@ export interface EinsteinCliOptions {
 /** Adds --db and the embedder options to a command. */
 export function addEinsteinOptions(cmd: Command): Command {
   return cmd
-    .option('--db <path>', 'database file', DEFAULT_DB)
+    .option('--db <path>', 'database file, or a postgres:// URL', DEFAULT_DB)
+    .option('--engine <engine>', 'duckdb, sqlite or postgres (default: from the URL or the file header; a new file is DuckDB)')
     .option('--json', 'print the result as JSON')
     .option('--embed-url <url>', 'OpenAI-compatible embeddings endpoint, e.g. http://localhost:11434/v1 (env BOLT_EMBED_URL; API key from BOLT_EMBED_API_KEY)')
     .option('--embed-model <name>', 'model for --embed-url (env BOLT_EMBED_MODEL)')
@@ -49,8 +52,21 @@ export async function embedderFromOptions(o: EinsteinCliOptions): Promise<Embedd
   return OpenAIEmbedder.create({ url, model, apiKey: process.env.BOLT_EMBED_API_KEY, dim: positiveInt(o.embedDim, '--embed-dim') });
 }
 
-/** Opens the database, creating its directory when asked to. */
-export async function openDb(path: string, create: boolean): Promise<Database> {
-  if (create) mkdirSync(dirname(path), { recursive: true });
-  return ConcurrentDatabase.open(path);
+/** The --engine option, checked (undefined: detect). */
+function engineOption(engine: string | undefined): EngineName | undefined {
+  if (engine === undefined) return undefined;
+  if (!['duckdb', 'sqlite', 'postgres'].includes(engine)) throw new BadInputError(`--engine must be duckdb, sqlite or postgres, not "${engine}"`);
+  return engine as EngineName;
+}
+
+/** True when --db names a database that is not a local file (a PostgreSQL URL). */
+export function isServerDb(path: string): boolean {
+  return isPostgresUrl(path);
+}
+
+/** Opens the database (`--db`, `--engine`), creating a file's directory when asked to. */
+export async function openDb(o: Pick<EinsteinCliOptions, 'db' | 'engine'>, create: boolean): Promise<Database> {
+  const engine = engineOption(o.engine);
+  if (create && !isServerDb(o.db)) mkdirSync(dirname(o.db), { recursive: true });
+  return ConcurrentDatabase.open(o.db, engine ? { engine } : {});
 }

@@ -2,37 +2,51 @@
  * Everything engine-specific in Einstein's SQL lives here: the vector column type and its
  * similarity function, how a batch of rows travels as ONE JSON parameter, sequences, and
  * integer division. The rest of Einstein writes portable SQL with `?` placeholders against
- * the `Database` interface. Only DuckDB is implemented; a PostgreSQL dialect would use
- * `real[]` with a cosine expression, `json_to_recordset` and `nextval`/`generate_series`.
+ * the `Database` interface. DuckDB is here; PostgreSQL (`real[]`, cosine in SQL) is in
+ * dialect-postgres.ts, SQLite (JSON vectors, cosine via json_each) in dialect-sqlite.ts.
  *
  * Why JSON: a JS array bound as a DuckDB list takes its element type from its first element
  * (`[1, 0.5]` fails as INTEGER), and one parameter per value does not scale to 100,000
  * postings. One JSON text per column set is typed explicitly by the SQL and is cheap to
  * ship over the host socket.
  */
-import type { EngineName } from '../../core/database.js';
+import type { EngineName, Queryable } from '../../core/database.js';
 import { BadInputError } from '../../core/errors.js';
+import { postgresDialect } from './dialect-postgres.js';
+import { sqliteDialect } from './dialect-sqlite.js';
 
 /** Column types Einstein uses. `vector` is the embedder's fixed-length float vector. */
-export type ColumnType = 'bigint' | 'integer' | 'varchar' | 'vector';
+export type ColumnType = 'bigint' | 'integer' | 'double' | 'varchar' | 'vector';
+
+/** Columns of a batch: name and type. */
+export type Columns = ReadonlyArray<readonly [string, ColumnType]>;
 
 export interface EinsteinDialect {
   readonly engine: EngineName;
+  /**
+   * Whether re-sorting the postings by term speeds up searches (DuckDB: zone maps). Engines
+   * with an index on `term` never compact on their own (only when forced).
+   */
+  readonly sortedPostingsHelp: boolean;
   /** SQL type of a column type. */
   type(t: ColumnType, dim: number): string;
   /** DDL statements run once (each idempotent). */
   schema(dim: number): string[];
+  /** DDL dropping what `schema` creates besides the tables (sequences). */
+  dropExtras(): string[];
   /**
-   * A SELECT producing one row per element of column arrays sent as one JSON parameter
-   * (`{"a":[…],"b":[…]}`): `INSERT INTO t (cols) <this>` inserts them.
+   * A SELECT producing one row per row of a batch sent as ONE parameter (`batchParam`):
+   * `INSERT INTO t (cols) <this>` inserts them.
    */
-  selectColumnsFromJson(columns: ReadonlyArray<readonly [string, ColumnType]>, dim: number): string;
+  selectColumnsFromJson(columns: Columns, dim: number): string;
+  /** The parameter of `selectColumnsFromJson` for these column arrays. */
+  batchParam(columns: Columns, data: Record<string, readonly unknown[]>): string;
   /** `expr IN (the ids in one JSON array parameter)`. */
   inJsonIds(expr: string): string;
   /** `expr IN (the strings in one JSON array parameter)`. */
   inJsonStrings(expr: string): string;
-  /** A query returning `n` fresh file ids (`id` column) from the file sequence; one `?` = n. */
-  nextFileIds(): string;
+  /** `n` fresh file ids (never handed out before), inside the writing transaction `tx`. */
+  allocFileIds(tx: Queryable, n: number): Promise<number[]>;
   /** Integer division of two BIGINT expressions. */
   intDiv(a: string, b: string): string;
   /** A CTE body turning the query-vector parameter into a vector, once: `SELECT … AS q`. */
@@ -47,14 +61,14 @@ export interface EinsteinDialect {
 export const CHUNK_ID_STRIDE = 1 << 20;
 
 /** Shortest exact decimal form of a float32, enough to round-trip. */
-function vectorJson(v: Float32Array): string {
+export function vectorJson(v: Float32Array): string {
   let s = '[';
   for (let i = 0; i < v.length; i++) s += (i ? ',' : '') + (Math.round(v[i]! * 1e6) / 1e6).toString();
   return `${s}]`;
 }
 
 /** JSON of a column batch; vectors are written without the float noise of JSON.stringify. */
-export function columnsJson(columns: ReadonlyArray<readonly [string, ColumnType]>, data: Record<string, readonly unknown[]>): string {
+export function columnsJson(columns: Columns, data: Record<string, readonly unknown[]>): string {
   const parts = columns.map(([name, t]) => {
     const values = data[name];
     if (!values) throw new BadInputError(`missing column ${name}`);
@@ -66,17 +80,15 @@ export function columnsJson(columns: ReadonlyArray<readonly [string, ColumnType]
 
 export const duckdbDialect: EinsteinDialect = {
   engine: 'duckdb',
+  sortedPostingsHelp: true,
   type(t, dim) {
-    switch (t) {
-      case 'bigint':
-        return 'BIGINT';
-      case 'integer':
-        return 'INTEGER';
-      case 'varchar':
-        return 'VARCHAR';
-      case 'vector':
-        return `FLOAT[${dim}]`;
-    }
+    return t === 'vector' ? `FLOAT[${dim}]` : { bigint: 'BIGINT', integer: 'INTEGER', double: 'DOUBLE', varchar: 'VARCHAR' }[t];
+  },
+  dropExtras() {
+    return ['DROP SEQUENCE IF EXISTS einstein_file_seq'];
+  },
+  batchParam(columns, data) {
+    return columnsJson(columns, data);
   },
   schema(dim) {
     return [
@@ -104,8 +116,9 @@ export const duckdbDialect: EinsteinDialect = {
   inJsonStrings(expr) {
     return `${expr} IN (SELECT unnest(from_json(?, '["VARCHAR"]')))`;
   },
-  nextFileIds() {
-    return "SELECT nextval('einstein_file_seq') AS id FROM range(?)";
+  async allocFileIds(tx, n) {
+    const rows = await tx.query<{ id: bigint | number }>("SELECT nextval('einstein_file_seq') AS id FROM range(?)", [n]);
+    return rows.map((r) => Number(r.id));
   },
   intDiv(a, b) {
     return `(${a} // ${b})`;
@@ -123,8 +136,38 @@ export const duckdbDialect: EinsteinDialect = {
   },
 };
 
-/** The dialect of an engine (only DuckDB so far). */
+/**
+ * Einstein's tables in portable SQL (PostgreSQL, SQLite): the DuckDB schema without its
+ * compression hints, plus the indexes a row store needs (DuckDB relies on zone maps).
+ */
+export function portableSchema(d: Pick<EinsteinDialect, 'type'>, dim: number): string[] {
+  const [big, int, text, vec] = [d.type('bigint', dim), d.type('integer', dim), d.type('varchar', dim), d.type('vector', dim)];
+  return [
+    `CREATE TABLE IF NOT EXISTS einstein_meta (key ${text} PRIMARY KEY, value ${text} NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS einstein_files (path ${text} PRIMARY KEY, id ${big} NOT NULL, size ${big} NOT NULL, mtime_ms ${big} NOT NULL, hash ${text} NOT NULL, chunks ${int} NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS einstein_chunks (id ${big} NOT NULL, file_id ${big} NOT NULL, start_line ${int} NOT NULL, end_line ${int} NOT NULL, len ${int} NOT NULL, text ${text} NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS einstein_vectors (chunk_id ${big} NOT NULL, vec ${vec} NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS einstein_postings (term ${big} NOT NULL, chunk_id ${big} NOT NULL, tf ${int} NOT NULL, len ${int} NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS einstein_postings_stage (term ${big} NOT NULL, chunk_id ${big} NOT NULL, tf ${int} NOT NULL, len ${int} NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS einstein_changes (files ${int} NOT NULL, chunks ${int} NOT NULL, removed ${int} NOT NULL)`,
+    'CREATE INDEX IF NOT EXISTS einstein_files_id ON einstein_files (id)',
+    'CREATE INDEX IF NOT EXISTS einstein_chunks_id ON einstein_chunks (id)',
+    'CREATE INDEX IF NOT EXISTS einstein_chunks_file ON einstein_chunks (file_id)',
+    'CREATE INDEX IF NOT EXISTS einstein_vectors_chunk ON einstein_vectors (chunk_id)',
+    'CREATE INDEX IF NOT EXISTS einstein_postings_term ON einstein_postings (term)',
+    'CREATE INDEX IF NOT EXISTS einstein_postings_chunk ON einstein_postings (chunk_id)',
+  ];
+}
+
+/** The dialect of an engine. */
 export function dialectFor(engine: EngineName): EinsteinDialect {
-  if (engine === 'duckdb') return duckdbDialect;
-  throw new BadInputError(`Einstein search does not support ${engine} yet (DuckDB only)`, { engine });
+  switch (engine) {
+    case 'duckdb':
+      return duckdbDialect;
+    case 'postgres':
+      return postgresDialect;
+    case 'sqlite':
+      return sqliteDialect;
+  }
+  throw new BadInputError(`Einstein search does not support ${String(engine)}`, { engine });
 }

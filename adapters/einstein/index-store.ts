@@ -18,7 +18,7 @@
  */
 import type { Database, Queryable } from '../../core/database.js';
 import { BadInputError } from '../../core/errors.js';
-import { CHUNK_ID_STRIDE, columnsJson, type ColumnType, type EinsteinDialect } from './dialect.js';
+import { CHUNK_ID_STRIDE, type ColumnType, type EinsteinDialect } from './dialect.js';
 
 /** What is known of an indexed file. */
 export interface FileState {
@@ -88,7 +88,7 @@ export class IndexStore {
   async drop(): Promise<void> {
     await this.db.transaction(async (tx) => {
       for (const t of EINSTEIN_TABLES) await tx.execute(`DROP TABLE IF EXISTS ${t}`);
-      await tx.execute('DROP SEQUENCE IF EXISTS einstein_file_seq');
+      for (const ddl of this.dialect.dropExtras()) await tx.execute(ddl);
     });
   }
 
@@ -123,7 +123,7 @@ export class IndexStore {
     const n = data[columns[0]![0]]!.length;
     if (n === 0) return;
     const sql = `INSERT INTO ${table} (${columns.map((c) => c[0]).join(', ')}) ${this.dialect.selectColumnsFromJson(columns, this.dim)}`;
-    await tx.execute(sql, [columnsJson(columns, data)]);
+    await tx.execute(sql, [this.dialect.batchParam(columns, data)]);
   }
 
   /** Replaces the given files' index entries in one transaction. */
@@ -134,7 +134,7 @@ export class IndexStore {
       async (tx) => {
         const old = await tx.query<{ id: bigint | number }>(`SELECT id FROM einstein_files WHERE ${this.dialect.inJsonStrings('path')}`, [paths]);
         await this.deleteFileIds(tx, old.map((r) => Number(r.id)));
-        const ids = (await tx.query<{ id: bigint | number }>(this.dialect.nextFileIds(), [files.length])).map((r) => Number(r.id));
+        const ids = await this.dialect.allocFileIds(tx, files.length);
         const fileCols: Record<string, unknown[]> = { path: [], id: [], size: [], mtime_ms: [], hash: [], chunks: [] };
         const chunkCols: Record<string, unknown[]> = { id: [], file_id: [], start_line: [], end_line: [], len: [], text: [] };
         const vecCols: Record<string, unknown[]> = { chunk_id: [], vec: [] };
@@ -173,7 +173,7 @@ export class IndexStore {
         await this.insertColumns(tx, 'einstein_postings', POSTING_COLUMNS, postCols);
         const upsert = `INSERT INTO einstein_files (${FILE_COLUMNS.map((c) => c[0]).join(', ')}) ${this.dialect.selectColumnsFromJson(FILE_COLUMNS, this.dim)}
           ON CONFLICT (path) DO UPDATE SET id = excluded.id, size = excluded.size, mtime_ms = excluded.mtime_ms, hash = excluded.hash, chunks = excluded.chunks`;
-        await tx.execute(upsert, [columnsJson(FILE_COLUMNS, fileCols)]);
+        await tx.execute(upsert, [this.dialect.batchParam(FILE_COLUMNS, fileCols)]);
         await tx.execute('INSERT INTO einstein_changes (files, chunks, removed) VALUES (?, ?, 0)', [files.length, chunkCols.id!.length]);
       },
       { signal },
@@ -222,7 +222,7 @@ export class IndexStore {
     );
     const total = Number(r?.total ?? 0);
     const tail = total - Math.min(total, Number(r?.sorted ?? 0));
-    if (!opts.force && (tail < minTail || tail < tailFraction * total)) return { compacted: false, rows: total, tail };
+    if (!opts.force && (!this.dialect.sortedPostingsHelp || tail < minTail || tail < tailFraction * total)) return { compacted: false, rows: total, tail };
     let rows = 0;
     await this.db.transaction(
       async (tx) => {
@@ -248,9 +248,9 @@ export class IndexStore {
     // Derived tables, not scalar subqueries: re-run from DuckDB's prepared-statement cache,
     // scalar subqueries returned the counts of an earlier run (measured, DuckDB 1.5.6).
     const [r] = await this.db.query<Record<string, bigint | number>>(
-      `SELECT * FROM (SELECT count(*) AS files FROM einstein_files) CROSS JOIN (SELECT count(*) AS chunks FROM einstein_chunks)
-         CROSS JOIN (SELECT count(*) AS vectors FROM einstein_vectors) CROSS JOIN (SELECT count(*) AS postings FROM einstein_postings)
-         CROSS JOIN (SELECT count(*) AS version FROM einstein_changes)`,
+      `SELECT * FROM (SELECT count(*) AS files FROM einstein_files) f CROSS JOIN (SELECT count(*) AS chunks FROM einstein_chunks) c
+         CROSS JOIN (SELECT count(*) AS vectors FROM einstein_vectors) v CROSS JOIN (SELECT count(*) AS postings FROM einstein_postings) p
+         CROSS JOIN (SELECT count(*) AS version FROM einstein_changes) h`,
     );
     return { files: Number(r!.files), chunks: Number(r!.chunks), vectors: Number(r!.vectors), postings: Number(r!.postings), version: Number(r!.version) };
   }

@@ -61,7 +61,8 @@ export function buildSearchSql(d: EinsteinDialect, dim: number, input: SearchSql
   if (input.termIds.length > 0) {
     params.push(JSON.stringify(input.termIds));
     ctes.push(`bm_p AS (SELECT term, chunk_id, tf, len FROM einstein_postings WHERE ${d.inJsonIds('term')})`);
-    ctes.push('bm_n AS (SELECT CAST(count(*) AS DOUBLE) AS n, CAST(coalesce(avg(len), 1) AS DOUBLE) AS avglen FROM einstein_chunks)');
+    const dbl = d.type('double', dim);
+    ctes.push(`bm_n AS (SELECT CAST(count(*) AS ${dbl}) AS n, CAST(coalesce(avg(len), 1) AS ${dbl}) AS avglen FROM einstein_chunks)`);
     // idf once per query term (not per posting)
     ctes.push('bm_idf AS (SELECT term, ln(1 + (bm_n.n - count(*) + 0.5) / (count(*) + 0.5)) AS idf, bm_n.avglen FROM bm_p CROSS JOIN bm_n GROUP BY term, bm_n.n, bm_n.avglen)');
     const where = filter();
@@ -83,7 +84,7 @@ export function buildSearchSql(d: EinsteinDialect, dim: number, input: SearchSql
   // Fusion happens here so that only the final k chunks are joined to their text (reading
   // text is the costly part of a lookup). Hybrid = reciprocal-rank fusion:
   // score = Σ over lists of 1 / (RRF_K + rank), a chunk missing from a list contributing 0.
-  const rrf = (rank: string) => `coalesce(1.0 / (${RRF_K} + ${rank}), 0)`;
+  const rrf = (rank: string) => `coalesce(CAST(1 AS ${d.type('double', dim)}) / (${RRF_K} + ${rank}), 0)`;
   let cand: string;
   if (lists.length === 2) {
     cand = `SELECT coalesce(bm.chunk_id, vs.chunk_id) AS chunk_id, bm.rnk AS bm25_rank, bm.score AS bm25_score, vs.rnk AS vector_rank, vs.score AS vector_score,

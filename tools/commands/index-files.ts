@@ -90,7 +90,7 @@ export function register(program: Command): void {
         const maxKb = Number(o.maxFileKb);
         if (!(maxKb > 0)) throw new BadInputError(`--max-file-kb must be a positive number, got ${o.maxFileKb}`);
         const embedder = await embedderFromOptions(o);
-        const db = await openDb(o.db, true);
+        const db = await openDb(o, true);
         const bar = progressBar(o.progress && !o.json);
         const ac = new AbortController();
         const onSigint = () => ac.abort();

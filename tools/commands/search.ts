@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { action, printJson, println } from '../cli-action.js';
 import { BadInputError, NotFoundError } from '../../core/errors.js';
 import { EinsteinSearch, type SearchHit, type SearchMode } from '../../adapters/einstein/einstein-search.js';
-import { addEinsteinOptions, embedderFromOptions, openDb, type EinsteinCliOptions } from '../einstein-cli.js';
+import { addEinsteinOptions, embedderFromOptions, isServerDb, openDb, type EinsteinCliOptions } from '../einstein-cli.js';
 
 interface SearchCliOptions extends EinsteinCliOptions {
   k: string;
@@ -42,9 +42,9 @@ export function register(program: Command): void {
         const k = Number(o.k);
         if (!Number.isInteger(k) || k < 1 || k > 1000) throw new BadInputError(`--k must be 1..1000, got ${o.k}`);
         if (!['hybrid', 'bm25', 'vector'].includes(o.mode)) throw new BadInputError(`--mode must be hybrid, bm25 or vector, got ${o.mode}`);
-        if (!existsSync(o.db)) throw new NotFoundError(`No database at ${o.db}: run \`bolt index <dir>\` first (or pass --db).`, { path: o.db });
+        if (!isServerDb(o.db) && !existsSync(o.db)) throw new NotFoundError(`No database at ${o.db}: run \`bolt index <dir>\` first (or pass --db).`, { path: o.db });
         const embedder = await embedderFromOptions(o);
-        const db = await openDb(o.db, false);
+        const db = await openDb(o, false);
         try {
           const einstein = new EinsteinSearch(db, { embedder });
           const size = await einstein.indexStats();
