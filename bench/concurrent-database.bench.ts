@@ -15,6 +15,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { ConcurrentDatabase } from '../index.js';
 import { tryFlockExclusive } from '../storage/locks/flock.js';
 import { SETUP_SQL, WORKLOADS, runWorkload, type Target, type WorkloadName } from './workloads.js';
+import { percentile } from '../core/latency-summary.js';
 
 const QUICK = process.env.BOLT_BENCH_QUICK === '1';
 const MS = Number(process.env.BOLT_BENCH_MS ?? (QUICK ? 400 : 3000));
@@ -162,9 +163,6 @@ async function failoverRound(): Promise<number> {
   }
 }
 
-function pct(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-}
 
 const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
 
@@ -218,6 +216,6 @@ const lines = [
   `Bulk path (insertMany, appender, batches of 10,000) from another process: ${fmt(bulk.perSec)} rows/s (${bulk.rows.toLocaleString('en-US')} rows).`,
   '',
   `Failover after SIGKILL of the host (last acknowledged write → first acknowledged write after takeover), ${gaps.length} rounds: ` +
-    `p50 ${fmt(pct(gaps, 0.5))} ms, p99 ${fmt(pct(gaps, 0.99))} ms, max ${fmt(gaps[gaps.length - 1]!)} ms.`,
+    `p50 ${fmt(percentile(gaps, 50))} ms, p99 ${fmt(percentile(gaps, 99))} ms, max ${fmt(gaps[gaps.length - 1]!)} ms.`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);

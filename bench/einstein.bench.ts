@@ -25,6 +25,7 @@ import { HashEmbedder, type Embedder } from '../adapters/einstein/embedder.js';
 import { walk } from '../adapters/einstein/walker.js';
 import { indexWithAgents } from '../agents/index-with-agents.js';
 import { STOP_WORDS } from '../adapters/einstein/tokenizer.js';
+import { percentile } from '../core/latency-summary.js';
 
 const QUICK = process.env.BOLT_BENCH_QUICK === '1';
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -41,9 +42,6 @@ interface EvalQuery {
 
 const out = (s = '') => process.stdout.write(`${s}\n`);
 const fmt = (x: number, d = 3) => x.toFixed(d);
-function pct(sorted: number[], p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN;
-}
 
 const tmp = mkdtempSync(join(tmpdir(), 'bolt-bench-einstein-'));
 process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
@@ -234,7 +232,7 @@ async function latency(queries: EvalQuery[]): Promise<void> {
   };
   const qs = queries.map((q) => q.query);
   const floor = await measure(() => db.query('SELECT count(*) AS n FROM einstein_changes'), qs, 2);
-  const floorCpu = pct(cpu, 50);
+  const floorCpu = percentile(cpu, 50);
   out('| what | p50 ms | p99 ms | p50 vs grep scan | CPU ms p50 |');
   out('| --- | ---: | ---: | ---: | ---: |');
   // grep-style baseline: every chunk's text scanned in memory for the query words
@@ -246,16 +244,16 @@ async function latency(queries: EvalQuery[]): Promise<void> {
     for (const text of texts) scores.push(words.reduce((s, w) => s + countOccurrences(text, w), 0));
     return scores;
   }, grepQs, 1);
-  const g50 = pct(grep, 50);
-  out(`| grep scan of all chunk texts in memory (${grepQs.length} queries) | ${fmt(g50, 1)} | ${fmt(pct(grep, 99), 1)} | 1.00× | ${fmt(pct(cpu, 50), 1)} |`);
-  out(`| trivial statement round trip (floor) | ${fmt(pct(floor, 50), 2)} | ${fmt(pct(floor, 99), 2)} | ${fmt(pct(floor, 50) / g50, 4)}× | ${fmt(floorCpu, 2)} |`);
+  const g50 = percentile(grep, 50);
+  out(`| grep scan of all chunk texts in memory (${grepQs.length} queries) | ${fmt(g50, 1)} | ${fmt(percentile(grep, 99), 1)} | 1.00× | ${fmt(percentile(cpu, 50), 1)} |`);
+  out(`| trivial statement round trip (floor) | ${fmt(percentile(floor, 50), 2)} | ${fmt(percentile(floor, 99), 2)} | ${fmt(percentile(floor, 50) / g50, 4)}× | ${fmt(floorCpu, 2)} |`);
   for (const mode of MODES) {
     const ts = await measure((q) => einstein.search(q, { k: 10, mode }), qs, 2);
-    out(`| ${mode}, k=10, uncached (${ts.length} searches) | ${fmt(pct(ts, 50), 1)} | ${fmt(pct(ts, 99), 1)} | ${fmt(pct(ts, 50) / g50, 3)}× | ${fmt(pct(cpu, 50), 1)} |`);
+    out(`| ${mode}, k=10, uncached (${ts.length} searches) | ${fmt(percentile(ts, 50), 1)} | ${fmt(percentile(ts, 99), 1)} | ${fmt(percentile(ts, 50) / g50, 3)}× | ${fmt(percentile(cpu, 50), 1)} |`);
   }
   const cached = new EinsteinSearch(db);
   const hit = await measure((q) => cached.search(q, { k: 10 }), qs, 2);
-  out(`| hybrid, cache hit | ${fmt(pct(hit, 50), 2)} | ${fmt(pct(hit, 99), 2)} | ${fmt(pct(hit, 50) / g50, 4)}× | ${fmt(pct(cpu, 50), 2)} |`);
+  out(`| hybrid, cache hit | ${fmt(percentile(hit, 50), 2)} | ${fmt(percentile(hit, 99), 2)} | ${fmt(percentile(hit, 50) / g50, 4)}× | ${fmt(percentile(cpu, 50), 2)} |`);
   out();
   out(`Load average at the end: ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores.`);
   out();

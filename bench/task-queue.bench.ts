@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import { BoltIntegration } from '../core/bolt-integration.js';
 import { nowMs } from './support/probe-agent.js';
+import { percentile } from '../core/latency-summary.js';
 
 const QUICK = process.env.BOLT_BENCH_QUICK === '1';
 const AGENTS = 8;
@@ -25,9 +26,9 @@ const LAT_N = QUICK ? 100 : 600;
 const PACE_MS = 3;
 const PROBE = new URL('./support/probe-agent.js', import.meta.url).href;
 
+/** Percentile `p` of unsorted samples. */
 function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+  return percentile([...xs].sort((a, b) => a - b), p);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

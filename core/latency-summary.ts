@@ -32,3 +32,28 @@ export function summarize(samples: readonly number[]): LatencySummary {
     max: s.length ? s[s.length - 1]! : 0,
   };
 }
+
+/**
+ * The most recent `capacity` samples (a ring buffer) and their percentiles, rounded to
+ * 0.01 ms; `max` is over every sample ever added. Used for pool wait times.
+ */
+export class RecentSamples {
+  private readonly samples: number[] = [];
+  private next = 0;
+  private maxMs = 0;
+
+  constructor(private readonly capacity = 1024) {}
+
+  add(ms: number): void {
+    if (this.samples.length < this.capacity) this.samples.push(ms);
+    else this.samples[this.next] = ms;
+    this.next = (this.next + 1) % this.capacity;
+    if (ms > this.maxMs) this.maxMs = ms;
+  }
+
+  percentiles(): { p50: number; p95: number; p99: number; max: number } {
+    const s = [...this.samples].sort((a, b) => a - b);
+    const round = (ms: number) => Math.round(ms * 100) / 100;
+    return { p50: round(percentile(s, 50)), p95: round(percentile(s, 95)), p99: round(percentile(s, 99)), max: round(this.maxMs) };
+  }
+}

@@ -4,6 +4,7 @@
  */
 import { ClosedError, PoolTimeoutError } from '../core/errors.js';
 import type { DatabaseStats } from '../core/database.js';
+import { RecentSamples } from '../core/latency-summary.js';
 
 /** A connection lent to one holder until `release()`. */
 export interface Lease<C> {
@@ -30,32 +31,13 @@ export interface PoolOptions<C> {
   destroy: (c: C) => void;
 }
 
-/** Keeps the last N wait times for percentiles. */
-class WaitHistogram {
-  private readonly samples: number[] = [];
-  private next = 0;
-  max = 0;
-  constructor(private readonly cap = 2048) {}
-  add(ms: number): void {
-    if (this.samples.length < this.cap) this.samples.push(ms);
-    else this.samples[this.next++ % this.cap] = ms;
-    if (ms > this.max) this.max = ms;
-  }
-  percentiles(): { p50: number; p95: number; p99: number; max: number } {
-    if (this.samples.length === 0) return { p50: 0, p95: 0, p99: 0, max: 0 };
-    const s = [...this.samples].sort((a, b) => a - b);
-    const at = (q: number) => Math.round(s[Math.min(s.length - 1, Math.floor(q * s.length))]! * 100) / 100;
-    return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: Math.round(this.max * 100) / 100 };
-  }
-}
-
 export class ConnectionPool<C> {
   private readonly idle: C[] = [];
   private readonly leased = new Set<Lease<C>>();
   private readonly waiters: Waiter<C>[] = [];
   private creating = 0;
   private closed = false;
-  private readonly waits = new WaitHistogram();
+  private readonly waits = new RecentSamples(2048);
 
   constructor(private readonly opts: PoolOptions<C>) {}
 

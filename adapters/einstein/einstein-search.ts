@@ -23,6 +23,7 @@ import { QueryCache } from './query-cache.js';
 import { buildSearchSql, type CandidateRow } from './search-sql.js';
 import { makeSnippet } from './snippet.js';
 import { queryTerms } from './tokenizer.js';
+import { percentile } from '../../core/latency-summary.js';
 
 export type SearchMode = 'hybrid' | 'bm25' | 'vector';
 
@@ -74,11 +75,6 @@ export interface EinsteinStats {
 export type IndexResult = IndexProgress & { version: number };
 
 const LATENCY_WINDOW = 1024;
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 /** Path as shown to users: cwd-relative when inside the cwd. */
 export function displayPath(abs: string, cwd = process.cwd()): string {

@@ -86,7 +86,7 @@ export class PostgresDatabase extends DirectDatabase<PgPinned> {
     } catch (err) {
       throw classifyPgError(err, { location: this.location, holders: this.acct.holderList(), max: this.cfg.settings.max });
     }
-    this.acct.waits.record(performance.now() - started);
+    this.acct.waits.add(performance.now() - started);
     const unhold = this.acct.hold(name);
     let released = false;
     return new PgPinned(client, this.location, name, this.cfg.isolation, () => void this.acct.queries++, (broken) => {

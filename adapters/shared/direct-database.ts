@@ -173,7 +173,7 @@ export abstract class DirectDatabase<P extends PinnedConnection> implements Data
     return {
       engine: this.engine,
       role: 'direct',
-      pool: { ...this.poolCounts(), waitMs: this.acct.waits.summary(), holders: this.acct.holderList() },
+      pool: { ...this.poolCounts(), waitMs: this.acct.waits.percentiles(), holders: this.acct.holderList() },
       queries: this.acct.queries,
       errorsByCode: { ...this.acct.errorsByCode },
       sessions: this.sessions.size,

@@ -1,37 +1,11 @@
 /**
  * Pool accounting shared by the direct adapters: who holds a connection (session name and
- * since when, for `stats().pool.holders` and leak reports), a wait-time histogram over the
- * most recent waits, query and error counters.
+ * since when, for `stats().pool.holders` and leak reports), wait times of the most recent
+ * waits, query and error counters.
  */
 import type { DatabaseStats } from '../../core/database.js';
 import { BoltError } from '../../core/errors.js';
-
-const WINDOW = 1024;
-
-/** Percentiles over the last 1,024 waits for a connection. */
-export class WaitHistogram {
-  private readonly samples: number[] = [];
-  private next = 0;
-  private maxMs = 0;
-
-  record(ms: number): void {
-    if (this.samples.length < WINDOW) this.samples.push(ms);
-    else this.samples[this.next] = ms;
-    this.next = (this.next + 1) % WINDOW;
-    if (ms > this.maxMs) this.maxMs = ms;
-  }
-
-  summary(): DatabaseStats['pool']['waitMs'] {
-    if (this.samples.length === 0) return { p50: 0, p95: 0, p99: 0, max: this.maxMs };
-    const s = [...this.samples].sort((a, b) => a - b);
-    const at = (q: number): number => round(s[Math.min(s.length - 1, Math.floor(q * s.length))]!);
-    return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: round(this.maxMs) };
-  }
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
-}
+import { RecentSamples } from '../../core/latency-summary.js';
 
 /** A checked-out connection, for holders and leak reports. */
 export interface Holder {
@@ -41,7 +15,8 @@ export interface Holder {
 
 /** Tracks checked-out connections and traffic counters. */
 export class PoolAccounting {
-  readonly waits = new WaitHistogram();
+  /** Waits for a connection: percentiles over the last 1,024. */
+  readonly waits = new RecentSamples(1024);
   private readonly holders = new Set<Holder>();
   queries = 0;
   readonly errorsByCode: Record<string, number> = {};

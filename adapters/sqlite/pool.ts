@@ -50,7 +50,7 @@ export class WorkerPool {
     if (this.closed) throw new ClosedError('The SQLite database is closed', { path: this.settings.path });
     const started = performance.now();
     const conn = await this.take(signal);
-    this.acct.waits.record(performance.now() - started);
+    this.acct.waits.add(performance.now() - started);
     const unhold = this.acct.hold(name);
     let done = false;
     return {
