@@ -68,8 +68,8 @@ describe('postgres adapter', { skip: SKIP }, () => {
     const secret = 'sekret-Pa55';
     const dir = tempDir(t);
     const logFile = join(dir, 'bolt.log');
-    const child = spawnChild(t, process.execPath, [CHILD, withPassword(URL_!, secret)], { BOLT_LOG_LEVEL: 'debug', BOLT_LOG_FILE: logFile });
-    await child.waitFor('done');
+    const child = spawnChild(t, process.execPath, [CHILD, withPassword(URL_!, secret)], { env: { BOLT_LOG_LEVEL: 'debug', BOLT_LOG_FILE: logFile } });
+    await child.waitForLine('done');
     assert.equal((await child.exited).code, 0, child.stderr());
     const out = child.stdout();
     assert.match(out, /location postgres:\/\/bolt@/);

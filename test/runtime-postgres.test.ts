@@ -46,13 +46,13 @@ test('two runtimes on one PostgreSQL queue (separate network namespaces): each t
   const start = (): Child => {
     const args = [BOLT_BIN, 'start', '--agents', '2', '--agent-module', module, '--db', url, '--no-status'];
     return netns
-      ? spawnChild(t, 'unshare', ['--net', process.execPath, ...args], ENV)
-      : spawnChild(t, process.execPath, args, ENV);
+      ? spawnChild(t, 'unshare', ['--net', process.execPath, ...args], { env: ENV })
+      : spawnChild(t, process.execPath, args, { env: ENV });
   };
   const a = start();
-  await a.waitFor('ready: ', 60_000);
+  await a.waitForLine('ready: ', 60_000);
   const b = start();
-  await b.waitFor('ready: ', 60_000);
+  await b.waitForLine('ready: ', 60_000);
   if (netns) {
     // Neither runtime can reach any network address: the database is their only shared thing.
     const probe = spawnSync('unshare', ['--net', process.execPath, '-e', "require('net').connect(+process.argv[1], '127.0.0.1').on('error', () => process.exit(7)).on('connect', () => process.exit(0))", new URL(PG_URL!).port]);
@@ -71,7 +71,7 @@ test('two runtimes on one PostgreSQL queue (separate network namespaces): each t
   const r = await runBolt(['tasks', '--db', tcp, '--json'], { cwd, env: ENV, timeoutMs: 45_000 });
   assert.equal(r.code, 0, r.stderr);
   assert.equal((JSON.parse(r.stdout) as { tasks: Task[] }).tasks.length, N, 'bolt tasks sees the same queue');
-  const owner = (c: Child) => `:${c.proc.pid}:`;
+  const owner = (c: Child) => `:${c.child.pid}:`;
   const running = await waitForValue(
     'tasks running on both runtimes',
     async () => (await tasks()).filter((x) => x.status === 'running'),
@@ -79,7 +79,7 @@ test('two runtimes on one PostgreSQL queue (separate network namespaces): each t
     { timeoutMs: 60_000, everyMs: 50 },
   );
   const victims = running.filter((x) => x.leaseOwner?.includes(owner(a))).map((x) => x.id);
-  a.proc.kill('SIGKILL');
+  a.child.kill('SIGKILL');
   assert.equal((await a.exited).signal, 'SIGKILL');
 
   const final = await waitForValue('all tasks done', tasks, (ts) => ts.length === N && ts.every((x) => x.status === 'done'), { timeoutMs: 90_000, everyMs: 250 });
@@ -89,12 +89,12 @@ test('two runtimes on one PostgreSQL queue (separate network namespaces): each t
     const result = task.result as { pid: number; attempt: number };
     assert.equal(task.attempts, result.attempt, 'the recorded result is the last attempt');
     if (victims.includes(task.id)) {
-      assert.equal(result.pid, b.proc.pid, `task ${task.id} was finished by the surviving runtime`);
+      assert.equal(result.pid, b.child.pid, `task ${task.id} was finished by the surviving runtime`);
       assert.equal(runs.get(task.id), 2, 'killed once, re-run once');
     } else {
       assert.equal(runs.get(task.id), 1, `task ${task.id} ran exactly once`);
     }
   }
-  b.proc.kill('SIGINT');
+  b.child.kill('SIGINT');
   assert.equal((await b.exited).code, 0, b.stderr());
 });

@@ -37,12 +37,12 @@ test('integrity_check ok after a writer is SIGKILLed mid-transaction; only whole
   await setup.close();
 
   const child = spawnChild(t, process.execPath, [CHILD, 'churn', path]);
-  await child.waitFor('churning');
+  await child.waitForLine('churning');
   // Let it commit a few more batches, then kill it wherever it is.
   const watcher = await openSqlite(path, { readOnly: true });
   await waitFor(async () => Number((await watcher.query<{ n: number }>('SELECT COUNT(*) AS n FROM t'))[0]!.n) >= 500, 15_000, 'five batches');
   await watcher.close();
-  child.proc.kill('SIGKILL');
+  child.child.kill('SIGKILL');
   assert.equal((await child.exited).signal, 'SIGKILL');
 
   const db = await openSqlite(path, { writeLockTimeoutMs: 1_000 });

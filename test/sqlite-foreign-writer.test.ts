@@ -29,15 +29,15 @@ test('sqlite3 CLI holding BEGIN EXCLUSIVE: Bolt retries, then a clear error; no 
   await db.execute('INSERT INTO t (id, who) VALUES (1, ?)', ['before']);
 
   const cli = spawnChild(t, 'sqlite3', [path]);
-  cli.proc.stdin.write("BEGIN EXCLUSIVE;\nINSERT INTO t (id, who) VALUES (100, 'cli');\nSELECT 'ready';\n");
-  await cli.waitFor('ready');
+  cli.child.stdin!.write("BEGIN EXCLUSIVE;\nINSERT INTO t (id, who) VALUES (100, 'cli');\nSELECT 'ready';\n");
+  await cli.waitForLine('ready');
 
   const err = await db.execute('INSERT INTO t (id, who) VALUES (2, ?)', ['bolt'], { requestId: 'w-1' }).then(
     () => assert.fail('the write should have failed'),
     (e: unknown) => e,
   );
   assert.ok(hasCode(err, 'BOLT_LOCK_TIMEOUT'), String(err));
-  assert.match(err.message, new RegExp(`pid ${cli.proc.pid} \\(sqlite3 `), err.message);
+  assert.match(err.message, new RegExp(`pid ${cli.child.pid} \\(sqlite3 `), err.message);
   assert.ok((err.details.attempts as number) > 1, 'BEGIN IMMEDIATE was retried');
 
   let ran = 0;
@@ -51,7 +51,7 @@ test('sqlite3 CLI holding BEGIN EXCLUSIVE: Bolt retries, then a clear error; no 
   assert.equal(ran, 0, 'the closure never ran without the lock');
   assert.deepEqual(await db.query('SELECT id, who FROM t ORDER BY id'), [{ id: 1, who: 'before' }], 'reads work; nothing partial is visible');
 
-  cli.proc.stdin.write('ROLLBACK;\n.quit\n');
+  cli.child.stdin!.write('ROLLBACK;\n.quit\n');
   assert.equal((await cli.exited).code, 0);
   assert.deepEqual(await db.execute('INSERT INTO t (id, who) VALUES (2, ?)', ['bolt'], { requestId: 'w-1' }), { rowsChanged: 1 });
   assert.deepEqual(await db.query('SELECT id, who FROM t ORDER BY id'), [

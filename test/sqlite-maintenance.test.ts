@@ -23,7 +23,7 @@ test('backup while another process writes: the copy is consistent (whole transac
   t.after(() => db.close());
   await db.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, who TEXT)');
   const child = spawnChild(t, process.execPath, [CHILD, 'churn', path]);
-  await child.waitFor('churning');
+  await child.waitForLine('churning');
   await waitFor(async () => Number((await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM t'))[0]!.n) >= 300, 15_000, 'three batches');
 
   const r = await db.backup(join(dir, 'copy.db'));

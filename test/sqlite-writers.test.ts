@@ -44,14 +44,14 @@ test('two writer processes: the second waits for the first, or times out naming 
   t.after(() => db.close());
   await db.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, who TEXT)');
   const child = spawnChild(t, process.execPath, [CHILD, 'hold', path]);
-  await child.waitFor('holding');
+  await child.waitForLine('holding');
 
   const err = await db.execute('INSERT INTO t (id, who) VALUES (1, ?)', ['parent']).then(
     () => assert.fail('the write should have timed out'),
     (e: unknown) => e,
   );
   assert.ok(hasCode(err, 'BOLT_LOCK_TIMEOUT'), String(err));
-  assert.match(err.message, new RegExp(`pid ${child.proc.pid} \\(.*sqlite-child\\.js hold`));
+  assert.match(err.message, new RegExp(`pid ${child.child.pid} \\(.*sqlite-child\\.js hold`));
   assert.match(err.message, /bolt\.wlock/);
   assert.ok((err.details.waitedMs as number) >= 400);
 
@@ -63,8 +63,8 @@ test('two writer processes: the second waits for the first, or times out naming 
   void write.finally(() => (settled = true));
   await waitFor(() => patient.stats().pool.holders.some((h) => h.session === 'execute'), 10_000, 'the second writer waiting');
   assert.equal(settled, false, 'the second writer is waiting');
-  child.proc.stdin.end('commit\n');
-  await child.waitFor('committed');
+  child.child.stdin!.end('commit\n');
+  await child.waitForLine('committed');
   assert.deepEqual(await write, { rowsChanged: 1 });
   assert.deepEqual(await db.query('SELECT id, who FROM t ORDER BY id'), [
     { id: 2, who: 'patient' },
