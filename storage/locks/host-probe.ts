@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { isFlocked } from './flock.js';
-import { lockHolders, readProcLocks, type LockHolder, type ProcLockEntry } from './proc-locks.js';
+import { lockHolders, readProcLocks, type LockHolder, type ProcLocks } from './proc-locks.js';
 import { isAlive } from './process-identity.js';
 import { readSidecar, sidecarPath, type SidecarInfo } from './sidecar.js';
 import { oneShotRequest, type PingResult } from '../wire/one-shot-request.js';
@@ -88,13 +88,13 @@ export function companionSuffixes(engine: ProbeEngine): string[] {
 }
 
 /** Reads the sidecar of `dbPath` and judges it (no ping). */
-export function readSidecarState(dbPath: string, entries: ProcLockEntry[] = readProcLocks()): SidecarState {
+export function readSidecarState(dbPath: string, table: ProcLocks = readProcLocks()): SidecarState {
   const path = sidecarPath(dbPath);
   const present = existsSync(path);
   const flocked = present && isFlocked(path);
   const info = present ? readSidecar(path) : undefined;
   const recordedAlive = info !== undefined && isAlive({ pid: info.pid, startTime: info.processStartTime });
-  const holders = present ? lockHolders(path, entries).filter((h) => h.class === 'FLOCK') : [];
+  const holders = present ? lockHolders(path, table).filter((h) => h.class === 'FLOCK') : [];
   return { path, present, flocked, info, recordedAlive, stale: present && !flocked && !recordedAlive, holders };
 }
 
@@ -106,8 +106,8 @@ export function readSidecarState(dbPath: string, entries: ProcLockEntry[] = read
 export async function probeDatabase(dbPath: string, opts: ProbeOptions = {}): Promise<DbProbe> {
   const engine = opts.engine ?? 'unknown';
   const pingTimeoutMs = opts.pingTimeoutMs ?? 2000;
-  let entries = readProcLocks();
-  let sidecar = readSidecarState(dbPath, entries);
+  let table = readProcLocks();
+  let sidecar = readSidecarState(dbPath, table);
 
   let host: DbProbe['host'];
   let ping: PingResult | undefined;
@@ -131,8 +131,8 @@ export async function probeDatabase(dbPath: string, opts: ProbeOptions = {}): Pr
       }
       if (Date.now() >= deadline) break;
       await new Promise((r) => setTimeout(r, Math.min(100, remaining)));
-      entries = readProcLocks();
-      sidecar = readSidecarState(dbPath, entries);
+      table = readProcLocks();
+      sidecar = readSidecarState(dbPath, table);
       if (!sidecar.flocked) break;
     }
     const lockHolder = sidecar.holders.find((h) => !h.blocked && h.pid !== undefined);
@@ -150,7 +150,7 @@ export async function probeDatabase(dbPath: string, opts: ProbeOptions = {}): Pr
 
   const holders: FileLockHolder[] = [];
   for (const suffix of companionSuffixes(engine)) {
-    for (const h of lockHolders(`${dbPath}${suffix}`, entries)) {
+    for (const h of lockHolders(`${dbPath}${suffix}`, table)) {
       if (h.pid === process.pid) continue;
       holders.push({ ...h, file: suffix || 'database', role: host !== undefined && h.pid === host.pid ? 'bolt-host' : 'foreign' });
     }

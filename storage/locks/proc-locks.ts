@@ -4,7 +4,8 @@
  * Reading `/proc/locks` opens nothing but `/proc/locks` itself, so it is safe to call from a
  * process that holds a DuckDB file (stat-ing a path opens no descriptor).
  */
-import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { isAlive, processCommand, processStartTime } from './process-identity.js';
 
 /** Lock classes as Bolt names them (`OFDLCK` in the kernel's table is `OFD` here). */
@@ -45,7 +46,10 @@ export interface LockHolder {
   alive: boolean;
   /** True when the process waits for the lock rather than holding it. */
   blocked: boolean;
-  /** How the pid was learned: from /proc/locks, from /proc/<pid>/fdinfo (OFD), or unknown. */
+  /**
+   * How the pid was learned: from the kernel's lock record (`/proc/locks`, or an fdinfo "lock:"
+   * line), from which process holds the OFD lock's descriptor (fdinfo), or unknown.
+   */
   pidSource: 'proc-locks' | 'fdinfo' | 'unknown';
   /** Byte ranges held, as `[start, end]` with end null for EOF. */
   ranges: Array<[bigint, bigint | null]>;
@@ -105,36 +109,68 @@ export function fileId(path: string): { major: number; minor: number; inode: big
   }
 }
 
-/** Reads `/proc/locks` (empty list where it does not exist). */
-export function readProcLocks(): ProcLockEntry[] {
+/**
+ * `/proc/locks` as read once. The kernel hands the table over one page (about 4 KiB, some 60
+ * lines) per read(2) and lets go of its lock between reads; a lock released meanwhile shifts
+ * the rest of the table, so a table read in several reads can miss entries that were there
+ * all along (measured: a WRITE lock held throughout went missing in 6 of 2,000 reads while
+ * another process took and dropped 200 locks in a loop). `consistent` says whether the table
+ * came in a single read, and so is a true snapshot.
+ */
+export interface ProcLocks {
+  entries: ProcLockEntry[];
+  consistent: boolean;
+}
+
+/** Reads `/proc/locks` (no entries, consistent, where it does not exist). */
+export function readProcLocks(): ProcLocks {
+  let fd: number;
   try {
-    return parseProcLocks(readFileSync('/proc/locks', 'utf8'));
+    fd = openSync('/proc/locks', 'r');
   } catch {
-    return [];
+    return { entries: [], consistent: true };
+  }
+  try {
+    const chunks: Buffer[] = [];
+    let reads = 0;
+    for (;;) {
+      const buf = Buffer.allocUnsafe(64 * 1024);
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      reads++;
+      chunks.push(buf.subarray(0, n));
+    }
+    return { entries: parseProcLocks(Buffer.concat(chunks).toString('utf8')), consistent: reads <= 1 };
+  } catch {
+    return { entries: [], consistent: false };
+  } finally {
+    closeSync(fd);
   }
 }
 
-/** The entries of `entries` that concern the file at `path`. */
-export function entriesFor(path: string, entries: ProcLockEntry[] = readProcLocks()): ProcLockEntry[] {
-  const id = fileId(path);
-  if (!id) return [];
-  return entries.filter((e) => e.inode === id.inode && e.major === id.major && e.minor === id.minor);
+/** A process with the file open, and the locks it holds through those descriptors. */
+interface Opener {
+  pid: number;
+  /** From `/proc/<pid>/fdinfo/<fd>` "lock:" lines: each read whole under the file's own lock. */
+  locks: ProcLockEntry[];
 }
 
 /**
- * PIDs that have the file (dev, inode) open with an OFD lock on it, found through
- * `/proc/<pid>/fd` and `/proc/<pid>/fdinfo` ("lock:" lines). Processes we may not inspect
- * are skipped, so the list can be incomplete.
+ * The processes that have `path` open, found through `/proc/<pid>/fd` (a link whose name
+ * matches, confirmed by stat-ing the link: same device and inode as `path`), with the locks
+ * each holds through those descriptors. Processes we may not inspect are skipped, so the
+ * list can be incomplete. Opens nothing but files under /proc.
  */
-export function ofdOwners(id: { major: number; minor: number; inode: bigint }): number[] {
-  const owners = new Set<number>();
-  const devText = `${hex2(id.major)}:${hex2(id.minor)}:${id.inode}`;
+export function openersOf(path: string, id: { major: number; minor: number; inode: bigint } | undefined = fileId(path)): Opener[] {
+  if (!id) return [];
+  const name = basename(path);
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
   } catch {
     return [];
   }
+  const out: Opener[] = [];
   for (const p of pids) {
     let fds: string[];
     try {
@@ -142,66 +178,79 @@ export function ofdOwners(id: { major: number; minor: number; inode: bigint }): 
     } catch {
       continue;
     }
+    let opener: Opener | undefined;
     for (const fd of fds) {
       try {
         const target = readlinkSync(`/proc/${p}/fd/${fd}`);
-        if (!target.startsWith('/')) continue; // pipes, sockets, anon inodes
+        if (!target.startsWith('/') || basename(target) !== name) continue; // pipes, sockets, other files
+        const st = statSync(`/proc/${p}/fd/${fd}`, { bigint: true });
+        const dev = splitDev(st.dev);
+        if (st.ino !== id.inode || dev.major !== id.major || dev.minor !== id.minor) continue;
+        opener ??= { pid: Number(p), locks: [] };
         const info = readFileSync(`/proc/${p}/fdinfo/${fd}`, 'utf8');
-        if (info.split('\n').some((l) => l.startsWith('lock:') && l.includes('OFDLCK') && l.includes(devText))) {
-          owners.add(Number(p));
-        }
+        const lines = info.split('\n').filter((l) => l.startsWith('lock:')).map((l) => l.slice('lock:'.length));
+        opener.locks.push(...parseProcLocks(lines.join('\n')));
       } catch {
         // the fd closed or the process exited meanwhile
       }
     }
+    if (opener) out.push(opener);
   }
-  return [...owners];
-}
-
-function hex2(n: number): string {
-  return n.toString(16).padStart(2, '0');
+  return out;
 }
 
 /**
  * Every process that holds (or waits for) a lock on `path`, with its command line, class,
  * type and liveness. Entries of one process with the same class, type and blocked state
  * are merged (their byte ranges listed). OFD locks, which the kernel reports with pid -1,
- * are attributed through /proc/<pid>/fdinfo when possible, else reported with pid unknown.
+ * are attributed to the processes that hold them through their descriptors, else reported
+ * with pid unknown. When `/proc/locks` was not read as one snapshot, the locks held through
+ * each opener's descriptors are added, so a holder is never missed; waiters show only in
+ * `/proc/locks`.
  */
-export function lockHolders(path: string, entries: ProcLockEntry[] = readProcLocks()): LockHolder[] {
+export function lockHolders(path: string, table: ProcLocks = readProcLocks()): LockHolder[] {
   const id = fileId(path);
   if (!id) return [];
-  const mine = entries.filter((e) => e.inode === id.inode && e.major === id.major && e.minor === id.minor);
+  let openers: Opener[] | undefined;
+  const opened = (): Opener[] => (openers ??= openersOf(path, id));
+  type Found = { entry: ProcLockEntry; pid: number | undefined; pidSource: LockHolder['pidSource'] };
+  const found: Found[] = [];
+  for (const e of table.entries) {
+    if (e.inode !== id.inode || e.major !== id.major || e.minor !== id.minor) continue;
+    if (e.pid > 0) {
+      found.push({ entry: e, pid: e.pid, pidSource: 'proc-locks' });
+      continue;
+    }
+    const owners = opened().filter((o) => o.locks.some((l) => l.class === 'OFD'));
+    if (owners.length === 0) found.push({ entry: e, pid: undefined, pidSource: 'unknown' });
+    for (const o of owners) found.push({ entry: e, pid: o.pid, pidSource: 'fdinfo' });
+  }
+  if (!table.consistent) {
+    for (const o of opened()) {
+      for (const l of o.locks) found.push(l.pid > 0 ? { entry: l, pid: l.pid, pidSource: 'proc-locks' } : { entry: l, pid: o.pid, pidSource: 'fdinfo' });
+    }
+  }
+
   const byKey = new Map<string, LockHolder>();
-  let owners: number[] | undefined;
-  for (const e of mine) {
-    let pids: Array<number | undefined> = [e.pid];
-    let pidSource: LockHolder['pidSource'] = 'proc-locks';
-    if (e.pid <= 0) {
-      owners ??= ofdOwners(id);
-      pids = owners.length > 0 ? owners : [undefined];
-      pidSource = owners.length > 0 ? 'fdinfo' : 'unknown';
+  for (const { entry: e, pid, pidSource } of found) {
+    const key = `${pid ?? '?'}|${e.class}|${e.type}|${e.blocked}`;
+    const have = byKey.get(key);
+    if (have) {
+      if (!have.ranges.some(([s, end]) => s === e.start && end === e.end)) have.ranges.push([e.start, e.end]);
+      continue;
     }
-    for (const pid of pids) {
-      const key = `${pid ?? '?'}|${e.class}|${e.type}|${e.blocked}`;
-      const have = byKey.get(key);
-      if (have) {
-        have.ranges.push([e.start, e.end]);
-        continue;
-      }
-      const startTime = pid === undefined ? undefined : processStartTime(pid);
-      byKey.set(key, {
-        pid,
-        startTime,
-        command: pid === undefined ? undefined : processCommand(pid),
-        class: e.class,
-        type: e.type,
-        alive: pid !== undefined && startTime !== undefined && isAlive({ pid, startTime }),
-        blocked: e.blocked,
-        pidSource,
-        ranges: [[e.start, e.end]],
-      });
-    }
+    const startTime = pid === undefined ? undefined : processStartTime(pid);
+    byKey.set(key, {
+      pid,
+      startTime,
+      command: pid === undefined ? undefined : processCommand(pid),
+      class: e.class,
+      type: e.type,
+      alive: pid !== undefined && startTime !== undefined && isAlive({ pid, startTime }),
+      blocked: e.blocked,
+      pidSource,
+      ranges: [[e.start, e.end]],
+    });
   }
   return [...byKey.values()];
 }
