@@ -64,6 +64,7 @@ export class Dispatcher {
   private flushing?: Promise<void>;
   private pollTimer?: NodeJS.Timeout;
   private heartbeatTimer?: NodeJS.Timeout;
+  private lastReap = 0;
   private stopping = false;
   private readonly counters = { done: 0, failed: 0, dead: 0, cancelled: 0 };
   private readonly recent: number[] = [];
@@ -354,7 +355,10 @@ export class Dispatcher {
         const b = this.buffer[i]!;
         if (!held.has(b.id) && b.claimedAt < started) this.buffer.splice(i, 1);
       }
-      if (!this.stopping) {
+      if (!this.stopping && started - this.lastReap >= this.cfg.leaseMs / 4) {
+        // Any one runtime's reap serves all; a quarter lease keeps a dead runtime's tasks
+        // waiting at most 1.25 leases while 16 runtimes do not poll on every heartbeat.
+        this.lastReap = started;
         const reaped = await this.queue.reapExpired();
         if (reaped.length) this.wake();
       }

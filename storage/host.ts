@@ -143,7 +143,9 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
    * is left to the caller.
    */
   static async start(path: string, lock: HeldFlock, opts: HostOptions = {}): Promise<Host> {
+    const started = Date.now();
     const instance = await createDuckDBInstance(path, lock, { lockTimeoutMs: opts.lockTimeoutMs });
+    const openMs = Date.now() - started;
     const host = new Host(path, lock, instance, opts);
     try {
       const lease = await host.pool.acquire('bolt:startup');
@@ -164,7 +166,8 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       host.pruneTimer.unref();
     }
     host.armIdle();
-    log('host').info({ path }, 'hosting database');
+    // openMs includes replaying the WAL a killed host left (and waiting out foreign holders).
+    log('host').info({ path, openMs, setupMs: Date.now() - started - openMs }, 'hosting database');
     return host;
   }
 

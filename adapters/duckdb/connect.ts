@@ -87,6 +87,16 @@ export interface CreateInstanceOptions {
  * Opens DuckDB read-write on `path`. Requires the sidecar flock. When a foreign process holds
  * the file, retries with backoff up to `lockTimeoutMs`, then throws `BOLT_LOCK_FOREIGN`.
  */
+/**
+ * Checkpoint once the WAL passes this size (DuckDB's default is 16 MB). A host killed with
+ * SIGKILL leaves its WAL, and the next host replays it before it can serve: measured here
+ * (quiet machine, 8,000 small write transactions, then SIGKILL), a 3.2 MB WAL took 770-800 ms
+ * to open, the 79 KB left with this threshold 39 ms, with no measurable change in write
+ * throughput (29.0 s vs 30.0-32.9 s for the 8,000 transactions). Failover time is what the
+ * threshold buys; under CPU contention replay is several times slower still.
+ */
+export const CHECKPOINT_THRESHOLD = '256KB';
+
 export async function createDuckDBInstance(path: string, sidecarLock: HeldFlock, opts: CreateInstanceOptions = {}): Promise<DuckDBInstance> {
   if (!sidecarLock || typeof sidecarLock.fd !== 'number') throw new BadInputError('createDuckDBInstance needs the sidecar lock');
   const timeout = opts.lockTimeoutMs ?? 30_000;
@@ -108,6 +118,7 @@ export async function createDuckDBInstance(path: string, sidecarLock: HeldFlock,
           return await DuckDBInstance.create(path, {
             access_mode: 'READ_WRITE',
             disabled_optimizers: 'statistics_propagation,compressed_materialization',
+            checkpoint_threshold: CHECKPOINT_THRESHOLD,
           });
         } catch (err) {
           const e = classifyDuckDBError(err, { path });
@@ -115,7 +126,7 @@ export async function createDuckDBInstance(path: string, sidecarLock: HeldFlock,
           throw e;
         }
       },
-      { deadlineMs: timeout, baseMs: 20, capMs: 1000, shouldRetry: (e) => hasCode(e, 'BOLT_LOCK_FOREIGN'), signal: opts.signal },
+      { deadlineMs: timeout, baseMs: 20, capMs: 100, shouldRetry: (e) => hasCode(e, 'BOLT_LOCK_FOREIGN'), signal: opts.signal },
     );
   } catch (err) {
     if (err instanceof LockForeignError) {
