@@ -58,7 +58,7 @@ function installExitHooks(): void {
   exitHooks = true;
   // Graceful handover when the host process runs out of work: finish, CHECKPOINT, release.
   process.once('beforeExit', () => {
-    for (const h of allHosts()) void h.close();
+    for (const h of allHosts()) void h.close('the process ran out of work (beforeExit)');
   });
   // Last resort on process.exit(): close DuckDB synchronously (the kernel frees the locks anyway).
   process.once('exit', () => {
@@ -102,7 +102,7 @@ export class ConcurrentDatabase implements Database {
   private detach(b: Backend): Promise<void> | void {
     if (b instanceof Host) {
       b.refs--;
-      if (b.refs <= 0) return b.close();
+      if (b.refs <= 0) return b.close('its last handle in this thread let go');
     } else if ('destroy' in b) {
       (b as { destroy(): void }).destroy();
     }

@@ -14,6 +14,7 @@ import type { Lease } from './connection-pool.js';
 import { AUTO_REQUEST_PREFIX, findRequest, recordRequest } from './request-log.js';
 import { runTransaction } from './transaction-runner.js';
 import { log } from '../core/logger.js';
+import type { WriteGate } from './write-gate.js';
 
 let nextSessionId = 1;
 
@@ -31,6 +32,8 @@ export interface SessionHooks {
   bumpDataVersion(): void;
   /** Serialises concurrent copies of one request id on the host. */
   onceById<T extends { rowsChanged: number }>(id: string, fn: () => Promise<T>): Promise<T>;
+  /** The host's write gate: passed by every transaction that may write (storage/write-gate.ts). */
+  gate: WriteGate;
 }
 
 export class HostSession implements Session {
@@ -42,6 +45,8 @@ export class HostSession implements Session {
   private closedWith?: BoltError;
   private txAbortedWith?: BoltError;
   private inTx = false;
+  /** This session's open transaction counts as a writer at the host's write gate. */
+  private gateHeld = false;
   private txStarted = 0;
   private idleTimer?: NodeJS.Timeout;
   private txTimer?: NodeJS.Timeout;
@@ -103,7 +108,9 @@ export class HostSession implements Session {
     try {
       if (this.readOnly) assertReadOnlyAllowed(p, sql);
       if (p.isTransactionControl) throw new BadInputError('use begin()/commit()/rollback() or transaction() instead of transaction statements', { sql });
-      const r = requestId === undefined || p.isRead ? await runPrepared(p, params, sql) : await this.loggedStatement(conn, p, params, sql, requestId);
+      const run = () => (requestId === undefined || p.isRead ? runPrepared(p, params, sql) : this.loggedStatement(conn, p, params, sql, requestId));
+      // Inside a transaction the gate was passed at BEGIN; alone, a write is its own transaction.
+      const r = p.isRead || this.inTx ? await run() : await this.hooks.gate.writing(run);
       this.hooks.onStatement(true);
       return r;
     } catch (err) {
@@ -165,7 +172,16 @@ export class HostSession implements Session {
   begin(): Promise<void> {
     return this.enqueue(async (conn) => {
       if (this.inTx) throw new BadInputError(`session "${this.name}" already has an open transaction`);
-      await runCached(conn, 'BEGIN TRANSACTION');
+      if (!this.readOnly) {
+        await this.hooks.gate.enter();
+        this.gateHeld = true;
+      }
+      try {
+        await runCached(conn, 'BEGIN TRANSACTION');
+      } catch (err) {
+        this.endTx();
+        throw err;
+      }
       this.inTx = true;
       this.txStarted = Date.now();
       clearTimeout(this.txTimer);
@@ -174,6 +190,15 @@ export class HostSession implements Session {
         this.txTimer.unref();
       }
     });
+  }
+
+  /** The open transaction has ended (committed, rolled back, or abandoned). */
+  private endTx(): void {
+    this.inTx = false;
+    if (this.gateHeld) {
+      this.gateHeld = false;
+      this.hooks.gate.leave();
+    }
   }
 
   private abortTx(): void {
@@ -192,7 +217,7 @@ export class HostSession implements Session {
     }
     void this.enqueue(async (conn) => {
       if (this.inTx) await runCached(conn, 'ROLLBACK').catch(() => undefined);
-      this.inTx = false;
+      this.endTx();
     }, true);
   }
 
@@ -206,7 +231,7 @@ export class HostSession implements Session {
         await runCached(conn, 'ROLLBACK').catch(() => undefined);
         throw classifyDuckDBError(err);
       } finally {
-        this.inTx = false;
+        this.endTx();
         // Its writes are visible to others from now on: cached read plans are stale.
         this.hooks.bumpDataVersion();
       }
@@ -219,10 +244,10 @@ export class HostSession implements Session {
       const wasAborted = this.txAbortedWith;
       this.txAbortedWith = undefined;
       if (!this.inTx || wasAborted) {
-        this.inTx = false;
+        this.endTx();
         return;
       }
-      this.inTx = false;
+      this.endTx();
       await runCached(conn, 'ROLLBACK').catch(() => undefined);
     }, true);
   }
@@ -256,7 +281,7 @@ export class HostSession implements Session {
       } catch {
         broken = true;
       }
-      this.inTx = false;
+      this.endTx();
     }
     this.lease.release(broken);
     this.hooks.onClosed(this);

@@ -10,7 +10,7 @@ import type { DatabaseStats, ExecResult, Row, SessionOptions } from '../core/dat
 import { BadInputError, BoltError, ClosedError, OutcomeUnknownError, ReadOnlyError, hasCode } from '../core/errors.js';
 import { log } from '../core/logger.js';
 import { BOLT_VERSION } from '../core/version.js';
-import { createDuckDBInstance } from '../adapters/duckdb/connect.js';
+import { CHECKPOINT_THRESHOLD_BYTES, createDuckDBInstance } from '../adapters/duckdb/connect.js';
 import { classifyDuckDBError } from '../adapters/duckdb/classify-errors.js';
 import { clearStatementCache, runCached } from '../adapters/duckdb/statement-cache.js';
 import { assertReadOnlyAllowed, destroyPrepared, prepareSql, runPrepared, type PreparedSql } from '../adapters/duckdb/run.js';
@@ -19,6 +19,8 @@ import { copyDatabaseTo } from '../adapters/duckdb/backup.js';
 import { describeTables, scanAllTables, type TableInfo } from '../adapters/duckdb/describe.js';
 import type { Backend, HostIdentity } from './backend.js';
 import { GroupCommitter } from './group-commit.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
+import { WriteGate } from './write-gate.js';
 import { ConnectionPool, type Lease } from './connection-pool.js';
 import { HostSession } from './host-session.js';
 import type { HeldFlock } from './locks/flock.js';
@@ -105,6 +107,10 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     }),
   );
   private shut = false;
+  private walCheckpointer?: WalCheckpointer;
+  /** Write transactions pass it; the WAL checkpointer closes it for a moment. */
+  readonly writeGate = new WriteGate();
+  private maintenanceConn?: DuckDBConnection;
   private readonly opts: Required<Pick<HostOptions, 'maxConnections' | 'connectionTimeoutMs'>> & HostOptions;
 
   private constructor(
@@ -164,6 +170,20 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     if (!opts.readOnly) {
       host.pruneTimer = setInterval(() => void host.prune(), 60_000);
       host.pruneTimer.unref();
+      try {
+        // A connection of its own: the pool may have a queue of waiters when the WAL needs it.
+        host.maintenanceConn = await instance.connect();
+        host.walCheckpointer = new WalCheckpointer(`${path}.wal`, host.maintenanceConn, host.writeGate, {
+          thresholdBytes: CHECKPOINT_THRESHOLD_BYTES,
+          everyMs: 250,
+          gateWaitMs: 100,
+          backoffMs: 1000,
+        });
+        host.walCheckpointer.start();
+      } catch (err) {
+        host.closeNow();
+        throw classifyDuckDBError(err, { path });
+      }
     }
     host.armIdle();
     // openMs includes replaying the WAL a killed host left (and waiting out foreign holders).
@@ -284,23 +304,28 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
 
   private async statement(sql: string, params: readonly unknown[] | undefined, opts: HostStatementOptions): Promise<StatementOutcome> {
     if (typeof sql !== 'string') throw new BadInputError('SQL must be a string');
-    return this.withPrepared(sql, params, opts, async (p, lease) => {
-      if (p.isRead || !opts.requestId) return this.autocommit(p, params, sql, lease);
-      if (opts.unlogged) {
-        if (opts.resent) throw outcomeUnknown(sql);
-        return this.autocommit(p, params, sql, lease);
-      }
-      if (opts.autoId && !opts.resent && p.statements.length === 1) {
-        // A fresh automatic id needs no lookup: eligible for group commit.
-        return this.group.submit(lease.conn, { sql, params, requestId: opts.requestId, autoId: true });
-      }
-      return this.onceById(opts, () =>
-        this.loggedWrite(lease.conn, opts, async () => {
-          const r = await runPrepared(p, params, sql);
-          return { rows: r.rows, rowsChanged: r.rowsChanged, isRead: false };
-        }),
-      );
-    });
+    return this.withPrepared(sql, params, opts, async (p, lease) =>
+      p.isRead ? this.autocommit(p, params, sql, lease) : this.writeGate.writing(() => this.write(p, params, sql, lease, opts)),
+    );
+  }
+
+  /** A statement that may write: autocommit, group commit, or logged with its request id. */
+  private async write(p: PreparedSql, params: readonly unknown[] | undefined, sql: string, lease: Lease<DuckDBConnection>, opts: HostStatementOptions): Promise<StatementOutcome> {
+    if (!opts.requestId) return this.autocommit(p, params, sql, lease);
+    if (opts.unlogged) {
+      if (opts.resent) throw outcomeUnknown(sql);
+      return this.autocommit(p, params, sql, lease);
+    }
+    if (opts.autoId && !opts.resent && p.statements.length === 1) {
+      // A fresh automatic id needs no lookup: eligible for group commit.
+      return this.group.submit(lease.conn, { sql, params, requestId: opts.requestId, autoId: true });
+    }
+    return this.onceById(opts, () =>
+      this.loggedWrite(lease.conn, opts, async () => {
+        const r = await runPrepared(p, params, sql);
+        return { rows: r.rows, rowsChanged: r.rowsChanged, isRead: false };
+      }),
+    );
   }
 
   /** A single statement on its own: a conflict means it was not applied, so retry it. */
@@ -377,9 +402,9 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       try {
         const append = async () => appendRows(lease.conn, table, columns, rows);
         if (opts.unlogged && opts.resent) throw outcomeUnknown(`insertMany into ${table}`);
-        const r = opts.requestId && !opts.unlogged
-          ? await this.onceById(opts, () => this.loggedWrite(lease.conn, opts, append))
-          : await this.loggedWriteless(lease.conn, append);
+        const r = await this.writeGate.writing(() =>
+          opts.requestId && !opts.unlogged ? this.onceById(opts, () => this.loggedWrite(lease.conn, opts, append)) : this.loggedWriteless(lease.conn, append),
+        );
         this.count();
         return r.deduplicated ? { rowsChanged: r.rowsChanged, deduplicated: true } : { rowsChanged: r.rowsChanged };
       } catch (err) {
@@ -421,6 +446,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
         },
         onStatement: (_ok, err) => this.count(err),
         onceById: (id, fn) => this.onceById({ requestId: id }, fn),
+        gate: this.writeGate,
       });
       this.sessions.add(s);
       return s;
@@ -441,6 +467,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       errorsByCode: { ...this.errorsByCode },
       clients: this.clients,
       groupCommit: { batches: this.group.batches, writes: this.group.batchedWrites },
+      checkpoints: this.walCheckpointer?.stats(),
       sessions: [...this.sessions].map((s) => s.describe()),
     };
   }
@@ -512,7 +539,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       const quiet = Date.now() - this.lastActivity;
       if (this.clients === 0 && this.sessions.size === 0 && this.active === 0 && quiet >= ms) {
         log('host').info({ path: this.path, idleMs: quiet }, 'idle: releasing the database file');
-        void this.close();
+        void this.close('idle release');
       } else {
         this.armIdle();
       }
@@ -529,11 +556,13 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
    * Graceful close: refuse new work, let in-flight statements finish, close sessions (rolling
    * back), CHECKPOINT, close DuckDB, release the sidecar lock. Emits 'closed'.
    */
-  close(): Promise<void> {
+  close(reason = 'closed'): Promise<void> {
+    if (!this.closing) log('host').info({ path: this.path, reason, active: this.active, sessions: this.sessions.size }, 'closing the database');
     this.closing ??= (async () => {
       clearTimeout(this.idleTimer);
       clearInterval(this.pruneTimer);
       if (this.active > 0) await new Promise<void>((r) => (this.drained = r));
+      await this.walCheckpointer?.stop();
       await Promise.all([...this.sessions].map((s) => s.close().catch(() => undefined)));
       try {
         const l = await this.pool.acquire('bolt:checkpoint', 5_000);
@@ -557,6 +586,12 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     this.shut = true;
     clearTimeout(this.idleTimer);
     clearInterval(this.pruneTimer);
+    void this.walCheckpointer?.stop();
+    try {
+      this.maintenanceConn?.closeSync();
+    } catch {
+      /* already closed */
+    }
     this.pool.close();
     this.pool.destroyLeased();
     try {

@@ -93,9 +93,11 @@ export interface CreateInstanceOptions {
  * (quiet machine, 8,000 small write transactions, then SIGKILL), a 3.2 MB WAL took 770-800 ms
  * to open, the 79 KB left with this threshold 39 ms, with no measurable change in write
  * throughput (29.0 s vs 30.0-32.9 s for the 8,000 transactions). Failover time is what the
- * threshold buys; under CPU contention replay is several times slower still.
+ * threshold buys; under CPU contention replay is several times slower still. DuckDB often
+ * cannot checkpoint on its own on a busy host: see storage/wal-checkpointer.ts.
  */
-export const CHECKPOINT_THRESHOLD = '256KB';
+export const CHECKPOINT_THRESHOLD_BYTES = 256 * 1024;
+const CHECKPOINT_THRESHOLD = `${CHECKPOINT_THRESHOLD_BYTES / 1024}KiB`;
 
 export async function createDuckDBInstance(path: string, sidecarLock: HeldFlock, opts: CreateInstanceOptions = {}): Promise<DuckDBInstance> {
   if (!sidecarLock || typeof sidecarLock.fd !== 'number') throw new BadInputError('createDuckDBInstance needs the sidecar lock');

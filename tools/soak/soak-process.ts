@@ -13,11 +13,25 @@ import { SoakWorkload, pause } from './soak-workload.js';
 import type { SoakProcessConfig } from './soak-config.js';
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as SoakProcessConfig;
-const rec = new OpRecorder(join(cfg.dir, `metrics-${cfg.proc}-${cfg.incarnation}.jsonl`), cfg.startEpochMs);
 const journal = new Journal(cfg.dir, cfg.proc);
 
+/** The soak's start and deadline: from the config, or from the orchestrator's "go" message. */
+function clock(): Promise<{ startEpochMs: number; deadlineEpochMs: number }> {
+  if (cfg.startEpochMs !== null && cfg.deadlineEpochMs !== null) {
+    return Promise.resolve({ startEpochMs: cfg.startEpochMs, deadlineEpochMs: cfg.deadlineEpochMs });
+  }
+  return new Promise((resolve) => {
+    const onMessage = (m: { op?: string; startEpochMs?: number; deadlineEpochMs?: number }) => {
+      if (m?.op !== 'go' || typeof m.startEpochMs !== 'number' || typeof m.deadlineEpochMs !== 'number') return;
+      process.off('message', onMessage);
+      resolve({ startEpochMs: m.startEpochMs, deadlineEpochMs: m.deadlineEpochMs });
+    };
+    process.on('message', onMessage);
+  });
+}
+
 /** Opens, writes and closes the side database: exercises recovery from planted stale locks. */
-async function sideDbLoop(w: SoakWorkload): Promise<void> {
+async function sideDbLoop(rec: OpRecorder, w: SoakWorkload): Promise<void> {
   const path = join(cfg.dir, 'side.duckdb');
   while (w.running) {
     await pause(1500 + w.rng.int(1000));
@@ -50,6 +64,8 @@ function taskLoop(bolt: BoltIntegration) {
   };
 }
 
+let rec: OpRecorder | undefined;
+
 async function main(): Promise<void> {
   const bolt = new BoltIntegration({
     agents: cfg.agents,
@@ -67,15 +83,18 @@ async function main(): Promise<void> {
     if (m?.op === 'kill-agent') void bolt.submit('soak-crash', { how: m.how ?? 'throw' }, { maxAttempts: 1, timeoutMs: 1500 }).catch(() => undefined);
   });
   process.stdout.write('ready\n');
-  const w = new SoakWorkload(db, rec, journal, {
+  const { startEpochMs, deadlineEpochMs } = await clock();
+  rec = new OpRecorder(join(cfg.dir, `metrics-${cfg.proc}-${cfg.incarnation}.jsonl`), startEpochMs);
+  const recorder = rec;
+  const w = new SoakWorkload(db, recorder, journal, {
     proc: cfg.proc,
     incarnation: cfg.incarnation,
     seed: cfg.seed,
-    deadline: cfg.deadlineEpochMs,
-    extraLoops: [taskLoop(bolt), ...(cfg.sideDb ? [sideDbLoop] : [])],
+    deadline: deadlineEpochMs,
+    extraLoops: [taskLoop(bolt), ...(cfg.sideDb ? [(x: SoakWorkload) => sideDbLoop(recorder, x)] : [])],
   });
   await w.run();
-  rec.close();
+  recorder.close();
   process.removeAllListeners('message');
   process.disconnect?.();
   await bolt.shutdown({ drainTimeoutMs: 5000 });
@@ -84,7 +103,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    rec.close();
+    rec?.close();
     process.stderr.write(`soak process ${cfg.proc}: ${(err as Error)?.message ?? String(err)}\n`);
     process.exit(3);
   },

@@ -14,6 +14,7 @@ import { BoltIntegration } from '../../core/bolt-integration.js';
 import type { EngineName } from '../../core/database.js';
 import { summarize } from '../../core/latency-summary.js';
 import { log } from '../../core/logger.js';
+import { InternalError } from '../../core/errors.js';
 import { SeededRandom } from './seeded-random.js';
 import { createSoakSchema } from './soak-schema.js';
 import { foldMetrics } from './soak-metrics.js';
@@ -47,6 +48,8 @@ export interface SoakEvents {
 
 const PROCESS_ENTRY = fileURLToPath(new URL('./soak-process.js', import.meta.url));
 const AGENTS_MODULE = fileURLToPath(new URL('./soak-agents.js', import.meta.url));
+/** How long the first processes may take to open the database before the soak gives up. */
+const READY_TIMEOUT_MS = 120_000;
 /** Short leases, so tasks of a SIGKILLed runtime are re-run within seconds. */
 const SOAK_LEASE_MS = 3000;
 
@@ -90,8 +93,9 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
     await setup.close();
   }
 
-  const startEpochMs = Date.now();
-  const deadlineEpochMs = startEpochMs + o.durationS * 1000;
+  // Set once every first process is ready (replacements get them in their config).
+  let startEpochMs: number | null = null;
+  let deadlineEpochMs: number | null = null;
   const faults: FaultEvent[] = [];
   const killTimes: number[] = [];
   const killsByProc = new Map<number, number>();
@@ -127,10 +131,27 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
   };
 
   events?.emit('phase', `starting ${o.processes} processes`);
-  for (let p = 0; p < o.processes; p++) start(p, 0);
+  const firsts = Array.from({ length: o.processes }, (_, p) => start(p, 0));
+  // The clock starts when every process has its database open: the start-up of P runtimes
+  // on a small machine takes seconds, and faults or figures from it would measure that.
+  const ready = await Promise.all(firsts.map((r) => waitForLine(r.child, /^ready$/, READY_TIMEOUT_MS)));
+  const late = firsts.filter((_, i) => ready[i] === undefined);
+  if (late.length) {
+    for (const r of running.values()) r.child.kill('SIGKILL');
+    await Promise.all([...running.values()].map((r) => r.exited));
+    throw new InternalError(
+      `${late.length} soak process(es) did not open the database within ${READY_TIMEOUT_MS / 1000} s (process ${late.map((r) => r.proc).join(', ')}); see the log lines above`,
+      { processes: late.map((r) => r.proc) },
+    );
+  }
+  const t0 = Date.now();
+  const deadline = t0 + o.durationS * 1000;
+  startEpochMs = t0;
+  deadlineEpochMs = deadline;
+  for (const r of firsts) r.child.send?.({ op: 'go', startEpochMs: t0, deadlineEpochMs: deadline });
 
   const fault = (kind: FaultKind, detail: string): FaultEvent => {
-    const f = { t: Date.now() - startEpochMs, kind, detail };
+    const f = { t: Date.now() - t0, kind, detail };
     faults.push(f);
     events?.emit('fault', f);
     logger.info(f, 'fault injected');
@@ -138,7 +159,7 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
   };
   /** A foreign plain-DuckDB process racing for the file; its outcome is added to the fault. */
   const foreign = (windowMs: number, why: string) => {
-    const child = startForeignHolder(db, 300, Math.min(deadlineEpochMs, Date.now() + windowMs));
+    const child = startForeignHolder(db, 300, Math.min(deadline, Date.now() + windowMs));
     const f = fault('foreign-lock', `plain DuckDB process ${child.pid} tries to grab the file ${why}`);
     void waitForLine(child, /^(held|missed)/, windowMs + 10_000).then((l) => {
       f.detail += l?.startsWith('held') ? `: got it and held it ${l.split(' ')[1]} ms` : ': never got it (a host held the file)';
@@ -162,7 +183,7 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
         // Race a foreign process for the file in the window before a client takes over.
         if (withForeign && o.engine === 'duckdb') foreign(1000, 'right after the host died');
         await victim.exited;
-        if (Date.now() < deadlineEpochMs - 1000) start(victim.proc, victim.incarnation + 1);
+        if (Date.now() < deadline - 1000) start(victim.proc, victim.incarnation + 1);
         return;
       }
       case 'foreign-lock': {
@@ -187,13 +208,13 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
     }
   };
 
-  const ticker = setInterval(() => events?.emit('tick', (Date.now() - startEpochMs) / 1000), 1000);
+  const ticker = setInterval(() => events?.emit('tick', (Date.now() - t0) / 1000), 1000);
   try {
-    let next = startEpochMs + o.chaosEveryS * 1000;
+    let next = t0 + o.chaosEveryS * 1000;
     let k = 0;
-    while (Date.now() < deadlineEpochMs) {
-      await new Promise((r) => setTimeout(r, Math.max(0, Math.min(next, deadlineEpochMs) - Date.now())));
-      if (Date.now() >= deadlineEpochMs) break;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, Math.max(0, Math.min(next, deadline) - Date.now())));
+      if (Date.now() >= deadline) break;
       if (o.chaos.length) await inject(o.chaos[k++ % o.chaos.length]!);
       next += o.chaosEveryS * 1000;
     }
@@ -208,7 +229,7 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
     for (const r of running.values()) r.child.kill('SIGKILL');
   }
 
-  const elapsedS = (Date.now() - startEpochMs) / 1000;
+  const elapsedS = (Date.now() - t0) / 1000;
   events?.emit('phase', 'running the tasks left in the queue');
   await drainQueue(db, o.engine, SOAK_LEASE_MS * 3 + 30_000);
   events?.emit('phase', 'verifying');
@@ -240,7 +261,7 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
       chaosEveryS: o.chaosEveryS,
       seed: o.seed,
     },
-    startedAt: new Date(startEpochMs).toISOString(),
+    startedAt: new Date(t0).toISOString(),
     elapsedS,
     ops: metrics.ops,
     errorsByCode: metrics.errorsByCode,
