@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConcurrentDatabase } from '../index.js';
 import { readSidecar, sidecarPath } from '../storage/locks/sidecar.js';
@@ -14,6 +14,8 @@ import type { LockInfo } from '../core/database.js';
 import { tempDir } from './helpers/tmp.js';
 import { waitFor } from './helpers/wait.js';
 import { spawnAgent, spawnWorkerAgent } from './helpers/agents.js';
+import { sigkill, startFixture } from './helpers/fixture.js';
+import { hasCode } from '../core/errors.js';
 
 test('a process and a worker thread become clients of the one host', { timeout: 60_000 }, async (t) => {
   const path = join(tempDir(t), 'a.db');
@@ -103,4 +105,43 @@ test('generations of worker-thread clients in the host process (fs-ext never loa
     await w.exited;
   }
   assert.deepEqual(await db.query('SELECT count(*)::INTEGER AS n FROM t'), [{ n: 3 }]);
+});
+
+/** Host processes spawned by this process's worker threads that are running now. */
+function spawnedHostProcesses(): number[] {
+  const found: number[] = [];
+  for (const p of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const ppid = Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      if (ppid === process.pid && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('host-process.js')) found.push(Number(p));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return found;
+}
+
+test('a worker thread waits for a host that is still starting instead of spawning host processes', { timeout: 60_000 }, async (t) => {
+  const path = join(tempDir(t), 'a.db');
+  // Someone holds the sidecar lock and has not published a socket yet: a host still opening.
+  const starting = await startFixture(t, 'flock-holder', [sidecarPath(path)]);
+  const w = await spawnWorkerAgent(t, path, { lockTimeoutMs: 400 });
+  const seen = new Set<number>();
+  const sampler = setInterval(() => spawnedHostProcesses().forEach((p) => seen.add(p)), 5);
+  t.after(() => clearInterval(sampler));
+  await assert.rejects(w.call('open'), (e: unknown) => hasCode(e, 'BOLT_LOCK_TIMEOUT'));
+  clearInterval(sampler);
+  assert.deepEqual([...seen], [], 'no host process was started while the lock holder lived');
+  // Once the holder is gone, the worker starts a host process as before.
+  await sigkill(starting);
+  const r = await w.call<{ lockInfo: LockInfo }>('open');
+  assert.notEqual(r.lockInfo.host!.pid, process.pid);
+  t.after(() => {
+    try {
+      process.kill(r.lockInfo.host!.pid, 'SIGKILL');
+    } catch {
+      /* exited already */
+    }
+  });
+  await w.call('close');
 });
