@@ -129,7 +129,12 @@ export const duckdbDialect: EinsteinDialect = {
     return `SELECT CAST(? AS FLOAT[${dim}]) AS q`;
   },
   similarity(a, b) {
-    return `array_cosine_similarity(${a}, ${b})`;
+    // Stored and query vectors are unit length, so the inner product is the cosine, without
+    // computing two norms per row. Measured over 102,048 stored FLOAT[256] vectors: 60.3 vs
+    // 64.7 ms p50 for the bare scan; in `npm run bench -- einstein`, back to back at load 2,
+    // vector search 50.7 -> 43.9 ms p50, hybrid 52.0 -> 45.0 ms, MRR unchanged. Most of what is
+    // left is the scan itself (DuckDB decompressing ALPRD floats).
+    return `array_inner_product(${a}, ${b})`;
   },
   vectorParam(v) {
     return vectorJson(v);
