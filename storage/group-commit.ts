@@ -8,7 +8,7 @@
  * it is rolled back and every write is re-run on its own, so each caller gets its own outcome.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { destroyPrepared, prepareSql, runPrepared } from '../adapters/duckdb/run.js';
+import { destroyPrepared, prepareSql, runPrepared, type PreparedSql } from '../adapters/duckdb/run.js';
 import { runCached } from '../adapters/duckdb/statement-cache.js';
 import { recordRequest } from './request-log.js';
 
@@ -18,6 +18,27 @@ export interface GroupedWrite {
   params: readonly unknown[] | undefined;
   requestId: string;
   autoId: boolean;
+  /**
+   * The statement as its caller already prepared it, on `preparedOn` (prepared statements
+   * belong to one connection): used when that connection runs it, so a write is not prepared
+   * twice (a prepare costs a trip to DuckDB's thread pool and a parse/plan).
+   */
+  prepared?: PreparedSql;
+  preparedOn?: DuckDBConnection;
+}
+
+/**
+ * Runs `w` on `conn`: with the caller's prepared statement when it belongs to `conn`,
+ * otherwise prepared here (and destroyed after).
+ */
+export async function runGroupedWrite(conn: DuckDBConnection, w: GroupedWrite): Promise<WriteOutcome> {
+  if (w.prepared && w.preparedOn === conn) return runPrepared(w.prepared, w.params, w.sql);
+  const p = await prepareSql(conn, w.sql, w.params?.length ?? 0);
+  try {
+    return await runPrepared(p, w.params, w.sql);
+  } finally {
+    destroyPrepared(p);
+  }
 }
 
 export interface WriteOutcome {
@@ -71,14 +92,9 @@ export class GroupCommitter {
     try {
       await runCached(conn, 'BEGIN TRANSACTION');
       for (const w of batch) {
-        const p = await prepareSql(conn, w.sql, w.params?.length ?? 0);
-        try {
-          const r = await runPrepared(p, w.params, w.sql);
-          await recordRequest(conn, w.requestId, r.rowsChanged, w.autoId);
-          results.push(r);
-        } finally {
-          destroyPrepared(p);
-        }
+        const r = await runGroupedWrite(conn, w);
+        await recordRequest(conn, w.requestId, r.rowsChanged, w.autoId);
+        results.push(r);
       }
       await runCached(conn, 'COMMIT');
     } catch {

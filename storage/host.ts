@@ -18,7 +18,7 @@ import { appendRows } from '../adapters/duckdb/append.js';
 import { copyDatabaseTo } from '../adapters/duckdb/backup.js';
 import { describeTables, scanAllTables, type TableInfo } from '../adapters/duckdb/describe.js';
 import type { Backend, HostIdentity } from './backend.js';
-import { GroupCommitter } from './group-commit.js';
+import { GroupCommitter, runGroupedWrite } from './group-commit.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 import { WriteGate } from './write-gate.js';
 import { ConnectionPool, type Lease } from './connection-pool.js';
@@ -96,16 +96,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
   private idleTimer?: NodeJS.Timeout;
   private pruneTimer?: NodeJS.Timeout;
   private lastActivity = Date.now();
-  private readonly group = new GroupCommitter((conn, w) =>
-    this.loggedWrite(conn, { requestId: w.requestId, autoId: w.autoId }, async () => {
-      const p = await prepareSql(conn, w.sql, w.params?.length ?? 0);
-      try {
-        return await runPrepared(p, w.params, w.sql);
-      } finally {
-        destroyPrepared(p);
-      }
-    }),
-  );
+  private readonly group = new GroupCommitter((conn, w) => this.loggedWrite(conn, { requestId: w.requestId, autoId: w.autoId }, () => runGroupedWrite(conn, w)));
   private shut = false;
   private walCheckpointer?: WalCheckpointer;
   /** Write transactions pass it; the WAL checkpointer closes it for a moment. */
@@ -318,7 +309,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     }
     if (opts.autoId && !opts.resent && p.statements.length === 1) {
       // A fresh automatic id needs no lookup: eligible for group commit.
-      return this.group.submit(lease.conn, { sql, params, requestId: opts.requestId, autoId: true });
+      return this.group.submit(lease.conn, { sql, params, requestId: opts.requestId, autoId: true, prepared: p, preparedOn: lease.conn });
     }
     return this.onceById(opts, () =>
       this.loggedWrite(lease.conn, opts, async () => {
