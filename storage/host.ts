@@ -166,9 +166,11 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
         host.maintenanceConn = await instance.connect();
         host.walCheckpointer = new WalCheckpointer(`${path}.wal`, host.maintenanceConn, host.writeGate, {
           thresholdBytes: CHECKPOINT_THRESHOLD_BYTES,
+          smallBytes: 64 * 1024,
+          maxAgeMs: 2_000,
           everyMs: 250,
-          gateWaitMs: 100,
-          backoffMs: 1000,
+          gateWaitMs: 300,
+          backoffMs: 500,
         });
         host.walCheckpointer.start();
       } catch (err) {
