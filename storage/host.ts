@@ -154,14 +154,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       } finally {
         lease.release();
       }
-    } catch (err) {
-      host.closeNow();
-      throw classifyDuckDBError(err, { path });
-    }
-    if (!opts.readOnly) {
-      host.pruneTimer = setInterval(() => void host.prune(), 60_000);
-      host.pruneTimer.unref();
-      try {
+      if (!opts.readOnly) {
         // A connection of its own: the pool may have a queue of waiters when the WAL needs it.
         host.maintenanceConn = await instance.connect();
         host.walCheckpointer = new WalCheckpointer(`${path}.wal`, host.maintenanceConn, host.writeGate, {
@@ -172,11 +165,15 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
           gateWaitMs: 300,
           backoffMs: 500,
         });
-        host.walCheckpointer.start();
-      } catch (err) {
-        host.closeNow();
-        throw classifyDuckDBError(err, { path });
       }
+    } catch (err) {
+      host.closeNow();
+      throw classifyDuckDBError(err, { path });
+    }
+    if (!opts.readOnly) {
+      host.pruneTimer = setInterval(() => void host.prune(), 60_000);
+      host.pruneTimer.unref();
+      host.walCheckpointer!.start();
     }
     host.armIdle();
     // openMs includes replaying the WAL a killed host left (and waiting out foreign holders).

@@ -27,22 +27,3 @@ export async function sigkill(s: Spawned): Promise<void> {
   s.child.kill('SIGKILL');
   await s.exited;
 }
-
-/**
- * Polls `cond` every 20 ms until it is true; rejects after `timeoutMs`, or as soon as
- * `exited` resolves (the process it waits for died).
- */
-export async function waitFor(cond: () => boolean, timeoutMs: number, what: () => string, exited?: Promise<unknown>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let dead = false;
-  void exited?.then(() => (dead = true));
-  while (!cond()) {
-    if (dead) {
-      await new Promise((r) => setTimeout(r, 50));
-      if (cond()) return;
-      throw new Error(`process exited while waiting: ${what()}`);
-    }
-    if (Date.now() > deadline) throw new Error(`timed out: ${what()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

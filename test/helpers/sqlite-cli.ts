@@ -3,7 +3,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import type { TestContext } from 'node:test';
-import { spawnChild, waitFor, type Spawned } from './fixture.js';
+import { spawnChild, type Spawned } from './fixture.js';
+import { waitFor } from './wait.js';
 import { lockHolders } from '../../storage/locks/proc-locks.js';
 
 /** True when the `sqlite3` CLI is installed. */

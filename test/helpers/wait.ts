@@ -1,12 +1,21 @@
 /**
  * Bounded polling for a condition (no sleeps as synchronisation): resolves as soon as `cond`
- * holds, throws after `ms`.
+ * holds, throws after `ms`, or soon after `exited` resolves (the process it waits on died) if
+ * the condition still does not hold then.
  */
-export async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, what: string, everyMs = 20): Promise<void> {
+export async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, what: string | (() => string), exited?: Promise<unknown>): Promise<void> {
   const end = Date.now() + ms;
+  const describe = () => (typeof what === 'string' ? what : what());
+  let dead = false;
+  void exited?.then(() => (dead = true));
   while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
+    if (dead) {
+      await new Promise((r) => setTimeout(r, 50));
+      if (await cond()) return;
+      throw new Error(`process exited while waiting for ${describe()}`);
+    }
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${describe()}`);
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

@@ -31,13 +31,13 @@ function clock(): Promise<{ startEpochMs: number; deadlineEpochMs: number }> {
 }
 
 /** Opens, writes and closes the side database: exercises recovery from planted stale locks. */
-async function sideDbLoop(rec: OpRecorder, w: SoakWorkload): Promise<void> {
+async function sideDbLoop(w: SoakWorkload): Promise<void> {
   const path = join(cfg.dir, 'side.duckdb');
   while (w.running) {
     await pause(1500 + w.rng.int(1000));
     if (!w.running) break;
     try {
-      await rec.time('side-db', async () => {
+      await w.rec.time('side-db', async () => {
         const side = await ConcurrentDatabase.open(path, { lockTimeoutMs: 10_000 });
         try {
           await side.execute('CREATE TABLE IF NOT EXISTS side_log (proc INTEGER, written_at BIGINT)');
@@ -64,8 +64,6 @@ function taskLoop(bolt: BoltIntegration) {
   };
 }
 
-let rec: OpRecorder | undefined;
-
 async function main(): Promise<void> {
   const bolt = new BoltIntegration({
     agents: cfg.agents,
@@ -84,17 +82,19 @@ async function main(): Promise<void> {
   });
   process.stdout.write('ready\n');
   const { startEpochMs, deadlineEpochMs } = await clock();
-  rec = new OpRecorder(join(cfg.dir, `metrics-${cfg.proc}-${cfg.incarnation}.jsonl`), startEpochMs);
-  const recorder = rec;
-  const w = new SoakWorkload(db, recorder, journal, {
+  const rec = new OpRecorder(join(cfg.dir, `metrics-${cfg.proc}-${cfg.incarnation}.jsonl`), startEpochMs);
+  const w = new SoakWorkload(db, rec, journal, {
     proc: cfg.proc,
     incarnation: cfg.incarnation,
     seed: cfg.seed,
     deadline: deadlineEpochMs,
-    extraLoops: [taskLoop(bolt), ...(cfg.sideDb ? [(x: SoakWorkload) => sideDbLoop(recorder, x)] : [])],
+    extraLoops: [taskLoop(bolt), ...(cfg.sideDb ? [sideDbLoop] : [])],
   });
-  await w.run();
-  recorder.close();
+  try {
+    await w.run();
+  } finally {
+    rec.close();
+  }
   process.removeAllListeners('message');
   process.disconnect?.();
   await bolt.shutdown({ drainTimeoutMs: 5000 });
@@ -103,7 +103,6 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    rec?.close();
     process.stderr.write(`soak process ${cfg.proc}: ${(err as Error)?.message ?? String(err)}\n`);
     process.exit(3);
   },

@@ -93,9 +93,8 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
     await setup.close();
   }
 
-  // Set once every first process is ready (replacements get them in their config).
-  let startEpochMs: number | null = null;
-  let deadlineEpochMs: number | null = null;
+  // Set once every first process is ready (replacements get it in their config).
+  let clock: { startEpochMs: number; deadlineEpochMs: number } | undefined;
   const faults: FaultEvent[] = [];
   const killTimes: number[] = [];
   const killsByProc = new Map<number, number>();
@@ -110,8 +109,8 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
       db,
       dir,
       seed: o.seed,
-      startEpochMs,
-      deadlineEpochMs,
+      startEpochMs: clock?.startEpochMs ?? null,
+      deadlineEpochMs: clock?.deadlineEpochMs ?? null,
       agents: o.agents,
       processes: o.processes,
       sideDb,
@@ -146,9 +145,8 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
   }
   const t0 = Date.now();
   const deadline = t0 + o.durationS * 1000;
-  startEpochMs = t0;
-  deadlineEpochMs = deadline;
-  for (const r of firsts) r.child.send?.({ op: 'go', startEpochMs: t0, deadlineEpochMs: deadline });
+  clock = { startEpochMs: t0, deadlineEpochMs: deadline };
+  for (const r of firsts) r.child.send?.({ op: 'go', ...clock });
 
   const fault = (kind: FaultKind, detail: string): FaultEvent => {
     const f = { t: Date.now() - t0, kind, detail };
