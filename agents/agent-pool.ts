@@ -68,7 +68,8 @@ interface AgentPoolEvents {
   progress: (e: { id: number; agentId: string; fraction: number; note?: string }) => void;
 }
 
-const WORKER = new URL('./worker.js', import.meta.url).href;
+// A CommonJS entry that imports ./worker.js: see worker-entry.cts.
+const WORKER = new URL('./worker-entry.cjs', import.meta.url).href;
 
 export class AgentPool extends EventEmitter<AgentPoolEvents> {
   private readonly pool: Piscina<WorkerRequest, WorkerReply>;
