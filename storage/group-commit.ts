@@ -9,7 +9,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { destroyPrepared, prepareSql, runPrepared, type PreparedSql } from '../adapters/duckdb/run.js';
-import { runCached } from '../adapters/duckdb/statement-cache.js';
+import { beginTransaction, commitTransaction, rollbackTransaction } from '../adapters/duckdb/transaction-control.js';
 import { recordRequest } from './request-log.js';
 
 /** One logged write waiting to be applied. */
@@ -90,15 +90,15 @@ export class GroupCommitter {
     }
     const results: WriteOutcome[] = [];
     try {
-      await runCached(conn, 'BEGIN TRANSACTION');
+      await beginTransaction(conn);
       for (const w of batch) {
         const r = await runGroupedWrite(conn, w);
         await recordRequest(conn, w.requestId, r.rowsChanged, w.autoId);
         results.push(r);
       }
-      await runCached(conn, 'COMMIT');
+      await commitTransaction(conn);
     } catch {
-      await runCached(conn, 'ROLLBACK').catch(() => undefined);
+      await rollbackTransaction(conn).catch(() => undefined);
       // Nothing of the batch was applied: run each write alone for its own outcome.
       for (const w of batch) await this.single(conn, w).then(w.resolve, w.reject);
       return;

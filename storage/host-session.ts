@@ -9,7 +9,7 @@ import type { ExecResult, Row, Session, SessionOptions, StatementOptions, Transa
 import { BadInputError, BoltError, SessionClosedError, SessionTimeoutError, TxTimeoutError } from '../core/errors.js';
 import { assertReadOnlyAllowed, destroyPrepared, prepareSql, runPrepared, type PreparedSql, type StatementResult } from '../adapters/duckdb/run.js';
 import { classifyDuckDBError } from '../adapters/duckdb/classify-errors.js';
-import { runCached } from '../adapters/duckdb/statement-cache.js';
+import { beginTransaction, commitTransaction, rollbackTransaction } from '../adapters/duckdb/transaction-control.js';
 import type { Lease } from './connection-pool.js';
 import { AUTO_REQUEST_PREFIX, findRequest, recordRequest } from './request-log.js';
 import { runTransaction } from './transaction-runner.js';
@@ -145,13 +145,13 @@ export class HostSession implements Session {
     };
     if (this.inTx) return once();
     return this.hooks.onceById(id, async () => {
-      await runCached(conn, 'BEGIN TRANSACTION');
+      await beginTransaction(conn);
       try {
         const r = await once();
-        await runCached(conn, r.deduplicated ? 'ROLLBACK' : 'COMMIT');
+        await (r.deduplicated ? rollbackTransaction(conn) : commitTransaction(conn));
         return r;
       } catch (err) {
-        await runCached(conn, 'ROLLBACK').catch(() => undefined);
+        await rollbackTransaction(conn).catch(() => undefined);
         throw classifyDuckDBError(err, { sql });
       }
     });
@@ -177,7 +177,7 @@ export class HostSession implements Session {
         this.gateHeld = true;
       }
       try {
-        await runCached(conn, 'BEGIN TRANSACTION');
+        await beginTransaction(conn);
       } catch (err) {
         this.endTx();
         throw err;
@@ -216,7 +216,7 @@ export class HostSession implements Session {
       /* nothing running */
     }
     void this.enqueue(async (conn) => {
-      if (this.inTx) await runCached(conn, 'ROLLBACK').catch(() => undefined);
+      if (this.inTx) await rollbackTransaction(conn).catch(() => undefined);
       this.endTx();
     }, true);
   }
@@ -226,9 +226,9 @@ export class HostSession implements Session {
       if (!this.inTx) throw new BadInputError(`session "${this.name}" has no open transaction to commit`);
       clearTimeout(this.txTimer);
       try {
-        await runCached(conn, 'COMMIT');
+        await commitTransaction(conn);
       } catch (err) {
-        await runCached(conn, 'ROLLBACK').catch(() => undefined);
+        await rollbackTransaction(conn).catch(() => undefined);
         throw classifyDuckDBError(err);
       } finally {
         this.endTx();
@@ -248,7 +248,7 @@ export class HostSession implements Session {
         return;
       }
       this.endTx();
-      await runCached(conn, 'ROLLBACK').catch(() => undefined);
+      await rollbackTransaction(conn).catch(() => undefined);
     }, true);
   }
 
@@ -277,7 +277,7 @@ export class HostSession implements Session {
     let broken = false;
     if (this.inTx) {
       try {
-        await runCached(this.lease.conn, 'ROLLBACK');
+        await rollbackTransaction(this.lease.conn);
       } catch {
         broken = true;
       }

@@ -12,7 +12,8 @@ import { log } from '../core/logger.js';
 import { BOLT_VERSION } from '../core/version.js';
 import { CHECKPOINT_THRESHOLD_BYTES, createDuckDBInstance } from '../adapters/duckdb/connect.js';
 import { classifyDuckDBError } from '../adapters/duckdb/classify-errors.js';
-import { clearStatementCache, runCached } from '../adapters/duckdb/statement-cache.js';
+import { clearStatementCache } from '../adapters/duckdb/statement-cache.js';
+import { beginTransaction, commitTransaction, rollbackTransaction, settleTransactionControl } from '../adapters/duckdb/transaction-control.js';
 import { assertReadOnlyAllowed, destroyPrepared, prepareSql, runPrepared, type PreparedSql } from '../adapters/duckdb/run.js';
 import { appendRows } from '../adapters/duckdb/append.js';
 import { copyDatabaseTo } from '../adapters/duckdb/backup.js';
@@ -359,21 +360,21 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     const id = opts.requestId!;
     const check = !opts.autoId || opts.resent;
     for (let attempt = 0; ; attempt++) {
-      await runCached(conn, 'BEGIN TRANSACTION');
+      await beginTransaction(conn);
       try {
         if (check) {
           const seen = await findRequest(conn, id);
           if (seen !== undefined) {
-            await runCached(conn, 'ROLLBACK');
+            await rollbackTransaction(conn);
             return { rows: [], rowsChanged: seen, isRead: false, deduplicated: true } as unknown as T & { deduplicated?: boolean };
           }
         }
         const r = await write();
         await recordRequest(conn, id, r.rowsChanged, Boolean(opts.autoId));
-        await runCached(conn, 'COMMIT');
+        await commitTransaction(conn);
         return r;
       } catch (err) {
-        await runCached(conn, 'ROLLBACK').catch(() => undefined);
+        await rollbackTransaction(conn).catch(() => undefined);
         const e = classifyDuckDBError(err);
         if (e.code !== 'BOLT_TX_CONFLICT' || attempt >= AUTOCOMMIT_CONFLICT_RETRIES) throw e;
         await delay(backoffDelay(attempt, { baseMs: 2, capMs: 100 }));
@@ -409,13 +410,13 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
   }
 
   private async loggedWriteless<T>(conn: DuckDBConnection, write: () => Promise<T>): Promise<T & { deduplicated?: boolean }> {
-    await runCached(conn, 'BEGIN TRANSACTION');
+    await beginTransaction(conn);
     try {
       const r = await write();
-      await runCached(conn, 'COMMIT');
+      await commitTransaction(conn);
       return r as T & { deduplicated?: boolean };
     } catch (err) {
-      await runCached(conn, 'ROLLBACK').catch(() => undefined);
+      await rollbackTransaction(conn).catch(() => undefined);
       throw err;
     }
   }
@@ -564,6 +565,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       } catch (err) {
         log('host').warn({ err, path: this.path }, 'checkpoint on close failed');
       }
+      await settleTransactionControl();
       this.closeNow();
     })();
     return this.closing;

@@ -26,6 +26,20 @@ test('the first opener hosts the file and serves statements in-process', { timeo
   assert.ok(st.queries >= 4);
 });
 
+test('a result of many chunks comes back whole and in order; writes report their row counts', { timeout: 60_000 }, async (t) => {
+  const db = await ConcurrentDatabase.open(join(tempDir(t), 'a.db'));
+  t.after(() => db.close());
+  // DuckDB hands results over in chunks of 2,048 rows: 5,000 rows span three.
+  const rows = await db.query<{ i: number; s: string }>("SELECT i::INTEGER AS i, 'r' || i AS s FROM range(5000) r(i) ORDER BY i");
+  assert.equal(rows.length, 5000);
+  assert.ok(rows.every((r, k) => r.i === k && r.s === `r${k}`));
+  assert.deepEqual(await db.query('SELECT 1 AS x WHERE false'), []);
+  await db.execute('CREATE TABLE t (i INTEGER)');
+  assert.deepEqual(await db.execute('INSERT INTO t SELECT * FROM range(3000)'), { rowsChanged: 3000 });
+  assert.deepEqual(await db.execute('UPDATE t SET i = i + 1 WHERE i < 10'), { rowsChanged: 10 });
+  assert.deepEqual(await db.execute('DELETE FROM t WHERE i >= 2000'), { rowsChanged: 1000 });
+});
+
 test('a repeated requestId is applied once', { timeout: 60_000 }, async (t) => {
   const db = await ConcurrentDatabase.open(join(tempDir(t), 'a.db'));
   t.after(() => db.close());

@@ -2,7 +2,7 @@
  * Runs SQL on one DuckDB connection: prepare, decide read vs write from the prepared
  * statement's type (never by parsing SQL text), bind JS parameters, return plain JS rows.
  */
-import { ResultReturnType, StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
+import { ResultReturnType, StatementType, type DuckDBConnection, type DuckDBMaterializedResult, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import type { Row } from '../../core/database.js';
 import { BadInputError, ReadOnlyError } from '../../core/errors.js';
 import { classifyDuckDBError } from './classify-errors.js';
@@ -106,11 +106,10 @@ export async function runPrepared(p: PreparedSql, params: readonly unknown[] | u
         s.clearBindings();
         if (values.length) s.bind(values);
       }
-      const reader = await s.runAndReadAll();
-      const returnsRows = reader.returnType === ResultReturnType.QUERY_RESULT;
+      const result = await s.run();
       last = {
-        rows: returnsRows ? (reader.convertRowObjects(toJSValue) as Row[]) : [],
-        rowsChanged: reader.returnType === ResultReturnType.CHANGED_ROWS ? reader.rowsChanged : 0,
+        rows: result.returnType === ResultReturnType.QUERY_RESULT ? rowObjects(result) : [],
+        rowsChanged: result.returnType === ResultReturnType.CHANGED_ROWS ? result.rowsChanged : 0,
         isRead: READ_TYPES.has(s.statementType),
       };
     } catch (err) {
@@ -118,6 +117,27 @@ export async function runPrepared(p: PreparedSql, params: readonly unknown[] | u
     }
   }
   return last;
+}
+
+/**
+ * The rows of a materialized result as plain JS objects. Its chunks are read in place: no
+ * `fetchChunk()` call, each of which is a thread-pool hop (`runAndReadAll()` spent two on a
+ * one-row result, and two on an INSERT whose count `rowsChanged` already gives).
+ */
+function rowObjects(result: DuckDBMaterializedResult): Row[] {
+  const names = result.deduplicatedColumnNames();
+  const rows: Row[] = [];
+  for (let c = 0; c < result.chunkCount; c++) {
+    const chunk = result.getChunk(c);
+    for (let r = 0; r < chunk.rowCount; r++) {
+      const row: Row = {};
+      chunk.visitRowValues(r, (value, _r, col, type) => {
+        row[names[col]!] = toJSValue(value, type, toJSValue);
+      });
+      rows.push(row);
+    }
+  }
+  return rows;
 }
 
 /** Releases prepared statements. */
