@@ -1,15 +1,17 @@
 /**
- * BEGIN, COMMIT and ROLLBACK run on the calling thread through DuckDB's pending-result API,
- * not as an ordinary async statement.
+ * BEGIN, COMMIT and ROLLBACK run through DuckDB's pending-result API from the event loop, not
+ * as an ordinary async statement.
  *
  * Why: an async statement runs on a libuv thread that hands the query's tasks to DuckDB's
- * scheduler; on a 2-core machine DuckDB's background thread often takes the task and the
- * libuv thread busy-waits for it (perf: ~30 % of CPU in `Executor::ExecuteTask` →
- * `ConcurrentQueue::DequeueFromProducer`). For COMMIT the task is the whole commit (WAL write
- * and fsync), so an explicit transaction cost ~2.7× an autocommit INSERT (1.65 vs 0.61 ms,
- * measured in-process). Running the task here, with `start()` + `runTask()`, costs no thread
- * hop and no busy-wait: in the host, a logged write's BEGIN went from 171-182 to 120 µs and its
- * COMMIT from 665-817 to 595 µs (bench, same run).
+ * scheduler; DuckDB's background thread often takes the task, and the libuv thread then
+ * busy-waits on the scheduler's queue mutex (perf: ~30 % of CPU in `Executor::ExecuteTask` →
+ * `ConcurrentQueue::DequeueFromProducer`), slowing the very thread doing the work. For COMMIT
+ * the task is the whole commit (WAL write and fsync): an explicit transaction cost ~2.7× an
+ * autocommit INSERT (1.65 vs 0.61 ms in-process). Here `start()` queues the task and
+ * `runTask()` runs it on the calling thread, or, when the background thread already took it
+ * (most COMMITs: ~117 polls each in a 2,000-commit run), the event loop polls between other
+ * events for up to POLL_MS. In the host, a logged write's BEGIN went from 171-182 to 120 µs
+ * and its COMMIT from 665-817 to 595 µs (bench, same run).
  *
  * An error (e.g. a write conflict at COMMIT) is thrown with DuckDB's message.
  *
@@ -40,6 +42,13 @@ function release(pending: DuckDBPendingResult): void {
   unsettled.add(p);
 }
 
+/**
+ * How long the event loop polls a task that DuckDB's background thread took (usually a COMMIT:
+ * its WAL write and fsync take 0.3-1.3 ms here) before leaving the wait to a pool thread: a
+ * commit that also checkpoints runs far longer, and the loop should not spin through it.
+ */
+const POLL_MS = 2;
+
 async function runInline(conn: DuckDBConnection, sql: ControlStatement): Promise<void> {
   let s = cachedStatement(conn, sql);
   if (!s) {
@@ -47,17 +56,26 @@ async function runInline(conn: DuckDBConnection, sql: ControlStatement): Promise
     cacheStatement(conn, sql, s);
   }
   const pending = s.start();
+  const pollUntil = performance.now() + POLL_MS;
+  let fetched = false;
   try {
     for (;;) {
       const state = pending.runTask();
       if (state === DuckDBPendingResultState.RESULT_READY) return;
-      // Another thread is running the task: let the event loop go on meanwhile.
-      if (state === DuckDBPendingResultState.NO_TASKS_AVAILABLE) await yieldToLoop();
+      if (state !== DuckDBPendingResultState.NO_TASKS_AVAILABLE) continue;
+      // Another thread is running the task: poll between other events, then hand over.
+      if (performance.now() < pollUntil) {
+        await yieldToLoop();
+      } else {
+        fetched = true;
+        await pending.getResult();
+        return;
+      }
     }
   } catch (err) {
     throw new Error((err as Error).message.replace(/^Failure running pending result task: /, ''));
   } finally {
-    release(pending);
+    if (!fetched) release(pending);
   }
 }
 
