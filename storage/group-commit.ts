@@ -3,14 +3,15 @@
  * transaction (BEGIN, the write, the `bolt_requests` row, COMMIT), markedly slower than a bare
  * autocommit statement. When such writes arrive concurrently, the first one to find no batch
  * running becomes the leader and runs everything queued meanwhile in ONE transaction on its
- * own connection, one commit for all. A lone write runs at once (no waiting for company).
+ * own connection, one request-log flush and one commit for all. A lone write runs at once (no
+ * waiting for company).
  * If the batch fails (an error in one statement aborts DuckDB's transaction, or a conflict),
  * it is rolled back and every write is re-run on its own, so each caller gets its own outcome.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { destroyPrepared, prepareSql, runPrepared, type PreparedSql } from '../adapters/duckdb/run.js';
 import { beginTransaction, commitTransaction, rollbackTransaction } from '../adapters/duckdb/transaction-control.js';
-import { recordRequest } from './request-log.js';
+import { recordRequests } from './request-log.js';
 
 /** One logged write waiting to be applied. */
 export interface GroupedWrite {
@@ -91,11 +92,11 @@ export class GroupCommitter {
     const results: WriteOutcome[] = [];
     try {
       await beginTransaction(conn);
-      for (const w of batch) {
-        const r = await runGroupedWrite(conn, w);
-        await recordRequest(conn, w.requestId, r.rowsChanged, w.autoId);
-        results.push(r);
-      }
+      for (const w of batch) results.push(await runGroupedWrite(conn, w));
+      await recordRequests(
+        conn,
+        batch.map((w, i) => ({ id: w.requestId, rowsChanged: results[i]!.rowsChanged, auto: w.autoId })),
+      );
       await commitTransaction(conn);
     } catch {
       await rollbackTransaction(conn).catch(() => undefined);

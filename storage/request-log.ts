@@ -30,12 +30,26 @@ export async function findRequest(conn: DuckDBConnection, id: string): Promise<n
 
 const appenders = new WeakMap<DuckDBConnection, DuckDBAppender>();
 
+/** One request id to record, with what its write changed. */
+export interface RequestRecord {
+  id: string;
+  rowsChanged: number;
+  auto: boolean;
+}
+
+/** Records `id` in the current transaction. */
+export function recordRequest(conn: DuckDBConnection, id: string, rowsChanged: number, auto: boolean): Promise<void> {
+  return recordRequests(conn, [{ id, rowsChanged, auto }]);
+}
+
 /**
- * Records `id` in the current transaction. Uses a per-connection appender (its flush is
- * synchronous and joins the connection's open transaction: one thread-pool hop less than an
- * INSERT, measured ~35% faster per logged write); falls back to an INSERT if the appender fails.
+ * Records request ids in the current transaction. Uses a per-connection appender: its flush is
+ * synchronous and joins the connection's open transaction (one thread-pool hop less than an
+ * INSERT, measured ~35% faster per logged write), and one flush for a whole group-commit batch
+ * costs about what one row's does (~0.5 ms in the host). Falls back to INSERTs if the appender
+ * fails (its unflushed rows are discarded first).
  */
-export async function recordRequest(conn: DuckDBConnection, id: string, rowsChanged: number, auto: boolean): Promise<void> {
+export async function recordRequests(conn: DuckDBConnection, records: readonly RequestRecord[]): Promise<void> {
   let app = appenders.get(conn);
   try {
     if (!app) {
@@ -43,17 +57,22 @@ export async function recordRequest(conn: DuckDBConnection, id: string, rowsChan
       if (app.columnCount !== 4) throw new Error('unexpected bolt_requests shape');
       appenders.set(conn, app);
     }
-    app.appendVarchar(id);
-    app.appendBigInt(BigInt(rowsChanged));
-    app.appendBoolean(auto);
-    app.appendTimestamp(timestampValue(BigInt(Date.now()) * 1000n));
-    app.endRow();
+    const now = timestampValue(BigInt(Date.now()) * 1000n);
+    for (const r of records) {
+      app.appendVarchar(r.id);
+      app.appendBigInt(BigInt(r.rowsChanged));
+      app.appendBoolean(r.auto);
+      app.appendTimestamp(now);
+      app.endRow();
+    }
     app.flushSync();
     return;
   } catch {
     closeRequestLogAppender(conn);
   }
-  await runCached(conn, `INSERT INTO ${REQUEST_LOG_TABLE} (id, rows_changed, auto) VALUES (?, ?, ?)`, [id, rowsChanged, auto]);
+  for (const r of records) {
+    await runCached(conn, `INSERT INTO ${REQUEST_LOG_TABLE} (id, rows_changed, auto) VALUES (?, ?, ?)`, [r.id, r.rowsChanged, r.auto]);
+  }
 }
 
 /** Closes the connection's request-log appender (before the connection is closed). */
