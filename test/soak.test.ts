@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { runBolt } from './helpers/cli.js';
@@ -50,4 +50,23 @@ test('bolt soak: 4 processes, all faults, every invariant holds; the report rend
   const png = decodePng(readFileSync(shot));
   assert.equal(png.width, 1000);
   assert.ok(distinctColors(png) > 8, 'the rendered report is not blank');
+});
+
+test('bolt soak removes its temporary work directory after a passing run unless --keep', { timeout: 90_000 }, async () => {
+  const args = ['soak', '--processes', '1', '--agents', '1', '--duration', '1', '--seed', '7', '--json'];
+  const removed = await runBolt(args, { timeoutMs: 40_000 });
+  assert.equal(removed.code, 0, removed.stderr.slice(-2000));
+  const r1 = JSON.parse(removed.stdout) as SoakResult & { workDir: string; workDirKept: boolean };
+  assert.equal(r1.workDirKept, false);
+  assert.equal(existsSync(r1.workDir), false, `${r1.workDir} was removed`);
+
+  const kept = await runBolt([...args, '--keep'], { timeoutMs: 40_000 });
+  assert.equal(kept.code, 0, kept.stderr.slice(-2000));
+  const r2 = JSON.parse(kept.stdout) as SoakResult & { workDir: string; workDirKept: boolean };
+  try {
+    assert.equal(r2.workDirKept, true);
+    assert.ok(existsSync(join(r2.workDir, 'ledger-0.log')), 'the journals are still there');
+  } finally {
+    rmSync(r2.workDir, { recursive: true, force: true });
+  }
 });

@@ -3,7 +3,7 @@
  * injects faults, checks the invariants and prints a summary (or `--json`); `--report` writes
  * the HTML page. Exits 0 only if every invariant holds.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { EventEmitter } from 'eventemitter3';
 import { BadInputError } from '../../core/errors.js';
@@ -24,6 +24,7 @@ interface SoakFlags {
   seed?: string;
   report?: string;
   workDir?: string;
+  keep?: boolean;
   json?: boolean;
 }
 
@@ -88,7 +89,8 @@ export function register(program: Command): void {
     .option('--chaos-every <seconds>', 'seconds between faults', '5')
     .option('--seed <n>', 'seed for the workload and fault schedule (default: random, printed)')
     .option('--report <file.html>', 'write a self-contained HTML report')
-    .option('--work-dir <dir>', 'where journals and metrics go (default: a new temporary directory)')
+    .option('--work-dir <dir>', 'where journals and metrics go (default: a new temporary directory, removed after a passing run)')
+    .option('--keep', 'keep the temporary work directory after a passing run (a failing run always keeps it)')
     .option('--json', 'print the whole result as JSON')
     .action(
       action(async (flags: SoakFlags) => {
@@ -118,11 +120,14 @@ export function register(program: Command): void {
         );
         if (process.stderr.isTTY && !flags.json) process.stderr.write('\r\x1b[K');
         if (flags.report) writeFileSync(flags.report, renderSoakReport(result));
-        if (flags.json) printJson(result);
+        // A directory the user named is theirs; a temporary one goes once the run has passed.
+        const workDirKept = Boolean(flags.workDir || flags.keep) || !result.pass;
+        if (!workDirKept) rmSync(result.workDir, { recursive: true, force: true });
+        if (flags.json) printJson({ ...result, workDirKept });
         else {
           printSummary(result);
           if (flags.report) println(`report: ${flags.report}`);
-          println(`journals and metrics: ${result.workDir}`);
+          println(workDirKept ? `journals and metrics: ${result.workDir}` : 'journals and metrics: removed (the run passed; --keep keeps them)');
         }
         return result.pass ? EXIT.ok : EXIT.problems;
       }),
