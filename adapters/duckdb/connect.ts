@@ -88,16 +88,21 @@ export interface CreateInstanceOptions {
  * the file, retries with backoff up to `lockTimeoutMs`, then throws `BOLT_LOCK_FOREIGN`.
  */
 /**
- * Checkpoint once the WAL passes this size (DuckDB's default is 16 MB). A host killed with
- * SIGKILL leaves its WAL, and the next host replays it before it can serve: measured here
- * (quiet machine, 8,000 small write transactions, then SIGKILL), a 3.2 MB WAL took 770-800 ms
- * to open, the 79 KB left with this threshold 39 ms, with no measurable change in write
- * throughput (29.0 s vs 30.0-32.9 s for the 8,000 transactions). Failover time is what the
- * threshold buys; under CPU contention replay is several times slower still. DuckDB often
- * cannot checkpoint on its own on a busy host: see storage/wal-checkpointer.ts.
+ * The host's WAL checkpointer (storage/wal-checkpointer.ts) checkpoints once the WAL passes
+ * this size. A host killed with SIGKILL leaves its WAL, and the next host replays it before it
+ * can serve: measured here (quiet machine, 8,000 small write transactions, then SIGKILL), a
+ * 3.2 MB WAL took 770-800 ms to open, 79 KB 39 ms. Under CPU contention replay is several
+ * times slower still.
  */
 export const CHECKPOINT_THRESHOLD_BYTES = 256 * 1024;
-const CHECKPOINT_THRESHOLD = `${CHECKPOINT_THRESHOLD_BYTES / 1024}KiB`;
+/**
+ * DuckDB's own `checkpoint_threshold` (its default is 16 MB), only a backstop behind the
+ * checkpointer. DuckDB tries it on every commit past the threshold, and on a busy host the try
+ * mostly fails (other transactions are open) and is made again on the next commit: set to the
+ * checkpointer's 256 KiB it tripled the queue's enqueue->start p50 (3.3 -> 13.2 ms) and cost
+ * 15 % of its throughput (bench/task-queue.bench.ts, same run); at 4 MiB, 3.3 ms.
+ */
+const DUCKDB_CHECKPOINT_THRESHOLD = '4MiB';
 
 export async function createDuckDBInstance(path: string, sidecarLock: HeldFlock, opts: CreateInstanceOptions = {}): Promise<DuckDBInstance> {
   if (!sidecarLock || typeof sidecarLock.fd !== 'number') throw new BadInputError('createDuckDBInstance needs the sidecar lock');
@@ -120,7 +125,7 @@ export async function createDuckDBInstance(path: string, sidecarLock: HeldFlock,
           return await DuckDBInstance.create(path, {
             access_mode: 'READ_WRITE',
             disabled_optimizers: 'statistics_propagation,compressed_materialization',
-            checkpoint_threshold: CHECKPOINT_THRESHOLD,
+            checkpoint_threshold: DUCKDB_CHECKPOINT_THRESHOLD,
           });
         } catch (err) {
           const e = classifyDuckDBError(err, { path });
