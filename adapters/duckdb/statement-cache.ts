@@ -61,13 +61,19 @@ export function cacheStatement(conn: DuckDBConnection, sql: string, s: DuckDBPre
   }
 }
 
-/** Prepares (or reuses) a single statement, binds `params` and runs it. */
-export async function runCached(conn: DuckDBConnection, sql: string, params: DuckDBValue[] = []): Promise<DuckDBMaterializedResult> {
+/** One of Bolt's fixed statements on `conn`: prepared on first use, then reused. */
+export async function fixedStatement(conn: DuckDBConnection, sql: string): Promise<DuckDBPreparedStatement> {
   let s = cachedStatement(conn, sql);
   if (!s) {
     s = await conn.prepare(sql);
     cacheStatement(conn, sql, s);
   }
+  return s;
+}
+
+/** Prepares (or reuses) a single statement, binds `params` and runs it. */
+export async function runCached(conn: DuckDBConnection, sql: string, params: DuckDBValue[] = []): Promise<DuckDBMaterializedResult> {
+  const s = await fixedStatement(conn, sql);
   s.clearBindings();
   if (params.length) s.bind(params);
   return s.run();

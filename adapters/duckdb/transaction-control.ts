@@ -23,7 +23,7 @@
  */
 import { DuckDBPendingResultState, type DuckDBConnection, type DuckDBPendingResult } from '@duckdb/node-api';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { cacheStatement, cachedStatement } from './statement-cache.js';
+import { fixedStatement } from './statement-cache.js';
 
 type ControlStatement = 'BEGIN TRANSACTION' | 'COMMIT' | 'ROLLBACK';
 
@@ -50,12 +50,7 @@ function release(pending: DuckDBPendingResult): void {
 const POLL_MS = 2;
 
 async function runInline(conn: DuckDBConnection, sql: ControlStatement): Promise<void> {
-  let s = cachedStatement(conn, sql);
-  if (!s) {
-    s = await conn.prepare(sql);
-    cacheStatement(conn, sql, s);
-  }
-  const pending = s.start();
+  const pending = (await fixedStatement(conn, sql)).start();
   const pollUntil = performance.now() + POLL_MS;
   let fetched = false;
   try {
