@@ -430,21 +430,22 @@ export class TaskQueue {
     return { task, wasRunningOn: owner === null || owner === undefined ? null : String(owner) };
   }
 
-  /** Redrives a dead or cancelled task: queued again with a fresh set of attempts. */
+  /**
+   * Redrives a dead or cancelled task: queued again with a fresh set of attempts. Returns the
+   * task as redriven (a runtime may claim it the moment the statement commits).
+   */
   async retry(id: number): Promise<Task> {
     const now = Date.now();
-    const r = await retryConflicts(() =>
-      this.db.execute(
+    const rows = await retryConflicts(() =>
+      this.db.query(
         `UPDATE bolt_tasks SET status = 'queued', attempts = 0, run_at = ?, updated_at = ?, lease_owner = NULL, lease_expires = NULL, ` +
-          `started_at = NULL, finished_at = NULL, result = NULL WHERE id = ? AND status IN (${placeholders(REDRIVABLE.length)})`,
+          `started_at = NULL, finished_at = NULL, result = NULL WHERE id = ? AND status IN (${placeholders(REDRIVABLE.length)}) RETURNING *`,
         [now, now, id, ...REDRIVABLE],
       ),
     );
+    if (rows.length) return rowToTask(rows[0]!);
     const task = await this.get(id);
-    if (r.rowsChanged === 0) {
-      throw new BadInputError(`Task ${id} is ${task.status}: only ${REDRIVABLE.join(' or ')} tasks can be retried`, { id, status: task.status });
-    }
-    return task;
+    throw new BadInputError(`Task ${id} is ${task.status}: only ${REDRIVABLE.join(' or ')} tasks can be retried`, { id, status: task.status });
   }
 
   /**
