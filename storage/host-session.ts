@@ -27,9 +27,6 @@ export interface SessionHooks {
   onStatement(ok: boolean, err?: BoltError): void;
   /** Force read-only (the whole database was opened read-only). */
   readOnlyDatabase: boolean;
-  /** The host's data version, for the statement cache. */
-  dataVersion(): number;
-  bumpDataVersion(): void;
   /** Serialises concurrent copies of one request id on the host. */
   onceById<T extends { rowsChanged: number }>(id: string, fn: () => Promise<T>): Promise<T>;
   /** The host's write gate: passed by every transaction that may write (storage/write-gate.ts). */
@@ -104,7 +101,7 @@ export class HostSession implements Session {
   }
 
   private async statement(sql: string, params: readonly unknown[] | undefined, conn: DuckDBConnection, requestId?: string): Promise<StatementResult & { deduplicated?: boolean }> {
-    const p = await prepareSql(conn, sql, params?.length ?? 0, this.hooks.dataVersion());
+    const p = await prepareSql(conn, sql, params?.length ?? 0, { cache: true });
     try {
       if (this.readOnly) assertReadOnlyAllowed(p, sql);
       if (p.isTransactionControl) throw new BadInputError('use begin()/commit()/rollback() or transaction() instead of transaction statements', { sql });
@@ -119,7 +116,6 @@ export class HostSession implements Session {
       this.hooks.onStatement(false, e as BoltError);
       throw e;
     } finally {
-      if (!p.isRead) this.hooks.bumpDataVersion();
       destroyPrepared(p);
     }
   }
@@ -232,8 +228,6 @@ export class HostSession implements Session {
         throw classifyDuckDBError(err);
       } finally {
         this.endTx();
-        // Its writes are visible to others from now on: cached read plans are stale.
-        this.hooks.bumpDataVersion();
       }
     });
   }

@@ -199,7 +199,6 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       try {
         await pruneRequests(l.conn);
       } finally {
-        this.bumpDataVersion();
         l.release();
       }
     }).catch(() => undefined);
@@ -238,7 +237,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       const lease = await this.acquireCounted(caller);
       let p: PreparedSql | undefined;
       try {
-        p = await prepareSql(lease.conn, sql, params?.length ?? 0, this.dataVersion);
+        p = await prepareSql(lease.conn, sql, params?.length ?? 0, { cache: true });
         if (this.opts.readOnly || opts.readOnly) assertReadOnlyAllowed(p, sql);
         if (p.isTransactionControl) {
           throw new BadInputError('transaction statements need a pinned connection: use db.transaction() or db.session()', { sql });
@@ -251,21 +250,10 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
         this.count(e);
         throw e;
       } finally {
-        // Anything but a read may have changed data: cached read plans are stale from now on.
-        if (!p || !p.isRead) this.bumpDataVersion();
         if (p) destroyPrepared(p);
         lease.release();
       }
     });
-  }
-
-  /**
-   * Data version for the statement cache (adapters/duckdb/statement-cache.ts): bumped after
-   * every statement that is not a read, before its caller hears back.
-   */
-  dataVersion = 0;
-  bumpDataVersion(): void {
-    this.dataVersion++;
   }
 
   private async acquireCounted(caller: string, timeoutMs?: number): Promise<Lease<DuckDBConnection>> {
@@ -403,7 +391,6 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
         this.count(e);
         throw e;
       } finally {
-        this.bumpDataVersion();
         lease.release();
       }
     });
@@ -429,8 +416,6 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       const lease = await this.acquireCounted(opts.name ?? 'session', connectionTimeoutMs);
       const s = new HostSession(lease, opts, {
         readOnlyDatabase: Boolean(this.opts.readOnly),
-        dataVersion: () => this.dataVersion,
-        bumpDataVersion: () => this.bumpDataVersion(),
         onClosed: (x) => {
           this.sessions.delete(x);
           this.lastActivity = Date.now();

@@ -21,9 +21,8 @@ export async function ensureRequestLog(conn: DuckDBConnection): Promise<void> {
 
 /** Rows changed by the recorded request `id`, or undefined when it was never applied. */
 export async function findRequest(conn: DuckDBConnection, id: string): Promise<number | undefined> {
-  // Not a cached statement: a prepared plan may embed stale table statistics (statement-cache.ts).
-  const r = await conn.runAndReadAll(`SELECT rows_changed FROM ${REQUEST_LOG_TABLE} WHERE id = ? LIMIT 1`, [id]);
-  const rows = r.getRowsJS();
+  const r = await runCached(conn, `SELECT rows_changed FROM ${REQUEST_LOG_TABLE} WHERE id = ? LIMIT 1`, [id]);
+  const rows = await r.getRowsJS();
   if (rows.length === 0) return undefined;
   return Number(rows[0]![0] ?? 0);
 }

@@ -104,6 +104,12 @@ export const CHECKPOINT_THRESHOLD_BYTES = 256 * 1024;
  */
 const DUCKDB_CHECKPOINT_THRESHOLD = '4MiB';
 
+/**
+ * DuckDB optimizers the host turns off so that no prepared plan depends on table statistics
+ * (why: in `createDuckDBInstance`; checked by test/duckdb-stale-plans.test.ts).
+ */
+export const HOST_DISABLED_OPTIMIZERS = 'statistics_propagation,compressed_materialization';
+
 export async function createDuckDBInstance(path: string, sidecarLock: HeldFlock, opts: CreateInstanceOptions = {}): Promise<DuckDBInstance> {
   if (!sidecarLock || typeof sidecarLock.fd !== 'number') throw new BadInputError('createDuckDBInstance needs the sidecar lock');
   const timeout = opts.lockTimeoutMs ?? 30_000;
@@ -124,7 +130,7 @@ export async function createDuckDBInstance(path: string, sidecarLock: HeldFlock,
           // throughput and some analytical speed — correctness first.
           return await DuckDBInstance.create(path, {
             access_mode: 'READ_WRITE',
-            disabled_optimizers: 'statistics_propagation,compressed_materialization',
+            disabled_optimizers: HOST_DISABLED_OPTIMIZERS,
             checkpoint_threshold: DUCKDB_CHECKPOINT_THRESHOLD,
           });
         } catch (err) {

@@ -11,6 +11,8 @@ import { cacheStatement, cachedStatement } from './statement-cache.js';
 
 /** Statement types that only read. */
 const READ_TYPES = new Set<StatementType>([StatementType.SELECT, StatementType.EXPLAIN]);
+/** Statement types whose prepared plans are worth keeping (statement-cache.ts). */
+const CACHED_TYPES = new Set<StatementType>([...READ_TYPES, StatementType.INSERT, StatementType.UPDATE, StatementType.DELETE]);
 
 /** Prepared statement(s) for one SQL text (a script without parameters may hold several). */
 export interface PreparedSql {
@@ -38,25 +40,23 @@ export function statementTypeName(t: StatementType): string {
 
 /**
  * Prepares `sql` on `conn`; a multi-statement script is split (it then takes no parameters).
- * With `cacheVersion` (the host's data version), a single statement is taken from / kept in
- * the connection's statement cache, valid only while the data version is unchanged
- * (statement-cache.ts explains why).
+ * With `cache`, a single read, INSERT, UPDATE or DELETE is taken from / kept in the
+ * connection's statement cache (statement-cache.ts says why that is safe).
  */
-export async function prepareSql(conn: DuckDBConnection, sql: string, paramCount: number, cacheVersion?: number): Promise<PreparedSql> {
+export async function prepareSql(conn: DuckDBConnection, sql: string, paramCount: number, opts: { cache?: boolean } = {}): Promise<PreparedSql> {
   if (typeof sql !== 'string' || !sql.trim()) throw new BadInputError('SQL text is empty');
   let statements: DuckDBPreparedStatement[];
   let cached = false;
   try {
-    const hit = cacheVersion === undefined ? undefined : cachedStatement(conn, sql, cacheVersion);
+    const hit = opts.cache ? cachedStatement(conn, sql) : undefined;
     if (hit) {
       statements = [hit];
     } else {
       statements = [await conn.prepare(sql)];
     }
-    // Only reads are kept: a write bumps the data version, so its entry could never be hit.
     if (hit) cached = true;
-    else if (cacheVersion !== undefined && READ_TYPES.has(statements[0]!.statementType)) {
-      cacheStatement(conn, sql, statements[0]!, cacheVersion);
+    else if (opts.cache && CACHED_TYPES.has(statements[0]!.statementType)) {
+      cacheStatement(conn, sql, statements[0]!);
       cached = true;
     }
   } catch (err) {

@@ -1,26 +1,24 @@
 /**
  * Prepared statements cached per connection (LRU by SQL text). Each DuckDB call is one hop
  * through the libuv thread pool; `conn.run(sql)` costs three (extract, prepare, execute), a
- * cached statement one.
+ * cached statement one, and no parse or plan.
  *
- * A cached plan is only valid for the data it was prepared against: DuckDB 1.5.6 folds table
- * statistics into a prepared plan, so a re-executed `SELECT count(*) FROM t` on a reopened
- * file keeps returning the count as of PREPARE while rows are appended (measured). So every
- * entry carries the host's data version at PREPARE, and a lookup with another version misses
- * (and drops the entry). The host bumps its version after every statement that is not a read.
- * Bolt's fixed statements (BEGIN, COMMIT, ROLLBACK, the request-log INSERT) are looked up
- * without a version. A connection is used by one caller at a time (pool lease or session
- * queue), so a cached statement is never bound by two callers at once.
+ * Why a plan prepared long ago is still right:
+ * - Data: DuckDB 1.5.6 folds the table statistics of the moment into a plan when its
+ *   statistics optimizers are on (a GROUP BY prepared on an empty table returned 'g' for
+ *   'done'; a filter found no rows; a DELETE deleted nothing). The host turns them off
+ *   (HOST_DISABLED_OPTIMIZERS in connect.ts); test/duckdb-stale-plans.test.ts checks that
+ *   plans prepared on an empty table then return what fresh ones do through inserts, updates,
+ *   deletes, new value ranges and checkpoints (and that with the optimizers on they do not).
+ * - Schema: DuckDB re-binds a prepared statement whose tables changed (ALTER, DROP + CREATE;
+ *   test/duckdb-cached-plan.test.ts).
+ * A connection is used by one caller at a time (pool lease or session queue), so a cached
+ * statement is never bound by two callers at once.
  */
 import type { DuckDBConnection, DuckDBMaterializedResult, DuckDBPreparedStatement, DuckDBValue } from '@duckdb/node-api';
 
 const MAX_PER_CONNECTION = 128;
-interface Entry {
-  stmt: DuckDBPreparedStatement;
-  /** Data version at PREPARE; undefined for Bolt's fixed statements (always valid). */
-  version?: number;
-}
-const caches = new WeakMap<DuckDBConnection, Map<string, Entry>>();
+const caches = new WeakMap<DuckDBConnection, Map<string, DuckDBPreparedStatement>>();
 
 function destroy(s: DuckDBPreparedStatement): void {
   try {
@@ -30,34 +28,28 @@ function destroy(s: DuckDBPreparedStatement): void {
   }
 }
 
-/**
- * The cached statement for `sql` on `conn` prepared at data `version` (refreshes its LRU
- * position); an entry of another version is dropped and undefined returned.
- */
-export function cachedStatement(conn: DuckDBConnection, sql: string, version?: number): DuckDBPreparedStatement | undefined {
+/** The cached statement for `sql` on `conn` (refreshes its LRU position), if any. */
+export function cachedStatement(conn: DuckDBConnection, sql: string): DuckDBPreparedStatement | undefined {
   const m = caches.get(conn);
-  const e = m?.get(sql);
-  if (!e || !m) return undefined;
+  const s = m?.get(sql);
+  if (!s || !m) return undefined;
   m.delete(sql);
-  if (e.version !== version) {
-    destroy(e.stmt);
-    return undefined;
-  }
-  m.set(sql, e);
-  return e.stmt;
+  m.set(sql, s);
+  return s;
 }
 
 /** Adds a freshly prepared statement to the cache (evicting the least recently used). */
-export function cacheStatement(conn: DuckDBConnection, sql: string, s: DuckDBPreparedStatement, version?: number): void {
+export function cacheStatement(conn: DuckDBConnection, sql: string, s: DuckDBPreparedStatement): void {
   let m = caches.get(conn);
   if (!m) caches.set(conn, (m = new Map()));
   const old = m.get(sql);
-  if (old && old.stmt !== s) destroy(old.stmt);
-  m.set(sql, { stmt: s, version });
+  if (old && old !== s) destroy(old);
+  m.delete(sql);
+  m.set(sql, s);
   if (m.size > MAX_PER_CONNECTION) {
-    const [oldSql, oldest] = m.entries().next().value as [string, Entry];
+    const [oldSql, oldest] = m.entries().next().value as [string, DuckDBPreparedStatement];
     m.delete(oldSql);
-    destroy(oldest.stmt);
+    destroy(oldest);
   }
 }
 
@@ -83,6 +75,6 @@ export async function runCached(conn: DuckDBConnection, sql: string, params: Duc
 export function clearStatementCache(conn: DuckDBConnection): void {
   const m = caches.get(conn);
   if (!m) return;
-  for (const e of m.values()) destroy(e.stmt);
+  for (const s of m.values()) destroy(s);
   caches.delete(conn);
 }
