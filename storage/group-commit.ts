@@ -30,11 +30,11 @@ export interface GroupedWrite {
 
 /**
  * Runs `w` on `conn`: with the caller's prepared statement when it belongs to `conn`,
- * otherwise prepared here (and destroyed after).
+ * otherwise from `conn`'s statement cache (prepared there on a miss).
  */
 export async function runGroupedWrite(conn: DuckDBConnection, w: GroupedWrite): Promise<WriteOutcome> {
   if (w.prepared && w.preparedOn === conn) return runPrepared(w.prepared, w.params, w.sql);
-  const p = await prepareSql(conn, w.sql, w.params?.length ?? 0);
+  const p = await prepareSql(conn, w.sql, w.params?.length ?? 0, { cache: true });
   try {
     return await runPrepared(p, w.params, w.sql);
   } finally {
@@ -49,44 +49,63 @@ export interface WriteOutcome {
 }
 
 interface Pending extends GroupedWrite {
+  /** The caller's leased connection, held by the caller until it has its outcome. */
+  conn: DuckDBConnection;
   resolve: (r: WriteOutcome) => void;
   reject: (e: unknown) => void;
 }
 
 export class GroupCommitter {
   private readonly queue: Pending[] = [];
-  private running = false;
+  /** A batch is between its BEGIN and its COMMIT: the next one waits until it commits. */
+  private executing = false;
   /** Batches run with more than one write, and writes in them (for stats). */
   batches = 0;
   batchedWrites = 0;
 
   constructor(
-    /** Runs one write alone, with its own transaction and conflict retries. */
-    private readonly single: (conn: DuckDBConnection, w: GroupedWrite) => Promise<WriteOutcome>,
+    /**
+     * Runs one write alone, with its own transaction and conflict retries; calls `committing`
+     * when it reaches its COMMIT (or gives up).
+     */
+    private readonly single: (conn: DuckDBConnection, w: GroupedWrite, committing: () => void) => Promise<WriteOutcome>,
     private readonly maxBatch = 64,
   ) {}
 
   /**
-   * Applies `w`, possibly together with others. `conn` is the caller's leased connection: used
-   * only if this caller becomes the leader, and held until every batch it leads is done.
+   * Applies `w`, possibly together with others. `conn` is the caller's leased connection, held
+   * until the outcome arrives: a batch runs on the connection of its first write.
    */
-  async submit(conn: DuckDBConnection, w: GroupedWrite): Promise<WriteOutcome> {
-    const outcome = new Promise<WriteOutcome>((resolve, reject) => this.queue.push({ ...w, resolve, reject }));
-    if (!this.running) {
-      this.running = true;
-      try {
-        while (this.queue.length) await this.runBatch(conn, this.queue.splice(0, this.maxBatch));
-      } finally {
-        this.running = false;
-      }
-    }
+  submit(conn: DuckDBConnection, w: GroupedWrite): Promise<WriteOutcome> {
+    const outcome = new Promise<WriteOutcome>((resolve, reject) => this.queue.push({ ...w, conn, resolve, reject }));
+    this.startNext();
     return outcome;
   }
 
-  private async runBatch(conn: DuckDBConnection, batch: Pending[]): Promise<void> {
+  /**
+   * Starts a batch of everything queued unless one is still executing. Batches overlap by one
+   * step: the next one runs its BEGIN and writes while the previous one commits (the commit is
+   * mostly a WAL fsync; DuckDB serializes commits itself).
+   */
+  private startNext(): void {
+    if (this.executing || !this.queue.length) return;
+    this.executing = true;
+    const batch = this.queue.splice(0, this.maxBatch);
+    let released = false;
+    const committing = () => {
+      if (released) return;
+      released = true;
+      this.executing = false;
+      this.startNext();
+    };
+    void this.runBatch(batch, committing).finally(committing);
+  }
+
+  private async runBatch(batch: Pending[], committing: () => void): Promise<void> {
+    const conn = batch[0]!.conn;
     if (batch.length === 1) {
       const w = batch[0]!;
-      await this.single(conn, w).then(w.resolve, w.reject);
+      await this.single(conn, w, committing).then(w.resolve, w.reject);
       return;
     }
     const results: WriteOutcome[] = [];
@@ -97,11 +116,14 @@ export class GroupCommitter {
         conn,
         batch.map((w, i) => ({ id: w.requestId, rowsChanged: results[i]!.rowsChanged, auto: w.autoId })),
       );
+      committing();
       await commitTransaction(conn);
     } catch {
       await rollbackTransaction(conn).catch(() => undefined);
-      // Nothing of the batch was applied: run each write alone for its own outcome.
-      for (const w of batch) await this.single(conn, w).then(w.resolve, w.reject);
+      committing();
+      // Nothing of the batch was applied: run each write alone (on its caller's connection,
+      // which stays leased until that caller has its outcome) for its own outcome.
+      for (const w of batch) await this.single(w.conn, w, () => undefined).then(w.resolve, w.reject);
       return;
     }
     this.batches++;
