@@ -98,7 +98,10 @@ export class GroupCommitter {
       this.executing = false;
       this.startNext();
     };
-    void this.runBatch(batch, committing).finally(committing);
+    void this.runBatch(batch, committing)
+      // Never expected (runBatch settles every write itself), but no caller may wait forever.
+      .catch((err: unknown) => batch.forEach((w) => w.reject(err)))
+      .finally(committing);
   }
 
   private async runBatch(batch: Pending[], committing: () => void): Promise<void> {
