@@ -57,18 +57,18 @@ interface Pending extends GroupedWrite {
 
 export class GroupCommitter {
   private readonly queue: Pending[] = [];
-  /** A batch is between its BEGIN and its COMMIT: the next one waits until it commits. */
-  private executing = false;
+  /**
+   * Holds on starting a batch: a batch until it reaches COMMIT, a lone write until it is done,
+   * re-runs after a failed batch until they are done. No batch starts while one is held.
+   */
+  private holds = 0;
   /** Batches run with more than one write, and writes in them (for stats). */
   batches = 0;
   batchedWrites = 0;
 
   constructor(
-    /**
-     * Runs one write alone, with its own transaction and conflict retries; calls `committing`
-     * when it reaches its COMMIT (or gives up).
-     */
-    private readonly single: (conn: DuckDBConnection, w: GroupedWrite, committing: () => void) => Promise<WriteOutcome>,
+    /** Runs one write alone, with its own transaction and conflict retries. */
+    private readonly single: (conn: DuckDBConnection, w: GroupedWrite) => Promise<WriteOutcome>,
     private readonly maxBatch = 64,
   ) {}
 
@@ -83,32 +83,41 @@ export class GroupCommitter {
   }
 
   /**
-   * Starts a batch of everything queued unless one is still executing. Batches overlap by one
-   * step: the next one runs its BEGIN and writes while the previous one commits (the commit is
-   * mostly a WAL fsync; DuckDB serializes commits itself).
+   * Starts a batch of everything queued unless something holds. Batches overlap by one step:
+   * the next one runs its BEGIN and writes while the previous one commits (the commit is
+   * mostly a WAL fsync; DuckDB serializes commits itself). Nothing else overlaps: a write that
+   * conflicts and is retried competes with one committing batch at most, never with a stream
+   * of new ones (measured: with re-runs overlapping new batches, 8 callers incrementing one
+   * row got BOLT_TX_CONFLICT after the retries ran out).
    */
   private startNext(): void {
-    if (this.executing || !this.queue.length) return;
-    this.executing = true;
+    if (this.holds > 0 || !this.queue.length) return;
     const batch = this.queue.splice(0, this.maxBatch);
-    let released = false;
-    const committing = () => {
-      if (released) return;
-      released = true;
-      this.executing = false;
-      this.startNext();
-    };
-    void this.runBatch(batch, committing)
+    const hold = this.hold();
+    void this.runBatch(batch, hold)
       // Never expected (runBatch settles every write itself), but no caller may wait forever.
       .catch((err: unknown) => batch.forEach((w) => w.reject(err)))
-      .finally(committing);
+      .finally(hold.release);
   }
 
-  private async runBatch(batch: Pending[], committing: () => void): Promise<void> {
+  private hold(): { release: () => void } {
+    this.holds++;
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        this.holds--;
+        this.startNext();
+      },
+    };
+  }
+
+  private async runBatch(batch: Pending[], hold: { release: () => void }): Promise<void> {
     const conn = batch[0]!.conn;
     if (batch.length === 1) {
       const w = batch[0]!;
-      await this.single(conn, w, committing).then(w.resolve, w.reject);
+      await this.single(conn, w).then(w.resolve, w.reject);
       return;
     }
     const results: WriteOutcome[] = [];
@@ -119,14 +128,20 @@ export class GroupCommitter {
         conn,
         batch.map((w, i) => ({ id: w.requestId, rowsChanged: results[i]!.rowsChanged, auto: w.autoId })),
       );
-      committing();
+      hold.release();
       await commitTransaction(conn);
     } catch {
       await rollbackTransaction(conn).catch(() => undefined);
-      committing();
       // Nothing of the batch was applied: run each write alone (on its caller's connection,
-      // which stays leased until that caller has its outcome) for its own outcome.
-      for (const w of batch) await this.single(w.conn, w, () => undefined).then(w.resolve, w.reject);
+      // which stays leased until that caller has its outcome) for its own outcome, holding
+      // off new batches meanwhile.
+      const rerun = this.hold();
+      hold.release();
+      try {
+        for (const w of batch) await this.single(w.conn, w).then(w.resolve, w.reject);
+      } finally {
+        rerun.release();
+      }
       return;
     }
     this.batches++;

@@ -97,9 +97,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
   private idleTimer?: NodeJS.Timeout;
   private pruneTimer?: NodeJS.Timeout;
   private lastActivity = Date.now();
-  private readonly group = new GroupCommitter((conn, w, committing) =>
-    this.loggedWrite(conn, { requestId: w.requestId, autoId: w.autoId }, () => runGroupedWrite(conn, w), committing),
-  );
+  private readonly group = new GroupCommitter((conn, w) => this.loggedWrite(conn, { requestId: w.requestId, autoId: w.autoId }, () => runGroupedWrite(conn, w)));
   private shut = false;
   private walCheckpointer?: WalCheckpointer;
   /** Write transactions pass it; the WAL checkpointer closes it for a moment. */
@@ -346,7 +344,6 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     conn: DuckDBConnection,
     opts: HostStatementOptions,
     write: () => Promise<T>,
-    committing?: () => void,
   ): Promise<T & { deduplicated?: boolean }> {
     const id = opts.requestId!;
     const check = !opts.autoId || opts.resent;
@@ -362,7 +359,6 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
         }
         const r = await write();
         await recordRequest(conn, id, r.rowsChanged, Boolean(opts.autoId));
-        committing?.();
         await commitTransaction(conn);
         return r;
       } catch (err) {
