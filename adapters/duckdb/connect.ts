@@ -123,11 +123,10 @@ export async function createDuckDBInstance(path: string, sidecarLock: HeldFlock,
           // Statistics-based optimizers off: DuckDB 1.5.6 bakes the column statistics of the
           // moment into a prepared plan. Measured: a statement prepared while a table was empty,
           // re-run after rows arrived, returned corrupted GROUP BY/ORDER BY strings ('done' → 'g')
-          // and `WHERE status = 'done'` found no rows (test/duckdb-cached-plan.test.ts). The
-          // host's read-plan cache is keyed by a data version (host.ts), but a commit landing
-          // between a plan's lookup and its execution would still run it on newer data; with
-          // these optimizers off no plan depends on statistics at all. Cost: ~20 % of queue
-          // throughput and some analytical speed — correctness first.
+          // and `WHERE status = 'done'` found no rows (test/duckdb-cached-plan.test.ts). With
+          // these optimizers off no plan depends on statistics, which is what lets the host keep
+          // prepared plans across writes (statement-cache.ts; test/duckdb-stale-plans.test.ts).
+          // Cost: GROUP BY over 1M rows takes ~35 % longer in-process — correctness first.
           return await DuckDBInstance.create(path, {
             access_mode: 'READ_WRITE',
             disabled_optimizers: HOST_DISABLED_OPTIMIZERS,
