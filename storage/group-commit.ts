@@ -1,10 +1,10 @@
 /**
  * Group commit for logged writes. A write that carries a request id costs an explicit
  * transaction (BEGIN, the write, the `bolt_requests` row, COMMIT), markedly slower than a bare
- * autocommit statement. When such writes arrive concurrently, the first one to find no batch
- * running becomes the leader and runs everything queued meanwhile in ONE transaction on its
- * own connection, one request-log flush and one commit for all. A lone write runs at once (no
- * waiting for company).
+ * autocommit statement. When such writes arrive concurrently, everything queued runs in ONE
+ * transaction on the connection of its first write, with one request-log flush and one commit
+ * for all; the next batch starts once this one reaches its COMMIT. A lone write runs at once
+ * (no waiting for company).
  * If the batch fails (an error in one statement aborts DuckDB's transaction, or a conflict),
  * it is rolled back and every write is re-run on its own, so each caller gets its own outcome.
  */
@@ -19,13 +19,13 @@ export interface GroupedWrite {
   params: readonly unknown[] | undefined;
   requestId: string;
   autoId: boolean;
+  /** The caller's leased connection, held by the caller until it has its outcome. */
+  conn: DuckDBConnection;
   /**
-   * The statement as its caller already prepared it, on `preparedOn` (prepared statements
-   * belong to one connection): used when that connection runs it, so a write is not prepared
-   * twice (a prepare costs a trip to DuckDB's thread pool and a parse/plan).
+   * The statement as its caller already prepared it on `conn` (prepared statements belong to
+   * one connection): used when `conn` runs it, so a write is not prepared twice.
    */
   prepared?: PreparedSql;
-  preparedOn?: DuckDBConnection;
 }
 
 /**
@@ -33,7 +33,7 @@ export interface GroupedWrite {
  * otherwise from `conn`'s statement cache (prepared there on a miss).
  */
 export async function runGroupedWrite(conn: DuckDBConnection, w: GroupedWrite): Promise<WriteOutcome> {
-  if (w.prepared && w.preparedOn === conn) return runPrepared(w.prepared, w.params, w.sql);
+  if (w.prepared && w.conn === conn) return runPrepared(w.prepared, w.params, w.sql);
   const p = await prepareSql(conn, w.sql, w.params?.length ?? 0, { cache: true });
   try {
     return await runPrepared(p, w.params, w.sql);
@@ -49,8 +49,6 @@ export interface WriteOutcome {
 }
 
 interface Pending extends GroupedWrite {
-  /** The caller's leased connection, held by the caller until it has its outcome. */
-  conn: DuckDBConnection;
   resolve: (r: WriteOutcome) => void;
   reject: (e: unknown) => void;
 }
@@ -67,17 +65,14 @@ export class GroupCommitter {
   batchedWrites = 0;
 
   constructor(
-    /** Runs one write alone, with its own transaction and conflict retries. */
-    private readonly single: (conn: DuckDBConnection, w: GroupedWrite) => Promise<WriteOutcome>,
+    /** Runs one write alone on its caller's connection, with its own transaction and conflict retries. */
+    private readonly single: (w: GroupedWrite) => Promise<WriteOutcome>,
     private readonly maxBatch = 64,
   ) {}
 
-  /**
-   * Applies `w`, possibly together with others. `conn` is the caller's leased connection, held
-   * until the outcome arrives: a batch runs on the connection of its first write.
-   */
-  submit(conn: DuckDBConnection, w: GroupedWrite): Promise<WriteOutcome> {
-    const outcome = new Promise<WriteOutcome>((resolve, reject) => this.queue.push({ ...w, conn, resolve, reject }));
+  /** Applies `w`, possibly together with others (a batch runs on its first write's `conn`). */
+  submit(w: GroupedWrite): Promise<WriteOutcome> {
+    const outcome = new Promise<WriteOutcome>((resolve, reject) => this.queue.push({ ...w, resolve, reject }));
     this.startNext();
     return outcome;
   }
@@ -117,7 +112,7 @@ export class GroupCommitter {
     const conn = batch[0]!.conn;
     if (batch.length === 1) {
       const w = batch[0]!;
-      await this.single(conn, w).then(w.resolve, w.reject);
+      await this.single(w).then(w.resolve, w.reject);
       return;
     }
     const results: WriteOutcome[] = [];
@@ -138,7 +133,7 @@ export class GroupCommitter {
       const rerun = this.hold();
       hold.release();
       try {
-        for (const w of batch) await this.single(w.conn, w).then(w.resolve, w.reject);
+        for (const w of batch) await this.single(w).then(w.resolve, w.reject);
       } finally {
         rerun.release();
       }

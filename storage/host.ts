@@ -97,7 +97,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
   private idleTimer?: NodeJS.Timeout;
   private pruneTimer?: NodeJS.Timeout;
   private lastActivity = Date.now();
-  private readonly group = new GroupCommitter((conn, w) => this.loggedWrite(conn, { requestId: w.requestId, autoId: w.autoId }, () => runGroupedWrite(conn, w)));
+  private readonly group = new GroupCommitter((w) => this.loggedWrite(w.conn, { requestId: w.requestId, autoId: w.autoId }, () => runGroupedWrite(w.conn, w)));
   private shut = false;
   private walCheckpointer?: WalCheckpointer;
   /** Write transactions pass it; the WAL checkpointer closes it for a moment. */
@@ -297,7 +297,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     }
     if (opts.autoId && !opts.resent && p.statements.length === 1) {
       // A fresh automatic id needs no lookup: eligible for group commit.
-      return this.group.submit(lease.conn, { sql, params, requestId: opts.requestId, autoId: true, prepared: p, preparedOn: lease.conn });
+      return this.group.submit({ sql, params, requestId: opts.requestId, autoId: true, conn: lease.conn, prepared: p });
     }
     return this.onceById(opts, () =>
       this.loggedWrite(lease.conn, opts, async () => {

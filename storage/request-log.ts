@@ -9,6 +9,7 @@
  */
 import { timestampValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import { runCached } from '../adapters/duckdb/statement-cache.js';
+import { rowObjects } from '../adapters/duckdb/run.js';
 
 export const REQUEST_LOG_TABLE = 'bolt_requests';
 
@@ -21,10 +22,8 @@ export async function ensureRequestLog(conn: DuckDBConnection): Promise<void> {
 
 /** Rows changed by the recorded request `id`, or undefined when it was never applied. */
 export async function findRequest(conn: DuckDBConnection, id: string): Promise<number | undefined> {
-  const r = await runCached(conn, `SELECT rows_changed FROM ${REQUEST_LOG_TABLE} WHERE id = ? LIMIT 1`, [id]);
-  const rows = await r.getRowsJS();
-  if (rows.length === 0) return undefined;
-  return Number(rows[0]![0] ?? 0);
+  const [row] = rowObjects(await runCached(conn, `SELECT rows_changed FROM ${REQUEST_LOG_TABLE} WHERE id = ? LIMIT 1`, [id]));
+  return row === undefined ? undefined : Number(row.rows_changed ?? 0);
 }
 
 const appenders = new WeakMap<DuckDBConnection, DuckDBAppender>();

@@ -49,13 +49,9 @@ export async function prepareSql(conn: DuckDBConnection, sql: string, paramCount
   let cached = false;
   try {
     const hit = opts.cache ? cachedStatement(conn, sql) : undefined;
-    if (hit) {
-      statements = [hit];
-    } else {
-      statements = [await conn.prepare(sql)];
-    }
-    if (hit) cached = true;
-    else if (opts.cache && CACHED_TYPES.has(statements[0]!.statementType)) {
+    statements = [hit ?? (await conn.prepare(sql))];
+    cached = hit !== undefined;
+    if (!hit && opts.cache && CACHED_TYPES.has(statements[0]!.statementType)) {
       cacheStatement(conn, sql, statements[0]!);
       cached = true;
     }
@@ -124,7 +120,7 @@ export async function runPrepared(p: PreparedSql, params: readonly unknown[] | u
  * `fetchChunk()` call, each of which is a thread-pool hop (`runAndReadAll()` spent two on a
  * one-row result, and two on an INSERT whose count `rowsChanged` already gives).
  */
-function rowObjects(result: DuckDBMaterializedResult): Row[] {
+export function rowObjects(result: DuckDBMaterializedResult): Row[] {
   const names = result.deduplicatedColumnNames();
   const rows: Row[] = [];
   for (let c = 0; c < result.chunkCount; c++) {
