@@ -8,7 +8,8 @@ import { spawnChild, startFixture } from './helpers/fixture.js';
 import { waitFor } from './helpers/wait.js';
 import { haveSqliteCli, sqliteCliHoldingExclusive } from './helpers/sqlite-cli.js';
 import { fileId, lockHolders, parseProcLocks, readProcLocks, splitDev } from '../storage/locks/proc-locks.js';
-import { processStartTime } from '../storage/locks/process-identity.js';
+import { hasExited, processStartTime } from '../storage/locks/process-identity.js';
+import { tryFlockExclusive } from '../storage/locks/flock.js';
 
 const SAMPLE = `1: POSIX  ADVISORY  WRITE 1234 08:01:5678 0 EOF
 1: -> POSIX  ADVISORY  WRITE 4321 08:01:5678 0 EOF
@@ -159,4 +160,23 @@ test('a lock held throughout is seen in every read while another process churns 
   let missed = 0;
   for (let i = 0; i < 600; i++) if (!lockHolders(target).some((h) => h.pid === pid && h.type === 'WRITE')) missed++;
   assert.equal(missed, 0);
+});
+
+test('a SIGKILLed process counts as exited only once its flocks are free (not while its threads are still exiting)', { timeout: 60_000 }, async (t) => {
+  const file = join(tempDir(t), 'k.lock');
+  let samples = 0;
+  for (let round = 0; round < 10; round++) {
+    const holder = await startFixture(t, 'flock-holder', [file]);
+    holder.child.kill('SIGKILL');
+    // A synchronous loop: this process does not reap the child meanwhile, so it passes through
+    // the states between "its main thread exited" and "gone".
+    const until = performance.now() + 2000;
+    while (performance.now() < until && !hasExited(holder.pid)) samples++;
+    assert.ok(hasExited(holder.pid), 'the SIGKILLed holder exited');
+    const lock = tryFlockExclusive(file);
+    assert.ok(lock, `round ${round}: exited, yet its flock was still held`);
+    lock.release();
+    await holder.exited;
+  }
+  assert.ok(samples > 0);
 });

@@ -2,7 +2,7 @@
  * A process is identified by its PID *and* its start time (field 22 of `/proc/<pid>/stat`,
  * in clock ticks since boot), so a recycled PID is never mistaken for an old holder.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** PID plus start time: stable for the life of one process. */
 export interface ProcessIdentity {
@@ -36,19 +36,36 @@ export function processState(pid: number): string | undefined {
   }
 }
 
+/**
+ * True when `pid` has exited: no such process, or a zombie none of whose threads still runs.
+ * The thread-group leader shows as a zombie (Z) as soon as its own thread exits, while its
+ * other threads may still be exiting, and the process's files (its flocks with them) close only
+ * when the last one has (measured: SIGKILLed node processes showed Z with 2-6 entries in
+ * /proc/<pid>/task; `bolt db fix --kill-hung` then found the sidecar still flocked).
+ */
+export function hasExited(pid: number): boolean {
+  const state = processState(pid);
+  if (state === undefined) return true;
+  if (state !== 'Z') return false;
+  try {
+    return readdirSync(`/proc/${pid}/task`).length <= 1;
+  } catch {
+    return true;
+  }
+}
+
 /** This process's identity. */
 export function selfIdentity(): ProcessIdentity {
   return { pid: process.pid, startTime: processStartTime(process.pid) ?? 0 };
 }
 
 /**
- * True when the process that had this identity is still running: the PID exists, is not a
- * zombie, and started at the same time. A recycled PID answers false.
+ * True when the process that had this identity is still running: the PID exists, has not
+ * exited (see {@link hasExited}), and started at the same time. A recycled PID answers false.
  */
 export function isAlive(id: ProcessIdentity): boolean {
   const start = processStartTime(id.pid);
-  if (start === undefined) return false;
-  if (processState(id.pid) === 'Z') return false;
+  if (start === undefined || hasExited(id.pid)) return false;
   return id.startTime === 0 || start === id.startTime;
 }
 

@@ -7,7 +7,7 @@ import { lstatSync, readFileSync, readdirSync, rmSync, unlinkSync } from 'node:f
 import { join } from 'node:path';
 import { tryFlockExclusive } from './flock.js';
 import { readSidecar, type SidecarInfo } from './sidecar.js';
-import { processStartTime, processState } from './process-identity.js';
+import { hasExited } from './process-identity.js';
 import { socketHasListener } from '../wire/one-shot-request.js';
 
 /**
@@ -35,7 +35,7 @@ export function removeStaleSidecar(path: string, expected: SidecarInfo | undefin
  * True when removed.
  */
 export function removeDeadPidFile(path: string, pid: number): boolean {
-  if (!pidIsDead(pid)) return false;
+  if (!hasExited(pid)) return false;
   const held = tryFlockExclusive(path);
   if (!held) return false;
   try {
@@ -57,11 +57,6 @@ export async function removeDeadSocket(path: string): Promise<boolean> {
   if (await socketHasListener(path)) return false;
   unlinkSync(path);
   return true;
-}
-
-/** True when no process with this PID exists (a zombie counts as dead). */
-export function pidIsDead(pid: number): boolean {
-  return processStartTime(pid) === undefined || processState(pid) === 'Z';
 }
 
 /**

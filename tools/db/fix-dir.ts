@@ -11,8 +11,8 @@ import BetterSqlite3 from 'better-sqlite3';
 import { scanDir } from './scan-dir.js';
 import { probeDatabase, readSidecarState, type DbProbe } from '../../storage/locks/host-probe.js';
 import { lockHolders } from '../../storage/locks/proc-locks.js';
-import { isAlive, processCommand, processStartTime } from '../../storage/locks/process-identity.js';
-import { pidIsDead, readLockDir, readPidFile, removeDeadPidFile, removeDeadSocket, removeLockDir, removeStaleSidecar } from '../../storage/locks/stale-cleanup.js';
+import { hasExited, isAlive, processCommand, processStartTime } from '../../storage/locks/process-identity.js';
+import { readLockDir, readPidFile, removeDeadPidFile, removeDeadSocket, removeLockDir, removeStaleSidecar } from '../../storage/locks/stale-cleanup.js';
 import { socketHasListener } from '../../storage/wire/one-shot-request.js';
 import { integrityCheck } from '../../adapters/sqlite/describe.js';
 import { BadInputError, NotFoundError } from '../../core/errors.js';
@@ -203,7 +203,7 @@ export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<Fix
     const pid = readPidFile(lf);
     if (pid === undefined) continue; // yarn.lock, Cargo.lock…: not a process lock
     const holders = lockHolders(lf).filter((h) => h.alive && !h.blocked);
-    if (holders.length > 0 || !pidIsDead(pid)) {
+    if (holders.length > 0 || !hasExited(pid)) {
       const h = holders[0];
       const livePid = h?.pid ?? pid;
       add({ path: lf, kind: 'live-lock-file', status: 'kept', found: `lock file of live ${who(livePid, h?.command ?? processCommand(livePid))}`, action: 'kept', pid: livePid });
@@ -222,7 +222,7 @@ export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<Fix
     if (!plain) continue; // a directory that merely ends in .lock
     if (pid === undefined) {
       add({ path: ld, kind: 'lock-dir', status: 'remains', found: 'lock directory naming no PID', action: 'kept: its owner cannot be proven dead; remove it by hand once nothing uses it' });
-    } else if (!pidIsDead(pid)) {
+    } else if (!hasExited(pid)) {
       add({ path: ld, kind: 'lock-dir', status: 'kept', found: `lock directory of live ${who(pid, processCommand(pid))}`, action: 'kept', pid });
     } else if (dryRun) {
       add({ path: ld, kind: 'lock-dir', status: 'would-fix', found: `lock directory of pid ${pid}, which is dead`, action: 'would remove it', pid });
