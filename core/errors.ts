@@ -28,6 +28,9 @@ export type BoltErrorCode =
   | 'BOLT_TASK'
   | 'BOLT_AGENT'
   | 'BOLT_EMBEDDER'
+  | 'BOLT_DISK_FULL'
+  | 'BOLT_HOST_UNTRUSTED'
+  | 'BOLT_SESSION_LOST'
   | 'BOLT_INTERNAL';
 
 /** Base class of every error Bolt throws on purpose. */
@@ -171,6 +174,30 @@ export class EmbedderError extends BoltError {
     super('BOLT_EMBEDDER', message, details);
   }
 }
+/** The file system has no room left (ENOSPC, EDQUOT, DuckDB's "No space left on device"). */
+export class DiskFullError extends BoltError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('BOLT_DISK_FULL', message, details);
+  }
+}
+/**
+ * The process serving a host socket could not be verified as the Bolt host of the file (wrong
+ * owner, not the sidecar's lock holder, an unsafe socket directory): nothing was sent to it.
+ */
+export class HostUntrustedError extends BoltError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('BOLT_HOST_UNTRUSTED', message, details);
+  }
+}
+/**
+ * A session lived on a host that is gone (killed, crashed): its open transaction was rolled
+ * back with it, and the session cannot be used any more. Open a new one and re-run the work.
+ */
+export class SessionLostError extends BoltError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('BOLT_SESSION_LOST', message, details);
+  }
+}
 export class InternalError extends BoltError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('BOLT_INTERNAL', message, details);
@@ -200,6 +227,9 @@ const byCode: Record<BoltErrorCode, new (m: string, d?: Record<string, unknown>)
   BOLT_TASK: TaskError,
   BOLT_AGENT: AgentError,
   BOLT_EMBEDDER: EmbedderError,
+  BOLT_DISK_FULL: DiskFullError,
+  BOLT_HOST_UNTRUSTED: HostUntrustedError,
+  BOLT_SESSION_LOST: SessionLostError,
   BOLT_INTERNAL: InternalError,
 };
 

@@ -323,11 +323,14 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
   private async onceById<T extends { rowsChanged: number; deduplicated?: boolean }>(opts: HostStatementOptions, fn: () => Promise<T>): Promise<T> {
     const id = opts.requestId!;
     const prior = this.inflightRequests.get(id);
-    if (prior) {
-      await prior.catch(() => undefined);
-    }
+    if (prior) await prior;
     const p = fn();
-    const mark = p.then((r) => ({ rowsChanged: r.rowsChanged }));
+    // Later copies only wait for this one to settle, whatever its outcome: the kept promise
+    // never rejects (an unhandled rejection would end the process that serves everyone).
+    const mark = p.then(
+      (r) => ({ rowsChanged: r.rowsChanged }),
+      () => ({ rowsChanged: 0 }),
+    );
     this.inflightRequests.set(id, mark);
     try {
       return await p;
