@@ -9,7 +9,7 @@ import type { ExecResult, Row, Session, SessionOptions, StatementOptions, Transa
 import { BadInputError, BoltError, SessionClosedError, SessionTimeoutError, TxTimeoutError } from '../core/errors.js';
 import { assertReadOnlyAllowed, destroyPrepared, prepareSql, runPrepared, type PreparedSql, type StatementResult } from '../adapters/duckdb/run.js';
 import { classifyDuckDBError } from '../adapters/duckdb/classify-errors.js';
-import { beginTransaction, commitTransaction, rollbackTransaction } from '../adapters/duckdb/transaction-control.js';
+import { beginTransaction, commitTransaction, inTransaction, rollbackTransaction } from '../adapters/duckdb/transaction-control.js';
 import type { Lease } from './connection-pool.js';
 import { AUTO_REQUEST_PREFIX, findRequest, recordRequest } from './request-log.js';
 import { runTransaction } from './transaction-runner.js';
@@ -105,7 +105,12 @@ export class HostSession implements Session {
     try {
       if (this.readOnly) assertReadOnlyAllowed(p, sql);
       if (p.isTransactionControl) throw new BadInputError('use begin()/commit()/rollback() or transaction() instead of transaction statements', { sql });
-      const run = () => (requestId === undefined || p.isRead ? runPrepared(p, params, sql) : this.loggedStatement(conn, p, params, sql, requestId));
+      const run = () => {
+        if (requestId !== undefined && !p.isRead) return this.loggedStatement(conn, p, params, sql, requestId);
+        // Outside a transaction a script of several statements is all-or-nothing.
+        if (!this.inTx && !p.isRead && p.statements.length > 1) return inTransaction(conn, () => runPrepared(p, params, sql));
+        return runPrepared(p, params, sql);
+      };
       // Inside a transaction the gate was passed at BEGIN; alone, a write is its own transaction.
       const r = p.isRead || this.inTx ? await run() : await this.hooks.gate.writing(run);
       this.hooks.onStatement(true);

@@ -13,7 +13,7 @@ import { BOLT_VERSION } from '../core/version.js';
 import { CHECKPOINT_THRESHOLD_BYTES, createDuckDBInstance } from '../adapters/duckdb/connect.js';
 import { classifyDuckDBError } from '../adapters/duckdb/classify-errors.js';
 import { clearStatementCache } from '../adapters/duckdb/statement-cache.js';
-import { beginTransaction, commitTransaction, rollbackTransaction, settleTransactionControl } from '../adapters/duckdb/transaction-control.js';
+import { beginTransaction, commitTransaction, inTransaction, rollbackTransaction, settleTransactionControl } from '../adapters/duckdb/transaction-control.js';
 import { assertReadOnlyAllowed, destroyPrepared, prepareSql, runPrepared, type PreparedSql } from '../adapters/duckdb/run.js';
 import { appendRows } from '../adapters/duckdb/append.js';
 import { copyDatabaseTo } from '../adapters/duckdb/backup.js';
@@ -307,11 +307,14 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     );
   }
 
-  /** A single statement on its own: a conflict means it was not applied, so retry it. */
-  private async autocommit(p: PreparedSql, params: readonly unknown[] | undefined, sql: string, _lease: Lease<DuckDBConnection>) {
+  /**
+   * A statement on its own (a script of several in one transaction, so that it is
+   * all-or-nothing as it is through a client): a conflict means it was not applied, so retry it.
+   */
+  private async autocommit(p: PreparedSql, params: readonly unknown[] | undefined, sql: string, lease: Lease<DuckDBConnection>) {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await runPrepared(p, params, sql);
+        return p.statements.length > 1 && !p.isRead ? await inTransaction(lease.conn, () => runPrepared(p, params, sql)) : await runPrepared(p, params, sql);
       } catch (err) {
         if (!hasCode(err, 'BOLT_TX_CONFLICT') || p.isRead || attempt >= AUTOCOMMIT_CONFLICT_RETRIES) throw err;
         await delay(backoffDelay(attempt, { baseMs: 2, capMs: 100 }));
@@ -384,8 +387,8 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       try {
         const append = async () => appendRows(lease.conn, table, columns, rows);
         if (opts.unlogged && opts.resent) throw outcomeUnknown(`insertMany into ${table}`);
-        const r = await this.writeGate.writing(() =>
-          opts.requestId && !opts.unlogged ? this.onceById(opts, () => this.loggedWrite(lease.conn, opts, append)) : this.loggedWriteless(lease.conn, append),
+        const r: ExecResult = await this.writeGate.writing(() =>
+          opts.requestId && !opts.unlogged ? this.onceById(opts, () => this.loggedWrite(lease.conn, opts, append)) : inTransaction(lease.conn, append),
         );
         this.count();
         return r.deduplicated ? { rowsChanged: r.rowsChanged, deduplicated: true } : { rowsChanged: r.rowsChanged };
@@ -398,20 +401,6 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       }
     });
   }
-
-  private async loggedWriteless<T>(conn: DuckDBConnection, write: () => Promise<T>): Promise<T & { deduplicated?: boolean }> {
-    await beginTransaction(conn);
-    try {
-      const r = await write();
-      await commitTransaction(conn);
-      return r as T & { deduplicated?: boolean };
-    } catch (err) {
-      await rollbackTransaction(conn).catch(() => undefined);
-      throw err;
-    }
-  }
-
-
 
   /** Opens a session pinned to one pooled connection. */
   async openSession(opts: SessionOptions = {}, connectionTimeoutMs?: number): Promise<HostSession> {

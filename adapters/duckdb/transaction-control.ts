@@ -88,3 +88,20 @@ export function commitTransaction(conn: DuckDBConnection): Promise<void> {
 export function rollbackTransaction(conn: DuckDBConnection): Promise<void> {
   return runInline(conn, 'ROLLBACK');
 }
+
+/**
+ * Runs `work` in a transaction of its own on `conn`: committed when it succeeds, rolled back
+ * (and the error rethrown) when it fails. What a multi-statement script or a bulk append needs
+ * to be all-or-nothing.
+ */
+export async function inTransaction<T>(conn: DuckDBConnection, work: () => Promise<T>): Promise<T> {
+  await beginTransaction(conn);
+  try {
+    const r = await work();
+    await commitTransaction(conn);
+    return r;
+  } catch (err) {
+    await rollbackTransaction(conn).catch(() => undefined);
+    throw err;
+  }
+}

@@ -71,6 +71,22 @@ function suite(e: EngineUnderTest): void {
       assert.equal(await count(db, 'u'), 0);
     });
 
+    test('a script of several statements is all-or-nothing on every path', T, async (t) => {
+      const db = await e.store(t).open();
+      await db.execute('CREATE TABLE script (id INTEGER PRIMARY KEY)');
+      const failing = (n: number) => `INSERT INTO script (id) VALUES (${n}); INSERT INTO script (id) VALUES (${n})`;
+      await assert.rejects(db.execute(failing(1)), (err) => hasCode(err, 'BOLT_SQL'), 'execute');
+      await assert.rejects(db.execute(failing(2), [], { requestId: `script-${e.name}` }), (err) => hasCode(err, 'BOLT_SQL'), 'execute with a request id');
+      await assert.rejects(db.query(failing(3)), (err) => hasCode(err, 'BOLT_SQL'), 'query');
+      const s = await db.session({ name: 'script' });
+      await assert.rejects(s.execute(failing(4)), (err) => hasCode(err, 'BOLT_SQL'), 'session outside a transaction');
+      await s.close();
+      assert.equal(await count(db, 'script'), 0);
+      // The same script that succeeds applies every statement.
+      await db.execute('INSERT INTO script (id) VALUES (5); INSERT INTO script (id) VALUES (6)');
+      assert.equal(await count(db, 'script'), 2);
+    });
+
     test('isolation: no dirty reads; a transaction reads one snapshot', T, async (t) => {
       const db = await e.store(t).open();
       await db.execute('CREATE TABLE iso (id INTEGER PRIMARY KEY)');
