@@ -6,7 +6,7 @@
  */
 import { createConnection, type Socket } from 'node:net';
 import type { DatabaseStats, ExecResult, Row, Session, SessionOptions, StatementOptions, Transaction, TransactionOptions } from '../core/database.js';
-import { BoltError, HostUnresponsiveError, OutcomeUnknownError, hasCode, SessionClosedError, errorFromJSON, type SerializedError } from '../core/errors.js';
+import { BoltError, HostUnresponsiveError, OutcomeUnknownError, hasCode, SessionClosedError, SessionLostError, errorFromJSON, type SerializedError } from '../core/errors.js';
 import { log } from '../core/logger.js';
 import type { Backend, BackupResult, HostIdentity, VerifyResult } from './backend.js';
 import type { HostStatementOptions, StatementOutcome } from './host.js';
@@ -251,14 +251,43 @@ export class HostClient implements Backend {
   }
 }
 
-/** A session pinned on the host, driven over the socket. */
+/**
+ * A session pinned on the host, driven over the socket. A session lives on its host's
+ * connection: when that host is lost, so is the session and its open transaction (the host
+ * rolls it back, or it died with it). Its calls then fail with BOLT_SESSION_LOST, except a
+ * write outside a transaction or a COMMIT that had reached the host: whether those were
+ * applied is unknown (BOLT_OUTCOME_UNKNOWN).
+ */
 export class RemoteSession implements Session {
   private closed = false;
+  private inTx = false;
+  private lostWith?: SessionLostError;
   constructor(private readonly client: HostClient, readonly sid: number, readonly name: string, readonly readOnly: boolean) {}
 
-  private call<T>(op: WireOp, args: Record<string, unknown> = {}): Promise<T> {
-    if (this.closed) return Promise.reject(new SessionClosedError(`session "${this.name}" is closed`, { session: this.name }));
-    return this.client.request(op, { ...args, sid: this.sid }) as Promise<T>;
+  private async call<T>(op: WireOp, args: Record<string, unknown> = {}): Promise<T> {
+    if (this.lostWith) throw this.lostWith;
+    if (this.closed) throw new SessionClosedError(`session "${this.name}" is closed`, { session: this.name });
+    const inTx = this.inTx;
+    try {
+      return (await this.client.request(op, { ...args, sid: this.sid })) as T;
+    } catch (err) {
+      if (!hasCode(err, 'BOLT_HOST_UNRESPONSIVE', 'BOLT_OUTCOME_UNKNOWN') || !(err.details.lost === true || 'silentMs' in err.details)) throw err;
+      const sent = err.details.sent !== false;
+      this.inTx = false;
+      this.lostWith = new SessionLostError(
+        `session "${this.name}" was lost with its Bolt host (PID ${this.client.hostIdentity.pid})${inTx ? '; its open transaction was rolled back' : ''}: open a new session and run the work again`,
+        { session: this.name, hostPid: this.client.hostIdentity.pid, lost: true, sent: false, cause: err.message },
+      );
+      const mayHaveWritten = sent && ((op === 'session.execute' && !inTx) || op === 'session.commit');
+      if (!mayHaveWritten) throw new SessionLostError(this.lostWith.message, { ...this.lostWith.details, sent });
+      const what = op === 'session.commit' ? 'COMMIT; whether the transaction committed' : 'a write outside a transaction; whether it was applied';
+      throw new OutcomeUnknownError(`session "${this.name}": the host was lost during ${what} is unknown`, {
+        session: this.name,
+        lost: true,
+        sent: true,
+        cause: err.message,
+      });
+    }
   }
   query<T extends Row = Row>(sql: string, params?: readonly unknown[], _opts?: StatementOptions): Promise<T[]> {
     return this.call('session.query', { sql, params });
@@ -266,37 +295,37 @@ export class RemoteSession implements Session {
   execute(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<ExecResult> {
     return this.call('session.execute', { sql, params, requestId: opts?.requestId });
   }
-  begin(): Promise<void> {
-    return this.call('session.begin');
+  async begin(): Promise<void> {
+    await this.call('session.begin');
+    this.inTx = true;
   }
   async commit(): Promise<void> {
     try {
       await this.call('session.commit');
-    } catch (err) {
-      if (hasCode(err, 'BOLT_HOST_UNRESPONSIVE') && err.details.sent !== false) {
-        throw new OutcomeUnknownError(`session "${this.name}": the host was lost during COMMIT; whether the transaction committed is unknown`, {
-          session: this.name,
-          lost: true,
-          sent: true,
-          cause: err.message,
-        });
-      }
-      throw err;
+    } finally {
+      this.inTx = false;
     }
   }
-  rollback(): Promise<void> {
-    return this.call('session.rollback');
+  async rollback(): Promise<void> {
+    // A lost session's transaction is gone with its host: rolled back already.
+    if (this.lostWith) return;
+    try {
+      await this.call('session.rollback');
+    } finally {
+      this.inTx = false;
+    }
   }
   transaction<T>(fn: (tx: Transaction) => Promise<T>, opts?: TransactionOptions): Promise<T> {
     return runTransaction(this, fn, opts) as Promise<T>;
   }
   async close(): Promise<void> {
     if (this.closed) return;
+    this.closed = true;
+    if (this.lostWith) return;
     try {
-      await this.call('session.close');
+      await this.client.request('session.close', { sid: this.sid });
     } catch {
       /* the host rolls back a lost client's sessions itself */
     }
-    this.closed = true;
   }
 }

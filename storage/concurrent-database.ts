@@ -35,7 +35,10 @@ import { openSqlite } from '../adapters/sqlite/open.js';
 
 /** True for errors that mean "the host is gone, find the new one". */
 export function isHostLost(err: unknown): err is BoltError {
-  return (hasCode(err, 'BOLT_HOST_UNRESPONSIVE') && err.details.lost === true) || (hasCode(err, 'BOLT_CLOSED') && err.details.hostClosing === true);
+  return (
+    (hasCode(err, 'BOLT_HOST_UNRESPONSIVE', 'BOLT_SESSION_LOST') && err.details.lost === true) ||
+    (hasCode(err, 'BOLT_CLOSED') && err.details.hostClosing === true)
+  );
 }
 
 /** Absolute path with the directory's symlinks resolved (the file itself may not exist yet). */
@@ -229,7 +232,8 @@ export class ConcurrentDatabase implements Database {
         return await runTransaction(s, fn, { ...opts, requestId }, fresh && !resent);
       } catch (err) {
         if (!isHostLost(err)) throw err;
-        if (requestId === undefined) {
+        // A lost session took its transaction with it (rolled back): running it again is safe.
+        if (requestId === undefined && !hasCode(err, 'BOLT_SESSION_LOST')) {
           throw new OutcomeUnknownError('transaction: the host was lost during the transaction and it had no request id, so whether it committed is unknown', { path: this.location });
         }
         await this.failover(b);
