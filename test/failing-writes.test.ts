@@ -6,7 +6,9 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { ConcurrentDatabase } from '../index.js';
 import type { Database } from '../core/database.js';
 import { hasCode } from '../core/errors.js';
@@ -116,4 +118,28 @@ test('bolt query: a failing script leaves nothing, whether the CLI hosts the fil
     assert.equal(after.code, 0, after.stderr);
     assert.deepEqual(JSON.parse(after.stdout).rows, [{ id: 1 }], withHost ? 'through a client' : 'as the host');
   }
+});
+
+test('a failed bulk insert leaves nothing on its connection that could spoil a later transaction', T, async (t) => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  // One pooled connection: the transaction below runs where the failed bulk insert ran.
+  const db = await ConcurrentDatabase.open(join(tempDir(t), 'a.db'), { maxConnections: 1 });
+  t.after(() => db.close());
+  await setUp(db);
+  await db.execute('CREATE TABLE n (v INTEGER)');
+  await db.execute('INSERT INTO n VALUES (0)');
+  for (let i = 1; i <= 3; i++) {
+    await assert.rejects(db.insertMany('k', ['id'], [[100 + i], [1]]), (e) => hasCode(e, 'BOLT_SQL'));
+    await db.transaction(async (tx) => {
+      await tx.execute('UPDATE n SET v = v + 1');
+      // An appender the failed insert left open would flush its rows here, when collected,
+      // and silently invalidate this transaction.
+      gc();
+      await sleep(20);
+      gc();
+    });
+    assert.deepEqual(await db.query('SELECT v FROM n'), [{ v: i }], `the transaction after failed bulk insert ${i} was applied`);
+  }
+  await assertUnchanged(db);
 });

@@ -40,6 +40,12 @@ export async function appendRows(conn: DuckDBConnection, table: string, columns:
     }
     appender.flushSync();
   } finally {
+    // Rows a failed flush left behind must go now: closing flushes them again (which fails in
+    // the aborted transaction, leaving the appender open), and an appender left open flushes
+    // when it is garbage-collected — into whatever transaction its connection runs then,
+    // silently invalidating it (measured: that transaction's COMMIT then succeeds without
+    // applying anything).
+    appender.clear();
     appender.closeSync();
   }
   return { rowsChanged: rows.length };
