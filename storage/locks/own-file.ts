@@ -43,29 +43,24 @@ export function openOwnFile(path: string, flags: number, mode = 0o600): number {
   return fd;
 }
 
-function writeAll(fd: number, data: string | Buffer): void {
+function writeWith(path: string, flags: number, data: string | Buffer, mode: number): void {
   const buf = typeof data === 'string' ? Buffer.from(data) : data;
-  for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);
+  const fd = openOwnFile(path, flags, mode);
+  try {
+    for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Creates or replaces the content of `path` (see {@link openOwnFile}). */
 export function writeOwnFile(path: string, data: string | Buffer, mode = 0o644): void {
-  const fd = openOwnFile(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-  try {
-    writeAll(fd, data);
-  } finally {
-    closeSync(fd);
-  }
+  writeWith(path, O_WRONLY | O_CREAT | O_TRUNC, data, mode);
 }
 
 /** Appends `data` to `path`, created if missing (see {@link openOwnFile}). */
 export function appendOwnFile(path: string, data: string | Buffer, mode = 0o644): void {
-  const fd = openOwnFile(path, O_WRONLY | O_CREAT | O_APPEND, mode);
-  try {
-    writeAll(fd, data);
-  } finally {
-    closeSync(fd);
-  }
+  writeWith(path, O_WRONLY | O_CREAT | O_APPEND, data, mode);
 }
 
 /**
