@@ -137,3 +137,14 @@ export function resolveConfig(o: BoltOptions = {}): BoltConfig {
     runtimeId: o.runtimeId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
   };
 }
+
+/**
+ * `BOLT_TRUST_FILE_OWNER`: when `1`/`true`, a DuckDB client also trusts a Bolt host run by the
+ * database file's owner (not only by its own user). The `trustFileOwner` open option wins.
+ */
+export function trustFileOwnerFromEnv(): boolean {
+  const v = process.env.BOLT_TRUST_FILE_OWNER;
+  if (v === undefined || v === '' || v === '0' || v === 'false') return false;
+  if (v === '1' || v === 'true') return true;
+  throw new BadInputError(`BOLT_TRUST_FILE_OWNER must be 1 or 0, got ${JSON.stringify(v)}`, { name: 'BOLT_TRUST_FILE_OWNER', value: v });
+}

@@ -132,6 +132,12 @@ export interface OpenOptions {
    * BOLT_OUTCOME_UNKNOWN instead of being re-sent. Reads are re-sent either way.
    */
   exactlyOnce?: boolean;
+  /**
+   * DuckDB clients: besides a host run by this process's own user, trust one run by the
+   * database file's owner (default false; env BOLT_TRUST_FILE_OWNER=1). A host run by anyone
+   * else is refused with BOLT_HOST_UNTRUSTED before anything is sent to it.
+   */
+  trustFileOwner?: boolean;
 }
 
 /** The database contract every engine implements. */

@@ -28,6 +28,7 @@ import { electHost } from './host-election.js';
 import { Host, type HostStatementOptions, type StatementOutcome } from './host.js';
 import { allHosts } from './host-registry.js';
 import { sidecarPath } from './locks/sidecar.js';
+import { pathTaken } from './locks/own-file.js';
 import { AUTO_REQUEST_PREFIX } from './request-log.js';
 import { runTransaction } from './transaction-runner.js';
 import { openPostgres } from '../adapters/postgres/open.js';
@@ -264,7 +265,7 @@ export class ConcurrentDatabase implements Database {
   /** Consistent copy of the database into `dest`, taken by the host while others write. */
   async backup(dest: string): Promise<BackupResult> {
     const abs = resolve(dest);
-    if (existsSync(abs)) throw new BadInputError(`${abs} already exists; choose a new file for the backup`, { dest: abs });
+    if (pathTaken(abs)) throw new BadInputError(`${abs} already exists; choose a new file for the backup`, { dest: abs });
     return this.withFailover('backup', false, (b) => b.backup(abs));
   }
 

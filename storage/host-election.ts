@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, unlinkSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
-import { BoltError, InternalError, LockTimeoutError, errorFromJSON, hasCode, type SerializedError } from '../core/errors.js';
+import { BoltError, HostUnresponsiveError, InternalError, LockTimeoutError, errorFromJSON, hasCode, type SerializedError } from '../core/errors.js';
 import { log } from '../core/logger.js';
 import { checkDirectory, checkDuckDBPath } from '../adapters/duckdb/connect.js';
 import type { Backend } from './backend.js';
@@ -15,16 +15,19 @@ import { Host, type HostOptions } from './host.js';
 import { registerHost, registeredHost } from './host-registry.js';
 import { stillLinked, tryFlockExclusive, type HeldFlock } from './locks/flock.js';
 import { lockHolders } from './locks/proc-locks.js';
-import { readSidecar, sidecarPath, writeSidecar } from './locks/sidecar.js';
+import { readSidecar, sidecarPath, writeSidecar, type SidecarInfo } from './locks/sidecar.js';
 import { isAlive, processCommand, selfIdentity } from './locks/process-identity.js';
 import { backoffDelay, delay } from './retry.js';
 import { BOLT_VERSION } from '../core/version.js';
 import { startHostServer } from './host-server.js';
-import { connectClient } from './client.js';
+import { connectClient, type HostClient } from './client.js';
+import { verifyHost } from './host-trust.js';
 
 export interface ElectionOptions extends HostOptions {
   /** Overall time to find or become a host (default lockTimeoutMs + 5 s). */
   deadlineMs?: number;
+  /** Also trust a host run by the database file's owner (see storage/host-trust.ts). */
+  trustFileOwner?: boolean;
 }
 
 /**
@@ -61,7 +64,7 @@ export async function electHost(realPath: string, opts: ElectionOptions = {}): P
     const info = readSidecar(side);
     if (info?.socket) {
       try {
-        return await connectClient(info.socket, { path: realPath });
+        return await connectTrusted(realPath, info, opts);
       } catch (err) {
         lastProblem = `host PID ${info.pid} does not answer on ${info.socket}: ${(err as Error).message}`;
         if (!(err instanceof BoltError) || !hasCode(err, 'BOLT_HOST_UNRESPONSIVE', 'BOLT_PROTOCOL', 'BOLT_CLOSED')) throw err;
@@ -84,6 +87,21 @@ export async function electHost(realPath: string, opts: ElectionOptions = {}): P
     if (attempt === 20) log('election').info({ path: realPath, lastProblem }, 'still waiting for the Bolt host');
     await delay(Math.min(Math.max(1, deadline - Date.now()), backoffDelay(attempt, { baseMs: 5, capMs: 200 })));
   }
+}
+
+/**
+ * Connects to the host the sidecar records once it is verified to be the sidecar's lock
+ * holder, run by a trusted user, serving that socket (storage/host-trust.ts): nothing is sent
+ * to a socket before that. The host must then answer ping with the same pid.
+ */
+async function connectTrusted(realPath: string, info: SidecarInfo, opts: ElectionOptions): Promise<HostClient> {
+  verifyHost(realPath, info, { trustFileOwner: opts.trustFileOwner });
+  const client = await connectClient(info.socket, { path: realPath });
+  if (client.hostIdentity.pid !== info.pid) {
+    client.destroy();
+    throw new HostUnresponsiveError(`the host on ${info.socket} answered as PID ${client.hostIdentity.pid}, not PID ${info.pid}`, { socket: info.socket, lost: true, sent: false });
+  }
+  return client;
 }
 
 /**
@@ -125,7 +143,7 @@ async function electFromWorker(realPath: string, opts: ElectionOptions): Promise
     const info = readSidecar(sidecarPath(realPath));
     if (info?.socket) {
       try {
-        return await connectClient(info.socket, { path: realPath });
+        return await connectTrusted(realPath, info, opts);
       } catch (err) {
         if (!hasCode(err, 'BOLT_HOST_UNRESPONSIVE', 'BOLT_PROTOCOL', 'BOLT_CLOSED')) throw err;
         lastProblem = (err as Error).message;

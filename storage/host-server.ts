@@ -1,5 +1,6 @@
 /**
- * The host's Unix socket (mode 0600): decodes requests, runs them on the `Host`, replies.
+ * The host's Unix socket (mode 0600, in a directory private to the host's user, see
+ * socket-path.ts): decodes requests, runs them on the `Host`, replies.
  * Sessions belong to the connection that opened them: when it goes away (client exit, crash,
  * SIGKILL) their open transactions are rolled back and their connections returned. A
  * malformed or oversized frame closes that connection only.
@@ -11,7 +12,7 @@ import { log } from '../core/logger.js';
 import { BOLT_VERSION } from '../core/version.js';
 import type { Host } from './host.js';
 import type { HostSession } from './host-session.js';
-import { hostSocketPath } from './socket-path.js';
+import { prepareHostSocket } from './socket-path.js';
 import { encodeFrame, FrameDecoder } from './wire/frame.js';
 import { maxFrameBytes, type WireReply, type WireRequest } from './wire/protocol.js';
 
@@ -24,7 +25,8 @@ let nextConnId = 1;
 
 /** Starts serving `host` on a fresh socket; closes itself when the host closes. */
 export async function startHostServer(host: Host): Promise<HostServer> {
-  const socketPath = hostSocketPath(host.path);
+  const place = prepareHostSocket(host.path);
+  const socketPath = place.path;
   try {
     unlinkSync(socketPath);
   } catch {
@@ -32,13 +34,18 @@ export async function startHostServer(host: Host): Promise<HostServer> {
   }
   const conns = new Set<Socket>();
   const server: Server = createServer((sock) => serveConnection(host, sock, conns));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(socketPath, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    place.release();
+    throw err;
+  }
   chmodSync(socketPath, 0o600);
   // The server must not keep the host process alive: when its own work is done it exits and
   // a client takes over (graceful handover on 'beforeExit').
@@ -54,6 +61,7 @@ export async function startHostServer(host: Host): Promise<HostServer> {
       } catch {
         /* already gone */
       }
+      place.release();
     }));
   host.once('closed', () => void close());
   return { socketPath, close };

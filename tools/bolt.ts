@@ -28,11 +28,14 @@ program
   .version(BOLT_VERSION, '-V, --version')
   .option('--log-level <level>', 'log level: trace, debug, info, warn, error (env BOLT_LOG_LEVEL)')
   .option('--debug', 'print stack traces with errors')
+  .option('--trust-file-owner', "also trust a DuckDB host run by the database file's owner, not only your own (env BOLT_TRUST_FILE_OWNER=1)")
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride()
   .hook('preAction', (cmd) => {
-    const o = cmd.optsWithGlobals() as { logLevel?: string; debug?: boolean };
+    const o = cmd.optsWithGlobals() as { logLevel?: string; debug?: boolean; trustFileOwner?: boolean };
     if (o.logLevel) setLogLevel(o.logLevel);
+    // Through the environment, so host processes and agent threads started from here trust alike.
+    if (o.trustFileOwner) process.env.BOLT_TRUST_FILE_OWNER = '1';
     setDebug(Boolean(o.debug));
   });
 

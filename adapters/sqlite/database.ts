@@ -4,10 +4,11 @@
  * IMMEDIATE), group commit for autocommit writes, request-id exactly-once through
  * `bolt_requests`; sessions, transactions and statistics from `adapters/shared`.
  */
-import { existsSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ExecResult, LockInfo, Row, StatementOptions } from '../../core/database.js';
 import { BadInputError } from '../../core/errors.js';
+import { createNewFile } from '../../storage/locks/own-file.js';
 import { DirectDatabase } from '../shared/direct-database.js';
 import { REQUESTS_TABLE } from '../shared/pinned.js';
 import type { SqliteConnectSettings } from './connect.js';
@@ -97,8 +98,14 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
   async backup(dest: string): Promise<{ dest: string; tables: Array<{ name: string; rows: number }>; ms: number; integrity: string[] }> {
     const started = Date.now();
     const target = resolve(dest);
-    if (existsSync(target)) throw new BadInputError(`${target} already exists: back up to a new file`, { dest: target });
-    await this.withPinned('backup', (c) => c.call({ op: 'backup', dest: target }));
+    // Claimed with O_CREAT | O_EXCL, so SQLite never writes through a link planted there.
+    createNewFile(target, 'the backup destination');
+    try {
+      await this.withPinned('backup', (c) => c.call({ op: 'backup', dest: target }));
+    } catch (err) {
+      rmSync(target, { force: true });
+      throw err;
+    }
     const copy = await openSqlite(target, { readOnly: true, maxConnections: 1 });
     try {
       const v = await (copy as SqliteDatabase).verify();

@@ -8,6 +8,7 @@ import { openSync, closeSync, constants, fstatSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
 import { BadInputError } from '../../core/errors.js';
+import { openOwnFile } from './own-file.js';
 
 type FsExt = typeof import('fs-ext');
 let loaded: FsExt | undefined;
@@ -36,10 +37,12 @@ export interface HeldFlock {
 
 /**
  * Tries to take an exclusive flock on `path` (created if missing, mode 0600) without waiting.
- * Returns the held lock, or undefined when another open file description holds it.
+ * Returns the held lock, or undefined when another open file description holds it. The lock
+ * file is written by its holder, so a symbolic link or anything but a regular file at `path`
+ * is refused (PermissionError, see own-file.ts) rather than followed.
  */
 export function tryFlockExclusive(path: string): HeldFlock | undefined {
-  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o600);
+  const fd = openOwnFile(path, constants.O_RDWR | constants.O_CREAT, 0o600);
   try {
     fsExtLib().flockSync(fd, 'exnb');
   } catch (err) {

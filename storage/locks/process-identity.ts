@@ -80,3 +80,17 @@ export function processCommand(pid: number): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * The effective uid of `pid` (the `Uid:` line of /proc/<pid>/status: real, effective, saved,
+ * filesystem), or undefined if no such process.
+ */
+export function processUid(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /^Uid:\s+(\d+)\s+(\d+)/m.exec(status);
+    return m ? Number(m[2]) : undefined;
+  } catch {
+    return undefined;
+  }
+}

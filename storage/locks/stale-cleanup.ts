@@ -3,12 +3,13 @@
  * only while we hold its flock ourselves (so no host can hold it at that moment), a socket
  * only when connecting to it is refused, a PID lock file only when its PID does not exist.
  */
-import { lstatSync, readFileSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync, readFileSync, readdirSync, rmSync, rmdirSync, unlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { tryFlockExclusive } from './flock.js';
 import { readSidecar, type SidecarInfo } from './sidecar.js';
 import { hasExited } from './process-identity.js';
 import { socketHasListener } from '../wire/one-shot-request.js';
+import { isHostSocketPath } from '../socket-path.js';
 
 /**
  * Removes the sidecar at `path` if nobody holds its flock and it still names the same
@@ -47,7 +48,11 @@ export function removeDeadPidFile(path: string, pid: number): boolean {
   }
 }
 
-/** Removes the socket file at `path` when it is a socket nobody listens on. True when removed. */
+/**
+ * Removes the socket file at `path` when it is a socket nobody listens on. True when removed.
+ * A host's own socket directory made for it alone (`bolt-<uid>-XXXXXX`, see socket-path.ts)
+ * goes with it once empty; the shared `bolt-<uid>` directory stays.
+ */
 export async function removeDeadSocket(path: string): Promise<boolean> {
   try {
     if (!lstatSync(path).isSocket()) return false;
@@ -56,6 +61,13 @@ export async function removeDeadSocket(path: string): Promise<boolean> {
   }
   if (await socketHasListener(path)) return false;
   unlinkSync(path);
+  if (isHostSocketPath(path) && /-[A-Za-z0-9]{6}$/.test(basename(dirname(path)))) {
+    try {
+      rmdirSync(dirname(path));
+    } catch {
+      /* not empty, or gone */
+    }
+  }
   return true;
 }
 

@@ -2,7 +2,8 @@
  * The runtime's periodic stale-lock sweep: in the database file's directory (not
  * recursively), Bolt sidecars `<x>.bolt.lock` of OTHER database files whose recorded host is
  * dead (or its PID recycled) and which nobody flocks are removed, together with the socket
- * file they recorded when it is a `bolt-*.sock` in the temp directory nobody listens on.
+ * file they recorded when it is a host socket (`bolt-*.sock` in a `bolt-<uid>` directory of
+ * the temp directory, see socket-path.ts) nobody listens on.
  *
  * Safe by construction: only sidecar files are opened (never a database file, so no DuckDB
  * POSIX lock is dropped), no process is signalled, the caller's own database and sidecar are
@@ -10,8 +11,8 @@
  * readdir plus a few stats; a directory with more than `maxEntries` entries is skipped.
  */
 import { lstatSync, readdirSync, realpathSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { isHostSocketPath } from '../socket-path.js';
 import { isAlive } from './process-identity.js';
 import { readSidecar, sidecarPath } from './sidecar.js';
 import { removeDeadSocket, removeStaleSidecar } from './stale-cleanup.js';
@@ -37,7 +38,6 @@ export interface StaleSweepOptions {
 const SIDECAR_SUFFIX = '.bolt.lock';
 /** An unreadable sidecar younger than this may be a host still writing it. */
 const YOUNG_EMPTY_MS = 10_000;
-const SOCKET_NAME = /^bolt-[0-9a-f]+-\d+\.sock$/;
 
 /** Sweeps stale sidecars (and their dead sockets) next to `dbPath`, never touching `dbPath`'s own. */
 export async function sweepStaleLocks(dbPath: string, opts: StaleSweepOptions = {}): Promise<StaleSweepResult> {
@@ -79,13 +79,7 @@ export async function sweepStaleLocks(dbPath: string, opts: StaleSweepOptions = 
     if (!removeStaleSidecar(path, info)) continue;
     fixed.push({ path, kind: 'stale-sidecar' });
     const sock = info?.socket;
-    if (sock && isBoltSocket(sock) && (await removeDeadSocket(sock))) fixed.push({ path: sock, kind: 'dead-socket' });
+    if (sock && isHostSocketPath(sock) && (await removeDeadSocket(sock))) fixed.push({ path: sock, kind: 'dead-socket' });
   }
   return { fixed };
-}
-
-/** True for `<tmpdir or /tmp>/bolt-<hash>-<pid>.sock`, where hosts put their sockets. */
-function isBoltSocket(path: string): boolean {
-  const d = dirname(path);
-  return SOCKET_NAME.test(basename(path)) && (d === tmpdir() || d === '/tmp');
 }

@@ -3,7 +3,7 @@
  * injects faults, checks the invariants and prints a summary (or `--json`); `--report` writes
  * the HTML page. Exits 0 only if every invariant holds.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import { EventEmitter } from 'eventemitter3';
 import { BadInputError } from '../../core/errors.js';
@@ -12,6 +12,7 @@ import { action, printJson, println, EXIT } from '../cli-action.js';
 import { runSoak, type SoakEvents } from '../soak/soak-run.js';
 import { renderSoakReport } from '../soak/report-html.js';
 import { FAULT_KINDS, type FaultKind, type SoakResult } from '../soak/soak-result.js';
+import { writeOwnFile } from '../../storage/locks/own-file.js';
 
 interface SoakFlags {
   processes: string;
@@ -119,7 +120,7 @@ export function register(program: Command): void {
           events,
         );
         if (process.stderr.isTTY && !flags.json) process.stderr.write('\r\x1b[K');
-        if (flags.report) writeFileSync(flags.report, renderSoakReport(result));
+        if (flags.report) writeOwnFile(flags.report, renderSoakReport(result));
         // A directory the user named is theirs; a temporary one goes once the run has passed.
         const workDirKept = Boolean(flags.workDir || flags.keep) || !result.pass;
         if (!workDirKept) rmSync(result.workDir, { recursive: true, force: true });

@@ -3,8 +3,8 @@
  * appends them to a JSONL metrics file once a second, so a SIGKILLed process loses at most
  * its last second of metrics — never its acknowledgements, which go to journals at once.
  */
-import { appendFileSync } from 'node:fs';
 import type { OpKind } from './soak-result.js';
+import { appendOwnFile } from '../../storage/locks/own-file.js';
 
 /** One line of a metrics file. */
 export interface MetricsLine {
@@ -75,7 +75,7 @@ export class OpRecorder {
       lines.push(JSON.stringify(line));
       this.buckets.delete(key);
     }
-    if (lines.length) appendFileSync(this.file, `${lines.join('\n')}\n`);
+    if (lines.length) appendOwnFile(this.file, `${lines.join('\n')}\n`);
   }
 
   close(): void {

@@ -1,10 +1,12 @@
 /**
  * Journals: each soak process appends what was acknowledged to it the moment the
- * acknowledgement arrives (one `appendFileSync` per line, so a SIGKILL never loses an
- * acknowledged id). The verifier reads them back after the run.
+ * acknowledgement arrives (one append per line, so a SIGKILL never loses an acknowledged
+ * id; never through a symbolic link, see storage/locks/own-file.ts). The verifier reads them
+ * back after the run.
  */
-import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { appendOwnFile } from '../../storage/locks/own-file.js';
 
 export type JournalKind = 'ledger' | 'counter' | 'task' | 'uncertain';
 
@@ -14,7 +16,7 @@ export class Journal {
 
   /** Appends one tab-separated record to `<kind>-<proc>.log`. */
   append(kind: JournalKind, ...fields: (string | number)[]): void {
-    appendFileSync(join(this.dir, `${kind}-${this.proc}.log`), `${fields.join('\t')}\n`);
+    appendOwnFile(join(this.dir, `${kind}-${this.proc}.log`), `${fields.join('\t')}\n`);
   }
 }
 
