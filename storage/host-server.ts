@@ -120,15 +120,24 @@ function busyError(limits: WireLimits): HostBusyError {
   );
 }
 
-/** Tells a connection beyond every limit why, and closes it. */
+let lastRefusalLog = 0;
+
+/**
+ * Tells a connection beyond every limit why, and closes it: the host half-closes at once and
+ * keeps reading (dropping) what the peer sends until the peer closes too, at most 1 s, so the
+ * peer's own first write does not fail (EPIPE) before it has read the refusal. Logged at most
+ * once a minute.
+ */
 function refuse(sock: Socket, limits: WireLimits): void {
   sock.unref();
-  log('host-server').warn({ maxConnections: limits.maxConnections, reserve: limits.connectionReserve }, 'connection limit reached: refusing a connection');
+  if (Date.now() - lastRefusalLog > 60_000) {
+    lastRefusalLog = Date.now();
+    log('host-server').warn({ maxConnections: limits.maxConnections, reserve: limits.connectionReserve }, 'connection limit reached: refusing connections');
+  }
   sock.on('error', () => undefined);
-  // Read and drop what it sends, so closing leaves nothing unread (which would reset the peer).
   sock.on('data', () => undefined);
   sock.end(encodeFrame({ id: CONNECTION_ERROR_ID, ok: false, error: busyError(limits).toJSON() }));
-  setTimeout(() => sock.destroy(), 2_000).unref();
+  setTimeout(() => sock.destroy(), 1_000).unref();
 }
 
 /**
