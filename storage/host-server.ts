@@ -18,26 +18,7 @@ import type { Host } from './host.js';
 import type { HostSession } from './host-session.js';
 import { hostSocketPath } from './socket-path.js';
 import { encodeFrame, FrameDecoder } from './wire/frame.js';
-import { CONNECTION_ERROR_ID, PROBE_OPS, type WireReply, type WireRequest } from './wire/protocol.js';
-
-/** The socket's side of the host's `info` (`info.wire`). */
-export interface WireStats {
-  /** Client connections served (at most `limits.maxConnections`). */
-  connections: number;
-  /** Probe connections open from the reserve. */
-  probes: number;
-  /** Connections refused with BOLT_HOST_BUSY since the host started. */
-  refused: number;
-  /** Connections whose reading is held until their replies drain or their requests get slots. */
-  held: number;
-  /** Bytes of replies written but not yet taken by their clients. */
-  unsentBytes: number;
-  /** Requests running. */
-  running: number;
-  /** Requests decoded and waiting for a slot. */
-  waiting: number;
-  limits: WireLimits;
-}
+import { CONNECTION_ERROR_ID, PROBE_OPS, type WireReply, type WireRequest, type WireStats } from './wire/protocol.js';
 
 export interface HostServer {
   readonly socketPath: string;

@@ -5,7 +5,7 @@
  */
 import { connect } from 'node:net';
 import { encodeFrame, FrameDecoder } from './frame.js';
-import { CONNECTION_ERROR_ID } from './protocol.js';
+import { CONNECTION_ERROR_ID, type WireStats } from './protocol.js';
 import {
   BoltError,
   HostUnreachableError,
@@ -106,16 +106,7 @@ export interface HostInfo {
   pool?: unknown;
   tables?: Array<{ name: string; rows: number | bigint }>;
   /** The socket's side: connections, held ones, unsent reply bytes, requests running/waiting, limits. */
-  wire?: {
-    connections: number;
-    probes: number;
-    refused: number;
-    held: number;
-    unsentBytes: number;
-    running: number;
-    waiting: number;
-    limits: Record<string, number>;
-  };
+  wire?: WireStats;
 }
 
 /** Sends `ping` to the host on `socketPath`. */

@@ -8,6 +8,7 @@
  * `client: true`; a host answers probes (`ping`, `info`, `stats` without it) from a reserve of
  * connections beyond its limit, so tools still reach a full host.
  */
+import type { WireLimits } from '../../core/config.js';
 import type { SerializedError } from '../../core/errors.js';
 
 /** Operations a host serves. */
@@ -42,3 +43,22 @@ export const CONNECTION_ERROR_ID = 0;
 
 /** Ops a probe (a one-shot tool connection) may send to a host that is at its connection limit. */
 export const PROBE_OPS: ReadonlySet<string> = new Set<WireOp>(['ping', 'info', 'stats']);
+
+/** The socket's side of the host's `info` (`info.wire`). */
+export interface WireStats {
+  /** Client connections served (at most `limits.maxConnections`). */
+  connections: number;
+  /** Probe connections open from the reserve. */
+  probes: number;
+  /** Connections refused with BOLT_HOST_BUSY since the host started. */
+  refused: number;
+  /** Connections whose reading is held until their replies drain or their requests get slots. */
+  held: number;
+  /** Bytes of replies written but not yet taken by their clients. */
+  unsentBytes: number;
+  /** Requests running. */
+  running: number;
+  /** Requests decoded and waiting for a slot. */
+  waiting: number;
+  limits: WireLimits;
+}
