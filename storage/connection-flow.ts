@@ -132,8 +132,9 @@ export class ConnectionFlow {
     this.frameTimer = undefined;
   }
 
+  /** Above the socket's high-water mark a write has returned false, so 'drain' will follow. */
   private congested(): boolean {
-    return this.sock.writableLength > this.limits.maxUnsentBytes;
+    return this.sock.writableLength > Math.max(this.limits.maxUnsentBytes, this.sock.writableHighWaterMark);
   }
 
   /** Starts waiting requests while slots are free and replies flow, then holds or resumes reading. */

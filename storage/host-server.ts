@@ -121,6 +121,9 @@ function refuse(sock: Socket, limits: WireLimits): void {
   setTimeout(() => sock.destroy(), 1_000).unref();
 }
 
+/** A probe's request is small: nothing bigger is read from a reserve connection. */
+const PROBE_MAX_FRAME_BYTES = 64 * 1024;
+
 /**
  * A connection from the reserve: its first frame must arrive within the frame timeout and be a
  * probe (`ping`, `info`, `stats`, but not a client's opening ping); it is answered (a busy
@@ -150,7 +153,7 @@ function serveProbe(host: Host, sock: Socket, limits: WireLimits, wire: () => Wi
       sock.end(encodeFrame(reply));
       setTimeout(() => sock.destroy(), 2_000).unref();
     });
-  }, limits.maxFrameBytes);
+  }, PROBE_MAX_FRAME_BYTES);
   sock.on('data', (chunk: Buffer) => {
     if (answered) return;
     try {
