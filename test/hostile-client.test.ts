@@ -191,6 +191,25 @@ test('the connection limit: beyond it a typed refusal (BOLT_HOST_BUSY), probes u
   assert.deepEqual(await db2.query('SELECT count(*)::INTEGER AS n FROM t'), [{ n: 10 }]);
 });
 
+test('default limits: a burst of idle connections is refused past 1,000 + 16, the host keeps serving', { timeout: 120_000 }, async (t) => {
+  const { host, path, socket } = await startHost(t);
+  const db = await ConcurrentDatabase.open(path);
+  t.after(() => db.close());
+  const burst: Raw[] = [];
+  for (let i = 0; i < 1_050; i++) burst.push(await rawConnect(t, socket));
+  // 999 more than `db` fill the limit, 16 take the reserve, the last 35 are refused.
+  const refused = burst.slice(999 + 16);
+  let closed = 0;
+  for (const r of refused) void r.closed.then(() => closed++);
+  await waitFor(() => closed === refused.length, 20_000, () => `the ${refused.length} connections past the limits to be closed (${closed} are)`, host.exited);
+  for (const r of refused) assert.equal(r.replies[0]?.error?.code, 'BOLT_HOST_BUSY');
+  const info = (await (db as ConcurrentDatabase).hostInfo()) as unknown as HostInfo;
+  assert.equal(info.wire!.connections, 1_000);
+  assert.equal(info.wire!.probes, 16);
+  assert.deepEqual(await db.query('SELECT count(*)::INTEGER AS n FROM t'), [{ n: 10 }]);
+  assert.equal(host.child.exitCode, null);
+});
+
 test('a 60 MB frame in 64 KiB chunks is copied once, not once per chunk', { timeout: 60_000 }, async () => {
   const text = 'x'.repeat(60 * 1000 * 1000);
   const frame = encodeFrame({ id: 1, ok: true, result: text });
