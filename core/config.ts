@@ -148,3 +148,37 @@ export function trustFileOwnerFromEnv(): boolean {
   if (v === '1' || v === 'true') return true;
   throw new BadInputError(`BOLT_TRUST_FILE_OWNER must be 1 or 0, got ${JSON.stringify(v)}`, { name: 'BOLT_TRUST_FILE_OWNER', value: v });
 }
+
+/** Limits a host puts on each client connection of its Unix socket (see storage/host-server.ts). */
+export interface WireLimits {
+  /** Largest frame accepted; a bigger header closes the connection (env BOLT_MAX_FRAME_BYTES, default 256 MiB). */
+  maxFrameBytes: number;
+  /** A frame begun but not complete after this long closes its connection, ms (env BOLT_FRAME_TIMEOUT_MS, default 30000). */
+  frameTimeoutMs: number;
+  /**
+   * Replies a connection has not read, in bytes, beyond which the host stops reading and
+   * starting that connection's requests until they drain (env BOLT_HOST_MAX_UNSENT_BYTES, default 8 MiB).
+   */
+  maxUnsentBytes: number;
+  /** Requests of one connection running at once (per lane, see storage/connection-flow.ts); later ones wait their turn (env BOLT_HOST_MAX_IN_FLIGHT, default 8, the default pool size: more would only wait for a pooled connection). */
+  maxInFlight: number;
+  /** Client connections a host keeps; beyond them a connection is refused with BOLT_HOST_BUSY (env BOLT_HOST_MAX_CONNECTIONS, default 1000). */
+  maxConnections: number;
+  /**
+   * Extra connections beyond `maxConnections` that may each send one `ping`, `info` or `stats`
+   * (probes such as `bolt db info` still reach a full host); env BOLT_HOST_CONNECTION_RESERVE, default 16.
+   */
+  connectionReserve: number;
+}
+
+/** Resolves the host's per-connection limits from the environment (validated). */
+export function wireLimits(): WireLimits {
+  return {
+    maxFrameBytes: positive('BOLT_MAX_FRAME_BYTES', envInt('BOLT_MAX_FRAME_BYTES') ?? 256 * 1024 * 1024, 16),
+    frameTimeoutMs: positive('BOLT_FRAME_TIMEOUT_MS', envInt('BOLT_FRAME_TIMEOUT_MS') ?? 30_000, 1),
+    maxUnsentBytes: positive('BOLT_HOST_MAX_UNSENT_BYTES', envInt('BOLT_HOST_MAX_UNSENT_BYTES') ?? 8 * 1024 * 1024, 1),
+    maxInFlight: Math.floor(positive('BOLT_HOST_MAX_IN_FLIGHT', envInt('BOLT_HOST_MAX_IN_FLIGHT') ?? 8, 1)),
+    maxConnections: Math.floor(positive('BOLT_HOST_MAX_CONNECTIONS', envInt('BOLT_HOST_MAX_CONNECTIONS') ?? 1000, 1)),
+    connectionReserve: Math.floor(positive('BOLT_HOST_CONNECTION_RESERVE', envInt('BOLT_HOST_CONNECTION_RESERVE') ?? 16, 0)),
+  };
+}

@@ -31,6 +31,7 @@ export type BoltErrorCode =
   | 'BOLT_DISK_FULL'
   | 'BOLT_HOST_UNTRUSTED'
   | 'BOLT_SESSION_LOST'
+  | 'BOLT_HOST_BUSY'
   | 'BOLT_INTERNAL';
 
 /** Base class of every error Bolt throws on purpose. */
@@ -198,6 +199,15 @@ export class SessionLostError extends BoltError {
     super('BOLT_SESSION_LOST', message, details);
   }
 }
+/**
+ * The host refused a new connection: it already serves as many as it may (env
+ * BOLT_HOST_MAX_CONNECTIONS). Close idle handles, or raise the limit.
+ */
+export class HostBusyError extends BoltError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('BOLT_HOST_BUSY', message, details);
+  }
+}
 export class InternalError extends BoltError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('BOLT_INTERNAL', message, details);
@@ -230,6 +240,7 @@ const byCode: Record<BoltErrorCode, new (m: string, d?: Record<string, unknown>)
   BOLT_DISK_FULL: DiskFullError,
   BOLT_HOST_UNTRUSTED: HostUntrustedError,
   BOLT_SESSION_LOST: SessionLostError,
+  BOLT_HOST_BUSY: HostBusyError,
   BOLT_INTERNAL: InternalError,
 };
 

@@ -6,13 +6,13 @@
  */
 import { createConnection, type Socket } from 'node:net';
 import type { DatabaseStats, ExecResult, Row, Session, SessionOptions, StatementOptions, Transaction, TransactionOptions } from '../core/database.js';
-import { BoltError, HostUnresponsiveError, OutcomeUnknownError, hasCode, SessionClosedError, SessionLostError, errorFromJSON, type SerializedError } from '../core/errors.js';
+import { BoltError, HostUnresponsiveError, OutcomeUnknownError, ProtocolError, hasCode, SessionClosedError, SessionLostError, errorFromJSON, type SerializedError } from '../core/errors.js';
 import { log } from '../core/logger.js';
 import type { Backend, BackupResult, HostIdentity, VerifyResult } from './backend.js';
 import type { HostStatementOptions, StatementOutcome } from './host.js';
 import { runTransaction } from './transaction-runner.js';
 import { encodeFrame, FrameDecoder } from './wire/frame.js';
-import type { WireOp, WireReply } from './wire/protocol.js';
+import { CONNECTION_ERROR_ID, type WireOp, type WireReply } from './wire/protocol.js';
 
 /** Ops that cannot have written: failed with BOLT_HOST_UNRESPONSIVE when the host hangs. */
 const READ_OPS = new Set<WireOp>(['ping', 'info', 'stats', 'query', 'verify', 'session.query']);
@@ -48,7 +48,9 @@ export async function connectClient(socketPath: string, opts: { path: string; ti
   let timer: NodeJS.Timeout | undefined;
   try {
     const ping = (await Promise.race([
-      client.request('ping', {}),
+      // `client: true`: a host at its connection limit refuses this (BOLT_HOST_BUSY) rather
+      // than answering it from the reserve it keeps for probes.
+      client.request('ping', { client: true }),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new HostUnresponsiveError(`the Bolt host at ${socketPath} did not answer ping within ${timeoutMs} ms`, { socket: socketPath, lost: true, sent: true })), timeoutMs);
       }),
@@ -68,7 +70,7 @@ export class HostClient implements Backend {
   hostIdentity: HostIdentity = { pid: 0 };
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  private lostWith?: HostUnresponsiveError;
+  private lostWith?: BoltError;
   private queries = 0;
   private readonly errorsByCode: Record<string, number> = {};
   private readonly onLost = new Set<() => void>();
@@ -161,12 +163,25 @@ export class HostClient implements Backend {
   }
 
   private onReply(r: WireReply): void {
+    if (r.id === CONNECTION_ERROR_ID) return this.refused(r);
     const p = this.pending.get(r.id);
     if (!p) return;
     this.pending.delete(r.id);
     if (this.pending.size === 0) this.sock.unref();
     if (r.ok) p.resolve(r.result);
     else p.reject(errorFromJSON(r.error as SerializedError));
+  }
+
+  /** The host closes this connection and says why (BOLT_HOST_BUSY): every waiting request fails with that. */
+  private refused(r: WireReply): void {
+    if (this.lostWith) return;
+    const e = !r.ok && r.error && typeof r.error.code === 'string' ? errorFromJSON(r.error) : new ProtocolError(`unexpected reply from the Bolt host at ${this.socketPath}`, { socket: this.socketPath });
+    this.lostWith = e;
+    for (const [, p] of this.pending) p.reject(e);
+    this.pending.clear();
+    this.sock.destroy();
+    for (const fn of this.onLost) fn();
+    this.onLost.clear();
   }
 
   /** Sends one request and waits for its reply. */

@@ -3,18 +3,23 @@
  * socket-path.ts): decodes requests, runs them on the `Host`, replies.
  * Sessions belong to the connection that opened them: when it goes away (client exit, crash,
  * SIGKILL) their open transactions are rolled back and their connections returned. A
- * malformed or oversized frame closes that connection only.
+ * malformed or oversized frame, or one left incomplete too long, closes that connection only.
+ * Each connection's flow is bounded (storage/connection-flow.ts), and so is the number of
+ * connections: beyond `maxConnections` a reserve of probe connections may each ask one
+ * `ping`/`info`/`stats`; any other connection gets a BOLT_HOST_BUSY frame and is closed.
  */
 import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { BadInputError, BoltError, InternalError, ProtocolError, SessionClosedError } from '../core/errors.js';
+import { wireLimits, type WireLimits } from '../core/config.js';
+import { BadInputError, BoltError, HostBusyError, InternalError, ProtocolError, SessionClosedError } from '../core/errors.js';
 import { log } from '../core/logger.js';
 import { BOLT_VERSION } from '../core/version.js';
+import { ConnectionFlow } from './connection-flow.js';
 import type { Host } from './host.js';
 import type { HostSession } from './host-session.js';
 import { prepareHostSocket } from './socket-path.js';
 import { encodeFrame, FrameDecoder } from './wire/frame.js';
-import { maxFrameBytes, type WireReply, type WireRequest } from './wire/protocol.js';
+import { CONNECTION_ERROR_ID, PROBE_OPS, type WireReply, type WireRequest, type WireStats } from './wire/protocol.js';
 
 export interface HostServer {
   readonly socketPath: string;
@@ -25,6 +30,7 @@ let nextConnId = 1;
 
 /** Starts serving `host` on a fresh socket; closes itself when the host closes. */
 export async function startHostServer(host: Host): Promise<HostServer> {
+  const limits = wireLimits();
   const place = prepareHostSocket(host.path);
   const socketPath = place.path;
   try {
@@ -33,7 +39,36 @@ export async function startHostServer(host: Host): Promise<HostServer> {
     /* none left over */
   }
   const conns = new Set<Socket>();
-  const server: Server = createServer((sock) => serveConnection(host, sock, conns));
+  const flows = new Set<ConnectionFlow>();
+  let probes = 0;
+  let refused = 0;
+  const wire = (): WireStats => {
+    const w: WireStats = { connections: flows.size, probes, refused, held: 0, unsentBytes: 0, running: 0, waiting: 0, limits };
+    for (const f of flows) {
+      const s = f.snapshot();
+      if (s.held) w.held++;
+      w.unsentBytes += s.unsentBytes;
+      w.running += s.running;
+      w.waiting += s.waiting;
+    }
+    return w;
+  };
+  const server: Server = createServer((sock) => {
+    conns.add(sock);
+    sock.once('close', () => conns.delete(sock));
+    if (flows.size < limits.maxConnections) {
+      const flow = serveConnection(host, sock, limits, wire);
+      flows.add(flow);
+      sock.once('close', () => flows.delete(flow));
+    } else if (probes < limits.connectionReserve) {
+      probes++;
+      sock.once('close', () => probes--);
+      serveProbe(host, sock, limits, wire);
+    } else {
+      refused++;
+      refuse(sock, limits);
+    }
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -67,52 +102,119 @@ export async function startHostServer(host: Host): Promise<HostServer> {
   return { socketPath, close };
 }
 
-function serveConnection(host: Host, sock: Socket, conns: Set<Socket>): void {
+function busyError(limits: WireLimits): HostBusyError {
+  return new HostBusyError(
+    `the Bolt host (PID ${process.pid}) already serves ${limits.maxConnections} connections, its limit (BOLT_HOST_MAX_CONNECTIONS); close idle handles or raise the limit`,
+    { hostPid: process.pid, maxConnections: limits.maxConnections },
+  );
+}
+
+let lastRefusalLog = 0;
+
+/**
+ * Tells a connection beyond every limit why, and closes it: the host half-closes at once and
+ * keeps reading (dropping) what the peer sends until the peer closes too, at most 1 s, so the
+ * peer's own first write does not fail (EPIPE) before it has read the refusal. Logged at most
+ * once a minute.
+ */
+function refuse(sock: Socket, limits: WireLimits): void {
+  sock.unref();
+  if (Date.now() - lastRefusalLog > 60_000) {
+    lastRefusalLog = Date.now();
+    log('host-server').warn({ maxConnections: limits.maxConnections, reserve: limits.connectionReserve }, 'connection limit reached: refusing connections');
+  }
+  sock.on('error', () => undefined);
+  sock.on('data', () => undefined);
+  sock.end(encodeFrame({ id: CONNECTION_ERROR_ID, ok: false, error: busyError(limits).toJSON() }));
+  setTimeout(() => sock.destroy(), 1_000).unref();
+}
+
+/** A probe's request is small: nothing bigger is read from a reserve connection. */
+const PROBE_MAX_FRAME_BYTES = 64 * 1024;
+
+/**
+ * A connection from the reserve: its first frame must arrive within the frame timeout and be a
+ * probe (`ping`, `info`, `stats`, but not a client's opening ping); it is answered (a busy
+ * error for anything else) and the connection closed.
+ */
+function serveProbe(host: Host, sock: Socket, limits: WireLimits, wire: () => WireStats): void {
+  sock.unref();
+  const logger = log('host-server', { conn: nextConnId++, probe: true });
+  sock.on('error', (err) => logger.debug({ err: err.message }, 'probe connection error'));
+  const timer = setTimeout(() => sock.destroy(), limits.frameTimeoutMs);
+  timer.unref();
+  sock.once('close', () => clearTimeout(timer));
+  let answered = false;
+  const decoder = new FrameDecoder((msg) => {
+    if (answered) return;
+    answered = true;
+    clearTimeout(timer);
+    sock.pause();
+    const req = msg as WireRequest;
+    if (!req || typeof req !== 'object' || typeof req.id !== 'number' || typeof req.op !== 'string') {
+      throw new ProtocolError('a request must be an object with a numeric id and an op');
+    }
+    const probe = PROBE_OPS.has(req.op) && req.client !== true;
+    void answer(host, req, { sessions: new Map(), wire }, probe ? undefined : busyError(limits)).then((reply) => {
+      // Read and drop whatever else it sends, so closing leaves nothing unread.
+      sock.resume();
+      sock.end(encodeFrame(reply));
+      setTimeout(() => sock.destroy(), 2_000).unref();
+    });
+  }, PROBE_MAX_FRAME_BYTES);
+  sock.on('data', (chunk: Buffer) => {
+    if (answered) return;
+    try {
+      decoder.push(chunk);
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'bad frame from probe: closing this connection');
+      sock.destroy();
+    }
+  });
+}
+
+/** Runs `req` (or refuses it with `refusal`) and builds its reply; never rejects. */
+async function answer(host: Host, req: WireRequest, conn: ConnectionContext, refusal?: BoltError): Promise<WireReply> {
+  try {
+    if (refusal) throw refusal;
+    host.touch();
+    return { id: req.id, ok: true, result: await handle(host, req, conn) };
+  } catch (err) {
+    return { id: req.id, ok: false, error: toWireError(err) };
+  }
+}
+
+/** What a request may use besides the host: its connection's sessions, the socket's state. */
+interface ConnectionContext {
+  sessions: Map<number, HostSession>;
+  wire: () => WireStats;
+}
+
+function serveConnection(host: Host, sock: Socket, limits: WireLimits, wire: () => WireStats): ConnectionFlow {
   const connId = nextConnId++;
   const logger = log('host-server', { conn: connId });
-  conns.add(sock);
   sock.unref();
   host.clients++;
   host.touch();
   const sessions = new Map<number, HostSession>();
-  let alive = true;
-  const reply = (r: WireReply) => {
-    if (!alive) return;
-    try {
-      sock.write(encodeFrame(r));
-    } catch (err) {
-      logger.warn({ err }, 'could not send a reply');
-    }
-  };
   const decoder = new FrameDecoder((msg) => {
     const req = msg as WireRequest;
     if (!req || typeof req !== 'object' || typeof req.id !== 'number' || typeof req.op !== 'string') {
       throw new ProtocolError('a request must be an object with a numeric id and an op');
     }
     host.touch();
-    handle(host, req, sessions).then(
-      (result) => reply({ id: req.id, ok: true, result }),
-      (err) => reply({ id: req.id, ok: false, error: toWireError(err) }),
-    );
-  }, maxFrameBytes());
-  sock.on('data', (chunk: Buffer) => {
-    try {
-      decoder.push(chunk);
-    } catch (err) {
-      logger.error({ err: (err as Error).message }, 'bad frame from client: closing this connection');
-      sock.destroy();
-    }
-  });
+    flow.accept(req);
+  }, limits.maxFrameBytes);
+  const flow = new ConnectionFlow(sock, decoder, limits, (req) => answer(host, req, { sessions, wire }), logger);
   sock.on('error', (err) => logger.debug({ err: err.message }, 'client connection error'));
   sock.on('close', () => {
-    alive = false;
-    conns.delete(sock);
     host.clients--;
     host.touch();
     for (const s of sessions.values()) void s.close();
     sessions.clear();
     host.armIdle();
   });
+  return flow;
 }
 
 function toWireError(err: unknown) {
@@ -131,7 +233,7 @@ function params(v: unknown): unknown[] | undefined {
   return v;
 }
 
-async function handle(host: Host, req: WireRequest, sessions: Map<number, HostSession>): Promise<unknown> {
+async function handle(host: Host, req: WireRequest, { sessions, wire }: ConnectionContext): Promise<unknown> {
   const stmtOpts = {
     requestId: typeof req.requestId === 'string' ? req.requestId : undefined,
     autoId: req.autoId === true,
@@ -149,7 +251,7 @@ async function handle(host: Host, req: WireRequest, sessions: Map<number, HostSe
     case 'ping':
       return { pid: process.pid, startedAt: host.startedAt.toISOString(), version: BOLT_VERSION };
     case 'info':
-      return host.info();
+      return { ...(await host.info()), wire: wire() };
     case 'stats':
       return host.stats();
     case 'query':

@@ -5,6 +5,7 @@
  */
 import { connect } from 'node:net';
 import { encodeFrame, FrameDecoder } from './frame.js';
+import { CONNECTION_ERROR_ID, type WireStats } from './protocol.js';
 import {
   BoltError,
   HostUnreachableError,
@@ -30,7 +31,8 @@ type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false
  * - `HostUnresponsiveError` (BOLT_HOST_UNRESPONSIVE) when no reply arrives within `timeoutMs`;
  * - `PermissionError` when the socket may not be opened;
  * - `ProtocolError` on a malformed reply or a connection closed before the reply;
- * - the host's own typed error when it answers `ok: false`.
+ * - the host's own typed error when it answers `ok: false` (`HostBusyError`, BOLT_HOST_BUSY,
+ *   when it is at its connection limit and its probe reserve is full too).
  */
 export function oneShotRequest<T = unknown>(socketPath: string, op: string, args: Record<string, unknown> = {}, opts: OneShotOptions = {}): Promise<T> {
   const timeoutMs = opts.timeoutMs ?? 2000;
@@ -51,7 +53,10 @@ export function oneShotRequest<T = unknown>(socketPath: string, op: string, args
     );
     const decoder = new FrameDecoder((msg) => {
       const reply = msg as Partial<Reply> | null;
-      if (!reply || typeof reply !== 'object' || reply.id !== 1 || typeof reply.ok !== 'boolean') {
+      // A failure with id 0 is the host's word on the whole connection (BOLT_HOST_BUSY): it
+      // answers this request too.
+      const ours = reply?.id === 1 || (reply?.id === CONNECTION_ERROR_ID && reply.ok === false);
+      if (!reply || typeof reply !== 'object' || !ours || typeof reply.ok !== 'boolean') {
         finish(new ProtocolError(`unexpected reply from ${socketPath}`, { socket: socketPath, op }));
       } else if (reply.ok) {
         finish(undefined, (reply as { result: unknown }).result);
@@ -100,6 +105,8 @@ export interface HostInfo {
   sessions: number;
   pool?: unknown;
   tables?: Array<{ name: string; rows: number | bigint }>;
+  /** The socket's side: connections, held ones, unsent reply bytes, requests running/waiting, limits. */
+  wire?: WireStats;
 }
 
 /** Sends `ping` to the host on `socketPath`. */
