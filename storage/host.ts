@@ -9,6 +9,7 @@ import { EventEmitter } from 'eventemitter3';
 import type { DatabaseStats, ExecResult, Row, SessionOptions } from '../core/database.js';
 import { BadInputError, BoltError, ClosedError, OutcomeUnknownError, ReadOnlyError, hasCode } from '../core/errors.js';
 import { log } from '../core/logger.js';
+import { DUCKDB_PARAM_RULES, checkParams, checkRows } from '../core/parameters.js';
 import { BOLT_VERSION } from '../core/version.js';
 import { CHECKPOINT_THRESHOLD_BYTES, createDuckDBInstance } from '../adapters/duckdb/connect.js';
 import { classifyDuckDBError } from '../adapters/duckdb/classify-errors.js';
@@ -283,6 +284,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
 
   private async statement(sql: string, params: readonly unknown[] | undefined, opts: HostStatementOptions): Promise<StatementOutcome> {
     if (typeof sql !== 'string') throw new BadInputError('SQL must be a string');
+    checkParams(params, DUCKDB_PARAM_RULES);
     return this.withPrepared(sql, params, opts, async (p, lease) =>
       p.isRead ? this.autocommit(p, params, sql, lease) : this.writeGate.writing(() => this.write(p, params, sql, lease, opts)),
     );
@@ -377,7 +379,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
   async insertMany(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], opts: HostStatementOptions = {}): Promise<ExecResult> {
     if (this.opts.readOnly || opts.readOnly) throw new ReadOnlyError(`the database ${this.opts.readOnly ? 'is' : 'handle was'} opened read-only`, { path: this.path });
     if (typeof table !== 'string' || !table) throw new BadInputError('insertMany: table name required');
-    if (!Array.isArray(rows)) throw new BadInputError('insertMany: rows must be an array of arrays');
+    checkRows(columns, rows, DUCKDB_PARAM_RULES);
     if (rows.length === 0) return { rowsChanged: 0 };
     return this.track(async () => {
       const lease = await this.acquireCounted(opts.caller ?? 'insertMany');
