@@ -32,6 +32,7 @@ import { AUTO_REQUEST_PREFIX } from './request-log.js';
 import { runTransaction } from './transaction-runner.js';
 import { openPostgres } from '../adapters/postgres/open.js';
 import { openSqlite } from '../adapters/sqlite/open.js';
+import { assertNewBackupPath } from '../adapters/duckdb/backup.js';
 
 /** True for errors that mean "the host is gone, find the new one". */
 export function isHostLost(err: unknown): err is BoltError {
@@ -260,7 +261,9 @@ export class ConcurrentDatabase implements Database {
   /** Consistent copy of the database into `dest`, taken by the host while others write. */
   async backup(dest: string): Promise<BackupResult> {
     const abs = resolve(dest);
-    if (existsSync(abs)) throw new BadInputError(`${abs} already exists; choose a new file for the backup`, { dest: abs });
+    // The host refuses an existing destination itself (adapters/duckdb/backup.ts); checking
+    // here too spares a round trip.
+    assertNewBackupPath(abs);
     return this.withFailover('backup', false, (b) => b.backup(abs));
   }
 
