@@ -22,6 +22,7 @@ import type {
 } from '../core/database.js';
 import { BadInputError, BoltError, ClosedError, OutcomeUnknownError, hasCode } from '../core/errors.js';
 import { log } from '../core/logger.js';
+import { orDiskFull } from '../core/disk-full.js';
 import { detectFileKind } from './file-kind.js';
 import type { Backend, BackupResult, VerifyResult } from './backend.js';
 import { electHost } from './host-election.js';
@@ -92,7 +93,7 @@ export class ConcurrentDatabase implements Database {
     validateOptions(opts);
     const real = resolveDbPath(path);
     installExitHooks();
-    const backend = await electHost(real, opts);
+    const backend = await elect(real, opts);
     return new ConcurrentDatabase(real, opts, backend);
   }
 
@@ -126,7 +127,7 @@ export class ConcurrentDatabase implements Database {
     this.reelecting ??= (async () => {
       const started = Date.now();
       if (this.backend === dead) void this.detach(dead);
-      const b = await electHost(this.location, this.opts);
+      const b = await elect(this.location, this.opts);
       this.attach(b);
       this.backend = b;
       log('failover').info({ path: this.location, role: b.role, ms: Date.now() - started }, 'reached the new host');
@@ -277,6 +278,18 @@ export class ConcurrentDatabase implements Database {
     this.closed = true;
     await this.reelecting?.catch(() => undefined);
     await this.detach(this.backend);
+  }
+}
+
+/**
+ * `electHost` with a full disk named as such: creating the sidecar, the socket or DuckDB's
+ * files on a full file system fails with ENOSPC somewhere along the way.
+ */
+async function elect(path: string, opts: OpenOptions): Promise<Backend> {
+  try {
+    return await electHost(path, opts);
+  } catch (err) {
+    throw orDiskFull(err, { path });
   }
 }
 

@@ -8,6 +8,7 @@ import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { BadInputError, BoltError, InternalError, ProtocolError, SessionClosedError } from '../core/errors.js';
 import { log } from '../core/logger.js';
+import { diskFullError, isDiskFull } from '../core/disk-full.js';
 import { BOLT_VERSION } from '../core/version.js';
 import type { Host } from './host.js';
 import type { HostSession } from './host-session.js';
@@ -109,6 +110,7 @@ function serveConnection(host: Host, sock: Socket, conns: Set<Socket>): void {
 
 function toWireError(err: unknown) {
   if (err instanceof BoltError) return err.toJSON();
+  if (isDiskFull(err)) return diskFullError(err).toJSON();
   return new InternalError(err instanceof Error ? err.message : String(err)).toJSON();
 }
 

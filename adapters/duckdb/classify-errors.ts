@@ -11,6 +11,7 @@ import {
   TxConflictError,
   ReadOnlyError,
 } from '../../core/errors.js';
+import { diskFullError, isDiskFull } from '../../core/disk-full.js';
 import { processCommand } from '../../storage/locks/process-identity.js';
 
 /** A foreign process holds DuckDB's own lock on the file: PID and command line when told. */
@@ -37,6 +38,7 @@ export function isConflictMessage(message: string): boolean {
 export function classifyDuckDBError(err: unknown, facts: Record<string, unknown> = {}): BoltError {
   if (err instanceof BoltError) return err;
   const message = err instanceof Error ? err.message : String(err);
+  if (isDiskFull(err)) return diskFullError(err, facts);
   if (isConflictMessage(message)) {
     return new TxConflictError(`write conflict: another transaction changed the same rows; re-run the transaction (${message})`, { ...facts, engineMessage: message });
   }
