@@ -7,15 +7,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ConcurrentDatabase } from '../index.js';
-import { encodeFrame, FrameDecoder } from '../storage/wire/frame.js';
+import { encodeFrame } from '../storage/wire/frame.js';
 import { BAD_PARAMS, refusedProperly, tryEveryPath, type PathOutcome } from './fixtures/bad-params.js';
 import { spawnAgent } from './helpers/agents.js';
 import { spawnChild } from './helpers/child.js';
+import { rawConnect } from './helpers/raw-client.js';
 import { tempDir } from './helpers/tmp.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -73,17 +73,6 @@ test('unbindable parameters from the host process, a client process and a client
   assert.deepEqual(await countRows(db), { rows: 1, ids: 0 });
 });
 
-function rawConnect(path: string): Promise<{ sock: Socket; replies: Array<Record<string, unknown>> }> {
-  return new Promise((resolve, reject) => {
-    const sock = createConnection(path);
-    const replies: Array<Record<string, unknown>> = [];
-    const dec = new FrameDecoder((m) => replies.push(m as Record<string, unknown>));
-    sock.on('data', (c: Buffer) => dec.push(c));
-    sock.once('error', reject);
-    sock.once('connect', () => resolve({ sock, replies }));
-  });
-}
-
 test('a hostile client writing unbindable values straight to the socket: the host refuses them naming the parameter and keeps serving', { timeout: 30_000 }, async (t) => {
   const path = join(tempDir(t), 'a.db');
   const db = await ConcurrentDatabase.open(path);
@@ -136,10 +125,10 @@ test('a hostile client writing unbindable values straight to the socket: the hos
 
   const wrong: string[] = [];
   for (const r of raw.replies) {
-    const says = expect.get(r.id as number);
+    const says = expect.get(r.id);
     if (!says) continue;
-    const e = r.error as { code: string; message: string } | undefined;
-    if (r.ok !== false || e?.code !== 'BOLT_BAD_INPUT' || !says.test(e.message)) wrong.push(`request ${String(r.id)}: ${JSON.stringify(r.error ?? r.result)}`);
+    const e = r.error;
+    if (r.ok !== false || e?.code !== 'BOLT_BAD_INPUT' || !says.test(e.message)) wrong.push(`request ${r.id}: ${JSON.stringify(r.error ?? r.result)}`);
   }
   assert.deepEqual(wrong, []);
   assert.equal(raw.replies.find((r) => r.id === id)!.ok, true, 'the host still answers ping');

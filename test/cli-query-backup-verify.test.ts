@@ -5,14 +5,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { ConcurrentDatabase } from '../index.js';
 import { tempDir } from './helpers/tmp.js';
 import { runBolt } from './helpers/cli.js';
 import { spawnAgent } from './helpers/agents.js';
 import { waitFor } from './helpers/wait.js';
-import { encodeFrame, FrameDecoder } from '../storage/wire/frame.js';
+import { encodeFrame } from '../storage/wire/frame.js';
+import { rawConnect } from './helpers/raw-client.js';
 
 test('bolt query: parameters, human and --json output, typed errors', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
@@ -101,12 +101,8 @@ test('the host refuses a backup onto anything that exists — a file, a symlink,
   const target = join(dir, 'would-be-created.db');
   symlinkSync(target, dangling);
 
-  const sock = createConnection(db.lockInfo().host!.socket!);
+  const { sock, replies } = await rawConnect(db.lockInfo().host!.socket!);
   t.after(() => sock.destroy());
-  const replies: Array<{ id: number; ok: boolean; error?: { code: string; message: string }; result?: unknown }> = [];
-  const dec = new FrameDecoder((m) => replies.push(m as (typeof replies)[number]));
-  sock.on('data', (c: Buffer) => dec.push(c));
-  await new Promise((r) => sock.once('connect', r));
   const dests = [precious, toPrecious, dangling, 'relative.db', join(dir, 'fresh.db')];
   dests.forEach((dest, i) => sock.write(encodeFrame({ id: i + 1, op: 'backup', dest })));
   await waitFor(() => replies.length === dests.length, 20_000, 'a reply to every backup');
