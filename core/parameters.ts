@@ -52,7 +52,7 @@ export function checkParams(params: unknown, rules: ParamRules): void {
   if (!Array.isArray(params)) throw new BadInputError('params must be an array', { type: kindOf(params) });
   checkDense(params, 'params', {});
   for (let i = 0; i < params.length; i++) {
-    checkValue(params[i], rules, `parameter ${i + 1}`, { parameter: i + 1 });
+    if (!plainScalar(params[i], rules)) checkValue(params[i], rules, `parameter ${i + 1}`, { parameter: i + 1 });
   }
 }
 
@@ -72,9 +72,11 @@ export function checkRows(columns: unknown, rows: unknown, rules: ParamRules): v
     }
     checkDense(row, `insertMany: row ${r}`, { row: r });
     for (let c = 0; c < row.length; c++) {
+      const v: unknown = row[c];
+      if (plainScalar(v, rules)) continue;
       const column = columns.length ? (columns[c] as string) : c + 1;
       const label = columns.length ? `column "${column}"` : `column ${column}`;
-      checkValue(row[c], rules, `insertMany: row ${r}, ${label}`, { row: r, column });
+      checkValue(v, rules, `insertMany: row ${r}, ${label}`, { row: r, column });
     }
   }
 }
@@ -88,6 +90,12 @@ export function kindOf(v: unknown): string {
   if (proto === null || proto === Object.prototype) return 'a plain object';
   const name = typeof proto.constructor?.name === 'string' && proto.constructor.name ? proto.constructor.name : 'an object';
   return name === 'an object' ? name : /^[AEIO]/.test(name) ? `an ${name}` : `a ${name}`;
+}
+
+/** The common values that need no closer look (the fast path of large `insertMany` calls). */
+function plainScalar(v: unknown, rules: ParamRules): boolean {
+  const t = typeof v;
+  return v === null || t === 'string' || t === 'boolean' || t === 'undefined' || (t === 'number' && (rules.nan || !Number.isNaN(v)));
 }
 
 function isPlainObject(v: object): boolean {
