@@ -12,7 +12,7 @@ import { log } from '../core/logger.js';
 import { DUCKDB_PARAM_RULES, checkParams, checkRows } from '../core/parameters.js';
 import { BOLT_VERSION } from '../core/version.js';
 import { CHECKPOINT_THRESHOLD_BYTES, createDuckDBInstance } from '../adapters/duckdb/connect.js';
-import { classifyDuckDBError } from '../adapters/duckdb/classify-errors.js';
+import { classifyDuckDBError, isFatalDuckDBError } from '../adapters/duckdb/classify-errors.js';
 import { clearStatementCache } from '../adapters/duckdb/statement-cache.js';
 import { beginTransaction, commitTransaction, rollbackTransaction, settleTransactionControl } from '../adapters/duckdb/transaction-control.js';
 import { assertReadOnlyAllowed, destroyPrepared, prepareSql, runPrepared, type PreparedSql } from '../adapters/duckdb/run.js';
@@ -166,6 +166,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
           everyMs: 250,
           gateWaitMs: 300,
           backoffMs: 500,
+          onFatal: (e) => host.invalidated(e),
         });
       }
     } catch (err) {
@@ -221,6 +222,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
 
   private count(err?: unknown): void {
     this.queries++;
+    if (err && isFatalDuckDBError(err)) this.invalidated(err);
     if (err) {
       const code = err instanceof BoltError ? err.code : 'BOLT_INTERNAL';
       this.errorsByCode[code] = (this.errorsByCode[code] ?? 0) + 1;
@@ -509,6 +511,19 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
         l.release();
       }
     });
+  }
+
+  /**
+   * DuckDB invalidated the database (a FATAL error: a checkpoint that found the disk full):
+   * no statement can succeed on this instance any more. The host closes at once, without the
+   * checkpoint a graceful close would try; the next statement of any handle elects a new host,
+   * which opens the file again and replays its WAL.
+   */
+  invalidated(err: unknown): void {
+    if (this.shut) return;
+    log('host').error({ path: this.path, err: (err as Error)?.message }, 'DuckDB invalidated the database: closing this host so the file is opened again');
+    // After the failing operation has released what it holds.
+    queueMicrotask(() => this.closeNow());
   }
 
   /** Re-arms the idle-release check. */

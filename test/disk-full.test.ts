@@ -30,7 +30,7 @@ for (const engine of ['duckdb', 'sqlite'] as const) {
     const line = run.stdout().split('\n').find((l) => l.startsWith('{"openNew"'));
     assert.ok(line, `no report: ${run.stdout().slice(-2000)} ${run.stderr().slice(-2000)}`);
     const report = JSON.parse(line) as Record<string, string>;
-    for (const step of ['openNew', 'openExistingAndWrite', 'hostWriteFull', 'clientWriteFull']) {
+    for (const step of ['openNew', 'openExistingAndWrite', 'hostWriteFull', 'clientWriteFull', ...(engine === 'duckdb' ? ['checkpointFull'] : [])]) {
       assert.match(report[step]!, /^BOLT_DISK_FULL: the file system .*is full: free some space and retry/, `${step}: ${report[step]}`);
     }
     assert.equal(report.clientRole, engine === 'duckdb' ? 'client' : 'direct');

@@ -34,6 +34,16 @@ export function isConflictMessage(message: string): boolean {
   return /TransactionContext Error: .*Conflict|write-write conflict|Conflict on (update|tuple|delete)/i.test(message);
 }
 
+/**
+ * True for a DuckDB FATAL error (a checkpoint that could not write its file on a full disk,
+ * say): DuckDB has invalidated the database instance, and every later statement on it fails
+ * until the file is opened again. Takes a raw or an already classified error.
+ */
+export function isFatalDuckDBError(err: unknown): boolean {
+  const e = err as { message?: unknown; details?: { engineMessage?: unknown } } | undefined;
+  return [e?.message, e?.details?.engineMessage].some((m) => typeof m === 'string' && /FATAL Error|database has been invalidated/i.test(m));
+}
+
 /** Maps an error thrown by @duckdb/node-api to a BoltError (BoltErrors pass through). */
 export function classifyDuckDBError(err: unknown, facts: Record<string, unknown> = {}): BoltError {
   if (err instanceof BoltError) return err;
