@@ -28,8 +28,8 @@ export function diskFullError(err: unknown, facts: Record<string, unknown> = {})
   if (err instanceof DiskFullError) return err;
   const e = err as { code?: unknown; message?: unknown } | undefined;
   const cause = typeof e?.message === 'string' ? e.message : String(err);
-  const where = typeof facts.path === 'string' ? ` holding ${facts.path}` : typeof facts.location === 'string' ? ` of ${facts.location}` : '';
-  return new DiskFullError(`the file system${where} is full: free some space and retry (${cause})`, {
+  const where = typeof facts.path === 'string' ? ` for ${facts.path}` : typeof facts.location === 'string' ? ` at ${facts.location}` : '';
+  return new DiskFullError(`no space left on the file system${where}: free some space and retry (${cause})`, {
     ...facts,
     ...(typeof e?.code === 'string' ? { errno: e.code } : {}),
     engineMessage: cause,

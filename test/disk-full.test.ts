@@ -3,7 +3,7 @@
  * client, on every engine — and the database works again once space is freed. The disk is a
  * real tmpfs of a few MiB filled to the last byte: for DuckDB and SQLite it is mounted inside a
  * private mount namespace (`unshare -m`), so it disappears with the processes that use it
- * whatever happens to the test; for PostgreSQL a tablespace lives on one mounted for the
+ * whatever happens to the test (with a second one, out of inodes, for the host's socket); for PostgreSQL a tablespace lives on one mounted for the
  * server, unmounted when the test ends. Mounting needs root: elsewhere the tests skip.
  */
 import { test } from 'node:test';
@@ -24,14 +24,14 @@ const notRoot = process.getuid?.() !== 0 ? 'mounting a tmpfs needs root' : undef
 for (const engine of ['duckdb', 'sqlite'] as const) {
   test(`${engine}: a full disk at open and during writes (host and client) is BOLT_DISK_FULL; writes work again once space is freed`, { timeout: 60_000, skip: notRoot }, async (t) => {
     const mnt = tempDir(t);
-    const run = spawnChild(t, 'unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o size=8m tmpfs "$1" && exec "$2" "$3" "$1" "$4"', 'sh', mnt, process.execPath, RUN, engine]);
+    const run = spawnChild(t, 'unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o size=8m tmpfs "$1" && mkdir "$1/sockets" && mount -t tmpfs -o size=64k,nr_inodes=8 tmpfs "$1/sockets" && exec "$2" "$3" "$1" "$4"', 'sh', mnt, process.execPath, RUN, engine]);
     const exit = await run.exited;
     assert.equal(exit.code, 0, run.stderr());
     const line = run.stdout().split('\n').find((l) => l.startsWith('{"openNew"'));
     assert.ok(line, `no report: ${run.stdout().slice(-2000)} ${run.stderr().slice(-2000)}`);
     const report = JSON.parse(line) as Record<string, string>;
-    for (const step of ['openNew', 'openExistingAndWrite', 'hostWriteFull', 'clientWriteFull', ...(engine === 'duckdb' ? ['checkpointFull'] : [])]) {
-      assert.match(report[step]!, /^BOLT_DISK_FULL: the file system .*is full: free some space and retry/, `${step}: ${report[step]}`);
+    for (const step of ['openNew', 'openExistingAndWrite', 'hostWriteFull', 'clientWriteFull', ...(engine === 'duckdb' ? ['checkpointFull', 'openNoRoomForSocket'] : [])]) {
+      assert.match(report[step]!, /^BOLT_DISK_FULL: no space left on the file system.*: free some space and retry/, `${step}: ${report[step]}`);
     }
     assert.equal(report.clientRole, engine === 'duckdb' ? 'client' : 'direct');
     for (const step of ['hostWriteAfter', 'clientWriteAfter', 'readAfter']) assert.equal(report[step], 'OK', step);
@@ -64,7 +64,7 @@ test('postgres: a full tablespace is BOLT_DISK_FULL; writes work again once spac
     await db.execute('INSERT INTO filler SELECT md5(random()::text) FROM generate_series(1, 2000)').catch((e: unknown) => (failure = e));
   }
   assert.ok(hasCode(failure, 'BOLT_DISK_FULL'), String(failure));
-  assert.match((failure as Error).message, /is full: free some space and retry .*No space left on device/);
+  assert.match((failure as Error).message, /^no space left on the file system at .*: free some space and retry .*No space left on device/);
   const bulk = await db.insertMany('filler', ['body'], Array.from({ length: 20_000 }, (_, i) => [`row ${i} ${'y'.repeat(50)}`])).catch((e: unknown) => e);
   assert.ok(hasCode(bulk, 'BOLT_DISK_FULL'), String(bulk));
   await db.execute('DROP TABLE filler');
