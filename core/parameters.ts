@@ -139,7 +139,8 @@ function walk(v: unknown, where: string, w: Walk): void {
     case 'bigint':
       if (w.inJson) refuse(where, 'a bigint cannot be stored inside JSON; pass it as a string or a number', w);
       if (w.rules.bigint && (v < w.rules.bigint.min || v > w.rules.bigint.max)) {
-        refuse(where, `${v} is out of the range of ${w.rules.engine}'s ${w.rules.bigint.name}; pass it as a string`, w);
+        const digits = String(v);
+        refuse(where, `${digits.length > 50 ? `${digits.slice(0, 50)}… (${digits.length} digits)` : digits} is out of the range of ${w.rules.engine}'s ${w.rules.bigint.name}; pass it as a string`, w);
       }
       return;
     case 'object':
@@ -168,7 +169,11 @@ function walk(v: unknown, where: string, w: Walk): void {
   if (isArray) {
     const a = v as unknown[];
     checkDense(a, where, { ...w.facts, at: where });
-    for (let i = 0; i < a.length; i++) walk(a[i], `${where}[${i}]`, inner);
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i];
+      // Finite numbers and text bind everywhere, inside JSON too: no path to build for them.
+      if (!(typeof x === 'string' || (typeof x === 'number' && Number.isFinite(x)) || x === null)) walk(x, `${where}[${i}]`, inner);
+    }
   } else {
     for (const [k, x] of Object.entries(v)) walk(x, `${where}.${k}`, inner);
   }
