@@ -153,6 +153,8 @@ test('numbers beyond int64 (1e20) bind as DOUBLE and round-trip, in the host and
     assert.deepEqual(await q('SELECT ? AS mixed, ? AS nulls, typeof(?) AS t', [[1, 2.5], [null, 7], [2 ** 40, 1]]), [{ mixed: [1, 2.5], nulls: [null, 7], t: 'BIGINT[]' }], who);
     await q('INSERT INTO n VALUES (?, ?, ?, ?) RETURNING k', [who, 1e20, [1e20, 1, 0.5], [1, 2 ** 40]]);
   }
+  await assert.rejects(db.query('SELECT ? AS v', [['a', 1]]), (e: Error & { code?: string }) => e.code === 'BOLT_BAD_INPUT' && /parameter 1\[1\]: the elements of a list must have one type/.test(e.message));
+  await assert.rejects(db.query('SELECT ? AS v', [[1n, 0.5]]), (e: Error & { code?: string }) => e.code === 'BOLT_BAD_INPUT' && /cannot mix bigints with fractional numbers/.test(e.message));
   assert.deepEqual(await db.query('SELECT k, d, l, il FROM n ORDER BY k DESC'), [
     { k: 'host', d: 1e20, l: [1e20, 1, 0.5], il: [1n, 2n ** 40n] },
     { k: 'client', d: 1e20, l: [1e20, 1, 0.5], il: [1n, 2n ** 40n] },
