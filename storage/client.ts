@@ -8,6 +8,7 @@ import { createConnection, type Socket } from 'node:net';
 import type { DatabaseStats, ExecResult, Row, Session, SessionOptions, StatementOptions, Transaction, TransactionOptions } from '../core/database.js';
 import { BoltError, HostUnresponsiveError, OutcomeUnknownError, ProtocolError, hasCode, SessionClosedError, SessionLostError, errorFromJSON, type SerializedError } from '../core/errors.js';
 import { log } from '../core/logger.js';
+import { DUCKDB_PARAM_RULES, checkParams, checkRows } from '../core/parameters.js';
 import type { Backend, BackupResult, HostIdentity, VerifyResult } from './backend.js';
 import type { HostStatementOptions, StatementOutcome } from './host.js';
 import { runTransaction } from './transaction-runner.js';
@@ -185,7 +186,17 @@ export class HostClient implements Backend {
   }
 
   /** Sends one request and waits for its reply. */
+  /**
+   * Sends one request and waits for its reply. Parameters and rows are checked first
+   * (core/parameters.ts): what cannot be bound is refused here, before anything is sent.
+   */
   request(op: WireOp, args: Record<string, unknown>): Promise<unknown> {
+    try {
+      if (args.params !== undefined) checkParams(args.params, DUCKDB_PARAM_RULES);
+      if (op === 'insertMany') checkRows(args.columns, args.rows, DUCKDB_PARAM_RULES);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (this.lostWith) {
       return Promise.reject(new HostUnresponsiveError(this.lostWith.message, { ...this.lostWith.details, sent: false }));
     }

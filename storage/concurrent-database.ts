@@ -22,17 +22,18 @@ import type {
 } from '../core/database.js';
 import { BadInputError, BoltError, ClosedError, OutcomeUnknownError, hasCode } from '../core/errors.js';
 import { log } from '../core/logger.js';
+import { orDiskFull } from '../core/disk-full.js';
 import { detectFileKind } from './file-kind.js';
 import type { Backend, BackupResult, VerifyResult } from './backend.js';
 import { electHost } from './host-election.js';
 import { Host, type HostStatementOptions, type StatementOutcome } from './host.js';
 import { allHosts } from './host-registry.js';
 import { sidecarPath } from './locks/sidecar.js';
-import { pathTaken } from './locks/own-file.js';
 import { AUTO_REQUEST_PREFIX } from './request-log.js';
 import { runTransaction } from './transaction-runner.js';
 import { openPostgres } from '../adapters/postgres/open.js';
 import { openSqlite } from '../adapters/sqlite/open.js';
+import { assertNewBackupPath } from '../adapters/duckdb/backup.js';
 
 /** True for errors that mean "the host is gone, find the new one". */
 export function isHostLost(err: unknown): err is BoltError {
@@ -95,7 +96,7 @@ export class ConcurrentDatabase implements Database {
     validateOptions(opts);
     const real = resolveDbPath(path);
     installExitHooks();
-    const backend = await electHost(real, opts);
+    const backend = await elect(real, opts);
     return new ConcurrentDatabase(real, opts, backend);
   }
 
@@ -129,7 +130,7 @@ export class ConcurrentDatabase implements Database {
     this.reelecting ??= (async () => {
       const started = Date.now();
       if (this.backend === dead) void this.detach(dead);
-      const b = await electHost(this.location, this.opts);
+      const b = await elect(this.location, this.opts);
       this.attach(b);
       this.backend = b;
       log('failover').info({ path: this.location, role: b.role, ms: Date.now() - started }, 'reached the new host');
@@ -265,7 +266,9 @@ export class ConcurrentDatabase implements Database {
   /** Consistent copy of the database into `dest`, taken by the host while others write. */
   async backup(dest: string): Promise<BackupResult> {
     const abs = resolve(dest);
-    if (pathTaken(abs)) throw new BadInputError(`${abs} already exists; choose a new file for the backup`, { dest: abs });
+    // The host refuses an existing destination itself (adapters/duckdb/backup.ts); checking
+    // here too spares a round trip.
+    assertNewBackupPath(abs);
     return this.withFailover('backup', false, (b) => b.backup(abs));
   }
 
@@ -279,6 +282,18 @@ export class ConcurrentDatabase implements Database {
     this.closed = true;
     await this.reelecting?.catch(() => undefined);
     await this.detach(this.backend);
+  }
+}
+
+/**
+ * `electHost` with a full disk named as such: creating the sidecar, the socket or DuckDB's
+ * files on a full file system fails with ENOSPC somewhere along the way.
+ */
+async function elect(path: string, opts: OpenOptions): Promise<Backend> {
+  try {
+    return await electHost(path, opts);
+  } catch (err) {
+    throw orDiskFull(err, { path });
   }
 }
 

@@ -9,6 +9,7 @@
  * `{"error":SerializedError}`, then serves until it has been idle (no clients, no sessions)
  * for `idleReleaseMs` (default 5 s), and exits.
  */
+import { orDiskFull } from '../core/disk-full.js';
 import { BoltError, InternalError } from '../core/errors.js';
 import { startHostHere } from './host-election.js';
 import { sidecarPath } from './locks/sidecar.js';
@@ -36,7 +37,8 @@ try {
     setInterval(() => undefined, 1 << 30);
   }
 } catch (err) {
-  const e = err instanceof BoltError ? err : new InternalError(err instanceof Error ? err.message : String(err));
+  const d = orDiskFull(err, { path: realPath });
+  const e = d instanceof BoltError ? d : new InternalError(err instanceof Error ? err.message : String(err));
   say({ error: e.toJSON() });
   process.exitCode = 1;
 }

@@ -13,6 +13,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { wireLimits, type WireLimits } from '../core/config.js';
 import { BadInputError, BoltError, HostBusyError, InternalError, ProtocolError, SessionClosedError } from '../core/errors.js';
 import { log } from '../core/logger.js';
+import { diskFullError, isDiskFull } from '../core/disk-full.js';
 import { BOLT_VERSION } from '../core/version.js';
 import { ConnectionFlow } from './connection-flow.js';
 import type { Host } from './host.js';
@@ -219,6 +220,7 @@ function serveConnection(host: Host, sock: Socket, limits: WireLimits, wire: () 
 
 function toWireError(err: unknown) {
   if (err instanceof BoltError) return err.toJSON();
+  if (isDiskFull(err)) return diskFullError(err).toJSON();
   return new InternalError(err instanceof Error ? err.message : String(err)).toJSON();
 }
 

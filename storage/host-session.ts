@@ -14,6 +14,7 @@ import type { Lease } from './connection-pool.js';
 import { AUTO_REQUEST_PREFIX, findRequest, recordRequest } from './request-log.js';
 import { runTransaction } from './transaction-runner.js';
 import { log } from '../core/logger.js';
+import { DUCKDB_PARAM_RULES, checkParams } from '../core/parameters.js';
 import type { WriteGate } from './write-gate.js';
 
 let nextSessionId = 1;
@@ -101,6 +102,7 @@ export class HostSession implements Session {
   }
 
   private async statement(sql: string, params: readonly unknown[] | undefined, conn: DuckDBConnection, requestId?: string): Promise<StatementResult & { deduplicated?: boolean }> {
+    checkParams(params, DUCKDB_PARAM_RULES);
     const p = await prepareSql(conn, sql, params?.length ?? 0, { cache: true });
     try {
       if (this.readOnly) assertReadOnlyAllowed(p, sql);

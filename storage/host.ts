@@ -9,9 +9,10 @@ import { EventEmitter } from 'eventemitter3';
 import type { DatabaseStats, ExecResult, Row, SessionOptions } from '../core/database.js';
 import { BadInputError, BoltError, ClosedError, OutcomeUnknownError, ReadOnlyError, hasCode } from '../core/errors.js';
 import { log } from '../core/logger.js';
+import { DUCKDB_PARAM_RULES, checkParams, checkRows } from '../core/parameters.js';
 import { BOLT_VERSION } from '../core/version.js';
 import { CHECKPOINT_THRESHOLD_BYTES, createDuckDBInstance } from '../adapters/duckdb/connect.js';
-import { classifyDuckDBError } from '../adapters/duckdb/classify-errors.js';
+import { classifyDuckDBError, isFatalDuckDBError } from '../adapters/duckdb/classify-errors.js';
 import { clearStatementCache } from '../adapters/duckdb/statement-cache.js';
 import { beginTransaction, commitTransaction, inTransaction, rollbackTransaction, settleTransactionControl } from '../adapters/duckdb/transaction-control.js';
 import { assertReadOnlyAllowed, destroyPrepared, prepareSql, runPrepared, type PreparedSql } from '../adapters/duckdb/run.js';
@@ -165,6 +166,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
           everyMs: 250,
           gateWaitMs: 300,
           backoffMs: 500,
+          onFatal: (e) => host.invalidated(e),
         });
       }
     } catch (err) {
@@ -220,6 +222,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
 
   private count(err?: unknown): void {
     this.queries++;
+    if (err && isFatalDuckDBError(err)) this.invalidated(err);
     if (err) {
       const code = err instanceof BoltError ? err.code : 'BOLT_INTERNAL';
       this.errorsByCode[code] = (this.errorsByCode[code] ?? 0) + 1;
@@ -283,6 +286,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
 
   private async statement(sql: string, params: readonly unknown[] | undefined, opts: HostStatementOptions): Promise<StatementOutcome> {
     if (typeof sql !== 'string') throw new BadInputError('SQL must be a string');
+    checkParams(params, DUCKDB_PARAM_RULES);
     return this.withPrepared(sql, params, opts, async (p, lease) =>
       p.isRead ? this.autocommit(p, params, sql, lease) : this.writeGate.writing(() => this.write(p, params, sql, lease, opts)),
     );
@@ -380,7 +384,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
   async insertMany(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], opts: HostStatementOptions = {}): Promise<ExecResult> {
     if (this.opts.readOnly || opts.readOnly) throw new ReadOnlyError(`the database ${this.opts.readOnly ? 'is' : 'handle was'} opened read-only`, { path: this.path });
     if (typeof table !== 'string' || !table) throw new BadInputError('insertMany: table name required');
-    if (!Array.isArray(rows)) throw new BadInputError('insertMany: rows must be an array of arrays');
+    checkRows(columns, rows, DUCKDB_PARAM_RULES);
     if (rows.length === 0) return { rowsChanged: 0 };
     return this.track(async () => {
       const lease = await this.acquireCounted(opts.caller ?? 'insertMany');
@@ -496,6 +500,19 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
         l.release();
       }
     });
+  }
+
+  /**
+   * DuckDB invalidated the database (a FATAL error: a checkpoint that found the disk full):
+   * no statement can succeed on this instance any more. The host closes at once, without the
+   * checkpoint a graceful close would try; the next statement of any handle elects a new host,
+   * which opens the file again and replays its WAL.
+   */
+  invalidated(err: unknown): void {
+    if (this.shut) return;
+    log('host').error({ path: this.path, err: (err as Error)?.message }, 'DuckDB invalidated the database: closing this host so the file is opened again');
+    // After the failing operation has released what it holds.
+    queueMicrotask(() => this.closeNow());
   }
 
   /** Re-arms the idle-release check. */

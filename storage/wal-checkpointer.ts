@@ -14,6 +14,7 @@
  * FORCE CHECKPOINT is never used: it blocks new transactions inside DuckDB, on the threads
  * that the open transactions need to commit, and stalls the host.
  */
+import { isFatalDuckDBError } from '../adapters/duckdb/classify-errors.js';
 import { statSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { log } from '../core/logger.js';
@@ -31,6 +32,8 @@ export interface WalCheckpointerOptions {
   gateWaitMs: number;
   /** Pause after an attempt that could not checkpoint (ms). */
   backoffMs: number;
+  /** Called when a checkpoint failed in a way that invalidated the database (DuckDB FATAL). */
+  onFatal?: (err: unknown) => void;
 }
 
 export class WalCheckpointer {
@@ -68,6 +71,7 @@ export class WalCheckpointer {
     } catch (err) {
       // DuckDB refuses while a write it does not go through the gate is open (prune, backup).
       log('host').debug({ err: (err as Error).message, wal: this.walPath }, 'checkpoint attempt failed');
+      if (isFatalDuckDBError(err)) this.opts.onFatal?.(err);
     }
     if (ran) {
       this.done++;

@@ -32,7 +32,7 @@ export async function appendRows(conn: DuckDBConnection, table: string, columns:
           appender.appendDefault();
           continue;
         }
-        const v = toDuckDBParam(row[src], `row ${r} column ${c + 1}`);
+        const v = toDuckDBParam(row[src], `row ${r} column ${c + 1}`).value;
         if (v === null) appender.appendNull();
         else appender.appendValue(v, types[c]);
       }

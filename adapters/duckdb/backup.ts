@@ -3,46 +3,71 @@
  * runs as one statement, in one transaction (one snapshot), while other connections keep
  * writing. The copy is then attached read-only and its tables counted.
  *
- * DuckDB opens the file it attaches through any symbolic link, and refuses an empty file, so
- * the destination cannot be claimed up front: the copy is written in a fresh private
- * directory next to it and then hard-linked into place. `link(2)` fails when anything is at
- * the destination, a dangling link included, so nothing that exists is ever written through.
+ * The copy is written in a private directory (`mkdtemp`, mode 0700) next to the destination
+ * and published with `link()`, which refuses a destination that exists in any form — a file,
+ * a directory, a symlink, dangling or not — so a backup never overwrites anything nor writes
+ * through a link, whoever asks (the library, or any client of the host's socket).
  */
-import { linkSync, mkdtempSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { linkSync, lstatSync, mkdtempSync, rmSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { BadInputError } from '../../core/errors.js';
-import { pathTaken } from '../../storage/locks/own-file.js';
+import { BadInputError, NotFoundError, PermissionError } from '../../core/errors.js';
 import { describeTables, type TableInfo } from './describe.js';
 
 const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
+/** Refuses a destination that is not an absolute path or that exists (symlinks included). */
+export function assertNewBackupPath(dest: string): void {
+  if (typeof dest !== 'string' || !isAbsolute(dest)) throw new BadInputError('backup: the destination must be an absolute path', { dest });
+  for (const p of [dest, `${dest}.wal`]) {
+    let exists = true;
+    try {
+      lstatSync(p);
+    } catch {
+      exists = false;
+    }
+    if (exists) throw new BadInputError(`${p} already exists; choose a new file for the backup`, { dest: p });
+  }
+}
+
 /** Copies everything into `dest` (must not exist); returns the copy's tables and row counts. */
 export async function copyDatabaseTo(conn: DuckDBConnection, dest: string): Promise<TableInfo[]> {
-  const taken = () => new BadInputError(`${dest} already exists; choose a new file for the backup`, { dest });
-  if (pathTaken(dest)) throw taken();
-  const alias = `bolt_backup_${process.pid}_${Date.now()}`;
-  const cur = (await conn.runAndReadAll('SELECT current_database()')).getRowsJS()[0]![0] as string;
-  const work = mkdtempSync(join(dirname(dest), `.${basename(dest)}.bolt-backup-`));
+  assertNewBackupPath(dest);
+  let work: string;
   try {
-    const copy = join(work, 'copy.db');
-    await conn.run(`ATTACH ${lit(copy)} AS ${alias}`);
+    work = mkdtempSync(join(dirname(dest), '.bolt-backup-'));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new NotFoundError(`backup: the folder ${dirname(dest)} does not exist`, { dest });
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new PermissionError(`backup: cannot write in ${dirname(dest)} (${code})`, { dest, errno: code });
+    throw err;
+  }
+  try {
+    const tmp = join(work, basename(dest));
+    const tables = await copyAndCount(conn, tmp);
     try {
-      await conn.run(`COPY FROM DATABASE ${ident(cur)} TO ${alias}`);
-    } finally {
-      await conn.run(`DETACH ${alias}`);
-    }
-    try {
-      linkSync(copy, dest);
+      linkSync(tmp, dest);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw taken();
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new BadInputError(`${dest} already exists; choose a new file for the backup`, { dest });
       throw err;
     }
+    return tables;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  await conn.run(`ATTACH ${lit(dest)} AS ${alias} (READ_ONLY)`);
+}
+
+async function copyAndCount(conn: DuckDBConnection, file: string): Promise<TableInfo[]> {
+  const alias = `bolt_backup_${process.pid}_${Date.now()}`;
+  const cur = (await conn.runAndReadAll('SELECT current_database()')).getRowsJS()[0]![0] as string;
+  await conn.run(`ATTACH ${lit(file)} AS ${alias}`);
+  try {
+    await conn.run(`COPY FROM DATABASE ${ident(cur)} TO ${alias}`);
+  } finally {
+    await conn.run(`DETACH ${alias}`);
+  }
+  await conn.run(`ATTACH ${lit(file)} AS ${alias} (READ_ONLY)`);
   try {
     await conn.run(`USE ${alias}`);
     return await describeTables(conn);

@@ -11,6 +11,7 @@ import {
   TxConflictError,
   ReadOnlyError,
 } from '../../core/errors.js';
+import { diskFullError, isDiskFull } from '../../core/disk-full.js';
 import { processCommand } from '../../storage/locks/process-identity.js';
 
 /** A foreign process holds DuckDB's own lock on the file: PID and command line when told. */
@@ -33,10 +34,21 @@ export function isConflictMessage(message: string): boolean {
   return /TransactionContext Error: .*Conflict|write-write conflict|Conflict on (update|tuple|delete)/i.test(message);
 }
 
+/**
+ * True for a DuckDB FATAL error (a checkpoint that could not write its file on a full disk,
+ * say): DuckDB has invalidated the database instance, and every later statement on it fails
+ * until the file is opened again. Takes a raw or an already classified error.
+ */
+export function isFatalDuckDBError(err: unknown): boolean {
+  const e = err as { message?: unknown; details?: { engineMessage?: unknown } } | undefined;
+  return [e?.message, e?.details?.engineMessage].some((m) => typeof m === 'string' && /FATAL Error|database has been invalidated/i.test(m));
+}
+
 /** Maps an error thrown by @duckdb/node-api to a BoltError (BoltErrors pass through). */
 export function classifyDuckDBError(err: unknown, facts: Record<string, unknown> = {}): BoltError {
   if (err instanceof BoltError) return err;
   const message = err instanceof Error ? err.message : String(err);
+  if (isDiskFull(err)) return diskFullError(err, facts);
   if (isConflictMessage(message)) {
     return new TxConflictError(`write conflict: another transaction changed the same rows; re-run the transaction (${message})`, { ...facts, engineMessage: message });
   }

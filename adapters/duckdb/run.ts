@@ -100,7 +100,7 @@ export async function runPrepared(p: PreparedSql, params: readonly unknown[] | u
           throw new BadInputError(`the statement takes ${s.parameterCount} parameter(s), ${values.length} given`, { sql });
         }
         s.clearBindings();
-        if (values.length) s.bind(values);
+        if (values.length) s.bind(values.map((v) => v.value), values.map((v) => v.type));
       }
       const result = await s.run();
       last = {

@@ -13,6 +13,7 @@ import {
   SqlError,
   TxConflictError,
 } from '../../core/errors.js';
+import { diskFullError, isDiskFull } from '../../core/disk-full.js';
 
 /** What the caller was doing, for messages (never credentials). */
 export interface PgErrorContext {
@@ -38,6 +39,7 @@ export function classifyPgError(err: unknown, ctx: PgErrorContext): BoltError {
     const what = code === '40001' ? 'could not serialize access (concurrent update)' : 'deadlock detected';
     return new TxConflictError(`PostgreSQL ${what}: re-run the whole transaction`, { ...base, detail: e.detail, transient: true });
   }
+  if (isDiskFull(e)) return diskFullError(e, base);
   if (code === '25006') return new ReadOnlyError(`${ctx.session ? `Session "${ctx.session}"` : 'This database handle'} is read-only: the statement is not a read`, base);
   if (code === '57014') return new SqlError(`PostgreSQL cancelled the statement (statement_timeout or cancel request): ${msg}`, { ...base, timeout: true });
   if (code === '3D000' || code === '3F000') return new NotFoundError(`PostgreSQL: ${msg}`, base);

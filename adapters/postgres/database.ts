@@ -7,6 +7,7 @@
 import pg from 'pg';
 import type { ExecResult, LockInfo, Row, StatementOptions, Transaction, TransactionOptions } from '../../core/database.js';
 import { log } from '../../core/logger.js';
+import { POSTGRES_PARAM_RULES } from '../../core/parameters.js';
 import { backoffDelay, delay } from '../../storage/retry.js';
 import { DirectDatabase } from '../shared/direct-database.js';
 import { REQUESTS_TABLE } from '../shared/pinned.js';
@@ -44,6 +45,7 @@ export class PostgresDatabase extends DirectDatabase<PgPinned> {
       leakReportMs: cfg.leakReportMs,
       // PostgreSQL allows 65,535 parameters per statement.
       maxParams: 30_000,
+      paramRules: POSTGRES_PARAM_RULES,
       isolation: cfg.isolation,
     });
     this.pool = new pg.Pool(poolConfig(cfg.settings));

@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import type { ExecResult, Row } from '../../core/database.js';
 import { AbortedError, BadInputError } from '../../core/errors.js';
+import { POSTGRES_PARAM_RULES, checkParams } from '../../core/parameters.js';
 import {
   LOOKUP_REQUEST_SQL,
   RECORD_REQUEST_SQL,
@@ -39,6 +40,7 @@ export async function runPg(
   params: readonly unknown[],
   ctx: { location: string; session?: string; signal?: AbortSignal },
 ): Promise<pg.QueryResult<Row>> {
+  checkParams(params, POSTGRES_PARAM_RULES);
   const { sql: text, count } = rewritePlaceholders(sql);
   if (count !== params.length) {
     throw new BadInputError(`The statement has ${count} ? placeholder(s) but ${params.length} parameter(s) were given`, { sql: sql.slice(0, 200) });

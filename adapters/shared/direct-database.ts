@@ -18,6 +18,7 @@ import type {
   TransactionOptions,
 } from '../../core/database.js';
 import { ClosedError, hasCode } from '../../core/errors.js';
+import type { ParamRules } from '../../core/parameters.js';
 import { log } from '../../core/logger.js';
 import { insertManyBatched } from './insert-many.js';
 import type { PinnedConnection, StatementOutcome } from './pinned.js';
@@ -39,6 +40,8 @@ export interface DirectSettings {
   leakReportMs: number;
   /** Most parameters one statement may carry (insertMany batches by it). */
   maxParams: number;
+  /** What the engine binds faithfully (core/parameters.ts). */
+  paramRules: ParamRules;
   /** Engine isolation level for transactions, where the engine has several. */
   isolation?: string;
 }
@@ -166,7 +169,7 @@ export abstract class DirectDatabase<P extends PinnedConnection> implements Data
   }
 
   async insertMany(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], opts: StatementOptions = {}): Promise<ExecResult> {
-    return insertManyBatched(this, table, columns, rows, opts, this.direct.maxParams);
+    return insertManyBatched(this, table, columns, rows, opts, this.direct.maxParams, this.direct.paramRules);
   }
 
   stats(): DatabaseStats {

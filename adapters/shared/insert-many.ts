@@ -4,6 +4,7 @@
  */
 import type { Database, ExecResult, StatementOptions } from '../../core/database.js';
 import { BadInputError } from '../../core/errors.js';
+import { checkRows, type ParamRules } from '../../core/parameters.js';
 
 /** `"name"` with embedded quotes doubled. */
 export function quoteName(name: string): string {
@@ -18,10 +19,10 @@ export async function insertManyBatched(
   rows: readonly (readonly unknown[])[],
   opts: StatementOptions,
   maxParams: number,
+  rules: ParamRules,
 ): Promise<ExecResult> {
-  if (columns.length === 0) throw new BadInputError('insertMany needs at least one column', { table });
-  const bad = rows.findIndex((r) => r.length !== columns.length);
-  if (bad >= 0) throw new BadInputError(`insertMany: row ${bad} has ${rows[bad]!.length} values for ${columns.length} columns`, { table, row: bad });
+  if (!Array.isArray(columns) || columns.length === 0) throw new BadInputError('insertMany needs at least one column', { table });
+  checkRows(columns, rows, rules);
   if (rows.length === 0) return { rowsChanged: 0 };
   const target = table.split('.').map(quoteName).join('.');
   const head = `INSERT INTO ${target} (${columns.map(quoteName).join(', ')}) VALUES `;

@@ -13,6 +13,7 @@ import {
   ReadOnlyError,
   SqlError,
 } from '../../core/errors.js';
+import { diskFullError, isDiskFull, noSpaceLeft } from '../../core/disk-full.js';
 import { describeHolders, lockFiles, lockHolders } from './lock-holders.js';
 import type { WorkerError } from './protocol.js';
 
@@ -42,6 +43,9 @@ export function classifySqliteError(e: WorkerError, ctx: ErrorContext): BoltErro
       { ...base, holders, ...(e.busyTimeout ?? {}), transient: !e.busyTimeout },
     );
   }
+  // SHMSIZE: the WAL index could not grow; other I/O errors say nothing of why, so the file
+  // system's free space decides.
+  if (isDiskFull(e) || code === 'SQLITE_IOERR_SHMSIZE' || (code.startsWith('SQLITE_IOERR') && noSpaceLeft(ctx.path))) return diskFullError(e, base);
   if (code.startsWith('SQLITE_READONLY')) return new ReadOnlyError(`SQLite database ${ctx.path} cannot be written: ${e.message}`, base);
   if (code === 'SQLITE_NOTADB') return new NotADatabaseError(`${ctx.path} is not a SQLite database: ${e.message}`, base);
   if (code.startsWith('SQLITE_CANTOPEN')) return new NotFoundError(`Cannot open SQLite database ${ctx.path}: ${e.message}`, base);

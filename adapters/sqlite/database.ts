@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import type { ExecResult, LockInfo, Row, StatementOptions } from '../../core/database.js';
 import { BadInputError } from '../../core/errors.js';
 import { createNewFile } from '../../storage/locks/own-file.js';
+import { SQLITE_PARAM_RULES, checkParams } from '../../core/parameters.js';
 import { DirectDatabase } from '../shared/direct-database.js';
 import { REQUESTS_TABLE } from '../shared/pinned.js';
 import type { SqliteConnectSettings } from './connect.js';
@@ -51,6 +52,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       leakReportMs: cfg.leakReportMs,
       // SQLite allows 32,766 parameters per statement; stay well under it.
       maxParams: 8_000,
+      paramRules: SQLITE_PARAM_RULES,
     });
     this.pool = new WorkerPool(cfg.settings, cfg.maxConnections, cfg.connectionTimeoutMs, this.acct);
     const writeLock = new WriteLock(cfg.settings.path);
@@ -167,6 +169,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
     this.assertOpen();
     this.acct.queries++;
     try {
+      checkParams(params, SQLITE_PARAM_RULES);
       const r = await this.shared.batcher.write(sql, [...params], rows, signal);
       if (r.rows) reviveRows(r.rows);
       return r;

@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import type { Database, OpenOptions } from '../../core/database.js';
 import { BadInputError, NotADatabaseError, NotFoundError } from '../../core/errors.js';
+import { orDiskFull } from '../../core/disk-full.js';
 import { detectFileKind } from '../../storage/file-kind.js';
 import { SqliteDatabase } from './database.js';
 
@@ -55,7 +56,7 @@ export async function openSqlite(path: string, opts: SqliteOptions = {}): Promis
     await db.start(); // bolt_requests is created on first use of a request id, not here
   } catch (err) {
     await db.close();
-    throw err;
+    throw orDiskFull(err, { path: abs });
   }
   return db;
 }

@@ -7,6 +7,7 @@
  */
 import type { ExecResult, Row } from '../../core/database.js';
 import type { BoltError } from '../../core/errors.js';
+import { SQLITE_PARAM_RULES, checkParams } from '../../core/parameters.js';
 import { backoffDelay, delay } from '../../storage/retry.js';
 import {
   LOOKUP_REQUEST_SQL,
@@ -159,6 +160,7 @@ export class SqlitePinned implements PinnedConnection {
   /** One statement: inside a transaction as is; outside, reads retried on busy, writes under the writer lock. */
   private async statement(sql: string, params: readonly unknown[], opts: RunOptions, rows: boolean): Promise<RunResult & { needsWrite?: false }> {
     this.shared.countQuery();
+    checkParams(params, SQLITE_PARAM_RULES);
     const args = [...params];
     if (opts.inTransaction) {
       const policy: WritePolicy = this.readOnly || !this.holdsWriteLock ? 'deny' : 'allow';

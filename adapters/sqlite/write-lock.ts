@@ -11,6 +11,7 @@
 import { isMainThread } from 'node:worker_threads';
 import { tryFlockExclusive, type HeldFlock } from '../../storage/locks/flock.js';
 import { AbortedError, LockTimeoutError } from '../../core/errors.js';
+import { orDiskFull } from '../../core/disk-full.js';
 import { backoffDelay, delay } from '../../storage/retry.js';
 import { describeHolders, lockHolders } from './lock-holders.js';
 
@@ -54,7 +55,7 @@ export class WriteLock {
       }
     } catch (err) {
       this.handOn();
-      throw err;
+      throw orDiskFull(err, { path: this.dbPath });
     }
     this.holder = { name, since: Date.now() };
   }

@@ -83,8 +83,3 @@ export function createNewFile(path: string, what = 'the destination'): void {
   }
   closeSync(fd);
 }
-
-/** True when something — a file, a directory, a link, even a dangling one — is at `path`. */
-export function pathTaken(path: string): boolean {
-  return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
-}

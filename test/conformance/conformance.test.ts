@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import type { Database } from '../../core/database.js';
 import { hasCode } from '../../core/errors.js';
 import { waitFor } from '../helpers/wait.js';
+import { BAD_PARAMS, refusedProperly, tryEveryPath } from '../fixtures/bad-params.js';
 import { ENGINES, type EngineUnderTest } from './engines.js';
 
 const T = { timeout: 30_000 };
@@ -85,6 +86,22 @@ function suite(e: EngineUnderTest): void {
       // The same script that succeeds applies every statement.
       await db.execute('INSERT INTO script (id) VALUES (5); INSERT INTO script (id) VALUES (6)');
       assert.equal(await count(db, 'script'), 2);
+    });
+
+    test('unbindable parameters: BOLT_BAD_INPUT naming the parameter on every path, nothing written', { timeout: 60_000 }, async (t) => {
+      const db = await e.store(t).open();
+      await db.execute('CREATE TABLE bad_params (id INTEGER PRIMARY KEY, v TEXT)');
+      const wrong: string[] = [];
+      for (const c of BAD_PARAMS.filter((x) => !x.boundBy?.includes(e.name))) {
+        for (const o of await tryEveryPath(db, c)) {
+          const why = refusedProperly(o, c);
+          if (why) wrong.push(why);
+        }
+      }
+      assert.deepEqual(wrong, []);
+      assert.equal(await count(db, 'bad_params'), 0, 'nothing was written');
+      await db.execute('INSERT INTO bad_params (id, v) VALUES (?, ?)', [1, 'still serving']);
+      assert.equal(await count(db, 'bad_params'), 1);
     });
 
     test('isolation: no dirty reads; a transaction reads one snapshot', T, async (t) => {

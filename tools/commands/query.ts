@@ -9,20 +9,29 @@ import { action, printJson, println } from '../cli-action.js';
 import { cliDbPath, parseMs } from '../db-path.js';
 import { jsonSafe, textTable } from '../format-rows.js';
 
-/** `--param` values: JSON numbers, true/false/null and "quoted strings" as such; anything else a string. */
+/**
+ * `--param` values: a number written in its canonical form (what JavaScript prints for it:
+ * `42`, `-7`, `1.5`, `9007199254740993` as a bigint), true/false/null and "quoted strings"
+ * are typed; anything else stays the text it is — `00012`, `1.50`, `+3`, `1e3`, `-0` — so a
+ * code or an id with leading zeros reaches a VARCHAR column unchanged.
+ */
 export function parseParam(v: string): unknown {
-  if (/^-?\d+$/.test(v)) {
-    const n = Number(v);
-    return Number.isSafeInteger(n) ? n : BigInt(v);
-  }
-  if (/^(true|false|null)$/.test(v) || /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(v) || /^".*"$/s.test(v)) {
+  if (/^(true|false|null)$/.test(v)) return JSON.parse(v) as unknown;
+  if (/^".*"$/s.test(v)) {
     try {
       return JSON.parse(v) as unknown;
     } catch {
       return v;
     }
   }
-  return v;
+  if (/^-?\d+$/.test(v)) {
+    const n = Number(v);
+    if (Number.isSafeInteger(n)) return String(n) === v ? n : v;
+    const b = BigInt(v);
+    return b.toString() === v ? b : v;
+  }
+  const n = Number(v);
+  return /^-?\d+(\.\d+)?(e[+-]\d+)?$/.test(v) && String(n) === v ? n : v;
 }
 
 export function register(program: Command): void {
@@ -30,7 +39,7 @@ export function register(program: Command): void {
     .command('query')
     .description('run one SQL statement against the database (through its Bolt host)')
     .argument('<sql>', 'the statement; use ? placeholders for --param values')
-    .addOption(new Option('-p, --param <value>', 'a parameter value, in order (repeatable); 42, 1.5, true, null and "quoted" are typed, anything else is a string').argParser((v: string, prev: unknown[] = []) => [...prev, parseParam(v)]))
+    .addOption(new Option('-p, --param <value>', 'a parameter value, in order (repeatable); numbers in canonical form (42, 1.5), true, false, null and "quoted" are typed, anything else (00012, 1.50) is a string').argParser((v: string, prev: unknown[] = []) => [...prev, parseParam(v)]))
     .option('--db <file>', 'database file (default .bolt/analytics.db)')
     .option('--lock-timeout <ms>', 'how long to wait for a foreign holder of the file', parseMs, 30_000)
     .option('--json', 'print { rows, rowsChanged } as JSON')
