@@ -9,7 +9,7 @@ import { EventEmitter } from 'eventemitter3';
 import { BadInputError } from '../../core/errors.js';
 import type { EngineName } from '../../core/database.js';
 import { action, printJson, println, EXIT } from '../cli-action.js';
-import { runSoak, type SoakEvents } from '../soak/soak-run.js';
+import { DEFAULT_MAX_HOST_RSS_BYTES, runSoak, type SoakEvents } from '../soak/soak-run.js';
 import { renderSoakReport } from '../soak/report-html.js';
 import { FAULT_KINDS, type FaultKind, type SoakResult } from '../soak/soak-result.js';
 import { writeOwnFile } from '../../storage/locks/own-file.js';
@@ -26,6 +26,7 @@ interface SoakFlags {
   report?: string;
   workDir?: string;
   keep?: boolean;
+  maxHostRss: string;
   json?: boolean;
 }
 
@@ -92,6 +93,7 @@ export function register(program: Command): void {
     .option('--report <file.html>', 'write a self-contained HTML report')
     .option('--work-dir <dir>', 'where journals and metrics go (default: a new temporary directory, removed after a passing run)')
     .option('--keep', 'keep the temporary work directory after a passing run (a failing run always keeps it)')
+    .option('--max-host-rss <MiB>', 'bound on the resident memory of the processes serving the database (an invariant)', String(DEFAULT_MAX_HOST_RSS_BYTES / 1024 / 1024))
     .option('--json', 'print the whole result as JSON')
     .action(
       action(async (flags: SoakFlags) => {
@@ -116,6 +118,7 @@ export function register(program: Command): void {
             chaosEveryS: positiveInt('chaos-every', flags.chaosEvery, 3600),
             seed,
             workDir: flags.workDir,
+            maxHostRssBytes: positiveInt('max-host-rss', flags.maxHostRss, 1024 * 1024) * 1024 * 1024,
           },
           events,
         );

@@ -20,6 +20,8 @@ const FAULT_COLORS: Record<FaultKind, string> = {
   'kill-agent': '#ff7f0e',
   'foreign-lock': '#9467bd',
   'stale-lock': '#7f7f7f',
+  'bad-writes': '#17becf',
+  'hostile-client': '#bcbd22',
 };
 
 function esc(s: string): string {

@@ -49,6 +49,13 @@ export function startForeignHolder(db: string, holdMs: number, untilEpochMs: num
   });
 }
 
+/** Starts the hostile-client fault against the host socket `socket` for `windowMs`. */
+export function startHostileClient(socket: string, windowMs: number, replyMiB: number): ChildProcess {
+  return spawn(process.execPath, [here('./hostile-client.js'), socket, String(windowMs), String(replyMiB)], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+}
+
 /**
  * Plants a stale sidecar and socket for `db`: a socket file left by a SIGKILLed process and a
  * sidecar naming that dead PID. Returns the dead PID, or undefined when a live host holds `db`.

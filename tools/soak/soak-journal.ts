@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { appendOwnFile } from '../../storage/locks/own-file.js';
 
-export type JournalKind = 'ledger' | 'counter' | 'task' | 'uncertain';
+export type JournalKind = 'ledger' | 'counter' | 'task' | 'uncertain' | 'bad-write';
 
 /** Appends journal lines for one process. */
 export class Journal {

@@ -10,6 +10,7 @@ import { BoltIntegration } from '../../core/bolt-integration.js';
 import { Journal } from './soak-journal.js';
 import { OpRecorder } from './op-recorder.js';
 import { SoakWorkload, pause } from './soak-workload.js';
+import { sendBadWrites } from './bad-writes.js';
 import type { SoakProcessConfig } from './soak-config.js';
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as SoakProcessConfig;
@@ -76,9 +77,15 @@ async function main(): Promise<void> {
   });
   await bolt.initialize();
   const db = bolt.getDatabaseManager();
-  // The kill-agent fault: the orchestrator asks this process to crash one of its agents.
+  let badWrites: SoakWorkload | undefined;
   process.on('message', (m: { op?: string; how?: 'throw' | 'exit' | 'hang' }) => {
+    // The kill-agent fault: the orchestrator asks this process to crash one of its agents.
     if (m?.op === 'kill-agent') void bolt.submit('soak-crash', { how: m.how ?? 'throw' }, { maxAttempts: 1, timeoutMs: 1500 }).catch(() => undefined);
+    // The bad-writes fault: a burst of writes that must all be refused.
+    if (m?.op === 'bad-writes' && badWrites) {
+      const w = badWrites;
+      void sendBadWrites(db, journal, (prefix) => w.nextId(prefix)).catch(() => undefined);
+    }
   });
   process.stdout.write('ready\n');
   const { startEpochMs, deadlineEpochMs } = await clock();
@@ -90,6 +97,7 @@ async function main(): Promise<void> {
     deadline: deadlineEpochMs,
     extraLoops: [taskLoop(bolt), ...(cfg.sideDb ? [sideDbLoop] : [])],
   });
+  badWrites = w;
   try {
     await w.run();
   } finally {

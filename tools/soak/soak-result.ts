@@ -15,8 +15,8 @@ export type OpKind =
   | 'side-db';
 
 /** Kinds of injected fault. */
-export type FaultKind = 'kill-host' | 'kill-agent' | 'foreign-lock' | 'stale-lock';
-export const FAULT_KINDS: readonly FaultKind[] = ['kill-host', 'kill-agent', 'foreign-lock', 'stale-lock'];
+export type FaultKind = 'kill-host' | 'kill-agent' | 'foreign-lock' | 'stale-lock' | 'bad-writes' | 'hostile-client';
+export const FAULT_KINDS: readonly FaultKind[] = ['kill-host', 'kill-agent', 'foreign-lock', 'stale-lock', 'bad-writes', 'hostile-client'];
 
 /** One injected fault, at `t` ms after the soak started. */
 export interface FaultEvent {

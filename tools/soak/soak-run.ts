@@ -20,9 +20,11 @@ import { createSoakSchema } from './soak-schema.js';
 import { foldMetrics } from './soak-metrics.js';
 import { readJournals } from './soak-journal.js';
 import { verifySoak, countLeaseReruns } from './soak-verify.js';
-import { currentHostPid, plantStaleLock, startForeignHolder, waitForLine } from './soak-chaos.js';
+import { currentHostPid, plantStaleLock, startForeignHolder, startHostileClient, waitForLine } from './soak-chaos.js';
+import { HostMemoryWatch, type ProcessExit } from './process-watch.js';
+import { readSidecar, sidecarPath } from '../../storage/locks/sidecar.js';
 import { LOCK_ERROR_CODES } from './op-recorder.js';
-import type { FaultEvent, FaultKind, SoakResult } from './soak-result.js';
+import type { FaultEvent, FaultKind, InvariantResult, SoakResult } from './soak-result.js';
 import type { SoakProcessConfig } from './soak-config.js';
 
 export interface SoakOptions {
@@ -37,7 +39,18 @@ export interface SoakOptions {
   seed: number;
   /** Where journals and metrics go (default: a new temporary directory). */
   workDir?: string;
+  /** Bound on the resident memory of the processes serving the database (bytes). */
+  maxHostRssBytes?: number;
 }
+
+/**
+ * Default bound on a host's resident memory. A DuckDB host of the 16 × 8 soak peaks at a few
+ * hundred MiB (docs/benchmarks.md); a host that buffers what a client never reads, or a large
+ * frame it reassembles, passes 1 GiB within seconds of the hostile-client fault.
+ */
+export const DEFAULT_MAX_HOST_RSS_BYTES = 1024 * 1024 * 1024;
+/** MiB of replies the hostile client asks for and never reads. */
+const HOSTILE_REPLY_MIB = 256;
 
 /** Progress events while a soak runs (for a live line on a terminal). */
 export interface SoakEvents {
@@ -77,6 +90,8 @@ interface Running {
   incarnation: number;
   child: ChildProcess;
   exited: Promise<void>;
+  /** Set just before a fault SIGKILLs it. */
+  killedByFault: boolean;
 }
 
 export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>): Promise<SoakResult & { workDir: string }> {
@@ -99,6 +114,9 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
   const killTimes: number[] = [];
   const killsByProc = new Map<number, number>();
   const running = new Map<number, Running>();
+  const exits: ProcessExit[] = [];
+  const hostMemory = new HostMemoryWatch();
+  const hostileClients: Array<{ child: ChildProcess; done: Promise<string | undefined> }> = [];
   const sideDb = o.engine === 'duckdb';
 
   const start = (proc: number, incarnation: number): Running => {
@@ -123,8 +141,13 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
       env: { BOLT_POLL_MS: '250', ...process.env, BOLT_LEASE_MS: String(SOAK_LEASE_MS) },
     });
     child.stderr?.on('data', (d: Buffer) => logger.warn({ proc, incarnation }, d.toString().trim()));
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    const run = { proc, incarnation, child, exited };
+    const run: Running = { proc, incarnation, child, exited: Promise.resolve(), killedByFault: false };
+    run.exited = new Promise<void>((r) =>
+      child.once('exit', (code, signal) => {
+        exits.push({ proc, incarnation, pid: child.pid ?? 0, code, signal, killedByFault: run.killedByFault });
+        r();
+      }),
+    );
     running.set(proc, run);
     return run;
   };
@@ -147,6 +170,11 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
   const deadline = t0 + o.durationS * 1000;
   clock = { startEpochMs: t0, deadlineEpochMs: deadline };
   for (const r of firsts) r.child.send?.({ op: 'go', ...clock });
+  hostMemory.start(() => {
+    if (o.engine !== 'duckdb') return [...running.values()].map((r) => r.child.pid!).filter(Boolean);
+    const pid = currentHostPid(db);
+    return pid === undefined ? [] : [pid];
+  });
 
   const fault = (kind: FaultKind, detail: string): FaultEvent => {
     const f = { t: Date.now() - t0, kind, detail };
@@ -174,6 +202,7 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
         const victim = o.engine === 'duckdb' ? candidates.find((r) => r.child.pid === pid) : candidates.length ? rng.pick(candidates) : undefined;
         if (!victim) return;
         const withForeign = o.chaos.includes('foreign-lock') && rng.next() < 0.5;
+        victim.killedByFault = true;
         victim.child.kill('SIGKILL');
         killTimes.push(Date.now());
         killsByProc.set(victim.proc, (killsByProc.get(victim.proc) ?? 0) + 1);
@@ -193,6 +222,23 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
         if (!sideDb) return;
         const pid = await plantStaleLock(join(dir, 'side.duckdb'));
         if (pid !== undefined) fault('stale-lock', `planted sidecar and socket of dead pid ${pid} for side.duckdb`);
+        return;
+      }
+      case 'bad-writes': {
+        const targets = [...running.values()].filter((r) => r.child.connected);
+        for (const r of targets) r.child.send?.({ op: 'bad-writes' });
+        fault('bad-writes', `asked ${targets.length} processes to send failing writes (constraint violations, unknown tables, failing scripts, unbindable parameters; with and without request ids)`);
+        return;
+      }
+      case 'hostile-client': {
+        const socket = o.engine === 'duckdb' ? readSidecar(sidecarPath(db))?.socket : undefined;
+        if (!socket) return;
+        const windowMs = Math.max(1000, Math.min(o.chaosEveryS * 1000, deadline - Date.now() - 500));
+        const child = startHostileClient(socket, windowMs, HOSTILE_REPLY_MIB);
+        const f = fault('hostile-client', `process ${child.pid}: garbage, oversized and truncated frames, ${HOSTILE_REPLY_MIB} MiB of replies it never reads, idle connections, for ${windowMs} ms`);
+        const done = waitForLine(child, /^\{/, windowMs + 30_000);
+        hostileClients.push({ child, done });
+        void done.then((l) => (f.detail += l ? `: ${l}` : ': it did not report'));
         return;
       }
       case 'kill-agent': {
@@ -224,7 +270,10 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
     clearTimeout(grace);
   } finally {
     clearInterval(ticker);
+    hostMemory.stop();
     for (const r of running.values()) r.child.kill('SIGKILL');
+    await Promise.all(hostileClients.map((h) => h.done));
+    for (const h of hostileClients) h.child.kill('SIGKILL');
   }
 
   const elapsedS = (Date.now() - t0) / 1000;
@@ -240,7 +289,8 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
   let invariants;
   let leaseReruns;
   try {
-    invariants = await verifySoak(verifyDb, dir, lockErrors, killsByProc);
+    invariants = await verifySoak(verifyDb, dir, lockErrors, killsByProc, o.chaos.includes('bad-writes'));
+    invariants.push(exitInvariant(exits), memoryInvariant(hostMemory, o.maxHostRssBytes ?? DEFAULT_MAX_HOST_RSS_BYTES, o.engine));
     leaseReruns = await countLeaseReruns(verifyDb);
   } finally {
     await verifyDb.close();
@@ -270,6 +320,31 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
     invariants,
     timeline: metrics.timeline,
     pass: invariants.every((i) => i.pass),
+  };
+}
+
+/** No soak process ended but by a fault's SIGKILL or its own clean exit after the deadline. */
+function exitInvariant(exits: ProcessExit[]): InvariantResult {
+  const unexpected = exits.filter((e) => !e.killedByFault && e.code !== 0);
+  const killed = exits.filter((e) => e.killedByFault).length;
+  return {
+    name: 'no process exited unless a fault killed it',
+    pass: unexpected.length === 0,
+    detail: `${exits.length} processes ended: ${killed} killed by faults, ${exits.length - killed - unexpected.length} exited cleanly, ${unexpected.length} otherwise${unexpected.length ? ` (${unexpected
+      .slice(0, 5)
+      .map((e) => `process ${e.proc}.${e.incarnation} pid ${e.pid}: ${e.signal ?? `exit code ${e.code}`}`)
+      .join('; ')})` : ''}`,
+  };
+}
+
+function memoryInvariant(watch: HostMemoryWatch, bound: number, engine: EngineName): InvariantResult {
+  const { pid, bytes } = watch.max();
+  const mib = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
+  const who = engine === 'duckdb' ? 'host' : 'process';
+  return {
+    name: `${engine === 'duckdb' ? 'host' : 'process'} memory stayed under ${mib(bound)}`,
+    pass: bytes < bound,
+    detail: `largest resident size ${mib(bytes)} (${who} pid ${pid}) across ${watch.processes} ${who}${watch.processes === 1 ? '' : 's'} sampled every 250 ms`,
   };
 }
 

@@ -5,6 +5,7 @@ import type { Database } from '../../core/database.js';
 import { readJournals } from './soak-journal.js';
 import { SOAK_ACCOUNTS, SOAK_START_BALANCE } from './soak-schema.js';
 import type { InvariantResult } from './soak-result.js';
+import { BAD_ID_PREFIX, type BadWriteOutcome } from './bad-writes.js';
 
 function sample(ids: Iterable<string>, n = 5): string {
   const out = [...ids].slice(0, n);
@@ -18,6 +19,8 @@ export async function verifySoak(
   lockErrors: number,
   /** SIGKILLs per process index: each may have left one increment applied but never acknowledged. */
   killsByProc: ReadonlyMap<number, number>,
+  /** The bad-writes fault ran: check that every bad write was refused and wrote nothing. */
+  badWrites = false,
 ): Promise<InvariantResult[]> {
   const results: InvariantResult[] = [];
   const uncertain = readJournals(dir, 'uncertain');
@@ -91,6 +94,8 @@ export async function verifySoak(
     });
   }
 
+  if (badWrites) results.push(await badWritesInvariant(db, dir));
+
   results.push({
     name: 'no lock error reached a caller',
     pass: lockErrors === 0,
@@ -119,6 +124,25 @@ export async function verifySoak(
   }
   results.push({ name: 'the database reopens cleanly and every table scans in full', pass: scanOk, detail: scan.join(', ') });
   return results;
+}
+
+/** Every bad write was refused with a typed error, and none of them left a row. */
+async function badWritesInvariant(db: Database, dir: string): Promise<InvariantResult> {
+  const outcomes = new Map<BadWriteOutcome, number>();
+  const wrong: string[] = [];
+  for (const [outcome, name, code] of readJournals(dir, 'bad-write')) {
+    const o = outcome as BadWriteOutcome;
+    outcomes.set(o, (outcomes.get(o) ?? 0) + 1);
+    if (o === 'accepted' || o === 'untyped') wrong.push(`${name}: ${o}${code && code !== '-' ? ` (${code})` : ''}`);
+  }
+  const [row] = await db.query<{ n: unknown }>(`SELECT COUNT(*) AS n FROM soak_ledger WHERE id LIKE '${BAD_ID_PREFIX}%'`);
+  const leftRows = Number(row?.n ?? 0);
+  const sent = [...outcomes.values()].reduce((a, n) => a + n, 0);
+  return {
+    name: 'every bad write was refused with a typed error and wrote nothing',
+    pass: sent > 0 && wrong.length === 0 && leftRows === 0,
+    detail: `${sent} sent: ${outcomes.get('refused') ?? 0} refused (BOLT_SQL, BOLT_BAD_INPUT), ${outcomes.get('interrupted') ?? 0} interrupted by a fault, ${wrong.length} accepted or untyped${wrong.length ? ` (${[...new Set(wrong)].slice(0, 5).join('; ')})` : ''}; ${leftRows} of their ledger rows present`,
+  };
 }
 
 /** Tasks executed more than once (a lease expired while the first run was still going). */
