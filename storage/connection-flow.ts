@@ -5,11 +5,11 @@
  *   statements of open sessions, and everything else (so requests waiting for a pooled
  *   connection never hold up the session statements that would free one); `ping` needs no
  *   slot, so a client's liveness checks are answered while its long requests run;
- * - while the replies the client has not read exceed `maxUnsentBytes`, or requests are waiting
- *   for a slot, the host starts nothing new for it and stops reading its socket (its writes then
- *   back up on its own side); it resumes when the replies drain. The replies held for a client
- *   that never reads thus stay under `maxUnsentBytes` plus the replies of 2 × `maxInFlight`
- *   requests (`maxInFlight` when it uses no sessions);
+ * - while the replies the client has not read exceed `maxUnsentBytes`, the host starts nothing
+ *   new for it and stops reading its socket (its writes then back up on its own side); it
+ *   resumes when the replies drain. The replies held for a client that never reads thus stay
+ *   under `maxUnsentBytes` plus the replies of 2 × `maxInFlight` requests (`maxInFlight` when it
+ *   uses no sessions). It also stops reading while 64 × `maxInFlight` requests wait for a slot;
  * - a frame begun but not complete within `frameTimeoutMs` of reading closes the connection
  *   (time during which the host itself holds off reading does not count).
  */
@@ -31,6 +31,9 @@ export interface FlowSnapshot {
 }
 
 type Lane = 'session' | 'general';
+
+/** Requests that may wait per slot before the host stops reading a connection. */
+const WAITING_PER_SLOT = 64;
 
 /** Statements on an open session run on its pinned connection: they never wait for the pool. */
 function laneOf(req: WireRequest): Lane {
@@ -132,6 +135,17 @@ export class ConnectionFlow {
     this.frameTimer = undefined;
   }
 
+  /**
+   * Requests waiting for a slot beyond which the host stops reading this connection. Generous
+   * on purpose: while it does not read, the statements of the client's open sessions are not
+   * read either, and they may be what would free the pooled connections its waiting requests
+   * need (holding at `maxInFlight` waiting requests deadlocked a soak process's transactions
+   * until their pool timeouts).
+   */
+  private maxWaiting(): number {
+    return WAITING_PER_SLOT * this.limits.maxInFlight;
+  }
+
   /** Above the socket's high-water mark a write has returned false, so 'drain' will follow. */
   private congested(): boolean {
     return this.sock.writableLength > Math.max(this.limits.maxUnsentBytes, this.sock.writableHighWaterMark);
@@ -146,8 +160,7 @@ export class ConnectionFlow {
       }
     }
     if (this.closed) return;
-    const max = this.limits.maxInFlight;
-    const hold = this.congested() || this.waiting.session.length >= max || this.waiting.general.length >= max;
+    const hold = this.congested() || this.waiting.session.length + this.waiting.general.length >= this.maxWaiting();
     if (hold && !this.held) {
       this.held = true;
       this.sock.pause();

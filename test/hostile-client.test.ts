@@ -275,3 +275,26 @@ test('insertMany of 400k rows from a client', { timeout: 120_000 }, async (t) =>
   assert.equal((await db.insertMany('big', ['i', 'name', 'score'], rows)).rowsChanged, 400_000);
   assert.deepEqual(await db.query('SELECT count(*)::INTEGER AS n, sum(i)::BIGINT AS s FROM big'), [{ n: 400_000, s: 79_999_800_000n }]);
 });
+
+test('many requests waiting on one connection do not hold up the session statements that free pooled connections', { timeout: 60_000 }, async (t) => {
+  // The pool (8 connections) is held by this client's 8 open transactions; 40 plain queries
+  // then wait for it. Their COMMITs must still be read, or the queries fail at the pool
+  // timeout (BOLT_POOL_TIMEOUT) instead of running as soon as the transactions end.
+  const { path } = await startHost(t, { BOLT_POOL_TIMEOUT: '20000' });
+  const db = await ConcurrentDatabase.open(path);
+  t.after(() => db.close());
+  const sessions = await Promise.all(Array.from({ length: 8 }, (_, i) => db.session({ name: `tx-${i}` })));
+  for (const [i, s] of sessions.entries()) {
+    await s.begin();
+    await s.execute('INSERT INTO t VALUES (?)', [100 + i]);
+  }
+  const queries = Array.from({ length: 40 }, () => db.query('SELECT count(*)::INTEGER AS n FROM t'));
+  // Let every query reach the host before the transactions end.
+  await waitFor(() => Number(db.stats().pending ?? 0) >= 40, 10_000, 'the queries in flight');
+  await Promise.all(sessions.map(async (s) => {
+    await s.commit();
+    await s.close();
+  }));
+  const counts = await Promise.all(queries);
+  assert.ok(counts.every((r) => Number(r[0]!.n) >= 10), JSON.stringify(counts.slice(0, 3)));
+});
