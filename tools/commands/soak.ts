@@ -90,7 +90,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed for the workload and fault schedule (default: random, printed)')
     .option('--report <file.html>', 'write a self-contained HTML report')
     .option('--work-dir <dir>', 'where journals and metrics go (default: a new temporary directory, removed after a passing run)')
-    .option('--keep', 'keep the temporary work directory after a passing run (a failing run always keeps it)')
+    .option('--keep', 'keep the temporary work directory (and, on PostgreSQL, the run\'s schema) after a passing run (a failing run always keeps them)')
     .option('--json', 'print the whole result as JSON')
     .action(
       action(async (flags: SoakFlags) => {
@@ -115,6 +115,7 @@ export function register(program: Command): void {
             chaosEveryS: positiveInt('chaos-every', flags.chaosEvery, 3600),
             seed,
             workDir: flags.workDir,
+            keep: flags.keep,
           },
           events,
         );
@@ -128,6 +129,8 @@ export function register(program: Command): void {
           printSummary(result);
           if (flags.report) println(`report: ${flags.report}`);
           println(workDirKept ? `journals and metrics: ${result.workDir}` : 'journals and metrics: removed (the run passed; --keep keeps them)');
+          const c = result.config;
+          if (c.schema) println(c.schemaKept ? `schema: ${c.schema} (kept; drop it with DROP SCHEMA ${c.schema} CASCADE)` : `schema: ${c.schema} (dropped)`);
         }
         return result.pass ? EXIT.ok : EXIT.problems;
       }),
