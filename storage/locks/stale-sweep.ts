@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isAlive } from './process-identity.js';
 import { readSidecar, sidecarPath } from './sidecar.js';
-import { removeDeadSocket, removeStaleSidecar } from './stale-cleanup.js';
+import { isBoltSocketName, removeDeadSocket, removeStaleSidecar } from './stale-cleanup.js';
 
 /** One piece of lock debris the sweep removed. */
 export interface FixedLock {
@@ -37,7 +37,6 @@ export interface StaleSweepOptions {
 const SIDECAR_SUFFIX = '.bolt.lock';
 /** An unreadable sidecar younger than this may be a host still writing it. */
 const YOUNG_EMPTY_MS = 10_000;
-const SOCKET_NAME = /^bolt-[0-9a-f]+-\d+\.sock$/;
 
 /** Sweeps stale sidecars (and their dead sockets) next to `dbPath`, never touching `dbPath`'s own. */
 export async function sweepStaleLocks(dbPath: string, opts: StaleSweepOptions = {}): Promise<StaleSweepResult> {
@@ -87,5 +86,5 @@ export async function sweepStaleLocks(dbPath: string, opts: StaleSweepOptions = 
 /** True for `<tmpdir or /tmp>/bolt-<hash>-<pid>.sock`, where hosts put their sockets. */
 function isBoltSocket(path: string): boolean {
   const d = dirname(path);
-  return SOCKET_NAME.test(basename(path)) && (d === tmpdir() || d === '/tmp');
+  return isBoltSocketName(path) && (d === tmpdir() || d === '/tmp');
 }
