@@ -35,6 +35,14 @@ async function duckTables(path: string): Promise<string[]> {
   }
 }
 
+/** A SQLite file in rollback-journal mode (as most tools make them) with a table `t`. */
+function rollbackJournalDb(path: string, seed = ''): void {
+  const raw = new BetterSqlite3(path);
+  raw.pragma('journal_mode = DELETE');
+  raw.exec(`CREATE TABLE t (id INTEGER PRIMARY KEY, who TEXT); ${seed}`);
+  raw.close();
+}
+
 function sqliteState(path: string): { tables: string[]; journalMode: string } {
   const db = new BetterSqlite3(path, { readonly: true });
   try {
@@ -104,12 +112,7 @@ test('DuckDB: a client process\'s logged write makes the log on a host that star
 test('SQLite: a SELECT through Bolt leaves a rollback-journal file byte-identical; the first write switches it to WAL', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   const path = join(dir, 'app.sqlite');
-  {
-    const raw = new BetterSqlite3(path);
-    raw.pragma('journal_mode = DELETE');
-    raw.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, who TEXT); INSERT INTO t VALUES (1, \'seed\')');
-    raw.close();
-  }
+  rollbackJournalDb(path, "INSERT INTO t VALUES (1, 'seed')");
   chmodSync(path, 0o444);
   const before = fingerprint(path);
 
@@ -134,12 +137,7 @@ test('SQLite: a SELECT through Bolt leaves a rollback-journal file byte-identica
 test('SQLite: another process writes while this one has the rollback-journal file open; both keep reading and writing', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   const path = join(dir, 'shared.sqlite');
-  {
-    const raw = new BetterSqlite3(path);
-    raw.pragma('journal_mode = DELETE');
-    raw.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, who TEXT)');
-    raw.close();
-  }
+  rollbackJournalDb(path);
   const reader = await ConcurrentDatabase.open(path, { maxConnections: 2 });
   t.after(() => reader.close());
   assert.deepEqual(await reader.query('SELECT CAST(count(*) AS INTEGER) AS n FROM t'), [{ n: 0 }]);
