@@ -115,6 +115,31 @@ test('a hung host is reported, and stopped only with --kill-hung (SIGTERM, then 
   assert.equal(await duckCount(db), 3);
 });
 
+test('--kill-hung re-checks the lock after stopping a hung host: a child still holding it is reported as remaining', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const db = join(dir, 'hung.duckdb');
+  const sock = join(dir, 'hung.sock');
+  const host = await startFixture(t, 'fake-host', [db, sock, 'hang-shared-lock', '2']);
+  const childPid = Number(/child (\d+)/.exec(host.stdout())?.[1]);
+  assert.ok(childPid > 0, host.stdout());
+  t.after(() => {
+    try {
+      process.kill(childPid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  });
+  const { code, report } = await fixJson(dir, '--kill-hung', '--kill-grace', '300', '--ping-timeout', '300');
+  const f = report.findings.find((x) => x.kind === 'hung-host');
+  assert.equal(f?.pid, host.pid, JSON.stringify(report.findings));
+  assert.equal(f?.status, 'remains');
+  assert.match(f?.action ?? '', /^sent SIGTERM to pid \d+; it exited, but the sidecar lock is still held/);
+  assert.equal(code, 1);
+  await host.exited;
+  assert.ok(isAlive({ pid: childPid, startTime: 0 }), 'only the proven host was signalled');
+  assert.ok(existsSync(sidecarPath(db)), 'a held sidecar is not removed');
+});
+
 test('--kill-hung never signals a flock(1) holding the sidecar, even one the sidecar names: reported as remaining, exit 1', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   const db = join(dir, 'h.duckdb');
