@@ -134,7 +134,8 @@ export class HostSession implements Session {
     sql: string,
     id: string,
   ): Promise<StatementResult & { deduplicated?: boolean }> {
-    await this.hooks.requestLog();
+    const logMade = this.hooks.requestLog();
+    if (logMade) await logMade;
     const once = async (): Promise<StatementResult & { deduplicated?: boolean }> => {
       const seen = await findRequest(conn, id);
       if (seen !== undefined) return { rows: [], rowsChanged: seen, isRead: false, deduplicated: true };
