@@ -174,6 +174,8 @@ test('--kill-hung never signals a flock(1) holding the sidecar, even one the sid
   assert.equal(human.code, 1);
   assert.doesNotMatch(human.stdout, /all fixed/);
   assert.match(human.stdout, /PROBLEM: .*h\.duckdb/);
+  const info = await runBolt(['db', 'info', db, '--json', '--ping-timeout', '300']);
+  assert.match((JSON.parse(info.stdout) as { advice: string[] }).advice.join(' '), /not a proven Bolt host .*will not signal it/);
 });
 
 test('a foreign DuckDB holder and the sqlite3 CLI in BEGIN EXCLUSIVE are reported, never signalled', { timeout: 60_000 }, async (t) => {
