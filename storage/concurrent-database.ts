@@ -78,6 +78,8 @@ export class ConcurrentDatabase implements Database {
   readonly engine = 'duckdb' as const;
   private closed = false;
   private reelecting?: Promise<Backend>;
+  /** `bolt_requests` is known to exist (transactions with a request id make it first). */
+  private readonly requestLog = { ready: false };
 
   private constructor(readonly location: string, private readonly opts: OpenOptions, private backend: Backend) {
     this.attach(backend);
@@ -231,7 +233,7 @@ export class ConcurrentDatabase implements Database {
       let s: Session | undefined;
       try {
         s = await b.openSession({ name: 'transaction', readOnly: this.opts.readOnly }, this.opts.connectionTimeoutMs);
-        return await runTransaction(s, fn, { ...opts, requestId }, fresh && !resent);
+        return await runTransaction(s, fn, { ...opts, requestId }, fresh && !resent, this.requestLog);
       } catch (err) {
         if (!isHostLost(err)) throw err;
         // A lost session took its transaction with it (rolled back): running it again is safe.

@@ -32,6 +32,8 @@ export interface SessionHooks {
   onceById<T extends { rowsChanged: number }>(id: string, fn: () => Promise<T>): Promise<T>;
   /** The host's write gate: passed by every transaction that may write (storage/write-gate.ts). */
   gate: WriteGate;
+  /** Makes sure `bolt_requests` exists (undefined when it is known to). */
+  requestLog(): Promise<void> | undefined;
 }
 
 export class HostSession implements Session {
@@ -139,6 +141,8 @@ export class HostSession implements Session {
     sql: string,
     id: string,
   ): Promise<StatementResult & { deduplicated?: boolean }> {
+    const logMade = this.hooks.requestLog();
+    if (logMade) await logMade;
     const once = async (): Promise<StatementResult & { deduplicated?: boolean }> => {
       const seen = await findRequest(conn, id);
       if (seen !== undefined) return { rows: [], rowsChanged: seen, isRead: false, deduplicated: true };

@@ -26,7 +26,7 @@ import { WriteGate } from './write-gate.js';
 import { ConnectionPool, type Lease } from './connection-pool.js';
 import { HostSession } from './host-session.js';
 import type { HeldFlock } from './locks/flock.js';
-import { closeRequestLogAppender, ensureRequestLog, findRequest, pruneRequests, recordRequest } from './request-log.js';
+import { closeRequestLogAppender, createRequestLog, findRequest, pruneRequests, recordRequest } from './request-log.js';
 import { backoffDelay, delay } from './retry.js';
 
 /** Options of a host (a subset of `OpenOptions`). */
@@ -104,6 +104,9 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
   /** Write transactions pass it; the WAL checkpointer closes it for a moment. */
   readonly writeGate = new WriteGate();
   private maintenanceConn?: DuckDBConnection;
+  /** `bolt_requests` exists: checked on the write path, so set once and never awaited again. */
+  private requestLogReady = false;
+  private requestLogCreating?: Promise<void>;
   private readonly opts: Required<Pick<HostOptions, 'maxConnections' | 'connectionTimeoutMs'>> & HostOptions;
 
   private constructor(
@@ -147,15 +150,8 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     const openMs = Date.now() - started;
     const host = new Host(path, lock, instance, opts);
     try {
-      const lease = await host.pool.acquire('bolt:startup');
-      try {
-        if (!opts.readOnly) {
-          await ensureRequestLog(lease.conn);
-          await pruneRequests(lease.conn).catch(() => 0);
-        }
-      } finally {
-        lease.release();
-      }
+      // Nothing is written at start (no request log, no prune): a database only read through
+      // Bolt stays byte-identical. The log is made by the first write that records an id.
       if (!opts.readOnly) {
         // A connection of its own: the pool may have a queue of waiters when the WAL needs it.
         host.maintenanceConn = await instance.connect();
@@ -194,8 +190,20 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     return this.lock;
   }
 
+  /** Creates `bolt_requests` once per host, before the first write that records a request id. */
+  private ensureRequestLog(): Promise<void> {
+    this.requestLogCreating ??= createRequestLog(this.instance).then(
+      () => void (this.requestLogReady = true),
+      (err: unknown) => {
+        this.requestLogCreating = undefined;
+        throw err;
+      },
+    );
+    return this.requestLogCreating;
+  }
+
   private async prune(): Promise<void> {
-    if (this.closing) return;
+    if (this.closing || !this.requestLogReady) return;
     await this.track(async () => {
       const l = await this.pool.acquire('bolt:prune');
       try {
@@ -299,6 +307,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       if (opts.resent) throw outcomeUnknown(sql);
       return this.autocommit(p, params, sql, lease);
     }
+    if (!this.requestLogReady) await this.ensureRequestLog();
     if (opts.autoId && !opts.resent && p.statements.length === 1) {
       // A fresh automatic id needs no lookup: eligible for group commit.
       return this.group.submit({ sql, params, requestId: opts.requestId, autoId: true, conn: lease.conn, prepared: p });
@@ -391,6 +400,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       try {
         const append = async () => appendRows(lease.conn, table, columns, rows);
         if (opts.unlogged && opts.resent) throw outcomeUnknown(`insertMany into ${table}`);
+        if (opts.requestId && !opts.unlogged && !this.requestLogReady) await this.ensureRequestLog();
         const r: ExecResult = await this.writeGate.writing(() =>
           opts.requestId && !opts.unlogged ? this.onceById(opts, () => this.loggedWrite(lease.conn, opts, append)) : inTransaction(lease.conn, append),
         );
@@ -418,6 +428,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
         },
         onStatement: (_ok, err) => this.count(err),
         onceById: (id, fn) => this.onceById({ requestId: id }, fn),
+        requestLog: () => (this.requestLogReady ? undefined : this.ensureRequestLog()),
         gate: this.writeGate,
       });
       this.sessions.add(s);

@@ -7,17 +7,35 @@
  * The table has no index (an index makes every write markedly slower): lookups scan it, and
  * happen only when a caller gave its own id or a client re-sends after losing the host.
  */
-import { timestampValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
+import { timestampValue, type DuckDBAppender, type DuckDBConnection, type DuckDBInstance } from '@duckdb/node-api';
 import { runCached } from '../adapters/duckdb/statement-cache.js';
 import { rowObjects } from '../adapters/duckdb/run.js';
 
 export const REQUEST_LOG_TABLE = 'bolt_requests';
 
+/** The table's DDL; a no-op (nothing written) when it exists. */
+export const REQUEST_LOG_DDL = `CREATE TABLE IF NOT EXISTS ${REQUEST_LOG_TABLE} (id VARCHAR NOT NULL, rows_changed BIGINT, auto BOOLEAN, recorded_at TIMESTAMP DEFAULT current_timestamp)`;
+
 /** Creates the table if needed. */
 export async function ensureRequestLog(conn: DuckDBConnection): Promise<void> {
-  await conn.run(
-    `CREATE TABLE IF NOT EXISTS ${REQUEST_LOG_TABLE} (id VARCHAR NOT NULL, rows_changed BIGINT, auto BOOLEAN, recorded_at TIMESTAMP DEFAULT current_timestamp)`,
-  );
+  await conn.run(REQUEST_LOG_DDL);
+}
+
+/**
+ * Creates the table if needed and forgets old ids, on a connection of its own (so the DDL is
+ * never part of a caller's transaction, which could roll it back). A host calls it before its
+ * first write that records a request id: a database only read through Bolt gets no table.
+ * Two creators racing (a transaction's own DDL on another connection) can conflict on the
+ * catalog: the loser tries once more, and then finds the table.
+ */
+export async function createRequestLog(instance: DuckDBInstance): Promise<void> {
+  const conn = await instance.connect();
+  try {
+    await ensureRequestLog(conn).catch(() => ensureRequestLog(conn));
+    await pruneRequests(conn).catch(() => 0);
+  } finally {
+    conn.closeSync();
+  }
 }
 
 /** Rows changed by the recorded request `id`, or undefined when it was never applied. */

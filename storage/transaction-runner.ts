@@ -6,7 +6,7 @@
  */
 import type { Session, Transaction, TransactionOptions } from '../core/database.js';
 import { AbortedError, TxConflictError, hasCode } from '../core/errors.js';
-import { REQUEST_LOG_TABLE } from './request-log.js';
+import { REQUEST_LOG_DDL, REQUEST_LOG_TABLE } from './request-log.js';
 import { backoffDelay, delay } from './retry.js';
 
 export const DEFAULT_TX_RETRIES = 5;
@@ -18,8 +18,16 @@ export async function runTransaction<T>(
   opts: TransactionOptions = {},
   /** The request id is a fresh automatic one: record it, but skip the lookup (a table scan). */
   freshRequestId = false,
+  /** The caller's note that `bolt_requests` exists (set here once it does). */
+  requestLog?: { ready: boolean },
 ): Promise<T | undefined> {
   const retries = opts.retries ?? DEFAULT_TX_RETRIES;
+  if (opts.requestId !== undefined && !requestLog?.ready) {
+    // Bolt's log appears with the first write that records an id; made before BEGIN, since a
+    // DDL inside the transaction would be undone by its rollback. Racing creators retry once.
+    await s.execute(REQUEST_LOG_DDL).catch(() => s.execute(REQUEST_LOG_DDL));
+    if (requestLog) requestLog.ready = true;
+  }
   const tx: Transaction = {
     query: (sql, params, o) => s.query(sql, params, o),
     execute: (sql, params, o) => s.execute(sql, params, o),

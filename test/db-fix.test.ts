@@ -13,6 +13,7 @@ import { waitFor } from './helpers/wait.js';
 import { haveSqliteCli, sqliteCliHoldingExclusive } from './helpers/sqlite-cli.js';
 import { sidecarPath } from '../storage/locks/sidecar.js';
 import { isAlive, processStartTime } from '../storage/locks/process-identity.js';
+import { lockHolders } from '../storage/locks/proc-locks.js';
 import type { FixReport } from '../tools/db/fix-dir.js';
 
 async function fixJson(dir: string, ...flags: string[]): Promise<{ code: number | null; report: FixReport; stderr: string }> {
@@ -114,6 +115,69 @@ test('a hung host is reported, and stopped only with --kill-hung (SIGTERM, then 
   assert.equal(await duckCount(db), 3);
 });
 
+test('--kill-hung re-checks the lock after stopping a hung host: a child still holding it is reported as remaining', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const db = join(dir, 'hung.duckdb');
+  const sock = join(dir, 'hung.sock');
+  const host = await startFixture(t, 'fake-host', [db, sock, 'hang-shared-lock', '2']);
+  const childPid = Number(/child (\d+)/.exec(host.stdout())?.[1]);
+  assert.ok(childPid > 0, host.stdout());
+  t.after(() => {
+    try {
+      process.kill(childPid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  });
+  const { code, report } = await fixJson(dir, '--kill-hung', '--kill-grace', '300', '--ping-timeout', '300');
+  const f = report.findings.find((x) => x.kind === 'hung-host');
+  assert.equal(f?.pid, host.pid, JSON.stringify(report.findings));
+  assert.equal(f?.status, 'remains');
+  assert.match(f?.action ?? '', /^sent SIGTERM to pid \d+; it exited, but the sidecar lock is still held/);
+  assert.equal(code, 1);
+  await host.exited;
+  assert.ok(isAlive({ pid: childPid, startTime: 0 }), 'only the proven host was signalled');
+  assert.ok(existsSync(sidecarPath(db)), 'a held sidecar is not removed');
+});
+
+test('--kill-hung never signals a flock(1) holding the sidecar, even one the sidecar names: reported as remaining, exit 1', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const db = join(dir, 'h.duckdb');
+  const inst = await DuckDBInstance.create(db);
+  inst.closeSync();
+  const sidecar = sidecarPath(db);
+  // util-linux flock(1) forks: it and its `sleep` child share the locked descriptor. Its own
+  // process group, so the test reaps both; no pipes, which `sleep` would keep open.
+  const holder = spawnChild(t, 'flock', ['--exclusive', sidecar, 'sleep', '600'], { detached: true, stdio: 'ignore' });
+  t.after(() => {
+    try {
+      process.kill(-holder.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  });
+  await waitFor(() => lockHolders(sidecar).some((h) => h.pid === holder.pid && h.class === 'FLOCK'), 10_000, 'flock(1) never took the sidecar lock', holder.exited);
+  // A record that names the holder itself, with its true start time: only its command line
+  // and missing socket tell it is no Bolt host.
+  writeFileSync(sidecar, JSON.stringify({ pid: holder.pid, processStartTime: processStartTime(holder.pid), socket: join(dir, 'h.sock'), startedAt: '', version: '' }));
+  const { code, report } = await fixJson(dir, '--kill-hung', '--kill-grace', '300', '--ping-timeout', '300');
+  const f = report.findings.find((x) => x.kind === 'hung-host');
+  assert.equal(f?.status, 'remains', JSON.stringify(report.findings));
+  assert.equal(f?.pid, holder.pid);
+  assert.match(f?.action ?? '', /^not signalled: not a proven Bolt host \(pid \d+ \(flock .*\) is not a Node\.js process/);
+  assert.equal(code, 1);
+  assert.ok(report.problemsRemaining >= 1);
+  assert.ok(isAlive({ pid: holder.pid, startTime: 0 }), 'flock(1) was not signalled');
+  assert.ok(lockHolders(sidecar).some((h) => h.class === 'FLOCK' && !h.blocked), 'the lock is still held');
+  assert.ok(existsSync(sidecar));
+  const human = await runBolt(['db', 'fix', dir, '--kill-hung', '--kill-grace', '300', '--ping-timeout', '300']);
+  assert.equal(human.code, 1);
+  assert.doesNotMatch(human.stdout, /all fixed/);
+  assert.match(human.stdout, /PROBLEM: .*h\.duckdb/);
+  const info = await runBolt(['db', 'info', db, '--json', '--ping-timeout', '300']);
+  assert.match((JSON.parse(info.stdout) as { advice: string[] }).advice.join(' '), /not a proven Bolt host .*will not signal it/);
+});
+
 test('a foreign DuckDB holder and the sqlite3 CLI in BEGIN EXCLUSIVE are reported, never signalled', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   const duck = join(dir, 'f.duckdb');
@@ -179,7 +243,7 @@ test('SQLite leftovers: WAL of a SIGKILLed writer checkpointed, hot journal of a
   }
 });
 
-test('PID lock files and lock directories: removed when the pid is dead, kept when alive; yarn.lock ignored', { timeout: 60_000 }, async (t) => {
+test('other programs\' lock files and directories are reported, never removed; only a Bolt socket is', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   const dead = await deadPid(t);
   writeFileSync(join(dir, 'dead.lock'), `${dead}\n`);
@@ -190,18 +254,44 @@ test('PID lock files and lock directories: removed when the pid is dead, kept wh
   writeFileSync(join(dir, 'dead-dir.lock', 'pid'), String(dead));
   mkdirSync(join(dir, 'anon.lock'));
   await deadSocket(t, join(dir, 'orphan.sock'));
+  const boltSock = `bolt-0123456789abcdef-${dead}.sock`;
+  await deadSocket(t, join(dir, boltSock));
+  const before = snapshot(dir);
   const { code, report } = await fixJson(dir);
   const by = new Map(report.findings.map((f) => [relative(dir, f.path), [f.kind, f.status]]));
   assert.deepEqual(Object.fromEntries(by), {
-    'orphan.sock': ['dead-socket', 'fixed'],
-    'dead.lock': ['stale-lock-file', 'fixed'],
-    'dead-json.lock': ['stale-lock-file', 'fixed'],
+    [boltSock]: ['dead-socket', 'fixed'],
+    'orphan.sock': ['dead-socket', 'kept'],
+    'dead.lock': ['stale-lock-file', 'kept'],
+    'dead-json.lock': ['stale-lock-file', 'kept'],
     'live.lock': ['live-lock-file', 'kept'],
-    'dead-dir.lock': ['lock-dir', 'fixed'],
-    'anon.lock': ['lock-dir', 'remains'],
+    'dead-dir.lock': ['lock-dir', 'kept'],
+    'anon.lock': ['lock-dir', 'kept'],
   });
-  assert.equal(code, 1, 'the lock directory naming no pid remains a problem');
-  assert.deepEqual(readdirSync(dir).sort(), ['anon.lock', 'live.lock', 'yarn.lock']);
+  assert.equal(code, 0, 'nothing Bolt may repair remains');
+  before.delete(boltSock);
+  assert.deepEqual(snapshot(dir), before, 'everything but the Bolt socket is untouched');
+});
+
+test('files named like lock files but not made by Bolt are never removed: shopping.lock, a sidecar name holding user text', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const dead = await deadPid(t);
+  writeFileSync(join(dir, 'shopping.lock'), `${dead} eggs\n2 milk\n`);
+  writeFileSync(join(dir, 'notes.bolt.lock'), 'my notes about the lock\n');
+  // Bolt's own: an empty sidecar nobody holds (a host that died before writing it).
+  writeFileSync(join(dir, 'e.duckdb.bolt.lock'), '');
+  const before = snapshot(dir);
+  const { code, report } = await fixJson(dir);
+  assert.equal(code, 0, JSON.stringify(report.findings));
+  assert.deepEqual(
+    report.findings.map((f) => [relative(dir, f.path), f.kind, f.status]).sort(),
+    [
+      ['e.duckdb.bolt.lock', 'stale-sidecar', 'fixed'],
+      ['notes.bolt.lock', 'not-bolt-file', 'kept'],
+    ],
+  );
+  before.delete('e.duckdb.bolt.lock');
+  assert.deepEqual(snapshot(dir), before, 'shopping.lock and notes.bolt.lock are byte-identical, same mtime');
 });
 
 test('symlinks out of the directory are not followed; node_modules and .git are skipped', { timeout: 60_000 }, async (t) => {
@@ -250,7 +340,8 @@ test('--dry-run changes nothing: every file byte-identical with the same mtime',
   writeFileSync(join(dir, 'dead.lock'), String(dead));
   mkdirSync(join(dir, 'dead-dir.lock'));
   writeFileSync(join(dir, 'dead-dir.lock', 'pid'), String(dead));
-  await deadSocket(t, join(dir, 'orphan.sock'));
+  const boltSock = `bolt-0123456789abcdef-${dead}.sock`;
+  await deadSocket(t, join(dir, boltSock));
   const before = snapshot(dir);
   const { code, report } = await fixJson(dir, '--dry-run', '--kill-hung');
   assert.equal(code, 1);
@@ -258,11 +349,11 @@ test('--dry-run changes nothing: every file byte-identical with the same mtime',
   assert.deepEqual(
     report.findings.map((f) => [relative(dir, f.path), f.kind, f.status]).sort(),
     [
-      ['dead-dir.lock', 'lock-dir', 'would-fix'],
-      ['dead.lock', 'stale-lock-file', 'would-fix'],
+      [boltSock, 'dead-socket', 'would-fix'],
+      ['dead-dir.lock', 'lock-dir', 'kept'],
+      ['dead.lock', 'stale-lock-file', 'kept'],
       ['h.duckdb.bolt.lock', 'stale-sidecar', 'would-fix'],
       ['h.duckdb.wal', 'duckdb-wal', 'would-fix'],
-      ['orphan.sock', 'dead-socket', 'would-fix'],
       ['w.sqlite', 'sqlite-leftovers', 'would-fix'],
     ],
   );
@@ -275,7 +366,7 @@ test('--dry-run changes nothing: every file byte-identical with the same mtime',
   // The real run then fixes all of it.
   const real = await fixJson(dir);
   assert.equal(real.code, 0, JSON.stringify(real.report.findings));
-  assert.deepEqual(readdirSync(dir).sort(), ['h.duckdb', 'w.sqlite']);
+  assert.deepEqual(readdirSync(dir).sort(), ['dead-dir.lock', 'dead.lock', 'h.duckdb', 'w.sqlite']);
 });
 
 test('db fix on a missing path or a file: one-line typed error, exit 2', { timeout: 30_000 }, async (t) => {

@@ -91,6 +91,16 @@ describe('postgres adapter', { skip: SKIP }, () => {
     assert.ok(!JSON.stringify(err).includes(secret) && !(err as Error).message.includes(secret));
   });
 
+  test('the URL\'s own options (libpq `options`) are kept next to the schema\'s search_path', { timeout: 20_000 }, async (t) => {
+    const u = new URL(URL_!);
+    u.searchParams.set('options', '-c lock_timeout=1234');
+    const { db } = await fresh(t);
+    const schema = (await db.query<{ s: string }>('SELECT current_schema() AS s'))[0]!.s;
+    const both = await openPostgres(u.toString(), { schema, maxConnections: 1 });
+    t.after(() => both.close());
+    assert.deepEqual(await both.query('SELECT current_schema() AS s, current_setting(?) AS lt', ['lock_timeout']), [{ s: schema, lt: '1234ms' }]);
+  });
+
   test('statement_timeout cancels long statements with a typed error', { timeout: 20_000 }, async (t) => {
     const { db } = await fresh(t, { statementTimeoutMs: 100 });
     await assert.rejects(db.query('SELECT pg_sleep(2)'), (err) => hasCode(err, 'BOLT_SQL') && err.details.timeout === true && err.details.sqlstate === '57014');

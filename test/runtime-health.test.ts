@@ -65,7 +65,7 @@ test('db:health removes a dead host\'s sidecar and socket next to the database a
   assert.equal(Number(row[0].ok), 1);
 });
 
-test('the sweep skips a directory with too many entries and ignores non-sidecar files', { timeout: 10_000 }, async (t) => {
+test('the sweep skips a directory with too many entries and ignores non-sidecar files and files that only have a sidecar\'s name', { timeout: 10_000 }, async (t) => {
   const dir = tempDir(t);
   // An unreadable, old-enough "sidecar" would be removed; in a crowded directory nothing is looked at.
   writeFileSync(join(dir, 'x.db.bolt.lock'), '');
@@ -78,12 +78,15 @@ test('the sweep skips a directory with too many entries and ignores non-sidecar 
   const r2 = await sweepStaleLocks(join(dir, 'main.db'));
   assert.deepEqual(r2, { fixed: [] });
   assert.deepEqual(readdirSync(dir).sort(), ['d.bolt.lock', 'f0', 'f1', 'f2', 'f3', 'f4', 'x.db.bolt.lock']);
-  // Once it is old, an unflocked sidecar without a valid record is debris.
+  // Once it is old, an unflocked empty sidecar is debris; a file of that name holding anything
+  // Bolt does not write is somebody else's, and stays.
+  writeFileSync(join(dir, 'notes.bolt.lock'), 'my notes\n');
   const old = new Date(Date.now() - 60_000);
   utimesSync(join(dir, 'x.db.bolt.lock'), old, old);
+  utimesSync(join(dir, 'notes.bolt.lock'), old, old);
   const r3 = await sweepStaleLocks(join(dir, 'main.db'));
   assert.deepEqual(r3, { fixed: [{ path: join(dir, 'x.db.bolt.lock'), kind: 'stale-sidecar' }] });
-  assert.deepEqual(readdirSync(dir).sort(), ['d.bolt.lock', 'f0', 'f1', 'f2', 'f3', 'f4']);
+  assert.deepEqual(readdirSync(dir).sort(), ['d.bolt.lock', 'f0', 'f1', 'f2', 'f3', 'f4', 'notes.bolt.lock']);
 });
 
 test('bolt start logs each stale lock it removed as a plain line', { timeout: 60_000 }, async (t) => {

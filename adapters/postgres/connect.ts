@@ -54,13 +54,27 @@ export function boltTypes(): pg.CustomTypesConfig {
   return t as unknown as pg.CustomTypesConfig;
 }
 
+/** The URL without its `options` query parameter, and that parameter's value. */
+function splitOptions(url: string): { url: string; options: string | undefined } {
+  const q = url.indexOf('?');
+  if (q < 0) return { url, options: undefined };
+  const params = new URLSearchParams(url.slice(q + 1));
+  const options = params.get('options') ?? undefined;
+  if (options === undefined) return { url, options };
+  params.delete('options');
+  const rest = params.toString();
+  return { url: rest ? `${url.slice(0, q)}?${rest}` : url.slice(0, q), options };
+}
+
 /** The `pg.Pool` configuration for `s`. */
 export function poolConfig(s: PgConnectSettings): pg.PoolConfig {
-  const options: string[] = [];
+  // The URL's own `options` would replace these (pg lets the connection string win): keep both.
+  const { url, options: fromUrl } = splitOptions(s.url);
+  const options: string[] = fromUrl ? [fromUrl] : [];
   if (s.schema) options.push(`-c search_path=${quoteIdent(s.schema).replace(/"/g, '')},public`);
   if (s.readOnly) options.push('-c default_transaction_read_only=on');
   return {
-    connectionString: s.url,
+    connectionString: url,
     max: s.max,
     connectionTimeoutMillis: s.connectionTimeoutMs,
     idleTimeoutMillis: 30_000,

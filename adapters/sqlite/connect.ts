@@ -16,21 +16,32 @@ export interface SqliteConnectSettings {
   pragmas: Record<string, string | number>;
 }
 
-/** The pragmas applied at every connection, in order (overrides from `settings.pragmas` win). */
+/**
+ * The journal mode a connection sets before its first write (WAL unless `settings.pragmas`
+ * says otherwise); undefined for a read-only connection, which cannot change it. It is not set
+ * at connect: it is stored in the file, so setting it there would change a file only read.
+ */
+export function writeJournalMode(s: SqliteConnectSettings): string | undefined {
+  if (s.readOnly) return undefined;
+  return String(s.pragmas.journal_mode ?? 'WAL');
+}
+
+/**
+ * The pragmas applied at every connection, in order (overrides from `settings.pragmas` win).
+ * None of them writes to the file; the journal mode waits for the first write ({@link writeJournalMode}).
+ */
 export function connectionPragmas(s: SqliteConnectSettings): Array<[string, string | number]> {
   const base: Record<string, string | number> = {
-    journal_mode: 'WAL',
     synchronous: 'NORMAL',
     foreign_keys: 'ON',
     busy_timeout: s.busyTimeoutMs,
     temp_store: 'MEMORY',
     cache_size: -Math.max(1, Math.round(s.cacheSizeKiB)),
   };
-  if (s.readOnly) delete base.journal_mode; // a read-only connection cannot change the journal mode
-  return Object.entries({ ...base, ...s.pragmas });
+  return Object.entries({ ...base, ...s.pragmas }).filter(([name]) => name.toLowerCase() !== 'journal_mode');
 }
 
-/** Opens the connection and applies the pragmas. */
+/** Opens the connection and applies the pragmas (see {@link connectionPragmas}). */
 export function connect(s: SqliteConnectSettings): BetterSqlite3.Database {
   const db = new BetterSqlite3(s.path, { readonly: s.readOnly, fileMustExist: s.readOnly, timeout: s.busyTimeoutMs });
   try {

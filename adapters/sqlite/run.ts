@@ -40,7 +40,34 @@ function fromSqlite(row: Record<string, unknown>): Row {
 export class StatementRunner {
   private readonly cache = new Map<string, BetterSqlite3.Statement | 'multi'>();
 
-  constructor(readonly db: BetterSqlite3.Database) {}
+  /** Journal mode still to set before this connection's first write (undefined: done, or none). */
+  private pendingJournalMode: string | undefined;
+
+  constructor(
+    readonly db: BetterSqlite3.Database,
+    journalMode?: string,
+  ) {
+    if (journalMode !== undefined && !/^[A-Za-z]+$/.test(journalMode)) throw new Error(`invalid journal mode: ${journalMode}`);
+    this.pendingJournalMode = journalMode;
+  }
+
+  /**
+   * Sets the journal mode (WAL) before the first write of this connection, outside any
+   * transaction (SQLite refuses the change inside one). A file only read keeps its mode and
+   * its bytes. Other connections and processes follow by themselves: SQLite reads the mode
+   * from the file header at each transaction. When the change cannot be made now (another
+   * connection keeps the file busy past busy_timeout) this write goes through the rollback
+   * journal, which is just as safe, and the next one tries again.
+   */
+  private beforeWrite(): void {
+    if (this.pendingJournalMode === undefined || this.db.inTransaction) return;
+    try {
+      this.db.pragma(`journal_mode = ${this.pendingJournalMode}`);
+      this.pendingJournalMode = undefined;
+    } catch {
+      // busy: see above
+    }
+  }
 
   private prepare(sql: string): BetterSqlite3.Statement | 'multi' {
     let s = this.cache.get(sql);
@@ -68,6 +95,7 @@ export class StatementRunner {
       throw new RunError({ name: 'ReadOnly', message: 'statement is not a read', readOnly: true });
     }
     if (isWrite && write === 'ask') return { needsWrite: true };
+    if (isWrite) this.beforeWrite();
     if (stmt === 'multi') {
       if (params.length > 0) throw new RunError({ name: 'BadInput', message: 'parameters are not allowed with several statements in one string', code: 'BOLT_MULTI_PARAMS' });
       const before = this.db.prepare('SELECT total_changes() AS n').pluck().get() as number;
@@ -86,6 +114,7 @@ export class StatementRunner {
 
   /** BEGIN IMMEDIATE, retrying SQLITE_BUSY with capped backoff until `deadline` (epoch ms). */
   beginImmediate(deadline: number): void {
+    this.beforeWrite();
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       try {

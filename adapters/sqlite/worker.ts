@@ -3,7 +3,7 @@
  * time. The main thread never calls SQLite itself.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { connect, type SqliteConnectSettings } from './connect.js';
+import { connect, writeJournalMode, type SqliteConnectSettings } from './connect.js';
 import { describeSqlite, integrityCheck } from './describe.js';
 import type { BatchOutcome, VerifyOutcome, WorkerError, WorkerReply, WorkerRequest } from './protocol.js';
 import { RunError, StatementRunner } from './run.js';
@@ -109,7 +109,7 @@ port.on('message', (msg: WorkerRequest) => {
 });
 
 try {
-  runner = new StatementRunner(connect(settings));
+  runner = new StatementRunner(connect(settings), writeJournalMode(settings));
   port.postMessage({ id: 0, ok: true });
 } catch (err) {
   port.postMessage({ id: 0, ok: false, error: toWorkerError(err) } satisfies WorkerReply);

@@ -49,6 +49,21 @@ export function readSidecar(path: string): SidecarInfo | undefined {
   }
 }
 
+/**
+ * True when the file at `path` holds what Bolt writes in a sidecar: nothing yet (a host between
+ * creating and writing it), or a Bolt host record. Anything else is somebody else's file that
+ * merely has a sidecar's name, and Bolt never removes it.
+ */
+export function hasSidecarContent(path: string): boolean {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return false;
+  }
+  return text.trim() === '' || readSidecar(path) !== undefined;
+}
+
 /** Replaces the sidecar's content through the descriptor that holds its flock. */
 export function writeSidecar(lock: HeldFlock, info: SidecarInfo): void {
   const body = Buffer.from(`${JSON.stringify(info)}\n`);

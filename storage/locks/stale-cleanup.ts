@@ -1,46 +1,45 @@
 /**
- * Removal of lock debris, done so that a live holder is never robbed: a sidecar is removed
- * only while we hold its flock ourselves (so no host can hold it at that moment), a socket
- * only when connecting to it is refused, a PID lock file only when its PID does not exist.
+ * Removal of lock debris, done so that a live holder is never robbed and nothing but Bolt's
+ * own files is touched: a sidecar is removed only while we hold its flock ourselves (so no
+ * host can hold it at that moment) and only when it holds sidecar content; a socket only when
+ * connecting to it is refused. Lock files of other programs are read (to report them), never
+ * removed.
  */
-import { lstatSync, readFileSync, readdirSync, rmSync, rmdirSync, unlinkSync } from 'node:fs';
+import { lstatSync, readFileSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { tryFlockExclusive } from './flock.js';
-import { readSidecar, type SidecarInfo } from './sidecar.js';
-import { hasExited } from './process-identity.js';
-import { socketHasListener } from '../wire/one-shot-request.js';
 import { isHostSocketPath } from '../socket-path.js';
+import { tryFlockExclusive } from './flock.js';
+import { hasSidecarContent, readSidecar, type SidecarInfo } from './sidecar.js';
+import { socketHasListener } from '../wire/one-shot-request.js';
+
+/** How a Bolt host names its socket: `bolt-<hash>-<pid>.sock`. */
+const SOCKET_NAME = /^bolt-[0-9a-f]+-\d+\.sock$/;
+
+/** True when the file name of `path` is one a Bolt host gives its socket. */
+export function isBoltSocketName(path: string): boolean {
+  return SOCKET_NAME.test(basename(path));
+}
 
 /**
  * Removes the sidecar at `path` if nobody holds its flock and it still names the same
- * process as `expected` (undefined: still no valid record). Returns true when removed.
+ * process as `expected` (undefined: still empty). A file of that name holding anything but
+ * sidecar content is not Bolt's and is never removed. Returns true when removed.
  * Holding the flock while unlinking means no host can hold it at that moment; a host must
  * check, after taking the flock, that the path still names the inode it locked.
  */
 export function removeStaleSidecar(path: string, expected: SidecarInfo | undefined): boolean {
+  try {
+    if (!lstatSync(path).isFile()) return false;
+  } catch {
+    return false;
+  }
   const held = tryFlockExclusive(path);
   if (!held) return false;
   try {
+    if (!hasSidecarContent(path)) return false;
     const now = readSidecar(path);
     const same = expected === undefined ? now === undefined : now !== undefined && now.pid === expected.pid && now.processStartTime === expected.processStartTime;
     if (!same) return false;
-    unlinkSync(path);
-    return true;
-  } finally {
-    held.release();
-  }
-}
-
-/**
- * Removes a PID lock file if nobody flocks it and it still names `pid`, which must be dead.
- * True when removed.
- */
-export function removeDeadPidFile(path: string, pid: number): boolean {
-  if (!hasExited(pid)) return false;
-  const held = tryFlockExclusive(path);
-  if (!held) return false;
-  try {
-    if (readPidFile(path) !== pid) return false;
     unlinkSync(path);
     return true;
   } finally {
@@ -72,8 +71,8 @@ export async function removeDeadSocket(path: string): Promise<boolean> {
 }
 
 /**
- * The PID recorded in a lock file: a number alone (first line), or JSON with a numeric
- * `pid`. Undefined when the file is not a small PID file (e.g. `yarn.lock`, `Cargo.lock`).
+ * The PID recorded in a lock file: a number alone, or JSON with a numeric `pid`. Undefined
+ * when the file is not a small PID file (e.g. `yarn.lock`, `Cargo.lock`, a shopping list).
  */
 export function readPidFile(path: string): number | undefined {
   let text: string;
@@ -83,7 +82,7 @@ export function readPidFile(path: string): number | undefined {
   } catch {
     return undefined;
   }
-  const plain = /^(\d{1,9})(\s|$)/.exec(text);
+  const plain = /^(\d{1,9})$/.exec(text);
   if (plain) return validPid(Number(plain[1]));
   if (text.startsWith('{')) {
     try {
@@ -103,7 +102,7 @@ function validPid(n: number): number | undefined {
 /**
  * The PID recorded inside a lock directory (any small regular file holding one), or
  * undefined. `plain` is false when the directory holds anything but small regular files
- * (then it is not treated as a lock directory to remove).
+ * (then it is not reported as a lock directory).
  */
 export function readLockDir(path: string): { pid: number | undefined; plain: boolean } {
   let names: string[];
@@ -120,9 +119,4 @@ export function readLockDir(path: string): { pid: number | undefined; plain: boo
     pid ??= readPidFile(p);
   }
   return { pid, plain: true };
-}
-
-/** Removes a lock directory that holds only small files. */
-export function removeLockDir(path: string): void {
-  rmSync(path, { recursive: true });
 }

@@ -92,8 +92,8 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed for the workload and fault schedule (default: random, printed)')
     .option('--report <file.html>', 'write a self-contained HTML report')
     .option('--work-dir <dir>', 'where journals and metrics go (default: a new temporary directory, removed after a passing run)')
-    .option('--keep', 'keep the temporary work directory after a passing run (a failing run always keeps it)')
     .option('--max-host-rss <MiB>', 'bound on the resident memory of the processes serving the database (an invariant)', String(DEFAULT_MAX_HOST_RSS_BYTES / 1024 / 1024))
+    .option('--keep', 'keep the temporary work directory (and, on PostgreSQL, the run\'s schema) after a passing run (a failing run always keeps them)')
     .option('--json', 'print the whole result as JSON')
     .action(
       action(async (flags: SoakFlags) => {
@@ -119,6 +119,7 @@ export function register(program: Command): void {
             seed,
             workDir: flags.workDir,
             maxHostRssBytes: positiveInt('max-host-rss', flags.maxHostRss, 1024 * 1024) * 1024 * 1024,
+            keep: flags.keep,
           },
           events,
         );
@@ -132,6 +133,8 @@ export function register(program: Command): void {
           printSummary(result);
           if (flags.report) println(`report: ${flags.report}`);
           println(workDirKept ? `journals and metrics: ${result.workDir}` : 'journals and metrics: removed (the run passed; --keep keeps them)');
+          const c = result.config;
+          if (c.schema) println(c.schemaKept ? `schema: ${c.schema} (kept; drop it with DROP SCHEMA ${c.schema} CASCADE)` : `schema: ${c.schema} (dropped)`);
         }
         return result.pass ? EXIT.ok : EXIT.problems;
       }),

@@ -1,8 +1,11 @@
 /**
  * The work of `bolt db fix <dir>`: finds lock trouble under a directory and repairs what
  * is provably safe to repair. Never signals a foreign process; signals a hung Bolt host only
- * when asked (`killHung`), after checking it is still the same process. With `dryRun` it
- * changes nothing: no file is created, written, removed or opened by an engine.
+ * when asked (`killHung`) and only once it is proven to be one (storage/locks/bolt-host-check.ts),
+ * re-checking its identity before each signal and the lock after. Removes only files Bolt
+ * made, told by name and content (a sidecar with sidecar content, a Bolt socket nobody listens
+ * on); other programs' lock files are reported, never removed. With `dryRun` it changes
+ * nothing: no file is created, written, removed or opened by an engine.
  */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -12,7 +15,9 @@ import { scanDir } from './scan-dir.js';
 import { probeDatabase, readSidecarState, type DbProbe } from '../../storage/locks/host-probe.js';
 import { lockHolders } from '../../storage/locks/proc-locks.js';
 import { hasExited, isAlive, processCommand, processStartTime } from '../../storage/locks/process-identity.js';
-import { readLockDir, readPidFile, removeDeadPidFile, removeDeadSocket, removeLockDir, removeStaleSidecar } from '../../storage/locks/stale-cleanup.js';
+import { isBoltSocketName, readLockDir, readPidFile, removeDeadSocket, removeStaleSidecar } from '../../storage/locks/stale-cleanup.js';
+import { unprovenHostReason } from '../../storage/locks/bolt-host-check.js';
+import { hasSidecarContent } from '../../storage/locks/sidecar.js';
 import { socketHasListener } from '../../storage/wire/one-shot-request.js';
 import { integrityCheck } from '../../adapters/sqlite/describe.js';
 import { BadInputError, NotFoundError } from '../../core/errors.js';
@@ -22,7 +27,8 @@ import { log } from '../../core/logger.js';
  * - `fixed`: the problem was repaired;
  * - `would-fix`: dry run, it would be repaired;
  * - `remains`: a problem fix did not or could not repair (counts for exit code 1);
- * - `kept`: reported, not a problem (e.g. a lock file of a live process).
+ * - `kept`: reported, not a problem Bolt may repair (a lock file of a live process, another
+ *   program's lock file, a file named like Bolt's that Bolt did not write).
  */
 export type FindingStatus = 'fixed' | 'would-fix' | 'remains' | 'kept';
 
@@ -39,6 +45,7 @@ export interface Finding {
     | 'sqlite-leftovers'
     | 'foreign-holder'
     | 'hung-host'
+    | 'not-bolt-file'
     | 'unreadable';
   status: FindingStatus;
   /** What was found. */
@@ -119,6 +126,10 @@ export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<Fix
   const fixStaleSidecar = async (probe: Pick<DbProbe, 'sidecar' | 'reason'>): Promise<void> => {
     const sc = probe.sidecar;
     handledSidecars.add(sc.path);
+    if (!hasSidecarContent(sc.path)) {
+      add({ path: sc.path, kind: 'not-bolt-file', status: 'kept', found: 'named like a Bolt sidecar, but holds something Bolt does not write', action: 'left in place: not made by Bolt' });
+      return;
+    }
     const sock = sc.info?.socket;
     if (sock) handledSockets.add(sock);
     const sockDead = sock !== undefined && existsSync(sock) && !(await socketHasListener(sock));
@@ -142,16 +153,22 @@ export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<Fix
     if (probe.state === 'bolt-host-hung') {
       const host = probe.host;
       const found = `hung Bolt host: ${probe.reason}`;
+      const unproven = unprovenHostReason(probe.sidecar.info, probe.sidecar.holders);
       if (!host || host.startTime === undefined) {
         add({ path: db.path, kind: 'hung-host', status: 'remains', found, action: 'cannot tell which process holds the lock; nothing done' });
+      } else if (unproven !== undefined) {
+        add({ path: db.path, kind: 'hung-host', status: 'remains', found, action: `not signalled: not a proven Bolt host (${unproven}); find out what holds ${probe.sidecar.path}`, pid: host.pid, command: host.command });
       } else if (!opts.killHung) {
         add({ path: db.path, kind: 'hung-host', status: 'remains', found, action: `not signalled; run again with --kill-hung to stop pid ${host.pid}`, pid: host.pid, command: host.command });
       } else if (dryRun) {
         add({ path: db.path, kind: 'hung-host', status: 'would-fix', found, action: `would send SIGTERM to pid ${host.pid}, then SIGKILL after ${killGraceMs} ms`, pid: host.pid, command: host.command });
       } else {
         const killed = await terminate(host.pid, host.startTime, killGraceMs);
-        add({ path: db.path, kind: 'hung-host', status: killed.dead ? 'fixed' : 'remains', found, action: killed.text, pid: host.pid, command: host.command });
         if (killed.dead) probe = await probeDatabase(db.path, { engine: db.engine, pingTimeoutMs });
+        // Stopping the process is not the fix: the sidecar lock must be free afterwards.
+        const still = killed.dead && probe.sidecar.flocked ? stillHeld(probe) : undefined;
+        const action = still ? `${killed.text}, but ${still}` : killed.text;
+        add({ path: db.path, kind: 'hung-host', status: killed.dead && !still ? 'fixed' : 'remains', found, action, pid: host.pid, command: host.command });
       }
     }
 
@@ -191,14 +208,19 @@ export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<Fix
 
   for (const sock of scan.sockets) {
     if (handledSockets.has(sock) || (await socketHasListener(sock))) continue;
-    if (dryRun) {
-      add({ path: sock, kind: 'dead-socket', status: 'would-fix', found: 'socket file nobody listens on', action: 'would remove it' });
+    const found = 'socket file nobody listens on';
+    if (!isBoltSocketName(sock)) {
+      add({ path: sock, kind: 'dead-socket', status: 'kept', found, action: 'left in place: not a Bolt socket' });
+    } else if (dryRun) {
+      add({ path: sock, kind: 'dead-socket', status: 'would-fix', found, action: 'would remove it' });
     } else {
       const removed = await removeDeadSocket(sock);
-      add({ path: sock, kind: 'dead-socket', status: removed ? 'fixed' : 'kept', found: 'socket file nobody listens on', action: removed ? 'removed' : 'left in place: someone listens on it now' });
+      add({ path: sock, kind: 'dead-socket', status: removed ? 'fixed' : 'kept', found, action: removed ? 'removed' : 'left in place: someone listens on it now' });
     }
   }
 
+  // Other programs' lock files and directories: reported, never removed (Bolt did not make them).
+  const notOurs = 'left in place: not made by Bolt; remove it by hand once nothing uses it';
   for (const lf of scan.lockFiles) {
     const pid = readPidFile(lf);
     if (pid === undefined) continue; // yarn.lock, Cargo.lock…: not a process lock
@@ -209,26 +231,18 @@ export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<Fix
       add({ path: lf, kind: 'live-lock-file', status: 'kept', found: `lock file of live ${who(livePid, h?.command ?? processCommand(livePid))}`, action: 'kept', pid: livePid });
       continue;
     }
-    if (dryRun) {
-      add({ path: lf, kind: 'stale-lock-file', status: 'would-fix', found: `lock file of pid ${pid}, which is dead`, action: 'would remove it', pid });
-    } else {
-      const removed = removeDeadPidFile(lf, pid);
-      add({ path: lf, kind: 'stale-lock-file', status: removed ? 'fixed' : 'remains', found: `lock file of pid ${pid}, which is dead`, action: removed ? 'removed' : 'could not remove it', pid });
-    }
+    add({ path: lf, kind: 'stale-lock-file', status: 'kept', found: `lock file of pid ${pid}, which is dead`, action: notOurs, pid });
   }
 
   for (const ld of scan.lockDirs) {
     const { pid, plain } = readLockDir(ld);
     if (!plain) continue; // a directory that merely ends in .lock
     if (pid === undefined) {
-      add({ path: ld, kind: 'lock-dir', status: 'remains', found: 'lock directory naming no PID', action: 'kept: its owner cannot be proven dead; remove it by hand once nothing uses it' });
+      add({ path: ld, kind: 'lock-dir', status: 'kept', found: 'lock directory naming no PID', action: notOurs });
     } else if (!hasExited(pid)) {
       add({ path: ld, kind: 'lock-dir', status: 'kept', found: `lock directory of live ${who(pid, processCommand(pid))}`, action: 'kept', pid });
-    } else if (dryRun) {
-      add({ path: ld, kind: 'lock-dir', status: 'would-fix', found: `lock directory of pid ${pid}, which is dead`, action: 'would remove it', pid });
     } else {
-      removeLockDir(ld);
-      add({ path: ld, kind: 'lock-dir', status: 'fixed', found: `lock directory of pid ${pid}, which is dead`, action: 'removed', pid });
+      add({ path: ld, kind: 'lock-dir', status: 'kept', found: `lock directory of pid ${pid}, which is dead`, action: notOurs, pid });
     }
   }
 
@@ -258,6 +272,12 @@ function uniqueByPid<T extends { pid: number | undefined; type: string }>(list: 
     if (!have || (have.type === 'READ' && h.type === 'WRITE')) seen.set(k, h);
   }
   return [...seen.values()];
+}
+
+/** Who holds the sidecar lock of a database after its host was stopped, in words. */
+function stillHeld(probe: DbProbe): string {
+  const h = probe.sidecar.holders.find((x) => !x.blocked);
+  return `the sidecar lock is still held${h ? ` by ${who(h.pid, h.command)}` : ''}`;
 }
 
 /** SIGTERM, wait up to `graceMs`, then SIGKILL; re-checks identity before each signal. */

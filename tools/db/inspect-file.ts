@@ -7,6 +7,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { detectFileKind } from '../../storage/file-kind.js';
 import { probeDatabase, type DbLockState, type FileLockHolder } from '../../storage/locks/host-probe.js';
+import { unprovenHostReason } from '../../storage/locks/bolt-host-check.js';
 import { oneShotRequest, type HostInfo } from '../../storage/wire/one-shot-request.js';
 import { BadInputError, BoltError, NotADatabaseError, NotFoundError, PermissionError } from '../../core/errors.js';
 import { describeDuckDbFile, describeSqliteFile } from './open-read-only.js';
@@ -215,10 +216,16 @@ export async function inspectFile(file: string, opts: InspectOptions = {}): Prom
         error: probe.pingError ? `[${probe.pingError.code}] ${probe.pingError.message}` : 'no answer',
       };
       report.tablesError = 'the Bolt host holding the file does not answer';
-      report.advice.push(
-        `The Bolt host (pid ${probe.host?.pid ?? 'unknown'}) holds the database but does not answer. ` +
-          `If it stays so, run 'bolt db fix <dir> --kill-hung' to stop it (SIGTERM, then SIGKILL).`,
-      );
+      {
+        const unproven = unprovenHostReason(probe.sidecar.info, probe.sidecar.holders);
+        report.advice.push(
+          unproven === undefined
+            ? `The Bolt host (pid ${probe.host?.pid ?? 'unknown'}) holds the database but does not answer. ` +
+                `If it stays so, run 'bolt db fix <dir> --kill-hung' to stop it (SIGTERM, then SIGKILL).`
+            : `pid ${probe.host?.pid ?? 'unknown'} holds the sidecar lock ${probe.sidecar.path} and does not answer, but it is not a proven Bolt host ` +
+                `(${unproven}): find out what it is; 'bolt db fix --kill-hung' will not signal it.`,
+        );
+      }
       break;
     case 'foreign': {
       const f = probe.foreign.find((h) => h.type === 'WRITE') ?? probe.foreign[0];

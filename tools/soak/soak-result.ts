@@ -46,6 +46,10 @@ export interface SoakResult {
     durationS: number;
     engine: string;
     db: string;
+    /** PostgreSQL: the schema this run created and worked in. */
+    schema?: string;
+    /** PostgreSQL: whether that schema was kept (`--keep`, or the run failed) rather than dropped. */
+    schemaKept?: boolean;
     chaos: FaultKind[];
     chaosEveryS: number;
     seed: number;

@@ -16,7 +16,7 @@ import { summarize } from '../../core/latency-summary.js';
 import { log } from '../../core/logger.js';
 import { InternalError } from '../../core/errors.js';
 import { SeededRandom } from './seeded-random.js';
-import { createSoakSchema } from './soak-schema.js';
+import { createPgRunSchema, createSoakSchema, dropPgRunSchema } from './soak-schema.js';
 import { foldMetrics } from './soak-metrics.js';
 import { readJournals } from './soak-journal.js';
 import { verifySoak, countLeaseReruns } from './soak-verify.js';
@@ -41,6 +41,8 @@ export interface SoakOptions {
   workDir?: string;
   /** Bound on the resident memory of the processes serving the database (bytes). */
   maxHostRssBytes?: number;
+  /** PostgreSQL: keep the run's schema even when the run passed (a failing run always keeps it). */
+  keep?: boolean;
 }
 
 /**
@@ -95,10 +97,27 @@ interface Running {
 }
 
 export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>): Promise<SoakResult & { workDir: string }> {
-  const logger = log('soak');
   const dir = o.workDir ? resolve(o.workDir) : mkdtempSync(join(tmpdir(), 'bolt-soak-'));
   mkdirSync(dir, { recursive: true });
-  const db = o.db ?? join(dir, o.engine === 'sqlite' ? 'soak.sqlite' : 'soak.duckdb');
+  const given = o.db ?? join(dir, o.engine === 'sqlite' ? 'soak.sqlite' : 'soak.duckdb');
+  if (o.engine !== 'postgres') return soakOn(o, dir, given, undefined, events);
+  // PostgreSQL: a schema of its own, so an earlier run's tables in that database count for nothing.
+  events?.emit('phase', 'creating the run\'s schema');
+  const run = await createPgRunSchema(given);
+  let result: (SoakResult & { workDir: string }) | undefined;
+  try {
+    result = await soakOn(o, dir, run.url, run.schema, events);
+    return result;
+  } finally {
+    const keep = o.keep === true || result?.pass === false;
+    if (!keep) await dropPgRunSchema(given, run.schema);
+    if (result) result.config.schemaKept = keep;
+  }
+}
+
+/** The soak on database `db` (for PostgreSQL, a URL whose search_path is the run's `schema`). */
+async function soakOn(o: SoakOptions, dir: string, db: string, schema: string | undefined, events?: EventEmitter<SoakEvents>): Promise<SoakResult & { workDir: string }> {
+  const logger = log('soak');
   const rng = new SeededRandom(o.seed);
 
   events?.emit('phase', 'preparing the database');
@@ -304,7 +323,8 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
       agents: o.agents,
       durationS: o.durationS,
       engine: o.engine,
-      db,
+      db: o.db ?? db,
+      ...(schema !== undefined ? { schema } : {}),
       chaos: o.chaos,
       chaosEveryS: o.chaosEveryS,
       seed: o.seed,

@@ -1,8 +1,12 @@
 /**
- * The soak's tables. Portable SQL (DuckDB, SQLite, PostgreSQL). The ledger has no key on
- * purpose: a write applied twice must show up as a duplicate, not as a constraint error.
+ * The soak's tables. Portable SQL (DuckDB, SQLite, PostgreSQL); on PostgreSQL each run gets
+ * its own schema. The ledger has no key on purpose: a write applied twice must show up as a
+ * duplicate, not as a constraint error.
  */
+import { randomBytes } from 'node:crypto';
 import type { Database } from '../../core/database.js';
+import { openPostgres } from '../../adapters/postgres/open.js';
+import { quoteIdent } from '../../adapters/postgres/connect.js';
 
 export const SOAK_ACCOUNTS = 50;
 export const SOAK_START_BALANCE = 1000;
@@ -23,4 +27,37 @@ export async function createSoakSchema(db: Database, processes: number): Promise
     const got = await db.query('SELECT proc FROM soak_counters WHERE proc = ?', [proc]);
     if (got.length === 0) await db.execute('INSERT INTO soak_counters (proc, n) VALUES (?, 0)', [proc]);
   }
+}
+
+/**
+ * A PostgreSQL run's own schema: a fresh, uniquely named schema in the database `url` names,
+ * and the URL whose connections have it alone on `search_path` (through libpq `options`, so
+ * every process and worker thread that opens that URL writes there: the soak's tables, the
+ * queue and `bolt_requests`). Runs on the same database never see each other's rows.
+ */
+export async function createPgRunSchema(url: string): Promise<{ schema: string; url: string }> {
+  const schema = `bolt_soak_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  const setup = await openPostgres(url, { schema, maxConnections: 1 });
+  await setup.close();
+  return { schema, url: withSearchPath(url, schema) };
+}
+
+/** Drops a run's schema with everything in it. */
+export async function dropPgRunSchema(url: string, schema: string): Promise<void> {
+  // Connected inside the run's schema: opening creates Bolt's request table there, not in public.
+  const admin = await openPostgres(url, { schema, maxConnections: 1 });
+  try {
+    await admin.execute(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+  } finally {
+    await admin.close();
+  }
+}
+
+/** `url` with `-c search_path=<schema>` added to its libpq `options` parameter. */
+function withSearchPath(url: string, schema: string): string {
+  const u = new URL(url);
+  const set = `-c search_path=${quoteIdent(schema).replace(/"/g, '')}`;
+  const had = u.searchParams.get('options');
+  u.searchParams.set('options', had ? `${had} ${set}` : set);
+  return u.toString();
 }
