@@ -297,6 +297,12 @@ export class RemoteSession implements Session {
     try {
       return (await this.client.request(op, { ...args, sid: this.sid })) as T;
     } catch (err) {
+      if (hasCode(err, 'BOLT_SESSION_LOST')) {
+        // The host ended the session itself (it is closing): the transaction was rolled back.
+        this.inTx = false;
+        this.lostWith = err;
+        throw err;
+      }
       if (!hasCode(err, 'BOLT_HOST_UNRESPONSIVE', 'BOLT_OUTCOME_UNKNOWN') || !(err.details.lost === true || 'silentMs' in err.details)) throw err;
       const sent = err.details.sent !== false;
       this.inTx = false;

@@ -265,6 +265,11 @@ export class HostSession implements Session {
     return this.shutdown(new SessionClosedError(`session "${this.name}" is closed`, { session: this.name }));
   }
 
+  /** Ends the session for its host's sake (the host is closing): later calls fail with `reason`. */
+  abandon(reason: BoltError): Promise<void> {
+    return this.shutdown(reason);
+  }
+
   /** Rolls back, returns the connection, and makes later calls fail with `reason`. */
   private async shutdown(reason: BoltError): Promise<void> {
     if (this.closedWith) return;

@@ -7,7 +7,7 @@ import { ftruncateSync } from 'node:fs';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { EventEmitter } from 'eventemitter3';
 import type { DatabaseStats, ExecResult, Row, SessionOptions } from '../core/database.js';
-import { BadInputError, BoltError, ClosedError, OutcomeUnknownError, ReadOnlyError, hasCode } from '../core/errors.js';
+import { BadInputError, BoltError, ClosedError, OutcomeUnknownError, ReadOnlyError, hasCode, SessionLostError } from '../core/errors.js';
 import { log } from '../core/logger.js';
 import { DUCKDB_PARAM_RULES, checkParams, checkRows } from '../core/parameters.js';
 import { BOLT_VERSION } from '../core/version.js';
@@ -559,7 +559,19 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       clearInterval(this.pruneTimer);
       if (this.active > 0) await new Promise<void>((r) => (this.drained = r));
       await this.walCheckpointer?.stop();
-      await Promise.all([...this.sessions].map((s) => s.close().catch(() => undefined)));
+      await Promise.all(
+        [...this.sessions].map((s) =>
+          s.abandon(
+            new SessionLostError(`session "${s.name}" was closed because its Bolt host (PID ${process.pid}) is closing (${reason})${s.inTransaction ? '; its open transaction was rolled back' : ''}: open a new session and run the work again`, {
+              session: s.name,
+              hostPid: process.pid,
+              lost: true,
+              hostClosing: true,
+              sent: false,
+            }),
+          ),
+        ),
+      );
       try {
         const l = await this.pool.acquire('bolt:checkpoint', 5_000);
         try {

@@ -2,7 +2,8 @@
  * A session lives on its host: when the host is SIGKILLed, the session's calls say so with
  * BOLT_SESSION_LOST (its transaction was rolled back with the host), not as an unresponsive
  * host; a write whose outcome is open stays BOLT_OUTCOME_UNKNOWN; `transaction()` re-runs a
- * closure whose session was lost on the new host.
+ * closure whose session was lost on the new host. A host that closes gracefully (handing the
+ * file over) ends its sessions the same way.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,8 @@ import { ConcurrentDatabase } from '../index.js';
 import { hasCode } from '../core/errors.js';
 import { tempDir } from './helpers/tmp.js';
 import { sigkill, startFixture } from './helpers/fixture.js';
+import { spawnAgent } from './helpers/agents.js';
+import { waitFor } from './helpers/wait.js';
 
 const T = { timeout: 60_000 };
 /** Runs for far longer than any test: only a host kill ends it. */
@@ -72,4 +75,34 @@ test('transaction() re-runs a closure whose session was lost with its host, even
   assert.equal(runs, 2);
   assert.deepEqual(await db.query('SELECT i FROM t ORDER BY i'), [{ i: 2 }, { i: 20 }]);
   assert.equal(db.lockInfo().role, 'host');
+});
+
+test('a host that closes gracefully ends its sessions with BOLT_SESSION_LOST; transaction() re-runs on the next host', T, async (t) => {
+  const path = join(tempDir(t), 'a.db');
+  const host = await spawnAgent(t, path);
+  await host.call('open');
+  await host.call('execute', { sql: 'CREATE TABLE t (i INTEGER)' });
+  const db = await ConcurrentDatabase.open(path, { exactlyOnce: false });
+  t.after(() => db.close());
+  assert.equal(db.lockInfo().role, 'client');
+  const s = await db.session({ name: 'open-tx' });
+  await s.begin();
+  await s.execute('INSERT INTO t VALUES (1)');
+  // A statement still running when the host closes is interrupted: the session is gone.
+  const reading = await db.session({ name: 'reading' });
+  const inFlight = settled(reading.query(ENDLESS));
+  await waitFor(async () => ((await (db as ConcurrentDatabase).hostInfo()).sessions as number) >= 2, 10_000, 'both sessions on the host');
+  let runs = 0;
+  await db.transaction(async (tx) => {
+    runs++;
+    await tx.execute('INSERT INTO t VALUES (?)', [runs * 10]);
+    if (runs === 1) await host.call('close');
+    await tx.execute('INSERT INTO t VALUES (?)', [runs * 10 + 1]);
+  });
+  assert.equal(runs, 2);
+  await assert.rejects(inFlight, (e) => hasCode(e, 'BOLT_SESSION_LOST'), 'the statement the closing host interrupted');
+  await reading.close();
+  await assert.rejects(s.execute('INSERT INTO t VALUES (2)'), (e) => hasCode(e, 'BOLT_SESSION_LOST'));
+  await s.close();
+  assert.deepEqual(await db.query('SELECT i FROM t ORDER BY i'), [{ i: 20 }, { i: 21 }]);
 });

@@ -1,7 +1,8 @@
 /**
  * A short real soak: 4 processes on one DuckDB file for ~20 s with every fault injected
- * (SIGKILL of the host, foreign DuckDB process, stale sidecar + socket, agent crashes), then
- * every invariant must PASS; its HTML report must render in headless Chromium.
+ * (SIGKILL of the host, foreign DuckDB process, stale sidecar + socket, agent crashes, bursts
+ * of failing writes, a hostile client of the host socket), then every invariant must PASS;
+ * its HTML report must render in headless Chromium.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,7 +20,7 @@ test('bolt soak: 4 processes, all faults, every invariant holds; the report rend
   const dir = tempDir(t);
   const report = join(dir, 'soak.html');
   const r = await runBolt(
-    ['soak', '--processes', '4', '--agents', '2', '--duration', '20', '--chaos', 'kill-host,stale-lock,foreign-lock,kill-agent',
+    ['soak', '--processes', '4', '--agents', '2', '--duration', '20', '--chaos', 'kill-host,stale-lock,foreign-lock,kill-agent,bad-writes,hostile-client',
       '--chaos-every', '3', '--seed', '42', '--work-dir', join(dir, 'work'), '--report', report, '--json'],
     { timeoutMs: 140_000 },
   );
@@ -30,6 +31,10 @@ test('bolt soak: 4 processes, all faults, every invariant holds; the report rend
   assert.ok((result.ops.ledger?.count ?? 0) > 0, 'ledger writes happened');
   assert.ok(result.faults.some((f) => f.kind === 'kill-host'), 'the host was killed at least once');
   assert.ok(result.failovers.count >= 1);
+  for (const kind of ['bad-writes', 'hostile-client'] as const) assert.ok(result.faults.some((f) => f.kind === kind), `a ${kind} fault ran`);
+  for (const name of ['every bad write was refused', 'no process exited unless a fault killed it', 'host memory stayed under']) {
+    assert.ok(result.invariants.some((i) => i.name.startsWith(name)), `invariant "${name}" was checked`);
+  }
 
   const html = readFileSync(report, 'utf8');
   assert.match(html, /<svg/);
