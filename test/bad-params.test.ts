@@ -33,9 +33,12 @@ function check(outcomes: PathOutcome[]): string[] {
   return wrong;
 }
 
+/** Rows in bad_params, and request ids recorded for the bad writes (the log exists only once a logged write made it). */
 async function countRows(db: { query(sql: string): Promise<Record<string, unknown>[]> }): Promise<{ rows: number; ids: number }> {
-  const [r] = await db.query("SELECT (SELECT count(*) FROM bad_params)::INTEGER AS rows, (SELECT count(*) FROM bolt_requests WHERE id LIKE 'bad-%')::INTEGER AS ids");
-  return { rows: r!.rows as number, ids: r!.ids as number };
+  const [r] = await db.query("SELECT (SELECT count(*) FROM bad_params)::INTEGER AS rows, (SELECT count(*) FROM duckdb_tables() WHERE table_name = 'bolt_requests')::INTEGER AS logs");
+  if (r!.logs === 0) return { rows: r!.rows as number, ids: 0 };
+  const [l] = await db.query("SELECT count(*)::INTEGER AS ids FROM bolt_requests WHERE id LIKE 'bad-%'");
+  return { rows: r!.rows as number, ids: l!.ids as number };
 }
 
 test('unbindable parameters from the host process, a client process and a client thread: BOLT_BAD_INPUT naming the parameter, nothing written', { timeout: 90_000 }, async (t) => {

@@ -362,9 +362,9 @@ function memoryInvariant(watch: HostMemoryWatch, bound: number, engine: EngineNa
   const mib = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
   const who = engine === 'duckdb' ? 'host' : 'process';
   return {
-    name: `${engine === 'duckdb' ? 'host' : 'process'} memory stayed under ${mib(bound)}`,
+    name: `${who} memory stayed under ${mib(bound)}`,
     pass: bytes < bound,
-    detail: `largest resident size ${mib(bytes)} (${who} pid ${pid}) across ${watch.processes} ${who}${watch.processes === 1 ? '' : 's'} sampled every 250 ms`,
+    detail: `largest resident size ${mib(bytes)} (${who} pid ${pid}) across ${watch.processes} ${watch.processes === 1 ? who : `${who === 'host' ? 'hosts' : 'processes'}`} sampled every 250 ms`,
   };
 }
 
