@@ -47,7 +47,7 @@ interface BenchEngine {
   fillBig(n: number): string;
   /**
    * The bare driver works on its own copy of the tables (DuckDB: a second instance on the
-   * host's file would corrupt it, DESIGN.md fact 2), so setup and fills run on both.
+   * host's file would corrupt it, architecture.md, fact 2), so setup and fills run on both.
    */
   separateRawStore?: boolean;
   /** The bare driver cannot be opened by several processes at once (DuckDB). */

@@ -302,7 +302,7 @@ async function elect(path: string, opts: OpenOptions): Promise<Backend> {
 function detectEngine(path: string): 'duckdb' | 'sqlite' | 'postgres' {
   if (/^postgres(ql)?:\/\//i.test(path)) return 'postgres';
   // A sidecar exists only for DuckDB files; otherwise tell by the header. The header is read
-  // only when no sidecar exists, i.e. no Bolt host has this file open (DESIGN.md fact 3).
+  // only when no sidecar exists, i.e. no Bolt host has this file open (architecture.md, fact 3).
   const abs = resolve(path);
   if (existsSync(sidecarPath(abs))) return 'duckdb';
   const kind = detectFileKind(abs);

@@ -1,7 +1,7 @@
 /**
  * Tells a DuckDB file from a SQLite file by its header, read with a plain read BEFORE any
  * engine opens it. Never call this on a file that this process has open in DuckDB: closing
- * the descriptor would drop DuckDB's POSIX lock (DESIGN.md, fact 3).
+ * the descriptor would drop DuckDB's POSIX lock (architecture.md, fact 3).
  */
 import { openSync, readSync, closeSync, statSync } from 'node:fs';
 

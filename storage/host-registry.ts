@@ -1,7 +1,7 @@
 /**
  * In-thread registry of hosts by database realpath: a second `open()` of a file this thread
  * already hosts shares that host instead of creating a second DuckDB instance (which DuckDB
- * would accept, silently losing writes: DESIGN.md fact 2). Across threads and processes the
+ * would accept, silently losing writes: architecture.md, fact 2). Across threads and processes the
  * sidecar flock is the guard (flock conflicts between open file descriptions).
  */
 import type { Host } from './host.js';

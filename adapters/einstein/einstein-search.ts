@@ -110,7 +110,7 @@ export class EinsteinSearch {
     return this.schemaReady;
   }
 
-  /** Paths never to read: the database file and its companions (DESIGN.md fact 3). */
+  /** Paths never to read: the database file and its companions (architecture.md, fact 3). */
   private excluded(): string[] {
     const loc = this.db.location;
     if (!loc || loc === ':memory:' || /^[a-z]+:\/\//i.test(loc)) return [];

@@ -3,7 +3,7 @@
  * git's precedence: the deepest file that has an opinion wins), never enters `.git`,
  * `node_modules` or `.bolt`, and skips symlinks, binary files, files over `maxFileBytes`
  * and any path listed in `exclude` (Einstein passes the database file and its WAL: opening
- * and closing a DuckDB file this process holds would drop DuckDB's lock — DESIGN.md fact 3).
+ * and closing a DuckDB file this process holds would drop DuckDB's lock — architecture.md, fact 3).
  */
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { statSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
  * `flock(2)` through fs-ext, synchronous only: fs-ext's callback API aborts the process when
- * called from a worker thread (DESIGN.md, fact 4), and `flockSync` with LOCK_NB never blocks.
+ * called from a worker thread (architecture.md, fact 4), and `flockSync` with LOCK_NB never blocks.
  * flock locks belong to the open file description, so two `open()`s in one process conflict
  * with each other as they should.
  */
@@ -71,7 +71,7 @@ export function tryFlockExclusive(path: string): HeldFlock | undefined {
  * True when some process holds a flock on `path` (probed by trying a shared, non-blocking
  * lock on a fresh descriptor, released at once). A missing file is not locked.
  * Never call this on a DuckDB database file: closing a descriptor drops that process's
- * POSIX locks (DESIGN.md, fact 3). Sidecar files are safe.
+ * POSIX locks (architecture.md, fact 3). Sidecar files are safe.
  */
 export function isFlocked(path: string): boolean {
   let fd: number;

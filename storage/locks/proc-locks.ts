@@ -1,6 +1,6 @@
 /**
  * Who holds locks on a file, read from `/proc/locks` and matched by device and inode.
- * fs-ext's `getlk` cannot tell the holder's PID (DESIGN.md, fact 4); the kernel's table can.
+ * fs-ext's `getlk` cannot tell the holder's PID (architecture.md, fact 4); the kernel's table can.
  * Reading `/proc/locks` opens nothing but `/proc/locks` itself, so it is safe to call from a
  * process that holds a DuckDB file (stat-ing a path opens no descriptor).
  */

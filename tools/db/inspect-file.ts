@@ -120,7 +120,7 @@ function holderJson(h: FileLockHolder): DbInfoReport['holders'][number] {
 /** Builds the `bolt db info` report for `file`. Throws typed errors for non-database paths. */
 export async function inspectFile(file: string, opts: InspectOptions = {}): Promise<DbInfoReport> {
   const path = resolve(file);
-  // Header first, before any engine opens the file (DESIGN.md, fact 3).
+  // Header first, before any engine opens the file (architecture.md, fact 3).
   const kind = assertDatabaseFile(path);
   const engine = kind.kind;
   const probe = await probeDatabase(path, { engine, pingTimeoutMs: opts.pingTimeoutMs });
