@@ -5,7 +5,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { ConcurrentDatabase } from '../index.js';
@@ -15,6 +14,7 @@ import { encodeFrame, FrameDecoder } from '../storage/wire/frame.js';
 import { oneShotRequest, pingHost, type HostInfo } from '../storage/wire/one-shot-request.js';
 import { fixturePath, spawnChild, type Spawned } from './helpers/fixture.js';
 import { tempDir } from './helpers/tmp.js';
+import { residentBytes } from '../storage/locks/process-identity.js';
 import { waitFor } from './helpers/wait.js';
 
 const MB = 1024 * 1024;
@@ -28,11 +28,11 @@ async function startHost(t: import('node:test').TestContext, env: Record<string,
   return { host, path, socket };
 }
 
-/** Resident memory of `pid`, in bytes (VmRSS of /proc/<pid>/status). */
+/** Resident memory of `pid`, in bytes. */
 function rssBytes(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(m[1]) * 1024;
+  const rss = residentBytes(pid);
+  if (rss === undefined) throw new Error(`no VmRSS for pid ${pid}`);
+  return rss;
 }
 
 interface Raw {

@@ -94,3 +94,13 @@ export function processUid(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/** Resident set size of `pid` in bytes (VmRSS), or undefined when it is gone. */
+export function residentBytes(pid: number): number | undefined {
+  try {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -4,17 +4,7 @@
  * invariants "no process exited unless a fault killed it" and "host memory stayed under its
  * bound".
  */
-import { readFileSync } from 'node:fs';
-
-/** Resident set size of `pid` in bytes, or undefined when it is gone. */
-export function residentBytes(pid: number): number | undefined {
-  try {
-    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
+import { residentBytes } from '../../storage/locks/process-identity.js';
 
 /** How one soak process ended. */
 export interface ProcessExit {
