@@ -39,7 +39,8 @@ export class BoltError extends Error {
   readonly code: BoltErrorCode;
   readonly details: Record<string, unknown>;
 
-  constructor(code: BoltErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+  /** `options.cause`: the error this one comes from (kept on `err.cause`, not sent over the wire). */
+  constructor(code: BoltErrorCode, message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
@@ -61,124 +62,124 @@ export interface SerializedError {
 }
 
 export class BadInputError extends BoltError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('BOLT_BAD_INPUT', message, details);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('BOLT_BAD_INPUT', message, details, options);
   }
 }
 export class NotFoundError extends BoltError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('BOLT_NOT_FOUND', message, details);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('BOLT_NOT_FOUND', message, details, options);
   }
 }
 export class NotADatabaseError extends BoltError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('BOLT_NOT_A_DATABASE', message, details);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('BOLT_NOT_A_DATABASE', message, details, options);
   }
 }
 export class PermissionError extends BoltError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('BOLT_PERMISSION', message, details);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('BOLT_PERMISSION', message, details, options);
   }
 }
 /** The database file is held by a process that is not a Bolt host. */
 export class LockForeignError extends BoltError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('BOLT_LOCK_FOREIGN', message, details);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('BOLT_LOCK_FOREIGN', message, details, options);
   }
 }
 export class LockTimeoutError extends BoltError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('BOLT_LOCK_TIMEOUT', message, details);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('BOLT_LOCK_TIMEOUT', message, details, options);
   }
 }
 export class PoolTimeoutError extends BoltError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('BOLT_POOL_TIMEOUT', message, details);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('BOLT_POOL_TIMEOUT', message, details, options);
   }
 }
 /** Two transactions touched the same rows; re-run the whole transaction. */
 export class TxConflictError extends BoltError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('BOLT_TX_CONFLICT', message, details);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('BOLT_TX_CONFLICT', message, details, options);
   }
 }
 export class TxTimeoutError extends BoltError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('BOLT_TX_TIMEOUT', message, details);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('BOLT_TX_TIMEOUT', message, details, options);
   }
 }
 export class SessionTimeoutError extends BoltError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('BOLT_SESSION_TIMEOUT', message, details);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('BOLT_SESSION_TIMEOUT', message, details, options);
   }
 }
 export class SessionClosedError extends BoltError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('BOLT_SESSION_CLOSED', message, details);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('BOLT_SESSION_CLOSED', message, details, options);
   }
 }
 export class HostUnresponsiveError extends BoltError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('BOLT_HOST_UNRESPONSIVE', message, details);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('BOLT_HOST_UNRESPONSIVE', message, details, options);
   }
 }
 /** Nobody listens on a Bolt host's socket (missing socket file or connection refused). */
 export class HostUnreachableError extends BoltError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('BOLT_HOST_UNREACHABLE', message, details);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('BOLT_HOST_UNREACHABLE', message, details, options);
   }
 }
 /** A write was sent but whether it was applied cannot be known. */
 export class OutcomeUnknownError extends BoltError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('BOLT_OUTCOME_UNKNOWN', message, details);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('BOLT_OUTCOME_UNKNOWN', message, details, options);
   }
 }
 export class ReadOnlyError extends BoltError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('BOLT_READ_ONLY', message, details);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('BOLT_READ_ONLY', message, details, options);
   }
 }
 /** The engine rejected a statement (syntax, missing table, constraint…). */
 export class SqlError extends BoltError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('BOLT_SQL', message, details);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('BOLT_SQL', message, details, options);
   }
 }
 export class ProtocolError extends BoltError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('BOLT_PROTOCOL', message, details);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('BOLT_PROTOCOL', message, details, options);
   }
 }
 export class ClosedError extends BoltError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('BOLT_CLOSED', message, details);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('BOLT_CLOSED', message, details, options);
   }
 }
 export class AbortedError extends BoltError {
-  constructor(message = 'The operation was aborted', details: Record<string, unknown> = {}) {
-    super('BOLT_ABORTED', message, details);
+  constructor(message = 'The operation was aborted', details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('BOLT_ABORTED', message, details, options);
   }
 }
 export class TaskError extends BoltError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('BOLT_TASK', message, details);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('BOLT_TASK', message, details, options);
   }
 }
 export class AgentError extends BoltError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('BOLT_AGENT', message, details);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('BOLT_AGENT', message, details, options);
   }
 }
 export class EmbedderError extends BoltError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('BOLT_EMBEDDER', message, details);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('BOLT_EMBEDDER', message, details, options);
   }
 }
 /** The file system has no room left (ENOSPC, EDQUOT, DuckDB's "No space left on device"). */
 export class DiskFullError extends BoltError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('BOLT_DISK_FULL', message, details);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('BOLT_DISK_FULL', message, details, options);
   }
 }
 /**
@@ -186,8 +187,8 @@ export class DiskFullError extends BoltError {
  * owner, not the sidecar's lock holder, an unsafe socket directory): nothing was sent to it.
  */
 export class HostUntrustedError extends BoltError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('BOLT_HOST_UNTRUSTED', message, details);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('BOLT_HOST_UNTRUSTED', message, details, options);
   }
 }
 /**
@@ -195,8 +196,8 @@ export class HostUntrustedError extends BoltError {
  * back with it, and the session cannot be used any more. Open a new one and re-run the work.
  */
 export class SessionLostError extends BoltError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('BOLT_SESSION_LOST', message, details);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('BOLT_SESSION_LOST', message, details, options);
   }
 }
 /**
@@ -204,13 +205,13 @@ export class SessionLostError extends BoltError {
  * BOLT_HOST_MAX_CONNECTIONS). Close idle handles, or raise the limit.
  */
 export class HostBusyError extends BoltError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('BOLT_HOST_BUSY', message, details);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('BOLT_HOST_BUSY', message, details, options);
   }
 }
 export class InternalError extends BoltError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('BOLT_INTERNAL', message, details);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('BOLT_INTERNAL', message, details, options);
   }
 }
 

@@ -308,17 +308,13 @@ export class RemoteSession implements Session {
       this.inTx = false;
       this.lostWith = new SessionLostError(
         `session "${this.name}" was lost with its Bolt host (PID ${this.client.hostIdentity.pid})${inTx ? '; its open transaction was rolled back' : ''}: open a new session and run the work again`,
-        { session: this.name, hostPid: this.client.hostIdentity.pid, lost: true, sent: false, cause: err.message },
+        { session: this.name, hostPid: this.client.hostIdentity.pid, lost: true, sent: false },
+        { cause: err },
       );
       const mayHaveWritten = sent && ((op === 'session.execute' && !inTx) || op === 'session.commit');
-      if (!mayHaveWritten) throw new SessionLostError(this.lostWith.message, { ...this.lostWith.details, sent });
+      if (!mayHaveWritten) throw new SessionLostError(this.lostWith.message, { ...this.lostWith.details, sent }, { cause: err });
       const what = op === 'session.commit' ? 'COMMIT; whether the transaction committed' : 'a write outside a transaction; whether it was applied';
-      throw new OutcomeUnknownError(`session "${this.name}": the host was lost during ${what} is unknown`, {
-        session: this.name,
-        lost: true,
-        sent: true,
-        cause: err.message,
-      });
+      throw new OutcomeUnknownError(`session "${this.name}": the host was lost during ${what} is unknown`, { session: this.name, lost: true, sent: true }, { cause: err });
     }
   }
   query<T extends Row = Row>(sql: string, params?: readonly unknown[], _opts?: StatementOptions): Promise<T[]> {

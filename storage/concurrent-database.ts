@@ -158,10 +158,11 @@ export class ConcurrentDatabase implements Database {
         if (!isHostLost(err)) throw err;
         const sent = err.details.sent !== false;
         if (sent && !retryable) {
-          throw new OutcomeUnknownError(`${what}: the host was lost while the write was in flight and it carried no request id, so whether it was applied is unknown`, {
-            path: this.location,
-            cause: err.message,
-          });
+          throw new OutcomeUnknownError(
+            `${what}: the host was lost while the write was in flight and it carried no request id, so whether it was applied is unknown`,
+            { path: this.location },
+            { cause: err },
+          );
         }
         resent ||= sent;
         try {
