@@ -12,8 +12,6 @@
  */
 import type { EngineName, Queryable } from '../../core/database.js';
 import { BadInputError } from '../../core/errors.js';
-import { postgresDialect } from './dialect-postgres.js';
-import { sqliteDialect } from './dialect-sqlite.js';
 
 /** Column types Einstein uses. `vector` is the embedder's fixed-length float vector. */
 export type ColumnType = 'bigint' | 'integer' | 'double' | 'varchar' | 'vector';
@@ -162,17 +160,4 @@ export function portableSchema(d: Pick<EinsteinDialect, 'type'>, dim: number): s
     'CREATE INDEX IF NOT EXISTS einstein_postings_term ON einstein_postings (term)',
     'CREATE INDEX IF NOT EXISTS einstein_postings_chunk ON einstein_postings (chunk_id)',
   ];
-}
-
-/** The dialect of an engine. */
-export function dialectFor(engine: EngineName): EinsteinDialect {
-  switch (engine) {
-    case 'duckdb':
-      return duckdbDialect;
-    case 'postgres':
-      return postgresDialect;
-    case 'sqlite':
-      return sqliteDialect;
-  }
-  throw new BadInputError(`Einstein search does not support ${String(engine)}`, { engine });
 }

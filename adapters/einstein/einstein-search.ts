@@ -13,7 +13,7 @@
 import { isAbsolute, relative, sep } from 'node:path';
 import type { Database } from '../../core/database.js';
 import { AbortedError, BadInputError } from '../../core/errors.js';
-import { dialectFor } from './dialect.js';
+import { dialectFor } from './dialect-for.js';
 import { HashEmbedder, normalize, type Embedder } from './embedder.js';
 import { termId } from './hash.js';
 import { IndexStore } from './index-store.js';

@@ -6,7 +6,8 @@
  */
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { ExecResult, LockInfo, Row, StatementOptions } from '../../core/database.js';
+import type { ExecResult, LockInfo, OpenOptions, Row, StatementOptions } from '../../core/database.js';
+import { orDiskFull } from '../../core/disk-full.js';
 import { BadInputError } from '../../core/errors.js';
 import { createNewFile } from '../../storage/locks/own-file.js';
 import { SQLITE_PARAM_RULES, checkParams } from '../../core/parameters.js';
@@ -14,7 +15,6 @@ import { DirectDatabase } from '../shared/direct-database.js';
 import { REQUESTS_TABLE } from '../shared/pinned.js';
 import type { SqliteConnectSettings } from './connect.js';
 import { lockFiles, lockHolders } from './lock-holders.js';
-import { openSqlite } from './open.js';
 import { OUTSIDE_TRANSACTION, SqlitePinned, reviveRows, type SqliteShared } from './pinned.js';
 import { WorkerPool } from './pool.js';
 import type { VerifyOutcome } from './protocol.js';
@@ -22,6 +22,22 @@ import { WriteBatcher } from './write-batcher.js';
 import { WriteLock } from './write-lock.js';
 
 /** Settings of an open SQLite database (resolved defaults). */
+/** SQLite-specific options on top of the common ones. */
+export interface SqliteOptions extends OpenOptions {
+  /** SQLite's own wait on a lock held by another connection before SQLITE_BUSY (default 5 s). */
+  busyTimeoutMs?: number;
+  /** How long a writer waits for the writer lock, Bolt's and SQLite's (default `lockTimeoutMs`, 30 s). */
+  writeLockTimeoutMs?: number;
+  /** Page cache per connection, KiB (default 16 MiB). */
+  cacheSizeKiB?: number;
+  /** Extra or overriding pragmas applied at every connection, e.g. `{ synchronous: 'FULL' }`. */
+  pragmas?: Record<string, string | number>;
+  /** Default re-runs of a transaction closure on a transient failure (default 5). */
+  retries?: number;
+  /** Connections held longer than this are reported as leaks (default 60 s; 0 disables). */
+  leakReportMs?: number;
+}
+
 export interface SqliteResolved {
   settings: SqliteConnectSettings;
   maxConnections: number;
@@ -39,6 +55,36 @@ export interface SqliteVerifyResult extends VerifyOutcome {
 }
 
 export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
+  /**
+   * Builds and starts a database on the absolute path `abs` (openSqlite checks the file first);
+   * closed again when starting fails.
+   */
+  static async create(abs: string, opts: SqliteOptions = {}): Promise<SqliteDatabase> {
+    const max = opts.maxConnections ?? 8;
+    if (!(max >= 1)) throw new BadInputError('maxConnections must be at least 1', { maxConnections: max });
+    const db = new SqliteDatabase({
+      settings: {
+        path: abs,
+        readOnly: opts.readOnly === true,
+        busyTimeoutMs: opts.busyTimeoutMs ?? 5_000,
+        cacheSizeKiB: opts.cacheSizeKiB ?? 16 * 1024,
+        pragmas: opts.pragmas ?? {},
+      },
+      maxConnections: max,
+      connectionTimeoutMs: opts.connectionTimeoutMs ?? 10_000,
+      writeLockTimeoutMs: opts.writeLockTimeoutMs ?? opts.lockTimeoutMs ?? 30_000,
+      retries: opts.retries ?? 5,
+      leakReportMs: opts.leakReportMs ?? 60_000,
+    });
+    try {
+      await db.start(); // bolt_requests is created on first use of a request id, not here
+    } catch (err) {
+      await db.close();
+      throw orDiskFull(err, { path: abs });
+    }
+    return db;
+  }
+
   private readonly pool: WorkerPool;
   private readonly shared: SqliteShared;
 
@@ -108,9 +154,9 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       rmSync(target, { force: true });
       throw err;
     }
-    const copy = await openSqlite(target, { readOnly: true, maxConnections: 1 });
+    const copy = await SqliteDatabase.create(target, { readOnly: true, maxConnections: 1 });
     try {
-      const v = await (copy as SqliteDatabase).verify();
+      const v = await copy.verify();
       return { dest: target, tables: v.tables.filter((t) => t.name !== REQUESTS_TABLE), ms: Date.now() - started, integrity: v.integrity };
     } finally {
       await copy.close();
