@@ -16,6 +16,7 @@ import { AgentError, AbortedError, TaskError, type SerializedError } from '../co
 import { log } from '../core/logger.js';
 import { toSerializedError } from '../core/serialize-error.js';
 import { abortChannelName, slotAgentId, type AgentWorkerData, type WorkerEvent, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+import { logEnv } from '../core/config.js';
 
 const logger = log('agent-pool');
 
@@ -94,7 +95,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
       dbOpener: o.dbOpener,
       runtimeId: o.runtimeId,
       slots,
-      logLevel: process.env.BOLT_LOG_LEVEL,
+      logLevel: logEnv().level,
     };
     this.pool = new Piscina<WorkerRequest, WorkerReply>({
       filename: WORKER,

@@ -182,3 +182,37 @@ export function wireLimits(): WireLimits {
     connectionReserve: Math.floor(positive('BOLT_HOST_CONNECTION_RESERVE', envInt('BOLT_HOST_CONNECTION_RESERVE') ?? 16, 0)),
   };
 }
+
+/**
+ * How long a caller waits for a pooled connection before BOLT_POOL_TIMEOUT, ms:
+ * `BOLT_POOL_TIMEOUT_MS` (the older name `BOLT_POOL_TIMEOUT` is still read), default 10 s.
+ * The `connectionTimeoutMs` open option wins.
+ */
+export function poolTimeoutMs(): number {
+  const name = process.env.BOLT_POOL_TIMEOUT_MS !== undefined ? 'BOLT_POOL_TIMEOUT_MS' : 'BOLT_POOL_TIMEOUT';
+  return positive(name, envInt(name) ?? 10_000, 1);
+}
+
+/**
+ * Silence after which a DuckDB client gives up on its host (waiting reads fail with
+ * BOLT_HOST_UNRESPONSIVE, writes with BOLT_OUTCOME_UNKNOWN), ms: `BOLT_HOST_TIMEOUT_MS`, default 15 s.
+ */
+export function hostTimeoutMs(): number {
+  return positive('BOLT_HOST_TIMEOUT_MS', envInt('BOLT_HOST_TIMEOUT_MS') ?? 15_000, 1);
+}
+
+/** Einstein's OpenAI-compatible embeddings endpoint: `BOLT_EMBED_URL`, `BOLT_EMBED_MODEL`, `BOLT_EMBED_API_KEY`. */
+export function embedderEnv(): { url?: string; model?: string; apiKey?: string } {
+  const e = (name: string) => process.env[name] || undefined;
+  return { url: e('BOLT_EMBED_URL'), model: e('BOLT_EMBED_MODEL'), apiKey: e('BOLT_EMBED_API_KEY') };
+}
+
+/** Logging: `BOLT_LOG_LEVEL` (default `warn`) and `BOLT_LOG_FILE` (default: stderr). */
+export function logEnv(): { level: string; file?: string } {
+  return { level: process.env.BOLT_LOG_LEVEL || 'warn', file: process.env.BOLT_LOG_FILE || undefined };
+}
+
+/** `NO_COLOR` (any non-empty value): no colours in terminal output (https://no-color.org). */
+export function noColor(): boolean {
+  return Boolean(process.env.NO_COLOR);
+}

@@ -4,14 +4,14 @@
  * `warn`), file from `BOLT_LOG_FILE`; the CLI's `--log-level` sets the former.
  */
 import { pino, type Logger } from 'pino';
+import { logEnv } from './config.js';
 
 export type { Logger };
 
 let root: Logger | undefined;
 
 function make(): Logger {
-  const level = process.env.BOLT_LOG_LEVEL ?? 'warn';
-  const file = process.env.BOLT_LOG_FILE;
+  const { level, file } = logEnv();
   const dest = file ? pino.destination({ dest: file, sync: true, mkdir: true }) : pino.destination({ fd: 2, sync: true });
   return pino(
     {

@@ -8,6 +8,7 @@ import { createConnection, type Socket } from 'node:net';
 import type { DatabaseStats, ExecResult, Row, Session, SessionOptions, StatementOptions, Transaction, TransactionOptions } from '../core/database.js';
 import { BoltError, HostUnresponsiveError, OutcomeUnknownError, ProtocolError, hasCode, SessionClosedError, SessionLostError, errorFromJSON, type SerializedError } from '../core/errors.js';
 import { log } from '../core/logger.js';
+import { hostTimeoutMs } from '../core/config.js';
 import { DUCKDB_PARAM_RULES, checkParams, checkRows } from '../core/parameters.js';
 import type { Backend, BackupResult, HostIdentity, VerifyResult } from './backend.js';
 import type { HostStatementOptions, StatementOutcome } from './host.js';
@@ -17,12 +18,6 @@ import { CONNECTION_ERROR_ID, type WireOp, type WireReply } from './wire/protoco
 
 /** Ops that cannot have written: failed with BOLT_HOST_UNRESPONSIVE when the host hangs. */
 const READ_OPS = new Set<WireOp>(['ping', 'info', 'stats', 'query', 'verify', 'session.query']);
-
-/** Silence after which a client gives up on its host (env BOLT_HOST_TIMEOUT_MS, default 15 s). */
-export function hostTimeoutMs(): number {
-  const v = Number(process.env.BOLT_HOST_TIMEOUT_MS);
-  return Number.isFinite(v) && v > 0 ? v : 15_000;
-}
 
 interface Pending {
   resolve: (v: unknown) => void;

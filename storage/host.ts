@@ -9,6 +9,7 @@ import { EventEmitter } from 'eventemitter3';
 import type { DatabaseStats, ExecResult, Row, SessionOptions } from '../core/database.js';
 import { BadInputError, BoltError, ClosedError, OutcomeUnknownError, ReadOnlyError, hasCode, SessionLostError } from '../core/errors.js';
 import { log } from '../core/logger.js';
+import { poolTimeoutMs } from '../core/config.js';
 import { DUCKDB_PARAM_RULES, checkParams, checkRows } from '../core/parameters.js';
 import { BOLT_VERSION } from '../core/version.js';
 import { CHECKPOINT_THRESHOLD_BYTES, createDuckDBInstance } from '../adapters/duckdb/connect.js';
@@ -65,14 +66,7 @@ export interface StatementOutcome {
 }
 
 export const DEFAULT_POOL_SIZE = 8;
-export const DEFAULT_CONNECTION_TIMEOUT_MS = 10_000;
 const AUTOCOMMIT_CONFLICT_RETRIES = 8;
-
-/** Default pool wait: `BOLT_POOL_TIMEOUT` (ms) or 10 s. */
-export function defaultConnectionTimeout(): number {
-  const env = Number(process.env.BOLT_POOL_TIMEOUT);
-  return Number.isFinite(env) && env > 0 ? env : DEFAULT_CONNECTION_TIMEOUT_MS;
-}
 
 interface HostEvents {
   /** The host closed DuckDB and released the file (close, idle release). */
@@ -119,7 +113,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     this.opts = {
       ...opts,
       maxConnections: opts.maxConnections ?? DEFAULT_POOL_SIZE,
-      connectionTimeoutMs: opts.connectionTimeoutMs ?? defaultConnectionTimeout(),
+      connectionTimeoutMs: opts.connectionTimeoutMs ?? poolTimeoutMs(),
     };
     if (!Number.isInteger(this.opts.maxConnections) || this.opts.maxConnections < 1) {
       throw new BadInputError(`maxConnections must be a positive integer, got ${String(opts.maxConnections)}`);

@@ -11,6 +11,7 @@ import { BadInputError } from '../core/errors.js';
 import { ConcurrentDatabase } from '../storage/concurrent-database.js';
 import { isPostgresUrl } from '../adapters/postgres/connect.js';
 import { HashEmbedder, OpenAIEmbedder, type Embedder } from '../adapters/einstein/embedder.js';
+import { embedderEnv } from '../core/config.js';
 
 export const DEFAULT_DB = '.bolt/analytics.db';
 
@@ -45,11 +46,12 @@ function positiveInt(v: string | undefined, name: string): number | undefined {
 
 /** The embedder the options ask for: OpenAI-compatible when a URL is given, else the hashed one. */
 export async function embedderFromOptions(o: EinsteinCliOptions): Promise<Embedder> {
-  const url = o.embedUrl ?? process.env.BOLT_EMBED_URL;
+  const env = embedderEnv();
+  const url = o.embedUrl ?? env.url;
   if (!url) return new HashEmbedder({ dim: positiveInt(o.hashDim, '--hash-dim') });
-  const model = o.embedModel ?? process.env.BOLT_EMBED_MODEL;
+  const model = o.embedModel ?? env.model;
   if (!model) throw new BadInputError('--embed-model (or BOLT_EMBED_MODEL) is required with --embed-url');
-  return OpenAIEmbedder.create({ url, model, apiKey: process.env.BOLT_EMBED_API_KEY, dim: positiveInt(o.embedDim, '--embed-dim') });
+  return OpenAIEmbedder.create({ url, model, apiKey: env.apiKey, dim: positiveInt(o.embedDim, '--embed-dim') });
 }
 
 /** The --engine option, checked (undefined: detect). */

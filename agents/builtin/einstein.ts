@@ -16,6 +16,7 @@ import type { AgentContext, AgentDefinition, AgentTask } from '../agent-contract
 import { EinsteinSearch, type SearchMode } from '../../adapters/einstein/einstein-search.js';
 import { HashEmbedder, OpenAIEmbedder, type Embedder } from '../../adapters/einstein/embedder.js';
 import { fnv1a32 } from '../../adapters/einstein/hash.js';
+import { embedderEnv } from '../../core/config.js';
 
 /** Which embedder a task uses. */
 export interface EmbedderSpec {
@@ -58,7 +59,7 @@ export interface SearchTaskPayload {
 export function embedderFromSpec(spec: EmbedderSpec = {}): Embedder {
   if (spec.url) {
     if (!spec.model || !spec.dim) throw new BadInputError('embedder: url needs model and dim');
-    return new OpenAIEmbedder({ url: spec.url, model: spec.model, dim: spec.dim, apiKey: process.env.BOLT_EMBED_API_KEY });
+    return new OpenAIEmbedder({ url: spec.url, model: spec.model, dim: spec.dim, apiKey: embedderEnv().apiKey });
   }
   return new HashEmbedder({ dim: spec.hashDim });
 }

@@ -19,6 +19,7 @@ import type { Embedder } from '../../adapters/einstein/embedder.js';
 import type { IndexTaskResult, EmbedderSpec } from '../../agents/builtin/einstein.js';
 import { indexWithAgents } from '../../agents/index-with-agents.js';
 import { addEinsteinOptions, embedderFromOptions, openDb, type EinsteinCliOptions } from '../einstein-cli.js';
+import { embedderEnv } from '../../core/config.js';
 
 interface IndexCliOptions extends EinsteinCliOptions {
   agents?: string;
@@ -36,8 +37,9 @@ function count(v: string, name: string, max: number): number {
 
 /** The spec the agents rebuild the CLI's embedder from (same id, so the index accepts it). */
 function specOf(e: Embedder, o: IndexCliOptions): EmbedderSpec {
-  const url = o.embedUrl ?? process.env.BOLT_EMBED_URL;
-  const model = o.embedModel ?? process.env.BOLT_EMBED_MODEL;
+  const env = embedderEnv();
+  const url = o.embedUrl ?? env.url;
+  const model = o.embedModel ?? env.model;
   return url ? { url, model, dim: e.dim } : { hashDim: e.dim };
 }
 

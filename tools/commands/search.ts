@@ -9,6 +9,7 @@ import { action, printJson, println } from '../cli-action.js';
 import { BadInputError, NotFoundError } from '../../core/errors.js';
 import { EinsteinSearch, type SearchHit, type SearchMode } from '../../adapters/einstein/einstein-search.js';
 import { addEinsteinOptions, embedderFromOptions, isServerDb, openDb, type EinsteinCliOptions } from '../einstein-cli.js';
+import { noColor } from '../../core/config.js';
 
 interface SearchCliOptions extends EinsteinCliOptions {
   k: string;
@@ -58,7 +59,7 @@ export function register(program: Command): void {
             println(`no hits for "${query}"`);
             return;
           }
-          const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+          const color = Boolean(process.stdout.isTTY) && !noColor();
           for (const h of hits) {
             const ranks = [h.matched.bm25Rank && `bm25 #${h.matched.bm25Rank}`, h.matched.vectorRank && `vector #${h.matched.vectorRank}`].filter(Boolean).join(', ');
             println(`${h.path}:${h.startLine}-${h.endLine}  score ${h.score.toFixed(4)}${ranks ? `  (${ranks})` : ''}`);
