@@ -387,7 +387,7 @@ export class Dispatcher {
     await this.pumping;
     const buffered = this.buffer.splice(0);
     if (buffered.length) await this.queue.release(this.owner, buffered).catch((e: unknown) => this.reportError('release', e));
-    const settledAll = (): Promise<unknown> => Promise.allSettled([...this.running.values()].map((r) => r.settled));
+    const settledAll = (): Promise<unknown> => Promise.allSettled([...this.running.values()].flatMap((r) => (r.settled ? [r.settled] : [])));
     if (this.running.size && drainMs > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([settledAll(), new Promise((res) => (timer = setTimeout(res, drainMs)))]);

@@ -94,7 +94,6 @@ test('a hostile client writing unbindable values straight to the socket: the hos
     ['Error', new Error('e'), /parameter 2: an Error cannot be bound/],
     ['Float64Array', new Float64Array([1.5]), /parameter 2: a Float64Array cannot be bound/],
     ['circular', circular, /parameter 2.self: a circular structure/],
-    // eslint-disable-next-line no-sparse-arrays
     ['sparse', [1, , 3], /parameter 2: a sparse array/],
     ['huge bigint', 2n ** 200n, /parameter 2: \d+ is out of the range of DuckDB's HUGEINT/],
     ['invalid Date', new Date(Number.NaN), /parameter 2: an invalid Date/],

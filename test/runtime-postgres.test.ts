@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { openPostgres } from '../adapters/postgres/open.js';
 import type { Task } from '../core/task.js';
 import { TaskQueue } from '../core/task-queue.js';

@@ -31,7 +31,7 @@ import { classifyDuckDBError } from './classify-errors.js';
  */
 export function checkDuckDBPath(path: string): { exists: boolean } {
   const abs = resolve(path);
-  const dir = checkDirectory(abs);
+  checkDirectory(abs);
   const kind = detectFileKind(abs);
   switch (kind.kind) {
     case 'missing':

@@ -2,7 +2,7 @@
  * Writes a TypeScript agent module with misbehaving agents into a test's temp dir (so the
  * runtime loads real .ts through tsx, as a user's module would be).
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const SOURCE = `
