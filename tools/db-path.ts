@@ -4,20 +4,13 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { DEFAULT_DATABASE } from '../core/config.js';
 
-export const DEFAULT_DB = '.bolt/analytics.db';
 
 /** The database path to use; creates `.bolt/` when the default is used. */
 export function cliDbPath(given: string | undefined): string {
   if (given) return given;
-  const p = resolve(DEFAULT_DB);
+  const p = resolve(DEFAULT_DATABASE);
   mkdirSync(dirname(p), { recursive: true });
   return p;
-}
-
-/** Parses a `--lock-timeout` style option (ms). */
-export function parseMs(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`not a number of milliseconds: ${v}`);
-  return n;
 }

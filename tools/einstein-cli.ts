@@ -11,9 +11,9 @@ import { BadInputError } from '../core/errors.js';
 import { ConcurrentDatabase } from '../storage/concurrent-database.js';
 import { isPostgresUrl } from '../adapters/postgres/connect.js';
 import { HashEmbedder, OpenAIEmbedder, type Embedder } from '../adapters/einstein/embedder.js';
-import { embedderEnv } from '../core/config.js';
+import { DEFAULT_DATABASE, embedderEnv } from '../core/config.js';
+import { parseInteger } from './int-option.js';
 
-export const DEFAULT_DB = '.bolt/analytics.db';
 
 export interface EinsteinCliOptions {
   db: string;
@@ -28,7 +28,7 @@ export interface EinsteinCliOptions {
 /** Adds --db and the embedder options to a command. */
 export function addEinsteinOptions(cmd: Command): Command {
   return cmd
-    .option('--db <path>', 'database file, or a postgres:// URL', DEFAULT_DB)
+    .option('--db <path>', 'database file, or a postgres:// URL', DEFAULT_DATABASE)
     .option('--engine <engine>', 'duckdb, sqlite or postgres (default: from the URL or the file header; a new file is DuckDB)')
     .option('--json', 'print the result as JSON')
     .option('--embed-url <url>', 'OpenAI-compatible embeddings endpoint, e.g. http://localhost:11434/v1 (env BOLT_EMBED_URL; API key from BOLT_EMBED_API_KEY)')
@@ -37,11 +37,9 @@ export function addEinsteinOptions(cmd: Command): Command {
     .option('--hash-dim <n>', 'vector length of the built-in hashed embedder (default 256)');
 }
 
+/** An optional whole-number option, at least 1. */
 function positiveInt(v: string | undefined, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new BadInputError(`${name} must be a positive integer, got ${v}`);
-  return n;
+  return v === undefined ? undefined : parseInteger(name, v, 1);
 }
 
 /** The embedder the options ask for: OpenAI-compatible when a URL is given, else the hashed one. */

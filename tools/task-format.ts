@@ -12,15 +12,6 @@ export function parseTaskId(s: string): number {
   return n;
 }
 
-/** Parses an integer option value. */
-export function parseIntOption(name: string, min = 0): (v: string) => number {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new BadInputError(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
-    return n;
-  };
-}
-
 /** Collects a repeatable option into an array. */
 export function collect(v: string, prev: string[] = []): string[] {
   return [...prev, v];

@@ -6,7 +6,8 @@ import { Command, Option } from 'commander';
 import { ConcurrentDatabase } from '../../storage/concurrent-database.js';
 import { DirectDatabase } from '../../adapters/shared/direct-database.js';
 import { action, printJson, println } from '../cli-action.js';
-import { cliDbPath, parseMs } from '../db-path.js';
+import { cliDbPath } from '../db-path.js';
+import { intOption } from '../int-option.js';
 import { jsonSafe, textTable } from '../format-rows.js';
 
 /**
@@ -41,7 +42,7 @@ export function register(program: Command): void {
     .argument('<sql>', 'the statement; use ? placeholders for --param values')
     .addOption(new Option('-p, --param <value>', 'a parameter value, in order (repeatable); numbers in canonical form (42, 1.5), true, false, null and "quoted" are typed, anything else (00012, 1.50) is a string').argParser((v: string, prev: unknown[] = []) => [...prev, parseParam(v)]))
     .option('--db <file>', 'database file (default .bolt/analytics.db)')
-    .option('--lock-timeout <ms>', 'how long to wait for a foreign holder of the file', parseMs, 30_000)
+    .option('--lock-timeout <ms>', 'how long to wait for a foreign holder of the file', intOption('--lock-timeout'), 30_000)
     .option('--json', 'print { rows, rowsChanged } as JSON')
     .action(
       action(async (sql: string, o: { param?: unknown[]; db?: string; lockTimeout: number; json?: boolean }) => {

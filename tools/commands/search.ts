@@ -10,6 +10,7 @@ import { BadInputError, NotFoundError } from '../../core/errors.js';
 import { EinsteinSearch, type SearchHit, type SearchMode } from '../../adapters/einstein/einstein-search.js';
 import { addEinsteinOptions, embedderFromOptions, isServerDb, openDb, type EinsteinCliOptions } from '../einstein-cli.js';
 import { noColor } from '../../core/config.js';
+import { parseInteger } from '../int-option.js';
 
 interface SearchCliOptions extends EinsteinCliOptions {
   k: string;
@@ -40,8 +41,7 @@ export function register(program: Command): void {
     .option('--path <glob...>', 'only files matching this glob (picomatch, e.g. "src/**")')
     .action(
       action(async (query: string, o: SearchCliOptions) => {
-        const k = Number(o.k);
-        if (!Number.isInteger(k) || k < 1 || k > 1000) throw new BadInputError(`--k must be 1..1000, got ${o.k}`);
+        const k = parseInteger('--k', o.k, 1, 1000);
         if (!['hybrid', 'bm25', 'vector'].includes(o.mode)) throw new BadInputError(`--mode must be hybrid, bm25 or vector, got ${o.mode}`);
         if (!isServerDb(o.db) && !existsSync(o.db)) throw new NotFoundError(`No database at ${o.db}: run \`bolt index <dir>\` first (or pass --db).`, { path: o.db });
         const embedder = await embedderFromOptions(o);

@@ -13,6 +13,7 @@ import { DEFAULT_MAX_HOST_RSS_BYTES, runSoak, type SoakEvents } from '../soak/so
 import { renderSoakReport } from '../soak/report-html.js';
 import { FAULT_KINDS, type FaultKind, type SoakResult } from '../soak/soak-result.js';
 import { writeOwnFile } from '../../storage/locks/own-file.js';
+import { parseInteger } from '../int-option.js';
 
 interface SoakFlags {
   processes: string;
@@ -28,12 +29,6 @@ interface SoakFlags {
   keep?: boolean;
   maxHostRss: string;
   json?: boolean;
-}
-
-function positiveInt(name: string, text: string, max: number): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new BadInputError(`--${name} must be a whole number from 1 to ${max}, not "${text}"`);
-  return n;
 }
 
 function parseChaos(text: string | undefined): FaultKind[] {
@@ -100,7 +95,7 @@ export function register(program: Command): void {
         const engine = flags.engine as EngineName;
         if (!['duckdb', 'sqlite', 'postgres'].includes(engine)) throw new BadInputError(`--engine must be duckdb, sqlite or postgres, not "${flags.engine}"`);
         if (engine === 'postgres' && !flags.db) throw new BadInputError('--engine postgres needs --db postgres://…');
-        const seed = flags.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : positiveInt('seed', flags.seed, 2 ** 31);
+        const seed = flags.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : parseInteger('--seed', flags.seed, 1, 2 ** 31);
         const events = new EventEmitter<SoakEvents>();
         if (process.stderr.isTTY && !flags.json) {
           events.on('phase', (p) => process.stderr.write(`\r\x1b[K${p}…`));
@@ -109,16 +104,16 @@ export function register(program: Command): void {
         }
         const result = await runSoak(
           {
-            processes: positiveInt('processes', flags.processes, 256),
-            agents: positiveInt('agents', flags.agents, 64),
-            durationS: positiveInt('duration', flags.duration, 86_400),
+            processes: parseInteger('--processes', flags.processes, 1, 256),
+            agents: parseInteger('--agents', flags.agents, 1, 64),
+            durationS: parseInteger('--duration', flags.duration, 1, 86_400),
             engine,
             db: flags.db,
             chaos: parseChaos(flags.chaos),
-            chaosEveryS: positiveInt('chaos-every', flags.chaosEvery, 3600),
+            chaosEveryS: parseInteger('--chaos-every', flags.chaosEvery, 1, 3600),
             seed,
             workDir: flags.workDir,
-            maxHostRssBytes: positiveInt('max-host-rss', flags.maxHostRss, 1024 * 1024) * 1024 * 1024,
+            maxHostRssBytes: parseInteger('--max-host-rss', flags.maxHostRss, 1, 1024 * 1024) * 1024 * 1024,
             keep: flags.keep,
           },
           events,

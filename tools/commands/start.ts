@@ -14,8 +14,9 @@ import { DEFAULT_DATABASE } from '../../core/config.js';
 import type { TaskStatus } from '../../core/task-states.js';
 import type { EngineName } from '../../core/database.js';
 import { action, EXIT, println } from '../cli-action.js';
-import { collect, parseIntOption } from '../task-format.js';
+import { collect } from '../task-format.js';
 import { InPlaceRenderer, renderStatus, statusLine } from '../live-status.js';
+import { intOption } from '../int-option.js';
 
 function parseEngine(v: string): EngineName {
   if (v !== 'duckdb' && v !== 'sqlite' && v !== 'postgres') throw new BadInputError(`--engine must be duckdb, sqlite or postgres, got ${JSON.stringify(v)}`);
@@ -39,13 +40,13 @@ export function register(program: Command): void {
   program
     .command('start')
     .description('run the multi-agent runtime in the foreground (Ctrl-C drains, twice stops)')
-    .option('--agents <n>', 'number of agent worker threads (default 8)', parseIntOption('--agents', 1))
+    .option('--agents <n>', 'number of agent worker threads (default 8)', intOption('--agents', 1))
     .option('--db <path>', `database file or postgres:// URL (default ${DEFAULT_DATABASE}, created if missing)`)
     .option('--engine <name>', 'duckdb, sqlite or postgres (default: from the URL or the file header; a new file is DuckDB)', parseEngine)
     .option('--sequential', 'one agent, tasks strictly in submission order (debugging)')
     .option('--agent-module <file>', 'load agents from this .js/.mjs/.ts module (repeatable)', collect)
     .option('--index <dir>', 'submit an index task for this directory (needs the index agent; repeatable)', collect)
-    .option('--drain-timeout <ms>', 'on Ctrl-C, how long running tasks may take to finish (default 30000)', parseIntOption('--drain-timeout', 0))
+    .option('--drain-timeout <ms>', 'on Ctrl-C, how long running tasks may take to finish (default 30000)', intOption('--drain-timeout', 0))
     .option('--no-status', 'plain log lines even on a terminal')
     .action(
       action(async (o: StartOpts) => {

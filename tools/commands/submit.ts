@@ -8,8 +8,9 @@ import { BadInputError, TaskError } from '../../core/errors.js';
 import { isTerminal } from '../../core/task-states.js';
 import type { Task } from '../../core/task.js';
 import { action, EXIT, printJson, println } from '../cli-action.js';
-import { parseIntOption, taskDetails } from '../task-format.js';
+import { taskDetails } from '../task-format.js';
 import { DB_OPTION_HELP, withQueue } from '../queue-session.js';
+import { intOption } from '../int-option.js';
 
 interface SubmitOpts {
   db?: string;
@@ -40,13 +41,13 @@ export function register(program: Command): void {
     .argument('<agent>', 'agent name: echo, sleep, sql, or one from an --agent-module')
     .option('--db <path>', DB_OPTION_HELP)
     .option('--payload <json>', 'task payload as JSON')
-    .option('--priority <n>', 'higher runs first (default 0)', parseIntOption('--priority', -1_000_000))
-    .option('--max-attempts <n>', 'attempts before the task goes dead (default 3)', parseIntOption('--max-attempts', 1))
+    .option('--priority <n>', 'higher runs first (default 0)', intOption('--priority', -1_000_000))
+    .option('--max-attempts <n>', 'attempts before the task goes dead (default 3)', intOption('--max-attempts', 1))
     .option('--dedupe-key <key>', 'submit once: a repeated key returns the existing task')
-    .option('--timeout <ms>', 'per-task timeout from start', parseIntOption('--timeout', 1))
-    .option('--delay <ms>', 'do not start before this many ms from now', parseIntOption('--delay', 0))
+    .option('--timeout <ms>', 'per-task timeout from start', intOption('--timeout', 1))
+    .option('--delay <ms>', 'do not start before this many ms from now', intOption('--delay', 0))
     .option('--wait', 'wait until the task finishes and print its outcome')
-    .option('--wait-timeout <ms>', 'with --wait: give up after this long (default: no limit)', parseIntOption('--wait-timeout', 1))
+    .option('--wait-timeout <ms>', 'with --wait: give up after this long (default: no limit)', intOption('--wait-timeout', 1))
     .option('--json', 'print JSON')
     .action(
       action(async (agent: string, o: SubmitOpts) => {

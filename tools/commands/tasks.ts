@@ -3,8 +3,9 @@ import type { Command } from 'commander';
 import { BadInputError } from '../../core/errors.js';
 import { isTaskStatus, TASK_STATUSES, type TaskStatus } from '../../core/task-states.js';
 import { action, printJson, println } from '../cli-action.js';
-import { parseIntOption, taskTable } from '../task-format.js';
+import { taskTable } from '../task-format.js';
 import { DB_OPTION_HELP, withQueue } from '../queue-session.js';
+import { intOption } from '../int-option.js';
 
 function parseStatuses(s: string): TaskStatus[] {
   const out = s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -19,7 +20,7 @@ export function register(program: Command): void {
     .option('--db <path>', DB_OPTION_HELP)
     .option('--status <list>', `only these states, comma separated (${TASK_STATUSES.join(', ')})`, parseStatuses)
     .option('--agent <name>', 'only tasks of this agent')
-    .option('--limit <n>', 'at most this many (default 50)', parseIntOption('--limit', 1), 50)
+    .option('--limit <n>', 'at most this many (default 50)', intOption('--limit', 1), 50)
     .option('--json', 'print JSON: { counts, tasks }')
     .action(
       action(async (o: { db?: string; status?: TaskStatus[]; agent?: string; limit: number; json?: boolean }) =>
