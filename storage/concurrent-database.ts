@@ -103,13 +103,12 @@ export class ConcurrentDatabase implements Database {
   }
 
   private attach(b: Backend): void {
-    if (b instanceof Host) b.refs++;
+    if (b instanceof Host) b.attachHandle();
   }
 
   private detach(b: Backend): Promise<void> | void {
     if (b instanceof Host) {
-      b.refs--;
-      if (b.refs <= 0) return b.close('its last handle in this thread let go');
+      return b.detachHandle();
     } else if ('destroy' in b) {
       (b as { destroy(): void }).destroy();
     }

@@ -119,7 +119,7 @@ export async function startHostHere(realPath: string, lock: HeldFlock, opts: Hos
   }
   try {
     const server = await startHostServer(host);
-    host.socket = server.socketPath;
+    host.servingOn(server.socketPath);
     const me = selfIdentity();
     writeSidecar(lock, { pid: me.pid, processStartTime: me.startTime, socket: server.socketPath, startedAt: host.startedAt.toISOString(), version: BOLT_VERSION });
   } catch (err) {

@@ -30,7 +30,7 @@ try {
     say({ busy: true });
   } else {
     const host = await startHostHere(realPath!, lock, { ...opts, idleReleaseMs: (opts.idleReleaseMs as number | undefined) ?? SPAWNED_HOST_IDLE_MS });
-    host.refs++;
+    host.attachHandle();
     say({ ready: true, socket: host.socket, pid: process.pid });
     // Serve until idle release closes the host; the unref'd server then lets the process exit.
     host.once('closed', () => process.exit(0));

@@ -195,8 +195,7 @@ function serveConnection(host: Host, sock: Socket, limits: WireLimits, wire: () 
   const connId = nextConnId++;
   const logger = log('host-server', { conn: connId });
   sock.unref();
-  host.clients++;
-  host.touch();
+  host.clientConnected();
   const sessions = new Map<number, HostSession>();
   const decoder = new FrameDecoder((msg) => {
     const req = msg as WireRequest;
@@ -209,11 +208,9 @@ function serveConnection(host: Host, sock: Socket, limits: WireLimits, wire: () 
   const flow = new ConnectionFlow(sock, decoder, limits, (req) => answer(host, req, { sessions, wire }), logger);
   sock.on('error', (err) => logger.debug({ err: err.message }, 'client connection error'));
   sock.on('close', () => {
-    host.clients--;
-    host.touch();
     for (const s of sessions.values()) void s.close();
     sessions.clear();
-    host.armIdle();
+    host.clientGone();
   });
   return flow;
 }

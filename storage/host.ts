@@ -76,13 +76,13 @@ interface HostEvents {
 export class Host extends EventEmitter<HostEvents> implements Backend {
   readonly role = 'host' as const;
   /** Handles of this thread sharing this host; the last one to close closes it. */
-  refs = 0;
+  private handles = 0;
   readonly startedAt = new Date();
   readonly pool: ConnectionPool<DuckDBConnection>;
   readonly sessions = new Set<HostSession>();
-  /** Remote connections currently attached (maintained by HostServer). */
-  clients = 0;
-  socket?: string;
+  /** Remote connections currently attached (counted by HostServer through clientConnected/clientGone). */
+  private remoteClients = 0;
+  private socketPath?: string;
   private queries = 0;
   private readonly errorsByCode: Record<string, number> = {};
   private readonly inflightRequests = new Map<string, Promise<ExecResult>>();
@@ -172,6 +172,44 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     // openMs includes replaying the WAL a killed host left (and waiting out foreign holders).
     log('host').info({ path, openMs, setupMs: Date.now() - started - openMs }, 'hosting database');
     return host;
+  }
+
+  /** The Unix socket this host serves on, once it does. */
+  get socket(): string | undefined {
+    return this.socketPath;
+  }
+  /** Remote connections attached now. */
+  get clients(): number {
+    return this.remoteClients;
+  }
+
+  /** Records the socket the host's server listens on (once, when it starts serving). */
+  servingOn(socket: string): void {
+    this.socketPath = socket;
+  }
+
+  /** A handle of this thread now uses the host. */
+  attachHandle(): void {
+    this.handles++;
+  }
+
+  /** A handle of this thread let go; the last one closes the host. */
+  detachHandle(): Promise<void> | void {
+    this.handles--;
+    if (this.handles <= 0) return this.close('its last handle in this thread let go');
+  }
+
+  /** A remote client connected (HostServer). */
+  clientConnected(): void {
+    this.remoteClients++;
+    this.touch();
+  }
+
+  /** A remote client went away (HostServer): idle release may now apply. */
+  clientGone(): void {
+    this.remoteClients--;
+    this.touch();
+    this.armIdle();
   }
 
   get isClosed(): boolean {
@@ -431,7 +469,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
   }
 
   identity(): HostIdentity {
-    return { pid: process.pid, socket: this.socket, startedAt: this.startedAt.toISOString(), version: BOLT_VERSION };
+    return { pid: process.pid, socket: this.socketPath, startedAt: this.startedAt.toISOString(), version: BOLT_VERSION };
   }
 
   /** Pool and traffic statistics. */
@@ -442,7 +480,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       pool: this.pool.stats(),
       queries: this.queries,
       errorsByCode: { ...this.errorsByCode },
-      clients: this.clients,
+      clients: this.remoteClients,
       groupCommit: { batches: this.group.batches, writes: this.group.batchedWrites },
       checkpoints: this.walCheckpointer?.stats(),
       sessions: [...this.sessions].map((s) => s.describe()),
@@ -461,11 +499,11 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     });
     return {
       pid: process.pid,
-      socket: this.socket,
+      socket: this.socketPath,
       startedAt: this.startedAt.toISOString(),
       uptimeMs: Date.now() - this.startedAt.getTime(),
       version: BOLT_VERSION,
-      clients: this.clients,
+      clients: this.remoteClients,
       sessions: this.sessions.size,
       pool: this.pool.stats(),
       tables,
@@ -527,7 +565,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
       const quiet = Date.now() - this.lastActivity;
-      if (this.clients === 0 && this.sessions.size === 0 && this.active === 0 && quiet >= ms) {
+      if (this.remoteClients === 0 && this.sessions.size === 0 && this.active === 0 && quiet >= ms) {
         log('host').info({ path: this.path, idleMs: quiet }, 'idle: releasing the database file');
         void this.close('idle release');
       } else {
