@@ -15,7 +15,7 @@ import { BOLT_VERSION } from '../core/version.js';
 import { CHECKPOINT_THRESHOLD_BYTES, createDuckDBInstance } from '../adapters/duckdb/connect.js';
 import { classifyDuckDBError, isFatalDuckDBError } from '../adapters/duckdb/classify-errors.js';
 import { clearStatementCache } from '../adapters/duckdb/statement-cache.js';
-import { beginTransaction, commitTransaction, inTransaction, rollbackTransaction, settleTransactionControl } from '../adapters/duckdb/transaction-control.js';
+import { inTransaction, settleTransactionControl } from '../adapters/duckdb/transaction-control.js';
 import { assertReadOnlyAllowed, destroyPrepared, prepareSql, runPrepared, type PreparedSql } from '../adapters/duckdb/run.js';
 import { appendRows } from '../adapters/duckdb/append.js';
 import { copyDatabaseTo } from '../adapters/duckdb/backup.js';
@@ -24,10 +24,12 @@ import type { Backend, HostIdentity } from './backend.js';
 import { GroupCommitter, runGroupedWrite } from './group-commit.js';
 import { WalCheckpointer } from './wal-checkpointer.js';
 import { WriteGate } from './write-gate.js';
+import { loggedWrite, WRITE_CONFLICT_RETRIES } from './logged-write.js';
+import { RequestSerializer } from './request-serializer.js';
 import { ConnectionPool, type Lease } from './connection-pool.js';
 import { HostSession } from './host-session.js';
 import type { HeldFlock } from './locks/flock.js';
-import { closeRequestLogAppender, createRequestLog, findRequest, pruneRequests, recordRequest } from './request-log.js';
+import { closeRequestLogAppender, createRequestLog, pruneRequests } from './request-log.js';
 import { backoffDelay, delay } from './retry.js';
 
 /** Options of a host (a subset of `OpenOptions`). */
@@ -66,7 +68,6 @@ export interface StatementOutcome {
 }
 
 export const DEFAULT_POOL_SIZE = 8;
-const AUTOCOMMIT_CONFLICT_RETRIES = 8;
 
 interface HostEvents {
   /** The host closed DuckDB and released the file (close, idle release). */
@@ -85,14 +86,14 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
   private socketPath?: string;
   private queries = 0;
   private readonly errorsByCode: Record<string, number> = {};
-  private readonly inflightRequests = new Map<string, Promise<ExecResult>>();
+  private readonly requests = new RequestSerializer();
   private active = 0;
   private drained?: () => void;
   private closing?: Promise<void>;
   private idleTimer?: NodeJS.Timeout;
   private pruneTimer?: NodeJS.Timeout;
   private lastActivity = Date.now();
-  private readonly group = new GroupCommitter((w) => this.loggedWrite(w.conn, { requestId: w.requestId, autoId: w.autoId }, () => runGroupedWrite(w.conn, w)));
+  private readonly group = new GroupCommitter((w) => loggedWrite(w.conn, { requestId: w.requestId, autoId: w.autoId }, () => runGroupedWrite(w.conn, w)));
   private shut = false;
   private walCheckpointer?: WalCheckpointer;
   /** Write transactions pass it; the WAL checkpointer closes it for a moment. */
@@ -344,8 +345,8 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       // A fresh automatic id needs no lookup: eligible for group commit.
       return this.group.submit({ sql, params, requestId: opts.requestId, autoId: true, conn: lease.conn, prepared: p });
     }
-    return this.onceById(opts, () =>
-      this.loggedWrite(lease.conn, opts, async () => {
+    return this.requests.run(opts.requestId, () =>
+      loggedWrite(lease.conn, { requestId: opts.requestId!, autoId: opts.autoId, resent: opts.resent }, async () => {
         const r = await runPrepared(p, params, sql);
         return { rows: r.rows, rowsChanged: r.rowsChanged, isRead: false };
       }),
@@ -361,61 +362,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       try {
         return p.statements.length > 1 && !p.isRead ? await inTransaction(lease.conn, () => runPrepared(p, params, sql)) : await runPrepared(p, params, sql);
       } catch (err) {
-        if (!hasCode(err, 'BOLT_TX_CONFLICT') || p.isRead || attempt >= AUTOCOMMIT_CONFLICT_RETRIES) throw err;
-        await delay(backoffDelay(attempt, { baseMs: 2, capMs: 100 }));
-      }
-    }
-  }
-
-  /** Serialises concurrent copies of one request id on this host. */
-  private async onceById<T extends { rowsChanged: number; deduplicated?: boolean }>(opts: HostStatementOptions, fn: () => Promise<T>): Promise<T> {
-    const id = opts.requestId!;
-    const prior = this.inflightRequests.get(id);
-    if (prior) await prior;
-    const p = fn();
-    // Later copies only wait for this one to settle, whatever its outcome: the kept promise
-    // never rejects (an unhandled rejection would end the process that serves everyone).
-    const mark = p.then(
-      (r) => ({ rowsChanged: r.rowsChanged }),
-      () => ({ rowsChanged: 0 }),
-    );
-    this.inflightRequests.set(id, mark);
-    try {
-      return await p;
-    } finally {
-      if (this.inflightRequests.get(id) === mark) this.inflightRequests.delete(id);
-    }
-  }
-
-  /**
-   * BEGIN; (check the log); write; record the request id; COMMIT — retried on conflict. A caller
-   * id is always checked; an automatic one only when the client re-sends it.
-   */
-  private async loggedWrite<T extends { rowsChanged: number }>(
-    conn: DuckDBConnection,
-    opts: HostStatementOptions,
-    write: () => Promise<T>,
-  ): Promise<T & { deduplicated?: boolean }> {
-    const id = opts.requestId!;
-    const check = !opts.autoId || opts.resent;
-    for (let attempt = 0; ; attempt++) {
-      await beginTransaction(conn);
-      try {
-        if (check) {
-          const seen = await findRequest(conn, id);
-          if (seen !== undefined) {
-            await rollbackTransaction(conn);
-            return { rows: [], rowsChanged: seen, isRead: false, deduplicated: true } as unknown as T & { deduplicated?: boolean };
-          }
-        }
-        const r = await write();
-        await recordRequest(conn, id, r.rowsChanged, Boolean(opts.autoId));
-        await commitTransaction(conn);
-        return r;
-      } catch (err) {
-        await rollbackTransaction(conn).catch(() => undefined);
-        const e = classifyDuckDBError(err);
-        if (e.code !== 'BOLT_TX_CONFLICT' || attempt >= AUTOCOMMIT_CONFLICT_RETRIES) throw e;
+        if (!hasCode(err, 'BOLT_TX_CONFLICT') || p.isRead || attempt >= WRITE_CONFLICT_RETRIES) throw err;
         await delay(backoffDelay(attempt, { baseMs: 2, capMs: 100 }));
       }
     }
@@ -434,7 +381,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
         if (opts.unlogged && opts.resent) throw outcomeUnknown(`insertMany into ${table}`);
         if (opts.requestId && !opts.unlogged && !this.requestLogReady) await this.ensureRequestLog();
         const r: ExecResult = await this.writeGate.writing(() =>
-          opts.requestId && !opts.unlogged ? this.onceById(opts, () => this.loggedWrite(lease.conn, opts, append)) : inTransaction(lease.conn, append),
+          opts.requestId && !opts.unlogged ? this.requests.run(opts.requestId, () => loggedWrite(lease.conn, { requestId: opts.requestId!, autoId: opts.autoId, resent: opts.resent }, append)) : inTransaction(lease.conn, append),
         );
         this.count();
         return r.deduplicated ? { rowsChanged: r.rowsChanged, deduplicated: true } : { rowsChanged: r.rowsChanged };
@@ -459,7 +406,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
           this.lastActivity = Date.now();
         },
         onStatement: (_ok, err) => this.count(err),
-        onceById: (id, fn) => this.onceById({ requestId: id }, fn),
+        onceById: (id, fn) => this.requests.run(id, fn),
         requestLog: () => (this.requestLogReady ? undefined : this.ensureRequestLog()),
         gate: this.writeGate,
       });
