@@ -30,7 +30,11 @@ test('db info and db fix against a real Bolt host: asked, left alone, then clean
   assert.equal(typeof r.host?.uptimeMs, 'number');
   assert.equal(r.tablesSource, 'host');
   assert.equal(typeof r.host?.pool?.size, 'number');
+  assert.equal(r.host?.wire?.refused, 0);
+  assert.equal(typeof r.host?.wire?.connections, 'number');
   assert.ok(r.tables?.some((x) => x.name === 't' && x.rows === 6));
+  const human = await runBolt(['db', 'info', db, '--ping-timeout', '10000']);
+  assert.match(human.stdout, /host .*\d+ connections?/);
 
   const fix = await runBolt(['db', 'fix', dir, '--json', '--ping-timeout', '10000', '--kill-hung']);
   assert.equal(fix.code, 0, fix.stdout);

@@ -62,6 +62,10 @@ function printHuman(r: DbInfoReport): void {
     if (r.host.clients !== null) parts.push(plural(r.host.clients, 'client'));
     if (r.host.sessions !== null) parts.push(plural(r.host.sessions, 'session'));
     if (r.host.pool && typeof r.host.pool.size === 'number') parts.push(`pool ${r.host.pool.inUse ?? '?'}/${r.host.pool.size} in use, ${r.host.pool.waiting ?? 0} waiting`);
+    const w = r.host.wire;
+    if (w && typeof w.connections === 'number') {
+      parts.push(`${plural(w.connections, 'connection')}${w.held ? `, ${w.held} held (not reading their replies)` : ''}${w.refused ? `, ${w.refused} refused at the limit` : ''}`);
+    }
     if (r.host.error) parts.push(`no answer: ${r.host.error}`);
     println(`  host      ${parts.join(', ')}`);
   }

@@ -55,6 +55,8 @@ export interface DbInfoReport {
     sessions: number | null;
     /** The host's pool statistics as it reports them (`DatabaseStats['pool']`). */
     pool: { size?: number; inUse?: number; waiting?: number; [k: string]: unknown } | null;
+    /** The host socket's connection counters as it reports them (`WireStats`). */
+    wire: { connections?: number; held?: number; refused?: number; unsentBytes?: number; [k: string]: unknown } | null;
     error: string | null;
   } | null;
   tables: TableRows[] | null;
@@ -177,6 +179,7 @@ export async function inspectFile(file: string, opts: InspectOptions = {}): Prom
         clients: null,
         sessions: null,
         pool: null,
+        wire: null,
         error: null,
       };
       if (socket) {
@@ -190,6 +193,7 @@ export async function inspectFile(file: string, opts: InspectOptions = {}): Prom
             clients: typeof info.clients === 'number' ? info.clients : null,
             sessions: typeof info.sessions === 'number' ? info.sessions : null,
             pool: info.pool && typeof info.pool === 'object' ? (info.pool as Record<string, unknown>) : null,
+            wire: info.wire && typeof info.wire === 'object' ? { ...info.wire } : null,
           });
           if (Array.isArray(info.tables)) {
             report.tables = info.tables.map((t) => ({ name: String(t.name), rows: Number(t.rows) }));
@@ -213,6 +217,7 @@ export async function inspectFile(file: string, opts: InspectOptions = {}): Prom
         clients: null,
         sessions: null,
         pool: null,
+        wire: null,
         error: probe.pingError ? `[${probe.pingError.code}] ${probe.pingError.message}` : 'no answer',
       };
       report.tablesError = 'the Bolt host holding the file does not answer';
