@@ -8,6 +8,7 @@ import { BadInputError, ReadOnlyError } from '../../core/errors.js';
 import { classifyDuckDBError } from './classify-errors.js';
 import { toDuckDBParams, toJSValue } from './values.js';
 import { cacheStatement, cachedStatement } from './statement-cache.js';
+import { sqlTextProblem } from '../../core/sql-text.js';
 
 /** Statement types that only read. */
 const READ_TYPES = new Set<StatementType>([StatementType.SELECT, StatementType.EXPLAIN]);
@@ -45,6 +46,8 @@ export function statementTypeName(t: StatementType): string {
  */
 export async function prepareSql(conn: DuckDBConnection, sql: string, paramCount: number, opts: { cache?: boolean } = {}): Promise<PreparedSql> {
   if (typeof sql !== 'string' || !sql.trim()) throw new BadInputError('SQL text is empty');
+  const problem = sqlTextProblem(sql);
+  if (problem) throw new BadInputError(problem, { sql: sql.slice(0, 200) });
   let statements: DuckDBPreparedStatement[];
   let cached = false;
   try {

@@ -18,6 +18,7 @@ import {
 } from '../shared/pinned.js';
 import { classifyPgError } from './classify-errors.js';
 import { rewritePlaceholders } from './placeholders.js';
+import { sqlTextProblem } from '../../core/sql-text.js';
 
 /** PostgreSQL isolation levels accepted by `isolation` options. */
 export type PgIsolation = 'read committed' | 'repeatable read' | 'serializable';
@@ -40,6 +41,8 @@ export async function runPg(
   params: readonly unknown[],
   ctx: { location: string; session?: string; signal?: AbortSignal },
 ): Promise<pg.QueryResult<Row>> {
+  const problem = sqlTextProblem(sql);
+  if (problem) throw new BadInputError(problem, { sql: sql.slice(0, 200) });
   checkParams(params, POSTGRES_PARAM_RULES);
   const { sql: text, count } = rewritePlaceholders(sql);
   if (count !== params.length) {
