@@ -308,7 +308,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       return this.autocommit(p, params, sql, lease);
     }
     if (!this.requestLogReady) await this.ensureRequestLog();
-    if (opts.autoId && !opts.resent && p.statements.length === 1) {
+    if (opts.autoId && !opts.resent && p.count === 1) {
       // A fresh automatic id needs no lookup: eligible for group commit.
       return this.group.submit({ sql, params, requestId: opts.requestId, autoId: true, conn: lease.conn, prepared: p });
     }
@@ -327,7 +327,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
   private async autocommit(p: PreparedSql, params: readonly unknown[] | undefined, sql: string, lease: Lease<DuckDBConnection>) {
     for (let attempt = 0; ; attempt++) {
       try {
-        return p.statements.length > 1 && !p.isRead ? await inTransaction(lease.conn, () => runPrepared(p, params, sql)) : await runPrepared(p, params, sql);
+        return p.count > 1 && !p.isRead ? await inTransaction(lease.conn, () => runPrepared(p, params, sql)) : await runPrepared(p, params, sql);
       } catch (err) {
         if (!hasCode(err, 'BOLT_TX_CONFLICT') || p.isRead || attempt >= AUTOCOMMIT_CONFLICT_RETRIES) throw err;
         await delay(backoffDelay(attempt, { baseMs: 2, capMs: 100 }));
