@@ -9,6 +9,7 @@ import { EventEmitter } from 'eventemitter3';
 import type { DatabaseStats, ExecResult, Row, SessionOptions } from '../core/database.js';
 import { BadInputError, BoltError, ClosedError, OutcomeUnknownError, ReadOnlyError, hasCode, SessionLostError } from '../core/errors.js';
 import { log } from '../core/logger.js';
+import { checkSessionOptions } from '../core/session-options.js';
 import { DUCKDB_PARAM_RULES, checkParams, checkRows } from '../core/parameters.js';
 import { BOLT_VERSION } from '../core/version.js';
 import { CHECKPOINT_THRESHOLD_BYTES, createDuckDBInstance } from '../adapters/duckdb/connect.js';
@@ -418,6 +419,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
 
   /** Opens a session pinned to one pooled connection. */
   async openSession(opts: SessionOptions = {}, connectionTimeoutMs?: number): Promise<HostSession> {
+    checkSessionOptions(opts, connectionTimeoutMs);
     return this.track(async () => {
       const lease = await this.acquireCounted(opts.name ?? 'session', connectionTimeoutMs);
       const s = new HostSession(lease, opts, {
