@@ -8,6 +8,7 @@ import { createConnection, type Socket } from 'node:net';
 import type { DatabaseStats, ExecResult, Row, Session, SessionOptions, StatementOptions, Transaction, TransactionOptions } from '../core/database.js';
 import { BoltError, HostUnresponsiveError, OutcomeUnknownError, ProtocolError, hasCode, SessionClosedError, SessionLostError, errorFromJSON, type SerializedError } from '../core/errors.js';
 import { log } from '../core/logger.js';
+import { wireLimits } from '../core/config.js';
 import { DUCKDB_PARAM_RULES, checkParams, checkRows } from '../core/parameters.js';
 import type { Backend, BackupResult, HostIdentity, VerifyResult } from './backend.js';
 import type { HostStatementOptions, StatementOutcome } from './host.js';
@@ -81,7 +82,7 @@ export class HostClient implements Backend {
 
   constructor(private readonly sock: Socket, readonly socketPath: string, readonly path: string) {
     sock.unref();
-    const decoder = new FrameDecoder((msg) => this.onReply(msg as WireReply));
+    const decoder = new FrameDecoder((msg) => this.onReply(msg as WireReply), wireLimits().maxFrameBytes);
     sock.on('data', (chunk: Buffer) => {
       this.lastHeard = Date.now();
       try {
