@@ -31,6 +31,7 @@ import { allHosts } from './host-registry.js';
 import { sidecarPath } from './locks/sidecar.js';
 import { AUTO_REQUEST_PREFIX } from './request-log.js';
 import { runTransaction } from './transaction-runner.js';
+import { checkRequestId } from '../core/request-id.js';
 import { openPostgres } from '../adapters/postgres/open.js';
 import { openSqlite } from '../adapters/sqlite/open.js';
 import { assertNewBackupPath } from '../adapters/duckdb/backup.js';
@@ -190,7 +191,8 @@ export class ConcurrentDatabase implements Database {
 
   /** Adds an automatic request id for client writes, so a re-send is applied exactly once. */
   private autoId(opts: StatementOptions | undefined): { id?: string; auto: boolean } {
-    if (opts?.requestId !== undefined) return { id: String(opts.requestId), auto: false };
+    checkRequestId(opts?.requestId);
+    if (opts?.requestId !== undefined) return { id: opts.requestId, auto: false };
     return { id: `${AUTO_REQUEST_PREFIX}${randomUUID()}`, auto: true };
   }
 
@@ -232,6 +234,7 @@ export class ConcurrentDatabase implements Database {
   }
 
   async transaction<T>(fn: (tx: Transaction) => Promise<T>, opts: TransactionOptions = {}): Promise<T | undefined> {
+    checkRequestId(opts.requestId);
     let requestId = opts.requestId;
     let fresh = false;
     for (let resent = false; ; resent = true) {
