@@ -5,11 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { ConcurrentDatabase } from '../index.js';
 import { hasCode } from '../core/errors.js';
-import { fixturePath, spawnChild } from './helpers/fixture.js';
-import { tempDir } from './helpers/tmp.js';
+import { clientOfChildHost } from './helpers/child-host.js';
 import { waitFor } from './helpers/wait.js';
 
 interface WireInfo {
@@ -18,16 +16,11 @@ interface WireInfo {
 }
 
 test('closing a client handle with writes in flight: BOLT_OUTCOME_UNKNOWN, and no connection left behind', { timeout: 120_000 }, async (t) => {
-  const path = join(tempDir(t), 'a.db');
-  const host = spawnChild(t, process.execPath, [fixturePath('bolt-host'), path, '0'], { env: { BOLT_LOG_LEVEL: 'fatal' } });
-  await host.waitForLine(/^ready$/, 30_000);
-  const observer = await ConcurrentDatabase.open(path);
-  t.after(() => observer.close());
+  const { host, path, db: observer } = await clientOfChildHost(t);
   const db = await ConcurrentDatabase.open(path);
   t.after(() => db.close());
-  assert.equal(db.lockInfo().role, 'client');
   await db.execute('CREATE TABLE u (k BIGINT)');
-  const info = async () => (await (observer as ConcurrentDatabase).hostInfo()) as unknown as WireInfo;
+  const info = async () => (await observer.hostInfo()) as unknown as WireInfo;
   assert.equal((await info()).clients, 2);
 
   const settled = [

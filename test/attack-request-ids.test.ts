@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ConcurrentDatabase } from '../index.js';
 import type { Database } from '../core/database.js';
 import { hasCode } from '../core/errors.js';
-import { fixturePath, spawnChild } from './helpers/fixture.js';
+import { clientOfChildHost } from './helpers/child-host.js';
 import { tempDir } from './helpers/tmp.js';
 
 const badInput = (e: unknown) => hasCode(e, 'BOLT_BAD_INPUT');
@@ -35,12 +35,7 @@ test('in the host process: request ids that are not non-empty strings, columns n
 });
 
 test('through a client: request ids that are not non-empty strings, columns named twice', { timeout: 60_000 }, async (t) => {
-  const path = join(tempDir(t), 'a.db');
-  const host = spawnChild(t, process.execPath, [fixturePath('bolt-host'), path, '0'], { env: { BOLT_LOG_LEVEL: 'fatal' } });
-  await host.waitForLine(/^ready$/, 30_000);
-  const db = await ConcurrentDatabase.open(path);
-  t.after(() => db.close());
-  assert.equal(db.lockInfo().role, 'client');
+  const { host, db } = await clientOfChildHost(t);
   await careless(db);
   assert.equal(host.child.exitCode, null);
 });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { ConcurrentDatabase } from '../index.js';
 import type { Database } from '../core/database.js';
 import { hasCode } from '../core/errors.js';
-import { fixturePath, spawnChild } from './helpers/fixture.js';
+import { clientOfChildHost } from './helpers/child-host.js';
 import { runBolt } from './helpers/cli.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -45,12 +45,7 @@ test('DuckDB host in this process: CREATE TABLE then INSERT INTO it in one scrip
 });
 
 test('DuckDB client of a host in another process: CREATE TABLE then INSERT INTO it in one script', { timeout: 60_000 }, async (t) => {
-  const path = join(tempDir(t), 'a.db');
-  const host = spawnChild(t, process.execPath, [fixturePath('bolt-host'), path, '0'], { env: { BOLT_LOG_LEVEL: 'fatal' } });
-  await host.waitForLine(/^ready$/, 30_000);
-  const db = await ConcurrentDatabase.open(path);
-  t.after(() => db.close());
-  assert.equal(db.lockInfo().role, 'client');
+  const { db } = await clientOfChildHost(t);
   await db.execute('DROP TABLE t');
   await scripts(db);
 });
