@@ -1,6 +1,6 @@
 /**
- * Careless request ids and insertMany columns, in the host's process and through a client of a
- * host in another process: an id that is not a non-empty string is BOLT_BAD_INPUT before
+ * Careless request ids and insertMany columns, in a DuckDB host's process, through a client of
+ * a host in another process, on SQLite and on PostgreSQL: an id that is not a non-empty string is BOLT_BAD_INPUT before
  * anything runs (an object id was "[object Object]", so a second write with another object id
  * was silently skipped as already applied), and a column named twice is BOLT_BAD_INPUT (one of
  * its values was silently dropped).
@@ -12,6 +12,7 @@ import { ConcurrentDatabase } from '../index.js';
 import type { Database } from '../core/database.js';
 import { hasCode } from '../core/errors.js';
 import { clientOfChildHost } from './helpers/child-host.js';
+import { PG_SKIP, freshPgDatabase } from './helpers/pg.js';
 import { tempDir } from './helpers/tmp.js';
 
 const badInput = (e: unknown) => hasCode(e, 'BOLT_BAD_INPUT');
@@ -38,4 +39,17 @@ test('through a client: request ids that are not non-empty strings, columns name
   const { host, db } = await clientOfChildHost(t);
   await careless(db);
   assert.equal(host.child.exitCode, null);
+});
+
+test('SQLite: request ids that are not non-empty strings, columns named twice', { timeout: 60_000 }, async (t) => {
+  const db = await ConcurrentDatabase.open(join(tempDir(t), 'a.sqlite'), { engine: 'sqlite' });
+  t.after(() => db.close());
+  await careless(db);
+});
+
+test('PostgreSQL: request ids that are not non-empty strings, columns named twice', { timeout: 60_000, skip: PG_SKIP }, async (t) => {
+  const { tcp } = await freshPgDatabase(t);
+  const db = await ConcurrentDatabase.open(tcp);
+  t.after(() => db.close());
+  await careless(db);
 });

@@ -19,6 +19,7 @@ import {
 import { classifyPgError } from './classify-errors.js';
 import { rewritePlaceholders } from './placeholders.js';
 import { sqlTextProblem } from '../../core/sql-text.js';
+import { checkRequestId } from '../../core/request-id.js';
 
 /** PostgreSQL isolation levels accepted by `isolation` options. */
 export type PgIsolation = 'read committed' | 'repeatable read' | 'serializable';
@@ -101,6 +102,7 @@ export class PgPinned implements PinnedConnection {
   }
 
   async lookupRequest(requestId: string): Promise<number | undefined> {
+    checkRequestId(requestId);
     const rows = (await this.send(LOOKUP_REQUEST_SQL, [requestId])).rows;
     return rows.length ? Number(rows[0]!.rows_changed) : undefined;
   }
