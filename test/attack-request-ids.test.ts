@@ -1,9 +1,9 @@
 /**
  * Careless request ids and insertMany columns, in a DuckDB host's process, through a client of
- * a host in another process, on SQLite and on PostgreSQL: an id that is not a non-empty string is BOLT_BAD_INPUT before
- * anything runs (an object id was "[object Object]", so a second write with another object id
- * was silently skipped as already applied), and a column named twice is BOLT_BAD_INPUT (one of
- * its values was silently dropped).
+ * a host in another process, on SQLite and on PostgreSQL: an id that is not a non-empty string
+ * is BOLT_BAD_INPUT before anything runs (on DuckDB an object id was "[object Object]", so a
+ * second write with another object id was silently skipped as already applied; SQLite threw an
+ * untyped TypeError), and a column named twice is BOLT_BAD_INPUT (one value was dropped).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
