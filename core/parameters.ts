@@ -62,6 +62,12 @@ export function checkParams(params: unknown, rules: ParamRules): void {
  */
 export function checkRows(columns: unknown, rows: unknown, rules: ParamRules): void {
   if (!Array.isArray(columns) || columns.some((c) => typeof c !== 'string')) throw new BadInputError('insertMany: columns must be an array of names');
+  // Column names are case-insensitive in SQL: a name given twice would silently lose one value.
+  const seen = new Set<string>();
+  for (const c of columns as string[]) {
+    if (seen.has(c.toLowerCase())) throw new BadInputError(`insertMany: column "${c}" is named twice`, { column: c });
+    seen.add(c.toLowerCase());
+  }
   if (!Array.isArray(rows)) throw new BadInputError('insertMany: rows must be an array of arrays', { type: kindOf(rows) });
   checkDense(rows, 'insertMany: rows', {});
   for (let r = 0; r < rows.length; r++) {

@@ -6,9 +6,9 @@
  */
 import { createConnection, type Socket } from 'node:net';
 import type { DatabaseStats, ExecResult, Row, Session, SessionOptions, StatementOptions, Transaction, TransactionOptions } from '../core/database.js';
-import { BoltError, HostUnresponsiveError, OutcomeUnknownError, ProtocolError, hasCode, SessionClosedError, SessionLostError, errorFromJSON, type SerializedError } from '../core/errors.js';
+import { BadInputError, BoltError, HostUnresponsiveError, OutcomeUnknownError, ProtocolError, hasCode, SessionClosedError, SessionLostError, errorFromJSON, type SerializedError } from '../core/errors.js';
 import { log } from '../core/logger.js';
-import { hostTimeoutMs } from '../core/config.js';
+import { hostTimeoutMs, wireLimits } from '../core/config.js';
 import { DUCKDB_PARAM_RULES, checkParams, checkRows } from '../core/parameters.js';
 import type { Backend, BackupResult, HostIdentity, VerifyResult } from './backend.js';
 import type { HostStatementOptions, StatementOutcome } from './host.js';
@@ -65,6 +65,8 @@ export class HostClient implements Backend {
   readonly role = 'client' as const;
   hostIdentity: HostIdentity = { pid: 0 };
   private nextId = 1;
+  /** Largest frame either side accepts (BOLT_MAX_FRAME_BYTES). */
+  private readonly maxFrameBytes = wireLimits().maxFrameBytes;
   private readonly pending = new Map<number, Pending>();
   private lostWith?: BoltError;
   private queries = 0;
@@ -76,7 +78,7 @@ export class HostClient implements Backend {
 
   constructor(private readonly sock: Socket, readonly socketPath: string, readonly path: string) {
     sock.unref();
-    const decoder = new FrameDecoder((msg) => this.onReply(msg as WireReply));
+    const decoder = new FrameDecoder((msg) => this.onReply(msg as WireReply), this.maxFrameBytes);
     sock.on('data', (chunk: Buffer) => {
       this.lastHeard = Date.now();
       try {
@@ -196,17 +198,27 @@ export class HostClient implements Backend {
       return Promise.reject(new HostUnresponsiveError(this.lostWith.message, { ...this.lostWith.details, sent: false }));
     }
     const id = this.nextId++;
+    let frame: Buffer;
+    try {
+      frame = encodeFrame({ ...args, id, op });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (frame.length - 4 > this.maxFrameBytes) {
+      // The host would close the connection on it; taken for a lost host, it would be re-sent.
+      return Promise.reject(
+        new BadInputError(`the ${op} request is ${frame.length - 4} bytes, more than a frame may hold (${this.maxFrameBytes}, BOLT_MAX_FRAME_BYTES): send it in smaller parts`, {
+          requestBytes: frame.length - 4,
+          maxFrameBytes: this.maxFrameBytes,
+        }),
+      );
+    }
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, op });
       this.sock.ref();
       if (this.pending.size === 1) this.lastHeard = Date.now();
       this.armWatchdog();
-      try {
-        this.sock.write(encodeFrame({ ...args, id, op }));
-      } catch (err) {
-        this.pending.delete(id);
-        reject(err);
-      }
+      this.sock.write(frame);
     });
   }
 

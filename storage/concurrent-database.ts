@@ -31,6 +31,7 @@ import { allHosts } from './host-registry.js';
 import { sidecarPath } from './locks/sidecar.js';
 import { AUTO_REQUEST_PREFIX } from './request-log.js';
 import { runTransaction } from './transaction-runner.js';
+import { checkRequestId } from '../core/request-id.js';
 import { openPostgres } from '../adapters/postgres/open.js';
 import { openSqlite } from '../adapters/sqlite/open.js';
 import { assertNewBackupPath } from '../adapters/duckdb/backup.js';
@@ -127,6 +128,8 @@ export class ConcurrentDatabase implements Database {
 
   /** Finds the new host after `dead` went away (one election per handle at a time). */
   private failover(dead: Backend): Promise<Backend> {
+    // A closed handle never elects: the backend it would attach would outlive it.
+    if (this.closed) return Promise.reject(new ClosedError(`the database handle for ${this.location} is closed`, { path: this.location }));
     if (this.backend !== dead && !this.backend.isClosed) return Promise.resolve(this.backend);
     this.reelecting ??= (async () => {
       const started = Date.now();
@@ -144,9 +147,10 @@ export class ConcurrentDatabase implements Database {
 
   /**
    * Runs `fn` against the current backend; when the host is lost, fails over and re-sends if
-   * `retryable` (reads, writes with a request id), else BOLT_OUTCOME_UNKNOWN.
+   * `retryable` (reads, writes with a request id), else BOLT_OUTCOME_UNKNOWN. A request that may
+   * write and was in flight when this handle closed is BOLT_OUTCOME_UNKNOWN too.
    */
-  private async withFailover<T>(what: string, retryable: boolean, fn: (b: Backend, resent: boolean) => Promise<T>): Promise<T> {
+  private async withFailover<T>(what: string, retryable: boolean, fn: (b: Backend, resent: boolean) => Promise<T>, mayWrite = true): Promise<T> {
     let resent = false;
     const deadline = Date.now() + Math.max(FAILOVER_DEADLINE_MS, (this.opts.lockTimeoutMs ?? 30_000) + 5_000);
     for (;;) {
@@ -156,6 +160,14 @@ export class ConcurrentDatabase implements Database {
       } catch (err) {
         if (!isHostLost(err)) throw err;
         const sent = err.details.sent !== false;
+        if (this.closed) {
+          // This handle was closed while the request was in flight (closing drops its host
+          // connection): no failover, and a request that may have written was maybe applied.
+          if (sent && mayWrite) {
+            throw new OutcomeUnknownError(`${what}: the database handle was closed while the request was in flight; whether it was applied is unknown`, { path: this.location });
+          }
+          throw new ClosedError(`the database handle for ${this.location} was closed while the request was in flight`, { path: this.location });
+        }
         if (sent && !retryable) {
           throw new OutcomeUnknownError(
             `${what}: the host was lost while the write was in flight and it carried no request id, so whether it was applied is unknown`,
@@ -179,7 +191,8 @@ export class ConcurrentDatabase implements Database {
 
   /** Adds an automatic request id for client writes, so a re-send is applied exactly once. */
   private autoId(opts: StatementOptions | undefined): { id?: string; auto: boolean } {
-    if (opts?.requestId !== undefined) return { id: String(opts.requestId), auto: false };
+    checkRequestId(opts?.requestId);
+    if (opts?.requestId !== undefined) return { id: opts.requestId, auto: false };
     return { id: `${AUTO_REQUEST_PREFIX}${randomUUID()}`, auto: true };
   }
 
@@ -221,6 +234,7 @@ export class ConcurrentDatabase implements Database {
   }
 
   async transaction<T>(fn: (tx: Transaction) => Promise<T>, opts: TransactionOptions = {}): Promise<T | undefined> {
+    checkRequestId(opts.requestId);
     let requestId = opts.requestId;
     let fresh = false;
     for (let resent = false; ; resent = true) {
@@ -236,6 +250,9 @@ export class ConcurrentDatabase implements Database {
         return await runTransaction(s, fn, { ...opts, requestId }, fresh && !resent, this.requestLog);
       } catch (err) {
         if (!isHostLost(err)) throw err;
+        if (this.closed && !this.opts.readOnly) {
+          throw new OutcomeUnknownError('transaction: the database handle was closed during the transaction, so whether it committed is unknown', { path: this.location });
+        }
         // A lost session took its transaction with it (rolled back): running it again is safe.
         if (requestId === undefined && !hasCode(err, 'BOLT_SESSION_LOST')) {
           throw new OutcomeUnknownError('transaction: the host was lost during the transaction and it had no request id, so whether it committed is unknown', { path: this.location });
@@ -262,7 +279,7 @@ export class ConcurrentDatabase implements Database {
 
   /** The live host's `info` (pid, socket, uptime, clients, sessions, pool, tables). */
   async hostInfo(): Promise<Record<string, unknown>> {
-    return this.withFailover('info', true, (b) => b.info());
+    return this.withFailover('info', true, (b) => b.info(), false);
   }
 
   /** Consistent copy of the database into `dest`, taken by the host while others write. */
@@ -276,7 +293,7 @@ export class ConcurrentDatabase implements Database {
 
   /** Scans every table in full through the host. */
   async verify(): Promise<VerifyResult> {
-    return this.withFailover('verify', true, (b) => b.verify());
+    return this.withFailover('verify', true, (b) => b.verify(), false);
   }
 
   async close(): Promise<void> {

@@ -15,12 +15,12 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../core/logger.js';
-import { InternalError } from '../core/errors.js';
+import { BadInputError, InternalError } from '../core/errors.js';
 import type { WireLimits } from '../core/config.js';
 import { encodeFrameParts, type FrameDecoder } from './wire/frame.js';
 import type { WireReply, WireRequest } from './wire/protocol.js';
 
-export type FlowLimits = Pick<WireLimits, 'maxInFlight' | 'maxUnsentBytes' | 'frameTimeoutMs'>;
+export type FlowLimits = Pick<WireLimits, 'maxInFlight' | 'maxUnsentBytes' | 'frameTimeoutMs' | 'maxFrameBytes'>;
 
 /** What one connection holds right now (summed over connections in the host's `info`). */
 export interface FlowSnapshot {
@@ -98,6 +98,15 @@ export class ConnectionFlow {
       parts = encodeFrameParts(reply);
     } catch (err) {
       const error = new InternalError(`the reply could not be encoded: ${(err as Error).message}`).toJSON();
+      parts = encodeFrameParts({ id: reply.id, ok: false, error });
+    }
+    if (parts[1].length > this.limits.maxFrameBytes) {
+      // The client would drop the connection on such a frame, take it for a lost host and send
+      // the request again, for ever: it gets this error instead.
+      const error = new BadInputError(
+        `the reply is ${parts[1].length} bytes, more than a frame may hold (${this.limits.maxFrameBytes}, BOLT_MAX_FRAME_BYTES): select fewer rows or columns, or page through them`,
+        { replyBytes: parts[1].length, maxFrameBytes: this.limits.maxFrameBytes },
+      ).toJSON();
       parts = encodeFrameParts({ id: reply.id, ok: false, error });
     }
     this.sock.cork();

@@ -23,6 +23,9 @@ export function detectFileKind(path: string): FileKind {
   try {
     const st = statSync(path);
     if (st.isDirectory()) return { kind: 'directory' };
+    // A FIFO, socket or device is no database: opening one to read could block forever, and
+    // its size (0) would make it look like an empty file an engine may create a database in.
+    if (!st.isFile()) return { kind: 'other', size: st.size };
     size = st.size;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

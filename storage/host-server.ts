@@ -18,6 +18,7 @@ import { BOLT_VERSION } from '../core/version.js';
 import { ConnectionFlow } from './connection-flow.js';
 import type { Host } from './host.js';
 import type { HostSession } from './host-session.js';
+import type { SessionOptions } from '../core/database.js';
 import { prepareHostSocket } from './socket-path.js';
 import { encodeFrame, FrameDecoder } from './wire/frame.js';
 import { CONNECTION_ERROR_ID, PROBE_OPS, type WireReply, type WireRequest, type WireStats } from './wire/protocol.js';
@@ -262,7 +263,7 @@ async function handle(host: Host, req: WireRequest, { sessions, wire }: Connecti
     case 'insertMany':
       return host.insertMany(str(req.table, 'table'), (req.columns as string[]) ?? [], req.rows as unknown[][], stmtOpts);
     case 'session.open': {
-      const s = await host.openSession((req.options as object) ?? {}, typeof req.connectionTimeoutMs === 'number' ? req.connectionTimeoutMs : undefined);
+      const s = await host.openSession((req.options ?? {}) as SessionOptions, (req.connectionTimeoutMs ?? undefined) as number | undefined);
       sessions.set(s.id, s);
       return { sid: s.id, name: s.name, readOnly: s.readOnly };
     }

@@ -112,7 +112,7 @@ export class HostSession implements Session {
       const run = () => {
         if (requestId !== undefined && !p.isRead) return this.loggedStatement(conn, p, params, sql, requestId);
         // Outside a transaction a script of several statements is all-or-nothing.
-        if (!this.inTx && !p.isRead && p.statements.length > 1) return inTransaction(conn, () => runPrepared(p, params, sql));
+        if (!this.inTx && !p.isRead && p.count > 1) return inTransaction(conn, () => runPrepared(p, params, sql));
         return runPrepared(p, params, sql);
       };
       // Inside a transaction the gate was passed at BEGIN; alone, a write is its own transaction.

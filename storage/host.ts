@@ -10,6 +10,7 @@ import type { DatabaseStats, ExecResult, Row, SessionOptions } from '../core/dat
 import { BadInputError, BoltError, ClosedError, OutcomeUnknownError, ReadOnlyError, hasCode, SessionLostError } from '../core/errors.js';
 import { log } from '../core/logger.js';
 import { poolTimeoutMs } from '../core/config.js';
+import { checkSessionOptions } from '../core/session-options.js';
 import { DUCKDB_PARAM_RULES, checkParams, checkRows } from '../core/parameters.js';
 import { BOLT_VERSION } from '../core/version.js';
 import { CHECKPOINT_THRESHOLD_BYTES, createDuckDBInstance } from '../adapters/duckdb/connect.js';
@@ -341,7 +342,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       return this.autocommit(p, params, sql, lease);
     }
     if (!this.requestLogReady) await this.ensureRequestLog();
-    if (opts.autoId && !opts.resent && p.statements.length === 1) {
+    if (opts.autoId && !opts.resent && p.count === 1) {
       // A fresh automatic id needs no lookup: eligible for group commit.
       return this.group.submit({ sql, params, requestId: opts.requestId, autoId: true, conn: lease.conn, prepared: p });
     }
@@ -360,7 +361,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
   private async autocommit(p: PreparedSql, params: readonly unknown[] | undefined, sql: string, lease: Lease<DuckDBConnection>) {
     for (let attempt = 0; ; attempt++) {
       try {
-        return p.statements.length > 1 && !p.isRead ? await inTransaction(lease.conn, () => runPrepared(p, params, sql)) : await runPrepared(p, params, sql);
+        return p.count > 1 && !p.isRead ? await inTransaction(lease.conn, () => runPrepared(p, params, sql)) : await runPrepared(p, params, sql);
       } catch (err) {
         if (!hasCode(err, 'BOLT_TX_CONFLICT') || p.isRead || attempt >= WRITE_CONFLICT_RETRIES) throw err;
         await delay(backoffDelay(attempt, { baseMs: 2, capMs: 100 }));
@@ -397,6 +398,7 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
 
   /** Opens a session pinned to one pooled connection. */
   async openSession(opts: SessionOptions = {}, connectionTimeoutMs?: number): Promise<HostSession> {
+    checkSessionOptions(opts, connectionTimeoutMs);
     return this.track(async () => {
       const lease = await this.acquireCounted(opts.name ?? 'session', connectionTimeoutMs);
       const s = new HostSession(lease, opts, {

@@ -8,6 +8,7 @@ import type { Session, Transaction, TransactionOptions } from '../core/database.
 import { AbortedError, TxConflictError, hasCode } from '../core/errors.js';
 import { REQUEST_LOG_DDL, REQUEST_LOG_TABLE } from './request-log.js';
 import { backoffDelay, delay } from './retry.js';
+import { checkRequestId } from '../core/request-id.js';
 
 export const DEFAULT_TX_RETRIES = 5;
 
@@ -21,6 +22,7 @@ export async function runTransaction<T>(
   /** The caller's note that `bolt_requests` exists (set here once it does). */
   requestLog?: { ready: boolean },
 ): Promise<T | undefined> {
+  checkRequestId(opts.requestId);
   const retries = opts.retries ?? DEFAULT_TX_RETRIES;
   if (opts.requestId !== undefined && !requestLog?.ready) {
     // Bolt's log appears with the first write that records an id; made before BEGIN, since a

@@ -8,6 +8,7 @@ import { BadInputError, ReadOnlyError } from '../../core/errors.js';
 import { classifyDuckDBError } from './classify-errors.js';
 import { toDuckDBParams, toJSValue } from './values.js';
 import { cacheStatement, cachedStatement } from './statement-cache.js';
+import { sqlTextProblem } from '../../core/sql-text.js';
 
 /** Statement types that only read. */
 const READ_TYPES = new Set<StatementType>([StatementType.SELECT, StatementType.EXPLAIN]);
@@ -17,6 +18,15 @@ const CACHED_TYPES = new Set<StatementType>([...READ_TYPES, StatementType.INSERT
 /** Prepared statement(s) for one SQL text (a script without parameters may hold several). */
 export interface PreparedSql {
   readonly statements: DuckDBPreparedStatement[];
+  /** How many statements the text holds (prepared ones and deferred ones). */
+  readonly count: number;
+  /**
+   * The statements of a script from `from` on, which could not be prepared before the ones
+   * before them ran (`CREATE TABLE t …; INSERT INTO t …`): prepared and run one by one after
+   * them, from the script extracted again (a failed prepare consumes its statement). Their
+   * types are unknown beforehand, so the script counts as a write.
+   */
+  readonly deferred?: { conn: DuckDBConnection; from: number };
   /** True when every statement only reads. */
   readonly isRead: boolean;
   /** True when some statement is BEGIN/COMMIT/ROLLBACK. */
@@ -45,7 +55,11 @@ export function statementTypeName(t: StatementType): string {
  */
 export async function prepareSql(conn: DuckDBConnection, sql: string, paramCount: number, opts: { cache?: boolean } = {}): Promise<PreparedSql> {
   if (typeof sql !== 'string' || !sql.trim()) throw new BadInputError('SQL text is empty');
+  const problem = sqlTextProblem(sql);
+  if (problem) throw new BadInputError(problem, { sql: sql.slice(0, 200) });
   let statements: DuckDBPreparedStatement[];
+  let count = 1;
+  let deferred: PreparedSql['deferred'];
   let cached = false;
   try {
     const hit = opts.cache ? cachedStatement(conn, sql) : undefined;
@@ -62,7 +76,18 @@ export async function prepareSql(conn: DuckDBConnection, sql: string, paramCount
     statements = [];
     try {
       const extracted = await conn.extractStatements(sql);
-      for (let i = 0; i < extracted.count; i++) statements.push(await extracted.prepare(i));
+      count = extracted.count;
+      for (let i = 0; i < extracted.count; i++) {
+        try {
+          statements.push(await extracted.prepare(i));
+        } catch (e) {
+          // A later statement may name what an earlier one creates: it is prepared after
+          // those ran (and fails then if it is wrong on its own).
+          if (i === 0) throw e;
+          deferred = { conn, from: i };
+          break;
+        }
+      }
     } catch (e) {
       for (const s of statements) s.destroySync();
       throw classifyDuckDBError(e, { sql });
@@ -71,9 +96,11 @@ export async function prepareSql(conn: DuckDBConnection, sql: string, paramCount
   const types = statements.map((s) => s.statementType);
   return {
     statements,
+    count,
+    deferred,
     types,
     cached,
-    isRead: types.every((t) => READ_TYPES.has(t)),
+    isRead: !deferred && types.every((t) => READ_TYPES.has(t)),
     isTransactionControl: types.some((t) => t === StatementType.TRANSACTION),
   };
 }
@@ -81,6 +108,9 @@ export async function prepareSql(conn: DuckDBConnection, sql: string, paramCount
 /** Refuses statements a read-only caller may not run (transaction control is allowed). */
 export function assertReadOnlyAllowed(p: PreparedSql, sql: string): void {
   const bad = p.types.find((t) => !READ_TYPES.has(t) && t !== StatementType.TRANSACTION);
+  if (bad === undefined && p.deferred) {
+    throw new ReadOnlyError(`read-only: statement ${p.deferred.from + 1} of the script names what an earlier one must create first, so it is not a read`, { sql });
+  }
   if (bad !== undefined) {
     throw new ReadOnlyError(`read-only: a ${statementTypeName(bad)} statement is not a read; use a read-write session`, {
       sql,
@@ -95,7 +125,7 @@ export async function runPrepared(p: PreparedSql, params: readonly unknown[] | u
   let last: StatementResult = { rows: [], rowsChanged: 0, isRead: p.isRead };
   for (const s of p.statements) {
     try {
-      if (p.statements.length === 1) {
+      if (p.count === 1) {
         if (values.length !== s.parameterCount) {
           throw new BadInputError(`the statement takes ${s.parameterCount} parameter(s), ${values.length} given`, { sql });
         }
@@ -110,6 +140,24 @@ export async function runPrepared(p: PreparedSql, params: readonly unknown[] | u
       };
     } catch (err) {
       throw classifyDuckDBError(err, { sql });
+    }
+  }
+  const again = p.deferred ? await p.deferred.conn.extractStatements(sql).catch((err: unknown) => Promise.reject(classifyDuckDBError(err, { sql }))) : undefined;
+  for (let i = p.deferred?.from ?? p.count; again && i < p.count; i++) {
+    let s: DuckDBPreparedStatement | undefined;
+    try {
+      s = await again.prepare(i);
+      if (s.statementType === StatementType.TRANSACTION) throw new BadInputError('transaction statements need a pinned connection: use db.transaction() or db.session()', { sql });
+      const result = await s.run();
+      last = {
+        rows: result.returnType === ResultReturnType.QUERY_RESULT ? rowObjects(result) : [],
+        rowsChanged: result.returnType === ResultReturnType.CHANGED_ROWS ? result.rowsChanged : 0,
+        isRead: false,
+      };
+    } catch (err) {
+      throw classifyDuckDBError(err, { sql });
+    } finally {
+      s?.destroySync();
     }
   }
   return last;

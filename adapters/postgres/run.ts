@@ -18,6 +18,8 @@ import {
 } from '../shared/pinned.js';
 import { classifyPgError } from './classify-errors.js';
 import { rewritePlaceholders } from './placeholders.js';
+import { sqlTextProblem } from '../../core/sql-text.js';
+import { checkRequestId } from '../../core/request-id.js';
 
 /** PostgreSQL isolation levels accepted by `isolation` options. */
 export type PgIsolation = 'read committed' | 'repeatable read' | 'serializable';
@@ -40,6 +42,8 @@ export async function runPg(
   params: readonly unknown[],
   ctx: { location: string; session?: string; signal?: AbortSignal },
 ): Promise<pg.QueryResult<Row>> {
+  const problem = sqlTextProblem(sql);
+  if (problem) throw new BadInputError(problem, { sql: sql.slice(0, 200) });
   checkParams(params, POSTGRES_PARAM_RULES);
   const { sql: text, count } = rewritePlaceholders(sql);
   if (count !== params.length) {
@@ -98,6 +102,7 @@ export class PgPinned implements PinnedConnection {
   }
 
   async lookupRequest(requestId: string): Promise<number | undefined> {
+    checkRequestId(requestId);
     const rows = (await this.send(LOOKUP_REQUEST_SQL, [requestId])).rows;
     return rows.length ? Number(rows[0]!.rows_changed) : undefined;
   }

@@ -50,6 +50,6 @@ export function classifySqliteError(e: WorkerError, ctx: ErrorContext): BoltErro
   if (code === 'SQLITE_NOTADB') return new NotADatabaseError(`${ctx.path} is not a SQLite database: ${e.message}`, base);
   if (code.startsWith('SQLITE_CANTOPEN')) return new NotFoundError(`Cannot open SQLite database ${ctx.path}: ${e.message}`, base);
   if (code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') return new PermissionError(`Not allowed on ${ctx.path}: ${e.message}`, base);
-  if (code === 'BOLT_MULTI_PARAMS' || e.name === 'RangeError' || e.name === 'TypeError') return new BadInputError(`${e.message}`, base);
+  if (code === 'BOLT_MULTI_PARAMS' || code === 'BOLT_BAD_INPUT' || e.name === 'RangeError' || e.name === 'TypeError') return new BadInputError(`${e.message}`, base);
   return new SqlError(`SQLite: ${e.message}`, base);
 }

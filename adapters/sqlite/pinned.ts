@@ -5,6 +5,7 @@
  * COMMIT/ROLLBACK. Whether a statement writes is asked of SQLite (`sqlite3_stmt_readonly`)
  * once per SQL text and remembered.
  */
+import { checkRequestId } from '../../core/request-id.js';
 import type { ExecResult, Row } from '../../core/database.js';
 import type { BoltError } from '../../core/errors.js';
 import { SQLITE_PARAM_RULES, checkParams } from '../../core/parameters.js';
@@ -125,6 +126,7 @@ export class SqlitePinned implements PinnedConnection {
   }
 
   async lookupRequest(requestId: string): Promise<number | undefined> {
+    checkRequestId(requestId);
     await this.ensureRequestLog();
     const rows = await this.query(LOOKUP_REQUEST_SQL, [requestId], { inTransaction: true });
     return rows.length ? Number(rows[0]!.rows_changed) : undefined;

@@ -6,6 +6,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Row } from '../../core/database.js';
 import type { RunResult, WorkerError, WritePolicy } from './protocol.js';
+import { sqlTextProblem } from '../../core/sql-text.js';
 
 const CACHE_MAX = 200;
 const MULTI = 'more than one statement';
@@ -89,6 +90,8 @@ export class StatementRunner {
 
   /** Runs one statement under `write` policy; `rows` asks for result rows. */
   run(sql: string, params: unknown[], write: WritePolicy, rows: boolean): RunResult {
+    const problem = sqlTextProblem(sql);
+    if (problem) throw new RunError({ name: 'BadInput', message: problem, code: 'BOLT_BAD_INPUT' });
     const stmt = this.prepare(sql);
     const isWrite = stmt === 'multi' || !stmt.readonly;
     if (isWrite && write === 'deny') {

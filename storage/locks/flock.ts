@@ -7,7 +7,7 @@
 import { openSync, closeSync, constants, fstatSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
-import { BadInputError } from '../../core/errors.js';
+import { BadInputError, PermissionError } from '../../core/errors.js';
 import { openOwnFile } from './own-file.js';
 
 type FsExt = typeof import('fs-ext');
@@ -42,7 +42,12 @@ export interface HeldFlock {
  * is refused (PermissionError, see own-file.ts) rather than followed.
  */
 export function tryFlockExclusive(path: string): HeldFlock | undefined {
-  const fd = openOwnFile(path, constants.O_RDWR | constants.O_CREAT, 0o600);
+  let fd: number;
+  try {
+    fd = openOwnFile(path, constants.O_RDWR | constants.O_CREAT, 0o600);
+  } catch (err) {
+    throw lockFileDenied(path, err);
+  }
   try {
     fsExtLib().flockSync(fd, 'exnb');
   } catch (err) {
@@ -79,7 +84,7 @@ export function isFlocked(path: string): boolean {
     fd = openSync(path, constants.O_RDONLY);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
+    throw lockFileDenied(path, err);
   }
   try {
     fsExtLib().flockSync(fd, 'shnb');
@@ -109,4 +114,24 @@ export function stillLinked(held: HeldFlock): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A lock file this user may not open (another user's, mode 0600, or in a folder it cannot
+ * write) as BOLT_PERMISSION naming its owner; other errors as they are.
+ */
+function lockFileDenied(path: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code !== 'EACCES' && code !== 'EPERM') return err;
+  let owner = '';
+  try {
+    const st = statSync(path);
+    owner = ` (owner uid ${st.uid}, mode ${(st.mode & 0o777).toString(8).padStart(4, '0')})`;
+  } catch {
+    /* the folder cannot be searched, or the file is not there */
+  }
+  return new PermissionError(
+    `cannot open Bolt's lock file ${path}${owner}: permission denied. Every user of a database needs to read and write its lock file: run as its owner, or give them access to it`,
+    { path, errno: code },
+  );
 }

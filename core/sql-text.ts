@@ -1,0 +1,12 @@
+/**
+ * SQL text that no engine would run as written. DuckDB, SQLite and PostgreSQL all stop reading
+ * a statement's text at its first NUL byte, so `INSERT …;\0 INSERT …` would run the first
+ * statement only and report success: such text is refused before anything runs.
+ */
+
+/** Why `sql` cannot be run as written, or undefined when it can. */
+export function sqlTextProblem(sql: string): string | undefined {
+  const at = sql.indexOf('\0');
+  if (at < 0) return undefined;
+  return `the SQL text contains a NUL byte (at character ${at}); the database would ignore everything after it. Pass such text as a ? parameter`;
+}

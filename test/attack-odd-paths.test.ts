@@ -1,0 +1,45 @@
+/**
+ * Odd paths given where a database file is expected: a FIFO is no database. It is refused at
+ * once with a typed error (no hang on opening it, no sidecar made next to it), by the command
+ * line and by `ConcurrentDatabase.open`, for DuckDB and SQLite alike.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConcurrentDatabase } from '../index.js';
+import { hasCode } from '../core/errors.js';
+import { tempDir } from './helpers/tmp.js';
+import { runBolt } from './helpers/cli.js';
+
+function fifo(t: import('node:test').TestContext): string {
+  const path = join(tempDir(t), 'pipe.db');
+  execFileSync('mkfifo', [path]);
+  return path;
+}
+
+test('bolt query --db <FIFO>: BOLT_NOT_A_DATABASE at once, nothing made next to it', { timeout: 60_000 }, async (t) => {
+  const path = fifo(t);
+  const r = await runBolt(['query', 'CREATE TABLE t (i INTEGER)', '--db', path], { timeoutMs: 20_000 });
+  assert.equal(r.signal, null, 'bolt query hung on a FIFO and was killed');
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^error \[BOLT_NOT_A_DATABASE\]: /);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  assert.equal(existsSync(`${path}.bolt.lock`), false, 'no sidecar next to a FIFO');
+});
+
+test('ConcurrentDatabase.open(<FIFO>): refused with BOLT_NOT_A_DATABASE (DuckDB and SQLite)', { timeout: 60_000 }, async (t) => {
+  const path = fifo(t);
+  for (const engine of ['duckdb', 'sqlite'] as const) {
+    await assert.rejects(
+      (async () => {
+        const db = await ConcurrentDatabase.open(path, { engine });
+        await db.execute('CREATE TABLE t (i INTEGER)').finally(() => db.close());
+      })(),
+      (e) => hasCode(e, 'BOLT_NOT_A_DATABASE'),
+      engine,
+    );
+  }
+  assert.equal(existsSync(`${path}.bolt.lock`), false);
+});

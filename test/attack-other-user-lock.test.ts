@@ -1,0 +1,46 @@
+/**
+ * Another Unix user runs `bolt` on a database whose lock file is not theirs (mode 0600, owned
+ * by the user whose host serves it): a typed BOLT_PERMISSION naming the lock file and its
+ * owner, not BOLT_INTERNAL EACCES; the host keeps serving its own user.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConcurrentDatabase } from '../index.js';
+import { BOLT_BIN } from './helpers/cli.js';
+import { fixturePath, spawnChild } from './helpers/fixture.js';
+import { otherUser, otherUserUnavailable, type OtherUser } from './helpers/other-user.js';
+import { tempDir } from './helpers/tmp.js';
+
+function boltAs(user: OtherUser, args: string[], cwd: string) {
+  return spawnSync(process.execPath, [BOLT_BIN, ...args], {
+    cwd,
+    uid: user.uid,
+    gid: user.gid,
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { PATH: process.env.PATH, BOLT_LOG_LEVEL: 'fatal' },
+  });
+}
+
+test("another user's bolt on a database whose lock file it may not open: BOLT_PERMISSION", { timeout: 90_000, skip: otherUserUnavailable() }, async (t) => {
+  const dir = tempDir(t);
+  chmodSync(dir, 0o1777);
+  const path = join(dir, 'a.db');
+  const host = spawnChild(t, process.execPath, [fixturePath('bolt-host'), path, '3'], { env: { BOLT_LOG_LEVEL: 'fatal' } });
+  await host.waitForLine(/^ready$/, 30_000);
+  chmodSync(path, 0o666);
+  const user = otherUser(t);
+  for (const args of [['query', 'SELECT count(*) FROM t', '--db', path], ['db', 'info', path], ['db', 'fix', dir]]) {
+    const r = boltAs(user, args, dir);
+    assert.equal(r.signal, null, `${args.join(' ')} was killed`);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /^error \[BOLT_PERMISSION\]: cannot open Bolt's lock file .*a\.db\.bolt\.lock \(owner uid 0, mode 0600\)/, args.join(' '));
+  }
+  const db = await ConcurrentDatabase.open(path);
+  t.after(() => db.close());
+  assert.deepEqual(await db.query('SELECT count(*)::INTEGER AS n FROM t'), [{ n: 3 }]);
+  assert.equal(host.child.exitCode, null);
+});
