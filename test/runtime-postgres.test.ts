@@ -78,9 +78,12 @@ test('two runtimes on one PostgreSQL queue (separate network namespaces): each t
     (rs) => rs.some((x) => x.leaseOwner?.includes(owner(a))) && rs.some((x) => x.leaseOwner?.includes(owner(b))),
     { timeoutMs: 60_000, everyMs: 50 },
   );
-  const victims = running.filter((x) => x.leaseOwner?.includes(owner(a))).map((x) => x.id);
+  assert.ok(running.some((x) => x.leaseOwner?.includes(owner(a))));
   a.child.kill('SIGKILL');
   assert.equal((await a.exited).signal, 'SIGKILL');
+  // Read after the kill: `a` may have started another task between the look above and its death.
+  const victims = (await tasks()).filter((x) => x.status === 'running' && x.leaseOwner?.includes(owner(a))).map((x) => x.id);
+  assert.ok(victims.length > 0, 'the killed runtime left running tasks');
 
   const final = await waitForValue('all tasks done', tasks, (ts) => ts.length === N && ts.every((x) => x.status === 'done'), { timeoutMs: 90_000, everyMs: 250 });
   assert.equal(new Set(final.map((x) => x.id)).size, N, 'each task is in the queue once');
