@@ -21,6 +21,14 @@ export { openPostgres, type PostgresOptions } from './adapters/postgres/open.js'
 export { SqliteDatabase, type SqliteVerifyResult } from './adapters/sqlite/database.js';
 export { PostgresDatabase, type PgTransactionOptions } from './adapters/postgres/database.js';
 export { describePostgres, type PostgresDescription } from './adapters/postgres/describe.js';
-export { EinsteinSearch, type SearchHit, type SearchOptions, type SearchMode, type EinsteinOptions, type EinsteinStats, type IndexResult } from './adapters/einstein/einstein-search.js';
+export {
+  EinsteinSearch,
+  type SearchHit,
+  type SearchOptions,
+  type SearchMode,
+  type EinsteinOptions,
+  type EinsteinStats,
+  type IndexResult,
+} from './adapters/einstein/einstein-search.js';
 export { HashEmbedder, OpenAIEmbedder, type Embedder, type HashEmbedderOptions, type OpenAIEmbedderOptions } from './adapters/einstein/embedder.js';
 export type { IndexOptions, IndexProgress, IndexPlan } from './adapters/einstein/indexer.js';

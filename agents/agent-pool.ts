@@ -130,10 +130,9 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     if (failed) {
       const msg = failed.reason instanceof Error ? failed.reason.message : String(failed.reason);
       await this.close(true);
-      throw new AgentError(
-        /failed to load|exports no agent|defined twice/.test(msg) ? msg : `Agent modules could not be loaded: ${msg}`,
-        { modules: this.o.modules },
-      );
+      throw new AgentError(/failed to load|exports no agent|defined twice/.test(msg) ? msg : `Agent modules could not be loaded: ${msg}`, {
+        modules: this.o.modules,
+      });
     }
     const first = (replies[0] as PromiseFulfilledResult<WorkerReply>).value;
     return first.kind === 'described' ? first.agents : [];
@@ -208,7 +207,8 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     if (!m || typeof m !== 'object' || !('bolt' in m)) return;
     const slot = this.slotOf(m.threadId);
     if (!slot) return;
-    if (m.bolt === 'start') this.markStarted(m.id, m.threadId); else if (m.bolt === 'progress' && slot.taskId === m.id) {
+    if (m.bolt === 'start') this.markStarted(m.id, m.threadId);
+    else if (m.bolt === 'progress' && slot.taskId === m.id) {
       slot.progress = m.fraction;
       slot.note = m.note;
       this.emit('progress', { id: m.id, agentId: slot.agentId, fraction: m.fraction, note: m.note });
@@ -233,7 +233,10 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     }, timeoutMs);
     const dispatchedAt = Date.now();
     const promise = this.pool
-      .run({ kind: 'run', id: task.id, agent: task.agent, payload: task.payload, attempt: task.attempt, maxAttempts: task.maxAttempts }, { signal: controller.signal })
+      .run(
+        { kind: 'run', id: task.id, agent: task.agent, payload: task.payload, attempt: task.attempt, maxAttempts: task.maxAttempts },
+        { signal: controller.signal },
+      )
       .then(
         (reply): RunOutcome => {
           this.markStarted(task.id, reply.threadId);
@@ -275,12 +278,22 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     const e = err as Error & { code?: string };
     if (timedOut) return { ok: false, error: timeoutError(id, timeoutMs), reason: 'timeout' };
     if (e?.name === 'AbortError' || abortReason !== undefined) {
-      return { ok: false, error: new AbortedError(`Task ${id} was aborted (${abortReason ?? 'stopped'}); its agent did not stop in time and its worker was replaced`, { id, reason: abortReason }).toJSON(), reason: 'aborted' };
+      return {
+        ok: false,
+        error: new AbortedError(`Task ${id} was aborted (${abortReason ?? 'stopped'}); its agent did not stop in time and its worker was replaced`, {
+          id,
+          reason: abortReason,
+        }).toJSON(),
+        reason: 'aborted',
+      };
     }
     if (e?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
       return {
         ok: false,
-        error: new AgentError(`The agent ran out of heap (limit ${this.o.heapMb} MB) running task ${id}; its worker was replaced`, { id, heapMb: this.o.heapMb }).toJSON(),
+        error: new AgentError(`The agent ran out of heap (limit ${this.o.heapMb} MB) running task ${id}; its worker was replaced`, {
+          id,
+          heapMb: this.o.heapMb,
+        }).toJSON(),
         reason: 'oom',
       };
     }
@@ -288,7 +301,10 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     if (exited) {
       return {
         ok: false,
-        error: new AgentError(`The agent's worker exited (code ${exited[1]}) after ${ranMs} ms running task ${id}; it was replaced`, { id, exitCode: Number(exited[1]) }).toJSON(),
+        error: new AgentError(`The agent's worker exited (code ${exited[1]}) after ${ranMs} ms running task ${id}; it was replaced`, {
+          id,
+          exitCode: Number(exited[1]),
+        }).toJSON(),
         reason: 'crashed',
       };
     }

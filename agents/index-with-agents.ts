@@ -9,7 +9,13 @@ import { TaskError } from '../core/errors.js';
 import type { IndexTaskPayload, IndexTaskResult } from './builtin/einstein.js';
 
 /** Runs one `index` task per shard on `agents` runtime agents; resolves with their results. */
-export async function indexWithAgents(dbPath: string, dir: string, agents: number, payload: Omit<IndexTaskPayload, 'dir' | 'shard' | 'shards'>, onFraction: (f: number) => void): Promise<IndexTaskResult[]> {
+export async function indexWithAgents(
+  dbPath: string,
+  dir: string,
+  agents: number,
+  payload: Omit<IndexTaskPayload, 'dir' | 'shard' | 'shards'>,
+  onFraction: (f: number) => void,
+): Promise<IndexTaskResult[]> {
   const bolt = new BoltIntegration({ agents, database: dbPath });
   await bolt.initialize();
   try {
@@ -38,4 +44,3 @@ export async function indexWithAgents(dbPath: string, dir: string, agents: numbe
     await bolt.shutdown();
   }
 }
-

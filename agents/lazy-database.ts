@@ -2,7 +2,19 @@
  * A `Database` that opens the real one on first use. Agents get one as `ctx.db`, so a worker
  * whose agents never touch the database never connects to it.
  */
-import type { Database, DatabaseStats, EngineName, ExecResult, LockInfo, Row, Session, SessionOptions, StatementOptions, Transaction, TransactionOptions } from '../core/database.js';
+import type {
+  Database,
+  DatabaseStats,
+  EngineName,
+  ExecResult,
+  LockInfo,
+  Row,
+  Session,
+  SessionOptions,
+  StatementOptions,
+  Transaction,
+  TransactionOptions,
+} from '../core/database.js';
 
 export class LazyDatabase implements Database {
   private opening?: Promise<Database>;

@@ -23,18 +23,14 @@ export interface AgentWorkerData {
   logLevel?: string;
 }
 
-export type WorkerRequest =
-  | { kind: 'describe' }
-  | { kind: 'run'; id: number; agent: string; payload: unknown; attempt: number; maxAttempts: number };
+export type WorkerRequest = { kind: 'describe' } | { kind: 'run'; id: number; agent: string; payload: unknown; attempt: number; maxAttempts: number };
 
 export type WorkerReply =
   | { kind: 'described'; agents: Array<{ name: string; description?: string; module: string }>; threadId: number }
   | { kind: 'result'; ok: true; result: unknown; threadId: number }
   | { kind: 'result'; ok: false; error: SerializedError; threadId: number };
 
-export type WorkerEvent =
-  | { bolt: 'start'; id: number; threadId: number }
-  | { bolt: 'progress'; id: number; threadId: number; fraction: number; note?: string };
+export type WorkerEvent = { bolt: 'start'; id: number; threadId: number } | { bolt: 'progress'; id: number; threadId: number; fraction: number; note?: string };
 
 export interface AbortMessage {
   id: number;

@@ -14,7 +14,15 @@ import type { AgentContext } from './agent-contract.js';
 import { LazyDatabase } from './lazy-database.js';
 import { EinsteinSearch } from '../adapters/einstein/einstein-search.js';
 import { loadAgents, type LoadedAgent } from './load-agents.js';
-import { abortChannelName, slotAgentId, type AbortMessage, type AgentWorkerData, type WorkerEvent, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+import {
+  abortChannelName,
+  slotAgentId,
+  type AbortMessage,
+  type AgentWorkerData,
+  type WorkerEvent,
+  type WorkerReply,
+  type WorkerRequest,
+} from './worker-protocol.js';
 
 const data = workerData as AgentWorkerData;
 if (data.logLevel) setLogLevel(data.logLevel);

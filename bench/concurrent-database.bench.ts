@@ -195,7 +195,6 @@ async function failoverRound(): Promise<number> {
   }
 }
 
-
 const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
 
 // ---- run ----

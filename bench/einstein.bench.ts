@@ -52,7 +52,14 @@ async function open(name: string): Promise<Database> {
 
 /** Words of a query as a grep user would type them. */
 function grepWords(q: string): string[] {
-  return [...new Set(q.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length >= 2 && !STOP_WORDS.has(w)))];
+  return [
+    ...new Set(
+      q
+        .toLowerCase()
+        .split(/[^a-z0-9]+/)
+        .filter((w) => w.length >= 2 && !STOP_WORDS.has(w)),
+    ),
+  ];
 }
 function countOccurrences(hay: string, needle: string): number {
   let n = 0;
@@ -91,7 +98,10 @@ async function quality(queries: EvalQuery[]): Promise<void> {
   });
   const grep = scoreRanks(grepRanks);
   const rows: string[] = [`| grep baseline (word counts) | ${fmt(grep.mrr)} | ${fmt(grep.recall)} | 1.00× |`];
-  const embedders: Array<[string, Embedder]> = [['hash-256 (default)', new HashEmbedder()], ['hash-128', new HashEmbedder({ dim: 128 })]];
+  const embedders: Array<[string, Embedder]> = [
+    ['hash-256 (default)', new HashEmbedder()],
+    ['hash-128', new HashEmbedder({ dim: 128 })],
+  ];
   for (const [ename, embedder] of embedders) {
     const db = await open(`eval-${embedder.dim}.db`);
     const einstein = new EinsteinSearch(db, { embedder, cacheSize: 0 });
@@ -161,7 +171,9 @@ function printRates(root: string, rows: RateRow[]): void {
     out(`| ${r.how} | ${r.workers} | ${r.files} | ${r.chunks} | ${fmt(r.secs, 1)} | ${fmt(r.files / r.secs, 0)} | ${fmt(rate, 0)} | ${fmt(rate / base, 2)}× |`);
   }
   out();
-  out('In-process workers share one ConcurrentDatabase handle of the host; runtime agents are worker threads that reach the host as socket clients (`bolt index --agents N`). The 2-worker in-process run is the first copy of the latency corpus below. Compaction included everywhere.');
+  out(
+    'In-process workers share one ConcurrentDatabase handle of the host; runtime agents are worker threads that reach the host as socket clients (`bolt index --agents N`). The 2-worker in-process run is the first copy of the latency corpus below. Compaction included everywhere.',
+  );
   out();
 }
 
@@ -238,22 +250,34 @@ async function latency(queries: EvalQuery[]): Promise<void> {
   // grep-style baseline: every chunk's text scanned in memory for the query words
   const texts = (await db.query<{ text: string }>('SELECT lower(text) AS text FROM einstein_chunks')).map((r) => r.text);
   const grepQs = qs.slice(0, QUICK ? 5 : 10);
-  const grep = await measure(async (q) => {
-    const words = grepWords(q);
-    const scores: number[] = [];
-    for (const text of texts) scores.push(words.reduce((s, w) => s + countOccurrences(text, w), 0));
-    return scores;
-  }, grepQs, 1);
+  const grep = await measure(
+    async (q) => {
+      const words = grepWords(q);
+      const scores: number[] = [];
+      for (const text of texts) scores.push(words.reduce((s, w) => s + countOccurrences(text, w), 0));
+      return scores;
+    },
+    grepQs,
+    1,
+  );
   const g50 = percentile(grep, 50);
-  out(`| grep scan of all chunk texts in memory (${grepQs.length} queries) | ${fmt(g50, 1)} | ${fmt(percentile(grep, 99), 1)} | 1.00× | ${fmt(percentile(cpu, 50), 1)} |`);
-  out(`| trivial statement round trip (floor) | ${fmt(percentile(floor, 50), 2)} | ${fmt(percentile(floor, 99), 2)} | ${fmt(percentile(floor, 50) / g50, 4)}× | ${fmt(floorCpu, 2)} |`);
+  out(
+    `| grep scan of all chunk texts in memory (${grepQs.length} queries) | ${fmt(g50, 1)} | ${fmt(percentile(grep, 99), 1)} | 1.00× | ${fmt(percentile(cpu, 50), 1)} |`,
+  );
+  out(
+    `| trivial statement round trip (floor) | ${fmt(percentile(floor, 50), 2)} | ${fmt(percentile(floor, 99), 2)} | ${fmt(percentile(floor, 50) / g50, 4)}× | ${fmt(floorCpu, 2)} |`,
+  );
   for (const mode of MODES) {
     const ts = await measure((q) => einstein.search(q, { k: 10, mode }), qs, 2);
-    out(`| ${mode}, k=10, uncached (${ts.length} searches) | ${fmt(percentile(ts, 50), 1)} | ${fmt(percentile(ts, 99), 1)} | ${fmt(percentile(ts, 50) / g50, 3)}× | ${fmt(percentile(cpu, 50), 1)} |`);
+    out(
+      `| ${mode}, k=10, uncached (${ts.length} searches) | ${fmt(percentile(ts, 50), 1)} | ${fmt(percentile(ts, 99), 1)} | ${fmt(percentile(ts, 50) / g50, 3)}× | ${fmt(percentile(cpu, 50), 1)} |`,
+    );
   }
   const cached = new EinsteinSearch(db);
   const hit = await measure((q) => cached.search(q, { k: 10 }), qs, 2);
-  out(`| hybrid, cache hit | ${fmt(percentile(hit, 50), 2)} | ${fmt(percentile(hit, 99), 2)} | ${fmt(percentile(hit, 50) / g50, 4)}× | ${fmt(percentile(cpu, 50), 2)} |`);
+  out(
+    `| hybrid, cache hit | ${fmt(percentile(hit, 50), 2)} | ${fmt(percentile(hit, 99), 2)} | ${fmt(percentile(hit, 50) / g50, 4)}× | ${fmt(percentile(cpu, 50), 2)} |`,
+  );
   out();
   out(`Load average at the end: ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores.`);
   out();

@@ -113,7 +113,10 @@ const ENGINES: BenchEngine[] = [
       return {
         run: (sql, params) => {
           let i = 0;
-          return pool.query(sql.replace(/\?/g, () => `$${++i}`), params);
+          return pool.query(
+            sql.replace(/\?/g, () => `$${++i}`),
+            params,
+          );
         },
         close: () => pool.end(),
       };
@@ -207,7 +210,9 @@ async function child(engineName: string, target: string, first: number, count: n
 async function multiProcess(e: BenchEngine, target: string, firstId: number, bare: boolean): Promise<number> {
   const per = Math.floor(WRITES / PROCESSES);
   const kids = Array.from({ length: PROCESSES }, (_, p) => {
-    const c = spawn(process.execPath, [SELF, '--child', e.name, target, String(firstId + p * per), String(per), bare ? 'bare' : 'bolt'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const c = spawn(process.execPath, [SELF, '--child', e.name, target, String(firstId + p * per), String(per), bare ? 'bare' : 'bolt'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     let out = '';
     const lines = new Promise<string>((resolve, reject) => {
       c.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -268,7 +273,14 @@ async function benchEngine(e: BenchEngine): Promise<Row[]> {
     if (e.noMultiProcessBaseline) await db.close();
     const mp = await multiProcess(e, target, 20 * ROUNDS * WRITES, false);
     if (e.noMultiProcessBaseline) db = await e.open(target);
-    rows.push({ engine: e.name, workload: `small writes, ${PROCESSES} processes × ${CALLERS} callers`, unit: 'ops/s', bolt: mp, baseline: rawMp, higherBetter: true });
+    rows.push({
+      engine: e.name,
+      workload: `small writes, ${PROCESSES} processes × ${CALLERS} callers`,
+      unit: 'ops/s',
+      bolt: mp,
+      baseline: rawMp,
+      higherBetter: true,
+    });
 
     const n = id;
     const rawR = await best(() => concurrent(CALLERS, READS, (i) => raw.run('SELECT v FROM w WHERE id = ?', [(i % n) + 1])), Math.max);
@@ -287,7 +299,14 @@ async function benchEngine(e: BenchEngine): Promise<Row[]> {
     await db.query(group);
     const rawG = await best(() => time(() => raw.run(group, [])), Math.min, GROUP_RUNS);
     const boltG = await best(() => time(() => db.query(group)), Math.min, GROUP_RUNS);
-    rows.push({ engine: e.name, workload: `GROUP BY over ${BIG_ROWS.toLocaleString('en')} rows (best of ${GROUP_RUNS})`, unit: 'ms', bolt: boltG, baseline: rawG, higherBetter: false });
+    rows.push({
+      engine: e.name,
+      workload: `GROUP BY over ${BIG_ROWS.toLocaleString('en')} rows (best of ${GROUP_RUNS})`,
+      unit: 'ms',
+      bolt: boltG,
+      baseline: rawG,
+      higherBetter: false,
+    });
 
     await raw.close();
     await db.close();
@@ -323,7 +342,9 @@ async function main(): Promise<void> {
       continue;
     }
     const ratio = r.bolt / r.baseline;
-    process.stdout.write(`| ${r.engine} | ${r.workload} | ${fmt(r.bolt)} ${r.unit} | ${fmt(r.baseline)} ${r.unit} | ${ratio.toFixed(2)}× ${r.higherBetter ? '(>1 faster)' : '(<1 faster)'} |\n`);
+    process.stdout.write(
+      `| ${r.engine} | ${r.workload} | ${fmt(r.bolt)} ${r.unit} | ${fmt(r.baseline)} ${r.unit} | ${ratio.toFixed(2)}× ${r.higherBetter ? '(>1 faster)' : '(<1 faster)'} |\n`,
+    );
   }
   for (const s of skipped) process.stdout.write(`\nskipped ${s}\n`);
 }

@@ -28,7 +28,10 @@ const PROBE = new URL('./support/probe-agent.js', import.meta.url).href;
 
 /** Percentile `p` of unsorted samples. */
 function pct(xs: number[], p: number): number {
-  return percentile([...xs].sort((a, b) => a - b), p);
+  return percentile(
+    [...xs].sort((a, b) => a - b),
+    p,
+  );
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -124,10 +127,16 @@ let insertFloor = { p50: NaN, p99: NaN };
 const base = await raw();
 const q = await durable();
 const f = (n: number, d = 1): string => n.toFixed(d);
-process.stdout.write(`${QUICK ? '(quick run) ' : ''}Trivial tasks, ${AGENTS} agents, ${N} tasks for throughput, ${LAT_N} paced submits (every ${PACE_MS} ms) for latency.\n\n`);
+process.stdout.write(
+  `${QUICK ? '(quick run) ' : ''}Trivial tasks, ${AGENTS} agents, ${N} tasks for throughput, ${LAT_N} paced submits (every ${PACE_MS} ms) for latency.\n\n`,
+);
 process.stdout.write('| mode | tasks | seconds | tasks/s | tasks/s vs raw | enqueue→start p50 ms | p99 ms |\n|---|---:|---:|---:|---:|---:|---:|\n');
 for (const r of [base, q]) {
-  process.stdout.write(`| ${r.mode} | ${r.tasks} | ${f(r.seconds, 2)} | ${f(r.perSecond, 0)} | ${f(r.perSecond / base.perSecond, 3)} | ${f(r.p50, 2)} | ${f(r.p99, 2)} |\n`);
+  process.stdout.write(
+    `| ${r.mode} | ${r.tasks} | ${f(r.seconds, 2)} | ${f(r.perSecond, 0)} | ${f(r.perSecond / base.perSecond, 3)} | ${f(r.p50, 2)} | ${f(r.p99, 2)} |\n`,
+  );
 }
 process.stdout.write(`| (floor) one single-row INSERT … RETURNING, same database | ${LAT_N} | | | | ${f(insertFloor.p50, 2)} | ${f(insertFloor.p99, 2)} |\n`);
-process.stdout.write(`\nTargets: durable ≥ 2,000 tasks/s (${q.perSecond >= 2000 ? 'met' : 'NOT met'}), enqueue→start p50 ≤ 5 ms (${q.p50 <= 5 ? 'met' : 'NOT met'}).\n`);
+process.stdout.write(
+  `\nTargets: durable ≥ 2,000 tasks/s (${q.perSecond >= 2000 ? 'met' : 'NOT met'}), enqueue→start p50 ≤ 5 ms (${q.p50 <= 5 ? 'met' : 'NOT met'}).\n`,
+);

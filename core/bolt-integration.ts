@@ -86,7 +86,13 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
       this.pool.on('up', (e) => this.emit('agent:up', e));
       this.pool.on('down', (e) => this.emit('agent:down', e));
       this.described = await this.pool.start();
-      this.dispatcher = new Dispatcher(this.queue, this.pool, this.config, this.described.map((a) => a.name), this);
+      this.dispatcher = new Dispatcher(
+        this.queue,
+        this.pool,
+        this.config,
+        this.described.map((a) => a.name),
+        this,
+      );
       this.dispatcher.start();
       this.healthTimer = setInterval(() => void this.checkHealth(), this.config.healthIntervalMs);
       this.healthTimer.unref();

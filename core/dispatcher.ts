@@ -299,7 +299,10 @@ export class Dispatcher {
           this.pendingDone = [];
           let applied: Set<number>;
           try {
-            applied = await this.queue.complete(this.owner, batch.map((b) => b.c));
+            applied = await this.queue.complete(
+              this.owner,
+              batch.map((b) => b.c),
+            );
           } catch (e) {
             this.reportError('complete', e);
             this.pendingDone.unshift(...batch);
@@ -313,7 +316,14 @@ export class Dispatcher {
             if (applied.has(b.c.id)) {
               this.counters.done++;
               this.recent.push(now);
-              this.events.emit('task:done', { id: b.c.id, agent: b.agent, attempt: b.c.attempt, agentId: b.agentId ?? '', result: b.c.result, durationMs: b.durationMs });
+              this.events.emit('task:done', {
+                id: b.c.id,
+                agent: b.agent,
+                attempt: b.c.attempt,
+                agentId: b.agentId ?? '',
+                result: b.c.result,
+                durationMs: b.durationMs,
+              });
             } else {
               logger.warn({ id: b.c.id, attempt: b.c.attempt }, 'task finished after its lease was lost (cancelled or reclaimed); result discarded');
             }
@@ -345,7 +355,10 @@ export class Dispatcher {
       const held = await this.queue.renew(this.owner, this.cfg.leaseMs, known);
       for (const r of this.running.values()) {
         if (held.has(r.task.id) || r.aborted || r.dispatchedAt > started || r.finished) continue;
-        const status = await this.queue.get(r.task.id).then((t) => t.status).catch(() => 'missing');
+        const status = await this.queue
+          .get(r.task.id)
+          .then((t) => t.status)
+          .catch(() => 'missing');
         if (r.finished || status === 'done') continue;
         r.aborted = status === 'cancelled' ? 'cancelled' : 'lease lost';
         logger.info({ id: r.task.id, status }, 'aborting a task this runtime no longer holds');

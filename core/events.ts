@@ -6,15 +6,60 @@ import type { SerializedError } from './errors.js';
 import type { DatabaseStats, LockInfo } from './database.js';
 import type { FixedLock } from '../storage/locks/stale-sweep.js';
 
-export interface TaskQueuedEvent { id: number; agent: string; deduplicated: boolean }
-export interface TaskStartedEvent { id: number; agent: string; attempt: number; agentId: string }
-export interface TaskProgressEvent { id: number; agent: string; agentId: string; fraction: number; note?: string }
-export interface TaskDoneEvent { id: number; agent: string; attempt: number; agentId: string; result: unknown; durationMs: number }
-export interface TaskFailedEvent { id: number; agent: string; attempt: number; agentId?: string; error: SerializedError; retryAt: number }
-export interface TaskDeadEvent { id: number; agent: string; attempt: number; agentId?: string; error: SerializedError }
-export interface TaskCancelledEvent { id: number; agent: string }
-export interface AgentUpEvent { agentId: string; threadId: number }
-export interface AgentDownEvent { agentId: string; threadId: number; reason: string }
+export interface TaskQueuedEvent {
+  id: number;
+  agent: string;
+  deduplicated: boolean;
+}
+export interface TaskStartedEvent {
+  id: number;
+  agent: string;
+  attempt: number;
+  agentId: string;
+}
+export interface TaskProgressEvent {
+  id: number;
+  agent: string;
+  agentId: string;
+  fraction: number;
+  note?: string;
+}
+export interface TaskDoneEvent {
+  id: number;
+  agent: string;
+  attempt: number;
+  agentId: string;
+  result: unknown;
+  durationMs: number;
+}
+export interface TaskFailedEvent {
+  id: number;
+  agent: string;
+  attempt: number;
+  agentId?: string;
+  error: SerializedError;
+  retryAt: number;
+}
+export interface TaskDeadEvent {
+  id: number;
+  agent: string;
+  attempt: number;
+  agentId?: string;
+  error: SerializedError;
+}
+export interface TaskCancelledEvent {
+  id: number;
+  agent: string;
+}
+export interface AgentUpEvent {
+  agentId: string;
+  threadId: number;
+}
+export interface AgentDownEvent {
+  agentId: string;
+  threadId: number;
+  reason: string;
+}
 
 /** What the periodic health check found. */
 export interface DbHealthEvent {

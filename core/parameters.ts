@@ -146,7 +146,11 @@ function walk(v: unknown, where: string, w: Walk): void {
       if (w.inJson) refuse(where, 'a bigint cannot be stored inside JSON; pass it as a string or a number', w);
       if (w.rules.bigint && (v < w.rules.bigint.min || v > w.rules.bigint.max)) {
         const digits = String(v);
-        refuse(where, `${digits.length > 80 ? `${digits.slice(0, 80)}… (${digits.length} digits)` : digits} is out of the range of ${w.rules.engine}'s ${w.rules.bigint.name}; pass it as a string`, w);
+        refuse(
+          where,
+          `${digits.length > 80 ? `${digits.slice(0, 80)}… (${digits.length} digits)` : digits} is out of the range of ${w.rules.engine}'s ${w.rules.bigint.name}; pass it as a string`,
+          w,
+        );
       }
       return;
     case 'object':

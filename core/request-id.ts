@@ -11,6 +11,8 @@ import { BadInputError } from './errors.js';
 export function checkRequestId(id: unknown): asserts id is string | undefined {
   if (id === undefined) return;
   if (typeof id !== 'string' || id === '') {
-    throw new BadInputError(`requestId must be a non-empty string, got ${typeof id === 'string' ? 'an empty string' : typeof id}`, { requestIdType: typeof id });
+    throw new BadInputError(`requestId must be a non-empty string, got ${typeof id === 'string' ? 'an empty string' : typeof id}`, {
+      requestIdType: typeof id,
+    });
   }
 }

@@ -7,7 +7,14 @@ import { BoltError, type BoltErrorCode, type SerializedError } from './errors.js
 /** `e` as a SerializedError; errors that are not BoltErrors get `fallbackCode`. */
 export function toSerializedError(e: unknown, fallbackCode: BoltErrorCode = 'BOLT_TASK'): SerializedError {
   if (e instanceof BoltError) return e.toJSON();
-  if (e && typeof e === 'object' && 'code' in e && 'message' in e && typeof (e as SerializedError).code === 'string' && String((e as SerializedError).code).startsWith('BOLT_')) {
+  if (
+    e &&
+    typeof e === 'object' &&
+    'code' in e &&
+    'message' in e &&
+    typeof (e as SerializedError).code === 'string' &&
+    String((e as SerializedError).code).startsWith('BOLT_')
+  ) {
     const s = e as SerializedError;
     return { name: s.name ?? 'BoltError', code: s.code, message: String(s.message), details: s.details ?? {} };
   }

@@ -122,7 +122,10 @@ export class TaskQueue {
   private readonly backoff: BackoffOptions;
   private readonly defaultMaxAttempts: number;
 
-  constructor(readonly db: Database, opts: TaskQueueOptions = {}) {
+  constructor(
+    readonly db: Database,
+    opts: TaskQueueOptions = {},
+  ) {
     this.dialect = queueDialect(db.engine);
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
     this.defaultMaxAttempts = opts.maxAttempts ?? 3;
@@ -168,8 +171,7 @@ export class TaskQueue {
     ];
   }
 
-  private static readonly INSERT_HEAD =
-    `INSERT INTO bolt_tasks (agent, payload, status, priority, attempts, max_attempts, timeout_ms, dedupe_key, run_at, created_at, updated_at) VALUES `;
+  private static readonly INSERT_HEAD = `INSERT INTO bolt_tasks (agent, payload, status, priority, attempts, max_attempts, timeout_ms, dedupe_key, run_at, created_at, updated_at) VALUES `;
   private static readonly ROW = `(?, ?, 'queued', ?, 0, ?, ?, ?, ?, ?, ?)`;
 
   /**
@@ -177,7 +179,12 @@ export class TaskQueue {
    * goes into `bolt_task_keys` (primary key) in the same transaction as the task, so two
    * concurrent submits with one key create one task.
    */
-  async submit(agent: string, payload: unknown, o: SubmitOptions = {}, claimFor?: { owner: string; leaseMs: number }): Promise<SubmitResult & { claimed?: ClaimedTask }> {
+  async submit(
+    agent: string,
+    payload: unknown,
+    o: SubmitOptions = {},
+    claimFor?: { owner: string; leaseMs: number },
+  ): Promise<SubmitResult & { claimed?: ClaimedTask }> {
     this.validate(agent, o);
     const now = Date.now();
     const params = this.rowParams(agent, payload, o, now);
@@ -277,7 +284,15 @@ export class TaskQueue {
     return retryConflicts(async () => {
       const now = Date.now();
       if (this.dialect.claimStyle === 'skip-locked') {
-        const rows = await this.db.query(this.claimUpdate(`id IN (${pick} FOR UPDATE SKIP LOCKED)`), [owner, now + leaseMs, now, now, ...CLAIMABLE, now, ...agents]);
+        const rows = await this.db.query(this.claimUpdate(`id IN (${pick} FOR UPDATE SKIP LOCKED)`), [
+          owner,
+          now + leaseMs,
+          now,
+          now,
+          ...CLAIMABLE,
+          now,
+          ...agents,
+        ]);
         return rows.map(claimedFrom).sort(byClaimOrder);
       }
       const ids = (await this.db.query(pick, [...CLAIMABLE, now, ...agents])).map((r) => Number(r.id));
@@ -298,7 +313,12 @@ export class TaskQueue {
         `SELECT id FROM bolt_tasks WHERE status IN (${placeholders(CLAIMABLE.length + 1)}) AND agent IN (${placeholders(agents.length)}) ORDER BY id LIMIT 1`,
         [...CLAIMABLE, 'running', ...agents],
       );
-      return this.takeCandidates(owner, rows.map((r) => Number(r.id)), leaseMs, now);
+      return this.takeCandidates(
+        owner,
+        rows.map((r) => Number(r.id)),
+        leaseMs,
+        now,
+      );
     });
     return head[0];
   }

@@ -6,7 +6,18 @@
  */
 import { createConnection, type Socket } from 'node:net';
 import type { DatabaseStats, ExecResult, Row, Session, SessionOptions, StatementOptions, Transaction, TransactionOptions } from '../core/database.js';
-import { BadInputError, BoltError, HostUnresponsiveError, OutcomeUnknownError, ProtocolError, hasCode, SessionClosedError, SessionLostError, errorFromJSON, type SerializedError } from '../core/errors.js';
+import {
+  BadInputError,
+  BoltError,
+  HostUnresponsiveError,
+  OutcomeUnknownError,
+  ProtocolError,
+  hasCode,
+  SessionClosedError,
+  SessionLostError,
+  errorFromJSON,
+  type SerializedError,
+} from '../core/errors.js';
 import { log } from '../core/logger.js';
 import { hostTimeoutMs, wireLimits } from '../core/config.js';
 import { DUCKDB_PARAM_RULES, checkParams, checkRows } from '../core/parameters.js';
@@ -48,7 +59,17 @@ export async function connectClient(socketPath: string, opts: { path: string; ti
       // than answering it from the reserve it keeps for probes.
       client.request('ping', { client: true }),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new HostUnresponsiveError(`the Bolt host at ${socketPath} did not answer ping within ${timeoutMs} ms`, { socket: socketPath, lost: true, sent: true })), timeoutMs);
+        timer = setTimeout(
+          () =>
+            reject(
+              new HostUnresponsiveError(`the Bolt host at ${socketPath} did not answer ping within ${timeoutMs} ms`, {
+                socket: socketPath,
+                lost: true,
+                sent: true,
+              }),
+            ),
+          timeoutMs,
+        );
       }),
     ])) as { pid: number; startedAt: string; version: string };
     client.hostIdentity = { pid: ping.pid, socket: socketPath, startedAt: ping.startedAt, version: ping.version };
@@ -76,7 +97,11 @@ export class HostClient implements Backend {
   private lastHeard = Date.now();
   private pinging = false;
 
-  constructor(private readonly sock: Socket, readonly socketPath: string, readonly path: string) {
+  constructor(
+    private readonly sock: Socket,
+    readonly socketPath: string,
+    readonly path: string,
+  ) {
     sock.unref();
     const decoder = new FrameDecoder((msg) => this.onReply(msg as WireReply), this.maxFrameBytes);
     sock.on('data', (chunk: Buffer) => {
@@ -111,32 +136,44 @@ export class HostClient implements Backend {
   private armWatchdog(): void {
     if (this.watchdog || this.lostWith) return;
     const limit = hostTimeoutMs();
-    this.watchdog = setInterval(() => {
-      if (this.pending.size === 0 || this.lostWith) {
-        clearInterval(this.watchdog);
-        this.watchdog = undefined;
-        return;
-      }
-      const silent = Date.now() - this.lastHeard;
-      if (silent > limit) return this.giveUp(silent);
-      if (silent > limit / 3 && !this.pinging) {
-        this.pinging = true;
-        this.request('ping', {})
-          .catch(() => undefined)
-          .finally(() => (this.pinging = false));
-      }
-    }, Math.max(50, Math.min(1000, limit / 6)));
+    this.watchdog = setInterval(
+      () => {
+        if (this.pending.size === 0 || this.lostWith) {
+          clearInterval(this.watchdog);
+          this.watchdog = undefined;
+          return;
+        }
+        const silent = Date.now() - this.lastHeard;
+        if (silent > limit) return this.giveUp(silent);
+        if (silent > limit / 3 && !this.pinging) {
+          this.pinging = true;
+          this.request('ping', {})
+            .catch(() => undefined)
+            .finally(() => (this.pinging = false));
+        }
+      },
+      Math.max(50, Math.min(1000, limit / 6)),
+    );
     this.watchdog.unref();
   }
 
   private giveUp(silentMs: number): void {
     const pid = this.hostIdentity.pid;
     const facts = { socket: this.socketPath, hostPid: pid, silentMs };
-    this.lostWith = new HostUnresponsiveError(`the Bolt host (PID ${pid}) has not answered for ${silentMs} ms; it may be stopped or hung (see \`bolt db info\`)`, facts);
+    this.lostWith = new HostUnresponsiveError(
+      `the Bolt host (PID ${pid}) has not answered for ${silentMs} ms; it may be stopped or hung (see \`bolt db info\`)`,
+      facts,
+    );
     log('client').error(facts, 'host unresponsive: failing waiting requests');
     for (const [, p] of this.pending) {
       if (READ_OPS.has(p.op)) p.reject(this.lostWith);
-      else p.reject(new OutcomeUnknownError(`${p.op}: the Bolt host (PID ${pid}) stopped answering while the request was in flight; whether it was applied is unknown`, facts));
+      else
+        p.reject(
+          new OutcomeUnknownError(
+            `${p.op}: the Bolt host (PID ${pid}) stopped answering while the request was in flight; whether it was applied is unknown`,
+            facts,
+          ),
+        );
     }
     this.pending.clear();
     clearInterval(this.watchdog);
@@ -173,7 +210,10 @@ export class HostClient implements Backend {
   /** The host closes this connection and says why (BOLT_HOST_BUSY): every waiting request fails with that. */
   private refused(r: WireReply): void {
     if (this.lostWith) return;
-    const e = !r.ok && r.error && typeof r.error.code === 'string' ? errorFromJSON(r.error) : new ProtocolError(`unexpected reply from the Bolt host at ${this.socketPath}`, { socket: this.socketPath });
+    const e =
+      !r.ok && r.error && typeof r.error.code === 'string'
+        ? errorFromJSON(r.error)
+        : new ProtocolError(`unexpected reply from the Bolt host at ${this.socketPath}`, { socket: this.socketPath });
     this.lostWith = e;
     for (const [, p] of this.pending) p.reject(e);
     this.pending.clear();
@@ -207,10 +247,13 @@ export class HostClient implements Backend {
     if (frame.length - 4 > this.maxFrameBytes) {
       // The host would close the connection on it; taken for a lost host, it would be re-sent.
       return Promise.reject(
-        new BadInputError(`the ${op} request is ${frame.length - 4} bytes, more than a frame may hold (${this.maxFrameBytes}, BOLT_MAX_FRAME_BYTES): send it in smaller parts`, {
-          requestBytes: frame.length - 4,
-          maxFrameBytes: this.maxFrameBytes,
-        }),
+        new BadInputError(
+          `the ${op} request is ${frame.length - 4} bytes, more than a frame may hold (${this.maxFrameBytes}, BOLT_MAX_FRAME_BYTES): send it in smaller parts`,
+          {
+            requestBytes: frame.length - 4,
+            maxFrameBytes: this.maxFrameBytes,
+          },
+        ),
       );
     }
     return new Promise((resolve, reject) => {
@@ -295,7 +338,12 @@ export class RemoteSession implements Session {
   private closed = false;
   private inTx = false;
   private lostWith?: SessionLostError;
-  constructor(private readonly client: HostClient, readonly sid: number, readonly name: string, readonly readOnly: boolean) {}
+  constructor(
+    private readonly client: HostClient,
+    readonly sid: number,
+    readonly name: string,
+    readonly readOnly: boolean,
+  ) {}
 
   private async call<T>(op: WireOp, args: Record<string, unknown> = {}): Promise<T> {
     if (this.lostWith) throw this.lostWith;
@@ -321,7 +369,11 @@ export class RemoteSession implements Session {
       const mayHaveWritten = sent && ((op === 'session.execute' && !inTx) || op === 'session.commit');
       if (!mayHaveWritten) throw new SessionLostError(this.lostWith.message, { ...this.lostWith.details, sent }, { cause: err });
       const what = op === 'session.commit' ? 'COMMIT; whether the transaction committed' : 'a write outside a transaction; whether it was applied';
-      throw new OutcomeUnknownError(`session "${this.name}": the host was lost during ${what} is unknown`, { session: this.name, lost: true, sent: true }, { cause: err });
+      throw new OutcomeUnknownError(
+        `session "${this.name}": the host was lost during ${what} is unknown`,
+        { session: this.name, lost: true, sent: true },
+        { cause: err },
+      );
     }
   }
   query<T extends Row = Row>(sql: string, params?: readonly unknown[], _opts?: StatementOptions): Promise<T[]> {

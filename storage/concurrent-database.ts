@@ -82,7 +82,11 @@ export class ConcurrentDatabase implements Database {
   /** `bolt_requests` is known to exist (transactions with a request id make it first). */
   private readonly requestLog = { ready: false };
 
-  private constructor(readonly location: string, private readonly opts: OpenOptions, private backend: Backend) {
+  private constructor(
+    readonly location: string,
+    private readonly opts: OpenOptions,
+    private backend: Backend,
+  ) {
     this.attach(backend);
   }
 
@@ -164,7 +168,9 @@ export class ConcurrentDatabase implements Database {
           // This handle was closed while the request was in flight (closing drops its host
           // connection): no failover, and a request that may have written was maybe applied.
           if (sent && mayWrite) {
-            throw new OutcomeUnknownError(`${what}: the database handle was closed while the request was in flight; whether it was applied is unknown`, { path: this.location });
+            throw new OutcomeUnknownError(`${what}: the database handle was closed while the request was in flight; whether it was applied is unknown`, {
+              path: this.location,
+            });
           }
           throw new ClosedError(`the database handle for ${this.location} was closed while the request was in flight`, { path: this.location });
         }
@@ -181,7 +187,9 @@ export class ConcurrentDatabase implements Database {
           await this.failover(b);
         } catch (e) {
           if (sent && resent) {
-            throw new OutcomeUnknownError(`${what}: the host was lost and no new host could be reached to re-send it (${(e as Error).message})`, { path: this.location });
+            throw new OutcomeUnknownError(`${what}: the host was lost and no new host could be reached to re-send it (${(e as Error).message})`, {
+              path: this.location,
+            });
           }
           throw e;
         }
@@ -251,11 +259,15 @@ export class ConcurrentDatabase implements Database {
       } catch (err) {
         if (!isHostLost(err)) throw err;
         if (this.closed && !this.opts.readOnly) {
-          throw new OutcomeUnknownError('transaction: the database handle was closed during the transaction, so whether it committed is unknown', { path: this.location });
+          throw new OutcomeUnknownError('transaction: the database handle was closed during the transaction, so whether it committed is unknown', {
+            path: this.location,
+          });
         }
         // A lost session took its transaction with it (rolled back): running it again is safe.
         if (requestId === undefined && !hasCode(err, 'BOLT_SESSION_LOST')) {
-          throw new OutcomeUnknownError('transaction: the host was lost during the transaction and it had no request id, so whether it committed is unknown', { path: this.location });
+          throw new OutcomeUnknownError('transaction: the host was lost during the transaction and it had no request id, so whether it committed is unknown', {
+            path: this.location,
+          });
         }
         await this.failover(b);
       } finally {
@@ -328,7 +340,8 @@ function detectEngine(path: string): 'duckdb' | 'sqlite' | 'postgres' {
 
 function validateOptions(o: OpenOptions): void {
   const pos = (v: unknown, name: string) => {
-    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) throw new BadInputError(`${name} must be a non-negative number`, { [name]: v });
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0))
+      throw new BadInputError(`${name} must be a non-negative number`, { [name]: v });
   };
   pos(o.lockTimeoutMs, 'lockTimeoutMs');
   pos(o.connectionTimeoutMs, 'connectionTimeoutMs');

@@ -66,9 +66,9 @@ export class ConnectionPool<C> {
         const holders = [...this.leased].map((l) => ({ session: l.holder, heldMs: now - l.since }));
         reject(
           new PoolTimeoutError(
-            `no database connection free after ${timeoutMs} ms (pool of ${this.opts.size}, ${this.waiters.length} other waiter(s)); held by: ${holders
-              .map((h) => `${h.session} for ${h.heldMs} ms`)
-              .join(', ') || 'nobody'}. Close idle sessions or raise maxConnections`,
+            `no database connection free after ${timeoutMs} ms (pool of ${this.opts.size}, ${this.waiters.length} other waiter(s)); held by: ${
+              holders.map((h) => `${h.session} for ${h.heldMs} ms`).join(', ') || 'nobody'
+            }. Close idle sessions or raise maxConnections`,
             { waitedMs: timeoutMs, size: this.opts.size, holders, waiting: this.waiters.length },
           ),
         );

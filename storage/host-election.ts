@@ -99,7 +99,11 @@ async function connectTrusted(realPath: string, info: SidecarInfo, opts: Electio
   const client = await connectClient(info.socket, { path: realPath });
   if (client.hostIdentity.pid !== info.pid) {
     client.destroy();
-    throw new HostUnresponsiveError(`the host on ${info.socket} answered as PID ${client.hostIdentity.pid}, not PID ${info.pid}`, { socket: info.socket, lost: true, sent: false });
+    throw new HostUnresponsiveError(`the host on ${info.socket} answered as PID ${client.hostIdentity.pid}, not PID ${info.pid}`, {
+      socket: info.socket,
+      lost: true,
+      sent: false,
+    });
   }
   return client;
 }
@@ -121,7 +125,13 @@ export async function startHostHere(realPath: string, lock: HeldFlock, opts: Hos
     const server = await startHostServer(host);
     host.servingOn(server.socketPath);
     const me = selfIdentity();
-    writeSidecar(lock, { pid: me.pid, processStartTime: me.startTime, socket: server.socketPath, startedAt: host.startedAt.toISOString(), version: BOLT_VERSION });
+    writeSidecar(lock, {
+      pid: me.pid,
+      processStartTime: me.startTime,
+      socket: server.socketPath,
+      startedAt: host.startedAt.toISOString(),
+      version: BOLT_VERSION,
+    });
   } catch (err) {
     host.closeNow();
     throw err;

@@ -54,7 +54,11 @@ export class HostSession implements Session {
   private readonly maxTxMs: number;
   private busy = 0;
 
-  constructor(private readonly lease: Lease<DuckDBConnection>, opts: SessionOptions, private readonly hooks: SessionHooks) {
+  constructor(
+    private readonly lease: Lease<DuckDBConnection>,
+    opts: SessionOptions,
+    private readonly hooks: SessionHooks,
+  ) {
     this.name = opts.name ?? `session-${this.id}`;
     this.readOnly = Boolean(opts.readOnly) || hooks.readOnlyDatabase;
     this.idleMs = opts.idleTimeoutMs ?? DEFAULT_SESSION_IDLE_MS;
@@ -76,10 +80,13 @@ export class HostSession implements Session {
       if (this.busy > 0) return this.armIdle();
       log('session').warn({ session: this.name, idleMs: this.idleMs }, 'session idle timeout: closing');
       void this.shutdown(
-        new SessionTimeoutError(`session "${this.name}" was closed after ${this.idleMs} ms without a statement${this.inTx ? '; its transaction was rolled back' : ''}`, {
-          session: this.name,
-          idleTimeoutMs: this.idleMs,
-        }),
+        new SessionTimeoutError(
+          `session "${this.name}" was closed after ${this.idleMs} ms without a statement${this.inTx ? '; its transaction was rolled back' : ''}`,
+          {
+            session: this.name,
+            idleTimeoutMs: this.idleMs,
+          },
+        ),
       );
     }, this.idleMs);
     this.idleTimer.unref();
@@ -103,7 +110,12 @@ export class HostSession implements Session {
     return p;
   }
 
-  private async statement(sql: string, params: readonly unknown[] | undefined, conn: DuckDBConnection, requestId?: string): Promise<StatementResult & { deduplicated?: boolean }> {
+  private async statement(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    conn: DuckDBConnection,
+    requestId?: string,
+  ): Promise<StatementResult & { deduplicated?: boolean }> {
     checkParams(params, DUCKDB_PARAM_RULES);
     const p = await prepareSql(conn, sql, params?.length ?? 0, { cache: true });
     try {

@@ -56,7 +56,8 @@ function notYet(realPath: string, why: string, facts: Record<string, unknown>): 
 export function verifyHost(realPath: string, info: SidecarInfo, opts: TrustOptions = {}): number {
   const side = sidecarPath(realPath);
   const holder = lockHolders(side).find((h) => h.class === 'FLOCK' && h.type === 'WRITE' && !h.blocked && h.pid !== undefined && h.alive);
-  if (!holder || holder.pid === undefined) throw notYet(realPath, 'nobody holds the sidecar lock (the host has gone)', { socket: info.socket, recordedPid: info.pid });
+  if (!holder || holder.pid === undefined)
+    throw notYet(realPath, 'nobody holds the sidecar lock (the host has gone)', { socket: info.socket, recordedPid: info.pid });
   const pid = holder.pid;
   const hostUid = processUid(pid);
   const me = process.geteuid?.() ?? 0;
@@ -88,7 +89,10 @@ export function verifyHost(realPath: string, info: SidecarInfo, opts: TrustOptio
   }
 
   const untrusted = (why: string) =>
-    new HostUntrustedError(`refusing to connect to the Bolt host of ${realPath}: ${why}; nothing was sent. Remove it if you do not know it (\`bolt db fix\`)`, facts);
+    new HostUntrustedError(
+      `refusing to connect to the Bolt host of ${realPath}: ${why}; nothing was sent. Remove it if you do not know it (\`bolt db fix\`)`,
+      facts,
+    );
   let sock;
   let dir;
   try {
@@ -101,7 +105,9 @@ export function verifyHost(realPath: string, info: SidecarInfo, opts: TrustOptio
   if (sock.uid !== hostUid) throw untrusted(`the socket ${info.socket} belongs to ${userName(sock.uid)}, not to the host's user ${userName(hostUid)}`);
   if (!dir.isDirectory()) throw untrusted(`the socket's directory ${dirname(info.socket)} is not a directory (a symbolic link?)`);
   if (dir.uid !== hostUid || (dir.mode & 0o022) !== 0) {
-    throw untrusted(`the socket's directory ${dirname(info.socket)} is not private to the host's user (owner ${userName(dir.uid)}, mode ${(dir.mode & 0o7777).toString(8)})`);
+    throw untrusted(
+      `the socket's directory ${dirname(info.socket)} is not private to the host's user (owner ${userName(dir.uid)}, mode ${(dir.mode & 0o7777).toString(8)})`,
+    );
   }
   const inodes = listeningSocketInodes(info.socket);
   if (inodes.size === 0) throw notYet(realPath, `nobody listens on ${info.socket}`, facts);

@@ -335,7 +335,13 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
   }
 
   /** A statement that may write: autocommit, group commit, or logged with its request id. */
-  private async write(p: PreparedSql, params: readonly unknown[] | undefined, sql: string, lease: Lease<DuckDBConnection>, opts: HostStatementOptions): Promise<StatementOutcome> {
+  private async write(
+    p: PreparedSql,
+    params: readonly unknown[] | undefined,
+    sql: string,
+    lease: Lease<DuckDBConnection>,
+    opts: HostStatementOptions,
+  ): Promise<StatementOutcome> {
     if (!opts.requestId) return this.autocommit(p, params, sql, lease);
     if (opts.unlogged) {
       if (opts.resent) throw outcomeUnknown(sql);
@@ -371,7 +377,8 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
 
   /** Bulk path: the DuckDB appender, in one transaction (with the request id when given). */
   async insertMany(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], opts: HostStatementOptions = {}): Promise<ExecResult> {
-    if (this.opts.readOnly || opts.readOnly) throw new ReadOnlyError(`the database ${this.opts.readOnly ? 'is' : 'handle was'} opened read-only`, { path: this.path });
+    if (this.opts.readOnly || opts.readOnly)
+      throw new ReadOnlyError(`the database ${this.opts.readOnly ? 'is' : 'handle was'} opened read-only`, { path: this.path });
     if (typeof table !== 'string' || !table) throw new BadInputError('insertMany: table name required');
     checkRows(columns, rows, DUCKDB_PARAM_RULES);
     if (rows.length === 0) return { rowsChanged: 0 };
@@ -382,7 +389,9 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
         if (opts.unlogged && opts.resent) throw outcomeUnknown(`insertMany into ${table}`);
         if (opts.requestId && !opts.unlogged && !this.requestLogReady) await this.ensureRequestLog();
         const r: ExecResult = await this.writeGate.writing(() =>
-          opts.requestId && !opts.unlogged ? this.requests.run(opts.requestId, () => loggedWrite(lease.conn, { requestId: opts.requestId!, autoId: opts.autoId, resent: opts.resent }, append)) : inTransaction(lease.conn, append),
+          opts.requestId && !opts.unlogged
+            ? this.requests.run(opts.requestId, () => loggedWrite(lease.conn, { requestId: opts.requestId!, autoId: opts.autoId, resent: opts.resent }, append))
+            : inTransaction(lease.conn, append),
         );
         this.count();
         return r.deduplicated ? { rowsChanged: r.rowsChanged, deduplicated: true } : { rowsChanged: r.rowsChanged };
@@ -512,15 +521,18 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
     const ms = this.opts.idleReleaseMs;
     if (!ms || ms <= 0 || this.closing) return;
     clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => {
-      const quiet = Date.now() - this.lastActivity;
-      if (this.remoteClients === 0 && this.sessions.size === 0 && this.active === 0 && quiet >= ms) {
-        log('host').info({ path: this.path, idleMs: quiet }, 'idle: releasing the database file');
-        void this.close('idle release');
-      } else {
-        this.armIdle();
-      }
-    }, Math.max(10, ms - (Date.now() - this.lastActivity)));
+    this.idleTimer = setTimeout(
+      () => {
+        const quiet = Date.now() - this.lastActivity;
+        if (this.remoteClients === 0 && this.sessions.size === 0 && this.active === 0 && quiet >= ms) {
+          log('host').info({ path: this.path, idleMs: quiet }, 'idle: releasing the database file');
+          void this.close('idle release');
+        } else {
+          this.armIdle();
+        }
+      },
+      Math.max(10, ms - (Date.now() - this.lastActivity)),
+    );
     this.idleTimer.unref();
   }
 
@@ -543,13 +555,16 @@ export class Host extends EventEmitter<HostEvents> implements Backend {
       await Promise.all(
         [...this.sessions].map((s) =>
           s.abandon(
-            new SessionLostError(`session "${s.name}" was closed because its Bolt host (PID ${process.pid}) is closing (${reason})${s.inTransaction ? '; its open transaction was rolled back' : ''}: open a new session and run the work again`, {
-              session: s.name,
-              hostPid: process.pid,
-              lost: true,
-              hostClosing: true,
-              sent: false,
-            }),
+            new SessionLostError(
+              `session "${s.name}" was closed because its Bolt host (PID ${process.pid}) is closing (${reason})${s.inTransaction ? '; its open transaction was rolled back' : ''}: open a new session and run the work again`,
+              {
+                session: s.name,
+                hostPid: process.pid,
+                lost: true,
+                hostClosing: true,
+                sent: false,
+              },
+            ),
           ),
         ),
       );

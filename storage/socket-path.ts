@@ -82,7 +82,10 @@ export function prepareHostSocket(realPath: string): HostSocketPlace {
   }
   if (isPrivateDir(shared)) return { path: join(shared, name), release: () => undefined };
   const own = mkdtempSync(join(base, `bolt-${uid()}-`));
-  log('host-server').warn({ predictable: shared, used: own }, 'the socket directory is not private to this user (someone else made it, or it is a link): using a fresh one');
+  log('host-server').warn(
+    { predictable: shared, used: own },
+    'the socket directory is not private to this user (someone else made it, or it is a link): using a fresh one',
+  );
   return {
     path: join(own, name),
     release: () => {

@@ -59,7 +59,10 @@ export async function runTransaction<T>(
         continue;
       }
       if (hasCode(err, 'BOLT_TX_CONFLICT')) {
-        throw new TxConflictError(`the transaction still conflicted after ${attempt + 1} attempt(s); ${err.message}`, { ...err.details, attempts: attempt + 1 });
+        throw new TxConflictError(`the transaction still conflicted after ${attempt + 1} attempt(s); ${err.message}`, {
+          ...err.details,
+          attempts: attempt + 1,
+        });
       }
       throw err;
     }

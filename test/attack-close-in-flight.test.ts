@@ -30,14 +30,22 @@ test('closing a client handle with writes in flight: BOLT_OUTCOME_UNKNOWN, and n
       await tx.execute('INSERT INTO u VALUES (3)');
       await tx.query('SELECT count(*) FROM range(2000000000)');
     }),
-  ].map((p) => p.then(() => 'applied', (e: unknown) => e));
+  ].map((p) =>
+    p.then(
+      () => 'applied',
+      (e: unknown) => e,
+    ),
+  );
   await waitFor(async () => (await info()).wire.running >= 2, 30_000, 'the requests to be running on the host');
   await db.close();
   const outcomes = await Promise.all(settled);
   for (const o of outcomes) {
     assert.ok(o === 'applied' || hasCode(o, 'BOLT_OUTCOME_UNKNOWN'), `applied or BOLT_OUTCOME_UNKNOWN, got ${String((o as Error).stack ?? o)}`);
   }
-  assert.ok(outcomes.some((o) => o !== 'applied'), 'at least one request was still in flight at close');
+  assert.ok(
+    outcomes.some((o) => o !== 'applied'),
+    'at least one request was still in flight at close',
+  );
   // The closed handle re-elected nothing: only the observer is connected.
   await waitFor(async () => (await info()).clients === 1, 10_000, 'the closed handle to leave no connection to the host');
   await assert.rejects(db.query('SELECT 1'), (e) => hasCode(e, 'BOLT_CLOSED'));

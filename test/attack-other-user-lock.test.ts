@@ -33,7 +33,11 @@ test("another user's bolt on a database whose lock file it may not open: BOLT_PE
   await host.waitForLine(/^ready$/, 30_000);
   chmodSync(path, 0o666);
   const user = otherUser(t);
-  for (const args of [['query', 'SELECT count(*) FROM t', '--db', path], ['db', 'info', path], ['db', 'fix', dir]]) {
+  for (const args of [
+    ['query', 'SELECT count(*) FROM t', '--db', path],
+    ['db', 'info', path],
+    ['db', 'fix', dir],
+  ]) {
     const r = boltAs(user, args, dir);
     assert.equal(r.signal, null, `${args.join(' ')} was killed`);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);

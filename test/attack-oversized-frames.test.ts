@@ -34,7 +34,10 @@ test('a request over the frame limit is BOLT_BAD_INPUT before it is sent; nothin
   const { host, db } = await smallFrames(t);
   await db.execute('CREATE TABLE s (v VARCHAR)');
   const started = Date.now();
-  await assert.rejects(db.execute('INSERT INTO s VALUES (?)', ['x'.repeat(2_000_000)]), (e) => hasCode(e, 'BOLT_BAD_INPUT') && /more than a frame may hold/.test((e as Error).message));
+  await assert.rejects(
+    db.execute('INSERT INTO s VALUES (?)', ['x'.repeat(2_000_000)]),
+    (e) => hasCode(e, 'BOLT_BAD_INPUT') && /more than a frame may hold/.test((e as Error).message),
+  );
   await assert.rejects(db.insertMany('s', ['v'], [['x'.repeat(2_000_000)]]), (e) => hasCode(e, 'BOLT_BAD_INPUT'));
   assert.ok(Date.now() - started < 10_000, `answered in ${Date.now() - started} ms`);
   assert.deepEqual(await db.query('SELECT count(*)::INTEGER AS n FROM s'), [{ n: 0 }]);
@@ -44,7 +47,10 @@ test('a request over the frame limit is BOLT_BAD_INPUT before it is sent; nothin
 test('a reply over the frame limit is BOLT_BAD_INPUT at once; the connection and the host keep serving', { timeout: 60_000 }, async (t) => {
   const { host, db } = await smallFrames(t);
   const started = Date.now();
-  await assert.rejects(db.query("SELECT repeat('x', 2000000) AS s"), (e) => hasCode(e, 'BOLT_BAD_INPUT') && /more than a frame may hold/.test((e as Error).message));
+  await assert.rejects(
+    db.query("SELECT repeat('x', 2000000) AS s"),
+    (e) => hasCode(e, 'BOLT_BAD_INPUT') && /more than a frame may hold/.test((e as Error).message),
+  );
   assert.ok(Date.now() - started < 10_000, `answered in ${Date.now() - started} ms`);
   assert.deepEqual(await db.query("SELECT length(repeat('x', 1000))::INTEGER AS n"), [{ n: 1000 }]);
   assert.equal(host.child.exitCode, null);

@@ -22,7 +22,11 @@ async function careless(db: Database): Promise<void> {
   for (const id of [{ order: 1 }, { order: 2 }, 5, 5n, '', null]) {
     await assert.rejects(db.execute('INSERT INTO u VALUES (1, 1)', [], { requestId: id as never }), badInput, `execute with requestId ${String(id)}`);
     await assert.rejects(db.insertMany('u', ['i', 'j'], [[1, 1]], { requestId: id as never }), badInput, `insertMany with requestId ${String(id)}`);
-    await assert.rejects(db.transaction(async (tx) => tx.execute('INSERT INTO u VALUES (1, 1)'), { requestId: id as never }), badInput, `transaction with requestId ${String(id)}`);
+    await assert.rejects(
+      db.transaction(async (tx) => tx.execute('INSERT INTO u VALUES (1, 1)'), { requestId: id as never }),
+      badInput,
+      `transaction with requestId ${String(id)}`,
+    );
   }
   await assert.rejects(db.insertMany('u', ['i', 'i'], [[1, 2]]), badInput);
   await assert.rejects(db.insertMany('u', ['j', 'J'], [[1, 2]]), badInput);

@@ -18,7 +18,10 @@ async function scripts(db: Database): Promise<void> {
   assert.deepEqual(await db.query('CREATE TABLE a (i INTEGER); INSERT INTO a VALUES (1), (2); SELECT count(*)::INTEGER AS n FROM a'), [{ n: 2 }]);
   const r = await db.execute('CREATE TABLE b (i INTEGER); INSERT INTO b VALUES (7)', [], { requestId: 'script-b' });
   assert.equal(r.rowsChanged, 1);
-  assert.deepEqual(await db.execute('CREATE TABLE b (i INTEGER); INSERT INTO b VALUES (7)', [], { requestId: 'script-b' }), { rowsChanged: 1, deduplicated: true });
+  assert.deepEqual(await db.execute('CREATE TABLE b (i INTEGER); INSERT INTO b VALUES (7)', [], { requestId: 'script-b' }), {
+    rowsChanged: 1,
+    deduplicated: true,
+  });
   // All-or-nothing: the failing last statement undoes the table the first made.
   await assert.rejects(db.execute('CREATE TABLE c (i INTEGER PRIMARY KEY); INSERT INTO c VALUES (1); INSERT INTO c VALUES (1)'), (e) => hasCode(e, 'BOLT_SQL'));
   await assert.rejects(db.execute('CREATE TABLE d (i INTEGER); INSERT INTO nope VALUES (1)'), (e) => hasCode(e, 'BOLT_SQL'));
@@ -29,7 +32,9 @@ async function scripts(db: Database): Promise<void> {
   } finally {
     await s.close();
   }
-  const tables = (await db.query<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_name <> 'bolt_requests' ORDER BY 1")).map((x) => x.name);
+  const tables = (
+    await db.query<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_name <> 'bolt_requests' ORDER BY 1")
+  ).map((x) => x.name);
   assert.deepEqual(tables, ['a', 'b', 'f']);
   assert.deepEqual(await db.query('SELECT i FROM b UNION ALL SELECT i FROM f ORDER BY i'), [{ i: 3 }, { i: 7 }]);
 }

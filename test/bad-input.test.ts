@@ -50,7 +50,6 @@ function rawConnect(path: string): Promise<{ sock: Socket; replies: unknown[]; c
   });
 }
 
-
 test('malformed and oversized frames close that connection only; ping and info answer', { timeout: 30_000 }, async (t) => {
   const path = join(tempDir(t), 'a.db');
   const db = await ConcurrentDatabase.open(path);

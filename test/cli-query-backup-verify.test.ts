@@ -23,13 +23,22 @@ test('bolt query: parameters, human and --json output, typed errors', { timeout:
   assert.match(r.stdout, /2 rows changed/);
   r = await runBolt(['query', 'SELECT id, s, big FROM t WHERE id >= ? ORDER BY id', '-p', '0', '--json'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(JSON.parse(r.stdout), { rows: [{ id: 1, s: 'héllo', big: '9007199254740993' }, { id: 2, s: null, big: 1 }], rowsChanged: 0 });
+  assert.deepEqual(JSON.parse(r.stdout), {
+    rows: [
+      { id: 1, s: 'héllo', big: '9007199254740993' },
+      { id: 2, s: null, big: 1 },
+    ],
+    rowsChanged: 0,
+  });
   r = await runBolt(['query', 'SELECT s FROM t ORDER BY id', '--db', join(dir, '.bolt', 'analytics.db')], { cwd: dir });
   assert.match(r.stdout, /héllo/);
   assert.match(r.stdout, /NULL/);
   assert.match(r.stdout, /\(2 rows\)/);
   // Text that is not a number's canonical form stays text: codes with leading zeros, 1.50.
-  r = await runBolt(['query', 'INSERT INTO t (id, s) VALUES (?, ?), (?, ?), (?, ?)', '-p', '3', '-p', '00012', '-p', '4', '-p', '1.50', '-p', '5', '-p', '-0'], { cwd: dir });
+  r = await runBolt(
+    ['query', 'INSERT INTO t (id, s) VALUES (?, ?), (?, ?), (?, ?)', '-p', '3', '-p', '00012', '-p', '4', '-p', '1.50', '-p', '5', '-p', '-0'],
+    { cwd: dir },
+  );
   assert.equal(r.code, 0, r.stderr);
   r = await runBolt(['query', 'SELECT s FROM t WHERE id >= ? ORDER BY id', '-p', '3', '--json'], { cwd: dir });
   assert.deepEqual(JSON.parse(r.stdout).rows, [{ s: '00012' }, { s: '1.50' }, { s: '-0' }]);
@@ -88,38 +97,42 @@ test('bolt db backup copies consistently while another process writes; verify ch
   assert.match(again.stderr, /already exists/);
 });
 
-test('the host refuses a backup onto anything that exists — a file, a symlink, a dangling symlink — whoever asks over its socket', { timeout: 30_000 }, async (t) => {
-  const dir = tempDir(t);
-  const db = (await ConcurrentDatabase.open(join(dir, 'a.db'))) as ConcurrentDatabase;
-  t.after(() => db.close());
-  await db.execute('CREATE TABLE t AS SELECT range AS x FROM range(10)');
-  const precious = join(dir, 'precious.txt');
-  writeFileSync(precious, 'keep me\n');
-  const toPrecious = join(dir, 'link-to-precious.db');
-  symlinkSync(precious, toPrecious);
-  const dangling = join(dir, 'dangling.db');
-  const target = join(dir, 'would-be-created.db');
-  symlinkSync(target, dangling);
+test(
+  'the host refuses a backup onto anything that exists — a file, a symlink, a dangling symlink — whoever asks over its socket',
+  { timeout: 30_000 },
+  async (t) => {
+    const dir = tempDir(t);
+    const db = (await ConcurrentDatabase.open(join(dir, 'a.db'))) as ConcurrentDatabase;
+    t.after(() => db.close());
+    await db.execute('CREATE TABLE t AS SELECT range AS x FROM range(10)');
+    const precious = join(dir, 'precious.txt');
+    writeFileSync(precious, 'keep me\n');
+    const toPrecious = join(dir, 'link-to-precious.db');
+    symlinkSync(precious, toPrecious);
+    const dangling = join(dir, 'dangling.db');
+    const target = join(dir, 'would-be-created.db');
+    symlinkSync(target, dangling);
 
-  const { sock, replies } = await rawConnect(db.lockInfo().host!.socket!);
-  t.after(() => sock.destroy());
-  const dests = [precious, toPrecious, dangling, 'relative.db', join(dir, 'fresh.db')];
-  dests.forEach((dest, i) => sock.write(encodeFrame({ id: i + 1, op: 'backup', dest })));
-  await waitFor(() => replies.length === dests.length, 20_000, 'a reply to every backup');
-  const byId = (id: number) => replies.find((r) => r.id === id)!;
-  for (const id of [1, 2, 3, 4]) {
-    assert.equal(byId(id).ok, false, dests[id - 1]);
-    assert.equal(byId(id).error!.code, 'BOLT_BAD_INPUT', byId(id).error!.message);
-  }
-  assert.match(byId(1).error!.message, /already exists/);
-  assert.match(byId(4).error!.message, /absolute path/);
-  assert.equal(readFileSync(precious, 'utf8'), 'keep me\n', 'the file and the one behind the link are untouched');
-  assert.equal(existsSync(target), false, 'nothing was created through the dangling link');
-  assert.equal(byId(5).ok, true, JSON.stringify(byId(5).error));
-  // The library refuses the same destinations before asking the host.
-  await assert.rejects(db.backup(dangling), (e: Error & { code?: string }) => e.code === 'BOLT_BAD_INPUT');
-  assert.equal(existsSync(target), false);
-  const copy = await ConcurrentDatabase.open(join(dir, 'fresh.db'));
-  t.after(() => copy.close());
-  assert.deepEqual(await copy.query('SELECT count(*)::INTEGER AS n FROM t'), [{ n: 10 }]);
-});
+    const { sock, replies } = await rawConnect(db.lockInfo().host!.socket!);
+    t.after(() => sock.destroy());
+    const dests = [precious, toPrecious, dangling, 'relative.db', join(dir, 'fresh.db')];
+    dests.forEach((dest, i) => sock.write(encodeFrame({ id: i + 1, op: 'backup', dest })));
+    await waitFor(() => replies.length === dests.length, 20_000, 'a reply to every backup');
+    const byId = (id: number) => replies.find((r) => r.id === id)!;
+    for (const id of [1, 2, 3, 4]) {
+      assert.equal(byId(id).ok, false, dests[id - 1]);
+      assert.equal(byId(id).error!.code, 'BOLT_BAD_INPUT', byId(id).error!.message);
+    }
+    assert.match(byId(1).error!.message, /already exists/);
+    assert.match(byId(4).error!.message, /absolute path/);
+    assert.equal(readFileSync(precious, 'utf8'), 'keep me\n', 'the file and the one behind the link are untouched');
+    assert.equal(existsSync(target), false, 'nothing was created through the dangling link');
+    assert.equal(byId(5).ok, true, JSON.stringify(byId(5).error));
+    // The library refuses the same destinations before asking the host.
+    await assert.rejects(db.backup(dangling), (e: Error & { code?: string }) => e.code === 'BOLT_BAD_INPUT');
+    assert.equal(existsSync(target), false);
+    const copy = await ConcurrentDatabase.open(join(dir, 'fresh.db'));
+    t.after(() => copy.close());
+    assert.deepEqual(await copy.query('SELECT count(*)::INTEGER AS n FROM t'), [{ n: 10 }]);
+  },
+);

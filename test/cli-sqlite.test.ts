@@ -36,7 +36,10 @@ test('bolt query, db verify and db backup work on a SQLite file', { timeout: 60_
   const b = JSON.parse(r.stdout) as { ok: boolean; tables: Array<{ name: string; rows: number }>; integrity: string[] };
   assert.equal(b.ok, true);
   assert.deepEqual(b.integrity, ['ok']);
-  assert.deepEqual(b.tables.find((x) => x.name === 'parent'), { name: 'parent', rows: 2 });
+  assert.deepEqual(
+    b.tables.find((x) => x.name === 'parent'),
+    { name: 'parent', rows: 2 },
+  );
   r = await runBolt(['db', 'backup', path, join(dir, 'copy.sqlite')]);
   assert.equal(r.code, 2, 'an existing destination is refused');
   assert.match(r.stderr, /^error \[BOLT_BAD_INPUT\]: .*already exists/);

@@ -18,7 +18,17 @@ test('the first opener hosts the file and serves statements in-process', { timeo
   await db.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, v VARCHAR)');
   assert.deepEqual(await db.execute('INSERT INTO t VALUES (?, ?), (?, ?)', [1, 'a', 2, 'b']), { rowsChanged: 2 });
   assert.deepEqual(await db.query('SELECT id, v FROM t WHERE id = ?', [2]), [{ id: 2, v: 'b' }]);
-  assert.deepEqual(await db.insertMany('t', ['v', 'id'], [['x', 10], ['y', 11]]), { rowsChanged: 2 });
+  assert.deepEqual(
+    await db.insertMany(
+      't',
+      ['v', 'id'],
+      [
+        ['x', 10],
+        ['y', 11],
+      ],
+    ),
+    { rowsChanged: 2 },
+  );
   assert.deepEqual(await db.query('SELECT v FROM t WHERE id >= 10 ORDER BY id'), [{ v: 'x' }, { v: 'y' }]);
   const st = db.stats();
   assert.equal(st.role, 'host');
@@ -52,10 +62,13 @@ test('a repeated requestId is applied once', { timeout: 60_000 }, async (t) => {
   assert.equal(await db.transaction(async (tx) => (await tx.execute('INSERT INTO t VALUES (4)')).rowsChanged, { requestId: 'r-3' }), undefined);
   assert.deepEqual(await db.query('SELECT count(*)::INTEGER AS n FROM t'), [{ n: 4 }]);
   const log = await db.query<{ id: string }>('SELECT id FROM bolt_requests ORDER BY id');
-  assert.deepEqual(log.map((r) => r.id), ['r-1', 'r-2', 'r-3']);
+  assert.deepEqual(
+    log.map((r) => r.id),
+    ['r-1', 'r-2', 'r-3'],
+  );
 });
 
-test('invalid SQL gives DuckDB\'s message in a typed error and the host keeps serving', { timeout: 60_000 }, async (t) => {
+test("invalid SQL gives DuckDB's message in a typed error and the host keeps serving", { timeout: 60_000 }, async (t) => {
   const db = await ConcurrentDatabase.open(join(tempDir(t), 'a.db'));
   t.after(() => db.close());
   await assert.rejects(db.query('SELEC 1'), (e) => hasCode(e, 'BOLT_SQL') && /syntax error/.test(e.message));

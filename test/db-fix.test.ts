@@ -41,7 +41,12 @@ async function deadPid(t: import('node:test').TestContext): Promise<number> {
 /** Leaves a socket file behind: a child listens on it and is SIGKILLed. */
 async function deadSocket(t: import('node:test').TestContext, path: string): Promise<void> {
   const c = spawnChild(t, process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => console.log('ready'))`]);
-  await waitFor(() => /ready/.test(c.stdout()), 10_000, () => 'socket child never ready', c.exited);
+  await waitFor(
+    () => /ready/.test(c.stdout()),
+    10_000,
+    () => 'socket child never ready',
+    c.exited,
+  );
   await sigkill(c);
 }
 
@@ -56,7 +61,10 @@ test('a SIGKILLed host: its sidecar and socket are removed and its DuckDB WAL re
   const { code, report } = await fixJson(dir);
   assert.equal(code, 0, JSON.stringify(report.findings));
   const kinds = report.findings.map((f) => [f.kind, f.status]);
-  assert.deepEqual(kinds.sort(), [['duckdb-wal', 'fixed'], ['stale-sidecar', 'fixed']]);
+  assert.deepEqual(kinds.sort(), [
+    ['duckdb-wal', 'fixed'],
+    ['stale-sidecar', 'fixed'],
+  ]);
   assert.ok(!existsSync(sidecarPath(db)));
   assert.ok(!existsSync(sock));
   assert.ok(!existsSync(`${db}.wal`));
@@ -69,15 +77,25 @@ test('a SIGKILLed host: its sidecar and socket are removed and its DuckDB WAL re
 test('a recycled-PID sidecar is removed; a healthy host is left alone', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   const other = spawnChild(t, process.execPath, ['-e', 'setInterval(() => {}, 60000)']);
-  await waitFor(() => processStartTime(other.pid) !== undefined, 5000, () => 'child never started');
+  await waitFor(
+    () => processStartTime(other.pid) !== undefined,
+    5000,
+    () => 'child never started',
+  );
   const recycled = join(dir, 'r.duckdb');
-  writeFileSync(sidecarPath(recycled), JSON.stringify({ pid: other.pid, processStartTime: (processStartTime(other.pid) as number) - 5, socket: join(dir, 'r.sock'), startedAt: '', version: '' }));
+  writeFileSync(
+    sidecarPath(recycled),
+    JSON.stringify({ pid: other.pid, processStartTime: (processStartTime(other.pid) as number) - 5, socket: join(dir, 'r.sock'), startedAt: '', version: '' }),
+  );
   const db = join(dir, 'h.duckdb');
   const sock = join(dir, 'h.sock');
   const host = await startFixture(t, 'fake-host', [db, sock, 'serve', '1']);
   const { code, report } = await fixJson(dir);
   assert.equal(code, 0, JSON.stringify(report.findings));
-  assert.deepEqual(report.findings.map((f) => [f.path, f.kind, f.status]), [[sidecarPath(recycled), 'stale-sidecar', 'fixed']]);
+  assert.deepEqual(
+    report.findings.map((f) => [f.path, f.kind, f.status]),
+    [[sidecarPath(recycled), 'stale-sidecar', 'fixed']],
+  );
   assert.ok(!existsSync(sidecarPath(recycled)));
   assert.equal(report.databases.find((d) => d.path === db)?.state, 'bolt-host');
   assert.ok(existsSync(sidecarPath(db)) && existsSync(sock));
@@ -156,10 +174,18 @@ test('--kill-hung never signals a flock(1) holding the sidecar, even one the sid
       // already gone
     }
   });
-  await waitFor(() => lockHolders(sidecar).some((h) => h.pid === holder.pid && h.class === 'FLOCK'), 10_000, 'flock(1) never took the sidecar lock', holder.exited);
+  await waitFor(
+    () => lockHolders(sidecar).some((h) => h.pid === holder.pid && h.class === 'FLOCK'),
+    10_000,
+    'flock(1) never took the sidecar lock',
+    holder.exited,
+  );
   // A record that names the holder itself, with its true start time: only its command line
   // and missing socket tell it is no Bolt host.
-  writeFileSync(sidecar, JSON.stringify({ pid: holder.pid, processStartTime: processStartTime(holder.pid), socket: join(dir, 'h.sock'), startedAt: '', version: '' }));
+  writeFileSync(
+    sidecar,
+    JSON.stringify({ pid: holder.pid, processStartTime: processStartTime(holder.pid), socket: join(dir, 'h.sock'), startedAt: '', version: '' }),
+  );
   const { code, report } = await fixJson(dir, '--kill-hung', '--kill-grace', '300', '--ping-timeout', '300');
   const f = report.findings.find((x) => x.kind === 'hung-host');
   assert.equal(f?.status, 'remains', JSON.stringify(report.findings));
@@ -168,7 +194,10 @@ test('--kill-hung never signals a flock(1) holding the sidecar, even one the sid
   assert.equal(code, 1);
   assert.ok(report.problemsRemaining >= 1);
   assert.ok(isAlive({ pid: holder.pid, startTime: 0 }), 'flock(1) was not signalled');
-  assert.ok(lockHolders(sidecar).some((h) => h.class === 'FLOCK' && !h.blocked), 'the lock is still held');
+  assert.ok(
+    lockHolders(sidecar).some((h) => h.class === 'FLOCK' && !h.blocked),
+    'the lock is still held',
+  );
   assert.ok(existsSync(sidecar));
   const human = await runBolt(['db', 'fix', dir, '--kill-hung', '--kill-grace', '300', '--ping-timeout', '300']);
   assert.equal(human.code, 1);
@@ -192,7 +221,7 @@ test('a foreign DuckDB holder and the sqlite3 CLI in BEGIN EXCLUSIVE are reporte
   if (cliPid !== undefined) {
     assert.ok(foreign.some((f) => f.path === lite && f.pid === cliPid && f.command === `sqlite3 ${lite}` && f.status === 'remains'));
     assert.ok(isAlive({ pid: cliPid, startTime: 0 }));
-    assert.ok(existsSync(`${lite}-journal`), 'the live transaction\'s journal is not touched');
+    assert.ok(existsSync(`${lite}-journal`), "the live transaction's journal is not touched");
   }
   assert.ok(isAlive({ pid: holder.pid, startTime: 0 }));
   assert.doesNotMatch(holder.stdout(), /signal/);
@@ -215,8 +244,15 @@ test('SQLite leftovers: WAL of a SIGKILLed writer checkpointed, hot journal of a
     spawnSync('sqlite3', [hot, 'PRAGMA journal_mode=DELETE; CREATE TABLE t(a); INSERT INTO t VALUES (1);']);
     const cli = spawnChild(t, 'sqlite3', [hot]);
     // A big insert spills to the file, so the journal is hot when the process dies.
-    cli.child.stdin?.write("PRAGMA cache_size=1;\nBEGIN EXCLUSIVE;\nINSERT INTO t SELECT randomblob(1000) FROM generate_series(1, 2000);\nSELECT 'inserted';\n");
-    await waitFor(() => /inserted/.test(cli.stdout()), 20_000, () => `sqlite3 never inserted: ${cli.stderr()}`, cli.exited);
+    cli.child.stdin?.write(
+      "PRAGMA cache_size=1;\nBEGIN EXCLUSIVE;\nINSERT INTO t SELECT randomblob(1000) FROM generate_series(1, 2000);\nSELECT 'inserted';\n",
+    );
+    await waitFor(
+      () => /inserted/.test(cli.stdout()),
+      20_000,
+      () => `sqlite3 never inserted: ${cli.stderr()}`,
+      cli.exited,
+    );
     await sigkill(cli);
     assert.ok(existsSync(`${hot}-journal`));
   }
@@ -243,7 +279,7 @@ test('SQLite leftovers: WAL of a SIGKILLed writer checkpointed, hot journal of a
   }
 });
 
-test('other programs\' lock files and directories are reported, never removed; only a Bolt socket is', { timeout: 60_000 }, async (t) => {
+test("other programs' lock files and directories are reported, never removed; only a Bolt socket is", { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   const dead = await deadPid(t);
   writeFileSync(join(dir, 'dead.lock'), `${dead}\n`);
@@ -283,13 +319,10 @@ test('files named like lock files but not made by Bolt are never removed: shoppi
   const before = snapshot(dir);
   const { code, report } = await fixJson(dir);
   assert.equal(code, 0, JSON.stringify(report.findings));
-  assert.deepEqual(
-    report.findings.map((f) => [relative(dir, f.path), f.kind, f.status]).sort(),
-    [
-      ['e.duckdb.bolt.lock', 'stale-sidecar', 'fixed'],
-      ['notes.bolt.lock', 'not-bolt-file', 'kept'],
-    ],
-  );
+  assert.deepEqual(report.findings.map((f) => [relative(dir, f.path), f.kind, f.status]).sort(), [
+    ['e.duckdb.bolt.lock', 'stale-sidecar', 'fixed'],
+    ['notes.bolt.lock', 'not-bolt-file', 'kept'],
+  ]);
   before.delete('e.duckdb.bolt.lock');
   assert.deepEqual(snapshot(dir), before, 'shopping.lock and notes.bolt.lock are byte-identical, same mtime');
 });
@@ -346,17 +379,14 @@ test('--dry-run changes nothing: every file byte-identical with the same mtime',
   const { code, report } = await fixJson(dir, '--dry-run', '--kill-hung');
   assert.equal(code, 1);
   assert.equal(report.dryRun, true);
-  assert.deepEqual(
-    report.findings.map((f) => [relative(dir, f.path), f.kind, f.status]).sort(),
-    [
-      [boltSock, 'dead-socket', 'would-fix'],
-      ['dead-dir.lock', 'lock-dir', 'kept'],
-      ['dead.lock', 'stale-lock-file', 'kept'],
-      ['h.duckdb.bolt.lock', 'stale-sidecar', 'would-fix'],
-      ['h.duckdb.wal', 'duckdb-wal', 'would-fix'],
-      ['w.sqlite', 'sqlite-leftovers', 'would-fix'],
-    ],
-  );
+  assert.deepEqual(report.findings.map((f) => [relative(dir, f.path), f.kind, f.status]).sort(), [
+    [boltSock, 'dead-socket', 'would-fix'],
+    ['dead-dir.lock', 'lock-dir', 'kept'],
+    ['dead.lock', 'stale-lock-file', 'kept'],
+    ['h.duckdb.bolt.lock', 'stale-sidecar', 'would-fix'],
+    ['h.duckdb.wal', 'duckdb-wal', 'would-fix'],
+    ['w.sqlite', 'sqlite-leftovers', 'would-fix'],
+  ]);
   assert.deepEqual(snapshot(dir), before);
   const human = await runBolt(['db', 'fix', dir, '--dry-run']);
   assert.equal(human.code, 1);
@@ -372,7 +402,10 @@ test('--dry-run changes nothing: every file byte-identical with the same mtime',
 test('db fix on a missing path or a file: one-line typed error, exit 2', { timeout: 30_000 }, async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'f'), 'x');
-  for (const [p, re] of [[join(dir, 'nope'), /^error \[BOLT_NOT_FOUND\]/], [join(dir, 'f'), /^error \[BOLT_BAD_INPUT\]: .* is not a directory/]] as const) {
+  for (const [p, re] of [
+    [join(dir, 'nope'), /^error \[BOLT_NOT_FOUND\]/],
+    [join(dir, 'f'), /^error \[BOLT_BAD_INPUT\]: .* is not a directory/],
+  ] as const) {
     const r = await runBolt(['db', 'fix', p]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, re);

@@ -129,7 +129,10 @@ test('db info on a missing file, a directory and a non-database file: one-line t
     [empty, /^error \[BOLT_NOT_A_DATABASE\]: .*empty\.db is empty/],
   ];
   for (const [path, re] of cases) {
-    for (const args of [['db', 'info', path], ['db', 'info', path, '--json']]) {
+    for (const args of [
+      ['db', 'info', path],
+      ['db', 'info', path, '--json'],
+    ]) {
       const r = await runBolt(args);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, re);

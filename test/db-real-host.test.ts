@@ -63,7 +63,12 @@ test('a Bolt process waiting for a foreign holder is not hung: the foreign holde
   const foreign = await startFixture(t, 'duckdb-holder', [db, '1']);
   // The Bolt process takes the sidecar lock, then waits (up to 50 s) for DuckDB's lock.
   const bolt = spawnChild(t, process.execPath, [fixturePath('bolt-host'), db, '0', '50000']);
-  await waitFor(() => lockHolders(sidecarPath(db)).some((h) => h.pid === bolt.pid && h.class === 'FLOCK'), 20_000, () => 'the Bolt process never took the sidecar lock', bolt.exited);
+  await waitFor(
+    () => lockHolders(sidecarPath(db)).some((h) => h.pid === bolt.pid && h.class === 'FLOCK'),
+    20_000,
+    () => 'the Bolt process never took the sidecar lock',
+    bolt.exited,
+  );
 
   const p = await probeDatabase(db, { engine: 'duckdb', pingTimeoutMs: 300 });
   assert.equal(p.state, 'foreign', p.reason);
@@ -72,7 +77,10 @@ test('a Bolt process waiting for a foreign holder is not hung: the foreign holde
   const fix = await runBolt(['db', 'fix', dir, '--json', '--kill-hung', '--ping-timeout', '300']);
   assert.equal(fix.code, 1);
   const r = JSON.parse(fix.stdout) as FixReport;
-  assert.deepEqual(r.findings.map((f) => [f.kind, f.pid, f.status]), [['foreign-holder', foreign.pid, 'remains']]);
+  assert.deepEqual(
+    r.findings.map((f) => [f.kind, f.pid, f.status]),
+    [['foreign-holder', foreign.pid, 'remains']],
+  );
   assert.ok(isAlive({ pid: bolt.pid, startTime: 0 }), 'the waiting Bolt process was not signalled');
   assert.ok(isAlive({ pid: foreign.pid, startTime: 0 }));
   assert.doesNotMatch(foreign.stdout(), /signal/);

@@ -47,10 +47,18 @@ test('cached write statements stay right after the data and the schema change un
 
   await db.execute("INSERT INTO t SELECT i, CASE WHEN i % 10 = 0 THEN 'gone' ELSE 'kept-' || (i % 3) END, 0 FROM range(1000) r(i)");
   const updated = await Promise.all(Array.from({ length: 8 }, () => db.execute(update, [999])));
-  assert.deepEqual(updated.map((r) => r.rowsChanged), Array(8).fill(1), 'an UPDATE planned on an empty table finds the row');
+  assert.deepEqual(
+    updated.map((r) => r.rowsChanged),
+    Array(8).fill(1),
+    'an UPDATE planned on an empty table finds the row',
+  );
   assert.deepEqual(await db.query('SELECT n FROM t WHERE id = 999'), [{ n: 8 }]);
   const deleted = await Promise.all(Array.from({ length: 8 }, () => db.execute(del)));
-  assert.equal(deleted.reduce((s, r) => s + r.rowsChanged, 0), 100, 'a DELETE planned on an empty table deletes the rows');
+  assert.equal(
+    deleted.reduce((s, r) => s + r.rowsChanged, 0),
+    100,
+    'a DELETE planned on an empty table deletes the rows',
+  );
   await db.execute(summarize);
   assert.deepEqual(await db.query('SELECT status, n FROM summary ORDER BY status'), [
     { status: 'kept-0', n: 300 },

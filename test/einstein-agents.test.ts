@@ -29,7 +29,10 @@ test('index shards on two agents cover every file once; the search agent finds t
   const results = (await Promise.all(ids.map(done))).map((e) => e.result as IndexTaskResult);
   assert.deepEqual(results.map((r) => r.shard).sort(), [0, 1]);
   assert.equal(results[0]!.filesIndexed + results[1]!.filesIndexed, 30, 'each file indexed by exactly one shard');
-  assert.ok(results.every((r) => r.filesIndexed > 0), 'both shards got work');
+  assert.ok(
+    results.every((r) => r.filesIndexed > 0),
+    'both shards got work',
+  );
 
   const db = bolt.getDatabaseManager();
   const [{ n }] = await db.query<{ n: number }>('SELECT count(*)::INTEGER AS n FROM einstein_files');

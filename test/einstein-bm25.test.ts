@@ -69,7 +69,10 @@ test('BM25 scores and order match an independent computation (k1=1.2, b=0.75)', 
   }
   // 'retry': alpha has tf 2 in a 7-term chunk and ranks above beta (tf 1, shorter)
   const retry = await einstein.search('retry', { mode: 'bm25' });
-  assert.deepEqual(retry.map((h) => h.path.split('/').pop()), ['alpha.md', 'beta.md']);
+  assert.deepEqual(
+    retry.map((h) => h.path.split('/').pop()),
+    ['alpha.md', 'beta.md'],
+  );
   assert.equal(retry[0]!.startLine, 1);
   assert.equal(retry[0]!.endLine, 2);
   assert.match(retry[0]!.snippet, /retry retry backoff/);
@@ -91,7 +94,10 @@ test('vector scores are the cosine of the embedder vectors; hybrid is RRF(k=60) 
   const vec = await einstein.search(query, { mode: 'vector', k: 4 });
   assert.equal(vec.length, 4);
   for (const h of vec) assert.ok(Math.abs(h.score - expected.get(h.path.split('/').pop()!)!) < 1e-4, `${h.path} ${h.score}`);
-  assert.deepEqual(vec.map((h) => h.path.split('/').pop()), [...expected.entries()].sort((a, b) => b[1] - a[1]).map((e) => e[0]));
+  assert.deepEqual(
+    vec.map((h) => h.path.split('/').pop()),
+    [...expected.entries()].sort((a, b) => b[1] - a[1]).map((e) => e[0]),
+  );
   assert.equal(vec[0]!.path.split('/').pop(), 'alpha.md'); // typo-tolerant: trigrams of retry/backoff
 
   const hybrid = await einstein.search('retry jitter', { mode: 'hybrid', k: 4 });
@@ -113,7 +119,10 @@ test('pathGlob restricts hits without changing BM25 statistics; bad input is BOL
   const { einstein, docs } = await setup(t);
   const all = expectedBm25(docs, tokenize('retry backoff'));
   const hits = await einstein.search('retry backoff', { mode: 'bm25', pathGlob: '**/g*.md' });
-  assert.deepEqual(hits.map((h) => h.path.split('/').pop()), ['gamma.md']);
+  assert.deepEqual(
+    hits.map((h) => h.path.split('/').pop()),
+    ['gamma.md'],
+  );
   assert.ok(Math.abs(hits[0]!.score - all.get('gamma.md')!) < 1e-9);
   assert.deepEqual(await einstein.search('retry', { pathGlob: 'nothing/**' }), []);
   assert.deepEqual(await einstein.search('', {}), []);

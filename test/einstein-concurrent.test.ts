@@ -66,7 +66,10 @@ test('searches in this process while a child process indexes: no errors, never a
   const final = await einstein.search('everywhere step', { k: 1000, mode: 'bm25' });
   assert.equal(final.length, FILES * CHUNKS_PER_FILE);
   assert.ok(searches >= 2, `searched ${searches} times during indexing`);
-  assert.ok(seenCounts.some((n) => n > 0 && n < FILES), `some search ran mid-index (saw ${seenCounts.join(',')})`);
+  assert.ok(
+    seenCounts.some((n) => n > 0 && n < FILES),
+    `some search ran mid-index (saw ${seenCounts.join(',')})`,
+  );
   for (let i = 1; i < seenCounts.length; i++) assert.ok(seenCounts[i]! >= seenCounts[i - 1]!, 'files only ever appear');
   child.stdin!.end();
   assert.equal(await exited, 0);

@@ -70,8 +70,18 @@ test('OpenAI embedder posts batches to /v1/embeddings and orders vectors by inde
   const e = await OpenAIEmbedder.create({ url, model: 'nomic-embed-text', apiKey: 'sk-test', batchSize: 2 });
   assert.equal(e.dim, 3); // probed from the server
   const vs = await e.embed(['a', 'bb', 'ccc']);
-  assert.deepEqual(vs.map((v) => Array.from(v)), [[1, 0, 1], [2, 1, 1], [3, 0, 1]]);
-  assert.deepEqual(seen.slice(1).map((s) => s.body.input), [['a', 'bb'], ['ccc']]);
+  assert.deepEqual(
+    vs.map((v) => Array.from(v)),
+    [
+      [1, 0, 1],
+      [2, 1, 1],
+      [3, 0, 1],
+    ],
+  );
+  assert.deepEqual(
+    seen.slice(1).map((s) => s.body.input),
+    [['a', 'bb'], ['ccc']],
+  );
   assert.ok(seen.every((s) => s.url === '/v1/embeddings' && s.auth === 'Bearer sk-test' && s.body.model === 'nomic-embed-text'));
   assert.equal(e.id, 'openai:nomic-embed-text:3');
 });
@@ -121,8 +131,14 @@ test('EinsteinSearch indexes and searches through an OpenAI-compatible server (t
   const einstein = new EinsteinSearch(await openTestDb(t, join(dir, 'x.db')), { embedder });
   const r = await einstein.index(join(dir, 'src'));
   assert.equal(r.chunks, 2);
-  assert.ok(seen.some((batch) => batch.some((text) => text.startsWith('zzz.txt\n'))), 'chunks are embedded as "path\\ntext"');
+  assert.ok(
+    seen.some((batch) => batch.some((text) => text.startsWith('zzz.txt\n'))),
+    'chunks are embedded as "path\\ntext"',
+  );
   const hits = await einstein.search('zz', { mode: 'vector', k: 2 });
-  assert.deepEqual(hits.map((h) => h.path.split('/').pop()), ['zzz.txt', 'aaa.txt']);
+  assert.deepEqual(
+    hits.map((h) => h.path.split('/').pop()),
+    ['zzz.txt', 'aaa.txt'],
+  );
   assert.ok(hits[0]!.score > 0.9 && hits[1]!.score < 0.5, `cosines ${hits.map((h) => h.score)}`);
 });

@@ -51,7 +51,15 @@ async function runAll(db: Database, root: string): Promise<Result[][]> {
     const out: Result[][] = [];
     for (const [q, opts] of QUERIES) {
       const hits = await einstein.search(q, opts);
-      out.push(hits.map((h) => ({ path: h.path.slice(h.path.indexOf('src/') + 4), startLine: h.startLine, score: h.score, bm25Rank: h.matched.bm25Rank, vectorRank: h.matched.vectorRank })));
+      out.push(
+        hits.map((h) => ({
+          path: h.path.slice(h.path.indexOf('src/') + 4),
+          startLine: h.startLine,
+          score: h.score,
+          bm25Rank: h.matched.bm25Rank,
+          vectorRank: h.matched.vectorRank,
+        })),
+      );
     }
     return out;
   };
@@ -74,7 +82,11 @@ function assertSameResults(got: Result[][], want: Result[][], engine: string): v
   for (let i = 0; i < want.length; i++) {
     const label = `${engine}: query ${i} ${QUERIES[i % QUERIES.length]![0]} (${QUERIES[i % QUERIES.length]![1].mode})`;
     assert.ok(want[i]!.length > 0, `${label}: DuckDB found nothing (a query that tests nothing)`);
-    assert.deepEqual(got[i]!.map((h) => [h.path, h.startLine, h.bm25Rank, h.vectorRank]), want[i]!.map((h) => [h.path, h.startLine, h.bm25Rank, h.vectorRank]), label);
+    assert.deepEqual(
+      got[i]!.map((h) => [h.path, h.startLine, h.bm25Rank, h.vectorRank]),
+      want[i]!.map((h) => [h.path, h.startLine, h.bm25Rank, h.vectorRank]),
+      label,
+    );
     got[i]!.forEach((h, j) => assert.ok(Math.abs(h.score - want[i]![j]!.score) < 1e-5, `${label}: score ${h.score} vs ${want[i]![j]!.score}`));
   }
 }

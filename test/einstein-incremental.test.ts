@@ -114,7 +114,10 @@ test('results are cached per (query, options, index version) and dropped when an
   await writer.index(src);
   const after = await reader.search(`${marker(1)} value`, { k: 3 });
   assert.notEqual(after, first);
-  assert.ok(after.some((h) => h.path.endsWith('pkg0/file0.ts')), 'the new content is found');
+  assert.ok(
+    after.some((h) => h.path.endsWith('pkg0/file0.ts')),
+    'the new content is found',
+  );
   const s = reader.stats();
   assert.equal(s.cacheInvalidations, 1);
   assert.equal(s.queries, 4);
@@ -135,7 +138,13 @@ test('compaction re-sorts postings by term without changing any score, and is sk
   const { src, db, einstein } = await setup(t, 20);
   await einstein.index(src, { batchChunks: 1 });
   const unsorted = async () =>
-    Number((await db.query<{ n: bigint }>('SELECT count(*) AS n FROM (SELECT term, lag(term) OVER (ORDER BY rowid) AS prev FROM einstein_postings) WHERE prev > term'))[0]!.n);
+    Number(
+      (
+        await db.query<{ n: bigint }>(
+          'SELECT count(*) AS n FROM (SELECT term, lag(term) OVER (ORDER BY rowid) AS prev FROM einstein_postings) WHERE prev > term',
+        )
+      )[0]!.n,
+    );
   assert.ok((await unsorted()) > 0, 'appended postings are not in term order');
   assert.equal((await einstein.compact()).compacted, false, 'a small tail is left alone');
   const before = await einstein.search('value3 number fn7_2', { k: 50, mode: 'bm25' });
@@ -146,7 +155,10 @@ test('compaction re-sorts postings by term without changing any score, and is sk
   const uncached = new EinsteinSearch(db, { embedder: embedder(), cacheSize: 0 }); // compaction keeps the index version
   const after = await uncached.search('value3 number fn7_2', { k: 50, mode: 'bm25' });
   assert.equal(uncached.stats().cacheHits, 0);
-  assert.deepEqual(after.map((h) => [h.path, h.startLine]), before.map((h) => [h.path, h.startLine]));
+  assert.deepEqual(
+    after.map((h) => [h.path, h.startLine]),
+    before.map((h) => [h.path, h.startLine]),
+  );
   after.forEach((h, i) => assert.ok(Math.abs(h.score - before[i]!.score) < 1e-9, 'same score up to summation order'));
   const again = await einstein.compact();
   assert.deepEqual([again.compacted, again.tail], [false, 0]);
@@ -171,7 +183,7 @@ test('indexStats and the index version stay exact across many runs, writers and 
     if (i % 2 === 1) await einstein.compact({ force: true });
     const s = await einstein.indexStats();
     assert.equal(s.chunks, chunks, `after run ${i}`);
-    assert.equal(s.files, (4 * (i + 1)) + (i * (i + 1)) / 2);
+    assert.equal(s.files, 4 * (i + 1) + (i * (i + 1)) / 2);
     assert.equal(s.version, r.version);
   }
 });

@@ -43,10 +43,13 @@ async function sendFailingWrites(db: Database): Promise<void> {
     await s.close();
   }
   await sql(
-    db.transaction(async (tx) => {
-      await tx.execute('INSERT INTO k VALUES (104)');
-      await tx.execute('INSERT INTO k VALUES (1)');
-    }, { requestId: 'dup-tx' }),
+    db.transaction(
+      async (tx) => {
+        await tx.execute('INSERT INTO k VALUES (104)');
+        await tx.execute('INSERT INTO k VALUES (1)');
+      },
+      { requestId: 'dup-tx' },
+    ),
     'transaction with a request id',
   );
 }

@@ -14,7 +14,6 @@ import { spawnAgent } from './helpers/agents.js';
 
 type LoopResult = { acked: number[]; errors: unknown[]; reads: number };
 
-
 test('SIGKILL of the host: a client takes over, no acknowledged write lost or doubled', { timeout: 90_000 }, async (t) => {
   const path = join(tempDir(t), 'a.db');
   const host = await spawnAgent(t, path);
@@ -25,15 +24,33 @@ test('SIGKILL of the host: a client takes over, no acknowledged write lost or do
 
   const loops = clients.map((c, i) => c.call<LoopResult>('writeLoop', { writer: `c${i}`, callers: 4 }));
   // Let them write, then kill the host mid-stream.
-  await waitFor(async () => Number((await clients[0]!.call<Array<{ n: bigint }>>('query', { sql: 'SELECT count(*) AS n FROM w' }))[0]!.n) > 300, 20_000, 'writes before the kill');
+  await waitFor(
+    async () => Number((await clients[0]!.call<Array<{ n: bigint }>>('query', { sql: 'SELECT count(*) AS n FROM w' }))[0]!.n) > 300,
+    20_000,
+    'writes before the kill',
+  );
   host.kill('SIGKILL');
   await host.exited;
   // A client has become the host.
-  await waitFor(() => { const s = readSidecar(sidecarPath(path)); return !!s && s.pid !== host.pid; }, 20_000, 'a new host');
+  await waitFor(
+    () => {
+      const s = readSidecar(sidecarPath(path));
+      return !!s && s.pid !== host.pid;
+    },
+    20_000,
+    'a new host',
+  );
   const newHost = readSidecar(sidecarPath(path))!;
-  assert.ok(clients.some((c) => c.pid === newHost.pid), 'the new host is one of the clients');
+  assert.ok(
+    clients.some((c) => c.pid === newHost.pid),
+    'the new host is one of the clients',
+  );
   // Keep writing through the new host for a while, then stop.
-  await waitFor(async () => Number((await clients[1]!.call<Array<{ n: bigint }>>('query', { sql: 'SELECT count(*) AS n FROM w' }))[0]!.n) > 1500, 30_000, 'writes after the kill');
+  await waitFor(
+    async () => Number((await clients[1]!.call<Array<{ n: bigint }>>('query', { sql: 'SELECT count(*) AS n FROM w' }))[0]!.n) > 1500,
+    30_000,
+    'writes after the kill',
+  );
   await Promise.all(clients.map((c) => c.call('stopWriting')));
   const results = await Promise.all(loops);
   for (const [i, r] of results.entries()) {
@@ -66,20 +83,49 @@ test('exactlyOnce: false — a write in flight at the kill fails with BOLT_OUTCO
   const clients = await Promise.all([spawnAgent(t, path, { exactlyOnce: false }), spawnAgent(t, path, { exactlyOnce: false })]);
   for (const c of clients) await c.call('open');
   const loops = clients.map((c, i) => c.call<LoopResult>('writeLoop', { writer: `c${i}`, callers: 4 }));
-  await waitFor(async () => Number((await clients[0]!.call<Array<{ n: bigint }>>('query', { sql: 'SELECT count(*) AS n FROM w' }))[0]!.n) > 300, 20_000, 'writes before the kill');
+  await waitFor(
+    async () => Number((await clients[0]!.call<Array<{ n: bigint }>>('query', { sql: 'SELECT count(*) AS n FROM w' }))[0]!.n) > 300,
+    20_000,
+    'writes before the kill',
+  );
   host.kill('SIGKILL');
   await host.exited;
-  await waitFor(() => { const s = readSidecar(sidecarPath(path)); return !!s && s.pid !== host.pid; }, 20_000, 'a new host');
-  await waitFor(async () => Number((await clients[1]!.call<Array<{ n: bigint }>>('query', { sql: 'SELECT count(*) AS n FROM w' }))[0]!.n) > 1000, 30_000, 'writes after the kill');
+  await waitFor(
+    () => {
+      const s = readSidecar(sidecarPath(path));
+      return !!s && s.pid !== host.pid;
+    },
+    20_000,
+    'a new host',
+  );
+  await waitFor(
+    async () => Number((await clients[1]!.call<Array<{ n: bigint }>>('query', { sql: 'SELECT count(*) AS n FROM w' }))[0]!.n) > 1000,
+    30_000,
+    'writes after the kill',
+  );
   await Promise.all(clients.map((c) => c.call('stopWriting')));
   const results = await Promise.all(loops);
   for (const [i, r] of results.entries()) {
     const codes = new Set((r.errors as Array<{ code: string }>).map((e) => e.code));
-    assert.ok([...codes].every((c) => c === 'BOLT_OUTCOME_UNKNOWN'), `c${i}: ${[...codes].join(',')}`);
-    const rows = await clients[0]!.call<Array<{ seq: number; n: bigint }>>('query', { sql: 'SELECT seq, count(*) AS n FROM w WHERE writer = ? GROUP BY seq', params: [`c${i}`] });
-    assert.deepEqual(rows.filter((x) => x.n !== 1n), [], `c${i}: a row applied twice`);
+    assert.ok(
+      [...codes].every((c) => c === 'BOLT_OUTCOME_UNKNOWN'),
+      `c${i}: ${[...codes].join(',')}`,
+    );
+    const rows = await clients[0]!.call<Array<{ seq: number; n: bigint }>>('query', {
+      sql: 'SELECT seq, count(*) AS n FROM w WHERE writer = ? GROUP BY seq',
+      params: [`c${i}`],
+    });
+    assert.deepEqual(
+      rows.filter((x) => x.n !== 1n),
+      [],
+      `c${i}: a row applied twice`,
+    );
     const present = new Set(rows.map((x) => x.seq));
-    assert.deepEqual(r.acked.filter((s) => !present.has(s)), [], `c${i}: acknowledged rows missing`);
+    assert.deepEqual(
+      r.acked.filter((s) => !present.has(s)),
+      [],
+      `c${i}: acknowledged rows missing`,
+    );
     // Rows present but never acknowledged can only be the ones reported as unknown.
     assert.ok(rows.length - r.acked.length <= r.errors.length, `c${i}: unreported extra rows`);
     t.diagnostic(`c${i}: ${r.acked.length} acknowledged, ${r.errors.length} BOLT_OUTCOME_UNKNOWN, ${rows.length - r.acked.length} of those applied`);

@@ -32,7 +32,7 @@ test('concurrent client writes are batched; a failing one fails alone', { timeou
     batches = (db.stats().groupCommit as { batches: number }).batches;
   }
   assert.ok(batches > 0, 'some writes were committed in a batch');
-  const logged = await db.query<{ n: number }>("SELECT count(*)::INTEGER AS n FROM bolt_requests WHERE auto");
+  const logged = await db.query<{ n: number }>('SELECT count(*)::INTEGER AS n FROM bolt_requests WHERE auto');
   const rows = await db.query<{ n: number }>('SELECT count(*)::INTEGER AS n FROM u WHERE id >= 1000');
   assert.equal(logged[0]!.n, rows[0]!.n, 'one request-log row per applied write');
   await agent.call('close');

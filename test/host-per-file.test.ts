@@ -41,7 +41,11 @@ test('a process and a worker thread become clients of the one host', { timeout: 
   await Promise.all([
     proc.call('insertMany', { table: 'w', columns: ['writer', 'seq'], rows: Array.from({ length: 1000 }, (_, i) => ['proc', i]) }),
     worker.call('insertMany', { table: 'w', columns: ['writer', 'seq'], rows: Array.from({ length: 1000 }, (_, i) => ['worker', i]) }),
-    db.insertMany('w', ['writer', 'seq'], Array.from({ length: 1000 }, (_, i) => ['host', i])),
+    db.insertMany(
+      'w',
+      ['writer', 'seq'],
+      Array.from({ length: 1000 }, (_, i) => ['host', i]),
+    ),
     proc.call('execute', { sql: 'INSERT INTO w VALUES (?, ?)', params: ['proc', -1] }),
     worker.call('execute', { sql: 'INSERT INTO w VALUES (?, ?)', params: ['worker', -1] }),
   ]);

@@ -63,9 +63,16 @@ test('a sidecar naming a live pid with another start time (recycled pid) is stal
   const dir = tempDir(t);
   const db = join(dir, 'r.duckdb');
   const other = spawnChild(t, process.execPath, ['-e', 'setInterval(() => {}, 60000)']);
-  await waitFor(() => processStartTime(other.pid) !== undefined, 5000, () => 'child never started');
+  await waitFor(
+    () => processStartTime(other.pid) !== undefined,
+    5000,
+    () => 'child never started',
+  );
   const start = processStartTime(other.pid) as number;
-  writeFileSync(sidecarPath(db), JSON.stringify({ pid: other.pid, processStartTime: start - 1, socket: join(dir, 'gone.sock'), startedAt: new Date().toISOString(), version: '0.0.0' }));
+  writeFileSync(
+    sidecarPath(db),
+    JSON.stringify({ pid: other.pid, processStartTime: start - 1, socket: join(dir, 'gone.sock'), startedAt: new Date().toISOString(), version: '0.0.0' }),
+  );
   const p = await probeDatabase(db, { engine: 'duckdb' });
   assert.equal(p.state, 'stale-sidecar', p.reason);
   assert.match(p.reason, /recycled/);

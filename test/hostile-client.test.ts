@@ -67,69 +67,78 @@ async function call(raw: Raw, req: { id: number; op: string; [k: string]: unknow
 
 const wireOf = (info: HostInfo) => info.wire;
 
-test('a client that never reads: the host holds a bounded amount of its replies, serves others, and delivers all once it reads', { timeout: 180_000 }, async (t) => {
-  const { host, path, socket } = await startHost(t);
-  const db = await ConcurrentDatabase.open(path);
-  t.after(() => db.close());
-  assert.equal(db.lockInfo().role, 'client');
-  await db.query("SELECT repeat('x', 10000000) AS s"); // DuckDB's first large string: warm up
-  const baseline = rssBytes(host.pid);
+test(
+  'a client that never reads: the host holds a bounded amount of its replies, serves others, and delivers all once it reads',
+  { timeout: 180_000 },
+  async (t) => {
+    const { host, path, socket } = await startHost(t);
+    const db = await ConcurrentDatabase.open(path);
+    t.after(() => db.close());
+    assert.equal(db.lockInfo().role, 'client');
+    await db.query("SELECT repeat('x', 10000000) AS s"); // DuckDB's first large string: warm up
+    const baseline = rssBytes(host.pid);
 
-  // 150 requests whose replies are 10 MB each: 1.5 GB of replies nobody reads.
-  const count = 150;
-  const replyBytes = 10_000_000;
-  const hog = await rawConnect(t, socket, false);
-  for (let id = 1; id <= count; id++) hog.sock.write(encodeFrame({ id, op: 'query', sql: `SELECT repeat('x', ${replyBytes}) AS s` }));
+    // 150 requests whose replies are 10 MB each: 1.5 GB of replies nobody reads.
+    const count = 150;
+    const replyBytes = 10_000_000;
+    const hog = await rawConnect(t, socket, false);
+    for (let id = 1; id <= count; id++) hog.sock.write(encodeFrame({ id, op: 'query', sql: `SELECT repeat('x', ${replyBytes}) AS s` }));
 
-  // Bound: the default limits (8 MiB of unsent replies, 8 requests in flight per lane) let the
-  // host hold at most 8 MiB + 8 replies = ~90 MB of replies for this client; 500 MB leaves room
-  // for garbage not yet collected and DuckDB's own buffers (measured peak: ~350 MB). Unbounded
-  // buffering reaches ~1.8 GB.
-  const bound = 500 * MB;
-  let peak = 0;
-  const sample = (): number => {
-    const grown = rssBytes(host.pid) - baseline;
-    peak = Math.max(peak, grown);
-    return grown;
-  };
-  let info: HostInfo | undefined;
-  await waitFor(
-    async () => {
-      if (sample() > bound) return true;
-      // A host too busy to answer is sampled again (its memory is what this test bounds).
-      info = await oneShotRequest<HostInfo>(socket, 'info', {}, { timeoutMs: 10_000 }).catch(() => info);
-      if (!info) return false;
-      const w = wireOf(info);
-      // Steady: the hog's connection is held and nothing of it runs any more (the one request
-      // running is this `info`).
-      return w !== undefined && w.held >= 1 && w.running === 1;
-    },
-    120_000,
-    () => `the host to hold the non-reading client (RSS grew ${Math.round(peak / MB)} MB; info.wire ${JSON.stringify(info && wireOf(info))})`,
-    host.exited,
-  );
-  sample();
-  assert.ok(peak <= bound, `host RSS grew by ${Math.round(peak / MB)} MB (bound ${bound / MB} MB) for ${(count * replyBytes) / 1e6} MB of unread replies`);
-  const w = wireOf(info!)!;
-  assert.ok(w.waiting > 0, 'requests of the non-reading client wait');
-  assert.ok(w.unsentBytes <= 8 * MB + 9 * (replyBytes + 100), `unsent ${w.unsentBytes}`);
+    // Bound: the default limits (8 MiB of unsent replies, 8 requests in flight per lane) let the
+    // host hold at most 8 MiB + 8 replies = ~90 MB of replies for this client; 500 MB leaves room
+    // for garbage not yet collected and DuckDB's own buffers (measured peak: ~350 MB). Unbounded
+    // buffering reaches ~1.8 GB.
+    const bound = 500 * MB;
+    let peak = 0;
+    const sample = (): number => {
+      const grown = rssBytes(host.pid) - baseline;
+      peak = Math.max(peak, grown);
+      return grown;
+    };
+    let info: HostInfo | undefined;
+    await waitFor(
+      async () => {
+        if (sample() > bound) return true;
+        // A host too busy to answer is sampled again (its memory is what this test bounds).
+        info = await oneShotRequest<HostInfo>(socket, 'info', {}, { timeoutMs: 10_000 }).catch(() => info);
+        if (!info) return false;
+        const w = wireOf(info);
+        // Steady: the hog's connection is held and nothing of it runs any more (the one request
+        // running is this `info`).
+        return w !== undefined && w.held >= 1 && w.running === 1;
+      },
+      120_000,
+      () => `the host to hold the non-reading client (RSS grew ${Math.round(peak / MB)} MB; info.wire ${JSON.stringify(info && wireOf(info))})`,
+      host.exited,
+    );
+    sample();
+    assert.ok(peak <= bound, `host RSS grew by ${Math.round(peak / MB)} MB (bound ${bound / MB} MB) for ${(count * replyBytes) / 1e6} MB of unread replies`);
+    const w = wireOf(info!)!;
+    assert.ok(w.waiting > 0, 'requests of the non-reading client wait');
+    assert.ok(w.unsentBytes <= 8 * MB + 9 * (replyBytes + 100), `unsent ${w.unsentBytes}`);
 
-  // Everyone else is served meanwhile.
-  assert.equal((await pingHost(socket, 5_000)).pid, host.pid);
-  assert.deepEqual(await db.query('SELECT count(*)::INTEGER AS n FROM t'), [{ n: 10 }]);
-  assert.equal(rssBytes(host.pid) - baseline <= bound, true);
+    // Everyone else is served meanwhile.
+    assert.equal((await pingHost(socket, 5_000)).pid, host.pid);
+    assert.deepEqual(await db.query('SELECT count(*)::INTEGER AS n FROM t'), [{ n: 10 }]);
+    assert.equal(rssBytes(host.pid) - baseline <= bound, true);
 
-  // Once it reads, it gets every reply, in full.
-  const got = new Map<number, number>();
-  const dec = new FrameDecoder((m) => {
-    const r = m as { id: number; ok: boolean; result: Array<{ s: string }> };
-    got.set(r.id, r.ok ? r.result[0]!.s.length : -1);
-  });
-  hog.sock.on('data', (c: Buffer) => dec.push(c));
-  await waitFor(() => got.size === count, 120_000, () => `all ${count} replies (have ${got.size})`, host.exited);
-  for (let id = 1; id <= count; id++) assert.equal(got.get(id), replyBytes, `reply ${id}`);
-  assert.equal(host.child.exitCode, null, 'the host is alive');
-});
+    // Once it reads, it gets every reply, in full.
+    const got = new Map<number, number>();
+    const dec = new FrameDecoder((m) => {
+      const r = m as { id: number; ok: boolean; result: Array<{ s: string }> };
+      got.set(r.id, r.ok ? r.result[0]!.s.length : -1);
+    });
+    hog.sock.on('data', (c: Buffer) => dec.push(c));
+    await waitFor(
+      () => got.size === count,
+      120_000,
+      () => `all ${count} replies (have ${got.size})`,
+      host.exited,
+    );
+    for (let id = 1; id <= count; id++) assert.equal(got.get(id), replyBytes, `reply ${id}`);
+    assert.equal(host.child.exitCode, null, 'the host is alive');
+  },
+);
 
 test('a truncated frame: its connection is closed after the frame timeout, the host keeps serving', { timeout: 60_000 }, async (t) => {
   const { host, socket } = await startHost(t, { BOLT_FRAME_TIMEOUT_MS: '300' });
@@ -161,7 +170,10 @@ test('the connection limit: beyond it a typed refusal (BOLT_HOST_BUSY), probes u
     idle.push(r);
   }
   // A new client is refused with a typed error…
-  await assert.rejects(ConcurrentDatabase.open(path, { lockTimeoutMs: 2_000 }), (e) => hasCode(e, 'BOLT_HOST_BUSY') && /BOLT_HOST_MAX_CONNECTIONS/.test(e.message));
+  await assert.rejects(
+    ConcurrentDatabase.open(path, { lockTimeoutMs: 2_000 }),
+    (e) => hasCode(e, 'BOLT_HOST_BUSY') && /BOLT_HOST_MAX_CONNECTIONS/.test(e.message),
+  );
   // …while a probe (`bolt db info`, a liveness check) is still answered from the reserve.
   assert.equal((await pingHost(socket, 5_000)).pid, host.pid);
   const viaProbe = await oneShotRequest<HostInfo>(socket, 'info', {}, { timeoutMs: 5_000 });
@@ -185,7 +197,11 @@ test('the connection limit: beyond it a typed refusal (BOLT_HOST_BUSY), probes u
   // A freed slot admits a new client.
   for (const s of squatters) s.sock.destroy();
   idle[2]!.sock.destroy();
-  await waitFor(async () => wireOf((await (db as ConcurrentDatabase).hostInfo()) as unknown as HostInfo)!.connections === 3, 10_000, 'a connection to be freed');
+  await waitFor(
+    async () => wireOf((await (db as ConcurrentDatabase).hostInfo()) as unknown as HostInfo)!.connections === 3,
+    10_000,
+    'a connection to be freed',
+  );
   const db2 = await ConcurrentDatabase.open(path);
   t.after(() => db2.close());
   assert.deepEqual(await db2.query('SELECT count(*)::INTEGER AS n FROM t'), [{ n: 10 }]);
@@ -201,7 +217,12 @@ test('default limits: a burst of idle connections is refused past 1,000 + 16, th
   const refused = burst.slice(999 + 16);
   let closed = 0;
   for (const r of refused) void r.closed.then(() => closed++);
-  await waitFor(() => closed === refused.length, 20_000, () => `the ${refused.length} connections past the limits to be closed (${closed} are)`, host.exited);
+  await waitFor(
+    () => closed === refused.length,
+    20_000,
+    () => `the ${refused.length} connections past the limits to be closed (${closed} are)`,
+    host.exited,
+  );
   for (const r of refused) assert.equal(r.replies[0]?.error?.code, 'BOLT_HOST_BUSY');
   const info = (await (db as ConcurrentDatabase).hostInfo()) as unknown as HostInfo;
   assert.equal(info.wire!.connections, 1_000);
@@ -291,10 +312,15 @@ test('many requests waiting on one connection do not hold up the session stateme
   const queries = Array.from({ length: 40 }, () => db.query('SELECT count(*)::INTEGER AS n FROM t'));
   // Let every query reach the host before the transactions end.
   await waitFor(() => Number(db.stats().pending ?? 0) >= 40, 10_000, 'the queries in flight');
-  await Promise.all(sessions.map(async (s) => {
-    await s.commit();
-    await s.close();
-  }));
+  await Promise.all(
+    sessions.map(async (s) => {
+      await s.commit();
+      await s.close();
+    }),
+  );
   const counts = await Promise.all(queries);
-  assert.ok(counts.every((r) => Number(r[0]!.n) >= 10), JSON.stringify(counts.slice(0, 3)));
+  assert.ok(
+    counts.every((r) => Number(r[0]!.n) >= 10),
+    JSON.stringify(counts.slice(0, 3)),
+  );
 });

@@ -16,7 +16,6 @@ import { spawnAgent } from './helpers/agents.js';
 
 const HOLDER = fileURLToPath(new URL('./fixtures/plain-duckdb-holder.js', import.meta.url));
 
-
 function runPlainDuckDB(path: string): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
     const c = spawn(process.execPath, [HOLDER, path, '0'], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -72,7 +72,12 @@ function cycles(graph: Map<string, string[]>): string[][] {
 test('no import cycles among the sources', () => {
   const files = sources(root);
   assert.ok(files.length > 100, `found ${files.length} source files under ${root}`);
-  const loops = cycles(importGraph(files)).map((c) => c.map((f) => relative(root, f)).sort().join(' <-> '));
+  const loops = cycles(importGraph(files)).map((c) =>
+    c
+      .map((f) => relative(root, f))
+      .sort()
+      .join(' <-> '),
+  );
   assert.deepEqual(loops, []);
 });
 
@@ -83,5 +88,8 @@ test('the cycle check sees a cycle', () => {
     ['c', ['a']],
     ['d', ['a']],
   ]);
-  assert.deepEqual(cycles(g).map((c) => c.sort()), [['a', 'b', 'c']]);
+  assert.deepEqual(
+    cycles(g).map((c) => c.sort()),
+    [['a', 'b', 'c']],
+  );
 });

@@ -85,7 +85,10 @@ test("another user's pre-created socket names and socket directory do not stop a
   assert.equal(await child.waitForLine(/^(ok|error) /, 30_000), 'ok host 42');
   await child.exited;
   // The host listened in a fresh directory of its own and removed it when it closed.
-  assert.deepEqual(readdirSync(tmp).filter((n) => n.startsWith(`bolt-${victim.uid}-`)), []);
+  assert.deepEqual(
+    readdirSync(tmp).filter((n) => n.startsWith(`bolt-${victim.uid}-`)),
+    [],
+  );
 });
 
 test("trustFileOwner (option, --trust-file-owner, BOLT_TRUST_FILE_OWNER) trusts a host run by the file's owner", { skip, timeout: 90_000 }, async (t) => {

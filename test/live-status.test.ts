@@ -40,6 +40,19 @@ test('the live status shows each agent busy or idle and on what, the queue, rate
   assert.match(text, /duckdb host \(host pid 42\) · pool 2\/8 in use, 1 waiting/);
   assert.match(text, /fixed 2 stale lock files/);
   assert.match(statusLine(status, counts), /^status: agents 1\/2 busy \| queue: 7 queued/);
-  const unhealthy = renderStatus({ ...status, lastHealth: { ok: false, latencyMs: 5, reclaimed: 0, fixed: [], at: 0, error: { name: 'E', code: 'BOLT_HOST_UNRESPONSIVE', message: 'no answer', details: {} } } }, undefined).join('\n');
+  const unhealthy = renderStatus(
+    {
+      ...status,
+      lastHealth: {
+        ok: false,
+        latencyMs: 5,
+        reclaimed: 0,
+        fixed: [],
+        at: 0,
+        error: { name: 'E', code: 'BOLT_HOST_UNRESPONSIVE', message: 'no answer', details: {} },
+      },
+    },
+    undefined,
+  ).join('\n');
   assert.match(unhealthy, /UNHEALTHY \[BOLT_HOST_UNRESPONSIVE\] no answer/);
 });

@@ -54,7 +54,7 @@ test('a symlinked sidecar is refused: its target is neither overwritten nor crea
   await assert.rejects(ConcurrentDatabase.open(db3, { lockTimeoutMs: 1000 }), refused(`${db3}.bolt.lock`));
 });
 
-test("a symlinked SQLite .bolt.wlock is refused and its target untouched", { timeout: 30_000 }, async (t) => {
+test('a symlinked SQLite .bolt.wlock is refused and its target untouched', { timeout: 30_000 }, async (t) => {
   const dir = tempDir(t);
   const { victim, missing } = victims(dir);
   const file = join(dir, 's.sqlite');

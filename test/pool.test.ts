@@ -68,7 +68,11 @@ test('BOLT_POOL_TIMEOUT (ms) sets the default wait', { timeout: 60_000 }, async 
     await s.close(); await db.close();
   `;
   const { spawnSync } = await import('node:child_process');
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, BOLT_POOL_TIMEOUT: '150' }, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    env: { ...process.env, BOLT_POOL_TIMEOUT: '150' },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   const [code, ms] = r.stdout.trim().split(' ');
   assert.equal(code, 'BOLT_POOL_TIMEOUT', r.stdout + r.stderr);
   assert.ok(Number(ms) >= 140 && Number(ms) < 5_000, `waited ${ms} ms`);

@@ -77,7 +77,11 @@ describe('postgres adapter', { skip: SKIP }, () => {
     assert.match(out, /BOLT_POOL_TIMEOUT/);
     const log = readFileSync(logFile, 'utf8');
     assert.match(log, /still held/, 'the close warning was logged');
-    for (const [what, text] of [['stdout', out], ['stderr', child.stderr()], ['log', log]] as const) {
+    for (const [what, text] of [
+      ['stdout', out],
+      ['stderr', child.stderr()],
+      ['log', log],
+    ] as const) {
       assert.ok(!text.includes(secret), `${what} contains the password`);
     }
     // A connection failure's message does not carry it either.
@@ -91,7 +95,7 @@ describe('postgres adapter', { skip: SKIP }, () => {
     assert.ok(!JSON.stringify(err).includes(secret) && !(err as Error).message.includes(secret));
   });
 
-  test('the URL\'s own options (libpq `options`) are kept next to the schema\'s search_path', { timeout: 20_000 }, async (t) => {
+  test("the URL's own options (libpq `options`) are kept next to the schema's search_path", { timeout: 20_000 }, async (t) => {
     const u = new URL(URL_!);
     u.searchParams.set('options', '-c lock_timeout=1234');
     const { db } = await fresh(t);
@@ -110,7 +114,7 @@ describe('postgres adapter', { skip: SKIP }, () => {
   test('isolation: repeatable read by default, configurable per database and per transaction', { timeout: 20_000 }, async (t) => {
     const { db, open } = await fresh(t);
     const show = async (d: Database, opts?: object): Promise<unknown> =>
-      (await d.transaction(async (tx) => (await tx.query<{ l: string }>("SELECT current_setting('transaction_isolation') AS l"))[0]!.l, opts));
+      await d.transaction(async (tx) => (await tx.query<{ l: string }>("SELECT current_setting('transaction_isolation') AS l"))[0]!.l, opts);
     assert.equal(await show(db), 'repeatable read');
     assert.equal(await show(db, { isolation: 'serializable' }), 'serializable');
     assert.equal(await show(await open({ isolation: 'read committed' })), 'read committed');
@@ -149,7 +153,11 @@ describe('postgres adapter', { skip: SKIP }, () => {
   test('describePostgres: server, schema, tables with exact counts, connected sessions', { timeout: 20_000 }, async (t) => {
     const { db } = await fresh(t);
     await db.execute('CREATE TABLE described (id INTEGER PRIMARY KEY)');
-    await db.insertMany('described', ['id'], Array.from({ length: 123 }, (_, i) => [i]));
+    await db.insertMany(
+      'described',
+      ['id'],
+      Array.from({ length: 123 }, (_, i) => [i]),
+    );
     const d = await describePostgres(db);
     assert.match(d.serverVersion, /^\d+/);
     assert.match(d.schema, /^bolt_pg_/);
@@ -158,7 +166,10 @@ describe('postgres adapter', { skip: SKIP }, () => {
       { name: 'described', rows: 123 },
     );
     assert.ok(d.tables.some((x) => x.name === 'bolt_requests'));
-    assert.ok(d.connections.some((c) => c.application === 'bolt' && c.count >= 1), JSON.stringify(d.connections));
+    assert.ok(
+      d.connections.some((c) => c.application === 'bolt' && c.count >= 1),
+      JSON.stringify(d.connections),
+    );
     assert.equal(d.location, db.location);
   });
 
@@ -177,7 +188,11 @@ describe('postgres adapter', { skip: SKIP }, () => {
     const { db, open } = await fresh(t, { maxConnections: 4 });
     const other = await open({ maxConnections: 4 });
     await db.execute('CREATE TABLE jobs (id INTEGER PRIMARY KEY, owner TEXT)');
-    await db.insertMany('jobs', ['id'], Array.from({ length: 40 }, (_, i) => [i]));
+    await db.insertMany(
+      'jobs',
+      ['id'],
+      Array.from({ length: 40 }, (_, i) => [i]),
+    );
     const claim = (h: Database, who: string) =>
       h.query<{ id: number }>(
         'UPDATE jobs SET owner = ? WHERE id IN (SELECT id FROM jobs WHERE owner IS NULL ORDER BY id LIMIT 5 FOR UPDATE SKIP LOCKED) RETURNING id',

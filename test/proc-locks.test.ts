@@ -44,7 +44,7 @@ test('splitDev decodes Linux device numbers, including large majors and minors',
   // minor 300: low 8 bits in bits 0-7, the rest from bit 20 up.
   assert.deepEqual(splitDev(BigInt(44 | (259 << 8) | (256 << 12))), { major: 259, minor: 300 });
   // major 5000: bits 8-19 hold its low 12 bits, bits 32+ the rest.
-  assert.deepEqual(splitDev((5000n & 0xfffn) << 8n | ((5000n & ~0xfffn) << 32n) | 7n), { major: 5000, minor: 7 });
+  assert.deepEqual(splitDev(((5000n & 0xfffn) << 8n) | ((5000n & ~0xfffn) << 32n) | 7n), { major: 5000, minor: 7 });
 });
 
 test('a child holding a DuckDB file shows as a live POSIX WRITE holder with its command line', { timeout: 30_000 }, async (t) => {
@@ -76,7 +76,12 @@ test('an flock holder shows as FLOCK WRITE, and a process waiting for it as bloc
   );
   if (spawnSync('flock', ['--version']).error) return t.skip('util-linux flock(1) not installed');
   const waiter = spawnChild(t, 'flock', ['-x', file, '-c', 'true']);
-  await waitFor(() => lockHolders(file).some((h) => h.pid === waiter.pid && h.blocked), 10_000, () => 'flock(1) never showed as waiting', waiter.exited);
+  await waitFor(
+    () => lockHolders(file).some((h) => h.pid === waiter.pid && h.blocked),
+    10_000,
+    () => 'flock(1) never showed as waiting',
+    waiter.exited,
+  );
   const w = lockHolders(file).find((h) => h.pid === waiter.pid);
   assert.equal(w?.class, 'FLOCK');
   assert.match(w?.command ?? '', /^flock -x/);
@@ -104,7 +109,12 @@ test('an OFD lock (pid -1 in /proc/locks) is attributed to its owner through /pr
     'time.sleep(120)',
   ].join('\n');
   const child = spawnChild(t, 'python3', ['-c', py, file]);
-  await waitFor(() => /ready \d+/.test(child.stdout()), 15_000, () => `python never ready: ${child.stderr()}`, child.exited);
+  await waitFor(
+    () => /ready \d+/.test(child.stdout()),
+    15_000,
+    () => `python never ready: ${child.stderr()}`,
+    child.exited,
+  );
   const pid = Number(/ready (\d+)/.exec(child.stdout())?.[1]);
   const holders = lockHolders(file);
   assert.equal(holders.length, 1);
@@ -141,12 +151,15 @@ async function pythonHolder(t: TestContext, dir: string): Promise<{ target: stri
   return { target, pid: Number(line.split(' ')[1]) };
 }
 
-test('a table read in several pieces that lacks the holder still finds it, through the opener\'s fdinfo', { timeout: 30_000 }, async (t) => {
+test("a table read in several pieces that lacks the holder still finds it, through the opener's fdinfo", { timeout: 30_000 }, async (t) => {
   if (spawnSync('python3', ['--version']).error) return t.skip('python3 not installed');
   const { target, pid } = await pythonHolder(t, tempDir(t));
   assert.equal(readProcLocks().consistent, false, 'over 100 lines of locks do not come in one read');
   const holders = lockHolders(target, { entries: [], consistent: false });
-  assert.deepEqual(holders.map((h) => [h.pid, h.class, h.type, h.blocked, h.alive]), [[pid, 'POSIX', 'WRITE', false, true]]);
+  assert.deepEqual(
+    holders.map((h) => [h.pid, h.class, h.type, h.blocked, h.alive]),
+    [[pid, 'POSIX', 'WRITE', false, true]],
+  );
   assert.deepEqual(lockHolders(target, { entries: [], consistent: true }), [], 'a one-read table is trusted as it is');
 });
 

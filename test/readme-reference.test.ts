@@ -19,8 +19,16 @@ test('README lists every error code, each rebuilt as its own class from the wire
   assert.ok(codes.length > 20, 'the codes were found');
   const errors = section(readFileSync(new URL('README.md', root), 'utf8'), '## Errors');
   const listed = new Set([...errors.matchAll(/^\| `(BOLT_[A-Z_]+)`/gm)].map((m) => m[1]));
-  assert.deepEqual(codes.filter((c) => !listed.has(c)), [], 'codes missing from README');
-  assert.deepEqual([...listed].filter((c) => !codes.includes(c as BoltErrorCode)), [], 'README codes that do not exist');
+  assert.deepEqual(
+    codes.filter((c) => !listed.has(c)),
+    [],
+    'codes missing from README',
+  );
+  assert.deepEqual(
+    [...listed].filter((c) => !codes.includes(c as BoltErrorCode)),
+    [],
+    'README codes that do not exist',
+  );
   for (const code of codes) assert.equal(errorFromJSON({ name: 'x', code, message: 'm', details: {} }).code, code);
 });
 
@@ -47,11 +55,17 @@ function librarySources(): string[] {
 test('environment variables are read in core/config.ts only, and README lists each', () => {
   const readsElsewhere = librarySources()
     .filter((f) => !f.endsWith(join('core', 'config.ts')))
-    .flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/process\.env\.([A-Z_]+)\b(?!\s*=(?!=))/g)].map((m) => `${f.slice(fileURLToPath(root).length)}: ${m[1]}`));
+    .flatMap((f) =>
+      [...readFileSync(f, 'utf8').matchAll(/process\.env\.([A-Z_]+)\b(?!\s*=(?!=))/g)].map((m) => `${f.slice(fileURLToPath(root).length)}: ${m[1]}`),
+    );
   assert.deepEqual(readsElsewhere, []);
   const config = readFileSync(new URL('core/config.ts', root), 'utf8');
   const names = [...new Set([...config.matchAll(/['.(]((?:BOLT|NO)_[A-Z_]+)/g)].map((m) => m[1]!))].filter((n) => !n.startsWith('BOLT_BAD'));
   assert.ok(names.length > 20, names.join(' '));
   const table = section(readFileSync(new URL('README.md', root), 'utf8'), '## Configuration');
-  assert.deepEqual(names.filter((n) => !table.includes(`\`${n}\``)), [], 'variables missing from README');
+  assert.deepEqual(
+    names.filter((n) => !table.includes(`\`${n}\``)),
+    [],
+    'variables missing from README',
+  );
 });

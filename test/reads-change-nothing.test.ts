@@ -95,7 +95,7 @@ test('DuckDB: a SELECT through Bolt leaves a 0444 file byte-identical; bolt_requ
   assert.deepEqual(await duckTables(path), ['bolt_requests', 't']);
 });
 
-test('DuckDB: a client process\'s logged write makes the log on a host that started without it', { timeout: 60_000 }, async (t) => {
+test("DuckDB: a client process's logged write makes the log on a host that started without it", { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   const path = join(dir, 'c.duckdb');
   const host = await ConcurrentDatabase.open(path);

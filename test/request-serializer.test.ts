@@ -27,5 +27,8 @@ test('three copies of one id, the first failing: they run one at a time, in orde
   const results = await Promise.allSettled([copy('a', true), copy('b', false), copy('c', false), s.run('id-2', async () => 'other')]);
   assert.equal(most, 1, order.join(', '));
   assert.deepEqual(order, ['a start', 'a end', 'b start', 'b end', 'c start', 'c end']);
-  assert.deepEqual(results.map((r) => r.status), ['rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['rejected', 'fulfilled', 'fulfilled', 'fulfilled'],
+  );
 });

@@ -41,7 +41,10 @@ function done(bolt: BoltIntegration, id: number): Promise<TaskDoneEvent> {
 test('built-in agents run durable tasks; sql goes through ctx.db; events carry agent ids', { timeout: 60_000 }, async (t) => {
   const { bolt } = await runtime(t);
   assert.deepEqual(
-    bolt.agents().map((a) => a.name).sort(),
+    bolt
+      .agents()
+      .map((a) => a.name)
+      .sort(),
     ['crash', 'echo', 'fail', 'find', 'hang', 'index', 'oom', 'record', 'search', 'sleep', 'slow', 'sql', 'wait'],
   );
   const started: number[] = [];
@@ -100,9 +103,23 @@ test('process.exit in an agent kills only its worker: the task is retried, the w
   assert.match(f.error.message, /exited \(code 3\)/);
   const d = await done(bolt, id);
   assert.equal((d.result as { attempt: number }).attempt, 2);
-  await waitForValue('the worker to be replaced', () => bolt.status().agents.length, (n) => n === 2);
-  assert.ok(downs.some((r) => /crashed/.test(r)), `agent:down reported the crash: ${JSON.stringify(downs)}`);
-  assert.deepEqual(bolt.status().agents.map((a) => a.agentId).sort(), ['agent-1', 'agent-2'], 'the replacement reuses the stable id');
+  await waitForValue(
+    'the worker to be replaced',
+    () => bolt.status().agents.length,
+    (n) => n === 2,
+  );
+  assert.ok(
+    downs.some((r) => /crashed/.test(r)),
+    `agent:down reported the crash: ${JSON.stringify(downs)}`,
+  );
+  assert.deepEqual(
+    bolt
+      .status()
+      .agents.map((a) => a.agentId)
+      .sort(),
+    ['agent-1', 'agent-2'],
+    'the replacement reuses the stable id',
+  );
   const after = await bolt.submit('echo', 'still alive');
   assert.equal((await done(bolt, after)).result, 'still alive');
 });
@@ -156,8 +173,17 @@ test('dedupe: one task per key; sequential mode runs tasks strictly in submissio
   const order: number[] = [];
   bolt.on('task:started', (e) => order.push(e.id));
   const ids = await bolt.submitMany(Array.from({ length: 12 }, (_, i) => ({ agent: 'sleep', payload: { ms: 1 }, options: { priority: i % 3 } })));
-  await waitForValue('all tasks to finish', () => bolt.counts(), (c) => c.done === 13, { timeoutMs: 40_000 });
-  assert.deepEqual(order.filter((id) => ids.includes(id)), ids, 'submission order, priorities ignored');
+  await waitForValue(
+    'all tasks to finish',
+    () => bolt.counts(),
+    (c) => c.done === 13,
+    { timeoutMs: 40_000 },
+  );
+  assert.deepEqual(
+    order.filter((id) => ids.includes(id)),
+    ids,
+    'submission order, priorities ignored',
+  );
   assert.equal((await bolt.listTasks({ status: 'done' })).length, 13);
 });
 

@@ -60,7 +60,11 @@ test('bolt start + submit --wait, tasks, task, cancel, retry', { timeout: 120_00
   const sub = await bolt(cwd, ['submit', 'wait', '--json']);
   const waitId = (JSON.parse(sub.stdout) as { id: number }).id;
   await rt.waitForLine(/./); // the runtime is alive and printing
-  await waitForValue('the wait task to run', async () => (await tasks(cwd)).tasks.find((x) => x.id === waitId)?.status, (s) => s === 'running');
+  await waitForValue(
+    'the wait task to run',
+    async () => (await tasks(cwd)).tasks.find((x) => x.id === waitId)?.status,
+    (s) => s === 'running',
+  );
   const cancel = await bolt(cwd, ['cancel', String(waitId)]);
   assert.equal(cancel.code, 0, cancel.stderr);
   assert.match(cancel.stdout, new RegExp(`cancelled task ${waitId}; runtime .* aborts it`));
@@ -106,7 +110,11 @@ test('SIGINT drains: running tasks finish, claimed and queued ones stay queued, 
     const r = await bolt(cwd, ['submit', 'slow', '--payload', JSON.stringify({ ms: 3000, marker })]);
     assert.equal(r.code, 0, r.stderr);
   }
-  await waitForValue('two tasks to start', () => markers(cwd, 'started'), (m) => m.length >= 2);
+  await waitForValue(
+    'two tasks to start',
+    () => markers(cwd, 'started'),
+    (m) => m.length >= 2,
+  );
   rt.child.kill('SIGINT');
   await rt.waitForLine(/SIGINT: draining/);
   const exit = await rt.exited;
@@ -134,7 +142,11 @@ test('a second SIGINT stops at once: the running task is aborted and given back'
   const marker = join(cwd, 'started');
   const sub = await bolt(cwd, ['submit', 'slow', '--payload', JSON.stringify({ ms: 120_000, marker }), '--json']);
   const id = (JSON.parse(sub.stdout) as { id: number }).id;
-  await waitForValue('the task to start', () => markers(cwd, 'started'), (m) => m.length === 1);
+  await waitForValue(
+    'the task to start',
+    () => markers(cwd, 'started'),
+    (m) => m.length === 1,
+  );
   rt.child.kill('SIGINT');
   await rt.waitForLine(/SIGINT: draining/);
   rt.child.kill('SIGINT');

@@ -54,7 +54,12 @@ for (const victim of ['host', 'client'] as const) {
     }
     // Each runtime has 2 agents and claims no more (BOLT_PREFETCH=0): all 4 tasks start, 2 on each,
     // and hold at the gate.
-    await waitForValue('all four tasks to start', () => startedOn(cwd).size, (n) => n === 4, { timeoutMs: 60_000 });
+    await waitForValue(
+      'all four tasks to start',
+      () => startedOn(cwd).size,
+      (n) => n === 4,
+      { timeoutMs: 60_000 },
+    );
     const running = await waitForValue(
       'tasks running on both runtimes',
       async () => (await tasks(cwd)).filter((x) => x.status === 'running'),
@@ -66,10 +71,15 @@ for (const victim of ['host', 'client'] as const) {
     assert.equal((await dead.exited).signal, 'SIGKILL');
     writeFileSync(gate, '');
 
-    const final = await waitForValue('all tasks to finish', () => tasks(cwd), (ts) => ts.length === 4 && ts.every((x) => x.status === 'done'), {
-      timeoutMs: 60_000,
-      everyMs: 200,
-    });
+    const final = await waitForValue(
+      'all tasks to finish',
+      () => tasks(cwd),
+      (ts) => ts.length === 4 && ts.every((x) => x.status === 'done'),
+      {
+        timeoutMs: 60_000,
+        everyMs: 200,
+      },
+    );
     const resumedWithin = Date.now() - killedAt;
     for (const task of final) {
       const result = task.result as { pid: number; attempt: number };

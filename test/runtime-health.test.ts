@@ -16,7 +16,7 @@ import { hostSocketPath } from '../storage/socket-path.js';
 import { sweepStaleLocks } from '../storage/locks/stale-sweep.js';
 import { spawnBolt } from './helpers/runtime-process.js';
 
-test('db:health removes a dead host\'s sidecar and socket next to the database and leaves a live host\'s alone', { timeout: 60_000 }, async (t) => {
+test("db:health removes a dead host's sidecar and socket next to the database and leaves a live host's alone", { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   const deadDb = join(dir, 'dead.db');
   const liveDb = join(dir, 'live.db');
@@ -39,7 +39,9 @@ test('db:health removes a dead host\'s sidecar and socket next to the database a
     });
   });
   await bolt.initialize();
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no db:health reported a fix in ${events.length} checks`)), 20_000).unref());
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error(`no db:health reported a fix in ${events.length} checks`)), 20_000).unref(),
+  );
   const ev = await Promise.race([fixedSeen, timeout]);
   assert.equal(ev.ok, true);
   assert.deepEqual(
@@ -56,7 +58,10 @@ test('db:health removes a dead host\'s sidecar and socket next to the database a
   // Later checks keep finding nothing to fix, and never touch the live host or our own files.
   const n = events.length;
   while (events.length < n + 3) await new Promise<void>((r) => bolt.once('db:health', () => r()));
-  assert.ok(events.slice(n).every((e) => e.ok && e.fixed.length === 0), JSON.stringify(events.slice(n)));
+  assert.ok(
+    events.slice(n).every((e) => e.ok && e.fixed.length === 0),
+    JSON.stringify(events.slice(n)),
+  );
   assert.ok(existsSync(sidecarPath(liveDb)), 'live host sidecar kept');
   assert.ok(existsSync(liveSocket), 'live host socket kept');
   assert.ok(existsSync(sidecarPath(join(dir, 'analytics.db'))), 'own sidecar kept');
@@ -65,29 +70,33 @@ test('db:health removes a dead host\'s sidecar and socket next to the database a
   assert.equal(Number(row[0].ok), 1);
 });
 
-test('the sweep skips a directory with too many entries and ignores non-sidecar files and files that only have a sidecar\'s name', { timeout: 10_000 }, async (t) => {
-  const dir = tempDir(t);
-  // An unreadable, old-enough "sidecar" would be removed; in a crowded directory nothing is looked at.
-  writeFileSync(join(dir, 'x.db.bolt.lock'), '');
-  for (let i = 0; i < 5; i++) writeFileSync(join(dir, `f${i}`), '');
-  mkdirSync(join(dir, 'd.bolt.lock'));
-  const r = await sweepStaleLocks(join(dir, 'main.db'), { maxEntries: 3 });
-  assert.deepEqual(r.fixed, []);
-  assert.match(r.skipped ?? '', /more than 3/);
-  // A young empty sidecar may be a host still writing it: kept even when the dir is swept.
-  const r2 = await sweepStaleLocks(join(dir, 'main.db'));
-  assert.deepEqual(r2, { fixed: [] });
-  assert.deepEqual(readdirSync(dir).sort(), ['d.bolt.lock', 'f0', 'f1', 'f2', 'f3', 'f4', 'x.db.bolt.lock']);
-  // Once it is old, an unflocked empty sidecar is debris; a file of that name holding anything
-  // Bolt does not write is somebody else's, and stays.
-  writeFileSync(join(dir, 'notes.bolt.lock'), 'my notes\n');
-  const old = new Date(Date.now() - 60_000);
-  utimesSync(join(dir, 'x.db.bolt.lock'), old, old);
-  utimesSync(join(dir, 'notes.bolt.lock'), old, old);
-  const r3 = await sweepStaleLocks(join(dir, 'main.db'));
-  assert.deepEqual(r3, { fixed: [{ path: join(dir, 'x.db.bolt.lock'), kind: 'stale-sidecar' }] });
-  assert.deepEqual(readdirSync(dir).sort(), ['d.bolt.lock', 'f0', 'f1', 'f2', 'f3', 'f4', 'notes.bolt.lock']);
-});
+test(
+  "the sweep skips a directory with too many entries and ignores non-sidecar files and files that only have a sidecar's name",
+  { timeout: 10_000 },
+  async (t) => {
+    const dir = tempDir(t);
+    // An unreadable, old-enough "sidecar" would be removed; in a crowded directory nothing is looked at.
+    writeFileSync(join(dir, 'x.db.bolt.lock'), '');
+    for (let i = 0; i < 5; i++) writeFileSync(join(dir, `f${i}`), '');
+    mkdirSync(join(dir, 'd.bolt.lock'));
+    const r = await sweepStaleLocks(join(dir, 'main.db'), { maxEntries: 3 });
+    assert.deepEqual(r.fixed, []);
+    assert.match(r.skipped ?? '', /more than 3/);
+    // A young empty sidecar may be a host still writing it: kept even when the dir is swept.
+    const r2 = await sweepStaleLocks(join(dir, 'main.db'));
+    assert.deepEqual(r2, { fixed: [] });
+    assert.deepEqual(readdirSync(dir).sort(), ['d.bolt.lock', 'f0', 'f1', 'f2', 'f3', 'f4', 'x.db.bolt.lock']);
+    // Once it is old, an unflocked empty sidecar is debris; a file of that name holding anything
+    // Bolt does not write is somebody else's, and stays.
+    writeFileSync(join(dir, 'notes.bolt.lock'), 'my notes\n');
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(join(dir, 'x.db.bolt.lock'), old, old);
+    utimesSync(join(dir, 'notes.bolt.lock'), old, old);
+    const r3 = await sweepStaleLocks(join(dir, 'main.db'));
+    assert.deepEqual(r3, { fixed: [{ path: join(dir, 'x.db.bolt.lock'), kind: 'stale-sidecar' }] });
+    assert.deepEqual(readdirSync(dir).sort(), ['d.bolt.lock', 'f0', 'f1', 'f2', 'f3', 'f4', 'notes.bolt.lock']);
+  },
+);
 
 test('bolt start logs each stale lock it removed as a plain line', { timeout: 60_000 }, async (t) => {
   const cwd = tempDir(t);

@@ -36,68 +36,81 @@ function startedMarkers(dir: string): Map<number, number> {
   return runs;
 }
 
-test('two runtimes on one PostgreSQL queue (separate network namespaces): each task done exactly once; SIGKILL one, the other finishes its tasks', { timeout: 150_000, skip: SKIP }, async (t) => {
-  const cwd = tempDir(t);
-  const netns = netnsAvailable();
-  const { tcp, socket } = await freshPgDatabase(t, 'bolt_rt');
-  const url = netns ? socket : tcp;
-  t.diagnostic(netns ? 'runtimes in separate network namespaces, PostgreSQL over its Unix socket' : 'runtimes share the network namespace (unshare --net unavailable)');
-  const module = writeTestAgents(cwd);
-  const start = (): Child => {
-    const args = [BOLT_BIN, 'start', '--agents', '2', '--agent-module', module, '--db', url, '--no-status'];
-    return netns
-      ? spawnChild(t, 'unshare', ['--net', process.execPath, ...args], { env: ENV })
-      : spawnChild(t, process.execPath, args, { env: ENV });
-  };
-  const a = start();
-  await a.waitForLine('ready: ', 60_000);
-  const b = start();
-  await b.waitForLine('ready: ', 60_000);
-  if (netns) {
-    // Neither runtime can reach any network address: the database is their only shared thing.
-    const probe = spawnSync('unshare', ['--net', process.execPath, '-e', "require('net').connect(+process.argv[1], '127.0.0.1').on('error', () => process.exit(7)).on('connect', () => process.exit(0))", new URL(PG_URL!).port]);
-    assert.equal(probe.status, 7, 'TCP to the server is unreachable inside the namespace');
-  }
-
-  // This process is a third machine: it submits and watches through the same queue.
-  const db = await openPostgres(tcp, { maxConnections: 2 });
-  t.after(() => db.close());
-  const queue = new TaskQueue(db);
-  const tasks = (): Promise<Task[]> => queue.list({ limit: 100 });
-  const marker = join(cwd, 'started');
-  const N = 8;
-  // Long enough that both runtimes are seen running even on a loaded machine.
-  await queue.submitMany(Array.from({ length: N }, () => ({ agent: 'slow', payload: { ms: 6000, marker } })));
-  const r = await runBolt(['tasks', '--db', tcp, '--json'], { cwd, env: ENV, timeoutMs: 45_000 });
-  assert.equal(r.code, 0, r.stderr);
-  assert.equal((JSON.parse(r.stdout) as { tasks: Task[] }).tasks.length, N, 'bolt tasks sees the same queue');
-  const owner = (c: Child) => `:${c.child.pid}:`;
-  const running = await waitForValue(
-    'tasks running on both runtimes',
-    async () => (await tasks()).filter((x) => x.status === 'running'),
-    (rs) => rs.some((x) => x.leaseOwner?.includes(owner(a))) && rs.some((x) => x.leaseOwner?.includes(owner(b))),
-    { timeoutMs: 60_000, everyMs: 50 },
-  );
-  assert.ok(running.some((x) => x.leaseOwner?.includes(owner(a))));
-  a.child.kill('SIGKILL');
-  assert.equal((await a.exited).signal, 'SIGKILL');
-  // Read after the kill: `a` may have started another task between the look above and its death.
-  const victims = (await tasks()).filter((x) => x.status === 'running' && x.leaseOwner?.includes(owner(a))).map((x) => x.id);
-  assert.ok(victims.length > 0, 'the killed runtime left running tasks');
-
-  const final = await waitForValue('all tasks done', tasks, (ts) => ts.length === N && ts.every((x) => x.status === 'done'), { timeoutMs: 90_000, everyMs: 250 });
-  assert.equal(new Set(final.map((x) => x.id)).size, N, 'each task is in the queue once');
-  const runs = startedMarkers(cwd);
-  for (const task of final) {
-    const result = task.result as { pid: number; attempt: number };
-    assert.equal(task.attempts, result.attempt, 'the recorded result is the last attempt');
-    if (victims.includes(task.id)) {
-      assert.equal(result.pid, b.child.pid, `task ${task.id} was finished by the surviving runtime`);
-      assert.equal(runs.get(task.id), 2, 'killed once, re-run once');
-    } else {
-      assert.equal(runs.get(task.id), 1, `task ${task.id} ran exactly once`);
+test(
+  'two runtimes on one PostgreSQL queue (separate network namespaces): each task done exactly once; SIGKILL one, the other finishes its tasks',
+  { timeout: 150_000, skip: SKIP },
+  async (t) => {
+    const cwd = tempDir(t);
+    const netns = netnsAvailable();
+    const { tcp, socket } = await freshPgDatabase(t, 'bolt_rt');
+    const url = netns ? socket : tcp;
+    t.diagnostic(
+      netns ? 'runtimes in separate network namespaces, PostgreSQL over its Unix socket' : 'runtimes share the network namespace (unshare --net unavailable)',
+    );
+    const module = writeTestAgents(cwd);
+    const start = (): Child => {
+      const args = [BOLT_BIN, 'start', '--agents', '2', '--agent-module', module, '--db', url, '--no-status'];
+      return netns ? spawnChild(t, 'unshare', ['--net', process.execPath, ...args], { env: ENV }) : spawnChild(t, process.execPath, args, { env: ENV });
+    };
+    const a = start();
+    await a.waitForLine('ready: ', 60_000);
+    const b = start();
+    await b.waitForLine('ready: ', 60_000);
+    if (netns) {
+      // Neither runtime can reach any network address: the database is their only shared thing.
+      const probe = spawnSync('unshare', [
+        '--net',
+        process.execPath,
+        '-e',
+        "require('net').connect(+process.argv[1], '127.0.0.1').on('error', () => process.exit(7)).on('connect', () => process.exit(0))",
+        new URL(PG_URL!).port,
+      ]);
+      assert.equal(probe.status, 7, 'TCP to the server is unreachable inside the namespace');
     }
-  }
-  b.child.kill('SIGINT');
-  assert.equal((await b.exited).code, 0, b.stderr());
-});
+
+    // This process is a third machine: it submits and watches through the same queue.
+    const db = await openPostgres(tcp, { maxConnections: 2 });
+    t.after(() => db.close());
+    const queue = new TaskQueue(db);
+    const tasks = (): Promise<Task[]> => queue.list({ limit: 100 });
+    const marker = join(cwd, 'started');
+    const N = 8;
+    // Long enough that both runtimes are seen running even on a loaded machine.
+    await queue.submitMany(Array.from({ length: N }, () => ({ agent: 'slow', payload: { ms: 6000, marker } })));
+    const r = await runBolt(['tasks', '--db', tcp, '--json'], { cwd, env: ENV, timeoutMs: 45_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { tasks: Task[] }).tasks.length, N, 'bolt tasks sees the same queue');
+    const owner = (c: Child) => `:${c.child.pid}:`;
+    const running = await waitForValue(
+      'tasks running on both runtimes',
+      async () => (await tasks()).filter((x) => x.status === 'running'),
+      (rs) => rs.some((x) => x.leaseOwner?.includes(owner(a))) && rs.some((x) => x.leaseOwner?.includes(owner(b))),
+      { timeoutMs: 60_000, everyMs: 50 },
+    );
+    assert.ok(running.some((x) => x.leaseOwner?.includes(owner(a))));
+    a.child.kill('SIGKILL');
+    assert.equal((await a.exited).signal, 'SIGKILL');
+    // Read after the kill: `a` may have started another task between the look above and its death.
+    const victims = (await tasks()).filter((x) => x.status === 'running' && x.leaseOwner?.includes(owner(a))).map((x) => x.id);
+    assert.ok(victims.length > 0, 'the killed runtime left running tasks');
+
+    const final = await waitForValue('all tasks done', tasks, (ts) => ts.length === N && ts.every((x) => x.status === 'done'), {
+      timeoutMs: 90_000,
+      everyMs: 250,
+    });
+    assert.equal(new Set(final.map((x) => x.id)).size, N, 'each task is in the queue once');
+    const runs = startedMarkers(cwd);
+    for (const task of final) {
+      const result = task.result as { pid: number; attempt: number };
+      assert.equal(task.attempts, result.attempt, 'the recorded result is the last attempt');
+      if (victims.includes(task.id)) {
+        assert.equal(result.pid, b.child.pid, `task ${task.id} was finished by the surviving runtime`);
+        assert.equal(runs.get(task.id), 2, 'killed once, re-run once');
+      } else {
+        assert.equal(runs.get(task.id), 1, `task ${task.id} ran exactly once`);
+      }
+    }
+    b.child.kill('SIGINT');
+    assert.equal((await b.exited).code, 0, b.stderr());
+  },
+);

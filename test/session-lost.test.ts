@@ -45,9 +45,17 @@ test('statements of a session whose host was killed fail with BOLT_SESSION_LOST'
   await nextTurn();
   await sigkill(host);
 
-  await assert.rejects(inFlight, (e) => hasCode(e, 'BOLT_SESSION_LOST') && e.details.sent === true && hasCode(e.cause, 'BOLT_HOST_UNRESPONSIVE'), 'a read in flight, caused by the lost connection');
+  await assert.rejects(
+    inFlight,
+    (e) => hasCode(e, 'BOLT_SESSION_LOST') && e.details.sent === true && hasCode(e.cause, 'BOLT_HOST_UNRESPONSIVE'),
+    'a read in flight, caused by the lost connection',
+  );
   await assert.rejects(writeInFlight, (e) => hasCode(e, 'BOLT_OUTCOME_UNKNOWN'), 'a write outside a transaction in flight');
-  await assert.rejects(inTx.execute('INSERT INTO t VALUES (101)'), (e) => hasCode(e, 'BOLT_SESSION_LOST') && /rolled back/.test(e.message), 'next statement in the transaction');
+  await assert.rejects(
+    inTx.execute('INSERT INTO t VALUES (101)'),
+    (e) => hasCode(e, 'BOLT_SESSION_LOST') && /rolled back/.test(e.message),
+    'next statement in the transaction',
+  );
   await assert.rejects(inTx.commit(), (e) => hasCode(e, 'BOLT_SESSION_LOST'), 'commit after the loss');
   await assert.rejects(reading.query('SELECT 1'), (e) => hasCode(e, 'BOLT_SESSION_LOST'), 'a later read');
   await inTx.rollback(); // the transaction is gone already: nothing to do, no error

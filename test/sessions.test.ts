@@ -11,7 +11,6 @@ import { tempDir } from './helpers/tmp.js';
 import { waitFor } from './helpers/wait.js';
 import { spawnAgent } from './helpers/agents.js';
 
-
 test('uncommitted writes of one session are invisible to others; a second writer conflicts', { timeout: 60_000 }, async (t) => {
   const db = await ConcurrentDatabase.open(join(tempDir(t), 'a.db'));
   t.after(() => db.close());
@@ -24,13 +23,22 @@ test('uncommitted writes of one session are invisible to others; a second writer
   await a.execute('UPDATE kv SET v = 11 WHERE k = 1');
   assert.deepEqual(await b.query('SELECT k, v FROM kv ORDER BY k'), [{ k: 1, v: 10 }]);
   assert.deepEqual(await db.query('SELECT k, v FROM kv ORDER BY k'), [{ k: 1, v: 10 }]);
-  assert.deepEqual(await a.query('SELECT k, v FROM kv ORDER BY k'), [{ k: 1, v: 11 }, { k: 2, v: 20 }]);
+  assert.deepEqual(await a.query('SELECT k, v FROM kv ORDER BY k'), [
+    { k: 1, v: 11 },
+    { k: 2, v: 20 },
+  ]);
   await b.begin();
   await b.query('SELECT v FROM kv WHERE k = 1');
   await a.commit();
-  await assert.rejects(b.execute('UPDATE kv SET v = 12 WHERE k = 1').then(() => b.commit()), (e) => hasCode(e, 'BOLT_TX_CONFLICT'));
+  await assert.rejects(
+    b.execute('UPDATE kv SET v = 12 WHERE k = 1').then(() => b.commit()),
+    (e) => hasCode(e, 'BOLT_TX_CONFLICT'),
+  );
   await b.rollback();
-  assert.deepEqual(await b.query('SELECT k, v FROM kv ORDER BY k'), [{ k: 1, v: 11 }, { k: 2, v: 20 }]);
+  assert.deepEqual(await b.query('SELECT k, v FROM kv ORDER BY k'), [
+    { k: 1, v: 11 },
+    { k: 2, v: 20 },
+  ]);
   await a.close();
   await b.close();
   assert.equal(db.stats().pool.inUse, 0);
@@ -45,7 +53,14 @@ test('read-only sessions refuse statements that are not reads (by statement type
   t.after(() => ro.close());
   assert.deepEqual(await ro.query('  /* comment */ WITH q AS (SELECT 1 AS x) SELECT * FROM q'), [{ x: 1 }]);
   assert.ok((await ro.query('EXPLAIN SELECT * FROM t')).length > 0);
-  for (const sql of ['INSERT INTO t VALUES (1)', '/* SELECT */ DELETE FROM t', 'CREATE TABLE u (y INTEGER)', 'UPDATE t SET x = 2', 'DROP TABLE t', "COPY t TO '/dev/null'"]) {
+  for (const sql of [
+    'INSERT INTO t VALUES (1)',
+    '/* SELECT */ DELETE FROM t',
+    'CREATE TABLE u (y INTEGER)',
+    'UPDATE t SET x = 2',
+    'DROP TABLE t',
+    "COPY t TO '/dev/null'",
+  ]) {
     await assert.rejects(ro.execute(sql), (e) => hasCode(e, 'BOLT_READ_ONLY'), sql);
   }
   assert.deepEqual(await db.query('SELECT count(*)::INTEGER AS n FROM t'), [{ n: 0 }]);
@@ -66,14 +81,18 @@ test('idle timeout closes the session and rolls back; max transaction time rolls
   t.after(() => slow.close());
   await slow.begin();
   await slow.execute('INSERT INTO t VALUES (2)');
-  await waitFor(async () => {
-    try {
-      await slow.query('SELECT 1');
-      return false;
-    } catch (e) {
-      return hasCode(e, 'BOLT_TX_TIMEOUT');
-    }
-  }, 10_000, 'the transaction to time out');
+  await waitFor(
+    async () => {
+      try {
+        await slow.query('SELECT 1');
+        return false;
+      } catch (e) {
+        return hasCode(e, 'BOLT_TX_TIMEOUT');
+      }
+    },
+    10_000,
+    'the transaction to time out',
+  );
   await slow.rollback();
   assert.deepEqual(await slow.query('SELECT count(*)::INTEGER AS n FROM t'), [{ n: 0 }]);
 });
@@ -148,5 +167,8 @@ test('through a client: a read-only handle refuses writes on a read-write host; 
   assert.deepEqual(await rw.call('session.execute', upd), { rowsChanged: 1 });
   await rw.call('session.commit', { sid: s });
   assert.deepEqual(await rw.call('session.execute', upd), { rowsChanged: 1, deduplicated: true });
-  assert.deepEqual(await db.query('SELECT id, v FROM t ORDER BY id'), [{ id: 1, v: 'a' }, { id: 10, v: 'x!' }]);
+  assert.deepEqual(await db.query('SELECT id, v FROM t ORDER BY id'), [
+    { id: 1, v: 'a' },
+    { id: 10, v: 'x!' },
+  ]);
 });

@@ -16,7 +16,10 @@ function assertPassed(r: { code: number | null; stdout: string; stderr: string }
   const result = JSON.parse(r.stdout) as SoakResult;
   for (const i of result.invariants) assert.ok(i.pass, `${i.name}: ${i.detail}`);
   assert.ok((result.ops.ledger?.count ?? 0) > 0 && (result.ops.task?.count ?? 0) > 0, 'ledger writes and tasks happened');
-  assert.ok(result.faults.some((f) => f.kind === 'kill-host'), 'a process was SIGKILLed');
+  assert.ok(
+    result.faults.some((f) => f.kind === 'kill-host'),
+    'a process was SIGKILLed',
+  );
   return result;
 }
 
@@ -50,5 +53,5 @@ test('bolt soak on PostgreSQL: writers SIGKILLed, agents crashed, nothing lost; 
   assert.deepEqual(await soakSchemas(), [], 'the passing run dropped its schema');
   const second = assertPassed(await runBolt([...args, '--work-dir', join(dir, 'w2'), '--keep'], { timeoutMs: 80_000 }));
   assert.notEqual(second.config.schema, first.config.schema);
-  assert.deepEqual(await soakSchemas(), [second.config.schema], '--keep keeps the run\'s schema');
+  assert.deepEqual(await soakSchemas(), [second.config.schema], "--keep keeps the run's schema");
 });

@@ -20,8 +20,26 @@ test('bolt soak: 4 processes, all faults, every invariant holds; the report rend
   const dir = tempDir(t);
   const report = join(dir, 'soak.html');
   const r = await runBolt(
-    ['soak', '--processes', '4', '--agents', '2', '--duration', '20', '--chaos', 'kill-host,stale-lock,foreign-lock,kill-agent,bad-writes,hostile-client',
-      '--chaos-every', '3', '--seed', '42', '--work-dir', join(dir, 'work'), '--report', report, '--json'],
+    [
+      'soak',
+      '--processes',
+      '4',
+      '--agents',
+      '2',
+      '--duration',
+      '20',
+      '--chaos',
+      'kill-host,stale-lock,foreign-lock,kill-agent,bad-writes,hostile-client',
+      '--chaos-every',
+      '3',
+      '--seed',
+      '42',
+      '--work-dir',
+      join(dir, 'work'),
+      '--report',
+      report,
+      '--json',
+    ],
     { timeoutMs: 140_000 },
   );
   assert.equal(r.code, 0, `soak failed:\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
@@ -29,11 +47,21 @@ test('bolt soak: 4 processes, all faults, every invariant holds; the report rend
   for (const i of result.invariants) assert.ok(i.pass, `${i.name}: ${i.detail}`);
   assert.equal(result.lockErrors, 0);
   assert.ok((result.ops.ledger?.count ?? 0) > 0, 'ledger writes happened');
-  assert.ok(result.faults.some((f) => f.kind === 'kill-host'), 'the host was killed at least once');
+  assert.ok(
+    result.faults.some((f) => f.kind === 'kill-host'),
+    'the host was killed at least once',
+  );
   assert.ok(result.failovers.count >= 1);
-  for (const kind of ['bad-writes', 'hostile-client'] as const) assert.ok(result.faults.some((f) => f.kind === kind), `a ${kind} fault ran`);
+  for (const kind of ['bad-writes', 'hostile-client'] as const)
+    assert.ok(
+      result.faults.some((f) => f.kind === kind),
+      `a ${kind} fault ran`,
+    );
   for (const name of ['every bad write was refused', 'no process exited unless a fault killed it', 'host memory stayed under']) {
-    assert.ok(result.invariants.some((i) => i.name.startsWith(name)), `invariant "${name}" was checked`);
+    assert.ok(
+      result.invariants.some((i) => i.name.startsWith(name)),
+      `invariant "${name}" was checked`,
+    );
   }
 
   const html = readFileSync(report, 'utf8');
@@ -46,9 +74,20 @@ test('bolt soak: 4 processes, all faults, every invariant holds; the report rend
   const shot = join(dir, 'shot.png');
   const c = spawnSync(
     CHROMIUM,
-    ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', `--user-data-dir=${join(dir, 'chrome')}`, '--window-size=1000,1400',
-      `--screenshot=${shot}`, `file://${report}`],
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--user-data-dir=${join(dir, 'chrome')}`,
+      '--window-size=1000,1400',
+      `--screenshot=${shot}`,
+      `file://${report}`,
+    ],
     { timeout: 60_000, encoding: 'utf8' },
   );
   assert.ok(existsSync(shot), `chromium made no screenshot: ${c.stderr?.slice(-2000)}`);

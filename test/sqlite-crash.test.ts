@@ -81,7 +81,10 @@ test('connection counts return to zero; leaks are reported by session name and a
   const leaky = await db.session({ name: 'forgotten' });
   await waitFor(() => (db.stats().leaks as Array<{ session: string }>).some((l) => l.session === 'forgotten'), 5_000, 'leak report');
   const leaks = db.stats().leaks as Array<{ session: string; heldMs: number }>;
-  assert.ok(leaks.some((l) => l.session === 'forgotten' && l.heldMs >= 50), JSON.stringify(leaks));
+  assert.ok(
+    leaks.some((l) => l.session === 'forgotten' && l.heldMs >= 50),
+    JSON.stringify(leaks),
+  );
   await Promise.all([...sessions, leaky].map((s) => s.close()));
   const st = db.stats();
   assert.equal(st.pool.inUse, 0);

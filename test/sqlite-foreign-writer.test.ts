@@ -21,42 +21,46 @@ function hasSqliteCli(): boolean {
   }
 }
 
-test('sqlite3 CLI holding BEGIN EXCLUSIVE: Bolt retries, then a clear error; no partial write', { timeout: 40_000, skip: hasSqliteCli() ? undefined : 'the sqlite3 command line is not installed' }, async (t) => {
-  const path = join(tempDir(t), 'cli.db');
-  const db = await openSqlite(path, { writeLockTimeoutMs: 700, busyTimeoutMs: 50 });
-  t.after(() => db.close());
-  await db.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, who TEXT)');
-  await db.execute('INSERT INTO t (id, who) VALUES (1, ?)', ['before']);
+test(
+  'sqlite3 CLI holding BEGIN EXCLUSIVE: Bolt retries, then a clear error; no partial write',
+  { timeout: 40_000, skip: hasSqliteCli() ? undefined : 'the sqlite3 command line is not installed' },
+  async (t) => {
+    const path = join(tempDir(t), 'cli.db');
+    const db = await openSqlite(path, { writeLockTimeoutMs: 700, busyTimeoutMs: 50 });
+    t.after(() => db.close());
+    await db.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, who TEXT)');
+    await db.execute('INSERT INTO t (id, who) VALUES (1, ?)', ['before']);
 
-  const cli = spawnChild(t, 'sqlite3', [path]);
-  cli.child.stdin!.write("BEGIN EXCLUSIVE;\nINSERT INTO t (id, who) VALUES (100, 'cli');\nSELECT 'ready';\n");
-  await cli.waitForLine('ready');
+    const cli = spawnChild(t, 'sqlite3', [path]);
+    cli.child.stdin!.write("BEGIN EXCLUSIVE;\nINSERT INTO t (id, who) VALUES (100, 'cli');\nSELECT 'ready';\n");
+    await cli.waitForLine('ready');
 
-  const err = await db.execute('INSERT INTO t (id, who) VALUES (2, ?)', ['bolt'], { requestId: 'w-1' }).then(
-    () => assert.fail('the write should have failed'),
-    (e: unknown) => e,
-  );
-  assert.ok(hasCode(err, 'BOLT_LOCK_TIMEOUT'), String(err));
-  assert.match(err.message, new RegExp(`pid ${cli.child.pid} \\(sqlite3 `), err.message);
-  assert.ok((err.details.attempts as number) > 1, 'BEGIN IMMEDIATE was retried');
+    const err = await db.execute('INSERT INTO t (id, who) VALUES (2, ?)', ['bolt'], { requestId: 'w-1' }).then(
+      () => assert.fail('the write should have failed'),
+      (e: unknown) => e,
+    );
+    assert.ok(hasCode(err, 'BOLT_LOCK_TIMEOUT'), String(err));
+    assert.match(err.message, new RegExp(`pid ${cli.child.pid} \\(sqlite3 `), err.message);
+    assert.ok((err.details.attempts as number) > 1, 'BEGIN IMMEDIATE was retried');
 
-  let ran = 0;
-  await assert.rejects(
-    db.transaction(async (tx) => {
-      ran++;
-      await tx.execute('INSERT INTO t (id, who) VALUES (3, ?)', ['bolt-tx']);
-    }),
-    (e) => hasCode(e, 'BOLT_LOCK_TIMEOUT'),
-  );
-  assert.equal(ran, 0, 'the closure never ran without the lock');
-  assert.deepEqual(await db.query('SELECT id, who FROM t ORDER BY id'), [{ id: 1, who: 'before' }], 'reads work; nothing partial is visible');
+    let ran = 0;
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        ran++;
+        await tx.execute('INSERT INTO t (id, who) VALUES (3, ?)', ['bolt-tx']);
+      }),
+      (e) => hasCode(e, 'BOLT_LOCK_TIMEOUT'),
+    );
+    assert.equal(ran, 0, 'the closure never ran without the lock');
+    assert.deepEqual(await db.query('SELECT id, who FROM t ORDER BY id'), [{ id: 1, who: 'before' }], 'reads work; nothing partial is visible');
 
-  cli.child.stdin!.write('ROLLBACK;\n.quit\n');
-  assert.equal((await cli.exited).code, 0);
-  assert.deepEqual(await db.execute('INSERT INTO t (id, who) VALUES (2, ?)', ['bolt'], { requestId: 'w-1' }), { rowsChanged: 1 });
-  assert.deepEqual(await db.query('SELECT id, who FROM t ORDER BY id'), [
-    { id: 1, who: 'before' },
-    { id: 2, who: 'bolt' },
-  ]);
-  assert.deepEqual(await db.query('PRAGMA integrity_check'), [{ integrity_check: 'ok' }]);
-});
+    cli.child.stdin!.write('ROLLBACK;\n.quit\n');
+    assert.equal((await cli.exited).code, 0);
+    assert.deepEqual(await db.execute('INSERT INTO t (id, who) VALUES (2, ?)', ['bolt'], { requestId: 'w-1' }), { rowsChanged: 1 });
+    assert.deepEqual(await db.query('SELECT id, who FROM t ORDER BY id'), [
+      { id: 1, who: 'before' },
+      { id: 2, who: 'bolt' },
+    ]);
+    assert.deepEqual(await db.query('PRAGMA integrity_check'), [{ integrity_check: 'ok' }]);
+  },
+);

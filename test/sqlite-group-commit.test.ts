@@ -16,9 +16,7 @@ test('concurrent autocommit writes share commits; a failing one fails alone', { 
   const insert = 'INSERT INTO t (id, v) VALUES (?, ?)';
   await db.execute(insert, [0, 'first']); // SQLite tells Bolt once that this SQL writes
   const before = db.stats().groupCommit as { batches: number; writes: number };
-  const results = await Promise.allSettled(
-    Array.from({ length: 40 }, (_, i) => db.execute(insert, i % 10 === 9 ? [0, 'duplicate key'] : [i + 1, `v${i}`])),
-  );
+  const results = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => db.execute(insert, i % 10 === 9 ? [0, 'duplicate key'] : [i + 1, `v${i}`])));
   const failed = results.filter((r) => r.status === 'rejected');
   assert.equal(failed.length, 4);
   for (const f of failed) assert.ok(hasCode((f as PromiseRejectedResult).reason, 'BOLT_SQL'), String((f as PromiseRejectedResult).reason));

@@ -52,7 +52,11 @@ test('verify finds foreign-key violations and a damaged file', { timeout: 30_000
 
   await db.execute('CREATE TABLE big (id INTEGER PRIMARY KEY, s TEXT)');
   await db.execute('CREATE INDEX big_s ON big (s)');
-  await db.insertMany('big', ['id', 's'], Array.from({ length: 5_000 }, (_, i) => [i, `value-${i}`]));
+  await db.insertMany(
+    'big',
+    ['id', 's'],
+    Array.from({ length: 5_000 }, (_, i) => [i, `value-${i}`]),
+  );
   await db.execute('PRAGMA wal_checkpoint(TRUNCATE)');
   const pages = v.pageSize;
   await db.close();
@@ -80,7 +84,9 @@ test('pruneRequests forgets request ids past their keeping time (24 h; generated
   assert.equal(await db.pruneRequests(), 0, 'nothing to prune before the log exists');
   await db.execute('CREATE TABLE t (id INTEGER PRIMARY KEY)');
   await db.execute('INSERT INTO t (id) VALUES (1)', [], { requestId: 'recent' });
-  await db.execute("INSERT INTO bolt_requests (id, rows_changed, auto, recorded_at) VALUES ('old', 1, 0, datetime('now', '-25 hours')), ('auto:old', 1, 1, datetime('now', '-11 minutes')), ('auto:new', 1, 1, datetime('now', '-1 minutes'))");
+  await db.execute(
+    "INSERT INTO bolt_requests (id, rows_changed, auto, recorded_at) VALUES ('old', 1, 0, datetime('now', '-25 hours')), ('auto:old', 1, 1, datetime('now', '-11 minutes')), ('auto:new', 1, 1, datetime('now', '-1 minutes'))",
+  );
   assert.equal(await db.pruneRequests(), 2);
   assert.deepEqual(await db.query('SELECT id FROM bolt_requests ORDER BY id'), [{ id: 'auto:new' }, { id: 'recent' }]);
   assert.equal((await db.execute('INSERT INTO t (id) VALUES (1)', [], { requestId: 'recent' })).deduplicated, true);

@@ -73,7 +73,7 @@ test('two writer processes: the second waits for the first, or times out naming 
   assert.equal((await child.exited).code, 0);
 });
 
-test('a worker thread (where fs-ext must not load) writes through SQLite\'s own lock alongside the main thread', { timeout: 40_000 }, async (t) => {
+test("a worker thread (where fs-ext must not load) writes through SQLite's own lock alongside the main thread", { timeout: 40_000 }, async (t) => {
   const path = join(tempDir(t), 'threads.db');
   const db = await openSqlite(path);
   t.after(() => db.close());

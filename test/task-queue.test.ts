@@ -40,7 +40,10 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
     const b = await q.submit('echo', { n: 2 });
     assert.equal((await q.get(a.id)).status, 'queued');
     const claimed = await q.claim('rt-1', ['echo'], 10, 10_000);
-    assert.deepEqual(claimed.map((c) => c.id), [a.id, b.id]);
+    assert.deepEqual(
+      claimed.map((c) => c.id),
+      [a.id, b.id],
+    );
     assert.deepEqual(claimed[0]!.payload, { n: 1 });
     assert.equal(claimed[0]!.attempt, 1);
     const running = await q.get(a.id);
@@ -78,7 +81,11 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
     assert.ok(failed.runAt >= Date.now() + 1 || failed.runAt > failed.updatedAt, 'retry is scheduled in the future');
     assert.deepEqual(failed.error, ERR);
     assert.deepEqual(await q.claim('rt', ['flaky'], 1, 10_000), [], 'not claimable before run_at');
-    const [c2] = await waitForValue('the retry to become claimable', () => q.claim('rt', ['flaky'], 1, 10_000), (r) => r.length === 1);
+    const [c2] = await waitForValue(
+      'the retry to become claimable',
+      () => q.claim('rt', ['flaky'], 1, 10_000),
+      (r) => r.length === 1,
+    );
     assert.equal(c2!.attempt, 2);
     const f2 = await q.fail('rt', id, 2, ERR);
     assert.equal(f2.status, 'dead');
@@ -98,11 +105,18 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
     const other = await q.submit('b', 3, { priority: 9 });
     const low2 = await q.submit('a', 4);
     const got = await q.claim('rt', ['a'], 10, 10_000);
-    assert.deepEqual(got.map((g) => g.id), [high.id, low.id, low2.id]);
+    assert.deepEqual(
+      got.map((g) => g.id),
+      [high.id, low.id, low2.id],
+    );
     assert.equal((await q.get(other.id)).status, 'queued');
     const delayed = await q.submit('b', 5, { delayMs: 60_000 });
     const gotB = await q.claim('rt', ['b'], 10, 10_000);
-    assert.deepEqual(gotB.map((g) => g.id), [other.id], 'a delayed task waits');
+    assert.deepEqual(
+      gotB.map((g) => g.id),
+      [other.id],
+      'a delayed task waits',
+    );
     assert.equal((await q.get(delayed.id)).status, 'queued');
   });
 
@@ -119,7 +133,11 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
     const all = await q.list({ agent: 'echo' });
     assert.equal(all.length, 2);
     assert.equal((await q.get(first.id)).dedupeKey, 'k1');
-    const batch = await q.submitMany([{ agent: 'echo', payload: 'x' }, { agent: 'echo', options: { dedupeKey: 'k1' } }, { agent: 'echo', payload: 'y' }]);
+    const batch = await q.submitMany([
+      { agent: 'echo', payload: 'x' },
+      { agent: 'echo', options: { dedupeKey: 'k1' } },
+      { agent: 'echo', payload: 'y' },
+    ]);
     assert.equal(batch[1]!.id, first.id);
     assert.ok(batch[0]!.id < batch[2]!.id);
     assert.deepEqual((await q.get(batch[2]!.id)).payload, 'y');
@@ -149,7 +167,11 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
     const a = await q.submit('x', null, { maxAttempts: 2 });
     const [c1] = await q.claim('dead-runtime', ['x'], 1, 100);
     assert.deepEqual([...(await q.renew('dead-runtime', 100))], [a.id]);
-    const reaped = await waitForValue('the lease to expire', () => q.reapExpired(), (r) => r.length > 0);
+    const reaped = await waitForValue(
+      'the lease to expire',
+      () => q.reapExpired(),
+      (r) => r.length > 0,
+    );
     assert.deepEqual(reaped, [{ id: a.id, agent: 'x', status: 'queued' }]);
     const [c2] = await q.claim('survivor', ['x'], 1, 10_000);
     assert.equal(c2!.attempt, c1!.attempt + 1);
@@ -159,7 +181,11 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
 
     const b = await q.submit('x', null, { maxAttempts: 1 });
     await q.claim('dead-runtime', ['x'], 1, 50);
-    const reapedB = await waitForValue('the lease to expire', () => q.reapExpired(), (r) => r.length > 0);
+    const reapedB = await waitForValue(
+      'the lease to expire',
+      () => q.reapExpired(),
+      (r) => r.length > 0,
+    );
     assert.deepEqual(reapedB, [{ id: b.id, agent: 'x', status: 'dead' }], 'out of attempts: dead, not looping');
   });
 
@@ -170,7 +196,10 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
     assert.equal(await q.release('other', got), 0, 'only the owner can release');
     assert.equal(await q.release('rt', got), 5);
     const again = await q.claim('rt', ['x'], 5, 10_000);
-    assert.deepEqual(again.map((g) => g.attempt), [1, 1, 1, 1, 1]);
+    assert.deepEqual(
+      again.map((g) => g.attempt),
+      [1, 1, 1, 1, 1],
+    );
   });
 
   test(`sequential claims follow submission order and wait for a retrying head [${engine}]`, { timeout: 30_000, skip: skip(engine) }, async (t) => {
@@ -182,7 +211,11 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
     assert.equal(await q.claimNextInOrder('rt', ['s'], 10_000), undefined, 'one at a time');
     await q.fail('rt', a.id, 1, ERR);
     // b waits behind a, which waits for its retry: whatever comes next is a, never b.
-    const retried = await waitForValue('the head to become runnable', () => q.claimNextInOrder('rt', ['s'], 10_000), (r) => r !== undefined);
+    const retried = await waitForValue(
+      'the head to become runnable',
+      () => q.claimNextInOrder('rt', ['s'], 10_000),
+      (r) => r !== undefined,
+    );
     assert.equal(retried!.id, a.id);
     await q.complete('rt', [{ id: a.id, attempt: 2, result: null }]);
     assert.equal((await q.claimNextInOrder('rt', ['s'], 10_000))!.id, b.id);
@@ -202,7 +235,11 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
     await q.complete('rt', [{ id: done.id, attempt: 1, result: null }]);
     assert.equal(await q.purge(60_000), 0, 'not old enough');
     await assert.rejects(q.purge(0, ['queued']), (e: unknown) => hasCode(e, 'BOLT_BAD_INPUT'));
-    await waitForValue('the finished task to age', () => q.purge(0), (n) => n === 1);
+    await waitForValue(
+      'the finished task to age',
+      () => q.purge(0),
+      (n) => n === 1,
+    );
     await assert.rejects(q.get(done.id), (e: unknown) => hasCode(e, 'BOLT_NOT_FOUND'));
     assert.equal((await q.get(open.id)).status, 'queued', 'unfinished tasks stay');
     const again = await q.submit('p', 3, { dedupeKey: 'once' });

@@ -47,7 +47,10 @@ test('every type: client results deep-equal in-process results', { timeout: 60_0
   assert.deepEqual(r1!.l, [1, 2, null]);
   assert.deepEqual(r1!.arr, [1.5, 2.5, 3.5]);
   assert.deepEqual(r1!.st, { a: 1, b: 'x' });
-  assert.deepEqual(r1!.m, [{ key: 'k1', value: 1 }, { key: 'k2', value: null }]);
+  assert.deepEqual(r1!.m, [
+    { key: 'k1', value: 1 },
+    { key: 'k2', value: null },
+  ]);
   assert.deepEqual(r1!.un, { tag: 'num', value: 2 });
   assert.deepEqual(r2!.un, { tag: 'str', value: 'x' });
   for (const [k, v] of Object.entries(r4!)) if (k !== 'i') assert.equal(v, null, k);
@@ -57,7 +60,17 @@ test('every type: client results deep-equal in-process results', { timeout: 60_0
   const sql = 'SELECT ?::BIGINT AS a, ? AS b, ? AS c, ? AS d, ? AS e, ? AS f, ? AS g, ? AS h, ? AS i';
   const local = await db.query(sql, params);
   assert.deepStrictEqual(await proc.call('query', { sql, params }), local);
-  assert.deepEqual(local[0], { a: 1n << 62n, b: 'ü\u0000z', c: new Uint8Array([1, 2]), d: true, e: null, f: 1.25, g: new Date('2020-05-06T07:08:09.010Z'), h: [1, 2], i: { a: 1 } });
+  assert.deepEqual(local[0], {
+    a: 1n << 62n,
+    b: 'ü\u0000z',
+    c: new Uint8Array([1, 2]),
+    d: true,
+    e: null,
+    f: 1.25,
+    g: new Date('2020-05-06T07:08:09.010Z'),
+    h: [1, 2],
+    i: { a: 1 },
+  });
   await proc.call('close');
   await worker.call('close');
 });

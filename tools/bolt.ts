@@ -39,7 +39,21 @@ program
     setDebug(Boolean(o.debug));
   });
 
-for (const register of [registerDb, registerQuery, registerStart, registerSubmit, registerTasks, registerTask, registerCancel, registerRetry, registerPurge, registerIndex, registerSearch, registerSoak]) register(program);
+for (const register of [
+  registerDb,
+  registerQuery,
+  registerStart,
+  registerSubmit,
+  registerTasks,
+  registerTask,
+  registerCancel,
+  registerRetry,
+  registerPurge,
+  registerIndex,
+  registerSearch,
+  registerSoak,
+])
+  register(program);
 
 // `bolt search … | head`: a reader that goes away is not an error worth a stack trace.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {

@@ -46,9 +46,7 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number |
 
 /** Writes `value` as pretty JSON on stdout (bigint as string). */
 export function printJson(value: unknown): void {
-  process.stdout.write(
-    `${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`,
-  );
+  process.stdout.write(`${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
 }
 
 /** Writes a human line on stdout. */

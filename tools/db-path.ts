@@ -6,7 +6,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DEFAULT_DATABASE } from '../core/config.js';
 
-
 /** The database path to use; creates `.bolt/` when the default is used. */
 export function cliDbPath(given: string | undefined): string {
   if (given) return given;

@@ -14,7 +14,6 @@ import { HashEmbedder, OpenAIEmbedder, type Embedder } from '../adapters/einstei
 import { DEFAULT_DATABASE, embedderEnv } from '../core/config.js';
 import { parseInteger } from './int-option.js';
 
-
 export interface EinsteinCliOptions {
   db: string;
   engine?: string;

@@ -31,7 +31,13 @@ export function textTable(rows: readonly Row[]): string {
   const width = cols.map((c, i) => Math.min(60, Math.max(c.length, ...cells.map((r) => r[i]!.length))));
   const fit = (s: string, w: number) => (s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w));
   const lines = [cols.map((c, i) => fit(c, width[i]!)).join(' | '), width.map((w) => '-'.repeat(w)).join('-+-')];
-  for (const r of cells) lines.push(r.map((x, i) => fit(x, width[i]!)).join(' | ').trimEnd());
+  for (const r of cells)
+    lines.push(
+      r
+        .map((x, i) => fit(x, width[i]!))
+        .join(' | ')
+        .trimEnd(),
+    );
   lines.push(`(${rows.length} row${rows.length === 1 ? '' : 's'})`);
   return lines.join('\n');
 }

@@ -45,7 +45,11 @@ export function taskTable(tasks: Task[], now = Date.now()): string[] {
   ]);
   const head = ['ID', 'STATUS', 'AGENT', 'TRIES', 'PRI', 'UPDATED', 'RESULT / ERROR'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const fmt = (r: string[]): string => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const fmt = (r: string[]): string =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [fmt(head), ...rows.map(fmt)];
 }
 

@@ -7,7 +7,12 @@ import { BadInputError } from '../../core/errors.js';
 import { toDuckDBParam } from './values.js';
 
 /** Appends `rows` (values in `columns` order; all columns in table order when empty). */
-export async function appendRows(conn: DuckDBConnection, table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): Promise<{ rowsChanged: number }> {
+export async function appendRows(
+  conn: DuckDBConnection,
+  table: string,
+  columns: readonly string[],
+  rows: readonly (readonly unknown[])[],
+): Promise<{ rowsChanged: number }> {
   const { schema, name } = splitTableName(table);
   const appender = await conn.createAppender(name, schema);
   try {

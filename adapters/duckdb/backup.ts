@@ -40,7 +40,8 @@ export async function copyDatabaseTo(conn: DuckDBConnection, dest: string): Prom
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new NotFoundError(`backup: the folder ${dirname(dest)} does not exist`, { dest });
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new PermissionError(`backup: cannot write in ${dirname(dest)} (${code})`, { dest, errno: code });
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+      throw new PermissionError(`backup: cannot write in ${dirname(dest)} (${code})`, { dest, errno: code });
     throw err;
   }
   try {

@@ -2,15 +2,7 @@
  * DuckDB error message → typed BoltError. DuckDB reports everything as a plain Error whose
  * message starts with the error class ("Parser Error: …", "TransactionContext Error: …").
  */
-import {
-  BoltError,
-  LockForeignError,
-  PermissionError,
-  NotADatabaseError,
-  SqlError,
-  TxConflictError,
-  ReadOnlyError,
-} from '../../core/errors.js';
+import { BoltError, LockForeignError, PermissionError, NotADatabaseError, SqlError, TxConflictError, ReadOnlyError } from '../../core/errors.js';
 import { diskFullError, isDiskFull } from '../../core/disk-full.js';
 import { processCommand } from '../../storage/locks/process-identity.js';
 
@@ -50,7 +42,10 @@ export function classifyDuckDBError(err: unknown, facts: Record<string, unknown>
   const message = err instanceof Error ? err.message : String(err);
   if (isDiskFull(err)) return diskFullError(err, facts);
   if (isConflictMessage(message)) {
-    return new TxConflictError(`write conflict: another transaction changed the same rows; re-run the transaction (${message})`, { ...facts, engineMessage: message });
+    return new TxConflictError(`write conflict: another transaction changed the same rows; re-run the transaction (${message})`, {
+      ...facts,
+      engineMessage: message,
+    });
   }
   const holder = parseLockConflict(message);
   if (holder) {

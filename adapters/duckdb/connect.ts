@@ -10,14 +10,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import {
-  BadInputError,
-  LockForeignError,
-  NotADatabaseError,
-  NotFoundError,
-  PermissionError,
-  hasCode,
-} from '../../core/errors.js';
+import { BadInputError, LockForeignError, NotADatabaseError, NotFoundError, PermissionError, hasCode } from '../../core/errors.js';
 import { detectFileKind } from '../../storage/file-kind.js';
 import type { HeldFlock } from '../../storage/locks/flock.js';
 import { retryUntil } from '../../storage/retry.js';
@@ -134,7 +127,8 @@ export async function createDuckDBInstance(path: string, sidecarLock: HeldFlock,
           });
         } catch (err) {
           const e = classifyDuckDBError(err, { path });
-          if (e.code === 'BOLT_LOCK_FOREIGN' && attempts === 1) log('duckdb').warn({ path, holderPid: e.details.pid, holderCommand: e.details.command }, 'database held by a foreign process; waiting');
+          if (e.code === 'BOLT_LOCK_FOREIGN' && attempts === 1)
+            log('duckdb').warn({ path, holderPid: e.details.pid, holderCommand: e.details.command }, 'database held by a foreign process; waiting');
           throw e;
         }
       },

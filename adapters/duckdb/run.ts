@@ -109,7 +109,9 @@ export async function prepareSql(conn: DuckDBConnection, sql: string, paramCount
 export function assertReadOnlyAllowed(p: PreparedSql, sql: string): void {
   const bad = p.types.find((t) => !READ_TYPES.has(t) && t !== StatementType.TRANSACTION);
   if (bad === undefined && p.deferred) {
-    throw new ReadOnlyError(`read-only: statement ${p.deferred.from + 1} of the script names what an earlier one must create first, so it is not a read`, { sql });
+    throw new ReadOnlyError(`read-only: statement ${p.deferred.from + 1} of the script names what an earlier one must create first, so it is not a read`, {
+      sql,
+    });
   }
   if (bad !== undefined) {
     throw new ReadOnlyError(`read-only: a ${statementTypeName(bad)} statement is not a read; use a read-write session`, {
@@ -130,7 +132,11 @@ export async function runPrepared(p: PreparedSql, params: readonly unknown[] | u
           throw new BadInputError(`the statement takes ${s.parameterCount} parameter(s), ${values.length} given`, { sql });
         }
         s.clearBindings();
-        if (values.length) s.bind(values.map((v) => v.value), values.map((v) => v.type));
+        if (values.length)
+          s.bind(
+            values.map((v) => v.value),
+            values.map((v) => v.type),
+          );
       }
       const result = await s.run();
       last = {
@@ -142,12 +148,15 @@ export async function runPrepared(p: PreparedSql, params: readonly unknown[] | u
       throw classifyDuckDBError(err, { sql });
     }
   }
-  const again = p.deferred ? await p.deferred.conn.extractStatements(sql).catch((err: unknown) => Promise.reject(classifyDuckDBError(err, { sql }))) : undefined;
+  const again = p.deferred
+    ? await p.deferred.conn.extractStatements(sql).catch((err: unknown) => Promise.reject(classifyDuckDBError(err, { sql })))
+    : undefined;
   for (let i = p.deferred?.from ?? p.count; again && i < p.count; i++) {
     let s: DuckDBPreparedStatement | undefined;
     try {
       s = await again.prepare(i);
-      if (s.statementType === StatementType.TRANSACTION) throw new BadInputError('transaction statements need a pinned connection: use db.transaction() or db.session()', { sql });
+      if (s.statementType === StatementType.TRANSACTION)
+        throw new BadInputError('transaction statements need a pinned connection: use db.transaction() or db.session()', { sql });
       const result = await s.run();
       last = {
         rows: result.returnType === ResultReturnType.QUERY_RESULT ? rowObjects(result) : [],

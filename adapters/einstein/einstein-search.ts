@@ -127,7 +127,12 @@ export class EinsteinSearch {
   }
 
   /** Indexes a subset of `plan.toIndex` (the unit of work of one indexing agent). */
-  async indexEntries(plan: IndexPlan, entries: IndexPlan['toIndex'], opts: IndexOptions = {}, counters = new IndexCounters(opts.onProgress)): Promise<IndexProgress> {
+  async indexEntries(
+    plan: IndexPlan,
+    entries: IndexPlan['toIndex'],
+    opts: IndexOptions = {},
+    counters = new IndexCounters(opts.onProgress),
+  ): Promise<IndexProgress> {
     await this.ready();
     await indexEntries(this.store, this.embedder, entries, plan.knownHashes, opts, counters);
     return counters.snapshot();
@@ -235,7 +240,10 @@ export class EinsteinSearch {
     }
     if (signal?.aborted) throw new AbortedError('Search aborted');
     const version = String(Number(rows[0]?.version ?? 0));
-    const hits = this.toHits(rows.filter((r) => r.chunk_id !== null), terms);
+    const hits = this.toHits(
+      rows.filter((r) => r.chunk_id !== null),
+      terms,
+    );
     this.cache.set(key, version, hits);
     this.record(t0);
     return hits;

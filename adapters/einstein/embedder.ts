@@ -171,7 +171,10 @@ export class OpenAIEmbedder implements Embedder {
       const part = await OpenAIEmbedder.request(this.endpoint, this.opts, texts.slice(i, i + batch), opts.signal);
       for (const v of part) {
         if (v.length !== this.dim) {
-          throw new EmbedderError(`Embedding server returned vectors of length ${v.length}, expected ${this.dim}`, { endpoint: this.endpoint, model: this.opts.model });
+          throw new EmbedderError(`Embedding server returned vectors of length ${v.length}, expected ${this.dim}`, {
+            endpoint: this.endpoint,
+            model: this.opts.model,
+          });
         }
         out.push(v);
       }

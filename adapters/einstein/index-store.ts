@@ -49,13 +49,43 @@ export interface PreparedFile {
   chunks: PreparedChunk[];
 }
 
-const FILE_COLUMNS = [['path', 'varchar'], ['id', 'bigint'], ['size', 'bigint'], ['mtime_ms', 'bigint'], ['hash', 'varchar'], ['chunks', 'integer']] as const satisfies ReadonlyArray<readonly [string, ColumnType]>;
-const CHUNK_COLUMNS = [['id', 'bigint'], ['file_id', 'bigint'], ['start_line', 'integer'], ['end_line', 'integer'], ['len', 'integer'], ['text', 'varchar']] as const satisfies ReadonlyArray<readonly [string, ColumnType]>;
-const VECTOR_COLUMNS = [['chunk_id', 'bigint'], ['vec', 'vector']] as const satisfies ReadonlyArray<readonly [string, ColumnType]>;
-const POSTING_COLUMNS = [['term', 'bigint'], ['chunk_id', 'bigint'], ['tf', 'integer'], ['len', 'integer']] as const satisfies ReadonlyArray<readonly [string, ColumnType]>;
+const FILE_COLUMNS = [
+  ['path', 'varchar'],
+  ['id', 'bigint'],
+  ['size', 'bigint'],
+  ['mtime_ms', 'bigint'],
+  ['hash', 'varchar'],
+  ['chunks', 'integer'],
+] as const satisfies ReadonlyArray<readonly [string, ColumnType]>;
+const CHUNK_COLUMNS = [
+  ['id', 'bigint'],
+  ['file_id', 'bigint'],
+  ['start_line', 'integer'],
+  ['end_line', 'integer'],
+  ['len', 'integer'],
+  ['text', 'varchar'],
+] as const satisfies ReadonlyArray<readonly [string, ColumnType]>;
+const VECTOR_COLUMNS = [
+  ['chunk_id', 'bigint'],
+  ['vec', 'vector'],
+] as const satisfies ReadonlyArray<readonly [string, ColumnType]>;
+const POSTING_COLUMNS = [
+  ['term', 'bigint'],
+  ['chunk_id', 'bigint'],
+  ['tf', 'integer'],
+  ['len', 'integer'],
+] as const satisfies ReadonlyArray<readonly [string, ColumnType]>;
 
 /** Table names, for tools that report sizes or drop the index. */
-export const EINSTEIN_TABLES = ['einstein_postings', 'einstein_postings_stage', 'einstein_vectors', 'einstein_chunks', 'einstein_files', 'einstein_changes', 'einstein_meta'] as const;
+export const EINSTEIN_TABLES = [
+  'einstein_postings',
+  'einstein_postings_stage',
+  'einstein_vectors',
+  'einstein_chunks',
+  'einstein_files',
+  'einstein_changes',
+  'einstein_meta',
+] as const;
 
 export class IndexStore {
   constructor(
@@ -119,7 +149,12 @@ export class IndexStore {
     await tx.execute(`DELETE FROM einstein_chunks WHERE ${d.inJsonIds('file_id')}`, [json]);
   }
 
-  private async insertColumns(tx: Queryable, table: string, columns: ReadonlyArray<readonly [string, ColumnType]>, data: Record<string, unknown[]>): Promise<void> {
+  private async insertColumns(
+    tx: Queryable,
+    table: string,
+    columns: ReadonlyArray<readonly [string, ColumnType]>,
+    data: Record<string, unknown[]>,
+  ): Promise<void> {
     const n = data[columns[0]![0]]!.length;
     if (n === 0) return;
     const sql = `INSERT INTO ${table} (${columns.map((c) => c[0]).join(', ')}) ${this.dialect.selectColumnsFromJson(columns, this.dim)}`;
@@ -133,7 +168,10 @@ export class IndexStore {
     await this.db.transaction(
       async (tx) => {
         const old = await tx.query<{ id: bigint | number }>(`SELECT id FROM einstein_files WHERE ${this.dialect.inJsonStrings('path')}`, [paths]);
-        await this.deleteFileIds(tx, old.map((r) => Number(r.id)));
+        await this.deleteFileIds(
+          tx,
+          old.map((r) => Number(r.id)),
+        );
         const ids = await this.dialect.allocFileIds(tx, files.length);
         const fileCols: Record<string, unknown[]> = { path: [], id: [], size: [], mtime_ms: [], hash: [], chunks: [] };
         const chunkCols: Record<string, unknown[]> = { id: [], file_id: [], start_line: [], end_line: [], len: [], text: [] };
@@ -195,7 +233,10 @@ export class IndexStore {
     await this.db.transaction(
       async (tx) => {
         const old = await tx.query<{ id: bigint | number }>(`SELECT id FROM einstein_files WHERE ${this.dialect.inJsonStrings('path')}`, [json]);
-        await this.deleteFileIds(tx, old.map((r) => Number(r.id)));
+        await this.deleteFileIds(
+          tx,
+          old.map((r) => Number(r.id)),
+        );
         await tx.execute(`DELETE FROM einstein_files WHERE ${this.dialect.inJsonStrings('path')}`, [json]);
         await tx.execute('INSERT INTO einstein_changes (files, chunks, removed) VALUES (0, 0, ?)', [old.length]);
       },
@@ -212,7 +253,9 @@ export class IndexStore {
    * unsorted tail stays small and the rewrite is amortised; scores never depend on it.
    * One transaction: concurrent writers keep working (their new rows are not touched).
    */
-  async compact(opts: { minTail?: number; tailFraction?: number; force?: boolean; signal?: AbortSignal } = {}): Promise<{ compacted: boolean; rows: number; tail: number }> {
+  async compact(
+    opts: { minTail?: number; tailFraction?: number; force?: boolean; signal?: AbortSignal } = {},
+  ): Promise<{ compacted: boolean; rows: number; tail: number }> {
     const minTail = opts.minTail ?? 200_000;
     const tailFraction = opts.tailFraction ?? 0.2;
     const [r] = await this.db.query<{ total: bigint | number; sorted: string | null }>(
@@ -231,12 +274,16 @@ export class IndexStore {
         await tx.execute('DELETE FROM einstein_postings_stage');
         await tx.execute('INSERT INTO einstein_postings_stage (term, chunk_id, tf, len) SELECT term, chunk_id, tf, len FROM einstein_postings');
         await tx.execute('DELETE FROM einstein_postings');
-        rows = (await tx.execute('INSERT INTO einstein_postings (term, chunk_id, tf, len) SELECT term, chunk_id, tf, len FROM einstein_postings_stage ORDER BY term, chunk_id')).rowsChanged;
+        rows = (
+          await tx.execute(
+            'INSERT INTO einstein_postings (term, chunk_id, tf, len) SELECT term, chunk_id, tf, len FROM einstein_postings_stage ORDER BY term, chunk_id',
+          )
+        ).rowsChanged;
         await tx.execute('DELETE FROM einstein_postings_stage');
-        await tx.execute(
-          'INSERT INTO einstein_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-          ['postings_sorted', String(rows)],
-        );
+        await tx.execute('INSERT INTO einstein_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [
+          'postings_sorted',
+          String(rows),
+        ]);
       },
       { signal: opts.signal },
     );

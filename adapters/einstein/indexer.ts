@@ -81,7 +81,19 @@ export class IndexCounters {
   constructor(private readonly onProgress?: (p: IndexProgress) => void) {}
   snapshot(): IndexProgress {
     const { phase, filesSeen, filesToIndex, filesDone, filesIndexed, filesUnchanged, filesRemoved, filesSkipped, chunks, bytes } = this;
-    return { phase, filesSeen, filesToIndex, filesDone, filesIndexed, filesUnchanged, filesRemoved, filesSkipped, chunks, bytes, elapsedMs: Date.now() - this.started };
+    return {
+      phase,
+      filesSeen,
+      filesToIndex,
+      filesDone,
+      filesIndexed,
+      filesUnchanged,
+      filesRemoved,
+      filesSkipped,
+      chunks,
+      bytes,
+      elapsedMs: Date.now() - this.started,
+    };
   }
   report(): void {
     this.onProgress?.(this.snapshot());
@@ -178,11 +190,17 @@ export async function indexEntries(
       checkAbort(opts.signal);
       const vectors = embedder.embedTerms
         ? embedder.embedTerms(batch.flatMap((b) => b.terms))
-        : await embedder.embed(batch.flatMap((b) => b.texts), { signal: opts.signal });
+        : await embedder.embed(
+            batch.flatMap((b) => b.texts),
+            { signal: opts.signal },
+          );
       let i = 0;
       for (const b of batch) for (const c of b.file.chunks) c.vector = normalize(vectors[i++]!);
       checkAbort(opts.signal);
-      await store.writeFiles(batch.map((b) => b.file), opts.signal);
+      await store.writeFiles(
+        batch.map((b) => b.file),
+        opts.signal,
+      );
       counters.filesIndexed += batch.length;
       counters.chunks += batchSize;
       counters.report();

@@ -64,7 +64,9 @@ export function buildSearchSql(d: EinsteinDialect, dim: number, input: SearchSql
     const dbl = d.type('double', dim);
     ctes.push(`bm_n AS (SELECT CAST(count(*) AS ${dbl}) AS n, CAST(coalesce(avg(len), 1) AS ${dbl}) AS avglen FROM einstein_chunks)`);
     // idf once per query term (not per posting)
-    ctes.push('bm_idf AS (SELECT term, ln(1 + (bm_n.n - count(*) + 0.5) / (count(*) + 0.5)) AS idf, bm_n.avglen FROM bm_p CROSS JOIN bm_n GROUP BY term, bm_n.n, bm_n.avglen)');
+    ctes.push(
+      'bm_idf AS (SELECT term, ln(1 + (bm_n.n - count(*) + 0.5) / (count(*) + 0.5)) AS idf, bm_n.avglen FROM bm_p CROSS JOIN bm_n GROUP BY term, bm_n.n, bm_n.avglen)',
+    );
     const where = filter();
     ctes.push(`bm_s AS (
       SELECT chunk_id, sum(idf * tf * ${BM25_K1 + 1} / (tf + ${BM25_K1} * (${1 - BM25_B} + ${BM25_B} * len / avglen))) AS score
@@ -77,7 +79,9 @@ export function buildSearchSql(d: EinsteinDialect, dim: number, input: SearchSql
     params.push(d.vectorParam(input.vector));
     ctes.push(`vs_q AS (${d.queryVector(dim)})`);
     const where = filter();
-    ctes.push(`vs_s AS (SELECT chunk_id, ${d.similarity('vec', 'vs_q.q')} AS score FROM einstein_vectors CROSS JOIN vs_q ${where} ORDER BY score DESC, chunk_id LIMIT ${input.depth})`);
+    ctes.push(
+      `vs_s AS (SELECT chunk_id, ${d.similarity('vec', 'vs_q.q')} AS score FROM einstein_vectors CROSS JOIN vs_q ${where} ORDER BY score DESC, chunk_id LIMIT ${input.depth})`,
+    );
     ctes.push('vs AS (SELECT chunk_id, score, row_number() OVER (ORDER BY score DESC, chunk_id) AS rnk FROM vs_s)');
     lists.push('vs');
   }

@@ -20,7 +20,15 @@ function escapeRegExp(s: string): string {
 export function makeSnippet(text: string, startLine: number, terms: readonly string[], maxLines = 3): Snippet {
   const lines = text.split('\n');
   const usable = terms.filter((t) => t.length >= 2 || /\d/.test(t));
-  const re = usable.length ? new RegExp(usable.sort((a, b) => b.length - a.length).map(escapeRegExp).join('|'), 'giu') : undefined;
+  const re = usable.length
+    ? new RegExp(
+        usable
+          .sort((a, b) => b.length - a.length)
+          .map(escapeRegExp)
+          .join('|'),
+        'giu',
+      )
+    : undefined;
   let best = 0;
   let bestScore = -1;
   lines.forEach((line, i) => {

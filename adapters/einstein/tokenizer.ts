@@ -7,8 +7,34 @@
 
 /** Words too common to help ranking. Short on purpose: code words like `get` stay. */
 export const STOP_WORDS: ReadonlySet<string> = new Set([
-  'a', 'an', 'and', 'are', 'as', 'at', 'be', 'by', 'for', 'from', 'if', 'in', 'into', 'is', 'it',
-  'its', 'of', 'on', 'or', 'that', 'the', 'this', 'to', 'was', 'will', 'with', 'which', 'when',
+  'a',
+  'an',
+  'and',
+  'are',
+  'as',
+  'at',
+  'be',
+  'by',
+  'for',
+  'from',
+  'if',
+  'in',
+  'into',
+  'is',
+  'it',
+  'its',
+  'of',
+  'on',
+  'or',
+  'that',
+  'the',
+  'this',
+  'to',
+  'was',
+  'will',
+  'with',
+  'which',
+  'when',
 ]);
 
 /** Longest term kept (longer runs are usually data: hashes, base64). */

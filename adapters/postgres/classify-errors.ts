@@ -3,16 +3,7 @@
  * failures and deadlocks are marked `transient` (re-run the whole transaction); lost
  * connections too (reads and idempotent writes may be retried).
  */
-import {
-  BoltError,
-  ClosedError,
-  NotFoundError,
-  PermissionError,
-  PoolTimeoutError,
-  ReadOnlyError,
-  SqlError,
-  TxConflictError,
-} from '../../core/errors.js';
+import { BoltError, ClosedError, NotFoundError, PermissionError, PoolTimeoutError, ReadOnlyError, SqlError, TxConflictError } from '../../core/errors.js';
 import { diskFullError, isDiskFull } from '../../core/disk-full.js';
 
 /** What the caller was doing, for messages (never credentials). */
@@ -40,7 +31,8 @@ export function classifyPgError(err: unknown, ctx: PgErrorContext): BoltError {
     return new TxConflictError(`PostgreSQL ${what}: re-run the whole transaction`, { ...base, detail: e.detail, transient: true });
   }
   if (isDiskFull(e)) return diskFullError(e, base);
-  if (code === '25006') return new ReadOnlyError(`${ctx.session ? `Session "${ctx.session}"` : 'This database handle'} is read-only: the statement is not a read`, base);
+  if (code === '25006')
+    return new ReadOnlyError(`${ctx.session ? `Session "${ctx.session}"` : 'This database handle'} is read-only: the statement is not a read`, base);
   if (code === '57014') return new SqlError(`PostgreSQL cancelled the statement (statement_timeout or cancel request): ${msg}`, { ...base, timeout: true });
   if (code === '3D000' || code === '3F000') return new NotFoundError(`PostgreSQL: ${msg}`, base);
   if (code === '28P01' || code === '28000' || code === '42501') return new PermissionError(`PostgreSQL refused: ${msg}`, base);

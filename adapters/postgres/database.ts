@@ -91,12 +91,19 @@ export class PostgresDatabase extends DirectDatabase<PgPinned> {
     this.acct.waits.add(performance.now() - started);
     const unhold = this.acct.hold(name);
     let released = false;
-    return new PgPinned(client, this.location, name, this.cfg.isolation, () => void this.acct.queries++, (broken) => {
-      if (released) return;
-      released = true;
-      unhold();
-      client.release(broken ? true : undefined);
-    });
+    return new PgPinned(
+      client,
+      this.location,
+      name,
+      this.cfg.isolation,
+      () => void this.acct.queries++,
+      (broken) => {
+        if (released) return;
+        released = true;
+        unhold();
+        client.release(broken ? true : undefined);
+      },
+    );
   }
 
   protected pruneRequestsSql(): string {

@@ -30,9 +30,7 @@ export async function describePostgres(db: Database): Promise<PostgresDescriptio
   const [head] = await db.query<{ v: string; d: string; s: string; iso: string }>(
     "SELECT current_setting('server_version') AS v, current_database() AS d, current_schema() AS s, current_setting('default_transaction_isolation') AS iso",
   );
-  const names = await db.query<{ name: string }>(
-    "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename",
-  );
+  const names = await db.query<{ name: string }>('SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename');
   const tables: TableInfo[] = [];
   for (const { name } of names) {
     const [c] = await db.query<{ n: number }>(`SELECT COUNT(*)::bigint AS n FROM ${quoteIdent(head!.s)}.${quoteIdent(name)}`);

@@ -42,7 +42,13 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
   };
   if (opts.schema && !opts.readOnly) {
     // The schema must exist before the pool's search_path points at it.
-    const setup = new PostgresDatabase({ settings: { ...settings, schema: undefined, max: 1 }, location, isolation: 'read committed', retries: 0, leakReportMs: 0 });
+    const setup = new PostgresDatabase({
+      settings: { ...settings, schema: undefined, max: 1 },
+      location,
+      isolation: 'read committed',
+      retries: 0,
+      leakReportMs: 0,
+    });
     try {
       await ignoreCreateRace(setup.execute(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(opts.schema)}`));
     } finally {

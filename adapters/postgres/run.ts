@@ -28,7 +28,8 @@ const LEVELS = new Set<string>(['read committed', 'repeatable read', 'serializab
 /** Checks an isolation level (case-insensitive) and returns it lower-cased. */
 export function checkIsolation(level: string): PgIsolation {
   const l = level.toLowerCase();
-  if (!LEVELS.has(l)) throw new BadInputError(`Unknown isolation level ${JSON.stringify(level)}: use read committed, repeatable read or serializable`, { level });
+  if (!LEVELS.has(l))
+    throw new BadInputError(`Unknown isolation level ${JSON.stringify(level)}: use read committed, repeatable read or serializable`, { level });
   return l as PgIsolation;
 }
 

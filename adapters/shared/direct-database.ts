@@ -70,10 +70,14 @@ export abstract class DirectDatabase<P extends PinnedConnection> implements Data
     this.logger = log(direct.engine);
     const ms = direct.leakReportMs;
     if (ms > 0 && Number.isFinite(ms)) {
-      this.leakTimer = setInterval(() => {
-        const leaks = this.acct.leaks(ms);
-        if (leaks.length) this.logger.warn({ location: this.location, leaks }, 'connections held longer than the leak threshold; close sessions you no longer use');
-      }, Math.max(1_000, ms / 2));
+      this.leakTimer = setInterval(
+        () => {
+          const leaks = this.acct.leaks(ms);
+          if (leaks.length)
+            this.logger.warn({ location: this.location, leaks }, 'connections held longer than the leak threshold; close sessions you no longer use');
+        },
+        Math.max(1_000, ms / 2),
+      );
       this.leakTimer.unref();
     }
     if (!direct.readOnly) {
@@ -191,7 +195,8 @@ export abstract class DirectDatabase<P extends PinnedConnection> implements Data
     if (this.leakTimer) clearInterval(this.leakTimer);
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     const open = this.acct.holderList();
-    if (open.length) this.logger.warn({ location: this.location, holders: open }, 'closing with connections still held; their open transactions are rolled back');
+    if (open.length)
+      this.logger.warn({ location: this.location, holders: open }, 'closing with connections still held; their open transactions are rolled back');
     await Promise.all([...this.sessions].map((s) => s.close().catch(() => undefined)));
     await this.closeConnections();
   }

@@ -165,7 +165,10 @@ export class PinnedSession implements Session {
     if (this.closed || this.busy > 0 || !(ms > 0) || !Number.isFinite(ms)) return;
     this.idleTimer = setTimeout(() => {
       void this.close().then(() => {
-        this.closed = new SessionTimeoutError(`Session "${this.name}" was closed after ${ms} ms without a statement`, { session: this.name, idleTimeoutMs: ms });
+        this.closed = new SessionTimeoutError(`Session "${this.name}" was closed after ${ms} ms without a statement`, {
+          session: this.name,
+          idleTimeoutMs: ms,
+        });
       });
     }, ms);
     this.idleTimer.unref();

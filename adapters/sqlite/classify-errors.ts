@@ -3,16 +3,7 @@
  * errors name who holds the database (from /proc/locks) and are marked `transient` so that
  * only the callers allowed to retry (reads, writes with a request id, transaction closures) do.
  */
-import {
-  BadInputError,
-  BoltError,
-  LockTimeoutError,
-  NotADatabaseError,
-  NotFoundError,
-  PermissionError,
-  ReadOnlyError,
-  SqlError,
-} from '../../core/errors.js';
+import { BadInputError, BoltError, LockTimeoutError, NotADatabaseError, NotFoundError, PermissionError, ReadOnlyError, SqlError } from '../../core/errors.js';
 import { diskFullError, isDiskFull, noSpaceLeft } from '../../core/disk-full.js';
 import { describeHolders, lockFiles, lockHolders } from './lock-holders.js';
 import type { WorkerError } from './protocol.js';
@@ -50,6 +41,7 @@ export function classifySqliteError(e: WorkerError, ctx: ErrorContext): BoltErro
   if (code === 'SQLITE_NOTADB') return new NotADatabaseError(`${ctx.path} is not a SQLite database: ${e.message}`, base);
   if (code.startsWith('SQLITE_CANTOPEN')) return new NotFoundError(`Cannot open SQLite database ${ctx.path}: ${e.message}`, base);
   if (code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') return new PermissionError(`Not allowed on ${ctx.path}: ${e.message}`, base);
-  if (code === 'BOLT_MULTI_PARAMS' || code === 'BOLT_BAD_INPUT' || e.name === 'RangeError' || e.name === 'TypeError') return new BadInputError(`${e.message}`, base);
+  if (code === 'BOLT_MULTI_PARAMS' || code === 'BOLT_BAD_INPUT' || e.name === 'RangeError' || e.name === 'TypeError')
+    return new BadInputError(`${e.message}`, base);
   return new SqlError(`SQLite: ${e.message}`, base);
 }

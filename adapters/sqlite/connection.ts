@@ -9,7 +9,6 @@ import type { WithoutId, WorkerError, WorkerReply, WorkerRequest } from './proto
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: WorkerError | Error) => void };
 
-
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
 /** One SQLite connection living in its own worker thread. */

@@ -33,7 +33,12 @@ export function describeSqlite(db: Database): SqliteDescription {
     .all() as string[];
   const tables: TableRows[] = names.map((name) => ({
     name,
-    rows: Number(db.prepare(`SELECT count(*) FROM ${quoteIdent(name)}`).pluck().get()),
+    rows: Number(
+      db
+        .prepare(`SELECT count(*) FROM ${quoteIdent(name)}`)
+        .pluck()
+        .get(),
+    ),
   }));
   return { engine: 'sqlite', libraryVersion, journalMode, pageSize, pageCount, tables };
 }

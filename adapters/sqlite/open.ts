@@ -15,7 +15,10 @@ export async function openSqlite(path: string, opts: SqliteOptions = {}): Promis
   const abs = resolve(path);
   const kind = detectFileKind(abs);
   if (kind.kind === 'duckdb' || kind.kind === 'other' || kind.kind === 'directory') {
-    throw new NotADatabaseError(`${abs} is not a SQLite database (it looks like ${kind.kind === 'other' ? 'something else' : `a ${kind.kind}`})`, { path: abs, kind: kind.kind });
+    throw new NotADatabaseError(`${abs} is not a SQLite database (it looks like ${kind.kind === 'other' ? 'something else' : `a ${kind.kind}`})`, {
+      path: abs,
+      kind: kind.kind,
+    });
   }
   if (kind.kind === 'unreadable') throw new NotFoundError(`Cannot read ${abs}: ${kind.reason}`, { path: abs });
   if (opts.readOnly && (kind.kind === 'missing' || kind.kind === 'empty')) {

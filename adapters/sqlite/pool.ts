@@ -73,7 +73,8 @@ export class WorkerPool {
   /** Closes every connection; held ones are closed after their current statement. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const w of this.waiters.splice(0)) w.reject(new ClosedError('The SQLite database was closed while waiting for a connection', { path: this.settings.path }));
+    for (const w of this.waiters.splice(0))
+      w.reject(new ClosedError('The SQLite database was closed while waiting for a connection', { path: this.settings.path }));
     this.idle.length = 0;
     await Promise.all([...this.all].map((c) => c.close()));
     this.all.clear();

@@ -100,7 +100,8 @@ export class StatementRunner {
     if (isWrite && write === 'ask') return { needsWrite: true };
     if (isWrite) this.beforeWrite();
     if (stmt === 'multi') {
-      if (params.length > 0) throw new RunError({ name: 'BadInput', message: 'parameters are not allowed with several statements in one string', code: 'BOLT_MULTI_PARAMS' });
+      if (params.length > 0)
+        throw new RunError({ name: 'BadInput', message: 'parameters are not allowed with several statements in one string', code: 'BOLT_MULTI_PARAMS' });
       const before = this.db.prepare('SELECT total_changes() AS n').pluck().get() as number;
       this.db.exec(sql);
       const after = this.db.prepare('SELECT total_changes() AS n').pluck().get() as number;

@@ -77,7 +77,8 @@ export class WriteBatcher {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const it of this.queue.splice(0)) it.reject(new ClosedError(`SQLite database ${this.settings.path} was closed before the write ran`, { path: this.settings.path }));
+    for (const it of this.queue.splice(0))
+      it.reject(new ClosedError(`SQLite database ${this.settings.path} was closed before the write ran`, { path: this.settings.path }));
     const c = this.conn;
     this.conn = undefined;
     await c?.close();

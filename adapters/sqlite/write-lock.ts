@@ -101,15 +101,18 @@ export class WriteLock {
         reject(err);
       };
       const onAbort = (): void => drop(new AbortedError());
-      const timer = setTimeout(() => {
-        const h = this.heldBy();
-        drop(
-          new LockTimeoutError(
-            `Timed out waiting for the SQLite writer lock on ${this.dbPath}: session "${h?.session}" of this process (pid ${process.pid}) has held it for ${h?.heldMs} ms. Keep write transactions short`,
-            { path: this.dbPath, pid: process.pid, holder: h, waiting: this.queue.length },
-          ),
-        );
-      }, Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => {
+          const h = this.heldBy();
+          drop(
+            new LockTimeoutError(
+              `Timed out waiting for the SQLite writer lock on ${this.dbPath}: session "${h?.session}" of this process (pid ${process.pid}) has held it for ${h?.heldMs} ms. Keep write transactions short`,
+              { path: this.dbPath, pid: process.pid, holder: h, waiting: this.queue.length },
+            ),
+          );
+        },
+        Math.max(0, deadline - Date.now()),
+      );
       signal?.addEventListener('abort', onAbort, { once: true });
       this.queue.push(waiter);
     });

@@ -88,7 +88,15 @@ async function runIndex(task: AgentTask<IndexTaskPayload>, ctx: AgentContext): P
   });
   if (shards === 1) await einstein.finishPlan(plan, opts);
   ctx.log.info({ shard, shards, files: r.filesIndexed, chunks: r.chunks }, 'index shard done');
-  return { shard, shards, filesIndexed: r.filesIndexed, filesUnchanged: r.filesUnchanged, filesSkipped: r.filesSkipped, chunks: r.chunks, elapsedMs: Date.now() - started };
+  return {
+    shard,
+    shards,
+    filesIndexed: r.filesIndexed,
+    filesUnchanged: r.filesUnchanged,
+    filesSkipped: r.filesSkipped,
+    chunks: r.chunks,
+    elapsedMs: Date.now() - started,
+  };
 }
 
 async function runSearch(task: AgentTask<SearchTaskPayload>, ctx: AgentContext): Promise<unknown> {

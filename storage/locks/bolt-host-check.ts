@@ -28,7 +28,8 @@ export function unprovenHostReason(info: SidecarInfo | undefined, holders: reado
   const holding = holders.filter((h) => h.class === 'FLOCK' && !h.blocked);
   if (holding.length === 0) return 'no process could be found holding the sidecar lock';
   const other = holding.find((h) => h.pid !== info.pid);
-  if (other) return `the sidecar lock is held by ${other.pid === undefined ? 'an unknown process' : `pid ${other.pid}`}, not by pid ${info.pid} that the sidecar records`;
+  if (other)
+    return `the sidecar lock is held by ${other.pid === undefined ? 'an unknown process' : `pid ${other.pid}`}, not by pid ${info.pid} that the sidecar records`;
   const pid = info.pid;
   const start = processStartTime(pid);
   if (start === undefined) return `pid ${pid} is gone`;

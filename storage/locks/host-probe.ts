@@ -188,9 +188,10 @@ export async function probeDatabase(dbPath: string, opts: ProbeOptions = {}): Pr
       : `the sidecar holds no valid host record and nobody holds its lock`;
   } else {
     state = 'free';
-    reason = sidecar.present && sidecar.recordedAlive
-      ? `nobody holds the file; the sidecar names pid ${sidecar.info?.pid}, alive but no longer holding the lock`
-      : 'nobody holds the file';
+    reason =
+      sidecar.present && sidecar.recordedAlive
+        ? `nobody holds the file; the sidecar names pid ${sidecar.info?.pid}, alive but no longer holding the lock`
+        : 'nobody holds the file';
   }
   return { path: dbPath, engine, state, reason, sidecar, host, ping, pingError, holders, foreign };
 }

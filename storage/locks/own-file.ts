@@ -11,10 +11,13 @@ import { BadInputError, PermissionError } from '../../core/errors.js';
 const { O_NOFOLLOW, O_NONBLOCK, O_NOCTTY, O_CREAT, O_EXCL, O_WRONLY, O_APPEND, O_TRUNC } = constants;
 
 function refuse(path: string, what: string, err?: NodeJS.ErrnoException): never {
-  throw new PermissionError(`refusing to write ${path}: it is ${what}; Bolt writes its own files only as regular files, never through a link. Remove it if it is not yours`, {
-    path,
-    errno: err?.code,
-  });
+  throw new PermissionError(
+    `refusing to write ${path}: it is ${what}; Bolt writes its own files only as regular files, never through a link. Remove it if it is not yours`,
+    {
+      path,
+      errno: err?.code,
+    },
+  );
 }
 
 /**
@@ -47,7 +50,7 @@ function writeWith(path: string, flags: number, data: string | Buffer, mode: num
   const buf = typeof data === 'string' ? Buffer.from(data) : data;
   const fd = openOwnFile(path, flags, mode);
   try {
-    for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);
+    for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off, buf.length - off);
   } finally {
     closeSync(fd);
   }

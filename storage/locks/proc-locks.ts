@@ -188,7 +188,10 @@ export function openersOf(path: string, id: { major: number; minor: number; inod
         if (st.ino !== id.inode || dev.major !== id.major || dev.minor !== id.minor) continue;
         opener ??= { pid: Number(p), locks: [] };
         const info = readFileSync(`/proc/${p}/fdinfo/${fd}`, 'utf8');
-        const lines = info.split('\n').filter((l) => l.startsWith('lock:')).map((l) => l.slice('lock:'.length));
+        const lines = info
+          .split('\n')
+          .filter((l) => l.startsWith('lock:'))
+          .map((l) => l.slice('lock:'.length));
         opener.locks.push(...parseProcLocks(lines.join('\n')));
       } catch {
         // the fd closed or the process exited meanwhile

@@ -38,7 +38,8 @@ export function removeStaleSidecar(path: string, expected: SidecarInfo | undefin
   try {
     if (!hasSidecarContent(path)) return false;
     const now = readSidecar(path);
-    const same = expected === undefined ? now === undefined : now !== undefined && now.pid === expected.pid && now.processStartTime === expected.processStartTime;
+    const same =
+      expected === undefined ? now === undefined : now !== undefined && now.pid === expected.pid && now.processStartTime === expected.processStartTime;
     if (!same) return false;
     unlinkSync(path);
     return true;

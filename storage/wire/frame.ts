@@ -37,7 +37,10 @@ export class FrameDecoder {
   /** Body length announced by the header being assembled; undefined until 4 bytes are in. */
   private expected: number | undefined;
 
-  constructor(private readonly onMessage: (message: unknown) => void, private readonly maxBytes = MAX_FRAME_BYTES) {}
+  constructor(
+    private readonly onMessage: (message: unknown) => void,
+    private readonly maxBytes = MAX_FRAME_BYTES,
+  ) {}
 
   /** Bytes received toward a frame not yet complete (0 between frames). */
   get pendingBytes(): number {

@@ -48,7 +48,10 @@ export function oneShotRequest<T = unknown>(socketPath: string, op: string, args
       else resolve(value as T);
     };
     const timer = setTimeout(
-      () => finish(new HostUnresponsiveError(`the Bolt host at ${socketPath} did not answer '${op}' within ${timeoutMs} ms`, { socket: socketPath, op, timeoutMs })),
+      () =>
+        finish(
+          new HostUnresponsiveError(`the Bolt host at ${socketPath} did not answer '${op}' within ${timeoutMs} ms`, { socket: socketPath, op, timeoutMs }),
+        ),
       timeoutMs,
     );
     const decoder = new FrameDecoder((msg) => {
@@ -62,7 +65,11 @@ export function oneShotRequest<T = unknown>(socketPath: string, op: string, args
         finish(undefined, (reply as { result: unknown }).result);
       } else {
         const e = (reply as { error?: SerializedError }).error;
-        finish(e && typeof e === 'object' && typeof e.code === 'string' ? errorFromJSON(e) : new ProtocolError(`malformed error reply from ${socketPath}`, { socket: socketPath, op }));
+        finish(
+          e && typeof e === 'object' && typeof e.code === 'string'
+            ? errorFromJSON(e)
+            : new ProtocolError(`malformed error reply from ${socketPath}`, { socket: socketPath, op }),
+        );
       }
     });
     sock.on('connect', () => sock.write(encodeFrame({ id: 1, op, ...args })));

@@ -145,35 +145,39 @@ function suite(e: EngineUnderTest): void {
       assert.equal(Number(row!.n), N);
     });
 
-    test('a conflicting transaction is re-run as a whole; past its retries it fails with BOLT_TX_CONFLICT', { ...T, skip: e.optimisticConflicts ? undefined : `${e.name} serialises writers: transactions never conflict` }, async (t) => {
-      const db = await e.store(t).open({ maxConnections: 4 });
-      await db.execute('CREATE TABLE acct (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)');
-      await db.execute('INSERT INTO acct (id, n) VALUES (1, 0)');
-      let runs = 0;
-      await db.transaction(async (tx) => {
-        runs++;
-        await tx.query('SELECT n FROM acct WHERE id = 1');
-        if (runs === 1) await db.execute('UPDATE acct SET n = n + 100 WHERE id = 1'); // someone else commits first
-        await tx.execute('UPDATE acct SET n = n + 1 WHERE id = 1');
-      });
-      assert.equal(runs, 2, 'the closure ran again after the conflict');
-      assert.equal(Number((await db.query<{ n: number }>('SELECT n FROM acct'))[0]!.n), 101);
+    test(
+      'a conflicting transaction is re-run as a whole; past its retries it fails with BOLT_TX_CONFLICT',
+      { ...T, skip: e.optimisticConflicts ? undefined : `${e.name} serialises writers: transactions never conflict` },
+      async (t) => {
+        const db = await e.store(t).open({ maxConnections: 4 });
+        await db.execute('CREATE TABLE acct (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)');
+        await db.execute('INSERT INTO acct (id, n) VALUES (1, 0)');
+        let runs = 0;
+        await db.transaction(async (tx) => {
+          runs++;
+          await tx.query('SELECT n FROM acct WHERE id = 1');
+          if (runs === 1) await db.execute('UPDATE acct SET n = n + 100 WHERE id = 1'); // someone else commits first
+          await tx.execute('UPDATE acct SET n = n + 1 WHERE id = 1');
+        });
+        assert.equal(runs, 2, 'the closure ran again after the conflict');
+        assert.equal(Number((await db.query<{ n: number }>('SELECT n FROM acct'))[0]!.n), 101);
 
-      let attempts = 0;
-      await assert.rejects(
-        db.transaction(
-          async (tx) => {
-            attempts++;
-            await tx.query('SELECT n FROM acct WHERE id = 1');
-            await db.execute('UPDATE acct SET n = n + 1 WHERE id = 1');
-            await tx.execute('UPDATE acct SET n = n + 1 WHERE id = 1');
-          },
-          { retries: 2 },
-        ),
-        (err) => hasCode(err, 'BOLT_TX_CONFLICT'),
-      );
-      assert.equal(attempts, 3);
-    });
+        let attempts = 0;
+        await assert.rejects(
+          db.transaction(
+            async (tx) => {
+              attempts++;
+              await tx.query('SELECT n FROM acct WHERE id = 1');
+              await db.execute('UPDATE acct SET n = n + 1 WHERE id = 1');
+              await tx.execute('UPDATE acct SET n = n + 1 WHERE id = 1');
+            },
+            { retries: 2 },
+          ),
+          (err) => hasCode(err, 'BOLT_TX_CONFLICT'),
+        );
+        assert.equal(attempts, 3);
+      },
+    );
 
     test('read-only sessions and read-only handles refuse writes with BOLT_READ_ONLY', { ...T, todo: e.knownGaps?.readOnlyHandle }, async (t) => {
       const store = e.store(t);
@@ -197,7 +201,10 @@ function suite(e: EngineUnderTest): void {
 
       const rodb = await store.open({ readOnly: true });
       await assert.rejects(rodb.execute('INSERT INTO ro (id) VALUES (4)'), (err) => hasCode(err, 'BOLT_READ_ONLY'));
-      await assert.rejects(rodb.transaction((tx) => tx.execute('DELETE FROM ro')), (err) => hasCode(err, 'BOLT_READ_ONLY'));
+      await assert.rejects(
+        rodb.transaction((tx) => tx.execute('DELETE FROM ro')),
+        (err) => hasCode(err, 'BOLT_READ_ONLY'),
+      );
       assert.equal(await count(rodb, 'ro'), 2);
     });
 
@@ -206,7 +213,13 @@ function suite(e: EngineUnderTest): void {
       const a = await db.session({ name: 'holder-a' });
       const b = await db.session({ name: 'holder-b' });
       assert.equal(db.stats().pool.inUse, 2);
-      assert.deepEqual(db.stats().pool.holders.map((h) => h.session).sort(), ['holder-a', 'holder-b']);
+      assert.deepEqual(
+        db
+          .stats()
+          .pool.holders.map((h) => h.session)
+          .sort(),
+        ['holder-a', 'holder-b'],
+      );
       await assert.rejects(db.query('SELECT 1 AS one'), (err) => hasCode(err, 'BOLT_POOL_TIMEOUT') && /holder-a/.test(err.message));
       const waiting = db.query<{ one: number }>('SELECT 1 AS one');
       await waitFor(() => db.stats().pool.waiting === 1, 10_000, 'a waiter');
@@ -226,9 +239,7 @@ function suite(e: EngineUnderTest): void {
       const again = await db.execute('INSERT INTO once (id, v) VALUES (?, ?)', [1, 'a'], { requestId: 'req-1' });
       assert.deepEqual(again, { rowsChanged: 1, deduplicated: true });
 
-      const racing = await Promise.all(
-        Array.from({ length: 6 }, () => db.execute("UPDATE once SET v = v || 'x' WHERE id = 1", [], { requestId: 'req-race' })),
-      );
+      const racing = await Promise.all(Array.from({ length: 6 }, () => db.execute("UPDATE once SET v = v || 'x' WHERE id = 1", [], { requestId: 'req-race' })));
       assert.equal(racing.filter((r) => !r.deduplicated).length, 1, 'one of the racing copies applied');
       assert.deepEqual(await db.query('SELECT v FROM once WHERE id = 1'), [{ v: 'ax' }]);
 

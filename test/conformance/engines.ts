@@ -128,7 +128,11 @@ export const ENGINES: EngineUnderTest[] = [sqlite, postgres, duckdb];
 function fileStore(t: TestContext, name: string, open: (file: string, opts?: OpenOptions) => Promise<Database>): Store {
   const dir = mkdtempSync(join(tmpdir(), 'bolt-conf-'));
   const file = join(dir, name);
-  return closingStore(t, (opts) => open(file, opts), async () => rmSync(dir, { recursive: true, force: true }));
+  return closingStore(
+    t,
+    (opts) => open(file, opts),
+    async () => rmSync(dir, { recursive: true, force: true }),
+  );
 }
 
 /** A store whose handles are all closed after the test, then `cleanup` removes its file or schema. */

@@ -60,7 +60,10 @@ export async function spawnAgent(t: TestContext, dbPath: string, opts: Record<st
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`agent exited early (${code})`)));
   });
-  const call = wire((m) => child.send(m as object), (fn) => child.on('message', fn));
+  const call = wire(
+    (m) => child.send(m as object),
+    (fn) => child.on('message', fn),
+  );
   return { pid: child.pid!, call, child, exited, kill: (s = 'SIGKILL') => void child.kill(s) };
 }
 
@@ -76,6 +79,9 @@ export async function spawnWorkerAgent(t: TestContext, dbPath: string, opts: Rec
     w.once('message', () => resolve());
     w.once('error', reject);
   });
-  const call = wire((m) => w.postMessage(m), (fn) => w.on('message', fn));
+  const call = wire(
+    (m) => w.postMessage(m),
+    (fn) => w.on('message', fn),
+  );
   return { pid: process.pid, call, exited, kill: () => void w.terminate() };
 }

@@ -10,7 +10,11 @@ import { fixturePath, spawnChild, type Spawned } from './fixture.js';
 import { tempDir } from './tmp.js';
 
 /** Starts the host (with `env`), opens a client handle (closed after the test). */
-export async function clientOfChildHost(t: TestContext, rows = 0, env: NodeJS.ProcessEnv = {}): Promise<{ host: Spawned; path: string; db: ConcurrentDatabase }> {
+export async function clientOfChildHost(
+  t: TestContext,
+  rows = 0,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ host: Spawned; path: string; db: ConcurrentDatabase }> {
   const path = join(tempDir(t), 'a.db');
   const host = spawnChild(t, process.execPath, [fixturePath('bolt-host'), path, String(rows)], { env: { BOLT_LOG_LEVEL: 'fatal', ...env } });
   await host.waitForLine(/^ready$/, 30_000);

@@ -60,10 +60,17 @@ export function spawnChild(t: TestContext, cmd: string, args: string[], opts: Sp
           const line = found();
           if (line !== undefined) finish(undefined, line);
           else if (done || child.exitCode !== null || child.signalCode !== null) {
-            finish(new Error(`${what} exited (${child.exitCode ?? child.signalCode}) before printing ${String(match)}\nstdout: ${out.slice(-2000)}\nstderr: ${err.slice(-2000)}`));
+            finish(
+              new Error(
+                `${what} exited (${child.exitCode ?? child.signalCode}) before printing ${String(match)}\nstdout: ${out.slice(-2000)}\nstderr: ${err.slice(-2000)}`,
+              ),
+            );
           }
         };
-        const timer = setTimeout(() => finish(new Error(`${what} did not print ${String(match)} within ${ms} ms\nstdout: ${out.slice(-2000)}\nstderr: ${err.slice(-2000)}`)), ms);
+        const timer = setTimeout(
+          () => finish(new Error(`${what} did not print ${String(match)} within ${ms} ms\nstdout: ${out.slice(-2000)}\nstderr: ${err.slice(-2000)}`)),
+          ms,
+        );
         const finish = (e?: Error, line?: string): void => {
           clearTimeout(timer);
           listeners.delete(check);

@@ -21,6 +21,11 @@ export async function sqliteCliHoldingExclusive(t: TestContext, db: string): Pro
   spawnSync('sqlite3', [db, 'CREATE TABLE t(a); INSERT INTO t VALUES (1);']);
   const cli = spawnChild(t, 'sqlite3', [db]);
   cli.child.stdin?.write('BEGIN EXCLUSIVE;\nINSERT INTO t VALUES (2);\n');
-  await waitFor(() => lockHolders(db).some((h) => h.pid === cli.pid && h.type === 'WRITE'), 10_000, () => 'sqlite3 never took its lock', cli.exited);
+  await waitFor(
+    () => lockHolders(db).some((h) => h.pid === cli.pid && h.type === 'WRITE'),
+    10_000,
+    () => 'sqlite3 never took its lock',
+    cli.exited,
+  );
   return cli;
 }

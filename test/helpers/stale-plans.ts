@@ -62,7 +62,8 @@ export async function staleDifferences(path: string, disabledOptimizers: string)
         fresh.destroySync();
         for (const { at, stmts } of old) {
           const got = await rows(stmts[q]!, params);
-          if (got !== want) out.push(`prepared ${at}, after "${change.slice(0, 40)}…": ${sql}\n  cached: ${got.slice(0, 200)}\n  fresh:  ${want.slice(0, 200)}`);
+          if (got !== want)
+            out.push(`prepared ${at}, after "${change.slice(0, 40)}…": ${sql}\n  cached: ${got.slice(0, 200)}\n  fresh:  ${want.slice(0, 200)}`);
         }
       }
       if (i === 2) await prepareAll('with 100 rows');

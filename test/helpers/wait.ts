@@ -43,12 +43,7 @@ export async function waitForValue<T>(
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Emitter = { on(n: any, f: any): unknown; off(n: any, f: any): unknown };
 
-export function nextEvent<E>(
-  emitter: Emitter,
-  name: string,
-  ok: (e: E) => boolean = () => true,
-  timeoutMs = 20_000,
-): Promise<E> {
+export function nextEvent<E>(emitter: Emitter, name: string, ok: (e: E) => boolean = () => true, timeoutMs = 20_000): Promise<E> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       emitter.off(name, on);

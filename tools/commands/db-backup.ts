@@ -20,7 +20,8 @@ export function register(db: Command): void {
       action(async (file: string, dest: string, o: { lockTimeout: number; json?: boolean }) => {
         const handle = await ConcurrentDatabase.open(file, { lockTimeoutMs: o.lockTimeout });
         try {
-          if (!(handle instanceof ConcurrentDatabase || handle instanceof SqliteDatabase)) throw new BadInputError('backup works on DuckDB and SQLite databases');
+          if (!(handle instanceof ConcurrentDatabase || handle instanceof SqliteDatabase))
+            throw new BadInputError('backup works on DuckDB and SQLite databases');
           const r = await handle.backup(dest);
           if (o.json) printJson({ ok: true, source: handle.location, ...r });
           else {

@@ -76,7 +76,9 @@ const MARK: Record<string, string> = { fixed: 'fixed', 'would-fix': 'would fix',
 
 function printHuman(r: FixReport): void {
   const s = r.scanned;
-  println(`${r.dryRun ? 'dry run: ' : ''}scanned ${r.dir}: ${plural(s.databases, 'database')}, ${plural(s.sidecars, 'sidecar')}, ${plural(s.sockets, 'socket')}, ${plural(s.lockFiles + s.lockDirs, 'other lock')}`);
+  println(
+    `${r.dryRun ? 'dry run: ' : ''}scanned ${r.dir}: ${plural(s.databases, 'database')}, ${plural(s.sidecars, 'sidecar')}, ${plural(s.sockets, 'socket')}, ${plural(s.lockFiles + s.lockDirs, 'other lock')}`,
+  );
   for (const f of r.findings) {
     println(`${MARK[f.status]}: ${f.path}`);
     println(`  found: ${f.found}`);

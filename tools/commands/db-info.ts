@@ -24,7 +24,8 @@ export function register(db: Command): void {
     .action(
       action(async (file: string, opts: InfoOptions) => {
         const pingTimeoutMs = Number(opts.pingTimeout);
-        if (!Number.isFinite(pingTimeoutMs) || pingTimeoutMs <= 0) throw new BadInputError(`--ping-timeout must be a positive number of ms, not '${opts.pingTimeout}'`);
+        if (!Number.isFinite(pingTimeoutMs) || pingTimeoutMs <= 0)
+          throw new BadInputError(`--ping-timeout must be a positive number of ms, not '${opts.pingTimeout}'`);
         const report = await inspectFile(file, { pingTimeoutMs });
         if (opts.json) printJson(report);
         else printHuman(report);
@@ -52,7 +53,9 @@ function printHuman(r: DbInfoReport): void {
     println(`  ${i === 0 ? 'holders' : '       '}   ${who}, ${what}: ${h.command ?? 'command unknown'}`);
   }
   if (r.sidecar) {
-    println(`  sidecar   ${r.sidecar.path} (${r.sidecar.flocked ? 'locked' : 'not locked'}${r.sidecar.pid ? `, pid ${r.sidecar.pid}` : ''}${r.sidecar.stale ? ', stale' : ''})`);
+    println(
+      `  sidecar   ${r.sidecar.path} (${r.sidecar.flocked ? 'locked' : 'not locked'}${r.sidecar.pid ? `, pid ${r.sidecar.pid}` : ''}${r.sidecar.stale ? ', stale' : ''})`,
+    );
   }
   if (r.host) {
     const parts = [`pid ${r.host.pid}`];
@@ -61,10 +64,13 @@ function printHuman(r: DbInfoReport): void {
     if (r.host.version) parts.push(`version ${r.host.version}`);
     if (r.host.clients !== null) parts.push(plural(r.host.clients, 'client'));
     if (r.host.sessions !== null) parts.push(plural(r.host.sessions, 'session'));
-    if (r.host.pool && typeof r.host.pool.size === 'number') parts.push(`pool ${r.host.pool.inUse ?? '?'}/${r.host.pool.size} in use, ${r.host.pool.waiting ?? 0} waiting`);
+    if (r.host.pool && typeof r.host.pool.size === 'number')
+      parts.push(`pool ${r.host.pool.inUse ?? '?'}/${r.host.pool.size} in use, ${r.host.pool.waiting ?? 0} waiting`);
     const w = r.host.wire;
     if (w && typeof w.connections === 'number') {
-      parts.push(`${plural(w.connections, 'connection')}${w.held ? `, ${w.held} held (not reading their replies)` : ''}${w.refused ? `, ${w.refused} refused at the limit` : ''}`);
+      parts.push(
+        `${plural(w.connections, 'connection')}${w.held ? `, ${w.held} held (not reading their replies)` : ''}${w.refused ? `, ${w.refused} refused at the limit` : ''}`,
+      );
     }
     if (r.host.error) parts.push(`no answer: ${r.host.error}`);
     println(`  host      ${parts.join(', ')}`);

@@ -27,7 +27,9 @@ async function verifySqlite(handle: SqliteDatabase, json: boolean): Promise<numb
 
 export function register(db: Command): void {
   db.command('verify')
-    .description('check that a database opens and every table scans in full (DuckDB: through its host when one is up; SQLite: integrity_check and foreign_key_check)')
+    .description(
+      'check that a database opens and every table scans in full (DuckDB: through its host when one is up; SQLite: integrity_check and foreign_key_check)',
+    )
     .argument('<file>', 'the database file')
     .option('--lock-timeout <ms>', 'how long to wait for a foreign holder of the file', intOption('--lock-timeout'), 30_000)
     .option('--json', 'print the result as JSON')

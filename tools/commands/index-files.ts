@@ -106,7 +106,19 @@ export function register(program: Command): void {
           if (agents !== undefined) {
             await einstein.indexStats(); // tables exist before the agents start
             shards = await indexWithAgents(db.location, resolve(dir), agents, { embedder: specOf(embedder, o), maxFileBytes }, (f) =>
-              bar.update({ phase: 'indexing', filesSeen: 0, filesToIndex: 1000, filesDone: Math.round(f * 1000), filesIndexed: 0, filesUnchanged: 0, filesRemoved: 0, filesSkipped: 0, chunks: 0, bytes: 0, elapsedMs: Date.now() - started }),
+              bar.update({
+                phase: 'indexing',
+                filesSeen: 0,
+                filesToIndex: 1000,
+                filesDone: Math.round(f * 1000),
+                filesIndexed: 0,
+                filesUnchanged: 0,
+                filesRemoved: 0,
+                filesSkipped: 0,
+                chunks: 0,
+                bytes: 0,
+                elapsedMs: Date.now() - started,
+              }),
             );
           }
           // In-process: the whole job, or after the agents, what is left (deleted files, compaction).
@@ -122,9 +134,20 @@ export function register(program: Command): void {
           const secs = r.elapsedMs / 1000;
           const how = agents !== undefined ? `${agents} agents` : `${workers} workers`;
           if (o.json) {
-            printJson({ ...r, agents: agents ?? 0, workers: agents ? 0 : workers, shards, db: db.location, index: size, filesPerSec: r.filesIndexed / Math.max(secs, 1e-3), chunksPerSec: r.chunks / Math.max(secs, 1e-3) });
+            printJson({
+              ...r,
+              agents: agents ?? 0,
+              workers: agents ? 0 : workers,
+              shards,
+              db: db.location,
+              index: size,
+              filesPerSec: r.filesIndexed / Math.max(secs, 1e-3),
+              chunksPerSec: r.chunks / Math.max(secs, 1e-3),
+            });
           } else {
-            println(`indexed ${r.filesIndexed} files (${r.chunks} chunks) in ${secs.toFixed(1)} s with ${how}; ${r.filesUnchanged} unchanged, ${r.filesRemoved} removed, ${r.filesSkipped} skipped`);
+            println(
+              `indexed ${r.filesIndexed} files (${r.chunks} chunks) in ${secs.toFixed(1)} s with ${how}; ${r.filesUnchanged} unchanged, ${r.filesRemoved} removed, ${r.filesSkipped} skipped`,
+            );
             println(`index ${db.location}: ${size.files} files, ${size.chunks} chunks, ${size.postings} postings`);
           }
         } finally {

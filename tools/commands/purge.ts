@@ -19,9 +19,13 @@ export function parseDuration(v: string): number {
 }
 
 function parseFinished(v: string): TaskStatus[] {
-  const out = v.split(',').map((x) => x.trim()).filter(Boolean);
+  const out = v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
   for (const s of out) {
-    if (!(TERMINAL as readonly string[]).includes(s)) throw new BadInputError(`--status takes finished states only (${TERMINAL.join(', ')}), not ${JSON.stringify(s)}`);
+    if (!(TERMINAL as readonly string[]).includes(s))
+      throw new BadInputError(`--status takes finished states only (${TERMINAL.join(', ')}), not ${JSON.stringify(s)}`);
   }
   return out as TaskStatus[];
 }

@@ -40,7 +40,12 @@ export function register(program: Command): void {
     .command('query')
     .description('run one SQL statement against the database (through its Bolt host)')
     .argument('<sql>', 'the statement; use ? placeholders for --param values')
-    .addOption(new Option('-p, --param <value>', 'a parameter value, in order (repeatable); numbers in canonical form (42, 1.5), true, false, null and "quoted" are typed, anything else (00012, 1.50) is a string').argParser((v: string, prev: unknown[] = []) => [...prev, parseParam(v)]))
+    .addOption(
+      new Option(
+        '-p, --param <value>',
+        'a parameter value, in order (repeatable); numbers in canonical form (42, 1.5), true, false, null and "quoted" are typed, anything else (00012, 1.50) is a string',
+      ).argParser((v: string, prev: unknown[] = []) => [...prev, parseParam(v)]),
+    )
     .option('--db <file>', 'database file (default .bolt/analytics.db)')
     .option('--lock-timeout <ms>', 'how long to wait for a foreign holder of the file', intOption('--lock-timeout'), 30_000)
     .option('--json', 'print { rows, rowsChanged } as JSON')

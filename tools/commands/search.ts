@@ -43,7 +43,8 @@ export function register(program: Command): void {
       action(async (query: string, o: SearchCliOptions) => {
         const k = parseInteger('--k', o.k, 1, 1000);
         if (!['hybrid', 'bm25', 'vector'].includes(o.mode)) throw new BadInputError(`--mode must be hybrid, bm25 or vector, got ${o.mode}`);
-        if (!isServerDb(o.db) && !existsSync(o.db)) throw new NotFoundError(`No database at ${o.db}: run \`bolt index <dir>\` first (or pass --db).`, { path: o.db });
+        if (!isServerDb(o.db) && !existsSync(o.db))
+          throw new NotFoundError(`No database at ${o.db}: run \`bolt index <dir>\` first (or pass --db).`, { path: o.db });
         const embedder = await embedderFromOptions(o);
         const db = await openDb(o, false);
         try {
@@ -61,7 +62,9 @@ export function register(program: Command): void {
           }
           const color = Boolean(process.stdout.isTTY) && !noColor();
           for (const h of hits) {
-            const ranks = [h.matched.bm25Rank && `bm25 #${h.matched.bm25Rank}`, h.matched.vectorRank && `vector #${h.matched.vectorRank}`].filter(Boolean).join(', ');
+            const ranks = [h.matched.bm25Rank && `bm25 #${h.matched.bm25Rank}`, h.matched.vectorRank && `vector #${h.matched.vectorRank}`]
+              .filter(Boolean)
+              .join(', ');
             println(`${h.path}:${h.startLine}-${h.endLine}  score ${h.score.toFixed(4)}${ranks ? `  (${ranks})` : ''}`);
             highlight(h, color)
               .split('\n')

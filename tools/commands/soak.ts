@@ -33,7 +33,10 @@ interface SoakFlags {
 
 function parseChaos(text: string | undefined): FaultKind[] {
   if (!text) return [];
-  const kinds = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const kinds = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const k of kinds) {
     if (!FAULT_KINDS.includes(k as FaultKind)) throw new BadInputError(`unknown --chaos fault "${k}"; choose from ${FAULT_KINDS.join(', ')}`);
   }
@@ -87,8 +90,12 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed for the workload and fault schedule (default: random, printed)')
     .option('--report <file.html>', 'write a self-contained HTML report')
     .option('--work-dir <dir>', 'where journals and metrics go (default: a new temporary directory, removed after a passing run)')
-    .option('--max-host-rss <MiB>', 'bound on the resident memory of the processes serving the database (an invariant)', String(DEFAULT_MAX_HOST_RSS_BYTES / 1024 / 1024))
-    .option('--keep', 'keep the temporary work directory (and, on PostgreSQL, the run\'s schema) after a passing run (a failing run always keeps them)')
+    .option(
+      '--max-host-rss <MiB>',
+      'bound on the resident memory of the processes serving the database (an invariant)',
+      String(DEFAULT_MAX_HOST_RSS_BYTES / 1024 / 1024),
+    )
+    .option('--keep', "keep the temporary work directory (and, on PostgreSQL, the run's schema) after a passing run (a failing run always keeps them)")
     .option('--json', 'print the whole result as JSON')
     .action(
       action(async (flags: SoakFlags) => {

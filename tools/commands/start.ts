@@ -75,7 +75,9 @@ export function register(program: Command): void {
             `${bolt.config.sequential ? ' (sequential)' : ''} on ${bolt.config.database}; agents: ${names.join(', ')}`,
         );
 
-        bolt.on('task:failed', (e) => log(`task ${e.id} (${e.agent}) failed attempt ${e.attempt}: [${e.error.code}] ${e.error.message}; retry at ${new Date(e.retryAt).toISOString()}`));
+        bolt.on('task:failed', (e) =>
+          log(`task ${e.id} (${e.agent}) failed attempt ${e.attempt}: [${e.error.code}] ${e.error.message}; retry at ${new Date(e.retryAt).toISOString()}`),
+        );
         bolt.on('task:dead', (e) => log(`task ${e.id} (${e.agent}) is dead after attempt ${e.attempt}: [${e.error.code}] ${e.error.message}`));
         bolt.on('task:cancelled', (e) => log(`task ${e.id} (${e.agent}) cancelled`));
         bolt.on('agent:down', (e) => log(`${e.agentId} (thread ${e.threadId}) down: ${e.reason}`));
@@ -92,26 +94,37 @@ export function register(program: Command): void {
         const renderer = tty ? new InPlaceRenderer(process.stdout) : undefined;
         let lastLine = Date.now();
         // A ref'd timer: it keeps the process alive while the runtime runs.
-        const ticker = setInterval(() => {
-          void refreshCounts().then(() => {
-            if (renderer) renderer.draw(renderStatus(bolt.status(), counts));
-            else if (Date.now() - lastLine >= STATUS_LINE_EVERY_MS) {
-              lastLine = Date.now();
-              log(statusLine(bolt.status(), counts));
-            }
-          });
-        }, tty ? 500 : 1000);
+        const ticker = setInterval(
+          () => {
+            void refreshCounts().then(() => {
+              if (renderer) renderer.draw(renderStatus(bolt.status(), counts));
+              else if (Date.now() - lastLine >= STATUS_LINE_EVERY_MS) {
+                lastLine = Date.now();
+                log(statusLine(bolt.status(), counts));
+              }
+            });
+          },
+          tty ? 500 : 1000,
+        );
 
         let signals = 0;
         const done = new Promise<number>((resolve) => {
           const onSignal = (sig: NodeJS.Signals): void => {
             signals++;
             if (signals === 1) {
-              println(`${sig}: draining — running tasks finish (up to ${bolt.config.drainTimeoutMs} ms), queued tasks stay queued; Ctrl-C again to stop at once`);
-              void bolt.shutdown().then(() => resolve(EXIT.ok), () => resolve(EXIT.error));
+              println(
+                `${sig}: draining — running tasks finish (up to ${bolt.config.drainTimeoutMs} ms), queued tasks stay queued; Ctrl-C again to stop at once`,
+              );
+              void bolt.shutdown().then(
+                () => resolve(EXIT.ok),
+                () => resolve(EXIT.error),
+              );
             } else {
               println(`${sig}: stopping at once — running tasks are aborted and given back to the queue`);
-              void bolt.shutdown({ immediate: true }).then(() => resolve(EXIT.ok), () => resolve(EXIT.error));
+              void bolt.shutdown({ immediate: true }).then(
+                () => resolve(EXIT.ok),
+                () => resolve(EXIT.error),
+              );
             }
           };
           process.on('SIGINT', onSignal);

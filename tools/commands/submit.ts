@@ -69,7 +69,9 @@ export function register(program: Command): void {
           let t: Task = await q.get(r.id);
           while (!isTerminal(t.status)) {
             if (Date.now() > deadline) {
-              throw new TaskError(`Task ${r.id} is still ${t.status} after ${o.waitTimeout} ms (is a \`bolt start\` with agent ${agent} running?)`, { id: r.id });
+              throw new TaskError(`Task ${r.id} is still ${t.status} after ${o.waitTimeout} ms (is a \`bolt start\` with agent ${agent} running?)`, {
+                id: r.id,
+              });
             }
             await new Promise((res) => setTimeout(res, 50));
             t = await q.get(r.id);

@@ -8,7 +8,10 @@ import { DB_OPTION_HELP, withQueue } from '../queue-session.js';
 import { intOption } from '../int-option.js';
 
 function parseStatuses(s: string): TaskStatus[] {
-  const out = s.split(',').map((x) => x.trim()).filter(Boolean);
+  const out = s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
   for (const x of out) if (!isTaskStatus(x)) throw new BadInputError(`Unknown status ${JSON.stringify(x)}; one of ${TASK_STATUSES.join(', ')}`);
   return out as TaskStatus[];
 }

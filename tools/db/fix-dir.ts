@@ -127,7 +127,13 @@ export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<Fix
     const sc = probe.sidecar;
     handledSidecars.add(sc.path);
     if (!hasSidecarContent(sc.path)) {
-      add({ path: sc.path, kind: 'not-bolt-file', status: 'kept', found: 'named like a Bolt sidecar, but holds something Bolt does not write', action: 'left in place: not made by Bolt' });
+      add({
+        path: sc.path,
+        kind: 'not-bolt-file',
+        status: 'kept',
+        found: 'named like a Bolt sidecar, but holds something Bolt does not write',
+        action: 'left in place: not made by Bolt',
+      });
       return;
     }
     const sock = sc.info?.socket;
@@ -135,7 +141,14 @@ export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<Fix
     const sockDead = sock !== undefined && existsSync(sock) && !(await socketHasListener(sock));
     const what = `stale sidecar: ${probe.reason}`;
     if (dryRun) {
-      add({ path: sc.path, kind: 'stale-sidecar', status: 'would-fix', found: what, action: `would remove it${sockDead ? ` and its socket ${sock}` : ''}`, pid: sc.info?.pid });
+      add({
+        path: sc.path,
+        kind: 'stale-sidecar',
+        status: 'would-fix',
+        found: what,
+        action: `would remove it${sockDead ? ` and its socket ${sock}` : ''}`,
+        pid: sc.info?.pid,
+      });
       return;
     }
     const removed = removeStaleSidecar(sc.path, sc.info);
@@ -157,11 +170,35 @@ export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<Fix
       if (!host || host.startTime === undefined) {
         add({ path: db.path, kind: 'hung-host', status: 'remains', found, action: 'cannot tell which process holds the lock; nothing done' });
       } else if (unproven !== undefined) {
-        add({ path: db.path, kind: 'hung-host', status: 'remains', found, action: `not signalled: not a proven Bolt host (${unproven}); find out what holds ${probe.sidecar.path}`, pid: host.pid, command: host.command });
+        add({
+          path: db.path,
+          kind: 'hung-host',
+          status: 'remains',
+          found,
+          action: `not signalled: not a proven Bolt host (${unproven}); find out what holds ${probe.sidecar.path}`,
+          pid: host.pid,
+          command: host.command,
+        });
       } else if (!opts.killHung) {
-        add({ path: db.path, kind: 'hung-host', status: 'remains', found, action: `not signalled; run again with --kill-hung to stop pid ${host.pid}`, pid: host.pid, command: host.command });
+        add({
+          path: db.path,
+          kind: 'hung-host',
+          status: 'remains',
+          found,
+          action: `not signalled; run again with --kill-hung to stop pid ${host.pid}`,
+          pid: host.pid,
+          command: host.command,
+        });
       } else if (dryRun) {
-        add({ path: db.path, kind: 'hung-host', status: 'would-fix', found, action: `would send SIGTERM to pid ${host.pid}, then SIGKILL after ${killGraceMs} ms`, pid: host.pid, command: host.command });
+        add({
+          path: db.path,
+          kind: 'hung-host',
+          status: 'would-fix',
+          found,
+          action: `would send SIGTERM to pid ${host.pid}, then SIGKILL after ${killGraceMs} ms`,
+          pid: host.pid,
+          command: host.command,
+        });
       } else {
         const killed = await terminate(host.pid, host.startTime, killGraceMs);
         if (killed.dead) probe = await probeDatabase(db.path, { engine: db.engine, pingTimeoutMs });
@@ -180,7 +217,9 @@ export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<Fix
           kind: 'foreign-holder',
           status: blocking ? 'remains' : 'kept',
           found: `held by ${who(f.pid, f.command)}, not a Bolt host (${f.class} ${f.type} lock${f.file === 'database' ? '' : ` on ${f.file}`})`,
-          action: blocking ? 'not signalled: close the database in that program, or wait for it' : 'not signalled: in use by another SQLite connection, which is normal',
+          action: blocking
+            ? 'not signalled: close the database in that program, or wait for it'
+            : 'not signalled: in use by another SQLite connection, which is normal',
           pid: f.pid,
           command: f.command,
         });
@@ -202,7 +241,10 @@ export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<Fix
     const state = readSidecarState(sc.slice(0, -'.bolt.lock'.length));
     if (state.flocked && state.info?.socket) handledSockets.add(state.info.socket);
     if (state.stale) {
-      await fixStaleSidecar({ sidecar: state, reason: state.info ? `pid ${state.info.pid} is gone and nobody holds the lock` : 'no valid host record and nobody holds the lock' });
+      await fixStaleSidecar({
+        sidecar: state,
+        reason: state.info ? `pid ${state.info.pid} is gone and nobody holds the lock` : 'no valid host record and nobody holds the lock',
+      });
     }
   }
 
@@ -215,7 +257,13 @@ export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<Fix
       add({ path: sock, kind: 'dead-socket', status: 'would-fix', found, action: 'would remove it' });
     } else {
       const removed = await removeDeadSocket(sock);
-      add({ path: sock, kind: 'dead-socket', status: removed ? 'fixed' : 'kept', found, action: removed ? 'removed' : 'left in place: someone listens on it now' });
+      add({
+        path: sock,
+        kind: 'dead-socket',
+        status: removed ? 'fixed' : 'kept',
+        found,
+        action: removed ? 'removed' : 'left in place: someone listens on it now',
+      });
     }
   }
 
@@ -228,7 +276,14 @@ export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<Fix
     if (holders.length > 0 || !hasExited(pid)) {
       const h = holders[0];
       const livePid = h?.pid ?? pid;
-      add({ path: lf, kind: 'live-lock-file', status: 'kept', found: `lock file of live ${who(livePid, h?.command ?? processCommand(livePid))}`, action: 'kept', pid: livePid });
+      add({
+        path: lf,
+        kind: 'live-lock-file',
+        status: 'kept',
+        found: `lock file of live ${who(livePid, h?.command ?? processCommand(livePid))}`,
+        action: 'kept',
+        pid: livePid,
+      });
       continue;
     }
     add({ path: lf, kind: 'stale-lock-file', status: 'kept', found: `lock file of pid ${pid}, which is dead`, action: notOurs, pid });
@@ -341,7 +396,13 @@ function fixSqliteLeftovers(path: string, dryRun: boolean, add: (f: Finding) => 
   if (present.length === 0) return;
   const found = `${present.map((s) => `${s} (${statSync(`${path}${s}`).size} bytes)`).join(', ')} left with no process holding the database`;
   if (dryRun) {
-    add({ path, kind: 'sqlite-leftovers', status: 'would-fix', found, action: 'would open it, run wal_checkpoint(TRUNCATE) and integrity_check, and close it' });
+    add({
+      path,
+      kind: 'sqlite-leftovers',
+      status: 'would-fix',
+      found,
+      action: 'would open it, run wal_checkpoint(TRUNCATE) and integrity_check, and close it',
+    });
     return;
   }
   let problems: string[];

@@ -49,7 +49,19 @@ const BAD_WRITES: BadWrite[] = [
   { name: 'unbindable parameter (Map)', run: (db, id, rid) => db.execute(ledger, [id, -1, new Map([[1, 2]])], { requestId: rid }) },
   { name: 'unbindable parameter (function)', run: (db, id, rid) => db.execute(ledger, [id, -1, () => 1], { requestId: rid }) },
   { name: 'unbindable parameter (symbol)', run: (db, id, rid) => db.execute(ledger, [id, -1, Symbol('x')], { requestId: rid }) },
-  { name: 'bulk insert with a duplicate key', run: (db, _id, rid) => db.insertMany('soak_accounts', ['id', 'balance'], [[SOAK_ACCOUNTS + 2, 1], [0, 1]], { requestId: rid }) },
+  {
+    name: 'bulk insert with a duplicate key',
+    run: (db, _id, rid) =>
+      db.insertMany(
+        'soak_accounts',
+        ['id', 'balance'],
+        [
+          [SOAK_ACCOUNTS + 2, 1],
+          [0, 1],
+        ],
+        { requestId: rid },
+      ),
+  },
   {
     name: 'transaction with a failing statement',
     run: (db, id, rid) =>
@@ -97,7 +109,14 @@ export async function sendBadWrites(db: Database, journal: Journal, nextId: (pre
         error = err;
       }
       const outcome = badWriteOutcome(error);
-      const code = error instanceof BoltError ? error.code : error === undefined ? '-' : String((error as Error)?.message ?? error).slice(0, 120).replace(/\s+/g, ' ');
+      const code =
+        error instanceof BoltError
+          ? error.code
+          : error === undefined
+            ? '-'
+            : String((error as Error)?.message ?? error)
+                .slice(0, 120)
+                .replace(/\s+/g, ' ');
       journal.append('bad-write', outcome, `${w.name}${withId ? ' (request id)' : ''}`, code);
     }
   }

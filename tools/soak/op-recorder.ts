@@ -28,7 +28,10 @@ export class OpRecorder {
   private buckets = new Map<string, Bucket>();
   private timer: NodeJS.Timeout;
 
-  constructor(private readonly file: string, private readonly startEpochMs: number) {
+  constructor(
+    private readonly file: string,
+    private readonly startEpochMs: number,
+  ) {
     this.timer = setInterval(() => this.flush(), 1000);
     this.timer.unref();
   }

@@ -73,9 +73,7 @@ function chart(
     );
   }
   for (const k of kinds) {
-    const pts = timeline
-      .filter((b) => value(b, k) !== undefined)
-      .map((b) => `${x(b.sec + 0.5).toFixed(1)},${y(value(b, k)!).toFixed(1)}`);
+    const pts = timeline.filter((b) => value(b, k) !== undefined).map((b) => `${x(b.sec + 0.5).toFixed(1)},${y(value(b, k)!).toFixed(1)}`);
     if (pts.length) parts.push(`<polyline fill="none" stroke="${COLORS[k]}" stroke-width="1.8" points="${pts.join(' ')}"><title>${k}</title></polyline>`);
   }
   parts.push('</svg>');

@@ -12,7 +12,10 @@ export type JournalKind = 'ledger' | 'counter' | 'task' | 'uncertain' | 'bad-wri
 
 /** Appends journal lines for one process. */
 export class Journal {
-  constructor(private readonly dir: string, private readonly proc: number) {}
+  constructor(
+    private readonly dir: string,
+    private readonly proc: number,
+  ) {}
 
   /** Appends one tab-separated record to `<kind>-<proc>.log`. */
   append(kind: JournalKind, ...fields: (string | number)[]): void {

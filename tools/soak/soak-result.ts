@@ -4,15 +4,7 @@
 import type { LatencySummary } from '../../core/latency-summary.js';
 
 /** Kinds of operation in the soak workload. */
-export type OpKind =
-  | 'ledger'
-  | 'transfer'
-  | 'counter'
-  | 'point-read'
-  | 'range-scan'
-  | 'analytical'
-  | 'task'
-  | 'side-db';
+export type OpKind = 'ledger' | 'transfer' | 'counter' | 'point-read' | 'range-scan' | 'analytical' | 'task' | 'side-db';
 
 /** Kinds of injected fault. */
 export type FaultKind = 'kill-host' | 'kill-agent' | 'foreign-lock' | 'stale-lock' | 'bad-writes' | 'hostile-client';

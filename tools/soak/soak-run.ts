@@ -102,7 +102,7 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
   const given = o.db ?? join(dir, o.engine === 'sqlite' ? 'soak.sqlite' : 'soak.duckdb');
   if (o.engine !== 'postgres') return soakOn(o, dir, given, undefined, events);
   // PostgreSQL: a schema of its own, so an earlier run's tables in that database count for nothing.
-  events?.emit('phase', 'creating the run\'s schema');
+  events?.emit('phase', "creating the run's schema");
   const run = await createPgRunSchema(given);
   let result: (SoakResult & { workDir: string }) | undefined;
   try {
@@ -116,7 +116,13 @@ export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>)
 }
 
 /** The soak on database `db` (for PostgreSQL, a URL whose search_path is the run's `schema`). */
-async function soakOn(o: SoakOptions, dir: string, db: string, schema: string | undefined, events?: EventEmitter<SoakEvents>): Promise<SoakResult & { workDir: string }> {
+async function soakOn(
+  o: SoakOptions,
+  dir: string,
+  db: string,
+  schema: string | undefined,
+  events?: EventEmitter<SoakEvents>,
+): Promise<SoakResult & { workDir: string }> {
   const logger = log('soak');
   const rng = new SeededRandom(o.seed);
 
@@ -246,7 +252,10 @@ async function soakOn(o: SoakOptions, dir: string, db: string, schema: string | 
       case 'bad-writes': {
         const targets = [...running.values()].filter((r) => r.child.connected);
         for (const r of targets) r.child.send?.({ op: 'bad-writes' });
-        fault('bad-writes', `asked ${targets.length} processes to send failing writes (constraint violations, unknown tables, failing scripts, unbindable parameters; with and without request ids)`);
+        fault(
+          'bad-writes',
+          `asked ${targets.length} processes to send failing writes (constraint violations, unknown tables, failing scripts, unbindable parameters; with and without request ids)`,
+        );
         return;
       }
       case 'hostile-client': {
@@ -254,7 +263,10 @@ async function soakOn(o: SoakOptions, dir: string, db: string, schema: string | 
         if (!socket) return;
         const windowMs = Math.max(1000, Math.min(o.chaosEveryS * 1000, deadline - Date.now() - 500));
         const child = startHostileClient(socket, windowMs, HOSTILE_REPLY_MIB);
-        const f = fault('hostile-client', `process ${child.pid}: garbage, oversized and truncated frames, ${HOSTILE_REPLY_MIB} MiB of replies it never reads, idle connections, for ${windowMs} ms`);
+        const f = fault(
+          'hostile-client',
+          `process ${child.pid}: garbage, oversized and truncated frames, ${HOSTILE_REPLY_MIB} MiB of replies it never reads, idle connections, for ${windowMs} ms`,
+        );
         const done = waitForLine(child, /^\{/, windowMs + 30_000);
         hostileClients.push({ child, done });
         void done.then((l) => (f.detail += l ? `: ${l}` : ': it did not report'));
@@ -350,10 +362,14 @@ function exitInvariant(exits: ProcessExit[]): InvariantResult {
   return {
     name: 'no process exited unless a fault killed it',
     pass: unexpected.length === 0,
-    detail: `${exits.length} processes ended: ${killed} killed by faults, ${exits.length - killed - unexpected.length} exited cleanly, ${unexpected.length} otherwise${unexpected.length ? ` (${unexpected
-      .slice(0, 5)
-      .map((e) => `process ${e.proc}.${e.incarnation} pid ${e.pid}: ${e.signal ?? `exit code ${e.code}`}`)
-      .join('; ')})` : ''}`,
+    detail: `${exits.length} processes ended: ${killed} killed by faults, ${exits.length - killed - unexpected.length} exited cleanly, ${unexpected.length} otherwise${
+      unexpected.length
+        ? ` (${unexpected
+            .slice(0, 5)
+            .map((e) => `process ${e.proc}.${e.incarnation} pid ${e.pid}: ${e.signal ?? `exit code ${e.code}`}`)
+            .join('; ')})`
+        : ''
+    }`,
   };
 }
 

@@ -147,8 +147,6 @@ async function badWritesInvariant(db: Database, dir: string): Promise<InvariantR
 
 /** Tasks executed more than once (a lease expired while the first run was still going). */
 export async function countLeaseReruns(db: Database): Promise<number> {
-  const r = await db.query<{ n: unknown }>(
-    'SELECT COUNT(*) AS n FROM (SELECT task_key FROM soak_task_runs GROUP BY task_key HAVING COUNT(*) > 1) AS d',
-  );
+  const r = await db.query<{ n: unknown }>('SELECT COUNT(*) AS n FROM (SELECT task_key FROM soak_task_runs GROUP BY task_key HAVING COUNT(*) > 1) AS d');
   return Number(r[0]?.n ?? 0);
 }

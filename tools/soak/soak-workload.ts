@@ -118,10 +118,7 @@ export class SoakWorkload {
       const ok = await this.untilAcked('counter', id, async () => {
         try {
           session ??= await this.db.session({ name: `soak-counter-${this.opts.proc}` });
-          await session.transaction(
-            (tx) => tx.execute('UPDATE soak_counters SET n = n + 1 WHERE proc = ?', [this.opts.proc]),
-            { retries: 50, requestId: id },
-          );
+          await session.transaction((tx) => tx.execute('UPDATE soak_counters SET n = n + 1 WHERE proc = ?', [this.opts.proc]), { retries: 50, requestId: id });
         } catch (err) {
           const s = session;
           session = undefined;
@@ -147,9 +144,7 @@ export class SoakWorkload {
         await this.rec.time('point-read', () => this.db.query('SELECT balance FROM soak_accounts WHERE id = ?', [this.rng.int(SOAK_ACCOUNTS)]));
         if (n % 5 === 0) {
           const writer = this.rng.int(Math.max(1, this.opts.proc + 1));
-          await this.rec.time('range-scan', () =>
-            this.db.query('SELECT id FROM soak_ledger WHERE writer = ? ORDER BY id LIMIT 50', [writer]),
-          );
+          await this.rec.time('range-scan', () => this.db.query('SELECT id FROM soak_ledger WHERE writer = ? ORDER BY id LIMIT 50', [writer]));
         }
         if (n % 100 === 0) {
           await this.rec.time('analytical', () =>
