@@ -184,12 +184,15 @@ async function soakOn(
   const ready = await Promise.all(firsts.map((r) => waitForLine(r.child, /^ready$/, READY_TIMEOUT_MS)));
   const late = firsts.filter((_, i) => ready[i] === undefined);
   if (late.length) {
+    // Which of them died on their own (before the SIGKILL below), and how.
+    const died = late.filter((r) => r.child.exitCode !== null || r.child.signalCode !== null);
     for (const r of running.values()) r.child.kill('SIGKILL');
     await Promise.all([...running.values()].map((r) => r.exited));
-    throw new InternalError(
-      `${late.length} soak process(es) did not open the database within ${READY_TIMEOUT_MS / 1000} s (process ${late.map((r) => r.proc).join(', ')}); see the log lines above`,
-      { processes: late.map((r) => r.proc) },
-    );
+    const how = died.map((r) => `process ${r.proc} exited (${r.child.exitCode ?? r.child.signalCode}) while opening it`);
+    const slow = late.filter((r) => !died.includes(r)).map((r) => `process ${r.proc} did not open it within ${READY_TIMEOUT_MS / 1000} s`);
+    throw new InternalError(`soak processes could not open the database: ${[...how, ...slow].join('; ')}; see the log lines above`, {
+      processes: late.map((r) => r.proc),
+    });
   }
   const t0 = Date.now();
   const deadline = t0 + o.durationS * 1000;
