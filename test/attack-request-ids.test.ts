@@ -3,7 +3,8 @@
  * a host in another process, on SQLite and on PostgreSQL: an id that is not a non-empty string
  * is BOLT_BAD_INPUT before anything runs (on DuckDB an object id was "[object Object]", so a
  * second write with another object id was silently skipped as already applied; SQLite threw an
- * untyped TypeError), and a column named twice is BOLT_BAD_INPUT (one value was dropped).
+ * untyped TypeError; a 10 MB id was stored), and a column named twice is BOLT_BAD_INPUT (one
+ * value was dropped).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,7 +20,7 @@ const badInput = (e: unknown) => hasCode(e, 'BOLT_BAD_INPUT');
 
 async function careless(db: Database): Promise<void> {
   await db.execute('CREATE TABLE u (i INTEGER, j INTEGER)');
-  for (const id of [{ order: 1 }, { order: 2 }, 5, 5n, '', null]) {
+  for (const id of [{ order: 1 }, { order: 2 }, 5, 5n, '', null, 'x'.repeat(1025)]) {
     await assert.rejects(db.execute('INSERT INTO u VALUES (1, 1)', [], { requestId: id as never }), badInput, `execute with requestId ${String(id)}`);
     await assert.rejects(db.insertMany('u', ['i', 'j'], [[1, 1]], { requestId: id as never }), badInput, `insertMany with requestId ${String(id)}`);
     await assert.rejects(
