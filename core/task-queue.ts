@@ -21,6 +21,7 @@ import { queueDialect, type QueueDialect } from './queue-dialect.js';
 import { rowToTask, type SubmitOptions, type SubmitResult, type Task } from './task.js';
 import { CLAIMABLE, REDRIVABLE, TASK_STATUSES, TERMINAL, isTaskStatus, type TaskStatus } from './task-states.js';
 import { retryDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import { createIdempotently } from './schema-race.js';
 
 const logger = log('task-queue');
 
@@ -88,24 +89,6 @@ async function retryConflicts<T>(fn: () => Promise<T>, attempts = 20): Promise<T
   }
 }
 
-/**
- * Runs an idempotent `CREATE … IF NOT EXISTS`, and once more when it fails: on PostgreSQL two
- * sessions can both find a name free, and the later one then fails on the catalog's unique
- * index once the other commits (run again, it finds the object and does nothing). A conflict
- * (DuckDB) is re-run as any other.
- */
-async function createIdempotently(run: () => Promise<unknown>): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await retryConflicts(run);
-      return;
-    } catch (e) {
-      if (attempt >= 2 || !hasCode(e, 'BOLT_SQL')) throw e;
-      logger.debug({ err: e, attempt }, 'schema creation raced another process: running it again');
-    }
-  }
-}
-
 /** An integer for inlining into SQL (ids and attempts come from the database; checked anyway). */
 function int(n: number): string {
   if (!Number.isSafeInteger(n)) throw new TaskError(`not an integer: ${String(n)}`);
@@ -161,7 +144,7 @@ export class TaskQueue {
     } catch {
       // missing (or partly created): create below
     }
-    for (const ddl of this.dialect.schema) await createIdempotently(() => this.db.execute(ddl));
+    for (const ddl of this.dialect.schema) await createIdempotently(() => retryConflicts(() => this.db.execute(ddl)));
   }
 
   private validate(agent: string, o: SubmitOptions): void {

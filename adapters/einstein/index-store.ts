@@ -19,6 +19,7 @@
 import type { Database, Queryable } from '../../core/database.js';
 import { BadInputError } from '../../core/errors.js';
 import { CHUNK_ID_STRIDE, type ColumnType, type EinsteinDialect } from './dialect.js';
+import { createIdempotently } from '../../core/schema-race.js';
 
 /** What is known of an indexed file. */
 export interface FileState {
@@ -97,12 +98,15 @@ export class IndexStore {
 
   /** Creates the tables if needed and checks the index was built with the same embedder. */
   async ensureSchema(): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      for (const ddl of this.dialect.schema(this.dim)) await tx.execute(ddl);
-      const insertMeta = 'INSERT INTO einstein_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING';
-      await tx.execute(insertMeta, ['embedder', this.embedderId]);
-      await tx.execute(insertMeta, ['dim', String(this.dim)]);
-    });
+    // Indexers starting together race to create the tables (core/schema-race.ts).
+    await createIdempotently(() =>
+      this.db.transaction(async (tx) => {
+        for (const ddl of this.dialect.schema(this.dim)) await tx.execute(ddl);
+        const insertMeta = 'INSERT INTO einstein_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING';
+        await tx.execute(insertMeta, ['embedder', this.embedderId]);
+        await tx.execute(insertMeta, ['dim', String(this.dim)]);
+      }),
+    );
     const rows = await this.db.query<{ key: string; value: string }>('SELECT key, value FROM einstein_meta');
     const meta = Object.fromEntries(rows.map((r) => [r.key, r.value]));
     if (meta.embedder !== this.embedderId || meta.dim !== String(this.dim)) {

@@ -8,6 +8,7 @@ import { createRequestsSql, REQUESTS_TABLE } from '../shared/pinned.js';
 import { isPostgresUrl, quoteIdent, redactUrl } from './connect.js';
 import { PostgresDatabase } from './database.js';
 import { checkIsolation, type PgIsolation } from './run.js';
+import { createIdempotently } from '../../core/schema-race.js';
 
 export interface PostgresOptions extends OpenOptions {
   /** Isolation of `transaction()` and session transactions (default 'repeatable read': snapshot isolation, as DuckDB). */
@@ -50,7 +51,7 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
       leakReportMs: 0,
     });
     try {
-      await ignoreCreateRace(setup.execute(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(opts.schema)}`));
+      await createIdempotently(() => setup.execute(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(opts.schema!)}`));
     } finally {
       await setup.close();
     }
@@ -65,20 +66,10 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
   try {
     // In the first schema of search_path (where CREATE puts it), not anywhere on the path.
     const has = await db.query('SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = ?) AS present', [REQUESTS_TABLE]);
-    if (!opts.readOnly && has[0]?.present !== true) await ignoreCreateRace(db.execute(createRequestsSql('TIMESTAMPTZ', 'now()')));
+    if (!opts.readOnly && has[0]?.present !== true) await createIdempotently(() => db.execute(createRequestsSql('TIMESTAMPTZ', 'now()')));
   } catch (err) {
     await db.close();
     throw err;
   }
   return db;
-}
-
-/** `CREATE … IF NOT EXISTS` racing another process can fail with a unique violation: the object exists then. */
-async function ignoreCreateRace(p: Promise<unknown>): Promise<void> {
-  try {
-    await p;
-  } catch (err) {
-    const state = (err as { details?: { sqlstate?: string } }).details?.sqlstate;
-    if (state !== '23505' && state !== '42P07' && state !== '42P06') throw err;
-  }
 }
