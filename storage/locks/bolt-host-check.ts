@@ -10,14 +10,12 @@
  *   and its own `/proc/<pid>/fd`).
  * Reads only files under /proc and the sidecar.
  */
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { LockHolder } from './proc-locks.js';
 import { processCommand, processStartTime } from './process-identity.js';
+import { listeningSocketInodes, processHasSocket } from './unix-sockets.js';
 import type { SidecarInfo } from './sidecar.js';
-
-/** `__SO_ACCEPTCON` in `/proc/net/unix` Flags: the socket is listening. */
-const LISTENING = 0x10000;
 
 /**
  * Why the process holding a sidecar's flock is not proven to be the Bolt host the sidecar
@@ -56,32 +54,6 @@ function isNodeProcess(pid: number): boolean {
 
 /** True when `pid` has, among its descriptors, a listening Unix socket bound at `path`. */
 function listensOn(pid: number, path: string): boolean {
-  let table: string;
-  try {
-    table = readFileSync('/proc/net/unix', 'utf8');
-  } catch {
-    return false;
-  }
-  const inodes = new Set<string>();
-  for (const line of table.split('\n').slice(1)) {
-    // Num RefCount Protocol Flags Type St Inode Path (the path may contain spaces)
-    const m = /^\S+: \S+ \S+ ([0-9A-Fa-f]+) \S+ \S+ (\d+) (.*)$/.exec(line);
-    if (m && m[3] === path && (parseInt(m[1]!, 16) & LISTENING) !== 0) inodes.add(m[2]!);
-  }
-  if (inodes.size === 0) return false;
-  let fds: string[];
-  try {
-    fds = readdirSync(`/proc/${pid}/fd`);
-  } catch {
-    return false;
-  }
-  for (const fd of fds) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (m && inodes.has(m[1]!)) return true;
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return false;
+  const inodes = listeningSocketInodes(path);
+  return inodes.size > 0 && processHasSocket(pid, inodes) === true;
 }

@@ -7,15 +7,12 @@
  */
 import { lstatSync, readFileSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { isHostSocketPath } from '../socket-path.js';
+import { SOCKET_NAME, isHostSocketPath } from '../socket-path.js';
 import { tryFlockExclusive } from './flock.js';
 import { hasSidecarContent, readSidecar, type SidecarInfo } from './sidecar.js';
 import { socketHasListener } from '../wire/one-shot-request.js';
 
-/** How a Bolt host names its socket: `bolt-<hash>-<pid>.sock`. */
-const SOCKET_NAME = /^bolt-[0-9a-f]+-\d+\.sock$/;
-
-/** True when the file name of `path` is one a Bolt host gives its socket. */
+/** True when the file name of `path` is one a Bolt host gives its socket (socket-path.ts). */
 export function isBoltSocketName(path: string): boolean {
   return SOCKET_NAME.test(basename(path));
 }
