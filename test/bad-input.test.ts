@@ -5,12 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { ConcurrentDatabase } from '../index.js';
 import { hasCode } from '../core/errors.js';
-import { encodeFrame, FrameDecoder } from '../storage/wire/frame.js';
+import { encodeFrame } from '../storage/wire/frame.js';
 import { tempDir } from './helpers/tmp.js';
+import { rawConnect } from './helpers/raw-client.js';
 import { waitFor } from './helpers/wait.js';
 
 test('missing directory, not-a-database file, directory path: typed errors, nothing written', { timeout: 30_000 }, async (t) => {
@@ -37,18 +37,6 @@ test('read-only directory: BOLT_PERMISSION before anything is written', { timeou
   await assert.rejects(ConcurrentDatabase.open(join(ro, 'a.db')), (e) => hasCode(e, 'BOLT_PERMISSION') && /not writable/.test(e.message));
   assert.deepEqual(readdirSync(ro), []);
 });
-
-function rawConnect(path: string): Promise<{ sock: Socket; replies: unknown[]; closed: Promise<void> }> {
-  return new Promise((resolve, reject) => {
-    const sock = createConnection(path);
-    const replies: unknown[] = [];
-    const dec = new FrameDecoder((m) => replies.push(m));
-    sock.on('data', (c: Buffer) => dec.push(c));
-    const closed = new Promise<void>((r) => sock.once('close', () => r()));
-    sock.once('error', reject);
-    sock.once('connect', () => resolve({ sock, replies, closed }));
-  });
-}
 
 test('malformed and oversized frames close that connection only; ping and info answer', { timeout: 30_000 }, async (t) => {
   const path = join(tempDir(t), 'a.db');

@@ -5,7 +5,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { ConcurrentDatabase } from '../index.js';
 import { hasCode } from '../core/errors.js';
@@ -14,6 +13,7 @@ import { encodeFrame, FrameDecoder } from '../storage/wire/frame.js';
 import { oneShotRequest, pingHost, type HostInfo } from '../storage/wire/one-shot-request.js';
 import { fixturePath, spawnChild, type Spawned } from './helpers/fixture.js';
 import { tempDir } from './helpers/tmp.js';
+import { rawConnect, type RawClient } from './helpers/raw-client.js';
 import { residentBytes } from '../storage/locks/process-identity.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -35,31 +35,8 @@ function rssBytes(pid: number): number {
   return rss;
 }
 
-interface Raw {
-  sock: Socket;
-  replies: Array<{ id: number; ok: boolean; result?: unknown; error?: { code: string; message: string } }>;
-  closed: Promise<void>;
-}
-
-/** A raw connection to `socket` that decodes what the host sends (unless `read` is false). */
-function rawConnect(t: import('node:test').TestContext, socket: string, read = true): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const sock = createConnection(socket);
-    t.after(() => sock.destroy());
-    const replies: Raw['replies'] = [];
-    if (read) {
-      const dec = new FrameDecoder((m) => replies.push(m as Raw['replies'][number]));
-      sock.on('data', (c: Buffer) => dec.push(c));
-    }
-    const closed = new Promise<void>((r) => sock.once('close', () => r()));
-    sock.on('error', () => undefined);
-    sock.once('error', reject);
-    sock.once('connect', () => resolve({ sock, replies, closed }));
-  });
-}
-
 /** Sends `req` on `raw` and waits for its reply. */
-async function call(raw: Raw, req: { id: number; op: string; [k: string]: unknown }, ms = 20_000): Promise<Raw['replies'][number]> {
+async function call(raw: RawClient, req: { id: number; op: string; [k: string]: unknown }, ms = 20_000): Promise<RawClient['replies'][number]> {
   raw.sock.write(encodeFrame(req));
   await waitFor(() => raw.replies.some((r) => r.id === req.id), ms, `reply ${req.id} to ${req.op}`);
   return raw.replies.find((r) => r.id === req.id)!;
@@ -81,7 +58,7 @@ test(
     // 150 requests whose replies are 10 MB each: 1.5 GB of replies nobody reads.
     const count = 150;
     const replyBytes = 10_000_000;
-    const hog = await rawConnect(t, socket, false);
+    const hog = await rawConnect(socket, { t, read: false });
     for (let id = 1; id <= count; id++) hog.sock.write(encodeFrame({ id, op: 'query', sql: `SELECT repeat('x', ${replyBytes}) AS s` }));
 
     // Bound: the default limits (8 MiB of unsent replies, 8 requests in flight per lane) let the
@@ -142,8 +119,8 @@ test(
 
 test('a truncated frame: its connection is closed after the frame timeout, the host keeps serving', { timeout: 60_000 }, async (t) => {
   const { host, socket } = await startHost(t, { BOLT_FRAME_TIMEOUT_MS: '300' });
-  const good = await rawConnect(t, socket);
-  const bad = await rawConnect(t, socket);
+  const good = await rawConnect(socket, { t });
+  const bad = await rawConnect(socket, { t });
   // A header promising 1000 bytes, then 10 of them, then nothing.
   const head = Buffer.alloc(4);
   head.writeUInt32BE(1000);
@@ -163,9 +140,9 @@ test('the connection limit: beyond it a typed refusal (BOLT_HOST_BUSY), probes u
   t.after(() => db.close());
   assert.equal(db.lockInfo().role, 'client');
   // Three more connections fill the limit of four (each answered once, so each is counted).
-  const idle: Raw[] = [];
+  const idle: RawClient[] = [];
   for (let i = 0; i < 3; i++) {
-    const r = await rawConnect(t, socket);
+    const r = await rawConnect(socket, { t });
     assert.equal((await call(r, { id: 1, op: 'ping' })).ok, true);
     idle.push(r);
   }
@@ -180,9 +157,9 @@ test('the connection limit: beyond it a typed refusal (BOLT_HOST_BUSY), probes u
   assert.equal(wireOf(viaProbe)!.connections, 4);
 
   // Probes that never ask anything fill the reserve; then even probes get the refusal frame.
-  const squatters = [await rawConnect(t, socket), await rawConnect(t, socket)];
+  const squatters = [await rawConnect(socket, { t }), await rawConnect(socket, { t })];
   await waitFor(async () => wireOf((await call(idle[0]!, { id: Date.now(), op: 'info' })).result as HostInfo)!.probes === 2, 10_000, 'two probes held');
-  const late = await rawConnect(t, socket);
+  const late = await rawConnect(socket, { t });
   await late.closed;
   assert.equal(late.replies.length, 1);
   assert.equal(late.replies[0]!.id, 0);
@@ -211,8 +188,8 @@ test('default limits: a burst of idle connections is refused past 1,000 + 16, th
   const { host, path, socket } = await startHost(t);
   const db = await ConcurrentDatabase.open(path);
   t.after(() => db.close());
-  const burst: Raw[] = [];
-  for (let i = 0; i < 1_050; i++) burst.push(await rawConnect(t, socket));
+  const burst: RawClient[] = [];
+  for (let i = 0; i < 1_050; i++) burst.push(await rawConnect(socket, { t }));
   // 999 more than `db` fill the limit, 16 take the reserve, the last 35 are refused.
   const refused = burst.slice(999 + 16);
   let closed = 0;
