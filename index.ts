@@ -4,18 +4,18 @@
 export * from './core/errors.js';
 export type * from './core/database.js';
 export { BOLT_VERSION } from './core/version.js';
-export { BoltIntegration, type RuntimeStatus } from './core/bolt-integration.js';
-export { TaskQueue, type ClaimedTask, type Completion, type ListOptions } from './core/task-queue.js';
-export type { Task, SubmitOptions, SubmitResult } from './core/task.js';
-export { TASK_STATUSES, type TaskStatus } from './core/task-states.js';
+export { BoltIntegration, type RuntimeStatus } from './core/runtime/bolt-integration.js';
+export { TaskQueue, type ClaimedTask, type Completion, type ListOptions } from './core/runtime/task-queue.js';
+export type { Task, SubmitOptions, SubmitResult } from './core/runtime/task.js';
+export { TASK_STATUSES, type TaskStatus } from './core/runtime/task-states.js';
 export type * from './core/events.js';
 export { resolveConfig, DEFAULT_DATABASE, type BoltOptions, type BoltConfig } from './core/config.js';
 export { retryDelayMs, type BackoffOptions } from './core/backoff.js';
 export { defineAgent, type AgentDefinition, type AgentContext, type AgentTask } from './agents/agent-contract.js';
 export { registerBuiltinAgentModule } from './agents/registry.js';
 export { ConcurrentDatabase } from './storage/concurrent-database.js';
-export { lockHolders, type LockHolder, type LockClass, type LockType } from './storage/locks/proc-locks.js';
-export { probeDatabase, type DbProbe, type DbLockState } from './storage/locks/host-probe.js';
+export { lockHolders, type LockHolder, type LockClass, type LockType } from './storage/platform/proc-locks.js';
+export { probeDatabase, type DbProbe, type DbLockState } from './storage/host/host-probe.js';
 export { openSqlite, type SqliteOptions } from './adapters/sqlite/open.js';
 export { openPostgres, type PostgresOptions } from './adapters/postgres/open.js';
 export { SqliteDatabase, type SqliteVerifyResult } from './adapters/sqlite/database.js';
@@ -29,6 +29,6 @@ export {
   type EinsteinOptions,
   type EinsteinStats,
   type IndexResult,
-} from './adapters/einstein/einstein-search.js';
-export { HashEmbedder, OpenAIEmbedder, type Embedder, type HashEmbedderOptions, type OpenAIEmbedderOptions } from './adapters/einstein/embedder.js';
-export type { IndexOptions, IndexProgress, IndexPlan } from './adapters/einstein/indexer.js';
+} from './search/einstein-search.js';
+export { HashEmbedder, OpenAIEmbedder, type Embedder, type HashEmbedderOptions, type OpenAIEmbedderOptions } from './search/embedder.js';
+export type { IndexOptions, IndexProgress, IndexPlan } from './search/indexer.js';

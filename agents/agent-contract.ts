@@ -18,7 +18,7 @@
  */
 import type { Logger } from 'pino';
 import type { Database } from '../core/database.js';
-import type { EinsteinSearch } from '../adapters/einstein/einstein-search.js';
+import type { EinsteinSearch } from '../search/einstein-search.js';
 
 /** The task as an agent sees it. */
 export interface AgentTask<P = unknown> {

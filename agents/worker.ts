@@ -12,7 +12,7 @@ import { toSerializedError } from '../core/serialize-error.js';
 import { AgentError } from '../core/errors.js';
 import type { AgentContext } from './agent-contract.js';
 import { LazyDatabase } from './lazy-database.js';
-import { EinsteinSearch } from '../adapters/einstein/einstein-search.js';
+import { EinsteinSearch } from '../search/einstein-search.js';
 import { loadAgents, type LoadedAgent } from './load-agents.js';
 import {
   abortChannelName,

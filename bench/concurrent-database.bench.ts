@@ -14,12 +14,12 @@ import { Worker } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { ConcurrentDatabase } from '../index.js';
-import { tryFlockExclusive } from '../storage/locks/flock.js';
+import { tryFlockExclusive } from '../storage/platform/flock.js';
 import { SETUP_SQL, WORKLOADS, runWorkload, type Target, type WorkloadName } from './workloads.js';
 import { percentile } from '../core/latency-summary.js';
 import { beginTransaction, commitTransaction, rollbackTransaction, settleTransactionControl } from '../adapters/duckdb/transaction-control.js';
 import { clearStatementCache, runCached } from '../adapters/duckdb/statement-cache.js';
-import { closeRequestLogAppender, ensureRequestLog, recordRequest } from '../storage/request-log.js';
+import { closeRequestLogAppender, ensureRequestLog, recordRequest } from '../adapters/duckdb/request-log.js';
 
 const QUICK = process.env.BOLT_BENCH_QUICK === '1';
 const MS = Number(process.env.BOLT_BENCH_MS ?? (QUICK ? 400 : 3000));

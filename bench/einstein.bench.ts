@@ -20,11 +20,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConcurrentDatabase } from '../storage/concurrent-database.js';
 import type { Database } from '../core/database.js';
-import { EinsteinSearch, type SearchMode } from '../adapters/einstein/einstein-search.js';
-import { HashEmbedder, type Embedder } from '../adapters/einstein/embedder.js';
-import { walk } from '../adapters/einstein/walker.js';
-import { indexWithAgents } from '../agents/index-with-agents.js';
-import { STOP_WORDS } from '../adapters/einstein/tokenizer.js';
+import { EinsteinSearch, type SearchMode } from '../search/einstein-search.js';
+import { HashEmbedder, type Embedder } from '../search/embedder.js';
+import { walk } from '../search/walker.js';
+import { indexWithAgents } from '../tools/index-with-agents.js';
+import { STOP_WORDS } from '../search/tokenizer.js';
 import { percentile } from '../core/latency-summary.js';
 
 const QUICK = process.env.BOLT_BENCH_QUICK === '1';

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { openPostgres } from '../adapters/postgres/open.js';
 import type { Database } from '../core/database.js';
-import { TaskQueue } from '../core/task-queue.js';
+import { TaskQueue } from '../core/runtime/task-queue.js';
 
 const QUICK = process.env.BOLT_BENCH_QUICK === '1';
 const N = QUICK ? 1_000 : 10_000;

@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
-import { BoltIntegration } from '../core/bolt-integration.js';
+import { BoltIntegration } from '../core/runtime/bolt-integration.js';
 import { nowMs } from './support/probe-agent.js';
 import { percentile } from '../core/latency-summary.js';
 

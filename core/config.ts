@@ -149,7 +149,7 @@ export function trustFileOwnerFromEnv(): boolean {
   throw new BadInputError(`BOLT_TRUST_FILE_OWNER must be 1 or 0, got ${JSON.stringify(v)}`, { name: 'BOLT_TRUST_FILE_OWNER', value: v });
 }
 
-/** Limits a host puts on each client connection of its Unix socket (see storage/host-server.ts). */
+/** Limits a host puts on each client connection of its Unix socket (see storage/host/server.ts). */
 export interface WireLimits {
   /** Largest frame accepted; a bigger header closes the connection (env BOLT_MAX_FRAME_BYTES, default 256 MiB). */
   maxFrameBytes: number;
@@ -160,7 +160,7 @@ export interface WireLimits {
    * starting that connection's requests until they drain (env BOLT_HOST_MAX_UNSENT_BYTES, default 8 MiB).
    */
   maxUnsentBytes: number;
-  /** Requests of one connection running at once (per lane, see storage/connection-flow.ts); later ones wait their turn (env BOLT_HOST_MAX_IN_FLIGHT, default 8, the default pool size: more would only wait for a pooled connection). */
+  /** Requests of one connection running at once (per lane, see storage/host/connection-flow.ts); later ones wait their turn (env BOLT_HOST_MAX_IN_FLIGHT, default 8, the default pool size: more would only wait for a pooled connection). */
   maxInFlight: number;
   /** Client connections a host keeps; beyond them a connection is refused with BOLT_HOST_BUSY (env BOLT_HOST_MAX_CONNECTIONS, default 1000). */
   maxConnections: number;

@@ -83,6 +83,12 @@ export interface Session extends Queryable {
   close(): Promise<void>;
 }
 
+/** One table of a database with its exact row count (describe, verify, backup). */
+export interface TableInfo {
+  name: string;
+  rows: number;
+}
+
 /** Pool and traffic statistics. */
 export interface DatabaseStats {
   engine: EngineName;
@@ -101,7 +107,7 @@ export interface DatabaseStats {
   [extra: string]: unknown;
 }
 
-/** Who holds the database and how (see `storage/locks`). */
+/** Who holds the database and how (see `storage/platform/` and `storage/host/`). */
 export interface LockInfo {
   path: string;
   engine: EngineName;

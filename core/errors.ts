@@ -47,6 +47,32 @@ export class BoltError extends Error {
     this.details = details;
   }
 
+  /**
+   * Re-running the whole transaction (or the one statement) may succeed: a write conflict, a
+   * deadlock, a busy database, a lost PostgreSQL connection. The engines' classifiers mark it
+   * (`details.transient`, which crosses the wire); false once Bolt's own re-runs are spent.
+   */
+  get transient(): boolean {
+    return this.details.transient === true;
+  }
+
+  /**
+   * The DuckDB host this request went to is gone or closing (BOLT_HOST_UNRESPONSIVE or
+   * BOLT_SESSION_LOST with `details.lost`, BOLT_CLOSED with `details.hostClosing`): a handle
+   * finds the new host, and re-sends what may be re-sent.
+   */
+  get hostLost(): boolean {
+    return (
+      ((this.code === 'BOLT_HOST_UNRESPONSIVE' || this.code === 'BOLT_SESSION_LOST') && this.details.lost === true) ||
+      (this.code === 'BOLT_CLOSED' && this.details.hostClosing === true)
+    );
+  }
+
+  /** For a lost host: false when the request certainly never reached it (so it was not applied). */
+  get requestSent(): boolean {
+    return this.details.sent !== false;
+  }
+
   /** A plain object that survives `v8.serialize` and JSON. */
   toJSON(): SerializedError {
     return { name: this.name, code: this.code, message: this.message, details: this.details };
@@ -254,4 +280,9 @@ export function errorFromJSON(e: SerializedError): BoltError {
 /** True when `e` is a BoltError with one of the given codes. */
 export function hasCode(e: unknown, ...codes: BoltErrorCode[]): e is BoltError {
   return e instanceof BoltError && codes.includes(e.code);
+}
+
+/** Bolt's one test for "re-running may cure it" (see `BoltError.transient`). */
+export function isTransient(e: unknown): e is BoltError {
+  return e instanceof BoltError && e.transient;
 }

@@ -4,7 +4,11 @@
  */
 import type { SerializedError } from './errors.js';
 import type { DatabaseStats, LockInfo } from './database.js';
-import type { FixedLock } from '../storage/locks/stale-sweep.js';
+/** One piece of lock debris the runtime's sweep removed (storage/host/stale-sweep.ts). */
+export interface FixedLock {
+  path: string;
+  kind: 'stale-sidecar' | 'dead-socket';
+}
 
 export interface TaskQueuedEvent {
   id: number;

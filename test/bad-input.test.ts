@@ -8,7 +8,7 @@ import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { ConcurrentDatabase } from '../index.js';
 import { hasCode } from '../core/errors.js';
-import { encodeFrame } from '../storage/wire/frame.js';
+import { encodeFrame } from '../storage/host/wire/frame.js';
 import { tempDir } from './helpers/tmp.js';
 import { rawConnect } from './helpers/raw-client.js';
 import { waitFor } from './helpers/wait.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ConcurrentDatabase } from '../index.js';
-import { encodeFrame } from '../storage/wire/frame.js';
+import { encodeFrame } from '../storage/host/wire/frame.js';
 import { BAD_PARAMS, refusedProperly, tryEveryPath, type PathOutcome } from './fixtures/bad-params.js';
 import { spawnAgent } from './helpers/agents.js';
 import { spawnChild } from './helpers/child.js';

@@ -11,7 +11,7 @@ import { tempDir } from './helpers/tmp.js';
 import { runBolt } from './helpers/cli.js';
 import { spawnAgent } from './helpers/agents.js';
 import { waitFor } from './helpers/wait.js';
-import { encodeFrame } from '../storage/wire/frame.js';
+import { encodeFrame } from '../storage/host/wire/frame.js';
 import { rawConnect } from './helpers/raw-client.js';
 
 test('bolt query: parameters, human and --json output, typed errors', { timeout: 60_000 }, async (t) => {

@@ -11,9 +11,9 @@ import { runBolt } from './helpers/cli.js';
 import { sigkill, spawnChild, startFixture } from './helpers/fixture.js';
 import { waitFor } from './helpers/wait.js';
 import { haveSqliteCli, sqliteCliHoldingExclusive } from './helpers/sqlite-cli.js';
-import { sidecarPath } from '../storage/locks/sidecar.js';
-import { isAlive, processStartTime } from '../storage/locks/process-identity.js';
-import { lockHolders } from '../storage/locks/proc-locks.js';
+import { sidecarPath } from '../storage/platform/sidecar.js';
+import { isAlive, processStartTime } from '../storage/platform/process-identity.js';
+import { lockHolders } from '../storage/platform/proc-locks.js';
 import type { FixReport } from '../tools/db/fix-dir.js';
 
 async function fixJson(dir: string, ...flags: string[]): Promise<{ code: number | null; report: FixReport; stderr: string }> {

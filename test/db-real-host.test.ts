@@ -6,10 +6,10 @@ import { tempDir } from './helpers/tmp.js';
 import { runBolt } from './helpers/cli.js';
 import { fixturePath, sigkill, spawnChild, startFixture } from './helpers/fixture.js';
 import { waitFor } from './helpers/wait.js';
-import { lockHolders } from '../storage/locks/proc-locks.js';
-import { probeDatabase } from '../storage/locks/host-probe.js';
-import { sidecarPath, readSidecar } from '../storage/locks/sidecar.js';
-import { isAlive } from '../storage/locks/process-identity.js';
+import { lockHolders } from '../storage/platform/proc-locks.js';
+import { probeDatabase } from '../storage/host/host-probe.js';
+import { sidecarPath, readSidecar } from '../storage/platform/sidecar.js';
+import { isAlive } from '../storage/platform/process-identity.js';
 import type { DbInfoReport } from '../tools/db/inspect-file.js';
 import type { FixReport } from '../tools/db/fix-dir.js';
 

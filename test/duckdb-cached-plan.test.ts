@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
-import { openDatabase } from '../core/open-database.js';
+import { openDatabase } from '../storage/open-database.js';
 
 test('a cached GROUP BY statement prepared on an empty table returns the right strings later', { timeout: 30_000 }, async (t) => {
   const db = await openDatabase(join(tempDir(t), 'plan.db'));

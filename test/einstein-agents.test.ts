@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { nextEvent } from './helpers/wait.js';
 import { runBolt } from './helpers/cli.js';
-import { BoltIntegration } from '../core/bolt-integration.js';
+import { BoltIntegration } from '../core/runtime/bolt-integration.js';
 import type { TaskDoneEvent } from '../core/events.js';
 import type { IndexTaskResult } from '../agents/builtin/einstein.js';
-import type { SearchHit } from '../adapters/einstein/einstein-search.js';
+import type { SearchHit } from '../search/einstein-search.js';
 
 test('index shards on two agents cover every file once; the search agent finds them', { timeout: 90_000 }, async (t) => {
   const dir = tempDir(t);

@@ -4,9 +4,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { openTestDb } from './helpers/einstein-db.js';
-import { EinsteinSearch } from '../adapters/einstein/einstein-search.js';
-import { HashEmbedder } from '../adapters/einstein/embedder.js';
-import { tokenize } from '../adapters/einstein/tokenizer.js';
+import { EinsteinSearch } from '../search/einstein-search.js';
+import { HashEmbedder } from '../search/embedder.js';
+import { tokenize } from '../search/tokenizer.js';
 
 /** Small files, one chunk each, terms easy to count by hand. */
 const CORPUS: Record<string, string> = {

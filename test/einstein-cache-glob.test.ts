@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { QueryCache } from '../adapters/einstein/query-cache.js';
-import { pathMatcher } from '../adapters/einstein/path-filter.js';
+import { QueryCache } from '../search/query-cache.js';
+import { pathMatcher } from '../search/path-filter.js';
 
 test('query cache: keyed by query and options, dropped when the index version changes', { timeout: 5_000 }, () => {
   const c = new QueryCache<number>(2);

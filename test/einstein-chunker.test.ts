@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chunkText } from '../adapters/einstein/chunker.js';
+import { chunkText } from '../search/chunker.js';
 
 function numbered(n: number, indent = '  '): string[] {
   return Array.from({ length: n }, (_, i) => `${indent}line${i + 1}();`);

@@ -12,8 +12,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from './helpers/tmp.js';
 import { openTestDb } from './helpers/einstein-db.js';
-import { EinsteinSearch } from '../adapters/einstein/einstein-search.js';
-import { HashEmbedder } from '../adapters/einstein/embedder.js';
+import { EinsteinSearch } from '../search/einstein-search.js';
+import { HashEmbedder } from '../search/embedder.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/einstein-index-child.js', import.meta.url));
 const FILES = 60;

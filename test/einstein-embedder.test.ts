@@ -4,8 +4,8 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HashEmbedder, OpenAIEmbedder } from '../adapters/einstein/embedder.js';
-import { EinsteinSearch } from '../adapters/einstein/einstein-search.js';
+import { HashEmbedder, OpenAIEmbedder } from '../search/embedder.js';
+import { EinsteinSearch } from '../search/einstein-search.js';
 import { tempDir } from './helpers/tmp.js';
 import { openTestDb } from './helpers/einstein-db.js';
 

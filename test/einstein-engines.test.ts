@@ -12,8 +12,8 @@ import { runBolt } from './helpers/cli.js';
 import { freshPgDatabase, PG_SKIP } from './helpers/pg.js';
 import { ConcurrentDatabase } from '../storage/concurrent-database.js';
 import type { Database } from '../core/database.js';
-import { EinsteinSearch, type SearchOptions } from '../adapters/einstein/einstein-search.js';
-import { HashEmbedder } from '../adapters/einstein/embedder.js';
+import { EinsteinSearch, type SearchOptions } from '../search/einstein-search.js';
+import { HashEmbedder } from '../search/embedder.js';
 
 const CORPUS: Record<string, string> = {
   'net/retry.ts': 'export function retryWithBackoff(fn, attempts) {\n  // exponential backoff with jitter between network retries\n  return fn();\n}\n',

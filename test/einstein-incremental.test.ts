@@ -4,9 +4,9 @@ import { mkdirSync, writeFileSync, rmSync, utimesSync, statSync } from 'node:fs'
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { openTestDb } from './helpers/einstein-db.js';
-import { EinsteinSearch } from '../adapters/einstein/einstein-search.js';
-import { HashEmbedder } from '../adapters/einstein/embedder.js';
-import type { IndexProgress } from '../adapters/einstein/indexer.js';
+import { EinsteinSearch } from '../search/einstein-search.js';
+import { HashEmbedder } from '../search/embedder.js';
+import type { IndexProgress } from '../search/indexer.js';
 
 /** A word that the tokenizer keeps whole and that only file `i` contains. */
 const marker = (i: number) => `zz${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26))}marker`;

@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openPostgres } from '../adapters/postgres/open.js';
-import { dialectFor } from '../adapters/einstein/dialect-for.js';
-import { IndexStore } from '../adapters/einstein/index-store.js';
+import { dialectFor } from '../search/dialect-for.js';
+import { IndexStore } from '../search/index-store.js';
 import { PG_SKIP, freshPgDatabase } from './helpers/pg.js';
 
 test('twelve handles creating the Einstein schema at once on a fresh PostgreSQL database all succeed', { timeout: 60_000, skip: PG_SKIP }, async (t) => {

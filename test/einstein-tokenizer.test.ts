@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tokenize, splitIdentifier, queryTerms, termFrequencies } from '../adapters/einstein/tokenizer.js';
+import { tokenize, splitIdentifier, queryTerms, termFrequencies } from '../search/tokenizer.js';
 
 test('splits camelCase, PascalCase, snake_case, kebab-case and digits, keeping the whole identifier', { timeout: 5_000 }, () => {
   assert.deepEqual(tokenize('getUserName'), ['getusername', 'get', 'user', 'name']);

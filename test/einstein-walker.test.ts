@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
-import { walk, type WalkEntry } from '../adapters/einstein/walker.js';
+import { walk, type WalkEntry } from '../search/walker.js';
 
 async function collect(root: string, opts: Parameters<typeof walk>[1] = {}): Promise<{ files: string[]; skipped: Record<string, string> }> {
   const files: string[] = [];

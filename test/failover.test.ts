@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ConcurrentDatabase } from '../index.js';
 import type { LockInfo } from '../core/database.js';
-import { readSidecar, sidecarPath } from '../storage/locks/sidecar.js';
+import { readSidecar, sidecarPath } from '../storage/platform/sidecar.js';
 import { tempDir } from './helpers/tmp.js';
 import { waitFor } from './helpers/wait.js';
 import { spawnAgent } from './helpers/agents.js';

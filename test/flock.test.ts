@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { tempDir } from './helpers/tmp.js';
-import { isFlocked, stillLinked, tryFlockExclusive } from '../storage/locks/flock.js';
-import { removeStaleSidecar } from '../storage/locks/stale-cleanup.js';
+import { isFlocked, stillLinked, tryFlockExclusive } from '../storage/platform/flock.js';
+import { removeStaleSidecar } from '../storage/host/stale-cleanup.js';
 
 test('stillLinked tells when the locked sidecar was unlinked and replaced', { timeout: 10_000 }, (t) => {
   const path = join(tempDir(t), 'x.bolt.lock');

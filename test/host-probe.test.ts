@@ -5,10 +5,10 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { tempDir } from './helpers/tmp.js';
 import { sigkill, spawnChild, startFixture } from './helpers/fixture.js';
 import { waitFor } from './helpers/wait.js';
-import { probeDatabase } from '../storage/locks/host-probe.js';
-import { sidecarPath } from '../storage/locks/sidecar.js';
-import { processStartTime } from '../storage/locks/process-identity.js';
-import { oneShotRequest, pingHost, socketHasListener } from '../storage/wire/one-shot-request.js';
+import { probeDatabase } from '../storage/host/host-probe.js';
+import { sidecarPath } from '../storage/platform/sidecar.js';
+import { processStartTime } from '../storage/platform/process-identity.js';
+import { oneShotRequest, pingHost, socketHasListener } from '../storage/host/wire/one-shot-request.js';
 import { hasCode } from '../core/errors.js';
 
 test('a healthy host is bolt-host, answers ping and info; its DuckDB lock is tagged bolt-host', { timeout: 30_000 }, async (t) => {

@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ConcurrentDatabase } from '../index.js';
 import { hasCode } from '../core/errors.js';
-import { readSidecar, sidecarPath } from '../storage/locks/sidecar.js';
-import { encodeFrame, FrameDecoder } from '../storage/wire/frame.js';
-import { oneShotRequest, pingHost, type HostInfo } from '../storage/wire/one-shot-request.js';
+import { readSidecar, sidecarPath } from '../storage/platform/sidecar.js';
+import { encodeFrame, FrameDecoder } from '../storage/host/wire/frame.js';
+import { oneShotRequest, pingHost, type HostInfo } from '../storage/host/wire/one-shot-request.js';
 import { fixturePath, spawnChild, type Spawned } from './helpers/fixture.js';
 import { tempDir } from './helpers/tmp.js';
 import { rawConnect, type RawClient } from './helpers/raw-client.js';
-import { residentBytes } from '../storage/locks/process-identity.js';
+import { residentBytes } from '../storage/platform/process-identity.js';
 import { waitFor } from './helpers/wait.js';
 
 const MB = 1024 * 1024;

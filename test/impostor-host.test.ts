@@ -15,7 +15,7 @@ import { tempDir } from './helpers/tmp.js';
 import { runBolt } from './helpers/cli.js';
 import { otherUser, otherUserUnavailable, runAs, spawnAs } from './helpers/other-user.js';
 import { ConcurrentDatabase } from '../storage/concurrent-database.js';
-import { hostSocketPath } from '../storage/socket-path.js';
+import { hostSocketPath } from '../storage/platform/socket-path.js';
 import { hasCode } from '../core/errors.js';
 
 const skip = otherUserUnavailable();

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderStatus, statusLine } from '../tools/live-status.js';
-import type { RuntimeStatus } from '../core/bolt-integration.js';
+import type { RuntimeStatus } from '../core/runtime/bolt-integration.js';
 
 const status: RuntimeStatus = {
   runtimeId: 'box:42:abc',

@@ -14,7 +14,7 @@ import { runBolt } from './helpers/cli.js';
 import { ConcurrentDatabase } from '../storage/concurrent-database.js';
 import { SqliteDatabase } from '../adapters/sqlite/database.js';
 import { Journal } from '../tools/soak/soak-journal.js';
-import { writeOwnFile } from '../storage/locks/own-file.js';
+import { writeOwnFile } from '../storage/platform/own-file.js';
 import { hasCode } from '../core/errors.js';
 
 const VICTIM = 'precious data\n';

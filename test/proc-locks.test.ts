@@ -7,9 +7,9 @@ import { tempDir } from './helpers/tmp.js';
 import { spawnChild, startFixture } from './helpers/fixture.js';
 import { waitFor } from './helpers/wait.js';
 import { haveSqliteCli, sqliteCliHoldingExclusive } from './helpers/sqlite-cli.js';
-import { fileId, lockHolders, parseProcLocks, readProcLocks, splitDev } from '../storage/locks/proc-locks.js';
-import { hasExited, processStartTime } from '../storage/locks/process-identity.js';
-import { tryFlockExclusive } from '../storage/locks/flock.js';
+import { fileId, lockHolders, parseProcLocks, readProcLocks, splitDev } from '../storage/platform/proc-locks.js';
+import { hasExited, processStartTime } from '../storage/platform/process-identity.js';
+import { tryFlockExclusive } from '../storage/platform/flock.js';
 
 const SAMPLE = `1: POSIX  ADVISORY  WRITE 1234 08:01:5678 0 EOF
 1: -> POSIX  ADVISORY  WRITE 4321 08:01:5678 0 EOF

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openPostgres } from '../adapters/postgres/open.js';
-import { TaskQueue } from '../core/task-queue.js';
+import { TaskQueue } from '../core/runtime/task-queue.js';
 import { PG_SKIP, freshPgDatabase } from './helpers/pg.js';
 
 test('twelve handles creating the queue schema at once on a fresh PostgreSQL database all succeed', { timeout: 60_000, skip: PG_SKIP }, async (t) => {

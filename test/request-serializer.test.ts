@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { RequestSerializer } from '../storage/request-serializer.js';
+import { RequestSerializer } from '../adapters/duckdb/request-serializer.js';
 
 test('three copies of one id, the first failing: they run one at a time, in order', async () => {
   const s = new RequestSerializer();

@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { tempDir } from './helpers/tmp.js';
 import { nextEvent, waitForValue } from './helpers/wait.js';
 import { writeTestAgents } from './helpers/agents-fixture.js';
-import { BoltIntegration } from '../core/bolt-integration.js';
+import { BoltIntegration } from '../core/runtime/bolt-integration.js';
 import type { BoltOptions } from '../core/config.js';
 import { hasCode } from '../core/errors.js';
 import type { TaskDoneEvent } from '../core/events.js';

@@ -13,7 +13,7 @@ import { runBolt } from './helpers/cli.js';
 import { waitForValue } from './helpers/wait.js';
 import { spawnBolt } from './helpers/runtime-process.js';
 import { writeTestAgents } from './helpers/agents-fixture.js';
-import type { Task } from '../core/task.js';
+import type { Task } from '../core/runtime/task.js';
 
 const ENV = { BOLT_LEASE_MS: '3000', BOLT_HEARTBEAT_MS: '100', BOLT_POLL_MS: '20', BOLT_RETRY_BASE_MS: '20', BOLT_RETRY_CAP_MS: '40' };
 

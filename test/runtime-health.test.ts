@@ -9,11 +9,11 @@ import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { sigkill, startFixture } from './helpers/fixture.js';
-import { BoltIntegration } from '../core/bolt-integration.js';
+import { BoltIntegration } from '../core/runtime/bolt-integration.js';
 import type { DbHealthEvent } from '../core/events.js';
-import { sidecarPath } from '../storage/locks/sidecar.js';
-import { hostSocketPath } from '../storage/socket-path.js';
-import { sweepStaleLocks } from '../storage/locks/stale-sweep.js';
+import { sidecarPath } from '../storage/platform/sidecar.js';
+import { hostSocketPath } from '../storage/platform/socket-path.js';
+import { sweepStaleLocks } from '../storage/host/stale-sweep.js';
 import { spawnBolt } from './helpers/runtime-process.js';
 
 test("db:health removes a dead host's sidecar and socket next to the database and leaves a live host's alone", { timeout: 60_000 }, async (t) => {

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { waitForValue } from './helpers/wait.js';
-import { openDatabase } from '../core/open-database.js';
-import { TaskQueue } from '../core/task-queue.js';
+import { openDatabase } from '../storage/open-database.js';
+import { TaskQueue } from '../core/runtime/task-queue.js';
 import { hasCode, type SerializedError } from '../core/errors.js';
 
 const ERR: SerializedError = { name: 'TaskError', code: 'BOLT_TASK', message: 'boom', details: {} };

@@ -1,8 +1,8 @@
 /**
- * The host keeps its WAL short (storage/wal-checkpointer.ts): DuckDB does not checkpoint on
+ * The host keeps its WAL short (adapters/duckdb/wal-checkpointer.ts): DuckDB does not checkpoint on
  * its own while a transaction that updated rows commits beside other open transactions, so
  * without the host's checkpointer a busy host's WAL grows until it is closed, and a host
- * killed then leaves all of it to replay. The write gate (storage/write-gate.ts) gives the
+ * killed then leaves all of it to replay. The write gate (adapters/duckdb/write-gate.ts) gives the
  * checkpoint its moment, and never holds other writers while a client keeps a transaction open.
  */
 import { test } from 'node:test';
@@ -11,7 +11,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConcurrentDatabase } from '../index.js';
 import { CHECKPOINT_THRESHOLD_BYTES } from '../adapters/duckdb/connect.js';
-import { WriteGate } from '../storage/write-gate.js';
+import { WriteGate } from '../adapters/duckdb/write-gate.js';
 import { tempDir } from './helpers/tmp.js';
 import { waitFor } from './helpers/wait.js';
 

@@ -10,7 +10,7 @@ import type { Database, EngineName } from '../core/database.js';
 import { BadInputError } from '../core/errors.js';
 import { ConcurrentDatabase } from '../storage/concurrent-database.js';
 import { isPostgresUrl } from '../adapters/postgres/connect.js';
-import { HashEmbedder, OpenAIEmbedder, type Embedder } from '../adapters/einstein/embedder.js';
+import { HashEmbedder, OpenAIEmbedder, type Embedder } from '../search/embedder.js';
 import { DEFAULT_DATABASE, embedderEnv } from '../core/config.js';
 import { parseInteger } from './int-option.js';
 

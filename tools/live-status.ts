@@ -3,8 +3,8 @@
  * idle and on what, queue depth, done/failed, tasks/s, database host and pool); otherwise one
  * plain log line every few seconds.
  */
-import type { RuntimeStatus } from '../core/bolt-integration.js';
-import type { TaskStatus } from '../core/task-states.js';
+import type { RuntimeStatus } from '../core/runtime/bolt-integration.js';
+import type { TaskStatus } from '../core/runtime/task-states.js';
 
 function dbLine(s: RuntimeStatus): string {
   const h = s.lastHealth;

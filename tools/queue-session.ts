@@ -3,10 +3,10 @@
  * command, and closes it afterwards.
  */
 import type { Command } from 'commander';
-import { openDatabase } from '../core/open-database.js';
+import { openDatabase } from '../storage/open-database.js';
 import { action } from './cli-action.js';
 import { parseTaskId } from './task-format.js';
-import { TaskQueue } from '../core/task-queue.js';
+import { TaskQueue } from '../core/runtime/task-queue.js';
 import { DEFAULT_DATABASE } from '../core/config.js';
 
 /** Shared `--db` option text. */

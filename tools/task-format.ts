@@ -3,7 +3,7 @@
  * small option parsers they share.
  */
 import { BadInputError } from '../core/errors.js';
-import type { Task } from '../core/task.js';
+import type { Task } from '../core/runtime/task.js';
 
 /** Parses a task id argument. */
 export function parseTaskId(s: string): number {

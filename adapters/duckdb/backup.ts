@@ -12,7 +12,8 @@ import { linkSync, lstatSync, mkdtempSync, rmSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { BadInputError, NotFoundError, PermissionError } from '../../core/errors.js';
-import { describeTables, type TableInfo } from './describe.js';
+import { describeTables } from './describe.js';
+import type { TableInfo } from '../../core/database.js';
 
 const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;

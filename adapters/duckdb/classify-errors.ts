@@ -4,7 +4,7 @@
  */
 import { BoltError, LockForeignError, PermissionError, NotADatabaseError, SqlError, TxConflictError, ReadOnlyError } from '../../core/errors.js';
 import { diskFullError, isDiskFull } from '../../core/disk-full.js';
-import { processCommand } from '../../storage/locks/process-identity.js';
+import { processCommand } from '../../storage/platform/process-identity.js';
 
 /** A foreign process holds DuckDB's own lock on the file: PID and command line when told. */
 export interface ForeignHolder {
@@ -45,6 +45,7 @@ export function classifyDuckDBError(err: unknown, facts: Record<string, unknown>
     return new TxConflictError(`write conflict: another transaction changed the same rows; re-run the transaction (${message})`, {
       ...facts,
       engineMessage: message,
+      transient: true,
     });
   }
   const holder = parseLockConflict(message);

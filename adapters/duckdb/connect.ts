@@ -7,13 +7,14 @@
  * Path problems are reported before DuckDB creates anything: missing directory, read-only
  * directory or file, a file that is not a DuckDB database.
  */
-import { accessSync, constants, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { accessSync, constants } from 'node:fs';
+import { resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { BadInputError, LockForeignError, NotADatabaseError, NotFoundError, PermissionError, hasCode } from '../../core/errors.js';
-import { detectFileKind } from '../../storage/file-kind.js';
-import type { HeldFlock } from '../../storage/locks/flock.js';
-import { retryUntil } from '../../storage/retry.js';
+import { BadInputError, LockForeignError, NotADatabaseError, PermissionError, hasCode } from '../../core/errors.js';
+import { detectFileKind } from '../../storage/platform/file-kind.js';
+import { checkDirectory } from '../../storage/platform/check-directory.js';
+import type { HeldFlock } from '../../storage/platform/flock.js';
+import { retryUntil } from '../../storage/platform/retry.js';
 import { log } from '../../core/logger.js';
 import { classifyDuckDBError } from './classify-errors.js';
 
@@ -52,23 +53,6 @@ export function checkDuckDBPath(path: string): { exists: boolean } {
  * Checks that the directory of `path` exists and is writable (for the sidecar, the WAL and a
  * new file); returns it. Reads nothing of the database file itself.
  */
-export function checkDirectory(path: string): string {
-  const abs = resolve(path);
-  const dir = dirname(abs);
-  let isDir: boolean;
-  try {
-    isDir = statSync(dir).isDirectory();
-  } catch {
-    throw new NotFoundError(`directory ${dir} does not exist; create it first`, { path: abs, dir });
-  }
-  if (!isDir) throw new NotFoundError(`${dir} is not a directory`, { path: abs, dir });
-  try {
-    accessSync(dir, constants.W_OK);
-  } catch {
-    throw new PermissionError(`directory ${dir} is not writable: cannot create ${abs} or its lock and WAL files`, { path: abs, dir });
-  }
-  return dir;
-}
 
 export interface CreateInstanceOptions {
   /** How long to wait for a foreign holder of DuckDB's own lock (default 30 s). */
@@ -81,7 +65,7 @@ export interface CreateInstanceOptions {
  * the file, retries with backoff up to `lockTimeoutMs`, then throws `BOLT_LOCK_FOREIGN`.
  */
 /**
- * The host's WAL checkpointer (storage/wal-checkpointer.ts) checkpoints once the WAL passes
+ * The host's WAL checkpointer (adapters/duckdb/wal-checkpointer.ts) checkpoints once the WAL passes
  * this size. A host killed with SIGKILL leaves its WAL, and the next host replays it before it
  * can serve: measured here (quiet machine, 8,000 small write transactions, then SIGKILL), a
  * 3.2 MB WAL took 770-800 ms to open, 79 KB 39 ms. Under CPU contention replay is several

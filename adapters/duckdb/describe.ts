@@ -3,11 +3,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 
-/** One table of the database. */
-export interface TableInfo {
-  name: string;
-  rows: number;
-}
+import type { TableInfo } from '../../core/database.js';
 
 /** Tables of the main database (schema-qualified unless in `main`) with their row counts. */
 export async function describeTables(conn: DuckDBConnection): Promise<TableInfo[]> {
@@ -39,9 +35,6 @@ export async function scanAllTables(conn: DuckDBConnection): Promise<TableInfo[]
   }
   return tables;
 }
-
-/** Alias of {@link TableInfo} used by the engine-neutral tools. */
-export type TableRows = TableInfo;
 
 /** What {@link describeDuckDb} reports (`bolt db info`). */
 export interface DuckDbDescription {

@@ -4,7 +4,7 @@
  * through any `Database` handle on the server (the location never carries the password).
  */
 import type { Database } from '../../core/database.js';
-import type { TableInfo } from '../duckdb/describe.js';
+import type { TableInfo } from '../../core/database.js';
 
 /** What {@link describePostgres} reports. */
 export interface PostgresDescription {

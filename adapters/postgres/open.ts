@@ -4,7 +4,7 @@
  */
 import type { Database, OpenOptions } from '../../core/database.js';
 import { BadInputError } from '../../core/errors.js';
-import { createRequestsSql, REQUESTS_TABLE } from '../shared/pinned.js';
+import { keyedRequestLogDdl, REQUESTS_TABLE } from '../../core/request-log.js';
 import { isPostgresUrl, quoteIdent, redactUrl } from './connect.js';
 import { PostgresDatabase } from './database.js';
 import { checkIsolation, type PgIsolation } from './run.js';
@@ -66,7 +66,7 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
   try {
     // In the first schema of search_path (where CREATE puts it), not anywhere on the path.
     const has = await db.query('SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = ?) AS present', [REQUESTS_TABLE]);
-    if (!opts.readOnly && has[0]?.present !== true) await createIdempotently(() => db.execute(createRequestsSql('TIMESTAMPTZ', 'now()')));
+    if (!opts.readOnly && has[0]?.present !== true) await createIdempotently(() => db.execute(keyedRequestLogDdl('TIMESTAMPTZ', 'now()')));
   } catch (err) {
     await db.close();
     throw err;

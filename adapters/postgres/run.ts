@@ -7,15 +7,8 @@ import type pg from 'pg';
 import type { ExecResult, Row } from '../../core/database.js';
 import { AbortedError, BadInputError } from '../../core/errors.js';
 import { POSTGRES_PARAM_RULES, checkParams } from '../../core/parameters.js';
-import {
-  LOOKUP_REQUEST_SQL,
-  RECORD_REQUEST_SQL,
-  isAutoRequestId,
-  type BeginOptions,
-  type PinnedConnection,
-  type RunOptions,
-  type StatementOutcome,
-} from '../shared/pinned.js';
+import type { BeginOptions, PinnedConnection, RunOptions, StatementOutcome } from '../shared/pinned.js';
+import { LOOKUP_REQUEST_SQL, RECORD_REQUEST_SQL, isAutoRequestId } from '../../core/request-log.js';
 import { classifyPgError } from './classify-errors.js';
 import { rewritePlaceholders } from './placeholders.js';
 import { sqlTextProblem } from '../../core/sql-text.js';

@@ -1,18 +1,23 @@
 /**
- * Transactions over a pinned connection, written once for every direct adapter: BEGIN, run the
- * closure, COMMIT; on a transient failure (conflict, deadlock, busy) ROLLBACK and re-run the
+ * Bolt's one transaction engine, used by every engine: BEGIN, run the closure, COMMIT; on a
+ * transient failure (write conflict, deadlock, busy: `isTransient`) ROLLBACK and re-run the
  * whole closure with capped exponential backoff. A `requestId` makes the transaction
  * exactly-once: it is looked up first (already applied → the closure is not run) and recorded
- * in `bolt_requests` in the same transaction.
+ * in `bolt_requests` in the same transaction. It drives a `TransactionTarget`: a pinned
+ * connection of SQLite or PostgreSQL, or a DuckDB session (session-transaction.ts).
  */
 import type { ExecResult, Row, StatementOptions, Transaction } from '../../core/database.js';
-import { AbortedError, BoltError, TxConflictError } from '../../core/errors.js';
-import { backoffDelay, delay } from '../../storage/retry.js';
+import { AbortedError, TxConflictError, isTransient } from '../../core/errors.js';
+import { backoffDelay, delay } from '../../storage/platform/retry.js';
 import type { PinnedConnection } from './pinned.js';
 
-/** True for failures that re-running the whole transaction may cure (marked by the classifier). */
-export function isTransient(err: unknown): boolean {
-  return err instanceof BoltError && err.details.transient === true;
+/** What the engine drives: BEGIN/COMMIT/ROLLBACK, statements, and the request log. */
+export interface TransactionTarget extends Pick<PinnedConnection, 'query' | 'execute' | 'begin' | 'commit' | 'rollback' | 'lookupRequest' | 'recordRequest'> {
+  /**
+   * The closure's handle, for a target that applies statement request ids itself (a DuckDB
+   * session); `counter.rows` must count the rows changed. Default: `transactionHandle`.
+   */
+  handle?(counter: { rows: number }): Transaction;
 }
 
 export interface RunTransactionOptions {
@@ -20,6 +25,8 @@ export interface RunTransactionOptions {
   readOnly: boolean;
   isolation?: string;
   requestId?: string;
+  /** `requestId` was generated for this call: record it without looking it up first (a scan). */
+  freshRequestId?: boolean;
   signal?: AbortSignal;
 }
 
@@ -27,7 +34,7 @@ export interface RunTransactionOptions {
 export type TransactionOutcome<T> = { applied: true; value: T; rowsChanged: number } | { applied: false; rowsChanged: number };
 
 /** A Transaction handle bound to an open transaction on `conn`; counts rows changed. */
-export function transactionHandle(conn: PinnedConnection, counter: { rows: number }): Transaction {
+export function transactionHandle(conn: TransactionTarget, counter: { rows: number }): Transaction {
   return {
     query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
       return conn.query(sql, params, { inTransaction: true, signal: opts.signal }) as Promise<T[]>;
@@ -47,7 +54,7 @@ export function transactionHandle(conn: PinnedConnection, counter: { rows: numbe
 
 /** Runs `fn` in a transaction on `conn`, re-running it on transient failures. */
 export async function runTransaction<T>(
-  conn: PinnedConnection,
+  conn: TransactionTarget,
   fn: (tx: Transaction) => Promise<T>,
   opts: RunTransactionOptions,
 ): Promise<TransactionOutcome<T>> {
@@ -58,14 +65,14 @@ export async function runTransaction<T>(
     try {
       await conn.begin({ readOnly: opts.readOnly, isolation: opts.isolation, signal: opts.signal });
       begun = true;
-      if (opts.requestId !== undefined) {
+      if (opts.requestId !== undefined && !opts.freshRequestId) {
         const prior = await conn.lookupRequest(opts.requestId);
         if (prior !== undefined) {
           await conn.rollback();
           return { applied: false, rowsChanged: prior };
         }
       }
-      const value = await fn(transactionHandle(conn, counter));
+      const value = await fn(conn.handle ? conn.handle(counter) : transactionHandle(conn, counter));
       if (opts.requestId !== undefined && !(await conn.recordRequest(opts.requestId, counter.rows))) {
         await conn.rollback();
         return { applied: false, rowsChanged: counter.rows };
@@ -77,8 +84,9 @@ export async function runTransaction<T>(
       if (!isTransient(err)) throw err;
       if (attempt >= opts.retries) {
         throw new TxConflictError(
-          `The transaction still conflicted after ${attempt + 1} attempts (${(err as Error).message}); retry later or reduce contention on the same rows`,
-          { attempts: attempt + 1, cause: (err as BoltError).code, ...(err as BoltError).details, transient: false },
+          `The transaction still conflicted after ${attempt + 1} attempts (${err.message}); retry later or reduce contention on the same rows`,
+          { ...err.details, attempts: attempt + 1, transient: false },
+          { cause: err },
         );
       }
       await delay(backoffDelay(attempt, { baseMs: 5, capMs: 200 }), opts.signal);

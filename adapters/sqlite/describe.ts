@@ -3,7 +3,7 @@
  * journal mode, page size and count. Shared by the SQLite adapter and `bolt db info`.
  */
 import type { Database } from 'better-sqlite3';
-import type { TableRows } from '../duckdb/describe.js';
+import type { TableInfo } from '../../core/database.js';
 
 /** What {@link describeSqlite} reports. */
 export interface SqliteDescription {
@@ -14,7 +14,7 @@ export interface SqliteDescription {
   journalMode: string;
   pageSize: number;
   pageCount: number;
-  tables: TableRows[];
+  tables: TableInfo[];
 }
 
 function quoteIdent(name: string): string {
@@ -31,7 +31,7 @@ export function describeSqlite(db: Database): SqliteDescription {
     .prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name`)
     .pluck()
     .all() as string[];
-  const tables: TableRows[] = names.map((name) => ({
+  const tables: TableInfo[] = names.map((name) => ({
     name,
     rows: Number(
       db

@@ -1,9 +1,9 @@
 /**
  * Who holds a SQLite database's locks, for error messages and `lockInfo()`: the holders of the
  * file, its WAL and shared memory (SQLite's POSIX locks) and Bolt's writer lock (a flock), from
- * `storage/locks/proc-locks.ts`, as plain values (no bigint) that survive JSON.
+ * `storage/platform/proc-locks.ts`, as plain values (no bigint) that survive JSON.
  */
-import { lockHolders as procLockHolders } from '../../storage/locks/proc-locks.js';
+import { lockHolders as procLockHolders } from '../../storage/platform/proc-locks.js';
 
 /** One holder of one file's lock. */
 export interface FileHolder {

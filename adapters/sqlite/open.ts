@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import type { Database } from '../../core/database.js';
 import { NotADatabaseError, NotFoundError } from '../../core/errors.js';
-import { detectFileKind } from '../../storage/file-kind.js';
+import { detectFileKind } from '../../storage/platform/file-kind.js';
 import { SqliteDatabase, type SqliteOptions } from './database.js';
 
 export type { SqliteOptions } from './database.js';

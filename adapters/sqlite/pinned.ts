@@ -7,21 +7,11 @@
  */
 import { checkRequestId } from '../../core/request-id.js';
 import type { ExecResult, Row } from '../../core/database.js';
-import type { BoltError } from '../../core/errors.js';
+import { isTransient, type BoltError } from '../../core/errors.js';
 import { SQLITE_PARAM_RULES, checkParams } from '../../core/parameters.js';
-import { backoffDelay, delay } from '../../storage/retry.js';
-import {
-  LOOKUP_REQUEST_SQL,
-  RECORD_REQUEST_SQL,
-  REQUESTS_TABLE,
-  createRequestsSql,
-  isAutoRequestId,
-  type BeginOptions,
-  type PinnedConnection,
-  type RunOptions,
-  type StatementOutcome,
-} from '../shared/pinned.js';
-import { isTransient } from '../shared/transaction.js';
+import { backoffDelay, delay } from '../../storage/platform/retry.js';
+import type { BeginOptions, PinnedConnection, RunOptions, StatementOutcome } from '../shared/pinned.js';
+import { LOOKUP_REQUEST_SQL, RECORD_REQUEST_SQL, REQUESTS_TABLE, isAutoRequestId, keyedRequestLogDdl } from '../../core/request-log.js';
 import { classifySqliteError } from './classify-errors.js';
 import type { Lease } from './pool.js';
 import type { RunResult, WithoutId, WorkerError, WorkerRequest, WritePolicy } from './protocol.js';
@@ -145,7 +135,7 @@ export class SqlitePinned implements PinnedConnection {
     if (this.shared.requestLogReady) return;
     const has = await this.query("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?", [REQUESTS_TABLE], { inTransaction: true });
     if (has.length > 0) this.shared.requestLogReady = true;
-    else if (!this.readOnly) await this.execute(createRequestsSql('TEXT', 'CURRENT_TIMESTAMP'), [], { inTransaction: true });
+    else if (!this.readOnly) await this.execute(keyedRequestLogDdl('TEXT', 'CURRENT_TIMESTAMP'), [], { inTransaction: true });
   }
 
   async setReadOnly(readOnly: boolean): Promise<void> {

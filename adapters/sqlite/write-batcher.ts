@@ -6,7 +6,7 @@
  * eight waiting callers into one commit instead of eight, and keeps the writer's page cache warm.
  */
 import { AbortedError, ClosedError, type BoltError } from '../../core/errors.js';
-import { delay } from '../../storage/retry.js';
+import { delay } from '../../storage/platform/retry.js';
 import { classifySqliteError } from './classify-errors.js';
 import type { SqliteConnectSettings } from './connect.js';
 import { WorkerConnection } from './connection.js';

@@ -4,15 +4,15 @@
  * `<db>.bolt.wlock`, polled with capped backoff (flockSync 'exnb' never blocks the event loop).
  * Past the timeout: BOLT_LOCK_TIMEOUT naming the holder — a session of this process, or
  * the pid and command line of another process from /proc/locks.
- * On a worker thread fs-ext must not be loaded (storage/locks/flock.ts): there only the FIFO
+ * On a worker thread fs-ext must not be loaded (storage/platform/flock.ts): there only the FIFO
  * applies, and BEGIN IMMEDIATE (SQLite's own lock, with its busy retries) keeps other
  * processes out.
  */
 import { isMainThread } from 'node:worker_threads';
-import { tryFlockExclusive, type HeldFlock } from '../../storage/locks/flock.js';
+import { tryFlockExclusive, type HeldFlock } from '../../storage/platform/flock.js';
 import { AbortedError, LockTimeoutError } from '../../core/errors.js';
 import { orDiskFull } from '../../core/disk-full.js';
-import { backoffDelay, delay } from '../../storage/retry.js';
+import { backoffDelay, delay } from '../../storage/platform/retry.js';
 import { describeHolders, lockHolders } from './lock-holders.js';
 
 interface Waiter {

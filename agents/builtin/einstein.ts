@@ -13,9 +13,9 @@
 import { resolve } from 'node:path';
 import { BadInputError } from '../../core/errors.js';
 import type { AgentContext, AgentDefinition, AgentTask } from '../agent-contract.js';
-import { EinsteinSearch, type SearchMode } from '../../adapters/einstein/einstein-search.js';
-import { HashEmbedder, OpenAIEmbedder, type Embedder } from '../../adapters/einstein/embedder.js';
-import { fnv1a32 } from '../../adapters/einstein/hash.js';
+import { EinsteinSearch, type SearchMode } from '../../search/einstein-search.js';
+import { HashEmbedder, OpenAIEmbedder, type Embedder } from '../../search/embedder.js';
+import { fnv1a32 } from '../../search/hash.js';
 import { embedderEnv } from '../../core/config.js';
 
 /** Which embedder a task uses. */

@@ -4,7 +4,7 @@
  */
 import { createConnection, type Socket } from 'node:net';
 import type { TestContext } from 'node:test';
-import { FrameDecoder } from '../../storage/wire/frame.js';
+import { FrameDecoder } from '../../storage/host/wire/frame.js';
 
 export interface RawClient {
   sock: Socket;

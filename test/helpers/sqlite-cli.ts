@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import type { TestContext } from 'node:test';
 import { spawnChild, type Spawned } from './fixture.js';
 import { waitFor } from './wait.js';
-import { lockHolders } from '../../storage/locks/proc-locks.js';
+import { lockHolders } from '../../storage/platform/proc-locks.js';
 
 /** True when the `sqlite3` CLI is installed. */
 export function haveSqliteCli(): boolean {

@@ -13,11 +13,11 @@ import cliProgress from 'cli-progress';
 import { action, printJson, println } from '../cli-action.js';
 import { BadInputError } from '../../core/errors.js';
 import { resolve } from 'node:path';
-import { EinsteinSearch } from '../../adapters/einstein/einstein-search.js';
-import type { IndexProgress } from '../../adapters/einstein/indexer.js';
-import type { Embedder } from '../../adapters/einstein/embedder.js';
+import { EinsteinSearch } from '../../search/einstein-search.js';
+import type { IndexProgress } from '../../search/indexer.js';
+import type { Embedder } from '../../search/embedder.js';
 import type { IndexTaskResult, EmbedderSpec } from '../../agents/builtin/einstein.js';
-import { indexWithAgents } from '../../agents/index-with-agents.js';
+import { indexWithAgents } from '../index-with-agents.js';
 import { addEinsteinOptions, embedderFromOptions, openDb, type EinsteinCliOptions } from '../einstein-cli.js';
 import { embedderEnv } from '../../core/config.js';
 

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { BadInputError } from '../../core/errors.js';
-import { TERMINAL, type TaskStatus } from '../../core/task-states.js';
+import { TERMINAL, type TaskStatus } from '../../core/runtime/task-states.js';
 import { action, printJson, println } from '../cli-action.js';
 import { DB_OPTION_HELP, withQueue } from '../queue-session.js';
 

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { action, printJson, println } from '../cli-action.js';
 import { BadInputError, NotFoundError } from '../../core/errors.js';
-import { EinsteinSearch, type SearchHit, type SearchMode } from '../../adapters/einstein/einstein-search.js';
+import { EinsteinSearch, type SearchHit, type SearchMode } from '../../search/einstein-search.js';
 import { addEinsteinOptions, embedderFromOptions, isServerDb, openDb, type EinsteinCliOptions } from '../einstein-cli.js';
 import { noColor } from '../../core/config.js';
 import { parseInteger } from '../int-option.js';

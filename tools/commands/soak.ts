@@ -12,7 +12,7 @@ import { action, printJson, println, EXIT } from '../cli-action.js';
 import { DEFAULT_MAX_HOST_RSS_BYTES, runSoak, type SoakEvents } from '../soak/soak-run.js';
 import { renderSoakReport } from '../soak/report-html.js';
 import { FAULT_KINDS, type FaultKind, type SoakResult } from '../soak/soak-result.js';
-import { writeOwnFile } from '../../storage/locks/own-file.js';
+import { writeOwnFile } from '../../storage/platform/own-file.js';
 import { parseInteger } from '../int-option.js';
 
 interface SoakFlags {

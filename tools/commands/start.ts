@@ -8,10 +8,10 @@
  * a second Ctrl-C stops at once.
  */
 import type { Command } from 'commander';
-import { BoltIntegration } from '../../core/bolt-integration.js';
+import { BoltIntegration } from '../../core/runtime/bolt-integration.js';
 import { BadInputError } from '../../core/errors.js';
 import { DEFAULT_DATABASE } from '../../core/config.js';
-import type { TaskStatus } from '../../core/task-states.js';
+import type { TaskStatus } from '../../core/runtime/task-states.js';
 import type { EngineName } from '../../core/database.js';
 import { action, EXIT, println } from '../cli-action.js';
 import { collect } from '../task-format.js';

@@ -5,8 +5,8 @@
  */
 import type { Command } from 'commander';
 import { BadInputError, TaskError } from '../../core/errors.js';
-import { isTerminal } from '../../core/task-states.js';
-import type { Task } from '../../core/task.js';
+import { isTerminal } from '../../core/runtime/task-states.js';
+import type { Task } from '../../core/runtime/task.js';
 import { action, EXIT, printJson, println } from '../cli-action.js';
 import { taskDetails } from '../task-format.js';
 import { DB_OPTION_HELP, withQueue } from '../queue-session.js';

@@ -1,7 +1,7 @@
 /** `bolt tasks [--status …] [--agent …]`: lists tasks of the durable queue, newest first. */
 import type { Command } from 'commander';
 import { BadInputError } from '../../core/errors.js';
-import { isTaskStatus, TASK_STATUSES, type TaskStatus } from '../../core/task-states.js';
+import { isTaskStatus, TASK_STATUSES, type TaskStatus } from '../../core/runtime/task-states.js';
 import { action, printJson, println } from '../cli-action.js';
 import { taskTable } from '../task-format.js';
 import { DB_OPTION_HELP, withQueue } from '../queue-session.js';

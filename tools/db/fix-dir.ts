@@ -1,7 +1,7 @@
 /**
  * The work of `bolt db fix <dir>`: finds lock trouble under a directory and repairs what
  * is provably safe to repair. Never signals a foreign process; signals a hung Bolt host only
- * when asked (`killHung`) and only once it is proven to be one (storage/locks/bolt-host-check.ts),
+ * when asked (`killHung`) and only once it is proven to be one (storage/host/bolt-host-check.ts),
  * re-checking its identity before each signal and the lock after. Removes only files Bolt
  * made, told by name and content (a sidecar with sidecar content, a Bolt socket nobody listens
  * on); other programs' lock files are reported, never removed. With `dryRun` it changes
@@ -12,13 +12,13 @@ import { resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import BetterSqlite3 from 'better-sqlite3';
 import { scanDir } from './scan-dir.js';
-import { probeDatabase, readSidecarState, type DbProbe } from '../../storage/locks/host-probe.js';
-import { lockHolders } from '../../storage/locks/proc-locks.js';
-import { hasExited, isAlive, processCommand, processStartTime } from '../../storage/locks/process-identity.js';
-import { isBoltSocketName, readLockDir, readPidFile, removeDeadSocket, removeStaleSidecar } from '../../storage/locks/stale-cleanup.js';
-import { unprovenHostReason } from '../../storage/locks/bolt-host-check.js';
-import { hasSidecarContent } from '../../storage/locks/sidecar.js';
-import { socketHasListener } from '../../storage/wire/one-shot-request.js';
+import { probeDatabase, readSidecarState, type DbProbe } from '../../storage/host/host-probe.js';
+import { lockHolders } from '../../storage/platform/proc-locks.js';
+import { hasExited, isAlive, processCommand, processStartTime } from '../../storage/platform/process-identity.js';
+import { isBoltSocketName, readLockDir, readPidFile, removeDeadSocket, removeStaleSidecar } from '../../storage/host/stale-cleanup.js';
+import { unprovenHostReason } from '../../storage/host/bolt-host-check.js';
+import { hasSidecarContent } from '../../storage/platform/sidecar.js';
+import { socketHasListener } from '../../storage/host/wire/one-shot-request.js';
 import { integrityCheck } from '../../adapters/sqlite/describe.js';
 import { BadInputError, NotFoundError } from '../../core/errors.js';
 import { log } from '../../core/logger.js';

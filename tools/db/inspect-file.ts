@@ -5,13 +5,13 @@
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { detectFileKind } from '../../storage/file-kind.js';
-import { probeDatabase, type DbLockState, type FileLockHolder } from '../../storage/locks/host-probe.js';
-import { unprovenHostReason } from '../../storage/locks/bolt-host-check.js';
-import { oneShotRequest, type HostInfo } from '../../storage/wire/one-shot-request.js';
+import { detectFileKind } from '../../storage/platform/file-kind.js';
+import { probeDatabase, type DbLockState, type FileLockHolder } from '../../storage/host/host-probe.js';
+import { unprovenHostReason } from '../../storage/host/bolt-host-check.js';
+import { oneShotRequest, type HostInfo } from '../../storage/host/wire/one-shot-request.js';
 import { BadInputError, BoltError, NotADatabaseError, NotFoundError, PermissionError } from '../../core/errors.js';
 import { describeDuckDbFile, describeSqliteFile } from './open-read-only.js';
-import type { TableRows } from '../../adapters/duckdb/describe.js';
+import type { TableInfo } from '../../core/database.js';
 
 /** A companion file and its size. */
 export interface CompanionFile {
@@ -59,7 +59,7 @@ export interface DbInfoReport {
     wire: { connections?: number; held?: number; refused?: number; unsentBytes?: number; [k: string]: unknown } | null;
     error: string | null;
   } | null;
-  tables: TableRows[] | null;
+  tables: TableInfo[] | null;
   tablesSource: 'read-only-open' | 'host' | null;
   /** Why tables could not be read, when they could not. */
   tablesError: string | null;

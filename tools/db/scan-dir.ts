@@ -5,7 +5,7 @@
  */
 import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { detectFileKind } from '../../storage/file-kind.js';
+import { detectFileKind } from '../../storage/platform/file-kind.js';
 
 /** What the scan found. Paths are absolute when `dir` is. */
 export interface ScanResult {

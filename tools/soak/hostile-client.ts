@@ -10,7 +10,7 @@
  * The soak checks that the host stayed up and within its memory bound meanwhile.
  */
 import { createConnection, type Socket } from 'node:net';
-import { encodeFrame } from '../../storage/wire/frame.js';
+import { encodeFrame } from '../../storage/host/wire/frame.js';
 
 const [socketPath, windowArg = '5000', replyArg = '64'] = process.argv.slice(2);
 const windowMs = Number(windowArg);

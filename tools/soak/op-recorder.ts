@@ -4,7 +4,7 @@
  * its last second of metrics — never its acknowledgements, which go to journals at once.
  */
 import type { OpKind } from './soak-result.js';
-import { appendOwnFile } from '../../storage/locks/own-file.js';
+import { appendOwnFile } from '../../storage/platform/own-file.js';
 
 /** One line of a metrics file. */
 export interface MetricsLine {

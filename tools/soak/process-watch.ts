@@ -4,7 +4,7 @@
  * invariants "no process exited unless a fault killed it" and "host memory stayed under its
  * bound".
  */
-import { residentBytes } from '../../storage/locks/process-identity.js';
+import { residentBytes } from '../../storage/platform/process-identity.js';
 
 /** How one soak process ended. */
 export interface ProcessExit {

@@ -8,9 +8,9 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readSidecar, sidecarPath, writeSidecar } from '../../storage/locks/sidecar.js';
-import { tryFlockExclusive } from '../../storage/locks/flock.js';
-import { processStartTime } from '../../storage/locks/process-identity.js';
+import { readSidecar, sidecarPath, writeSidecar } from '../../storage/platform/sidecar.js';
+import { tryFlockExclusive } from '../../storage/platform/flock.js';
+import { processStartTime } from '../../storage/platform/process-identity.js';
 import { BOLT_VERSION } from '../../core/version.js';
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));

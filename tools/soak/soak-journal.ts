@@ -1,12 +1,12 @@
 /**
  * Journals: each soak process appends what was acknowledged to it the moment the
  * acknowledgement arrives (one append per line, so a SIGKILL never loses an acknowledged
- * id; never through a symbolic link, see storage/locks/own-file.ts). The verifier reads them
+ * id; never through a symbolic link, see storage/platform/own-file.ts). The verifier reads them
  * back after the run.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { appendOwnFile } from '../../storage/locks/own-file.js';
+import { appendOwnFile } from '../../storage/platform/own-file.js';
 
 export type JournalKind = 'ledger' | 'counter' | 'task' | 'uncertain' | 'bad-write';
 

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConcurrentDatabase } from '../../storage/concurrent-database.js';
-import { BoltIntegration } from '../../core/bolt-integration.js';
+import { BoltIntegration } from '../../core/runtime/bolt-integration.js';
 import { Journal } from './soak-journal.js';
 import { OpRecorder } from './op-recorder.js';
 import { SoakWorkload, pause } from './soak-workload.js';

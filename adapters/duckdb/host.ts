@@ -1,0 +1,589 @@
+/**
+ * The host of one DuckDB file: the one `DuckDBInstance`, its connection pool, sessions, the
+ * request log and statistics. The host process calls it directly; every other thread or
+ * process reaches it through `HostServer` over a Unix socket.
+ */
+import { ftruncateSync } from 'node:fs';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { EventEmitter } from 'eventemitter3';
+import type { DatabaseStats, ExecResult, Row, SessionOptions } from '../../core/database.js';
+import { BadInputError, BoltError, ClosedError, OutcomeUnknownError, ReadOnlyError, hasCode, SessionLostError } from '../../core/errors.js';
+import { log } from '../../core/logger.js';
+import { poolTimeoutMs } from '../../core/config.js';
+import { checkSessionOptions } from '../../core/session-options.js';
+import { DUCKDB_PARAM_RULES, checkParams, checkRows } from '../../core/parameters.js';
+import { BOLT_VERSION } from '../../core/version.js';
+import { CHECKPOINT_THRESHOLD_BYTES, createDuckDBInstance } from './connect.js';
+import { classifyDuckDBError, isFatalDuckDBError } from './classify-errors.js';
+import { clearStatementCache } from './statement-cache.js';
+import { inTransaction, settleTransactionControl } from './transaction-control.js';
+import { assertReadOnlyAllowed, destroyPrepared, prepareSql, runPrepared, type PreparedSql } from './run.js';
+import { appendRows } from './append.js';
+import { copyDatabaseTo } from './backup.js';
+import { describeTables, scanAllTables } from './describe.js';
+import type { TableInfo } from '../../core/database.js';
+import type { HostIdentity, HostOptions, HostStatementOptions, ServedHost, StatementOutcome } from '../../storage/host/backend.js';
+import { GroupCommitter, runGroupedWrite } from './group-commit.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
+import { WriteGate } from './write-gate.js';
+import { loggedWrite, WRITE_CONFLICT_RETRIES } from './logged-write.js';
+import { RequestSerializer } from './request-serializer.js';
+import { ConnectionPool, type Lease } from '../shared/connection-pool.js';
+import { HostSession } from './host-session.js';
+import type { HeldFlock } from '../../storage/platform/flock.js';
+import { closeRequestLogAppender, createRequestLog, pruneRequests } from './request-log.js';
+import { backoffDelay, delay } from '../../storage/platform/retry.js';
+
+export const DEFAULT_POOL_SIZE = 8;
+
+interface HostEvents {
+  /** The host closed DuckDB and released the file (close, idle release). */
+  closed: [];
+}
+
+export class Host extends EventEmitter<HostEvents> implements ServedHost {
+  readonly role = 'host' as const;
+  /** Handles of this thread sharing this host; the last one to close closes it. */
+  private handles = 0;
+  readonly startedAt = new Date();
+  readonly pool: ConnectionPool<DuckDBConnection>;
+  readonly sessions = new Set<HostSession>();
+  /** Remote connections currently attached (counted by HostServer through clientConnected/clientGone). */
+  private remoteClients = 0;
+  private socketPath?: string;
+  private queries = 0;
+  private readonly errorsByCode: Record<string, number> = {};
+  private readonly requests = new RequestSerializer();
+  private active = 0;
+  private drained?: () => void;
+  private closing?: Promise<void>;
+  private idleTimer?: NodeJS.Timeout;
+  private pruneTimer?: NodeJS.Timeout;
+  private lastActivity = Date.now();
+  private readonly group = new GroupCommitter((w) => loggedWrite(w.conn, { requestId: w.requestId, autoId: w.autoId }, () => runGroupedWrite(w.conn, w)));
+  private shut = false;
+  private walCheckpointer?: WalCheckpointer;
+  /** Write transactions pass it; the WAL checkpointer closes it for a moment. */
+  readonly writeGate = new WriteGate();
+  private maintenanceConn?: DuckDBConnection;
+  /** `bolt_requests` exists: checked on the write path, so set once and never awaited again. */
+  private requestLogReady = false;
+  private requestLogCreating?: Promise<void>;
+  private readonly opts: Required<Pick<HostOptions, 'maxConnections' | 'connectionTimeoutMs'>> & HostOptions;
+
+  private constructor(
+    readonly path: string,
+    private readonly lock: HeldFlock,
+    private readonly instance: DuckDBInstance,
+    opts: HostOptions,
+  ) {
+    super();
+    this.opts = {
+      ...opts,
+      maxConnections: opts.maxConnections ?? DEFAULT_POOL_SIZE,
+      connectionTimeoutMs: opts.connectionTimeoutMs ?? poolTimeoutMs(),
+    };
+    if (!Number.isInteger(this.opts.maxConnections) || this.opts.maxConnections < 1) {
+      throw new BadInputError(`maxConnections must be a positive integer, got ${String(opts.maxConnections)}`);
+    }
+    this.pool = new ConnectionPool<DuckDBConnection>({
+      size: this.opts.maxConnections,
+      acquireTimeoutMs: this.opts.connectionTimeoutMs,
+      create: () => instance.connect(),
+      destroy: (c) => {
+        closeRequestLogAppender(c);
+        clearStatementCache(c);
+        try {
+          c.closeSync();
+        } catch {
+          /* already closed */
+        }
+      },
+    });
+  }
+
+  /**
+   * Opens DuckDB on `path` (a realpath) while holding the sidecar `lock`. On failure the lock
+   * is left to the caller.
+   */
+  static async start(path: string, lock: HeldFlock, opts: HostOptions = {}): Promise<Host> {
+    const started = Date.now();
+    const instance = await createDuckDBInstance(path, lock, { lockTimeoutMs: opts.lockTimeoutMs });
+    const openMs = Date.now() - started;
+    const host = new Host(path, lock, instance, opts);
+    try {
+      // Nothing is written at start (no request log, no prune): a database only read through
+      // Bolt stays byte-identical. The log is made by the first write that records an id.
+      if (!opts.readOnly) {
+        // A connection of its own: the pool may have a queue of waiters when the WAL needs it.
+        host.maintenanceConn = await instance.connect();
+        host.walCheckpointer = new WalCheckpointer(`${path}.wal`, host.maintenanceConn, host.writeGate, {
+          thresholdBytes: CHECKPOINT_THRESHOLD_BYTES,
+          smallBytes: 64 * 1024,
+          maxAgeMs: 2_000,
+          everyMs: 250,
+          gateWaitMs: 300,
+          backoffMs: 500,
+          onFatal: (e) => host.invalidated(e),
+        });
+      }
+    } catch (err) {
+      host.closeNow();
+      throw classifyDuckDBError(err, { path });
+    }
+    if (!opts.readOnly) {
+      host.pruneTimer = setInterval(() => void host.prune(), 60_000);
+      host.pruneTimer.unref();
+      host.walCheckpointer!.start();
+    }
+    host.armIdle();
+    // openMs includes replaying the WAL a killed host left (and waiting out foreign holders).
+    log('host').info({ path, openMs, setupMs: Date.now() - started - openMs }, 'hosting database');
+    return host;
+  }
+
+  /** The Unix socket this host serves on, once it does. */
+  get socket(): string | undefined {
+    return this.socketPath;
+  }
+  /** Remote connections attached now. */
+  get clients(): number {
+    return this.remoteClients;
+  }
+
+  /** Records the socket the host's server listens on (once, when it starts serving). */
+  servingOn(socket: string): void {
+    this.socketPath = socket;
+  }
+
+  /** A handle of this thread now uses the host. */
+  attachHandle(): void {
+    this.handles++;
+  }
+
+  /** A handle of this thread let go; the last one closes the host. */
+  detachHandle(): Promise<void> | void {
+    this.handles--;
+    if (this.handles <= 0) return this.close('its last handle in this thread let go');
+  }
+
+  /** A remote client connected (HostServer). */
+  clientConnected(): void {
+    this.remoteClients++;
+    this.touch();
+  }
+
+  /** A remote client went away (HostServer): idle release may now apply. */
+  clientGone(): void {
+    this.remoteClients--;
+    this.touch();
+    this.armIdle();
+  }
+
+  get isClosed(): boolean {
+    return this.closing !== undefined;
+  }
+  get readOnly(): boolean {
+    return Boolean(this.opts.readOnly);
+  }
+  get sidecarLock(): HeldFlock {
+    return this.lock;
+  }
+
+  /** Creates `bolt_requests` once per host, before the first write that records a request id. */
+  private ensureRequestLog(): Promise<void> {
+    this.requestLogCreating ??= createRequestLog(this.instance).then(
+      () => void (this.requestLogReady = true),
+      (err: unknown) => {
+        this.requestLogCreating = undefined;
+        throw err;
+      },
+    );
+    return this.requestLogCreating;
+  }
+
+  private async prune(): Promise<void> {
+    if (this.closing || !this.requestLogReady) return;
+    await this.track(async () => {
+      const l = await this.pool.acquire('bolt:prune');
+      try {
+        await pruneRequests(l.conn);
+      } finally {
+        l.release();
+      }
+    }).catch(() => undefined);
+  }
+
+  /** Counts an operation in flight (graceful close waits for them). */
+  private async track<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closing) throw new ClosedError('the database host is closing', { path: this.path, hostClosing: true });
+    this.active++;
+    this.lastActivity = Date.now();
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.lastActivity = Date.now();
+      if (this.active === 0) this.drained?.();
+    }
+  }
+
+  private count(err?: unknown): void {
+    this.queries++;
+    if (err && isFatalDuckDBError(err)) this.invalidated(err);
+    if (err) {
+      const code = err instanceof BoltError ? err.code : 'BOLT_INTERNAL';
+      this.errorsByCode[code] = (this.errorsByCode[code] ?? 0) + 1;
+    }
+  }
+
+  private async withPrepared<T>(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    opts: HostStatementOptions,
+    fn: (p: PreparedSql, lease: Lease<DuckDBConnection>) => Promise<T>,
+  ): Promise<T> {
+    const caller = opts.caller ?? 'autocommit';
+    return this.track(async () => {
+      const lease = await this.acquireCounted(caller);
+      let p: PreparedSql | undefined;
+      try {
+        p = await prepareSql(lease.conn, sql, params?.length ?? 0, { cache: true });
+        if (this.opts.readOnly || opts.readOnly) assertReadOnlyAllowed(p, sql);
+        if (p.isTransactionControl) {
+          throw new BadInputError('transaction statements need a pinned connection: use db.transaction() or db.session()', { sql });
+        }
+        const r = await fn(p, lease);
+        this.count();
+        return r;
+      } catch (err) {
+        const e = classifyDuckDBError(err, { sql });
+        this.count(e);
+        throw e;
+      } finally {
+        if (p) destroyPrepared(p);
+        lease.release();
+      }
+    });
+  }
+
+  private async acquireCounted(caller: string, timeoutMs?: number): Promise<Lease<DuckDBConnection>> {
+    try {
+      return await this.pool.acquire(caller, timeoutMs);
+    } catch (err) {
+      this.count(err);
+      throw err;
+    }
+  }
+
+  /** Runs a statement in autocommit mode (writes retried on conflict) and returns its rows. */
+  async query(sql: string, params?: readonly unknown[], opts: HostStatementOptions = {}): Promise<Row[]> {
+    return (await this.statement(sql, params, opts)).rows;
+  }
+
+  /** Runs a statement for its effect. */
+  async execute(sql: string, params?: readonly unknown[], opts: HostStatementOptions = {}): Promise<ExecResult> {
+    const r = await this.statement(sql, params, opts);
+    return r.deduplicated ? { rowsChanged: r.rowsChanged, deduplicated: true } : { rowsChanged: r.rowsChanged };
+  }
+
+  /** Runs a statement of any kind: its rows, rows changed, and whether it only read. */
+  async run(sql: string, params?: readonly unknown[], opts: HostStatementOptions = {}): Promise<StatementOutcome> {
+    return this.statement(sql, params, opts);
+  }
+
+  private async statement(sql: string, params: readonly unknown[] | undefined, opts: HostStatementOptions): Promise<StatementOutcome> {
+    if (typeof sql !== 'string') throw new BadInputError('SQL must be a string');
+    checkParams(params, DUCKDB_PARAM_RULES);
+    return this.withPrepared(sql, params, opts, async (p, lease) =>
+      p.isRead ? this.autocommit(p, params, sql, lease) : this.writeGate.writing(() => this.write(p, params, sql, lease, opts)),
+    );
+  }
+
+  /** A statement that may write: autocommit, group commit, or logged with its request id. */
+  private async write(
+    p: PreparedSql,
+    params: readonly unknown[] | undefined,
+    sql: string,
+    lease: Lease<DuckDBConnection>,
+    opts: HostStatementOptions,
+  ): Promise<StatementOutcome> {
+    if (!opts.requestId) return this.autocommit(p, params, sql, lease);
+    if (opts.unlogged) {
+      if (opts.resent) throw outcomeUnknown(sql);
+      return this.autocommit(p, params, sql, lease);
+    }
+    if (!this.requestLogReady) await this.ensureRequestLog();
+    if (opts.autoId && !opts.resent && p.count === 1) {
+      // A fresh automatic id needs no lookup: eligible for group commit.
+      return this.group.submit({ sql, params, requestId: opts.requestId, autoId: true, conn: lease.conn, prepared: p });
+    }
+    return this.requests.run(opts.requestId, () =>
+      loggedWrite(lease.conn, { requestId: opts.requestId!, autoId: opts.autoId, resent: opts.resent }, async () => {
+        const r = await runPrepared(p, params, sql);
+        return { rows: r.rows, rowsChanged: r.rowsChanged, isRead: false };
+      }),
+    );
+  }
+
+  /**
+   * A statement on its own (a script of several in one transaction, so that it is
+   * all-or-nothing as it is through a client): a conflict means it was not applied, so retry it.
+   */
+  private async autocommit(p: PreparedSql, params: readonly unknown[] | undefined, sql: string, lease: Lease<DuckDBConnection>) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return p.count > 1 && !p.isRead ? await inTransaction(lease.conn, () => runPrepared(p, params, sql)) : await runPrepared(p, params, sql);
+      } catch (err) {
+        if (!hasCode(err, 'BOLT_TX_CONFLICT') || p.isRead || attempt >= WRITE_CONFLICT_RETRIES) throw err;
+        await delay(backoffDelay(attempt, { baseMs: 2, capMs: 100 }));
+      }
+    }
+  }
+
+  /** Bulk path: the DuckDB appender, in one transaction (with the request id when given). */
+  async insertMany(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], opts: HostStatementOptions = {}): Promise<ExecResult> {
+    if (this.opts.readOnly || opts.readOnly)
+      throw new ReadOnlyError(`the database ${this.opts.readOnly ? 'is' : 'handle was'} opened read-only`, { path: this.path });
+    if (typeof table !== 'string' || !table) throw new BadInputError('insertMany: table name required');
+    checkRows(columns, rows, DUCKDB_PARAM_RULES);
+    if (rows.length === 0) return { rowsChanged: 0 };
+    return this.track(async () => {
+      const lease = await this.acquireCounted(opts.caller ?? 'insertMany');
+      try {
+        const append = async () => appendRows(lease.conn, table, columns, rows);
+        if (opts.unlogged && opts.resent) throw outcomeUnknown(`insertMany into ${table}`);
+        if (opts.requestId && !opts.unlogged && !this.requestLogReady) await this.ensureRequestLog();
+        const r: ExecResult = await this.writeGate.writing(() =>
+          opts.requestId && !opts.unlogged
+            ? this.requests.run(opts.requestId, () => loggedWrite(lease.conn, { requestId: opts.requestId!, autoId: opts.autoId, resent: opts.resent }, append))
+            : inTransaction(lease.conn, append),
+        );
+        this.count();
+        return r.deduplicated ? { rowsChanged: r.rowsChanged, deduplicated: true } : { rowsChanged: r.rowsChanged };
+      } catch (err) {
+        const e = classifyDuckDBError(err, { table });
+        this.count(e);
+        throw e;
+      } finally {
+        lease.release();
+      }
+    });
+  }
+
+  /** Opens a session pinned to one pooled connection. */
+  async openSession(opts: SessionOptions = {}, connectionTimeoutMs?: number): Promise<HostSession> {
+    checkSessionOptions(opts, connectionTimeoutMs);
+    return this.track(async () => {
+      const lease = await this.acquireCounted(opts.name ?? 'session', connectionTimeoutMs);
+      const s = new HostSession(lease, opts, {
+        readOnlyDatabase: Boolean(this.opts.readOnly),
+        onClosed: (x) => {
+          this.sessions.delete(x);
+          this.lastActivity = Date.now();
+        },
+        onStatement: (_ok, err) => this.count(err),
+        onceById: (id, fn) => this.requests.run(id, fn),
+        requestLog: () => (this.requestLogReady ? undefined : this.ensureRequestLog()),
+        gate: this.writeGate,
+      });
+      this.sessions.add(s);
+      return s;
+    });
+  }
+
+  identity(): HostIdentity {
+    return { pid: process.pid, socket: this.socketPath, startedAt: this.startedAt.toISOString(), version: BOLT_VERSION };
+  }
+
+  /** Pool and traffic statistics. */
+  stats(): DatabaseStats {
+    return {
+      engine: 'duckdb',
+      role: 'host',
+      pool: this.pool.stats(),
+      queries: this.queries,
+      errorsByCode: { ...this.errorsByCode },
+      clients: this.remoteClients,
+      groupCommit: { batches: this.group.batches, writes: this.group.batchedWrites },
+      checkpoints: this.walCheckpointer?.stats(),
+      sessions: [...this.sessions].map((s) => s.describe()),
+    };
+  }
+
+  /** What the wire op `info` returns. */
+  async info(): Promise<Record<string, unknown>> {
+    const tables = await this.track(async () => {
+      const l = await this.pool.acquire('bolt:info');
+      try {
+        return await describeTables(l.conn);
+      } finally {
+        l.release();
+      }
+    });
+    return {
+      pid: process.pid,
+      socket: this.socketPath,
+      startedAt: this.startedAt.toISOString(),
+      uptimeMs: Date.now() - this.startedAt.getTime(),
+      version: BOLT_VERSION,
+      clients: this.remoteClients,
+      sessions: this.sessions.size,
+      pool: this.pool.stats(),
+      tables,
+    };
+  }
+
+  /**
+   * Consistent copy of the database into a new DuckDB file `dest` while others keep writing:
+   * `COPY FROM DATABASE` runs in one transaction (one snapshot). The copy is then re-opened
+   * (attached read-only) and every table counted.
+   */
+  async backup(dest: string): Promise<{ dest: string; tables: TableInfo[]; ms: number }> {
+    const started = Date.now();
+    return this.track(async () => {
+      const l = await this.pool.acquire('bolt:backup');
+      try {
+        const tables = await copyDatabaseTo(l.conn, dest);
+        return { dest, tables, ms: Date.now() - started };
+      } catch (err) {
+        throw classifyDuckDBError(err, { dest });
+      } finally {
+        l.release();
+      }
+    });
+  }
+
+  /** Scans every column of every table in full; returns per-table row counts. */
+  async verify(): Promise<{ tables: TableInfo[]; ms: number }> {
+    const started = Date.now();
+    return this.track(async () => {
+      const l = await this.pool.acquire('bolt:verify');
+      try {
+        return { tables: await scanAllTables(l.conn), ms: Date.now() - started };
+      } catch (err) {
+        throw classifyDuckDBError(err);
+      } finally {
+        l.release();
+      }
+    });
+  }
+
+  /**
+   * DuckDB invalidated the database (a FATAL error: a checkpoint that found the disk full):
+   * no statement can succeed on this instance any more. The host closes at once, without the
+   * checkpoint a graceful close would try; the next statement of any handle elects a new host,
+   * which opens the file again and replays its WAL.
+   */
+  invalidated(err: unknown): void {
+    if (this.shut) return;
+    log('host').error({ path: this.path, err: (err as Error)?.message }, 'DuckDB invalidated the database: closing this host so the file is opened again');
+    // After the failing operation has released what it holds.
+    queueMicrotask(() => this.closeNow());
+  }
+
+  /** Re-arms the idle-release check. */
+  armIdle(): void {
+    const ms = this.opts.idleReleaseMs;
+    if (!ms || ms <= 0 || this.closing) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(
+      () => {
+        const quiet = Date.now() - this.lastActivity;
+        if (this.remoteClients === 0 && this.sessions.size === 0 && this.active === 0 && quiet >= ms) {
+          log('host').info({ path: this.path, idleMs: quiet }, 'idle: releasing the database file');
+          void this.close('idle release');
+        } else {
+          this.armIdle();
+        }
+      },
+      Math.max(10, ms - (Date.now() - this.lastActivity)),
+    );
+    this.idleTimer.unref();
+  }
+
+  /** Notes activity from a client (keeps idle release away). */
+  touch(): void {
+    this.lastActivity = Date.now();
+  }
+
+  /**
+   * Graceful close: refuse new work, let in-flight statements finish, close sessions (rolling
+   * back), CHECKPOINT, close DuckDB, release the sidecar lock. Emits 'closed'.
+   */
+  close(reason = 'closed'): Promise<void> {
+    if (!this.closing) log('host').info({ path: this.path, reason, active: this.active, sessions: this.sessions.size }, 'closing the database');
+    this.closing ??= (async () => {
+      clearTimeout(this.idleTimer);
+      clearInterval(this.pruneTimer);
+      if (this.active > 0) await new Promise<void>((r) => (this.drained = r));
+      await this.walCheckpointer?.stop();
+      await Promise.all(
+        [...this.sessions].map((s) =>
+          s.abandon(
+            new SessionLostError(
+              `session "${s.name}" was closed because its Bolt host (PID ${process.pid}) is closing (${reason})${s.inTransaction ? '; its open transaction was rolled back' : ''}: open a new session and run the work again`,
+              {
+                session: s.name,
+                hostPid: process.pid,
+                lost: true,
+                hostClosing: true,
+                sent: false,
+              },
+            ),
+          ),
+        ),
+      );
+      try {
+        const l = await this.pool.acquire('bolt:checkpoint', 5_000);
+        try {
+          if (!this.opts.readOnly) await l.conn.run('CHECKPOINT');
+        } finally {
+          l.release();
+        }
+      } catch (err) {
+        log('host').warn({ err, path: this.path }, 'checkpoint on close failed');
+      }
+      await settleTransactionControl();
+      this.closeNow();
+    })();
+    return this.closing;
+  }
+
+  /** Synchronous close (process exit): connections, instance, lock. Idempotent. */
+  closeNow(): void {
+    if (!this.closing) this.closing = Promise.resolve();
+    if (this.shut) return;
+    this.shut = true;
+    clearTimeout(this.idleTimer);
+    clearInterval(this.pruneTimer);
+    void this.walCheckpointer?.stop();
+    try {
+      this.maintenanceConn?.closeSync();
+    } catch {
+      /* already closed */
+    }
+    this.pool.close();
+    this.pool.destroyLeased();
+    try {
+      this.instance.closeSync();
+    } catch {
+      /* already closed */
+    }
+    try {
+      // Leave an empty sidecar, not a description of a host that is gone.
+      ftruncateSync(this.lock.fd, 0);
+    } catch {
+      /* released already */
+    }
+    this.lock.release();
+    this.emit('closed');
+  }
+}
+
+function outcomeUnknown(what: string): OutcomeUnknownError {
+  return new OutcomeUnknownError(
+    `a write was in flight when the host was lost and it was not logged (exactlyOnce: false), so whether it was applied is unknown: ${what.slice(0, 200)}`,
+    { sql: what },
+  );
+}

@@ -1,0 +1,76 @@
+/**
+ * How a DuckDB file is opened: its path resolved (directory symlinks included, so every opener
+ * names the file alike), the options checked, and the host elected: this process hosts the
+ * file, or becomes a client of the process that does (storage/host/election.ts). Exit hooks
+ * hand hosted files over when the process ends.
+ */
+import { realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { OpenOptions } from '../../core/database.js';
+import { BadInputError } from '../../core/errors.js';
+import { orDiskFull } from '../../core/disk-full.js';
+import type { Backend } from '../../storage/host/backend.js';
+import { electHost } from '../../storage/host/election.js';
+import { allHosts } from '../../storage/host/registry.js';
+import { DUCKDB_HOSTED } from './hosted.js';
+
+/** Checks the options, resolves the path and elects its host. */
+export async function openBackend(path: string, opts: OpenOptions): Promise<{ realPath: string; backend: Backend }> {
+  validateOptions(opts);
+  const realPath = resolveDbPath(path);
+  installExitHooks();
+  return { realPath, backend: await electBackend(realPath, opts) };
+}
+
+/** Absolute path with the directory's symlinks resolved (the file itself may not exist yet). */
+export function resolveDbPath(path: string): string {
+  const abs = resolve(path);
+  try {
+    return realpathSync(abs);
+  } catch {
+    try {
+      return join(realpathSync(dirname(abs)), basename(abs));
+    } catch {
+      return abs;
+    }
+  }
+}
+
+let exitHooks = false;
+function installExitHooks(): void {
+  if (exitHooks) return;
+  exitHooks = true;
+  // Graceful handover when the host process runs out of work: finish, CHECKPOINT, release.
+  process.once('beforeExit', () => {
+    for (const h of allHosts()) void h.close('the process ran out of work (beforeExit)');
+  });
+  // Last resort on process.exit(): close DuckDB synchronously (the kernel frees the locks anyway).
+  process.once('exit', () => {
+    for (const h of allHosts()) h.closeNow();
+  });
+}
+
+/**
+ * `electHost` with a full disk named as such: creating the sidecar, the socket or DuckDB's
+ * files on a full file system fails with ENOSPC somewhere along the way.
+ */
+export async function electBackend(path: string, opts: OpenOptions): Promise<Backend> {
+  try {
+    return await electHost(path, DUCKDB_HOSTED, opts);
+  } catch (err) {
+    throw orDiskFull(err, { path });
+  }
+}
+
+function validateOptions(o: OpenOptions): void {
+  const pos = (v: unknown, name: string) => {
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0))
+      throw new BadInputError(`${name} must be a non-negative number`, { [name]: v });
+  };
+  pos(o.lockTimeoutMs, 'lockTimeoutMs');
+  pos(o.connectionTimeoutMs, 'connectionTimeoutMs');
+  pos(o.idleReleaseMs, 'idleReleaseMs');
+  if (o.maxConnections !== undefined && (!Number.isInteger(o.maxConnections) || o.maxConnections < 1)) {
+    throw new BadInputError('maxConnections must be a positive integer', { maxConnections: o.maxConnections });
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The few places where the queue's SQL differs between engines. Everything else in
+ * `task-queue.ts` is portable SQL (`?` parameters, `INSERT … ON CONFLICT DO NOTHING RETURNING`,
+ * `UPDATE … FROM (SELECT … UNION ALL …)`, `UPDATE … RETURNING`), checked on DuckDB 1.5,
+ * SQLite ≥ 3.35 and PostgreSQL ≥ 12.
+ *
+ * Claims: on DuckDB (one host, optimistic MVCC) two runtimes claiming the same rows conflict and
+ * the loser re-runs its claim; SQLite has a single writer; PostgreSQL takes row locks, and
+ * `FOR UPDATE SKIP LOCKED` in the claim's subquery lets concurrent runtimes (even on other
+ * machines) claim disjoint batches without waiting on each other.
+ */
+import type { EngineName } from '../database.js';
+
+export interface QueueDialect {
+  engine: EngineName;
+  /** DDL, run in order, each idempotent. */
+  schema: readonly string[];
+  /**
+   * How claims pick rows. 'skip-locked' (PostgreSQL): one `UPDATE … WHERE id IN (SELECT … FOR
+   * UPDATE SKIP LOCKED)`. 'select-then-update' (DuckDB, SQLite): read the candidate ids, then
+   * `UPDATE … WHERE id IN (…) AND status IN (claimable)`; a row another runtime took in between
+   * is either filtered out by the status check or makes the update conflict and re-run.
+   */
+  claimStyle: 'skip-locked' | 'select-then-update';
+  /** SQL returning `n` fresh task ids (column `id`) for the bulk insert path, where there is one. */
+  reserveIds?: (n: number) => string;
+}
+
+const COLUMNS = `
+  agent TEXT NOT NULL,
+  payload TEXT,
+  status TEXT NOT NULL,
+  priority INTEGER NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  max_attempts INTEGER NOT NULL DEFAULT 3,
+  timeout_ms BIGINT,
+  dedupe_key TEXT,
+  run_at BIGINT NOT NULL,
+  lease_owner TEXT,
+  lease_expires BIGINT,
+  result TEXT,
+  error TEXT,
+  created_at BIGINT NOT NULL,
+  started_at BIGINT,
+  finished_at BIGINT,
+  updated_at BIGINT NOT NULL`;
+
+/** Dedupe keys: one row per key, pointing at the task it created. */
+const KEYS = `CREATE TABLE IF NOT EXISTS bolt_task_keys (dedupe_key TEXT PRIMARY KEY, task_id BIGINT NOT NULL)`;
+
+const DIALECTS: Record<EngineName, QueueDialect> = {
+  // No secondary index on DuckDB: measured, every index on bolt_tasks (even a UNIQUE one on a
+  // column the queue never updates) roughly doubles the cost of the queue's UPDATEs, and a
+  // columnar scan of the status column is fast anyway. Dedupe keys live in their own table.
+  duckdb: {
+    engine: 'duckdb',
+    schema: [
+      `CREATE SEQUENCE IF NOT EXISTS bolt_tasks_seq`,
+      `CREATE TABLE IF NOT EXISTS bolt_tasks (id BIGINT PRIMARY KEY DEFAULT nextval('bolt_tasks_seq'),${COLUMNS})`,
+      KEYS,
+    ],
+    claimStyle: 'select-then-update',
+    reserveIds: (n) => `SELECT nextval('bolt_tasks_seq') AS id FROM range(${Math.floor(n)})`,
+  },
+  sqlite: {
+    engine: 'sqlite',
+    schema: [
+      `CREATE TABLE IF NOT EXISTS bolt_tasks (id INTEGER PRIMARY KEY AUTOINCREMENT,${COLUMNS})`,
+      `CREATE INDEX IF NOT EXISTS bolt_tasks_claim ON bolt_tasks (status, run_at)`,
+      `CREATE INDEX IF NOT EXISTS bolt_tasks_lease ON bolt_tasks (lease_owner)`,
+      KEYS,
+    ],
+    claimStyle: 'select-then-update',
+  },
+  postgres: {
+    engine: 'postgres',
+    schema: [
+      `CREATE TABLE IF NOT EXISTS bolt_tasks (id BIGSERIAL PRIMARY KEY,${COLUMNS})`,
+      `CREATE INDEX IF NOT EXISTS bolt_tasks_claim ON bolt_tasks (status, run_at)`,
+      `CREATE INDEX IF NOT EXISTS bolt_tasks_lease ON bolt_tasks (lease_owner)`,
+      KEYS,
+    ],
+    claimStyle: 'skip-locked',
+    reserveIds: (n) => `SELECT nextval(pg_get_serial_sequence('bolt_tasks', 'id')) AS id FROM generate_series(1, ${Math.floor(n)})`,
+  },
+};
+
+/** The queue dialect of an engine. */
+export function queueDialect(engine: EngineName): QueueDialect {
+  return DIALECTS[engine];
+}

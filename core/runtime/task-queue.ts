@@ -1,0 +1,519 @@
+/**
+ * The durable task queue: one table, `bolt_tasks`, in the shared database. Any number of
+ * runtimes (threads, processes, machines on PostgreSQL) share it. Engine-neutral: it talks to a
+ * `Database` only, and the engine differences live in `queue-dialect.ts`.
+ *
+ * Safety rules:
+ * - A claim is one atomic `UPDATE … RETURNING` that sets the lease (owner, expiry) and bumps
+ *   `attempts`. The pair (lease_owner, attempts) is the fencing token: completing, failing,
+ *   renewing and releasing all check it, so a runtime that lost its lease (it was paused past
+ *   expiry and the task was claimed again) can never overwrite the newer attempt's outcome.
+ * - A lease that expires (its runtime died or hung) is given back by `reapExpired`, which any
+ *   runtime runs on its heartbeat; the attempt it used counts, so a task that kills its
+ *   runtime every time ends up dead instead of looping.
+ * - Statements that lose an optimistic write conflict (DuckDB) are re-run: each is a single
+ *   autocommit statement, so re-running it is safe.
+ */
+import type { Database, Row } from '../database.js';
+import { BadInputError, NotFoundError, TaskError, isTransient, type SerializedError } from '../errors.js';
+import { log } from '../logger.js';
+import { queueDialect, type QueueDialect } from './queue-dialect.js';
+import { rowToTask, type SubmitOptions, type SubmitResult, type Task } from './task.js';
+import { CLAIMABLE, REDRIVABLE, TASK_STATUSES, TERMINAL, isTaskStatus, type TaskStatus } from './task-states.js';
+import { retryDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from '../backoff.js';
+import { createIdempotently } from '../schema-race.js';
+
+const logger = log('task-queue');
+
+/** A task as handed to a runtime by `claim`. */
+export interface ClaimedTask {
+  id: number;
+  agent: string;
+  payload: unknown;
+  /** This attempt's number (1 for the first run); part of the fencing token. */
+  attempt: number;
+  maxAttempts: number;
+  timeoutMs: number | null;
+  priority: number;
+}
+
+/** A successful outcome to record with `complete`. */
+export interface Completion {
+  id: number;
+  attempt: number;
+  result: unknown;
+}
+
+export interface ListOptions {
+  status?: TaskStatus | TaskStatus[];
+  agent?: string;
+  /** Default 100. */
+  limit?: number;
+  /** Newest first (default) or oldest first. */
+  order?: 'newest' | 'oldest';
+}
+
+/** What `fail` did with the task. */
+export interface FailOutcome {
+  /** 'failed' (will retry at `retryAt`), 'dead', or undefined when the lease was lost. */
+  status?: 'failed' | 'dead';
+  retryAt: number;
+}
+
+export interface TaskQueueOptions {
+  backoff?: BackoffOptions;
+  /** Default max attempts of submitted tasks (default 3). */
+  maxAttempts?: number;
+}
+
+const CLAIM_COLUMNS = 'id, agent, payload, attempts, max_attempts, timeout_ms, priority';
+/** Rows per multi-row INSERT/UPDATE statement (keeps parameter counts far below every engine's limit). */
+const CHUNK = 256;
+const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
+
+/** Re-runs a single autocommit statement that lost an optimistic write conflict. */
+async function retryConflicts<T>(fn: () => Promise<T>, attempts = 20): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!isTransient(e) || i >= attempts) throw e;
+      logger.debug({ err: e, attempt: i }, 'write conflict, re-running the statement');
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** i)));
+    }
+  }
+}
+
+/** An integer for inlining into SQL (ids and attempts come from the database; checked anyway). */
+function int(n: number): string {
+  if (!Number.isSafeInteger(n)) throw new TaskError(`not an integer: ${String(n)}`);
+  return String(n);
+}
+
+function intList(ns: readonly number[]): string {
+  return ns.map(int).join(', ');
+}
+
+function placeholders(n: number): string {
+  return Array.from({ length: n }, () => '?').join(', ');
+}
+
+function toJsonText(v: unknown): string | null {
+  if (v === undefined) return null;
+  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? (Number.isSafeInteger(Number(x)) ? Number(x) : x.toString()) : x));
+}
+
+function claimedFrom(r: Row): ClaimedTask {
+  const t = rowToTask({ ...r, status: 'running', run_at: 0, created_at: 0, updated_at: 0 });
+  return { id: t.id, agent: t.agent, payload: t.payload, attempt: t.attempts, maxAttempts: t.maxAttempts, timeoutMs: t.timeoutMs, priority: t.priority };
+}
+
+function byClaimOrder(a: ClaimedTask, b: ClaimedTask): number {
+  return b.priority - a.priority || a.id - b.id;
+}
+
+/** The durable queue over one `Database`. */
+export class TaskQueue {
+  readonly dialect: QueueDialect;
+  private readonly backoff: BackoffOptions;
+  private readonly defaultMaxAttempts: number;
+
+  constructor(
+    readonly db: Database,
+    opts: TaskQueueOptions = {},
+  ) {
+    this.dialect = queueDialect(db.engine);
+    this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
+    this.defaultMaxAttempts = opts.maxAttempts ?? 3;
+  }
+
+  /**
+   * Creates the queue's tables if missing (idempotent; safe from many processes at once). A
+   * cheap probe first, so commands run against an existing queue issue no DDL at all.
+   */
+  async ensureSchema(): Promise<void> {
+    try {
+      await this.db.query('SELECT id FROM bolt_tasks WHERE 1 = 0');
+      await this.db.query('SELECT task_id FROM bolt_task_keys WHERE 1 = 0');
+      return;
+    } catch {
+      // missing (or partly created): create below
+    }
+    for (const ddl of this.dialect.schema) await createIdempotently(() => retryConflicts(() => this.db.execute(ddl)));
+  }
+
+  private validate(agent: string, o: SubmitOptions): void {
+    if (!AGENT_NAME.test(agent)) throw new BadInputError(`Invalid agent name ${JSON.stringify(agent)}: use letters, digits, _ . : -`, { agent });
+    if (o.maxAttempts !== undefined && (!Number.isInteger(o.maxAttempts) || o.maxAttempts < 1)) {
+      throw new BadInputError(`maxAttempts must be an integer ≥ 1, got ${o.maxAttempts}`, { maxAttempts: o.maxAttempts });
+    }
+    if (o.priority !== undefined && !Number.isInteger(o.priority)) throw new BadInputError(`priority must be an integer, got ${o.priority}`);
+    if (o.timeoutMs !== undefined && !(o.timeoutMs > 0)) throw new BadInputError(`timeoutMs must be > 0, got ${o.timeoutMs}`);
+  }
+
+  private rowParams(agent: string, payload: unknown, o: SubmitOptions, now: number): unknown[] {
+    return [
+      agent,
+      toJsonText(payload ?? null),
+      o.priority ?? 0,
+      o.maxAttempts ?? this.defaultMaxAttempts,
+      o.timeoutMs ?? null,
+      o.dedupeKey ?? null,
+      now + (o.delayMs ?? 0),
+      now,
+      now,
+    ];
+  }
+
+  private static readonly INSERT_HEAD = `INSERT INTO bolt_tasks (agent, payload, status, priority, attempts, max_attempts, timeout_ms, dedupe_key, run_at, created_at, updated_at) VALUES `;
+  private static readonly ROW = `(?, ?, 'queued', ?, 0, ?, ?, ?, ?, ?, ?)`;
+
+  /**
+   * Adds a task. With a dedupe key that already exists, returns that task's id instead: the key
+   * goes into `bolt_task_keys` (primary key) in the same transaction as the task, so two
+   * concurrent submits with one key create one task.
+   */
+  async submit(
+    agent: string,
+    payload: unknown,
+    o: SubmitOptions = {},
+    claimFor?: { owner: string; leaseMs: number },
+  ): Promise<SubmitResult & { claimed?: ClaimedTask }> {
+    this.validate(agent, o);
+    const now = Date.now();
+    const params = this.rowParams(agent, payload, o, now);
+    const insert = `${TaskQueue.INSERT_HEAD}${TaskQueue.ROW} RETURNING id`;
+    const key = o.dedupeKey;
+    if (key === undefined && claimFor && !(o.delayMs! > 0)) {
+      // Direct dispatch: inserted already claimed by the submitting runtime (it has an idle
+      // agent). Durable all the same: if that runtime dies, the lease expires and others run it.
+      const sql =
+        `INSERT INTO bolt_tasks (agent, payload, status, priority, attempts, max_attempts, timeout_ms, dedupe_key, run_at, created_at, updated_at, lease_owner, lease_expires, started_at) ` +
+        `VALUES (?, ?, 'running', ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${CLAIM_COLUMNS}`;
+      const rows = await retryConflicts(() => this.db.query(sql, [...params, claimFor.owner, now + claimFor.leaseMs, now]));
+      const claimed = claimedFrom(rows[0]!);
+      return { id: claimed.id, deduplicated: false, claimed };
+    }
+    if (key === undefined) {
+      const rows = await retryConflicts(() => this.db.query(insert, params));
+      return { id: Number(rows[0]!.id), deduplicated: false };
+    }
+    for (let i = 0; ; i++) {
+      const existing = await this.db.query(`SELECT task_id FROM bolt_task_keys WHERE dedupe_key = ?`, [key]);
+      if (existing.length) return { id: Number(existing[0]!.task_id), deduplicated: true };
+      try {
+        const id = await this.db.transaction(async (tx) => {
+          const rows = await tx.query(insert, params);
+          const newId = Number(rows[0]!.id);
+          await tx.execute(`INSERT INTO bolt_task_keys (dedupe_key, task_id) VALUES (?, ?)`, [key, newId]);
+          return newId;
+        });
+        if (id !== undefined) return { id, deduplicated: false };
+      } catch (e) {
+        // Another submit with this key won the race (duplicate key / conflict): read its id.
+        if (i >= 3) throw e;
+      }
+    }
+  }
+
+  /** Adds many tasks in few statements (multi-row INSERT); tasks with dedupe keys go one by one. */
+  async submitMany(items: ReadonlyArray<{ agent: string; payload?: unknown; options?: SubmitOptions }>): Promise<SubmitResult[]> {
+    for (const it of items) this.validate(it.agent, it.options ?? {});
+    const out: SubmitResult[] = new Array(items.length);
+    const plain: number[] = [];
+    for (let i = 0; i < items.length; i++) {
+      if (items[i]!.options?.dedupeKey !== undefined) out[i] = await this.submit(items[i]!.agent, items[i]!.payload, items[i]!.options);
+      else plain.push(i);
+    }
+    const reserve = this.dialect.reserveIds;
+    if (reserve && plain.length) {
+      // Bulk path: take ids from the sequence, then append the rows (DuckDB's appender).
+      const now = Date.now();
+      const ids = (await this.db.query(reserve(plain.length))).map((r) => Number(r.id)).sort((a, b) => a - b);
+      const rows = plain.map((i, k) => [ids[k]!, ...this.rowParams(items[i]!.agent, items[i]!.payload, items[i]!.options ?? {}, now)]);
+      const cols = ['id', 'agent', 'payload', 'priority', 'max_attempts', 'timeout_ms', 'dedupe_key', 'run_at', 'created_at', 'updated_at'];
+      const full = rows.map((r) => [...r.slice(0, 3), 'queued', r[3], 0, ...r.slice(4)]);
+      await this.db.insertMany('bolt_tasks', [...cols.slice(0, 3), 'status', cols[3]!, 'attempts', ...cols.slice(4)], full);
+      plain.forEach((i, k) => (out[i] = { id: ids[k]!, deduplicated: false }));
+      return out;
+    }
+    for (let c = 0; c < plain.length; c += CHUNK) {
+      const idx = plain.slice(c, c + CHUNK);
+      const now = Date.now();
+      const params = idx.flatMap((i) => this.rowParams(items[i]!.agent, items[i]!.payload, items[i]!.options ?? {}, now));
+      const sql = `${TaskQueue.INSERT_HEAD}${idx.map(() => TaskQueue.ROW).join(', ')} RETURNING id`;
+      const rows = await retryConflicts(() => this.db.query(sql, params));
+      // Ids come from a sequence evaluated row by row: ascending ids follow the VALUES order.
+      const ids = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+      idx.forEach((i, k) => (out[i] = { id: ids[k]!, deduplicated: false }));
+    }
+    return out;
+  }
+
+  /** `UPDATE … SET <lease> WHERE <where> RETURNING …` for the claim statements. */
+  private claimUpdate(where: string): string {
+    return (
+      `UPDATE bolt_tasks SET status = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires = ?, started_at = ?, updated_at = ? ` +
+      `WHERE ${where} RETURNING ${CLAIM_COLUMNS}`
+    );
+  }
+
+  /** Takes the given candidate ids if they are still claimable (select-then-update style). */
+  private async takeCandidates(owner: string, ids: number[], leaseMs: number, now: number): Promise<ClaimedTask[]> {
+    if (ids.length === 0) return [];
+    const sql = this.claimUpdate(`id IN (${intList(ids)}) AND status IN (${placeholders(CLAIMABLE.length)}) AND run_at <= ?`);
+    const rows = await this.db.query(sql, [owner, now + leaseMs, now, now, ...CLAIMABLE, now]);
+    return rows.map(claimedFrom).sort(byClaimOrder);
+  }
+
+  /**
+   * Claims up to `limit` runnable tasks of the given agents for `owner`, highest priority
+   * first, then oldest. Returns them in that order.
+   */
+  async claim(owner: string, agents: readonly string[], limit: number, leaseMs: number): Promise<ClaimedTask[]> {
+    if (agents.length === 0 || limit < 1) return [];
+    const pick =
+      `SELECT id FROM bolt_tasks WHERE status IN (${placeholders(CLAIMABLE.length)}) AND run_at <= ? AND agent IN (${placeholders(agents.length)}) ` +
+      `ORDER BY priority DESC, id LIMIT ${Math.floor(limit)}`;
+    return retryConflicts(async () => {
+      const now = Date.now();
+      if (this.dialect.claimStyle === 'skip-locked') {
+        const rows = await this.db.query(this.claimUpdate(`id IN (${pick} FOR UPDATE SKIP LOCKED)`), [
+          owner,
+          now + leaseMs,
+          now,
+          now,
+          ...CLAIMABLE,
+          now,
+          ...agents,
+        ]);
+        return rows.map(claimedFrom).sort(byClaimOrder);
+      }
+      const ids = (await this.db.query(pick, [...CLAIMABLE, now, ...agents])).map((r) => Number(r.id));
+      return this.takeCandidates(owner, ids, leaseMs, now);
+    });
+  }
+
+  /**
+   * Sequential mode: claims the oldest unfinished task of these agents, but only when it is
+   * runnable now — a task waiting for its retry blocks the ones after it, so tasks run strictly
+   * in submission order.
+   */
+  async claimNextInOrder(owner: string, agents: readonly string[], leaseMs: number): Promise<ClaimedTask | undefined> {
+    if (agents.length === 0) return undefined;
+    const head = await retryConflicts(async () => {
+      const now = Date.now();
+      const rows = await this.db.query(
+        `SELECT id FROM bolt_tasks WHERE status IN (${placeholders(CLAIMABLE.length + 1)}) AND agent IN (${placeholders(agents.length)}) ORDER BY id LIMIT 1`,
+        [...CLAIMABLE, 'running', ...agents],
+      );
+      return this.takeCandidates(
+        owner,
+        rows.map((r) => Number(r.id)),
+        leaseMs,
+        now,
+      );
+    });
+    return head[0];
+  }
+
+  /**
+   * Records successful outcomes in batches; returns the ids actually recorded (lease still held
+   * and attempt unchanged). One statement per batch: ids and attempts (integers we read from the
+   * database) are inlined, results are parameters.
+   */
+  async complete(owner: string, batch: readonly Completion[]): Promise<Set<number>> {
+    const applied = new Set<number>();
+    for (let c = 0; c < batch.length; c += CHUNK) {
+      const part = batch.slice(c, c + CHUNK);
+      const ids = intList(part.map((x) => x.id));
+      const sql =
+        `UPDATE bolt_tasks SET status = 'done', result = CASE id ${part.map((x) => `WHEN ${int(x.id)} THEN ?`).join(' ')} END, ` +
+        `finished_at = ?, updated_at = ?, lease_owner = NULL, lease_expires = NULL ` +
+        `WHERE id IN (${ids}) AND attempts = CASE id ${part.map((x) => `WHEN ${int(x.id)} THEN ${int(x.attempt)}`).join(' ')} END ` +
+        `AND lease_owner = ? AND status = 'running' RETURNING id`;
+      const now = Date.now();
+      const params = [...part.map((x) => toJsonText(x.result ?? null)), now, now, owner];
+      const rows = await retryConflicts(() => this.db.query(sql, params));
+      for (const r of rows) applied.add(Number(r.id));
+    }
+    return applied;
+  }
+
+  /**
+   * Records a failed attempt: back to `failed` with a backoff delay while attempts remain,
+   * else `dead`. `final` sends it to dead at once (e.g. its agent does not exist).
+   */
+  async fail(owner: string, id: number, attempt: number, error: SerializedError, final = false): Promise<FailOutcome> {
+    const now = Date.now();
+    const retryAt = now + retryDelayMs(attempt, this.backoff);
+    const sql =
+      `UPDATE bolt_tasks SET status = CASE WHEN attempts >= max_attempts OR ? = 1 THEN 'dead' ELSE 'failed' END, ` +
+      `error = ?, run_at = ?, finished_at = ?, updated_at = ?, lease_owner = NULL, lease_expires = NULL ` +
+      `WHERE id = ? AND attempts = ? AND lease_owner = ? AND status = 'running' RETURNING status`;
+    const rows = await retryConflicts(() => this.db.query(sql, [final ? 1 : 0, toJsonText(error), retryAt, now, now, id, attempt, owner]));
+    if (!rows.length) return { retryAt };
+    return { status: String(rows[0]!.status) as 'failed' | 'dead', retryAt };
+  }
+
+  /**
+   * Extends the leases of `owner`'s running tasks (only those in `ids` when given); returns the
+   * ids it still holds.
+   */
+  async renew(owner: string, leaseMs: number, ids?: readonly number[]): Promise<Set<number>> {
+    if (ids && ids.length === 0) return new Set();
+    const only = ids ? ` AND id IN (${intList(ids)})` : '';
+    const rows = await retryConflicts(() =>
+      this.db.query(`UPDATE bolt_tasks SET lease_expires = ? WHERE lease_owner = ? AND status = 'running'${only} RETURNING id`, [Date.now() + leaseMs, owner]),
+    );
+    return new Set(rows.map((r) => Number(r.id)));
+  }
+
+  /** Gives claimed tasks back untouched (drain, stop): queued again, the attempt not counted. */
+  async release(owner: string, tasks: ReadonlyArray<{ id: number; attempt: number }>): Promise<number> {
+    let n = 0;
+    for (let c = 0; c < tasks.length; c += CHUNK) {
+      const part = tasks.slice(c, c + CHUNK);
+      const sql =
+        `UPDATE bolt_tasks SET status = 'queued', attempts = attempts - 1, lease_owner = NULL, lease_expires = NULL, started_at = NULL, updated_at = ? ` +
+        `WHERE id IN (${intList(part.map((t) => t.id))}) AND attempts = CASE id ${part.map((t) => `WHEN ${int(t.id)} THEN ${int(t.attempt)}`).join(' ')} END ` +
+        `AND lease_owner = ? AND status = 'running'`;
+      const r = await retryConflicts(() => this.db.execute(sql, [Date.now(), owner]));
+      n += r.rowsChanged;
+    }
+    return n;
+  }
+
+  /**
+   * Gives back every task `owner` still holds (the last step of a runtime's shutdown, when none
+   * of its agents runs anything any more): queued again, the attempt not counted.
+   */
+  async releaseOwner(owner: string): Promise<number> {
+    const r = await retryConflicts(() =>
+      this.db.execute(
+        `UPDATE bolt_tasks SET status = 'queued', attempts = attempts - 1, lease_owner = NULL, lease_expires = NULL, started_at = NULL, updated_at = ? ` +
+          `WHERE lease_owner = ? AND status = 'running'`,
+        [Date.now(), owner],
+      ),
+    );
+    return r.rowsChanged;
+  }
+
+  /**
+   * Gives back tasks whose lease expired (their runtime died or hung): queued again to run at
+   * once, or dead when that was their last attempt. Returns what it changed. Looks first with a
+   * read, so the common case (nothing expired) costs no write transaction: every runtime calls
+   * this on its heartbeat, and on DuckDB an UPDATE, even one that changes nothing, is a logged
+   * write on the host (measured in a 16-process soak: a third of the host's statements).
+   */
+  async reapExpired(): Promise<Array<{ id: number; agent: string; status: 'queued' | 'dead' }>> {
+    const now = Date.now();
+    const expired = await this.db.query(`SELECT id FROM bolt_tasks WHERE status = 'running' AND lease_expires < ? LIMIT 1`, [now]);
+    if (expired.length === 0) return [];
+    const error: SerializedError = {
+      name: 'TaskError',
+      code: 'BOLT_TASK',
+      message: 'The runtime running this task stopped renewing its lease (it crashed, was killed or hung)',
+      details: {},
+    };
+    const sql =
+      `UPDATE bolt_tasks SET status = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END, error = ?, run_at = ?, updated_at = ?, ` +
+      `lease_owner = NULL, lease_expires = NULL WHERE status = 'running' AND lease_expires < ? RETURNING id, agent, status`;
+    const rows = await retryConflicts(() => this.db.query(sql, [toJsonText(error), now, now, now]));
+    if (rows.length) logger.info({ n: rows.length }, 'reclaimed tasks with expired leases');
+    return rows.map((r) => ({ id: Number(r.id), agent: String(r.agent), status: String(r.status) as 'queued' | 'dead' }));
+  }
+
+  /**
+   * Cancels a task that has not finished. Returns the lease owner when it was running (that
+   * runtime aborts it on its next heartbeat, or at once when it is this process).
+   */
+  async cancel(id: number): Promise<{ task: Task; wasRunningOn: string | null }> {
+    const now = Date.now();
+    const rows = await retryConflicts(() =>
+      this.db.query(
+        `UPDATE bolt_tasks SET status = 'cancelled', finished_at = ?, updated_at = ? WHERE id = ? AND status IN ('queued', 'failed', 'running') RETURNING lease_owner`,
+        [now, now, id],
+      ),
+    );
+    const task = await this.get(id);
+    if (!rows.length) {
+      throw new BadInputError(`Task ${id} is ${task.status}: only queued, failed or running tasks can be cancelled`, { id, status: task.status });
+    }
+    const owner = rows[0]!.lease_owner;
+    return { task, wasRunningOn: owner === null || owner === undefined ? null : String(owner) };
+  }
+
+  /**
+   * Redrives a dead or cancelled task: queued again with a fresh set of attempts. Returns the
+   * task as redriven (a runtime may claim it the moment the statement commits).
+   */
+  async retry(id: number): Promise<Task> {
+    const now = Date.now();
+    const rows = await retryConflicts(() =>
+      this.db.query(
+        `UPDATE bolt_tasks SET status = 'queued', attempts = 0, run_at = ?, updated_at = ?, lease_owner = NULL, lease_expires = NULL, ` +
+          `started_at = NULL, finished_at = NULL, result = NULL WHERE id = ? AND status IN (${placeholders(REDRIVABLE.length)}) RETURNING *`,
+        [now, now, id, ...REDRIVABLE],
+      ),
+    );
+    if (rows.length) return rowToTask(rows[0]!);
+    const task = await this.get(id);
+    throw new BadInputError(`Task ${id} is ${task.status}: only ${REDRIVABLE.join(' or ')} tasks can be retried`, { id, status: task.status });
+  }
+
+  /**
+   * Deletes finished tasks (done, dead, cancelled by default) that finished more than
+   * `olderThanMs` ago, with their dedupe keys (a purged task's key can be used again). Every
+   * queue statement scans `bolt_tasks`, so a long-lived queue should be purged now and then.
+   * Returns how many tasks were deleted.
+   */
+  async purge(olderThanMs: number, statuses: readonly TaskStatus[] = TERMINAL): Promise<number> {
+    for (const st of statuses) {
+      if (!TERMINAL.includes(st)) throw new BadInputError(`Only finished tasks can be purged (${TERMINAL.join(', ')}), not ${st}`);
+    }
+    if (statuses.length === 0) return 0;
+    const cutoff = Date.now() - Math.max(0, olderThanMs);
+    const where = `status IN (${placeholders(statuses.length)}) AND COALESCE(finished_at, updated_at) < ?`;
+    await retryConflicts(() =>
+      this.db.execute(`DELETE FROM bolt_task_keys WHERE task_id IN (SELECT id FROM bolt_tasks WHERE ${where})`, [...statuses, cutoff]),
+    );
+    const r = await retryConflicts(() => this.db.execute(`DELETE FROM bolt_tasks WHERE ${where}`, [...statuses, cutoff]));
+    return r.rowsChanged;
+  }
+
+  /** One task; `BOLT_NOT_FOUND` when there is none with this id. */
+  async get(id: number): Promise<Task> {
+    const rows = await this.db.query(`SELECT * FROM bolt_tasks WHERE id = ?`, [id]);
+    if (!rows.length) throw new NotFoundError(`No task with id ${id}`, { id });
+    return rowToTask(rows[0]!);
+  }
+
+  /** Tasks, newest first by default. */
+  async list(o: ListOptions = {}): Promise<Task[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const statuses = o.status === undefined ? [] : Array.isArray(o.status) ? o.status : [o.status];
+    for (const s of statuses) if (!isTaskStatus(s)) throw new BadInputError(`Unknown status ${s}; one of ${TASK_STATUSES.join(', ')}`);
+    if (statuses.length) {
+      where.push(`status IN (${placeholders(statuses.length)})`);
+      params.push(...statuses);
+    }
+    if (o.agent) {
+      where.push('agent = ?');
+      params.push(o.agent);
+    }
+    const limit = Math.max(1, Math.floor(o.limit ?? 100));
+    const sql = `SELECT * FROM bolt_tasks${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${o.order === 'oldest' ? 'ASC' : 'DESC'} LIMIT ?`;
+    const rows = await this.db.query(sql, [...params, limit]);
+    return rows.map(rowToTask);
+  }
+
+  /** Number of tasks in each state (every state present, zero when none). */
+  async counts(): Promise<Record<TaskStatus, number>> {
+    const out = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
+    const rows = await this.db.query(`SELECT status, COUNT(*) AS n FROM bolt_tasks GROUP BY status`);
+    for (const r of rows) if (isTaskStatus(String(r.status))) out[String(r.status) as TaskStatus] = Number(r.n);
+    return out;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The public shape of a task and its conversion from a database row (engines return
+ * BIGINT as bigint on DuckDB, as number elsewhere; JSON columns are TEXT).
+ */
+import type { Row } from '../database.js';
+import type { SerializedError } from '../errors.js';
+import { isTaskStatus, type TaskStatus } from './task-states.js';
+
+/** One task of the durable queue. Times are epoch milliseconds. */
+export interface Task {
+  id: number;
+  agent: string;
+  payload: unknown;
+  status: TaskStatus;
+  priority: number;
+  attempts: number;
+  maxAttempts: number;
+  /** Per-task timeout from start, ms (null: the runtime's default). */
+  timeoutMs: number | null;
+  dedupeKey: string | null;
+  /** Not claimable before this time (retry backoff). */
+  runAt: number;
+  leaseOwner: string | null;
+  leaseExpires: number | null;
+  result: unknown;
+  error: SerializedError | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  updatedAt: number;
+}
+
+/** Options of `submit`. */
+export interface SubmitOptions {
+  /** Higher runs first (default 0). */
+  priority?: number;
+  /** Attempts before the task goes dead (default: the runtime's, 3). */
+  maxAttempts?: number;
+  /**
+   * Idempotent submission: while a task with this key exists (in any state), submitting again
+   * returns that task's id instead of creating another. Use `retry` to run a finished one again.
+   */
+  dedupeKey?: string;
+  /** Per-task timeout from start, ms. */
+  timeoutMs?: number;
+  /** Do not run before this many ms from now. */
+  delayMs?: number;
+}
+
+export interface SubmitResult {
+  id: number;
+  /** True when a task with the same dedupe key already existed and no new task was created. */
+  deduplicated: boolean;
+}
+
+function num(v: unknown): number {
+  return typeof v === 'bigint' ? Number(v) : Number(v);
+}
+function numOrNull(v: unknown): number | null {
+  return v === null || v === undefined ? null : num(v);
+}
+function json(v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  try {
+    return JSON.parse(String(v));
+  } catch {
+    return String(v);
+  }
+}
+
+/** Converts a `bolt_tasks` row into a `Task`. */
+export function rowToTask(r: Row): Task {
+  const status = String(r.status);
+  if (!isTaskStatus(status)) throw new Error(`unknown task status ${status}`);
+  return {
+    id: num(r.id),
+    agent: String(r.agent),
+    payload: json(r.payload),
+    status,
+    priority: num(r.priority),
+    attempts: num(r.attempts),
+    maxAttempts: num(r.max_attempts),
+    timeoutMs: numOrNull(r.timeout_ms),
+    dedupeKey: r.dedupe_key === null || r.dedupe_key === undefined ? null : String(r.dedupe_key),
+    runAt: num(r.run_at),
+    leaseOwner: r.lease_owner === null || r.lease_owner === undefined ? null : String(r.lease_owner),
+    leaseExpires: numOrNull(r.lease_expires),
+    result: json(r.result),
+    error: json(r.error) as SerializedError | null,
+    createdAt: num(r.created_at),
+    startedAt: numOrNull(r.started_at),
+    finishedAt: numOrNull(r.finished_at),
+    updatedAt: num(r.updated_at),
+  };
+}

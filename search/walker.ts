@@ -1,0 +1,192 @@
+/**
+ * Walks a directory tree for indexing: honours `.gitignore` files (nested ones too, with
+ * git's precedence: the deepest file that has an opinion wins), never enters `.git`,
+ * `node_modules` or `.bolt`, and skips symlinks, binary files, files over `maxFileBytes`
+ * and any path listed in `exclude` (Einstein passes the database file and its WAL: opening
+ * and closing a DuckDB file this process holds would drop DuckDB's lock — architecture.md, fact 3).
+ */
+import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import ignore, { type Ignore } from 'ignore';
+import { AbortedError } from '../core/errors.js';
+
+/** A file worth indexing. */
+export interface WalkEntry {
+  /** Path relative to the walk root, with `/` separators. */
+  path: string;
+  absPath: string;
+  size: number;
+  mtimeMs: number;
+}
+
+export interface WalkOptions {
+  /** Files larger than this are skipped (default 1 MiB). */
+  maxFileBytes?: number;
+  /** Absolute paths never to touch (matched by device and inode, so links and `..` do not matter). */
+  exclude?: readonly string[];
+  /** Directory names never entered (default: .git, node_modules, .bolt). */
+  skipDirs?: readonly string[];
+  /** Extra gitignore-style patterns applied at the root. */
+  ignorePatterns?: readonly string[];
+  signal?: AbortSignal;
+  /** Called for each file skipped, with why (for progress reports and tests). */
+  onSkip?: (path: string, reason: 'ignored' | 'binary' | 'huge' | 'excluded') => void;
+}
+
+export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
+export const DEFAULT_SKIP_DIRS: readonly string[] = ['.git', 'node_modules', '.bolt'];
+
+/** Extensions that are binary (or database files) without looking inside. */
+const BINARY_EXTENSIONS = new Set([
+  'png',
+  'jpg',
+  'jpeg',
+  'gif',
+  'bmp',
+  'ico',
+  'webp',
+  'tif',
+  'tiff',
+  'pdf',
+  'zip',
+  'gz',
+  'tgz',
+  'bz2',
+  'xz',
+  'zst',
+  '7z',
+  'rar',
+  'jar',
+  'war',
+  'class',
+  'exe',
+  'dll',
+  'so',
+  'dylib',
+  'o',
+  'a',
+  'lib',
+  'node',
+  'wasm',
+  'bin',
+  'dat',
+  'db',
+  'duckdb',
+  'wal',
+  'sqlite',
+  'sqlite3',
+  'parquet',
+  'arrow',
+  'mp3',
+  'mp4',
+  'mov',
+  'avi',
+  'ogg',
+  'wav',
+  'flac',
+  'woff',
+  'woff2',
+  'ttf',
+  'otf',
+  'eot',
+  'pyc',
+  'map',
+]);
+
+const SNIFF_BYTES = 8000;
+
+/** True when a buffer looks binary: it holds a NUL byte in its first 8,000 bytes. */
+export function looksBinary(buf: Uint8Array): boolean {
+  const n = Math.min(buf.length, SNIFF_BYTES);
+  for (let i = 0; i < n; i++) if (buf[i] === 0) return true;
+  return false;
+}
+
+async function sniffBinary(absPath: string): Promise<boolean> {
+  const fh = await open(absPath, 'r');
+  try {
+    const buf = Buffer.alloc(SNIFF_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, SNIFF_BYTES, 0);
+    return looksBinary(buf.subarray(0, bytesRead));
+  } finally {
+    await fh.close();
+  }
+}
+
+interface IgnoreLevel {
+  /** Directory of the .gitignore, relative to the root ('' for the root). */
+  dir: string;
+  ig: Ignore;
+}
+
+function isIgnored(levels: readonly IgnoreLevel[], rel: string, isDir: boolean): boolean {
+  let ignored = false;
+  for (const { dir, ig } of levels) {
+    const local = dir === '' ? rel : rel.slice(dir.length + 1);
+    const r = ig.test(isDir ? `${local}/` : local);
+    if (r.ignored) ignored = true;
+    else if (r.unignored) ignored = false;
+  }
+  return ignored;
+}
+
+function fileKey(p: string): string | undefined {
+  try {
+    const st = statSync(p);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Yields indexable files under `root` in sorted, depth-first order. */
+export async function* walk(root: string, opts: WalkOptions = {}): AsyncGenerator<WalkEntry> {
+  const maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const skipDirs = new Set(opts.skipDirs ?? DEFAULT_SKIP_DIRS);
+  const excluded = new Set((opts.exclude ?? []).map(fileKey).filter((k): k is string => k !== undefined));
+  const skip = opts.onSkip ?? (() => {});
+  const base: IgnoreLevel[] = [];
+  if (opts.ignorePatterns?.length) base.push({ dir: '', ig: ignore().add([...opts.ignorePatterns]) });
+
+  async function* visit(absDir: string, relDir: string, levels: IgnoreLevel[]): AsyncGenerator<WalkEntry> {
+    if (opts.signal?.aborted) throw new AbortedError('Walk aborted', { root });
+    const gitignore = await readFile(join(absDir, '.gitignore'), 'utf8').catch(() => undefined);
+    const here = gitignore === undefined ? levels : [...levels, { dir: relDir, ig: ignore().add(gitignore) }];
+    const dirents = await readdir(absDir, { withFileTypes: true });
+    dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const d of dirents) {
+      const abs = join(absDir, d.name);
+      const rel = relDir === '' ? d.name : `${relDir}/${d.name}`;
+      if (d.isDirectory()) {
+        if (skipDirs.has(d.name) || isIgnored(here, rel, true)) continue;
+        yield* visit(abs, rel, here);
+        continue;
+      }
+      if (!d.isFile()) continue; // symlinks, sockets, fifos
+      if (isIgnored(here, rel, false)) {
+        skip(rel, 'ignored');
+        continue;
+      }
+      const st = await stat(abs).catch(() => undefined);
+      if (!st) continue; // vanished while walking
+      if (excluded.has(`${st.dev}:${st.ino}`)) {
+        skip(rel, 'excluded');
+        continue;
+      }
+      if (st.size > maxBytes) {
+        skip(rel, 'huge');
+        continue;
+      }
+      const dot = d.name.lastIndexOf('.');
+      const ext = dot > 0 ? d.name.slice(dot + 1).toLowerCase() : '';
+      if (BINARY_EXTENSIONS.has(ext) || (st.size > 0 && (await sniffBinary(abs).catch(() => true)))) {
+        skip(rel, 'binary');
+        continue;
+      }
+      yield { path: rel, absPath: abs, size: st.size, mtimeMs: Math.floor(st.mtimeMs) };
+    }
+  }
+
+  yield* visit(root, '', base);
+}
