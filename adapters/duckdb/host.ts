@@ -32,7 +32,8 @@ import { ConnectionPool, type Lease } from '../shared/connection-pool.js';
 import { HostSession } from './host-session.js';
 import type { HeldFlock } from '../../storage/platform/flock.js';
 import { closeRequestLogAppender, createRequestLog, pruneRequests } from './request-log.js';
-import { backoffDelay, delay } from '../../storage/platform/retry.js';
+import { delay } from '../../storage/platform/retry.js';
+import { backoffDelay } from '../../core/backoff.js';
 
 export const DEFAULT_POOL_SIZE = 8;
 

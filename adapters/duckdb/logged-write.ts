@@ -7,7 +7,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { classifyDuckDBError } from './classify-errors.js';
 import { beginTransaction, commitTransaction, rollbackTransaction } from './transaction-control.js';
 import { findRequest, recordRequest } from './request-log.js';
-import { backoffDelay, delay } from '../../storage/platform/retry.js';
+import { delay } from '../../storage/platform/retry.js';
+import { backoffDelay } from '../../core/backoff.js';
 
 /** Conflict re-runs of a single write before BOLT_TX_CONFLICT reaches the caller. */
 export const WRITE_CONFLICT_RETRIES = 8;

@@ -8,7 +8,8 @@
  */
 import type { ExecResult, Row, StatementOptions, Transaction } from '../../core/database.js';
 import { AbortedError, TxConflictError, isTransient } from '../../core/errors.js';
-import { backoffDelay, delay } from '../../storage/platform/retry.js';
+import { delay } from '../../storage/platform/retry.js';
+import { backoffDelay } from '../../core/backoff.js';
 import type { PinnedConnection } from './pinned.js';
 
 /** What the engine drives: BEGIN/COMMIT/ROLLBACK, statements, and the request log. */

@@ -12,7 +12,8 @@ import { isMainThread } from 'node:worker_threads';
 import { tryFlockExclusive, type HeldFlock } from '../../storage/platform/flock.js';
 import { AbortedError, LockTimeoutError } from '../../core/errors.js';
 import { orDiskFull } from '../../core/disk-full.js';
-import { backoffDelay, delay } from '../../storage/platform/retry.js';
+import { delay } from '../../storage/platform/retry.js';
+import { backoffDelay } from '../../core/backoff.js';
 import { describeHolders, lockHolders } from './lock-holders.js';
 
 interface Waiter {

@@ -16,7 +16,8 @@ import { stillLinked, tryFlockExclusive, type HeldFlock } from '../platform/floc
 import { lockHolders } from '../platform/proc-locks.js';
 import { readSidecar, sidecarPath, writeSidecar, type SidecarInfo } from '../platform/sidecar.js';
 import { isAlive, processCommand, selfIdentity } from '../platform/process-identity.js';
-import { backoffDelay, delay } from '../platform/retry.js';
+import { delay } from '../platform/retry.js';
+import { backoffDelay } from '../../core/backoff.js';
 import { BOLT_VERSION } from '../../core/version.js';
 import { startHostServer } from './server.js';
 import { connectClient, type HostClient } from './client.js';

@@ -1,22 +1,9 @@
 /**
- * Capped exponential backoff with full jitter, and a deadline-bounded retry loop.
+ * Waiting: an abortable delay, and a retry loop bounded by a deadline (core/backoff.ts gives
+ * the delays).
  */
 import { AbortedError } from '../../core/errors.js';
-
-export interface BackoffOptions {
-  /** First delay in ms (default 10). */
-  baseMs?: number;
-  /** Largest delay in ms (default 500). */
-  capMs?: number;
-}
-
-/** Delay before attempt `attempt` (0-based): random in [base/2, min(cap, base·2^attempt)]. */
-export function backoffDelay(attempt: number, opts: BackoffOptions = {}): number {
-  const base = opts.baseMs ?? 10;
-  const cap = opts.capMs ?? 500;
-  const top = Math.min(cap, base * 2 ** Math.min(attempt, 30));
-  return Math.max(1, base / 2 + Math.random() * Math.max(0, top - base / 2));
-}
+import { backoffDelay, type BackoffOptions } from '../../core/backoff.js';
 
 /** Resolves after `ms` (rejects with AbortedError when `signal` aborts). */
 export function delay(ms: number, signal?: AbortSignal): Promise<void> {
@@ -40,7 +27,7 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
  */
 export async function retryUntil<T>(
   fn: (attempt: number) => Promise<T>,
-  opts: BackoffOptions & { deadlineMs: number; shouldRetry: (err: unknown) => boolean; signal?: AbortSignal },
+  opts: Partial<BackoffOptions> & { deadlineMs: number; shouldRetry: (err: unknown) => boolean; signal?: AbortSignal },
 ): Promise<T> {
   const end = Date.now() + opts.deadlineMs;
   for (let attempt = 0; ; attempt++) {
@@ -50,7 +37,7 @@ export async function retryUntil<T>(
       if (!opts.shouldRetry(err)) throw err;
       const left = end - Date.now();
       if (left <= 0) throw err;
-      await delay(Math.min(left, backoffDelay(attempt, opts)), opts.signal);
+      await delay(Math.min(left, backoffDelay(attempt, { baseMs: opts.baseMs ?? 10, capMs: opts.capMs ?? 500 })), opts.signal);
     }
   }
 }
