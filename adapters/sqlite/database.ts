@@ -1,8 +1,9 @@
 /**
- * `Database` over a SQLite file: connection workers (better-sqlite3 never runs on the main
- * thread), WAL, one writer at a time across threads and processes (writer lock + BEGIN
- * IMMEDIATE), group commit for autocommit writes, request-id exactly-once through
- * `bolt_requests`; sessions, transactions and statistics from `adapters/shared`.
+ * `Database` over a SQLite file: connections in the calling thread that never wait inside
+ * SQLite (inline-connection.ts), WAL, one writer at a time per handle (write-lock.ts) and
+ * SQLite's own lock between handles, threads and processes, group commit for autocommit
+ * writes, request-id exactly-once through `bolt_requests`; sessions, transactions and
+ * statistics from `adapters/shared`.
  */
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -17,6 +18,8 @@ import type { SqliteConnectSettings } from './connect.js';
 import { lockFiles, lockHolders } from './lock-holders.js';
 import { OUTSIDE_TRANSACTION, SqlitePinned, reviveRows, type SqliteShared } from './pinned.js';
 import { WorkerPool } from './pool.js';
+import { InlineConnection } from './inline-connection.js';
+import { classifyFailure } from './classify-errors.js';
 import type { VerifyOutcome } from './protocol.js';
 import { WriteBatcher } from './write-batcher.js';
 import { WriteLock } from './write-lock.js';
@@ -86,6 +89,8 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
   }
 
   private readonly pool: WorkerPool;
+  /** Runs autocommit reads of known read-only SQL (`readNow`). */
+  private reader: InlineConnection | undefined;
   private readonly shared: SqliteShared;
 
   constructor(private readonly cfg: SqliteResolved) {
@@ -120,6 +125,10 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
 
   async query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
     if (opts.requestId === undefined && this.knownWrite(sql)) return ((await this.batched(sql, params, true, opts.signal)).rows ?? []) as T[];
+    if (this.shared.kinds.get(sql) === false && !opts.signal?.aborted) {
+      const rows = this.readNow(sql, params);
+      if (rows) return rows as T[];
+    }
     return this.withPinned('query', (c) => c.query(sql, params, { inTransaction: false, signal: opts.signal }), opts.signal) as Promise<T[]>;
   }
 
@@ -169,8 +178,8 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       path: this.location,
       engine: 'sqlite',
       role: 'direct',
-      writerLock: `${this.location}.bolt.wlock`,
-      writerLockKind: this.shared.writeLock.crossProcess,
+      // Between processes and threads, SQLite's own lock (inline-connection.ts).
+      writerLockKind: 'sqlite',
       writer: writer && { pid: process.pid, ...writer },
       holders: lockHolders(lockFiles(this.location)),
     };
@@ -202,8 +211,29 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
   }
 
   protected async closeConnections(): Promise<void> {
-    await Promise.all([this.shared.batcher.close(), this.pool.close()]);
-    this.shared.writeLock.close();
+    await Promise.all([this.shared.batcher.close(), this.pool.close(), this.reader?.close()]);
+  }
+
+  /**
+   * A SQL text already seen to only read, run at once on the handle's reader connection: no
+   * pool, no queue (statements in one thread run one at a time anyway). Undefined when SQLite
+   * is busy (a rollback-journal writer, WAL recovery): the caller then takes the path that
+   * waits.
+   */
+  private readNow(sql: string, params: readonly unknown[]): Row[] | undefined {
+    this.assertOpen();
+    checkParams(params, SQLITE_PARAM_RULES);
+    this.reader ??= new InlineConnection(this.cfg.settings);
+    try {
+      const rows = this.reader.readNow(sql, [...params]);
+      if (rows) this.acct.queries++;
+      return rows;
+    } catch (err) {
+      const e = classifyFailure(err, { path: this.location, sql });
+      this.acct.queries++;
+      this.acct.countError(e);
+      throw e;
+    }
   }
 
   /** A SQL text already seen to write, on a writable handle: it can go straight to group commit. */

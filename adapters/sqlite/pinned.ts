@@ -7,15 +7,15 @@
  */
 import { checkRequestId } from '../../core/request-id.js';
 import type { ExecResult, Row } from '../../core/database.js';
-import { isTransient, type BoltError } from '../../core/errors.js';
+import { isTransient } from '../../core/errors.js';
 import { SQLITE_PARAM_RULES, checkParams } from '../../core/parameters.js';
 import { delay } from '../../storage/platform/retry.js';
 import { backoffDelay } from '../../core/backoff.js';
 import type { BeginOptions, PinnedConnection, RunOptions, StatementOutcome } from '../shared/pinned.js';
 import { LOOKUP_REQUEST_SQL, RECORD_REQUEST_SQL, REQUESTS_TABLE, isAutoRequestId, keyedRequestLogDdl } from '../../core/request-log.js';
-import { classifySqliteError } from './classify-errors.js';
+import { classifyFailure } from './classify-errors.js';
 import type { Lease } from './pool.js';
-import type { RunResult, WithoutId, WorkerError, WorkerRequest, WritePolicy } from './protocol.js';
+import type { RunResult, WithoutId, WorkerRequest, WritePolicy } from './protocol.js';
 import type { WriteBatcher } from './write-batcher.js';
 import type { WriteLock } from './write-lock.js';
 
@@ -209,8 +209,7 @@ export class SqlitePinned implements PinnedConnection {
     try {
       return await this.lease.conn.call<T>(req);
     } catch (err) {
-      if (err instanceof Error) throw err;
-      throw classifySqliteError(err as WorkerError, { path: this.shared.path, sql: (req as { sql?: string }).sql, session: this.name }) as BoltError;
+      throw classifyFailure(err, { path: this.shared.path, sql: (req as { sql?: string }).sql, session: this.name });
     }
   }
 }

@@ -1,29 +1,28 @@
 /**
- * A bounded pool of connection workers, created on demand up to `max`. Callers wait FIFO for
- * an idle connection up to a timeout (BOLT_POOL_TIMEOUT naming who holds them); a connection
- * whose worker died is replaced.
+ * A bounded pool of SQLite connections, created on demand up to `max`. Callers wait FIFO for
+ * an idle connection up to a timeout (BOLT_POOL_TIMEOUT naming who holds them); a closed
+ * connection is replaced.
  */
 import { AbortedError, ClosedError, PoolTimeoutError } from '../../core/errors.js';
 import type { PoolAccounting } from '../shared/pool-stats.js';
 import type { SqliteConnectSettings } from './connect.js';
-import { classifySqliteError } from './classify-errors.js';
-import { WorkerConnection } from './connection.js';
-import type { WorkerError } from './protocol.js';
+import { classifyFailure } from './classify-errors.js';
+import { InlineConnection } from './inline-connection.js';
 
 interface Waiter {
-  resolve: (c: WorkerConnection) => void;
+  resolve: (c: InlineConnection) => void;
   reject: (e: Error) => void;
 }
 
 /** A connection lent out, with the function that gives it back. */
 export interface Lease {
-  conn: WorkerConnection;
+  conn: InlineConnection;
   release(broken?: boolean): void;
 }
 
 export class WorkerPool {
-  private readonly all = new Set<WorkerConnection>();
-  private readonly idle: WorkerConnection[] = [];
+  private readonly all = new Set<InlineConnection>();
+  private readonly idle: InlineConnection[] = [];
   private readonly waiters: Waiter[] = [];
   private creating = 0;
   private closed = false;
@@ -80,11 +79,11 @@ export class WorkerPool {
     this.all.clear();
   }
 
-  private async take(signal?: AbortSignal): Promise<WorkerConnection> {
+  private async take(signal?: AbortSignal): Promise<InlineConnection> {
     const c = this.idle.pop();
     if (c) return c;
     if (this.all.size + this.creating < this.max) return this.create();
-    return new Promise<WorkerConnection>((resolve, reject) => {
+    return new Promise<InlineConnection>((resolve, reject) => {
       const waiter: Waiter = {
         resolve: (conn) => {
           clearTimeout(timer);
@@ -117,14 +116,14 @@ export class WorkerPool {
     });
   }
 
-  private async create(): Promise<WorkerConnection> {
+  private async create(): Promise<InlineConnection> {
     this.creating++;
-    const conn = new WorkerConnection(this.settings);
+    const conn = new InlineConnection(this.settings);
     try {
       await conn.ready;
     } catch (err) {
       void conn.terminate();
-      throw err instanceof Error ? err : classifySqliteError(err as WorkerError, { path: this.settings.path });
+      throw classifyFailure(err, { path: this.settings.path });
     } finally {
       this.creating--;
     }
@@ -132,7 +131,7 @@ export class WorkerPool {
     return conn;
   }
 
-  private giveBack(conn: WorkerConnection, broken: boolean): void {
+  private giveBack(conn: InlineConnection, broken: boolean): void {
     if (broken || conn.isDead || this.closed) {
       this.all.delete(conn);
       void conn.close();

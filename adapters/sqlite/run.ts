@@ -1,7 +1,7 @@
 /**
- * Runs statements on one better-sqlite3 connection (inside its worker thread): prepared
- * statement cache, the read/write decision (`stmt.readonly`), parameter and value conversion,
- * BEGIN IMMEDIATE with SQLITE_BUSY retries up to a deadline.
+ * Runs statements on one better-sqlite3 connection: prepared statement cache, the read/write
+ * decision (`stmt.readonly`), parameter and value conversion, the journal mode set before the
+ * first write.
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Row } from '../../core/database.js';
@@ -29,10 +29,13 @@ export function toSqlite(v: unknown): unknown {
 }
 
 /** Integers come back as bigint (safeIntegers) and become numbers when that loses nothing. */
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+
 function fromSqlite(row: Record<string, unknown>): Row {
   for (const k in row) {
     const v = row[k];
-    if (typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER)) row[k] = Number(v);
+    if (typeof v === 'bigint' && v <= MAX_SAFE && v >= MIN_SAFE) row[k] = Number(v);
   }
   return row;
 }
@@ -72,11 +75,9 @@ export class StatementRunner {
 
   private prepare(sql: string): BetterSqlite3.Statement | 'multi' {
     let s = this.cache.get(sql);
-    if (s) {
-      this.cache.delete(sql);
-      this.cache.set(sql, s);
-      return s;
-    }
+    if (s) return s;
+    const problem = sqlTextProblem(sql);
+    if (problem) throw new RunError({ name: 'BadInput', message: problem, code: 'BOLT_BAD_INPUT' });
     try {
       s = this.db.prepare(sql).safeIntegers(true);
     } catch (err) {
@@ -90,8 +91,6 @@ export class StatementRunner {
 
   /** Runs one statement under `write` policy; `rows` asks for result rows. */
   run(sql: string, params: unknown[], write: WritePolicy, rows: boolean): RunResult {
-    const problem = sqlTextProblem(sql);
-    if (problem) throw new RunError({ name: 'BadInput', message: problem, code: 'BOLT_BAD_INPUT' });
     const stmt = this.prepare(sql);
     const isWrite = stmt === 'multi' || !stmt.readonly;
     if (isWrite && write === 'deny') {
@@ -116,40 +115,14 @@ export class StatementRunner {
     return { changes: r.changes, rows: rows ? [] : undefined };
   }
 
-  /** BEGIN IMMEDIATE, retrying SQLITE_BUSY with capped backoff until `deadline` (epoch ms). */
-  beginImmediate(deadline: number): void {
+  /** BEGIN IMMEDIATE, once: SQLITE_BUSY when another connection writes (the caller waits). */
+  beginImmediate(): void {
     this.beforeWrite();
-    const started = Date.now();
-    for (let attempt = 0; ; attempt++) {
-      try {
-        this.db.exec('BEGIN IMMEDIATE');
-        return;
-      } catch (err) {
-        const code = (err as { code?: string }).code ?? '';
-        if (!code.startsWith('SQLITE_BUSY') && !code.startsWith('SQLITE_LOCKED')) throw err;
-        const left = deadline - Date.now();
-        if (left <= 0) {
-          throw new RunError({
-            name: 'SqliteError',
-            message: (err as Error).message,
-            code,
-            busyTimeout: { attempts: attempt + 1, waitedMs: Date.now() - started },
-          });
-        }
-        sleepSync(Math.min(left, Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random() / 2)));
-      }
-    }
+    this.db.exec('BEGIN IMMEDIATE');
   }
 
   /** Rolls back if a transaction is open. */
   rollback(): void {
     if (this.db.inTransaction) this.db.exec('ROLLBACK');
   }
-}
-
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-
-/** Blocks this worker thread for `ms` (it owns nothing else). */
-function sleepSync(ms: number): void {
-  Atomics.wait(sleeper, 0, 0, Math.max(1, ms));
 }

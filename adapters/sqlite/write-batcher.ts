@@ -5,21 +5,14 @@
  * alone and fails alone; the others commit). Writers are serialised anyway, so this turns
  * eight waiting callers into one commit instead of eight, and keeps the writer's page cache warm.
  */
-import { AbortedError, ClosedError, type BoltError } from '../../core/errors.js';
-import { delay } from '../../storage/platform/retry.js';
-import { classifySqliteError } from './classify-errors.js';
+import { AbortedError, ClosedError } from '../../core/errors.js';
+import { classifyFailure } from './classify-errors.js';
 import type { SqliteConnectSettings } from './connect.js';
-import { WorkerConnection } from './connection.js';
-import type { BatchOutcome, RunResult, WorkerError } from './protocol.js';
+import { InlineConnection } from './inline-connection.js';
+import type { BatchOutcome, RunResult } from './protocol.js';
 import type { WriteLock } from './write-lock.js';
 
 const MAX_BATCH = 64;
-/** After a batch, keep the writer lock this long for writes about to be queued (callers re-sending). */
-const LINGER_MS = 2;
-/** Hold the writer lock at most this long while work keeps coming, then let other processes in. */
-const MAX_HOLD_MS = 50;
-/** Pause after a full-length hold, long enough for another process's poll to find the lock free. */
-const YIELD_MS = 3;
 
 interface Item {
   sql: string;
@@ -33,9 +26,8 @@ interface Item {
 
 export class WriteBatcher {
   private readonly queue: Item[] = [];
-  private conn: WorkerConnection | undefined;
+  private conn: InlineConnection | undefined;
   private draining = false;
-  private wake: (() => void) | undefined;
   private closed = false;
   /** Batches committed and writes applied, for stats. */
   batches = 0;
@@ -65,7 +57,6 @@ export class WriteBatcher {
         { once: true },
       );
       this.queue.push(item);
-      this.wake?.();
       if (!this.draining) void this.drain();
     });
   }
@@ -96,39 +87,17 @@ export class WriteBatcher {
           for (const it of this.queue.splice(0)) it.reject(err as Error);
           continue;
         }
-        // Like a bare SQLite writer in a loop, keep the lock while this process has work
-        // (fewer hand-overs between processes), but never longer than MAX_HOLD_MS.
-        const heldSince = Date.now();
+        // One batch per turn: SQLite's write lock is held for one short transaction, then
+        // every other writer (sessions here, other processes) has its chance.
         try {
-          do {
-            await this.apply(this.queue.splice(0, MAX_BATCH));
-            if (this.queue.length === 0) await this.moreWork(LINGER_MS);
-          } while (this.queue.length > 0 && !this.closed && Date.now() - heldSince < MAX_HOLD_MS);
+          await this.apply(this.queue.splice(0, MAX_BATCH));
         } finally {
           this.lock.release();
         }
-        if (this.queue.length > 0) await delay(YIELD_MS);
       }
     } finally {
       this.draining = false;
     }
-  }
-
-  /** Resolves when a write is queued, or after `ms`. */
-  private moreWork(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      // Let the other callers that are about to re-send join this batch.
-      this.wake = () => {
-        this.wake = undefined;
-        setImmediate(done);
-      };
-    });
   }
 
   private async apply(batch: Item[]): Promise<void> {
@@ -136,7 +105,7 @@ export class WriteBatcher {
     let outcomes: BatchOutcome[];
     try {
       if (!this.conn || this.conn.isDead) {
-        this.conn = new WorkerConnection(this.settings);
+        this.conn = new InlineConnection(this.settings);
         await this.conn.ready;
       }
       outcomes = await this.conn.call<BatchOutcome[]>({ op: 'write-batch', items: batch.map(({ sql, params, rows }) => ({ sql, params, rows })), deadline });
@@ -155,8 +124,7 @@ export class WriteBatcher {
     });
   }
 
-  private classify(err: unknown, sql?: string): BoltError | Error {
-    if (err instanceof Error) return err;
-    return classifySqliteError(err as WorkerError, { path: this.settings.path, sql });
+  private classify(err: unknown, sql?: string): Error {
+    return classifyFailure(err, { path: this.settings.path, sql });
   }
 }

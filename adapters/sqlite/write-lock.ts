@@ -1,20 +1,12 @@
 /**
- * One SQLite writer at a time, across threads and processes: an in-process FIFO queue (so
- * this process's writers never poll each other) in front of an exclusive `flock` on
- * `<db>.bolt.wlock`, polled with capped backoff (flockSync 'exnb' never blocks the event loop).
- * Past the timeout: BOLT_LOCK_TIMEOUT naming the holder — a session of this process, or
- * the pid and command line of another process from /proc/locks.
- * On a worker thread fs-ext must not be loaded (storage/platform/flock.ts): there only the FIFO
- * applies, and BEGIN IMMEDIATE (SQLite's own lock, with its busy retries) keeps other
- * processes out.
+ * One writer at a time within this database handle: a FIFO queue, so the handle's own writers
+ * (the group-commit writer, sessions, transactions) take turns instead of competing for
+ * SQLite's lock. Between threads and processes SQLite's own lock decides (BEGIN IMMEDIATE,
+ * waited for without blocking by inline-connection.ts) — the same rule in main threads and
+ * agents' worker threads. Past the timeout: BOLT_LOCK_TIMEOUT naming the session of this
+ * process that holds the turn.
  */
-import { isMainThread } from 'node:worker_threads';
-import { tryFlockExclusive, type HeldFlock } from '../../storage/platform/flock.js';
 import { AbortedError, LockTimeoutError } from '../../core/errors.js';
-import { orDiskFull } from '../../core/disk-full.js';
-import { delay } from '../../storage/platform/retry.js';
-import { backoffDelay } from '../../core/backoff.js';
-import { describeHolders, lockHolders } from './lock-holders.js';
 
 interface Waiter {
   name: string;
@@ -23,60 +15,24 @@ interface Waiter {
 
 /** The writer lock of one database file for one `SqliteDatabase`. */
 export class WriteLock {
-  private held: HeldFlock | undefined;
   private holder: { name: string; since: number } | undefined;
   private readonly queue: Waiter[] = [];
 
-  constructor(
-    readonly dbPath: string,
-    readonly lockPath = `${dbPath}.bolt.wlock`,
-  ) {}
+  constructor(readonly dbPath: string) {}
 
   /** Who holds the lock in this process, and for how long. */
   heldBy(): { session: string; heldMs: number } | undefined {
     return this.holder && { session: this.holder.name, heldMs: Date.now() - this.holder.since };
   }
 
-  /** Waits up to `timeoutMs` for the lock; `name` is shown to whoever waits behind us. */
+  /** Waits up to `timeoutMs` for this handle's earlier writers; `name` is shown to whoever waits behind. */
   async acquire(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const started = Date.now();
-    const deadline = started + timeoutMs;
-    await this.takeTurn(name, deadline, signal);
-    try {
-      for (let attempt = 0; !this.tryFlock(); attempt++) {
-        if (Date.now() >= deadline) {
-          const holders = lockHolders([this.lockPath]).filter((h) => h.class === 'FLOCK');
-          throw new LockTimeoutError(
-            `Timed out after ${Date.now() - started} ms waiting for the SQLite writer lock on ${this.dbPath}: ` +
-              `${describeHolders(holders) || 'holder not visible in /proc/locks'}. Another Bolt process is writing; retry later, or end it if it is stuck`,
-            { path: this.dbPath, lockPath: this.lockPath, waitedMs: Date.now() - started, holders },
-          );
-        }
-        await delay(Math.min(backoffDelay(attempt, { baseMs: 1, capMs: 5 }), Math.max(1, deadline - Date.now())), signal);
-      }
-    } catch (err) {
-      this.handOn();
-      throw orDiskFull(err, { path: this.dbPath });
-    }
-    this.holder = { name, since: Date.now() };
+    await this.takeTurn(name, Date.now() + timeoutMs, signal);
   }
 
   /** Lets the next writer in. */
   release(): void {
-    this.held?.release();
-    this.held = undefined;
     this.handOn();
-  }
-
-  /** Lets go of the lock file if still held (no writer may be active). */
-  close(): void {
-    this.held?.release();
-    this.held = undefined;
-  }
-
-  /** Whether other processes are kept out by the flock (main thread) or only by SQLite's own lock. */
-  get crossProcess(): 'flock' | 'sqlite' {
-    return isMainThread ? 'flock' : 'sqlite';
   }
 
   /** Waits for this process's earlier writers (FIFO). */
@@ -117,12 +73,6 @@ export class WriteLock {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.queue.push(waiter);
     });
-  }
-
-  private tryFlock(): boolean {
-    if (!isMainThread) return true;
-    this.held = tryFlockExclusive(this.lockPath);
-    return this.held !== undefined;
   }
 
   private handOn(): void {
