@@ -1,8 +1,9 @@
 /**
  * SQLite under many agents: 16 processes × 8 concurrent callers write to one file at once —
  * autocommit inserts, transactions, writes under request ids — while two of the processes are
- * SIGKILLed mid-run. No caller sees a lock error, every acknowledged write is in the file
- * exactly once, and every process got writes through.
+ * SIGKILLed mid-run. No caller sees a lock error (the writers wait at most 3 s for the lock:
+ * the flock-based writer lock this replaced starved callers past that), every acknowledged
+ * write is in the file exactly once, and every process got writes through.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
