@@ -5,6 +5,7 @@
  * and reports start/progress on its parentPort. Aborts arrive on a BroadcastChannel shared by
  * all workers of the runtime. `ctx.db` is opened on first use, as a client of the host.
  */
+import { allowNativeCalls, stopNativeCalls } from '../storage/platform/native-guard.js';
 import { threadId, workerData, parentPort, BroadcastChannel } from 'node:worker_threads';
 import type { Database } from '../core/database.js';
 import { log, setLogLevel } from '../core/logger.js';
@@ -64,7 +65,11 @@ const running = new Map<number, AbortController>();
 const channel = new BroadcastChannel(abortChannelName(data.runtimeId));
 channel.onmessage = (ev: unknown) => {
   const msg = (ev as { data: AbortMessage }).data;
-  running.get(msg.id)?.abort(msg.reason);
+  const task = running.get(msg.id);
+  if (!task) return;
+  // Termination may follow the grace period: no native database call may be running then.
+  stopNativeCalls();
+  task.abort(msg.reason);
 };
 // The channel must not keep an idle worker alive on its own.
 (channel as unknown as { unref?: () => void }).unref?.();
@@ -87,6 +92,7 @@ export default async function handle(req: WorkerRequest): Promise<WorkerReply> {
   }
   const controller = new AbortController();
   running.set(req.id, controller);
+  allowNativeCalls();
   emit({ bolt: 'start', id: req.id, threadId });
   try {
     const loaded = await getAgents();

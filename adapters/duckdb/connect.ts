@@ -1,53 +1,15 @@
 /**
  * Creates THE DuckDB instance of a file. Only a Bolt host calls this, and only while it holds
  * the sidecar flock (the `HeldFlock` argument is the proof): that is what keeps one instance
- * per file per machine across processes and threads. Within a thread, `storage/host-registry`
- * adds a guard keyed by realpath.
- *
- * Path problems are reported before DuckDB creates anything: missing directory, read-only
- * directory or file, a file that is not a DuckDB database.
+ * per file per machine across processes and threads. Within a thread, `storage/host/registry.ts`
+ * adds a guard keyed by realpath. Path problems are reported before, by check-path.ts.
  */
-import { accessSync, constants } from 'node:fs';
-import { resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { BadInputError, LockForeignError, NotADatabaseError, PermissionError, hasCode } from '../../core/errors.js';
-import { detectFileKind } from '../../storage/platform/file-kind.js';
-import { checkDirectory } from '../../storage/platform/check-directory.js';
+import { BadInputError, LockForeignError, hasCode } from '../../core/errors.js';
 import type { HeldFlock } from '../../storage/platform/flock.js';
 import { retryUntil } from '../../storage/platform/retry.js';
 import { log } from '../../core/logger.js';
 import { classifyDuckDBError } from './classify-errors.js';
-
-/**
- * Checks that `path` can be a DuckDB database we may write: its directory exists and is
- * writable, and the file is missing, empty or a DuckDB file. Throws a typed error otherwise.
- * Reads the file header: never call it while this process has the file open in DuckDB.
- */
-export function checkDuckDBPath(path: string): { exists: boolean } {
-  const abs = resolve(path);
-  checkDirectory(abs);
-  const kind = detectFileKind(abs);
-  switch (kind.kind) {
-    case 'missing':
-    case 'empty':
-      return { exists: kind.kind === 'empty' };
-    case 'duckdb':
-      try {
-        accessSync(abs, constants.W_OK);
-      } catch {
-        throw new PermissionError(`${abs} (or its directory) is read-only; DuckDB needs to write its WAL next to it`, { path: abs });
-      }
-      return { exists: true };
-    case 'directory':
-      throw new BadInputError(`${abs} is a directory, not a database file`, { path: abs });
-    case 'sqlite':
-      throw new NotADatabaseError(`${abs} is a SQLite database, not a DuckDB one (open it with engine 'sqlite')`, { path: abs });
-    case 'unreadable':
-      throw new PermissionError(`${abs} cannot be read: ${kind.reason}`, { path: abs });
-    default:
-      throw new NotADatabaseError(`${abs} is not a DuckDB database file (unknown header)`, { path: abs, size: kind.size });
-  }
-}
 
 /**
  * Checks that the directory of `path` exists and is writable (for the sidecar, the WAL and a

@@ -22,13 +22,17 @@ import type {
 import { BoltError, ClosedError, OutcomeUnknownError, hasCode } from '../../core/errors.js';
 import { log } from '../../core/logger.js';
 import { checkRequestId } from '../../core/request-id.js';
-import type { Backend, BackupResult, HostStatementOptions, StatementOutcome, VerifyResult } from '../../storage/host/backend.js';
+import type { Backend, BackupResult, HostStatementOptions, ServedHost, StatementOutcome, VerifyResult } from '../../storage/host/backend.js';
 import { sidecarPath } from '../../storage/platform/sidecar.js';
 import { runSessionTransaction } from '../shared/session-transaction.js';
-import { Host } from './host.js';
 import { electBackend, openBackend } from './open.js';
 import { AUTO_REQUEST_PREFIX } from '../../core/request-log.js';
 import { assertNewBackupPath } from './backup.js';
+
+/** The host itself (this thread hosts the file), not a client of it. */
+function isServedHost(b: Backend): b is ServedHost {
+  return b.role === 'host';
+}
 
 /** True for errors that mean "the host is gone, find the new one". */
 export function isHostLost(err: unknown): err is BoltError {
@@ -63,11 +67,11 @@ export class DuckDbDatabase implements Database {
   }
 
   private attach(b: Backend): void {
-    if (b instanceof Host) b.attachHandle();
+    if (isServedHost(b)) b.attachHandle();
   }
 
   private detach(b: Backend): Promise<void> | void {
-    if (b instanceof Host) {
+    if (isServedHost(b)) {
       return b.detachHandle();
     } else if ('destroy' in b) {
       (b as { destroy(): void }).destroy();

@@ -18,7 +18,7 @@ import type { SqliteConnectSettings } from './connect.js';
 import { lockFiles, lockHolders } from './lock-holders.js';
 import { OUTSIDE_TRANSACTION, SqlitePinned, reviveRows, type SqliteShared } from './pinned.js';
 import { WorkerPool } from './pool.js';
-import { InlineConnection } from './inline-connection.js';
+import { InlineConnection, nextTurn, writersFirst } from './inline-connection.js';
 import { classifyFailure } from './classify-errors.js';
 import type { VerifyOutcome } from './protocol.js';
 import { WriteBatcher } from './write-batcher.js';
@@ -126,6 +126,8 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
   async query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
     if (opts.requestId === undefined && this.knownWrite(sql)) return ((await this.batched(sql, params, true, opts.signal)).rows ?? []) as T[];
     if (this.shared.kinds.get(sql) === false && !opts.signal?.aborted) {
+      const turn = writersFirst() ?? nextTurn();
+      if (turn) await turn;
       const rows = this.readNow(sql, params);
       if (rows) return rows as T[];
     }

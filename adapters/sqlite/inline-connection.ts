@@ -18,7 +18,62 @@ import { describeSqlite, integrityCheck } from './describe.js';
 import type { BatchOutcome, VerifyOutcome, WithoutId, WorkerError, WorkerRequest } from './protocol.js';
 import { RunError, StatementRunner } from './run.js';
 import { delay } from '../../storage/platform/retry.js';
+import { beforeNativeCall } from '../../storage/platform/native-guard.js';
 import { backoffDelay } from '../../core/backoff.js';
+
+/** Statements run inline in one turn of the event loop before the next one yields to it. */
+const OPS_PER_TURN = 64;
+let opsThisTurn = 0;
+let turnEnds = false;
+
+/**
+ * Inline statements resolve without ever leaving the microtask queue, so a caller looping on
+ * them (`while (…) await db.query(…)`) would starve timers and I/O of its thread: the backoff
+ * of a writer waiting for the lock, heartbeats, sockets. Every OPS_PER_TURN statements without
+ * a turn of the event loop, the next one waits for one (setImmediate).
+ */
+export function nextTurn(): Promise<void> | undefined {
+  if (!turnEnds) {
+    turnEnds = true;
+    setImmediate(() => {
+      opsThisTurn = 0;
+      turnEnds = false;
+    });
+  }
+  if (++opsThisTurn < OPS_PER_TURN) return undefined;
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Writers of this thread waiting for SQLite's lock, and the reads that wait for them. */
+let writersWaiting = 0;
+let writersGone: Array<() => void> = [];
+/** A read waits for this thread's waiting writers at most this long. */
+const READ_DEFERRAL_MS = 50;
+
+/**
+ * While a writer of this thread waits for SQLite's lock, this thread's reads (outside
+ * transactions) wait too, up to READ_DEFERRAL_MS: reads never conflict with the lock, but a
+ * thread that keeps reading at full speed while its writer waits takes the CPU from whichever
+ * process holds the lock, and every writer waits longer. Bare SQLite gets this by blocking the
+ * thread in its busy handler; here the event loop keeps running.
+ */
+export function writersFirst(): Promise<void> | undefined {
+  if (writersWaiting === 0) return undefined;
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, READ_DEFERRAL_MS);
+    writersGone.push(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+function writerStopsWaiting(): void {
+  if (--writersWaiting > 0) return;
+  const waiting = writersGone;
+  writersGone = [];
+  for (const w of waiting) w();
+}
 
 /** Delays between tries for a lock held by another process: like SQLite's own busy handler, 1 ms up to 25 ms. */
 const LOCK_WAIT = { baseMs: 1, capMs: 25 };
@@ -57,6 +112,14 @@ export class InlineConnection {
 
   /** Runs one request; rejects with a `RunError` (classified by the caller: classifyFailure) on failure. */
   async call<T = unknown>(req: WithoutId<WorkerRequest>): Promise<T> {
+    // Inside a transaction this connection holds SQLite's write lock (or a read snapshot):
+    // finish it without yielding, so other processes wait for its work only.
+    if (!this.runner?.db.inTransaction) {
+      const turn = nextTurn();
+      if (turn) await turn;
+    }
+    // Rolling back and closing give locks back: they run even in a thread being stopped.
+    if (req.op !== 'rollback' && req.op !== 'close') beforeNativeCall();
     try {
       return (await this.handle(req)) as T;
     } catch (err) {
@@ -69,6 +132,7 @@ export class InlineConnection {
    * retries on the path that waits); throws a `RunError` for any other failure.
    */
   readNow(sql: string, params: unknown[]): Record<string, unknown>[] | undefined {
+    beforeNativeCall();
     try {
       const r = this.r.run(sql, params, 'deny', true);
       return ('rows' in r && r.rows) || [];
@@ -170,12 +234,26 @@ export class InlineConnection {
 
   /** BEGIN IMMEDIATE; while another connection writes, waits without blocking until `deadline`. */
   private async beginImmediate(deadline: number): Promise<void> {
+    let waiting = false;
+    try {
+      await this.tryBeginImmediate(deadline, () => {
+        if (!waiting) writersWaiting++;
+        waiting = true;
+      });
+    } finally {
+      if (waiting) writerStopsWaiting();
+    }
+  }
+
+  private async tryBeginImmediate(deadline: number, onBusy: () => void): Promise<void> {
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
+      beforeNativeCall();
       try {
         this.r.beginImmediate();
         return;
       } catch (err) {
+        if (isBusy(err)) onBusy();
         await this.waitOrGiveUp(err, attempt, started, deadline);
       }
     }
@@ -189,6 +267,7 @@ export class InlineConnection {
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       try {
+        beforeNativeCall();
         this.r.db.exec('COMMIT');
         return;
       } catch (err) {

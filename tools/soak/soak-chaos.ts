@@ -49,6 +49,11 @@ export function startForeignHolder(db: string, holdMs: number, untilEpochMs: num
   });
 }
 
+/** Starts a program holding SQLite's lock on `db` without Bolt (tools/soak/sqlite-holder.ts). */
+export function startSqliteHolder(db: string, mode: 'exclusive' | 'die', holdMs: number): ChildProcess {
+  return spawn(process.execPath, [here('./sqlite-holder.js'), db, mode, String(holdMs)], { stdio: ['ignore', 'pipe', 'ignore'] });
+}
+
 /** Starts the hostile-client fault against the host socket `socket` for `windowMs`. */
 export function startHostileClient(socket: string, windowMs: number, replyMiB: number): ChildProcess {
   return spawn(process.execPath, [here('./hostile-client.js'), socket, String(windowMs), String(replyMiB)], {

@@ -14,6 +14,30 @@ export interface FoldedMetrics {
   timeline: TimelineBucket[];
 }
 
+const WRITE_KINDS: ReadonlySet<OpKind> = new Set<OpKind>(['ledger', 'transfer', 'counter', 'task']);
+
+/** Writes (ledger, transfer, counter, task) each process completed in each second: process → second → count. */
+export function writesPerProcessSecond(dir: string): Map<number, Map<number, number>> {
+  const out = new Map<number, Map<number, number>>();
+  for (const f of readdirSync(dir)) {
+    const m = /^metrics-(\d+)-\d+\.jsonl$/.exec(f);
+    if (!m) continue;
+    const proc = Number(m[1]);
+    let secs = out.get(proc);
+    if (!secs) out.set(proc, (secs = new Map()));
+    for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
+      let l: MetricsLine;
+      try {
+        l = JSON.parse(line) as MetricsLine;
+      } catch {
+        continue; // empty, or cut short by SIGKILL
+      }
+      if (WRITE_KINDS.has(l.kind)) secs.set(l.sec, (secs.get(l.sec) ?? 0) + l.n);
+    }
+  }
+  return out;
+}
+
 export function foldMetrics(dir: string, elapsedS: number): FoldedMetrics {
   const lat = new Map<OpKind, number[]>();
   const counts = new Map<OpKind, number>();

@@ -15,6 +15,8 @@ export interface FaultEvent {
   t: number;
   kind: FaultKind;
   detail: string;
+  /** When its effect on writers ended (ms after the start), for faults that stop every writer for a while. */
+  untilT?: number;
 }
 
 /** One second of the run: operations completed and latency by kind. */

@@ -17,10 +17,11 @@ import { log } from '../../core/logger.js';
 import { InternalError } from '../../core/errors.js';
 import { SeededRandom } from './seeded-random.js';
 import { createPgRunSchema, createSoakSchema, dropPgRunSchema } from './soak-schema.js';
-import { foldMetrics } from './soak-metrics.js';
+import { foldMetrics, writesPerProcessSecond } from './soak-metrics.js';
 import { readJournals } from './soak-journal.js';
 import { verifySoak, countLeaseReruns } from './soak-verify.js';
-import { currentHostPid, plantStaleLock, startForeignHolder, startHostileClient, waitForLine } from './soak-chaos.js';
+import { starvationInvariant } from './starvation.js';
+import { currentHostPid, plantStaleLock, startForeignHolder, startHostileClient, startSqliteHolder, waitForLine } from './soak-chaos.js';
 import { HostMemoryWatch, type ProcessExit } from './process-watch.js';
 import { readSidecar, sidecarPath } from '../../storage/platform/sidecar.js';
 import { LOCK_ERROR_CODES } from './op-recorder.js';
@@ -51,6 +52,10 @@ export interface SoakOptions {
  * reads (HOSTILE_REPLY_MIB) would pass it.
  */
 export const DEFAULT_MAX_HOST_RSS_BYTES = 1024 * 1024 * 1024;
+/** How long the SQLite faults hold the write lock: long against Bolt's writes, far below writeLockTimeoutMs (30 s). */
+const SQLITE_HOLD_MS = 2_000;
+/** After a kill-host fault, writers may wait this long (takeover, the restarted process starting). */
+const KILL_RECOVERY_MS = 5_000;
 /** MiB of replies the hostile client asks for and never reads. */
 const HOSTILE_REPLY_MIB = 1024;
 
@@ -220,6 +225,32 @@ async function soakOn(
     });
   };
 
+  /**
+   * SQLite: a program without Bolt holds the write lock for SQLITE_HOLD_MS, then commits
+   * (`exclusive`) or is SIGKILLed mid-transaction (`die`). Every writer waits meanwhile.
+   */
+  const sqliteHolder = async (mode: 'exclusive' | 'die') => {
+    const child = startSqliteHolder(db, mode, SQLITE_HOLD_MS);
+    const held = await waitForLine(child, /^held/, 30_000);
+    if (!held) {
+      child.kill('SIGKILL');
+      fault(mode === 'exclusive' ? 'foreign-lock' : 'stale-lock', `SQLite holder ${child.pid} never got the lock`);
+      return;
+    }
+    const f =
+      mode === 'exclusive'
+        ? fault('foreign-lock', `process ${child.pid} (not Bolt) holds BEGIN EXCLUSIVE for ${SQLITE_HOLD_MS} ms`)
+        : fault('stale-lock', `process ${child.pid} (not Bolt) wrote in BEGIN IMMEDIATE and is SIGKILLed after ${SQLITE_HOLD_MS} ms, mid-transaction`);
+    if (mode === 'exclusive') {
+      const released = await waitForLine(child, /^released/, SQLITE_HOLD_MS + 30_000);
+      if (released) f.detail += `: ${released}`;
+    } else {
+      await new Promise((r) => setTimeout(r, SQLITE_HOLD_MS));
+      child.kill('SIGKILL');
+    }
+    f.untilT = Date.now() - t0;
+  };
+
   const inject = async (kind: FaultKind) => {
     switch (kind) {
       case 'kill-host': {
@@ -234,19 +265,23 @@ async function soakOn(
         victim.child.kill('SIGKILL');
         killTimes.push(Date.now());
         killsByProc.set(victim.proc, (killsByProc.get(victim.proc) ?? 0) + 1);
-        fault('kill-host', `SIGKILL ${o.engine === 'duckdb' ? 'host' : 'writer'} pid ${victim.child.pid} (process ${victim.proc})`);
+        const f = fault('kill-host', `SIGKILL ${o.engine === 'duckdb' ? 'host' : 'writer'} pid ${victim.child.pid} (process ${victim.proc})`);
         // Race a foreign process for the file in the window before a client takes over.
         if (withForeign && o.engine === 'duckdb') foreign(1000, 'right after the host died');
         await victim.exited;
         if (Date.now() < deadline - 1000) start(victim.proc, victim.incarnation + 1);
+        // Every writer waits for the takeover, and the restarted process for its start-up.
+        f.untilT = Date.now() - t0 + KILL_RECOVERY_MS;
         return;
       }
       case 'foreign-lock': {
+        if (o.engine === 'sqlite') return sqliteHolder('exclusive');
         if (o.engine !== 'duckdb') return;
         foreign(o.chaosEveryS * 1000, 'whenever no host holds it');
         return;
       }
       case 'stale-lock': {
+        if (o.engine === 'sqlite') return sqliteHolder('die');
         if (!sideDb) return;
         const pid = await plantStaleLock(join(dir, 'side.duckdb'));
         if (pid !== undefined) fault('stale-lock', `planted sidecar and socket of dead pid ${pid} for side.duckdb`);
@@ -324,7 +359,11 @@ async function soakOn(
   let leaseReruns;
   try {
     invariants = await verifySoak(verifyDb, dir, lockErrors, killsByProc, o.chaos.includes('bad-writes'));
-    invariants.push(exitInvariant(exits), memoryInvariant(hostMemory, o.maxHostRssBytes ?? DEFAULT_MAX_HOST_RSS_BYTES, o.engine));
+    invariants.push(
+      exitInvariant(exits),
+      memoryInvariant(hostMemory, o.maxHostRssBytes ?? DEFAULT_MAX_HOST_RSS_BYTES, o.engine),
+      starvationInvariant(writesPerProcessSecond(dir), o.processes, elapsedS, faults),
+    );
     leaseReruns = await countLeaseReruns(verifyDb);
   } finally {
     await verifyDb.close();
