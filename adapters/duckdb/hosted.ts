@@ -3,7 +3,8 @@
  * wins the sidecar flock (storage/host/election.ts), everyone else a client. The host (and
  * with it DuckDB's native addon) is loaded only by a process that becomes the host: clients,
  * and every worker thread, never load it. A thread terminated with the addon loaded can end
- * the whole process (a C++ exception during teardown), so not loading it is the safe default.
+ * the whole process (a C++ exception during teardown; architecture.md, fact 13), so not
+ * loading it is the safe default.
  */
 import { fileURLToPath } from 'node:url';
 import type { HostedEngine } from '../../storage/host/backend.js';

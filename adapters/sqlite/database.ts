@@ -27,7 +27,11 @@ import { WriteLock } from './write-lock.js';
 /** Settings of an open SQLite database (resolved defaults). */
 /** SQLite-specific options on top of the common ones. */
 export interface SqliteOptions extends OpenOptions {
-  /** SQLite's own wait on a lock held by another connection before SQLITE_BUSY (default 5 s). */
+  /**
+   * Ignored, kept so existing options still type-check: connections never wait inside SQLite
+   * (busy_timeout 0); Bolt waits for the lock itself without blocking, up to `writeLockTimeoutMs`.
+   * @deprecated
+   */
   busyTimeoutMs?: number;
   /** How long a writer waits for the writer lock, Bolt's and SQLite's (default `lockTimeoutMs`, 30 s). */
   writeLockTimeoutMs?: number;

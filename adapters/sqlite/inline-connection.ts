@@ -11,7 +11,8 @@
  * files, WAL recovery) fail with it, and the caller retries them the same way.
  *
  * What it cannot avoid: one long statement (a big GROUP BY) occupies its thread while it
- * runs, as with bare better-sqlite3.
+ * runs, as with bare better-sqlite3, and so can a read that SQLite itself retries under heavy
+ * WAL traffic (architecture.md, fact 14).
  */
 import { connect, writeJournalMode, type SqliteConnectSettings } from './connect.js';
 import { describeSqlite, integrityCheck } from './describe.js';

@@ -2,7 +2,8 @@
  * Keeps native database calls out of a thread that is about to be terminated. When a worker
  * thread is terminated while a native addon (better-sqlite3) is inside a call that fails, the
  * addon cannot create its JavaScript error and Node aborts the whole process (SIGABRT, "FATAL
- * ERROR: v8::ToLocalChecked Empty MaybeLocal"). Termination cannot stop a native call anyway.
+ * ERROR: v8::ToLocalChecked Empty MaybeLocal"; architecture.md, fact 13). Termination cannot
+ * stop a native call anyway.
  *
  * So an agent's thread, once told its task is being aborted (agents/worker.ts), stops starting
  * native calls: they throw BOLT_ABORTED instead, and the termination that follows the grace
