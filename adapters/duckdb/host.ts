@@ -30,6 +30,7 @@ import { loggedWrite, WRITE_CONFLICT_RETRIES } from './logged-write.js';
 import { RequestSerializer } from './request-serializer.js';
 import { ConnectionPool, type Lease } from '../shared/connection-pool.js';
 import { HostSession } from './host-session.js';
+import { IdleRelease } from './idle-release.js';
 import type { HeldFlock } from '../../storage/platform/flock.js';
 import { closeRequestLogAppender, createRequestLog, pruneRequests } from './request-log.js';
 import { delay } from '../../storage/platform/retry.js';
@@ -58,9 +59,8 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
   private active = 0;
   private drained?: () => void;
   private closing?: Promise<void>;
-  private idleTimer?: NodeJS.Timeout;
   private pruneTimer?: NodeJS.Timeout;
-  private lastActivity = Date.now();
+  private readonly idle: IdleRelease;
   private readonly group = new GroupCommitter((w) => loggedWrite(w.conn, { requestId: w.requestId, autoId: w.autoId }, () => runGroupedWrite(w.conn, w)));
   private shut = false;
   private walCheckpointer?: WalCheckpointer;
@@ -87,6 +87,14 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
     if (!Number.isInteger(this.opts.maxConnections) || this.opts.maxConnections < 1) {
       throw new BadInputError(`maxConnections must be a positive integer, got ${String(opts.maxConnections)}`);
     }
+    this.idle = new IdleRelease(
+      opts.idleReleaseMs,
+      () => this.remoteClients === 0 && this.sessions.size === 0 && this.active === 0,
+      (quietMs) => {
+        log('host').info({ path: this.path, idleMs: quietMs }, 'idle: releasing the database file');
+        void this.close('idle release');
+      },
+    );
     this.pool = new ConnectionPool<DuckDBConnection>({
       size: this.opts.maxConnections,
       acquireTimeoutMs: this.opts.connectionTimeoutMs,
@@ -219,12 +227,12 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
   private async track<T>(fn: () => Promise<T>): Promise<T> {
     if (this.closing) throw new ClosedError('the database host is closing', { path: this.path, hostClosing: true });
     this.active++;
-    this.lastActivity = Date.now();
+    this.idle.touch();
     try {
       return await fn();
     } finally {
       this.active--;
-      this.lastActivity = Date.now();
+      this.idle.touch();
       if (this.active === 0) this.drained?.();
     }
   }
@@ -381,7 +389,7 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
         readOnlyDatabase: Boolean(this.opts.readOnly),
         onClosed: (x) => {
           this.sessions.delete(x);
-          this.lastActivity = Date.now();
+          this.idle.touch();
         },
         onStatement: (_ok, err) => this.count(err),
         onceById: (id, fn) => this.requests.run(id, fn),
@@ -485,27 +493,12 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
 
   /** Re-arms the idle-release check. */
   armIdle(): void {
-    const ms = this.opts.idleReleaseMs;
-    if (!ms || ms <= 0 || this.closing) return;
-    clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(
-      () => {
-        const quiet = Date.now() - this.lastActivity;
-        if (this.remoteClients === 0 && this.sessions.size === 0 && this.active === 0 && quiet >= ms) {
-          log('host').info({ path: this.path, idleMs: quiet }, 'idle: releasing the database file');
-          void this.close('idle release');
-        } else {
-          this.armIdle();
-        }
-      },
-      Math.max(10, ms - (Date.now() - this.lastActivity)),
-    );
-    this.idleTimer.unref();
+    if (!this.closing) this.idle.arm();
   }
 
   /** Notes activity from a client (keeps idle release away). */
   touch(): void {
-    this.lastActivity = Date.now();
+    this.idle.touch();
   }
 
   /**
@@ -515,7 +508,7 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
   close(reason = 'closed'): Promise<void> {
     if (!this.closing) log('host').info({ path: this.path, reason, active: this.active, sessions: this.sessions.size }, 'closing the database');
     this.closing ??= (async () => {
-      clearTimeout(this.idleTimer);
+      this.idle.stop();
       clearInterval(this.pruneTimer);
       if (this.active > 0) await new Promise<void>((r) => (this.drained = r));
       await this.walCheckpointer?.stop();
@@ -556,7 +549,7 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
     if (!this.closing) this.closing = Promise.resolve();
     if (this.shut) return;
     this.shut = true;
-    clearTimeout(this.idleTimer);
+    this.idle.stop();
     clearInterval(this.pruneTimer);
     void this.walCheckpointer?.stop();
     try {

@@ -1,8 +1,10 @@
 /**
- * A bounded pool of engine connections with FIFO waiters, a wait timeout that names who holds
- * the connections (and for how long), and wait-time statistics.
+ * Bolt's one pool of engine connections (DuckDB's host, SQLite): bounded, connections made on
+ * demand, FIFO waiters, a wait timeout that names who holds the connections (and for how
+ * long), an abort signal, and wait-time statistics. A connection given back as broken is
+ * destroyed and a waiter gets a new one.
  */
-import { ClosedError, PoolTimeoutError } from '../../core/errors.js';
+import { AbortedError, ClosedError, PoolTimeoutError } from '../../core/errors.js';
 import type { DatabaseStats } from '../../core/database.js';
 import { RecentSamples } from '../../core/latency-summary.js';
 
@@ -47,10 +49,15 @@ export class ConnectionPool<C> {
   get inUse(): number {
     return this.leased.size;
   }
+  /** Connections that exist now (idle or lent out). */
+  get opened(): number {
+    return this.idle.length + this.leased.size;
+  }
 
-  /** Lends a connection; waits FIFO up to `timeoutMs`, then throws BOLT_POOL_TIMEOUT. */
-  acquire(holder: string, timeoutMs = this.opts.acquireTimeoutMs): Promise<Lease<C>> {
+  /** Lends a connection; waits FIFO up to `timeoutMs`, then throws BOLT_POOL_TIMEOUT (BOLT_ABORTED when `signal` aborts). */
+  acquire(holder: string, timeoutMs = this.opts.acquireTimeoutMs, signal?: AbortSignal): Promise<Lease<C>> {
     if (this.closed) return Promise.reject(new ClosedError('the connection pool is closed'));
+    if (signal?.aborted) return Promise.reject(new AbortedError());
     const enqueued = performance.now();
     if (this.waiters.length === 0) {
       const c = this.idle.pop();
@@ -58,13 +65,31 @@ export class ConnectionPool<C> {
       if (this.leased.size + this.creating < this.opts.size) return this.createFor(holder, enqueued);
     }
     return new Promise<Lease<C>>((resolve, reject) => {
-      const w: Waiter<C> = { holder, enqueued, resolve, reject };
+      const onAbort = (): void => {
+        clearTimeout(w.timer);
+        const i = this.waiters.indexOf(w);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(new AbortedError());
+      };
+      const w: Waiter<C> = {
+        holder,
+        enqueued,
+        resolve: (l) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(l);
+        },
+        reject: (e) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
       w.timer = setTimeout(() => {
         const i = this.waiters.indexOf(w);
         if (i >= 0) this.waiters.splice(i, 1);
         const now = Date.now();
         const holders = [...this.leased].map((l) => ({ session: l.holder, heldMs: now - l.since }));
-        reject(
+        w.reject(
           new PoolTimeoutError(
             `no database connection free after ${timeoutMs} ms (pool of ${this.opts.size}, ${this.waiters.length} other waiter(s)); held by: ${
               holders.map((h) => `${h.session} for ${h.heldMs} ms`).join(', ') || 'nobody'

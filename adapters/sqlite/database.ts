@@ -17,7 +17,7 @@ import { REQUESTS_TABLE } from '../../core/request-log.js';
 import type { SqliteConnectSettings } from './connect.js';
 import { lockFiles, lockHolders } from './lock-holders.js';
 import { OUTSIDE_TRANSACTION, SqlitePinned, reviveRows, type SqliteShared } from './pinned.js';
-import { WorkerPool } from './pool.js';
+import { ConnectionPool } from '../shared/connection-pool.js';
 import { InlineConnection, nextTurn, writersFirst } from './inline-connection.js';
 import { classifyFailure } from './classify-errors.js';
 import type { VerifyOutcome } from './protocol.js';
@@ -92,7 +92,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
     return db;
   }
 
-  private readonly pool: WorkerPool;
+  private readonly pool: ConnectionPool<InlineConnection>;
   /** Runs autocommit reads of known read-only SQL (`readNow`). */
   private reader: InlineConnection | undefined;
   private readonly shared: SqliteShared;
@@ -109,7 +109,20 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       maxParams: 8_000,
       paramRules: SQLITE_PARAM_RULES,
     });
-    this.pool = new WorkerPool(cfg.settings, cfg.maxConnections, cfg.connectionTimeoutMs, this.acct);
+    this.pool = new ConnectionPool<InlineConnection>({
+      size: cfg.maxConnections,
+      acquireTimeoutMs: cfg.connectionTimeoutMs,
+      create: async () => {
+        const conn = new InlineConnection(cfg.settings);
+        try {
+          await conn.ready;
+        } catch (err) {
+          throw classifyFailure(err, { path: cfg.settings.path });
+        }
+        return conn;
+      },
+      destroy: (c) => void c.close(),
+    });
     const writeLock = new WriteLock(cfg.settings.path);
     this.shared = {
       path: cfg.settings.path,
@@ -124,7 +137,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
 
   /** Opens the first connection (applying WAL and the pragmas) so a bad file fails now. */
   async start(): Promise<void> {
-    await this.pool.warm();
+    (await this.pool.acquire('open')).release();
   }
 
   async query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
@@ -192,7 +205,17 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
   }
 
   protected async pin(name: string, forOneOperation: boolean, signal?: AbortSignal): Promise<SqlitePinned> {
-    const lease = await this.pool.acquire(name, signal);
+    const started = performance.now();
+    const pooled = await this.pool.acquire(name, undefined, signal);
+    this.acct.waits.add(performance.now() - started);
+    const unhold = this.acct.hold(name);
+    const lease = {
+      conn: pooled.conn,
+      release: (broken?: boolean) => {
+        unhold();
+        pooled.release(broken);
+      },
+    };
     return new SqlitePinned(lease, this.shared, this.cfg.settings.readOnly, name, forOneOperation);
   }
 
@@ -205,7 +228,8 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
   }
 
   protected poolCounts(): { size: number; inUse: number; idle: number; waiting: number } {
-    return { size: this.pool.size, inUse: this.acct.holderList().length, idle: this.pool.idleCount, waiting: this.pool.waiting };
+    const p = this.pool.stats();
+    return { size: this.pool.opened, inUse: this.acct.holderList().length, idle: p.idle, waiting: p.waiting };
   }
 
   protected extraStats(): Record<string, unknown> {
@@ -217,7 +241,10 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
   }
 
   protected async closeConnections(): Promise<void> {
-    await Promise.all([this.shared.batcher.close(), this.pool.close(), this.reader?.close()]);
+    // Sessions are closed by now; a connection still lent out is closed under its holder.
+    this.pool.close();
+    this.pool.destroyLeased();
+    await Promise.all([this.shared.batcher.close(), this.reader?.close()]);
   }
 
   /**

@@ -14,7 +14,13 @@ import { backoffDelay } from '../../core/backoff.js';
 import type { BeginOptions, PinnedConnection, RunOptions, StatementOutcome } from '../shared/pinned.js';
 import { LOOKUP_REQUEST_SQL, RECORD_REQUEST_SQL, REQUESTS_TABLE, isAutoRequestId, keyedRequestLogDdl } from '../../core/request-log.js';
 import { classifyFailure } from './classify-errors.js';
-import type { Lease } from './pool.js';
+import type { InlineConnection } from './inline-connection.js';
+
+/** A pooled connection lent to one caller. */
+export interface Lease {
+  conn: InlineConnection;
+  release(broken?: boolean): void;
+}
 import type { RunResult, WithoutId, WorkerRequest, WritePolicy } from './protocol.js';
 import type { WriteBatcher } from './write-batcher.js';
 import type { WriteLock } from './write-lock.js';
