@@ -269,7 +269,7 @@ export class InlineConnection {
     for (let attempt = 0; ; attempt++) {
       try {
         beforeNativeCall();
-        this.r.db.exec('COMMIT');
+        this.r.commit();
         return;
       } catch (err) {
         try {

@@ -44,6 +44,9 @@ function fromSqlite(row: Record<string, unknown>): Row {
 export class StatementRunner {
   private readonly cache = new Map<string, BetterSqlite3.Statement | 'multi'>();
 
+  private beginStmt: BetterSqlite3.Statement | undefined;
+  private commitStmt: BetterSqlite3.Statement | undefined;
+
   /** Journal mode still to set before this connection's first write (undefined: done, or none). */
   private pendingJournalMode: string | undefined;
 
@@ -118,7 +121,12 @@ export class StatementRunner {
   /** BEGIN IMMEDIATE, once: SQLITE_BUSY when another connection writes (the caller waits). */
   beginImmediate(): void {
     this.beforeWrite();
-    this.db.exec('BEGIN IMMEDIATE');
+    (this.beginStmt ??= this.db.prepare('BEGIN IMMEDIATE')).run();
+  }
+
+  /** COMMIT (prepared once: parsing it at every transaction showed in profiles). */
+  commit(): void {
+    (this.commitStmt ??= this.db.prepare('COMMIT')).run();
   }
 
   /** Rolls back if a transaction is open. */
