@@ -9,6 +9,13 @@ import type { RunResult, WorkerError, WritePolicy } from './protocol.js';
 import { sqlTextProblem } from '../../core/sql-text.js';
 
 const CACHE_MAX = 200;
+
+interface Prepared {
+  stmt: BetterSqlite3.Statement;
+  readonly: boolean;
+  /** Returns rows (a SELECT, or a write with RETURNING). */
+  reader: boolean;
+}
 const MULTI = 'more than one statement';
 
 /** Thrown inside the worker; crosses to the main thread as a `WorkerError`. */
@@ -42,7 +49,8 @@ function fromSqlite(row: Record<string, unknown>): Row {
 
 /** One connection's statement runner. */
 export class StatementRunner {
-  private readonly cache = new Map<string, BetterSqlite3.Statement | 'multi'>();
+  /** SQL text → its prepared statement with the facts asked on every run (asked of SQLite once). */
+  private readonly cache = new Map<string, Prepared | 'multi'>();
 
   private beginStmt: BetterSqlite3.Statement | undefined;
   private commitStmt: BetterSqlite3.Statement | undefined;
@@ -76,13 +84,14 @@ export class StatementRunner {
     }
   }
 
-  private prepare(sql: string): BetterSqlite3.Statement | 'multi' {
+  private prepare(sql: string): Prepared | 'multi' {
     let s = this.cache.get(sql);
     if (s) return s;
     const problem = sqlTextProblem(sql);
     if (problem) throw new RunError({ name: 'BadInput', message: problem, code: 'BOLT_BAD_INPUT' });
     try {
-      s = this.db.prepare(sql).safeIntegers(true);
+      const stmt = this.db.prepare(sql).safeIntegers(true);
+      s = { stmt, readonly: stmt.readonly, reader: stmt.reader };
     } catch (err) {
       if (!(err instanceof RangeError && err.message.includes(MULTI))) throw err;
       s = 'multi';
@@ -94,14 +103,14 @@ export class StatementRunner {
 
   /** Runs one statement under `write` policy; `rows` asks for result rows. */
   run(sql: string, params: unknown[], write: WritePolicy, rows: boolean): RunResult {
-    const stmt = this.prepare(sql);
-    const isWrite = stmt === 'multi' || !stmt.readonly;
+    const p = this.prepare(sql);
+    const isWrite = p === 'multi' || !p.readonly;
     if (isWrite && write === 'deny') {
       throw new RunError({ name: 'ReadOnly', message: 'statement is not a read', readOnly: true });
     }
     if (isWrite && write === 'ask') return { needsWrite: true };
     if (isWrite) this.beforeWrite();
-    if (stmt === 'multi') {
+    if (p === 'multi') {
       if (params.length > 0)
         throw new RunError({ name: 'BadInput', message: 'parameters are not allowed with several statements in one string', code: 'BOLT_MULTI_PARAMS' });
       const before = this.db.prepare('SELECT total_changes() AS n').pluck().get() as number;
@@ -110,11 +119,12 @@ export class StatementRunner {
       return { changes: after - before, rows: rows ? [] : undefined };
     }
     const args = params.map(toSqlite);
-    if (stmt.reader) {
-      const out = (stmt.all(...args) as Record<string, unknown>[]).map(fromSqlite);
-      return { rows: rows ? out : undefined, changes: stmt.readonly ? 0 : out.length };
+    if (p.reader) {
+      const out = p.stmt.all(...args) as Record<string, unknown>[];
+      for (const row of out) fromSqlite(row);
+      return { rows: rows ? out : undefined, changes: p.readonly ? 0 : out.length };
     }
-    const r = stmt.run(...args);
+    const r = p.stmt.run(...args);
     return { changes: r.changes, rows: rows ? [] : undefined };
   }
 
