@@ -1,12 +1,12 @@
 /**
- * Turns what a connection reports (`WorkerError`, carried by a `RunError`) into a typed `BoltError`. Busy/locked
+ * Turns what a connection reports (`SqliteFailure`, carried by a `RunError`) into a typed `BoltError`. Busy/locked
  * errors name who holds the database (from /proc/locks) and are marked `transient` so that
  * only the callers allowed to retry (reads, writes with a request id, transaction closures) do.
  */
 import { BadInputError, BoltError, LockTimeoutError, NotADatabaseError, NotFoundError, PermissionError, ReadOnlyError, SqlError } from '../../core/errors.js';
 import { diskFullError, isDiskFull, noSpaceLeft } from '../../core/disk-full.js';
 import { describeHolders, lockFiles, lockHolders } from './lock-holders.js';
-import type { WorkerError } from './protocol.js';
+import type { SqliteFailure } from './protocol.js';
 import { RunError } from './run.js';
 
 /** What the caller was doing, for messages. */
@@ -19,11 +19,11 @@ export interface ErrorContext {
 /** What a connection threw (a `RunError` carrying SQLite's facts), as a typed error; other errors pass. */
 export function classifyFailure(err: unknown, ctx: ErrorContext): Error {
   if (err instanceof RunError) return classifySqliteError(err.info, ctx);
-  return err instanceof Error ? err : classifySqliteError(err as WorkerError, ctx);
+  return err instanceof Error ? err : classifySqliteError(err as SqliteFailure, ctx);
 }
 
 /** A BoltError for a connection's failure. */
-export function classifySqliteError(e: WorkerError, ctx: ErrorContext): BoltError {
+export function classifySqliteError(e: SqliteFailure, ctx: ErrorContext): BoltError {
   const code = e.code ?? '';
   const base = { path: ctx.path, sqliteCode: e.code, ...(ctx.session ? { session: ctx.session } : {}), ...(ctx.sql ? { sql: ctx.sql.slice(0, 200) } : {}) };
   if (e.readOnly) {

@@ -1,10 +1,10 @@
 /**
- * Opens one better-sqlite3 connection with Bolt's pragmas. Runs inside a connection worker
- * thread (better-sqlite3 is synchronous: never on the main event loop).
+ * Opens one better-sqlite3 connection with Bolt's pragmas, in the thread that uses it
+ * (inline-connection.ts sets `busyTimeoutMs` to 0: it never waits inside SQLite).
  */
 import BetterSqlite3 from 'better-sqlite3';
 
-/** Per-connection settings, sent to every connection worker. */
+/** Per-connection settings. */
 export interface SqliteConnectSettings {
   path: string;
   readOnly: boolean;

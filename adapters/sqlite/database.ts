@@ -16,7 +16,7 @@ import { DirectDatabase } from '../shared/direct-database.js';
 import { REQUESTS_TABLE } from '../../core/request-log.js';
 import type { SqliteConnectSettings } from './connect.js';
 import { lockFiles, lockHolders } from './lock-holders.js';
-import { OUTSIDE_TRANSACTION, SqlitePinned, reviveRows, type SqliteShared } from './pinned.js';
+import { OUTSIDE_TRANSACTION, SqlitePinned, type SqliteShared } from './pinned.js';
 import { ConnectionPool } from '../shared/connection-pool.js';
 import { InlineConnection, nextTurn, writersFirst } from './inline-connection.js';
 import { classifyFailure } from './classify-errors.js';
@@ -280,7 +280,6 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
     try {
       checkParams(params, SQLITE_PARAM_RULES);
       const r = await this.shared.batcher.write(sql, [...params], rows, signal);
-      if (r.rows) reviveRows(r.rows);
       return r;
     } catch (err) {
       this.acct.countError(err);

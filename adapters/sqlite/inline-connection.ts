@@ -1,7 +1,7 @@
 /**
  * One better-sqlite3 connection in the calling thread (the main thread, or an agent's worker
  * thread), driven by the same requests a connection used to receive as messages
- * (`WorkerRequest`). Statements run synchronously, as bare better-sqlite3 runs them: no thread
+ * (`ConnectionRequest`). Statements run synchronously, as bare better-sqlite3 runs them: no thread
  * hop, no copy of parameters and rows.
  *
  * It never waits inside SQLite: `busy_timeout` is 0, so a lock held elsewhere returns
@@ -16,7 +16,7 @@
  */
 import { connect, writeJournalMode, type SqliteConnectSettings } from './connect.js';
 import { describeSqlite, integrityCheck } from './describe.js';
-import type { BatchOutcome, VerifyOutcome, WithoutId, WorkerError, WorkerRequest } from './protocol.js';
+import type { BatchOutcome, VerifyOutcome, SqliteFailure, ConnectionRequest } from './protocol.js';
 import { RunError, StatementRunner } from './run.js';
 import { delay } from '../../storage/platform/retry.js';
 import { beforeNativeCall } from '../../storage/platform/native-guard.js';
@@ -84,7 +84,7 @@ function isBusy(err: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
 }
 
-function toWorkerError(err: unknown): WorkerError {
+function toWorkerError(err: unknown): SqliteFailure {
   if (err instanceof RunError) return err.info;
   const e = err as Error & { code?: unknown };
   return { name: e?.name ?? 'Error', message: e?.message ?? String(err), code: typeof e?.code === 'string' ? e.code : undefined };
@@ -112,7 +112,7 @@ export class InlineConnection {
   }
 
   /** Runs one request; rejects with a `RunError` (classified by the caller: classifyFailure) on failure. */
-  async call<T = unknown>(req: WithoutId<WorkerRequest>): Promise<T> {
+  async call<T = unknown>(req: ConnectionRequest): Promise<T> {
     // Inside a transaction this connection holds SQLite's write lock (or a read snapshot):
     // finish it without yielding, so other processes wait for its work only.
     if (!this.runner?.db.inTransaction) {
@@ -164,7 +164,7 @@ export class InlineConnection {
     return this.runner;
   }
 
-  private async handle(msg: WithoutId<WorkerRequest>): Promise<unknown> {
+  private async handle(msg: ConnectionRequest): Promise<unknown> {
     const r = this.r;
     switch (msg.op) {
       case 'run':

@@ -1,7 +1,7 @@
 /**
- * `PinnedConnection` over one SQLite connection worker. Reads run at once; a write outside a
- * transaction takes the writer lock, then the worker does BEGIN IMMEDIATE / statement / COMMIT
- * in one message; a read-write transaction holds the writer lock from BEGIN IMMEDIATE to
+ * `PinnedConnection` over one SQLite connection (inline-connection.ts). Reads run at once; a
+ * write outside a transaction takes the handle's writer turn, then BEGIN IMMEDIATE / statement /
+ * COMMIT in one request; a read-write transaction holds the turn from BEGIN IMMEDIATE to
  * COMMIT/ROLLBACK. Whether a statement writes is asked of SQLite (`sqlite3_stmt_readonly`)
  * once per SQL text and remembered.
  */
@@ -21,7 +21,7 @@ export interface Lease {
   conn: InlineConnection;
   release(broken?: boolean): void;
 }
-import type { RunResult, WithoutId, WorkerRequest, WritePolicy } from './protocol.js';
+import type { RunResult, ConnectionRequest, WritePolicy } from './protocol.js';
 import type { WriteBatcher } from './write-batcher.js';
 import type { WriteLock } from './write-lock.js';
 
@@ -45,17 +45,6 @@ const KINDS_MAX = 2_000;
 /** Statements SQLite refuses inside a transaction: run bare, still under the writer lock. */
 export const OUTSIDE_TRANSACTION = /^\s*(VACUUM|PRAGMA|ATTACH|DETACH)\b/i;
 
-/** Fixes values that crossed the thread boundary: Uint8Array back to Buffer. */
-export function reviveRows(rows: Row[]): Row[] {
-  for (const r of rows) {
-    for (const k in r) {
-      const v = r[k];
-      if (v instanceof Uint8Array && !Buffer.isBuffer(v)) r[k] = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-    }
-  }
-  return rows;
-}
-
 export class SqlitePinned implements PinnedConnection {
   private readOnlySession = false;
   private holdsWriteLock = false;
@@ -69,7 +58,7 @@ export class SqlitePinned implements PinnedConnection {
     private readonly unpinned = false,
   ) {}
 
-  /** The connection's worker died. */
+  /** The connection was closed under its holder. */
   get isDead(): boolean {
     return this.lease.conn.isDead;
   }
@@ -80,12 +69,12 @@ export class SqlitePinned implements PinnedConnection {
 
   async query(sql: string, params: readonly unknown[], opts: RunOptions): Promise<Row[]> {
     const r = await this.statement(sql, params, opts, true);
-    return reviveRows(r.rows ?? []);
+    return r.rows ?? [];
   }
 
   async run(sql: string, params: readonly unknown[], opts: RunOptions): Promise<StatementOutcome> {
     const r = await this.statement(sql, params, opts, true);
-    return { rows: reviveRows(r.rows ?? []), rowsChanged: r.changes, isRead: this.shared.kinds.get(sql) !== true && !OUTSIDE_TRANSACTION.test(sql) };
+    return { rows: r.rows ?? [], rowsChanged: r.changes, isRead: this.shared.kinds.get(sql) !== true && !OUTSIDE_TRANSACTION.test(sql) };
   }
 
   async execute(sql: string, params: readonly unknown[], opts: RunOptions): Promise<ExecResult> {
@@ -210,8 +199,8 @@ export class SqlitePinned implements PinnedConnection {
     this.shared.writeLock.release();
   }
 
-  /** Sends a request to the worker and classifies its failure. */
-  async call<T = unknown>(req: WithoutId<WorkerRequest>): Promise<T> {
+  /** Sends a request to the connection and classifies its failure. */
+  async call<T = unknown>(req: ConnectionRequest): Promise<T> {
     try {
       return await this.lease.conn.call<T>(req);
     } catch (err) {

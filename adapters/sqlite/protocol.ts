@@ -1,27 +1,28 @@
 /**
- * Messages between a `SqliteDatabase` (main thread) and its connection workers. Each worker owns
- * one connection and handles one message at a time, in order.
+ * What a `SqliteDatabase` asks of one of its connections (inline-connection.ts), and what
+ * comes back: statement results, and failures as plain facts (`SqliteFailure`) that
+ * classify-errors.ts turns into typed errors.
  */
 import type { Row } from '../../core/database.js';
 
 /** What a statement may do: refuse writes, ask the caller to take the writer lock first, or run. */
 export type WritePolicy = 'deny' | 'ask' | 'allow';
 
-export type WorkerRequest =
-  | { id: number; op: 'run'; sql: string; params: unknown[]; write: WritePolicy; rows: boolean }
+export type ConnectionRequest =
+  | { op: 'run'; sql: string; params: unknown[]; write: WritePolicy; rows: boolean }
   /** Autocommit write: BEGIN IMMEDIATE (retrying SQLITE_BUSY until `deadline`), run, COMMIT. */
-  | { id: number; op: 'write'; sql: string; params: unknown[]; rows: boolean; deadline: number; bare?: boolean }
+  | { op: 'write'; sql: string; params: unknown[]; rows: boolean; deadline: number; bare?: boolean }
   /** Group commit: one BEGIN IMMEDIATE … COMMIT around several autocommit writes, each in its own savepoint. */
-  | { id: number; op: 'write-batch'; items: BatchItem[]; deadline: number }
-  | { id: number; op: 'begin'; immediate: boolean; deadline: number }
-  | { id: number; op: 'commit' }
-  | { id: number; op: 'rollback' }
-  | { id: number; op: 'query-only'; on: boolean }
+  | { op: 'write-batch'; items: BatchItem[]; deadline: number }
+  | { op: 'begin'; immediate: boolean; deadline: number }
+  | { op: 'commit' }
+  | { op: 'rollback' }
+  | { op: 'query-only'; on: boolean }
   /** Online backup API (one step: a consistent snapshot) into `dest`. */
-  | { id: number; op: 'backup'; dest: string }
+  | { op: 'backup'; dest: string }
   /** integrity_check, foreign_key_check and row counts. */
-  | { id: number; op: 'verify' }
-  | { id: number; op: 'close' };
+  | { op: 'verify' }
+  | { op: 'close' };
 
 /** Result of 'verify'. */
 export interface VerifyOutcome {
@@ -43,15 +44,13 @@ export interface BatchItem {
 }
 
 /** Outcome of one item of a 'write-batch': a failed item was rolled back to its savepoint, the others commit. */
-export type BatchOutcome = { ok: true; result: RunResult } | { ok: false; error: WorkerError };
+export type BatchOutcome = { ok: true; result: RunResult } | { ok: false; error: SqliteFailure };
 
 /** Outcome of 'run' and 'write'. */
 export type RunResult = { needsWrite: true } | { needsWrite?: false; rows?: Row[]; changes: number };
 
-export type WorkerReply = { id: number; ok: true; result?: unknown } | { id: number; ok: false; error: WorkerError };
-
-/** An error as it crosses the thread boundary; `classify-errors.ts` turns it into a BoltError. */
-export interface WorkerError {
+/** A connection's failure as plain facts; `classify-errors.ts` turns it into a BoltError. */
+export interface SqliteFailure {
   name: string;
   message: string;
   /** SQLite extended result code name, e.g. SQLITE_BUSY, SQLITE_CONSTRAINT_UNIQUE. */
@@ -61,6 +60,3 @@ export interface WorkerError {
   /** BEGIN IMMEDIATE gave up at its deadline. */
   busyTimeout?: { attempts: number; waitedMs: number };
 }
-
-/** A request before the connection numbers it (`Omit` distributed over the union). */
-export type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;

@@ -5,7 +5,7 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Row } from '../../core/database.js';
-import type { RunResult, WorkerError, WritePolicy } from './protocol.js';
+import type { RunResult, SqliteFailure, WritePolicy } from './protocol.js';
 import { sqlTextProblem } from '../../core/sql-text.js';
 
 const CACHE_MAX = 200;
@@ -18,9 +18,9 @@ interface Prepared {
 }
 const MULTI = 'more than one statement';
 
-/** Thrown inside the worker; crosses to the main thread as a `WorkerError`. */
+/** What a connection throws: SQLite's facts as a `SqliteFailure` (classified by classify-errors.ts). */
 export class RunError extends Error {
-  constructor(readonly info: WorkerError) {
+  constructor(readonly info: SqliteFailure) {
     super(info.message);
   }
 }
