@@ -258,7 +258,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
     checkParams(params, SQLITE_PARAM_RULES);
     this.reader ??= new InlineConnection(this.cfg.settings);
     try {
-      const rows = this.reader.readNow(sql, [...params]);
+      const rows = this.reader.readNow(sql, params); // runs now: no copy needed
       if (rows) this.acct.queries++;
       return rows;
     } catch (err) {

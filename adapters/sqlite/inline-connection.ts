@@ -132,7 +132,7 @@ export class InlineConnection {
    * Runs a statement known to only read, now. Undefined when SQLite is busy (the caller
    * retries on the path that waits); throws a `RunError` for any other failure.
    */
-  readNow(sql: string, params: unknown[]): Record<string, unknown>[] | undefined {
+  readNow(sql: string, params: readonly unknown[]): Record<string, unknown>[] | undefined {
     beforeNativeCall();
     try {
       const r = this.r.run(sql, params, 'deny', true);

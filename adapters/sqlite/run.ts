@@ -102,7 +102,7 @@ export class StatementRunner {
   }
 
   /** Runs one statement under `write` policy; `rows` asks for result rows. */
-  run(sql: string, params: unknown[], write: WritePolicy, rows: boolean): RunResult {
+  run(sql: string, params: readonly unknown[], write: WritePolicy, rows: boolean): RunResult {
     const p = this.prepare(sql);
     const isWrite = p === 'multi' || !p.readonly;
     if (isWrite && write === 'deny') {
