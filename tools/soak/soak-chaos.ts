@@ -49,9 +49,13 @@ export function startForeignHolder(db: string, holdMs: number, untilEpochMs: num
   });
 }
 
-/** Starts a program holding SQLite's lock on `db` without Bolt (tools/soak/sqlite-holder.ts). */
-export function startSqliteHolder(db: string, mode: 'exclusive' | 'die', holdMs: number): ChildProcess {
-  return spawn(process.execPath, [here('./sqlite-holder.js'), db, mode, String(holdMs)], { stdio: ['ignore', 'pipe', 'ignore'] });
+/**
+ * Starts a program that is not Bolt holding the database's locks: on SQLite its write lock
+ * (sqlite-holder.ts), on PostgreSQL the soak tables' locks (pg-holder.ts).
+ */
+export function startForeignWriter(engine: 'sqlite' | 'postgres', db: string, mode: 'exclusive' | 'die', holdMs: number): ChildProcess {
+  const script = engine === 'sqlite' ? './sqlite-holder.js' : './pg-holder.js';
+  return spawn(process.execPath, [here(script), db, mode, String(holdMs)], { stdio: ['ignore', 'pipe', 'ignore'] });
 }
 
 /** Starts the hostile-client fault against the host socket `socket` for `windowMs`. */

@@ -21,7 +21,7 @@ import { foldMetrics, writesPerProcessSecond } from './soak-metrics.js';
 import { readJournals } from './soak-journal.js';
 import { verifySoak, countLeaseReruns } from './soak-verify.js';
 import { starvationInvariant } from './starvation.js';
-import { currentHostPid, plantStaleLock, startForeignHolder, startHostileClient, startSqliteHolder, waitForLine } from './soak-chaos.js';
+import { currentHostPid, plantStaleLock, startForeignHolder, startForeignWriter, startHostileClient, waitForLine } from './soak-chaos.js';
 import { HostMemoryWatch, type ProcessExit } from './process-watch.js';
 import { readSidecar, sidecarPath } from '../../storage/platform/sidecar.js';
 import { LOCK_ERROR_CODES } from './op-recorder.js';
@@ -52,8 +52,8 @@ export interface SoakOptions {
  * reads (HOSTILE_REPLY_MIB) would pass it.
  */
 export const DEFAULT_MAX_HOST_RSS_BYTES = 1024 * 1024 * 1024;
-/** How long the SQLite faults hold the write lock: long against Bolt's writes, far below writeLockTimeoutMs (30 s). */
-const SQLITE_HOLD_MS = 2_000;
+/** How long the SQLite and PostgreSQL lock faults hold their locks: long against Bolt's writes, far below lock timeouts (30 s). */
+const FOREIGN_HOLD_MS = 2_000;
 /** After a kill-host fault, writers may wait this long (takeover, the restarted process starting). */
 const KILL_RECOVERY_MS = 5_000;
 /** MiB of replies the hostile client asks for and never reads. */
@@ -226,26 +226,32 @@ async function soakOn(
   };
 
   /**
-   * SQLite: a program without Bolt holds the write lock for SQLITE_HOLD_MS, then commits
-   * (`exclusive`) or is SIGKILLed mid-transaction (`die`). Every writer waits meanwhile.
+   * SQLite and PostgreSQL: a program without Bolt holds the write lock (SQLite) or the soak
+   * tables' locks (PostgreSQL) for FOREIGN_HOLD_MS, then commits (`exclusive`) or is
+   * SIGKILLed mid-transaction (`die`). Every writer waits meanwhile.
    */
-  const sqliteHolder = async (mode: 'exclusive' | 'die') => {
-    const child = startSqliteHolder(db, mode, SQLITE_HOLD_MS);
+  const foreignWriter = async (engine: 'sqlite' | 'postgres', mode: 'exclusive' | 'die') => {
+    const child = startForeignWriter(engine, db, mode, FOREIGN_HOLD_MS);
     const held = await waitForLine(child, /^held/, 30_000);
     if (!held) {
       child.kill('SIGKILL');
-      fault(mode === 'exclusive' ? 'foreign-lock' : 'stale-lock', `SQLite holder ${child.pid} never got the lock`);
+      fault(mode === 'exclusive' ? 'foreign-lock' : 'stale-lock', `foreign ${engine} session ${child.pid} never got its locks`);
       return;
     }
     const f =
       mode === 'exclusive'
-        ? fault('foreign-lock', `process ${child.pid} (not Bolt) holds BEGIN EXCLUSIVE for ${SQLITE_HOLD_MS} ms`)
-        : fault('stale-lock', `process ${child.pid} (not Bolt) wrote in BEGIN IMMEDIATE and is SIGKILLed after ${SQLITE_HOLD_MS} ms, mid-transaction`);
+        ? fault(
+            'foreign-lock',
+            engine === 'sqlite'
+              ? `process ${child.pid} (not Bolt) holds BEGIN EXCLUSIVE for ${FOREIGN_HOLD_MS} ms`
+              : `process ${child.pid} (not Bolt) holds ACCESS EXCLUSIVE locks on the soak tables for ${FOREIGN_HOLD_MS} ms`,
+          )
+        : fault('stale-lock', `process ${child.pid} (not Bolt) wrote in an open transaction and is SIGKILLed after ${FOREIGN_HOLD_MS} ms, mid-transaction`);
     if (mode === 'exclusive') {
-      const released = await waitForLine(child, /^released/, SQLITE_HOLD_MS + 30_000);
+      const released = await waitForLine(child, /^released/, FOREIGN_HOLD_MS + 30_000);
       if (released) f.detail += `: ${released}`;
     } else {
-      await new Promise((r) => setTimeout(r, SQLITE_HOLD_MS));
+      await new Promise((r) => setTimeout(r, FOREIGN_HOLD_MS));
       child.kill('SIGKILL');
     }
     f.untilT = Date.now() - t0;
@@ -275,13 +281,12 @@ async function soakOn(
         return;
       }
       case 'foreign-lock': {
-        if (o.engine === 'sqlite') return sqliteHolder('exclusive');
-        if (o.engine !== 'duckdb') return;
+        if (o.engine !== 'duckdb') return foreignWriter(o.engine, 'exclusive');
         foreign(o.chaosEveryS * 1000, 'whenever no host holds it');
         return;
       }
       case 'stale-lock': {
-        if (o.engine === 'sqlite') return sqliteHolder('die');
+        if (o.engine !== 'duckdb') return foreignWriter(o.engine, 'die');
         if (!sideDb) return;
         const pid = await plantStaleLock(join(dir, 'side.duckdb'));
         if (pid !== undefined) fault('stale-lock', `planted sidecar and socket of dead pid ${pid} for side.duckdb`);
