@@ -195,7 +195,7 @@ async function main(): Promise<void> {
     '| workload | processes | bare ops/s | bare errors | bare p50 / p99 ms | Bolt ops/s | Bolt errors | Bolt p50 / p99 ms | Bolt worst second | throughput ratio | p99 ratio |',
   );
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-  const ms = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(0));
+  const ms = (v: number) => (v < 0.1 ? v.toFixed(3) : v < 10 ? v.toFixed(2) : v.toFixed(0));
   for (const w of ['insert', 'read', 'rmw'] as Workload[]) {
     for (const p of SIZES) {
       const bare = await measure('bare', w, p);

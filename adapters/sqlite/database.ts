@@ -257,6 +257,11 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
     this.assertOpen();
     checkParams(params, SQLITE_PARAM_RULES);
     this.reader ??= new InlineConnection(this.cfg.settings);
+    if (this.reader.isDead) {
+      // It could not open: the path that waits reports why (and a later read tries again).
+      this.reader = undefined;
+      return undefined;
+    }
     try {
       const rows = this.reader.readNow(sql, params); // runs now: no copy needed
       if (rows) this.acct.queries++;
