@@ -47,19 +47,27 @@ export function nextTurn(): Promise<void> | undefined {
 
 /** Writers of this thread waiting for SQLite's lock, and the reads that wait for them. */
 let writersWaiting = 0;
+let writersWaitingSince = 0;
 let writersGone: Array<() => void> = [];
 /** A read waits for this thread's waiting writers at most this long. */
 const READ_DEFERRAL_MS = 50;
+/**
+ * When the newest of this thread's waiting writers has waited this long, the lock is held by
+ * something that does not compete for this CPU (a foreign program, a long transaction):
+ * reads stop deferring.
+ */
+const DEFER_WHILE_WAITING_MS = 500;
 
 /**
  * While a writer of this thread waits for SQLite's lock, this thread's reads (outside
  * transactions) wait too, up to READ_DEFERRAL_MS: reads never conflict with the lock, but a
  * thread that keeps reading at full speed while its writer waits takes the CPU from whichever
  * process holds the lock, and every writer waits longer. Bare SQLite gets this by blocking the
- * thread in its busy handler; here the event loop keeps running.
+ * thread in its busy handler; here the event loop keeps running. After DEFER_WHILE_WAITING_MS
+ * of waiting, reads go on at full speed.
  */
 export function writersFirst(): Promise<void> | undefined {
-  if (writersWaiting === 0) return undefined;
+  if (writersWaiting === 0 || Date.now() - writersWaitingSince > DEFER_WHILE_WAITING_MS) return undefined;
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, READ_DEFERRAL_MS);
     writersGone.push(() => {
@@ -238,7 +246,10 @@ export class InlineConnection {
     let waiting = false;
     try {
       await this.tryBeginImmediate(deadline, () => {
-        if (!waiting) writersWaiting++;
+        if (!waiting) {
+          writersWaiting++;
+          writersWaitingSince = Date.now();
+        }
         waiting = true;
       });
     } finally {
