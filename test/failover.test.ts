@@ -14,6 +14,18 @@ import { spawnAgent } from './helpers/agents.js';
 
 type LoopResult = { acked: number[]; errors: unknown[]; reads: number };
 
+/** Waits until the sidecar of `path` names a host other than `oldPid` (a client took over). */
+function waitForNewHost(path: string, oldPid: number): Promise<void> {
+  return waitFor(
+    () => {
+      const s = readSidecar(sidecarPath(path));
+      return !!s && s.pid !== oldPid;
+    },
+    20_000,
+    'a new host',
+  );
+}
+
 test('SIGKILL of the host: a client takes over, no acknowledged write lost or doubled', { timeout: 90_000 }, async (t) => {
   const path = join(tempDir(t), 'a.db');
   const host = await spawnAgent(t, path);
@@ -32,14 +44,7 @@ test('SIGKILL of the host: a client takes over, no acknowledged write lost or do
   host.kill('SIGKILL');
   await host.exited;
   // A client has become the host.
-  await waitFor(
-    () => {
-      const s = readSidecar(sidecarPath(path));
-      return !!s && s.pid !== host.pid;
-    },
-    20_000,
-    'a new host',
-  );
+  await waitForNewHost(path, host.pid);
   const newHost = readSidecar(sidecarPath(path))!;
   assert.ok(
     clients.some((c) => c.pid === newHost.pid),
@@ -90,14 +95,7 @@ test('exactlyOnce: false — a write in flight at the kill fails with BOLT_OUTCO
   );
   host.kill('SIGKILL');
   await host.exited;
-  await waitFor(
-    () => {
-      const s = readSidecar(sidecarPath(path));
-      return !!s && s.pid !== host.pid;
-    },
-    20_000,
-    'a new host',
-  );
+  await waitForNewHost(path, host.pid);
   await waitFor(
     async () => Number((await clients[1]!.call<Array<{ n: bigint }>>('query', { sql: 'SELECT count(*) AS n FROM w' }))[0]!.n) > 1000,
     30_000,

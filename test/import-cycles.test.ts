@@ -4,35 +4,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const SKIP = new Set(['node_modules', 'dist', '.git', 'tmp']);
-
-function sources(dir: string, out: string[] = []): string[] {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (SKIP.has(e.name) || e.name.startsWith('.')) continue;
-    const p = join(dir, e.name);
-    if (e.isDirectory()) sources(p, out);
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) out.push(p);
-  }
-  return out;
-}
+import { relative } from 'node:path';
+import { REPO_ROOT as root, relativeImports, tsFiles } from './helpers/source-imports.js';
 
 /** Relative runtime imports and re-exports of each file (`import type` / `export type` left out). */
 function importGraph(files: string[]): Map<string, string[]> {
   const known = new Set(files);
-  const graph = new Map<string, string[]>();
-  for (const f of files) {
-    const text = readFileSync(f, 'utf8');
-    const deps = [...text.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s+'(\.[^']+)'/gm)]
-      .map((m) => resolve(dirname(f), m[1]!.replace(/\.js$/, '.ts')))
-      .filter((d) => known.has(d));
-    graph.set(f, deps);
-  }
-  return graph;
+  return new Map(files.map((f) => [f, relativeImports(f, { typeOnly: false }).filter((d) => known.has(d))]));
 }
 
 /** Strongly connected components of more than one file (Tarjan). */
@@ -70,7 +48,7 @@ function cycles(graph: Map<string, string[]>): string[][] {
 }
 
 test('no import cycles among the sources', () => {
-  const files = sources(root);
+  const files = tsFiles(root);
   assert.ok(files.length > 100, `found ${files.length} source files under ${root}`);
   const loops = cycles(importGraph(files)).map((c) =>
     c

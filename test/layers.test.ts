@@ -7,11 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
+import { join, relative } from 'node:path';
+import { REPO_ROOT as root, relativeImports, tsFiles } from './helpers/source-imports.js';
 
 interface Layer {
   name: string;
@@ -37,17 +34,6 @@ export const LAYERS: Layer[] = [
 
 const SOURCE_ROOTS = ['index.ts', 'core', 'storage', 'adapters', 'search', 'agents', 'tools'];
 
-function sources(path: string, out: string[] = []): string[] {
-  const abs = join(root, path);
-  if (path.endsWith('.ts')) return [...out, abs];
-  for (const e of readdirSync(abs, { withFileTypes: true })) {
-    const p = join(path, e.name);
-    if (e.isDirectory()) sources(p, out);
-    else if (/\.c?ts$/.test(e.name) && !e.name.endsWith('.d.ts')) out.push(join(root, p));
-  }
-  return out;
-}
-
 /** The layer index and place of a repository-relative file: the longest place that holds it. */
 function placeOf(file: string): { rank: number; place: string } | undefined {
   let best: { rank: number; place: string } | undefined;
@@ -59,16 +45,8 @@ function placeOf(file: string): { rank: number; place: string } | undefined {
   return best;
 }
 
-/** Relative imports and re-exports of a file, type-only ones included. */
-function imports(file: string): string[] {
-  const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^(?:import|export)\s[^;]*?from\s+'(\.[^']+)'/gm), ...text.matchAll(/import\(\s*'(\.[^']+)'\s*\)/g)].map((m) =>
-    relative(root, resolve(dirname(file), m[1]!.replace(/\.js$/, '.ts').replace(/\.cjs$/, '.cts'))),
-  );
-}
-
 test('every source file belongs to a layer', () => {
-  const files = SOURCE_ROOTS.flatMap((r) => sources(r));
+  const files = SOURCE_ROOTS.flatMap((r) => tsFiles(join(root, r)));
   assert.ok(files.length > 100, `found ${files.length} source files`);
   const homeless = files.map((f) => relative(root, f)).filter((f) => !placeOf(f));
   assert.deepEqual(homeless, [], 'files in no layer (add their folder to LAYERS)');
@@ -76,10 +54,10 @@ test('every source file belongs to a layer', () => {
 
 test('imports point down the layers, and engines do not import each other', () => {
   const wrong: string[] = [];
-  for (const abs of SOURCE_ROOTS.flatMap((r) => sources(r))) {
+  for (const abs of SOURCE_ROOTS.flatMap((r) => tsFiles(join(root, r)))) {
     const file = relative(root, abs);
     const from = placeOf(file)!;
-    for (const target of imports(abs)) {
+    for (const target of relativeImports(abs, { typeOnly: true }).map((t) => relative(root, t))) {
       const to = placeOf(target);
       if (!to) continue; // outside the sources (package.json, say)
       const name = (p: { rank: number; place: string }) => `${LAYERS[p.rank]!.name} (${p.place})`;

@@ -4,6 +4,7 @@
  */
 import type { Database, OpenOptions } from '../../core/database.js';
 import { BadInputError } from '../../core/errors.js';
+import { DEFAULT_TX_RETRIES } from '../shared/transaction.js';
 import { keyedRequestLogDdl, REQUESTS_TABLE } from '../../core/request-log.js';
 import { isPostgresUrl, quoteIdent, redactUrl } from './connect.js';
 import { PostgresDatabase } from './database.js';
@@ -60,7 +61,7 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
     settings,
     location,
     isolation: checkIsolation(opts.isolation ?? 'repeatable read'),
-    retries: opts.retries ?? 5,
+    retries: opts.retries ?? DEFAULT_TX_RETRIES,
     leakReportMs: opts.leakReportMs ?? 60_000,
   });
   try {

@@ -7,10 +7,7 @@
 import type { Session, Transaction, TransactionOptions } from '../../core/database.js';
 import { checkRequestId } from '../../core/request-id.js';
 import { HOSTED_REQUEST_LOG_DDL, LOOKUP_REQUEST_SQL, REQUESTS_TABLE, isAutoRequestId } from '../../core/request-log.js';
-import { runTransaction, type TransactionTarget } from './transaction.js';
-
-/** Re-runs of a conflicting transaction when the caller gives no `retries`. */
-export const DEFAULT_TX_RETRIES = 5;
+import { DEFAULT_TX_RETRIES, runTransaction, type TransactionTarget } from './transaction.js';
 
 type TxSession = Pick<Session, 'begin' | 'commit' | 'rollback' | 'query' | 'execute'>;
 

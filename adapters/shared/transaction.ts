@@ -12,6 +12,9 @@ import { delay } from '../../storage/platform/retry.js';
 import { backoffDelay } from '../../core/backoff.js';
 import type { PinnedConnection } from './pinned.js';
 
+/** Re-runs of a transaction that keeps meeting transient failures, when the caller gives no `retries`. */
+export const DEFAULT_TX_RETRIES = 5;
+
 /** What the engine drives: BEGIN/COMMIT/ROLLBACK, statements, and the request log. */
 export interface TransactionTarget extends Pick<PinnedConnection, 'query' | 'execute' | 'begin' | 'commit' | 'rollback' | 'lookupRequest' | 'recordRequest'> {
   /**

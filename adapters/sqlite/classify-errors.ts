@@ -16,6 +16,13 @@ export interface ErrorContext {
   session?: string;
 }
 
+/** SQLITE_BUSY or SQLITE_LOCKED that a retry may cure (not one that already waited its deadline out). */
+export function isRetryableBusy(err: unknown): boolean {
+  if (!(err instanceof RunError)) return false;
+  const code = err.info.code ?? '';
+  return (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) && !err.info.busyTimeout;
+}
+
 /** What a connection threw (a `RunError` carrying SQLite's facts), as a typed error; other errors pass. */
 export function classifyFailure(err: unknown, ctx: ErrorContext): Error {
   if (err instanceof RunError) return classifySqliteError(err.info, ctx);

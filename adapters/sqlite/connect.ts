@@ -1,6 +1,6 @@
 /**
- * Opens one better-sqlite3 connection with Bolt's pragmas, in the thread that uses it
- * (inline-connection.ts sets `busyTimeoutMs` to 0: it never waits inside SQLite).
+ * Opens one better-sqlite3 connection with Bolt's pragmas, in the thread that uses it. It never
+ * waits inside SQLite (`busy_timeout = 0`): inline-connection.ts waits for locks itself.
  */
 import BetterSqlite3 from 'better-sqlite3';
 
@@ -8,8 +8,6 @@ import BetterSqlite3 from 'better-sqlite3';
 export interface SqliteConnectSettings {
   path: string;
   readOnly: boolean;
-  /** SQLite's own wait on a lock before SQLITE_BUSY (ms). */
-  busyTimeoutMs: number;
   /** Page cache size in KiB. */
   cacheSizeKiB: number;
   /** Extra or overriding pragmas, applied last: name → value. */
@@ -34,7 +32,7 @@ export function connectionPragmas(s: SqliteConnectSettings): Array<[string, stri
   const base: Record<string, string | number> = {
     synchronous: 'NORMAL',
     foreign_keys: 'ON',
-    busy_timeout: s.busyTimeoutMs,
+    busy_timeout: 0,
     temp_store: 'MEMORY',
     cache_size: -Math.max(1, Math.round(s.cacheSizeKiB)),
   };
@@ -43,7 +41,7 @@ export function connectionPragmas(s: SqliteConnectSettings): Array<[string, stri
 
 /** Opens the connection and applies the pragmas (see {@link connectionPragmas}). */
 export function connect(s: SqliteConnectSettings): BetterSqlite3.Database {
-  const db = new BetterSqlite3(s.path, { readonly: s.readOnly, fileMustExist: s.readOnly, timeout: s.busyTimeoutMs });
+  const db = new BetterSqlite3(s.path, { readonly: s.readOnly, fileMustExist: s.readOnly, timeout: 0 });
   try {
     for (const [name, value] of connectionPragmas(s)) {
       if (!/^[A-Za-z_]+$/.test(name)) throw new Error(`invalid pragma name: ${name}`);

@@ -18,6 +18,7 @@ import type { SqliteConnectSettings } from './connect.js';
 import { lockFiles, lockHolders } from './lock-holders.js';
 import { OUTSIDE_TRANSACTION, SqlitePinned, type SqliteShared } from './pinned.js';
 import { ConnectionPool } from '../shared/connection-pool.js';
+import { DEFAULT_TX_RETRIES } from '../shared/transaction.js';
 import { InlineConnection, nextTurn, writersFirst } from './inline-connection.js';
 import { classifyFailure } from './classify-errors.js';
 import type { VerifyOutcome } from './protocol.js';
@@ -73,14 +74,13 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       settings: {
         path: abs,
         readOnly: opts.readOnly === true,
-        busyTimeoutMs: opts.busyTimeoutMs ?? 5_000,
         cacheSizeKiB: opts.cacheSizeKiB ?? 16 * 1024,
         pragmas: opts.pragmas ?? {},
       },
       maxConnections: max,
       connectionTimeoutMs: opts.connectionTimeoutMs ?? 10_000,
       writeLockTimeoutMs: opts.writeLockTimeoutMs ?? opts.lockTimeoutMs ?? 30_000,
-      retries: opts.retries ?? 5,
+      retries: opts.retries ?? DEFAULT_TX_RETRIES,
       leakReportMs: opts.leakReportMs ?? 60_000,
     });
     try {

@@ -106,7 +106,7 @@ export class InlineConnection {
 
   constructor(settings: SqliteConnectSettings) {
     try {
-      this.runner = new StatementRunner(connect({ ...settings, busyTimeoutMs: 0 }), writeJournalMode(settings));
+      this.runner = new StatementRunner(connect(settings), writeJournalMode(settings));
       this.ready = Promise.resolve();
     } catch (err) {
       this.ready = Promise.reject(new RunError(toWorkerError(err)));
@@ -127,8 +127,8 @@ export class InlineConnection {
       const turn = nextTurn();
       if (turn) await turn;
     }
-    // Rolling back and closing give locks back: they run even in a thread being stopped.
-    if (req.op !== 'rollback' && req.op !== 'close') beforeNativeCall();
+    // Rolling back gives locks back: it runs even in a thread being stopped.
+    if (req.op !== 'rollback') beforeNativeCall();
     try {
       return (await this.handle(req)) as T;
     } catch (err) {
@@ -160,11 +160,6 @@ export class InlineConnection {
     } finally {
       r.db.close();
     }
-  }
-
-  /** Closing is all there is to end: no thread to terminate. */
-  terminate(): Promise<void> {
-    return this.close();
   }
 
   private get r(): StatementRunner {
@@ -235,9 +230,6 @@ export class InlineConnection {
         };
         return out;
       }
-      case 'close':
-        await this.close();
-        return undefined;
     }
   }
 

@@ -16,9 +16,9 @@ export interface FileHolder {
   blocked: boolean;
 }
 
-/** The files whose locks matter for a database: the file, its WAL and shared memory, Bolt's writer lock. */
+/** The files whose locks matter for a database: the file, its WAL and shared memory. */
 export function lockFiles(path: string): string[] {
-  return [path, `${path}-wal`, `${path}-shm`, `${path}.bolt.wlock`];
+  return [path, `${path}-wal`, `${path}-shm`];
 }
 
 /** Holders (and waiters) of locks on any of `paths`. */

@@ -7,13 +7,12 @@
  */
 import { checkRequestId } from '../../core/request-id.js';
 import type { ExecResult, Row } from '../../core/database.js';
-import { isTransient } from '../../core/errors.js';
 import { SQLITE_PARAM_RULES, checkParams } from '../../core/parameters.js';
 import { delay } from '../../storage/platform/retry.js';
 import { backoffDelay } from '../../core/backoff.js';
 import type { BeginOptions, PinnedConnection, RunOptions, StatementOutcome } from '../shared/pinned.js';
 import { LOOKUP_REQUEST_SQL, RECORD_REQUEST_SQL, REQUESTS_TABLE, isAutoRequestId, keyedRequestLogDdl } from '../../core/request-log.js';
-import { classifyFailure } from './classify-errors.js';
+import { classifyFailure, isRetryableBusy } from './classify-errors.js';
 import type { InlineConnection } from './inline-connection.js';
 
 /** A pooled connection lent to one caller. */
@@ -166,9 +165,10 @@ export class SqlitePinned implements PinnedConnection {
     const deadline = Date.now() + this.shared.writeLockTimeoutMs;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.call<RunResult>({ op: 'run', sql, params, write, rows });
+        return await this.lease.conn.call<RunResult>({ op: 'run', sql, params, write, rows });
       } catch (err) {
-        if (!isTransient(err) || Date.now() >= deadline) throw err;
+        // Retried while busy without classifying: naming the holders reads /proc/locks.
+        if (!isRetryableBusy(err) || Date.now() >= deadline) throw classifyFailure(err, { path: this.shared.path, sql, session: this.name });
         await delay(backoffDelay(attempt, { baseMs: 5, capMs: 200 }), signal);
       }
     }

@@ -21,8 +21,7 @@ export type ConnectionRequest =
   /** Online backup API (one step: a consistent snapshot) into `dest`. */
   | { op: 'backup'; dest: string }
   /** integrity_check, foreign_key_check and row counts. */
-  | { op: 'verify' }
-  | { op: 'close' };
+  | { op: 'verify' };
 
 /** Result of 'verify'. */
 export interface VerifyOutcome {

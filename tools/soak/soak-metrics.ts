@@ -12,39 +12,24 @@ export interface FoldedMetrics {
   ops: SoakResult['ops'];
   errorsByCode: Record<string, number>;
   timeline: TimelineBucket[];
+  /** Writes (ledger, transfer, counter, task) each process completed in each second: process → second → count. */
+  writesPerProcessSecond: Map<number, Map<number, number>>;
 }
 
 const WRITE_KINDS: ReadonlySet<OpKind> = new Set<OpKind>(['ledger', 'transfer', 'counter', 'task']);
-
-/** Writes (ledger, transfer, counter, task) each process completed in each second: process → second → count. */
-export function writesPerProcessSecond(dir: string): Map<number, Map<number, number>> {
-  const out = new Map<number, Map<number, number>>();
-  for (const f of readdirSync(dir)) {
-    const m = /^metrics-(\d+)-\d+\.jsonl$/.exec(f);
-    if (!m) continue;
-    const proc = Number(m[1]);
-    let secs = out.get(proc);
-    if (!secs) out.set(proc, (secs = new Map()));
-    for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
-      let l: MetricsLine;
-      try {
-        l = JSON.parse(line) as MetricsLine;
-      } catch {
-        continue; // empty, or cut short by SIGKILL
-      }
-      if (WRITE_KINDS.has(l.kind)) secs.set(l.sec, (secs.get(l.sec) ?? 0) + l.n);
-    }
-  }
-  return out;
-}
 
 export function foldMetrics(dir: string, elapsedS: number): FoldedMetrics {
   const lat = new Map<OpKind, number[]>();
   const counts = new Map<OpKind, number>();
   const errorsByCode: Record<string, number> = {};
   const perSec = new Map<number, { ops: Map<OpKind, number>; lat: Map<OpKind, number[]>; errors: number }>();
+  const writesPerProcessSecond = new Map<number, Map<number, number>>();
   for (const f of readdirSync(dir)) {
-    if (!f.startsWith('metrics-') || !f.endsWith('.jsonl')) continue;
+    const name = /^metrics-(\d+)-\d+\.jsonl$/.exec(f);
+    if (!name) continue;
+    const proc = Number(name[1]);
+    let writes = writesPerProcessSecond.get(proc);
+    if (!writes) writesPerProcessSecond.set(proc, (writes = new Map()));
     for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
       if (!line) continue;
       let m: MetricsLine;
@@ -54,6 +39,7 @@ export function foldMetrics(dir: string, elapsedS: number): FoldedMetrics {
         continue; // a line cut short by SIGKILL
       }
       counts.set(m.kind, (counts.get(m.kind) ?? 0) + m.n);
+      if (WRITE_KINDS.has(m.kind)) writes.set(m.sec, (writes.get(m.sec) ?? 0) + m.n);
       const l = lat.get(m.kind) ?? [];
       l.push(...m.lat);
       lat.set(m.kind, l);
@@ -79,5 +65,5 @@ export function foldMetrics(dir: string, elapsedS: number): FoldedMetrics {
       for (const [k, l] of s.lat) if (l.length) bucket.p99[k] = summarize(l).p99;
       return bucket;
     });
-  return { ops, errorsByCode, timeline };
+  return { ops, errorsByCode, timeline, writesPerProcessSecond };
 }

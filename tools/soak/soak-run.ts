@@ -17,7 +17,7 @@ import { log } from '../../core/logger.js';
 import { InternalError } from '../../core/errors.js';
 import { SeededRandom } from './seeded-random.js';
 import { createPgRunSchema, createSoakSchema, dropPgRunSchema } from './soak-schema.js';
-import { foldMetrics, writesPerProcessSecond } from './soak-metrics.js';
+import { foldMetrics } from './soak-metrics.js';
 import { readJournals } from './soak-journal.js';
 import { verifySoak, countLeaseReruns } from './soak-verify.js';
 import { starvationInvariant } from './starvation.js';
@@ -367,7 +367,7 @@ async function soakOn(
     invariants.push(
       exitInvariant(exits),
       memoryInvariant(hostMemory, o.maxHostRssBytes ?? DEFAULT_MAX_HOST_RSS_BYTES, o.engine),
-      starvationInvariant(writesPerProcessSecond(dir), o.processes, elapsedS, faults),
+      starvationInvariant(metrics.writesPerProcessSecond, o.processes, elapsedS, faults),
     );
     leaseReruns = await countLeaseReruns(verifyDb);
   } finally {
