@@ -6,6 +6,10 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { chmodSync, realpathSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, sep } from 'node:path';
+import { REPO_ROOT } from './source-imports.js';
 import type { TestContext } from 'node:test';
 import { fixturePath, spawnChild, type Spawned } from './fixture.js';
 
@@ -24,8 +28,30 @@ export function otherUserUnavailable(): string | undefined {
   return undefined;
 }
 
+/**
+ * A second user runs fixtures from this checkout, so every folder above it must let others
+ * pass (o+x). A checkout cloned into a private temporary folder (`mktemp -d`, mode 0700) gets
+ * that bit on the temporary folders only (traversal, not listing); anywhere else the test
+ * fails saying which folder blocks it.
+ */
+function letOthersReachCheckout(t: TestContext): void {
+  const tmp = realpathSync(tmpdir());
+  for (let dir = realpathSync(REPO_ROOT); ; dir = dirname(dir)) {
+    const { mode } = statSync(dir);
+    if ((mode & 0o001) === 0) {
+      if (!dir.startsWith(tmp + sep)) {
+        throw new Error(`other users cannot reach this checkout: ${dir} has mode ${(mode & 0o777).toString(8)}; clone it where others may pass`);
+      }
+      chmodSync(dir, (mode & 0o777) | 0o001);
+      t.diagnostic(`let other users pass through ${dir} (o+x) to run fixtures from this checkout`);
+    }
+    if (dirname(dir) === dir) return;
+  }
+}
+
 /** Creates a throwaway system user for this test (its processes killed and it removed after). */
 export function otherUser(t: TestContext): OtherUser {
+  letOthersReachCheckout(t);
   const name = `bolt-t-${randomBytes(4).toString('hex')}`;
   execFileSync('useradd', ['--system', '--no-create-home', '--user-group', '--shell', '/usr/sbin/nologin', name], { stdio: 'pipe' });
   const user: OtherUser = { name, uid: 0, gid: 0, children: [] };
