@@ -6,7 +6,7 @@
 import { BadInputError, BoltError, LockTimeoutError, NotADatabaseError, NotFoundError, PermissionError, ReadOnlyError, SqlError } from '../../core/errors.js';
 import { diskFullError, isDiskFull, noSpaceLeft } from '../../core/disk-full.js';
 import { describeHolders, lockFiles, lockHolders } from './lock-holders.js';
-import type { SqliteFailure } from './protocol.js';
+import type { SqliteFailure } from './requests.js';
 import { RunError } from './run.js';
 
 /** What the caller was doing, for messages. */

@@ -21,7 +21,7 @@ import { ConnectionPool } from '../shared/connection-pool.js';
 import { DEFAULT_TX_RETRIES } from '../shared/transaction.js';
 import { InlineConnection, nextTurn, writersFirst } from './inline-connection.js';
 import { classifyFailure } from './classify-errors.js';
-import type { VerifyOutcome } from './protocol.js';
+import type { VerifyOutcome } from './requests.js';
 import { WriteBatcher } from './write-batcher.js';
 import { WriteLock } from './write-lock.js';
 

@@ -16,7 +16,7 @@
  */
 import { connect, writeJournalMode, type SqliteConnectSettings } from './connect.js';
 import { describeSqlite, integrityCheck } from './describe.js';
-import type { BatchOutcome, VerifyOutcome, SqliteFailure, ConnectionRequest } from './protocol.js';
+import type { BatchOutcome, VerifyOutcome, SqliteFailure, ConnectionRequest } from './requests.js';
 import { RunError, StatementRunner } from './run.js';
 import { delay } from '../../storage/platform/retry.js';
 import { beforeNativeCall } from '../../storage/platform/native-guard.js';

@@ -20,7 +20,7 @@ export interface Lease {
   conn: InlineConnection;
   release(broken?: boolean): void;
 }
-import type { RunResult, ConnectionRequest, WritePolicy } from './protocol.js';
+import type { RunResult, ConnectionRequest, WritePolicy } from './requests.js';
 import type { WriteBatcher } from './write-batcher.js';
 import type { WriteLock } from './write-lock.js';
 

@@ -5,7 +5,7 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Row } from '../../core/database.js';
-import type { RunResult, SqliteFailure, WritePolicy } from './protocol.js';
+import type { RunResult, SqliteFailure, WritePolicy } from './requests.js';
 import { sqlTextProblem } from '../../core/sql-text.js';
 
 const CACHE_MAX = 200;

@@ -9,7 +9,7 @@ import { AbortedError, ClosedError } from '../../core/errors.js';
 import { classifyFailure } from './classify-errors.js';
 import type { SqliteConnectSettings } from './connect.js';
 import { InlineConnection } from './inline-connection.js';
-import type { BatchOutcome, RunResult } from './protocol.js';
+import type { BatchOutcome, RunResult } from './requests.js';
 import type { WriteLock } from './write-lock.js';
 
 const MAX_BATCH = 64;
