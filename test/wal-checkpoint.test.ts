@@ -55,9 +55,10 @@ test('a WAL grown while a session held a write transaction is checkpointed once 
   await session.commit();
   await session.close();
 
-  // No more writes: only the host's checkpointer can shrink the WAL now.
+  // No more writes: the host's checkpointer shrinks the WAL now. DuckDB may also checkpoint it
+  // itself at the session's commit (seen in about one run in six, {"done":0,"busy":1} with the
+  // WAL at 0 bytes): either way it must not stay grown.
   await waitFor(() => walSize(path) < CHECKPOINT_THRESHOLD_BYTES, 20_000, `the WAL (${grown} bytes) to be checkpointed`);
-  assert.ok(checkpoints().done > doneBefore, JSON.stringify(checkpoints()));
   const rows = await db.query<{ n: bigint; v: bigint }>('SELECT count(*) AS n, min(v) AS v FROM t');
   assert.deepEqual(rows, [{ n: 20000n, v: BigInt(rounds) }]);
 });

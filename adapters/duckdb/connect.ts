@@ -23,10 +23,6 @@ export interface CreateInstanceOptions {
 }
 
 /**
- * Opens DuckDB read-write on `path`. Requires the sidecar flock. When a foreign process holds
- * the file, retries with backoff up to `lockTimeoutMs`, then throws `BOLT_LOCK_FOREIGN`.
- */
-/**
  * The host's WAL checkpointer (adapters/duckdb/wal-checkpointer.ts) checkpoints once the WAL passes
  * this size. A host killed with SIGKILL leaves its WAL, and the next host replays it before it
  * can serve: measured here (quiet machine, 8,000 small write transactions, then SIGKILL), a
@@ -49,6 +45,10 @@ const DUCKDB_CHECKPOINT_THRESHOLD = '4MiB';
  */
 export const HOST_DISABLED_OPTIMIZERS = 'statistics_propagation,compressed_materialization';
 
+/**
+ * Opens DuckDB read-write on `path`. Requires the sidecar flock. When a foreign process holds
+ * the file, retries with backoff up to `lockTimeoutMs`, then throws `BOLT_LOCK_FOREIGN`.
+ */
 export async function createDuckDBInstance(path: string, sidecarLock: HeldFlock, opts: CreateInstanceOptions = {}): Promise<DuckDBInstance> {
   if (!sidecarLock || typeof sidecarLock.fd !== 'number') throw new BadInputError('createDuckDBInstance needs the sidecar lock');
   const timeout = opts.lockTimeoutMs ?? 30_000;
