@@ -10,7 +10,8 @@
  *
  * Prints throughput, errors, p50/p99 latency and the slowest process's worst second (writes
  * per second: 0 means a process starved for a whole second), and Bolt/bare ratios.
- * BOLT_BENCH_QUICK=1: 1-second runs, 1 and 4 processes only.
+ * BOLT_BENCH_QUICK=1: 1-second runs, 1 and 4 processes only. BOLT_BENCH_SIZES=1,16 and
+ * BOLT_BENCH_WORKLOADS=read,rmw pick cells.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,7 +22,8 @@ import BetterSqlite3 from 'better-sqlite3';
 
 const QUICK = process.env.BOLT_BENCH_QUICK === '1';
 const SECONDS = Number(process.env.BOLT_BENCH_SECONDS ?? (QUICK ? 1 : 4));
-const SIZES = QUICK ? [1, 4] : [1, 4, 16];
+const SIZES = process.env.BOLT_BENCH_SIZES?.split(',').map(Number) ?? (QUICK ? [1, 4] : [1, 4, 16]);
+const WORKLOADS = (process.env.BOLT_BENCH_WORKLOADS?.split(',') ?? ['insert', 'read', 'rmw']) as Workload[];
 const CALLERS = 8;
 const KEYS = 1_000;
 const SELF = fileURLToPath(import.meta.url);
@@ -196,7 +198,7 @@ async function main(): Promise<void> {
   );
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   const ms = (v: number) => (v < 0.1 ? v.toFixed(3) : v < 10 ? v.toFixed(2) : v.toFixed(0));
-  for (const w of ['insert', 'read', 'rmw'] as Workload[]) {
+  for (const w of WORKLOADS) {
     for (const p of SIZES) {
       const bare = await measure('bare', w, p);
       const bolt = await measure('bolt', w, p);

@@ -162,7 +162,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
    */
   async verify(): Promise<SqliteVerifyResult> {
     const started = Date.now();
-    const v = await this.withPinned('verify', (c) => c.call<VerifyOutcome>({ op: 'verify' }));
+    const v = await this.withPinned('verify', async (c) => c.now(() => c.connection.verify()));
     const ok = v.integrity.length === 1 && v.integrity[0] === 'ok' && v.foreignKeyViolations.length === 0;
     return { ok, ...v, ms: Date.now() - started };
   }
@@ -177,7 +177,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
     // Claimed with O_CREAT | O_EXCL, so SQLite never writes through a link planted there.
     createNewFile(target, 'the backup destination');
     try {
-      await this.withPinned('backup', (c) => c.call({ op: 'backup', dest: target }));
+      await this.withPinned('backup', (c) => c.waited(c.connection.backup(target)));
     } catch (err) {
       rmSync(target, { force: true });
       throw err;

@@ -1,8 +1,7 @@
 /**
  * One better-sqlite3 connection in the calling thread (the main thread, or an agent's worker
- * thread), driven by the same requests a connection used to receive as messages
- * (`ConnectionRequest`). Statements run synchronously, as bare better-sqlite3 runs them: no thread
- * hop, no copy of parameters and rows.
+ * thread). Statements run synchronously, as bare better-sqlite3 runs them: no thread hop, no
+ * copy of parameters and rows, no promise unless the connection has to wait.
  *
  * It never waits inside SQLite: `busy_timeout` is 0, so a lock held elsewhere returns
  * SQLITE_BUSY at once. Waiting for the write lock (BEGIN IMMEDIATE, and a COMMIT in rollback-
@@ -16,7 +15,7 @@
  */
 import { connect, writeJournalMode, type SqliteConnectSettings } from './connect.js';
 import { describeSqlite, integrityCheck } from './describe.js';
-import type { BatchOutcome, VerifyOutcome, SqliteFailure, ConnectionRequest } from './requests.js';
+import type { BatchItem, BatchOutcome, RunResult, VerifyOutcome, SqliteFailure, WritePolicy } from './requests.js';
 import { RunError, StatementRunner } from './run.js';
 import { delay } from '../../storage/platform/retry.js';
 import { beforeNativeCall } from '../../storage/platform/native-guard.js';
@@ -87,9 +86,12 @@ function writerStopsWaiting(): void {
 /** Delays between tries for a lock held by another process: like SQLite's own busy handler, 1 ms up to 25 ms. */
 const LOCK_WAIT = { baseMs: 1, capMs: 25 };
 
-function isBusy(err: unknown): boolean {
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+function isBusy(f: SqliteFailure): boolean {
+  return typeof f.code === 'string' && (f.code.startsWith('SQLITE_BUSY') || f.code.startsWith('SQLITE_LOCKED'));
+}
+
+function asRunError(err: unknown): RunError {
+  return err instanceof RunError ? err : new RunError(toWorkerError(err));
 }
 
 function toWorkerError(err: unknown): SqliteFailure {
@@ -98,7 +100,12 @@ function toWorkerError(err: unknown): SqliteFailure {
   return { name: e?.name ?? 'Error', message: e?.message ?? String(err), code: typeof e?.code === 'string' ? e.code : undefined };
 }
 
-/** One SQLite connection in this thread. */
+/**
+ * One SQLite connection in this thread. Every method throws a `RunError` on failure (classified
+ * by the caller: classifyFailure). Methods that cannot wait are synchronous; the caller of a
+ * synchronous statement outside a transaction gives the event loop its turn first
+ * ({@link nextTurn}).
+ */
 export class InlineConnection {
   private runner: StatementRunner | undefined;
   /** Resolved once open (or rejected with a `RunError`), as the pool expects of a connection. */
@@ -119,36 +126,145 @@ export class InlineConnection {
     return this.runner === undefined;
   }
 
-  /** Runs one request; rejects with a `RunError` (classified by the caller: classifyFailure) on failure. */
-  async call<T = unknown>(req: ConnectionRequest): Promise<T> {
-    // Inside a transaction this connection holds SQLite's write lock (or a read snapshot):
-    // finish it without yielding, so other processes wait for its work only.
-    if (!this.runner?.db.inTransaction) {
-      const turn = nextTurn();
-      if (turn) await turn;
-    }
-    // Rolling back gives locks back: it runs even in a thread being stopped.
-    if (req.op !== 'rollback') beforeNativeCall();
-    try {
-      return (await this.handle(req)) as T;
-    } catch (err) {
-      throw err instanceof RunError ? err : new RunError(toWorkerError(err));
-    }
+  /** A transaction is open on this connection. */
+  get inTransaction(): boolean {
+    return this.runner?.db.inTransaction === true;
+  }
+
+  /** Runs one statement now under `write` policy; `rows` asks for result rows. */
+  run(sql: string, params: readonly unknown[], write: WritePolicy, rows: boolean): RunResult {
+    return this.native(() => this.r.run(sql, params, write, rows));
   }
 
   /**
    * Runs a statement known to only read, now. Undefined when SQLite is busy (the caller
-   * retries on the path that waits); throws a `RunError` for any other failure.
+   * retries on the path that waits).
    */
   readNow(sql: string, params: readonly unknown[]): Record<string, unknown>[] | undefined {
-    beforeNativeCall();
     try {
-      const r = this.r.run(sql, params, 'deny', true);
+      const r = this.run(sql, params, 'deny', true);
       return ('rows' in r && r.rows) || [];
     } catch (err) {
-      if (isBusy(err)) return undefined;
-      throw err instanceof RunError ? err : new RunError(toWorkerError(err));
+      if (isBusy((err as RunError).info)) return undefined;
+      throw err;
     }
+  }
+
+  /** An autocommit write: BEGIN IMMEDIATE (waiting until `deadline`), the statement, COMMIT. `bare`: a statement SQLite refuses inside a transaction. */
+  async write(sql: string, params: readonly unknown[], rows: boolean, deadline: number, bare = false): Promise<RunResult> {
+    if (bare) return this.run(sql, params, 'allow', rows);
+    await this.begin(true, deadline);
+    let out;
+    try {
+      out = this.run(sql, params, 'allow', rows);
+    } catch (err) {
+      this.rollback();
+      throw err;
+    }
+    await this.commit(deadline);
+    return out;
+  }
+
+  /** Group commit: one BEGIN IMMEDIATE … COMMIT around several writes, each in its own savepoint (a failed one is rolled back alone). */
+  async writeBatch(items: readonly BatchItem[], deadline: number): Promise<BatchOutcome[]> {
+    await this.begin(true, deadline);
+    const out = this.native(() => {
+      const r = this.r;
+      return items.map((it): BatchOutcome => {
+        r.db.exec('SAVEPOINT bolt_item');
+        try {
+          const result = r.run(it.sql, it.params, 'allow', it.rows);
+          r.db.exec('RELEASE bolt_item');
+          return { ok: true, result };
+        } catch (err) {
+          r.db.exec('ROLLBACK TO bolt_item');
+          r.db.exec('RELEASE bolt_item');
+          return { ok: false, error: toWorkerError(err) };
+        }
+      });
+    });
+    await this.commit(deadline);
+    return out;
+  }
+
+  /**
+   * BEGIN: IMMEDIATE takes SQLite's write lock, waiting for another connection's writer
+   * without blocking until `deadline`; a deferred BEGIN (for reads) never waits.
+   */
+  async begin(immediate: boolean, deadline: number): Promise<void> {
+    if (!this.inTransaction) {
+      const turn = nextTurn();
+      if (turn) await turn;
+    }
+    if (!immediate) return void this.native(() => this.r.db.exec('BEGIN'));
+    let waiting = false;
+    try {
+      await this.retryWhileBusy(deadline, () => this.r.beginImmediate(), () => {
+        if (!waiting) {
+          writersWaiting++;
+          writersWaitingSince = Date.now();
+        }
+        waiting = true;
+      });
+    } finally {
+      if (waiting) writerStopsWaiting();
+    }
+  }
+
+  /**
+   * COMMIT. In WAL mode it never waits; in rollback-journal mode it waits for readers to leave
+   * (SQLITE_BUSY, the transaction stays open), then tries again until `deadline`, and rolls
+   * back when it gives up.
+   */
+  async commit(deadline = Date.now() + 30_000): Promise<void> {
+    try {
+      await this.retryWhileBusy(deadline, () => this.r.commit());
+    } catch (err) {
+      this.rollback();
+      throw err;
+    }
+  }
+
+  /** ROLLBACK if a transaction is open. It gives locks back, so it runs even in a thread being stopped. */
+  rollback(): void {
+    try {
+      this.runner?.rollback();
+    } catch (err) {
+      throw asRunError(err);
+    }
+  }
+
+  /** `PRAGMA query_only`: a read-only session on this connection. */
+  queryOnly(on: boolean): void {
+    this.native(() => this.r.db.pragma(`query_only = ${on ? 'ON' : 'OFF'}`));
+  }
+
+  /** Online backup API (one step: a consistent snapshot) into `dest`. */
+  async backup(dest: string): Promise<{ totalPages: number }> {
+    try {
+      beforeNativeCall();
+      const p = await this.r.db.backup(dest);
+      return { totalPages: p.totalPages };
+    } catch (err) {
+      throw asRunError(err);
+    }
+  }
+
+  /** integrity_check, foreign_key_check and row counts. */
+  verify(): VerifyOutcome {
+    return this.native(() => {
+      const db = this.r.db;
+      const d = describeSqlite(db);
+      const fk = db.pragma('foreign_key_check') as Array<{ table: string; rowid: number | bigint | null; parent: string }>;
+      return {
+        integrity: integrityCheck(db),
+        foreignKeyViolations: fk.map((v) => ({ table: v.table, rowid: v.rowid === null ? null : Number(v.rowid), parent: v.parent })),
+        tables: d.tables,
+        journalMode: d.journalMode,
+        pageSize: d.pageSize,
+        pageCount: d.pageCount,
+      };
+    });
   }
 
   async close(): Promise<void> {
@@ -167,135 +283,30 @@ export class InlineConnection {
     return this.runner;
   }
 
-  private async handle(msg: ConnectionRequest): Promise<unknown> {
-    const r = this.r;
-    switch (msg.op) {
-      case 'run':
-        return r.run(msg.sql, msg.params, msg.write, msg.rows);
-      case 'write': {
-        if (msg.bare) return r.run(msg.sql, msg.params, 'allow', msg.rows); // cannot run inside a transaction
-        await this.beginImmediate(msg.deadline);
-        let out;
-        try {
-          out = r.run(msg.sql, msg.params, 'allow', msg.rows);
-        } catch (err) {
-          r.rollback();
-          throw err;
-        }
-        await this.commit(msg.deadline);
-        return out;
-      }
-      case 'write-batch': {
-        await this.beginImmediate(msg.deadline);
-        const out: BatchOutcome[] = msg.items.map((it) => {
-          r.db.exec('SAVEPOINT bolt_item');
-          try {
-            const result = r.run(it.sql, it.params, 'allow', it.rows);
-            r.db.exec('RELEASE bolt_item');
-            return { ok: true, result };
-          } catch (err) {
-            r.db.exec('ROLLBACK TO bolt_item');
-            r.db.exec('RELEASE bolt_item');
-            return { ok: false, error: toWorkerError(err) };
-          }
-        });
-        await this.commit(msg.deadline);
-        return out;
-      }
-      case 'begin':
-        if (msg.immediate) await this.beginImmediate(msg.deadline);
-        else r.db.exec('BEGIN');
-        return undefined;
-      case 'commit':
-        await this.commit(Date.now() + 30_000);
-        return undefined;
-      case 'rollback':
-        r.rollback();
-        return undefined;
-      case 'query-only':
-        r.db.pragma(`query_only = ${msg.on ? 'ON' : 'OFF'}`);
-        return undefined;
-      case 'backup':
-        return r.db.backup(msg.dest).then((p) => ({ totalPages: p.totalPages }));
-      case 'verify': {
-        const d = describeSqlite(r.db);
-        const fk = r.db.pragma('foreign_key_check') as Array<{ table: string; rowid: number | bigint | null; parent: string }>;
-        const out: VerifyOutcome = {
-          integrity: integrityCheck(r.db),
-          foreignKeyViolations: fk.map((v) => ({ table: v.table, rowid: v.rowid === null ? null : Number(v.rowid), parent: v.parent })),
-          tables: d.tables,
-          journalMode: d.journalMode,
-          pageSize: d.pageSize,
-          pageCount: d.pageCount,
-        };
-        return out;
-      }
-    }
-  }
-
-  /** BEGIN IMMEDIATE; while another connection writes, waits without blocking until `deadline`. */
-  private async beginImmediate(deadline: number): Promise<void> {
-    let waiting = false;
+  /** One call into SQLite, unless this thread is being stopped; failures as `RunError`. */
+  private native<T>(fn: () => T): T {
     try {
-      await this.tryBeginImmediate(deadline, () => {
-        if (!waiting) {
-          writersWaiting++;
-          writersWaitingSince = Date.now();
-        }
-        waiting = true;
-      });
-    } finally {
-      if (waiting) writerStopsWaiting();
-    }
-  }
-
-  private async tryBeginImmediate(deadline: number, onBusy: () => void): Promise<void> {
-    const started = Date.now();
-    for (let attempt = 0; ; attempt++) {
       beforeNativeCall();
-      try {
-        this.r.beginImmediate();
-        return;
-      } catch (err) {
-        if (isBusy(err)) onBusy();
-        await this.waitOrGiveUp(err, attempt, started, deadline);
-      }
+      return fn();
+    } catch (err) {
+      throw asRunError(err);
     }
   }
 
-  /**
-   * COMMIT. In WAL mode it never waits; in rollback-journal mode it waits for readers to leave
-   * (SQLITE_BUSY, the transaction stays open), then tries again, until `deadline`.
-   */
-  private async commit(deadline: number): Promise<void> {
+  /** Runs `attempt` (BEGIN IMMEDIATE, COMMIT) until it is not busy, with backoff, until `deadline`. */
+  private async retryWhileBusy(deadline: number, attempt: () => void, onBusy?: () => void): Promise<void> {
     const started = Date.now();
-    for (let attempt = 0; ; attempt++) {
+    for (let n = 0; ; n++) {
       try {
-        beforeNativeCall();
-        this.r.commit();
-        return;
+        return this.native(attempt);
       } catch (err) {
-        try {
-          await this.waitOrGiveUp(err, attempt, started, deadline);
-        } catch (e) {
-          this.r.rollback();
-          throw e;
-        }
+        const info = (err as RunError).info;
+        if (!isBusy(info)) throw err;
+        onBusy?.();
+        const left = deadline - Date.now();
+        if (left <= 0) throw new RunError({ ...info, busyTimeout: { attempts: n + 1, waitedMs: Date.now() - started } });
+        await delay(Math.min(left, backoffDelay(n, LOCK_WAIT)));
       }
     }
-  }
-
-  private async waitOrGiveUp(err: unknown, attempt: number, started: number, deadline: number): Promise<void> {
-    if (!isBusy(err)) throw err;
-    const left = deadline - Date.now();
-    if (left <= 0) {
-      throw new RunError({
-        name: 'SqliteError',
-        message: (err as Error).message,
-        code: (err as { code: string }).code,
-        busyTimeout: { attempts: attempt + 1, waitedMs: Date.now() - started },
-      });
-    }
-    await delay(Math.min(left, backoffDelay(attempt, LOCK_WAIT)));
   }
 }

@@ -13,14 +13,14 @@ import { backoffDelay } from '../../core/backoff.js';
 import type { BeginOptions, PinnedConnection, RunOptions, StatementOutcome } from '../shared/pinned.js';
 import { LOOKUP_REQUEST_SQL, RECORD_REQUEST_SQL, REQUESTS_TABLE, isAutoRequestId, keyedRequestLogDdl } from '../../core/request-log.js';
 import { classifyFailure, isRetryableBusy } from './classify-errors.js';
-import type { InlineConnection } from './inline-connection.js';
+import { nextTurn, type InlineConnection } from './inline-connection.js';
 
 /** A pooled connection lent to one caller. */
 export interface Lease {
   conn: InlineConnection;
   release(broken?: boolean): void;
 }
-import type { RunResult, ConnectionRequest, WritePolicy } from './requests.js';
+import type { RunResult, WritePolicy } from './requests.js';
 import type { WriteBatcher } from './write-batcher.js';
 import type { WriteLock } from './write-lock.js';
 
@@ -83,14 +83,14 @@ export class SqlitePinned implements PinnedConnection {
 
   async begin(opts: BeginOptions): Promise<void> {
     if (opts.readOnly || this.readOnly) {
-      await this.call({ op: 'begin', immediate: false, deadline: 0 });
+      await this.waited(this.lease.conn.begin(false, 0));
       return;
     }
     const deadline = Date.now() + this.shared.writeLockTimeoutMs;
     await this.shared.writeLock.acquire(this.name, this.shared.writeLockTimeoutMs, opts.signal);
     this.holdsWriteLock = true;
     try {
-      await this.call({ op: 'begin', immediate: true, deadline });
+      await this.waited(this.lease.conn.begin(true, deadline));
     } catch (err) {
       this.releaseWriteLock();
       throw err;
@@ -98,13 +98,13 @@ export class SqlitePinned implements PinnedConnection {
   }
 
   async commit(): Promise<void> {
-    await this.call({ op: 'commit' });
+    await this.waited(this.lease.conn.commit());
     this.releaseWriteLock();
   }
 
   async rollback(): Promise<void> {
     try {
-      await this.call({ op: 'rollback' });
+      this.now(() => this.lease.conn.rollback());
     } finally {
       this.releaseWriteLock();
     }
@@ -135,7 +135,7 @@ export class SqlitePinned implements PinnedConnection {
 
   async setReadOnly(readOnly: boolean): Promise<void> {
     if (this.dbReadOnly) return;
-    await this.call({ op: 'query-only', on: readOnly });
+    this.now(() => this.lease.conn.queryOnly(readOnly));
     this.readOnlySession = readOnly;
   }
 
@@ -148,11 +148,13 @@ export class SqlitePinned implements PinnedConnection {
   private async statement(sql: string, params: readonly unknown[], opts: RunOptions, rows: boolean): Promise<RunResult & { needsWrite?: false }> {
     this.shared.countQuery();
     checkParams(params, SQLITE_PARAM_RULES);
-    const args = [...params];
     if (opts.inTransaction) {
+      // This connection holds SQLite's write lock (or a read snapshot): run at once, without
+      // yielding, so other processes wait for its work only.
       const policy: WritePolicy = this.readOnly || !this.holdsWriteLock ? 'deny' : 'allow';
-      return (await this.call({ op: 'run', sql, params: args, write: policy, rows })) as RunResult & { needsWrite?: false };
+      return this.now(() => this.lease.conn.run(sql, params, policy, rows), sql) as RunResult & { needsWrite?: false };
     }
+    const args = [...params];
     if (this.readOnly || this.shared.kinds.get(sql) !== true) {
       const r = await this.readWithRetry(sql, args, this.readOnly ? 'deny' : 'ask', rows, opts.signal);
       this.remember(sql, r.needsWrite === true);
@@ -165,7 +167,9 @@ export class SqlitePinned implements PinnedConnection {
     const deadline = Date.now() + this.shared.writeLockTimeoutMs;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.lease.conn.call<RunResult>({ op: 'run', sql, params, write, rows });
+        const turn = nextTurn();
+        if (turn) await turn;
+        return this.lease.conn.run(sql, params, write, rows);
       } catch (err) {
         // Retried while busy without classifying: naming the holders reads /proc/locks.
         if (!isRetryableBusy(err) || Date.now() >= deadline) throw classifyFailure(err, { path: this.shared.path, sql, session: this.name });
@@ -180,7 +184,7 @@ export class SqlitePinned implements PinnedConnection {
     const deadline = Date.now() + this.shared.writeLockTimeoutMs;
     await this.shared.writeLock.acquire(this.name, this.shared.writeLockTimeoutMs, signal);
     try {
-      return await this.call({ op: 'write', sql, params, rows, deadline, bare });
+      return (await this.waited(this.lease.conn.write(sql, params, rows, deadline, bare), sql)) as RunResult & { needsWrite?: false };
     } finally {
       this.shared.writeLock.release();
     }
@@ -199,12 +203,30 @@ export class SqlitePinned implements PinnedConnection {
     this.shared.writeLock.release();
   }
 
-  /** Sends a request to the connection and classifies its failure. */
-  async call<T = unknown>(req: ConnectionRequest): Promise<T> {
+  /** Runs a synchronous call on the connection, its failure classified. */
+  now<T>(fn: () => T, sql?: string): T {
     try {
-      return await this.lease.conn.call<T>(req);
+      return fn();
     } catch (err) {
-      throw classifyFailure(err, { path: this.shared.path, sql: (req as { sql?: string }).sql, session: this.name });
+      throw this.classify(err, sql);
     }
+  }
+
+  /** Awaits a call on the connection, its failure classified. */
+  async waited<T>(call: Promise<T>, sql?: string): Promise<T> {
+    try {
+      return await call;
+    } catch (err) {
+      throw this.classify(err, sql);
+    }
+  }
+
+  /** The connection this pinned handle holds (for verify and backup). */
+  get connection(): InlineConnection {
+    return this.lease.conn;
+  }
+
+  private classify(err: unknown, sql?: string): Error {
+    return classifyFailure(err, { path: this.shared.path, sql, session: this.name });
   }
 }

@@ -108,7 +108,7 @@ export class WriteBatcher {
         this.conn = new InlineConnection(this.settings);
         await this.conn.ready;
       }
-      outcomes = await this.conn.call<BatchOutcome[]>({ op: 'write-batch', items: batch.map(({ sql, params, rows }) => ({ sql, params, rows })), deadline });
+      outcomes = await this.conn.writeBatch(batch, deadline);
     } catch (err) {
       const e = this.classify(err, batch.length === 1 ? batch[0]!.sql : undefined);
       for (const it of batch) it.reject(e);
