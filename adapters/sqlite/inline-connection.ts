@@ -199,13 +199,17 @@ export class InlineConnection {
     if (!immediate) return void this.native(() => this.r.db.exec('BEGIN'));
     let waiting = false;
     try {
-      await this.retryWhileBusy(deadline, () => this.r.beginImmediate(), () => {
-        if (!waiting) {
-          writersWaiting++;
-          writersWaitingSince = Date.now();
-        }
-        waiting = true;
-      });
+      await this.retryWhileBusy(
+        deadline,
+        () => this.r.beginImmediate(),
+        () => {
+          if (!waiting) {
+            writersWaiting++;
+            writersWaitingSince = Date.now();
+          }
+          waiting = true;
+        },
+      );
     } finally {
       if (waiting) writerStopsWaiting();
     }
