@@ -7,9 +7,11 @@
  * SQL conventions for code that must run on every engine:
  * - parameters are positional `?` placeholders (the PostgreSQL adapter rewrites them to `$n`);
  * - rows come back as plain objects keyed by column name (see README "Types");
- * - integers that may exceed 2^53 come back as `bigint` on DuckDB; cast with `CAST(x AS INTEGER)`
- *   or `Number()` where a `number` is wanted.
+ * - values come back exactly by default (`ValueMode`): BIGINT (`count(*)` included) as `bigint`
+ *   on DuckDB and PostgreSQL, timestamps and decimals as text; cast with `CAST(x AS INTEGER)` or
+ *   use `Number()` where a `number` is wanted.
  */
+import { BadInputError } from './errors.js';
 
 /** One result row: column name → JS value. */
 export type Row = Record<string, unknown>;
@@ -18,9 +20,26 @@ export type Row = Record<string, unknown>;
 export type EngineName = 'duckdb' | 'sqlite' | 'postgres';
 
 /** Options accepted by every statement. */
+/**
+ * How result values come back (README "Types"). `'exact'` (the default): every value exactly —
+ * dates, timestamps, times, intervals and decimals as their text (`'2024-01-31 12:00:00.123456'`,
+ * `'12345678901234567890.123456789'`), 64- and 128-bit integers as bigint — so what is read can
+ * be written back unchanged. `'js'`: JS Dates (truncated toward the past to the millisecond)
+ * and numbers where a value fits one (decimals as doubles, which may round).
+ */
+export type ValueMode = 'exact' | 'js';
+
+/** Checks a `values` option: undefined, 'exact' or 'js'. */
+export function checkValueMode(mode: unknown): ValueMode | undefined {
+  if (mode === undefined || mode === 'exact' || mode === 'js') return mode;
+  throw new BadInputError(`values must be 'exact' or 'js', not ${JSON.stringify(mode)}`, { values: String(mode) });
+}
+
 export interface StatementOptions {
   /** Abort the wait for the result (the statement itself may still complete on the engine). */
   signal?: AbortSignal;
+  /** How this statement's values come back; default: the session's, else the database's (`'exact'`). */
+  values?: ValueMode;
   /**
    * Idempotency key for a write. The engine records it in `bolt_requests` in the same
    * transaction, so a write retried after a failover is applied exactly once. Writes without
@@ -68,6 +87,8 @@ export interface SessionOptions {
   idleTimeoutMs?: number;
   /** Roll back a transaction open longer than this. Default 30 s. */
   maxTransactionMs?: number;
+  /** How values come back in this session's statements; default: the database's. */
+  values?: ValueMode;
 }
 
 /** A pinned connection: its transactions are isolated from everyone else's. */
@@ -130,6 +151,8 @@ export interface OpenOptions {
   idleReleaseMs?: number;
   /** Open read-only (statements that are not reads fail with BOLT_READ_ONLY). */
   readOnly?: boolean;
+  /** How values come back (default `'exact'`; `'js'` for Dates and numbers): see {@link ValueMode}. */
+  values?: ValueMode;
   /**
    * DuckDB clients: give every write without a caller requestId an automatic one, recorded in
    * `bolt_requests` in the same transaction, so a write re-sent after a failover is applied

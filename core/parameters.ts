@@ -23,10 +23,10 @@ export interface ParamRules {
   json: 'none' | 'objects' | 'arrays-and-objects';
 }
 
-/** DuckDB binds containers as LIST and STRUCT, and a bigint as HUGEINT. */
+/** DuckDB binds containers as LIST and STRUCT, and a bigint as HUGEINT (UHUGEINT above its range). */
 export const DUCKDB_PARAM_RULES: ParamRules = {
   engine: 'DuckDB',
-  bigint: { min: -(2n ** 127n), max: 2n ** 127n - 1n, name: 'HUGEINT' },
+  bigint: { min: -(2n ** 127n), max: 2n ** 128n - 1n, name: 'HUGEINT/UHUGEINT' },
   nan: true,
   json: 'none',
 };

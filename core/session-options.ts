@@ -5,7 +5,7 @@
  * a timer fired at once).
  */
 import { BadInputError } from './errors.js';
-import type { SessionOptions } from './database.js';
+import { checkValueMode, type SessionOptions } from './database.js';
 
 /** The longest delay a timer takes (about 24.8 days); longer ones fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -26,6 +26,7 @@ export function checkSessionOptions(opts: unknown, connectionTimeoutMs?: unknown
   const o = opts as Record<string, unknown>;
   if (o.name !== undefined && typeof o.name !== 'string') throw new BadInputError('session option name must be a string');
   if (o.readOnly !== undefined && typeof o.readOnly !== 'boolean') throw new BadInputError('session option readOnly must be true or false');
+  checkValueMode(o.values);
   checkDelay(o.idleTimeoutMs, 'idleTimeoutMs', true);
   checkDelay(o.maxTransactionMs, 'maxTransactionMs', true);
   checkDelay(connectionTimeoutMs, 'connectionTimeoutMs', false);

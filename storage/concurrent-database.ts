@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Database, OpenOptions } from '../core/database.js';
+import { checkValueMode, type Database, type OpenOptions } from '../core/database.js';
 import { BadInputError } from '../core/errors.js';
 import { detectFileKind } from './platform/file-kind.js';
 import { sidecarPath } from './platform/sidecar.js';
@@ -18,6 +18,7 @@ export class ConcurrentDatabase extends DuckDbDatabase {
   /** Opens a database of any engine (see the file comment for how the engine is chosen). */
   static async open(path: string, opts: OpenOptions = {}): Promise<Database> {
     if (typeof path !== 'string' || !path) throw new BadInputError('a database path or URL is required');
+    checkValueMode(opts.values);
     const engine = opts.engine ?? detectEngine(path);
     if (engine === 'postgres') return openPostgres(path, opts);
     if (engine === 'sqlite') return openSqlite(path, opts);

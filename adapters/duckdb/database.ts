@@ -18,7 +18,10 @@ import type {
   StatementOptions,
   Transaction,
   TransactionOptions,
+  ValueMode,
 } from '../../core/database.js';
+import { checkValueMode } from '../../core/database.js';
+import { checkSessionOptions } from '../../core/session-options.js';
 import { BoltError, ClosedError, OutcomeUnknownError, hasCode } from '../../core/errors.js';
 import { log } from '../../core/logger.js';
 import { checkRequestId } from '../../core/request-id.js';
@@ -156,6 +159,11 @@ export class DuckDbDatabase implements Database {
     }
   }
 
+  /** How this handle's values come back unless a statement or session says otherwise. */
+  private get values(): ValueMode {
+    return this.opts.values ?? 'exact';
+  }
+
   /** Adds an automatic request id for client writes, so a re-send is applied exactly once. */
   private autoId(opts: StatementOptions | undefined): { id?: string; auto: boolean } {
     checkRequestId(opts?.requestId);
@@ -163,8 +171,9 @@ export class DuckDbDatabase implements Database {
     return { id: `${AUTO_REQUEST_PREFIX}${randomUUID()}`, auto: true };
   }
 
-  private statementOptions(b: Backend, ids: { id?: string; auto: boolean }, resent: boolean): HostStatementOptions {
+  private statementOptions(b: Backend, ids: { id?: string; auto: boolean }, resent: boolean, values = this.values): HostStatementOptions {
     const o = this.idOptions(b, ids, resent);
+    if (values !== undefined) o.values = values;
     // A read-only handle may share a read-write host: the host refuses its writes by statement type.
     return this.opts.readOnly ? { ...o, readOnly: true } : o;
   }
@@ -181,7 +190,8 @@ export class DuckDbDatabase implements Database {
 
   async query<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T[]> {
     const ids = this.autoId(opts);
-    return this.withFailover('query', true, (b, resent) => b.query(sql, params, this.statementOptions(b, ids, resent)) as Promise<T[]>);
+    const values = checkValueMode(opts?.values) ?? this.values;
+    return this.withFailover('query', true, (b, resent) => b.query(sql, params, this.statementOptions(b, ids, resent, values)) as Promise<T[]>);
   }
 
   async execute(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<ExecResult> {
@@ -192,7 +202,8 @@ export class DuckDbDatabase implements Database {
   /** Runs a statement of either kind and returns its rows, rows changed, and whether it only read. */
   async run(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<StatementOutcome> {
     const ids = this.autoId(opts);
-    return this.withFailover('run', true, (b, resent) => b.run(sql, params, this.statementOptions(b, ids, resent)));
+    const values = checkValueMode(opts?.values) ?? this.values;
+    return this.withFailover('run', true, (b, resent) => b.run(sql, params, this.statementOptions(b, ids, resent, values)));
   }
 
   async insertMany(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], opts?: StatementOptions): Promise<ExecResult> {
@@ -213,7 +224,7 @@ export class DuckDbDatabase implements Database {
       }
       let s: Session | undefined;
       try {
-        s = await b.openSession({ name: 'transaction', readOnly: this.opts.readOnly }, this.opts.connectionTimeoutMs);
+        s = await b.openSession({ name: 'transaction', readOnly: this.opts.readOnly, values: this.values }, this.opts.connectionTimeoutMs);
         return await runSessionTransaction(s, fn, { ...opts, requestId, freshRequestId: fresh && !resent, requestLog: this.requestLog });
       } catch (err) {
         if (!isHostLost(err)) throw err;
@@ -237,7 +248,9 @@ export class DuckDbDatabase implements Database {
 
   async session(opts: SessionOptions = {}): Promise<Session> {
     const b = await this.current();
-    return b.openSession(this.opts.readOnly ? { ...opts, readOnly: true } : opts, this.opts.connectionTimeoutMs);
+    checkSessionOptions(opts);
+    const o = { ...opts, values: opts.values ?? this.values };
+    return b.openSession(this.opts.readOnly ? { ...o, readOnly: true } : o, this.opts.connectionTimeoutMs);
   }
 
   stats(): DatabaseStats {

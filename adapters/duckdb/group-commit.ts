@@ -9,6 +9,7 @@
  * it is rolled back and every write is re-run on its own, so each caller gets its own outcome.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import type { ValueMode } from '../../core/database.js';
 import { destroyPrepared, prepareSql, runPrepared, type PreparedSql } from './run.js';
 import { beginTransaction, commitTransaction, rollbackTransaction } from './transaction-control.js';
 import { recordRequests } from './request-log.js';
@@ -26,6 +27,8 @@ export interface GroupedWrite {
    * one connection): used when `conn` runs it, so a write is not prepared twice.
    */
   prepared?: PreparedSql;
+  /** How the rows it returns (RETURNING) come back. */
+  values?: ValueMode;
 }
 
 /**
@@ -33,10 +36,10 @@ export interface GroupedWrite {
  * otherwise from `conn`'s statement cache (prepared there on a miss).
  */
 export async function runGroupedWrite(conn: DuckDBConnection, w: GroupedWrite): Promise<WriteOutcome> {
-  if (w.prepared && w.conn === conn) return runPrepared(w.prepared, w.params, w.sql);
+  if (w.prepared && w.conn === conn) return runPrepared(w.prepared, w.params, w.sql, w.values);
   const p = await prepareSql(conn, w.sql, w.params?.length ?? 0, { cache: true });
   try {
-    return await runPrepared(p, w.params, w.sql);
+    return await runPrepared(p, w.params, w.sql, w.values);
   } finally {
     destroyPrepared(p);
   }

@@ -5,7 +5,17 @@
  * with BOLT_TX_TIMEOUT).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { ExecResult, Row, Session, SessionOptions, StatementOptions, Transaction, TransactionOptions } from '../../core/database.js';
+import {
+  checkValueMode,
+  type ExecResult,
+  type Row,
+  type Session,
+  type SessionOptions,
+  type StatementOptions,
+  type Transaction,
+  type TransactionOptions,
+  type ValueMode,
+} from '../../core/database.js';
 import { BadInputError, BoltError, SessionClosedError, SessionTimeoutError, TxTimeoutError } from '../../core/errors.js';
 import { assertReadOnlyAllowed, destroyPrepared, prepareSql, runPrepared, type PreparedSql, type StatementResult } from './run.js';
 import { classifyDuckDBError } from './classify-errors.js';
@@ -53,6 +63,8 @@ export class HostSession implements Session {
   private txTimer?: NodeJS.Timeout;
   private readonly idleMs: number;
   private readonly maxTxMs: number;
+  /** How this session's values come back unless a statement says otherwise. */
+  private readonly values: ValueMode;
   private busy = 0;
 
   constructor(
@@ -64,6 +76,7 @@ export class HostSession implements Session {
     this.readOnly = Boolean(opts.readOnly) || hooks.readOnlyDatabase;
     this.idleMs = opts.idleTimeoutMs ?? DEFAULT_SESSION_IDLE_MS;
     this.maxTxMs = opts.maxTransactionMs ?? DEFAULT_MAX_TRANSACTION_MS;
+    this.values = checkValueMode(opts.values) ?? 'exact';
     this.armIdle();
   }
 
@@ -116,6 +129,7 @@ export class HostSession implements Session {
     params: readonly unknown[] | undefined,
     conn: DuckDBConnection,
     requestId?: string,
+    values: ValueMode = this.values,
   ): Promise<StatementResult & { deduplicated?: boolean }> {
     checkParams(params, DUCKDB_PARAM_RULES);
     const p = await prepareSql(conn, sql, params?.length ?? 0, { cache: true });
@@ -125,8 +139,8 @@ export class HostSession implements Session {
       const run = () => {
         if (requestId !== undefined && !p.isRead) return this.loggedStatement(conn, p, params, sql, requestId);
         // Outside a transaction a script of several statements is all-or-nothing.
-        if (!this.inTx && !p.isRead && p.count > 1) return inTransaction(conn, () => runPrepared(p, params, sql));
-        return runPrepared(p, params, sql);
+        if (!this.inTx && !p.isRead && p.count > 1) return inTransaction(conn, () => runPrepared(p, params, sql, values));
+        return runPrepared(p, params, sql, values);
       };
       // Inside a transaction the gate was passed at BEGIN; alone, a write is its own transaction.
       const r = p.isRead || this.inTx ? await run() : await this.hooks.gate.writing(run);
@@ -177,8 +191,9 @@ export class HostSession implements Session {
     });
   }
 
-  query<T extends Row = Row>(sql: string, params?: readonly unknown[], _opts?: StatementOptions): Promise<T[]> {
-    return this.enqueue(async (conn) => (await this.statement(sql, params, conn)).rows as T[]);
+  query<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T[]> {
+    const values = checkValueMode(opts?.values) ?? this.values;
+    return this.enqueue(async (conn) => (await this.statement(sql, params, conn, undefined, values)).rows as T[]);
   }
 
   execute(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<ExecResult> {

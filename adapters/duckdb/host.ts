@@ -6,7 +6,7 @@
 import { ftruncateSync } from 'node:fs';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { EventEmitter } from 'eventemitter3';
-import type { DatabaseStats, ExecResult, Row, SessionOptions } from '../../core/database.js';
+import type { DatabaseStats, ExecResult, Row, SessionOptions, ValueMode } from '../../core/database.js';
 import { BadInputError, BoltError, ClosedError, OutcomeUnknownError, ReadOnlyError, hasCode, SessionLostError } from '../../core/errors.js';
 import { log } from '../../core/logger.js';
 import { poolTimeoutMs } from '../../core/config.js';
@@ -305,7 +305,7 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
     if (typeof sql !== 'string') throw new BadInputError('SQL must be a string');
     checkParams(params, DUCKDB_PARAM_RULES);
     return this.withPrepared(sql, params, opts, async (p, lease) =>
-      p.isRead ? this.autocommit(p, params, sql, lease) : this.writeGate.writing(() => this.write(p, params, sql, lease, opts)),
+      p.isRead ? this.autocommit(p, params, sql, lease, opts.values) : this.writeGate.writing(() => this.write(p, params, sql, lease, opts)),
     );
   }
 
@@ -317,19 +317,19 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
     lease: Lease<DuckDBConnection>,
     opts: HostStatementOptions,
   ): Promise<StatementOutcome> {
-    if (!opts.requestId) return this.autocommit(p, params, sql, lease);
+    if (!opts.requestId) return this.autocommit(p, params, sql, lease, opts.values);
     if (opts.unlogged) {
       if (opts.resent) throw outcomeUnknown(sql);
-      return this.autocommit(p, params, sql, lease);
+      return this.autocommit(p, params, sql, lease, opts.values);
     }
     if (!this.requestLogReady) await this.ensureRequestLog();
     if (opts.autoId && !opts.resent && p.count === 1) {
       // A fresh automatic id needs no lookup: eligible for group commit.
-      return this.group.submit({ sql, params, requestId: opts.requestId, autoId: true, conn: lease.conn, prepared: p });
+      return this.group.submit({ sql, params, requestId: opts.requestId, autoId: true, conn: lease.conn, prepared: p, values: opts.values });
     }
     return this.requests.run(opts.requestId, () =>
       loggedWrite(lease.conn, { requestId: opts.requestId!, autoId: opts.autoId, resent: opts.resent }, async () => {
-        const r = await runPrepared(p, params, sql);
+        const r = await runPrepared(p, params, sql, opts.values);
         return { rows: r.rows, rowsChanged: r.rowsChanged, isRead: false };
       }),
     );
@@ -339,10 +339,12 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
    * A statement on its own (a script of several in one transaction, so that it is
    * all-or-nothing as it is through a client): a conflict means it was not applied, so retry it.
    */
-  private async autocommit(p: PreparedSql, params: readonly unknown[] | undefined, sql: string, lease: Lease<DuckDBConnection>) {
+  private async autocommit(p: PreparedSql, params: readonly unknown[] | undefined, sql: string, lease: Lease<DuckDBConnection>, values?: ValueMode) {
     for (let attempt = 0; ; attempt++) {
       try {
-        return p.count > 1 && !p.isRead ? await inTransaction(lease.conn, () => runPrepared(p, params, sql)) : await runPrepared(p, params, sql);
+        return p.count > 1 && !p.isRead
+          ? await inTransaction(lease.conn, () => runPrepared(p, params, sql, values))
+          : await runPrepared(p, params, sql, values);
       } catch (err) {
         if (!hasCode(err, 'BOLT_TX_CONFLICT') || p.isRead || attempt >= WRITE_CONFLICT_RETRIES) throw err;
         await delay(backoffDelay(attempt, { baseMs: 2, capMs: 100 }));

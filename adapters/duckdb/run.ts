@@ -3,10 +3,10 @@
  * statement's type (never by parsing SQL text), bind JS parameters, return plain JS rows.
  */
 import { ResultReturnType, StatementType, type DuckDBConnection, type DuckDBMaterializedResult, type DuckDBPreparedStatement } from '@duckdb/node-api';
-import type { Row } from '../../core/database.js';
+import type { Row, ValueMode } from '../../core/database.js';
 import { BadInputError, ReadOnlyError } from '../../core/errors.js';
 import { classifyDuckDBError } from './classify-errors.js';
-import { toDuckDBParams, toJSValue } from './values.js';
+import { toDuckDBParams, valueConverter } from './values.js';
 import { cacheStatement, cachedStatement } from './statement-cache.js';
 import { sqlTextProblem } from '../../core/sql-text.js';
 
@@ -121,8 +121,8 @@ export function assertReadOnlyAllowed(p: PreparedSql, sql: string): void {
   }
 }
 
-/** Binds parameters and runs prepared statement(s); returns the last one's rows. */
-export async function runPrepared(p: PreparedSql, params: readonly unknown[] | undefined, sql: string): Promise<StatementResult> {
+/** Binds parameters and runs prepared statement(s); returns the last one's rows, their values in `mode`. */
+export async function runPrepared(p: PreparedSql, params: readonly unknown[] | undefined, sql: string, mode?: ValueMode): Promise<StatementResult> {
   const values = toDuckDBParams(params);
   let last: StatementResult = { rows: [], rowsChanged: 0, isRead: p.isRead };
   for (const s of p.statements) {
@@ -140,7 +140,7 @@ export async function runPrepared(p: PreparedSql, params: readonly unknown[] | u
       }
       const result = await s.run();
       last = {
-        rows: result.returnType === ResultReturnType.QUERY_RESULT ? rowObjects(result) : [],
+        rows: result.returnType === ResultReturnType.QUERY_RESULT ? rowObjects(result, mode) : [],
         rowsChanged: result.returnType === ResultReturnType.CHANGED_ROWS ? result.rowsChanged : 0,
         isRead: READ_TYPES.has(s.statementType),
       };
@@ -159,7 +159,7 @@ export async function runPrepared(p: PreparedSql, params: readonly unknown[] | u
         throw new BadInputError('transaction statements need a pinned connection: use db.transaction() or db.session()', { sql });
       const result = await s.run();
       last = {
-        rows: result.returnType === ResultReturnType.QUERY_RESULT ? rowObjects(result) : [],
+        rows: result.returnType === ResultReturnType.QUERY_RESULT ? rowObjects(result, mode) : [],
         rowsChanged: result.returnType === ResultReturnType.CHANGED_ROWS ? result.rowsChanged : 0,
         isRead: false,
       };
@@ -173,19 +173,21 @@ export async function runPrepared(p: PreparedSql, params: readonly unknown[] | u
 }
 
 /**
- * The rows of a materialized result as plain JS objects. Its chunks are read in place: no
+ * The rows of a materialized result as plain JS objects, their values in `values` mode
+ * (values.ts). Its chunks are read in place: no
  * `fetchChunk()` call, each of which is a thread-pool hop (`runAndReadAll()` spent two on a
  * one-row result, and two on an INSERT whose count `rowsChanged` already gives).
  */
-export function rowObjects(result: DuckDBMaterializedResult): Row[] {
+export function rowObjects(result: DuckDBMaterializedResult, values?: ValueMode): Row[] {
   const names = result.deduplicatedColumnNames();
+  const convert = valueConverter(values);
   const rows: Row[] = [];
   for (let c = 0; c < result.chunkCount; c++) {
     const chunk = result.getChunk(c);
     for (let r = 0; r < chunk.rowCount; r++) {
       const row: Row = {};
       chunk.visitRowValues(r, (value, _r, col, type) => {
-        row[names[col]!] = toJSValue(value, type, toJSValue);
+        row[names[col]!] = convert(value, type, convert);
       });
       rows.push(row);
     }

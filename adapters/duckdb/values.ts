@@ -1,7 +1,7 @@
 /**
  * JS ⇄ DuckDB value mapping (documented in README.md, "Types"). Parameters are plain JS values;
- * results are plain JS values (the node-api "JS" conversion), so they survive `v8.serialize`
- * unchanged and a client sees exactly what the host sees.
+ * results are plain JS values in one of two modes (exact, the default, or js), so they survive
+ * `v8.serialize` unchanged and a client sees exactly what the host sees.
  */
 import {
   BIGINT,
@@ -9,6 +9,17 @@ import {
   BOOLEAN,
   DOUBLE,
   DuckDBBlobValue,
+  type DuckDBDateValue,
+  type DuckDBDecimalValue,
+  type DuckDBIntervalValue,
+  type DuckDBTimeNSValue,
+  type DuckDBTimeTZValue,
+  type DuckDBTimeValue,
+  type DuckDBTimestampMillisecondsValue,
+  type DuckDBTimestampNanosecondsValue,
+  type DuckDBTimestampSecondsValue,
+  type DuckDBTimestampTZValue,
+  type DuckDBTimestampValue,
   DuckDBListType,
   DuckDBStructType,
   DuckDBTypeId,
@@ -16,6 +27,7 @@ import {
   INTEGER,
   JSDuckDBValueConverter,
   LIST,
+  UHUGEINT,
   SQLNULL,
   STRUCT,
   TIMESTAMP,
@@ -30,6 +42,8 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { BadInputError } from '../../core/errors.js';
+import type { ValueMode } from '../../core/database.js';
+import { dateFromDays, dateFromUnits, formatDate, formatDecimal, formatInterval, formatOffset, formatTime, formatTimestamp } from '../../core/value-text.js';
 
 /** A parameter as DuckDB binds it: the value and the type it is bound as. */
 export interface DuckDBParam {
@@ -38,6 +52,7 @@ export interface DuckDBParam {
 }
 
 const INT32 = 2 ** 31;
+const HUGEINT_MAX = 2n ** 127n - 1n;
 const INT64 = 2 ** 63;
 
 /**
@@ -63,7 +78,7 @@ export function toDuckDBParam(v: unknown, where = 'parameter'): DuckDBParam {
     case 'number':
       return { value: v, type: numberType(v) };
     case 'bigint':
-      return { value: v, type: HUGEINT };
+      return { value: v, type: v > HUGEINT_MAX ? UHUGEINT : HUGEINT };
     case 'string':
       return { value: v, type: VARCHAR };
     case 'object':
@@ -97,6 +112,7 @@ const NUMERIC_RANK: Partial<Record<DuckDBTypeId, number>> = {
   [DuckDBTypeId.INTEGER]: 1,
   [DuckDBTypeId.BIGINT]: 2,
   [DuckDBTypeId.HUGEINT]: 3,
+  [DuckDBTypeId.UHUGEINT]: 3.5,
   [DuckDBTypeId.DOUBLE]: 4,
 };
 
@@ -107,7 +123,7 @@ function unify(a: DuckDBType, b: DuckDBType, where: string): DuckDBType {
   const ra = NUMERIC_RANK[a.typeId];
   const rb = NUMERIC_RANK[b.typeId];
   if (ra !== undefined && rb !== undefined) {
-    if ((a.typeId === DuckDBTypeId.HUGEINT && rb === 4) || (b.typeId === DuckDBTypeId.HUGEINT && ra === 4)) {
+    if ((ra >= 3 && ra < 4 && rb === 4) || (rb >= 3 && rb < 4 && ra === 4)) {
       throw new BadInputError(`${where}: a list cannot mix bigints with fractional numbers`);
     }
     return ra >= rb ? a : b;
@@ -123,7 +139,7 @@ function unify(a: DuckDBType, b: DuckDBType, where: string): DuckDBType {
 /** `value` made to bind as `type` (integers in a HUGEINT list become bigints). */
 function fit(value: DuckDBValue, type: DuckDBType): DuckDBValue {
   if (value === null) return null;
-  if (type.typeId === DuckDBTypeId.HUGEINT && typeof value === 'number') return BigInt(value);
+  if ((type.typeId === DuckDBTypeId.HUGEINT || type.typeId === DuckDBTypeId.UHUGEINT) && typeof value === 'number') return BigInt(value);
   if (type instanceof DuckDBListType && Array.isArray((value as { items?: unknown }).items)) {
     return listValue((value as { items: DuckDBValue[] }).items.map((x) => fit(x, type.valueType)));
   }
@@ -141,12 +157,115 @@ export function toDuckDBParams(params: readonly unknown[] | undefined): DuckDBPa
   return params.map((p, i) => toDuckDBParam(p, `parameter ${i + 1}`));
 }
 
+/** A result value converter of node-api (containers call it again for their elements). */
+type Converter = DuckDBValueConverter<JS>;
+
+/** BLOB as a plain `Uint8Array`: node-api gives a Buffer, which a client's `v8.deserialize` would not. */
+function bytes(value: unknown): Uint8Array {
+  return new Uint8Array((value as DuckDBBlobValue).bytes);
+}
+
 /**
- * Result conversion: node-api's JS mapping, except BLOB as a plain `Uint8Array` (node-api
- * gives a Buffer, which `v8.deserialize` would turn into a Uint8Array on a client: the host
- * and its clients must see the same thing).
+ * The exact mapping (README "Types", the default): dates, timestamps, times, intervals and
+ * decimals as their text (core/value-text.ts), integers beyond 32 bits as bigint, BLOB as a
+ * plain Uint8Array, everything else as node-api maps it. Plain values only: the host's clients
+ * receive them through `v8.serialize` unchanged.
  */
-export const toJSValue: DuckDBValueConverter<JS> = (value, type, _converter) => {
-  if (type.typeId === DuckDBTypeId.BLOB && value instanceof DuckDBBlobValue) return new Uint8Array(value.bytes);
-  return JSDuckDBValueConverter(value, type, toJSValue);
+export const exactValue: Converter = (value, type, _converter) => {
+  if (value === null) return null;
+  switch (type.typeId) {
+    case DuckDBTypeId.DECIMAL: {
+      const d = value as DuckDBDecimalValue;
+      return formatDecimal(d.value, d.scale);
+    }
+    case DuckDBTypeId.DATE:
+      return formatDate((value as DuckDBDateValue).days);
+    case DuckDBTypeId.TIMESTAMP:
+      return formatTimestamp((value as DuckDBTimestampValue).micros, 1e6);
+    case DuckDBTypeId.TIMESTAMP_TZ:
+      return formatTimestamp((value as DuckDBTimestampTZValue).micros, 1e6, true);
+    case DuckDBTypeId.TIMESTAMP_S:
+      return formatTimestamp((value as DuckDBTimestampSecondsValue).seconds, 1);
+    case DuckDBTypeId.TIMESTAMP_MS:
+      return formatTimestamp((value as DuckDBTimestampMillisecondsValue).millis, 1e3);
+    case DuckDBTypeId.TIMESTAMP_NS:
+      return formatTimestamp((value as DuckDBTimestampNanosecondsValue).nanos, 1e9);
+    case DuckDBTypeId.TIME:
+      return formatTime((value as DuckDBTimeValue).micros);
+    case DuckDBTypeId.TIME_NS:
+      return formatTime((value as DuckDBTimeNSValue).nanos, 9);
+    case DuckDBTypeId.TIME_TZ: {
+      const t = value as DuckDBTimeTZValue;
+      return formatTime(t.micros) + formatOffset(t.offset);
+    }
+    case DuckDBTypeId.INTERVAL: {
+      const i = value as DuckDBIntervalValue;
+      return formatInterval(i.months, i.days, i.micros);
+    }
+    case DuckDBTypeId.BLOB:
+      return bytes(value);
+  }
+  return JSDuckDBValueConverter(value, type, exactValue);
 };
+
+/**
+ * The opt-in convenient mapping (`values: 'js'`): DATE and timestamps as JS Dates truncated
+ * toward the past to the millisecond (their exact text when a Date cannot hold them:
+ * ±infinity, years beyond ±275,000), DECIMAL as a double, 64- and 128-bit integers as numbers
+ * when exactly representable (bigint otherwise); the rest as {@link exactValue}.
+ */
+export const jsValue: Converter = (value, type, _converter) => {
+  if (value === null) return null;
+  switch (type.typeId) {
+    case DuckDBTypeId.DECIMAL:
+      return (value as DuckDBDecimalValue).toDouble();
+    case DuckDBTypeId.BIGINT:
+    case DuckDBTypeId.UBIGINT:
+    case DuckDBTypeId.HUGEINT:
+    case DuckDBTypeId.UHUGEINT: {
+      const n = Number(value as bigint);
+      return Number.isSafeInteger(n) ? n : (value as bigint);
+    }
+    case DuckDBTypeId.DATE:
+      return dateFromDays((value as DuckDBDateValue).days) ?? exactValue(value, type, exactValue);
+    case DuckDBTypeId.TIMESTAMP:
+    case DuckDBTypeId.TIMESTAMP_TZ:
+      return dateFromUnits((value as DuckDBTimestampValue).micros, 1e6) ?? exactValue(value, type, exactValue);
+    case DuckDBTypeId.TIMESTAMP_S:
+      return dateFromUnits((value as DuckDBTimestampSecondsValue).seconds, 1) ?? exactValue(value, type, exactValue);
+    case DuckDBTypeId.TIMESTAMP_MS:
+      return dateFromUnits((value as DuckDBTimestampMillisecondsValue).millis, 1e3) ?? exactValue(value, type, exactValue);
+    case DuckDBTypeId.TIMESTAMP_NS:
+      return dateFromUnits((value as DuckDBTimestampNanosecondsValue).nanos, 1e9) ?? exactValue(value, type, exactValue);
+    case DuckDBTypeId.LIST:
+    case DuckDBTypeId.ARRAY:
+    case DuckDBTypeId.STRUCT:
+    case DuckDBTypeId.MAP:
+    case DuckDBTypeId.UNION:
+      return JSDuckDBValueConverter(value, type, jsValue);
+  }
+  return exactValue(value, type, exactValue);
+};
+
+/**
+ * The mapping Bolt used before exact values (node-api's JS conversion: Dates rounded toward
+ * 1970, DECIMAL as a double, TIME as bigint microseconds). Not offered to users; kept so the
+ * bench can compare the cost of the exact mapping with it in one run.
+ */
+export const legacyValue: Converter = (value, type, _converter) => {
+  if (type.typeId === DuckDBTypeId.BLOB && value instanceof DuckDBBlobValue) return new Uint8Array(value.bytes);
+  return JSDuckDBValueConverter(value, type, legacyValue);
+};
+
+let legacyForBench = false;
+
+/** Makes this process's host return {@link legacyValue}s (bench/exact-values.bench.ts only). */
+export function useLegacyValuesForBench(on: boolean): void {
+  legacyForBench = on;
+}
+
+/** The converter of a value mode. */
+export function valueConverter(mode: ValueMode = 'exact'): Converter {
+  if (legacyForBench) return legacyValue;
+  return mode === 'js' ? jsValue : exactValue;
+}

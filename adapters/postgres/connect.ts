@@ -1,10 +1,11 @@
 /**
  * Builds the `pg` Pool for a PostgreSQL URL: pool limits, statement timeout, search_path,
- * read-only default, Bolt's type parsers (int8 → number when exact, else bigint), and the
+ * read-only default, Bolt's type parsers (types.ts), and the
  * location string shown to users and logs (the password is never kept in it).
  */
 import pg from 'pg';
 import { BadInputError } from '../../core/errors.js';
+import { pgTypes } from './types.js';
 
 /** Connection settings after defaults. */
 export interface PgConnectSettings {
@@ -42,18 +43,6 @@ export function quoteIdent(name: string): string {
   return `"${name}"`;
 }
 
-function parseInt8(v: string): number | bigint {
-  const n = Number(v);
-  return Number.isSafeInteger(n) ? n : BigInt(v);
-}
-
-/** Bolt's type parsers, private to its pools (the global `pg.types` are not touched). */
-export function boltTypes(): pg.CustomTypesConfig {
-  const t = new pg.TypeOverrides();
-  t.setTypeParser(20, parseInt8);
-  return t as unknown as pg.CustomTypesConfig;
-}
-
 /** The URL without its `options` query parameter, and that parameter's value. */
 function splitOptions(url: string): { url: string; options: string | undefined } {
   const q = url.indexOf('?');
@@ -81,6 +70,6 @@ export function poolConfig(s: PgConnectSettings): pg.PoolConfig {
     application_name: s.applicationName,
     ...(s.statementTimeoutMs > 0 ? { statement_timeout: s.statementTimeoutMs } : {}),
     ...(options.length ? { options: options.join(' ') } : {}),
-    types: boltTypes(),
+    types: pgTypes('exact'),
   };
 }

@@ -5,7 +5,16 @@
  * statistics from `adapters/shared`.
  */
 import pg from 'pg';
-import type { ExecResult, LockInfo, Row, StatementOptions, Transaction, TransactionOptions } from '../../core/database.js';
+import {
+  checkValueMode,
+  type ExecResult,
+  type LockInfo,
+  type Row,
+  type StatementOptions,
+  type Transaction,
+  type TransactionOptions,
+  type ValueMode,
+} from '../../core/database.js';
 import { log } from '../../core/logger.js';
 import { POSTGRES_PARAM_RULES } from '../../core/parameters.js';
 import { delay } from '../../storage/platform/retry.js';
@@ -28,6 +37,8 @@ export interface PgResolved {
   isolation: PgIsolation;
   retries: number;
   leakReportMs: number;
+  /** How values come back (default 'exact'). */
+  values?: ValueMode;
 }
 
 /** First keyword says the statement only reads (safe to retry after a lost connection). */
@@ -48,6 +59,7 @@ export class PostgresDatabase extends DirectDatabase<PgPinned> {
       maxParams: 30_000,
       paramRules: POSTGRES_PARAM_RULES,
       isolation: cfg.isolation,
+      values: cfg.values ?? 'exact',
     });
     this.pool = new pg.Pool(poolConfig(cfg.settings));
     // An idle client losing its server must not crash the process; the pool drops it.
@@ -58,7 +70,11 @@ export class PostgresDatabase extends DirectDatabase<PgPinned> {
 
   async query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
     return this.withRetry(READ_HEAD.test(sql), opts.signal, () =>
-      this.withPinned('query', (c) => c.query(sql, params, { inTransaction: false, signal: opts.signal }), opts.signal),
+      this.withPinned(
+        'query',
+        (c) => c.query(sql, params, { inTransaction: false, signal: opts.signal, values: checkValueMode(opts.values) ?? this.direct.values }),
+        opts.signal,
+      ),
     ) as Promise<T[]>;
   }
 

@@ -63,6 +63,7 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
     isolation: checkIsolation(opts.isolation ?? 'repeatable read'),
     retries: opts.retries ?? DEFAULT_TX_RETRIES,
     leakReportMs: opts.leakReportMs ?? 60_000,
+    values: opts.values,
   });
   try {
     // In the first schema of search_path (where CREATE puts it), not anywhere on the path.

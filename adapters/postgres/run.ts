@@ -4,7 +4,8 @@
  * transaction logic drives.
  */
 import type pg from 'pg';
-import type { ExecResult, Row } from '../../core/database.js';
+import type { ExecResult, Row, ValueMode } from '../../core/database.js';
+import { pgTypes } from './types.js';
 import { AbortedError, BadInputError } from '../../core/errors.js';
 import { POSTGRES_PARAM_RULES, checkParams } from '../../core/parameters.js';
 import type { BeginOptions, PinnedConnection, RunOptions, StatementOutcome } from '../shared/pinned.js';
@@ -34,7 +35,7 @@ export async function runPg(
   client: PgQueryable,
   sql: string,
   params: readonly unknown[],
-  ctx: { location: string; session?: string; signal?: AbortSignal },
+  ctx: { location: string; session?: string; signal?: AbortSignal; values?: ValueMode },
 ): Promise<pg.QueryResult<Row>> {
   const problem = sqlTextProblem(sql);
   if (problem) throw new BadInputError(problem, { sql: sql.slice(0, 200) });
@@ -45,7 +46,7 @@ export async function runPg(
   }
   if (ctx.signal?.aborted) throw new AbortedError();
   try {
-    const run = client.query<Row>({ text, values: params as unknown[] });
+    const run = client.query<Row>({ text, values: params as unknown[], types: pgTypes(ctx.values) });
     if (!ctx.signal) return await run;
     return await new Promise((resolve, reject) => {
       const onAbort = (): void => reject(new AbortedError());
@@ -69,11 +70,11 @@ export class PgPinned implements PinnedConnection {
   ) {}
 
   async query(sql: string, params: readonly unknown[], opts: RunOptions): Promise<Row[]> {
-    return (await this.send(sql, params, opts.signal)).rows;
+    return (await this.send(sql, params, opts.signal, opts.values)).rows;
   }
 
   async run(sql: string, params: readonly unknown[], opts: RunOptions): Promise<StatementOutcome> {
-    const r = await this.send(sql, params, opts.signal);
+    const r = await this.send(sql, params, opts.signal, opts.values);
     const isRead = r.command === 'SELECT' || r.command === 'SHOW' || r.command === 'EXPLAIN';
     return { rows: r.rows ?? [], rowsChanged: isRead ? 0 : (r.rowCount ?? 0), isRead };
   }
@@ -113,8 +114,8 @@ export class PgPinned implements PinnedConnection {
     this.onRelease(broken);
   }
 
-  private send(sql: string, params: readonly unknown[], signal?: AbortSignal): Promise<pg.QueryResult<Row>> {
+  private send(sql: string, params: readonly unknown[], signal?: AbortSignal, values?: ValueMode): Promise<pg.QueryResult<Row>> {
     this.countQuery();
-    return runPg(this.client, sql, params, { location: this.location, session: this.name, signal });
+    return runPg(this.client, sql, params, { location: this.location, session: this.name, signal, values });
   }
 }

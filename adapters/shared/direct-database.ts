@@ -16,7 +16,9 @@ import type {
   StatementOptions,
   Transaction,
   TransactionOptions,
+  ValueMode,
 } from '../../core/database.js';
+import { checkValueMode } from '../../core/database.js';
 import { ClosedError, hasCode } from '../../core/errors.js';
 import type { ParamRules } from '../../core/parameters.js';
 import { log } from '../../core/logger.js';
@@ -44,6 +46,8 @@ export interface DirectSettings {
   paramRules: ParamRules;
   /** Engine isolation level for transactions, where the engine has several. */
   isolation?: string;
+  /** How values come back unless a session or statement says otherwise. */
+  values: ValueMode;
 }
 
 /** Transaction options an adapter may extend (PostgreSQL: isolation). */
@@ -128,7 +132,8 @@ export abstract class DirectDatabase<P extends PinnedConnection> implements Data
 
   /** Runs a statement of either kind (as `bolt query` does): rows, rows changed, read or not. */
   async run(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<StatementOutcome> {
-    return this.withPinned('run', (c) => c.run(sql, params, { inTransaction: false, signal: opts.signal }), opts.signal);
+    const values = checkValueMode(opts.values) ?? this.direct.values;
+    return this.withPinned('run', (c) => c.run(sql, params, { inTransaction: false, signal: opts.signal, values }), opts.signal);
   }
 
   async transaction<T>(fn: (tx: Transaction) => Promise<T>, opts: DirectTransactionOptions = {}): Promise<T | undefined> {
@@ -141,6 +146,7 @@ export abstract class DirectDatabase<P extends PinnedConnection> implements Data
           isolation: opts.isolation ?? this.direct.isolation,
           requestId: opts.requestId,
           signal: opts.signal,
+          values: this.direct.values,
         });
         return out.applied ? out.value : undefined;
       },
@@ -162,6 +168,7 @@ export abstract class DirectDatabase<P extends PinnedConnection> implements Data
     const s: PinnedSession = new PinnedSession(pinned, {
       name,
       readOnly,
+      values: checkValueMode(opts.values) ?? this.direct.values,
       idleTimeoutMs: opts.idleTimeoutMs ?? 60_000,
       maxTransactionMs: opts.maxTransactionMs ?? 30_000,
       retries: this.direct.retries,

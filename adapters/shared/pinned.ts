@@ -4,7 +4,7 @@
  * thread; PostgreSQL: a `pg` client); sessions, transaction retries and request-id
  * exactly-once are written once, in `transaction.ts` and `session.ts`.
  */
-import type { ExecResult, Row } from '../../core/database.js';
+import type { ExecResult, Row, ValueMode } from '../../core/database.js';
 
 /** A statement of either kind: its rows, the rows it changed, and whether it only read. */
 export interface StatementOutcome {
@@ -18,6 +18,8 @@ export interface RunOptions {
   /** A transaction is open on this connection (BEGIN was sent). */
   inTransaction: boolean;
   signal?: AbortSignal;
+  /** How result values come back (default 'exact'). */
+  values?: ValueMode;
 }
 
 export interface BeginOptions {

@@ -3,12 +3,21 @@
  * rollback, transaction closures with retries, read-only sessions, an idle timeout that closes
  * the session and a maximum transaction time that rolls an open transaction back.
  */
-import type { ExecResult, Row, Session, SessionOptions, StatementOptions, Transaction, TransactionOptions } from '../../core/database.js';
+import {
+  checkValueMode,
+  type ExecResult,
+  type Row,
+  type Session,
+  type SessionOptions,
+  type StatementOptions,
+  type Transaction,
+  type TransactionOptions,
+} from '../../core/database.js';
 import { BadInputError, SessionClosedError, SessionTimeoutError, TxTimeoutError, type BoltError } from '../../core/errors.js';
 import type { PinnedConnection } from './pinned.js';
 import { executeOnce, runTransaction } from './transaction.js';
 
-export interface PinnedSessionOptions extends Required<Pick<SessionOptions, 'name' | 'readOnly' | 'idleTimeoutMs' | 'maxTransactionMs'>> {
+export interface PinnedSessionOptions extends Required<Pick<SessionOptions, 'name' | 'readOnly' | 'idleTimeoutMs' | 'maxTransactionMs' | 'values'>> {
   /** Default retries of `transaction()`. */
   retries: number;
   /** Engine isolation level for transactions (PostgreSQL). */
@@ -38,7 +47,8 @@ export class PinnedSession implements Session {
   }
 
   async query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
-    return this.use(() => this.conn.query(sql, params, { inTransaction: this.inTx, signal: opts.signal }) as Promise<T[]>);
+    const values = checkValueMode(opts.values) ?? this.opts.values;
+    return this.use(() => this.conn.query(sql, params, { inTransaction: this.inTx, signal: opts.signal, values }) as Promise<T[]>);
   }
 
   async execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
@@ -95,6 +105,7 @@ export class PinnedSession implements Session {
           isolation: this.opts.isolation,
           requestId: opts.requestId,
           signal: opts.signal,
+          values: this.opts.values,
         });
         return (out.applied ? out.value : undefined) as T;
       } finally {

@@ -6,7 +6,7 @@
  * in `bolt_requests` in the same transaction. It drives a `TransactionTarget`: a pinned
  * connection of SQLite or PostgreSQL, or a DuckDB session (session-transaction.ts).
  */
-import type { ExecResult, Row, StatementOptions, Transaction } from '../../core/database.js';
+import { checkValueMode, type ExecResult, type Row, type StatementOptions, type Transaction, type ValueMode } from '../../core/database.js';
 import { AbortedError, TxConflictError, isTransient } from '../../core/errors.js';
 import { delay } from '../../storage/platform/retry.js';
 import { backoffDelay } from '../../core/backoff.js';
@@ -32,16 +32,18 @@ export interface RunTransactionOptions {
   /** `requestId` was generated for this call: record it without looking it up first (a scan). */
   freshRequestId?: boolean;
   signal?: AbortSignal;
+  /** How the closure's query results come back unless a statement says otherwise. */
+  values?: ValueMode;
 }
 
 /** Outcome of `runTransaction`: `applied: false` when the request id was already recorded. */
 export type TransactionOutcome<T> = { applied: true; value: T; rowsChanged: number } | { applied: false; rowsChanged: number };
 
 /** A Transaction handle bound to an open transaction on `conn`; counts rows changed. */
-export function transactionHandle(conn: TransactionTarget, counter: { rows: number }): Transaction {
+export function transactionHandle(conn: TransactionTarget, counter: { rows: number }, values?: ValueMode): Transaction {
   return {
     query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
-      return conn.query(sql, params, { inTransaction: true, signal: opts.signal }) as Promise<T[]>;
+      return conn.query(sql, params, { inTransaction: true, signal: opts.signal, values: checkValueMode(opts.values) ?? values }) as Promise<T[]>;
     },
     async execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
       if (opts.requestId !== undefined) {
@@ -76,7 +78,7 @@ export async function runTransaction<T>(
           return { applied: false, rowsChanged: prior };
         }
       }
-      const value = await fn(conn.handle ? conn.handle(counter) : transactionHandle(conn, counter));
+      const value = await fn(conn.handle ? conn.handle(counter) : transactionHandle(conn, counter, opts.values));
       if (opts.requestId !== undefined && !(await conn.recordRequest(opts.requestId, counter.rows))) {
         await conn.rollback();
         return { applied: false, rowsChanged: counter.rows };

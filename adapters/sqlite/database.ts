@@ -7,7 +7,7 @@
  */
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { ExecResult, LockInfo, OpenOptions, Row, StatementOptions } from '../../core/database.js';
+import type { ExecResult, LockInfo, OpenOptions, Row, StatementOptions, ValueMode } from '../../core/database.js';
 import { orDiskFull } from '../../core/disk-full.js';
 import { BadInputError } from '../../core/errors.js';
 import { createNewFile } from '../../storage/platform/own-file.js';
@@ -54,6 +54,8 @@ export interface SqliteResolved {
   retries: number;
   /** Sessions held longer than this are reported as leaks (log warning; `stats().leaks`). */
   leakReportMs: number;
+  /** How values come back (SQLite's values are the same in both modes; checked for the API's sake). */
+  values: ValueMode;
 }
 
 /** What `SqliteDatabase.verify()` reports. */
@@ -82,6 +84,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       writeLockTimeoutMs: opts.writeLockTimeoutMs ?? opts.lockTimeoutMs ?? 30_000,
       retries: opts.retries ?? DEFAULT_TX_RETRIES,
       leakReportMs: opts.leakReportMs ?? 60_000,
+      values: opts.values ?? 'exact',
     });
     try {
       await db.start(); // bolt_requests is created on first use of a request id, not here
@@ -108,6 +111,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       // SQLite allows 32,766 parameters per statement; stay well under it.
       maxParams: 8_000,
       paramRules: SQLITE_PARAM_RULES,
+      values: cfg.values,
     });
     this.pool = new ConnectionPool<InlineConnection>({
       size: cfg.maxConnections,
@@ -148,7 +152,9 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       const rows = this.readNow(sql, params);
       if (rows) return rows as T[];
     }
-    return this.withPinned('query', (c) => c.query(sql, params, { inTransaction: false, signal: opts.signal }), opts.signal) as Promise<T[]>;
+    return this.withPinned('query', (c) => c.query(sql, params, { inTransaction: false, signal: opts.signal, values: opts.values }), opts.signal) as Promise<
+      T[]
+    >;
   }
 
   override async execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {

@@ -35,14 +35,19 @@ export function toSqlite(v: unknown): unknown {
   return v;
 }
 
-/** Integers come back as bigint (safeIntegers) and become numbers when that loses nothing. */
+/**
+ * Integers come back as bigint (safeIntegers) and become numbers when that loses nothing; BLOBs
+ * as plain Uint8Arrays (better-sqlite3 gives Buffers), as from the other engines.
+ */
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 
 function fromSqlite(row: Record<string, unknown>): Row {
   for (const k in row) {
     const v = row[k];
-    if (typeof v === 'bigint' && v <= MAX_SAFE && v >= MIN_SAFE) row[k] = Number(v);
+    if (typeof v === 'bigint') {
+      if (v <= MAX_SAFE && v >= MIN_SAFE) row[k] = Number(v);
+    } else if (v instanceof Uint8Array) row[k] = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   }
   return row;
 }

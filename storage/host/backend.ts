@@ -4,7 +4,7 @@
  * socket server serves (`ServedHost`), and what an engine gives election to be hosted
  * (`HostedEngine`). DuckDB's host (adapters/duckdb/host.ts) implements them.
  */
-import type { DatabaseStats, ExecResult, Row, Session, SessionOptions } from '../../core/database.js';
+import type { DatabaseStats, ExecResult, Row, Session, SessionOptions, ValueMode } from '../../core/database.js';
 import type { HeldFlock } from '../platform/flock.js';
 
 /** Options of a host (a subset of `OpenOptions`). */
@@ -32,6 +32,8 @@ export interface HostStatementOptions {
   unlogged?: boolean;
   /** The caller's handle is read-only: refuse anything but reads (BOLT_READ_ONLY). */
   readOnly?: boolean;
+  /** How result values come back (default 'exact'). */
+  values?: ValueMode;
 }
 
 /** What one statement gave. */

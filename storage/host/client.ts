@@ -375,8 +375,8 @@ export class RemoteSession implements Session {
       );
     }
   }
-  query<T extends Row = Row>(sql: string, params?: readonly unknown[], _opts?: StatementOptions): Promise<T[]> {
-    return this.call('session.query', { sql, params });
+  query<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T[]> {
+    return this.call('session.query', { sql, params, values: opts?.values });
   }
   execute(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<ExecResult> {
     return this.call('session.execute', { sql, params, requestId: opts?.requestId });

@@ -17,7 +17,7 @@ import { diskFullError, isDiskFull } from '../../core/disk-full.js';
 import { BOLT_VERSION } from '../../core/version.js';
 import { ConnectionFlow } from './connection-flow.js';
 import type { ServedHost, ServedSession } from './backend.js';
-import type { SessionOptions } from '../../core/database.js';
+import { checkValueMode, type SessionOptions } from '../../core/database.js';
 import { prepareHostSocket } from '../platform/socket-path.js';
 import { encodeFrame, FrameDecoder } from './wire/frame.js';
 import { CONNECTION_ERROR_ID, PROBE_OPS, type WireReply, type WireRequest, type WireStats } from './wire/protocol.js';
@@ -240,6 +240,7 @@ async function handle(host: ServedHost, req: WireRequest, { sessions, wire }: Co
     unlogged: req.unlogged === true,
     readOnly: req.readOnly === true,
     caller: typeof req.caller === 'string' ? req.caller : 'client',
+    values: checkValueMode(req.values),
   };
   const session = () => {
     const s = sessions.get(Number(req.sid));
@@ -267,7 +268,7 @@ async function handle(host: ServedHost, req: WireRequest, { sessions, wire }: Co
       return { sid: s.id, name: s.name, readOnly: s.readOnly };
     }
     case 'session.query':
-      return session().query(str(req.sql, 'sql'), params(req.params));
+      return session().query(str(req.sql, 'sql'), params(req.params), { values: stmtOpts.values });
     case 'session.execute':
       return session().execute(str(req.sql, 'sql'), params(req.params), { requestId: stmtOpts.requestId });
     case 'session.begin':

@@ -49,7 +49,7 @@ const common: TypeCase[] = [
   { label: 'bigint beyond 2^53', sqlType: 'BIGINT', value: 2n ** 60n + 1n },
 ];
 
-/** SQLite and PostgreSQL give a number when it is exact; DuckDB always gives BIGINT as bigint (core/database.ts). */
+/** SQLite gives a number when it is exact (its integers have no declared width); DuckDB and PostgreSQL always give BIGINT as bigint (README "Types"). */
 const int64AsNumber: TypeCase = { label: 'bigint within 2^53', sqlType: 'BIGINT', value: 9_007_199_254_740_991 };
 
 const sqlite: EngineUnderTest = {
@@ -63,7 +63,7 @@ const sqlite: EngineUnderTest = {
     int64AsNumber,
     { label: 'real', sqlType: 'REAL', value: 3.25 },
     { label: 'a number beyond int64', sqlType: 'REAL', value: 1e20 },
-    { label: 'blob', sqlType: 'BLOB', value: Buffer.from([0, 1, 2, 255]) },
+    { label: 'blob', sqlType: 'BLOB', value: Buffer.from([0, 1, 2, 255]), expect: new Uint8Array([0, 1, 2, 255]) },
     { label: 'boolean (stored as integer)', sqlType: 'INTEGER', value: true, expect: 1 },
   ],
 };
@@ -93,12 +93,12 @@ const postgres: EngineUnderTest = {
   roles: ['direct'],
   types: [
     ...common,
-    int64AsNumber,
+    { ...int64AsNumber, expect: 9_007_199_254_740_991n },
     { label: 'double', sqlType: 'DOUBLE PRECISION', value: 3.25 },
     { label: 'a number beyond int64', sqlType: 'DOUBLE PRECISION', value: 1e20 },
-    { label: 'bytea', sqlType: 'BYTEA', value: Buffer.from([0, 1, 2, 255]) },
+    { label: 'bytea', sqlType: 'BYTEA', value: Buffer.from([0, 1, 2, 255]), expect: new Uint8Array([0, 1, 2, 255]) },
     { label: 'boolean', sqlType: 'BOOLEAN', value: true },
-    { label: 'timestamptz', sqlType: 'TIMESTAMPTZ', value: new Date('2024-02-29T12:34:56.789Z') },
+    { label: 'timestamptz', sqlType: 'TIMESTAMPTZ', value: new Date('2024-02-29T12:34:56.789Z'), expect: '2024-02-29 12:34:56.789+00' },
     { label: 'jsonb', sqlType: 'JSONB', value: JSON.stringify({ a: [1, 'two'] }), expect: { a: [1, 'two'] } },
   ],
 };
@@ -117,7 +117,7 @@ const duckdb: EngineUnderTest = {
     { label: 'a negative number beyond int64', sqlType: 'DOUBLE', value: -1e19 },
     { label: 'boolean', sqlType: 'BOOLEAN', value: true },
     { label: 'blob', sqlType: 'BLOB', value: new Uint8Array([0, 1, 2, 255]) },
-    { label: 'timestamp', sqlType: 'TIMESTAMP', value: new Date('2024-02-29T12:34:56.789Z') },
+    { label: 'timestamp', sqlType: 'TIMESTAMP', value: new Date('2024-02-29T12:34:56.789Z'), expect: '2024-02-29 12:34:56.789' },
   ],
 };
 
