@@ -1,6 +1,6 @@
 /**
  * The public shape of a task and its conversion from a database row (engines return
- * BIGINT as bigint on DuckDB, as number elsewhere; JSON columns are TEXT).
+ * BIGINT as bigint on DuckDB and PostgreSQL, as a number on SQLite; JSON columns are TEXT).
  */
 import type { Row } from '../database.js';
 import type { SerializedError } from '../errors.js';
