@@ -122,7 +122,7 @@ export abstract class DirectDatabase<P extends PinnedConnection> implements Data
 
   /** A write under `requestId`, applied exactly once. */
   protected executeOnce(sql: string, params: readonly unknown[], requestId: string, signal?: AbortSignal): Promise<ExecResult> {
-    return this.withPinned('execute', (c) => executeOnce(c, sql, params, requestId, this.direct.retries, signal), signal);
+    return this.withPinned('execute', (c) => executeOnce(c, sql, params, requestId, this.direct.retries, signal), signal, true);
   }
 
   async execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
@@ -151,6 +151,7 @@ export abstract class DirectDatabase<P extends PinnedConnection> implements Data
         return out.applied ? out.value : undefined;
       },
       opts.signal,
+      true,
     );
   }
 
@@ -212,11 +213,19 @@ export abstract class DirectDatabase<P extends PinnedConnection> implements Data
     if (this.closed) throw new ClosedError(`${this.direct.label} ${this.location} is closed`, { location: this.location });
   }
 
-  /** Borrows a connection for one operation; counts the error if it fails. */
-  protected async withPinned<T>(name: string, fn: (c: P) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  /**
+   * Lends the connection a write transaction of the handle runs on (not a session's). Default:
+   * any pooled one; SQLite gives its one writer connection (adapters/sqlite/database.ts).
+   */
+  protected pinWriter(name: string, signal?: AbortSignal): Promise<P> | P {
+    return this.pin(name, true, signal);
+  }
+
+  /** Borrows a connection for one operation (`writes`: a write transaction); counts the error if it fails. */
+  protected async withPinned<T>(name: string, fn: (c: P) => Promise<T>, signal?: AbortSignal, writes = false): Promise<T> {
     try {
       this.assertOpen();
-      const c = await this.pin(name, true, signal);
+      const c = await (writes ? this.pinWriter(name, signal) : this.pin(name, true, signal));
       let broken = false;
       try {
         return await fn(c);

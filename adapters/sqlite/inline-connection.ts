@@ -153,7 +153,8 @@ export class InlineConnection {
   /** An autocommit write: BEGIN IMMEDIATE (waiting until `deadline`), the statement, COMMIT. `bare`: a statement SQLite refuses inside a transaction. */
   async write(sql: string, params: readonly unknown[], rows: boolean, deadline: number, bare = false): Promise<RunResult> {
     if (bare) return this.run(sql, params, 'allow', rows);
-    await this.begin(true, deadline);
+    const begun = this.begin(true, deadline);
+    if (begun) await begun;
     let out;
     try {
       out = this.run(sql, params, 'allow', rows);
@@ -161,13 +162,15 @@ export class InlineConnection {
       this.rollback();
       throw err;
     }
-    await this.commit(deadline);
+    const committed = this.commit(deadline);
+    if (committed) await committed;
     return out;
   }
 
   /** Group commit: one BEGIN IMMEDIATE … COMMIT around several writes, each in its own savepoint (a failed one is rolled back alone). */
   async writeBatch(items: readonly BatchItem[], deadline: number): Promise<BatchOutcome[]> {
-    await this.begin(true, deadline);
+    const begun = this.begin(true, deadline);
+    if (begun) await begun;
     const out = this.native(() => {
       const r = this.r;
       return items.map((it): BatchOutcome => {
@@ -183,49 +186,72 @@ export class InlineConnection {
         }
       });
     });
-    await this.commit(deadline);
+    const committed = this.commit(deadline);
+    if (committed) await committed;
     return out;
   }
 
   /**
    * BEGIN: IMMEDIATE takes SQLite's write lock, waiting for another connection's writer
    * without blocking until `deadline`; a deferred BEGIN (for reads) never waits.
+   *
+   * Returns undefined when it is done at once (the common case: no promise, no extra turn
+   * of the microtask queue on the hot path of every transaction), else a promise of the
+   * wait; throws a `RunError` at once for any failure but "busy".
    */
-  async begin(immediate: boolean, deadline: number): Promise<void> {
-    if (!this.inTransaction) {
-      const turn = nextTurn();
-      if (turn) await turn;
-    }
+  begin(immediate: boolean, deadline: number): Promise<void> | undefined {
+    const turn = nextTurn(); // no transaction is open on this connection: BEGIN would fail
+    if (turn) return turn.then(() => this.beginNow(immediate, deadline));
+    return this.beginNow(immediate, deadline);
+  }
+
+  private beginNow(immediate: boolean, deadline: number): Promise<void> | undefined {
     if (!immediate) return void this.native(() => this.r.db.exec('BEGIN'));
+    if (this.tryNow(() => this.r.beginImmediate())) return undefined;
     let waiting = false;
-    try {
-      await this.retryWhileBusy(
-        deadline,
-        () => this.r.beginImmediate(),
-        () => {
-          if (!waiting) {
-            writersWaiting++;
-            writersWaitingSince = Date.now();
-          }
-          waiting = true;
-        },
-      );
-    } finally {
+    return this.retryWhileBusy(
+      deadline,
+      () => this.r.beginImmediate(),
+      () => {
+        if (!waiting) {
+          writersWaiting++;
+          writersWaitingSince = Date.now();
+        }
+        waiting = true;
+      },
+    ).finally(() => {
       if (waiting) writerStopsWaiting();
-    }
+    });
   }
 
   /**
    * COMMIT. In WAL mode it never waits; in rollback-journal mode it waits for readers to leave
    * (SQLITE_BUSY, the transaction stays open), then tries again until `deadline`, and rolls
-   * back when it gives up.
+   * back when it gives up. Undefined when done at once, as {@link begin}.
    */
-  async commit(deadline = Date.now() + 30_000): Promise<void> {
+  commit(deadline = Date.now() + 30_000): Promise<void> | undefined {
     try {
-      await this.retryWhileBusy(deadline, () => this.r.commit());
+      if (this.tryNow(() => this.r.commit())) return undefined;
     } catch (err) {
       this.rollback();
       throw err;
+    }
+    return this.retryWhileBusy(deadline, () => this.r.commit()).catch((err: unknown) => {
+      this.rollback();
+      throw err;
+    });
+  }
+
+  /** Runs `attempt` once: true when done, false when SQLite is busy; any other failure is thrown. */
+  private tryNow(attempt: () => void): boolean {
+    try {
+      beforeNativeCall();
+      attempt();
+      return true;
+    } catch (err) {
+      const e = asRunError(err);
+      if (isBusy(e.info)) return false;
+      throw e;
     }
   }
 

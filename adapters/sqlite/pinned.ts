@@ -66,9 +66,10 @@ export class SqlitePinned implements PinnedConnection {
     return this.dbReadOnly || this.readOnlySession;
   }
 
-  async query(sql: string, params: readonly unknown[], opts: RunOptions): Promise<Row[]> {
-    const r = await this.statement(sql, params, opts, true);
-    return r.rows ?? [];
+  query(sql: string, params: readonly unknown[], opts: RunOptions): Promise<Row[]> {
+    // Inside a transaction the statement runs now: one settled promise, no async frames.
+    if (opts.inTransaction) return this.settled(() => this.inTransaction(sql, params, true).rows ?? []);
+    return this.statement(sql, params, opts, true).then((r) => r.rows ?? []);
   }
 
   async run(sql: string, params: readonly unknown[], opts: RunOptions): Promise<StatementOutcome> {
@@ -76,21 +77,24 @@ export class SqlitePinned implements PinnedConnection {
     return { rows: r.rows ?? [], rowsChanged: r.changes, isRead: this.shared.kinds.get(sql) !== true && !OUTSIDE_TRANSACTION.test(sql) };
   }
 
-  async execute(sql: string, params: readonly unknown[], opts: RunOptions): Promise<ExecResult> {
-    const r = await this.statement(sql, params, opts, false);
-    return { rowsChanged: r.changes };
+  execute(sql: string, params: readonly unknown[], opts: RunOptions): Promise<ExecResult> {
+    if (opts.inTransaction) return this.settled(() => ({ rowsChanged: this.inTransaction(sql, params, false).changes }));
+    return this.statement(sql, params, opts, false).then((r) => ({ rowsChanged: r.changes }));
   }
 
   async begin(opts: BeginOptions): Promise<void> {
     if (opts.readOnly || this.readOnly) {
-      await this.waited(this.lease.conn.begin(false, 0));
+      const begun = this.now(() => this.lease.conn.begin(false, 0));
+      if (begun) await this.waited(begun);
       return;
     }
     const deadline = Date.now() + this.shared.writeLockTimeoutMs;
-    await this.shared.writeLock.acquire(this.name, this.shared.writeLockTimeoutMs, opts.signal);
+    const turn = this.shared.writeLock.acquire(this.name, this.shared.writeLockTimeoutMs, opts.signal);
+    if (turn) await turn;
     this.holdsWriteLock = true;
     try {
-      await this.waited(this.lease.conn.begin(true, deadline));
+      const begun = this.now(() => this.lease.conn.begin(true, deadline));
+      if (begun) await this.waited(begun);
     } catch (err) {
       this.releaseWriteLock();
       throw err;
@@ -98,7 +102,8 @@ export class SqlitePinned implements PinnedConnection {
   }
 
   async commit(): Promise<void> {
-    await this.waited(this.lease.conn.commit());
+    const committed = this.now(() => this.lease.conn.commit());
+    if (committed) await this.waited(committed);
     this.releaseWriteLock();
   }
 
@@ -144,16 +149,31 @@ export class SqlitePinned implements PinnedConnection {
     this.lease.release(broken);
   }
 
-  /** One statement: inside a transaction as is; outside, reads retried on busy, writes under the writer lock. */
-  private async statement(sql: string, params: readonly unknown[], opts: RunOptions, rows: boolean): Promise<RunResult & { needsWrite?: false }> {
+  /** `fn`'s value as a settled promise (a rejected one when it throws). */
+  private settled<T>(fn: () => T): Promise<T> {
+    try {
+      return Promise.resolve(fn());
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  /**
+   * A statement in this connection's open transaction, now: it holds SQLite's write lock (or a
+   * read snapshot), so it finishes without yielding and other processes wait for its work only.
+   */
+  private inTransaction(sql: string, params: readonly unknown[], rows: boolean): RunResult & { needsWrite?: false } {
     this.shared.countQuery();
     checkParams(params, SQLITE_PARAM_RULES);
-    if (opts.inTransaction) {
-      // This connection holds SQLite's write lock (or a read snapshot): run at once, without
-      // yielding, so other processes wait for its work only.
-      const policy: WritePolicy = this.readOnly || !this.holdsWriteLock ? 'deny' : 'allow';
-      return this.now(() => this.lease.conn.run(sql, params, policy, rows), sql) as RunResult & { needsWrite?: false };
-    }
+    const policy: WritePolicy = this.readOnly || !this.holdsWriteLock ? 'deny' : 'allow';
+    return this.now(() => this.lease.conn.run(sql, params, policy, rows), sql) as RunResult & { needsWrite?: false };
+  }
+
+  /** One statement: inside a transaction as is; outside, reads retried on busy, writes under the writer lock. */
+  private async statement(sql: string, params: readonly unknown[], opts: RunOptions, rows: boolean): Promise<RunResult & { needsWrite?: false }> {
+    if (opts.inTransaction) return this.inTransaction(sql, params, rows);
+    this.shared.countQuery();
+    checkParams(params, SQLITE_PARAM_RULES);
     const args = [...params];
     if (this.readOnly || this.shared.kinds.get(sql) !== true) {
       const r = await this.readWithRetry(sql, args, this.readOnly ? 'deny' : 'ask', rows, opts.signal);

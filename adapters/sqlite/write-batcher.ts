@@ -61,6 +61,22 @@ export class WriteBatcher {
     });
   }
 
+  /**
+   * The writer connection, opened if needed, for the handle's write transactions too. Whoever
+   * uses it holds the handle's write lock first: one user at a time, its page cache stays warm.
+   */
+  /** The writer connection when it is open and alive. */
+  get openConnection(): InlineConnection | undefined {
+    return this.conn && !this.conn.isDead ? this.conn : undefined;
+  }
+
+  async connection(): Promise<InlineConnection> {
+    if (!this.conn || this.conn.isDead) this.conn = new InlineConnection(this.settings);
+    const c = this.conn;
+    await c.ready;
+    return c;
+  }
+
   /** True while the writer connection exists (it counts as one more connection). */
   get hasConnection(): boolean {
     return this.conn !== undefined && !this.conn.isDead;
@@ -104,11 +120,7 @@ export class WriteBatcher {
     const deadline = Math.min(...batch.map((b) => b.deadline));
     let outcomes: BatchOutcome[];
     try {
-      if (!this.conn || this.conn.isDead) {
-        this.conn = new InlineConnection(this.settings);
-        await this.conn.ready;
-      }
-      outcomes = await this.conn.writeBatch(batch, deadline);
+      outcomes = await (await this.connection()).writeBatch(batch, deadline);
     } catch (err) {
       const e = this.classify(err, batch.length === 1 ? batch[0]!.sql : undefined);
       for (const it of batch) it.reject(e);

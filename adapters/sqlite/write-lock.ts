@@ -25,9 +25,18 @@ export class WriteLock {
     return this.holder && { session: this.holder.name, heldMs: Date.now() - this.holder.since };
   }
 
-  /** Waits up to `timeoutMs` for this handle's earlier writers; `name` is shown to whoever waits behind. */
-  async acquire(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    await this.takeTurn(name, Date.now() + timeoutMs, signal);
+  /**
+   * Takes the turn, waiting up to `timeoutMs` for this handle's earlier writers; `name` is
+   * shown to whoever waits behind. Undefined when the turn was free and is taken (no promise
+   * on the hot path), else a promise of the wait.
+   */
+  acquire(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> | undefined {
+    if (signal?.aborted) return Promise.reject(new AbortedError());
+    if (!this.holder && this.queue.length === 0) {
+      this.holder = { name, since: Date.now() };
+      return undefined;
+    }
+    return this.takeTurn(name, Date.now() + timeoutMs, signal);
   }
 
   /** Lets the next writer in. */
@@ -37,10 +46,6 @@ export class WriteLock {
 
   /** Waits for this process's earlier writers (FIFO). */
   private takeTurn(name: string, deadline: number, signal?: AbortSignal): Promise<void> {
-    if (!this.holder && this.queue.length === 0) {
-      this.holder = { name, since: Date.now() };
-      return Promise.resolve();
-    }
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         name,
