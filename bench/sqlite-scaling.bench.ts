@@ -10,8 +10,9 @@
  *
  * Prints throughput, errors, p50/p99 latency and the slowest process's worst second (writes
  * per second: 0 means a process starved for a whole second), and Bolt/bare ratios.
- * BOLT_BENCH_QUICK=1: 1-second runs, 1 and 4 processes only. BOLT_BENCH_SIZES=1,16 and
- * BOLT_BENCH_WORKLOADS=read,rmw pick cells.
+ * Each cell alternates bare and Bolt BOLT_BENCH_ROUNDS times (default 3) and reports medians.
+ * BOLT_BENCH_QUICK=1: 1-second runs, one round, 1 and 4 processes only. BOLT_BENCH_SIZES=1,16
+ * and BOLT_BENCH_WORKLOADS=read,rmw pick cells.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,6 +24,8 @@ import BetterSqlite3 from 'better-sqlite3';
 const QUICK = process.env.BOLT_BENCH_QUICK === '1';
 const SECONDS = Number(process.env.BOLT_BENCH_SECONDS ?? (QUICK ? 1 : 4));
 const SIZES = process.env.BOLT_BENCH_SIZES?.split(',').map(Number) ?? (QUICK ? [1, 4] : [1, 4, 16]);
+/** Alternating bare/Bolt measurements per cell (medians reported). */
+const ROUNDS = Number(process.env.BOLT_BENCH_ROUNDS ?? (QUICK ? 1 : 3));
 const WORKLOADS = (process.env.BOLT_BENCH_WORKLOADS?.split(',') ?? ['insert', 'read', 'rmw']) as Workload[];
 const CALLERS = 8;
 const KEYS = 1_000;
@@ -155,6 +158,11 @@ function freshFile(): { path: string; cleanup(): void } {
   return { path, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
 interface Row {
   opsPerSec: number;
   errors: number;
@@ -192,7 +200,9 @@ async function measure(mode: Mode, w: Workload, processes: number): Promise<Row>
 }
 
 async function main(): Promise<void> {
-  console.log(`SQLite scaling: processes × ${CALLERS} callers, ${SECONDS} s per cell, fresh WAL file each; ratio = Bolt / bare`);
+  console.log(
+    `SQLite scaling: processes × ${CALLERS} callers, ${SECONDS} s per measurement, fresh WAL file each, ${ROUNDS} alternating rounds of bare and Bolt per cell; medians; ratio = Bolt / bare (median of the rounds' ratios); Bolt errors: the most in a round; worst second: the least of any round`,
+  );
   console.log(
     '| workload | processes | bare ops/s | bare errors | bare p50 / p99 ms | Bolt ops/s | Bolt errors | Bolt p50 / p99 ms | Bolt worst second | throughput ratio | p99 ratio |',
   );
@@ -200,10 +210,29 @@ async function main(): Promise<void> {
   const ms = (v: number) => (v < 0.1 ? v.toFixed(3) : v < 10 ? v.toFixed(2) : v.toFixed(0));
   for (const w of WORKLOADS) {
     for (const p of SIZES) {
-      const bare = await measure('bare', w, p);
-      const bolt = await measure('bolt', w, p);
+      // Bare and Bolt alternate; each column is the median over the rounds, the ratios are the
+      // medians of each round's ratio (the machine's speed drifts between runs).
+      const rounds: Array<{ bare: Row; bolt: Row }> = [];
+      for (let r = 0; r < ROUNDS; r++) rounds.push({ bare: await measure('bare', w, p), bolt: await measure('bolt', w, p) });
+      const med = (f: (x: { bare: Row; bolt: Row }) => number) => median(rounds.map(f));
+      const bare: Row = {
+        opsPerSec: med((x) => x.bare.opsPerSec),
+        errors: med((x) => x.bare.errors),
+        p50: med((x) => x.bare.p50),
+        p99: med((x) => x.bare.p99),
+        worstSecond: med((x) => x.bare.worstSecond),
+      };
+      const bolt: Row = {
+        opsPerSec: med((x) => x.bolt.opsPerSec),
+        errors: Math.max(...rounds.map((x) => x.bolt.errors)),
+        p50: med((x) => x.bolt.p50),
+        p99: med((x) => x.bolt.p99),
+        worstSecond: Math.min(...rounds.map((x) => x.bolt.worstSecond)),
+      };
+      const throughput = med((x) => x.bolt.opsPerSec / x.bare.opsPerSec);
+      const tail = med((x) => x.bolt.p99 / x.bare.p99);
       console.log(
-        `| ${w} | ${p} | ${bare.opsPerSec.toFixed(0)} | ${bare.errors} | ${ms(bare.p50)} / ${ms(bare.p99)} | ${bolt.opsPerSec.toFixed(0)} | ${bolt.errors} | ${ms(bolt.p50)} / ${ms(bolt.p99)} | ${bolt.worstSecond} | ${(bolt.opsPerSec / bare.opsPerSec).toFixed(2)} | ${(bolt.p99 / bare.p99).toFixed(2)} |`,
+        `| ${w} | ${p} | ${bare.opsPerSec.toFixed(0)} | ${bare.errors} | ${ms(bare.p50)} / ${ms(bare.p99)} | ${bolt.opsPerSec.toFixed(0)} | ${bolt.errors} | ${ms(bolt.p50)} / ${ms(bolt.p99)} | ${bolt.worstSecond} | ${throughput.toFixed(2)} | ${tail.toFixed(2)} |`,
       );
     }
   }

@@ -144,14 +144,29 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
     (await this.pool.acquire('open')).release();
   }
 
-  async query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
-    if (opts.requestId === undefined && this.knownWrite(sql)) return ((await this.batched(sql, params, true, opts.signal)).rows ?? []) as T[];
+  query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
+    if (opts.requestId === undefined && this.knownWrite(sql)) return this.batched(sql, params, true, opts.signal).then((r) => (r.rows ?? []) as T[]);
     if (this.shared.kinds.get(sql) === false && !opts.signal?.aborted) {
+      // A known read: at once on the reader connection (no async frames on this hot path).
       const turn = writersFirst() ?? nextTurn();
-      if (turn) await turn;
-      const rows = this.readNow(sql, params);
-      if (rows) return rows as T[];
+      if (turn) return turn.then(() => this.readOrQuery<T>(sql, params, opts));
+      return this.readOrQuery<T>(sql, params, opts);
     }
+    return this.pooledQuery<T>(sql, params, opts);
+  }
+
+  /** A known read now ({@link readNow}), or on a pooled connection when SQLite is busy. */
+  private readOrQuery<T extends Row>(sql: string, params: readonly unknown[], opts: StatementOptions): Promise<T[]> {
+    let rows: Row[] | undefined;
+    try {
+      rows = this.readNow(sql, params);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return rows ? Promise.resolve(rows as T[]) : this.pooledQuery<T>(sql, params, opts);
+  }
+
+  private pooledQuery<T extends Row>(sql: string, params: readonly unknown[], opts: StatementOptions): Promise<T[]> {
     return this.withPinned('query', (c) => c.query(sql, params, { inTransaction: false, signal: opts.signal, values: opts.values }), opts.signal) as Promise<
       T[]
     >;

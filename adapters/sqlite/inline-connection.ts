@@ -22,9 +22,10 @@ import { beforeNativeCall } from '../../storage/platform/native-guard.js';
 import { backoffDelay } from '../../core/backoff.js';
 
 /** Statements run inline in one turn of the event loop before the next one yields to it. */
-const OPS_PER_TURN = 64;
+const OPS_PER_TURN = 256;
 let opsThisTurn = 0;
 let turnEnds = false;
+let turnYield: Promise<void> | undefined;
 
 /**
  * Inline statements resolve without ever leaving the microtask queue, so a caller looping on
@@ -41,7 +42,13 @@ export function nextTurn(): Promise<void> | undefined {
     });
   }
   if (++opsThisTurn < OPS_PER_TURN) return undefined;
-  return new Promise((resolve) => setImmediate(resolve));
+  // Every caller past the limit waits for the same next turn: one immediate, not one each.
+  return (turnYield ??= new Promise((resolve) =>
+    setImmediate(() => {
+      turnYield = undefined;
+      resolve();
+    }),
+  ));
 }
 
 /** Writers of this thread waiting for SQLite's lock, and the reads that wait for them. */
@@ -133,7 +140,12 @@ export class InlineConnection {
 
   /** Runs one statement now under `write` policy; `rows` asks for result rows. */
   run(sql: string, params: readonly unknown[], write: WritePolicy, rows: boolean): RunResult {
-    return this.native(() => this.r.run(sql, params, write, rows));
+    try {
+      beforeNativeCall();
+      return this.r.run(sql, params, write, rows);
+    } catch (err) {
+      throw asRunError(err);
+    }
   }
 
   /**

@@ -35,6 +35,11 @@ export function toSqlite(v: unknown): unknown {
   return v;
 }
 
+function bindsAsIs(v: unknown): boolean {
+  const t = typeof v;
+  return t === 'number' || t === 'string' || t === 'bigint' || v === null;
+}
+
 /**
  * Integers come back as bigint (safeIntegers) and become numbers when that loses nothing; BLOBs
  * as plain Uint8Arrays (better-sqlite3 gives Buffers), as from the other engines.
@@ -123,7 +128,8 @@ export class StatementRunner {
       const after = this.db.prepare('SELECT total_changes() AS n').pluck().get() as number;
       return { changes: after - before, rows: rows ? [] : undefined };
     }
-    const args = params.map(toSqlite);
+    // Numbers, strings, bigints and null bind as they are: no copy for the common case.
+    const args = params.every(bindsAsIs) ? params : params.map(toSqlite);
     if (p.reader) {
       const out = p.stmt.all(...args) as Record<string, unknown>[];
       for (const row of out) fromSqlite(row);
