@@ -52,7 +52,7 @@ test('two writer processes: the second waits for the first, or times out naming 
   );
   assert.ok(hasCode(err, 'BOLT_LOCK_TIMEOUT'), String(err));
   assert.match(err.message, new RegExp(`pid ${child.child.pid} \\(.*sqlite-child\\.js hold`));
-  assert.ok((err.details.waitedMs as number) >= 400);
+  assert.ok((err.details.waitedMs as number) >= 400, JSON.stringify(err.details));
 
   // A patient writer waits while the other process holds the lock, and goes through once it commits.
   const patient = await openSqlite(path, { writeLockTimeoutMs: 15_000 });

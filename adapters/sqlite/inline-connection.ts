@@ -169,9 +169,9 @@ export class InlineConnection {
   }
 
   /** An autocommit write: BEGIN IMMEDIATE (waiting until `deadline`), the statement, COMMIT. `bare`: a statement SQLite refuses inside a transaction. */
-  async write(sql: string, params: readonly unknown[], rows: boolean, deadline: number, bare = false): Promise<RunResult> {
+  async write(sql: string, params: readonly unknown[], rows: boolean, deadline: number, bare = false, since = Date.now()): Promise<RunResult> {
     if (bare) return this.run(sql, params, 'allow', rows);
-    const begun = this.begin(true, deadline);
+    const begun = this.begin(true, deadline, since);
     if (begun) await begun;
     let out;
     try {
@@ -186,8 +186,8 @@ export class InlineConnection {
   }
 
   /** Group commit: one BEGIN IMMEDIATE … COMMIT around several writes, each in its own savepoint (a failed one is rolled back alone). */
-  async writeBatch(items: readonly BatchItem[], deadline: number): Promise<BatchOutcome[]> {
-    const begun = this.begin(true, deadline);
+  async writeBatch(items: readonly BatchItem[], deadline: number, since = Date.now()): Promise<BatchOutcome[]> {
+    const begun = this.begin(true, deadline, since);
     if (begun) await begun;
     const out = this.native(() => {
       const r = this.r;
@@ -215,20 +215,22 @@ export class InlineConnection {
    *
    * Returns undefined when it is done at once (the common case: no promise, no extra turn
    * of the microtask queue on the hot path of every transaction), else a promise of the
-   * wait; throws a `RunError` at once for any failure but "busy".
+   * wait; throws a `RunError` at once for any failure but "busy". `since`: when the caller
+   * began to wait (its wait for this handle's writer turn included), for the timeout's report.
    */
-  begin(immediate: boolean, deadline: number): Promise<void> | undefined {
+  begin(immediate: boolean, deadline: number, since = Date.now()): Promise<void> | undefined {
     const turn = nextTurn(); // no transaction is open on this connection: BEGIN would fail
-    if (turn) return turn.then(() => this.beginNow(immediate, deadline));
-    return this.beginNow(immediate, deadline);
+    if (turn) return turn.then(() => this.beginNow(immediate, deadline, since));
+    return this.beginNow(immediate, deadline, since);
   }
 
-  private beginNow(immediate: boolean, deadline: number): Promise<void> | undefined {
+  private beginNow(immediate: boolean, deadline: number, since: number): Promise<void> | undefined {
     if (!immediate) return void this.native(() => this.r.db.exec('BEGIN'));
     if (this.tryNow(() => this.r.beginImmediate())) return undefined;
     let waiting = false;
     return this.retryWhileBusy(
       deadline,
+      since,
       () => this.r.beginImmediate(),
       () => {
         if (!waiting) {
@@ -254,7 +256,7 @@ export class InlineConnection {
       this.rollback();
       throw err;
     }
-    return this.retryWhileBusy(deadline, () => this.r.commit()).catch((err: unknown) => {
+    return this.retryWhileBusy(deadline, Date.now(), () => this.r.commit()).catch((err: unknown) => {
       this.rollback();
       throw err;
     });
@@ -341,9 +343,11 @@ export class InlineConnection {
     }
   }
 
-  /** Runs `attempt` (BEGIN IMMEDIATE, COMMIT) until it is not busy, with backoff, until `deadline`. */
-  private async retryWhileBusy(deadline: number, attempt: () => void, onBusy?: () => void): Promise<void> {
-    const started = Date.now();
+  /**
+   * Runs `attempt` (BEGIN IMMEDIATE, COMMIT) until it is not busy, with backoff, until
+   * `deadline`; giving up, it reports the wait since `since` (when the caller began to wait).
+   */
+  private async retryWhileBusy(deadline: number, since: number, attempt: () => void, onBusy?: () => void): Promise<void> {
     for (let n = 0; ; n++) {
       try {
         return this.native(attempt);
@@ -352,7 +356,7 @@ export class InlineConnection {
         if (!isBusy(info)) throw err;
         onBusy?.();
         const left = deadline - Date.now();
-        if (left <= 0) throw new RunError({ ...info, busyTimeout: { attempts: n + 1, waitedMs: Date.now() - started } });
+        if (left <= 0) throw new RunError({ ...info, busyTimeout: { attempts: n + 1, waitedMs: Date.now() - since } });
         await delay(Math.min(left, backoffDelay(n, LOCK_WAIT)));
       }
     }

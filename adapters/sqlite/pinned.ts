@@ -88,12 +88,13 @@ export class SqlitePinned implements PinnedConnection {
       if (begun) await this.waited(begun);
       return;
     }
-    const deadline = Date.now() + this.shared.writeLockTimeoutMs;
+    const since = Date.now();
+    const deadline = since + this.shared.writeLockTimeoutMs;
     const turn = this.shared.writeLock.acquire(this.name, this.shared.writeLockTimeoutMs, opts.signal);
     if (turn) await turn;
     this.holdsWriteLock = true;
     try {
-      const begun = this.now(() => this.lease.conn.begin(true, deadline));
+      const begun = this.now(() => this.lease.conn.begin(true, deadline, since));
       if (begun) await this.waited(begun);
     } catch (err) {
       this.releaseWriteLock();
@@ -201,10 +202,11 @@ export class SqlitePinned implements PinnedConnection {
   private async autocommitWrite(sql: string, params: unknown[], rows: boolean, signal?: AbortSignal): Promise<RunResult & { needsWrite?: false }> {
     const bare = OUTSIDE_TRANSACTION.test(sql);
     if (this.unpinned && !bare) return this.shared.batcher.write(sql, params, rows, signal);
-    const deadline = Date.now() + this.shared.writeLockTimeoutMs;
+    const since = Date.now();
+    const deadline = since + this.shared.writeLockTimeoutMs;
     await this.shared.writeLock.acquire(this.name, this.shared.writeLockTimeoutMs, signal);
     try {
-      return (await this.waited(this.lease.conn.write(sql, params, rows, deadline, bare), sql)) as RunResult & { needsWrite?: false };
+      return (await this.waited(this.lease.conn.write(sql, params, rows, deadline, bare, since), sql)) as RunResult & { needsWrite?: false };
     } finally {
       this.shared.writeLock.release();
     }

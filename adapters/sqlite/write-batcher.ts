@@ -120,7 +120,9 @@ export class WriteBatcher {
     const deadline = Math.min(...batch.map((b) => b.deadline));
     let outcomes: BatchOutcome[];
     try {
-      outcomes = await (await this.connection()).writeBatch(batch, deadline);
+      // The batch waits since its oldest write was queued.
+      const since = deadline - this.timeoutMs;
+      outcomes = await (await this.connection()).writeBatch(batch, deadline, since);
     } catch (err) {
       const e = this.classify(err, batch.length === 1 ? batch[0]!.sql : undefined);
       for (const it of batch) it.reject(e);
