@@ -20,6 +20,8 @@ export interface TaskStartedEvent {
   agent: string;
   attempt: number;
   agentId: string;
+  /** From when the task became claimable (submitted, delay over, or retry due) to its start, ms. */
+  waitMs: number;
 }
 export interface TaskProgressEvent {
   id: number;

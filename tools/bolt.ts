@@ -20,6 +20,7 @@ import { register as registerPurge } from './commands/purge.js';
 import { register as registerIndex } from './commands/index-files.js';
 import { register as registerSearch } from './commands/search.js';
 import { register as registerSoak } from './commands/soak.js';
+import { register as registerDashboard } from './commands/dashboard.js';
 
 const program = new Command();
 program
@@ -52,6 +53,7 @@ for (const register of [
   registerIndex,
   registerSearch,
   registerSoak,
+  registerDashboard,
 ])
   register(program);
 

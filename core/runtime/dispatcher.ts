@@ -83,7 +83,7 @@ export class Dispatcher {
       const r = this.running.get(id);
       if (!r) return;
       r.agentId = agentId;
-      this.events.emit('task:started', { id, agent: r.task.agent, attempt: r.task.attempt, agentId });
+      this.events.emit('task:started', { id, agent: r.task.agent, attempt: r.task.attempt, agentId, waitMs: Math.max(0, Date.now() - r.task.runnableAt) });
     });
     pool.on('progress', ({ id, agentId, fraction, note }) => {
       const r = this.running.get(id);

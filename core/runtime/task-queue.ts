@@ -35,6 +35,8 @@ export interface ClaimedTask {
   maxAttempts: number;
   timeoutMs: number | null;
   priority: number;
+  /** When it became claimable (epoch ms): its submission, the end of its delay, or its retry time. */
+  runnableAt: number;
 }
 
 /** A successful outcome to record with `complete`. */
@@ -66,7 +68,7 @@ export interface TaskQueueOptions {
   maxAttempts?: number;
 }
 
-const CLAIM_COLUMNS = 'id, agent, payload, attempts, max_attempts, timeout_ms, priority';
+const CLAIM_COLUMNS = 'id, agent, payload, attempts, max_attempts, timeout_ms, priority, run_at';
 /** Rows per multi-row INSERT/UPDATE statement (keeps parameter counts far below every engine's limit). */
 const CHUNK = 256;
 const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
@@ -104,8 +106,17 @@ function toJsonText(v: unknown): string | null {
 }
 
 function claimedFrom(r: Row): ClaimedTask {
-  const t = rowToTask({ ...r, status: 'running', run_at: 0, created_at: 0, updated_at: 0 });
-  return { id: t.id, agent: t.agent, payload: t.payload, attempt: t.attempts, maxAttempts: t.maxAttempts, timeoutMs: t.timeoutMs, priority: t.priority };
+  const t = rowToTask({ ...r, status: 'running', created_at: 0, updated_at: 0 });
+  return {
+    id: t.id,
+    agent: t.agent,
+    payload: t.payload,
+    attempt: t.attempts,
+    maxAttempts: t.maxAttempts,
+    timeoutMs: t.timeoutMs,
+    priority: t.priority,
+    runnableAt: t.runAt,
+  };
 }
 
 function byClaimOrder(a: ClaimedTask, b: ClaimedTask): number {
@@ -507,6 +518,14 @@ export class TaskQueue {
     const sql = `SELECT * FROM bolt_tasks${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${o.order === 'oldest' ? 'ASC' : 'DESC'} LIMIT ?`;
     const rows = await this.db.query(sql, [...params, limit]);
     return rows.map(rowToTask);
+  }
+
+  /** Number of tasks by agent and state (only pairs that have tasks). */
+  async countsByAgent(): Promise<Array<{ agent: string; status: TaskStatus; count: number }>> {
+    const rows = await this.db.query(`SELECT agent, status, COUNT(*) AS n FROM bolt_tasks GROUP BY agent, status`);
+    return rows
+      .filter((r) => isTaskStatus(String(r.status)))
+      .map((r) => ({ agent: String(r.agent), status: String(r.status) as TaskStatus, count: Number(r.n) }));
   }
 
   /** Number of tasks in each state (every state present, zero when none). */

@@ -17,6 +17,9 @@ import { action, EXIT, println } from '../cli-action.js';
 import { collect } from '../task-format.js';
 import { InPlaceRenderer, renderStatus, statusLine } from '../live-status.js';
 import { intOption } from '../int-option.js';
+import { parseHttpAddress, resolveToken } from '../dashboard/http-address.js';
+import { serveDashboard } from '../dashboard/serve.js';
+import type { DashboardServer } from '../dashboard/server.js';
 
 function parseEngine(v: string): EngineName {
   if (v !== 'duckdb' && v !== 'sqlite' && v !== 'postgres') throw new BadInputError(`--engine must be duckdb, sqlite or postgres, got ${JSON.stringify(v)}`);
@@ -32,6 +35,8 @@ interface StartOpts {
   index?: string[];
   drainTimeout?: number;
   status?: boolean;
+  http?: string;
+  httpToken?: string;
 }
 
 const STATUS_LINE_EVERY_MS = 5000;
@@ -48,6 +53,8 @@ export function register(program: Command): void {
     .option('--index <dir>', 'submit an index task for this directory (needs the index agent; repeatable)', collect)
     .option('--drain-timeout <ms>', 'on Ctrl-C, how long running tasks may take to finish (default 30000)', intOption('--drain-timeout', 0))
     .option('--no-status', 'plain log lines even on a terminal')
+    .option('--http <[host:]port>', 'serve the dashboard and /metrics there (host default 127.0.0.1; port 0 picks one)')
+    .option('--http-token <secret>', 'require this token on every request (needed for an address other than loopback; or BOLT_HTTP_TOKEN)')
     .action(
       action(async (o: StartOpts) => {
         const bolt = new BoltIntegration({
@@ -58,7 +65,18 @@ export function register(program: Command): void {
           agentModules: o.agentModule,
           drainTimeoutMs: o.drainTimeout,
         });
+        // Bad --http options fail before anything starts.
+        if (o.http !== undefined) resolveToken(parseHttpAddress(o.http), o.httpToken);
         await bolt.initialize();
+        let dashboard: DashboardServer | undefined;
+        if (o.http !== undefined) {
+          try {
+            dashboard = await serveDashboard({ http: o.http, token: o.httpToken, queue: bolt.getQueue(), db: bolt.getDatabaseManager(), runtime: bolt });
+          } catch (err) {
+            await bolt.shutdown();
+            throw err;
+          }
+        }
         const names = bolt.agents().map((a) => a.name);
         if (o.index?.length && !names.includes('index')) {
           await bolt.shutdown();
@@ -74,6 +92,7 @@ export function register(program: Command): void {
           `ready: runtime ${bolt.config.runtimeId} with ${bolt.config.agents} agent${bolt.config.agents === 1 ? '' : 's'}` +
             `${bolt.config.sequential ? ' (sequential)' : ''} on ${bolt.config.database}; agents: ${names.join(', ')}`,
         );
+        if (dashboard) println(`dashboard: ${dashboard.url}/ (metrics: ${dashboard.url}/metrics)`);
 
         bolt.on('task:failed', (e) =>
           log(`task ${e.id} (${e.agent}) failed attempt ${e.attempt}: [${e.error.code}] ${e.error.message}; retry at ${new Date(e.retryAt).toISOString()}`),
@@ -132,6 +151,7 @@ export function register(program: Command): void {
         });
         const code = await done;
         clearInterval(ticker);
+        await dashboard?.close();
         const s = bolt.status().dispatcher;
         println(`stopped: done ${s.done}, failed ${s.failed}, dead ${s.dead}, cancelled ${s.cancelled}; leases released`);
         return code;

@@ -1,0 +1,49 @@
+/**
+ * Where the dashboard listens and who may use it: `--http [host:]port` (default host
+ * 127.0.0.1), and the rule that an address other than loopback needs `--http-token` (or
+ * `BOLT_HTTP_TOKEN`), since every request can then come from another machine.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { BadInputError } from '../../core/errors.js';
+
+export interface HttpAddress {
+  host: string;
+  port: number;
+  loopback: boolean;
+}
+
+/** Parses `7070`, `:7070`, `127.0.0.1:7070`, `0.0.0.0:7070`, `[::1]:7070`, `localhost:7070`. */
+export function parseHttpAddress(text: string): HttpAddress {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*))?:?(\d{1,5})$/.exec(text.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || !(port >= 0 && port <= 65535)) {
+    throw new BadInputError(`--http must be [host:]port, e.g. 127.0.0.1:7070 or 7070 (got ${JSON.stringify(text)})`, { http: text });
+  }
+  const host = m[1] ?? (m[2] || '127.0.0.1');
+  return { host, port, loopback: isLoopback(host) };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** The token to require: the option, else BOLT_HTTP_TOKEN; refuses a non-loopback address without one. */
+export function resolveToken(addr: HttpAddress, option: string | undefined, env = process.env.BOLT_HTTP_TOKEN): string | undefined {
+  const token = option ?? (env || undefined);
+  if (token !== undefined && token.length < 16) throw new BadInputError('--http-token must be at least 16 characters');
+  if (!addr.loopback && token === undefined) {
+    throw new BadInputError(
+      `--http ${addr.host}:${addr.port} is reachable from other machines: give --http-token <secret> (or BOLT_HTTP_TOKEN), or listen on 127.0.0.1`,
+      { host: addr.host },
+    );
+  }
+  return token;
+}
+
+/** Compares a presented token with the expected one in constant time. */
+export function tokenMatches(expected: string, presented: string | undefined): boolean {
+  if (presented === undefined) return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(presented);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

@@ -1,0 +1,229 @@
+/**
+ * The dashboard's HTTP server (node:http): the page (`GET /`, one static bundle, no CDN),
+ * Prometheus metrics (`GET /metrics`), the JSON API the page uses (`/api/…`, docs/runtime.md)
+ * and a server-sent event stream of the status (`GET /api/events`, once a second).
+ *
+ * Who may use it: on a loopback address without a token, any local client (the Host header
+ * must name the address, so a web page reached through DNS rebinding is refused); with a token,
+ * every request needs it (`Authorization: Bearer …`, or the `bolt_token` cookie that
+ * `/?token=…` sets). Requests that change the queue are POSTs with a JSON body, and their
+ * Origin, when a browser sends one, must be this server. A failing request is a JSON error
+ * with Bolt's code; the server keeps serving.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { BoltError, BadInputError, NotFoundError } from '../../core/errors.js';
+import { toSerializedError } from '../../core/serialize-error.js';
+import { isTaskStatus, TERMINAL, type TaskStatus } from '../../core/runtime/task-states.js';
+import type { Task } from '../../core/runtime/task.js';
+import { jsonSafe } from '../format-rows.js';
+import { tokenMatches, type HttpAddress } from './http-address.js';
+import type { DashboardMetrics, MetricsSource } from './metrics.js';
+import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './page.js';
+import { StatusReader } from './status.js';
+
+export interface DashboardServerOptions extends MetricsSource {
+  address: HttpAddress;
+  token?: string;
+  metrics: DashboardMetrics;
+}
+
+export interface DashboardServer {
+  /** `http://host:port`, with the port actually bound. */
+  url: string;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 16 * 1024;
+const STATUS_EVERY_MS = 1000;
+
+/** Starts listening; resolves once bound. */
+export async function startDashboard(o: DashboardServerOptions): Promise<DashboardServer> {
+  const status = new StatusReader(o);
+  const streams = new Set<ServerResponse>();
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((err: unknown) => sendError(res, err));
+  });
+  server.on('clientError', (_err, socket) => socket.destroy());
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://dashboard');
+    if (!hostAllowed(req)) return send(res, 421, 'text/plain', 'this server answers only to its own address\n');
+    if (o.token !== undefined && url.pathname === '/' && url.searchParams.has('token')) {
+      // The browser's way in: a cookie for the rest, and the token off the address bar.
+      if (!tokenMatches(o.token, url.searchParams.get('token') ?? undefined)) return send(res, 401, 'text/plain', 'wrong token\n');
+      res.setHeader('Set-Cookie', `bolt_token=${encodeURIComponent(o.token)}; HttpOnly; SameSite=Strict; Path=/`);
+      res.writeHead(303, { Location: '/' }).end();
+      return;
+    }
+    if (o.token !== undefined && !authorized(req, o.token)) {
+      return send(
+        res,
+        401,
+        'application/json',
+        JSON.stringify({ error: { code: 'BOLT_UNAUTHORIZED', message: 'a token is required (Authorization: Bearer, or open /?token=…)' } }),
+      );
+    }
+    if (req.method === 'POST') return post(req, res, url);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed\n');
+    switch (url.pathname) {
+      case '/':
+        return send(res, 200, 'text/html; charset=utf-8', PAGE_HTML);
+      case '/app.js':
+        return send(res, 200, 'text/javascript; charset=utf-8', PAGE_JS);
+      case '/app.css':
+        return send(res, 200, 'text/css; charset=utf-8', PAGE_CSS);
+      case '/metrics': {
+        const m = await o.metrics.render();
+        return send(res, 200, m.contentType, m.body);
+      }
+      case '/api/status':
+        return sendJson(res, await status.read());
+      case '/api/tasks':
+        return sendJson(res, await listTasks(url));
+      case '/api/events':
+        return openStream(res);
+    }
+    const m = /^\/api\/tasks\/(\d{1,15})$/.exec(url.pathname);
+    if (m) return sendJson(res, taskJson(await o.queue.get(Number(m[1]))));
+    throw new NotFoundError(`no such page: ${url.pathname}`);
+  }
+
+  async function post(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== `http://${req.headers.host}`) {
+      return send(res, 403, 'application/json', JSON.stringify({ error: { code: 'BOLT_FORBIDDEN', message: `cross-origin request from ${origin} refused` } }));
+    }
+    if (!String(req.headers['content-type'] ?? '').startsWith('application/json'))
+      throw new BadInputError('POST bodies are JSON (Content-Type: application/json)');
+    const body = await readJson(req);
+    const m = /^\/api\/tasks\/(\d{1,15})\/(cancel|retry)$/.exec(url.pathname);
+    if (m) {
+      const id = Number(m[1]);
+      const task = m[2] === 'cancel' ? (o.runtime ? await o.runtime.cancel(id) : (await o.queue.cancel(id)).task) : await o.queue.retry(id);
+      return sendJson(res, taskJson(task));
+    }
+    if (url.pathname === '/api/purge') {
+      const olderThanMs = body.olderThanMs ?? 0;
+      if (typeof olderThanMs !== 'number' || !(olderThanMs >= 0)) throw new BadInputError('olderThanMs must be a number ≥ 0');
+      return sendJson(res, { purged: await o.queue.purge(olderThanMs, TERMINAL) });
+    }
+    throw new NotFoundError(`no such action: ${url.pathname}`);
+  }
+
+  async function listTasks(url: URL): Promise<unknown> {
+    const s = url.searchParams.get('status') || undefined;
+    if (s !== undefined && !isTaskStatus(s)) throw new BadInputError(`unknown status ${JSON.stringify(s)}`);
+    const agent = url.searchParams.get('agent') || undefined;
+    const text = (url.searchParams.get('q') ?? '').toLowerCase();
+    const limit = Math.min(500, Math.max(1, Number(url.searchParams.get('limit') ?? 100) || 100));
+    let tasks = await o.queue.list({ status: s as TaskStatus | undefined, agent, limit: text ? 500 : limit });
+    if (text)
+      tasks = tasks
+        .filter((t) =>
+          JSON.stringify(jsonSafe([t.id, t.agent, t.payload, t.error, t.result]))
+            .toLowerCase()
+            .includes(text),
+        )
+        .slice(0, limit);
+    return { tasks: tasks.map(taskJson) };
+  }
+
+  function openStream(res: ServerResponse): void {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
+    res.write('retry: 2000\n\n');
+    streams.add(res);
+    res.on('close', () => streams.delete(res));
+  }
+
+  const ticker = setInterval(() => {
+    if (streams.size === 0) return;
+    void status.read().then((s) => {
+      const frame = `event: status\ndata: ${JSON.stringify(s)}\n\n`;
+      for (const r of streams) r.write(frame);
+    });
+  }, STATUS_EVERY_MS);
+  ticker.unref();
+
+  function hostAllowed(req: IncomingMessage): boolean {
+    if (!o.address.loopback || o.token !== undefined) return true;
+    const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+    return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.address.port, o.address.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const a = server.address() as AddressInfo;
+  const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+  return {
+    url: `http://${host}:${a.port}`,
+    close: async () => {
+      clearInterval(ticker);
+      for (const r of streams) r.end();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function authorized(req: IncomingMessage, token: string): boolean {
+  const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+  if (tokenMatches(token, bearer)) return true;
+  const cookie = /(?:^|;\s*)bolt_token=([^;]*)/.exec(req.headers.cookie ?? '')?.[1];
+  return tokenMatches(token, cookie === undefined ? undefined : decodeURIComponent(cookie));
+}
+
+/** A task as JSON values (bigints beyond 2^53 and bytes as strings). */
+function taskJson(t: Task): unknown {
+  return jsonSafe(t);
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY) throw new BadInputError(`request body over ${MAX_BODY} bytes`);
+    chunks.push(c as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (!text) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new BadInputError('the request body is not JSON');
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new BadInputError('the request body must be a JSON object');
+  return v as Record<string, unknown>;
+}
+
+function send(res: ServerResponse, code: number, type: string, body: string): void {
+  res.writeHead(code, {
+    'Content-Type': type,
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Security-Policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+    'Referrer-Policy': 'no-referrer',
+  });
+  res.end(body);
+}
+
+function sendJson(res: ServerResponse, value: unknown): void {
+  send(res, 200, 'application/json', JSON.stringify(value));
+}
+
+function sendError(res: ServerResponse, err: unknown): void {
+  const e = toSerializedError(err, 'BOLT_INTERNAL');
+  const code = err instanceof NotFoundError ? 404 : err instanceof BadInputError ? 400 : err instanceof BoltError ? 409 : 500;
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  send(res, code, 'application/json', JSON.stringify({ error: { code: e.code, message: e.message } }));
+}
