@@ -17,6 +17,7 @@ import { runBolt } from './helpers/cli.js';
 import { writeTestAgents } from './helpers/agents-fixture.js';
 import { waitFor } from './helpers/wait.js';
 import { decodePng, distinctColors } from './helpers/png.js';
+import { PG_SKIP, PG_URL, freshPgDatabase } from './helpers/pg.js';
 
 const ENV = { BOLT_LEASE_MS: '3000', BOLT_HEARTBEAT_MS: '100', BOLT_POLL_MS: '20', BOLT_RETRY_BASE_MS: '20', BOLT_RETRY_CAP_MS: '40' };
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
@@ -94,7 +95,17 @@ test('API and /metrics: counters only grow and agree with the queue; other hosts
   ]) {
     assert.match(text, new RegExp(`^${name}`, 'm'), name);
   }
-  assert.equal(metric(text, 'bolt_tasks_queued').get('agent="echo",status="done"'), 80);
+  // Queue gauges and the status are read at most once a second: they catch up within it.
+  await waitFor(
+    async () => metric((await http(`${url}/metrics`)).body, 'bolt_tasks_queued').get('agent="echo",status="done"') === 80,
+    10_000,
+    'the queue gauge shows 80 done',
+  );
+  await waitFor(
+    async () => (JSON.parse((await http(`${url}/api/status`)).body) as { counts: { done: number } }).counts.done === 80,
+    10_000,
+    'the status shows 80 done',
+  );
   assert.equal(metric(text, 'bolt_agents').get('state="idle"'), 2);
 
   const status = JSON.parse((await http(`${url}/api/status`)).body) as { healthy: boolean; counts: Record<string, number>; runtime: { agents: unknown[] } };
@@ -211,4 +222,43 @@ test('the page in headless Chromium: tasks finish on screen, a dead task is retr
   assert.equal(png.width, 1100);
   assert.ok(distinctColors(png) > 8, 'the page is not blank');
   t.diagnostic(`screenshot: ${shot}`);
+});
+
+test('a dashboard that loses its database says so on the page and recovers by itself', { skip: PG_SKIP, timeout: 120_000 }, async (t) => {
+  const { tcp } = await freshPgDatabase(t);
+  const name = new URL(tcp).pathname.slice(1);
+  const dir = tempDir(t);
+  const d = spawnBolt(t, ['dashboard', '--db', tcp, '--http', '127.0.0.1:0'], { cwd: dir });
+  const url = /http:\/\/[^/ ]+/.exec(await d.waitForLine(/^dashboard: /, 60_000))![0];
+  const health = async (): Promise<{ healthy: boolean; error?: { code: string } }> => JSON.parse((await http(`${url}/api/status`)).body);
+  assert.equal((await health()).healthy, true);
+
+  const browser = CHROMIUM
+    ? await (
+        await import('puppeteer-core')
+      ).default.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', `--user-data-dir=${join(dir, 'chrome')}`] })
+    : undefined;
+  if (!browser && process.env.CI) assert.fail('Chromium is not installed (.ci/run installs it)');
+  t.after(() => browser?.close());
+  const page = await browser?.newPage();
+  await page?.goto(`${url}/`);
+  await page?.waitForFunction("document.getElementById('conn')?.textContent === 'live'", { timeout: 30_000 });
+
+  // The database goes away: no new connections, and the open ones are cut.
+  const admin = await ConcurrentDatabase.open(PG_URL!, { maxConnections: 1 });
+  t.after(() => admin.close());
+  await admin.execute(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+  await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ?', [name]);
+  await waitFor(async () => !(await health()).healthy, 30_000, 'the status reports the database unreachable');
+  assert.ok((await health()).error?.code, 'with the error');
+  await page?.waitForFunction("!document.getElementById('down').hidden && document.getElementById('down').textContent.includes('cannot be reached')", {
+    timeout: 30_000,
+  });
+
+  // It comes back: the dashboard recovers without a restart.
+  await admin.execute(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+  await waitFor(async () => (await health()).healthy, 30_000, 'the status reports the database back');
+  await page?.waitForFunction("document.getElementById('down').hidden && document.getElementById('conn').textContent === 'live'", { timeout: 30_000 });
+  d.child.kill('SIGINT');
+  assert.equal((await d.exited).code, 0);
 });

@@ -160,7 +160,13 @@ $('purge').addEventListener('click', async () => {
 });
 
 const events = new EventSource('/api/events');
-events.addEventListener('status', (m) => { showStatus(JSON.parse(m.data)); loadTasks(); });
+// The task list reloads when the counts change, and at least every 5 s.
+let lastCounts = '', lastLoad = 0;
+events.addEventListener('status', (m) => {
+  const s = JSON.parse(m.data); showStatus(s);
+  const counts = JSON.stringify(s.counts || {});
+  if (counts !== lastCounts || Date.now() - lastLoad > 5000) { lastCounts = counts; lastLoad = Date.now(); loadTasks(); }
+});
 events.onerror = () => { $('conn').textContent = 'reconnecting…'; $('conn').className = 'pill bad'; };
 api('/api/status').then(showStatus, () => {});
 loadTasks();

@@ -9,6 +9,7 @@ import type { TaskQueue } from '../../core/runtime/task-queue.js';
 import { parseHttpAddress, resolveToken } from './http-address.js';
 import { DashboardMetrics } from './metrics.js';
 import { startDashboard, type DashboardServer } from './server.js';
+import { StatusReader } from './status.js';
 
 export interface ServeOptions {
   /** `--http` value: `[host:]port`. */
@@ -24,7 +25,9 @@ export interface ServeOptions {
 export async function serveDashboard(o: ServeOptions): Promise<DashboardServer> {
   const address = parseHttpAddress(o.http);
   const token = resolveToken(address, o.token);
-  const metrics = new DashboardMetrics({ queue: o.queue, db: o.db, runtime: o.runtime });
+  const status = new StatusReader({ queue: o.queue, db: o.db, runtime: o.runtime });
+  const metrics = new DashboardMetrics({ queue: o.queue, db: o.db, runtime: o.runtime, countsByAgent: () => status.byAgent.get() });
+  status.onStatement = (kind, ms) => metrics.observeStatement(kind, ms);
   if (o.runtime) metrics.attach(o.runtime);
-  return startDashboard({ address, token, queue: o.queue, db: o.db, runtime: o.runtime, metrics });
+  return startDashboard({ address, token, queue: o.queue, db: o.db, runtime: o.runtime, metrics, status });
 }

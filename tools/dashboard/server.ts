@@ -20,12 +20,13 @@ import { jsonSafe } from '../format-rows.js';
 import { tokenMatches, type HttpAddress } from './http-address.js';
 import type { DashboardMetrics, MetricsSource } from './metrics.js';
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './page.js';
-import { StatusReader } from './status.js';
+import type { StatusReader } from './status.js';
 
 export interface DashboardServerOptions extends MetricsSource {
   address: HttpAddress;
   token?: string;
   metrics: DashboardMetrics;
+  status: StatusReader;
 }
 
 export interface DashboardServer {
@@ -39,7 +40,7 @@ const STATUS_EVERY_MS = 1000;
 
 /** Starts listening; resolves once bound. */
 export async function startDashboard(o: DashboardServerOptions): Promise<DashboardServer> {
-  const status = new StatusReader(o);
+  const status = o.status;
   const streams = new Set<ServerResponse>();
   const server = createServer((req, res) => {
     void handle(req, res).catch((err: unknown) => sendError(res, err));
