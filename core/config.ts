@@ -207,6 +207,11 @@ export function embedderEnv(): { url?: string; model?: string; apiKey?: string }
   return { url: e('BOLT_EMBED_URL'), model: e('BOLT_EMBED_MODEL'), apiKey: e('BOLT_EMBED_API_KEY') };
 }
 
+/** `BOLT_HTTP_TOKEN`: the dashboard's token when `--http-token` is not given (undefined when unset or empty). */
+export function httpTokenEnv(): string | undefined {
+  return process.env.BOLT_HTTP_TOKEN || undefined;
+}
+
 /** Logging: `BOLT_LOG_LEVEL` (default `warn`) and `BOLT_LOG_FILE` (default: stderr). */
 export function logEnv(): { level: string; file?: string } {
   return { level: process.env.BOLT_LOG_LEVEL || 'warn', file: process.env.BOLT_LOG_FILE || undefined };

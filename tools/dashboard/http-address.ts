@@ -5,6 +5,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { BadInputError } from '../../core/errors.js';
+import { httpTokenEnv } from '../../core/config.js';
 
 export interface HttpAddress {
   host: string;
@@ -28,8 +29,8 @@ function isLoopback(host: string): boolean {
 }
 
 /** The token to require: the option, else BOLT_HTTP_TOKEN; refuses a non-loopback address without one. */
-export function resolveToken(addr: HttpAddress, option: string | undefined, env = process.env.BOLT_HTTP_TOKEN): string | undefined {
-  const token = option ?? (env || undefined);
+export function resolveToken(addr: HttpAddress, option: string | undefined, env = httpTokenEnv()): string | undefined {
+  const token = option ?? env;
   if (token !== undefined && token.length < 16) throw new BadInputError('--http-token must be at least 16 characters');
   if (!addr.loopback && token === undefined) {
     throw new BadInputError(
