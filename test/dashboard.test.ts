@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { ConcurrentDatabase } from '../index.js';
 import { TaskQueue } from '../core/runtime/task-queue.js';
 import { tempDir } from './helpers/tmp.js';
@@ -262,3 +263,80 @@ test('a dashboard that loses its database says so on the page and recovers by it
   d.child.kill('SIGINT');
   assert.equal((await d.exited).code, 0);
 });
+
+test('--http values: a port alone, host:port, [v6]:port; bad ones are BOLT_BAD_INPUT', async () => {
+  const { parseHttpAddress } = await import('../tools/dashboard/http-address.js');
+  assert.deepEqual(parseHttpAddress('7070'), { host: '127.0.0.1', port: 7070, loopback: true });
+  assert.deepEqual(parseHttpAddress(':0'), { host: '127.0.0.1', port: 0, loopback: true });
+  assert.deepEqual(parseHttpAddress('0.0.0.0:80'), { host: '0.0.0.0', port: 80, loopback: false });
+  assert.deepEqual(parseHttpAddress('[::1]:9'), { host: '::1', port: 9, loopback: true });
+  assert.deepEqual(parseHttpAddress('localhost:65535'), { host: 'localhost', port: 65535, loopback: true });
+  for (const bad of ['99999', '65536', 'abc', 'host:', '', '[::1]', '1.2.3.4:70000', '-1']) {
+    assert.throws(() => parseHttpAddress(bad), { code: 'BOLT_BAD_INPUT' }, bad);
+  }
+});
+
+test(
+  'careless and hostile requests: answers, not crashes; text search reaches every task; a killed host is a failover the dashboard counts',
+  { timeout: 120_000 },
+  async (t) => {
+    const dir = tempDir(t);
+    const path = join(dir, 'a.db');
+    const token = 'a-test-token-of-some-length';
+    // The runtime hosts the file; the dashboard is its client.
+    const rt = spawnBolt(t, ['start', '--agents', '1', '--db', path], { cwd: dir, env: ENV });
+    await rt.waitForLine(/^ready: /, 60_000);
+    const d = spawnBolt(t, ['dashboard', '--db', path, '--http', '127.0.0.1:0', '--http-token', token], { cwd: dir });
+    const url = /http:\/\/[^/ ]+/.exec(await d.waitForLine(/^dashboard: /, 60_000))![0];
+    const auth = { Authorization: `Bearer ${token}` };
+    const db = await ConcurrentDatabase.open(path);
+    t.after(() => db.close());
+    const queue = new TaskQueue(db);
+    const { id: needle } = await queue.submit('echo', { marker: 'Needle_50%' });
+    await queue.submitMany(Array.from({ length: 510 }, (_, i) => ({ agent: 'echo', payload: { i } })));
+    const found = JSON.parse((await http(`${url}/api/tasks?q=${encodeURIComponent('needle_50%')}`, { headers: auth })).body) as {
+      tasks: Array<{ id: number }>;
+    };
+    assert.deepEqual(
+      found.tasks.map((x) => x.id),
+      [needle],
+    );
+    const wildcard = JSON.parse((await http(`${url}/api/tasks?q=${encodeURIComponent('%')}`, { headers: auth })).body) as { tasks: Array<{ id: number }> };
+    assert.deepEqual(
+      wildcard.tasks.map((x) => x.id),
+      [needle],
+      'LIKE wildcards in q match themselves',
+    );
+
+    assert.equal((await http(`${url}/api/status`, { headers: { Cookie: 'bolt_token=%' } })).status, 401);
+    assert.equal((await http(`${url}/api/status`, { headers: { Cookie: `bolt_token=junk; bolt_token=${token}` } })).status, 200);
+    const head = await http(`${url}/api/events`, { method: 'HEAD', headers: auth });
+    assert.equal(head.status, 200);
+    const put = await http(`${url}/api/status`, { method: 'PUT', headers: auth });
+    assert.equal(put.status, 405);
+    assert.equal(put.headers.allow, 'GET, HEAD, POST');
+    assert.equal((await http(`${url}/api/purge`, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/jsonx' }, body: '{}' })).status, 400);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const { port } = new URL(url);
+      const s = connect(Number(port), '127.0.0.1', () => s.end('GET http://[ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'));
+      let out = '';
+      s.on('data', (b: Buffer) => (out += b.toString()));
+      s.on('end', () => resolve(out));
+      s.on('error', reject);
+    });
+    assert.match(raw, /^HTTP\/1\.1 400/);
+    assert.equal((await http(`${url}/api/status`, { headers: auth })).status, 200, 'still serving');
+
+    // The host dies: the dashboard takes the file over, says it was a failover, and keeps serving.
+    rt.child.kill('SIGKILL');
+    await waitFor(
+      async () => {
+        const s = JSON.parse((await http(`${url}/api/status`, { headers: auth })).body) as { healthy: boolean; database: { failovers: number } };
+        return s.healthy && s.database.failovers >= 1;
+      },
+      60_000,
+      'a healthy status that counts the failover',
+    );
+    assert.match((await http(`${url}/metrics`, { headers: auth })).body, /^bolt_db_failovers_total [1-9]/m);
+  },
+);

@@ -49,6 +49,8 @@ export interface Completion {
 export interface ListOptions {
   status?: TaskStatus | TaskStatus[];
   agent?: string;
+  /** Text the payload, error or result contains (case-insensitive). */
+  text?: string;
   /** Default 100. */
   limit?: number;
   /** Newest first (default) or oldest first. */
@@ -513,6 +515,12 @@ export class TaskQueue {
     if (o.agent) {
       where.push('agent = ?');
       params.push(o.agent);
+    }
+    if (o.text) {
+      // LIKE with its wildcards escaped: the text is matched as it is.
+      const like = `%${o.text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      where.push(`(LOWER(payload) LIKE ? ESCAPE '\\' OR LOWER(error) LIKE ? ESCAPE '\\' OR LOWER(result) LIKE ? ESCAPE '\\')`);
+      params.push(like, like, like);
     }
     const limit = Math.max(1, Math.floor(o.limit ?? 100));
     const sql = `SELECT * FROM bolt_tasks${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${o.order === 'oldest' ? 'ASC' : 'DESC'} LIMIT ?`;

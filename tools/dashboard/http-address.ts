@@ -15,10 +15,14 @@ export interface HttpAddress {
 
 /** Parses `7070`, `:7070`, `127.0.0.1:7070`, `0.0.0.0:7070`, `[::1]:7070`, `localhost:7070`. */
 export function parseHttpAddress(text: string): HttpAddress {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*))?:?(\d{1,5})$/.exec(text.trim());
+  const t = text.trim();
+  // A port alone, `:port`, `host:port` or `[v6]:port`; the host never swallows the port's digits.
+  const m = /^\d+$/.test(t) ? [t, undefined, undefined, t] : /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d+)$/.exec(t);
   const port = m ? Number(m[3]) : NaN;
-  if (!m || !(port >= 0 && port <= 65535)) {
-    throw new BadInputError(`--http must be [host:]port, e.g. 127.0.0.1:7070 or 7070 (got ${JSON.stringify(text)})`, { http: text });
+  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new BadInputError(`--http must be [host:]port with a port from 0 to 65535, e.g. 127.0.0.1:7070 or 7070 (got ${JSON.stringify(text)})`, {
+      http: text,
+    });
   }
   const host = m[1] ?? (m[2] || '127.0.0.1');
   return { host, port, loopback: isLoopback(host) };

@@ -8,6 +8,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { BoltIntegration } from '../../core/runtime/bolt-integration.js';
 import type { TaskQueue } from '../../core/runtime/task-queue.js';
 import type { Database } from '../../core/database.js';
+import { withDeadline } from './deadline.js';
 
 /** Buckets for task durations and waits: 5 ms to 10 min. */
 const TASK_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
@@ -32,6 +33,7 @@ export class DashboardMetrics {
   private readonly statement: Histogram<'kind'>;
   private readonly failovers: Counter;
   private lastHostPid: number | undefined;
+  private failoverCount = 0;
 
   constructor(private readonly src: MetricsSource) {
     const registers = [this.registry];
@@ -65,8 +67,9 @@ export class DashboardMetrics {
     });
     this.failovers = new Counter({
       name: 'bolt_db_failovers_total',
-      help: 'Times the database host this runtime used changed (a new host took over the file)',
+      help: 'Times the database host this process used changed (a new host took over the file), seen at health checks, status reads and scrapes',
       registers,
+      collect: () => this.observeHost(this.src.db.lockInfo().host?.pid),
     });
     const queued = new Gauge({
       name: 'bolt_tasks_queued',
@@ -74,8 +77,14 @@ export class DashboardMetrics {
       labelNames: ['agent', 'status'],
       registers,
       collect: async () => {
+        // A database that does not answer keeps the last values: the rest of the scrape still comes.
+        let rows;
+        try {
+          rows = await withDeadline(this.src.countsByAgent ? this.src.countsByAgent() : this.src.queue.countsByAgent());
+        } catch {
+          return;
+        }
         queued.reset();
-        const rows = await (this.src.countsByAgent ? this.src.countsByAgent() : this.src.queue.countsByAgent());
         for (const r of rows) queued.set({ agent: r.agent, status: r.status }, r.count);
       },
     });
@@ -121,11 +130,19 @@ export class DashboardMetrics {
     });
   }
 
-  /** Counts a failover when the host's pid changes between health checks. */
+  /** Counts a failover when the host's pid differs from the one seen last. */
   observeHost(pid: number | undefined): void {
     if (pid === undefined) return;
-    if (this.lastHostPid !== undefined && pid !== this.lastHostPid) this.failovers.inc();
+    if (this.lastHostPid !== undefined && pid !== this.lastHostPid) {
+      this.failovers.inc();
+      this.failoverCount++;
+    }
     this.lastHostPid = pid;
+  }
+
+  /** Failovers seen so far (`bolt_db_failovers_total`). */
+  get failoversSeen(): number {
+    return this.failoverCount;
   }
 
   /** A statement's round trip, for `bolt_db_statement_seconds`. */

@@ -28,6 +28,8 @@ export async function serveDashboard(o: ServeOptions): Promise<DashboardServer> 
   const status = new StatusReader({ queue: o.queue, db: o.db, runtime: o.runtime });
   const metrics = new DashboardMetrics({ queue: o.queue, db: o.db, runtime: o.runtime, countsByAgent: () => status.byAgent.get() });
   status.onStatement = (kind, ms) => metrics.observeStatement(kind, ms);
+  status.onHost = (pid) => metrics.observeHost(pid);
+  status.failovers = () => metrics.failoversSeen;
   if (o.runtime) metrics.attach(o.runtime);
   return startDashboard({ address, token, queue: o.queue, db: o.db, runtime: o.runtime, metrics, status });
 }

@@ -14,6 +14,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { BoltError, BadInputError, NotFoundError } from '../../core/errors.js';
 import { toSerializedError } from '../../core/serialize-error.js';
+import { log } from '../../core/logger.js';
 import { isTaskStatus, TERMINAL, type TaskStatus } from '../../core/runtime/task-states.js';
 import type { Task } from '../../core/runtime/task.js';
 import { jsonSafe } from '../format-rows.js';
@@ -21,6 +22,7 @@ import { tokenMatches, type HttpAddress } from './http-address.js';
 import type { DashboardMetrics, MetricsSource } from './metrics.js';
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './page.js';
 import type { StatusReader } from './status.js';
+import { withDeadline } from './deadline.js';
 
 export interface DashboardServerOptions extends MetricsSource {
   address: HttpAddress;
@@ -45,10 +47,19 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Dashboa
   const server = createServer((req, res) => {
     void handle(req, res).catch((err: unknown) => sendError(res, err));
   });
-  server.on('clientError', (_err, socket) => socket.destroy());
+  // A request Node cannot parse (oversized headers, a bad method) gets an answer, then the socket closes.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return void socket.destroy();
+    socket.end(`HTTP/1.1 ${err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nConnection: close\r\n\r\n`);
+  });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://dashboard');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://dashboard');
+    } catch {
+      throw new BadInputError('malformed request target');
+    }
     if (!hostAllowed(req)) return send(res, 421, 'text/plain', 'this server answers only to its own address\n');
     if (o.token !== undefined && url.pathname === '/' && url.searchParams.has('token')) {
       // The browser's way in: a cookie for the rest, and the token off the address bar.
@@ -66,7 +77,10 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Dashboa
       );
     }
     if (req.method === 'POST') return post(req, res, url);
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed\n');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD, POST');
+      return send(res, 405, 'text/plain', 'method not allowed\n');
+    }
     switch (url.pathname) {
       case '/':
         return send(res, 200, 'text/html; charset=utf-8', PAGE_HTML);
@@ -81,12 +95,13 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Dashboa
       case '/api/status':
         return sendJson(res, await status.read());
       case '/api/tasks':
-        return sendJson(res, await listTasks(url));
+        return sendJson(res, await withDeadline(listTasks(url)));
       case '/api/events':
+        if (req.method === 'HEAD') return send(res, 200, 'text/event-stream', '');
         return openStream(res);
     }
     const m = /^\/api\/tasks\/(\d{1,15})$/.exec(url.pathname);
-    if (m) return sendJson(res, taskJson(await o.queue.get(Number(m[1]))));
+    if (m) return sendJson(res, taskJson(await withDeadline(o.queue.get(Number(m[1])))));
     throw new NotFoundError(`no such page: ${url.pathname}`);
   }
 
@@ -95,8 +110,14 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Dashboa
     if (origin !== undefined && origin !== `http://${req.headers.host}`) {
       return send(res, 403, 'application/json', JSON.stringify({ error: { code: 'BOLT_FORBIDDEN', message: `cross-origin request from ${origin} refused` } }));
     }
-    if (!String(req.headers['content-type'] ?? '').startsWith('application/json'))
+    if (
+      String(req.headers['content-type'] ?? '')
+        .split(';')[0]!
+        .trim()
+        .toLowerCase() !== 'application/json'
+    ) {
       throw new BadInputError('POST bodies are JSON (Content-Type: application/json)');
+    }
     const body = await readJson(req);
     const m = /^\/api\/tasks\/(\d{1,15})\/(cancel|retry)$/.exec(url.pathname);
     if (m) {
@@ -116,17 +137,10 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Dashboa
     const s = url.searchParams.get('status') || undefined;
     if (s !== undefined && !isTaskStatus(s)) throw new BadInputError(`unknown status ${JSON.stringify(s)}`);
     const agent = url.searchParams.get('agent') || undefined;
-    const text = (url.searchParams.get('q') ?? '').toLowerCase();
+    const text = url.searchParams.get('q') || undefined;
+    if (text !== undefined && text.length > 200) throw new BadInputError('q is at most 200 characters');
     const limit = Math.min(500, Math.max(1, Number(url.searchParams.get('limit') ?? 100) || 100));
-    let tasks = await o.queue.list({ status: s as TaskStatus | undefined, agent, limit: text ? 500 : limit });
-    if (text)
-      tasks = tasks
-        .filter((t) =>
-          JSON.stringify(jsonSafe([t.id, t.agent, t.payload, t.error, t.result]))
-            .toLowerCase()
-            .includes(text),
-        )
-        .slice(0, limit);
+    const tasks = await o.queue.list({ status: s as TaskStatus | undefined, agent, text, limit });
     return { tasks: tasks.map(taskJson) };
   }
 
@@ -139,10 +153,14 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Dashboa
 
   const ticker = setInterval(() => {
     if (streams.size === 0) return;
-    void status.read().then((s) => {
-      const frame = `event: status\ndata: ${JSON.stringify(s)}\n\n`;
-      for (const r of streams) r.write(frame);
-    });
+    void status.read().then(
+      (s) => {
+        const frame = `event: status\ndata: ${JSON.stringify(s)}\n\n`;
+        // A client that does not read keeps what is already buffered: its frames are skipped.
+        for (const r of streams) if (!r.writableNeedDrain) r.write(frame);
+      },
+      (err: unknown) => log('dashboard').warn({ err: toSerializedError(err, 'BOLT_INTERNAL') }, 'status for the event stream failed'),
+    );
   }, STATUS_EVERY_MS);
   ticker.unref();
 
@@ -175,8 +193,17 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Dashboa
 function authorized(req: IncomingMessage, token: string): boolean {
   const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
   if (tokenMatches(token, bearer)) return true;
-  const cookie = /(?:^|;\s*)bolt_token=([^;]*)/.exec(req.headers.cookie ?? '')?.[1];
-  return tokenMatches(token, cookie === undefined ? undefined : decodeURIComponent(cookie));
+  // Every bolt_token cookie counts (another app on this host may set one too); a malformed one is no token.
+  for (const m of (req.headers.cookie ?? '').matchAll(/(?:^|;\s*)bolt_token=([^;]*)/g)) {
+    let value: string;
+    try {
+      value = decodeURIComponent(m[1]!);
+    } catch {
+      continue;
+    }
+    if (tokenMatches(token, value)) return true;
+  }
+  return false;
 }
 
 /** A task as JSON values (bigints beyond 2^53 and bytes as strings). */

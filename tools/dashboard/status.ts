@@ -10,6 +10,7 @@
  */
 import type { MetricsSource } from './metrics.js';
 import { toSerializedError } from '../../core/serialize-error.js';
+import { withDeadline } from './deadline.js';
 import { TASK_STATUSES, type TaskStatus } from '../../core/runtime/task-states.js';
 
 const CACHE_MS = 900;
@@ -26,9 +27,9 @@ export interface ThroughputPoint {
   meanMs: number | null;
 }
 
-/** A value read at most every `everyMs`; a failed read is not kept. */
+/** A value read at most every `everyMs` (and never twice at once); a failed read is not kept. */
 export class Cached<T> {
-  private last?: { at: number; value: Promise<T> };
+  private last?: { at: number; value: Promise<T>; pending: boolean };
 
   constructor(
     private readonly everyMs: number,
@@ -36,13 +37,17 @@ export class Cached<T> {
   ) {}
 
   get(now = Date.now()): Promise<T> {
-    if (this.last && now - this.last.at < this.everyMs) return this.last.value;
+    if (this.last && (this.last.pending || now - this.last.at < this.everyMs)) return this.last.value;
     const value = this.read(now);
-    const entry = { at: now, value };
+    const entry = { at: now, value, pending: true };
     this.last = entry;
-    value.catch(() => {
-      if (this.last === entry) this.last = undefined;
-    });
+    value.then(
+      () => (entry.pending = false),
+      () => {
+        entry.pending = false;
+        if (this.last === entry) this.last = undefined;
+      },
+    );
     return value;
   }
 }
@@ -56,6 +61,10 @@ export class StatusReader {
 
   /** Told the round trip of each status read (the metrics' `bolt_db_statement_seconds{kind="status"}`). */
   onStatement?: (kind: string, ms: number) => void;
+  /** Told the database host's pid at each read (failovers are counted where it changes). */
+  onHost?: (pid: number | undefined) => void;
+  /** Failovers seen so far. */
+  failovers?: () => number;
 
   constructor(private readonly src: MetricsSource) {}
 
@@ -74,24 +83,26 @@ export class StatusReader {
     const db = this.src.db;
     const stats = db.stats();
     const lock = db.lockInfo();
+    this.onHost?.(lock.host?.pid);
     const database = {
       engine: db.engine,
       location: db.location,
       role: lock.role,
       hostPid: lock.host?.pid ?? null,
       pool: stats.pool,
-      failovers: Number(stats.failovers ?? 0),
+      failovers: this.failovers?.() ?? 0,
     };
     try {
       const started = performance.now();
-      const byAgent = await this.byAgent.get(now);
+      const byAgent = await withDeadline(this.byAgent.get(now));
       this.onStatement?.('status', performance.now() - started);
       const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
       for (const r of byAgent) counts[r.status] += r.count;
-      const [owners, series] = await Promise.all([this.owners.get(now), this.series.get(now)]);
+      const [owners, series] = await withDeadline(Promise.all([this.owners.get(now), this.series.get(now)]));
       return { at: now, healthy: true, runtime, runtimes: owners, counts, series, database };
     } catch (err) {
-      return { at: now, healthy: false, error: toSerializedError(err, 'BOLT_INTERNAL'), runtime, database };
+      const e = toSerializedError(err, 'BOLT_INTERNAL');
+      return { at: now, healthy: false, error: { code: e.code, message: e.message }, runtime, database };
     }
   }
 
