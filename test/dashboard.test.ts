@@ -340,3 +340,22 @@ test(
     assert.match((await http(`${url}/metrics`, { headers: auth })).body, /^bolt_db_failovers_total [1-9]/m);
   },
 );
+
+test('every runtime attached to the queue shows, idle ones too, and leaves when it stops', { timeout: 120_000 }, async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'a.db');
+  const env = { ...ENV, BOLT_HEALTH_MS: '200' };
+  const a = spawnBolt(t, ['start', '--agents', '1', '--db', path, '--http', '127.0.0.1:0'], { cwd: dir, env });
+  const url = /http:\/\/[^/ ]+/.exec(await a.waitForLine(/^dashboard: /, 60_000))![0];
+  const b = spawnBolt(t, ['start', '--agents', '3', '--db', path], { cwd: dir, env });
+  const idB = /runtime (\S+) with/.exec(await b.waitForLine(/^ready: /, 60_000))![1]!;
+  const runtimes = async () =>
+    (JSON.parse((await http(`${url}/api/status`)).body) as { runtimes?: Array<{ id: string; agents?: number; pid?: number }> }).runtimes ?? [];
+  await waitFor(async () => (await runtimes()).length === 2, 30_000, 'both runtimes listed');
+  const other = (await runtimes()).find((r) => r.id === idB);
+  assert.equal(other?.agents, 3);
+  assert.equal(other?.pid, b.pid);
+  b.child.kill('SIGINT');
+  assert.equal((await b.exited).code, 0);
+  await waitFor(async () => !(await runtimes()).some((r) => r.id === idB), 30_000, 'the stopped runtime leaves the list');
+});

@@ -14,6 +14,7 @@
  * share its queue, each task runs on one agent at a time while its lease holds, and the tasks
  * of a runtime that dies are run again by the others once its leases expire.
  */
+import { hostname } from 'node:os';
 import { EventEmitter } from 'eventemitter3';
 import type { Database } from '../database.js';
 import { resolveConfig, type BoltConfig, type BoltOptions } from '../config.js';
@@ -56,6 +57,7 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
   private healthTimer?: NodeJS.Timeout;
   private lastHealth?: DbHealthEvent;
   private fixedTotal = 0;
+  private readonly startedAt = Date.now();
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private stopped?: Promise<void>;
 
@@ -250,6 +252,7 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
         await db.query('SELECT 1 AS ok');
         const latencyMs = Math.round((performance.now() - t0) * 100) / 100;
         const reclaimed = this.state === 'running' ? (await queue.reapExpired()).length : 0;
+        if (this.state === 'running') await this.heartbeat(queue);
         ev = { ok: true, latencyMs, stats: db.stats(), lock: db.lockInfo(), queue: await queue.counts(), reclaimed, ...swept, at };
       } catch (e) {
         ev = { ok: false, latencyMs: Date.now() - at, reclaimed: 0, ...swept, at, error: toSerializedError(e, 'BOLT_INTERNAL') };
@@ -260,6 +263,15 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
     this.fixedTotal += ev.fixed.length;
     this.emit('db:health', ev);
     return ev;
+  }
+
+  /** This runtime's row in `bolt_runtimes` (what dashboards list as attached); never throws. */
+  private async heartbeat(queue: TaskQueue): Promise<void> {
+    try {
+      await queue.heartbeat({ id: this.config.runtimeId, host: hostname(), pid: process.pid, agents: this.config.agents, startedAt: this.startedAt });
+    } catch (e) {
+      logger.warn({ err: e }, 'runtime heartbeat failed');
+    }
   }
 
   /** The stale-lock sweep for a file database (nothing for a PostgreSQL URL); never throws. */
@@ -312,6 +324,7 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
       await this.pool?.close(Boolean(opts.immediate)).catch(() => undefined);
       // No agent runs anything now: give back whatever lease this runtime still holds.
       await this.dispatcher?.releaseAll();
+      await this.queue?.forgetRuntime(this.config.runtimeId).catch((e: unknown) => logger.warn({ err: e }, 'could not remove this runtime from bolt_runtimes'));
       for (const p of this.others.values()) await p.then((d) => d.close()).catch(() => undefined);
       this.others.clear();
       await this.db?.close().catch((e: unknown) => {

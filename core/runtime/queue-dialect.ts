@@ -47,6 +47,8 @@ const COLUMNS = `
 
 /** Dedupe keys: one row per key, pointing at the task it created. */
 const KEYS = `CREATE TABLE IF NOT EXISTS bolt_task_keys (dedupe_key TEXT PRIMARY KEY, task_id BIGINT NOT NULL)`;
+/** Runtimes attached to the queue: each upserts its row at every health check and deletes it when it stops. */
+const RUNTIMES = `CREATE TABLE IF NOT EXISTS bolt_runtimes (id TEXT PRIMARY KEY, host TEXT NOT NULL, pid BIGINT NOT NULL, agents BIGINT NOT NULL, started_at BIGINT NOT NULL, heartbeat_at BIGINT NOT NULL)`;
 
 const DIALECTS: Record<EngineName, QueueDialect> = {
   // No secondary index on DuckDB: measured, every index on bolt_tasks (even a UNIQUE one on a
@@ -58,6 +60,7 @@ const DIALECTS: Record<EngineName, QueueDialect> = {
       `CREATE SEQUENCE IF NOT EXISTS bolt_tasks_seq`,
       `CREATE TABLE IF NOT EXISTS bolt_tasks (id BIGINT PRIMARY KEY DEFAULT nextval('bolt_tasks_seq'),${COLUMNS})`,
       KEYS,
+      RUNTIMES,
     ],
     claimStyle: 'select-then-update',
     reserveIds: (n) => `SELECT nextval('bolt_tasks_seq') AS id FROM range(${Math.floor(n)})`,
@@ -69,6 +72,7 @@ const DIALECTS: Record<EngineName, QueueDialect> = {
       `CREATE INDEX IF NOT EXISTS bolt_tasks_claim ON bolt_tasks (status, run_at)`,
       `CREATE INDEX IF NOT EXISTS bolt_tasks_lease ON bolt_tasks (lease_owner)`,
       KEYS,
+      RUNTIMES,
     ],
     claimStyle: 'select-then-update',
   },
@@ -79,6 +83,7 @@ const DIALECTS: Record<EngineName, QueueDialect> = {
       `CREATE INDEX IF NOT EXISTS bolt_tasks_claim ON bolt_tasks (status, run_at)`,
       `CREATE INDEX IF NOT EXISTS bolt_tasks_lease ON bolt_tasks (lease_owner)`,
       KEYS,
+      RUNTIMES,
     ],
     claimStyle: 'skip-locked',
     reserveIds: (n) => `SELECT nextval(pg_get_serial_sequence('bolt_tasks', 'id')) AS id FROM generate_series(1, ${Math.floor(n)})`,

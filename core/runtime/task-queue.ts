@@ -57,6 +57,15 @@ export interface ListOptions {
   order?: 'newest' | 'oldest';
 }
 
+/** A runtime attached to the queue (`bolt_runtimes`). */
+export interface RuntimeRecord {
+  id: string;
+  host: string;
+  pid: number;
+  agents: number;
+  startedAt: number;
+}
+
 /** What `fail` did with the task. */
 export interface FailOutcome {
   /** 'failed' (will retry at `retryAt`), 'dead', or undefined when the lease was lost. */
@@ -148,6 +157,7 @@ export class TaskQueue {
     try {
       await this.db.query('SELECT id FROM bolt_tasks WHERE 1 = 0');
       await this.db.query('SELECT task_id FROM bolt_task_keys WHERE 1 = 0');
+      await this.db.query('SELECT id FROM bolt_runtimes WHERE 1 = 0');
       return;
     } catch {
       // missing (or partly created): create below
@@ -526,6 +536,41 @@ export class TaskQueue {
     const sql = `SELECT * FROM bolt_tasks${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${o.order === 'oldest' ? 'ASC' : 'DESC'} LIMIT ?`;
     const rows = await this.db.query(sql, [...params, limit]);
     return rows.map(rowToTask);
+  }
+
+  /** Records that runtime `r` is alive now (its row in `bolt_runtimes`, created or refreshed). */
+  async heartbeat(r: RuntimeRecord): Promise<void> {
+    await retryConflicts(() =>
+      this.db.execute(
+        `INSERT INTO bolt_runtimes (id, host, pid, agents, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?) ` +
+          `ON CONFLICT (id) DO UPDATE SET agents = excluded.agents, heartbeat_at = excluded.heartbeat_at`,
+        [r.id, r.host, r.pid, r.agents, r.startedAt, Date.now()],
+      ),
+    );
+  }
+
+  /** Removes runtime `id` from `bolt_runtimes` (it stopped). */
+  async forgetRuntime(id: string): Promise<void> {
+    await retryConflicts(() => this.db.execute('DELETE FROM bolt_runtimes WHERE id = ?', [id]));
+  }
+
+  /** Runtimes whose last heartbeat is at most `withinMs` old, with the tasks each holds running. */
+  async runtimes(withinMs: number): Promise<Array<RuntimeRecord & { heartbeatAt: number; running: number }>> {
+    const rows = await this.db.query(
+      `SELECT r.id, r.host, r.pid, r.agents, r.started_at, r.heartbeat_at, ` +
+        `(SELECT COUNT(*) FROM bolt_tasks t WHERE t.status = 'running' AND t.lease_owner = r.id) AS running ` +
+        `FROM bolt_runtimes r WHERE r.heartbeat_at >= ? ORDER BY r.started_at`,
+      [Date.now() - withinMs],
+    );
+    return rows.map((r) => ({
+      id: String(r.id),
+      host: String(r.host),
+      pid: Number(r.pid),
+      agents: Number(r.agents),
+      startedAt: Number(r.started_at),
+      heartbeatAt: Number(r.heartbeat_at),
+      running: Number(r.running),
+    }));
   }
 
   /** Number of tasks by agent and state (only pairs that have tasks). */

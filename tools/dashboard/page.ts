@@ -20,7 +20,7 @@ export const PAGE_HTML = `<!doctype html>
   <section class="cards" id="counts"></section>
   <section><h2>Throughput <small>tasks done per 10 s, last 10 minutes</small></h2><svg id="chart" viewBox="0 0 600 120" preserveAspectRatio="none" role="img" aria-label="tasks done per 10 seconds"></svg><p id="latency" class="muted"></p></section>
   <section><h2>Agents <small id="runtime"></small></h2><table id="agents"><thead><tr><th>agent</th><th>state</th><th>task</th><th>progress</th></tr></thead><tbody></tbody></table></section>
-  <section><h2>Runtimes with running tasks</h2><ul id="runtimes"></ul></section>
+  <section><h2>Runtimes attached to the queue</h2><ul id="runtimes"></ul></section>
   <section><h2>Database</h2><p id="database"></p></section>
   <section>
     <h2>Tasks</h2>
@@ -99,7 +99,7 @@ function showStatus(s) {
     }
   } else $('runtime').textContent = 'no agents in this process (bolt dashboard)';
   const rts = $('runtimes'); rts.replaceChildren();
-  for (const r of s.runtimes || []) rts.append(el('li', r.id + ': ' + r.running + ' running'));
+  for (const r of s.runtimes || []) rts.append(el('li', r.id + (r.host ? ' on ' + r.host + ' (pid ' + r.pid + ', ' + r.agents + ' agents, seen ' + when(r.heartbeatAt) + ')' : '') + ': ' + r.running + ' running'));
   if (!(s.runtimes || []).length) rts.append(el('li', 'none', 'muted'));
   const d = s.database;
   $('database').textContent = d.engine + ' · ' + d.location + ' · ' + d.role + (d.hostPid ? ' (host pid ' + d.hostPid + ')' : '') + ' · pool ' + d.pool.inUse + '/' + d.pool.size + ' in use, ' + d.pool.waiting + ' waiting · failovers ' + d.failovers;

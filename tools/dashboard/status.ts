@@ -1,8 +1,8 @@
 /**
  * What `GET /api/status` and the page's event stream report, read at most once a second
  * however many pages are open: this runtime (agents and what each runs, with progress), every
- * runtime holding tasks in the queue (from the database, so runtimes of other processes and
- * machines show too), queue depth by status, throughput and latency per 10 s over the last
+ * runtime attached to the queue (from `bolt_runtimes` and the tasks' leases, so runtimes of other
+ * processes and machines show too), queue depth by status, throughput and latency per 10 s over the last
  * 10 minutes, and the database (engine, role, host pid, pool). Runtimes and the chart are read
  * every 5 s (the chart's buckets are 10 s wide). A database that cannot be
  * reached is reported (`healthy: false`, its error), not thrown: the page says so and recovers
@@ -18,6 +18,8 @@ const WINDOW_MS = 10 * 60_000;
 const BUCKET_MS = 10_000;
 /** The chart's buckets are 10 s wide: reading them every 5 s is enough. */
 const SERIES_EVERY_MS = 5_000;
+/** A runtime whose heartbeat is older than this is no longer listed (six missed health checks). */
+const RUNTIME_ALIVE_MS = 30_000;
 
 export interface ThroughputPoint {
   /** Bucket start, epoch ms. */
@@ -106,12 +108,20 @@ export class StatusReader {
     }
   }
 
-  /** Runtimes holding running tasks, with how many each holds. */
-  private async readOwners(): Promise<Array<{ id: string; running: number }>> {
+  /**
+   * Runtimes attached to the queue: those whose heartbeat (every health check, 5 s by default)
+   * is under RUNTIME_ALIVE_MS old, and any other runtime holding running tasks.
+   */
+  private async readOwners(): Promise<
+    Array<{ id: string; host?: string; pid?: number; agents?: number; startedAt?: number; heartbeatAt?: number; running: number }>
+  > {
+    const attached: Array<{ id: string; host?: string; pid?: number; agents?: number; startedAt?: number; heartbeatAt?: number; running: number }> =
+      await this.src.queue.runtimes(RUNTIME_ALIVE_MS);
     const rows = await this.src.db.query(
       "SELECT lease_owner AS owner, COUNT(*) AS n FROM bolt_tasks WHERE status = 'running' AND lease_owner IS NOT NULL GROUP BY lease_owner ORDER BY lease_owner",
     );
-    return rows.map((r) => ({ id: String(r.owner), running: Number(r.n) }));
+    for (const r of rows) if (!attached.some((a) => a.id === String(r.owner))) attached.push({ id: String(r.owner), running: Number(r.n) });
+    return attached;
   }
 
   /** Tasks done per 10 s bucket over the last 10 minutes, with their mean run time, counted by the database. */
