@@ -18,7 +18,7 @@ export const PAGE_HTML = `<!doctype html>
 <div id="down" class="banner" hidden></div>
 <main>
   <section class="cards" id="counts"></section>
-  <section><h2>Throughput <small>tasks done per 10 s, last 10 minutes</small></h2><svg id="chart" viewBox="0 0 600 120" preserveAspectRatio="none" role="img" aria-label="tasks done per 10 seconds"></svg><p id="latency" class="muted"></p></section>
+  <section><h2>Throughput <small>tasks done per 10 s (bars) and their mean run time (line), last 10 minutes</small></h2><svg id="chart" viewBox="0 0 600 120" preserveAspectRatio="none" role="img" aria-label="tasks done per 10 seconds"></svg><p id="latency" class="muted"></p></section>
   <section><h2>Agents <small id="runtime"></small></h2><table id="agents"><thead><tr><th>agent</th><th>state</th><th>task</th><th>progress</th></tr></thead><tbody></tbody></table></section>
   <section><h2>Runtimes attached to the queue</h2><ul id="runtimes"></ul></section>
   <section><h2>Database</h2><p id="database"></p></section>
@@ -117,6 +117,20 @@ function drawChart(series) {
     const t = document.createElementNS(ns, 'title'); t.textContent = when(p.t) + ': ' + p.done + ' done' + (p.meanMs !== null ? ', mean ' + Math.round(p.meanMs) + ' ms' : ''); r.append(t);
     svg.append(r);
   });
+  // Mean run time per bucket as a line over the bars (its own scale, shown on the right).
+  const timed = series.map((p, i) => [i, p.meanMs]).filter(([, m]) => m !== null);
+  if (timed.length) {
+    const maxMs = Math.max(1, ...timed.map(([, m]) => m));
+    const line = document.createElementNS(ns, 'polyline');
+    line.setAttribute('points', timed.map(([i, m]) => (i * w + w / 2).toFixed(1) + ',' + (115 - (m / maxMs) * 105).toFixed(1)).join(' '));
+    line.setAttribute('fill', 'none'); line.setAttribute('stroke', '#e8590c'); line.setAttribute('stroke-width', '2');
+    const t = document.createElementNS(ns, 'title'); t.textContent = 'mean run time (top: ' + Math.round(maxMs) + ' ms)'; line.append(t);
+    svg.append(line);
+    const label = document.createElementNS(ns, 'text');
+    label.setAttribute('x', '596'); label.setAttribute('y', '12'); label.setAttribute('text-anchor', 'end'); label.setAttribute('font-size', '11'); label.setAttribute('fill', '#e8590c');
+    label.textContent = 'run time, top ' + Math.round(maxMs) + ' ms';
+    svg.append(label);
+  }
   const last = series.filter((p) => p.meanMs !== null).slice(-6);
   $('latency').textContent = last.length ? 'mean run time, last minute: ' + Math.round(last.reduce((a, p) => a + p.meanMs * p.done, 0) / last.reduce((a, p) => a + p.done, 0)) + ' ms' : 'no task finished in the last minute';
 }
