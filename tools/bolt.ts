@@ -21,6 +21,7 @@ import { register as registerIndex } from './commands/index-files.js';
 import { register as registerSearch } from './commands/search.js';
 import { register as registerSoak } from './commands/soak.js';
 import { register as registerDashboard } from './commands/dashboard.js';
+import { register as registerMcp } from './commands/mcp.js';
 
 const program = new Command();
 program
@@ -54,6 +55,7 @@ for (const register of [
   registerSearch,
   registerSoak,
   registerDashboard,
+  registerMcp,
 ])
   register(program);
 
