@@ -13,6 +13,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { ConcurrentDatabase } from '../index.js';
 import { tempDir } from './helpers/tmp.js';
 import { BOLT_BIN } from './helpers/cli.js';
+import { spawnBolt } from './helpers/runtime-process.js';
 
 interface ToolAnswer {
   isError?: boolean;
@@ -94,3 +95,26 @@ test('bolt mcp --allow-writes: execute applies a retried call once per idempoten
   // Still serving.
   assert.equal(((await client.callTool({ name: 'query', arguments: { sql: 'SELECT 1 AS one' } })) as ToolAnswer).isError, undefined);
 });
+
+test(
+  'bolt mcp keeps answering when the DuckDB host it used is SIGKILLed: reads reopen their session, a retried write applies once',
+  { timeout: 90_000 },
+  async (t) => {
+    const dir = tempDir(t);
+    const path = join(dir, 'a.db');
+    const host = spawnBolt(t, ['start', '--agents', '1', '--db', path], { cwd: dir });
+    await host.waitForLine(/^ready: /, 60_000);
+    const client = await mcpClient(t, path, ['--allow-writes']);
+    const exec = (key: string) =>
+      client.callTool({ name: 'execute', arguments: { sql: 'INSERT INTO kv VALUES (?)', params: [key], idempotencyKey: key } }) as Promise<ToolAnswer>;
+    assert.equal(((await client.callTool({ name: 'execute', arguments: { sql: 'CREATE TABLE kv (k TEXT)' } })) as ToolAnswer).isError, undefined);
+    assert.equal((await exec('a')).isError, undefined);
+    assert.equal(((await client.callTool({ name: 'query', arguments: { sql: 'SELECT 1 AS one' } })) as ToolAnswer).isError, undefined);
+    host.child.kill('SIGKILL');
+    await host.exited;
+    const after = (await client.callTool({ name: 'query', arguments: { sql: 'SELECT count(*) AS n FROM kv' } })) as ToolAnswer;
+    assert.deepEqual(after.structuredContent?.rows, [{ n: 1 }], JSON.stringify(after));
+    assert.deepEqual((await exec('b')).structuredContent, { rowsChanged: 1, deduplicated: false });
+    assert.deepEqual((await exec('b')).structuredContent, { rowsChanged: 1, deduplicated: true });
+  },
+);

@@ -69,12 +69,18 @@ export function createMcpServer(o: McpOptions): { server: McpServer; close(): Pr
       inputSchema: { sql: z.string().min(1).max(100_000).describe('one SQL statement that only reads'), params },
     },
     async ({ sql, params: p }) => {
-      try {
-        const s = await readOnly();
-        return ok(limitRows(await s.query(sql, p ?? [])));
-      } catch (err) {
-        if ((err as { code?: string }).code === 'BOLT_SESSION_CLOSED' || (err as { code?: string }).code === 'BOLT_SESSION_LOST') reader = undefined;
-        return failed(err);
+      // A read is safe to run again: when the read-only session was lost with its host (a
+      // failover), it is opened again on the new host once.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const s = await readOnly();
+          return ok(limitRows(await s.query(sql, p ?? [])));
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          if (code !== 'BOLT_SESSION_CLOSED' && code !== 'BOLT_SESSION_LOST') return failed(err);
+          reader = undefined;
+          if (attempt > 0) return failed(err);
+        }
       }
     },
   );
