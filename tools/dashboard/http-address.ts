@@ -28,7 +28,8 @@ export function parseHttpAddress(text: string): HttpAddress {
   return { host, port, loopback: isLoopback(host) };
 }
 
-function isLoopback(host: string): boolean {
+/** `localhost`, `::1` or 127.x.x.x. */
+export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 

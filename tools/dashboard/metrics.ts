@@ -18,8 +18,6 @@ const STATEMENT_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 
 /** What the metrics read at scrape time. */
 export interface MetricsSource {
   queue: TaskQueue;
-  /** Tasks by agent and status, when a reader already keeps them fresh (else the queue is asked). */
-  countsByAgent?: () => Promise<Array<{ agent: string; status: string; count: number }>>;
   db: Database;
   /** The runtime, when this process runs agents (`bolt start`); absent for `bolt dashboard`. */
   runtime?: BoltIntegration;
@@ -35,7 +33,14 @@ export class DashboardMetrics {
   private lastHostPid: number | undefined;
   private failoverCount = 0;
 
-  constructor(private readonly src: MetricsSource) {
+  /**
+   * @param countsByAgent tasks by agent and status, from the reader that keeps them fresh for
+   *   the page too (one count a second for both).
+   */
+  constructor(
+    private readonly src: MetricsSource,
+    private readonly countsByAgent: () => Promise<Array<{ agent: string; status: string; count: number }>>,
+  ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.finished = new Counter({
@@ -80,7 +85,7 @@ export class DashboardMetrics {
         // A database that does not answer keeps the last values: the rest of the scrape still comes.
         let rows;
         try {
-          rows = await withDeadline(this.src.countsByAgent ? this.src.countsByAgent() : this.src.queue.countsByAgent());
+          rows = await withDeadline(this.countsByAgent());
         } catch {
           return;
         }

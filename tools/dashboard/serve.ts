@@ -26,7 +26,7 @@ export async function serveDashboard(o: ServeOptions): Promise<DashboardServer> 
   const address = parseHttpAddress(o.http);
   const token = resolveToken(address, o.token);
   const status = new StatusReader({ queue: o.queue, db: o.db, runtime: o.runtime });
-  const metrics = new DashboardMetrics({ queue: o.queue, db: o.db, runtime: o.runtime, countsByAgent: () => status.byAgent.get() });
+  const metrics = new DashboardMetrics({ queue: o.queue, db: o.db, runtime: o.runtime }, () => status.byAgent.get());
   status.onStatement = (kind, ms) => metrics.observeStatement(kind, ms);
   status.onHost = (pid) => metrics.observeHost(pid);
   status.failovers = () => metrics.failoversSeen;

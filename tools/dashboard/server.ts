@@ -18,7 +18,7 @@ import { log } from '../../core/logger.js';
 import { isTaskStatus, TERMINAL, type TaskStatus } from '../../core/runtime/task-states.js';
 import type { Task } from '../../core/runtime/task.js';
 import { jsonSafe } from '../format-rows.js';
-import { tokenMatches, type HttpAddress } from './http-address.js';
+import { isLoopback, tokenMatches, type HttpAddress } from './http-address.js';
 import type { DashboardMetrics, MetricsSource } from './metrics.js';
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './page.js';
 import type { StatusReader } from './status.js';
@@ -166,8 +166,7 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Dashboa
 
   function hostAllowed(req: IncomingMessage): boolean {
     if (!o.address.loopback || o.token !== undefined) return true;
-    const host = (req.headers.host ?? '').replace(/:\d+$/, '');
-    return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+    return isLoopback((req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1'));
   }
 
   await new Promise<void>((resolve, reject) => {

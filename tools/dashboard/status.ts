@@ -11,6 +11,7 @@
 import type { MetricsSource } from './metrics.js';
 import { toSerializedError } from '../../core/serialize-error.js';
 import { withDeadline } from './deadline.js';
+import type { RuntimeRecord } from '../../core/runtime/task-queue.js';
 import { TASK_STATUSES, type TaskStatus } from '../../core/runtime/task-states.js';
 
 const CACHE_MS = 900;
@@ -30,6 +31,9 @@ export interface ThroughputPoint {
 }
 
 /** A value read at most every `everyMs` (and never twice at once); a failed read is not kept. */
+/** A runtime in the status: registered ones have all fields, other lease holders only id and running. */
+type AttachedRuntime = Partial<RuntimeRecord> & { id: string; heartbeatAt?: number; running: number };
+
 export class Cached<T> {
   private last?: { at: number; value: Promise<T>; pending: boolean };
 
@@ -112,11 +116,8 @@ export class StatusReader {
    * Runtimes attached to the queue: those whose heartbeat (every health check, 5 s by default)
    * is under RUNTIME_ALIVE_MS old, and any other runtime holding running tasks.
    */
-  private async readOwners(): Promise<
-    Array<{ id: string; host?: string; pid?: number; agents?: number; startedAt?: number; heartbeatAt?: number; running: number }>
-  > {
-    const attached: Array<{ id: string; host?: string; pid?: number; agents?: number; startedAt?: number; heartbeatAt?: number; running: number }> =
-      await this.src.queue.runtimes(RUNTIME_ALIVE_MS);
+  private async readOwners(): Promise<AttachedRuntime[]> {
+    const attached: AttachedRuntime[] = await this.src.queue.runtimes(RUNTIME_ALIVE_MS);
     const rows = await this.src.db.query(
       "SELECT lease_owner AS owner, COUNT(*) AS n FROM bolt_tasks WHERE status = 'running' AND lease_owner IS NOT NULL GROUP BY lease_owner ORDER BY lease_owner",
     );
