@@ -16,9 +16,10 @@ import type { Database } from '../core/database.js';
 import { hasCode } from '../core/errors.js';
 import { spawnChild } from './helpers/child.js';
 import { tempDir } from './helpers/tmp.js';
+import { PG_SKIP, PG_URL } from './helpers/pg.js';
 
-const URL_ = process.env.BOLT_TEST_PG_URL;
-const SKIP = URL_ ? undefined : 'BOLT_TEST_PG_URL not set: start one with eval "$(scripts/pg-test-cluster.sh start)"';
+const URL_ = PG_URL;
+const SKIP = PG_SKIP;
 const CHILD = fileURLToPath(new URL('./fixtures/pg-child.js', import.meta.url));
 let seq = 0;
 

@@ -6,8 +6,8 @@ import type { TestContext } from 'node:test';
 import { openPostgres } from '../../adapters/postgres/open.js';
 
 export const PG_URL = process.env.BOLT_TEST_PG_URL;
-/** Why PostgreSQL tests skip, or undefined when a server is configured. */
-export const PG_SKIP = PG_URL ? undefined : 'BOLT_TEST_PG_URL not set: start one with eval "$(scripts/pg-test-cluster.sh start)"';
+/** Why PostgreSQL tests skip, or undefined when a server is configured. In CI they never skip: they fail without one. */
+export const PG_SKIP = PG_URL || process.env.CI ? undefined : 'BOLT_TEST_PG_URL not set: start one with eval "$(scripts/pg-test-cluster.sh start)"';
 
 /** A fresh database on the test server, dropped after the test; its TCP URL and its Unix-socket URL. */
 export async function freshPgDatabase(t: TestContext, prefix = 'bolt_t'): Promise<{ tcp: string; socket: string }> {
