@@ -271,7 +271,7 @@ test('a dashboard that loses its database says so on the page and recovers by it
 });
 
 test('--http values: a port alone, host:port, [v6]:port; bad ones are BOLT_BAD_INPUT', async () => {
-  const { parseHttpAddress } = await import('../tools/dashboard/http-address.js');
+  const { parseHttpAddress } = await import('../tools/http-address.js');
   assert.deepEqual(parseHttpAddress('7070'), { host: '127.0.0.1', port: 7070, loopback: true });
   assert.deepEqual(parseHttpAddress(':0'), { host: '127.0.0.1', port: 0, loopback: true });
   assert.deepEqual(parseHttpAddress('0.0.0.0:80'), { host: '0.0.0.0', port: 80, loopback: false });

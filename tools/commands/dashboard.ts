@@ -9,7 +9,7 @@ import { TaskQueue } from '../../core/runtime/task-queue.js';
 import { DEFAULT_DATABASE } from '../../core/config.js';
 import { action, EXIT, println } from '../cli-action.js';
 import { DB_OPTION_HELP } from '../queue-session.js';
-import { parseHttpAddress, resolveToken } from '../dashboard/http-address.js';
+import { parseHttpAddress, resolveToken } from '../http-address.js';
 import { serveDashboard } from '../dashboard/serve.js';
 
 interface DashboardOpts {

@@ -17,7 +17,7 @@ import { action, EXIT, println } from '../cli-action.js';
 import { collect } from '../task-format.js';
 import { InPlaceRenderer, renderStatus, statusLine } from '../live-status.js';
 import { intOption } from '../int-option.js';
-import { parseHttpAddress, resolveToken } from '../dashboard/http-address.js';
+import { parseHttpAddress, resolveToken } from '../http-address.js';
 import { serveDashboard } from '../dashboard/serve.js';
 import type { DashboardServer } from '../dashboard/server.js';
 

@@ -6,7 +6,7 @@
 import type { Database } from '../../core/database.js';
 import type { BoltIntegration } from '../../core/runtime/bolt-integration.js';
 import type { TaskQueue } from '../../core/runtime/task-queue.js';
-import { parseHttpAddress, resolveToken } from './http-address.js';
+import { parseHttpAddress, resolveToken } from '../http-address.js';
 import { DashboardMetrics } from './metrics.js';
 import { startDashboard, type DashboardServer } from './server.js';
 import { StatusReader } from './status.js';

@@ -18,7 +18,7 @@ import { log } from '../../core/logger.js';
 import { isTaskStatus, TERMINAL, type TaskStatus } from '../../core/runtime/task-states.js';
 import type { Task } from '../../core/runtime/task.js';
 import { jsonSafe } from '../format-rows.js';
-import { isLoopback, tokenMatches, type HttpAddress } from './http-address.js';
+import { bearerMatches, hostAllowed, tokenMatches, type HttpAddress } from '../http-address.js';
 import type { DashboardMetrics, MetricsSource } from './metrics.js';
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './page.js';
 import type { StatusReader } from './status.js';
@@ -60,7 +60,7 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Dashboa
     } catch {
       throw new BadInputError('malformed request target');
     }
-    if (!hostAllowed(req)) return send(res, 421, 'text/plain', 'this server answers only to its own address\n');
+    if (!hostAllowed(req, o.address, o.token)) return send(res, 421, 'text/plain', 'this server answers only to its own address\n');
     if (o.token !== undefined && url.pathname === '/' && url.searchParams.has('token')) {
       // The browser's way in: a cookie for the rest, and the token off the address bar.
       if (!tokenMatches(o.token, url.searchParams.get('token') ?? undefined)) return send(res, 401, 'text/plain', 'wrong token\n');
@@ -164,11 +164,6 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Dashboa
   }, STATUS_EVERY_MS);
   ticker.unref();
 
-  function hostAllowed(req: IncomingMessage): boolean {
-    if (!o.address.loopback || o.token !== undefined) return true;
-    return isLoopback((req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1'));
-  }
-
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.address.port, o.address.host, () => {
@@ -190,8 +185,7 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Dashboa
 }
 
 function authorized(req: IncomingMessage, token: string): boolean {
-  const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-  if (tokenMatches(token, bearer)) return true;
+  if (bearerMatches(req, token)) return true;
   // Every bolt_token cookie counts (another app on this host may set one too); a malformed one is no token.
   for (const m of (req.headers.cookie ?? '').matchAll(/(?:^|;\s*)bolt_token=([^;]*)/g)) {
     let value: string;

@@ -1,11 +1,14 @@
 /**
- * Where the dashboard listens and who may use it: `--http [host:]port` (default host
- * 127.0.0.1), and the rule that an address other than loopback needs `--http-token` (or
- * `BOLT_HTTP_TOKEN`), since every request can then come from another machine.
+ * Where Bolt's HTTP servers (the dashboard, `bolt mcp --http`) listen and who may use them:
+ * `--http [host:]port` (default host 127.0.0.1), and the rule that an address other than
+ * loopback needs `--http-token` (or `BOLT_HTTP_TOKEN`), since every request can then come from
+ * another machine. Without a token, on loopback, the Host header must name a loopback address,
+ * so a web page that reached the port through DNS rebinding is refused.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { BadInputError } from '../../core/errors.js';
-import { httpTokenEnv } from '../../core/config.js';
+import type { IncomingMessage } from 'node:http';
+import { BadInputError } from '../core/errors.js';
+import { httpTokenEnv } from '../core/config.js';
 
 export interface HttpAddress {
   host: string;
@@ -52,4 +55,15 @@ export function tokenMatches(expected: string, presented: string | undefined): b
   const a = Buffer.from(expected);
   const b = Buffer.from(presented);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** `Authorization: Bearer <token>` carries the expected token. */
+export function bearerMatches(req: IncomingMessage, token: string): boolean {
+  return tokenMatches(token, /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1]);
+}
+
+/** The Host header rule: without a token on a loopback address, only loopback names are answered. */
+export function hostAllowed(req: IncomingMessage, address: HttpAddress, token: string | undefined): boolean {
+  if (!address.loopback || token !== undefined) return true;
+  return isLoopback((req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1'));
 }
