@@ -7,12 +7,13 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ConcurrentDatabase } from '../index.js';
 import { tempDir } from './helpers/tmp.js';
-import { BOLT_BIN } from './helpers/cli.js';
+import { BOLT_BIN, runBolt } from './helpers/cli.js';
+import { waitForValue } from './helpers/wait.js';
 import { spawnBolt } from './helpers/runtime-process.js';
 
 interface ToolAnswer {
@@ -37,7 +38,7 @@ test('bolt mcp: query, describe; writes refused without --allow-writes, wherever
   );
   const client = await mcpClient(t, path);
   const tools = (await client.listTools()).tools.map((x) => x.name).sort();
-  assert.deepEqual(tools, ['describe', 'query']);
+  assert.deepEqual(tools, ['describe', 'list_tasks', 'query', 'search', 'task_status']);
 
   const q = (await client.callTool({ name: 'query', arguments: { sql: 'SELECT * FROM notes WHERE id = ?', params: [1] } })) as ToolAnswer;
   assert.equal(q.isError, undefined);
@@ -118,3 +119,71 @@ test(
     assert.deepEqual((await exec('b')).structuredContent, { rowsChanged: 1, deduplicated: true });
   },
 );
+
+const code = (a: ToolAnswer): string | undefined => (a.structuredContent?.error as { code?: string } | undefined)?.code;
+
+test('bolt mcp: search, the queue tools with a bolt start runtime, and the schema and types resources', { timeout: 120_000 }, async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'a.db');
+  const src = join(dir, 'src');
+  mkdirSync(src);
+  writeFileSync(join(src, 'retry.ts'), 'export function retryWithBackoff(fn: () => void) {\n  // exponential backoff between attempts\n  fn();\n}\n');
+  writeFileSync(join(src, 'other.ts'), 'export const unrelated = 42;\n');
+  const reader = await mcpClient(t, path);
+  const call = (c: Client, name: string, args: Record<string, unknown> = {}) => c.callTool({ name, arguments: args }) as Promise<ToolAnswer>;
+
+  // Reads never create what they read: no index, no queue tables yet.
+  assert.equal(code(await call(reader, 'search', { query: 'backoff' })), 'BOLT_NOT_FOUND');
+  assert.deepEqual((await call(reader, 'list_tasks')).structuredContent, { tasks: [], truncated: false });
+  assert.equal(code(await call(reader, 'task_status', { id: 1 })), 'BOLT_NOT_FOUND');
+  const described = (await call(reader, 'describe')).structuredContent!.tables as Array<{ name: string }>;
+  assert.deepEqual(described, [], 'the read-only tools created no table');
+
+  const indexed = await runBolt(['index', src, '--db', path], { cwd: dir });
+  assert.equal(indexed.code, 0, indexed.stderr);
+  const found = await call(reader, 'search', { query: 'retry with backoff', k: 5, mode: 'bm25' });
+  const hits = found.structuredContent!.hits as Array<{ path: string; startLine: number; snippet: string }>;
+  assert.match(hits[0]!.path, /retry\.ts$/, JSON.stringify(found));
+  assert.match(hits[0]!.snippet, /backoff/);
+  const filtered = await call(reader, 'search', { query: 'retry with backoff', path: ['**/other.ts'] });
+  assert.ok((filtered.structuredContent!.hits as Array<{ path: string }>).every((h) => h.path.endsWith('other.ts')));
+
+  const resources = (await reader.listResources()).resources.map((r) => r.uri).sort();
+  assert.deepEqual(resources, ['bolt://schema', 'bolt://types']);
+  const types = await reader.readResource({ uri: 'bolt://types' });
+  assert.match(String((types.contents[0] as { text: string }).text), /^## Types\n[\s\S]*\| SQL type \| exact \(default\)/);
+  const schema = JSON.parse(String(((await reader.readResource({ uri: 'bolt://schema' })).contents[0] as { text: string }).text)) as {
+    tables: Array<{ name: string }>;
+  };
+  assert.ok(schema.tables.some((x) => x.name === 'einstein_files'));
+
+  const writer = await mcpClient(t, path, ['--allow-writes']);
+  const submit = (key: string, extra: Record<string, unknown> = {}) =>
+    call(writer, 'submit_task', { agent: 'echo', payload: { hello: 'world', big: 2 ** 60 }, idempotencyKey: key, ...extra });
+  const first = await submit('job-1');
+  const again = await submit('job-1');
+  assert.equal(first.structuredContent!.deduplicated, false);
+  assert.deepEqual(again.structuredContent, { id: first.structuredContent!.id, deduplicated: true });
+  const id = first.structuredContent!.id as number;
+  const later = (await submit('job-2', { delayMs: 600_000 })).structuredContent!.id as number;
+  assert.equal(code(await call(writer, 'submit_task', { agent: 'no spaces allowed' })), 'BOLT_BAD_INPUT');
+
+  const runtime = spawnBolt(t, ['start', '--agents', '1', '--db', path], { cwd: dir });
+  await runtime.waitForLine(/^ready: /, 60_000);
+  const done = await waitForValue(
+    'the submitted task done',
+    async () => (await call(reader, 'task_status', { id })).structuredContent!,
+    (s) => s.status === 'done',
+    { timeoutMs: 60_000 },
+  );
+  assert.deepEqual(done.result, { hello: 'world', big: 2 ** 60 });
+  const cancelled = await call(writer, 'cancel_task', { id: later });
+  assert.equal((cancelled.structuredContent!.task as { status: string }).status, 'cancelled');
+  assert.equal(code(await call(writer, 'cancel_task', { id: later })), 'BOLT_BAD_INPUT', 'a cancelled task cannot be cancelled again');
+  const listed = (await call(reader, 'list_tasks', { status: ['cancelled'] })).structuredContent!.tasks as Array<{ id: number }>;
+  assert.deepEqual(
+    listed.map((x) => x.id),
+    [later],
+  );
+  assert.equal(((await reader.callTool({ name: 'list_tasks', arguments: { status: ['nope'] } })) as ToolAnswer).isError, true);
+});

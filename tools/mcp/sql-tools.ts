@@ -1,0 +1,58 @@
+/**
+ * The SQL tools of `bolt mcp`:
+ * - `query`: one statement that only reads, in a read-only session (DuckDB refuses by prepared
+ *   statement type, SQLite by `stmt.readonly` and `query_only`, PostgreSQL in a read-only
+ *   transaction), rows as JSON with exact values, cut past a row or byte limit;
+ * - `describe`: tables, their columns and types, row counts;
+ * - `execute` (only with `--allow-writes`): one writing statement under an idempotency key (the
+ *   caller's, or the MCP session and request ids), so a client that retries applies it once.
+ */
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { answer, limitRows, MAX_BYTES, MAX_ROWS } from './answers.js';
+import { describeTables } from './catalog.js';
+import { idempotencyKey, idempotencyKeyArg, type McpContext } from './context.js';
+
+const sql = (what: string) => z.string().min(1).max(100_000).describe(what);
+const params = z
+  .array(z.union([z.string(), z.number(), z.boolean(), z.null()]))
+  .max(1000)
+  .optional()
+  .describe('values for ? placeholders, in order');
+
+export function registerSqlTools(server: McpServer, c: McpContext): void {
+  server.registerTool(
+    'query',
+    {
+      description: `Runs one read-only SQL statement on the ${c.db.engine} database and returns its rows (at most ${MAX_ROWS} rows / ${MAX_BYTES} bytes; "truncated" says when more existed). Statements that would write are refused with BOLT_READ_ONLY.`,
+      inputSchema: { sql: sql('one SQL statement that only reads'), params },
+      annotations: { readOnlyHint: true },
+    },
+    ({ sql: text, params: p }) => answer(async () => limitRows(await c.read((s) => s.query(text, p ?? [])))),
+  );
+
+  server.registerTool(
+    'describe',
+    {
+      description: 'Lists the tables with their columns, types and row counts, so SQL can be written without guessing.',
+      annotations: { readOnlyHint: true },
+    },
+    () => answer(async () => ({ engine: c.db.engine, tables: await describeTables(c.db) })),
+  );
+
+  if (!c.allowWrites) return;
+  server.registerTool(
+    'execute',
+    {
+      description:
+        'Runs one SQL statement that writes and returns how many rows it changed. Applied once per idempotency key: a retried call with the same key is not applied again.',
+      inputSchema: { sql: sql('one SQL statement'), params, idempotencyKey: idempotencyKeyArg },
+      annotations: { destructiveHint: true, idempotentHint: true },
+    },
+    ({ sql: text, params: p, idempotencyKey: key }, extra) =>
+      answer(async () => {
+        const r = await c.db.execute(text, p ?? [], { requestId: idempotencyKey(c, key, extra) });
+        return { rowsChanged: r.rowsChanged, deduplicated: r.deduplicated === true };
+      }),
+  );
+}
