@@ -1,42 +1,76 @@
 /**
- * `bolt mcp [--db PATH] [--allow-writes]`: a Model Context Protocol server on stdio (what
- * desktop AI clients launch) over the database, joining its Bolt host like any other client.
- * Logs go to stderr (stdout carries the protocol). Ends when the client closes stdin.
+ * `bolt mcp [--db PATH] [--allow-writes] [--http [host:]port [--http-token SECRET]]`: a Model
+ * Context Protocol server over the database, joining its Bolt host like any other client. On
+ * stdio (what desktop AI clients launch) it ends when the client closes stdin, and logs go to
+ * stderr since stdout carries the protocol; with `--http` it serves the Streamable HTTP
+ * transport at /mcp until Ctrl-C.
  */
 import type { Command } from 'commander';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { Database } from '../../core/database.js';
+import { BadInputError } from '../../core/errors.js';
 import { openDatabase } from '../../storage/open-database.js';
 import { DEFAULT_DATABASE } from '../../core/config.js';
-import { action, EXIT } from '../cli-action.js';
+import { action, EXIT, println } from '../cli-action.js';
 import { DB_OPTION_HELP } from '../queue-session.js';
+import { parseHttpAddress, resolveToken, type HttpAddress } from '../http-address.js';
 import { createMcpServer } from '../mcp/server.js';
+import { serveMcpHttp } from '../mcp/http.js';
 
 interface McpOpts {
   db?: string;
   allowWrites?: boolean;
+  http?: string;
+  httpToken?: string;
+}
+
+async function serveStdio(db: Database, allowWrites: boolean): Promise<void> {
+  const mcp = createMcpServer({ db, allowWrites });
+  try {
+    const transport = new StdioServerTransport();
+    const closed = new Promise<void>((resolve) => {
+      transport.onclose = () => resolve();
+      process.stdin.once('end', () => resolve());
+    });
+    await mcp.server.connect(transport);
+    await closed;
+  } finally {
+    await mcp.close().catch(() => undefined);
+  }
+}
+
+async function serveHttp(db: Database, allowWrites: boolean, address: HttpAddress, token: string | undefined): Promise<void> {
+  const server = await serveMcpHttp({ db, allowWrites, address, token });
+  println(`mcp: ${server.url} on ${db.location}${allowWrites ? ' (writes allowed)' : ''}; Ctrl-C stops`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await server.close();
 }
 
 export function register(program: Command): void {
   program
     .command('mcp')
-    .description('serve the database to AI clients over the Model Context Protocol (stdio): query, describe, and execute with --allow-writes')
+    .description(
+      'serve the database to AI clients over the Model Context Protocol (stdio, or --http): query, describe, search and the task queue; writes with --allow-writes',
+    )
     .option('--db <path>', DB_OPTION_HELP)
-    .option('--allow-writes', 'also offer the execute tool (writes, applied once per idempotency key)')
+    .option('--allow-writes', 'also offer execute, submit_task and cancel_task (each applied once per idempotency key)')
+    .option('--http <[host:]port>', 'serve the Streamable HTTP transport at /mcp instead of stdio (host default 127.0.0.1)')
+    .option('--http-token <secret>', 'with --http: require `Authorization: Bearer <secret>` (needed for an address other than loopback; or BOLT_HTTP_TOKEN)')
     .action(
       action(async (o: McpOpts) => {
+        // The address and token are checked before the database is opened.
+        const address = o.http === undefined ? undefined : parseHttpAddress(o.http);
+        const token = address ? resolveToken(address, o.httpToken) : undefined;
+        if (!address && o.httpToken !== undefined) throw new BadInputError('--http-token needs --http');
         const db = await openDatabase(o.db ?? DEFAULT_DATABASE);
-        const mcp = createMcpServer({ db, allowWrites: o.allowWrites === true });
         try {
-          const transport = new StdioServerTransport();
-          const closed = new Promise<void>((resolve) => {
-            transport.onclose = () => resolve();
-            process.stdin.once('end', () => resolve());
-          });
-          await mcp.server.connect(transport);
-          await closed;
+          if (address) await serveHttp(db, o.allowWrites === true, address, token);
+          else await serveStdio(db, o.allowWrites === true);
           return EXIT.ok;
         } finally {
-          await mcp.close().catch(() => undefined);
           await db.close();
         }
       }),
