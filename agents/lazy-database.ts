@@ -1,6 +1,8 @@
 /**
  * A `Database` that opens the real one on first use. Agents get one as `ctx.db`, so a worker
- * whose agents never touch the database never connects to it.
+ * whose agents never touch the database never connects to it; `bolt mcp` serves one, so it
+ * starts (and answers with the reason) even while the database cannot be opened. An open that
+ * failed is tried again by the next use.
  */
 import type {
   Database,
@@ -32,7 +34,13 @@ export class LazyDatabase implements Database {
   }
 
   private db(): Promise<Database> {
-    this.opening ??= this.open().then((d) => (this.opened = d));
+    this.opening ??= this.open().then(
+      (d) => (this.opened = d),
+      (err: unknown) => {
+        this.opening = undefined;
+        throw err;
+      },
+    );
     return this.opening;
   }
 

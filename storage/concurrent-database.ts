@@ -27,7 +27,8 @@ export class ConcurrentDatabase extends DuckDbDatabase {
   }
 }
 
-function detectEngine(path: string): 'duckdb' | 'sqlite' | 'postgres' {
+/** The engine `open` would pick for `path`, told without opening it. */
+export function detectEngine(path: string): 'duckdb' | 'sqlite' | 'postgres' {
   if (/^postgres(ql)?:\/\//i.test(path)) return 'postgres';
   // A sidecar exists only for DuckDB files; otherwise tell by the header. The header is read
   // only when no sidecar exists, i.e. no Bolt host has this file open (architecture.md, fact 3).

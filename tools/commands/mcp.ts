@@ -9,12 +9,15 @@ import type { Command } from 'commander';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Database } from '../../core/database.js';
 import { BadInputError } from '../../core/errors.js';
-import { openDatabase } from '../../storage/open-database.js';
+import { openDatabase, resolveLocation } from '../../storage/open-database.js';
+import { detectEngine } from '../../storage/concurrent-database.js';
+import { LazyDatabase } from '../../agents/lazy-database.js';
 import { DEFAULT_DATABASE } from '../../core/config.js';
 import { action, EXIT, println } from '../cli-action.js';
 import { DB_OPTION_HELP } from '../queue-session.js';
 import { parseHttpAddress, resolveToken, type HttpAddress } from '../http-address.js';
 import { createMcpServer } from '../mcp/server.js';
+import { intOption } from '../int-option.js';
 import { serveMcpHttp } from '../mcp/http.js';
 
 interface McpOpts {
@@ -22,6 +25,7 @@ interface McpOpts {
   allowWrites?: boolean;
   http?: string;
   httpToken?: string;
+  lockTimeout: number;
 }
 
 async function serveStdio(db: Database, allowWrites: boolean): Promise<void> {
@@ -59,13 +63,22 @@ export function register(program: Command): void {
     .option('--allow-writes', 'also offer execute, submit_task and cancel_task (each applied once per idempotency key)')
     .option('--http <[host:]port>', 'serve the Streamable HTTP transport at /mcp instead of stdio (host default 127.0.0.1)')
     .option('--http-token <secret>', 'with --http: require `Authorization: Bearer <secret>` (needed for an address other than loopback; or BOLT_HTTP_TOKEN)')
+    .option(
+      '--lock-timeout <ms>',
+      'how long a call waits for a DuckDB file another program (not Bolt) holds before answering BOLT_LOCK_FOREIGN',
+      intOption('--lock-timeout', 0, 3_600_000),
+      30_000,
+    )
     .action(
       action(async (o: McpOpts) => {
         // The address and token are checked before the database is opened.
         const address = o.http === undefined ? undefined : parseHttpAddress(o.http);
         const token = address ? resolveToken(address, o.httpToken) : undefined;
         if (!address && o.httpToken !== undefined) throw new BadInputError('--http-token needs --http');
-        const db = await openDatabase(o.db ?? DEFAULT_DATABASE);
+        // Opened on the first call, so the server starts and answers with the reason (a foreign
+        // lock, a server down) while the database cannot be opened; each later call tries again.
+        const location = resolveLocation(o.db ?? DEFAULT_DATABASE);
+        const db = new LazyDatabase(detectEngine(location), location, () => openDatabase(location, { lockTimeoutMs: o.lockTimeout }));
         try {
           if (address) await serveHttp(db, o.allowWrites === true, address, token);
           else await serveStdio(db, o.allowWrites === true);

@@ -1,11 +1,11 @@
 /**
- * What one MCP server's tools share: the database, whether writes are offered, the server's
- * identity for default idempotency keys, and one read-only session for `query`, opened on first
- * use and again after its host was lost.
+ * What one MCP server's tools share: the database, whether writes are offered, and the server's
+ * identity for default idempotency keys.
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Database, Session } from '../../core/database.js';
+import { hasCode } from '../../core/errors.js';
 
 export interface McpContext {
   readonly db: Database;
@@ -13,17 +13,15 @@ export interface McpContext {
   /** Random per server: the default idempotency keys of two servers (or two runs) never meet. */
   readonly instanceId: string;
   /**
-   * Runs `fn` in the read-only session. A read is safe to run again: when the session was lost
-   * with its host (SIGKILL, failover), it is opened on the new host and `fn` runs once more.
+   * Runs `fn` in a read-only session of its own, closed afterwards: a session pins one of the
+   * host's connections (8 by default), so ten servers each keeping one would starve the rest.
+   * A read in a read-only session is safe to run again: when the session or its host was lost
+   * (SIGKILL, failover), `fn` runs again in a session on the new host, at most twice more.
    */
   read<T>(fn: (s: Session) => Promise<T>): Promise<T>;
-  /** Closes the read-only session. */
-  close(): Promise<void>;
 }
 
 export function createContext(db: Database, allowWrites: boolean): McpContext {
-  let reader: Promise<Session> | undefined;
-  const session = (): Promise<Session> => (reader ??= db.session({ name: 'mcp-read', readOnly: true, idleTimeoutMs: 0 }));
   return {
     db,
     allowWrites,
@@ -31,18 +29,16 @@ export function createContext(db: Database, allowWrites: boolean): McpContext {
     async read(fn) {
       for (let attempt = 0; ; attempt++) {
         try {
-          return await fn(await session());
+          const s = await db.session({ name: 'mcp-read', readOnly: true });
+          try {
+            return await fn(s);
+          } finally {
+            await s.close().catch(() => undefined);
+          }
         } catch (err) {
-          const code = (err as { code?: string }).code;
-          if (attempt > 0 || (code !== 'BOLT_SESSION_CLOSED' && code !== 'BOLT_SESSION_LOST')) throw err;
-          reader = undefined;
+          if (attempt >= 2 || !hasCode(err, 'BOLT_SESSION_CLOSED', 'BOLT_SESSION_LOST', 'BOLT_HOST_UNRESPONSIVE')) throw err;
         }
       }
-    },
-    async close() {
-      const s = await reader?.catch(() => undefined);
-      reader = undefined;
-      await s?.close().catch(() => undefined);
     },
   };
 }

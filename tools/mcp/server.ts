@@ -37,9 +37,6 @@ export function createMcpServer(o: McpOptions): { server: McpServer; close(): Pr
   registerResources(server, context);
   return {
     server,
-    close: async () => {
-      await context.close();
-      await server.close();
-    },
+    close: () => server.close(),
   };
 }
