@@ -105,8 +105,15 @@ export async function prepareSql(conn: DuckDBConnection, sql: string, paramCount
   };
 }
 
+/**
+ * `nextval` named in the text: DuckDB sequences are not transactional, so a SELECT calling it
+ * writes (a view or macro that calls it is not seen here: see docs/engines.md).
+ */
+const NEXTVAL = /\bnextval\b/i;
+
 /** Refuses statements a read-only caller may not run (transaction control is allowed). */
 export function assertReadOnlyAllowed(p: PreparedSql, sql: string): void {
+  if (NEXTVAL.test(sql)) throw new ReadOnlyError('read-only: nextval() advances a sequence, which is a write; use a read-write session', { sql });
   const bad = p.types.find((t) => !READ_TYPES.has(t) && t !== StatementType.TRANSACTION);
   if (bad === undefined && p.deferred) {
     throw new ReadOnlyError(`read-only: statement ${p.deferred.from + 1} of the script names what an earlier one must create first, so it is not a read`, {

@@ -6,13 +6,13 @@
 import type pg from 'pg';
 import type { ExecResult, Row, ValueMode } from '../../core/database.js';
 import { pgTypes } from './types.js';
-import { AbortedError, BadInputError } from '../../core/errors.js';
+import { AbortedError, BadInputError, ReadOnlyError } from '../../core/errors.js';
 import { POSTGRES_PARAM_RULES, checkParams } from '../../core/parameters.js';
 import type { BeginOptions, PinnedConnection, RunOptions, StatementOutcome } from '../shared/pinned.js';
 import { LOOKUP_REQUEST_SQL, RECORD_REQUEST_SQL, isAutoRequestId } from '../../core/request-log.js';
 import { classifyPgError } from './classify-errors.js';
 import { rewritePlaceholders } from './placeholders.js';
-import { sqlTextProblem } from '../../core/sql-text.js';
+import { afterLeadingComments, sqlTextProblem } from '../../core/sql-text.js';
 import { checkRequestId } from '../../core/request-id.js';
 
 /** PostgreSQL isolation levels accepted by `isolation` options. */
@@ -58,8 +58,18 @@ export async function runPg(
   }
 }
 
-/** One pinned `pg` client. */
+/** COPY reaches the server's files and programs, which no read-only transaction guards. */
+const COPY = /^copy\b/i;
+
+/**
+ * One pinned `pg` client. In a read-only session each statement outside a transaction runs in
+ * `BEGIN READ ONLY` … `ROLLBACK`: `default_transaction_read_only` alone would let one statement
+ * (`SELECT set_config('default_transaction_read_only', 'off', false)`) lift it for the next,
+ * and a rollback undoes any setting a statement makes. COPY is refused there.
+ */
 export class PgPinned implements PinnedConnection {
+  private readOnly = false;
+
   constructor(
     private readonly client: pg.PoolClient,
     private readonly location: string,
@@ -70,17 +80,30 @@ export class PgPinned implements PinnedConnection {
   ) {}
 
   async query(sql: string, params: readonly unknown[], opts: RunOptions): Promise<Row[]> {
-    return (await this.send(sql, params, opts.signal, opts.values)).rows;
+    return (await this.statement(sql, params, opts)).rows;
   }
 
   async run(sql: string, params: readonly unknown[], opts: RunOptions): Promise<StatementOutcome> {
-    const r = await this.send(sql, params, opts.signal, opts.values);
+    const r = await this.statement(sql, params, opts);
     const isRead = r.command === 'SELECT' || r.command === 'SHOW' || r.command === 'EXPLAIN';
     return { rows: r.rows ?? [], rowsChanged: isRead ? 0 : (r.rowCount ?? 0), isRead };
   }
 
   async execute(sql: string, params: readonly unknown[], opts: RunOptions): Promise<ExecResult> {
-    return { rowsChanged: (await this.send(sql, params, opts.signal)).rowCount ?? 0 };
+    return { rowsChanged: (await this.statement(sql, params, { ...opts, values: undefined })).rowCount ?? 0 };
+  }
+
+  private async statement(sql: string, params: readonly unknown[], opts: RunOptions): Promise<pg.QueryResult<Row>> {
+    if (!this.readOnly) return this.send(sql, params, opts.signal, opts.values);
+    if (COPY.test(afterLeadingComments(sql))) throw new ReadOnlyError('read-only: COPY is not a read; use a read-write session', { sql: sql.slice(0, 200) });
+    if (opts.inTransaction) return this.send(sql, params, opts.signal, opts.values);
+    await this.send('BEGIN READ ONLY', [], opts.signal);
+    try {
+      return await this.send(sql, params, opts.signal, opts.values);
+    } finally {
+      // A connection that cannot roll back is broken; the next statement finds out.
+      await this.send('ROLLBACK', []).catch(() => undefined);
+    }
   }
 
   async begin(opts: BeginOptions): Promise<void> {
@@ -108,6 +131,7 @@ export class PgPinned implements PinnedConnection {
 
   async setReadOnly(readOnly: boolean): Promise<void> {
     await this.send(readOnly ? 'SET default_transaction_read_only = on' : 'RESET default_transaction_read_only', []);
+    this.readOnly = readOnly;
   }
 
   release(broken = false): void {

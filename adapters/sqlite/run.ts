@@ -6,7 +6,35 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Row } from '../../core/database.js';
 import type { RunResult, SqliteFailure, WritePolicy } from './requests.js';
-import { sqlTextProblem } from '../../core/sql-text.js';
+import { afterLeadingComments, sqlTextProblem } from '../../core/sql-text.js';
+
+/** PRAGMAs that take an argument and only report (`PRAGMA table_info(t)`); any other with one sets something. */
+const REPORTING_PRAGMAS = new Set([
+  'table_info',
+  'table_xinfo',
+  'table_list',
+  'index_info',
+  'index_xinfo',
+  'index_list',
+  'foreign_key_list',
+  'foreign_key_check',
+  'integrity_check',
+  'quick_check',
+]);
+
+/**
+ * Statements SQLite calls read-only (`stmt.readonly`) that change the connection instead of
+ * the file: ATTACH and DETACH (another file becomes readable, or writable, on this pooled
+ * connection) and PRAGMAs that set something (`PRAGMA query_only = 0` would lift a read-only
+ * session's guard). A read-only session refuses them; elsewhere they run as writes.
+ */
+export function changesConnection(sql: string): boolean {
+  const head = afterLeadingComments(sql);
+  if (/^(attach|detach)\b/i.test(head)) return true;
+  const pragma = /^pragma\s+(?:[\w"]+\s*\.\s*)?"?(\w+)"?\s*([=(])?/i.exec(head);
+  if (!pragma || !pragma[2]) return false;
+  return pragma[2] === '=' || !REPORTING_PRAGMAS.has(pragma[1]!.toLowerCase());
+}
 
 const CACHE_MAX = 200;
 
@@ -101,7 +129,7 @@ export class StatementRunner {
     if (problem) throw new RunError({ name: 'BadInput', message: problem, code: 'BOLT_BAD_INPUT' });
     try {
       const stmt = this.db.prepare(sql).safeIntegers(true);
-      s = { stmt, readonly: stmt.readonly, reader: stmt.reader };
+      s = { stmt, readonly: stmt.readonly && !changesConnection(sql), reader: stmt.reader };
     } catch (err) {
       if (!(err instanceof RangeError && err.message.includes(MULTI))) throw err;
       s = 'multi';
