@@ -46,6 +46,11 @@ export interface StatementOptions {
    * one are never retried automatically when their outcome is unknown.
    */
   requestId?: string;
+  /**
+   * This statement must only read: anything else fails with `BOLT_READ_ONLY` and changes
+   * nothing, checked as in a read-only session, without pinning a connection for one.
+   */
+  readOnly?: boolean;
 }
 
 /** Result of a statement that changes rows. */

@@ -108,6 +108,12 @@ test('PostgreSQL: bolt mcp without --allow-writes refuses every hidden write', {
     ],
     "SELECT string_agg(id || ':' || body, ',' ORDER BY id) AS notes, (SELECT last_value FROM seq) AS seq, (SELECT is_called FROM seq) AS called FROM notes",
   );
+  // A handle opened read-only: one statement cannot lift the guard for the next.
+  const ro = await ConcurrentDatabase.open(tcp, { readOnly: true, maxConnections: 1 });
+  t.after(() => ro.close());
+  await ro.query("SELECT set_config('default_transaction_read_only', 'off', false)");
+  await assert.rejects(ro.execute("INSERT INTO notes VALUES (7, 'x')"), (e: Error & { code?: string }) => e.code === 'BOLT_READ_ONLY');
+  assert.deepEqual(await db.query('SELECT count(*)::int AS n FROM notes'), [{ n: 1 }]);
 });
 
 test('DuckDB: bolt mcp without --allow-writes refuses writes in sequences, PRAGMA and SET too', { timeout: 60_000 }, async (t) => {

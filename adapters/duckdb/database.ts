@@ -171,11 +171,11 @@ export class DuckDbDatabase implements Database {
     return { id: `${AUTO_REQUEST_PREFIX}${randomUUID()}`, auto: true };
   }
 
-  private statementOptions(b: Backend, ids: { id?: string; auto: boolean }, resent: boolean, values = this.values): HostStatementOptions {
+  private statementOptions(b: Backend, ids: { id?: string; auto: boolean }, resent: boolean, values = this.values, readOnly = false): HostStatementOptions {
     const o = this.idOptions(b, ids, resent);
     if (values !== undefined) o.values = values;
-    // A read-only handle may share a read-write host: the host refuses its writes by statement type.
-    return this.opts.readOnly ? { ...o, readOnly: true } : o;
+    // A read-only handle (or statement) may share a read-write host: the host refuses its writes by statement type.
+    return this.opts.readOnly || readOnly ? { ...o, readOnly: true } : o;
   }
 
   private idOptions(b: Backend, ids: { id?: string; auto: boolean }, resent: boolean): HostStatementOptions {
@@ -191,12 +191,18 @@ export class DuckDbDatabase implements Database {
   async query<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T[]> {
     const ids = this.autoId(opts);
     const values = checkValueMode(opts?.values) ?? this.values;
-    return this.withFailover('query', true, (b, resent) => b.query(sql, params, this.statementOptions(b, ids, resent, values)) as Promise<T[]>);
+    return this.withFailover(
+      'query',
+      true,
+      (b, resent) => b.query(sql, params, this.statementOptions(b, ids, resent, values, opts?.readOnly === true)) as Promise<T[]>,
+    );
   }
 
   async execute(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<ExecResult> {
     const ids = this.autoId(opts);
-    return this.withFailover('execute', true, (b, resent) => b.execute(sql, params, this.statementOptions(b, ids, resent)));
+    return this.withFailover('execute', true, (b, resent) =>
+      b.execute(sql, params, this.statementOptions(b, ids, resent, this.values, opts?.readOnly === true)),
+    );
   }
 
   /** Runs a statement of either kind and returns its rows, rows changed, and whether it only read. */

@@ -72,7 +72,13 @@ export class PostgresDatabase extends DirectDatabase<PgPinned> {
     return this.withRetry(READ_HEAD.test(sql), opts.signal, () =>
       this.withPinned(
         'query',
-        (c) => c.query(sql, params, { inTransaction: false, signal: opts.signal, values: checkValueMode(opts.values) ?? this.direct.values }),
+        (c) =>
+          c.query(sql, params, {
+            inTransaction: false,
+            signal: opts.signal,
+            values: checkValueMode(opts.values) ?? this.direct.values,
+            readOnly: opts.readOnly,
+          }),
         opts.signal,
       ),
     ) as Promise<T[]>;
@@ -120,6 +126,7 @@ export class PostgresDatabase extends DirectDatabase<PgPinned> {
         unhold();
         client.release(broken ? true : undefined);
       },
+      this.cfg.settings.readOnly,
     );
   }
 

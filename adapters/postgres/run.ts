@@ -35,7 +35,7 @@ export async function runPg(
   client: PgQueryable,
   sql: string,
   params: readonly unknown[],
-  ctx: { location: string; session?: string; signal?: AbortSignal; values?: ValueMode },
+  ctx: { location: string; session?: string; signal?: AbortSignal; values?: ValueMode; oneStatement?: boolean },
 ): Promise<pg.QueryResult<Row>> {
   const problem = sqlTextProblem(sql);
   if (problem) throw new BadInputError(problem, { sql: sql.slice(0, 200) });
@@ -46,7 +46,9 @@ export async function runPg(
   }
   if (ctx.signal?.aborted) throw new AbortedError();
   try {
-    const run = client.query<Row>({ text, values: params as unknown[], types: pgTypes(ctx.values) });
+    // The extended protocol takes one statement only; without it, text without parameters may
+    // hold several (`COMMIT; INSERT …` would end a read-only transaction and write).
+    const run = client.query<Row>({ text, values: params as unknown[], types: pgTypes(ctx.values), ...(ctx.oneStatement ? { queryMode: 'extended' } : {}) });
     if (!ctx.signal) return await run;
     return await new Promise((resolve, reject) => {
       const onAbort = (): void => reject(new AbortedError());
@@ -62,14 +64,13 @@ export async function runPg(
 const COPY = /^copy\b/i;
 
 /**
- * One pinned `pg` client. In a read-only session each statement outside a transaction runs in
- * `BEGIN READ ONLY` … `ROLLBACK`: `default_transaction_read_only` alone would let one statement
- * (`SELECT set_config('default_transaction_read_only', 'off', false)`) lift it for the next,
- * and a rollback undoes any setting a statement makes. COPY is refused there.
+ * One pinned `pg` client. A read-only statement (session, handle or `readOnly` option) outside
+ * a transaction runs in `BEGIN READ ONLY` … `ROLLBACK`: `default_transaction_read_only` alone
+ * would let one statement (`SELECT set_config('default_transaction_read_only', 'off', false)`)
+ * lift it for the next, and a rollback undoes any setting a statement makes. It must be one
+ * statement (the extended protocol), and COPY is refused.
  */
 export class PgPinned implements PinnedConnection {
-  private readOnly = false;
-
   constructor(
     private readonly client: pg.PoolClient,
     private readonly location: string,
@@ -77,6 +78,8 @@ export class PgPinned implements PinnedConnection {
     private readonly defaultIsolation: PgIsolation,
     private readonly countQuery: () => void,
     private readonly onRelease: (broken: boolean) => void,
+    /** The handle was opened read-only (or a read-only session holds this connection). */
+    private readOnly = false,
   ) {}
 
   async query(sql: string, params: readonly unknown[], opts: RunOptions): Promise<Row[]> {
@@ -94,12 +97,12 @@ export class PgPinned implements PinnedConnection {
   }
 
   private async statement(sql: string, params: readonly unknown[], opts: RunOptions): Promise<pg.QueryResult<Row>> {
-    if (!this.readOnly) return this.send(sql, params, opts.signal, opts.values);
+    if (!this.readOnly && opts.readOnly !== true) return this.send(sql, params, opts.signal, opts.values);
     if (COPY.test(afterLeadingComments(sql))) throw new ReadOnlyError('read-only: COPY is not a read; use a read-write session', { sql: sql.slice(0, 200) });
-    if (opts.inTransaction) return this.send(sql, params, opts.signal, opts.values);
+    if (opts.inTransaction) return this.send(sql, params, opts.signal, opts.values, true);
     await this.send('BEGIN READ ONLY', [], opts.signal);
     try {
-      return await this.send(sql, params, opts.signal, opts.values);
+      return await this.send(sql, params, opts.signal, opts.values, true);
     } finally {
       // A connection that cannot roll back is broken; the next statement finds out.
       await this.send('ROLLBACK', []).catch(() => undefined);
@@ -138,8 +141,8 @@ export class PgPinned implements PinnedConnection {
     this.onRelease(broken);
   }
 
-  private send(sql: string, params: readonly unknown[], signal?: AbortSignal, values?: ValueMode): Promise<pg.QueryResult<Row>> {
+  private send(sql: string, params: readonly unknown[], signal?: AbortSignal, values?: ValueMode, oneStatement = false): Promise<pg.QueryResult<Row>> {
     this.countQuery();
-    return runPg(this.client, sql, params, { location: this.location, session: this.name, signal, values });
+    return runPg(this.client, sql, params, { location: this.location, session: this.name, signal, values, oneStatement });
   }
 }

@@ -127,13 +127,13 @@ export abstract class DirectDatabase<P extends PinnedConnection> implements Data
 
   async execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
     if (opts.requestId !== undefined) return this.executeOnce(sql, params, opts.requestId, opts.signal);
-    return this.withPinned('execute', (c) => c.execute(sql, params, { inTransaction: false, signal: opts.signal }), opts.signal);
+    return this.withPinned('execute', (c) => c.execute(sql, params, { inTransaction: false, signal: opts.signal, readOnly: opts.readOnly }), opts.signal);
   }
 
   /** Runs a statement of either kind (as `bolt query` does): rows, rows changed, read or not. */
   async run(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<StatementOutcome> {
     const values = checkValueMode(opts.values) ?? this.direct.values;
-    return this.withPinned('run', (c) => c.run(sql, params, { inTransaction: false, signal: opts.signal, values }), opts.signal);
+    return this.withPinned('run', (c) => c.run(sql, params, { inTransaction: false, signal: opts.signal, values, readOnly: opts.readOnly }), opts.signal);
   }
 
   async transaction<T>(fn: (tx: Transaction) => Promise<T>, opts: DirectTransactionOptions = {}): Promise<T | undefined> {

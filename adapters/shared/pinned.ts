@@ -20,6 +20,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** How result values come back (default 'exact'). */
   values?: ValueMode;
+  /** Only a read may run (`StatementOptions.readOnly`). */
+  readOnly?: boolean;
 }
 
 export interface BeginOptions {

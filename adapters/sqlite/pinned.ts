@@ -176,8 +176,9 @@ export class SqlitePinned implements PinnedConnection {
     this.shared.countQuery();
     checkParams(params, SQLITE_PARAM_RULES);
     const args = [...params];
-    if (this.readOnly || this.shared.kinds.get(sql) !== true) {
-      const r = await this.readWithRetry(sql, args, this.readOnly ? 'deny' : 'ask', rows, opts.signal);
+    const readOnly = this.readOnly || opts.readOnly === true;
+    if (readOnly || this.shared.kinds.get(sql) !== true) {
+      const r = await this.readWithRetry(sql, args, readOnly ? 'deny' : 'ask', rows, opts.signal);
       this.remember(sql, r.needsWrite === true);
       if (!r.needsWrite) return r;
     }

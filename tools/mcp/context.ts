@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { Database, Session } from '../../core/database.js';
+import type { Database, Row } from '../../core/database.js';
 import { hasCode } from '../../core/errors.js';
 
 export interface McpContext {
@@ -13,12 +13,12 @@ export interface McpContext {
   /** Random per server: the default idempotency keys of two servers (or two runs) never meet. */
   readonly instanceId: string;
   /**
-   * Runs `fn` in a read-only session of its own, closed afterwards: a session pins one of the
-   * host's connections (8 by default), so ten servers each keeping one would starve the rest.
-   * A read in a read-only session is safe to run again: when the session or its host was lost
-   * (SIGKILL, failover), `fn` runs again in a session on the new host, at most twice more.
+   * Runs one statement that may only read (`readOnly`: refused with BOLT_READ_ONLY otherwise,
+   * as in a read-only session, without pinning one of the host's connections). A read is safe
+   * to run again: when its host was lost (SIGKILL, failover), it runs again on the new host, at
+   * most twice more.
    */
-  read<T>(fn: (s: Session) => Promise<T>): Promise<T>;
+  read(sql: string, params: readonly unknown[]): Promise<Row[]>;
 }
 
 export function createContext(db: Database, allowWrites: boolean): McpContext {
@@ -26,17 +26,12 @@ export function createContext(db: Database, allowWrites: boolean): McpContext {
     db,
     allowWrites,
     instanceId: randomUUID(),
-    async read(fn) {
+    async read(sql, params) {
       for (let attempt = 0; ; attempt++) {
         try {
-          const s = await db.session({ name: 'mcp-read', readOnly: true });
-          try {
-            return await fn(s);
-          } finally {
-            await s.close().catch(() => undefined);
-          }
+          return await db.query(sql, params, { readOnly: true });
         } catch (err) {
-          if (attempt >= 2 || !hasCode(err, 'BOLT_SESSION_CLOSED', 'BOLT_SESSION_LOST', 'BOLT_HOST_UNRESPONSIVE')) throw err;
+          if (attempt >= 2 || !hasCode(err, 'BOLT_SESSION_LOST', 'BOLT_HOST_UNRESPONSIVE')) throw err;
         }
       }
     },

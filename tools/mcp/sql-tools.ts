@@ -1,8 +1,8 @@
 /**
  * The SQL tools of `bolt mcp`:
- * - `query`: one statement that only reads, in a read-only session (DuckDB refuses by prepared
- *   statement type, SQLite by `stmt.readonly` and `query_only`, PostgreSQL in a read-only
- *   transaction), rows as JSON with exact values, cut past a row or byte limit;
+ * - `query`: one statement that only reads (`readOnly`: DuckDB refuses by prepared statement
+ *   type, SQLite by `stmt.readonly`, PostgreSQL in a read-only transaction rolled back), rows
+ *   as JSON with exact values, cut past a row or byte limit;
  * - `describe`: tables, their columns and types, row counts;
  * - `execute` (only with `--allow-writes`): one writing statement under an idempotency key (the
  *   caller's, or the MCP session and request ids), so a client that retries applies it once.
@@ -28,7 +28,7 @@ export function registerSqlTools(server: McpServer, c: McpContext): void {
       inputSchema: { sql: sql('one SQL statement that only reads'), params },
       annotations: { readOnlyHint: true },
     },
-    ({ sql: text, params: p }) => answer(async () => limitRows(await c.read((s) => s.query(text, p ?? [])))),
+    ({ sql: text, params: p }) => answer(async () => limitRows(await c.read(text, p ?? []))),
   );
 
   server.registerTool(
