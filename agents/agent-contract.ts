@@ -30,6 +30,13 @@ export interface AgentTask<P = unknown> {
   maxAttempts: number;
 }
 
+/** A task this one depends on (`dependsOn`), done, and its result. */
+export interface ParentResult {
+  id: number;
+  agent: string;
+  result: unknown;
+}
+
 /** What an agent gets besides its task. */
 export interface AgentContext {
   /** This agent's stable id in its runtime, e.g. `agent-3`. */
@@ -51,6 +58,8 @@ export interface AgentContext {
   readonly signal: AbortSignal;
   /** Reports progress (0..1) with an optional note; emitted as `task:progress`. */
   progress(fraction: number, note?: string): void;
+  /** The tasks this one was submitted to run after (`dependsOn`), by ascending id; empty without any. */
+  readonly parents: readonly ParentResult[];
 }
 
 /** An agent definition. */

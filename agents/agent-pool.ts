@@ -12,6 +12,7 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { EventEmitter } from 'eventemitter3';
 import type { EngineName } from '../core/database.js';
+import type { ParentResult } from './agent-contract.js';
 import { AgentError, AbortedError, TaskError, type SerializedError } from '../core/errors.js';
 import { log } from '../core/logger.js';
 import { toSerializedError } from '../core/serialize-error.js';
@@ -216,7 +217,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
   }
 
   /** Runs one claimed task on a free agent. Never rejects: failures come back as outcomes. */
-  run(task: { id: number; agent: string; payload: unknown; attempt: number; maxAttempts: number }, timeoutMs: number): RunningTask {
+  run(task: { id: number; agent: string; payload: unknown; attempt: number; maxAttempts: number; parents?: ParentResult[] }, timeoutMs: number): RunningTask {
     const controller = new AbortController();
     let abortReason: string | undefined;
     let timedOut = false;
@@ -234,7 +235,15 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     const dispatchedAt = Date.now();
     const promise = this.pool
       .run(
-        { kind: 'run', id: task.id, agent: task.agent, payload: task.payload, attempt: task.attempt, maxAttempts: task.maxAttempts },
+        {
+          kind: 'run',
+          id: task.id,
+          agent: task.agent,
+          payload: task.payload,
+          attempt: task.attempt,
+          maxAttempts: task.maxAttempts,
+          ...(task.parents?.length ? { parents: task.parents } : {}),
+        },
         { signal: controller.signal },
       )
       .then(

@@ -7,6 +7,7 @@
  */
 import type { SerializedError } from '../core/errors.js';
 import type { EngineName } from '../core/database.js';
+import type { ParentResult } from './agent-contract.js';
 
 /** What every worker gets at start (piscina `workerData`). */
 export interface AgentWorkerData {
@@ -23,7 +24,8 @@ export interface AgentWorkerData {
   logLevel?: string;
 }
 
-export type WorkerRequest = { kind: 'describe' } | { kind: 'run'; id: number; agent: string; payload: unknown; attempt: number; maxAttempts: number };
+export type WorkerRequest =
+  { kind: 'describe' } | { kind: 'run'; id: number; agent: string; payload: unknown; attempt: number; maxAttempts: number; parents?: ParentResult[] };
 
 export type WorkerReply =
   | { kind: 'described'; agents: Array<{ name: string; description?: string; module: string }>; threadId: number }

@@ -116,6 +116,7 @@ export default async function handle(req: WorkerRequest): Promise<WorkerReply> {
         const f = Math.max(0, Math.min(1, Number(fraction) || 0));
         emit({ bolt: 'progress', id: req.id, threadId, fraction: f, note });
       },
+      parents: req.parents ?? [],
     };
     const result = await a.def.run({ id: req.id, agent: req.agent, payload: req.payload, attempt: req.attempt, maxAttempts: req.maxAttempts }, ctx);
     return { kind: 'result', ok: true, result: result === undefined ? null : result, threadId };

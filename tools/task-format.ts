@@ -73,3 +73,17 @@ export function taskDetails(t: Task, now = Date.now()): string[] {
   if (t.error) lines.push(`  error        [${t.error.code}] ${t.error.message}`);
   return lines;
 }
+
+type GraphNode = { id: number; agent: string; status: string };
+
+/** The dependency lines of `bolt task`: what it waits on, what waits on it. */
+export function graphLines(t: Task, graph: { parents: GraphNode[]; dependants: GraphNode[] }): string[] {
+  const node = (n: GraphNode) => `${n.id} (${n.agent}, ${n.status})`;
+  const lines: string[] = [];
+  if (graph.parents.length) {
+    const waiting = t.status === 'queued' && t.waitingOn > 0 ? `  — waiting on ${t.waitingOn}` : '';
+    lines.push(`  depends on   ${graph.parents.map(node).join(', ')}${waiting}`);
+  }
+  if (graph.dependants.length) lines.push(`  needed by    ${graph.dependants.map(node).join(', ')}`);
+  return lines;
+}

@@ -373,7 +373,8 @@ export class Dispatcher {
         // waiting at most 1.25 leases while 16 runtimes do not poll on every heartbeat.
         this.lastReap = started;
         const reaped = await this.queue.reapExpired();
-        if (reaped.length) this.wake();
+        const settled = await this.queue.settleDependants();
+        if (reaped.length || settled) this.wake();
       }
     } catch (e) {
       this.reportError('heartbeat', e);

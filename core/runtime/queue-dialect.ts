@@ -24,6 +24,11 @@ export interface QueueDialect {
   claimStyle: 'skip-locked' | 'select-then-update';
   /** SQL returning `n` fresh task ids (column `id`) for the bulk insert path, where there is one. */
   reserveIds?: (n: number) => string;
+  /**
+   * Columns added since the first release, each `[column, ALTER TABLE …]`: a queue made by an
+   * older Bolt gets them at `ensureSchema` (the ALTER runs when selecting the column fails).
+   */
+  addedColumns: ReadonlyArray<readonly [string, string]>;
 }
 
 const COLUMNS = `
@@ -43,7 +48,25 @@ const COLUMNS = `
   created_at BIGINT NOT NULL,
   started_at BIGINT,
   finished_at BIGINT,
-  updated_at BIGINT NOT NULL`;
+  updated_at BIGINT NOT NULL,
+  parents INTEGER DEFAULT 0,
+  waiting_on INTEGER DEFAULT 0,
+  has_dependants INTEGER DEFAULT 0`;
+
+/**
+ * Dependencies (`submit(…, { dependsOn })`): `parents` is how many tasks a task depends on,
+ * `waiting_on` how many of them are not done yet (a task is claimable only at 0), and
+ * `has_dependants` marks a task others depend on, so finishing it looks for them only then.
+ */
+const ADDED_COLUMNS = [
+  ['parents', 'ALTER TABLE bolt_tasks ADD COLUMN parents INTEGER DEFAULT 0'],
+  ['waiting_on', 'ALTER TABLE bolt_tasks ADD COLUMN waiting_on INTEGER DEFAULT 0'],
+  ['has_dependants', 'ALTER TABLE bolt_tasks ADD COLUMN has_dependants INTEGER DEFAULT 0'],
+] as const;
+
+/** The edges of the dependency graph: `task_id` runs after `parent_id` is done. */
+const DEPS = `CREATE TABLE IF NOT EXISTS bolt_task_deps (task_id BIGINT NOT NULL, parent_id BIGINT NOT NULL, PRIMARY KEY (task_id, parent_id))`;
+const DEPS_BY_PARENT = `CREATE INDEX IF NOT EXISTS bolt_task_deps_parent ON bolt_task_deps (parent_id)`;
 
 /** Dedupe keys: one row per key, pointing at the task it created. */
 const KEYS = `CREATE TABLE IF NOT EXISTS bolt_task_keys (dedupe_key TEXT PRIMARY KEY, task_id BIGINT NOT NULL)`;
@@ -61,9 +84,11 @@ const DIALECTS: Record<EngineName, QueueDialect> = {
       `CREATE TABLE IF NOT EXISTS bolt_tasks (id BIGINT PRIMARY KEY DEFAULT nextval('bolt_tasks_seq'),${COLUMNS})`,
       KEYS,
       RUNTIMES,
+      DEPS,
     ],
     claimStyle: 'select-then-update',
     reserveIds: (n) => `SELECT nextval('bolt_tasks_seq') AS id FROM range(${Math.floor(n)})`,
+    addedColumns: ADDED_COLUMNS,
   },
   sqlite: {
     engine: 'sqlite',
@@ -73,8 +98,11 @@ const DIALECTS: Record<EngineName, QueueDialect> = {
       `CREATE INDEX IF NOT EXISTS bolt_tasks_lease ON bolt_tasks (lease_owner)`,
       KEYS,
       RUNTIMES,
+      DEPS,
+      DEPS_BY_PARENT,
     ],
     claimStyle: 'select-then-update',
+    addedColumns: ADDED_COLUMNS,
   },
   postgres: {
     engine: 'postgres',
@@ -84,8 +112,11 @@ const DIALECTS: Record<EngineName, QueueDialect> = {
       `CREATE INDEX IF NOT EXISTS bolt_tasks_lease ON bolt_tasks (lease_owner)`,
       KEYS,
       RUNTIMES,
+      DEPS,
+      DEPS_BY_PARENT,
     ],
     claimStyle: 'skip-locked',
+    addedColumns: ADDED_COLUMNS,
     reserveIds: (n) => `SELECT nextval(pg_get_serial_sequence('bolt_tasks', 'id')) AS id FROM generate_series(1, ${Math.floor(n)})`,
   },
 };

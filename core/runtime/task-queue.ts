@@ -14,14 +14,27 @@
  * - Statements that lose an optimistic write conflict (DuckDB) are re-run: each is a single
  *   autocommit statement, so re-running it is safe.
  */
-import type { Database, Row } from '../database.js';
-import { BadInputError, NotFoundError, TaskError, isTransient, type SerializedError } from '../errors.js';
+import type { Database, Queryable, Row } from '../database.js';
+import { BadInputError, NotFoundError, hasCode, type SerializedError } from '../errors.js';
 import { log } from '../logger.js';
 import { queueDialect, type QueueDialect } from './queue-dialect.js';
 import { rowToTask, type SubmitOptions, type SubmitResult, type Task } from './task.js';
 import { CLAIMABLE, REDRIVABLE, TASK_STATUSES, TERMINAL, isTaskStatus, type TaskStatus } from './task-states.js';
 import { retryDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from '../backoff.js';
 import { createIdempotently } from '../schema-race.js';
+import { int, intList, placeholders, retryConflicts, toJsonText } from './queue-sql.js';
+import {
+  cancelDependants,
+  checkDependsOn,
+  linkParents,
+  loadParents,
+  markParents,
+  parentEndedError,
+  releaseDependants,
+  settleDependants,
+  taskGraph,
+  type ParentResult,
+} from './task-dependencies.js';
 
 const logger = log('task-queue');
 
@@ -37,6 +50,8 @@ export interface ClaimedTask {
   priority: number;
   /** When it became claimable (epoch ms): its submission, the end of its delay, or its retry time. */
   runnableAt: number;
+  /** The results of the tasks it depends on (`dependsOn`), by ascending id; empty without any. */
+  parents: ParentResult[];
 }
 
 /** A successful outcome to record with `complete`. */
@@ -79,42 +94,10 @@ export interface TaskQueueOptions {
   maxAttempts?: number;
 }
 
-const CLAIM_COLUMNS = 'id, agent, payload, attempts, max_attempts, timeout_ms, priority, run_at';
+const CLAIM_COLUMNS = 'id, agent, payload, attempts, max_attempts, timeout_ms, priority, run_at, parents';
 /** Rows per multi-row INSERT/UPDATE statement (keeps parameter counts far below every engine's limit). */
 const CHUNK = 256;
 const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
-
-/** Re-runs a single autocommit statement that lost an optimistic write conflict. */
-async function retryConflicts<T>(fn: () => Promise<T>, attempts = 20): Promise<T> {
-  for (let i = 0; ; i++) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (!isTransient(e) || i >= attempts) throw e;
-      logger.debug({ err: e, attempt: i }, 'write conflict, re-running the statement');
-      await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** i)));
-    }
-  }
-}
-
-/** An integer for inlining into SQL (ids and attempts come from the database; checked anyway). */
-function int(n: number): string {
-  if (!Number.isSafeInteger(n)) throw new TaskError(`not an integer: ${String(n)}`);
-  return String(n);
-}
-
-function intList(ns: readonly number[]): string {
-  return ns.map(int).join(', ');
-}
-
-function placeholders(n: number): string {
-  return Array.from({ length: n }, () => '?').join(', ');
-}
-
-function toJsonText(v: unknown): string | null {
-  if (v === undefined) return null;
-  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? (Number.isSafeInteger(Number(x)) ? Number(x) : x.toString()) : x));
-}
 
 function claimedFrom(r: Row): ClaimedTask {
   const t = rowToTask({ ...r, status: 'running', created_at: 0, updated_at: 0 });
@@ -127,6 +110,7 @@ function claimedFrom(r: Row): ClaimedTask {
     timeoutMs: t.timeoutMs,
     priority: t.priority,
     runnableAt: t.runAt,
+    parents: [],
   };
 }
 
@@ -154,15 +138,29 @@ export class TaskQueue {
    * cheap probe first, so commands run against an existing queue issue no DDL at all.
    */
   async ensureSchema(): Promise<void> {
+    const columns = this.dialect.addedColumns.map(([c]) => c).join(', ');
     try {
-      await this.db.query('SELECT id FROM bolt_tasks WHERE 1 = 0');
+      await this.db.query(`SELECT id, ${columns} FROM bolt_tasks WHERE 1 = 0`);
       await this.db.query('SELECT task_id FROM bolt_task_keys WHERE 1 = 0');
       await this.db.query('SELECT id FROM bolt_runtimes WHERE 1 = 0');
+      await this.db.query('SELECT task_id FROM bolt_task_deps WHERE 1 = 0');
       return;
     } catch {
-      // missing (or partly created): create below
+      // missing (or partly created, or made by an older Bolt): create below
     }
     for (const ddl of this.dialect.schema) await createIdempotently(() => retryConflicts(() => this.db.execute(ddl)));
+    for (const [column, ddl] of this.dialect.addedColumns) {
+      const has = () =>
+        this.db.query(`SELECT ${column} FROM bolt_tasks WHERE 1 = 0`).then(
+          () => true,
+          () => false,
+        );
+      if (await has()) continue;
+      // Another process may add it at the same moment: then this ALTER fails and the column is there.
+      await retryConflicts(() => this.db.execute(ddl)).catch(async (err: unknown) => {
+        if (!(await has())) throw err;
+      });
+    }
   }
 
   private validate(agent: string, o: SubmitOptions): void {
@@ -172,6 +170,7 @@ export class TaskQueue {
     }
     if (o.priority !== undefined && !Number.isInteger(o.priority)) throw new BadInputError(`priority must be an integer, got ${o.priority}`);
     if (o.timeoutMs !== undefined && !(o.timeoutMs > 0)) throw new BadInputError(`timeoutMs must be > 0, got ${o.timeoutMs}`);
+    if (o.dependsOn !== undefined) checkDependsOn(o.dependsOn);
   }
 
   private rowParams(agent: string, payload: unknown, o: SubmitOptions, now: number): unknown[] {
@@ -207,7 +206,9 @@ export class TaskQueue {
     const params = this.rowParams(agent, payload, o, now);
     const insert = `${TaskQueue.INSERT_HEAD}${TaskQueue.ROW} RETURNING id`;
     const key = o.dedupeKey;
-    if (key === undefined && claimFor && !(o.delayMs! > 0)) {
+    const ids = o.dependsOn === undefined ? [] : checkDependsOn(o.dependsOn);
+    const parents = ids.length ? ids : undefined;
+    if (key === undefined && parents === undefined && claimFor && !(o.delayMs! > 0)) {
       // Direct dispatch: inserted already claimed by the submitting runtime (it has an idle
       // agent). Durable all the same: if that runtime dies, the lease expires and others run it.
       const sql =
@@ -217,35 +218,64 @@ export class TaskQueue {
       const claimed = claimedFrom(rows[0]!);
       return { id: claimed.id, deduplicated: false, claimed };
     }
-    if (key === undefined) {
+    if (key === undefined && parents === undefined) {
       const rows = await retryConflicts(() => this.db.query(insert, params));
       return { id: Number(rows[0]!.id), deduplicated: false };
     }
     for (let i = 0; ; i++) {
-      const existing = await this.db.query(`SELECT task_id FROM bolt_task_keys WHERE dedupe_key = ?`, [key]);
-      if (existing.length) return { id: Number(existing[0]!.task_id), deduplicated: true };
+      if (key !== undefined) {
+        const existing = await this.db.query(`SELECT task_id FROM bolt_task_keys WHERE dedupe_key = ?`, [key]);
+        if (existing.length) return { id: Number(existing[0]!.task_id), deduplicated: true };
+      }
       try {
         const id = await this.db.transaction(async (tx) => {
-          const rows = await tx.query(insert, params);
-          const newId = Number(rows[0]!.id);
-          await tx.execute(`INSERT INTO bolt_task_keys (dedupe_key, task_id) VALUES (?, ?)`, [key, newId]);
+          const newId = parents ? await this.insertDependant(tx, params, parents, now) : Number((await tx.query(insert, params))[0]!.id);
+          if (key !== undefined) await tx.execute(`INSERT INTO bolt_task_keys (dedupe_key, task_id) VALUES (?, ?)`, [key, newId]);
           return newId;
         });
         if (id !== undefined) return { id, deduplicated: false };
       } catch (e) {
         // Another submit with this key won the race (duplicate key / conflict): read its id.
-        if (i >= 3) throw e;
+        if (key === undefined || hasCode(e, 'BOLT_BAD_INPUT') || i >= 3) throw e;
       }
     }
   }
 
-  /** Adds many tasks in few statements (multi-row INSERT); tasks with dedupe keys go one by one. */
+  /**
+   * In the submitting transaction: a task that runs after `parents` are done (queued, waiting
+   * on those not done yet), or `cancelled` at once when one of them already ended dead or
+   * cancelled; and its edges. See task-dependencies.ts.
+   */
+  private async insertDependant(tx: Queryable, params: unknown[], parents: readonly number[], now: number): Promise<number> {
+    const { waiting, ended } = await markParents(tx, parents);
+    const [agent, payload, ...rest] = params;
+    const rows = await tx.query(
+      `INSERT INTO bolt_tasks (agent, payload, status, priority, max_attempts, timeout_ms, dedupe_key, run_at, created_at, updated_at, attempts, parents, waiting_on, error, finished_at) ` +
+        `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING id`,
+      [
+        agent,
+        payload,
+        ended ? 'cancelled' : 'queued',
+        ...rest,
+        parents.length,
+        ended ? 0 : waiting,
+        ended ? toJsonText(parentEndedError(ended.id, ended.status)) : null,
+        ended ? now : null,
+      ],
+    );
+    const id = Number(rows[0]!.id);
+    await linkParents(tx, id, parents);
+    return id;
+  }
+
+  /** Adds many tasks in few statements (multi-row INSERT); tasks with dedupe keys or dependencies go one by one. */
   async submitMany(items: ReadonlyArray<{ agent: string; payload?: unknown; options?: SubmitOptions }>): Promise<SubmitResult[]> {
     for (const it of items) this.validate(it.agent, it.options ?? {});
     const out: SubmitResult[] = new Array(items.length);
     const plain: number[] = [];
     for (let i = 0; i < items.length; i++) {
-      if (items[i]!.options?.dedupeKey !== undefined) out[i] = await this.submit(items[i]!.agent, items[i]!.payload, items[i]!.options);
+      const o = items[i]!.options;
+      if (o?.dedupeKey !== undefined || o?.dependsOn?.length) out[i] = await this.submit(items[i]!.agent, items[i]!.payload, o);
       else plain.push(i);
     }
     const reserve = this.dialect.reserveIds;
@@ -281,12 +311,22 @@ export class TaskQueue {
     );
   }
 
+  /** Claimed rows as tasks, with their parents' results for those that had parents. */
+  private async withParents(rows: Row[]): Promise<ClaimedTask[]> {
+    const tasks = rows.map(claimedFrom);
+    const children = rows.filter((r) => Number(r.parents ?? 0) > 0).map((r) => Number(r.id));
+    if (children.length === 0) return tasks;
+    const parents = await loadParents(this.db, children);
+    for (const t of tasks) t.parents = parents.get(t.id) ?? [];
+    return tasks;
+  }
+
   /** Takes the given candidate ids if they are still claimable (select-then-update style). */
   private async takeCandidates(owner: string, ids: number[], leaseMs: number, now: number): Promise<ClaimedTask[]> {
     if (ids.length === 0) return [];
-    const sql = this.claimUpdate(`id IN (${intList(ids)}) AND status IN (${placeholders(CLAIMABLE.length)}) AND run_at <= ?`);
+    const sql = this.claimUpdate(`id IN (${intList(ids)}) AND status IN (${placeholders(CLAIMABLE.length)}) AND run_at <= ? AND waiting_on = 0`);
     const rows = await this.db.query(sql, [owner, now + leaseMs, now, now, ...CLAIMABLE, now]);
-    return rows.map(claimedFrom).sort(byClaimOrder);
+    return this.withParents(rows).then((t) => t.sort(byClaimOrder));
   }
 
   /**
@@ -296,7 +336,7 @@ export class TaskQueue {
   async claim(owner: string, agents: readonly string[], limit: number, leaseMs: number): Promise<ClaimedTask[]> {
     if (agents.length === 0 || limit < 1) return [];
     const pick =
-      `SELECT id FROM bolt_tasks WHERE status IN (${placeholders(CLAIMABLE.length)}) AND run_at <= ? AND agent IN (${placeholders(agents.length)}) ` +
+      `SELECT id FROM bolt_tasks WHERE status IN (${placeholders(CLAIMABLE.length)}) AND run_at <= ? AND waiting_on = 0 AND agent IN (${placeholders(agents.length)}) ` +
       `ORDER BY priority DESC, id LIMIT ${Math.floor(limit)}`;
     return retryConflicts(async () => {
       const now = Date.now();
@@ -310,7 +350,7 @@ export class TaskQueue {
           now,
           ...agents,
         ]);
-        return rows.map(claimedFrom).sort(byClaimOrder);
+        return this.withParents(rows).then((t) => t.sort(byClaimOrder));
       }
       const ids = (await this.db.query(pick, [...CLAIMABLE, now, ...agents])).map((r) => Number(r.id));
       return this.takeCandidates(owner, ids, leaseMs, now);
@@ -354,11 +394,15 @@ export class TaskQueue {
         `UPDATE bolt_tasks SET status = 'done', result = CASE id ${part.map((x) => `WHEN ${int(x.id)} THEN ?`).join(' ')} END, ` +
         `finished_at = ?, updated_at = ?, lease_owner = NULL, lease_expires = NULL ` +
         `WHERE id IN (${ids}) AND attempts = CASE id ${part.map((x) => `WHEN ${int(x.id)} THEN ${int(x.attempt)}`).join(' ')} END ` +
-        `AND lease_owner = ? AND status = 'running' RETURNING id`;
+        `AND lease_owner = ? AND status = 'running' RETURNING id, has_dependants`;
       const now = Date.now();
       const params = [...part.map((x) => toJsonText(x.result ?? null)), now, now, owner];
       const rows = await retryConflicts(() => this.db.query(sql, params));
       for (const r of rows) applied.add(Number(r.id));
+      await releaseDependants(
+        this.db,
+        rows.filter((r) => Number(r.has_dependants) === 1).map((r) => Number(r.id)),
+      );
     }
     return applied;
   }
@@ -373,10 +417,12 @@ export class TaskQueue {
     const sql =
       `UPDATE bolt_tasks SET status = CASE WHEN attempts >= max_attempts OR ? = 1 THEN 'dead' ELSE 'failed' END, ` +
       `error = ?, run_at = ?, finished_at = ?, updated_at = ?, lease_owner = NULL, lease_expires = NULL ` +
-      `WHERE id = ? AND attempts = ? AND lease_owner = ? AND status = 'running' RETURNING status`;
+      `WHERE id = ? AND attempts = ? AND lease_owner = ? AND status = 'running' RETURNING status, has_dependants`;
     const rows = await retryConflicts(() => this.db.query(sql, [final ? 1 : 0, toJsonText(error), retryAt, now, now, id, attempt, owner]));
     if (!rows.length) return { retryAt };
-    return { status: String(rows[0]!.status) as 'failed' | 'dead', retryAt };
+    const status = String(rows[0]!.status) as 'failed' | 'dead';
+    if (status === 'dead' && Number(rows[0]!.has_dependants) === 1) await cancelDependants(this.db, [{ id, status }]);
+    return { status, retryAt };
   }
 
   /**
@@ -441,10 +487,27 @@ export class TaskQueue {
     };
     const sql =
       `UPDATE bolt_tasks SET status = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'queued' END, error = ?, run_at = ?, updated_at = ?, ` +
-      `lease_owner = NULL, lease_expires = NULL WHERE status = 'running' AND lease_expires < ? RETURNING id, agent, status`;
+      `lease_owner = NULL, lease_expires = NULL WHERE status = 'running' AND lease_expires < ? RETURNING id, agent, status, has_dependants`;
     const rows = await retryConflicts(() => this.db.query(sql, [toJsonText(error), now, now, now]));
+    await cancelDependants(
+      this.db,
+      rows.filter((r) => r.status === 'dead' && Number(r.has_dependants) === 1).map((r) => ({ id: Number(r.id), status: 'dead' })),
+    );
     if (rows.length) logger.info({ n: rows.length }, 'reclaimed tasks with expired leases');
     return rows.map((r) => ({ id: Number(r.id), agent: String(r.agent), status: String(r.status) as 'queued' | 'dead' }));
+  }
+
+  /**
+   * Repairs what a crash between a parent's end and its dependants' update left (see
+   * task-dependencies.ts); every runtime calls it with `reapExpired`. Returns what it changed.
+   */
+  async settleDependants(): Promise<number> {
+    return settleDependants(this.db);
+  }
+
+  /** The tasks `id` depends on and the tasks that depend on it. */
+  async graph(id: number): Promise<Awaited<ReturnType<typeof taskGraph>>> {
+    return taskGraph(this.db, id);
   }
 
   /**
@@ -455,10 +518,11 @@ export class TaskQueue {
     const now = Date.now();
     const rows = await retryConflicts(() =>
       this.db.query(
-        `UPDATE bolt_tasks SET status = 'cancelled', finished_at = ?, updated_at = ? WHERE id = ? AND status IN ('queued', 'failed', 'running') RETURNING lease_owner`,
+        `UPDATE bolt_tasks SET status = 'cancelled', finished_at = ?, updated_at = ? WHERE id = ? AND status IN ('queued', 'failed', 'running') RETURNING lease_owner, has_dependants`,
         [now, now, id],
       ),
     );
+    if (rows.length && Number(rows[0]!.has_dependants) === 1) await cancelDependants(this.db, [{ id, status: 'cancelled' }]);
     const task = await this.get(id);
     if (!rows.length) {
       throw new BadInputError(`Task ${id} is ${task.status}: only queued, failed or running tasks can be cancelled`, { id, status: task.status });
@@ -500,6 +564,9 @@ export class TaskQueue {
     const where = `status IN (${placeholders(statuses.length)}) AND COALESCE(finished_at, updated_at) < ?`;
     await retryConflicts(() =>
       this.db.execute(`DELETE FROM bolt_task_keys WHERE task_id IN (SELECT id FROM bolt_tasks WHERE ${where})`, [...statuses, cutoff]),
+    );
+    await retryConflicts(() =>
+      this.db.execute(`DELETE FROM bolt_task_deps WHERE task_id IN (SELECT id FROM bolt_tasks WHERE ${where})`, [...statuses, cutoff]),
     );
     const r = await retryConflicts(() => this.db.execute(`DELETE FROM bolt_tasks WHERE ${where}`, [...statuses, cutoff]));
     return r.rowsChanged;

@@ -28,6 +28,9 @@ export interface Task {
   startedAt: number | null;
   finishedAt: number | null;
   updatedAt: number;
+  /** How many tasks it depends on (`dependsOn`), and how many of them are not done yet. */
+  parents: number;
+  waitingOn: number;
 }
 
 /** Options of `submit`. */
@@ -45,6 +48,12 @@ export interface SubmitOptions {
   timeoutMs?: number;
   /** Do not run before this many ms from now. */
   delayMs?: number;
+  /**
+   * Run only after all these tasks are `done` (their results reach the agent as `ctx.parents`).
+   * If one ends `dead` or `cancelled`, this task ends `cancelled` with the reason. Ids that
+   * name no task are BOLT_BAD_INPUT, and nothing is stored.
+   */
+  dependsOn?: number[];
 }
 
 export interface SubmitResult {
@@ -59,7 +68,8 @@ function num(v: unknown): number {
 function numOrNull(v: unknown): number | null {
   return v === null || v === undefined ? null : num(v);
 }
-function json(v: unknown): unknown {
+/** A JSON text column (payload, result, error) as its value; text that is not JSON as itself. */
+export function json(v: unknown): unknown {
   if (v === null || v === undefined) return null;
   try {
     return JSON.parse(String(v));
@@ -91,5 +101,7 @@ export function rowToTask(r: Row): Task {
     startedAt: numOrNull(r.started_at),
     finishedAt: numOrNull(r.finished_at),
     updatedAt: num(r.updated_at),
+    parents: num(r.parents ?? 0),
+    waitingOn: num(r.waiting_on ?? 0),
   };
 }

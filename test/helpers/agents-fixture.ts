@@ -60,7 +60,16 @@ const find = { name: 'find', async run(task: Task, ctx: Ctx): Promise<unknown> {
   return ctx.search.search(task.payload.query, { k: 3, mode: 'bm25' });
 } };
 
-export const agents = [crash, hang, oom, fail, wait, record, slow, find];
+/**
+ * Like slow (marker, gate, ms), and returns the results of the tasks it depended on
+ * (ctx.parents) with its own payload.tag.
+ */
+const join = { name: 'join', async run(task: Task, ctx: Ctx & { parents: unknown[] }): Promise<unknown> {
+  await slow.run(task, ctx);
+  return { tag: task.payload?.tag, parents: ctx.parents };
+} };
+
+export const agents = [crash, hang, oom, fail, wait, record, slow, find, join];
 `;
 
 /** Writes the module; returns its path. */

@@ -20,9 +20,18 @@ interface SubmitOpts {
   dedupeKey?: string;
   timeout?: number;
   delay?: number;
+  dependsOn?: number[];
   wait?: boolean;
   waitTimeout?: number;
   json?: boolean;
+}
+
+/** `--depends-on 12,13`: task ids. */
+function taskIdList(text: string): number[] {
+  const parts = text.split(',').map((x) => x.trim());
+  if (parts.some((x) => !/^[1-9]\d{0,15}$/.test(x)))
+    throw new BadInputError(`--depends-on takes task ids separated by commas, e.g. 12,13 (got ${JSON.stringify(text)})`);
+  return parts.map(Number);
 }
 
 function parsePayload(s: string | undefined): unknown {
@@ -46,6 +55,7 @@ export function register(program: Command): void {
     .option('--dedupe-key <key>', 'submit once: a repeated key returns the existing task')
     .option('--timeout <ms>', 'per-task timeout from start', intOption('--timeout', 1))
     .option('--delay <ms>', 'do not start before this many ms from now', intOption('--delay', 0))
+    .option('--depends-on <ids>', 'run after these tasks are done (comma-separated ids); cancelled if one ends dead or cancelled', taskIdList)
     .option('--wait', 'wait until the task finishes and print its outcome')
     .option('--wait-timeout <ms>', 'with --wait: give up after this long (default: no limit)', intOption('--wait-timeout', 1))
     .option('--json', 'print JSON')
@@ -59,6 +69,7 @@ export function register(program: Command): void {
             dedupeKey: o.dedupeKey,
             timeoutMs: o.timeout,
             delayMs: o.delay,
+            dependsOn: o.dependsOn,
           });
           if (!o.wait) {
             if (o.json) printJson(r);

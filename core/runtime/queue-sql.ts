@@ -1,0 +1,41 @@
+/**
+ * Small pieces of SQL the queue's statements share: re-running a statement that lost a write
+ * conflict, integers inlined into SQL, placeholder lists, JSON text for payloads and results.
+ */
+import { TaskError, isTransient } from '../errors.js';
+import { log } from '../logger.js';
+
+const logger = log('task-queue');
+
+/** Re-runs a single autocommit statement that lost an optimistic write conflict. */
+export async function retryConflicts<T>(fn: () => Promise<T>, attempts = 20): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!isTransient(e) || i >= attempts) throw e;
+      logger.debug({ err: e, attempt: i }, 'write conflict, re-running the statement');
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** i)));
+    }
+  }
+}
+
+/** An integer for inlining into SQL (ids and attempts come from the database; checked anyway). */
+export function int(n: number): string {
+  if (!Number.isSafeInteger(n)) throw new TaskError(`not an integer: ${String(n)}`);
+  return String(n);
+}
+
+export function intList(ns: readonly number[]): string {
+  return ns.map(int).join(', ');
+}
+
+export function placeholders(n: number): string {
+  return Array.from({ length: n }, () => '?').join(', ');
+}
+
+/** JSON text of a payload, result or error (bigints as numbers when exact, else strings). */
+export function toJsonText(v: unknown): string | null {
+  if (v === undefined) return null;
+  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? (Number.isSafeInteger(Number(x)) ? Number(x) : x.toString()) : x));
+}

@@ -1,0 +1,167 @@
+/**
+ * Dependencies between tasks (`submit(agent, payload, { dependsOn: [id, …] })`). A dependant
+ * is stored `queued` with `waiting_on` = how many of its parents are not done; the claim takes
+ * only tasks at 0. The edges live in `bolt_task_deps`.
+ *
+ * - Submitting marks each parent `has_dependants` in the same transaction as the new task and
+ *   its edges. That write to the parent's row serializes the submit with the parent finishing
+ *   (a write conflict on DuckDB, a row lock on PostgreSQL, one writer on SQLite), so the count
+ *   of parents not done is exact when the dependant is stored. An unknown parent stores nothing.
+ * - A parent that ends `done` recounts its dependants' `waiting_on` in one statement (only
+ *   rows still waiting, so a later count never overwrites an earlier one with a stale value).
+ * - A parent that ends `dead` or `cancelled` cancels the dependants still waiting on it, with
+ *   the reason, and so on down the graph.
+ * - Every runtime's heartbeat settles what a crash between a parent's end and those steps
+ *   left (`settleDependants`): the steps are idempotent.
+ * A new task can depend only on tasks that exist, so the graph has no cycles.
+ */
+import type { Queryable, Row } from '../database.js';
+import type { ParentResult } from '../../agents/agent-contract.js';
+import { BadInputError, type SerializedError } from '../errors.js';
+import { int, intList, retryConflicts, toJsonText } from './queue-sql.js';
+import { json } from './task.js';
+
+export type { ParentResult };
+
+/** Most parents one task may have. */
+export const MAX_PARENTS = 1000;
+
+/** Checks `dependsOn` and returns its ids, each once. */
+export function checkDependsOn(v: unknown): number[] {
+  if (!Array.isArray(v)) throw new BadInputError('dependsOn must be an array of task ids', { dependsOn: v as unknown });
+  if (v.length > MAX_PARENTS) throw new BadInputError(`dependsOn holds ${v.length} ids; at most ${MAX_PARENTS}`);
+  for (const id of v) {
+    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) {
+      throw new BadInputError(`dependsOn must hold task ids (positive integers), got ${JSON.stringify(id)}`, { dependsOn: v as unknown });
+    }
+  }
+  return [...new Set(v as number[])];
+}
+
+/**
+ * In the submitting transaction: marks the parents, and tells how many are not done and
+ * whether one already ended dead or cancelled. An id that names no task is BOLT_BAD_INPUT.
+ */
+export async function markParents(tx: Queryable, ids: readonly number[]): Promise<{ waiting: number; ended?: { id: number; status: string } }> {
+  const rows = await tx.query(`UPDATE bolt_tasks SET has_dependants = 1 WHERE id IN (${intList(ids)}) RETURNING id, status`);
+  if (rows.length < ids.length) {
+    const found = new Set(rows.map((r) => Number(r.id)));
+    const missing = ids.filter((id) => !found.has(id));
+    throw new BadInputError(`dependsOn names no task: ${missing.join(', ')}`, { missing });
+  }
+  const ended = rows.find((r) => r.status === 'dead' || r.status === 'cancelled');
+  return {
+    waiting: rows.filter((r) => r.status !== 'done').length,
+    ended: ended ? { id: Number(ended.id), status: String(ended.status) } : undefined,
+  };
+}
+
+/** In the submitting transaction: the edges from `child` to its parents. */
+export async function linkParents(tx: Queryable, child: number, ids: readonly number[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += 256) {
+    const part = ids.slice(i, i + 256);
+    await tx.execute(`INSERT INTO bolt_task_deps (task_id, parent_id) VALUES ${part.map((p) => `(${int(child)}, ${int(p)})`).join(', ')}`);
+  }
+}
+
+/** Why a dependant was cancelled. */
+export function parentEndedError(parent: number, status: string): SerializedError {
+  return {
+    name: 'TaskError',
+    code: 'BOLT_TASK',
+    message: `Task ${parent}, which this task depends on, ended ${status}`,
+    details: { parent, parentStatus: status },
+  };
+}
+
+const WAITING_CHILDREN = (parents: readonly number[]) => `SELECT task_id FROM bolt_task_deps WHERE parent_id IN (${intList(parents)})`;
+const NOT_DONE = `(SELECT count(*) FROM bolt_task_deps d JOIN bolt_tasks p ON p.id = d.parent_id WHERE d.task_id = bolt_tasks.id AND p.status <> 'done')`;
+
+/** After `parents` ended done: recounts what their waiting dependants wait on. Returns how many may run now. */
+export async function releaseDependants(db: Queryable, parents: readonly number[]): Promise<number> {
+  if (parents.length === 0) return 0;
+  const rows = await retryConflicts(() =>
+    db.query(
+      `UPDATE bolt_tasks SET waiting_on = ${NOT_DONE}, updated_at = ? WHERE status = 'queued' AND waiting_on > 0 AND id IN (${WAITING_CHILDREN(parents)}) RETURNING waiting_on`,
+      [Date.now()],
+    ),
+  );
+  return rows.filter((r) => Number(r.waiting_on) === 0).length;
+}
+
+/** After `parents` ended dead or cancelled: cancels their waiting dependants, and theirs. Returns how many. */
+export async function cancelDependants(db: Queryable, parents: ReadonlyArray<{ id: number; status: string }>): Promise<number> {
+  let n = 0;
+  let level = [...parents];
+  while (level.length) {
+    const next: Array<{ id: number; status: string }> = [];
+    for (const p of level) {
+      const now = Date.now();
+      const rows: Row[] = await retryConflicts(() =>
+        db.query(
+          `UPDATE bolt_tasks SET status = 'cancelled', error = ?, finished_at = ?, updated_at = ? ` +
+            `WHERE status = 'queued' AND waiting_on > 0 AND id IN (${WAITING_CHILDREN([p.id])}) RETURNING id, has_dependants`,
+          [toJsonText(parentEndedError(p.id, p.status)), now, now],
+        ),
+      );
+      n += rows.length;
+      for (const r of rows) if (Number(r.has_dependants) === 1) next.push({ id: Number(r.id), status: 'cancelled' });
+    }
+    level = next;
+  }
+  return n;
+}
+
+/**
+ * The heartbeat's repair: recounts waiting tasks whose count is stale and cancels those whose
+ * parent ended dead or cancelled. A read first, so a queue with no waiting task costs no write.
+ */
+export async function settleDependants(db: Queryable): Promise<number> {
+  const waiting = await db.query(`SELECT id FROM bolt_tasks WHERE status = 'queued' AND waiting_on > 0 LIMIT 1`);
+  if (waiting.length === 0) return 0;
+  const ended = await db.query(
+    `SELECT DISTINCT p.id, p.status FROM bolt_task_deps d JOIN bolt_tasks c ON c.id = d.task_id JOIN bolt_tasks p ON p.id = d.parent_id ` +
+      `WHERE c.status = 'queued' AND c.waiting_on > 0 AND p.status IN ('dead', 'cancelled')`,
+  );
+  let n = await cancelDependants(
+    db,
+    ended.map((r) => ({ id: Number(r.id), status: String(r.status) })),
+  );
+  const stale = await retryConflicts(() =>
+    db.query(
+      `UPDATE bolt_tasks SET waiting_on = ${NOT_DONE}, updated_at = ? WHERE status = 'queued' AND waiting_on > 0 AND waiting_on <> ${NOT_DONE} RETURNING id`,
+      [Date.now()],
+    ),
+  );
+  n += stale.length;
+  return n;
+}
+
+/** The parents' results of the given dependants, in `dependsOn` order of ids. */
+export async function loadParents(db: Queryable, children: readonly number[]): Promise<Map<number, ParentResult[]>> {
+  const out = new Map<number, ParentResult[]>();
+  if (children.length === 0) return out;
+  const rows = await db.query(
+    `SELECT d.task_id, p.id, p.agent, p.result FROM bolt_task_deps d JOIN bolt_tasks p ON p.id = d.parent_id WHERE d.task_id IN (${intList(children)}) ORDER BY d.task_id, p.id`,
+  );
+  for (const r of rows) {
+    const child = Number(r.task_id);
+    if (!out.has(child)) out.set(child, []);
+    out.get(child)!.push({ id: Number(r.id), agent: String(r.agent), result: json(r.result) });
+  }
+  return out;
+}
+
+/** The graph around a task: the tasks it depends on and the tasks that depend on it, with their statuses. */
+export async function taskGraph(
+  db: Queryable,
+  id: number,
+): Promise<{ parents: Array<{ id: number; agent: string; status: string }>; dependants: Array<{ id: number; agent: string; status: string }> }> {
+  const rows = await db.query(
+    `SELECT 'parent' AS side, t.id, t.agent, t.status FROM bolt_task_deps d JOIN bolt_tasks t ON t.id = d.parent_id WHERE d.task_id = ? ` +
+      `UNION ALL SELECT 'dependant' AS side, t.id, t.agent, t.status FROM bolt_task_deps d JOIN bolt_tasks t ON t.id = d.task_id WHERE d.parent_id = ? ORDER BY 2`,
+    [id, id],
+  );
+  const pick = (side: string) => rows.filter((r) => r.side === side).map((r) => ({ id: Number(r.id), agent: String(r.agent), status: String(r.status) }));
+  return { parents: pick('parent'), dependants: pick('dependant') };
+}

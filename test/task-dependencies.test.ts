@@ -1,0 +1,246 @@
+/**
+ * Dependencies between tasks (`dependsOn`) on every engine: a dependant runs only after all its
+ * parents are done and sees their results; one parent ending dead or cancelled cancels it (and
+ * its own dependants) with the reason; bad ids store nothing; a crash between a parent's end and
+ * its dependants' update is repaired by the heartbeat. Then a diamond run by two real runtimes
+ * in separate processes, one SIGKILLed while it runs the root.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from './helpers/tmp.js';
+import { openDatabase } from '../storage/open-database.js';
+import { TaskQueue } from '../core/runtime/task-queue.js';
+import type { Database } from '../core/database.js';
+import { hasCode, type SerializedError } from '../core/errors.js';
+import { PG_SKIP, freshPgDatabase } from './helpers/pg.js';
+import { writeTestAgents } from './helpers/agents-fixture.js';
+import { spawnChild, type Child } from './helpers/child.js';
+import { BOLT_BIN } from './helpers/cli.js';
+import { waitForValue } from './helpers/wait.js';
+
+type Engine = 'duckdb' | 'sqlite' | 'postgres';
+const ERR: SerializedError = { name: 'TaskError', code: 'BOLT_TASK', message: 'boom', details: {} };
+
+async function open(t: TestContext, engine: Engine): Promise<Database> {
+  const db = engine === 'postgres' ? await openDatabase((await freshPgDatabase(t, 'bolt_deps')).tcp) : await openDatabase(join(tempDir(t), 'q.db'), { engine });
+  t.after(() => db.close());
+  return db;
+}
+
+async function queue(t: TestContext, engine: Engine): Promise<TaskQueue> {
+  const q = new TaskQueue(await open(t, engine), { backoff: { baseMs: 10, capMs: 20 }, maxAttempts: 1 });
+  await q.ensureSchema();
+  return q;
+}
+
+const claimIds = async (q: TaskQueue): Promise<number[]> => (await q.claim('rt', ['a', 'b', 'c', 'd'], 100, 60_000)).map((c) => c.id);
+
+for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
+  const skip = engine === 'postgres' ? PG_SKIP : undefined;
+
+  test(`a diamond runs in order, each dependant seeing its parents' results [${engine}]`, { timeout: 60_000, skip }, async (t) => {
+    const q = await queue(t, engine);
+    const a = (await q.submit('a', { n: 1 })).id;
+    const b = (await q.submit('b', null, { dependsOn: [a] })).id;
+    const c = (await q.submit('c', null, { dependsOn: [a, a] })).id;
+    const d = (await q.submit('d', null, { dependsOn: [c, b] })).id;
+    assert.deepEqual((await q.get(d)).waitingOn, 2);
+    assert.deepEqual(await claimIds(q), [a], 'only the root is claimable');
+    await q.complete('rt', [{ id: a, attempt: 1, result: { from: 'a' } }]);
+    const bc = await q.claim('rt', ['b', 'c', 'd'], 100, 60_000);
+    assert.deepEqual(
+      bc.map((x) => x.id),
+      [b, c],
+    );
+    assert.deepEqual(bc[0]!.parents, [{ id: a, agent: 'a', result: { from: 'a' } }]);
+    await q.complete('rt', [{ id: b, attempt: 1, result: 'B' }]);
+    assert.equal((await q.get(d)).waitingOn, 1);
+    assert.deepEqual(await claimIds(q), [], 'd waits for c');
+    await q.complete('rt', [{ id: c, attempt: 1, result: 'C' }]);
+    const [claimedD] = await q.claim('rt', ['d'], 10, 60_000);
+    assert.equal(claimedD?.id, d);
+    assert.deepEqual(claimedD!.parents, [
+      { id: b, agent: 'b', result: 'B' },
+      { id: c, agent: 'c', result: 'C' },
+    ]);
+    assert.deepEqual(await q.graph(d), {
+      parents: [
+        { id: b, agent: 'b', status: 'done' },
+        { id: c, agent: 'c', status: 'done' },
+      ],
+      dependants: [],
+    });
+    assert.deepEqual(
+      (await q.graph(a)).dependants.map((x) => x.id),
+      [b, c],
+    );
+  });
+
+  test(`a parent that ends dead or cancelled cancels its dependants, down the graph [${engine}]`, { timeout: 60_000, skip }, async (t) => {
+    const q = await queue(t, engine);
+    const root = (await q.submit('a', null)).id;
+    const child = (await q.submit('b', null, { dependsOn: [root] })).id;
+    const grandchild = (await q.submit('c', null, { dependsOn: [child] })).id;
+    await q.cancel(root);
+    for (const id of [child, grandchild]) {
+      const task = await q.get(id);
+      assert.equal(task.status, 'cancelled', `task ${id}`);
+      assert.match(task.error!.message, /depends on, ended cancelled/);
+    }
+    assert.equal((await q.get(child)).error!.details.parent, root);
+
+    const dying = (await q.submit('a', null)).id;
+    const orphan = (await q.submit('b', null, { dependsOn: [dying] })).id;
+    const [claimed] = await q.claim('rt', ['a'], 1, 60_000);
+    assert.equal(claimed?.id, dying);
+    assert.equal((await q.fail('rt', dying, 1, ERR)).status, 'dead');
+    assert.equal((await q.get(orphan)).status, 'cancelled');
+    assert.match((await q.get(orphan)).error!.message, new RegExp(`Task ${dying}, which this task depends on, ended dead`));
+
+    const late = (await q.submit('b', null, { dependsOn: [dying] })).id;
+    assert.equal((await q.get(late)).status, 'cancelled', 'a task submitted after its parent died is cancelled at once');
+    assert.deepEqual(await claimIds(q), []);
+  });
+
+  test(`dependsOn with ids that name no task, or are not ids, stores nothing [${engine}]`, { timeout: 60_000, skip }, async (t) => {
+    const q = await queue(t, engine);
+    const real = (await q.submit('a', null)).id;
+    const before = await q.counts();
+    for (const dependsOn of [[real, 999_999], [0], [1.5], ['1'], [-3], 'x', Array.from({ length: 1001 }, (_, i) => i + 1)] as unknown[]) {
+      await assert.rejects(
+        q.submit('b', null, { dependsOn: dependsOn as number[] }),
+        (e: unknown) => hasCode(e, 'BOLT_BAD_INPUT'),
+        JSON.stringify(dependsOn).slice(0, 40),
+      );
+    }
+    await assert.rejects(q.submitMany([{ agent: 'b', options: { dependsOn: [999_999] } }]), (e: unknown) => hasCode(e, 'BOLT_BAD_INPUT'));
+    assert.deepEqual(await q.counts(), before, 'nothing stored');
+    assert.deepEqual(await q.graph(real), { parents: [], dependants: [] }, 'no edge stored');
+    assert.equal((await q.get(real)).status, 'queued');
+    const none = (await q.submit('b', null, { dependsOn: [] })).id;
+    assert.equal((await q.get(none)).waitingOn, 0, 'an empty list is no dependency');
+  });
+
+  test(
+    `a parent finished without its dependants' update (a crash between) is repaired by settleDependants [${engine}]`,
+    { timeout: 60_000, skip },
+    async (t) => {
+      const db = await open(t, engine);
+      const q = new TaskQueue(db, { maxAttempts: 1 });
+      await q.ensureSchema();
+      const done = (await q.submit('a', null)).id;
+      const dead = (await q.submit('a', null)).id;
+      const waits = (await q.submit('b', null, { dependsOn: [done] })).id;
+      const doomed = (await q.submit('b', null, { dependsOn: [dead] })).id;
+      // What a runtime killed right after recording the outcomes leaves.
+      await db.execute(`UPDATE bolt_tasks SET status = 'done', result = '1' WHERE id = ?`, [done]);
+      await db.execute(`UPDATE bolt_tasks SET status = 'dead' WHERE id = ?`, [dead]);
+      assert.deepEqual(await claimIds(q), []);
+      assert.equal(await q.settleDependants(), 2);
+      assert.equal((await q.get(doomed)).status, 'cancelled');
+      assert.deepEqual(await claimIds(q), [waits]);
+      assert.equal(await q.settleDependants(), 0, 'nothing left to settle');
+    },
+  );
+}
+
+const OLD_COLUMNS =
+  'agent TEXT NOT NULL, payload TEXT, status TEXT NOT NULL, priority INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL DEFAULT 3, timeout_ms BIGINT, dedupe_key TEXT, run_at BIGINT NOT NULL, lease_owner TEXT, lease_expires BIGINT, result TEXT, error TEXT, created_at BIGINT NOT NULL, started_at BIGINT, finished_at BIGINT, updated_at BIGINT NOT NULL';
+const OLD_ID: Record<Engine, string> = {
+  duckdb: "id BIGINT PRIMARY KEY DEFAULT nextval('bolt_tasks_seq')",
+  sqlite: 'id INTEGER PRIMARY KEY AUTOINCREMENT',
+  postgres: 'id BIGSERIAL PRIMARY KEY',
+};
+
+for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
+  test(
+    `a queue made before dependencies gets their columns at ensureSchema (two at once), and keeps its tasks [${engine}]`,
+    { timeout: 60_000, skip: engine === 'postgres' ? PG_SKIP : undefined },
+    async (t) => {
+      const db = await open(t, engine);
+      if (engine === 'duckdb') await db.execute('CREATE SEQUENCE bolt_tasks_seq');
+      await db.execute(`CREATE TABLE bolt_tasks (${OLD_ID[engine]}, ${OLD_COLUMNS})`);
+      await db.execute("INSERT INTO bolt_tasks (agent, payload, status, run_at, created_at, updated_at) VALUES ('a', 'null', 'queued', 0, 0, 0)");
+      const q = new TaskQueue(db);
+      await Promise.all([q.ensureSchema(), new TaskQueue(db).ensureSchema()]);
+      const [old] = await q.list();
+      assert.equal(old?.waitingOn, 0);
+      const child = (await q.submit('b', null, { dependsOn: [old!.id] })).id;
+      assert.equal((await q.get(child)).waitingOn, 1);
+      assert.deepEqual(await claimIds(q), [old!.id]);
+    },
+  );
+}
+
+/** Task id → how many times the `join` agent started it (its marker files). */
+function starts(dir: string): Map<number, number> {
+  const n = new Map<number, number>();
+  for (const f of readdirSync(dir).filter((x) => x.startsWith('started.'))) {
+    const id = Number(f.split('.')[1]);
+    n.set(id, (n.get(id) ?? 0) + 1);
+  }
+  return n;
+}
+
+for (const engine of ['duckdb', 'postgres'] as const) {
+  test(
+    `a diamond across two runtimes in separate processes, the root's runtime SIGKILLed mid-run: the root is retried, the others run once each [${engine}]`,
+    { timeout: 150_000, skip: engine === 'postgres' ? PG_SKIP : undefined },
+    async (t) => {
+      const dir = tempDir(t);
+      const location = engine === 'postgres' ? (await freshPgDatabase(t, 'bolt_deps_rt')).tcp : join(dir, 'q.db');
+      const module = writeTestAgents(dir);
+      const env = { BOLT_LEASE_MS: '1500', BOLT_HEARTBEAT_MS: '100', BOLT_POLL_MS: '20', BOLT_PREFETCH: '0' };
+      const start = (): Child =>
+        spawnChild(t, process.execPath, [BOLT_BIN, 'start', '--agents', '2', '--agent-module', module, '--db', location, '--no-status'], { env });
+      const first = start();
+      await first.waitForLine('ready: ', 60_000);
+      const db = await openDatabase(location);
+      t.after(() => db.close());
+      const q = new TaskQueue(db);
+      const marker = join(dir, 'started');
+      const gate = join(dir, 'gate');
+      const payload = (tag: string, extra: object = {}) => ({ tag, marker, ms: 10, ...extra });
+      // The root waits on a gate that never opens, so its first runtime is running it when killed.
+      const a = (await q.submit('join', payload('A', { gate }), { maxAttempts: 3 })).id;
+      const b = (await q.submit('join', payload('B'), { dependsOn: [a] })).id;
+      const c = (await q.submit('join', payload('C'), { dependsOn: [a] })).id;
+      const d = (await q.submit('join', payload('D'), { dependsOn: [b, c] })).id;
+      await waitForValue(
+        'the root started',
+        () => starts(dir).get(a) ?? 0,
+        (n) => n === 1,
+        { timeoutMs: 60_000 },
+      );
+      const second = start();
+      await second.waitForLine('ready: ', 60_000);
+      first.child.kill('SIGKILL');
+      await first.exited;
+      // Let the retried root finish.
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(gate, '');
+      const finished = await waitForValue(
+        'every task done',
+        async () => Promise.all([a, b, c, d].map((id) => q.get(id))),
+        (ts) => ts.every((x) => x.status === 'done'),
+        { timeoutMs: 90_000 },
+      );
+      const runs = starts(dir);
+      assert.equal(runs.get(a), 2, 'the root ran again after its runtime died');
+      for (const id of [b, c, d]) assert.equal(runs.get(id), 1, `task ${id} ran once`);
+      const [, tb, tc, td] = finished;
+      assert.ok(tb!.startedAt! >= finished[0]!.finishedAt! && tc!.startedAt! >= finished[0]!.finishedAt!, 'B and C started after A finished');
+      assert.ok(td!.startedAt! >= Math.max(tb!.finishedAt!, tc!.finishedAt!), 'D started after B and C finished');
+      const seen = (td!.result as { parents: Array<{ id: number; result: { tag: string } }> }).parents;
+      assert.deepEqual(
+        seen.map((p) => [p.id, p.result.tag]),
+        [
+          [b, 'B'],
+          [c, 'C'],
+        ],
+      );
+    },
+  );
+}
