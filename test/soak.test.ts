@@ -42,7 +42,20 @@ test('bolt soak: 4 processes, all faults, every invariant holds; the report rend
     ],
     { timeoutMs: 140_000 },
   );
-  assert.equal(r.code, 0, `soak failed:\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
+  if (r.code !== 0) {
+    // Name the invariants that failed first: the JSON's per-second table would push them out of the message.
+    let failed = '';
+    try {
+      const out = JSON.parse(r.stdout) as SoakResult;
+      failed = out.invariants
+        .filter((i) => !i.pass)
+        .map((i) => `FAIL ${i.name}: ${i.detail}`)
+        .join('\n');
+    } catch {
+      failed = r.stdout.slice(-4000);
+    }
+    assert.fail(`soak failed (exit ${r.code}):\n${failed}\n${r.stderr.slice(-3000)}`);
+  }
   const result = JSON.parse(r.stdout) as SoakResult;
   for (const i of result.invariants) assert.ok(i.pass, `${i.name}: ${i.detail}`);
   assert.equal(result.lockErrors, 0);
