@@ -11,12 +11,14 @@ export function sqlTextProblem(sql: string): string | undefined {
   return `the SQL text contains a NUL byte (at character ${at}); the database would ignore everything after it. Pass such text as a ? parameter`;
 }
 
-/** The text from the first keyword on: leading whitespace and `--` / `/* … *\/` comments skipped. */
+/** The text from the first keyword on: leading whitespace, empty statements (`;`) and `--` / `/* … *\/` comments skipped. */
 export function afterLeadingComments(sql: string): string {
   let s = sql;
   for (;;) {
     const t = s.trimStart();
-    if (t.startsWith('--')) {
+    if (t.startsWith(';')) {
+      s = t.slice(1);
+    } else if (t.startsWith('--')) {
       const nl = t.indexOf('\n');
       s = nl < 0 ? '' : t.slice(nl + 1);
     } else if (t.startsWith('/*')) {

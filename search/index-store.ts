@@ -98,15 +98,9 @@ export class IndexStore {
 
   /** Creates the tables if needed and checks the index was built with the same embedder. */
   async ensureSchema(): Promise<void> {
-    // Indexers starting together race to create the tables (core/schema-race.ts).
-    await createIdempotently(() =>
-      this.db.transaction(async (tx) => {
-        for (const ddl of this.dialect.schema(this.dim)) await tx.execute(ddl);
-        const insertMeta = 'INSERT INTO einstein_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING';
-        await tx.execute(insertMeta, ['embedder', this.embedderId]);
-        await tx.execute(insertMeta, ['dim', String(this.dim)]);
-      }),
-    );
+    // An index that exists is only read (a read-only handle can search it); a missing one is
+    // made. Indexers starting together race to create the tables (core/schema-race.ts).
+    if (!(await this.hasMeta())) await this.create();
     const rows = await this.db.query<{ key: string; value: string }>('SELECT key, value FROM einstein_meta');
     const meta = Object.fromEntries(rows.map((r) => [r.key, r.value]));
     if (meta.embedder !== this.embedderId || meta.dim !== String(this.dim)) {
@@ -116,6 +110,29 @@ export class IndexStore {
         { indexEmbedder: meta.embedder, embedder: this.embedderId, location: this.db.location },
       );
     }
+  }
+
+  /** True when the index's tables exist and record an embedder (the last thing `create` writes). */
+  private async hasMeta(): Promise<boolean> {
+    try {
+      const rows = await this.db.query<{ n: number | bigint }>("SELECT count(*) AS n FROM einstein_meta WHERE key IN ('embedder', 'dim')");
+      if (Number(rows[0]?.n ?? 0) < 2) return false;
+      for (const t of EINSTEIN_TABLES) await this.db.query(`SELECT 1 FROM ${t} WHERE 1 = 0`);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async create(): Promise<void> {
+    await createIdempotently(() =>
+      this.db.transaction(async (tx) => {
+        for (const ddl of this.dialect.schema(this.dim)) await tx.execute(ddl);
+        const insertMeta = 'INSERT INTO einstein_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING';
+        await tx.execute(insertMeta, ['embedder', this.embedderId]);
+        await tx.execute(insertMeta, ['dim', String(this.dim)]);
+      }),
+    );
   }
 
   /** Drops every Einstein table (the next `ensureSchema` starts empty). */

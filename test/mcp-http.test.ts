@@ -94,6 +94,7 @@ test(
 
 test('bolt mcp --http on another address needs a token, and then every request carries it', { timeout: 90_000 }, async (t) => {
   const path = join(tempDir(t), 'a.db');
+  await (await ConcurrentDatabase.open(path)).close();
   const refused = await runBolt(['mcp', '--db', path, '--http', '0.0.0.0:0'], { env: { BOLT_HTTP_TOKEN: '' }, timeoutMs: 30_000 });
   assert.notEqual(refused.code, 0);
   assert.match(refused.stderr, /reachable from other machines: give --http-token/);
@@ -108,6 +109,7 @@ test('bolt mcp --http on another address needs a token, and then every request c
   local.hostname = '127.0.0.1';
   assert.equal((await post(local, {}, initialize)).status, 401);
   assert.equal((await post(local, { Authorization: `Bearer ${token}x` }, initialize)).status, 401);
+  assert.equal((await post(local, { Authorization: `bearer ${token}` }, initialize)).status, 200, 'the scheme is case-insensitive');
   const client = await connect(t, local, token);
   const one = (await client.callTool({ name: 'query', arguments: { sql: 'SELECT 42 AS answer' } })) as ToolAnswer;
   assert.deepEqual(one.structuredContent!.rows, [{ answer: 42 }]);

@@ -70,11 +70,24 @@ test('SQLite: bolt mcp without --allow-writes refuses every hidden write', { tim
       'VACUUM',
       "COPY notes TO '/tmp/x.csv'",
       'CALL something()',
+      "PRAGMA 'query_only' = 0",
+      'PRAGMA [query_only] = 0',
+      'PRAGMA `foreign_keys` = 0',
+      ';PRAGMA user_version = 9',
+      `;ATTACH '${other}' AS other`,
+      '/* x */ ; ATTACH ' + `'${other}' AS other`,
+      'BEGIN',
+      'SAVEPOINT x',
+      'BEGIN IMMEDIATE',
     ],
     "SELECT (SELECT group_concat(id || ':' || body) FROM notes) AS notes, (SELECT count(*) FROM sqlite_master) AS objects, (SELECT user_version FROM pragma_user_version) AS v",
   );
   assert.equal(existsSync(other), false, 'ATTACH created no file');
   assert.deepEqual(await db.query('SELECT journal_mode FROM pragma_journal_mode'), [{ journal_mode: 'wal' }]);
+  // No connection was left inside a transaction: writers are not locked out, reads are current.
+  await db.execute("INSERT INTO notes VALUES (2, 'after')");
+  const after = (await client.callTool({ name: 'query', arguments: { sql: 'SELECT count(*) AS n FROM notes' } })) as ToolAnswer;
+  assert.deepEqual(after.structuredContent?.rows, [{ n: 2 }]);
 });
 
 test('PostgreSQL: bolt mcp without --allow-writes refuses every hidden write', { timeout: 60_000, skip: PG_SKIP }, async (t) => {
@@ -86,6 +99,8 @@ test('PostgreSQL: bolt mcp without --allow-writes refuses every hidden write', {
   await db.execute('CREATE SEQUENCE seq');
   await db.execute('CREATE PROCEDURE add_note() LANGUAGE SQL AS $$ INSERT INTO notes VALUES (99, $q$proc$q$) $$');
   await db.execute('CREATE FUNCTION sneaky() RETURNS INTEGER LANGUAGE plpgsql AS $$ BEGIN INSERT INTO notes VALUES (98, $q$fn$q$); RETURN 1; END $$');
+  const tables = "SELECT string_agg(table_name, ',' ORDER BY table_name) AS t FROM information_schema.tables WHERE table_schema = 'public'";
+  const before = await db.query(tables);
   const client = await mcpClient(t, tcp);
   await refusesAll(
     client,
@@ -108,6 +123,7 @@ test('PostgreSQL: bolt mcp without --allow-writes refuses every hidden write', {
     ],
     "SELECT string_agg(id || ':' || body, ',' ORDER BY id) AS notes, (SELECT last_value FROM seq) AS seq, (SELECT is_called FROM seq) AS called FROM notes",
   );
+  assert.deepEqual(await db.query(tables), before, 'the server created no table (no request log)');
   // A handle opened read-only: one statement cannot lift the guard for the next.
   const ro = await ConcurrentDatabase.open(tcp, { readOnly: true, maxConnections: 1 });
   t.after(() => ro.close());
@@ -136,6 +152,13 @@ test('DuckDB: bolt mcp without --allow-writes refuses writes in sequences, PRAGM
       'CHECKPOINT',
       'CREATE MACRO m() AS 1',
       'DROP TABLE notes',
+      "EXPLAIN ANALYZE INSERT INTO notes VALUES (9, 'explained')",
+      'EXPLAIN   analyse DELETE FROM notes',
+      'EXPLAIN ANALYZE CREATE TABLE evil AS SELECT 1',
+      'SELECT * FROM checkpoint()',
+      'SELECT * FROM force_checkpoint()',
+      'SET threads = 1',
+      'BEGIN',
     ],
     "SELECT (SELECT string_agg(id || ':' || body, ',') FROM notes) AS notes, (SELECT count(*) FROM duckdb_tables()) AS tables, (SELECT count(*) FROM duckdb_functions() WHERE function_name = 'm') AS macros",
   );

@@ -7,7 +7,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ConcurrentDatabase } from '../index.js';
@@ -45,11 +45,15 @@ test('bolt mcp: query, describe; writes refused without --allow-writes, wherever
   assert.deepEqual(q.structuredContent, {
     rows: [{ id: 1, body: 'hello', written: '2024-01-01 12:00:00.123456', amount: '12345678901234567890.123456789' }],
     truncated: false,
-    totalRows: 1,
   });
   const big = (await client.callTool({ name: 'query', arguments: { sql: 'SELECT * FROM range(5000)' } })) as ToolAnswer;
   assert.equal(big.structuredContent!.truncated, true);
   assert.equal((big.structuredContent!.rows as unknown[]).length, 1000);
+  // Never built in memory to be cut: 60 million rows ran the server out of heap before.
+  const huge = (await client.callTool({ name: 'query', arguments: { sql: '-- all of it\nSELECT * FROM range(100000000000);' } })) as ToolAnswer;
+  assert.equal(huge.structuredContent!.truncated, true, JSON.stringify(huge).slice(0, 300));
+  const exact = (await client.callTool({ name: 'query', arguments: { sql: 'SELECT * FROM range(1000) -- trailing comment' } })) as ToolAnswer;
+  assert.deepEqual([(exact.structuredContent!.rows as unknown[]).length, exact.structuredContent!.truncated], [1000, false]);
 
   for (const sql of [
     "INSERT INTO notes VALUES (2, 'x', NULL, NULL)",
@@ -129,6 +133,11 @@ test('bolt mcp: search, the queue tools with a bolt start runtime, and the schem
   mkdirSync(src);
   writeFileSync(join(src, 'retry.ts'), 'export function retryWithBackoff(fn: () => void) {\n  // exponential backoff between attempts\n  fn();\n}\n');
   writeFileSync(join(src, 'other.ts'), 'export const unrelated = 42;\n');
+  // Without --allow-writes nothing is created: not the database either.
+  const missing = await mcpClient(t, join(dir, 'typo', 'missing.db'));
+  assert.equal(code((await missing.callTool({ name: 'query', arguments: { sql: 'SELECT 1' } })) as ToolAnswer), 'BOLT_NOT_FOUND');
+  assert.equal(existsSync(join(dir, 'typo')), false, 'no directory or file was made');
+  await (await ConcurrentDatabase.open(path)).close();
   const reader = await mcpClient(t, path);
   const call = (c: Client, name: string, args: Record<string, unknown> = {}) => c.callTool({ name, arguments: args }) as Promise<ToolAnswer>;
 
@@ -157,7 +166,10 @@ test('bolt mcp: search, the queue tools with a bolt start runtime, and the schem
   };
   assert.ok(schema.tables.some((x) => x.name === 'einstein_files'));
 
+  const deep = JSON.parse('['.repeat(200) + ']'.repeat(200)) as unknown;
   const writer = await mcpClient(t, path, ['--allow-writes']);
+  assert.equal(code(await call(writer, 'submit_task', { agent: 'echo', payload: deep })), 'BOLT_BAD_INPUT', 'a payload nested too deep is bad input');
+  assert.equal((await call(writer, 'execute', { sql: 'SELECT 1', idempotencyKey: 'auto:mine' })).isError, true, "auto: keys are Bolt's own");
   const submit = (key: string, extra: Record<string, unknown> = {}) =>
     call(writer, 'submit_task', { agent: 'echo', payload: { hello: 'world', big: 2 ** 60 }, idempotencyKey: key, ...extra });
   const first = await submit('job-1');
@@ -186,4 +198,39 @@ test('bolt mcp: search, the queue tools with a bolt start runtime, and the schem
     [later],
   );
   assert.equal(((await reader.callTool({ name: 'list_tasks', arguments: { status: ['nope'] } })) as ToolAnswer).isError, true);
+});
+
+test('bolt mcp on stdio exits soon after its client goes away, even with a long statement running', { timeout: 60_000 }, async (t) => {
+  const path = join(tempDir(t), 'a.db');
+  await (await ConcurrentDatabase.open(path)).close();
+  const transport = new StdioClientTransport({ command: process.execPath, args: [BOLT_BIN, 'mcp', '--db', path], stderr: 'pipe' });
+  const client = new Client({ name: 'bolt-test', version: '1.0.0' });
+  await client.connect(transport);
+  const pid = transport.pid!;
+  t.after(() => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone, as it should be
+    }
+  });
+  assert.equal(((await client.callTool({ name: 'query', arguments: { sql: 'SELECT 1 AS one' } })) as ToolAnswer).isError, undefined);
+  const endless = client.callTool({ name: 'query', arguments: { sql: 'SELECT count(*) AS n FROM range(10000000000000)' } }).catch(() => 'closed');
+  await waitForValue(
+    'the long statement under way',
+    () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[13],
+    (utime) => Number(utime) > 10,
+    { timeoutMs: 20_000 },
+  );
+  await client.close();
+  await endless;
+  const alive = (): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  await waitForValue('the server process gone', alive, (a) => !a, { timeoutMs: 20_000, everyMs: 100 });
 });

@@ -31,9 +31,11 @@ export function parseHttpAddress(text: string): HttpAddress {
   return { host, port, loopback: isLoopback(host) };
 }
 
-/** `localhost`, `::1` or 127.x.x.x. */
+/** `localhost`, `::1` or 127.x.x.x (each part 0–255). */
 export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  if (host === 'localhost' || host === '::1') return true;
+  const parts = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  return parts !== null && parts.slice(1).every((x) => Number(x) <= 255);
 }
 
 /** The token to require: the option, else BOLT_HTTP_TOKEN; refuses a non-loopback address without one. */
@@ -59,7 +61,7 @@ export function tokenMatches(expected: string, presented: string | undefined): b
 
 /** `Authorization: Bearer <token>` carries the expected token. */
 export function bearerMatches(req: IncomingMessage, token: string): boolean {
-  return tokenMatches(token, /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1]);
+  return tokenMatches(token, /^Bearer +(.+)$/i.exec(req.headers.authorization ?? '')?.[1]);
 }
 
 /** The Host header rule: without a token on a loopback address, only loopback names are answered. */

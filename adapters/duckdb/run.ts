@@ -106,14 +106,22 @@ export async function prepareSql(conn: DuckDBConnection, sql: string, paramCount
 }
 
 /**
- * `nextval` named in the text: DuckDB sequences are not transactional, so a SELECT calling it
- * writes (a view or macro that calls it is not seen here: see docs/engines.md).
+ * Reads by statement type that write all the same, named in the text: `nextval` (DuckDB
+ * sequences are not transactional, so a SELECT calling it writes; a view or macro that calls
+ * it is not seen here: see docs/concurrent-database.md), `EXPLAIN ANALYZE` (runs the statement
+ * it explains, whatever it is), and the `checkpoint()` table functions (rewrite the file).
  */
-const NEXTVAL = /\bnextval\b/i;
+const WRITES_IN_A_READ: ReadonlyArray<[RegExp, string]> = [
+  [/\bnextval\b/i, 'nextval() advances a sequence, which is a write'],
+  [/\bexplain\s+analy[sz]e\b/i, 'EXPLAIN ANALYZE runs the statement it explains'],
+  [/\b(force_)?checkpoint\s*\(/i, 'checkpoint() rewrites the database file'],
+];
 
 /** Refuses statements a read-only caller may not run (transaction control is allowed). */
 export function assertReadOnlyAllowed(p: PreparedSql, sql: string): void {
-  if (NEXTVAL.test(sql)) throw new ReadOnlyError('read-only: nextval() advances a sequence, which is a write; use a read-write session', { sql });
+  for (const [pattern, why] of WRITES_IN_A_READ) {
+    if (pattern.test(sql)) throw new ReadOnlyError(`read-only: ${why}; use a read-write session`, { sql });
+  }
   const bad = p.types.find((t) => !READ_TYPES.has(t) && t !== StatementType.TRANSACTION);
   if (bad === undefined && p.deferred) {
     throw new ReadOnlyError(`read-only: statement ${p.deferred.from + 1} of the script names what an earlier one must create first, so it is not a read`, {

@@ -31,9 +31,13 @@ const REPORTING_PRAGMAS = new Set([
 export function changesConnection(sql: string): boolean {
   const head = afterLeadingComments(sql);
   if (/^(attach|detach)\b/i.test(head)) return true;
-  const pragma = /^pragma\s+(?:[\w"]+\s*\.\s*)?"?(\w+)"?\s*([=(])?/i.exec(head);
-  if (!pragma || !pragma[2]) return false;
-  return pragma[2] === '=' || !REPORTING_PRAGMAS.has(pragma[1]!.toLowerCase());
+  if (!/^pragma\b/i.test(head)) return false;
+  // PRAGMA [schema.]name [= value | (value)], the names quoted any of SQLite's four ways.
+  const name = `(?:"[^"]*"|'[^']*'|\\[[^\\]]*\\]|\`[^\`]*\`|\\w+)`;
+  const m = new RegExp(`^pragma\\s*(?:${name}\\s*\\.\\s*)?(${name})\\s*([=(])?`, 'i').exec(head);
+  if (!m) return true; // not a form we can read: not a read
+  if (!m[2]) return false;
+  return m[2] === '=' || !REPORTING_PRAGMAS.has(m[1]!.replace(/^["'[`]|["'\]`]$/g, '').toLowerCase());
 }
 
 const CACHE_MAX = 200;
@@ -139,8 +143,27 @@ export class StatementRunner {
     return s;
   }
 
-  /** Runs one statement under `write` policy; `rows` asks for result rows. */
+  /**
+   * Runs one statement under `write` policy; `rows` asks for result rows. A statement that
+   * leaves a transaction open on a connection that had none (BEGIN, SAVEPOINT: SQLite calls
+   * them read-only) is rolled back and refused: the pooled connection would keep it open under
+   * its next users, blocking every writer of the file and freezing their reads.
+   */
   run(sql: string, params: readonly unknown[], write: WritePolicy, rows: boolean): RunResult {
+    const wasInTransaction = this.db.inTransaction;
+    const r = this.runStatement(sql, params, write, rows);
+    if (!wasInTransaction && this.db.inTransaction) {
+      this.db.exec('ROLLBACK');
+      throw new RunError({
+        name: 'BadInput',
+        message: "BEGIN and SAVEPOINT run in a transaction Bolt manages: use db.transaction() or a session's begin()",
+        code: 'BOLT_BAD_INPUT',
+      });
+    }
+    return r;
+  }
+
+  private runStatement(sql: string, params: readonly unknown[], write: WritePolicy, rows: boolean): RunResult {
     const p = this.prepare(sql);
     const isWrite = p === 'multi' || !p.readonly;
     if (isWrite && write === 'deny') {

@@ -2,7 +2,7 @@
  * Small pieces of SQL the queue's statements share: re-running a statement that lost a write
  * conflict, integers inlined into SQL, placeholder lists, JSON text for payloads and results.
  */
-import { TaskError, isTransient } from '../errors.js';
+import { BadInputError, TaskError, isTransient } from '../errors.js';
 import { log } from '../logger.js';
 
 const logger = log('task-queue');
@@ -34,8 +34,27 @@ export function placeholders(n: number): string {
   return Array.from({ length: n }, () => '?').join(', ');
 }
 
+/** How deep a payload or result may nest (arrays and objects). */
+export const MAX_JSON_DEPTH = 100;
+
+/** Throws BOLT_BAD_INPUT when `v` nests deeper than MAX_JSON_DEPTH (checked without recursion). */
+export function checkJsonDepth(v: unknown, what: string): void {
+  const stack: Array<[unknown, number]> = [[v, 1]];
+  while (stack.length) {
+    const [x, depth] = stack.pop()!;
+    if (x === null || typeof x !== 'object') continue;
+    if (depth > MAX_JSON_DEPTH) throw new BadInputError(`${what} nests deeper than ${MAX_JSON_DEPTH} levels`);
+    for (const child of Object.values(x)) stack.push([child, depth + 1]);
+  }
+}
+
 /** JSON text of a payload, result or error (bigints as numbers when exact, else strings). */
 export function toJsonText(v: unknown): string | null {
   if (v === undefined) return null;
-  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? (Number.isSafeInteger(Number(x)) ? Number(x) : x.toString()) : x));
+  try {
+    return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? (Number.isSafeInteger(Number(x)) ? Number(x) : x.toString()) : x));
+  } catch (err) {
+    // Nesting deeper than the stack (a RangeError), or a cycle (a TypeError).
+    throw new BadInputError(`the value cannot be stored as JSON: ${(err as Error).message}`);
+  }
 }

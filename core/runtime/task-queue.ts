@@ -22,7 +22,7 @@ import { rowToTask, type SubmitOptions, type SubmitResult, type Task } from './t
 import { CLAIMABLE, REDRIVABLE, TASK_STATUSES, TERMINAL, isTaskStatus, type TaskStatus } from './task-states.js';
 import { retryDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from '../backoff.js';
 import { createIdempotently } from '../schema-race.js';
-import { int, intList, placeholders, retryConflicts, toJsonText } from './queue-sql.js';
+import { checkJsonDepth, int, intList, placeholders, retryConflicts, toJsonText } from './queue-sql.js';
 import {
   cancelDependants,
   checkDependsOn,
@@ -173,6 +173,11 @@ export class TaskQueue {
     if (o.dependsOn !== undefined) checkDependsOn(o.dependsOn);
   }
 
+  private validatePayload(agent: string, payload: unknown, o: SubmitOptions): void {
+    this.validate(agent, o);
+    checkJsonDepth(payload, 'the payload');
+  }
+
   private rowParams(agent: string, payload: unknown, o: SubmitOptions, now: number): unknown[] {
     return [
       agent,
@@ -201,7 +206,7 @@ export class TaskQueue {
     o: SubmitOptions = {},
     claimFor?: { owner: string; leaseMs: number },
   ): Promise<SubmitResult & { claimed?: ClaimedTask }> {
-    this.validate(agent, o);
+    this.validatePayload(agent, payload, o);
     const now = Date.now();
     const params = this.rowParams(agent, payload, o, now);
     const insert = `${TaskQueue.INSERT_HEAD}${TaskQueue.ROW} RETURNING id`;
@@ -270,7 +275,7 @@ export class TaskQueue {
 
   /** Adds many tasks in few statements (multi-row INSERT); tasks with dedupe keys or dependencies go one by one. */
   async submitMany(items: ReadonlyArray<{ agent: string; payload?: unknown; options?: SubmitOptions }>): Promise<SubmitResult[]> {
-    for (const it of items) this.validate(it.agent, it.options ?? {});
+    for (const it of items) this.validatePayload(it.agent, it.payload, it.options ?? {});
     const out: SubmitResult[] = new Array(items.length);
     const plain: number[] = [];
     for (let i = 0; i < items.length; i++) {

@@ -33,14 +33,14 @@ export async function answer(work: () => Promise<object>): Promise<CallToolResul
 }
 
 /** The first rows that fit MAX_ROWS and MAX_BYTES of JSON; `truncated` when some were left out. */
-export function limitRows(rows: readonly object[]): { rows: unknown[]; truncated: boolean; totalRows: number } {
+export function limitRows(rows: readonly object[]): { rows: unknown[]; truncated: boolean } {
   const out: unknown[] = [];
   let bytes = 2;
   for (const r of rows) {
     const safe = jsonSafe(r);
     bytes += JSON.stringify(safe).length + 1;
-    if (out.length >= MAX_ROWS || bytes > MAX_BYTES) return { rows: out, truncated: true, totalRows: rows.length };
+    if (out.length >= MAX_ROWS || bytes > MAX_BYTES) return { rows: out, truncated: true };
     out.push(safe);
   }
-  return { rows: out, truncated: false, totalRows: rows.length };
+  return { rows: out, truncated: false };
 }

@@ -18,7 +18,29 @@ export interface McpContext {
    * to run again: when its host was lost (SIGKILL, failover), it runs again on the new host, at
    * most twice more.
    */
-  read(sql: string, params: readonly unknown[]): Promise<Row[]>;
+  read(sql: string, params: readonly unknown[], signal?: AbortSignal): Promise<Row[]>;
+}
+
+/**
+ * At most this many `query` statements of one `bolt mcp` process run at once (the others
+ * wait their turn): a statement holds one of its host's connections (8 by default) until it
+ * finishes, so one process's clients cannot take them all.
+ */
+export const READS_AT_ONCE = 4;
+let reading = 0;
+const waiting: Array<() => void> = [];
+
+async function readSlot<T>(fn: () => Promise<T>): Promise<T> {
+  if (reading < READS_AT_ONCE) reading++;
+  else await new Promise<void>((resolve) => waiting.push(resolve));
+  try {
+    return await fn();
+  } finally {
+    // The slot passes straight to the next waiter, so no newcomer slips in between.
+    const next = waiting.shift();
+    if (next) next();
+    else reading--;
+  }
 }
 
 export function createContext(db: Database, allowWrites: boolean): McpContext {
@@ -26,10 +48,10 @@ export function createContext(db: Database, allowWrites: boolean): McpContext {
     db,
     allowWrites,
     instanceId: randomUUID(),
-    async read(sql, params) {
+    async read(sql, params, signal) {
       for (let attempt = 0; ; attempt++) {
         try {
-          return await db.query(sql, params, { readOnly: true });
+          return await readSlot(() => db.query(sql, params, { readOnly: true, signal }));
         } catch (err) {
           if (attempt >= 2 || !hasCode(err, 'BOLT_SESSION_LOST', 'BOLT_HOST_UNRESPONSIVE')) throw err;
         }
@@ -51,5 +73,6 @@ export const idempotencyKeyArg = z
   .string()
   .min(1)
   .max(200)
+  .refine((k) => !k.startsWith('auto:'), "keys starting with auto: are Bolt's own")
   .optional()
   .describe('a retried call with the same key is applied once; default: the MCP session and request ids');

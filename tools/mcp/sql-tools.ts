@@ -9,6 +9,7 @@
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { afterLeadingComments } from '../../core/sql-text.js';
 import { answer, limitRows, MAX_BYTES, MAX_ROWS } from './answers.js';
 import { describeTables } from './catalog.js';
 import { idempotencyKey, idempotencyKeyArg, type McpContext } from './context.js';
@@ -20,15 +21,26 @@ const params = z
   .optional()
   .describe('values for ? placeholders, in order');
 
+/**
+ * A query as the engine should run it: a SELECT (WITH, VALUES, TABLE, FROM-first) wrapped in
+ * `LIMIT MAX_ROWS + 1`, so a huge result is never built in memory only to be cut (60 million
+ * rows ran the server out of heap); other statements (EXPLAIN, SHOW, PRAGMA) as they are.
+ */
+export function atMostRows(sql: string): string {
+  if (!/^(select|with|values|table|from)\b/i.test(afterLeadingComments(sql))) return sql;
+  const body = sql.replace(/[\s;]+$/, '');
+  return `SELECT * FROM (\n${body}\n) AS bolt_mcp_rows LIMIT ${MAX_ROWS + 1}`;
+}
+
 export function registerSqlTools(server: McpServer, c: McpContext): void {
   server.registerTool(
     'query',
     {
-      description: `Runs one read-only SQL statement on the ${c.db.engine} database and returns its rows (at most ${MAX_ROWS} rows / ${MAX_BYTES} bytes; "truncated" says when more existed). Statements that would write are refused with BOLT_READ_ONLY.`,
+      description: `Runs one read-only SQL statement on the ${c.db.engine} database and returns its rows (at most ${MAX_ROWS} rows / ${MAX_BYTES} bytes; "truncated" says when there were more). Statements that would write are refused with BOLT_READ_ONLY.`,
       inputSchema: { sql: sql('one SQL statement that only reads'), params },
       annotations: { readOnlyHint: true },
     },
-    ({ sql: text, params: p }) => answer(async () => limitRows(await c.read(text, p ?? []))),
+    ({ sql: text, params: p }, extra) => answer(async () => limitRows(await c.read(atMostRows(text), p ?? [], extra.signal))),
   );
 
   server.registerTool(
