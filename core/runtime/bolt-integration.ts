@@ -27,6 +27,7 @@ import { TaskQueue, type ClaimedTask, type ListOptions } from './task-queue.js';
 import type { SubmitOptions, SubmitResult, Task } from './task.js';
 import type { TaskStatus } from './task-states.js';
 import { Dispatcher, type DispatcherStats } from './dispatcher.js';
+import { ScheduleFirer } from './schedule-firer.js';
 import { AgentPool, type AgentSlot, type DescribedAgent } from '../../agents/agent-pool.js';
 import { builtinAgentModules } from '../../agents/registry.js';
 import { resolveModuleSpecifier } from '../../agents/load-agents.js';
@@ -52,6 +53,7 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
   private queue?: TaskQueue;
   private pool?: AgentPool;
   private dispatcher?: Dispatcher;
+  private firer?: ScheduleFirer;
   private described: DescribedAgent[] = [];
   private readonly others = new Map<string, Promise<Database>>();
   private healthTimer?: NodeJS.Timeout;
@@ -96,6 +98,22 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
         this,
       );
       this.dispatcher.start();
+      const dispatcher = this.dispatcher;
+      this.firer = new ScheduleFirer(this.queue, {
+        startedAt: this.startedAt,
+        // Heartbeats are written by the health check: one may be up to two intervals late.
+        heartbeatSlackMs: 3 * this.config.healthIntervalMs,
+        onSubmitted: (r, agent) => {
+          if (r.deduplicated) return;
+          this.emit('task:queued', { id: r.id, agent, deduplicated: false });
+          dispatcher.wake();
+        },
+        onError: (e) => {
+          logger.warn({ err: e }, 'firing schedules failed (retried on the next pass)');
+          this.emit('runtime:error', { where: 'schedules', error: toSerializedError(e, 'BOLT_INTERNAL') });
+        },
+      });
+      this.firer.start();
       this.healthTimer = setInterval(() => void this.checkHealth(), this.config.healthIntervalMs);
       this.healthTimer.unref();
       this.state = 'running';
@@ -308,6 +326,7 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
     this.state = 'stopping';
     this.stopped = (async () => {
       if (this.healthTimer) clearInterval(this.healthTimer);
+      await this.firer?.stop();
       const drainMs = opts.immediate ? 0 : (opts.drainTimeoutMs ?? this.config.drainTimeoutMs);
       try {
         if (opts.immediate) {

@@ -15,13 +15,15 @@
  *   autocommit statement, so re-running it is safe.
  */
 import type { Database, Row } from '../database.js';
-import { BadInputError, NotFoundError, TaskError, isTransient, type SerializedError } from '../errors.js';
+import { BadInputError, NotFoundError, TaskError, type SerializedError } from '../errors.js';
 import { log } from '../logger.js';
 import { queueDialect, type QueueDialect } from './queue-dialect.js';
 import { rowToTask, type SubmitOptions, type SubmitResult, type Task } from './task.js';
 import { CLAIMABLE, REDRIVABLE, TASK_STATUSES, TERMINAL, isTaskStatus, type TaskStatus } from './task-states.js';
 import { retryDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from '../backoff.js';
 import { createIdempotently } from '../schema-race.js';
+import { retryConflicts } from './retry-conflicts.js';
+import { cronOf, deleteSchedule, loadSchedules, storeSchedule, validateSchedule, type Schedule, type ScheduleSpec } from './schedules.js';
 
 const logger = log('task-queue');
 
@@ -84,19 +86,6 @@ const CLAIM_COLUMNS = 'id, agent, payload, attempts, max_attempts, timeout_ms, p
 const CHUNK = 256;
 const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
 
-/** Re-runs a single autocommit statement that lost an optimistic write conflict. */
-async function retryConflicts<T>(fn: () => Promise<T>, attempts = 20): Promise<T> {
-  for (let i = 0; ; i++) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (!isTransient(e) || i >= attempts) throw e;
-      logger.debug({ err: e, attempt: i }, 'write conflict, re-running the statement');
-      await new Promise((r) => setTimeout(r, Math.random() * Math.min(50, 2 ** i)));
-    }
-  }
-}
-
 /** An integer for inlining into SQL (ids and attempts come from the database; checked anyway). */
 function int(n: number): string {
   if (!Number.isSafeInteger(n)) throw new TaskError(`not an integer: ${String(n)}`);
@@ -158,6 +147,7 @@ export class TaskQueue {
       await this.db.query('SELECT id FROM bolt_tasks WHERE 1 = 0');
       await this.db.query('SELECT task_id FROM bolt_task_keys WHERE 1 = 0');
       await this.db.query('SELECT id FROM bolt_runtimes WHERE 1 = 0');
+      await this.db.query('SELECT name FROM bolt_schedules WHERE 1 = 0');
       return;
     } catch {
       // missing (or partly created): create below
@@ -536,6 +526,42 @@ export class TaskQueue {
     const sql = `SELECT * FROM bolt_tasks${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${o.order === 'oldest' ? 'ASC' : 'DESC'} LIMIT ?`;
     const rows = await this.db.query(sql, [...params, limit]);
     return rows.map(rowToTask);
+  }
+
+  /**
+   * Creates or replaces (same name) a schedule: a cron expression whose every tick submits one
+   * task of `spec.agent` with `spec.payload`. Running runtimes submit the ticks, each exactly
+   * once however many run (its dedupe key is `schedule:<name>@<tick as ISO time>`); ticks that
+   * came due while no runtime ran follow `spec.catchUp` ('none', 'last' — the default — or
+   * 'all', at most the newest 100). The first tick submitted is the first after this call.
+   * Invalid input (name, cron expression, time zone, policy, agent name, payload) is
+   * `BOLT_BAD_INPUT` and stores nothing.
+   *
+   * ```ts
+   * await queue.setSchedule('nightly-report', { cron: '0 2 * * *', tz: 'Europe/Berlin', agent: 'sql', payload: { sql: '…' } });
+   * ```
+   */
+  async setSchedule(name: string, spec: ScheduleSpec): Promise<Schedule> {
+    const payload = validateSchedule(name, spec);
+    this.validate(spec.agent, {});
+    return storeSchedule(this.db, name, spec, payload);
+  }
+
+  /** Deletes a schedule (tasks it already submitted stay); `BOLT_NOT_FOUND` when there is none of that name. */
+  async removeSchedule(name: string): Promise<void> {
+    await deleteSchedule(this.db, name);
+  }
+
+  /** Every schedule, by name, with its next tick from now (`nextRun`, epoch ms; null when it never fires again). */
+  async schedules(): Promise<Array<Schedule & { nextRun: number | null }>> {
+    const now = Date.now();
+    return (await loadSchedules(this.db)).map((s) => ({
+      ...s,
+      nextRun:
+        cronOf(s.cron, s.tz)
+          .nextRun(new Date(Math.max(now, s.lastTick)))
+          ?.getTime() ?? null,
+    }));
   }
 
   /** Records that runtime `r` is alive now (its row in `bolt_runtimes`, created or refreshed). */
