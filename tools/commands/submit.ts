@@ -25,7 +25,8 @@ interface SubmitOpts {
   json?: boolean;
 }
 
-function parsePayload(s: string | undefined): unknown {
+/** Parses a `--payload` option (absent: null); `BOLT_BAD_INPUT` when it is not JSON. */
+export function parsePayload(s: string | undefined): unknown {
   if (s === undefined) return null;
   try {
     return JSON.parse(s);
