@@ -25,3 +25,15 @@ export async function freshPgDatabase(t: TestContext, prefix = 'bolt_t'): Promis
   const socket = `postgres://${u.username}@/${name}?host=${encodeURIComponent(process.env.BOLT_TEST_PG_DIR ?? '')}&port=${u.port}`;
   return { tcp: u.toString(), socket };
 }
+
+/**
+ * Like PG_SKIP, except under CI (`CI` set): there a missing server must not pass unnoticed, so
+ * the test runs, and `requirePg` fails it.
+ */
+export const PG_SKIP_UNLESS_CI = process.env.CI ? undefined : PG_SKIP;
+
+/** The server URL; fails the test when none is configured (see PG_SKIP_UNLESS_CI). */
+export function requirePg(): string {
+  if (!PG_URL) throw new Error(`BOLT_TEST_PG_URL is not set under CI: ${PG_SKIP!}`);
+  return PG_URL;
+}
