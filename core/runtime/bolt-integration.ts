@@ -12,7 +12,8 @@
  * ```
  * Several runtimes (threads, processes; machines on PostgreSQL) may share one database: they
  * share its queue, each task runs on one agent at a time while its lease holds, and the tasks
- * of a runtime that dies are run again by the others once its leases expire.
+ * of a runtime that dies are run again by the others once its leases expire. Every running
+ * runtime also fires the queue's schedules (`TaskQueue.setSchedule`), each tick exactly once.
  */
 import { hostname } from 'node:os';
 import { EventEmitter } from 'eventemitter3';

@@ -27,6 +27,11 @@ export interface ScheduleFirerOptions {
   onError(e: unknown): void;
 }
 
+/**
+ * Fires due ticks of every schedule in the queue's database for one runtime (`BoltIntegration`
+ * starts it with the dispatcher and stops it first thing at shutdown). Failures are reported
+ * through `onError` and retried on the next pass; the dedupe keys make a retried submit safe.
+ */
 export class ScheduleFirer {
   private timer?: NodeJS.Timeout;
   private passing?: Promise<void>;
