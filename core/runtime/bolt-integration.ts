@@ -327,7 +327,8 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
     this.state = 'stopping';
     this.stopped = (async () => {
       if (this.healthTimer) clearInterval(this.healthTimer);
-      await this.firer?.stop();
+      // No new passes; one in flight may finish while the agents drain (its ticks stay queued).
+      const firerStopped = this.firer?.stop().catch((e: unknown) => logger.warn({ err: e }, 'stopping the schedule firer failed'));
       const drainMs = opts.immediate ? 0 : (opts.drainTimeoutMs ?? this.config.drainTimeoutMs);
       try {
         if (opts.immediate) {
@@ -342,6 +343,7 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
         logger.warn({ err: e }, 'error while draining');
       }
       await this.pool?.close(Boolean(opts.immediate)).catch(() => undefined);
+      await firerStopped;
       // No agent runs anything now: give back whatever lease this runtime still holds.
       await this.dispatcher?.releaseAll();
       await this.queue?.forgetRuntime(this.config.runtimeId).catch((e: unknown) => logger.warn({ err: e }, 'could not remove this runtime from bolt_runtimes'));
