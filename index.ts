@@ -8,6 +8,7 @@ export { BoltIntegration, type RuntimeStatus } from './core/runtime/bolt-integra
 export { TaskQueue, type ClaimedTask, type Completion, type ListOptions } from './core/runtime/task-queue.js';
 export type { Task, SubmitOptions, SubmitResult } from './core/runtime/task.js';
 export { TASK_STATUSES, type TaskStatus } from './core/runtime/task-states.js';
+export { CATCH_UP_POLICIES, MAX_CATCH_UP, type CatchUp, type Schedule, type ScheduleSpec } from './core/runtime/schedules.js';
 export type * from './core/events.js';
 export { resolveConfig, DEFAULT_DATABASE, type BoltOptions, type BoltConfig } from './core/config.js';
 export { retryDelayMs, type BackoffOptions } from './core/backoff.js';

@@ -6,13 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { openPostgres } from '../adapters/postgres/open.js';
 import type { Task } from '../core/runtime/task.js';
 import { TaskQueue } from '../core/runtime/task-queue.js';
-import { writeTestAgents } from './helpers/agents-fixture.js';
+import { startedMarkers, writeTestAgents } from './helpers/agents-fixture.js';
 import { spawnChild, type Child } from './helpers/child.js';
 import { BOLT_BIN, runBolt } from './helpers/cli.js';
 import { tempDir } from './helpers/tmp.js';
@@ -25,18 +24,6 @@ const ENV = { BOLT_LEASE_MS: '1500', BOLT_HEARTBEAT_MS: '100', BOLT_POLL_MS: '20
 /** Separate network namespaces need `unshare --net` (CAP_SYS_ADMIN) and the server's socket directory. */
 function netnsAvailable(): boolean {
   return Boolean(process.env.BOLT_TEST_PG_DIR) && spawnSync('unshare', ['--net', 'true']).status === 0;
-}
-
-/** Task id → the pids that started it, one per attempt (the `slow` agent's marker files). */
-function startedMarkers(dir: string): Map<number, number[]> {
-  const runs = new Map<number, number[]>();
-  for (const f of readdirSync(dir).filter((x) => x.startsWith('started.'))) {
-    const [, id, attempt] = f.split('.').map(Number);
-    const pids = runs.get(id!) ?? [];
-    pids[attempt! - 1] = Number(readFileSync(join(dir, f), 'utf8'));
-    runs.set(id!, pids);
-  }
-  return runs;
 }
 
 test(

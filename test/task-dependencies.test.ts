@@ -7,7 +7,6 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { openDatabase } from '../storage/open-database.js';
@@ -15,7 +14,7 @@ import { TaskQueue } from '../core/runtime/task-queue.js';
 import type { Database } from '../core/database.js';
 import { hasCode, type SerializedError } from '../core/errors.js';
 import { PG_SKIP, freshPgDatabase } from './helpers/pg.js';
-import { writeTestAgents } from './helpers/agents-fixture.js';
+import { startedMarkers, writeTestAgents } from './helpers/agents-fixture.js';
 import { spawnChild, type Child } from './helpers/child.js';
 import { BOLT_BIN } from './helpers/cli.js';
 import { waitForValue } from './helpers/wait.js';
@@ -175,14 +174,7 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
 }
 
 /** Task id → how many times the `join` agent started it (its marker files). */
-function starts(dir: string): Map<number, number> {
-  const n = new Map<number, number>();
-  for (const f of readdirSync(dir).filter((x) => x.startsWith('started.'))) {
-    const id = Number(f.split('.')[1]);
-    n.set(id, (n.get(id) ?? 0) + 1);
-  }
-  return n;
-}
+const starts = (dir: string): Map<number, number> => new Map([...startedMarkers(dir)].map(([id, pids]) => [id, pids.filter(Boolean).length]));
 
 for (const engine of ['duckdb', 'postgres'] as const) {
   test(

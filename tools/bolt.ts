@@ -22,6 +22,7 @@ import { register as registerSearch } from './commands/search.js';
 import { register as registerSoak } from './commands/soak.js';
 import { register as registerDashboard } from './commands/dashboard.js';
 import { register as registerMcp } from './commands/mcp.js';
+import { register as registerSchedule } from './commands/schedule.js';
 
 const program = new Command();
 program
@@ -51,6 +52,7 @@ for (const register of [
   registerCancel,
   registerRetry,
   registerPurge,
+  registerSchedule,
   registerIndex,
   registerSearch,
   registerSoak,

@@ -12,7 +12,8 @@
  * ```
  * Several runtimes (threads, processes; machines on PostgreSQL) may share one database: they
  * share its queue, each task runs on one agent at a time while its lease holds, and the tasks
- * of a runtime that dies are run again by the others once its leases expire.
+ * of a runtime that dies are run again by the others once its leases expire. Every running
+ * runtime also fires the queue's schedules (`TaskQueue.setSchedule`), each tick exactly once.
  */
 import { hostname } from 'node:os';
 import { EventEmitter } from 'eventemitter3';
@@ -27,6 +28,7 @@ import { TaskQueue, type ClaimedTask, type ListOptions } from './task-queue.js';
 import type { SubmitOptions, SubmitResult, Task } from './task.js';
 import type { TaskStatus } from './task-states.js';
 import { Dispatcher, type DispatcherStats } from './dispatcher.js';
+import { ScheduleFirer } from './schedule-firer.js';
 import { AgentPool, type AgentSlot, type DescribedAgent } from '../../agents/agent-pool.js';
 import { builtinAgentModules } from '../../agents/registry.js';
 import { resolveModuleSpecifier } from '../../agents/load-agents.js';
@@ -52,6 +54,7 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
   private queue?: TaskQueue;
   private pool?: AgentPool;
   private dispatcher?: Dispatcher;
+  private firer?: ScheduleFirer;
   private described: DescribedAgent[] = [];
   private readonly others = new Map<string, Promise<Database>>();
   private healthTimer?: NodeJS.Timeout;
@@ -96,6 +99,22 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
         this,
       );
       this.dispatcher.start();
+      const dispatcher = this.dispatcher;
+      this.firer = new ScheduleFirer(this.queue, {
+        startedAt: this.startedAt,
+        // Heartbeats are written by the health check: one may be up to two intervals late.
+        heartbeatSlackMs: 3 * this.config.healthIntervalMs,
+        onSubmitted: (r, agent) => {
+          if (r.deduplicated) return;
+          this.emit('task:queued', { id: r.id, agent, deduplicated: false });
+          dispatcher.wake();
+        },
+        onError: (e) => {
+          logger.warn({ err: e }, 'firing schedules failed (retried on the next pass)');
+          this.emit('runtime:error', { where: 'schedules', error: toSerializedError(e, 'BOLT_INTERNAL') });
+        },
+      });
+      this.firer.start();
       this.healthTimer = setInterval(() => void this.checkHealth(), this.config.healthIntervalMs);
       this.healthTimer.unref();
       this.state = 'running';
@@ -308,6 +327,8 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
     this.state = 'stopping';
     this.stopped = (async () => {
       if (this.healthTimer) clearInterval(this.healthTimer);
+      // No new passes; one in flight may finish while the agents drain (its ticks stay queued).
+      const firerStopped = this.firer?.stop().catch((e: unknown) => logger.warn({ err: e }, 'stopping the schedule firer failed'));
       const drainMs = opts.immediate ? 0 : (opts.drainTimeoutMs ?? this.config.drainTimeoutMs);
       try {
         if (opts.immediate) {
@@ -322,6 +343,7 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
         logger.warn({ err: e }, 'error while draining');
       }
       await this.pool?.close(Boolean(opts.immediate)).catch(() => undefined);
+      await firerStopped;
       // No agent runs anything now: give back whatever lease this runtime still holds.
       await this.dispatcher?.releaseAll();
       await this.queue?.forgetRuntime(this.config.runtimeId).catch((e: unknown) => logger.warn({ err: e }, 'could not remove this runtime from bolt_runtimes'));

@@ -73,6 +73,11 @@ const KEYS = `CREATE TABLE IF NOT EXISTS bolt_task_keys (dedupe_key TEXT PRIMARY
 /** Runtimes attached to the queue: each upserts its row at every health check and deletes it when it stops. */
 const RUNTIMES = `CREATE TABLE IF NOT EXISTS bolt_runtimes (id TEXT PRIMARY KEY, host TEXT NOT NULL, pid BIGINT NOT NULL, agents BIGINT NOT NULL, started_at BIGINT NOT NULL, heartbeat_at BIGINT NOT NULL)`;
 
+/** Schedules (see `schedules.ts`): one row per name; `last_tick` is the newest tick handled. */
+const SCHEDULES =
+  `CREATE TABLE IF NOT EXISTS bolt_schedules (name TEXT PRIMARY KEY, cron TEXT NOT NULL, tz TEXT, agent TEXT NOT NULL, payload TEXT, ` +
+  `catch_up TEXT NOT NULL, last_tick BIGINT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)`;
+
 const DIALECTS: Record<EngineName, QueueDialect> = {
   // No secondary index on DuckDB: measured, every index on bolt_tasks (even a UNIQUE one on a
   // column the queue never updates) roughly doubles the cost of the queue's UPDATEs, and a
@@ -85,6 +90,7 @@ const DIALECTS: Record<EngineName, QueueDialect> = {
       KEYS,
       RUNTIMES,
       DEPS,
+      SCHEDULES,
     ],
     claimStyle: 'select-then-update',
     reserveIds: (n) => `SELECT nextval('bolt_tasks_seq') AS id FROM range(${Math.floor(n)})`,
@@ -100,6 +106,7 @@ const DIALECTS: Record<EngineName, QueueDialect> = {
       RUNTIMES,
       DEPS,
       DEPS_BY_PARENT,
+      SCHEDULES,
     ],
     claimStyle: 'select-then-update',
     addedColumns: ADDED_COLUMNS,
@@ -114,6 +121,7 @@ const DIALECTS: Record<EngineName, QueueDialect> = {
       RUNTIMES,
       DEPS,
       DEPS_BY_PARENT,
+      SCHEDULES,
     ],
     claimStyle: 'skip-locked',
     addedColumns: ADDED_COLUMNS,

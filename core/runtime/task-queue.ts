@@ -35,6 +35,7 @@ import {
   taskGraph,
   type ParentResult,
 } from './task-dependencies.js';
+import { cronOf, deleteSchedule, loadSchedules, storeSchedule, validateSchedule, type Schedule, type ScheduleSpec } from './schedules.js';
 
 const logger = log('task-queue');
 
@@ -144,6 +145,7 @@ export class TaskQueue {
       await this.db.query('SELECT task_id FROM bolt_task_keys WHERE 1 = 0');
       await this.db.query('SELECT id FROM bolt_runtimes WHERE 1 = 0');
       await this.db.query('SELECT task_id FROM bolt_task_deps WHERE 1 = 0');
+      await this.db.query('SELECT name FROM bolt_schedules WHERE 1 = 0');
       return;
     } catch {
       // missing (or partly created, or made by an older Bolt): create below
@@ -608,6 +610,42 @@ export class TaskQueue {
     const sql = `SELECT * FROM bolt_tasks${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${o.order === 'oldest' ? 'ASC' : 'DESC'} LIMIT ?`;
     const rows = await this.db.query(sql, [...params, limit]);
     return rows.map(rowToTask);
+  }
+
+  /**
+   * Creates or replaces (same name) a schedule: a cron expression whose every tick submits one
+   * task of `spec.agent` with `spec.payload`. Running runtimes submit the ticks, each exactly
+   * once however many run (its dedupe key is `schedule:<name>@<tick as ISO time>`); ticks that
+   * came due while no runtime ran follow `spec.catchUp` ('none', 'last' — the default — or
+   * 'all', at most the newest 100). The first tick submitted is the first after this call.
+   * Invalid input (name, cron expression, time zone, policy, agent name, payload) is
+   * `BOLT_BAD_INPUT` and stores nothing.
+   *
+   * ```ts
+   * await queue.setSchedule('nightly-report', { cron: '0 2 * * *', tz: 'Europe/Berlin', agent: 'sql', payload: { sql: '…' } });
+   * ```
+   */
+  async setSchedule(name: string, spec: ScheduleSpec): Promise<Schedule> {
+    const payload = validateSchedule(name, spec);
+    this.validate(spec.agent, {});
+    return storeSchedule(this.db, name, spec, payload);
+  }
+
+  /** Deletes a schedule (tasks it already submitted stay); `BOLT_NOT_FOUND` when there is none of that name. */
+  async removeSchedule(name: string): Promise<void> {
+    await deleteSchedule(this.db, name);
+  }
+
+  /** Every schedule, by name, with its next tick from now (`nextRun`, epoch ms; null when it never fires again). */
+  async schedules(): Promise<Array<Schedule & { nextRun: number | null }>> {
+    const now = Date.now();
+    return (await loadSchedules(this.db)).map((s) => ({
+      ...s,
+      nextRun:
+        cronOf(s.cron, s.tz)
+          .nextRun(new Date(Math.max(now, s.lastTick)))
+          ?.getTime() ?? null,
+    }));
   }
 
   /** Records that runtime `r` is alive now (its row in `bolt_runtimes`, created or refreshed). */

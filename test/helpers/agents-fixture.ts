@@ -2,7 +2,7 @@
  * Writes a TypeScript agent module with misbehaving agents into a test's temp dir (so the
  * runtime loads real .ts through tsx, as a user's module would be).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const SOURCE = `
@@ -77,4 +77,19 @@ export function writeTestAgents(dir: string): string {
   const file = join(dir, 'test-agents.ts');
   writeFileSync(file, SOURCE);
   return file;
+}
+
+/**
+ * Task id → the pids that started it, one per attempt: the `slow` agent's marker files
+ * `<dir>/started.<id>.<attempt>` (its payload's `marker` is `<dir>/started`).
+ */
+export function startedMarkers(dir: string): Map<number, number[]> {
+  const runs = new Map<number, number[]>();
+  for (const f of readdirSync(dir).filter((x) => x.startsWith('started.'))) {
+    const [, id, attempt] = f.split('.').map(Number);
+    const pids = runs.get(id!) ?? [];
+    pids[attempt! - 1] = Number(readFileSync(join(dir, f), 'utf8'));
+    runs.set(id!, pids);
+  }
+  return runs;
 }

@@ -11,6 +11,7 @@ export const PG_SKIP = PG_URL || process.env.CI ? undefined : 'BOLT_TEST_PG_URL 
 
 /** A fresh database on the test server, dropped after the test; its TCP URL and its Unix-socket URL. */
 export async function freshPgDatabase(t: TestContext, prefix = 'bolt_t'): Promise<{ tcp: string; socket: string }> {
+  if (!PG_URL) throw new Error('BOLT_TEST_PG_URL is not set: PostgreSQL tests need a server (scripts/pg-test-cluster.sh start)');
   const name = `${prefix}_${process.pid}_${Date.now().toString(36)}`;
   const admin = await openPostgres(PG_URL!, { maxConnections: 1 });
   await admin.execute(`CREATE DATABASE ${name}`);

@@ -34,7 +34,8 @@ function taskIdList(text: string): number[] {
   return parts.map(Number);
 }
 
-function parsePayload(s: string | undefined): unknown {
+/** Parses a `--payload` option (absent: null); `BOLT_BAD_INPUT` when it is not JSON. */
+export function parsePayload(s: string | undefined): unknown {
   if (s === undefined) return null;
   try {
     return JSON.parse(s);

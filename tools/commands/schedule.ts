@@ -1,0 +1,104 @@
+/**
+ * `bolt schedule set|list|remove`: schedules that submit a task on every tick of a cron
+ * expression. Running runtimes (`bolt start`) submit the ticks, each exactly once however
+ * many run; see "Schedules" in docs/runtime.md.
+ */
+import type { Command } from 'commander';
+import { BadInputError } from '../../core/errors.js';
+import { CATCH_UP_POLICIES, isCatchUp, validateSchedule, type CatchUp, type ScheduleSpec } from '../../core/runtime/schedules.js';
+import { action, printJson, println } from '../cli-action.js';
+import { DB_OPTION_HELP, withQueue } from '../queue-session.js';
+import { parsePayload } from './submit.js';
+
+interface SetOpts {
+  db?: string;
+  cron: string;
+  agent: string;
+  payload?: string;
+  tz?: string;
+  catchUp: CatchUp;
+  json?: boolean;
+}
+
+function parseCatchUp(v: string): CatchUp {
+  if (!isCatchUp(v)) throw new BadInputError(`Unknown --catch-up ${JSON.stringify(v)}; one of ${CATCH_UP_POLICIES.join(', ')}`, { catchUp: v });
+  return v;
+}
+
+function iso(ms: number | null): string {
+  return ms === null ? '-' : new Date(ms).toISOString();
+}
+
+export function register(program: Command): void {
+  const schedule = program.command('schedule').description('schedules: submit a task on every tick of a cron expression');
+
+  schedule
+    .command('set')
+    .description('create or replace a schedule (running runtimes submit each tick exactly once)')
+    .argument('<name>', 'schedule name: 1 to 100 letters, digits, _ . : -')
+    .requiredOption('--cron <expr>', 'cron expression, 5 to 7 fields ([seconds] minutes hours day month weekday [year])')
+    .requiredOption('--agent <name>', 'the agent that runs each tick')
+    .option('--db <path>', DB_OPTION_HELP)
+    .option('--payload <json>', 'each task payload as JSON')
+    .option('--tz <zone>', 'IANA time zone the expression is read in (default UTC)')
+    .option('--catch-up <policy>', `ticks missed while no runtime ran: ${CATCH_UP_POLICIES.join(', ')}; all: at most the newest 100`, parseCatchUp, 'last')
+    .option('--json', 'print JSON: the stored schedule')
+    .action(
+      action(async (name: string, o: SetOpts) => {
+        const spec: ScheduleSpec = { cron: o.cron, agent: o.agent, payload: parsePayload(o.payload), tz: o.tz, catchUp: o.catchUp };
+        validateSchedule(name, spec); // before the database is opened (or created)
+        return withQueue(o.db, async (q) => {
+          const s = await q.setSchedule(name, spec);
+          if (o.json) printJson(s);
+          else println(`schedule ${s.name}: ${s.cron}${s.tz ? ` (${s.tz})` : ' (UTC)'} → ${s.agent}, catch-up ${s.catchUp}`);
+        });
+      }),
+    );
+
+  schedule
+    .command('list')
+    .description('list schedules with their next tick')
+    .option('--db <path>', DB_OPTION_HELP)
+    .option('--json', 'print JSON: { schedules }')
+    .action(
+      action(async (o: { db?: string; json?: boolean }) =>
+        withQueue(o.db, async (q) => {
+          const schedules = await q.schedules();
+          if (o.json) {
+            printJson({ schedules });
+            return;
+          }
+          if (schedules.length === 0) {
+            println('no schedules');
+            return;
+          }
+          const rows = schedules.map((s) => [s.name, s.cron, s.tz ?? 'UTC', s.agent, s.catchUp, iso(s.nextRun)]);
+          const head = ['NAME', 'CRON', 'TZ', 'AGENT', 'CATCH-UP', 'NEXT'];
+          const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+          for (const r of [head, ...rows])
+            println(
+              r
+                .map((c, i) => c.padEnd(widths[i]!))
+                .join('  ')
+                .trimEnd(),
+            );
+        }),
+      ),
+    );
+
+  schedule
+    .command('remove')
+    .description('delete a schedule (tasks it already submitted stay)')
+    .argument('<name>', 'schedule name')
+    .option('--db <path>', DB_OPTION_HELP)
+    .option('--json', 'print JSON: { removed }')
+    .action(
+      action(async (name: string, o: { db?: string; json?: boolean }) =>
+        withQueue(o.db, async (q) => {
+          await q.removeSchedule(name);
+          if (o.json) printJson({ removed: name });
+          else println(`removed schedule ${name}`);
+        }),
+      ),
+    );
+}
