@@ -23,6 +23,7 @@ import { register as registerSoak } from './commands/soak.js';
 import { register as registerDashboard } from './commands/dashboard.js';
 import { register as registerMcp } from './commands/mcp.js';
 import { register as registerSchedule } from './commands/schedule.js';
+import { register as registerLimits } from './commands/limits.js';
 
 const program = new Command();
 program
@@ -53,6 +54,7 @@ for (const register of [
   registerRetry,
   registerPurge,
   registerSchedule,
+  registerLimits,
   registerIndex,
   registerSearch,
   registerSoak,

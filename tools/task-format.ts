@@ -64,6 +64,7 @@ export function taskDetails(t: Task, now = Date.now()): string[] {
     `  created      ${ago(t.createdAt, now)}`,
   ];
   if (t.dedupeKey !== null) lines.push(`  dedupe key   ${t.dedupeKey}`);
+  if (t.group !== null) lines.push(`  group        ${t.group}`);
   if (t.timeoutMs !== null) lines.push(`  timeout      ${t.timeoutMs} ms`);
   if (t.startedAt !== null) lines.push(`  started      ${ago(t.startedAt, now)}`);
   if (t.finishedAt !== null) lines.push(`  finished     ${ago(t.finishedAt, now)}`);

@@ -51,7 +51,8 @@ const COLUMNS = `
   updated_at BIGINT NOT NULL,
   parents INTEGER DEFAULT 0,
   waiting_on INTEGER DEFAULT 0,
-  has_dependants INTEGER DEFAULT 0`;
+  has_dependants INTEGER DEFAULT 0,
+  group_key TEXT`;
 
 /**
  * Dependencies (`submit(…, { dependsOn })`): `parents` is how many tasks a task depends on,
@@ -62,7 +63,13 @@ const ADDED_COLUMNS = [
   ['parents', 'ALTER TABLE bolt_tasks ADD COLUMN parents INTEGER DEFAULT 0'],
   ['waiting_on', 'ALTER TABLE bolt_tasks ADD COLUMN waiting_on INTEGER DEFAULT 0'],
   ['has_dependants', 'ALTER TABLE bolt_tasks ADD COLUMN has_dependants INTEGER DEFAULT 0'],
+  ['group_key', 'ALTER TABLE bolt_tasks ADD COLUMN group_key TEXT'],
 ] as const;
+
+/** Group limits (group-limits.ts): one row per limited group, and the starts of those with a rate. */
+const GROUPS = `CREATE TABLE IF NOT EXISTS bolt_groups (group_key TEXT PRIMARY KEY, concurrency INTEGER, rate_per_second DOUBLE PRECISION, updated_at BIGINT NOT NULL)`;
+const GROUP_STARTS = `CREATE TABLE IF NOT EXISTS bolt_group_starts (group_key TEXT NOT NULL, started_at BIGINT NOT NULL)`;
+const GROUP_STARTS_INDEX = `CREATE INDEX IF NOT EXISTS bolt_group_starts_key ON bolt_group_starts (group_key, started_at)`;
 
 /** The edges of the dependency graph: `task_id` runs after `parent_id` is done. */
 const DEPS = `CREATE TABLE IF NOT EXISTS bolt_task_deps (task_id BIGINT NOT NULL, parent_id BIGINT NOT NULL, PRIMARY KEY (task_id, parent_id))`;
@@ -91,6 +98,8 @@ const DIALECTS: Record<EngineName, QueueDialect> = {
       RUNTIMES,
       DEPS,
       SCHEDULES,
+      GROUPS,
+      GROUP_STARTS,
     ],
     claimStyle: 'select-then-update',
     reserveIds: (n) => `SELECT nextval('bolt_tasks_seq') AS id FROM range(${Math.floor(n)})`,
@@ -107,6 +116,9 @@ const DIALECTS: Record<EngineName, QueueDialect> = {
       DEPS,
       DEPS_BY_PARENT,
       SCHEDULES,
+      GROUPS,
+      GROUP_STARTS,
+      GROUP_STARTS_INDEX,
     ],
     claimStyle: 'select-then-update',
     addedColumns: ADDED_COLUMNS,
@@ -122,6 +134,9 @@ const DIALECTS: Record<EngineName, QueueDialect> = {
       DEPS,
       DEPS_BY_PARENT,
       SCHEDULES,
+      GROUPS,
+      GROUP_STARTS,
+      GROUP_STARTS_INDEX,
     ],
     claimStyle: 'skip-locked',
     addedColumns: ADDED_COLUMNS,

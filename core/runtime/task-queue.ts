@@ -35,6 +35,18 @@ import {
   taskGraph,
   type ParentResult,
 } from './task-dependencies.js';
+import {
+  NOT_LIMITED,
+  admitInGroup,
+  checkGroupKey,
+  checkGroupLimit,
+  deleteGroupLimit,
+  limitedGroupsWithWork,
+  loadGroupLimits,
+  logGroupStarts,
+  storeGroupLimit,
+  type GroupLimit,
+} from './group-limits.js';
 import { cronOf, deleteSchedule, loadSchedules, storeSchedule, validateSchedule, type Schedule, type ScheduleSpec } from './schedules.js';
 
 const logger = log('task-queue');
@@ -122,6 +134,8 @@ function byClaimOrder(a: ClaimedTask, b: ClaimedTask): number {
 /** The durable queue over one `Database`. */
 export class TaskQueue {
   readonly dialect: QueueDialect;
+  private limitsCheckedAt = 0;
+  private limitsExist = false;
   private readonly backoff: BackoffOptions;
   private readonly defaultMaxAttempts: number;
 
@@ -145,6 +159,8 @@ export class TaskQueue {
       await this.db.query('SELECT task_id FROM bolt_task_keys WHERE 1 = 0');
       await this.db.query('SELECT id FROM bolt_runtimes WHERE 1 = 0');
       await this.db.query('SELECT task_id FROM bolt_task_deps WHERE 1 = 0');
+      await this.db.query('SELECT group_key FROM bolt_groups WHERE 1 = 0');
+      await this.db.query('SELECT group_key FROM bolt_group_starts WHERE 1 = 0');
       await this.db.query('SELECT name FROM bolt_schedules WHERE 1 = 0');
       return;
     } catch {
@@ -173,6 +189,7 @@ export class TaskQueue {
     if (o.priority !== undefined && !Number.isInteger(o.priority)) throw new BadInputError(`priority must be an integer, got ${o.priority}`);
     if (o.timeoutMs !== undefined && !(o.timeoutMs > 0)) throw new BadInputError(`timeoutMs must be > 0, got ${o.timeoutMs}`);
     if (o.dependsOn !== undefined) checkDependsOn(o.dependsOn);
+    if (o.group !== undefined) checkGroupKey(o.group);
   }
 
   private validatePayload(agent: string, payload: unknown, o: SubmitOptions): void {
@@ -191,11 +208,12 @@ export class TaskQueue {
       now + (o.delayMs ?? 0),
       now,
       now,
+      o.group ?? null,
     ];
   }
 
-  private static readonly INSERT_HEAD = `INSERT INTO bolt_tasks (agent, payload, status, priority, attempts, max_attempts, timeout_ms, dedupe_key, run_at, created_at, updated_at) VALUES `;
-  private static readonly ROW = `(?, ?, 'queued', ?, 0, ?, ?, ?, ?, ?, ?)`;
+  private static readonly INSERT_HEAD = `INSERT INTO bolt_tasks (agent, payload, status, priority, attempts, max_attempts, timeout_ms, dedupe_key, run_at, created_at, updated_at, group_key) VALUES `;
+  private static readonly ROW = `(?, ?, 'queued', ?, 0, ?, ?, ?, ?, ?, ?, ?)`;
 
   /**
    * Adds a task. With a dedupe key that already exists, returns that task's id instead: the key
@@ -215,12 +233,12 @@ export class TaskQueue {
     const key = o.dedupeKey;
     const ids = o.dependsOn === undefined ? [] : checkDependsOn(o.dependsOn);
     const parents = ids.length ? ids : undefined;
-    if (key === undefined && parents === undefined && claimFor && !(o.delayMs! > 0)) {
+    if (key === undefined && parents === undefined && o.group === undefined && claimFor && !(o.delayMs! > 0)) {
       // Direct dispatch: inserted already claimed by the submitting runtime (it has an idle
       // agent). Durable all the same: if that runtime dies, the lease expires and others run it.
       const sql =
-        `INSERT INTO bolt_tasks (agent, payload, status, priority, attempts, max_attempts, timeout_ms, dedupe_key, run_at, created_at, updated_at, lease_owner, lease_expires, started_at) ` +
-        `VALUES (?, ?, 'running', ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${CLAIM_COLUMNS}`;
+        `INSERT INTO bolt_tasks (agent, payload, status, priority, attempts, max_attempts, timeout_ms, dedupe_key, run_at, created_at, updated_at, group_key, lease_owner, lease_expires, started_at) ` +
+        `VALUES (?, ?, 'running', ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${CLAIM_COLUMNS}`;
       const rows = await retryConflicts(() => this.db.query(sql, [...params, claimFor.owner, now + claimFor.leaseMs, now]));
       const claimed = claimedFrom(rows[0]!);
       return { id: claimed.id, deduplicated: false, claimed };
@@ -257,8 +275,8 @@ export class TaskQueue {
     const { waiting, ended } = await markParents(tx, parents);
     const [agent, payload, ...rest] = params;
     const rows = await tx.query(
-      `INSERT INTO bolt_tasks (agent, payload, status, priority, max_attempts, timeout_ms, dedupe_key, run_at, created_at, updated_at, attempts, parents, waiting_on, error, finished_at) ` +
-        `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING id`,
+      `INSERT INTO bolt_tasks (agent, payload, status, priority, max_attempts, timeout_ms, dedupe_key, run_at, created_at, updated_at, group_key, attempts, parents, waiting_on, error, finished_at) ` +
+        `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) RETURNING id`,
       [
         agent,
         payload,
@@ -291,7 +309,7 @@ export class TaskQueue {
       const now = Date.now();
       const ids = (await this.db.query(reserve(plain.length))).map((r) => Number(r.id)).sort((a, b) => a - b);
       const rows = plain.map((i, k) => [ids[k]!, ...this.rowParams(items[i]!.agent, items[i]!.payload, items[i]!.options ?? {}, now)]);
-      const cols = ['id', 'agent', 'payload', 'priority', 'max_attempts', 'timeout_ms', 'dedupe_key', 'run_at', 'created_at', 'updated_at'];
+      const cols = ['id', 'agent', 'payload', 'priority', 'max_attempts', 'timeout_ms', 'dedupe_key', 'run_at', 'created_at', 'updated_at', 'group_key'];
       const full = rows.map((r) => [...r.slice(0, 3), 'queued', r[3], 0, ...r.slice(4)]);
       await this.db.insertMany('bolt_tasks', [...cols.slice(0, 3), 'status', cols[3]!, 'attempts', ...cols.slice(4)], full);
       plain.forEach((i, k) => (out[i] = { id: ids[k]!, deduplicated: false }));
@@ -329,9 +347,9 @@ export class TaskQueue {
   }
 
   /** Takes the given candidate ids if they are still claimable (select-then-update style). */
-  private async takeCandidates(owner: string, ids: number[], leaseMs: number, now: number): Promise<ClaimedTask[]> {
+  private async takeCandidates(owner: string, ids: number[], leaseMs: number, now: number, extraWhere = ''): Promise<ClaimedTask[]> {
     if (ids.length === 0) return [];
-    const sql = this.claimUpdate(`id IN (${intList(ids)}) AND status IN (${placeholders(CLAIMABLE.length)}) AND run_at <= ? AND waiting_on = 0`);
+    const sql = this.claimUpdate(`id IN (${intList(ids)}) AND status IN (${placeholders(CLAIMABLE.length)}) AND run_at <= ? AND waiting_on = 0${extraWhere}`);
     const rows = await this.db.query(sql, [owner, now + leaseMs, now, now, ...CLAIMABLE, now]);
     return this.withParents(rows).then((t) => t.sort(byClaimOrder));
   }
@@ -342,9 +360,17 @@ export class TaskQueue {
    */
   async claim(owner: string, agents: readonly string[], limit: number, leaseMs: number): Promise<ClaimedTask[]> {
     if (agents.length === 0 || limit < 1) return [];
+    const claimed = await this.claimUnlimited(owner, agents, limit, leaseMs);
+    if (claimed.length >= limit || !(await this.anyGroupLimits())) return claimed;
+    const more = await this.claimInLimitedGroups(owner, agents, limit - claimed.length, leaseMs);
+    return more.length ? [...claimed, ...more].sort(byClaimOrder) : claimed;
+  }
+
+  /** The ordinary claim: tasks of no group, or of a group without limits. */
+  private claimUnlimited(owner: string, agents: readonly string[], limit: number, leaseMs: number): Promise<ClaimedTask[]> {
     const pick =
       `SELECT id FROM bolt_tasks WHERE status IN (${placeholders(CLAIMABLE.length)}) AND run_at <= ? AND waiting_on = 0 AND agent IN (${placeholders(agents.length)}) ` +
-      `ORDER BY priority DESC, id LIMIT ${Math.floor(limit)}`;
+      `AND ${NOT_LIMITED} ORDER BY priority DESC, id LIMIT ${Math.floor(limit)}`;
     return retryConflicts(async () => {
       const now = Date.now();
       if (this.dialect.claimStyle === 'skip-locked') {
@@ -360,8 +386,39 @@ export class TaskQueue {
         return this.withParents(rows).then((t) => t.sort(byClaimOrder));
       }
       const ids = (await this.db.query(pick, [...CLAIMABLE, now, ...agents])).map((r) => Number(r.id));
-      return this.takeCandidates(owner, ids, leaseMs, now);
+      return this.takeCandidates(owner, ids, leaseMs, now, ` AND ${NOT_LIMITED}`);
     });
+  }
+
+  /** Whether any group has limits (read at most once a second: new limits apply at once anyway, see NOT_LIMITED). */
+  private async anyGroupLimits(): Promise<boolean> {
+    if (Date.now() - this.limitsCheckedAt < 1000) return this.limitsExist;
+    this.limitsExist = (await this.db.query('SELECT group_key FROM bolt_groups LIMIT 1')).length > 0;
+    this.limitsCheckedAt = Date.now();
+    return this.limitsExist;
+  }
+
+  /** Claims tasks of limited groups, one group at a time within its limits (group-limits.ts). */
+  private async claimInLimitedGroups(owner: string, agents: readonly string[], want: number, leaseMs: number): Promise<ClaimedTask[]> {
+    const out: ClaimedTask[] = [];
+    for (const group of await limitedGroupsWithWork(this.db, agents, CLAIMABLE, Date.now())) {
+      if (out.length >= want) break;
+      const rows = await retryConflicts(() =>
+        this.db.transaction(async (tx) => {
+          const now = Date.now();
+          const { allowed, logStarts } = await admitInGroup(tx, group, want - out.length, now);
+          if (allowed <= 0) return [];
+          const pick =
+            `SELECT id FROM bolt_tasks WHERE group_key = ? AND status IN (${placeholders(CLAIMABLE.length)}) AND run_at <= ? AND waiting_on = 0 ` +
+            `AND agent IN (${placeholders(agents.length)}) ORDER BY priority DESC, id LIMIT ${Math.floor(allowed)}`;
+          const taken = await tx.query(this.claimUpdate(`id IN (${pick})`), [owner, now + leaseMs, now, now, group, ...CLAIMABLE, now, ...agents]);
+          if (logStarts) await logGroupStarts(tx, group, taken.length, now);
+          return taken;
+        }),
+      );
+      out.push(...(await this.withParents(rows ?? [])));
+    }
+    return out;
   }
 
   /**
@@ -610,6 +667,33 @@ export class TaskQueue {
     const sql = `SELECT * FROM bolt_tasks${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${o.order === 'oldest' ? 'ASC' : 'DESC'} LIMIT ?`;
     const rows = await this.db.query(sql, [...params, limit]);
     return rows.map(rowToTask);
+  }
+
+  /**
+   * Creates or replaces the limits of a group (`submit(…, { group })`): at most `concurrency` of
+   * its tasks running at once and at most `ratePerSecond` starts per second, across every
+   * runtime and machine on this queue, enforced in the claim (group-limits.ts). Bad limits are
+   * `BOLT_BAD_INPUT` and store nothing.
+   *
+   * ```ts
+   * await queue.setGroupLimit('customer-42', { concurrency: 3, ratePerSecond: 5 });
+   * ```
+   */
+  async setGroupLimit(group: string, limit: GroupLimit): Promise<void> {
+    const l = checkGroupLimit(limit);
+    await storeGroupLimit(this.db, checkGroupKey(group), l);
+    this.limitsCheckedAt = 0;
+  }
+
+  /** Removes a group's limits (`BOLT_NOT_FOUND` when it has none); its tasks are claimed as any other. */
+  async removeGroupLimit(group: string): Promise<void> {
+    await deleteGroupLimit(this.db, checkGroupKey(group));
+    this.limitsCheckedAt = 0;
+  }
+
+  /** Every group with limits, with its running and waiting tasks. */
+  async groupLimits(): Promise<Array<{ group: string; running: number; queued: number } & GroupLimit>> {
+    return loadGroupLimits(this.db);
   }
 
   /**

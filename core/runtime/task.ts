@@ -31,6 +31,8 @@ export interface Task {
   /** How many tasks it depends on (`dependsOn`), and how many of them are not done yet. */
   parents: number;
   waitingOn: number;
+  /** Its group (`submit(…, { group })`), or null. */
+  group: string | null;
 }
 
 /** Options of `submit`. */
@@ -54,6 +56,11 @@ export interface SubmitOptions {
    * name no task are BOLT_BAD_INPUT, and nothing is stored.
    */
   dependsOn?: number[];
+  /**
+   * The group it counts against (1–200 characters): a group's limits (`setGroupLimit`) bound how
+   * many of its tasks run at once and how often they start, across every runtime.
+   */
+  group?: string;
 }
 
 export interface SubmitResult {
@@ -103,5 +110,6 @@ export function rowToTask(r: Row): Task {
     updatedAt: num(r.updated_at),
     parents: num(r.parents ?? 0),
     waitingOn: num(r.waiting_on ?? 0),
+    group: r.group_key === null || r.group_key === undefined ? null : String(r.group_key),
   };
 }

@@ -21,6 +21,7 @@ interface SubmitOpts {
   timeout?: number;
   delay?: number;
   dependsOn?: number[];
+  group?: string;
   wait?: boolean;
   waitTimeout?: number;
   json?: boolean;
@@ -56,6 +57,7 @@ export function register(program: Command): void {
     .option('--dedupe-key <key>', 'submit once: a repeated key returns the existing task')
     .option('--timeout <ms>', 'per-task timeout from start', intOption('--timeout', 1))
     .option('--delay <ms>', 'do not start before this many ms from now', intOption('--delay', 0))
+    .option('--group <key>', 'the group it counts against (see bolt limits)')
     .option('--depends-on <ids>', 'run after these tasks are done (comma-separated ids); cancelled if one ends dead or cancelled', taskIdList)
     .option('--wait', 'wait until the task finishes and print its outcome')
     .option('--wait-timeout <ms>', 'with --wait: give up after this long (default: no limit)', intOption('--wait-timeout', 1))
@@ -71,6 +73,7 @@ export function register(program: Command): void {
             timeoutMs: o.timeout,
             delayMs: o.delay,
             dependsOn: o.dependsOn,
+            group: o.group,
           });
           if (!o.wait) {
             if (o.json) printJson(r);

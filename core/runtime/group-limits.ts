@@ -1,0 +1,140 @@
+/**
+ * Per-group limits (`submit(…, { group })`, `queue.setGroupLimit(group, { concurrency,
+ * ratePerSecond })`), enforced in the claim itself across every runtime and machine sharing the
+ * queue:
+ * - The ordinary claim never takes a task whose group has a limit (`NOT IN bolt_groups`), so a
+ *   limit applies from the statement after it is set.
+ * - Tasks of limited groups are claimed one group at a time, in a transaction that first writes
+ *   the group's row in `bolt_groups`: that write serializes every claimer of the group (a write
+ *   conflict on DuckDB, a row lock on PostgreSQL, one writer on SQLite). Inside it, the group's
+ *   running tasks (claimed ones count) and its starts in the rate window are counted, and at
+ *   most what the limits leave is claimed.
+ * - `ratePerSecond` r: at most k = max(1, ⌊r⌋) starts in any window of k / r seconds (5/s: 5 per
+ *   second; 0.5/s: 1 per 2 s). Starts are logged in `bolt_group_starts` (retries count), pruned
+ *   in the same transaction.
+ */
+import type { Database, Queryable } from '../database.js';
+import { BadInputError, NotFoundError } from '../errors.js';
+import { placeholders, retryConflicts } from './queue-sql.js';
+
+/** The limits of one group; either may be absent (no limit of that kind). */
+export interface GroupLimit {
+  /** At most this many of the group's tasks running (claimed) at once, across all runtimes. */
+  concurrency?: number;
+  /** At most this many starts per second (see the file comment for the window). */
+  ratePerSecond?: number;
+}
+
+export const GROUP_KEY = /^[^\0]{1,200}$/;
+
+/** Checks a group key (1–200 characters, no NUL). */
+export function checkGroupKey(group: unknown): string {
+  if (typeof group !== 'string' || !GROUP_KEY.test(group)) {
+    throw new BadInputError(`a group must be a string of 1 to 200 characters, got ${JSON.stringify(group)?.slice(0, 60)}`, { group: group as unknown });
+  }
+  return group;
+}
+
+/** Checks limits: a positive integer concurrency and/or a positive finite rate, at least one. */
+export function checkGroupLimit(l: GroupLimit): GroupLimit {
+  if (l === null || typeof l !== 'object') throw new BadInputError('limits must be an object { concurrency?, ratePerSecond? }');
+  const { concurrency, ratePerSecond } = l;
+  if (concurrency !== undefined && (!Number.isSafeInteger(concurrency) || concurrency < 1)) {
+    throw new BadInputError(`concurrency must be an integer of at least 1, got ${String(concurrency)}`, { concurrency });
+  }
+  if (ratePerSecond !== undefined && (typeof ratePerSecond !== 'number' || !Number.isFinite(ratePerSecond) || ratePerSecond <= 0 || ratePerSecond > 1e6)) {
+    throw new BadInputError(`ratePerSecond must be a number above 0 (at most 1,000,000), got ${String(ratePerSecond)}`, { ratePerSecond });
+  }
+  if (concurrency === undefined && ratePerSecond === undefined) throw new BadInputError('give concurrency, ratePerSecond or both');
+  return { concurrency, ratePerSecond };
+}
+
+/** The rate window: k starts per `ms`. */
+export function rateWindow(ratePerSecond: number): { starts: number; ms: number } {
+  const starts = Math.max(1, Math.floor(ratePerSecond));
+  return { starts, ms: Math.ceil((starts / ratePerSecond) * 1000) };
+}
+
+/** Creates or replaces the limits of `group`. */
+export async function storeGroupLimit(db: Database, group: string, l: GroupLimit): Promise<void> {
+  const now = Date.now();
+  await retryConflicts(() =>
+    db.execute(
+      `INSERT INTO bolt_groups (group_key, concurrency, rate_per_second, updated_at) VALUES (?, ?, ?, ?) ` +
+        `ON CONFLICT (group_key) DO UPDATE SET concurrency = excluded.concurrency, rate_per_second = excluded.rate_per_second, updated_at = excluded.updated_at`,
+      [group, l.concurrency ?? null, l.ratePerSecond ?? null, now],
+    ),
+  );
+}
+
+/** Removes the limits of `group` (BOLT_NOT_FOUND when it has none). */
+export async function deleteGroupLimit(db: Database, group: string): Promise<void> {
+  const r = await retryConflicts(() => db.execute('DELETE FROM bolt_groups WHERE group_key = ?', [group]));
+  if (r.rowsChanged === 0) throw new NotFoundError(`Group ${JSON.stringify(group)} has no limits`, { group });
+}
+
+/** Every group with limits, with how many of its tasks are running and queued now. */
+export async function loadGroupLimits(db: Database): Promise<Array<{ group: string; running: number; queued: number } & GroupLimit>> {
+  const rows = await db.query(
+    `SELECT g.group_key, g.concurrency, g.rate_per_second, ` +
+      `(SELECT count(*) FROM bolt_tasks t WHERE t.group_key = g.group_key AND t.status = 'running') AS running, ` +
+      `(SELECT count(*) FROM bolt_tasks t WHERE t.group_key = g.group_key AND t.status IN ('queued', 'failed')) AS queued ` +
+      `FROM bolt_groups g ORDER BY g.group_key`,
+  );
+  return rows.map((r) => ({
+    group: String(r.group_key),
+    ...(r.concurrency === null ? {} : { concurrency: Number(r.concurrency) }),
+    ...(r.rate_per_second === null ? {} : { ratePerSecond: Number(r.rate_per_second) }),
+    running: Number(r.running),
+    queued: Number(r.queued),
+  }));
+}
+
+/** The claim's filter that leaves limited groups to `claimInGroup`. */
+export const NOT_LIMITED = `(group_key IS NULL OR group_key NOT IN (SELECT group_key FROM bolt_groups))`;
+
+/** Limited groups with claimable tasks of these agents, at most `n`, in random order. */
+export async function limitedGroupsWithWork(db: Queryable, agents: readonly string[], claimable: readonly string[], now: number, n = 16): Promise<string[]> {
+  const rows = await db.query(
+    `SELECT DISTINCT t.group_key FROM bolt_tasks t JOIN bolt_groups g ON g.group_key = t.group_key ` +
+      `WHERE t.status IN (${placeholders(claimable.length)}) AND t.run_at <= ? AND t.waiting_on = 0 AND t.agent IN (${placeholders(agents.length)}) LIMIT ${Math.floor(n)}`,
+    [...claimable, now, ...agents],
+  );
+  const groups = rows.map((r) => String(r.group_key));
+  for (let i = groups.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [groups[i], groups[j]] = [groups[j]!, groups[i]!];
+  }
+  return groups;
+}
+
+/**
+ * In a transaction: how many tasks of `group` may be claimed now (at most `want`), after taking
+ * the group's row, and whether its starts are logged (it has a rate). Nothing when the group
+ * has no limits any more (the ordinary claim takes its tasks).
+ */
+export async function admitInGroup(tx: Queryable, group: string, want: number, now: number): Promise<{ allowed: number; logStarts: boolean }> {
+  const [g] = await tx.query(`UPDATE bolt_groups SET updated_at = updated_at WHERE group_key = ? RETURNING concurrency, rate_per_second`, [group]);
+  if (!g) return { allowed: 0, logStarts: false };
+  let allowed = want;
+  if (g.concurrency !== null && g.concurrency !== undefined) {
+    const [r] = await tx.query(`SELECT count(*) AS n FROM bolt_tasks WHERE group_key = ? AND status = 'running'`, [group]);
+    allowed = Math.min(allowed, Number(g.concurrency) - Number(r?.n ?? 0));
+  }
+  if (g.rate_per_second !== null && g.rate_per_second !== undefined && allowed > 0) {
+    const w = rateWindow(Number(g.rate_per_second));
+    await tx.execute(`DELETE FROM bolt_group_starts WHERE group_key = ? AND started_at <= ?`, [group, now - w.ms]);
+    const [r] = await tx.query(`SELECT count(*) AS n FROM bolt_group_starts WHERE group_key = ?`, [group]);
+    allowed = Math.min(allowed, w.starts - Number(r?.n ?? 0));
+  }
+  return { allowed: Math.max(0, allowed), logStarts: g.rate_per_second !== null && g.rate_per_second !== undefined };
+}
+
+/** In the same transaction: logs the starts just claimed in a group with a rate. */
+export async function logGroupStarts(tx: Queryable, group: string, n: number, now: number): Promise<void> {
+  if (n <= 0) return;
+  await tx.execute(
+    `INSERT INTO bolt_group_starts (group_key, started_at) VALUES ${Array.from({ length: n }, () => '(?, ?)').join(', ')}`,
+    Array.from({ length: n }, () => [group, now]).flat(),
+  );
+}
