@@ -106,8 +106,11 @@ test('SIGINT drains: running tasks finish, claimed and queued ones stay queued, 
   const rt = start(t, cwd);
   await rt.waitForLine(/^ready: /);
   const marker = join(cwd, 'started');
+  // The tasks wait for a gate opened only once the drain began, so however slowly the submits
+  // come (each is a process), the two agents hold two of them when SIGINT arrives.
+  const gate = join(cwd, 'gate');
   for (let i = 0; i < 5; i++) {
-    const r = await bolt(cwd, ['submit', 'slow', '--payload', JSON.stringify({ ms: 3000, marker })]);
+    const r = await bolt(cwd, ['submit', 'slow', '--payload', JSON.stringify({ ms: 100, marker, gate })]);
     assert.equal(r.code, 0, r.stderr);
   }
   await waitForValue(
@@ -117,6 +120,7 @@ test('SIGINT drains: running tasks finish, claimed and queued ones stay queued, 
   );
   rt.child.kill('SIGINT');
   await rt.waitForLine(/SIGINT: draining/);
+  writeFileSync(gate, '');
   const exit = await rt.exited;
   assert.deepEqual(exit, { code: 0, signal: null }, rt.stderr());
   const after = await tasks(cwd);
