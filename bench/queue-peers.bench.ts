@@ -1,0 +1,251 @@
+/**
+ * Bolt's durable queue against the queues people would pick instead, on one PostgreSQL server,
+ * each system in a fresh database and its workers in their own process:
+ * - Bolt: `bolt start --agents 8` with the probe agent, idle poll BOLT_POLL_MS=10 (default 50;
+ *   Bolt has no LISTEN/NOTIFY, so this poll bounds how soon another process's submit is seen);
+ * - graphile-worker: concurrency 8, LISTEN/NOTIFY, local queue of 9, batched completions
+ *   (bench/support/graphile-runner.ts);
+ * - pg-boss: 8 workers × batches of 2, LISTEN/NOTIFY on, polling backstop at its 0.5 s minimum,
+ *   refetch at once while batches come back full (bench/support/pg-boss-runner.ts).
+ * Throughput: after a warm-up, N trivial jobs enqueued from this process in batches of 1,000
+ * (`TaskQueue.submitMany`, `addJobs`, `insert`), timed from the first enqueue until the system's
+ * own tables say all are finished (Bolt: `done`; graphile-worker: the job rows are gone;
+ * pg-boss: `completed`). Latency: then single jobs submitted one every PACE_MS, each carrying
+ * its submit time; "start" is the moment the task function (Bolt: the agent) begins, so
+ * enqueue→start includes the submit's round trip. Ratios are against the faster peer measured
+ * in the same run. Needs BOLT_TEST_PG_URL (or BOLT_BENCH_PG_URL); BOLT_BENCH_QUICK=1 for a
+ * short smoke run.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { makeWorkerUtils } from 'graphile-worker';
+import { PgBoss } from 'pg-boss';
+import { openPostgres } from '../adapters/postgres/open.js';
+import type { Database } from '../core/database.js';
+import { percentile } from '../core/latency-summary.js';
+import { TaskQueue } from '../core/runtime/task-queue.js';
+import { nowMs } from './support/probe-agent.js';
+
+const QUICK = process.env.BOLT_BENCH_QUICK === '1';
+const N = QUICK ? 1_000 : 10_000;
+const LAT_N = QUICK ? 30 : 200;
+const PACE_MS = 20;
+const BATCH = 1_000;
+const WARM_UP = 100;
+const AGENTS = 8;
+const BOLT_POLL_MS = 10;
+const DEADLINE_MS = 300_000;
+const PG = process.env.BOLT_BENCH_PG_URL ?? process.env.BOLT_TEST_PG_URL;
+const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
+const BOLT = here('../tools/bolt.js');
+const PROBE = here('./support/probe-agent.js');
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A worker process; resolves once it printed `ready`. Its `lat <ms>` lines land in `lat`. */
+interface Worker {
+  child: ChildProcess;
+  lat: number[];
+}
+
+function startWorker(args: string[], env: Record<string, string>, ready: string): Promise<Worker> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const w: Worker = { child, lat: [] };
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop()!;
+      for (const l of lines) {
+        if (l.startsWith('lat ')) w.lat.push(Number(l.slice(4)));
+        else if (l.includes(ready)) resolve(w);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${args[0]} exited (${code}) before it was ready`)));
+  });
+}
+
+async function stop(w: Worker): Promise<void> {
+  if (w.child.exitCode !== null || w.child.signalCode !== null) return;
+  const exited = new Promise((r) => w.child.once('exit', r));
+  w.child.kill('SIGINT');
+  const t = setTimeout(() => w.child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(t);
+}
+
+async function until(what: string, done: () => Promise<boolean>): Promise<void> {
+  const end = Date.now() + DEADLINE_MS;
+  while (!(await done())) {
+    if (Date.now() > end) throw new Error(`${what}: not finished after ${DEADLINE_MS / 1000} s`);
+    await sleep(20);
+  }
+}
+
+/** How one system is driven: enqueue many, enqueue one carrying its submit time, count finished. */
+interface System {
+  enqueueMany(n: number): Promise<void>;
+  enqueueOne(t: number): Promise<void>;
+  finished(): Promise<number>;
+  /** Enqueue→start samples of the latency phase. */
+  latencies(w: Worker): Promise<number[]>;
+  close(): Promise<void>;
+}
+
+interface Row {
+  system: string;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+/** Warm-up, throughput over N jobs, then LAT_N paced single submits. */
+async function measure(name: string, sys: System, w: Worker): Promise<Row> {
+  let expected = (await sys.finished()) + WARM_UP;
+  await sys.enqueueMany(WARM_UP);
+  await until(`${name} warm-up`, async () => (await sys.finished()) >= expected);
+  expected += N;
+  const t0 = nowMs();
+  for (let c = 0; c < N; c += BATCH) await sys.enqueueMany(Math.min(BATCH, N - c));
+  await until(`${name} throughput`, async () => (await sys.finished()) >= expected);
+  const perSecond = (N / (nowMs() - t0)) * 1000;
+  for (let i = 0; i < LAT_N; i++) {
+    await sys.enqueueOne(nowMs());
+    await sleep(PACE_MS);
+  }
+  expected += LAT_N;
+  await until(`${name} latency`, async () => (await sys.finished()) >= expected);
+  const lat = (await sys.latencies(w)).sort((a, b) => a - b);
+  if (lat.length !== LAT_N) throw new Error(`${name}: ${lat.length} latency samples, expected ${LAT_N}`);
+  return { system: name, perSecond, p50: percentile(lat, 50), p99: percentile(lat, 99) };
+}
+
+/** A fresh database for one system, dropped afterwards. */
+async function withDatabase<T>(tag: string, fn: (url: string, db: Database) => Promise<T>): Promise<T> {
+  const name = `bolt_bench_peer_${tag}_${process.pid}`;
+  const admin = await openPostgres(PG!, { maxConnections: 1 });
+  await admin.execute(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.execute(`CREATE DATABASE ${name}`);
+  const u = new URL(PG!);
+  u.pathname = `/${name}`;
+  const db = await openPostgres(u.toString(), { maxConnections: 2 });
+  try {
+    return await fn(u.toString(), db);
+  } finally {
+    await db.close();
+    await admin.execute(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.close();
+  }
+}
+
+/** Runs `sys` against the worker `start` launches, stopping both whatever happens. */
+async function drive(name: string, start: () => Promise<Worker>, open: () => Promise<System>): Promise<Row> {
+  const w = await start();
+  let sys: System | undefined;
+  try {
+    sys = await open();
+    return await measure(name, sys, w);
+  } finally {
+    await sys?.close();
+    await stop(w);
+  }
+}
+
+function bolt(): Promise<Row> {
+  return withDatabase('bolt', async (url, db) => {
+    const queue = new TaskQueue(db);
+    await queue.ensureSchema();
+    const submitted = new Map<number, number>();
+    const args = [BOLT, 'start', '--agents', String(AGENTS), '--agent-module', PROBE, '--db', url, '--no-status'];
+    return drive(
+      'Bolt (PostgreSQL)',
+      () => startWorker(args, { BOLT_POLL_MS: String(BOLT_POLL_MS) }, 'ready: '),
+      () =>
+        Promise.resolve({
+          enqueueMany: async (n) => void (await queue.submitMany(Array.from({ length: n }, () => ({ agent: 'probe' })))),
+          enqueueOne: async (t) => void submitted.set((await queue.submit('probe', null)).id, t),
+          finished: async () => (await queue.counts()).done ?? 0,
+          latencies: async () => {
+            const out: number[] = [];
+            for (const [id, t] of submitted) out.push(((await queue.get(id)).result as { startedAt: number }).startedAt - t);
+            return out;
+          },
+          close: () => Promise.resolve(),
+        }),
+    );
+  });
+}
+
+function graphile(): Promise<Row> {
+  return withDatabase('graphile', async (url, db) => {
+    return drive(
+      'graphile-worker',
+      () => startWorker([here('./support/graphile-runner.js')], { BENCH_PG_URL: url }, 'ready'),
+      async () => {
+        const utils = await makeWorkerUtils({ connectionString: url, maxPoolSize: 2 });
+        let added = 0;
+        const left = async (): Promise<number> => Number((await db.query('SELECT count(*) AS n FROM graphile_worker._private_jobs'))[0]!.n);
+        return {
+          enqueueMany: async (n) => {
+            await utils.addJobs(Array.from({ length: n }, () => ({ identifier: 't', payload: {} })));
+            added += n;
+          },
+          enqueueOne: async (t) => {
+            await utils.addJob('t', { t });
+            added++;
+          },
+          // A job's row is deleted when it completes.
+          finished: async () => added - (await left()),
+          latencies: (w) => Promise.resolve(w.lat),
+          close: async () => await utils.release(),
+        };
+      },
+    );
+  });
+}
+
+function pgBoss(): Promise<Row> {
+  return withDatabase('pgboss', async (url, db) => {
+    return drive(
+      'pg-boss',
+      () => startWorker([here('./support/pg-boss-runner.js')], { BENCH_PG_URL: url }, 'ready'),
+      async () => {
+        const boss = new PgBoss({ connectionString: url, max: 2, schedule: false, supervise: false });
+        boss.on('error', (e) => process.stderr.write(`pg-boss: ${String(e)}\n`));
+        await boss.start();
+        return {
+          enqueueMany: async (n) =>
+            void (await boss.insert(
+              'bench',
+              Array.from({ length: n }, () => ({ data: {} })),
+            )),
+          enqueueOne: async (t) => void (await boss.send('bench', { t })),
+          finished: async () => Number((await db.query(`SELECT count(*) AS n FROM pgboss.job WHERE name = 'bench' AND state = 'completed'`))[0]!.n),
+          latencies: (w) => Promise.resolve(w.lat),
+          close: () => boss.stop({ graceful: false }),
+        };
+      },
+    );
+  });
+}
+
+if (!PG) {
+  process.stdout.write('queue-peers: skipped (BOLT_TEST_PG_URL not set)\n');
+} else {
+  const b = await bolt();
+  const peers = [await graphile(), await pgBoss()];
+  const best = peers.reduce((a, c) => (c.perSecond > a.perSecond ? c : a));
+  const f = (n: number, d = 1): string => n.toFixed(d);
+  process.stdout.write(
+    `${QUICK ? '(quick run) ' : ''}One PostgreSQL server, a fresh database per system, ${AGENTS} workers in their own process; ` +
+      `${N} trivial jobs enqueued in batches of ${BATCH} for throughput, ${LAT_N} single submits every ${PACE_MS} ms for latency.\n\n`,
+  );
+  process.stdout.write('| system | jobs/s | vs fastest peer | enqueue→start p50 ms | p99 ms |\n|---|---:|---:|---:|---:|\n');
+  for (const r of [b, ...peers]) {
+    process.stdout.write(`| ${r.system} | ${f(r.perSecond, 0)} | ${f(r.perSecond / best.perSecond, 2)}× | ${f(r.p50, 2)} | ${f(r.p99, 2)} |\n`);
+  }
+  const fast = b.perSecond >= 1.2 * best.perSecond;
+  const quick = b.p50 <= best.p50;
+  process.stdout.write(`\nTargets against ${best.system}: throughput ≥ 1.2× (${fast ? 'met' : 'NOT met'}), p50 ≤ its p50 (${quick ? 'met' : 'NOT met'}).\n`);
+}
