@@ -366,15 +366,21 @@ export class TaskQueue {
     return more.length ? [...claimed, ...more].sort(byClaimOrder) : claimed;
   }
 
-  /** The ordinary claim: tasks of no group, or of a group without limits. */
+  /**
+   * The ordinary claim: tasks of no group, or of a group without limits. PostgreSQL filters
+   * limited groups in its one statement. DuckDB and SQLite pick candidates without that filter
+   * (measured on DuckDB: it cost about a third of the pick, 1.2 ms of 2 at 20,000 queued tasks)
+   * and apply it in the UPDATE only when a candidate has a group, so the plain path pays
+   * nothing; when limited groups' tasks fill the candidates, a second pick looks past them.
+   */
   private claimUnlimited(owner: string, agents: readonly string[], limit: number, leaseMs: number): Promise<ClaimedTask[]> {
-    const pick =
-      `SELECT id FROM bolt_tasks WHERE status IN (${placeholders(CLAIMABLE.length)}) AND run_at <= ? AND waiting_on = 0 AND agent IN (${placeholders(agents.length)}) ` +
-      `AND ${NOT_LIMITED} ORDER BY priority DESC, id LIMIT ${Math.floor(limit)}`;
+    const pick = (filtered: boolean, n: number) =>
+      `SELECT id, group_key FROM bolt_tasks WHERE status IN (${placeholders(CLAIMABLE.length)}) AND run_at <= ? AND waiting_on = 0 AND agent IN (${placeholders(agents.length)}) ` +
+      `${filtered ? `AND ${NOT_LIMITED} ` : ''}ORDER BY priority DESC, id LIMIT ${Math.floor(n)}`;
     return retryConflicts(async () => {
       const now = Date.now();
       if (this.dialect.claimStyle === 'skip-locked') {
-        const rows = await this.db.query(this.claimUpdate(`id IN (${pick} FOR UPDATE SKIP LOCKED)`), [
+        const rows = await this.db.query(this.claimUpdate(`id IN (${pick(true, limit).replace('SELECT id, group_key', 'SELECT id')} FOR UPDATE SKIP LOCKED)`), [
           owner,
           now + leaseMs,
           now,
@@ -385,8 +391,18 @@ export class TaskQueue {
         ]);
         return this.withParents(rows).then((t) => t.sort(byClaimOrder));
       }
-      const ids = (await this.db.query(pick, [...CLAIMABLE, now, ...agents])).map((r) => Number(r.id));
-      return this.takeCandidates(owner, ids, leaseMs, now, ` AND ${NOT_LIMITED}`);
+      const candidates = await this.db.query(pick(false, limit), [...CLAIMABLE, now, ...agents]);
+      const grouped = candidates.some((r) => r.group_key !== null && r.group_key !== undefined);
+      const taken = await this.takeCandidates(
+        owner,
+        candidates.map((r) => Number(r.id)),
+        leaseMs,
+        now,
+        grouped ? ` AND ${NOT_LIMITED}` : '',
+      );
+      if (!grouped || taken.length >= limit || taken.length === candidates.length) return taken;
+      const more = (await this.db.query(pick(true, limit - taken.length), [...CLAIMABLE, now, ...agents])).map((r) => Number(r.id));
+      return [...taken, ...(await this.takeCandidates(owner, more, leaseMs, now, ` AND ${NOT_LIMITED}`))].sort(byClaimOrder);
     });
   }
 
