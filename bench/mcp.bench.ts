@@ -29,7 +29,7 @@ const client = new Client({ name: 'bolt-bench', version: '1.0.0' });
 await client.connect(new StdioClientTransport({ command: process.execPath, args: [BOLT, 'mcp', '--db', path], stderr: 'ignore' }));
 
 async function perSecond(call: (id: number) => Promise<unknown>): Promise<number> {
-  for (let i = 0; i < 100; i++) await call(i); // warm up
+  for (let i = 0; i < 300; i++) await call(i); // warm up (JIT in both processes)
   const t0 = performance.now();
   for (let i = 0; i < CALLS; i++) await call((i * 7919) % ROWS);
   return CALLS / ((performance.now() - t0) / 1000);

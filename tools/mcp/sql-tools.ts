@@ -29,7 +29,10 @@ const params = z
 export function atMostRows(sql: string): string {
   if (!/^(select|with|values|table|from)\b/i.test(afterLeadingComments(sql))) return sql;
   const body = sql.replace(/[\s;]+$/, '');
-  return `SELECT * FROM (\n${body}\n) AS bolt_mcp_rows LIMIT ${MAX_ROWS + 1}`;
+  // A LIMIT of its own (or the word anywhere, even in a string or comment): wrapped whole.
+  // Else the LIMIT is appended, on a line of its own (after a trailing comment): cheaper to plan.
+  if (/\b(limit|offset|fetch)\b/i.test(body)) return `SELECT * FROM (\n${body}\n) AS bolt_mcp_rows LIMIT ${MAX_ROWS + 1}`;
+  return `${body}\nLIMIT ${MAX_ROWS + 1}`;
 }
 
 export function registerSqlTools(server: McpServer, c: McpContext): void {
