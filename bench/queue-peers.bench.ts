@@ -20,8 +20,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { makeWorkerUtils } from 'graphile-worker';
 import { PgBoss } from 'pg-boss';
-import { openPostgres } from '../adapters/postgres/open.js';
 import type { Database } from '../core/database.js';
+import { withFreshPgDatabase } from './support/fresh-pg-database.js';
 import { percentile } from '../core/latency-summary.js';
 import { TaskQueue } from '../core/runtime/task-queue.js';
 import { nowMs } from './support/probe-agent.js';
@@ -122,21 +122,8 @@ async function measure(name: string, sys: System, w: Worker): Promise<Row> {
 }
 
 /** A fresh database for one system, dropped afterwards. */
-async function withDatabase<T>(tag: string, fn: (url: string, db: Database) => Promise<T>): Promise<T> {
-  const name = `bolt_bench_peer_${tag}_${process.pid}`;
-  const admin = await openPostgres(PG!, { maxConnections: 1 });
-  await admin.execute(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.execute(`CREATE DATABASE ${name}`);
-  const u = new URL(PG!);
-  u.pathname = `/${name}`;
-  const db = await openPostgres(u.toString(), { maxConnections: 2 });
-  try {
-    return await fn(u.toString(), db);
-  } finally {
-    await db.close();
-    await admin.execute(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.close();
-  }
+function withDatabase<T>(tag: string, fn: (url: string, db: Database) => Promise<T>): Promise<T> {
+  return withFreshPgDatabase(PG!, `peer_${tag}`, fn);
 }
 
 /** Runs `sys` against the worker `start` launches, stopping both whatever happens. */

@@ -7,8 +7,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { openPostgres } from '../adapters/postgres/open.js';
 import type { Database } from '../core/database.js';
+import { withFreshPgDatabase } from './support/fresh-pg-database.js';
 import { TaskQueue } from '../core/runtime/task-queue.js';
 
 const QUICK = process.env.BOLT_BENCH_QUICK === '1';
@@ -48,21 +48,8 @@ async function run(queue: TaskQueue, n: number): Promise<number> {
   return (n / (performance.now() - t0)) * 1000;
 }
 
-async function withDatabase<T>(fn: (url: string, db: Database) => Promise<T>): Promise<T> {
-  const name = `bolt_bench_q_${process.pid}`;
-  const admin = await openPostgres(PG!, { maxConnections: 1 });
-  await admin.execute(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.execute(`CREATE DATABASE ${name}`);
-  const u = new URL(PG!);
-  u.pathname = `/${name}`;
-  const db = await openPostgres(u.toString(), { maxConnections: 2 });
-  try {
-    return await fn(u.toString(), db);
-  } finally {
-    await db.close();
-    await admin.execute(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.close();
-  }
+function withDatabase<T>(fn: (url: string, db: Database) => Promise<T>): Promise<T> {
+  return withFreshPgDatabase(PG!, 'q', fn);
 }
 
 if (!PG) {

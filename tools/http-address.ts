@@ -6,7 +6,8 @@
  * so a web page that reached the port through DNS rebinding is refused.
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { BadInputError } from '../core/errors.js';
 import { httpTokenEnv } from '../core/config.js';
 
@@ -68,4 +69,17 @@ export function bearerMatches(req: IncomingMessage, token: string): boolean {
 export function hostAllowed(req: IncomingMessage, address: HttpAddress, token: string | undefined): boolean {
   if (!address.loopback || token !== undefined) return true;
   return isLoopback((req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1'));
+}
+
+/** Starts `server` listening on `address`; resolves with its base URL (`http://host:port`) once bound. */
+export async function listen(server: Server, address: HttpAddress): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(address.port, address.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const a = server.address() as AddressInfo;
+  return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
 }

@@ -11,14 +11,13 @@
  * with Bolt's code; the server keeps serving.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { BoltError, BadInputError, NotFoundError } from '../../core/errors.js';
 import { toSerializedError } from '../../core/serialize-error.js';
 import { log } from '../../core/logger.js';
 import { isTaskStatus, TERMINAL, type TaskStatus } from '../../core/runtime/task-states.js';
 import type { Task } from '../../core/runtime/task.js';
 import { jsonSafe } from '../format-rows.js';
-import { bearerMatches, hostAllowed, tokenMatches, type HttpAddress } from '../http-address.js';
+import { bearerMatches, hostAllowed, listen, tokenMatches, type HttpAddress } from '../http-address.js';
 import type { DashboardMetrics, MetricsSource } from './metrics.js';
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './page.js';
 import type { StatusReader } from './status.js';
@@ -164,17 +163,9 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Dashboa
   }, STATUS_EVERY_MS);
   ticker.unref();
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.address.port, o.address.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const a = server.address() as AddressInfo;
-  const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+  const base = await listen(server, o.address);
   return {
-    url: `http://${host}:${a.port}`,
+    url: base,
     close: async () => {
       clearInterval(ticker);
       for (const r of streams) r.end();

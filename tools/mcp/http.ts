@@ -7,12 +7,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Database } from '../../core/database.js';
 import { log } from '../../core/logger.js';
 import { toSerializedError } from '../../core/serialize-error.js';
-import { bearerMatches, hostAllowed, type HttpAddress } from '../http-address.js';
+import { bearerMatches, hostAllowed, listen, type HttpAddress } from '../http-address.js';
 import { createMcpServer } from './server.js';
 
 export const MAX_SESSIONS = 64;
@@ -99,17 +98,9 @@ export async function serveMcpHttp(o: McpHttpOptions): Promise<McpHttpServer> {
   }, 60_000);
   sweeper.unref();
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.address.port, o.address.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const a = server.address() as AddressInfo;
-  const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+  const base = await listen(server, o.address);
   return {
-    url: `http://${host}:${a.port}/mcp`,
+    url: `${base}/mcp`,
     close: async () => {
       clearInterval(sweeper);
       await Promise.all([...sessions.values()].map((s) => s.transport.close().catch(() => undefined)));
