@@ -188,4 +188,10 @@ export interface Database extends Queryable {
   stats(): DatabaseStats;
   lockInfo(): LockInfo;
   close(): Promise<void>;
+  /**
+   * PostgreSQL only: calls `onNotify` on every `NOTIFY <channel>` from any session (a dedicated
+   * connection LISTENs). Best effort: if that connection fails it is logged and not replaced, so
+   * callers keep their own polling.
+   */
+  listen?(channel: string, onNotify: () => void): Promise<{ close(): Promise<void> }>;
 }

@@ -23,7 +23,7 @@ import { DirectDatabase } from '../shared/direct-database.js';
 import { REQUESTS_TABLE } from '../../core/request-log.js';
 import { isTransient } from '../../core/errors.js';
 import { classifyPgError } from './classify-errors.js';
-import { poolConfig, type PgConnectSettings } from './connect.js';
+import { poolConfig, quoteIdent, type PgConnectSettings } from './connect.js';
 import { PgPinned, checkIsolation, type PgIsolation } from './run.js';
 
 /** Transaction options with a PostgreSQL isolation level for this transaction. */
@@ -99,6 +99,24 @@ export class PostgresDatabase extends DirectDatabase<PgPinned> {
   /** The pool itself, for code built on this adapter (describe, LISTEN/NOTIFY). */
   get rawPool(): pg.Pool {
     return this.pool;
+  }
+
+  /** A dedicated connection that LISTENs on `channel` (see Database.listen). */
+  async listen(channel: string, onNotify: () => void): Promise<{ close(): Promise<void> }> {
+    this.assertOpen();
+    const client = new pg.Client(poolConfig({ ...this.cfg.settings, max: 1 }));
+    client.on('error', (err) => log('postgres').warn({ location: this.location, channel, err: { message: err.message } }, 'LISTEN connection failed'));
+    client.on('notification', (n) => {
+      if (n.channel === channel) onNotify();
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${quoteIdent(channel)}`);
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw classifyPgError(err, { location: this.location });
+    }
+    return { close: () => client.end().catch(() => undefined) };
   }
 
   /** Checks out one client for `name`, timing the wait. */

@@ -29,6 +29,7 @@ import type { SubmitOptions, SubmitResult, Task } from './task.js';
 import type { TaskStatus } from './task-states.js';
 import { Dispatcher, type DispatcherStats } from './dispatcher.js';
 import { ScheduleFirer } from './schedule-firer.js';
+import { WAKE_CHANNEL } from './queue-dialect.js';
 import { AgentPool, type AgentSlot, type DescribedAgent } from '../../agents/agent-pool.js';
 import { builtinAgentModules } from '../../agents/registry.js';
 import { resolveModuleSpecifier } from '../../agents/load-agents.js';
@@ -55,6 +56,7 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
   private pool?: AgentPool;
   private dispatcher?: Dispatcher;
   private firer?: ScheduleFirer;
+  private listener?: { close(): Promise<void> };
   private described: DescribedAgent[] = [];
   private readonly others = new Map<string, Promise<Database>>();
   private healthTimer?: NodeJS.Timeout;
@@ -115,6 +117,16 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
         },
       });
       this.firer.start();
+      // PostgreSQL: tasks submitted by other processes wake this runtime at once (NOTIFY), not
+      // at its next poll; polling stays, for a lost LISTEN connection and the other engines.
+      if (this.db.listen) {
+        this.listener = await this.db
+          .listen(WAKE_CHANNEL, () => dispatcher.wake())
+          .catch((e: unknown) => {
+            logger.warn({ err: e }, 'LISTEN for new tasks failed: finding them by polling only');
+            return undefined;
+          });
+      }
       this.healthTimer = setInterval(() => void this.checkHealth(), this.config.healthIntervalMs);
       this.healthTimer.unref();
       this.state = 'running';
@@ -327,6 +339,7 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
     this.state = 'stopping';
     this.stopped = (async () => {
       if (this.healthTimer) clearInterval(this.healthTimer);
+      void this.listener?.close();
       // No new passes; one in flight may finish while the agents drain (its ticks stay queued).
       const firerStopped = this.firer?.stop().catch((e: unknown) => logger.warn({ err: e }, 'stopping the schedule firer failed'));
       const drainMs = opts.immediate ? 0 : (opts.drainTimeoutMs ?? this.config.drainTimeoutMs);

@@ -29,7 +29,17 @@ export interface QueueDialect {
    * older Bolt gets them at `ensureSchema` (the ALTER runs when selecting the column fails).
    */
   addedColumns: ReadonlyArray<readonly [string, string]>;
+  /**
+   * Where there is one (PostgreSQL: `NOTIFY`), the statement that tells listening runtimes new
+   * tasks are queued, so they claim at once instead of at their next poll.
+   */
+  wake?: string;
+  /** The same in one statement with an `INSERT … RETURNING id` (PostgreSQL: a CTE beside `pg_notify`). */
+  wakeWith?: (insertReturningId: string) => string;
 }
+
+/** The channel runtimes LISTEN on (PostgreSQL). */
+export const WAKE_CHANNEL = 'bolt_tasks';
 
 const COLUMNS = `
   agent TEXT NOT NULL,
@@ -140,6 +150,8 @@ const DIALECTS: Record<EngineName, QueueDialect> = {
     ],
     claimStyle: 'skip-locked',
     addedColumns: ADDED_COLUMNS,
+    wake: `NOTIFY ${WAKE_CHANNEL}`,
+    wakeWith: (insert) => `WITH inserted AS (${insert}) SELECT inserted.id FROM inserted, (SELECT pg_notify('${WAKE_CHANNEL}', '')) AS woken`,
     reserveIds: (n) => `SELECT nextval(pg_get_serial_sequence('bolt_tasks', 'id')) AS id FROM generate_series(1, ${Math.floor(n)})`,
   },
 };

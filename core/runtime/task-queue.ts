@@ -244,7 +244,10 @@ export class TaskQueue {
       return { id: claimed.id, deduplicated: false, claimed };
     }
     if (key === undefined && parents === undefined) {
-      const rows = await retryConflicts(() => this.db.query(insert, params));
+      // PostgreSQL: the NOTIFY rides in the INSERT's own statement (no second round trip).
+      const wakes = this.dialect.wakeWith;
+      const rows = await retryConflicts(() => this.db.query(wakes ? wakes(insert) : insert, params));
+      if (!wakes) await this.wakeRuntimes();
       return { id: Number(rows[0]!.id), deduplicated: false };
     }
     for (let i = 0; ; i++) {
@@ -258,7 +261,10 @@ export class TaskQueue {
           if (key !== undefined) await tx.execute(`INSERT INTO bolt_task_keys (dedupe_key, task_id) VALUES (?, ?)`, [key, newId]);
           return newId;
         });
-        if (id !== undefined) return { id, deduplicated: false };
+        if (id !== undefined) {
+          await this.wakeRuntimes();
+          return { id, deduplicated: false };
+        }
       } catch (e) {
         // Another submit with this key won the race (duplicate key / conflict): read its id.
         if (key === undefined || hasCode(e, 'BOLT_BAD_INPUT') || i >= 3) throw e;
@@ -313,6 +319,7 @@ export class TaskQueue {
       const full = rows.map((r) => [...r.slice(0, 3), 'queued', r[3], 0, ...r.slice(4)]);
       await this.db.insertMany('bolt_tasks', [...cols.slice(0, 3), 'status', cols[3]!, 'attempts', ...cols.slice(4)], full);
       plain.forEach((i, k) => (out[i] = { id: ids[k]!, deduplicated: false }));
+      await this.wakeRuntimes();
       return out;
     }
     for (let c = 0; c < plain.length; c += CHUNK) {
@@ -325,7 +332,16 @@ export class TaskQueue {
       const ids = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
       idx.forEach((i, k) => (out[i] = { id: ids[k]!, deduplicated: false }));
     }
+    if (plain.length) await this.wakeRuntimes();
     return out;
+  }
+
+  /**
+   * Tells runtimes listening for new tasks (PostgreSQL: `NOTIFY`, see `BoltIntegration`) to
+   * claim now rather than at their next poll. Best effort: polling finds the tasks anyway.
+   */
+  private async wakeRuntimes(): Promise<void> {
+    if (this.dialect.wake) await this.db.execute(this.dialect.wake).catch((err: unknown) => logger.debug({ err }, 'NOTIFY failed'));
   }
 
   /** `UPDATE … SET <lease> WHERE <where> RETURNING …` for the claim statements. */
@@ -624,7 +640,10 @@ export class TaskQueue {
         [now, now, id, ...REDRIVABLE],
       ),
     );
-    if (rows.length) return rowToTask(rows[0]!);
+    if (rows.length) {
+      await this.wakeRuntimes();
+      return rowToTask(rows[0]!);
+    }
     const task = await this.get(id);
     throw new BadInputError(`Task ${id} is ${task.status}: only ${REDRIVABLE.join(' or ')} tasks can be retried`, { id, status: task.status });
   }
