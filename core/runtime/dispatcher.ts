@@ -9,7 +9,8 @@
  * without a database round trip; completions are collected while a write is in flight and
  * written together by the next one (single-flight), so under load one statement records many
  * outcomes, and under light load each is written at once. A submit in this process wakes the
- * claimer directly; tasks submitted by other processes are found by polling every `pollMs`.
+ * claimer directly; tasks submitted by other processes wake it through PostgreSQL's NOTIFY
+ * (`BoltIntegration` listens), and are found by polling every `pollMs` on every engine.
  */
 import { EventEmitter } from 'eventemitter3';
 import type { BoltConfig } from '../config.js';
