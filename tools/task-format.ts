@@ -32,18 +32,25 @@ function brief(v: unknown, max = 60): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
 
-/** One line per task, with a header. */
+/**
+ * One line per task, with a header. GROUP and WAITS (parents not done yet, of how many) appear
+ * when a listed task has a group or dependencies.
+ */
 export function taskTable(tasks: Task[], now = Date.now()): string[] {
+  const groups = tasks.some((t) => t.group !== null);
+  const deps = tasks.some((t) => t.parents > 0);
   const rows = tasks.map((t) => [
     String(t.id),
     t.status,
     t.agent,
+    ...(groups ? [t.group ?? ''] : []),
+    ...(deps ? [t.parents > 0 ? `${t.waitingOn}/${t.parents}` : ''] : []),
     `${t.attempts}/${t.maxAttempts}`,
     String(t.priority),
     ago(t.updatedAt, now),
     t.status === 'done' ? brief(t.result) : t.error ? `${t.error.code}: ${brief(t.error.message, 50)}` : '',
   ]);
-  const head = ['ID', 'STATUS', 'AGENT', 'TRIES', 'PRI', 'UPDATED', 'RESULT / ERROR'];
+  const head = ['ID', 'STATUS', 'AGENT', ...(groups ? ['GROUP'] : []), ...(deps ? ['WAITS'] : []), 'TRIES', 'PRI', 'UPDATED', 'RESULT / ERROR'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]): string =>
     r
