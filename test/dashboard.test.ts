@@ -109,6 +109,17 @@ test('API and /metrics: counters only grow and agree with the queue; other hosts
   );
   assert.equal(metric(text, 'bolt_agents').get('state="idle"'), 2);
 
+  // Schedules and group limits show in the status (read every 5 s).
+  await queue.setSchedule('nightly', { cron: '0 2 * * *', agent: 'echo' });
+  await queue.setGroupLimit('customer-42', { concurrency: 3 });
+  await waitFor(
+    async () => {
+      const s = JSON.parse((await http(`${url}/api/status`)).body) as { schedules?: Array<{ name: string }>; groups?: Array<{ group: string }> };
+      return s.schedules?.[0]?.name === 'nightly' && s.groups?.[0]?.group === 'customer-42';
+    },
+    15_000,
+    'the status lists the schedule and the group limit',
+  );
   const status = JSON.parse((await http(`${url}/api/status`)).body) as { healthy: boolean; counts: Record<string, number>; runtime: { agents: unknown[] } };
   assert.equal(status.healthy, true);
   assert.equal(status.counts.done, 80);

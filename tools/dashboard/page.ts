@@ -21,6 +21,7 @@ export const PAGE_HTML = `<!doctype html>
   <section><h2>Throughput <small>tasks done per 10 s (bars) and their mean run time (line), last 10 minutes</small></h2><svg id="chart" viewBox="0 0 600 120" preserveAspectRatio="none" role="img" aria-label="tasks done per 10 seconds"></svg><p id="latency" class="muted"></p></section>
   <section><h2>Agents <small id="runtime"></small></h2><table id="agents"><thead><tr><th>agent</th><th>state</th><th>task</th><th>progress</th></tr></thead><tbody></tbody></table></section>
   <section><h2>Runtimes attached to the queue</h2><ul id="runtimes"></ul></section>
+  <section><h2>Schedules</h2><ul id="schedules"></ul><h2>Group limits</h2><ul id="groups"></ul></section>
   <section><h2>Database</h2><p id="database"></p></section>
   <section>
     <h2>Tasks</h2>
@@ -101,6 +102,12 @@ function showStatus(s) {
   const rts = $('runtimes'); rts.replaceChildren();
   for (const r of s.runtimes || []) rts.append(el('li', r.id + (r.host ? ' on ' + r.host + ' (pid ' + r.pid + ', ' + r.agents + ' agents, seen ' + when(r.heartbeatAt) + ')' : '') + ': ' + r.running + ' running'));
   if (!(s.runtimes || []).length) rts.append(el('li', 'none', 'muted'));
+  const sch = $('schedules'); sch.replaceChildren();
+  for (const x of s.schedules || []) sch.append(el('li', x.name + ': ' + x.cron + ' (' + (x.tz || 'UTC') + ') → ' + x.agent + ', next ' + (x.nextRun ? new Date(x.nextRun).toISOString() : '-')));
+  if (!(s.schedules || []).length) sch.append(el('li', 'none', 'muted'));
+  const gr = $('groups'); gr.replaceChildren();
+  for (const g of s.groups || []) gr.append(el('li', g.group + ': ' + [g.concurrency ? 'at most ' + g.concurrency + ' at once' : '', g.ratePerSecond ? g.ratePerSecond + ' starts/s' : ''].filter(Boolean).join(', ') + ' · ' + g.running + ' running, ' + g.queued + ' waiting'));
+  if (!(s.groups || []).length) gr.append(el('li', 'none', 'muted'));
   const d = s.database;
   $('database').textContent = d.engine + ' · ' + d.location + ' · ' + d.role + (d.hostPid ? ' (host pid ' + d.hostPid + ')' : '') + ' · pool ' + d.pool.inUse + '/' + d.pool.size + ' in use, ' + d.pool.waiting + ' waiting · failovers ' + d.failovers;
 }
@@ -163,7 +170,7 @@ async function showTask(id) {
   try {
     const t = await api('/api/tasks/' + id);
     $('detail').hidden = false; $('d-id').textContent = '#' + t.id + ' (' + t.status + ')';
-    $('d-body').textContent = JSON.stringify({ agent: t.agent, payload: t.payload, attempts: t.attempts, maxAttempts: t.maxAttempts, error: t.error, result: t.result, created: t.createdAt && new Date(t.createdAt).toISOString(), started: t.startedAt && new Date(t.startedAt).toISOString(), finished: t.finishedAt && new Date(t.finishedAt).toISOString() }, null, 2);
+    $('d-body').textContent = JSON.stringify({ agent: t.agent, payload: t.payload, group: t.group, dependsOn: t.parents ? t.parents + ' task(s), ' + t.waitingOn + ' not done' : undefined, attempts: t.attempts, maxAttempts: t.maxAttempts, error: t.error, result: t.result, created: t.createdAt && new Date(t.createdAt).toISOString(), started: t.startedAt && new Date(t.startedAt).toISOString(), finished: t.finishedAt && new Date(t.finishedAt).toISOString() }, null, 2);
   } catch (e) { alert(e.message); }
 }
 $('filters').addEventListener('submit', (e) => { e.preventDefault(); filters = { status: $('f-status').value, agent: $('f-agent').value.trim(), q: $('f-text').value.trim() }; loadTasks(); });

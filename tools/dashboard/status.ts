@@ -62,6 +62,11 @@ export class StatusReader {
   private readonly status = new Cached(CACHE_MS, (now) => this.readNow(now));
   private readonly series = new Cached(SERIES_EVERY_MS, (now) => this.readSeries(now));
   private readonly owners = new Cached(SERIES_EVERY_MS, () => this.readOwners());
+  /** The queue's schedules (with their next tick) and group limits (with running and waiting tasks). */
+  private readonly plans = new Cached(SERIES_EVERY_MS, async () => ({
+    schedules: await this.src.queue.schedules(),
+    groups: await this.src.queue.groupLimits(),
+  }));
   /** Tasks by agent and status: the status's counts and the metrics' queue gauge share one read a second. */
   readonly byAgent = new Cached(CACHE_MS, () => this.src.queue.countsByAgent());
 
@@ -104,8 +109,8 @@ export class StatusReader {
       this.onStatement?.('status', performance.now() - started);
       const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
       for (const r of byAgent) counts[r.status] += r.count;
-      const [owners, series] = await withDeadline(Promise.all([this.owners.get(now), this.series.get(now)]));
-      return { at: now, healthy: true, runtime, runtimes: owners, counts, series, database };
+      const [owners, series, plans] = await withDeadline(Promise.all([this.owners.get(now), this.series.get(now), this.plans.get(now)]));
+      return { at: now, healthy: true, runtime, runtimes: owners, counts, series, database, ...plans };
     } catch (err) {
       const e = toSerializedError(err, 'BOLT_INTERNAL');
       return { at: now, healthy: false, error: { code: e.code, message: e.message }, runtime, database };
