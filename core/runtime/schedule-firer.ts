@@ -79,20 +79,18 @@ export class ScheduleFirer {
     let wait = SCHEDULE_POLL_MS;
     try {
       const schedules = await loadSchedules(this.queue.db);
-      let since: number | undefined;
+      // Read once a pass, and only when some schedule needs it.
+      let since: Promise<number> | undefined;
+      const watchedSince = (): Promise<number> => (since ??= this.watchedSince());
       for (const s of schedules) {
         if (this.stopped) return;
-        const cron = this.cron(s);
-        const now = Date.now();
-        // Only when a tick before this runtime's start is unhandled: were others up then?
-        const early = s.lastTick < this.opts.startedAt ? tickBefore(cron, this.opts.startedAt) : null;
-        if (early !== null && early > s.lastTick) since ??= await this.watchedSince();
-        const plan = planTicks(s, cron, now, since ?? this.opts.startedAt);
-        await this.fire(s, plan.fire);
-        if (plan.skipped) logger.info({ schedule: s.name, skipped: plan.skipped, policy: s.catchUp }, 'skipped ticks missed while no runtime ran');
-        if (plan.handledUpTo !== undefined) await advanceSchedule(this.queue.db, s, plan.handledUpTo);
-        const next = cron.nextRun(new Date(Math.max(now, plan.handledUpTo ?? s.lastTick)))?.getTime();
-        if (next !== undefined) wait = Math.min(wait, next - Date.now());
+        // One schedule the queue refuses (a bad row written by hand, an agent renamed) must not
+        // stop the others: it is reported and retried on the next pass.
+        try {
+          wait = Math.min(wait, await this.passOne(s, watchedSince));
+        } catch (e) {
+          if (this.failures++ % 20 === 0) this.opts.onError(e);
+        }
       }
       this.failures = 0;
     } catch (e) {
@@ -101,6 +99,21 @@ export class ScheduleFirer {
     } finally {
       this.arm(Math.max(5, wait));
     }
+  }
+
+  /** Fires what is due of one schedule; returns how long until its next tick. */
+  private async passOne(s: Schedule, watchedSince: () => Promise<number>): Promise<number> {
+    const cron = this.cron(s);
+    const now = Date.now();
+    // Only when a tick before this runtime's start is unhandled: were others up then?
+    const early = s.lastTick < this.opts.startedAt ? tickBefore(cron, this.opts.startedAt) : null;
+    const since = early !== null && early > s.lastTick ? await watchedSince() : this.opts.startedAt;
+    const plan = planTicks(s, cron, now, since);
+    await this.fire(s, plan.fire);
+    if (plan.skipped) logger.info({ schedule: s.name, skipped: plan.skipped, policy: s.catchUp }, 'skipped ticks missed while no runtime ran');
+    if (plan.handledUpTo !== undefined) await advanceSchedule(this.queue.db, s, plan.handledUpTo);
+    const next = cron.nextRun(new Date(Math.max(now, plan.handledUpTo ?? s.lastTick)))?.getTime();
+    return next === undefined ? SCHEDULE_POLL_MS : next - Date.now();
   }
 
   private async fire(s: Schedule, ticks: readonly number[]): Promise<void> {

@@ -12,7 +12,8 @@
 import { Cron } from 'croner';
 import type { Database, Row } from '../database.js';
 import { BadInputError, NotFoundError } from '../errors.js';
-import { retryConflicts } from './queue-sql.js';
+import { checkJsonDepth, retryConflicts, toJsonText } from './queue-sql.js';
+import { json } from './task.js';
 
 /** What to do with ticks that came due while no runtime ran (see `docs/runtime.md`). */
 export type CatchUp = 'none' | 'last' | 'all';
@@ -101,13 +102,10 @@ export function validateSchedule(name: string, spec: ScheduleSpec): string {
     throw new BadInputError(`Invalid cron expression ${JSON.stringify(spec.cron)}: ${(e as Error).message}`, { cron: spec.cron });
   }
   if (!next) throw new BadInputError(`The cron expression ${JSON.stringify(spec.cron)} never fires from now on`, { cron: spec.cron });
-  let payload: string | undefined;
-  try {
-    payload = JSON.stringify(spec.payload ?? null);
-  } catch (e) {
-    throw new BadInputError(`The payload is not JSON: ${(e as Error).message}`);
-  }
-  if (payload === undefined) throw new BadInputError('The payload is not JSON (a function or symbol)');
+  // The checks every submit makes (depth, JSON), so no stored schedule is refused at each tick.
+  checkJsonDepth(spec.payload, 'the payload');
+  const payload = toJsonText(spec.payload ?? null);
+  if (payload === undefined || payload === null) throw new BadInputError('The payload is not JSON (a function or symbol)');
   if (Buffer.byteLength(payload) > MAX_SCHEDULE_PAYLOAD_BYTES) {
     throw new BadInputError(`The payload is ${Buffer.byteLength(payload)} bytes as JSON; at most ${MAX_SCHEDULE_PAYLOAD_BYTES}`);
   }
@@ -120,7 +118,7 @@ function rowToSchedule(r: Row): Schedule {
     name: String(r.name),
     cron: String(r.cron),
     agent: String(r.agent),
-    payload: r.payload === null || r.payload === undefined ? null : (JSON.parse(String(r.payload)) as unknown),
+    payload: json(r.payload),
     tz: r.tz === null || r.tz === undefined ? null : String(r.tz),
     catchUp: isCatchUp(catchUp) ? catchUp : 'last',
     lastTick: Number(r.last_tick),
