@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ExecResult, LockInfo, OpenOptions, Row, StatementOptions, ValueMode } from '../../core/database.js';
 import { orDiskFull } from '../../core/disk-full.js';
-import { BadInputError, ReadOnlyError } from '../../core/errors.js';
+import { BadInputError } from '../../core/errors.js';
 import { createNewFile } from '../../storage/platform/own-file.js';
 import { SQLITE_PARAM_RULES, checkParams } from '../../core/parameters.js';
 import { DirectDatabase } from '../shared/direct-database.js';
@@ -145,8 +145,9 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
   }
 
   query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
-    if (opts.readOnly === true && this.shared.kinds.get(sql) === true) return Promise.reject(new ReadOnlyError('read-only: statement is not a read', { sql }));
-    if (opts.requestId === undefined && this.knownWrite(sql)) return this.batched(sql, params, true, opts.signal).then((r) => (r.rows ?? []) as T[]);
+    // A read-only statement never goes to the write batcher: its connection refuses writes.
+    if (opts.requestId === undefined && opts.readOnly !== true && this.knownWrite(sql))
+      return this.batched(sql, params, true, opts.signal).then((r) => (r.rows ?? []) as T[]);
     if (this.shared.kinds.get(sql) === false && !opts.signal?.aborted) {
       // A known read: at once on the reader connection (no async frames on this hot path).
       const turn = writersFirst() ?? nextTurn();
@@ -176,8 +177,8 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
   }
 
   override async execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
-    if (opts.readOnly === true && this.shared.kinds.get(sql) === true) throw new ReadOnlyError('read-only: statement is not a read', { sql });
-    if (opts.requestId === undefined && this.knownWrite(sql)) return { rowsChanged: (await this.batched(sql, params, false, opts.signal)).changes };
+    if (opts.requestId === undefined && opts.readOnly !== true && this.knownWrite(sql))
+      return { rowsChanged: (await this.batched(sql, params, false, opts.signal)).changes };
     return super.execute(sql, params, opts);
   }
 

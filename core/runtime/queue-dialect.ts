@@ -95,6 +95,19 @@ const SCHEDULES =
   `CREATE TABLE IF NOT EXISTS bolt_schedules (name TEXT PRIMARY KEY, cron TEXT NOT NULL, tz TEXT, agent TEXT NOT NULL, payload TEXT, ` +
   `catch_up TEXT NOT NULL, last_tick BIGINT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)`;
 
+/** Every table of the queue (`ensureSchema` checks they all exist). */
+export const QUEUE_TABLES = ['bolt_tasks', 'bolt_task_keys', 'bolt_runtimes', 'bolt_task_deps', 'bolt_groups', 'bolt_group_starts', 'bolt_schedules'];
+
+/** The queue's other tables, alike on every engine. */
+const SIDE_TABLES = [KEYS, RUNTIMES, DEPS, SCHEDULES, GROUPS, GROUP_STARTS];
+/** Secondary indexes, and those on `bolt_tasks`, where indexes pay (SQLite, PostgreSQL). */
+const INDEXES = [
+  `CREATE INDEX IF NOT EXISTS bolt_tasks_claim ON bolt_tasks (status, run_at)`,
+  `CREATE INDEX IF NOT EXISTS bolt_tasks_lease ON bolt_tasks (lease_owner)`,
+  DEPS_BY_PARENT,
+  GROUP_STARTS_INDEX,
+];
+
 const DIALECTS: Record<EngineName, QueueDialect> = {
   // No secondary index on DuckDB: measured, every index on bolt_tasks (even a UNIQUE one on a
   // column the queue never updates) roughly doubles the cost of the queue's UPDATEs, and a
@@ -104,12 +117,7 @@ const DIALECTS: Record<EngineName, QueueDialect> = {
     schema: [
       `CREATE SEQUENCE IF NOT EXISTS bolt_tasks_seq`,
       `CREATE TABLE IF NOT EXISTS bolt_tasks (id BIGINT PRIMARY KEY DEFAULT nextval('bolt_tasks_seq'),${COLUMNS})`,
-      KEYS,
-      RUNTIMES,
-      DEPS,
-      SCHEDULES,
-      GROUPS,
-      GROUP_STARTS,
+      ...SIDE_TABLES,
     ],
     claimStyle: 'select-then-update',
     reserveIds: (n) => `SELECT nextval('bolt_tasks_seq') AS id FROM range(${Math.floor(n)})`,
@@ -117,37 +125,13 @@ const DIALECTS: Record<EngineName, QueueDialect> = {
   },
   sqlite: {
     engine: 'sqlite',
-    schema: [
-      `CREATE TABLE IF NOT EXISTS bolt_tasks (id INTEGER PRIMARY KEY AUTOINCREMENT,${COLUMNS})`,
-      `CREATE INDEX IF NOT EXISTS bolt_tasks_claim ON bolt_tasks (status, run_at)`,
-      `CREATE INDEX IF NOT EXISTS bolt_tasks_lease ON bolt_tasks (lease_owner)`,
-      KEYS,
-      RUNTIMES,
-      DEPS,
-      DEPS_BY_PARENT,
-      SCHEDULES,
-      GROUPS,
-      GROUP_STARTS,
-      GROUP_STARTS_INDEX,
-    ],
+    schema: [`CREATE TABLE IF NOT EXISTS bolt_tasks (id INTEGER PRIMARY KEY AUTOINCREMENT,${COLUMNS})`, ...SIDE_TABLES, ...INDEXES],
     claimStyle: 'select-then-update',
     addedColumns: ADDED_COLUMNS,
   },
   postgres: {
     engine: 'postgres',
-    schema: [
-      `CREATE TABLE IF NOT EXISTS bolt_tasks (id BIGSERIAL PRIMARY KEY,${COLUMNS})`,
-      `CREATE INDEX IF NOT EXISTS bolt_tasks_claim ON bolt_tasks (status, run_at)`,
-      `CREATE INDEX IF NOT EXISTS bolt_tasks_lease ON bolt_tasks (lease_owner)`,
-      KEYS,
-      RUNTIMES,
-      DEPS,
-      DEPS_BY_PARENT,
-      SCHEDULES,
-      GROUPS,
-      GROUP_STARTS,
-      GROUP_STARTS_INDEX,
-    ],
+    schema: [`CREATE TABLE IF NOT EXISTS bolt_tasks (id BIGSERIAL PRIMARY KEY,${COLUMNS})`, ...SIDE_TABLES, ...INDEXES],
     claimStyle: 'skip-locked',
     addedColumns: ADDED_COLUMNS,
     wake: `NOTIFY ${WAKE_CHANNEL}`,

@@ -17,7 +17,7 @@
 import type { Database, Queryable, Row } from '../database.js';
 import { BadInputError, NotFoundError, hasCode, type SerializedError } from '../errors.js';
 import { log } from '../logger.js';
-import { queueDialect, type QueueDialect } from './queue-dialect.js';
+import { QUEUE_TABLES, queueDialect, type QueueDialect } from './queue-dialect.js';
 import { rowToTask, type SubmitOptions, type SubmitResult, type Task } from './task.js';
 import { CLAIMABLE, REDRIVABLE, TASK_STATUSES, TERMINAL, isTaskStatus, type TaskStatus } from './task-states.js';
 import { retryDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from '../backoff.js';
@@ -153,15 +153,10 @@ export class TaskQueue {
    * cheap probe first, so commands run against an existing queue issue no DDL at all.
    */
   async ensureSchema(): Promise<void> {
-    const columns = this.dialect.addedColumns.map(([c]) => c).join(', ');
+    // One statement naming every table and every column added since the first release.
+    const columns = this.dialect.addedColumns.map(([c]) => `bolt_tasks.${c}`).join(', ');
     try {
-      await this.db.query(`SELECT id, ${columns} FROM bolt_tasks WHERE 1 = 0`);
-      await this.db.query('SELECT task_id FROM bolt_task_keys WHERE 1 = 0');
-      await this.db.query('SELECT id FROM bolt_runtimes WHERE 1 = 0');
-      await this.db.query('SELECT task_id FROM bolt_task_deps WHERE 1 = 0');
-      await this.db.query('SELECT group_key FROM bolt_groups WHERE 1 = 0');
-      await this.db.query('SELECT group_key FROM bolt_group_starts WHERE 1 = 0');
-      await this.db.query('SELECT name FROM bolt_schedules WHERE 1 = 0');
+      await this.db.query(`SELECT bolt_tasks.id, ${columns} FROM ${QUEUE_TABLES.join(', ')} WHERE 1 = 0`);
       return;
     } catch {
       // missing (or partly created, or made by an older Bolt): create below
@@ -181,20 +176,22 @@ export class TaskQueue {
     }
   }
 
-  private validate(agent: string, o: SubmitOptions): void {
+  private validate(agent: string, o: SubmitOptions): number[] {
     if (!AGENT_NAME.test(agent)) throw new BadInputError(`Invalid agent name ${JSON.stringify(agent)}: use letters, digits, _ . : -`, { agent });
     if (o.maxAttempts !== undefined && (!Number.isInteger(o.maxAttempts) || o.maxAttempts < 1)) {
       throw new BadInputError(`maxAttempts must be an integer ≥ 1, got ${o.maxAttempts}`, { maxAttempts: o.maxAttempts });
     }
     if (o.priority !== undefined && !Number.isInteger(o.priority)) throw new BadInputError(`priority must be an integer, got ${o.priority}`);
     if (o.timeoutMs !== undefined && !(o.timeoutMs > 0)) throw new BadInputError(`timeoutMs must be > 0, got ${o.timeoutMs}`);
-    if (o.dependsOn !== undefined) checkDependsOn(o.dependsOn);
     if (o.group !== undefined) checkGroupKey(o.group);
+    return o.dependsOn === undefined ? [] : checkDependsOn(o.dependsOn);
   }
 
-  private validatePayload(agent: string, payload: unknown, o: SubmitOptions): void {
-    this.validate(agent, o);
+  /** Checks a task to submit; returns the ids it depends on (each once). */
+  private validatePayload(agent: string, payload: unknown, o: SubmitOptions): number[] {
+    const ids = this.validate(agent, o);
     checkJsonDepth(payload, 'the payload');
+    return ids;
   }
 
   private rowParams(agent: string, payload: unknown, o: SubmitOptions, now: number): unknown[] {
@@ -226,12 +223,11 @@ export class TaskQueue {
     o: SubmitOptions = {},
     claimFor?: { owner: string; leaseMs: number },
   ): Promise<SubmitResult & { claimed?: ClaimedTask }> {
-    this.validatePayload(agent, payload, o);
+    const ids = this.validatePayload(agent, payload, o);
     const now = Date.now();
     const params = this.rowParams(agent, payload, o, now);
     const insert = `${TaskQueue.INSERT_HEAD}${TaskQueue.ROW} RETURNING id`;
     const key = o.dedupeKey;
-    const ids = o.dependsOn === undefined ? [] : checkDependsOn(o.dependsOn);
     const parents = ids.length ? ids : undefined;
     if (key === undefined && parents === undefined && o.group === undefined && claimFor && !(o.delayMs! > 0)) {
       // Direct dispatch: inserted already claimed by the submitting runtime (it has an idle

@@ -15,7 +15,6 @@ import { BoltError, BadInputError, NotFoundError } from '../../core/errors.js';
 import { toSerializedError } from '../../core/serialize-error.js';
 import { log } from '../../core/logger.js';
 import { isTaskStatus, TERMINAL, type TaskStatus } from '../../core/runtime/task-states.js';
-import type { Task } from '../../core/runtime/task.js';
 import { jsonSafe } from '../format-rows.js';
 import { bearerMatches, hostAllowed, listen, tokenMatches, type HttpAddress } from '../http-address.js';
 import type { DashboardMetrics, MetricsSource } from './metrics.js';
@@ -100,7 +99,7 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Dashboa
         return openStream(res);
     }
     const m = /^\/api\/tasks\/(\d{1,15})$/.exec(url.pathname);
-    if (m) return sendJson(res, taskJson(await withDeadline(o.queue.get(Number(m[1])))));
+    if (m) return sendJson(res, jsonSafe(await withDeadline(o.queue.get(Number(m[1])))));
     throw new NotFoundError(`no such page: ${url.pathname}`);
   }
 
@@ -122,7 +121,7 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Dashboa
     if (m) {
       const id = Number(m[1]);
       const task = m[2] === 'cancel' ? (o.runtime ? await o.runtime.cancel(id) : (await o.queue.cancel(id)).task) : await o.queue.retry(id);
-      return sendJson(res, taskJson(task));
+      return sendJson(res, jsonSafe(task));
     }
     if (url.pathname === '/api/purge') {
       const olderThanMs = body.olderThanMs ?? 0;
@@ -140,7 +139,7 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Dashboa
     if (text !== undefined && text.length > 200) throw new BadInputError('q is at most 200 characters');
     const limit = Math.min(500, Math.max(1, Number(url.searchParams.get('limit') ?? 100) || 100));
     const tasks = await o.queue.list({ status: s as TaskStatus | undefined, agent, text, limit });
-    return { tasks: tasks.map(taskJson) };
+    return { tasks: tasks.map((t) => jsonSafe(t)) };
   }
 
   function openStream(res: ServerResponse): void {
@@ -188,11 +187,6 @@ function authorized(req: IncomingMessage, token: string): boolean {
     if (tokenMatches(token, value)) return true;
   }
   return false;
-}
-
-/** A task as JSON values (bigints beyond 2^53 and bytes as strings). */
-function taskJson(t: Task): unknown {
-  return jsonSafe(t);
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
