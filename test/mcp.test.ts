@@ -207,11 +207,15 @@ test('bolt mcp on stdio exits soon after its client goes away, even with a long 
   const client = new Client({ name: 'bolt-test', version: '1.0.0' });
   await client.connect(transport);
   const pid = transport.pid!;
+  // Killed after the test only if it never exited: once it is gone its pid may belong to
+  // another test's process.
+  let gone = false;
   t.after(() => {
+    if (gone) return;
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
-      // gone, as it should be
+      // exited meanwhile
     }
   });
   assert.equal(((await client.callTool({ name: 'query', arguments: { sql: 'SELECT 1 AS one' } })) as ToolAnswer).isError, undefined);
@@ -233,4 +237,5 @@ test('bolt mcp on stdio exits soon after its client goes away, even with a long 
     }
   };
   await waitForValue('the server process gone', alive, (a) => !a, { timeoutMs: 20_000, everyMs: 100 });
+  gone = true;
 });
