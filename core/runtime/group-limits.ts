@@ -112,10 +112,15 @@ export async function limitedGroupsWithWork(db: Queryable, agents: readonly stri
  * In a transaction: how many tasks of `group` may be claimed now (at most `want`), after taking
  * the group's row, and whether its starts are logged (it has a rate). Nothing when the group
  * has no limits any more (the ordinary claim takes its tasks).
+ *
+ * `now` is read once the row is held, and the claim stamps its tasks with it: on PostgreSQL a
+ * claimer may wait here for others, and a time read before the wait would date its starts
+ * before the finishes (and starts) it was serialized after.
  */
-export async function admitInGroup(tx: Queryable, group: string, want: number, now: number): Promise<{ allowed: number; logStarts: boolean }> {
+export async function admitInGroup(tx: Queryable, group: string, want: number): Promise<{ allowed: number; logStarts: boolean; now: number }> {
   const [g] = await tx.query(`UPDATE bolt_groups SET updated_at = updated_at WHERE group_key = ? RETURNING concurrency, rate_per_second`, [group]);
-  if (!g) return { allowed: 0, logStarts: false };
+  const now = Date.now();
+  if (!g) return { allowed: 0, logStarts: false, now };
   let allowed = want;
   if (g.concurrency !== null && g.concurrency !== undefined) {
     const [r] = await tx.query(`SELECT count(*) AS n FROM bolt_tasks WHERE group_key = ? AND status = 'running'`, [group]);
@@ -127,7 +132,7 @@ export async function admitInGroup(tx: Queryable, group: string, want: number, n
     const [r] = await tx.query(`SELECT count(*) AS n FROM bolt_group_starts WHERE group_key = ?`, [group]);
     allowed = Math.min(allowed, w.starts - Number(r?.n ?? 0));
   }
-  return { allowed: Math.max(0, allowed), logStarts: g.rate_per_second !== null && g.rate_per_second !== undefined };
+  return { allowed: Math.max(0, allowed), logStarts: g.rate_per_second !== null && g.rate_per_second !== undefined, now };
 }
 
 /** In the same transaction: logs the starts just claimed in a group with a rate. */

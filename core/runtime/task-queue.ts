@@ -433,8 +433,7 @@ export class TaskQueue {
       if (out.length >= want) break;
       const rows = await retryConflicts(() =>
         this.db.transaction(async (tx) => {
-          const now = Date.now();
-          const { allowed, logStarts } = await admitInGroup(tx, group, want - out.length, now);
+          const { allowed, logStarts, now } = await admitInGroup(tx, group, want - out.length);
           if (allowed <= 0) return [];
           const pick =
             `SELECT id FROM bolt_tasks WHERE group_key = ? AND status IN (${placeholders(CLAIMABLE.length)}) AND run_at <= ? AND waiting_on = 0 ` +
