@@ -113,26 +113,28 @@ export async function limitedGroupsWithWork(db: Queryable, agents: readonly stri
  * the group's row, and whether its starts are logged (it has a rate). Nothing when the group
  * has no limits any more (the ordinary claim takes its tasks).
  *
- * `now` is read once the row is held, and the claim stamps its tasks with it: on PostgreSQL a
- * claimer may wait here for others, and a time read before the wait would date its starts
- * before the finishes (and starts) it was serialized after.
+ * The claim stamps its tasks with the returned `now`, read after the counts: every finish (or
+ * start) the counts saw was stamped before it committed, so before that time; one they missed
+ * still counted as running. On PostgreSQL claimers wait on the row lock, and a time read before that wait dated
+ * starts before the finishes they were serialized after (recorded overlaps above the limit).
  */
 export async function admitInGroup(tx: Queryable, group: string, want: number): Promise<{ allowed: number; logStarts: boolean; now: number }> {
   const [g] = await tx.query(`UPDATE bolt_groups SET updated_at = updated_at WHERE group_key = ? RETURNING concurrency, rate_per_second`, [group]);
-  const now = Date.now();
-  if (!g) return { allowed: 0, logStarts: false, now };
+  if (!g) return { allowed: 0, logStarts: false, now: Date.now() };
   let allowed = want;
   if (g.concurrency !== null && g.concurrency !== undefined) {
     const [r] = await tx.query(`SELECT count(*) AS n FROM bolt_tasks WHERE group_key = ? AND status = 'running'`, [group]);
     allowed = Math.min(allowed, Number(g.concurrency) - Number(r?.n ?? 0));
   }
-  if (g.rate_per_second !== null && g.rate_per_second !== undefined && allowed > 0) {
+  const logStarts = g.rate_per_second !== null && g.rate_per_second !== undefined;
+  if (logStarts && allowed > 0) {
+    // Pruned with a time read before the count: it keeps a start or two more, never fewer.
     const w = rateWindow(Number(g.rate_per_second));
-    await tx.execute(`DELETE FROM bolt_group_starts WHERE group_key = ? AND started_at <= ?`, [group, now - w.ms]);
+    await tx.execute(`DELETE FROM bolt_group_starts WHERE group_key = ? AND started_at <= ?`, [group, Date.now() - w.ms]);
     const [r] = await tx.query(`SELECT count(*) AS n FROM bolt_group_starts WHERE group_key = ?`, [group]);
     allowed = Math.min(allowed, w.starts - Number(r?.n ?? 0));
   }
-  return { allowed: Math.max(0, allowed), logStarts: g.rate_per_second !== null && g.rate_per_second !== undefined, now };
+  return { allowed: Math.max(0, allowed), logStarts, now: Date.now() };
 }
 
 /** In the same transaction: logs the starts just claimed in a group with a rate. */
