@@ -10,13 +10,22 @@ import { AbortedError, LockTimeoutError } from '../../core/errors.js';
 
 interface Waiter {
   name: string;
-  grant: () => void;
+  deadline: number;
+  grant(): void;
+  fail(err: Error): void;
 }
 
 /** The writer lock of one database file for one `SqliteDatabase`. */
 export class WriteLock {
   private holder: { name: string; since: number } | undefined;
   private readonly queue: Waiter[] = [];
+  /**
+   * One timer for the whole queue, armed for the earliest deadline: most waits end in a turn,
+   * not a timeout, and a timer per waiter was a tenth of what a small write transaction
+   * allocated.
+   */
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
 
   constructor(readonly dbPath: string) {}
 
@@ -41,47 +50,77 @@ export class WriteLock {
 
   /** Lets the next writer in. */
   release(): void {
-    this.handOn();
+    this.holder = undefined;
+    const next = this.queue.shift();
+    if (this.queue.length === 0) this.disarmTimer();
+    next?.grant();
   }
 
   /** Waits for this process's earlier writers (FIFO). */
   private takeTurn(name: string, deadline: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
+      const onAbort = (): void => this.drop(waiter, new AbortedError());
       const waiter: Waiter = {
         name,
+        deadline,
         grant: () => {
-          clearTimeout(timer);
           signal?.removeEventListener('abort', onAbort);
           this.holder = { name, since: Date.now() };
           resolve();
         },
-      };
-      const drop = (err: Error): void => {
-        const i = this.queue.indexOf(waiter);
-        if (i >= 0) this.queue.splice(i, 1);
-        signal?.removeEventListener('abort', onAbort);
-        reject(err);
-      };
-      const onAbort = (): void => drop(new AbortedError());
-      const timer = setTimeout(
-        () => {
-          const h = this.heldBy();
-          drop(
-            new LockTimeoutError(
-              `Timed out waiting for the SQLite writer lock on ${this.dbPath}: session "${h?.session}" of this process (pid ${process.pid}) has held it for ${h?.heldMs} ms. Keep write transactions short`,
-              { path: this.dbPath, pid: process.pid, holder: h, waiting: this.queue.length },
-            ),
-          );
+        fail: (err) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(err);
         },
-        Math.max(0, deadline - Date.now()),
-      );
+      };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.queue.push(waiter);
+      this.armTimer(deadline);
     });
   }
 
-  private handOn(): void {
-    this.holder = undefined;
-    this.queue.shift()?.grant();
+  private drop(waiter: Waiter, err: Error): void {
+    const i = this.queue.indexOf(waiter);
+    if (i < 0) return;
+    this.queue.splice(i, 1);
+    if (this.queue.length === 0) this.disarmTimer();
+    waiter.fail(err);
+  }
+
+  /** No one waits: no timer keeps the process alive. */
+  private disarmTimer(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
+  }
+
+  /** Arms the queue's timer for `at` unless it fires earlier already. */
+  private armTimer(at: number): void {
+    if (at >= this.timerAt) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.expire(), Math.max(0, at - Date.now()));
+  }
+
+  /** Fails the waiters whose deadline passed, and re-arms for the next deadline. */
+  private expire(): void {
+    this.disarmTimer();
+    const now = Date.now();
+    let next = Infinity;
+    for (const w of [...this.queue]) {
+      if (w.deadline > now) {
+        next = Math.min(next, w.deadline);
+        continue;
+      }
+      const h = this.heldBy();
+      this.drop(
+        w,
+        new LockTimeoutError(
+          `Timed out waiting for the SQLite writer lock on ${this.dbPath}: session "${h?.session}" of this process (pid ${process.pid}) has held it for ${h?.heldMs} ms. Keep write transactions short`,
+          { path: this.dbPath, pid: process.pid, holder: h, waiting: this.queue.length },
+        ),
+      );
+    }
+    if (next < Infinity) this.armTimer(next);
   }
 }
