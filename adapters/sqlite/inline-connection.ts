@@ -26,7 +26,8 @@ import { backoffDelay } from '../../core/backoff.js';
  * turn is also other processes' chance at SQLite's lock, which is not fair: a thread that
  * commits and begins again within microseconds keeps it from writers that retry every 1–25 ms.
  * With 256 the 16 × 8 soak's "nobody starves" check failed (processes without a write for a
- * second, writes waiting 9–14 s); 256 gave point reads about 5 % more at 16 processes.
+ * second, writes waiting 9–14 s), also with 256 for reads and 64 for BEGINs; 256 gave point
+ * reads about 5 % more.
  */
 const OPS_PER_TURN = 64;
 let opsThisTurn = 0;
@@ -98,6 +99,14 @@ function writerStopsWaiting(): void {
 
 /** Delays between tries for a lock held by another process: like SQLite's own busy handler, 1 ms up to 25 ms. */
 const LOCK_WAIT = { baseMs: 1, capMs: 25 };
+/**
+ * A writer that has waited this long while the lock kept moving between others (their commits
+ * change `PRAGMA data_version`) tries every millisecond instead: with the lock almost always
+ * held, a writer trying every 25 ms lands in a free moment too rarely, and in the 16 × 8 soak
+ * whole processes went a second without a write. While one holder keeps the lock (a foreign
+ * program, a long transaction), nothing moves and the backoff stays.
+ */
+const AGED_MS = 100;
 
 function isBusy(f: SqliteFailure): boolean {
   return typeof f.code === 'string' && (f.code.startsWith('SQLITE_BUSY') || f.code.startsWith('SQLITE_LOCKED'));
@@ -121,6 +130,8 @@ function toWorkerError(err: unknown): SqliteFailure {
  */
 export class InlineConnection {
   private runner: StatementRunner | undefined;
+  /** `PRAGMA data_version` at the last busy try ({@link lockMoved}). */
+  private lastDataVersion: number | undefined;
   /** Resolved once open (or rejected with a `RunError`), as the pool expects of a connection. */
   readonly ready: Promise<void>;
 
@@ -343,6 +354,18 @@ export class InlineConnection {
     }
   }
 
+  /** Whether another connection committed since the last call (`PRAGMA data_version`); false when it cannot tell. */
+  private lockMoved(): boolean {
+    try {
+      const v = this.r.dataVersion();
+      const moved = this.lastDataVersion !== undefined && v !== this.lastDataVersion;
+      this.lastDataVersion = v;
+      return moved;
+    } catch {
+      return false;
+    }
+  }
+
   /**
    * Runs `attempt` (BEGIN IMMEDIATE, COMMIT) until it is not busy, with backoff, until
    * `deadline`; giving up, it reports the wait since `since` (when the caller began to wait).
@@ -355,9 +378,11 @@ export class InlineConnection {
         const info = (err as RunError).info;
         if (!isBusy(info)) throw err;
         onBusy?.();
-        const left = deadline - Date.now();
-        if (left <= 0) throw new RunError({ ...info, busyTimeout: { attempts: n + 1, waitedMs: Date.now() - since } });
-        await delay(Math.min(left, backoffDelay(n, LOCK_WAIT)));
+        const now = Date.now();
+        const left = deadline - now;
+        if (left <= 0) throw new RunError({ ...info, busyTimeout: { attempts: n + 1, waitedMs: now - since } });
+        const moved = this.lockMoved();
+        await delay(Math.min(left, moved && now - since >= AGED_MS ? 1 : backoffDelay(n, LOCK_WAIT)));
       }
     }
   }

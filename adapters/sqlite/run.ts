@@ -67,9 +67,14 @@ export function toSqlite(v: unknown): unknown {
   return v;
 }
 
-function bindsAsIs(v: unknown): boolean {
-  const t = typeof v;
-  return t === 'number' || t === 'string' || t === 'bigint' || v === null;
+/** The parameters as SQLite binds them: numbers, strings, bigints and null as they are (no copy for the common case). */
+function bindable(params: readonly unknown[]): readonly unknown[] {
+  for (let i = 0; i < params.length; i++) {
+    const v = params[i];
+    const t = typeof v;
+    if (t !== 'number' && t !== 'string' && t !== 'bigint' && v !== null) return params.map(toSqlite);
+  }
+  return params;
 }
 
 /**
@@ -96,6 +101,7 @@ export class StatementRunner {
 
   private beginStmt: BetterSqlite3.Statement | undefined;
   private commitStmt: BetterSqlite3.Statement | undefined;
+  private dataVersionStmt: BetterSqlite3.Statement | undefined;
 
   /** Journal mode still to set before this connection's first write (undefined: done, or none). */
   private pendingJournalMode: string | undefined;
@@ -150,6 +156,9 @@ export class StatementRunner {
    * its next users, blocking every writer of the file and freezing their reads.
    */
   run(sql: string, params: readonly unknown[], write: WritePolicy, rows: boolean): RunResult {
+    const p = this.cache.get(sql);
+    // A statement that returns rows cannot open a transaction: no need to ask SQLite (twice).
+    if (p !== undefined && p !== 'multi' && p.reader && p.readonly) return this.readRows(p, params, rows);
     const wasInTransaction = this.db.inTransaction;
     const r = this.runStatement(sql, params, write, rows);
     if (!wasInTransaction && this.db.inTransaction) {
@@ -179,21 +188,27 @@ export class StatementRunner {
       const after = this.db.prepare('SELECT total_changes() AS n').pluck().get() as number;
       return { changes: after - before, rows: rows ? [] : undefined };
     }
-    // Numbers, strings, bigints and null bind as they are: no copy for the common case.
-    const args = params.every(bindsAsIs) ? params : params.map(toSqlite);
-    if (p.reader) {
-      const out = p.stmt.all(...args) as Record<string, unknown>[];
-      for (const row of out) fromSqlite(row);
-      return { rows: rows ? out : undefined, changes: p.readonly ? 0 : out.length };
-    }
-    const r = p.stmt.run(...args);
+    if (p.reader) return this.readRows(p, params, rows);
+    const r = p.stmt.run(...bindable(params));
     return { changes: r.changes, rows: rows ? [] : undefined };
+  }
+
+  /** Runs a statement that returns rows (a SELECT, or a write with RETURNING). */
+  private readRows(p: Prepared, params: readonly unknown[], rows: boolean): RunResult {
+    const out = p.stmt.all(...bindable(params)) as Record<string, unknown>[];
+    for (let i = 0; i < out.length; i++) fromSqlite(out[i]!);
+    return { rows: rows ? out : undefined, changes: p.readonly ? 0 : out.length };
   }
 
   /** BEGIN IMMEDIATE, once: SQLITE_BUSY when another connection writes (the caller waits). */
   beginImmediate(): void {
     this.beforeWrite();
     (this.beginStmt ??= this.db.prepare('BEGIN IMMEDIATE')).run();
+  }
+
+  /** `PRAGMA data_version`: changes when another connection commits. */
+  dataVersion(): number {
+    return Number((this.dataVersionStmt ??= this.db.prepare('PRAGMA data_version').pluck()).get());
   }
 
   /** COMMIT (prepared once: parsing it at every transaction showed in profiles). */
