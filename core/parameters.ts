@@ -40,6 +40,9 @@ export const SQLITE_PARAM_RULES: ParamRules = {
 /** PostgreSQL (node-postgres): a bigint is sent as text, arrays as arrays, objects as JSON. */
 export const POSTGRES_PARAM_RULES: ParamRules = { engine: 'PostgreSQL', nan: true, json: 'objects' };
 
+/** No facts to add to an error (shared: checks on every statement allocate nothing). */
+const NO_FACTS: Readonly<Record<string, unknown>> = Object.freeze({});
+
 /** Deepest nesting of arrays and objects accepted in one parameter. */
 export const MAX_PARAM_DEPTH = 64;
 
@@ -50,7 +53,7 @@ export const MAX_PARAM_DEPTH = 64;
 export function checkParams(params: unknown, rules: ParamRules): void {
   if (params === undefined || params === null) return;
   if (!Array.isArray(params)) throw new BadInputError('params must be an array', { type: kindOf(params) });
-  checkDense(params, 'params', {});
+  checkDense(params, 'params', NO_FACTS);
   for (let i = 0; i < params.length; i++) {
     if (!plainScalar(params[i], rules)) checkValue(params[i], rules, `parameter ${i + 1}`, { parameter: i + 1 });
   }

@@ -145,10 +145,11 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
   }
 
   query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
+    const kind = this.shared.kinds.get(sql);
     // A read-only statement never goes to the write batcher: its connection refuses writes.
-    if (opts.requestId === undefined && opts.readOnly !== true && this.knownWrite(sql))
+    if (kind === true && opts.requestId === undefined && opts.readOnly !== true && this.knownWrite(sql))
       return this.batched(sql, params, true, opts.signal).then((r) => (r.rows ?? []) as T[]);
-    if (this.shared.kinds.get(sql) === false && !opts.signal?.aborted) {
+    if (kind === false && !opts.signal?.aborted) {
       // A known read: at once on the reader connection (no async frames on this hot path).
       const turn = writersFirst() ?? nextTurn();
       if (turn) return turn.then(() => this.readOrQuery<T>(sql, params, opts));

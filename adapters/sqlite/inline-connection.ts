@@ -171,11 +171,16 @@ export class InlineConnection {
    */
   readNow(sql: string, params: readonly unknown[]): Record<string, unknown>[] | undefined {
     try {
-      const r = this.run(sql, params, 'deny', true);
-      return ('rows' in r && r.rows) || [];
+      beforeNativeCall();
+      const r = this.r;
+      const rows = r.readPrepared(sql, params);
+      if (rows) return rows;
+      const out = r.run(sql, params, 'deny', true);
+      return ('rows' in out && out.rows) || [];
     } catch (err) {
-      if (isBusy((err as RunError).info)) return undefined;
-      throw err;
+      const e = asRunError(err);
+      if (isBusy(e.info)) return undefined;
+      throw e;
     }
   }
 

@@ -193,6 +193,18 @@ export class StatementRunner {
     return { changes: r.changes, rows: rows ? [] : undefined };
   }
 
+  /**
+   * The rows of `sql` when it is prepared already and known to only read (the hot path of point
+   * reads: no result object, no transaction checks); undefined otherwise (use {@link run}).
+   */
+  readPrepared(sql: string, params: readonly unknown[]): Row[] | undefined {
+    const p = this.cache.get(sql);
+    if (p === undefined || p === 'multi' || !p.reader || !p.readonly) return undefined;
+    const out = p.stmt.all(...bindable(params)) as Record<string, unknown>[];
+    for (let i = 0; i < out.length; i++) fromSqlite(out[i]!);
+    return out;
+  }
+
   /** Runs a statement that returns rows (a SELECT, or a write with RETURNING). */
   private readRows(p: Prepared, params: readonly unknown[], rows: boolean): RunResult {
     const out = p.stmt.all(...bindable(params)) as Record<string, unknown>[];
