@@ -51,6 +51,13 @@ export interface StatementOptions {
    * nothing, checked as in a read-only session, without pinning a connection for one.
    */
   readOnly?: boolean;
+  /**
+   * A hint that this exact SQL text runs again and again (a queue's claim): PostgreSQL keeps it
+   * prepared on each connection, saving its parse and plan at every run (measured: a claim
+   * 0.30 ms instead of 0.47 ms); the other engines ignore it. Only for texts from a small fixed
+   * set: each stays prepared for the connection's life.
+   */
+  prepared?: boolean;
 }
 
 /** Result of a statement that changes rows. */

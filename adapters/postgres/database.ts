@@ -78,6 +78,7 @@ export class PostgresDatabase extends DirectDatabase<PgPinned> {
             signal: opts.signal,
             values: checkValueMode(opts.values) ?? this.direct.values,
             readOnly: opts.readOnly,
+            prepared: opts.prepared,
           }),
         opts.signal,
       ),

@@ -3,6 +3,7 @@
  * error classification; and `PgPinned`, the `PinnedConnection` the shared session and
  * transaction logic drives.
  */
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { ExecResult, Row, ValueMode } from '../../core/database.js';
 import { pgTypes } from './types.js';
@@ -27,6 +28,23 @@ export function checkIsolation(level: string): PgIsolation {
   return l as PgIsolation;
 }
 
+/** Statement names by text (`StatementOptions.prepared`); bounded, past it statements are not kept prepared. */
+const preparedNames = new Map<string, string>();
+const PREPARED_MAX = 256;
+
+/**
+ * The name a prepared statement has on every connection: derived from its text, so one name
+ * never stands for two texts (node-postgres parses a named statement once per connection).
+ */
+function preparedName(text: string): string | undefined {
+  let name = preparedNames.get(text);
+  if (name === undefined && preparedNames.size < PREPARED_MAX) {
+    name = `bolt_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
+    preparedNames.set(text, name);
+  }
+  return name;
+}
+
 /** Anything with `query` (a client or the pool). */
 type PgQueryable = Pick<pg.PoolClient, 'query'>;
 
@@ -35,7 +53,7 @@ export async function runPg(
   client: PgQueryable,
   sql: string,
   params: readonly unknown[],
-  ctx: { location: string; session?: string; signal?: AbortSignal; values?: ValueMode; oneStatement?: boolean },
+  ctx: { location: string; session?: string; signal?: AbortSignal; values?: ValueMode; oneStatement?: boolean; prepared?: boolean },
 ): Promise<pg.QueryResult<Row>> {
   const problem = sqlTextProblem(sql);
   if (problem) throw new BadInputError(problem, { sql: sql.slice(0, 200) });
@@ -48,7 +66,14 @@ export async function runPg(
   try {
     // The extended protocol takes one statement only; without it, text without parameters may
     // hold several (`COMMIT; INSERT …` would end a read-only transaction and write).
-    const run = client.query<Row>({ text, values: params as unknown[], types: pgTypes(ctx.values), ...(ctx.oneStatement ? { queryMode: 'extended' } : {}) });
+    const name = ctx.prepared ? preparedName(text) : undefined;
+    const run = client.query<Row>({
+      text,
+      values: params as unknown[],
+      types: pgTypes(ctx.values),
+      ...(ctx.oneStatement ? { queryMode: 'extended' } : {}),
+      ...(name ? { name } : {}),
+    });
     if (!ctx.signal) return await run;
     return await new Promise((resolve, reject) => {
       const onAbort = (): void => reject(new AbortedError());
@@ -97,7 +122,7 @@ export class PgPinned implements PinnedConnection {
   }
 
   private async statement(sql: string, params: readonly unknown[], opts: RunOptions): Promise<pg.QueryResult<Row>> {
-    if (!this.readOnly && opts.readOnly !== true) return this.send(sql, params, opts.signal, opts.values);
+    if (!this.readOnly && opts.readOnly !== true) return this.send(sql, params, opts.signal, opts.values, false, opts.prepared);
     if (COPY.test(afterLeadingComments(sql))) throw new ReadOnlyError('read-only: COPY is not a read; use a read-write session', { sql: sql.slice(0, 200) });
     if (opts.inTransaction) return this.send(sql, params, opts.signal, opts.values, true);
     await this.send('BEGIN READ ONLY', [], opts.signal);
@@ -141,8 +166,15 @@ export class PgPinned implements PinnedConnection {
     this.onRelease(broken);
   }
 
-  private send(sql: string, params: readonly unknown[], signal?: AbortSignal, values?: ValueMode, oneStatement = false): Promise<pg.QueryResult<Row>> {
+  private send(
+    sql: string,
+    params: readonly unknown[],
+    signal?: AbortSignal,
+    values?: ValueMode,
+    oneStatement = false,
+    prepared = false,
+  ): Promise<pg.QueryResult<Row>> {
     this.countQuery();
-    return runPg(this.client, sql, params, { location: this.location, session: this.name, signal, values, oneStatement });
+    return runPg(this.client, sql, params, { location: this.location, session: this.name, signal, values, oneStatement, prepared });
   }
 }

@@ -22,6 +22,8 @@ export interface RunOptions {
   values?: ValueMode;
   /** Only a read may run (`StatementOptions.readOnly`). */
   readOnly?: boolean;
+  /** Keep the statement prepared (`StatementOptions.prepared`; PostgreSQL only). */
+  prepared?: boolean;
 }
 
 export interface BeginOptions {

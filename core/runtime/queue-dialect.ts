@@ -10,6 +10,7 @@
  * machines) claim disjoint batches without waiting on each other.
  */
 import type { EngineName } from '../database.js';
+import { CLAIMABLE_SQL } from './task-states.js';
 
 export interface QueueDialect {
   engine: EngineName;
@@ -29,6 +30,13 @@ export interface QueueDialect {
    * older Bolt gets them at `ensureSchema` (the ALTER runs when selecting the column fails).
    */
   addedColumns: ReadonlyArray<readonly [string, string]>;
+  /**
+   * A SQL expression, true when the newest index of the queue exists: a queue made by an older
+   * Bolt gets its indexes at `ensureSchema` (they are all `IF NOT EXISTS`).
+   */
+  indexesPresent: string;
+  /** The indexes to add when `indexesPresent` is false. */
+  indexes: readonly string[];
   /**
    * Where there is one (PostgreSQL: `NOTIFY`), the statement that tells listening runtimes new
    * tasks are queued, so they claim at once instead of at their next poll.
@@ -100,6 +108,8 @@ export const QUEUE_TABLES = ['bolt_tasks', 'bolt_task_keys', 'bolt_runtimes', 'b
 
 /** The queue's other tables, alike on every engine. */
 const SIDE_TABLES = [KEYS, RUNTIMES, DEPS, SCHEDULES, GROUPS, GROUP_STARTS];
+/** The newest index (PostgreSQL): `ensureSchema` adds the indexes to a queue that lacks it. */
+const READY_INDEX = 'bolt_tasks_ready';
 /** Secondary indexes, and those on `bolt_tasks`, where indexes pay (SQLite, PostgreSQL). */
 const INDEXES = [
   `CREATE INDEX IF NOT EXISTS bolt_tasks_claim ON bolt_tasks (status, run_at)`,
@@ -107,6 +117,13 @@ const INDEXES = [
   DEPS_BY_PARENT,
   GROUP_STARTS_INDEX,
 ];
+/**
+ * PostgreSQL also keeps the claim's order over claimable tasks only: a claim reads its LIMIT rows
+ * in order instead of sorting every queued task (5,000 queued: 0.24 ms instead of 1.9 ms a
+ * claim, measured with EXPLAIN ANALYZE). SQLite's planner keeps `bolt_tasks_claim` and a sort
+ * (as fast there: 0.18 ms forced to this index, 0.19 ms without), so it would only cost writes.
+ */
+const PG_INDEXES = [...INDEXES, `CREATE INDEX IF NOT EXISTS ${READY_INDEX} ON bolt_tasks (priority DESC, id) WHERE ${CLAIMABLE_SQL}`];
 
 const DIALECTS: Record<EngineName, QueueDialect> = {
   // No secondary index on DuckDB: measured, every index on bolt_tasks (even a UNIQUE one on a
@@ -122,18 +139,24 @@ const DIALECTS: Record<EngineName, QueueDialect> = {
     claimStyle: 'select-then-update',
     reserveIds: (n) => `SELECT nextval('bolt_tasks_seq') AS id FROM range(${Math.floor(n)})`,
     addedColumns: ADDED_COLUMNS,
+    indexesPresent: 'true',
+    indexes: [],
   },
   sqlite: {
     engine: 'sqlite',
     schema: [`CREATE TABLE IF NOT EXISTS bolt_tasks (id INTEGER PRIMARY KEY AUTOINCREMENT,${COLUMNS})`, ...SIDE_TABLES, ...INDEXES],
     claimStyle: 'select-then-update',
     addedColumns: ADDED_COLUMNS,
+    indexesPresent: 'true',
+    indexes: [],
   },
   postgres: {
     engine: 'postgres',
-    schema: [`CREATE TABLE IF NOT EXISTS bolt_tasks (id BIGSERIAL PRIMARY KEY,${COLUMNS})`, ...SIDE_TABLES, ...INDEXES],
+    schema: [`CREATE TABLE IF NOT EXISTS bolt_tasks (id BIGSERIAL PRIMARY KEY,${COLUMNS})`, ...SIDE_TABLES, ...PG_INDEXES],
     claimStyle: 'skip-locked',
     addedColumns: ADDED_COLUMNS,
+    indexesPresent: `to_regclass('${READY_INDEX}') IS NOT NULL`,
+    indexes: PG_INDEXES,
     wake: `NOTIFY ${WAKE_CHANNEL}`,
     wakeWith: (insert) => `WITH inserted AS (${insert}) SELECT inserted.id FROM inserted, (SELECT pg_notify('${WAKE_CHANNEL}', '')) AS woken`,
     reserveIds: (n) => `SELECT nextval(pg_get_serial_sequence('bolt_tasks', 'id')) AS id FROM generate_series(1, ${Math.floor(n)})`,

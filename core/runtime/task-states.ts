@@ -18,6 +18,12 @@ export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 /** States a runtime may claim from (once `run_at` has passed). */
 export const CLAIMABLE: readonly TaskStatus[] = ['queued', 'failed'];
+/**
+ * `status IN ('queued', 'failed')` as literal SQL: the claim's pick and PostgreSQL's partial
+ * index of claimable tasks (queue-dialect.ts) share this text, so the planner can tell the index
+ * covers the pick also in a generic plan (it cannot with the statuses as parameters).
+ */
+export const CLAIMABLE_SQL = `status IN (${CLAIMABLE.map((s) => `'${s}'`).join(', ')})`;
 /** States that never change again on their own. */
 export const TERMINAL: readonly TaskStatus[] = ['done', 'dead', 'cancelled'];
 /** States `retry` redrives from. */
