@@ -1,0 +1,31 @@
+/**
+ * `StatementOptions.prepared` on PostgreSQL: the text is kept prepared on the connection (one
+ * named statement per text, reused), results are the same as unprepared, and what cannot be
+ * prepared fails as a typed error without harming the connection.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openDatabase } from '../storage/open-database.js';
+import { hasCode } from '../core/errors.js';
+import { PG_SKIP, freshPgDatabase } from './helpers/pg.js';
+
+test('a prepared statement is parsed once per connection and answers as an unprepared one [postgres]', { timeout: 60_000, skip: PG_SKIP }, async (t) => {
+  const db = await openDatabase((await freshPgDatabase(t, 'bolt_prep')).tcp, { maxConnections: 1 });
+  t.after(() => db.close());
+  await db.execute('CREATE TABLE t (id BIGINT PRIMARY KEY, v TEXT)');
+  const insert = 'INSERT INTO t (id, v) VALUES (?, ?) RETURNING id, v';
+  for (let i = 1; i <= 3; i++) assert.deepEqual(await db.query(insert, [i, `v${i}`], { prepared: true }), [{ id: BigInt(i), v: `v${i}` }]);
+  assert.deepEqual(await db.query('SELECT v FROM t WHERE id = ?', [2], { prepared: true }), await db.query('SELECT v FROM t WHERE id = ?', [2]));
+
+  // One connection: the statements it keeps prepared are the two texts, once each.
+  const kept = await db.query<{ statement: string }>("SELECT statement FROM pg_prepared_statements WHERE name LIKE 'bolt\\_%' ORDER BY statement");
+  assert.deepEqual(
+    kept.map((r) => r.statement),
+    ['INSERT INTO t (id, v) VALUES ($1, $2) RETURNING id, v', 'SELECT v FROM t WHERE id = $1'],
+  );
+
+  // A constraint violation and several statements in one text: typed errors, nothing written, the connection still serves.
+  await assert.rejects(db.query(insert, [1, 'again'], { prepared: true }), (err) => hasCode(err, 'BOLT_SQL'));
+  await assert.rejects(db.query('SELECT 1; SELECT 2', [], { prepared: true }), (err) => hasCode(err, 'BOLT_SQL'));
+  assert.deepEqual(await db.query('SELECT count(*)::int AS n FROM t', [], { prepared: true }), [{ n: 3 }]);
+});
