@@ -2,7 +2,7 @@
  * Per-group limits, enforced in the claim on every engine: bad limits or groups store nothing;
  * a group with concurrency N never has more than N tasks claimed, a group with a rate never
  * starts more than it allows in a window; a limit set applies to the next claim; removed, the
- * group's tasks run as any other. Then two runtimes in separate processes × 8 agents share one
+ * group's tasks run as any other; sequential claims wait at a group's limit. Then two runtimes in separate processes × 8 agents share one
  * group of 60 tasks: at most 3 ran at once, and no second held more than 5 starts of a rate group.
  */
 import { test, type TestContext } from 'node:test';
@@ -89,6 +89,24 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
     assert.equal((await q.claim('rt-1', ['a'], 100, 60_000)).length, 2, 'without limits the rest is claimed at once');
     await assert.rejects(q.removeGroupLimit('g'), (e: unknown) => hasCode(e, 'BOLT_NOT_FOUND'));
     assert.equal((await q.get(g[7]!.id)).group, 'g');
+  });
+
+  test(`sequential claims respect a group's rate: its head waits, and the tasks after it with it [${engine}]`, { timeout: 60_000, skip }, async (t) => {
+    const q = await queue(t, engine);
+    await q.setGroupLimit('slow', { ratePerSecond: 0.5 }); // one start per 2 s
+    const a = await q.submit('a', null, { group: 'slow' });
+    const b = await q.submit('a', null, { group: 'slow' });
+    const c = await q.submit('a', null);
+    const d = await q.submit('a', null, { group: 'unlimited' });
+    assert.equal((await q.claimNextInOrder('rt', ['a'], 60_000))?.id, a.id);
+    await q.complete('rt', [{ id: a.id, attempt: 1, result: null }]);
+    assert.equal(await q.claimNextInOrder('rt', ['a'], 60_000), undefined, 'the group started one task in this window');
+    assert.equal((await q.get(c.id)).status, 'queued', 'the task after it waits too (strict order)');
+    await q.removeGroupLimit('slow');
+    for (const next of [b, c, d]) {
+      assert.equal((await q.claimNextInOrder('rt', ['a'], 60_000))?.id, next.id, 'in order once the limit is gone; a group without limits as any task');
+      await q.complete('rt', [{ id: next.id, attempt: 1, result: null }]);
+    }
   });
 }
 

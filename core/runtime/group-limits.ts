@@ -110,17 +110,21 @@ export async function limitedGroupsWithWork(db: Queryable, agents: readonly stri
 
 /**
  * In a transaction: how many tasks of `group` may be claimed now (at most `want`), after taking
- * the group's row, and whether its starts are logged (it has a rate). Nothing when the group
- * has no limits any more (the ordinary claim takes its tasks).
+ * the group's row, and whether its starts are logged (it has a rate). Nothing, and `limited`
+ * false, when the group has no limits (any more): the ordinary claim takes its tasks.
  *
  * The claim stamps its tasks with the returned `now`, read after the counts: every finish (or
  * start) the counts saw was stamped before it committed, so before that time; one they missed
  * still counted as running. On PostgreSQL claimers wait on the row lock, and a time read before that wait dated
  * starts before the finishes they were serialized after (recorded overlaps above the limit).
  */
-export async function admitInGroup(tx: Queryable, group: string, want: number): Promise<{ allowed: number; logStarts: boolean; now: number }> {
+export async function admitInGroup(
+  tx: Queryable,
+  group: string,
+  want: number,
+): Promise<{ allowed: number; logStarts: boolean; now: number; limited: boolean }> {
   const [g] = await tx.query(`UPDATE bolt_groups SET updated_at = updated_at WHERE group_key = ? RETURNING concurrency, rate_per_second`, [group]);
-  if (!g) return { allowed: 0, logStarts: false, now: Date.now() };
+  if (!g) return { allowed: 0, logStarts: false, now: Date.now(), limited: false };
   let allowed = want;
   if (g.concurrency !== null && g.concurrency !== undefined) {
     const [r] = await tx.query(`SELECT count(*) AS n FROM bolt_tasks WHERE group_key = ? AND status = 'running'`, [group]);
@@ -134,7 +138,7 @@ export async function admitInGroup(tx: Queryable, group: string, want: number): 
     const [r] = await tx.query(`SELECT count(*) AS n FROM bolt_group_starts WHERE group_key = ?`, [group]);
     allowed = Math.min(allowed, w.starts - Number(r?.n ?? 0));
   }
-  return { allowed: Math.max(0, allowed), logStarts, now: Date.now() };
+  return { allowed: Math.max(0, allowed), logStarts, now: Date.now(), limited: true };
 }
 
 /** In the same transaction: logs the starts just claimed in a group with a rate. */

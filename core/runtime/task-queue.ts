@@ -469,18 +469,44 @@ export class TaskQueue {
     if (agents.length === 0) return undefined;
     const head = await retryConflicts(async () => {
       const now = Date.now();
-      const rows = await this.db.query(
-        `SELECT id FROM bolt_tasks WHERE status IN (${placeholders(CLAIMABLE.length + 1)}) AND agent IN (${placeholders(agents.length)}) ORDER BY id LIMIT 1`,
+      const [row] = await this.db.query(
+        `SELECT id, group_key FROM bolt_tasks WHERE status IN (${placeholders(CLAIMABLE.length + 1)}) AND agent IN (${placeholders(agents.length)}) ORDER BY id LIMIT 1`,
         [...CLAIMABLE, 'running', ...agents],
       );
-      return this.takeCandidates(
-        owner,
-        rows.map((r) => Number(r.id)),
-        leaseMs,
-        now,
-      );
+      if (!row) return [];
+      const id = Number(row.id);
+      if (row.group_key !== null && row.group_key !== undefined && (await this.anyGroupLimits())) {
+        const inGroup = await this.claimHeadInGroup(owner, id, String(row.group_key), leaseMs);
+        if (inGroup !== 'unlimited') return inGroup;
+      }
+      return this.takeCandidates(owner, [id], leaseMs, now);
     });
     return head[0];
+  }
+
+  /**
+   * Sequential mode's head, of a group that may have limits: claimed within them as
+   * `claimInLimitedGroups` claims (nothing while the group is at its limit: the head waits, and
+   * the tasks after it with it); 'unlimited' when the group has no limits.
+   */
+  private async claimHeadInGroup(owner: string, id: number, group: string, leaseMs: number): Promise<ClaimedTask[] | 'unlimited'> {
+    const out = await this.db.transaction(async (tx) => {
+      const { allowed, logStarts, now, limited } = await admitInGroup(tx, group, 1);
+      if (!limited) return 'unlimited' as const;
+      if (allowed <= 0) return [];
+      const taken = await tx.query(this.claimUpdate(`id = ${int(id)} AND status IN (${placeholders(CLAIMABLE.length)}) AND run_at <= ? AND waiting_on = 0`), [
+        owner,
+        now + leaseMs,
+        now,
+        now,
+        ...CLAIMABLE,
+        now,
+      ]);
+      if (logStarts) await logGroupStarts(tx, group, taken.length, now);
+      return taken;
+    });
+    if (out === 'unlimited') return out;
+    return this.withParents(out ?? []);
   }
 
   /**
