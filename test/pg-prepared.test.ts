@@ -29,3 +29,11 @@ test('a prepared statement is parsed once per connection and answers as an unpre
   await assert.rejects(db.query('SELECT 1; SELECT 2', [], { prepared: true }), (err) => hasCode(err, 'BOLT_SQL'));
   assert.deepEqual(await db.query('SELECT count(*)::int AS n FROM t', [], { prepared: true }), [{ n: 3 }]);
 });
+
+test('preparedStatements: false runs the same statements unprepared [postgres]', { timeout: 60_000, skip: PG_SKIP }, async (t) => {
+  const { openPostgres } = await import('../adapters/postgres/open.js');
+  const db = await openPostgres((await freshPgDatabase(t, 'bolt_noprep')).tcp, { maxConnections: 1, preparedStatements: false });
+  t.after(() => db.close());
+  assert.deepEqual(await db.query('SELECT ?::int AS x', [7], { prepared: true }), [{ x: 7 }]);
+  assert.deepEqual(await db.query("SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'bolt\\_%'"), [{ n: 0 }]);
+});

@@ -39,6 +39,8 @@ export interface PgResolved {
   leakReportMs: number;
   /** How values come back (default 'exact'). */
   values?: ValueMode;
+  /** Statements run `{ prepared: true }` are kept prepared (default true; see PostgresOptions). */
+  preparedStatements?: boolean;
 }
 
 /** First keyword says the statement only reads (safe to retry after a lost connection). */
@@ -78,7 +80,7 @@ export class PostgresDatabase extends DirectDatabase<PgPinned> {
             signal: opts.signal,
             values: checkValueMode(opts.values) ?? this.direct.values,
             readOnly: opts.readOnly,
-            prepared: opts.prepared,
+            prepared: opts.prepared === true && this.cfg.preparedStatements !== false,
           }),
         opts.signal,
       ),

@@ -24,6 +24,12 @@ export interface PostgresOptions extends OpenOptions {
   leakReportMs?: number;
   /** Shown in pg_stat_activity (default 'bolt'). */
   applicationName?: string;
+  /**
+   * Keep statements run with `{ prepared: true }` (the queue's claim and submit) prepared on each
+   * connection (default true). Set false behind a pooler that cannot carry prepared statements
+   * (PgBouncer in transaction mode before 1.21, or without `max_prepared_statements`).
+   */
+  preparedStatements?: boolean;
 }
 
 /** Connects a pool to `url` and makes sure `bolt_requests` exists (unless read-only). */
@@ -64,6 +70,7 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
     retries: opts.retries ?? DEFAULT_TX_RETRIES,
     leakReportMs: opts.leakReportMs ?? 60_000,
     values: opts.values,
+    preparedStatements: opts.preparedStatements !== false,
   });
   try {
     // In the first schema of search_path (where CREATE puts it), not anywhere on the path.
