@@ -36,6 +36,8 @@ test('bolt mcp: query, describe; writes refused without --allow-writes, wherever
   await db.execute(
     "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT, written TIMESTAMP, amount DECIMAL(38,9)); INSERT INTO notes VALUES (1, 'hello', TIMESTAMP '2024-01-01 12:00:00.123456', 12345678901234567890.123456789)",
   );
+  // A name that needs quoting, with a quote in it: described as any other.
+  await db.execute('CREATE TABLE "odd ""name"" here" (x INTEGER); INSERT INTO "odd ""name"" here" VALUES (1), (2)');
   const client = await mcpClient(t, path);
   const tools = (await client.listTools()).tools.map((x) => x.name).sort();
   assert.deepEqual(tools, ['describe', 'list_tasks', 'query', 'search', 'task_status']);
@@ -81,6 +83,8 @@ test('bolt mcp: query, describe; writes refused without --allow-writes, wherever
     notes?.columns.map((c) => c.name),
     ['id', 'body', 'written', 'amount'],
   );
+  const odd = (d.structuredContent!.tables as Array<{ name: string; rows: number }>).find((x) => x.name === 'odd "name" here');
+  assert.equal(odd?.rows, 2);
 });
 
 test('bolt mcp --allow-writes: execute applies a retried call once per idempotency key', { timeout: 90_000 }, async (t) => {

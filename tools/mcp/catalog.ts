@@ -21,7 +21,10 @@ function columnsSql(db: Database): string {
   return "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' ORDER BY table_name, ordinal_position";
 }
 
-/** Tables, columns and row counts (tables whose names need quoting are left out). */
+/** A name as a quoted identifier, the same on every engine (`"` doubled inside). */
+const quoted = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/** Tables, columns and row counts. */
 export async function describeTables(db: Database): Promise<TableInfo[]> {
   const tables = new Map<string, Array<{ name: string; type: string }>>();
   for (const r of await db.query(columnsSql(db))) {
@@ -31,8 +34,7 @@ export async function describeTables(db: Database): Promise<TableInfo[]> {
   }
   const out: TableInfo[] = [];
   for (const [name, columns] of tables) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) continue;
-    const [c] = await db.query(`SELECT COUNT(*) AS n FROM "${name}"`);
+    const [c] = await db.query(`SELECT COUNT(*) AS n FROM ${quoted(name)}`);
     out.push({ name, rows: Number(c?.n ?? 0), columns });
   }
   return out;
