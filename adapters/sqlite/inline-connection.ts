@@ -100,13 +100,19 @@ function writerStopsWaiting(): void {
 /** Delays between tries for a lock held by another process: like SQLite's own busy handler, 1 ms up to 25 ms. */
 const LOCK_WAIT = { baseMs: 1, capMs: 25 };
 /**
- * A writer that has waited this long while the lock kept moving between others (their commits
- * change `PRAGMA data_version`) tries every millisecond instead: with the lock almost always
- * held, a writer trying every 25 ms lands in a free moment too rarely, and in the 16 × 8 soak
- * whole processes went a second without a write. While one holder keeps the lock (a foreign
- * program, a long transaction), nothing moves and the backoff stays.
+ * A writer that has waited AGED_MS (but not yet STORM_MS) while the lock kept moving between
+ * others (their commits change `PRAGMA data_version`) tries every AGED_RETRY_MS instead of
+ * backing off to 25 ms: with the lock almost always held, a writer trying every 25 ms lands in a
+ * free moment too rarely, and in the 16 × 8 soak whole processes went a second without a write.
+ * While one holder keeps the lock (a foreign program, a long transaction) nothing moves and the
+ * backoff stays. Past STORM_MS the backoff comes back: after a foreign program held the lock for
+ * 2 s every writer of every process had waited that long, and all of them trying every
+ * millisecond took the CPU from the holders (with no upper bound the soak's writes once fell from
+ * ~300/s to ~50/s for the rest of the run). Measured in docs/benchmarks.md.
  */
 const AGED_MS = 100;
+const STORM_MS = 2000;
+const AGED_RETRY_MS = 2;
 
 function isBusy(f: SqliteFailure): boolean {
   return typeof f.code === 'string' && (f.code.startsWith('SQLITE_BUSY') || f.code.startsWith('SQLITE_LOCKED'));
@@ -387,7 +393,8 @@ export class InlineConnection {
         const left = deadline - now;
         if (left <= 0) throw new RunError({ ...info, busyTimeout: { attempts: n + 1, waitedMs: now - since } });
         const moved = this.lockMoved();
-        await delay(Math.min(left, moved && now - since >= AGED_MS ? 1 : backoffDelay(n, LOCK_WAIT)));
+        const waited = now - since;
+        await delay(Math.min(left, moved && waited >= AGED_MS && waited < STORM_MS ? AGED_RETRY_MS : backoffDelay(n, LOCK_WAIT)));
       }
     }
   }
