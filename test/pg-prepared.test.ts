@@ -37,3 +37,38 @@ test('preparedStatements: false runs the same statements unprepared [postgres]',
   assert.deepEqual(await db.query('SELECT ?::int AS x', [7], { prepared: true }), [{ x: 7 }]);
   assert.deepEqual(await db.query("SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'bolt\\_%'"), [{ n: 0 }]);
 });
+
+test(
+  'a caller that runs DEALLOCATE ALL or DISCARD ALL does not break prepared statements on that connection [postgres]',
+  { timeout: 60_000, skip: PG_SKIP },
+  async (t) => {
+    const db = await openDatabase((await freshPgDatabase(t, 'bolt_dealloc')).tcp, { maxConnections: 1 });
+    t.after(() => db.close());
+    const sql = 'SELECT ?::int + 1 AS x';
+    assert.deepEqual(await db.query(sql, [1], { prepared: true }), [{ x: 2 }]);
+    for (const reset of ['DEALLOCATE ALL', 'DISCARD ALL']) {
+      await db.execute(reset);
+      assert.deepEqual(await db.query(sql, [2], { prepared: true }), [{ x: 3 }], `after ${reset}`);
+      assert.deepEqual(await db.query(sql, [3], { prepared: true }), [{ x: 4 }], `after ${reset}, again`);
+      assert.deepEqual(
+        await db.query("SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'bolt\\_%'"),
+        [{ n: 1 }],
+        `prepared again after ${reset}`,
+      );
+    }
+  },
+);
+
+test(
+  'a prepared statement whose result type a caller changed (ALTER TABLE) runs again, re-prepared [postgres]',
+  { timeout: 60_000, skip: PG_SKIP },
+  async (t) => {
+    const db = await openDatabase((await freshPgDatabase(t, 'bolt_alter')).tcp, { maxConnections: 1 });
+    t.after(() => db.close());
+    await db.execute('CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1)');
+    assert.deepEqual(await db.query('SELECT v FROM t', [], { prepared: true }), [{ v: 1 }]);
+    await db.execute('ALTER TABLE t ALTER COLUMN v TYPE TEXT');
+    assert.deepEqual(await db.query('SELECT v FROM t', [], { prepared: true }), [{ v: '1' }]);
+    assert.deepEqual(await db.query('SELECT v FROM t', [], { prepared: true }), [{ v: '1' }]);
+  },
+);

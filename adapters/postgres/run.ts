@@ -63,10 +63,10 @@ export async function runPg(
     throw new BadInputError(`The statement has ${count} ? placeholder(s) but ${params.length} parameter(s) were given`, { sql: sql.slice(0, 200) });
   }
   if (ctx.signal?.aborted) throw new AbortedError();
+  const name = ctx.prepared ? preparedName(text) : undefined;
   try {
     // The extended protocol takes one statement only; without it, text without parameters may
     // hold several (`COMMIT; INSERT …` would end a read-only transaction and write).
-    const name = ctx.prepared ? preparedName(text) : undefined;
     const run = client.query<Row>({
       text,
       values: params as unknown[],
@@ -81,8 +81,26 @@ export async function runPg(
       run.then(resolve, reject).finally(() => ctx.signal!.removeEventListener('abort', onAbort));
     });
   } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (name !== undefined && (code === PREPARED_GONE || (code === '0A000' && /cached plan must not change result type/.test(String(err))))) {
+      // Someone ran DEALLOCATE ALL or DISCARD ALL on this connection (node-postgres still thinks
+      // the statement is there), or changed a column it returns. It did not run: drop it, run it
+      // unprepared once; the next run prepares it again.
+      if (code !== PREPARED_GONE) await client.query(`DEALLOCATE ${name}`).catch(() => undefined);
+      forgetPrepared(client, name);
+      return runPg(client, sql, params, { ...ctx, prepared: false });
+    }
     throw classifyPgError(err, { location: ctx.location, sql, session: ctx.session });
   }
+}
+
+/** SQLSTATE invalid_sql_statement_name: "prepared statement … does not exist". */
+const PREPARED_GONE = '26000';
+
+/** Drops node-postgres's note that `name` is prepared on this client (its connection's parse cache). */
+function forgetPrepared(client: PgQueryable, name: string): void {
+  const parsed = (client as { connection?: { parsedStatements?: Record<string, string> } }).connection?.parsedStatements;
+  if (parsed) delete parsed[name];
 }
 
 /** COPY reaches the server's files and programs, which no read-only transaction guards. */
