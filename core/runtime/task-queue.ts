@@ -108,6 +108,8 @@ export interface TaskQueueOptions {
 }
 
 const CLAIM_COLUMNS = 'id, agent, payload, attempts, max_attempts, timeout_ms, priority, run_at, parents';
+/** A task a claim may take now: claimable, due (`run_at <= ?`: now) and waiting on no parent. */
+const RUNNABLE = `${CLAIMABLE_SQL} AND run_at <= ? AND waiting_on = 0`;
 /** Rows per multi-row INSERT/UPDATE statement (keeps parameter counts far below every engine's limit). */
 const CHUNK = 256;
 const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
@@ -379,8 +381,8 @@ export class TaskQueue {
   /** Takes the given candidate ids if they are still claimable (select-then-update style). */
   private async takeCandidates(owner: string, ids: number[], leaseMs: number, now: number, extraWhere = ''): Promise<ClaimedTask[]> {
     if (ids.length === 0) return [];
-    const sql = this.claimUpdate(`id IN (${intList(ids)}) AND status IN (${placeholders(CLAIMABLE.length)}) AND run_at <= ? AND waiting_on = 0${extraWhere}`);
-    const rows = await this.db.query(sql, [owner, now + leaseMs, now, now, ...CLAIMABLE, now]);
+    const sql = this.claimUpdate(`id IN (${intList(ids)}) AND ${RUNNABLE}${extraWhere}`);
+    const rows = await this.db.query(sql, [owner, now + leaseMs, now, now, now]);
     return this.withParents(rows).then((t) => t.sort(byClaimOrder));
   }
 
@@ -405,7 +407,7 @@ export class TaskQueue {
    */
   private claimUnlimited(owner: string, agents: readonly string[], limit: number, leaseMs: number): Promise<ClaimedTask[]> {
     const pick = (filtered: boolean, n: number | '?') =>
-      `SELECT id, group_key FROM bolt_tasks WHERE ${CLAIMABLE_SQL} AND run_at <= ? AND waiting_on = 0 AND agent IN (${placeholders(agents.length)}) ` +
+      `SELECT id, group_key FROM bolt_tasks WHERE ${RUNNABLE} AND agent IN (${placeholders(agents.length)}) ` +
       `${filtered ? `AND ${NOT_LIMITED} ` : ''}ORDER BY priority DESC, id LIMIT ${n === '?' ? n : Math.floor(n)}`;
     return retryConflicts(async () => {
       const now = Date.now();
@@ -443,21 +445,41 @@ export class TaskQueue {
     const out: ClaimedTask[] = [];
     for (const group of await limitedGroupsWithWork(this.db, agents, CLAIMABLE, Date.now())) {
       if (out.length >= want) break;
-      const rows = await retryConflicts(() =>
-        this.db.transaction(async (tx) => {
-          const { allowed, logStarts, now } = await admitInGroup(tx, group, want - out.length);
-          if (allowed <= 0) return [];
-          const pick =
-            `SELECT id FROM bolt_tasks WHERE group_key = ? AND status IN (${placeholders(CLAIMABLE.length)}) AND run_at <= ? AND waiting_on = 0 ` +
-            `AND agent IN (${placeholders(agents.length)}) ORDER BY priority DESC, id LIMIT ${Math.floor(allowed)}`;
-          const taken = await tx.query(this.claimUpdate(`id IN (${pick})`), [owner, now + leaseMs, now, now, group, ...CLAIMABLE, now, ...agents]);
-          if (logStarts) await logGroupStarts(tx, group, taken.length, now);
-          return taken;
-        }),
+      const taken = await retryConflicts(() =>
+        this.claimWithinLimits(owner, group, want - out.length, leaseMs, (allowed, now) => [
+          `id IN (SELECT id FROM bolt_tasks WHERE group_key = ? AND ${RUNNABLE} AND agent IN (${placeholders(agents.length)}) ` +
+            `ORDER BY priority DESC, id LIMIT ${Math.floor(allowed)})`,
+          [group, now, ...agents],
+        ]),
       );
-      out.push(...(await this.withParents(rows ?? [])));
+      if (taken !== 'unlimited') out.push(...taken);
     }
     return out;
+  }
+
+  /**
+   * In one transaction that first takes `group`'s row (group-limits.ts): claims as many of the
+   * tasks `pick` selects as the group's limits leave of `want`, and logs their starts when the
+   * group has a rate. `pick` gets that number and the claim's time, and returns the UPDATE's
+   * WHERE and its parameters. 'unlimited' when the group has no limits (claim its tasks as any).
+   */
+  private async claimWithinLimits(
+    owner: string,
+    group: string,
+    want: number,
+    leaseMs: number,
+    pick: (allowed: number, now: number) => [where: string, params: unknown[]],
+  ): Promise<ClaimedTask[] | 'unlimited'> {
+    const rows = await this.db.transaction(async (tx) => {
+      const { allowed, logStarts, now, limited } = await admitInGroup(tx, group, want);
+      if (!limited) return 'unlimited' as const;
+      if (allowed <= 0) return [];
+      const [where, params] = pick(allowed, now);
+      const taken = await tx.query(this.claimUpdate(where), [owner, now + leaseMs, now, now, ...params]);
+      if (logStarts) await logGroupStarts(tx, group, taken.length, now);
+      return taken;
+    });
+    return rows === 'unlimited' ? rows : this.withParents(rows ?? []);
   }
 
   /**
@@ -476,37 +498,13 @@ export class TaskQueue {
       if (!row) return [];
       const id = Number(row.id);
       if (row.group_key !== null && row.group_key !== undefined && (await this.anyGroupLimits())) {
-        const inGroup = await this.claimHeadInGroup(owner, id, String(row.group_key), leaseMs);
+        // At its group's limit the head waits, and the tasks after it with it.
+        const inGroup = await this.claimWithinLimits(owner, String(row.group_key), 1, leaseMs, (_allowed, at) => [`id = ${int(id)} AND ${RUNNABLE}`, [at]]);
         if (inGroup !== 'unlimited') return inGroup;
       }
       return this.takeCandidates(owner, [id], leaseMs, now);
     });
     return head[0];
-  }
-
-  /**
-   * Sequential mode's head, of a group that may have limits: claimed within them as
-   * `claimInLimitedGroups` claims (nothing while the group is at its limit: the head waits, and
-   * the tasks after it with it); 'unlimited' when the group has no limits.
-   */
-  private async claimHeadInGroup(owner: string, id: number, group: string, leaseMs: number): Promise<ClaimedTask[] | 'unlimited'> {
-    const out = await this.db.transaction(async (tx) => {
-      const { allowed, logStarts, now, limited } = await admitInGroup(tx, group, 1);
-      if (!limited) return 'unlimited' as const;
-      if (allowed <= 0) return [];
-      const taken = await tx.query(this.claimUpdate(`id = ${int(id)} AND status IN (${placeholders(CLAIMABLE.length)}) AND run_at <= ? AND waiting_on = 0`), [
-        owner,
-        now + leaseMs,
-        now,
-        now,
-        ...CLAIMABLE,
-        now,
-      ]);
-      if (logStarts) await logGroupStarts(tx, group, taken.length, now);
-      return taken;
-    });
-    if (out === 'unlimited') return out;
-    return this.withParents(out ?? []);
   }
 
   /**

@@ -13,6 +13,7 @@ import { TASK_STATUSES } from '../../core/runtime/task-states.js';
 import { answer, limitRows } from './answers.js';
 import { tableExists } from './catalog.js';
 import { idempotencyKey, idempotencyKeyArg, type McpContext } from './context.js';
+import { sharedUntilFailure } from '../../core/shared-until-failure.js';
 
 const taskId = z.number().int().min(1).describe('task id');
 
@@ -21,12 +22,10 @@ export function registerQueueTools(server: McpServer, c: McpContext): void {
   let exists = false;
   /** The queue when its tables exist (a read never creates them). */
   const readable = async (): Promise<TaskQueue | undefined> => ((exists ||= await tableExists(c.db, 'bolt_tasks')) ? queue : undefined);
-  let schema: Promise<void> | undefined;
+  const schema = sharedUntilFailure(() => queue.ensureSchema());
+  /** The queue, its tables created on first use (only with --allow-writes). */
   const writable = async (): Promise<TaskQueue> => {
-    await (schema ??= queue.ensureSchema().catch((err: unknown) => {
-      schema = undefined;
-      throw err;
-    }));
+    await schema();
     return queue;
   };
 

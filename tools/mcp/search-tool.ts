@@ -9,18 +9,19 @@ import { z } from 'zod';
 import { NotFoundError } from '../../core/errors.js';
 import { EinsteinSearch } from '../../search/einstein-search.js';
 import { embedderFromOptions } from '../einstein-cli.js';
+import { sharedUntilFailure } from '../../core/shared-until-failure.js';
 import { answer } from './answers.js';
 import { tableExists } from './catalog.js';
 import type { McpContext } from './context.js';
 
 export function registerSearchTool(server: McpServer, c: McpContext): void {
-  let einstein: Promise<EinsteinSearch> | undefined;
-  const open = async (): Promise<EinsteinSearch> => {
+  /** The search adapter, once the index exists (a missing index is looked for again next call). */
+  const einstein = sharedUntilFailure(async (): Promise<EinsteinSearch> => {
     if (!(await tableExists(c.db, 'einstein_meta'))) {
       throw new NotFoundError('There is no search index in this database: run `bolt index <dir>` with the same --db first.');
     }
     return new EinsteinSearch(c.db, { embedder: await embedderFromOptions({ db: c.db.location }) });
-  };
+  });
 
   server.registerTool(
     'search',
@@ -37,10 +38,7 @@ export function registerSearchTool(server: McpServer, c: McpContext): void {
     },
     ({ query, k, mode, path }) =>
       answer(async () => {
-        const search = await (einstein ??= open().catch((err: unknown) => {
-          einstein = undefined;
-          throw err;
-        }));
+        const search = await einstein();
         const hits = await search.search(query, { k: k ?? 10, mode: mode ?? 'hybrid', pathGlob: path });
         return { hits: hits.map(({ path: p, startLine, endLine, score, snippet, matched }) => ({ path: p, startLine, endLine, score, snippet, matched })) };
       }),
