@@ -4,7 +4,7 @@
  * file, or becomes a client of the process that does (storage/host/election.ts). Exit hooks
  * hand hosted files over when the process ends.
  */
-import { realpathSync } from 'node:fs';
+import { readlinkSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { OpenOptions } from '../../core/database.js';
 import { BadInputError } from '../../core/errors.js';
@@ -22,17 +22,34 @@ export async function openBackend(path: string, opts: OpenOptions): Promise<{ re
   return { realPath, backend: await electBackend(realPath, opts) };
 }
 
-/** Absolute path with the directory's symlinks resolved (the file itself may not exist yet). */
+/**
+ * Absolute path with every symlink resolved, the file's own included even when it points at a
+ * file not created yet: DuckDB follows such a link to create the file but names its WAL after
+ * the path it was given, so a first opener naming the link and later ones naming its target
+ * would hold different locks on one file, and the later ones would never replay the first one's
+ * WAL.
+ */
 export function resolveDbPath(path: string): string {
-  const abs = resolve(path);
-  try {
-    return realpathSync(abs);
-  } catch {
+  let abs = resolve(path);
+  // As the kernel, give up after 40 links (a loop): opening the path then fails with ELOOP.
+  for (let links = 0; links < 40; links++) {
     try {
-      return join(realpathSync(dirname(abs)), basename(abs));
+      return realpathSync(abs);
     } catch {
-      return abs;
+      // Missing (or a link to something missing): follow the link by hand, if it is one.
     }
+    let target: string;
+    try {
+      target = readlinkSync(abs);
+    } catch {
+      break; // not a link: the file itself does not exist yet
+    }
+    abs = resolve(dirname(abs), target);
+  }
+  try {
+    return join(realpathSync(dirname(abs)), basename(abs));
+  } catch {
+    return abs;
   }
 }
 
