@@ -13,25 +13,15 @@ import { openDatabase } from '../storage/open-database.js';
 import { TaskQueue } from '../core/runtime/task-queue.js';
 import type { Task } from '../core/runtime/task.js';
 import { hasCode } from '../core/errors.js';
-import { PG_SKIP, freshPgDatabase } from './helpers/pg.js';
+import { PG_SKIP } from './helpers/pg.js';
+import { freshLocation, freshQueue, type Engine } from './helpers/queue.js';
 import { writeTestAgents } from './helpers/agents-fixture.js';
 import { spawnChild, type Child } from './helpers/child.js';
 import { BOLT_BIN, runBolt } from './helpers/cli.js';
 import { waitForValue } from './helpers/wait.js';
 
-type Engine = 'duckdb' | 'sqlite' | 'postgres';
-
-async function location(t: TestContext, engine: Engine): Promise<string> {
-  return engine === 'postgres' ? (await freshPgDatabase(t, 'bolt_groups')).tcp : join(tempDir(t), engine === 'sqlite' ? 'q.sqlite' : 'q.db');
-}
-
-async function queue(t: TestContext, engine: Engine): Promise<TaskQueue> {
-  const db = await openDatabase(await location(t, engine), engine === 'sqlite' ? { engine } : {});
-  t.after(() => db.close());
-  const q = new TaskQueue(db);
-  await q.ensureSchema();
-  return q;
-}
+const location = (t: TestContext, engine: Engine): Promise<string> => freshLocation(t, engine, 'bolt_groups');
+const queue = (t: TestContext, engine: Engine): Promise<TaskQueue> => freshQueue(t, engine, 'bolt_groups');
 
 const bad = (e: unknown): boolean => hasCode(e, 'BOLT_BAD_INPUT');
 
@@ -48,6 +38,10 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
       { ratePerSecond: 0 },
       { ratePerSecond: Number.NaN },
       { ratePerSecond: -2 },
+      { ratePerSecond: 1e-16 }, // its window overflowed PostgreSQL's BIGINT and stopped every claim
+      { ratePerSecond: 1e-7 },
+      { ratePerSecond: 2e6 },
+      { concurrency: 2 ** 31 },
     ]) {
       await assert.rejects(q.setGroupLimit('g', limit), bad, JSON.stringify(limit));
     }
@@ -90,6 +84,25 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
     await assert.rejects(q.removeGroupLimit('g'), (e: unknown) => hasCode(e, 'BOLT_NOT_FOUND'));
     assert.equal((await q.get(g[7]!.id)).group, 'g');
   });
+
+  test(
+    `a limited group whose claim fails (a limits row written by hand) does not stop the claim of other tasks [${engine}]`,
+    { timeout: 60_000, skip },
+    async (t) => {
+      const q = await queue(t, engine);
+      await q.setGroupLimit('slowest', { ratePerSecond: 1e-6 });
+      // A rate no statement accepts; SQLite stores NaN as NULL, so it gets a negative concurrency.
+      const nan = { duckdb: "'nan'::DOUBLE", postgres: "'NaN'::float8", sqlite: 'NULL' }[engine];
+      await q.db.execute(`INSERT INTO bolt_groups VALUES ('broken', ${engine === 'sqlite' ? -5 : 'NULL'}, ${nan}, 0)`);
+      const inBroken = await q.submit('a', null, { group: 'broken' });
+      const slowest = [await q.submit('a', null, { group: 'slowest' }), await q.submit('a', null, { group: 'slowest' })];
+      const free = await q.submit('a', null);
+      const claimed = (await q.claim('rt', ['a'], 10, 60_000)).map((c) => c.id);
+      assert.deepEqual(claimed, [slowest[0]!.id, free.id], "the free task and the slow group's one start, whatever the broken group does");
+      assert.equal((await q.get(inBroken.id)).status, 'queued');
+      assert.equal((await q.get(slowest[1]!.id)).status, 'queued', 'one start per 11.6 days');
+    },
+  );
 
   test(`sequential claims respect a group's rate: its head waits, and the tasks after it with it [${engine}]`, { timeout: 60_000, skip }, async (t) => {
     const q = await queue(t, engine);

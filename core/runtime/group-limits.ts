@@ -15,7 +15,7 @@
  */
 import type { Database, Queryable } from '../database.js';
 import { BadInputError, NotFoundError } from '../errors.js';
-import { placeholders, retryConflicts } from './queue-sql.js';
+import { placeholders, retryConflicts, SQL_INT_MAX } from './queue-sql.js';
 
 /** The limits of one group; either may be absent (no limit of that kind). */
 export interface GroupLimit {
@@ -35,15 +35,22 @@ export function checkGroupKey(group: unknown): string {
   return group;
 }
 
+/** The lowest and highest `ratePerSecond`: one start per 1,000,000 s (11.6 days), a million a second. */
+export const MIN_RATE = 1e-6;
+const MAX_RATE = 1e6;
+const MAX_WINDOW_MS = 1e9;
+
 /** Checks limits: a positive integer concurrency and/or a positive finite rate, at least one. */
 export function checkGroupLimit(l: GroupLimit): GroupLimit {
   if (l === null || typeof l !== 'object') throw new BadInputError('limits must be an object { concurrency?, ratePerSecond? }');
   const { concurrency, ratePerSecond } = l;
-  if (concurrency !== undefined && (!Number.isSafeInteger(concurrency) || concurrency < 1)) {
-    throw new BadInputError(`concurrency must be an integer of at least 1, got ${String(concurrency)}`, { concurrency });
+  if (concurrency !== undefined && (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > SQL_INT_MAX)) {
+    throw new BadInputError(`concurrency must be a whole number from 1 to ${SQL_INT_MAX}, got ${String(concurrency)}`, { concurrency });
   }
-  if (ratePerSecond !== undefined && (typeof ratePerSecond !== 'number' || !Number.isFinite(ratePerSecond) || ratePerSecond <= 0 || ratePerSecond > 1e6)) {
-    throw new BadInputError(`ratePerSecond must be a number above 0 (at most 1,000,000), got ${String(ratePerSecond)}`, { ratePerSecond });
+  if (ratePerSecond !== undefined && (typeof ratePerSecond !== 'number' || !(ratePerSecond >= MIN_RATE && ratePerSecond <= MAX_RATE))) {
+    throw new BadInputError(`the rate must be from ${MIN_RATE} (one start per 11.6 days) to 1,000,000 per second, got ${String(ratePerSecond)}`, {
+      ratePerSecond,
+    });
   }
   if (concurrency === undefined && ratePerSecond === undefined) throw new BadInputError('give concurrency, ratePerSecond or both');
   return { concurrency, ratePerSecond };
@@ -52,7 +59,9 @@ export function checkGroupLimit(l: GroupLimit): GroupLimit {
 /** The rate window: k starts per `ms`. */
 export function rateWindow(ratePerSecond: number): { starts: number; ms: number } {
   const starts = Math.max(1, Math.floor(ratePerSecond));
-  return { starts, ms: Math.ceil((starts / ratePerSecond) * 1000) };
+  // A rate stored below MIN_RATE by hand gets MIN_RATE's window: the window's start must stay a
+  // time every engine can compare (a far smaller rate overflowed PostgreSQL's BIGINT).
+  return { starts, ms: Math.min(Math.ceil((starts / ratePerSecond) * 1000), MAX_WINDOW_MS) };
 }
 
 /** Creates or replaces the limits of `group`. */

@@ -20,6 +20,9 @@ export async function retryConflicts<T>(fn: () => Promise<T>, attempts = 20): Pr
   }
 }
 
+/** The largest value of an INTEGER column on every engine (PostgreSQL's and DuckDB's are 32-bit). */
+export const SQL_INT_MAX = 2 ** 31 - 1;
+
 /** An integer for inlining into SQL (ids and attempts come from the database; checked anyway). */
 export function int(n: number): string {
   if (!Number.isSafeInteger(n)) throw new TaskError(`not an integer: ${String(n)}`);

@@ -138,6 +138,8 @@ export class TaskQueue {
   readonly dialect: QueueDialect;
   private limitsCheckedAt = 0;
   private limitsExist = false;
+  /** Failed claims in limited groups, for logging the first and every 20th. */
+  private groupClaimFailures = 0;
   private readonly backoff: BackoffOptions;
   private readonly defaultMaxAttempts: number;
 
@@ -393,9 +395,24 @@ export class TaskQueue {
   async claim(owner: string, agents: readonly string[], limit: number, leaseMs: number): Promise<ClaimedTask[]> {
     if (agents.length === 0 || limit < 1) return [];
     const claimed = await this.claimUnlimited(owner, agents, limit, leaseMs);
-    if (claimed.length >= limit || !(await this.anyGroupLimits())) return claimed;
-    const more = await this.claimInLimitedGroups(owner, agents, limit - claimed.length, leaseMs);
+    if (claimed.length >= limit) return claimed;
+    let more: ClaimedTask[];
+    try {
+      if (!(await this.anyGroupLimits())) return claimed;
+      more = await this.claimInLimitedGroups(owner, agents, limit - claimed.length, leaseMs);
+    } catch (err) {
+      // The tasks claimed above are leased to `owner` already: failing the whole claim would
+      // leave them to run nowhere until their leases ran out (an attempt lost each).
+      if (claimed.length === 0) throw err;
+      this.reportGroupClaimFailure(err);
+      return claimed;
+    }
     return more.length ? [...claimed, ...more].sort(byClaimOrder) : claimed;
+  }
+
+  /** Logs a failed claim in a limited group: the first, then every 20th (claims run every poll). */
+  private reportGroupClaimFailure(err: unknown): void {
+    if (this.groupClaimFailures++ % 20 === 0) logger.warn({ err, failures: this.groupClaimFailures }, 'claiming in a limited group failed; its tasks wait');
   }
 
   /**
@@ -443,16 +460,27 @@ export class TaskQueue {
   /** Claims tasks of limited groups, one group at a time within its limits (group-limits.ts). */
   private async claimInLimitedGroups(owner: string, agents: readonly string[], want: number, leaseMs: number): Promise<ClaimedTask[]> {
     const out: ClaimedTask[] = [];
+    let failed: Error | undefined;
     for (const group of await limitedGroupsWithWork(this.db, agents, CLAIMABLE, Date.now())) {
       if (out.length >= want) break;
-      const taken = await retryConflicts(() =>
-        this.claimWithinLimits(owner, group, want - out.length, leaseMs, (allowed, now) => [
-          `id IN (SELECT id FROM bolt_tasks WHERE group_key = ? AND ${RUNNABLE} AND agent IN (${placeholders(agents.length)}) ` +
-            `ORDER BY priority DESC, id LIMIT ${Math.floor(allowed)})`,
-          [group, now, ...agents],
-        ]),
-      );
-      if (taken !== 'unlimited') out.push(...taken);
+      try {
+        const taken = await retryConflicts(() =>
+          this.claimWithinLimits(owner, group, want - out.length, leaseMs, (allowed, now) => [
+            `id IN (SELECT id FROM bolt_tasks WHERE group_key = ? AND ${RUNNABLE} AND agent IN (${placeholders(agents.length)}) ` +
+              `ORDER BY priority DESC, id LIMIT ${Math.floor(allowed)})`,
+            [group, now, ...agents],
+          ]),
+        );
+        if (taken !== 'unlimited') out.push(...taken);
+      } catch (err) {
+        // One group whose claim fails (a limits row written by hand that no statement accepts)
+        // must not stop the others, nor strand what they claimed already.
+        failed ??= err as Error;
+      }
+    }
+    if (failed !== undefined) {
+      if (out.length === 0) throw failed;
+      this.reportGroupClaimFailure(failed);
     }
     return out;
   }
