@@ -1,7 +1,8 @@
 /**
  * The front door: `ConcurrentDatabase.open()` picks the engine of a path and opens it.
- * `postgres://` URLs go to PostgreSQL, SQLite files (told by their header) to SQLite, everything
- * else — a new file included — is DuckDB, whose handles are instances of this class.
+ * `postgres://` URLs go to PostgreSQL, SQLite files (told by their header, or a new file named
+ * `.sqlite`, `.sqlite3` or `.db3`) to SQLite, everything else — other new files included — is
+ * DuckDB, whose handles are instances of this class.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -35,5 +36,11 @@ export function detectEngine(path: string): 'duckdb' | 'sqlite' | 'postgres' {
   const abs = resolve(path);
   if (existsSync(sidecarPath(abs))) return 'duckdb';
   const kind = detectFileKind(abs);
-  return kind.kind === 'sqlite' ? 'sqlite' : 'duckdb';
+  if (kind.kind === 'sqlite') return 'sqlite';
+  // A file not made yet (or empty) is SQLite when its name says so, as SQLite's own tools name them.
+  if ((kind.kind === 'missing' || kind.kind === 'empty') && SQLITE_NAME.test(abs)) return 'sqlite';
+  return 'duckdb';
 }
+
+/** File names SQLite's own tools use: `.sqlite`, `.sqlite3`, `.db3`. */
+const SQLITE_NAME = /\.(sqlite3?|db3)$/i;

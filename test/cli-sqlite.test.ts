@@ -1,9 +1,10 @@
 /**
  * The command line on a SQLite file (told by its header): `bolt query`, `bolt db verify`
- * (integrity and foreign keys; exit 1 on problems) and `bolt db backup`.
+ * (integrity and foreign keys; exit 1 on problems) and `bolt db backup`. A new file named
+ * `.sqlite` (or `.sqlite3`, `.db3`) is made a SQLite file; other new names are DuckDB.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { openSqlite } from '../adapters/sqlite/open.js';
@@ -55,4 +56,15 @@ test('bolt query, db verify and db backup work on a SQLite file', { timeout: 60_
   assert.deepEqual(v.foreignKeyViolations, [{ table: 'child', rowid: 7, parent: 'parent' }]);
   r = await runBolt(['db', 'verify', path]);
   assert.match(r.stdout, /foreign key: child row 7 has no parent in parent/);
+});
+
+test('a new file named .sqlite, .sqlite3 or .db3 is made a SQLite file; another new name is DuckDB', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  for (const name of ['new.sqlite', 'new.SQLITE3', 'new.db3', 'new.db']) {
+    const path = join(dir, name);
+    const r = await runBolt(['submit', 'echo', '--db', path]);
+    assert.equal(r.code, 0, r.stderr);
+    const sqlite = readFileSync(path).subarray(0, 16).toString('latin1') === 'SQLite format 3\0';
+    assert.equal(sqlite, name !== 'new.db', name);
+  }
 });
