@@ -17,7 +17,7 @@ import { AgentError, AbortedError, TaskError, type SerializedError } from '../co
 import { log } from '../core/logger.js';
 import { toSerializedError } from '../core/serialize-error.js';
 import { abortChannelName, slotAgentId, type AgentWorkerData, type WorkerEvent, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
-import { logEnv } from '../core/config.js';
+import { logEnv, MAX_TIMER_MS } from '../core/config.js';
 
 const logger = log('agent-pool');
 
@@ -228,10 +228,14 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
       this.channel.postMessage({ id: task.id, reason });
       grace = setTimeout(() => controller.abort(reason), this.o.abortGraceMs);
     };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      abort('timeout');
-    }, timeoutMs);
+    // A timeout stored before the queue bounded it would overflow the timer, which then fires at once.
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        abort('timeout');
+      },
+      Math.min(timeoutMs, MAX_TIMER_MS),
+    );
     const dispatchedAt = Date.now();
     const promise = this.pool
       .run(

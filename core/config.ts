@@ -92,15 +92,21 @@ function envInt(name: string): number | undefined {
   return n;
 }
 
-function positive(name: string, n: number, min = 1): number {
-  if (!Number.isFinite(n) || n < min) throw new BadInputError(`${name} must be a number ≥ ${min}, got ${n}`, { name, value: n });
+/** The longest a Node.js timer waits (24.8 days): a longer one fires after 1 ms instead. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The most agent threads one runtime starts. */
+export const MAX_AGENTS = 1024;
+
+/** `n` when it is a number in [min, max] (by default a timer's longest wait), else BOLT_BAD_INPUT. */
+function positive(name: string, n: number, min = 1, max = MAX_TIMER_MS): number {
+  if (!Number.isFinite(n) || n < min || n > max) throw new BadInputError(`${name} must be a number from ${min} to ${max}, got ${n}`, { name, value: n });
   return n;
 }
 
 /** Resolves options + environment + defaults into a validated configuration. */
 export function resolveConfig(o: BoltOptions = {}): BoltConfig {
   const sequential = Boolean(o.sequential);
-  const agents = sequential ? 1 : positive('agents', o.agents ?? 8);
+  const agents = sequential ? 1 : positive('agents', o.agents ?? 8, 1, MAX_AGENTS);
   if (sequential && o.agents !== undefined && o.agents !== 1) {
     throw new BadInputError('--sequential runs exactly one agent; drop --agents or set it to 1', { agents: o.agents });
   }

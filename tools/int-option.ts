@@ -6,7 +6,7 @@ import { BadInputError } from '../core/errors.js';
 
 /** `text` as a whole number in [min, max], or BOLT_BAD_INPUT naming `name`. */
 export function parseInteger(name: string, text: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-  const n = text.trim() === '' ? Number.NaN : Number(text);
+  const n = /^\s*-?\d+\s*$/.test(text) ? Number(text) : Number.NaN; // digits only: not 0x10, 1e3
   if (!Number.isSafeInteger(n) || n < min || n > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
     throw new BadInputError(`${name} must be a whole number ${range}, not ${JSON.stringify(text)}`, { option: name, value: text });

@@ -3,7 +3,9 @@
  * command, and closes it afterwards.
  */
 import type { Command } from 'commander';
-import { openDatabase } from '../storage/open-database.js';
+import { existsSync } from 'node:fs';
+import { isUrl, openDatabase } from '../storage/open-database.js';
+import { NotFoundError } from '../core/errors.js';
 import { action } from './cli-action.js';
 import { parseTaskId } from './task-format.js';
 import { TaskQueue } from '../core/runtime/task-queue.js';
@@ -12,8 +14,17 @@ import { DEFAULT_DATABASE } from '../core/config.js';
 /** Shared `--db` option text. */
 export const DB_OPTION_HELP = `database file or postgres:// URL (default ${DEFAULT_DATABASE})`;
 
-export async function withQueue<T>(location: string | undefined, fn: (q: TaskQueue) => Promise<T>): Promise<T> {
-  const db = await openDatabase(location ?? DEFAULT_DATABASE);
+/**
+ * Runs `fn` on the queue of the database at `location`. Only commands that add something
+ * (`create`: submit, schedule set, limits set) create a database file that is not there; the
+ * others report BOLT_NOT_FOUND instead of making an empty one at a mistyped path.
+ */
+export async function withQueue<T>(location: string | undefined, fn: (q: TaskQueue) => Promise<T>, opts: { create?: boolean } = {}): Promise<T> {
+  const where = location ?? DEFAULT_DATABASE;
+  if (!opts.create && !isUrl(where) && !existsSync(where)) {
+    throw new NotFoundError(`no database at ${where} (bolt submit, bolt schedule set and bolt start create one)`, { path: where });
+  }
+  const db = await openDatabase(where);
   try {
     const q = new TaskQueue(db);
     await q.ensureSchema();

@@ -7,7 +7,7 @@ import type { Task } from '../core/runtime/task.js';
 
 /** Parses a task id argument. */
 export function parseTaskId(s: string): number {
-  const n = Number(s);
+  const n = /^\s*\d+\s*$/.test(s) ? Number(s) : Number.NaN; // digits only: not 0x1, 1e2
   if (!Number.isSafeInteger(n) || n < 1) throw new BadInputError(`Task id must be a positive integer, got ${JSON.stringify(s)}`);
   return n;
 }

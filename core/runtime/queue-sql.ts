@@ -40,11 +40,16 @@ export function placeholders(n: number): string {
 /** How deep a payload or result may nest (arrays and objects). */
 export const MAX_JSON_DEPTH = 100;
 
-/** Throws BOLT_BAD_INPUT when `v` nests deeper than MAX_JSON_DEPTH (checked without recursion). */
-export function checkJsonDepth(v: unknown, what: string): void {
+/**
+ * Throws BOLT_BAD_INPUT when `v` nests deeper than MAX_JSON_DEPTH or holds a number JSON cannot
+ * write (NaN, ±Infinity: JSON.stringify would store null in its place). Checked without recursion.
+ */
+export function checkJsonPayload(v: unknown, what: string): void {
   const stack: Array<[unknown, number]> = [[v, 1]];
   while (stack.length) {
     const [x, depth] = stack.pop()!;
+    if (typeof x === 'number' && !Number.isFinite(x))
+      throw new BadInputError(`${what} holds ${String(x)}, which JSON cannot hold (it would be stored as null)`);
     if (x === null || typeof x !== 'object') continue;
     if (depth > MAX_JSON_DEPTH) throw new BadInputError(`${what} nests deeper than ${MAX_JSON_DEPTH} levels`);
     for (const child of Object.values(x)) stack.push([child, depth + 1]);

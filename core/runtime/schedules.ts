@@ -12,7 +12,8 @@
 import { Cron } from 'croner';
 import type { Database, Row } from '../database.js';
 import { BadInputError, NotFoundError } from '../errors.js';
-import { checkJsonDepth, retryConflicts, toJsonText } from './queue-sql.js';
+import { checkJsonPayload, retryConflicts, toJsonText } from './queue-sql.js';
+import { checkAgentName } from './submit-checks.js';
 import { json } from './task.js';
 
 /** What to do with ticks that came due while no runtime ran (see `docs/runtime.md`). */
@@ -84,7 +85,7 @@ export function validateSchedule(name: string, spec: ScheduleSpec): string {
     });
   }
   if (typeof spec !== 'object' || spec === null) throw new BadInputError('A schedule needs { cron, agent }');
-  if (typeof spec.agent !== 'string') throw new BadInputError('A schedule needs an agent name', { agent: spec.agent });
+  checkAgentName(spec.agent);
   const catchUp = spec.catchUp ?? 'last';
   if (!isCatchUp(catchUp)) throw new BadInputError(`Unknown catch-up policy ${JSON.stringify(catchUp)}; one of ${CATCH_UP_POLICIES.join(', ')}`, { catchUp });
   if (spec.tz !== undefined) {
@@ -103,7 +104,7 @@ export function validateSchedule(name: string, spec: ScheduleSpec): string {
   }
   if (!next) throw new BadInputError(`The cron expression ${JSON.stringify(spec.cron)} never fires from now on`, { cron: spec.cron });
   // The checks every submit makes (depth, JSON), so no stored schedule is refused at each tick.
-  checkJsonDepth(spec.payload, 'the payload');
+  checkJsonPayload(spec.payload, 'the payload');
   const payload = toJsonText(spec.payload ?? null);
   if (payload === undefined || payload === null) throw new BadInputError('The payload is not JSON (a function or symbol)');
   if (Buffer.byteLength(payload) > MAX_SCHEDULE_PAYLOAD_BYTES) {

@@ -17,15 +17,15 @@
 import type { Database, Queryable, Row } from '../database.js';
 import { BadInputError, NotFoundError, hasCode, type SerializedError } from '../errors.js';
 import { log } from '../logger.js';
+import { checkSubmit } from './submit-checks.js';
 import { QUEUE_TABLES, queueDialect, type QueueDialect } from './queue-dialect.js';
 import { rowToTask, type SubmitOptions, type SubmitResult, type Task } from './task.js';
 import { CLAIMABLE, CLAIMABLE_SQL, REDRIVABLE, TASK_STATUSES, TERMINAL, isTaskStatus, type TaskStatus } from './task-states.js';
 import { retryDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from '../backoff.js';
 import { createIdempotently } from '../schema-race.js';
-import { checkJsonDepth, int, intList, placeholders, retryConflicts, toJsonText } from './queue-sql.js';
+import { int, intList, placeholders, retryConflicts, toJsonText } from './queue-sql.js';
 import {
   cancelDependants,
-  checkDependsOn,
   linkParents,
   loadParents,
   markParents,
@@ -112,7 +112,6 @@ const CLAIM_COLUMNS = 'id, agent, payload, attempts, max_attempts, timeout_ms, p
 const RUNNABLE = `${CLAIMABLE_SQL} AND run_at <= ? AND waiting_on = 0`;
 /** Rows per multi-row INSERT/UPDATE statement (keeps parameter counts far below every engine's limit). */
 const CHUNK = 256;
-const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
 
 function claimedFrom(r: Row): ClaimedTask {
   const t = rowToTask({ ...r, status: 'running', created_at: 0, updated_at: 0 });
@@ -198,24 +197,6 @@ export class TaskQueue {
     }
   }
 
-  private validate(agent: string, o: SubmitOptions): number[] {
-    if (!AGENT_NAME.test(agent)) throw new BadInputError(`Invalid agent name ${JSON.stringify(agent)}: use letters, digits, _ . : -`, { agent });
-    if (o.maxAttempts !== undefined && (!Number.isInteger(o.maxAttempts) || o.maxAttempts < 1)) {
-      throw new BadInputError(`maxAttempts must be an integer ≥ 1, got ${o.maxAttempts}`, { maxAttempts: o.maxAttempts });
-    }
-    if (o.priority !== undefined && !Number.isInteger(o.priority)) throw new BadInputError(`priority must be an integer, got ${o.priority}`);
-    if (o.timeoutMs !== undefined && !(o.timeoutMs > 0)) throw new BadInputError(`timeoutMs must be > 0, got ${o.timeoutMs}`);
-    if (o.group !== undefined) checkGroupKey(o.group);
-    return o.dependsOn === undefined ? [] : checkDependsOn(o.dependsOn);
-  }
-
-  /** Checks a task to submit; returns the ids it depends on (each once). */
-  private validatePayload(agent: string, payload: unknown, o: SubmitOptions): number[] {
-    const ids = this.validate(agent, o);
-    checkJsonDepth(payload, 'the payload');
-    return ids;
-  }
-
   private rowParams(agent: string, payload: unknown, o: SubmitOptions, now: number): unknown[] {
     return [
       agent,
@@ -245,7 +226,7 @@ export class TaskQueue {
     o: SubmitOptions = {},
     claimFor?: { owner: string; leaseMs: number },
   ): Promise<SubmitResult & { claimed?: ClaimedTask }> {
-    const ids = this.validatePayload(agent, payload, o);
+    const ids = checkSubmit(agent, payload, o);
     const now = Date.now();
     const params = this.rowParams(agent, payload, o, now);
     const insert = `${TaskQueue.INSERT_HEAD}${TaskQueue.ROW} RETURNING id`;
@@ -319,7 +300,7 @@ export class TaskQueue {
 
   /** Adds many tasks in few statements (multi-row INSERT); tasks with dedupe keys or dependencies go one by one. */
   async submitMany(items: ReadonlyArray<{ agent: string; payload?: unknown; options?: SubmitOptions }>): Promise<SubmitResult[]> {
-    for (const it of items) this.validatePayload(it.agent, it.payload, it.options ?? {});
+    for (const it of items) checkSubmit(it.agent, it.payload, it.options ?? {});
     const out: SubmitResult[] = new Array(items.length);
     const plain: number[] = [];
     for (let i = 0; i < items.length; i++) {
@@ -805,7 +786,6 @@ export class TaskQueue {
    */
   async setSchedule(name: string, spec: ScheduleSpec): Promise<Schedule> {
     const payload = validateSchedule(name, spec);
-    this.validate(spec.agent, {});
     return storeSchedule(this.db, name, spec, payload);
   }
 
@@ -814,16 +794,26 @@ export class TaskQueue {
     await deleteSchedule(this.db, name);
   }
 
-  /** Every schedule, by name, with its next tick from now (`nextRun`, epoch ms; null when it never fires again). */
-  async schedules(): Promise<Array<Schedule & { nextRun: number | null }>> {
+  /**
+   * Every schedule, by name, with its next tick from now (`nextRun`, epoch ms; null when it never
+   * fires again). A row no runtime can fire (written by hand, or naming a zone this machine's
+   * time zone data does not know) is listed too, with `problem` saying why (runtimes skip it).
+   */
+  async schedules(): Promise<Array<Schedule & { nextRun: number | null; problem?: string }>> {
     const now = Date.now();
-    return (await loadSchedules(this.db)).map((s) => ({
-      ...s,
-      nextRun:
-        cronOf(s.cron, s.tz)
-          .nextRun(new Date(Math.max(now, s.lastTick)))
-          ?.getTime() ?? null,
-    }));
+    return (await loadSchedules(this.db)).map((s) => {
+      try {
+        return {
+          ...s,
+          nextRun:
+            cronOf(s.cron, s.tz)
+              .nextRun(new Date(Math.max(now, s.lastTick)))
+              ?.getTime() ?? null,
+        };
+      } catch (e) {
+        return { ...s, nextRun: null, problem: (e as Error).message };
+      }
+    });
   }
 
   /** Records that runtime `r` is alive now (its row in `bolt_runtimes`, created or refreshed). */

@@ -8,13 +8,14 @@ import { SqliteDatabase } from '../../adapters/sqlite/database.js';
 import { BadInputError } from '../../core/errors.js';
 import { action, printJson, println } from '../cli-action.js';
 import { intOption } from '../int-option.js';
+import { MAX_TIMER_MS } from '../../core/config.js';
 
 export function register(db: Command): void {
   db.command('backup')
     .description('copy a database consistently while others keep writing (DuckDB: through its host; SQLite: the online backup API)')
     .argument('<file>', 'the database file')
     .argument('<dest>', 'the new file to write (must not exist)')
-    .option('--lock-timeout <ms>', 'how long to wait for a foreign holder of the file', intOption('--lock-timeout'), 30_000)
+    .option('--lock-timeout <ms>', 'how long to wait for a foreign holder of the file', intOption('--lock-timeout', 0, MAX_TIMER_MS), 30_000)
     .option('--json', 'print the result as JSON')
     .action(
       action(async (file: string, dest: string, o: { lockTimeout: number; json?: boolean }) => {

@@ -9,6 +9,7 @@ import { SqliteDatabase } from '../../adapters/sqlite/database.js';
 import { BadInputError, BoltError, hasCode } from '../../core/errors.js';
 import { action, EXIT, printJson, println } from '../cli-action.js';
 import { intOption } from '../int-option.js';
+import { MAX_TIMER_MS } from '../../core/config.js';
 
 /** SQLite: integrity_check and foreign_key_check (problems → exit 1), with row counts. */
 async function verifySqlite(handle: SqliteDatabase, json: boolean): Promise<number> {
@@ -31,7 +32,7 @@ export function register(db: Command): void {
       'check that a database opens and every table scans in full (DuckDB: through its host when one is up; SQLite: integrity_check and foreign_key_check)',
     )
     .argument('<file>', 'the database file')
-    .option('--lock-timeout <ms>', 'how long to wait for a foreign holder of the file', intOption('--lock-timeout'), 30_000)
+    .option('--lock-timeout <ms>', 'how long to wait for a foreign holder of the file', intOption('--lock-timeout', 0, MAX_TIMER_MS), 30_000)
     .option('--json', 'print the result as JSON')
     .action(
       action(async (file: string, o: { lockTimeout: number; json?: boolean }) => {

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { BadInputError } from '../../core/errors.js';
 import { checkGroupKey, checkGroupLimit, type GroupLimit } from '../../core/runtime/group-limits.js';
+import { SQL_INT_MAX } from '../../core/runtime/queue-sql.js';
 import { action, printJson, println } from '../cli-action.js';
 import { DB_OPTION_HELP, withQueue } from '../queue-session.js';
 import { textTable } from '../format-rows.js';
@@ -27,7 +28,7 @@ export function register(program: Command): void {
     .command('set')
     .description('create or replace the limits of a group (tasks submitted with --group <group>)')
     .argument('<group>', 'group key (1 to 200 characters)')
-    .option('--concurrency <n>', 'at most this many of its tasks running at once', intOption('--concurrency', 1))
+    .option('--concurrency <n>', 'at most this many of its tasks running at once', intOption('--concurrency', 1, SQL_INT_MAX))
     .option('--rate <r>', 'at most this many starts per second (5/s, 0.5/s, 30/min)', parseRate)
     .option('--db <path>', DB_OPTION_HELP)
     .option('--json', 'print JSON: the group and its limits')
@@ -36,11 +37,15 @@ export function register(program: Command): void {
         // Checked before the database is opened (or created).
         const limit: GroupLimit = checkGroupLimit({ concurrency: o.concurrency, ratePerSecond: o.rate });
         checkGroupKey(group);
-        return withQueue(o.db, async (q) => {
-          await q.setGroupLimit(group, limit);
-          if (o.json) printJson({ group, ...limit });
-          else println(`group ${group}: ${describe(limit)}`);
-        });
+        return withQueue(
+          o.db,
+          async (q) => {
+            await q.setGroupLimit(group, limit);
+            if (o.json) printJson({ group, ...limit });
+            else println(`group ${group}: ${describe(limit)}`);
+          },
+          { create: true },
+        );
       }),
     );
 
@@ -78,13 +83,14 @@ export function register(program: Command): void {
     .option('--db <path>', DB_OPTION_HELP)
     .option('--json', 'print JSON: { removed }')
     .action(
-      action(async (group: string, o: { db?: string; json?: boolean }) =>
-        withQueue(o.db, async (q) => {
+      action(async (group: string, o: { db?: string; json?: boolean }) => {
+        checkGroupKey(group);
+        return withQueue(o.db, async (q) => {
           await q.removeGroupLimit(group);
           if (o.json) printJson({ removed: group });
           else println(`removed the limits of group ${group}`);
-        }),
-      ),
+        });
+      }),
     );
 }
 

@@ -8,6 +8,7 @@ import { DirectDatabase } from '../../adapters/shared/direct-database.js';
 import { action, printJson, println } from '../cli-action.js';
 import { cliDbPath } from '../db-path.js';
 import { intOption } from '../int-option.js';
+import { MAX_TIMER_MS } from '../../core/config.js';
 import { jsonSafe, textTable } from '../format-rows.js';
 
 /**
@@ -47,7 +48,7 @@ export function register(program: Command): void {
       ).argParser((v: string, prev: unknown[] = []) => [...prev, parseParam(v)]),
     )
     .option('--db <file>', 'database file (default .bolt/analytics.db)')
-    .option('--lock-timeout <ms>', 'how long to wait for a foreign holder of the file', intOption('--lock-timeout'), 30_000)
+    .option('--lock-timeout <ms>', 'how long to wait for a foreign holder of the file', intOption('--lock-timeout', 0, MAX_TIMER_MS), 30_000)
     .option('--json', 'print { rows, rowsChanged } as JSON')
     .action(
       action(async (sql: string, o: { param?: unknown[]; db?: string; lockTimeout: number; json?: boolean }) => {

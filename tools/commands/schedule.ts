@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { BadInputError } from '../../core/errors.js';
 import { CATCH_UP_POLICIES, isCatchUp, validateSchedule, type CatchUp, type ScheduleSpec } from '../../core/runtime/schedules.js';
-import { action, printJson, println } from '../cli-action.js';
+import { action, EXIT, printJson, println } from '../cli-action.js';
 import { DB_OPTION_HELP, withQueue } from '../queue-session.js';
 import { parsePayload } from './submit.js';
 
@@ -47,11 +47,15 @@ export function register(program: Command): void {
       action(async (name: string, o: SetOpts) => {
         const spec: ScheduleSpec = { cron: o.cron, agent: o.agent, payload: parsePayload(o.payload), tz: o.tz, catchUp: o.catchUp };
         validateSchedule(name, spec); // before the database is opened (or created)
-        return withQueue(o.db, async (q) => {
-          const s = await q.setSchedule(name, spec);
-          if (o.json) printJson(s);
-          else println(`schedule ${s.name}: ${s.cron}${s.tz ? ` (${s.tz})` : ' (UTC)'} → ${s.agent}, catch-up ${s.catchUp}`);
-        });
+        return withQueue(
+          o.db,
+          async (q) => {
+            const s = await q.setSchedule(name, spec);
+            if (o.json) printJson(s);
+            else println(`schedule ${s.name}: ${s.cron}${s.tz ? ` (${s.tz})` : ' (UTC)'} → ${s.agent}, catch-up ${s.catchUp}`);
+          },
+          { create: true },
+        );
       }),
     );
 
@@ -64,15 +68,17 @@ export function register(program: Command): void {
       action(async (o: { db?: string; json?: boolean }) =>
         withQueue(o.db, async (q) => {
           const schedules = await q.schedules();
+          // A schedule no runtime can fire is listed with why, and the exit status says so.
+          const status = schedules.some((s) => s.problem !== undefined) ? EXIT.problems : EXIT.ok;
           if (o.json) {
             printJson({ schedules });
-            return;
+            return status;
           }
           if (schedules.length === 0) {
             println('no schedules');
-            return;
+            return status;
           }
-          const rows = schedules.map((s) => [s.name, s.cron, s.tz ?? 'UTC', s.agent, s.catchUp, iso(s.nextRun)]);
+          const rows = schedules.map((s) => [s.name, s.cron, s.tz ?? 'UTC', s.agent, s.catchUp, s.problem ? `never: ${s.problem}` : iso(s.nextRun)]);
           const head = ['NAME', 'CRON', 'TZ', 'AGENT', 'CATCH-UP', 'NEXT'];
           const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
           for (const r of [head, ...rows])
@@ -82,6 +88,7 @@ export function register(program: Command): void {
                 .join('  ')
                 .trimEnd(),
             );
+          return status;
         }),
       ),
     );

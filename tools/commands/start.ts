@@ -10,7 +10,7 @@
 import type { Command } from 'commander';
 import { BoltIntegration } from '../../core/runtime/bolt-integration.js';
 import { BadInputError } from '../../core/errors.js';
-import { DEFAULT_DATABASE } from '../../core/config.js';
+import { DEFAULT_DATABASE, MAX_AGENTS, MAX_TIMER_MS } from '../../core/config.js';
 import type { TaskStatus } from '../../core/runtime/task-states.js';
 import type { EngineName } from '../../core/database.js';
 import { action, EXIT, println } from '../cli-action.js';
@@ -45,13 +45,13 @@ export function register(program: Command): void {
   program
     .command('start')
     .description('run the multi-agent runtime in the foreground (Ctrl-C drains, twice stops)')
-    .option('--agents <n>', 'number of agent worker threads (default 8)', intOption('--agents', 1))
+    .option('--agents <n>', 'number of agent worker threads (default 8)', intOption('--agents', 1, MAX_AGENTS))
     .option('--db <path>', `database file or postgres:// URL (default ${DEFAULT_DATABASE}, created if missing)`)
     .option('--engine <name>', 'duckdb, sqlite or postgres (default: from the URL or the file header; a new file is DuckDB)', parseEngine)
     .option('--sequential', 'one agent, tasks strictly in submission order (debugging)')
     .option('--agent-module <file>', 'load agents from this .js/.mjs/.ts module (repeatable)', collect)
     .option('--index <dir>', 'submit an index task for this directory (needs the index agent; repeatable)', collect)
-    .option('--drain-timeout <ms>', 'on Ctrl-C, how long running tasks may take to finish (default 30000)', intOption('--drain-timeout', 0))
+    .option('--drain-timeout <ms>', 'on Ctrl-C, how long running tasks may take to finish (default 30000)', intOption('--drain-timeout', 0, MAX_TIMER_MS))
     .option('--no-status', 'plain log lines even on a terminal')
     .option('--http <[host:]port>', 'serve the dashboard and /metrics there (host default 127.0.0.1; port 0 picks one)')
     .option('--http-token <secret>', 'require this token on every request (needed for an address other than loopback; or BOLT_HTTP_TOKEN)')
