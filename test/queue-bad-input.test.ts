@@ -35,6 +35,9 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
         { delayMs: Number.MAX_SAFE_INTEGER },
         { dedupeKey: '' },
         { dedupeKey: 'k'.repeat(501) },
+        { group: '   ' },
+        { group: 'a\nb' },
+        { group: 'tab\there' },
       ];
       for (const o of options) await assert.rejects(q.submit('echo', null, o), bad, JSON.stringify(o));
       for (const payload of [{ x: Number.NaN }, { x: [1, Infinity] }, -Infinity]) {
@@ -60,7 +63,7 @@ test('the command line checks a submit, a schedule and a group before it opens t
   const dir = tempDir(t);
   const refusals: Array<[string[], RegExp]> = [
     [['submit', 'bad agent'], /Invalid agent name/],
-    [['submit', 'echo', '--group', ''], /a group must be a string/],
+    [['submit', 'echo', '--group', ''], /a group must be 1 to 200 characters/],
     [['submit', 'echo', '--priority', '3000000000'], /--priority must be a whole number from -2147483647 to 2147483647/],
     [['submit', 'echo', '--timeout', '3000000000'], /--timeout must be a whole number from 1 to 2147483647/],
     [['submit', 'echo', '--max-attempts', '0x10'], /--max-attempts must be a whole number/],
@@ -70,7 +73,7 @@ test('the command line checks a submit, a schedule and a group before it opens t
     [['schedule', 'set', 'x', '--cron', '* * * * *', '--agent', 'echo', '--payload', '{"x":-1e400}'], /the payload holds -Infinity/],
     [['limits', 'set', 'g', '--rate', '0.0000000000000001/s'], /the rate must be from 0.000001/],
     [['limits', 'set', 'g', '--concurrency', '3000000000'], /--concurrency must be a whole number from 1 to 2147483647/],
-    [['limits', 'remove', ''], /a group must be a string/],
+    [['limits', 'remove', ''], /a group must be 1 to 200 characters/],
     [['start', '--agents', '100000'], /--agents must be a whole number from 1 to 1024/],
   ];
   for (const [i, [args, message]] of refusals.entries()) {
@@ -95,7 +98,7 @@ test('reading a queue that is not there is BOLT_NOT_FOUND, and creates nothing',
   assert.equal(existsSync(join(dir, 'no')), false, 'no directory made for the mistyped path');
 });
 
-test('a repeated --depends-on adds up; task ids are digits only', { timeout: 120_000 }, async (t) => {
+test('a repeated --depends-on adds up; a task whose parent already ended says it is cancelled; task ids are digits only', { timeout: 120_000 }, async (t) => {
   const db = join(tempDir(t), 'q.db');
   for (let i = 0; i < 2; i++) assert.equal((await runBolt(['submit', 'echo', '--db', db])).code, 0);
   const r = await runBolt(['submit', 'echo', '--depends-on', '1', '--depends-on', '2', '--db', db, '--json']);
@@ -103,6 +106,10 @@ test('a repeated --depends-on adds up; task ids are digits only', { timeout: 120
   const shown = await runBolt(['task', String(JSON.parse(r.stdout).id), '--db', db, '--json']);
   const parents = (JSON.parse(shown.stdout) as { dependsOn: Array<{ id: number }> }).dependsOn.map((p) => p.id);
   assert.deepEqual(parents, [1, 2], 'both parents, not the last option only');
+  assert.equal((await runBolt(['cancel', '1', '--db', db])).code, 0);
+  const late = await runBolt(['submit', 'echo', '--depends-on', '1', '--db', db]);
+  assert.equal(late.code, 0, late.stderr);
+  assert.match(late.stdout, /^submitted task \d+ \(echo\), cancelled at once: Task 1, which this task depends on, ended cancelled$/m);
   const hex = await runBolt(['task', '0x1', '--db', db]);
   assert.equal(hex.code, 2);
   assert.match(hex.stderr, /Task id must be a positive integer/);

@@ -25,12 +25,15 @@ export interface GroupLimit {
   ratePerSecond?: number;
 }
 
-export const GROUP_KEY = /^[^\0]{1,200}$/;
+/** 1–200 characters, no control characters (a newline broke every table that lists groups), not only spaces. */
+const GROUP_KEY = /^(?=.*\S)[^\p{Cc}]{1,200}$/u;
 
-/** Checks a group key (1–200 characters, no NUL). */
+/** Checks a group key (see GROUP_KEY). */
 export function checkGroupKey(group: unknown): string {
   if (typeof group !== 'string' || !GROUP_KEY.test(group)) {
-    throw new BadInputError(`a group must be a string of 1 to 200 characters, got ${JSON.stringify(group)?.slice(0, 60)}`, { group: group as unknown });
+    throw new BadInputError(`a group must be 1 to 200 characters, not only spaces, without control characters; got ${JSON.stringify(group)?.slice(0, 60)}`, {
+      group: typeof group === 'string' ? group.slice(0, 200) : (group as unknown),
+    });
   }
   return group;
 }

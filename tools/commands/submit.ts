@@ -83,8 +83,13 @@ export function register(program: Command): void {
           async (q) => {
             const r = await q.submit(agent, payload, options);
             if (!o.wait) {
-              if (o.json) printJson(r);
-              else println(r.deduplicated ? `task ${r.id} already exists (dedupe key ${o.dedupeKey})` : `submitted task ${r.id} (${agent})`);
+              // A task that depends on one already dead or cancelled is cancelled as it is stored: say so.
+              const ended = o.dependsOn?.length && !r.deduplicated ? await q.get(r.id) : undefined;
+              const cancelled = ended?.status === 'cancelled' ? ended : undefined;
+              if (o.json) printJson(cancelled ? { ...r, status: cancelled.status, error: cancelled.error } : r);
+              else if (r.deduplicated) println(`task ${r.id} already exists (dedupe key ${o.dedupeKey})`);
+              else if (cancelled) println(`submitted task ${r.id} (${agent}), cancelled at once: ${cancelled.error?.message ?? 'a task it depends on ended'}`);
+              else println(`submitted task ${r.id} (${agent})`);
               return EXIT.ok;
             }
             const deadline = o.waitTimeout ? Date.now() + o.waitTimeout : Infinity;
