@@ -241,6 +241,7 @@ test('bad schedules are BOLT_BAD_INPUT and store nothing; setting a name again r
     ['empty name', '', ok],
     ['huge name', 'n'.repeat(101), ok],
     ['name with @', 'a@b', ok],
+    ['NaN in the payload', 'a', { ...ok, payload: { x: Number.NaN } }],
   ];
   for (const [what, name, spec] of bad) {
     await assert.rejects(q.setSchedule(name, spec), (e: unknown) => e instanceof BadInputError && hasCode(e, 'BOLT_BAD_INPUT'), what);
@@ -259,6 +260,7 @@ test('bad schedules are BOLT_BAD_INPUT and store nothing; setting a name again r
   assert.equal((await q.schedules())[0]!.agent, 'sql', 'a bad replacement leaves the old schedule');
   await q.removeSchedule('report');
   await assert.rejects(q.removeSchedule('report'), (e: unknown) => hasCode(e, 'BOLT_NOT_FOUND'));
+  assert.equal((await q.setSchedule('zone', { ...ok, tz: 'europe/berlin' })).tz, 'Europe/Berlin', 'the zone as the time zone data spells it');
 });
 
 test('bolt schedule: bad input is one line and exit 2, nothing created; --help; set, list --json, remove', { timeout: 120_000 }, async (t) => {
@@ -303,8 +305,10 @@ test('bolt schedule: bad input is one line and exit 2, nothing created; --help; 
     'America/New_York',
     '--catch-up',
     'all',
+    '--json',
   );
   assert.equal(created.code, 0, created.stderr);
+  assert.equal(typeof (JSON.parse(created.stdout) as { nextRun: unknown }).nextRun, 'number', 'set --json shows the next tick, as list does');
   const list = await runBolt(['schedule', 'list', '--db', db, '--json'], { cwd });
   assert.equal(list.code, 0, list.stderr);
   const [s] = (JSON.parse(list.stdout) as { schedules: Array<Schedule & { nextRun: number }> }).schedules;

@@ -66,6 +66,18 @@ export function isCatchUp(s: string): s is CatchUp {
   return (CATCH_UP_POLICIES as readonly string[]).includes(s);
 }
 
+/**
+ * The zone's IANA name as the time zone data spells it (`europe/berlin` → `Europe/Berlin`), or
+ * BOLT_BAD_INPUT for a zone this machine does not know.
+ */
+export function canonicalZone(tz: string): string {
+  try {
+    return new Intl.DateTimeFormat('en', { timeZone: tz }).resolvedOptions().timeZone;
+  } catch {
+    throw new BadInputError(`Unknown time zone ${JSON.stringify(tz)}: use an IANA name such as Europe/Berlin or UTC`, { tz });
+  }
+}
+
 /** The croner job for an expression and zone (paused: Bolt only asks it for run times). */
 export function cronOf(cron: string, tz: string | null): Cron {
   return new Cron(cron, { paused: true, timezone: tz ?? 'UTC' });
@@ -88,13 +100,7 @@ export function validateSchedule(name: string, spec: ScheduleSpec): string {
   checkAgentName(spec.agent);
   const catchUp = spec.catchUp ?? 'last';
   if (!isCatchUp(catchUp)) throw new BadInputError(`Unknown catch-up policy ${JSON.stringify(catchUp)}; one of ${CATCH_UP_POLICIES.join(', ')}`, { catchUp });
-  if (spec.tz !== undefined) {
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: spec.tz });
-    } catch {
-      throw new BadInputError(`Unknown time zone ${JSON.stringify(spec.tz)}: use an IANA name such as Europe/Berlin or UTC`, { tz: spec.tz });
-    }
-  }
+  if (spec.tz !== undefined) canonicalZone(spec.tz);
   if (typeof spec.cron !== 'string') throw new BadInputError('cron must be a string', { cron: spec.cron });
   let next: Date | null;
   try {
@@ -139,7 +145,7 @@ export async function storeSchedule(db: Database, name: string, spec: ScheduleSp
       `INSERT INTO bolt_schedules (name, cron, tz, agent, payload, catch_up, last_tick, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ` +
         `ON CONFLICT (name) DO UPDATE SET cron = excluded.cron, tz = excluded.tz, agent = excluded.agent, payload = excluded.payload, ` +
         `catch_up = excluded.catch_up, last_tick = excluded.last_tick, updated_at = excluded.updated_at RETURNING *`,
-      [name, spec.cron, spec.tz ?? null, spec.agent, payloadJson, spec.catchUp ?? 'last', now, now, now],
+      [name, spec.cron, spec.tz === undefined ? null : canonicalZone(spec.tz), spec.agent, payloadJson, spec.catchUp ?? 'last', now, now, now],
     ),
   );
   return rowToSchedule(rows[0]!);

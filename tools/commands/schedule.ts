@@ -51,7 +51,8 @@ export function register(program: Command): void {
           o.db,
           async (q) => {
             const s = await q.setSchedule(name, spec);
-            if (o.json) printJson(s);
+            // With its next tick, as `schedule list` shows it.
+            if (o.json) printJson((await q.schedules()).find((x) => x.name === s.name) ?? s);
             else println(`schedule ${s.name}: ${s.cron}${s.tz ? ` (${s.tz})` : ' (UTC)'} → ${s.agent}, catch-up ${s.catchUp}`);
           },
           { create: true },
