@@ -110,6 +110,9 @@ test('a repeated --depends-on adds up; a task whose parent already ended says it
   const late = await runBolt(['submit', 'echo', '--depends-on', '1', '--db', db]);
   assert.equal(late.code, 0, late.stderr);
   assert.match(late.stdout, /^submitted task \d+ \(echo\), cancelled at once: Task 1, which this task depends on, ended cancelled$/m);
+  const table = (await runBolt(['tasks', '--db', db])).stdout;
+  assert.match(table, /^3\s+cancelled\s+echo\s+0\/3\s/m, 'a cancelled task shows no parents it waits on');
+  assert.match(table, /^4\s+cancelled\s+echo\s+0\/3\s/m);
   const hex = await runBolt(['task', '0x1', '--db', db]);
   assert.equal(hex.code, 2);
   assert.match(hex.stderr, /Task id must be a positive integer/);

@@ -33,8 +33,8 @@ function brief(v: unknown, max = 60): string {
 }
 
 /**
- * One line per task, with a header. GROUP and WAITS (parents not done yet, of how many) appear
- * when a listed task has a group or dependencies.
+ * One line per task, with a header. GROUP and WAITS (of a queued task: parents not done yet, of
+ * how many) appear when a listed task has a group or dependencies.
  */
 export function taskTable(tasks: Task[], now = Date.now()): string[] {
   const groups = tasks.some((t) => t.group !== null);
@@ -44,7 +44,8 @@ export function taskTable(tasks: Task[], now = Date.now()): string[] {
     t.status,
     t.agent,
     ...(groups ? [t.group ?? ''] : []),
-    ...(deps ? [t.parents > 0 ? `${t.waitingOn}/${t.parents}` : ''] : []),
+    // Only a queued task waits; a cancelled one's count stops wherever its parent ended.
+    ...(deps ? [t.parents > 0 && t.status === 'queued' ? `${t.waitingOn}/${t.parents}` : ''] : []),
     `${t.attempts}/${t.maxAttempts}`,
     String(t.priority),
     ago(t.updatedAt, now),
