@@ -7,7 +7,7 @@
  * connection of SQLite or PostgreSQL, or a DuckDB session (session-transaction.ts).
  */
 import { checkValueMode, type ExecResult, type Row, type StatementOptions, type Transaction, type ValueMode } from '../../core/database.js';
-import { AbortedError, TxConflictError, isTransient } from '../../core/errors.js';
+import { AbortedError, ClosedError, TxConflictError, isTransient } from '../../core/errors.js';
 import { delay } from '../../storage/platform/retry.js';
 import { backoffDelay } from '../../core/backoff.js';
 import type { PinnedConnection } from './pinned.js';
@@ -21,7 +21,7 @@ export interface TransactionTarget extends Pick<PinnedConnection, 'query' | 'exe
    * The closure's handle, for a target that applies statement request ids itself (a DuckDB
    * session); `counter.rows` must count the rows changed. Default: `transactionHandle`.
    */
-  handle?(counter: { rows: number }): Transaction;
+  handle?(counter: TransactionCounter): Transaction;
 }
 
 export interface RunTransactionOptions {
@@ -39,13 +39,29 @@ export interface RunTransactionOptions {
 /** Outcome of `runTransaction`: `applied: false` when the request id was already recorded. */
 export type TransactionOutcome<T> = { applied: true; value: T; rowsChanged: number } | { applied: false; rowsChanged: number };
 
-/** A Transaction handle bound to an open transaction on `conn`; counts rows changed. */
-export function transactionHandle(conn: TransactionTarget, counter: { rows: number }, values?: ValueMode): Transaction {
+/** Rows changed by one run of a transaction's closure; `ended` once that run is over. */
+export interface TransactionCounter {
+  rows: number;
+  ended?: boolean;
+}
+
+function ended(): ClosedError {
+  return new ClosedError('this transaction has ended: use its handle only inside its callback, before the promise the callback returns settles');
+}
+
+/**
+ * A Transaction handle bound to an open transaction on `conn`; counts rows changed. Once that
+ * transaction ended, every call fails with BOLT_CLOSED: the connection may be running someone
+ * else's transaction by then.
+ */
+export function transactionHandle(conn: TransactionTarget, counter: TransactionCounter, values?: ValueMode): Transaction {
   return {
     query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
+      if (counter.ended) return Promise.reject(ended());
       return conn.query(sql, params, { inTransaction: true, signal: opts.signal, values: checkValueMode(opts.values) ?? values }) as Promise<T[]>;
     },
     async execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
+      if (counter.ended) throw ended();
       if (opts.requestId !== undefined) {
         const prior = await conn.lookupRequest(opts.requestId);
         if (prior !== undefined) return { rowsChanged: prior, deduplicated: true };
@@ -66,7 +82,7 @@ export async function runTransaction<T>(
 ): Promise<TransactionOutcome<T>> {
   for (let attempt = 0; ; attempt++) {
     if (opts.signal?.aborted) throw new AbortedError('the transaction was aborted');
-    const counter = { rows: 0 };
+    const counter: TransactionCounter = { rows: 0 };
     let begun = false;
     try {
       await conn.begin({ readOnly: opts.readOnly, isolation: opts.isolation, signal: opts.signal });
@@ -78,7 +94,12 @@ export async function runTransaction<T>(
           return { applied: false, rowsChanged: prior };
         }
       }
-      const value = await fn(conn.handle ? conn.handle(counter) : transactionHandle(conn, counter, opts.values));
+      let value: T;
+      try {
+        value = await fn(conn.handle ? conn.handle(counter) : transactionHandle(conn, counter, opts.values));
+      } finally {
+        counter.ended = true;
+      }
       if (opts.requestId !== undefined && !(await conn.recordRequest(opts.requestId, counter.rows))) {
         await conn.rollback();
         return { applied: false, rowsChanged: counter.rows };

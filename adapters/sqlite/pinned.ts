@@ -103,9 +103,14 @@ export class SqlitePinned implements PinnedConnection {
   }
 
   async commit(): Promise<void> {
-    const committed = this.now(() => this.lease.conn.commit());
-    if (committed) await this.waited(committed);
-    this.releaseWriteLock();
+    try {
+      const committed = this.now(() => this.lease.conn.commit());
+      if (committed) await this.waited(committed);
+    } finally {
+      // Committed, or rolled back by the connection when COMMIT failed (a deferred foreign key):
+      // no transaction is left either way, so this handle's other writers may go on.
+      this.releaseWriteLock();
+    }
   }
 
   async rollback(): Promise<void> {

@@ -7,6 +7,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Row } from '../../core/database.js';
 import type { RunResult, SqliteFailure, WritePolicy } from './requests.js';
 import { afterLeadingComments, sqlTextProblem } from '../../core/sql-text.js';
+import { controlStatement } from './control-statements.js';
 
 /** PRAGMAs that take an argument and only report (`PRAGMA table_info(t)`); any other with one sets something. */
 const REPORTING_PRAGMAS = new Set([
@@ -137,6 +138,14 @@ export class StatementRunner {
     if (s) return s;
     const problem = sqlTextProblem(sql);
     if (problem) throw new RunError({ name: 'BadInput', message: problem, code: 'BOLT_BAD_INPUT' });
+    const control = controlStatement(sql);
+    if (control) {
+      throw new RunError({
+        name: 'BadInput',
+        message: `${control} is not run as a statement: Bolt manages transactions (use db.transaction(), or a session's begin(), commit() and rollback())`,
+        code: 'BOLT_BAD_INPUT',
+      });
+    }
     try {
       const stmt = this.db.prepare(sql).safeIntegers(true);
       s = { stmt, readonly: stmt.readonly && !changesConnection(sql), reader: stmt.reader };
@@ -150,10 +159,11 @@ export class StatementRunner {
   }
 
   /**
-   * Runs one statement under `write` policy; `rows` asks for result rows. A statement that
-   * leaves a transaction open on a connection that had none (BEGIN, SAVEPOINT: SQLite calls
-   * them read-only) is rolled back and refused: the pooled connection would keep it open under
-   * its next users, blocking every writer of the file and freezing their reads.
+   * Runs one statement under `write` policy; `rows` asks for result rows. Transaction control
+   * is refused before it runs (control-statements.ts). Should a form of it get past that, a
+   * statement that leaves a transaction open on a connection that had none is rolled back and
+   * refused (the pooled connection would keep it open under its next users, blocking every
+   * writer of the file), and one that ended the transaction it ran in is reported.
    */
   run(sql: string, params: readonly unknown[], write: WritePolicy, rows: boolean): RunResult {
     const p = this.cache.get(sql);
@@ -161,11 +171,11 @@ export class StatementRunner {
     if (p !== undefined && p !== 'multi' && p.reader && p.readonly) return this.readRows(p, params, rows);
     const wasInTransaction = this.db.inTransaction;
     const r = this.runStatement(sql, params, write, rows);
-    if (!wasInTransaction && this.db.inTransaction) {
-      this.db.exec('ROLLBACK');
+    if (wasInTransaction !== this.db.inTransaction) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
       throw new RunError({
         name: 'BadInput',
-        message: "BEGIN and SAVEPOINT run in a transaction Bolt manages: use db.transaction() or a session's begin()",
+        message: `the statement ${wasInTransaction ? 'ended the transaction' : 'left a transaction open'}: Bolt manages transactions (use db.transaction(), or a session's begin(), commit() and rollback())`,
         code: 'BOLT_BAD_INPUT',
       });
     }
@@ -173,6 +183,14 @@ export class StatementRunner {
   }
 
   private runStatement(sql: string, params: readonly unknown[], write: WritePolicy, rows: boolean): RunResult {
+    // Preparing some statements applies them: SQLite sets flag PRAGMAs (foreign_keys,
+    // ignore_check_constraints, query_only…) as it compiles them. So one that changes the
+    // connection is not prepared where it may not run: a read-only session would refuse it
+    // with its effect already in place, on a connection the pool lends to others next.
+    if (write !== 'allow' && !this.cache.has(sql) && changesConnection(sql)) {
+      if (write === 'deny') throw new RunError({ name: 'ReadOnly', message: 'statement is not a read', readOnly: true });
+      return { needsWrite: true };
+    }
     const p = this.prepare(sql);
     const isWrite = p === 'multi' || !p.readonly;
     if (isWrite && write === 'deny') {

@@ -1,0 +1,133 @@
+/**
+ * Callers who fight the transactions Bolt manages on a SQLite file: transaction control sent as
+ * SQL (alone, in a script, in a group-committed batch), a transaction's handle kept and used
+ * after it ended, flag PRAGMAs a read-only session refuses, and a COMMIT that fails. Each gets a
+ * typed error, nothing they sent is stored, nobody else's work is touched, and the handle keeps
+ * serving.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { ConcurrentDatabase } from '../index.js';
+import type { Database, Transaction } from '../core/database.js';
+import { hasCode, type BoltErrorCode } from '../core/errors.js';
+import { controlStatement } from '../adapters/sqlite/control-statements.js';
+import { tempDir } from './helpers/tmp.js';
+
+const code = (c: BoltErrorCode) => (e: unknown) => hasCode(e, c);
+
+async function open(t: import('node:test').TestContext, opts: Record<string, unknown> = {}): Promise<Database> {
+  const db = await ConcurrentDatabase.open(join(tempDir(t), 'a.sqlite'), opts);
+  t.after(() => db.close());
+  await db.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE)');
+  return db;
+}
+
+async function values(db: Database): Promise<string[]> {
+  return (await db.query<{ v: string }>('SELECT v FROM t ORDER BY id')).map((r) => r.v);
+}
+
+test('controlStatement finds transaction control at the start of any statement, not in strings, comments or a trigger body', () => {
+  assert.equal(controlStatement('COMMIT'), 'COMMIT');
+  assert.equal(controlStatement('  -- note\n /* c */ end transaction'), 'END');
+  assert.equal(controlStatement("INSERT INTO t(v) VALUES ('a'); ROLLBACK"), 'ROLLBACK');
+  assert.equal(controlStatement('release bolt_item'), 'RELEASE');
+  assert.equal(controlStatement('INSERT INTO t(v) VALUES (\'COMMIT; END\'); SELECT "rollback"'), undefined);
+  assert.equal(controlStatement('SELECT CASE WHEN 1 THEN 2 END; INSERT INTO t(v) VALUES (1) ON CONFLICT DO NOTHING'), undefined);
+  const trigger = 'CREATE TEMP TRIGGER tr AFTER INSERT ON t BEGIN INSERT INTO u VALUES (new.id); UPDATE u SET n = 1; END';
+  assert.equal(controlStatement(trigger), undefined);
+  assert.equal(controlStatement(`${trigger}; COMMIT`), 'COMMIT');
+  assert.equal(controlStatement('CREATE TABLE trigger_log (x); BEGIN'), 'BEGIN');
+});
+
+test(
+  'COMMIT, ROLLBACK or RELEASE sent as SQL is refused before it runs: in a transaction, in a script, in a batch, in a session',
+  { timeout: 60_000 },
+  async (t) => {
+    const db = await open(t);
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await tx.execute("INSERT INTO t(v) VALUES ('tx1')");
+        await assert.rejects(tx.execute('COMMIT'), code('BOLT_BAD_INPUT'));
+        throw new Error('the caller gives up');
+      }),
+      /the caller gives up/,
+    );
+    await assert.rejects(db.execute("INSERT INTO t(v) VALUES ('m1'); COMMIT"), code('BOLT_BAD_INPUT'));
+    // One caller's bad script among concurrent writes fails alone.
+    const outcomes = await Promise.allSettled([
+      ...Array.from({ length: 5 }, (_, i) => db.execute('INSERT INTO t(v) VALUES (?)', [`ok${i}`])),
+      db.execute("INSERT INTO t(v) VALUES ('bad'); ROLLBACK"),
+    ]);
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected'],
+    );
+    const s = await db.session();
+    await assert.rejects(s.execute("INSERT INTO t(v) VALUES ('s0'); COMMIT; INSERT INTO t(v) VALUES ('s1')"), code('BOLT_BAD_INPUT'));
+    await s.close();
+    assert.deepEqual(await values(db), ['ok0', 'ok1', 'ok2', 'ok3', 'ok4'], 'only the good writes');
+    // A trigger's BEGIN … END is not transaction control, nor is a keyword inside a string.
+    await db.execute('CREATE TABLE log (id INTEGER)');
+    await db.execute('CREATE TRIGGER tr AFTER INSERT ON t BEGIN INSERT INTO log VALUES (new.id); END');
+    await db.execute("INSERT INTO t(v) VALUES ('COMMIT; END')");
+    assert.equal((await db.query('SELECT count(*) AS n FROM log'))[0]!.n, 1);
+  },
+);
+
+test("a transaction's handle used after the transaction ended fails with BOLT_CLOSED and touches no one else's", { timeout: 60_000 }, async (t) => {
+  const db = await open(t);
+  let stale: Transaction | undefined;
+  await db.transaction(async (tx) => {
+    stale = tx;
+    await tx.execute("INSERT INTO t(v) VALUES ('first')");
+  });
+  await assert.rejects(stale!.query('SELECT v FROM t'), code('BOLT_CLOSED'));
+  await assert.rejects(
+    db.transaction(async (tx) => {
+      await tx.execute("INSERT INTO t(v) VALUES ('uncommitted')");
+      await assert.rejects(stale!.query('SELECT v FROM t'), code('BOLT_CLOSED'), "no read of another transaction's rows");
+      await assert.rejects(stale!.execute("INSERT INTO t(v) VALUES ('stale')"), code('BOLT_CLOSED'));
+      throw new Error('the caller gives up');
+    }),
+    /the caller gives up/,
+  );
+  assert.deepEqual(await values(db), ['first']);
+});
+
+test(
+  'a read-only session refuses flag PRAGMAs without applying them: constraints still hold for the next user of the connection',
+  { timeout: 60_000 },
+  async (t) => {
+    const db = await open(t, { maxConnections: 1 });
+    await db.execute('CREATE TABLE p (id INTEGER PRIMARY KEY)');
+    await db.execute('CREATE TABLE c (id INTEGER PRIMARY KEY, pid INTEGER REFERENCES p(id), n INTEGER CHECK (n > 0))');
+    const ro = await db.session({ readOnly: true });
+    for (const pragma of ['PRAGMA foreign_keys = OFF', 'PRAGMA ignore_check_constraints = ON', 'PRAGMA query_only = 0', 'PRAGMA defer_foreign_keys = ON']) {
+      await assert.rejects(ro.query(pragma), code('BOLT_READ_ONLY'), pragma);
+    }
+    assert.equal((await ro.query('PRAGMA query_only'))[0]!.query_only, 1, "SQLite's own guard is still on");
+    await ro.close();
+    const s = await db.session();
+    await assert.rejects(s.execute('INSERT INTO c (pid, n) VALUES (42, 1)'), code('BOLT_SQL'), 'foreign keys still enforced');
+    await assert.rejects(s.execute('INSERT INTO c (pid, n) VALUES (NULL, -5)'), code('BOLT_SQL'), 'CHECK still enforced');
+    await s.close();
+    assert.equal((await db.query('SELECT count(*) AS n FROM c'))[0]!.n, 0);
+  },
+);
+
+test("a COMMIT that fails (a deferred foreign key) gives the handle's writer turn back", { timeout: 60_000 }, async (t) => {
+  const db = await open(t, { writeLockTimeoutMs: 5_000 });
+  await db.execute('CREATE TABLE p (id INTEGER PRIMARY KEY)');
+  await db.execute('CREATE TABLE c (id INTEGER PRIMARY KEY, pid INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED)');
+  const s = await db.session({ name: 'fk' });
+  await s.begin();
+  await s.execute('INSERT INTO c (pid) VALUES (999)');
+  await assert.rejects(s.commit(), code('BOLT_SQL'));
+  // These waited out the lock timeout behind session "fk" before.
+  await db.execute("INSERT INTO t(v) VALUES ('after')");
+  await s.execute("INSERT INTO t(v) VALUES ('from the session')");
+  await s.close();
+  assert.deepEqual(await values(db), ['after', 'from the session']);
+  assert.equal((await db.query('SELECT count(*) AS n FROM c'))[0]!.n, 0);
+});
