@@ -131,3 +131,43 @@ test("a COMMIT that fails (a deferred foreign key) gives the handle's writer tur
   assert.deepEqual(await values(db), ['after', 'from the session']);
   assert.equal((await db.query('SELECT count(*) AS n FROM c'))[0]!.n, 0);
 });
+
+test('SQL that is not a string, null parameters, and a handle closed under running work: typed errors', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const db = await ConcurrentDatabase.open(join(dir, 'b.sqlite'));
+  await db.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+  await db.execute('INSERT INTO t (v) VALUES (?)', ['known write']);
+  await assert.rejects(db.query(42 as unknown as string), code('BOLT_BAD_INPUT'));
+  await assert.rejects(db.execute({} as unknown as string), code('BOLT_BAD_INPUT'));
+  await assert.rejects(db.execute('INSERT INTO t (v) VALUES (?)', null as unknown as unknown[]), code('BOLT_BAD_INPUT'), 'one ? and no parameter');
+  await db.execute("INSERT INTO t (v) VALUES ('no parameters')", null as unknown as unknown[]);
+  const running = [
+    ...Array.from({ length: 20 }, (_, i) => db.execute('INSERT INTO t (v) VALUES (?)', [`w${i}`])),
+    ...Array.from({ length: 5 }, () => db.transaction((tx) => tx.execute("INSERT INTO t (v) VALUES ('tx')"))),
+    ...Array.from({ length: 5 }, (_, i) => db.execute('INSERT INTO t (v) VALUES (?)', [`r${i}`], { requestId: `close-${i}` })),
+  ];
+  await db.close();
+  for (const outcome of await Promise.allSettled(running)) {
+    if (outcome.status === 'rejected') assert.ok(hasCode(outcome.reason, 'BOLT_CLOSED'), String(outcome.reason));
+  }
+});
+
+test('a backup is refused onto the database itself or the files SQLite and DuckDB keep beside it', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  for (const [name, suffixes] of [
+    ['a.sqlite', ['-wal', '-shm', '-journal']],
+    ['a.db', ['.wal']],
+  ] as const) {
+    const path = join(dir, name);
+    const db = await ConcurrentDatabase.open(path);
+    await db.execute('CREATE TABLE t (i INTEGER)');
+    for (const suffix of suffixes) {
+      await assert.rejects(
+        (db as unknown as { backup(dest: string): Promise<unknown> }).backup(`${path}${suffix}`),
+        code('BOLT_BAD_INPUT'),
+        `${name}${suffix}`,
+      );
+    }
+    await db.close();
+  }
+});

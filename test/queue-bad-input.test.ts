@@ -143,3 +143,17 @@ test('bolt schedule list shows a schedule no runtime can fire, with why, beside 
   assert.match(text.stdout, /^broken .* never: /m);
   assert.match(text.stdout, /^good /m);
 });
+
+test('bolt db verify and bolt db backup of a database that is not there: BOLT_NOT_FOUND, nothing created', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  for (const args of [
+    ['db', 'verify', join(dir, 'm1.sqlite')],
+    ['db', 'backup', join(dir, 'm2.sqlite'), join(dir, 'copy.sqlite')],
+    ['db', 'verify', join(dir, 'm3.db')],
+  ]) {
+    const r = await runBolt(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /^error \[BOLT_NOT_FOUND\]: no database at /m);
+  }
+  assert.deepEqual(readdirSync(dir), []);
+});

@@ -3,9 +3,8 @@
  * command, and closes it afterwards.
  */
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
-import { isUrl, openDatabase } from '../storage/open-database.js';
-import { NotFoundError } from '../core/errors.js';
+import { openDatabase } from '../storage/open-database.js';
+import { assertDatabaseExists } from './existing-database.js';
 import { action } from './cli-action.js';
 import { parseTaskId } from './task-format.js';
 import { TaskQueue } from '../core/runtime/task-queue.js';
@@ -21,9 +20,7 @@ export const DB_OPTION_HELP = `database file or postgres:// URL (default ${DEFAU
  */
 export async function withQueue<T>(location: string | undefined, fn: (q: TaskQueue) => Promise<T>, opts: { create?: boolean } = {}): Promise<T> {
   const where = location ?? DEFAULT_DATABASE;
-  if (!opts.create && !isUrl(where) && !existsSync(where)) {
-    throw new NotFoundError(`no database at ${where} (bolt submit, bolt schedule set and bolt start create one)`, { path: where });
-  }
+  if (!opts.create) assertDatabaseExists(where);
   const db = await openDatabase(where);
   try {
     const q = new TaskQueue(db);

@@ -33,6 +33,7 @@ import { HostSession } from './host-session.js';
 import { IdleRelease } from './idle-release.js';
 import type { HeldFlock } from '../../storage/platform/flock.js';
 import { closeRequestLogAppender, createRequestLog, pruneRequests } from './request-log.js';
+import { assertNotBesideSource } from '../../storage/platform/own-file.js';
 import { delay } from '../../storage/platform/retry.js';
 import { backoffDelay } from '../../core/backoff.js';
 
@@ -453,6 +454,7 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
   async backup(dest: string): Promise<{ dest: string; tables: TableInfo[]; ms: number }> {
     const started = Date.now();
     return this.track(async () => {
+      assertNotBesideSource(dest, this.path, ['.wal', '.bolt.lock']);
       const l = await this.pool.acquire('bolt:backup');
       try {
         const tables = await copyDatabaseTo(l.conn, dest);

@@ -3,7 +3,17 @@
  * errors name who holds the database (from /proc/locks) and are marked `transient` so that
  * only the callers allowed to retry (reads, writes with a request id, transaction closures) do.
  */
-import { BadInputError, BoltError, LockTimeoutError, NotADatabaseError, NotFoundError, PermissionError, ReadOnlyError, SqlError } from '../../core/errors.js';
+import {
+  BadInputError,
+  BoltError,
+  ClosedError,
+  LockTimeoutError,
+  NotADatabaseError,
+  NotFoundError,
+  PermissionError,
+  ReadOnlyError,
+  SqlError,
+} from '../../core/errors.js';
 import { diskFullError, isDiskFull, noSpaceLeft } from '../../core/disk-full.js';
 import { describeHolders, lockFiles, lockHolders } from './lock-holders.js';
 import type { SqliteFailure } from './requests.js';
@@ -32,7 +42,12 @@ export function classifyFailure(err: unknown, ctx: ErrorContext): Error {
 /** A BoltError for a connection's failure. */
 export function classifySqliteError(e: SqliteFailure, ctx: ErrorContext): BoltError {
   const code = e.code ?? '';
-  const base = { path: ctx.path, sqliteCode: e.code, ...(ctx.session ? { session: ctx.session } : {}), ...(ctx.sql ? { sql: ctx.sql.slice(0, 200) } : {}) };
+  const base = {
+    path: ctx.path,
+    sqliteCode: e.code,
+    ...(ctx.session ? { session: ctx.session } : {}),
+    ...(typeof ctx.sql === 'string' ? { sql: ctx.sql.slice(0, 200) } : {}),
+  };
   if (e.readOnly) {
     return new ReadOnlyError(
       `${ctx.session ? `Session "${ctx.session}"` : `Database ${ctx.path}`} is read-only: the statement is not a read. Use a read-write session for writes`,
@@ -55,6 +70,8 @@ export function classifySqliteError(e: SqliteFailure, ctx: ErrorContext): BoltEr
   if (code === 'SQLITE_NOTADB') return new NotADatabaseError(`${ctx.path} is not a SQLite database: ${e.message}`, base);
   if (code.startsWith('SQLITE_CANTOPEN')) return new NotFoundError(`Cannot open SQLite database ${ctx.path}: ${e.message}`, base);
   if (code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') return new PermissionError(`Not allowed on ${ctx.path}: ${e.message}`, base);
+  // The handle was closed while this ran (its connections close with it).
+  if (e.name === 'Closed' || /database connection is not open/.test(e.message)) return new ClosedError(`SQLite database ${ctx.path} is closed`, base);
   if (code === 'BOLT_MULTI_PARAMS' || code === 'BOLT_BAD_INPUT' || e.name === 'RangeError' || e.name === 'TypeError')
     return new BadInputError(`${e.message}`, base);
   return new SqlError(`SQLite: ${e.message}`, base);

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import type { ExecResult, LockInfo, OpenOptions, Row, StatementOptions, ValueMode } from '../../core/database.js';
 import { orDiskFull } from '../../core/disk-full.js';
 import { BadInputError } from '../../core/errors.js';
-import { createNewFile } from '../../storage/platform/own-file.js';
+import { assertNotBesideSource, createNewFile } from '../../storage/platform/own-file.js';
 import { SQLITE_PARAM_RULES, checkParams } from '../../core/parameters.js';
 import { DirectDatabase } from '../shared/direct-database.js';
 import { REQUESTS_TABLE } from '../../core/request-log.js';
@@ -201,6 +201,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
   async backup(dest: string): Promise<{ dest: string; tables: Array<{ name: string; rows: number }>; ms: number; integrity: string[] }> {
     const started = Date.now();
     const target = resolve(dest);
+    assertNotBesideSource(target, this.location, ['-wal', '-shm', '-journal']);
     // Claimed with O_CREAT | O_EXCL, so SQLite never writes through a link planted there.
     createNewFile(target, 'the backup destination');
     try {
@@ -327,7 +328,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
     this.acct.queries++;
     try {
       checkParams(params, SQLITE_PARAM_RULES);
-      const r = await this.shared.batcher.write(sql, [...params], rows, signal);
+      const r = await this.shared.batcher.write(sql, [...(params ?? [])], rows, signal);
       return r;
     } catch (err) {
       this.acct.countError(err);

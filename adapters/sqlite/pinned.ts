@@ -180,7 +180,7 @@ export class SqlitePinned implements PinnedConnection {
     if (opts.inTransaction) return this.inTransaction(sql, params, rows);
     this.shared.countQuery();
     checkParams(params, SQLITE_PARAM_RULES);
-    const args = [...params];
+    const args = [...(params ?? [])]; // null: no parameters, as checkParams takes it
     const readOnly = this.readOnly || opts.readOnly === true;
     if (readOnly || this.shared.kinds.get(sql) !== true) {
       const r = await this.readWithRetry(sql, args, readOnly ? 'deny' : 'ask', rows, opts.signal);

@@ -69,7 +69,8 @@ export function toSqlite(v: unknown): unknown {
 }
 
 /** The parameters as SQLite binds them: numbers, strings, bigints and null as they are (no copy for the common case). */
-function bindable(params: readonly unknown[]): readonly unknown[] {
+function bindable(params: readonly unknown[] | null): readonly unknown[] {
+  if (params === null) return []; // null: no parameters, as checkParams takes it
   for (let i = 0; i < params.length; i++) {
     const v = params[i];
     const t = typeof v;
@@ -136,6 +137,7 @@ export class StatementRunner {
   private prepare(sql: string): Prepared | 'multi' {
     let s = this.cache.get(sql);
     if (s) return s;
+    if (typeof sql !== 'string') throw new RunError({ name: 'BadInput', message: `the SQL must be a string, not ${typeof sql}`, code: 'BOLT_BAD_INPUT' });
     const problem = sqlTextProblem(sql);
     if (problem) throw new RunError({ name: 'BadInput', message: problem, code: 'BOLT_BAD_INPUT' });
     const control = controlStatement(sql);
@@ -199,7 +201,7 @@ export class StatementRunner {
     if (isWrite && write === 'ask') return { needsWrite: true };
     if (isWrite) this.beforeWrite();
     if (p === 'multi') {
-      if (params.length > 0)
+      if (params !== null && params.length > 0)
         throw new RunError({ name: 'BadInput', message: 'parameters are not allowed with several statements in one string', code: 'BOLT_MULTI_PARAMS' });
       const before = this.db.prepare('SELECT total_changes() AS n').pluck().get() as number;
       this.db.exec(sql);

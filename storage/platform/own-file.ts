@@ -6,6 +6,7 @@
  * whatever file the link names, with Bolt's privileges.
  */
 import { closeSync, constants, fstatSync, lstatSync, openSync, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { BadInputError, PermissionError } from '../../core/errors.js';
 
 const { O_NOFOLLOW, O_NONBLOCK, O_NOCTTY, O_CREAT, O_EXCL, O_WRONLY, O_APPEND, O_TRUNC } = constants;
@@ -85,4 +86,21 @@ export function createNewFile(path: string, what = 'the destination'): void {
     throw err;
   }
   closeSync(fd);
+}
+
+/**
+ * BOLT_BAD_INPUT when `dest` names `source` or a file its engine keeps beside it (`suffixes`:
+ * SQLite's `-wal`, `-shm`, `-journal`; DuckDB's `.wal`): a copy written there while it is
+ * absent would later be taken for the source's journal, replayed into it or deleted with it.
+ */
+export function assertNotBesideSource(dest: string, source: string, suffixes: readonly string[]): void {
+  const d = resolve(dest);
+  const s = resolve(source);
+  for (const suffix of ['', ...suffixes]) {
+    if (d === `${s}${suffix}`) {
+      throw new BadInputError(`the backup destination ${dest} is ${suffix ? `the name of the database's own ${suffix} file` : 'the database itself'}; choose another file`, {
+        dest,
+      });
+    }
+  }
 }

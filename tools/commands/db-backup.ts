@@ -8,6 +8,7 @@ import { SqliteDatabase } from '../../adapters/sqlite/database.js';
 import { BadInputError } from '../../core/errors.js';
 import { action, printJson, println } from '../cli-action.js';
 import { intOption } from '../int-option.js';
+import { assertDatabaseExists } from '../existing-database.js';
 import { MAX_TIMER_MS } from '../../core/config.js';
 
 export function register(db: Command): void {
@@ -19,6 +20,7 @@ export function register(db: Command): void {
     .option('--json', 'print the result as JSON')
     .action(
       action(async (file: string, dest: string, o: { lockTimeout: number; json?: boolean }) => {
+        assertDatabaseExists(file, 'nothing to back up');
         const handle = await ConcurrentDatabase.open(file, { lockTimeoutMs: o.lockTimeout });
         try {
           if (!(handle instanceof ConcurrentDatabase || handle instanceof SqliteDatabase))

@@ -9,6 +9,7 @@ import { SqliteDatabase } from '../../adapters/sqlite/database.js';
 import { BadInputError, BoltError, hasCode } from '../../core/errors.js';
 import { action, EXIT, printJson, println } from '../cli-action.js';
 import { intOption } from '../int-option.js';
+import { assertDatabaseExists } from '../existing-database.js';
 import { MAX_TIMER_MS } from '../../core/config.js';
 
 /** SQLite: integrity_check and foreign_key_check (problems → exit 1), with row counts. */
@@ -36,6 +37,7 @@ export function register(db: Command): void {
     .option('--json', 'print the result as JSON')
     .action(
       action(async (file: string, o: { lockTimeout: number; json?: boolean }) => {
+        assertDatabaseExists(file, 'nothing to verify');
         let handle;
         try {
           handle = await ConcurrentDatabase.open(file, { lockTimeoutMs: o.lockTimeout });
