@@ -152,7 +152,7 @@ test('SQL that is not a string, null parameters, and a handle closed under runni
   }
 });
 
-test('a backup is refused onto the database itself or the files SQLite and DuckDB keep beside it', { timeout: 60_000 }, async (t) => {
+test('a backup is refused onto the files SQLite and DuckDB keep beside the database, and into a folder that does not exist', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   for (const [name, suffixes] of [
     ['a.sqlite', ['-wal', '-shm', '-journal']],
@@ -161,6 +161,7 @@ test('a backup is refused onto the database itself or the files SQLite and DuckD
     const path = join(dir, name);
     const db = await ConcurrentDatabase.open(path);
     await db.execute('CREATE TABLE t (i INTEGER)');
+    await assert.rejects((db as unknown as { backup(dest: string): Promise<unknown> }).backup(join(dir, 'no-such-folder', 'copy')), code('BOLT_NOT_FOUND'));
     for (const suffix of suffixes) {
       await assert.rejects(
         (db as unknown as { backup(dest: string): Promise<unknown> }).backup(`${path}${suffix}`),

@@ -6,8 +6,8 @@
  * whatever file the link names, with Bolt's privileges.
  */
 import { closeSync, constants, fstatSync, lstatSync, openSync, writeSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { BadInputError, PermissionError } from '../../core/errors.js';
+import { dirname, resolve } from 'node:path';
+import { BadInputError, NotFoundError, PermissionError } from '../../core/errors.js';
 
 const { O_NOFOLLOW, O_NONBLOCK, O_NOCTTY, O_CREAT, O_EXCL, O_WRONLY, O_APPEND, O_TRUNC } = constants;
 
@@ -83,6 +83,7 @@ export function createNewFile(path: string, what = 'the destination'): void {
       const link = lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink();
       throw new BadInputError(`${what} ${path} already exists${link ? ' (as a symbolic link)' : ''}; choose a new file`, { path, errno: e.code });
     }
+    if (e.code === 'ENOENT') throw new NotFoundError(`${what} ${path}: the folder ${dirname(path)} does not exist`, { path, errno: e.code });
     throw err;
   }
   closeSync(fd);
@@ -98,9 +99,12 @@ export function assertNotBesideSource(dest: string, source: string, suffixes: re
   const s = resolve(source);
   for (const suffix of ['', ...suffixes]) {
     if (d === `${s}${suffix}`) {
-      throw new BadInputError(`the backup destination ${dest} is ${suffix ? `the name of the database's own ${suffix} file` : 'the database itself'}; choose another file`, {
-        dest,
-      });
+      throw new BadInputError(
+        `the backup destination ${dest} is ${suffix ? `the name of the database's own ${suffix} file` : 'the database itself'}; choose another file`,
+        {
+          dest,
+        },
+      );
     }
   }
 }
