@@ -71,6 +71,7 @@ export class PostgresDatabase extends DirectDatabase<PgPinned> {
   }
 
   async query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
+    if (PostgresDatabase.onceFor(opts)) return (await this.withRetry(true, opts.signal, () => this.runOnce(sql, params, opts))).rows as T[];
     return this.withRetry(READ_HEAD.test(sql), opts.signal, () =>
       this.withPinned(
         'query',

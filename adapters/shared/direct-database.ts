@@ -125,13 +125,43 @@ export abstract class DirectDatabase<P extends PinnedConnection> implements Data
     return this.withPinned('execute', (c) => executeOnce(c, sql, params, requestId, this.direct.retries, signal), signal, true);
   }
 
+  /**
+   * A statement of either kind under `requestId`, as DuckDB's host runs one: a write is applied
+   * exactly once (re-sent, it returns no rows and `deduplicated`), a read runs and is not recorded.
+   */
+  protected runOnce(sql: string, params: readonly unknown[], opts: StatementOptions & { requestId: string }): Promise<StatementOutcome> {
+    const values = checkValueMode(opts.values) ?? this.direct.values;
+    return this.withPinned(
+      'run',
+      async (c) => {
+        const out = await runTransaction(c, () => c.run(sql, params, { inTransaction: true, signal: opts.signal, values }), {
+          retries: this.direct.retries,
+          readOnly: this.direct.readOnly,
+          requestId: opts.requestId,
+          signal: opts.signal,
+          values,
+          record: (r) => (r.isRead ? false : r.rowsChanged),
+        });
+        return out.applied ? out.value : { rows: [], rowsChanged: out.rowsChanged, isRead: false, deduplicated: true };
+      },
+      opts.signal,
+      true,
+    );
+  }
+
+  /** Whether `opts` asks for a statement under a request id (a read-only statement needs none: it writes nothing). */
+  protected static onceFor(opts: StatementOptions): opts is StatementOptions & { requestId: string } {
+    return opts.requestId !== undefined && opts.readOnly !== true;
+  }
+
   async execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
-    if (opts.requestId !== undefined) return this.executeOnce(sql, params, opts.requestId, opts.signal);
+    if (DirectDatabase.onceFor(opts)) return this.executeOnce(sql, params, opts.requestId, opts.signal);
     return this.withPinned('execute', (c) => c.execute(sql, params, { inTransaction: false, signal: opts.signal, readOnly: opts.readOnly }), opts.signal);
   }
 
   /** Runs a statement of either kind (as `bolt query` does): rows, rows changed, read or not. */
   async run(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<StatementOutcome> {
+    if (DirectDatabase.onceFor(opts)) return this.runOnce(sql, params, opts);
     const values = checkValueMode(opts.values) ?? this.direct.values;
     return this.withPinned('run', (c) => c.run(sql, params, { inTransaction: false, signal: opts.signal, values, readOnly: opts.readOnly }), opts.signal);
   }

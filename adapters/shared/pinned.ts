@@ -11,6 +11,8 @@ export interface StatementOutcome {
   rows: Row[];
   rowsChanged: number;
   isRead: boolean;
+  /** Not run again: its request id was recorded already (rows are then empty). */
+  deduplicated?: boolean;
 }
 
 /** How a statement runs on a pinned connection. */

@@ -36,6 +36,15 @@ export interface RunTransactionOptions {
   values?: ValueMode;
 }
 
+/** For a closure returning `T`: what to record under `requestId` (see runTransaction). */
+export interface RecordOption<T> {
+  /**
+   * The rows changed to record under `requestId` once the closure returned `value`, or false to
+   * record nothing (it only read: a re-send runs it again). Default: the rows the handle counted.
+   */
+  record?: (value: T) => number | false;
+}
+
 /** Outcome of `runTransaction`: `applied: false` when the request id was already recorded. */
 export type TransactionOutcome<T> = { applied: true; value: T; rowsChanged: number } | { applied: false; rowsChanged: number };
 
@@ -78,7 +87,7 @@ export function transactionHandle(conn: TransactionTarget, counter: TransactionC
 export async function runTransaction<T>(
   conn: TransactionTarget,
   fn: (tx: Transaction) => Promise<T>,
-  opts: RunTransactionOptions,
+  opts: RunTransactionOptions & RecordOption<T>,
 ): Promise<TransactionOutcome<T>> {
   for (let attempt = 0; ; attempt++) {
     if (opts.signal?.aborted) throw new AbortedError('the transaction was aborted');
@@ -100,12 +109,13 @@ export async function runTransaction<T>(
       } finally {
         counter.ended = true;
       }
-      if (opts.requestId !== undefined && !(await conn.recordRequest(opts.requestId, counter.rows))) {
+      const recorded = opts.record ? opts.record(value) : counter.rows;
+      if (opts.requestId !== undefined && recorded !== false && !(await conn.recordRequest(opts.requestId, recorded))) {
         await conn.rollback();
-        return { applied: false, rowsChanged: counter.rows };
+        return { applied: false, rowsChanged: recorded };
       }
       await conn.commit();
-      return { applied: true, value, rowsChanged: counter.rows };
+      return { applied: true, value, rowsChanged: recorded === false ? 0 : recorded };
     } catch (err) {
       if (begun) await conn.rollback().catch(() => undefined);
       if (!isTransient(err)) throw err;

@@ -145,6 +145,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
   }
 
   query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
+    if (SqliteDatabase.onceFor(opts)) return this.runOnce(sql, params, opts).then((r) => r.rows as T[]);
     const kind = this.shared.kinds.get(sql);
     // A read-only statement never goes to the write batcher: its connection refuses writes.
     if (kind === true && opts.requestId === undefined && opts.readOnly !== true && this.knownWrite(sql))

@@ -74,7 +74,7 @@ export class SqlitePinned implements PinnedConnection {
 
   async run(sql: string, params: readonly unknown[], opts: RunOptions): Promise<StatementOutcome> {
     const r = await this.statement(sql, params, opts, true);
-    return { rows: r.rows ?? [], rowsChanged: r.changes, isRead: this.shared.kinds.get(sql) !== true && !OUTSIDE_TRANSACTION.test(sql) };
+    return { rows: r.rows ?? [], rowsChanged: r.changes, isRead: r.wrote !== true };
   }
 
   execute(sql: string, params: readonly unknown[], opts: RunOptions): Promise<ExecResult> {

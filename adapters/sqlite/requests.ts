@@ -31,7 +31,8 @@ export interface BatchItem {
 export type BatchOutcome = { ok: true; result: RunResult } | { ok: false; error: SqliteFailure };
 
 /** Outcome of a statement: `needsWrite` when the policy was 'ask' and it writes. */
-export type RunResult = { needsWrite: true } | { needsWrite?: false; rows?: Row[]; changes: number };
+export type RunResult =
+  { needsWrite: true } | { needsWrite?: false; rows?: Row[]; changes: number; /** It was not a read (a write, DDL, a PRAGMA that sets). */ wrote?: boolean };
 
 /** A connection's failure as plain facts; `classify-errors.ts` turns it into a BoltError. */
 export interface SqliteFailure {

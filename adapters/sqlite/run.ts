@@ -206,11 +206,11 @@ export class StatementRunner {
       const before = this.db.prepare('SELECT total_changes() AS n').pluck().get() as number;
       this.db.exec(sql);
       const after = this.db.prepare('SELECT total_changes() AS n').pluck().get() as number;
-      return { changes: after - before, rows: rows ? [] : undefined };
+      return { changes: after - before, rows: rows ? [] : undefined, wrote: true };
     }
     if (p.reader) return this.readRows(p, params, rows);
     const r = p.stmt.run(...bindable(params));
-    return { changes: r.changes, rows: rows ? [] : undefined };
+    return { changes: r.changes, rows: rows ? [] : undefined, wrote: isWrite };
   }
 
   /**
@@ -229,7 +229,7 @@ export class StatementRunner {
   private readRows(p: Prepared, params: readonly unknown[], rows: boolean): RunResult {
     const out = p.stmt.all(...bindable(params)) as Record<string, unknown>[];
     for (let i = 0; i < out.length; i++) fromSqlite(out[i]!);
-    return { rows: rows ? out : undefined, changes: p.readonly ? 0 : out.length };
+    return { rows: rows ? out : undefined, changes: p.readonly ? 0 : out.length, wrote: !p.readonly };
   }
 
   /** BEGIN IMMEDIATE, once: SQLITE_BUSY when another connection writes (the caller waits). */
