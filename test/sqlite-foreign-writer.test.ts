@@ -64,3 +64,38 @@ test(
     assert.deepEqual(await db.query('PRAGMA integrity_check'), [{ integrity_check: 'ok' }]);
   },
 );
+
+test(
+  'a rollback-journal file held EXCLUSIVE by the sqlite3 CLI: opening waits for it, gives up with the holder named, and goes through once it lets go',
+  { timeout: 40_000, skip: hasSqliteCli() ? undefined : 'the sqlite3 command line is not installed' },
+  async (t) => {
+    const path = join(tempDir(t), 'journal.db');
+    execFileSync('sqlite3', [path, "PRAGMA journal_mode = DELETE; CREATE TABLE t (id INTEGER PRIMARY KEY, who TEXT); INSERT INTO t VALUES (1, 'before');"]);
+    const cli = spawnChild(t, 'sqlite3', [path]);
+    cli.child.stdin!.write("BEGIN EXCLUSIVE;\nINSERT INTO t (id, who) VALUES (100, 'cli');\nSELECT 'ready';\n");
+    await cli.waitForLine('ready');
+
+    // It failed at once, whatever the timeout: applying the pragmas reads the schema.
+    const err = await openSqlite(path, { writeLockTimeoutMs: 700 }).then(
+      async (db) => {
+        await db.close();
+        return assert.fail('the open should have failed');
+      },
+      (e: unknown) => e,
+    );
+    assert.ok(hasCode(err, 'BOLT_LOCK_TIMEOUT'), String(err));
+    assert.match(err.message, new RegExp(`pid ${cli.child.pid} \\(sqlite3 `), err.message);
+    assert.ok((err.details.attempts as number) > 1, 'opening was retried');
+
+    const opening = openSqlite(path, { writeLockTimeoutMs: 30_000 });
+    cli.child.stdin!.write('ROLLBACK;\n.quit\n');
+    assert.equal((await cli.exited).code, 0);
+    const db = await opening;
+    t.after(() => db.close());
+    await db.execute("INSERT INTO t (id, who) VALUES (2, 'bolt')");
+    assert.deepEqual(await db.query('SELECT id, who FROM t ORDER BY id'), [
+      { id: 1, who: 'before' },
+      { id: 2, who: 'bolt' },
+    ]);
+  },
+);

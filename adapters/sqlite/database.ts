@@ -19,7 +19,7 @@ import { lockFiles, lockHolders } from './lock-holders.js';
 import { OUTSIDE_TRANSACTION, SqlitePinned, type SqliteShared } from './pinned.js';
 import { ConnectionPool } from '../shared/connection-pool.js';
 import { DEFAULT_TX_RETRIES } from '../shared/transaction.js';
-import { InlineConnection, nextTurn, writersFirst } from './inline-connection.js';
+import { InlineConnection, nextTurn, openConnection, writersFirst } from './inline-connection.js';
 import { classifyFailure } from './classify-errors.js';
 import type { VerifyOutcome } from './requests.js';
 import { WriteBatcher } from './write-batcher.js';
@@ -117,13 +117,11 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       size: cfg.maxConnections,
       acquireTimeoutMs: cfg.connectionTimeoutMs,
       create: async () => {
-        const conn = new InlineConnection(cfg.settings);
         try {
-          await conn.ready;
+          return await openConnection(cfg.settings, Date.now() + cfg.writeLockTimeoutMs);
         } catch (err) {
           throw classifyFailure(err, { path: cfg.settings.path });
         }
-        return conn;
       },
       destroy: (c) => void c.close(),
     });

@@ -129,6 +129,29 @@ function toWorkerError(err: unknown): SqliteFailure {
 }
 
 /**
+ * Opens a connection, waiting (with the backoff of a writer) while another program holds the
+ * file exclusively: applying the connection's pragmas reads the schema (cache_size needs it),
+ * which a rollback-journal file locked by a foreign writer's EXCLUSIVE transaction refuses with
+ * SQLITE_BUSY. Gives up at `deadline` with a `RunError` saying how long it waited.
+ */
+export async function openConnection(settings: SqliteConnectSettings, deadline: number): Promise<InlineConnection> {
+  const since = Date.now();
+  for (let n = 0; ; n++) {
+    const conn = new InlineConnection(settings);
+    try {
+      await conn.ready;
+      return conn;
+    } catch (err) {
+      const info = asRunError(err).info;
+      const now = Date.now();
+      if (!isBusy(info)) throw err;
+      if (now >= deadline) throw new RunError({ ...info, busyTimeout: { attempts: n + 1, waitedMs: now - since } });
+      await delay(Math.min(deadline - now, backoffDelay(n, LOCK_WAIT)));
+    }
+  }
+}
+
+/**
  * One SQLite connection in this thread. Every method throws a `RunError` on failure (classified
  * by the caller: classifyFailure). Methods that cannot wait are synchronous; the caller of a
  * synchronous statement outside a transaction gives the event loop its turn first

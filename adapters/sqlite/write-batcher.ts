@@ -8,7 +8,7 @@
 import { AbortedError, ClosedError } from '../../core/errors.js';
 import { classifyFailure } from './classify-errors.js';
 import type { SqliteConnectSettings } from './connect.js';
-import { InlineConnection } from './inline-connection.js';
+import { openConnection, type InlineConnection } from './inline-connection.js';
 import type { BatchOutcome, RunResult } from './requests.js';
 import type { WriteLock } from './write-lock.js';
 
@@ -27,6 +27,7 @@ interface Item {
 export class WriteBatcher {
   private readonly queue: Item[] = [];
   private conn: InlineConnection | undefined;
+  private opening: Promise<InlineConnection> | undefined;
   private draining = false;
   private closed = false;
   /** Batches committed and writes applied, for stats. */
@@ -70,11 +71,19 @@ export class WriteBatcher {
     return this.conn && !this.conn.isDead ? this.conn : undefined;
   }
 
-  async connection(): Promise<InlineConnection> {
-    if (!this.conn || this.conn.isDead) this.conn = new InlineConnection(this.settings);
-    const c = this.conn;
-    await c.ready;
-    return c;
+  /** The writer connection, opened once however many ask at the same time. */
+  connection(): Promise<InlineConnection> {
+    if (this.conn && !this.conn.isDead) return Promise.resolve(this.conn);
+    this.opening ??= openConnection(this.settings, Date.now() + this.timeoutMs)
+      .then(async (c) => {
+        if (this.closed) {
+          await c.close();
+          throw new ClosedError(`SQLite database ${this.settings.path} is closed`, { path: this.settings.path });
+        }
+        return (this.conn = c);
+      })
+      .finally(() => (this.opening = undefined));
+    return this.opening;
   }
 
   /** True while the writer connection exists (it counts as one more connection). */
