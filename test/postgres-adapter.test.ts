@@ -62,9 +62,49 @@ describe('placeholder rewriting', () => {
     ];
     for (const [input, sql, count] of cases) assert.deepEqual(rewritePlaceholders(input), { sql, count }, input);
   });
+
+  test('transaction control at the start of a statement is noted; strings, function bodies and BEGIN ATOMIC are not control', { timeout: 5_000 }, () => {
+    const cases: Array<[string, string | undefined]> = [
+      ['COMMIT', 'COMMIT'],
+      ['/* c */ end', 'END'],
+      ['start transaction', 'START'],
+      ["PREPARE TRANSACTION 'x'", 'PREPARE'],
+      ['PREPARE p AS SELECT 1', undefined],
+      ['INSERT INTO t VALUES (?); ROLLBACK', 'ROLLBACK'],
+      ["SELECT 'commit'; SELECT x AS begin FROM t", undefined],
+      ['CREATE FUNCTION f() RETURNS int AS $$ BEGIN RETURN 1; END $$ LANGUAGE plpgsql', undefined],
+      ['CREATE FUNCTION f() RETURNS void LANGUAGE sql BEGIN ATOMIC INSERT INTO t VALUES (1); INSERT INTO t VALUES (2); END', undefined],
+      ['CREATE FUNCTION f() RETURNS void LANGUAGE sql BEGIN ATOMIC SELECT 1; END; COMMIT', 'COMMIT'],
+    ];
+    for (const [input, control] of cases) assert.equal(rewritePlaceholders(input).control, control, input);
+  });
 });
 
 describe('postgres adapter', { skip: SKIP }, () => {
+  test('COMMIT or ROLLBACK sent as SQL is refused before it runs: a failed transaction stores nothing', { timeout: 30_000 }, async (t) => {
+    const { db } = await fresh(t);
+    await db.execute('CREATE TABLE ct (v TEXT)');
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await tx.execute("INSERT INTO ct VALUES ('tx1')");
+        await assert.rejects(tx.execute('COMMIT'), (e) => hasCode(e, 'BOLT_BAD_INPUT'));
+        throw new Error('the caller gives up');
+      }),
+      /the caller gives up/,
+    );
+    await assert.rejects(db.execute("INSERT INTO ct VALUES ('m1'); ROLLBACK"), (e) => hasCode(e, 'BOLT_BAD_INPUT'));
+    const s = await db.session();
+    await s.begin();
+    await s.execute("INSERT INTO ct VALUES ('s1')");
+    await assert.rejects(s.execute('COMMIT'), (e) => hasCode(e, 'BOLT_BAD_INPUT'));
+    await s.rollback();
+    await s.close();
+    assert.deepEqual(await db.query('SELECT v FROM ct'), [], 'the COMMIT sent as SQL had stored tx1');
+    await db.execute('CREATE FUNCTION two() RETURNS void LANGUAGE sql BEGIN ATOMIC INSERT INTO ct VALUES (1); INSERT INTO ct VALUES (2); END');
+    await db.execute('SELECT two()');
+    assert.equal((await db.query('SELECT count(*)::int AS n FROM ct'))[0]!.n, 2);
+  });
+
   test('the password never shows in location, errors, stats or logs', { timeout: 30_000 }, async (t) => {
     const secret = 'sekret-Pa55';
     const dir = tempDir(t);

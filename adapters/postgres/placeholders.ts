@@ -2,14 +2,23 @@
  * Rewrites Bolt's portable `?` placeholders to PostgreSQL's `$1, $2, …`, leaving alone any `?`
  * inside string literals ('…', E'…' with backslash escapes, $tag$…$tag$), quoted identifiers
  * ("…") and comments (-- …, nested /* … *\/). (PostgreSQL's jsonb `?` operators are therefore
- * not usable directly: call `jsonb_exists(a, b)` instead.)
+ * not usable directly: call `jsonb_exists(a, b)` instead.) On the way it notes transaction
+ * control at the start of a statement (BEGIN, START TRANSACTION, COMMIT, END, ROLLBACK, ABORT,
+ * SAVEPOINT, RELEASE, PREPARE TRANSACTION; a `BEGIN ATOMIC … END` function body is not control),
+ * which Bolt refuses: it would end or undo the transaction Bolt runs the statement in.
  */
 
 export interface Rewritten {
   sql: string;
   /** How many placeholders were found. */
   count: number;
+  /** The transaction-control keyword that starts one of its statements, upper-cased, if any. */
+  control?: string;
 }
+
+const CONTROL = new Set(['BEGIN', 'COMMIT', 'END', 'ROLLBACK', 'ABORT', 'SAVEPOINT', 'RELEASE']);
+/** Control only when TRANSACTION follows (`PREPARE name AS …` prepares a statement). */
+const CONTROL_BEFORE_TRANSACTION = new Set(['START', 'PREPARE']);
 
 const cache = new Map<string, Rewritten>();
 const CACHE_MAX = 1_000;
@@ -29,9 +38,34 @@ function rewrite(sql: string): Rewritten {
   let n = 0;
   let i = 0;
   const len = sql.length;
+  let control: string | undefined;
+  /** Tokens seen of the current statement, the last word, and whether a BEGIN ATOMIC body is open. */
+  let tokens = 0;
+  let lastWord = '';
+  let atomic = false;
   while (i < len) {
     const c = sql[i]!;
     const next = sql[i + 1];
+    if (/[A-Za-z_]/.test(c) && !/[\w$]/.test(sql[i - 1] ?? '')) {
+      let j = i + 1;
+      while (j < len && /[\w$]/.test(sql[j]!)) j++;
+      const word = sql.slice(i, j).toUpperCase();
+      if (tokens === 0 && !control) {
+        if (atomic) {
+          if (word === 'END') atomic = false;
+        } else if (CONTROL.has(word) || (CONTROL_BEFORE_TRANSACTION.has(word) && /^\s+TRANSACTION\b/i.test(sql.slice(j)))) {
+          control = word;
+        }
+      }
+      if (word === 'ATOMIC' && lastWord === 'BEGIN') atomic = true;
+      lastWord = word;
+      tokens++;
+      out += sql.slice(i, j);
+      i = j;
+      continue;
+    }
+    if (c === ';') tokens = 0;
+    else if (!/\s/.test(c) && !(c === '-' && next === '-') && !(c === '/' && next === '*')) tokens++;
     if (c === '?') {
       out += `$${++n}`;
       i++;
@@ -69,7 +103,7 @@ function rewrite(sql: string): Rewritten {
       i++;
     }
   }
-  return { sql: out, count: n };
+  return control ? { sql: out, count: n, control } : { sql: out, count: n };
 }
 
 /** Index just past the quoted run starting at `start` (doubled quotes stay inside). */

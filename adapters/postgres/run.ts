@@ -140,6 +140,13 @@ export class PgPinned implements PinnedConnection {
   }
 
   private async statement(sql: string, params: readonly unknown[], opts: RunOptions): Promise<pg.QueryResult<Row>> {
+    const control = typeof sql === 'string' ? rewritePlaceholders(sql).control : undefined;
+    if (control) {
+      throw new BadInputError(
+        `${control} is not run as a statement: Bolt manages transactions (use db.transaction(), or a session's begin(), commit() and rollback())`,
+        { sql: sql.slice(0, 200) },
+      );
+    }
     if (!this.readOnly && opts.readOnly !== true) return this.send(sql, params, opts.signal, opts.values, false, opts.prepared);
     if (COPY.test(afterLeadingComments(sql))) throw new ReadOnlyError('read-only: COPY is not a read; use a read-write session', { sql: sql.slice(0, 200) });
     if (opts.inTransaction) return this.send(sql, params, opts.signal, opts.values, true);
