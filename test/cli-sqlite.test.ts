@@ -41,6 +41,7 @@ test('bolt query, db verify and db backup work on a SQLite file', { timeout: 60_
     b.tables.find((x) => x.name === 'parent'),
     { name: 'parent', rows: 2 },
   );
+  for (const left of ['copy.sqlite-wal', 'copy.sqlite-shm']) assert.equal(existsSync(join(dir, left)), false, `no ${left} left beside the copy`);
   r = await runBolt(['db', 'backup', path, join(dir, 'copy.sqlite')]);
   assert.equal(r.code, 2, 'an existing destination is refused');
   assert.match(r.stderr, /^error \[BOLT_BAD_INPUT\]: .*already exists/);

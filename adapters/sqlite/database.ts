@@ -209,7 +209,9 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       rmSync(target, { force: true });
       throw err;
     }
-    const copy = await SqliteDatabase.create(target, { readOnly: true, maxConnections: 1 });
+    // Read-write, though it only reads: the last connection to close a WAL file checkpoints it and
+    // removes its -wal and -shm, which a read-only one cannot (they stayed beside the copy).
+    const copy = await SqliteDatabase.create(target, { maxConnections: 1 });
     try {
       const v = await copy.verify();
       return { dest: target, tables: v.tables.filter((t) => t.name !== REQUESTS_TABLE), ms: Date.now() - started, integrity: v.integrity };
