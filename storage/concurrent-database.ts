@@ -37,8 +37,9 @@ export function detectEngine(path: string): 'duckdb' | 'sqlite' | 'postgres' {
   if (existsSync(sidecarPath(abs))) return 'duckdb';
   const kind = detectFileKind(abs);
   if (kind.kind === 'sqlite') return 'sqlite';
-  // A file not made yet (or empty) is SQLite when its name says so, as SQLite's own tools name them.
-  if ((kind.kind === 'missing' || kind.kind === 'empty') && SQLITE_NAME.test(abs)) return 'sqlite';
+  // A file not made yet (or empty) is SQLite when its name says so, as SQLite's own tools name
+  // them; so is one that is no database at all, so that the error names the engine it meant.
+  if ((kind.kind === 'missing' || kind.kind === 'empty' || kind.kind === 'other') && SQLITE_NAME.test(abs)) return 'sqlite';
   return 'duckdb';
 }
 

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, symlinkSync } from 'node:fs';
+import { existsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConcurrentDatabase } from '../index.js';
 import { hasCode } from '../core/errors.js';
@@ -66,3 +66,16 @@ test(
     assert.equal(existsSync(`${link}.bolt.lock`), false, 'no sidecar named after the link');
   },
 );
+
+test('a FIFO or a text file named .sqlite is refused as not a SQLite database (the engine its name means)', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const text = join(dir, 'notes.sqlite');
+  writeFileSync(text, 'hello\n');
+  const pipe = join(dir, 'pipe.sqlite');
+  execFileSync('mkfifo', [pipe]);
+  for (const path of [text, pipe]) {
+    const r = await runBolt(['query', 'SELECT 1', '--db', path], { timeoutMs: 20_000 });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^error \[BOLT_NOT_A_DATABASE\]: .* is not a SQLite database/m, path);
+  }
+});

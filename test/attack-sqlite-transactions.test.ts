@@ -141,6 +141,8 @@ test('SQL that is not a string, null parameters, and a handle closed under runni
   await assert.rejects(db.execute({} as unknown as string), code('BOLT_BAD_INPUT'));
   await assert.rejects(db.execute('INSERT INTO t (v) VALUES (?)', null as unknown as unknown[]), code('BOLT_BAD_INPUT'), 'one ? and no parameter');
   await db.execute("INSERT INTO t (v) VALUES ('no parameters')", null as unknown as unknown[]);
+  const many = Array.from({ length: 40_000 }, () => 1);
+  await assert.rejects(db.query(`SELECT 1 WHERE 1 IN (${many.map(() => '?').join(',')})`, many), code('BOLT_BAD_INPUT'), 'more parameters than SQLite takes');
   const running = [
     ...Array.from({ length: 20 }, (_, i) => db.execute('INSERT INTO t (v) VALUES (?)', [`w${i}`])),
     ...Array.from({ length: 5 }, () => db.transaction((tx) => tx.execute("INSERT INTO t (v) VALUES ('tx')"))),

@@ -72,7 +72,13 @@ export function classifySqliteError(e: SqliteFailure, ctx: ErrorContext): BoltEr
   if (code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') return new PermissionError(`Not allowed on ${ctx.path}: ${e.message}`, base);
   // The handle was closed while this ran (its connections close with it).
   if (e.name === 'Closed' || /database connection is not open/.test(e.message)) return new ClosedError(`SQLite database ${ctx.path} is closed`, base);
-  if (code === 'BOLT_MULTI_PARAMS' || code === 'BOLT_BAD_INPUT' || e.name === 'RangeError' || e.name === 'TypeError')
+  if (
+    code === 'BOLT_MULTI_PARAMS' ||
+    code === 'BOLT_BAD_INPUT' ||
+    e.name === 'RangeError' ||
+    e.name === 'TypeError' ||
+    /too many SQL variables/.test(e.message)
+  )
     return new BadInputError(`${e.message}`, base);
   return new SqlError(`SQLite: ${e.message}`, base);
 }
