@@ -39,7 +39,7 @@ export function register(program: Command): void {
     .requiredOption('--cron <expr>', 'cron expression, 5 to 7 fields ([seconds] minutes hours day month weekday [year])')
     .requiredOption('--agent <name>', 'the agent that runs each tick')
     .option('--db <path>', DB_OPTION_HELP)
-    .option('--payload <json>', 'each task payload as JSON')
+    .option('--payload <json>', 'each task payload as JSON, or @FILE to read it from a file (@- for standard input)')
     .option('--tz <zone>', 'IANA time zone the expression is read in (default UTC)')
     .option('--catch-up <policy>', `ticks missed while no runtime ran: ${CATCH_UP_POLICIES.join(', ')}; all: at most the newest 100`, parseCatchUp, 'last')
     .option('--json', 'print JSON: the stored schedule')

@@ -4,7 +4,8 @@
  * task to finish and prints its result; exit 1 when it ends dead or cancelled.
  */
 import type { Command } from 'commander';
-import { BadInputError, TaskError } from '../../core/errors.js';
+import { readFileSync } from 'node:fs';
+import { BadInputError, NotFoundError, TaskError } from '../../core/errors.js';
 import { isTerminal } from '../../core/runtime/task-states.js';
 import { checkSubmit, MAX_DELAY_MS } from '../../core/runtime/submit-checks.js';
 import { SQL_INT_MAX } from '../../core/runtime/queue-sql.js';
@@ -38,13 +39,29 @@ function taskIdList(text: string, earlier: number[] = []): number[] {
   return [...earlier, ...parts.map(Number)];
 }
 
-/** Parses a `--payload` option (absent: null); `BOLT_BAD_INPUT` when it is not JSON. */
+/**
+ * Parses a `--payload` option (absent: null): JSON, or `@FILE` for JSON read from a file (`@-`:
+ * standard input), for payloads longer than one command-line argument may be (128 KiB on
+ * Linux). JSON never starts with `@`. `BOLT_BAD_INPUT` when it is not JSON, BOLT_NOT_FOUND for
+ * a file that is not there.
+ */
 export function parsePayload(s: string | undefined): unknown {
   if (s === undefined) return null;
+  let text = s;
+  if (s.startsWith('@')) {
+    const file = s.slice(1);
+    try {
+      text = readFileSync(file === '-' ? 0 : file, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new NotFoundError(`--payload ${s}: no such file`, { path: file });
+      throw new BadInputError(`--payload ${s}: cannot read it (${code ?? (e as Error).message})`, { path: file });
+    }
+  }
   try {
-    return JSON.parse(s);
+    return JSON.parse(text);
   } catch (e) {
-    throw new BadInputError(`--payload is not valid JSON: ${(e as Error).message}`, { payload: s });
+    throw new BadInputError(`--payload${text === s ? '' : ` ${s}`} is not valid JSON: ${(e as Error).message}`, { payload: text.slice(0, 200) });
   }
 }
 
@@ -54,7 +71,7 @@ export function register(program: Command): void {
     .description('add a task to the durable queue (run by any `bolt start` that has the agent)')
     .argument('<agent>', 'agent name: echo, sleep, sql, or one from an --agent-module')
     .option('--db <path>', DB_OPTION_HELP)
-    .option('--payload <json>', 'task payload as JSON')
+    .option('--payload <json>', 'task payload as JSON, or @FILE to read it from a file (@- for standard input)')
     .option('--priority <n>', 'higher runs first (default 0)', intOption('--priority', -SQL_INT_MAX, SQL_INT_MAX))
     .option('--max-attempts <n>', 'attempts before the task goes dead (default 3)', intOption('--max-attempts', 1, SQL_INT_MAX))
     .option('--dedupe-key <key>', 'submit once: a repeated key returns the existing task')
