@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { tempDir } from './helpers/tmp.js';
 import type { SubmitOptions } from '../core/runtime/task.js';
 import { hasCode } from '../core/errors.js';
@@ -158,22 +159,33 @@ test('bolt db verify and bolt db backup of a database that is not there: BOLT_NO
   assert.deepEqual(readdirSync(dir), []);
 });
 
-test('--payload @FILE reads the payload from a file, past the 128 KiB a command-line argument may hold', { timeout: 60_000 }, async (t) => {
-  const dir = tempDir(t);
-  const db = join(dir, 'q.db');
-  const big = { blob: 'x'.repeat(300_000) };
-  writeFileSync(join(dir, 'big.json'), JSON.stringify(big));
-  writeFileSync(join(dir, 'bad.json'), 'not json');
-  const sub = await runBolt(['submit', 'echo', '--payload', `@${join(dir, 'big.json')}`, '--db', db, '--json']);
-  assert.equal(sub.code, 0, sub.stderr);
-  const shown = await runBolt(['task', String((JSON.parse(sub.stdout) as { id: number }).id), '--db', db, '--json']);
-  assert.deepEqual((JSON.parse(shown.stdout) as { payload: unknown }).payload, big);
-  const sched = await runBolt(['schedule', 'set', 'big', '--cron', '0 0 * * *', '--agent', 'echo', '--payload', `@${join(dir, 'big.json')}`, '--db', db]);
-  assert.equal(sched.code, 0, sched.stderr);
-  const missing = await runBolt(['submit', 'echo', '--payload', `@${join(dir, 'nope.json')}`, '--db', db]);
-  assert.equal(missing.code, 2);
-  assert.match(missing.stderr, /^error \[BOLT_NOT_FOUND\]: --payload @.*nope\.json: no such file/m);
-  const bad = await runBolt(['submit', 'echo', '--payload', `@${join(dir, 'bad.json')}`, '--db', db]);
-  assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /^error \[BOLT_BAD_INPUT\]: --payload @.*bad\.json is not valid JSON/m);
-});
+test(
+  '--payload @FILE reads the payload from a regular file, past the 128 KiB a command-line argument may hold; /dev/zero, a FIFO or a folder are refused',
+  { timeout: 60_000 },
+  async (t) => {
+    const dir = tempDir(t);
+    const db = join(dir, 'q.db');
+    const big = { blob: 'x'.repeat(300_000) };
+    writeFileSync(join(dir, 'big.json'), JSON.stringify(big));
+    writeFileSync(join(dir, 'bad.json'), 'not json');
+    const sub = await runBolt(['submit', 'echo', '--payload', `@${join(dir, 'big.json')}`, '--db', db, '--json']);
+    assert.equal(sub.code, 0, sub.stderr);
+    const shown = await runBolt(['task', String((JSON.parse(sub.stdout) as { id: number }).id), '--db', db, '--json']);
+    assert.deepEqual((JSON.parse(shown.stdout) as { payload: unknown }).payload, big);
+    const sched = await runBolt(['schedule', 'set', 'big', '--cron', '0 0 * * *', '--agent', 'echo', '--payload', `@${join(dir, 'big.json')}`, '--db', db]);
+    assert.equal(sched.code, 0, sched.stderr);
+    const missing = await runBolt(['submit', 'echo', '--payload', `@${join(dir, 'nope.json')}`, '--db', db]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /^error \[BOLT_NOT_FOUND\]: --payload @.*nope\.json: no such file/m);
+    // Not a regular file: refused at once, not read until memory runs out or forever.
+    execFileSync('mkfifo', [join(dir, 'pipe')]);
+    for (const hostile of ['/dev/zero', join(dir, 'pipe'), dir]) {
+      const r = await runBolt(['submit', 'echo', '--payload', `@${hostile}`, '--db', db], { timeoutMs: 20_000 });
+      assert.equal(r.code, 2, `${hostile}: ${r.stderr}`);
+      assert.match(r.stderr, /^error \[BOLT_BAD_INPUT\]: --payload @.*: not a regular file/m, hostile);
+    }
+    const bad = await runBolt(['submit', 'echo', '--payload', `@${join(dir, 'bad.json')}`, '--db', db]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^error \[BOLT_BAD_INPUT\]: --payload @.*bad\.json is not valid JSON/m);
+  },
+);

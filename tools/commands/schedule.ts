@@ -8,7 +8,7 @@ import { BadInputError } from '../../core/errors.js';
 import { CATCH_UP_POLICIES, isCatchUp, validateSchedule, type CatchUp, type ScheduleSpec } from '../../core/runtime/schedules.js';
 import { action, EXIT, printJson, println } from '../cli-action.js';
 import { DB_OPTION_HELP, withQueue } from '../queue-session.js';
-import { parsePayload } from './submit.js';
+import { parsePayload } from '../payload-option.js';
 
 interface SetOpts {
   db?: string;
@@ -45,7 +45,7 @@ export function register(program: Command): void {
     .option('--json', 'print JSON: the stored schedule')
     .action(
       action(async (name: string, o: SetOpts) => {
-        const spec: ScheduleSpec = { cron: o.cron, agent: o.agent, payload: parsePayload(o.payload), tz: o.tz, catchUp: o.catchUp };
+        const spec: ScheduleSpec = { cron: o.cron, agent: o.agent, payload: await parsePayload(o.payload), tz: o.tz, catchUp: o.catchUp };
         validateSchedule(name, spec); // before the database is opened (or created)
         return withQueue(
           o.db,

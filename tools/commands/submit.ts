@@ -4,8 +4,8 @@
  * task to finish and prints its result; exit 1 when it ends dead or cancelled.
  */
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
-import { BadInputError, NotFoundError, TaskError } from '../../core/errors.js';
+import { BadInputError, TaskError } from '../../core/errors.js';
+import { parsePayload } from '../payload-option.js';
 import { isTerminal } from '../../core/runtime/task-states.js';
 import { checkSubmit, MAX_DELAY_MS } from '../../core/runtime/submit-checks.js';
 import { SQL_INT_MAX } from '../../core/runtime/queue-sql.js';
@@ -39,32 +39,6 @@ function taskIdList(text: string, earlier: number[] = []): number[] {
   return [...earlier, ...parts.map(Number)];
 }
 
-/**
- * Parses a `--payload` option (absent: null): JSON, or `@FILE` for JSON read from a file (`@-`:
- * standard input), for payloads longer than one command-line argument may be (128 KiB on
- * Linux). JSON never starts with `@`. `BOLT_BAD_INPUT` when it is not JSON, BOLT_NOT_FOUND for
- * a file that is not there.
- */
-export function parsePayload(s: string | undefined): unknown {
-  if (s === undefined) return null;
-  let text = s;
-  if (s.startsWith('@')) {
-    const file = s.slice(1);
-    try {
-      text = readFileSync(file === '-' ? 0 : file, 'utf8');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new NotFoundError(`--payload ${s}: no such file`, { path: file });
-      throw new BadInputError(`--payload ${s}: cannot read it (${code ?? (e as Error).message})`, { path: file });
-    }
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new BadInputError(`--payload${text === s ? '' : ` ${s}`} is not valid JSON: ${(e as Error).message}`, { payload: text.slice(0, 200) });
-  }
-}
-
 export function register(program: Command): void {
   program
     .command('submit')
@@ -84,7 +58,7 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (agent: string, o: SubmitOpts) => {
-        const payload = parsePayload(o.payload);
+        const payload = await parsePayload(o.payload);
         const options: SubmitOptions = {
           priority: o.priority,
           maxAttempts: o.maxAttempts,
