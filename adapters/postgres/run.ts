@@ -53,12 +53,19 @@ export async function runPg(
   client: PgQueryable,
   sql: string,
   params: readonly unknown[],
-  ctx: { location: string; session?: string; signal?: AbortSignal; values?: ValueMode; oneStatement?: boolean; prepared?: boolean },
+  ctx: { location: string; session?: string; signal?: AbortSignal; values?: ValueMode; oneStatement?: boolean; prepared?: boolean; control?: boolean },
 ): Promise<pg.QueryResult<Row>> {
   const problem = sqlTextProblem(sql);
   if (problem) throw new BadInputError(problem, { sql: sql.slice(0, 200) });
   checkParams(params, POSTGRES_PARAM_RULES);
-  const { sql: text, count } = rewritePlaceholders(sql);
+  const { sql: text, count, control } = rewritePlaceholders(sql);
+  // Transaction control only from Bolt itself: a caller's would end or undo the transaction Bolt runs it in.
+  if (control && !ctx.control) {
+    throw new BadInputError(
+      `${control} is not run as a statement: Bolt manages transactions (use db.transaction(), or a session's begin(), commit() and rollback())`,
+      { sql: sql.slice(0, 200) },
+    );
+  }
   if (count !== params.length) {
     throw new BadInputError(`The statement has ${count} ? placeholder(s) but ${params.length} parameter(s) were given`, { sql: sql.slice(0, 200) });
   }
@@ -140,36 +147,29 @@ export class PgPinned implements PinnedConnection {
   }
 
   private async statement(sql: string, params: readonly unknown[], opts: RunOptions): Promise<pg.QueryResult<Row>> {
-    const control = typeof sql === 'string' ? rewritePlaceholders(sql).control : undefined;
-    if (control) {
-      throw new BadInputError(
-        `${control} is not run as a statement: Bolt manages transactions (use db.transaction(), or a session's begin(), commit() and rollback())`,
-        { sql: sql.slice(0, 200) },
-      );
-    }
     if (!this.readOnly && opts.readOnly !== true) return this.send(sql, params, opts.signal, opts.values, false, opts.prepared);
     if (COPY.test(afterLeadingComments(sql))) throw new ReadOnlyError('read-only: COPY is not a read; use a read-write session', { sql: sql.slice(0, 200) });
     if (opts.inTransaction) return this.send(sql, params, opts.signal, opts.values, true);
-    await this.send('BEGIN READ ONLY', [], opts.signal);
+    await this.control('BEGIN READ ONLY', opts.signal);
     try {
       return await this.send(sql, params, opts.signal, opts.values, true);
     } finally {
       // A connection that cannot roll back is broken; the next statement finds out.
-      await this.send('ROLLBACK', []).catch(() => undefined);
+      await this.control('ROLLBACK').catch(() => undefined);
     }
   }
 
   async begin(opts: BeginOptions): Promise<void> {
     const level = checkIsolation(opts.isolation ?? this.defaultIsolation);
-    await this.send(`BEGIN ISOLATION LEVEL ${level.toUpperCase()}${opts.readOnly ? ' READ ONLY' : ''}`, [], opts.signal);
+    await this.control(`BEGIN ISOLATION LEVEL ${level.toUpperCase()}${opts.readOnly ? ' READ ONLY' : ''}`, opts.signal);
   }
 
   async commit(): Promise<void> {
-    await this.send('COMMIT', []);
+    await this.control('COMMIT');
   }
 
   async rollback(): Promise<void> {
-    await this.send('ROLLBACK', []);
+    await this.control('ROLLBACK');
   }
 
   async lookupRequest(requestId: string): Promise<number | undefined> {
@@ -201,5 +201,11 @@ export class PgPinned implements PinnedConnection {
   ): Promise<pg.QueryResult<Row>> {
     this.countQuery();
     return runPg(this.client, sql, params, { location: this.location, session: this.name, signal, values, oneStatement, prepared });
+  }
+
+  /** Bolt's own BEGIN, COMMIT or ROLLBACK (the one way transaction control reaches the server). */
+  private control(sql: string, signal?: AbortSignal): Promise<pg.QueryResult<Row>> {
+    this.countQuery();
+    return runPg(this.client, sql, [], { location: this.location, session: this.name, signal, control: true });
   }
 }

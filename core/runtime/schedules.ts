@@ -83,6 +83,25 @@ export function cronOf(cron: string, tz: string | null): Cron {
   return new Cron(cron, { paused: true, timezone: tz ?? 'UTC' });
 }
 
+/**
+ * `s` with its next tick from `now` (`nextRun`, epoch ms; null when it never fires again), or, for
+ * a row no runtime can fire (written by hand, or naming a zone this machine's time zone data does
+ * not know), `problem` saying why.
+ */
+export function withNextRun(s: Schedule, now = Date.now()): Schedule & { nextRun: number | null; problem?: string } {
+  try {
+    return {
+      ...s,
+      nextRun:
+        cronOf(s.cron, s.tz)
+          .nextRun(new Date(Math.max(now, s.lastTick)))
+          ?.getTime() ?? null,
+    };
+  } catch (e) {
+    return { ...s, nextRun: null, problem: (e as Error).message };
+  }
+}
+
 /** The dedupe key of one tick's task. */
 export function tickKey(name: string, tick: number): string {
   return `schedule:${name}@${new Date(tick).toISOString()}`;

@@ -47,7 +47,7 @@ import {
   storeGroupLimit,
   type GroupLimit,
 } from './group-limits.js';
-import { cronOf, deleteSchedule, loadSchedules, storeSchedule, validateSchedule, type Schedule, type ScheduleSpec } from './schedules.js';
+import { deleteSchedule, loadSchedules, storeSchedule, validateSchedule, withNextRun, type Schedule, type ScheduleSpec } from './schedules.js';
 
 const logger = log('task-queue');
 
@@ -801,19 +801,7 @@ export class TaskQueue {
    */
   async schedules(): Promise<Array<Schedule & { nextRun: number | null; problem?: string }>> {
     const now = Date.now();
-    return (await loadSchedules(this.db)).map((s) => {
-      try {
-        return {
-          ...s,
-          nextRun:
-            cronOf(s.cron, s.tz)
-              .nextRun(new Date(Math.max(now, s.lastTick)))
-              ?.getTime() ?? null,
-        };
-      } catch (e) {
-        return { ...s, nextRun: null, problem: (e as Error).message };
-      }
-    });
+    return (await loadSchedules(this.db)).map((s) => withNextRun(s, now));
   }
 
   /** Records that runtime `r` is alive now (its row in `bolt_runtimes`, created or refreshed). */

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { BadInputError } from '../../core/errors.js';
-import { CATCH_UP_POLICIES, isCatchUp, validateSchedule, type CatchUp, type ScheduleSpec } from '../../core/runtime/schedules.js';
+import { CATCH_UP_POLICIES, isCatchUp, validateSchedule, withNextRun, type CatchUp, type ScheduleSpec } from '../../core/runtime/schedules.js';
 import { action, EXIT, printJson, println } from '../cli-action.js';
 import { DB_OPTION_HELP, withQueue } from '../queue-session.js';
 import { parsePayload } from '../payload-option.js';
@@ -52,7 +52,7 @@ export function register(program: Command): void {
           async (q) => {
             const s = await q.setSchedule(name, spec);
             // With its next tick, as `schedule list` shows it.
-            if (o.json) printJson((await q.schedules()).find((x) => x.name === s.name) ?? s);
+            if (o.json) printJson(withNextRun(s));
             else println(`schedule ${s.name}: ${s.cron}${s.tz ? ` (${s.tz})` : ' (UTC)'} → ${s.agent}, catch-up ${s.catchUp}`);
           },
           { create: true },
