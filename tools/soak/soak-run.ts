@@ -367,7 +367,7 @@ async function soakOn(
     invariants.push(
       exitInvariant(exits),
       memoryInvariant(hostMemory, o.maxHostRssBytes ?? DEFAULT_MAX_HOST_RSS_BYTES, o.engine),
-      starvationInvariant(metrics.writesPerProcessSecond, o.processes, elapsedS, faults),
+      starvationInvariant(metrics.writesPerProcessSecond, o.processes, elapsedS, o.durationS, faults),
     );
     leaseReruns = await countLeaseReruns(verifyDb);
   } finally {

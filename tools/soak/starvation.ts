@@ -3,7 +3,8 @@
  * run — not just on average. Seconds in which a fault kept every writer off (a foreign program
  * holding SQLite's lock, a killed process restarting, and the second before a kill, whose
  * metrics the killed process never wrote) are left out, and so are the first and
- * the last second (start-up, wind-down).
+ * the last second of the run (start-up, wind-down). Processes stop writing at the deadline, so
+ * nothing after it is checked, however long they took to exit.
  */
 import type { FaultEvent, InvariantResult } from './soak-result.js';
 
@@ -11,6 +12,7 @@ export function starvationInvariant(
   perProcess: ReadonlyMap<number, ReadonlyMap<number, number>>,
   processes: number,
   elapsedS: number,
+  durationS: number,
   faults: readonly FaultEvent[],
 ): InvariantResult {
   const excluded = new Set<number>();
@@ -20,7 +22,7 @@ export function starvationInvariant(
     const from = f.kind === 'kill-host' ? f.t - 1000 : f.t;
     for (let s = Math.floor(from / 1000); s <= Math.ceil((f.untilT + 1000) / 1000); s++) excluded.add(s);
   }
-  const last = Math.floor(elapsedS) - 2;
+  const last = Math.floor(Math.min(elapsedS, durationS)) - 2;
   const starved: string[] = [];
   let fewest: { n: number; proc: number; sec: number } | undefined;
   let checked = 0;
