@@ -29,6 +29,21 @@ const oom = { name: 'oom', run(task: Task): unknown {
   return 'recovered';
 } };
 
+/**
+ * On the first attempt, exits its worker thread inside a write transaction (an insert made,
+ * SQLite's write lock held); on the next, records the task as 'record' does.
+ */
+const dieWriting = { name: 'die-writing', async run(task: Task, ctx: Ctx): Promise<unknown> {
+  if (task.attempt === 1) {
+    await ctx.db.transaction(async (tx: any) => {
+      await tx.execute('INSERT INTO seen (task_id, agent_id) VALUES (?, ?)', [task.id, 'dying']);
+      process.exit(3);
+    });
+  }
+  await ctx.db.execute('INSERT INTO seen (task_id, agent_id) VALUES (?, ?)', [task.id, ctx.agentId]);
+  return 'recovered';
+} };
+
 const fail = { name: 'fail', run(task: Task): never { throw new Error('always fails #' + task.id); } };
 
 /** Waits until aborted, reporting progress first. */
@@ -69,7 +84,7 @@ const join = { name: 'join', async run(task: Task, ctx: Ctx & { parents: unknown
   return { tag: task.payload?.tag, parents: ctx.parents };
 } };
 
-export const agents = [crash, hang, oom, fail, wait, record, slow, find, join];
+export const agents = [crash, dieWriting, hang, oom, fail, wait, record, slow, find, join];
 `;
 
 /** Writes the module; returns its path. */
