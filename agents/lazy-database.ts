@@ -47,6 +47,9 @@ export class LazyDatabase implements Database {
   async query<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T[]> {
     return (await this.db()).query<T>(sql, params, opts);
   }
+  async queryOne<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T | undefined> {
+    return (await this.db()).queryOne<T>(sql, params, opts);
+  }
   async execute(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<ExecResult> {
     return (await this.db()).execute(sql, params, opts);
   }

@@ -32,7 +32,8 @@ const KEYS = 1_000;
 const SELF = fileURLToPath(import.meta.url);
 
 type Mode = 'bare' | 'bolt';
-type Workload = 'insert' | 'read' | 'rmw';
+/** `read` is a point read (Bolt's `queryOne`, bare's `get()`); `read-rows` the same through `query` (every row), on request only. */
+type Workload = 'insert' | 'read' | 'read-rows' | 'rmw';
 
 /** Latency histogram: bucket i counts latencies in [STEP^i, STEP^(i+1)) µs. */
 const STEP = 1.05;
@@ -67,7 +68,7 @@ async function bareOp(path: string, w: Workload): Promise<Op> {
   const run =
     w === 'insert'
       ? (i: number) => insert.run(process.pid, i)
-      : w === 'read'
+      : w === 'read' || w === 'read-rows'
         ? (i: number) => read.get(i % KEYS)
         : (i: number) => rmw((i * 7919 + process.pid) % KEYS);
   return {
@@ -83,13 +84,15 @@ async function boltOp(path: string, w: Workload): Promise<Op> {
     w === 'insert'
       ? (i: number) => db.execute('INSERT INTO log (p, v) VALUES (?, ?)', [process.pid, i])
       : w === 'read'
-        ? (i: number) => db.query('SELECT v FROM kv WHERE k = ?', [i % KEYS])
-        : (i: number) =>
-            db.transaction(async (tx) => {
-              const k = (i * 7919 + process.pid) % KEYS;
-              const [row] = await tx.query<{ v: number }>('SELECT v FROM kv WHERE k = ?', [k]);
-              await tx.execute('UPDATE kv SET v = ? WHERE k = ?', [row!.v + 1, k]);
-            });
+        ? (i: number) => db.queryOne('SELECT v FROM kv WHERE k = ?', [i % KEYS])
+        : w === 'read-rows'
+          ? (i: number) => db.query('SELECT v FROM kv WHERE k = ?', [i % KEYS])
+          : (i: number) =>
+              db.transaction(async (tx) => {
+                const k = (i * 7919 + process.pid) % KEYS;
+                const row = await tx.queryOne<{ v: number }>('SELECT v FROM kv WHERE k = ?', [k]);
+                await tx.execute('UPDATE kv SET v = ? WHERE k = ?', [row!.v + 1, k]);
+              });
   return { run, close: () => db.close() };
 }
 

@@ -20,7 +20,7 @@ import type {
   TransactionOptions,
   ValueMode,
 } from '../../core/database.js';
-import { checkValueMode } from '../../core/database.js';
+import { checkValueMode, firstRow } from '../../core/database.js';
 import { checkSessionOptions } from '../../core/session-options.js';
 import { BoltError, ClosedError, OutcomeUnknownError, hasCode } from '../../core/errors.js';
 import { log } from '../../core/logger.js';
@@ -186,6 +186,10 @@ export class DuckDbDatabase implements Database {
     // client whose host died mid-request and has just become the host).
     if (b.role === 'host' && !resent) return ids.auto ? {} : { requestId: ids.id };
     return { requestId: ids.id, autoId: ids.auto, resent };
+  }
+
+  queryOne<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T | undefined> {
+    return this.query<T>(sql, params, opts).then(firstRow);
   }
 
   async query<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T[]> {

@@ -6,6 +6,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import {
+  firstRow,
   checkValueMode,
   type ExecResult,
   type Row,
@@ -189,6 +190,10 @@ export class HostSession implements Session {
         throw classifyDuckDBError(err, { sql });
       }
     });
+  }
+
+  queryOne<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T | undefined> {
+    return this.query<T>(sql, params, opts).then(firstRow);
   }
 
   query<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T[]> {

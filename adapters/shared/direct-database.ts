@@ -18,7 +18,7 @@ import type {
   TransactionOptions,
   ValueMode,
 } from '../../core/database.js';
-import { checkValueMode } from '../../core/database.js';
+import { firstRow, checkValueMode } from '../../core/database.js';
 import { ClosedError, hasCode } from '../../core/errors.js';
 import type { ParamRules } from '../../core/parameters.js';
 import { log } from '../../core/logger.js';
@@ -104,6 +104,10 @@ export abstract class DirectDatabase<P extends PinnedConnection> implements Data
       if (hasCode(err, 'BOLT_SQL') && /no such table|does not exist/i.test(err.message)) return 0; // never used yet
       throw err;
     }
+  }
+
+  queryOne<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T | undefined> {
+    return this.query<T>(sql, params, opts).then(firstRow);
   }
 
   abstract query<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T[]>;

@@ -9,7 +9,7 @@ import { checkRequestId } from '../../core/request-id.js';
 import { HOSTED_REQUEST_LOG_DDL, LOOKUP_REQUEST_SQL, REQUESTS_TABLE, isAutoRequestId } from '../../core/request-log.js';
 import { DEFAULT_TX_RETRIES, runTransaction, type TransactionTarget } from './transaction.js';
 
-type TxSession = Pick<Session, 'begin' | 'commit' | 'rollback' | 'query' | 'execute'>;
+type TxSession = Pick<Session, 'begin' | 'commit' | 'rollback' | 'query' | 'queryOne' | 'execute'>;
 
 export interface SessionTransactionOptions extends TransactionOptions {
   /** `requestId` was generated for this call: record it, but skip the lookup (a table scan). */
@@ -59,6 +59,7 @@ function sessionTarget(s: TxSession): TransactionTarget {
     },
     handle: (counter) => ({
       query: (sql, params, o) => s.query(sql, params, o),
+      queryOne: (sql, params, o) => s.queryOne(sql, params, o),
       async execute(sql, params, o) {
         const r = await s.execute(sql, params, o);
         if (!r.deduplicated) counter.rows += r.rowsChanged;

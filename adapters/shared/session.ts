@@ -4,6 +4,7 @@
  * the session and a maximum transaction time that rolls an open transaction back.
  */
 import {
+  firstRow,
   checkValueMode,
   type ExecResult,
   type Row,
@@ -44,6 +45,10 @@ export class PinnedSession implements Session {
     this.name = opts.name;
     this.readOnly = opts.readOnly;
     this.touch();
+  }
+
+  queryOne<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T | undefined> {
+    return this.query<T>(sql, params, opts).then(firstRow);
   }
 
   async query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {

@@ -6,7 +6,7 @@
  * in `bolt_requests` in the same transaction. It drives a `TransactionTarget`: a pinned
  * connection of SQLite or PostgreSQL, or a DuckDB session (session-transaction.ts).
  */
-import { checkValueMode, type ExecResult, type Row, type StatementOptions, type Transaction, type ValueMode } from '../../core/database.js';
+import { firstRow, checkValueMode, type ExecResult, type Row, type StatementOptions, type Transaction, type ValueMode } from '../../core/database.js';
 import { AbortedError, ClosedError, TxConflictError, isTransient } from '../../core/errors.js';
 import { delay } from '../../storage/platform/retry.js';
 import { backoffDelay } from '../../core/backoff.js';
@@ -68,6 +68,9 @@ export function transactionHandle(conn: TransactionTarget, counter: TransactionC
     query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
       if (counter.ended) return Promise.reject(ended());
       return conn.query(sql, params, { inTransaction: true, signal: opts.signal, values: checkValueMode(opts.values) ?? values }) as Promise<T[]>;
+    },
+    queryOne<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T | undefined> {
+      return this.query<T>(sql, params, opts).then(firstRow);
     },
     async execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
       if (counter.ended) throw ended();

@@ -7,7 +7,7 @@
  */
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { ExecResult, LockInfo, OpenOptions, Row, StatementOptions, ValueMode } from '../../core/database.js';
+import { firstRow, type ExecResult, type LockInfo, type OpenOptions, type Row, type StatementOptions, type ValueMode } from '../../core/database.js';
 import { orDiskFull } from '../../core/disk-full.js';
 import { BadInputError } from '../../core/errors.js';
 import { assertNotBesideSource, createNewFile } from '../../storage/platform/own-file.js';
@@ -157,6 +157,25 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
     return this.pooledQuery<T>(sql, params, opts);
   }
 
+  /** {@link query} for the first row: a known read stops at it (`get()`), skipping a step of SQLite and the array. */
+  override queryOne<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T | undefined> {
+    if (this.shared.kinds.get(sql) !== false || opts.signal?.aborted || SqliteDatabase.onceFor(opts)) return super.queryOne<T>(sql, params, opts);
+    const turn = writersFirst() ?? nextTurn();
+    if (turn) return turn.then(() => this.readOneOrQuery<T>(sql, params, opts));
+    return this.readOneOrQuery<T>(sql, params, opts);
+  }
+
+  private readOneOrQuery<T extends Row>(sql: string, params: readonly unknown[], opts: StatementOptions): Promise<T | undefined> {
+    let row: Row | null | undefined;
+    try {
+      row = this.readAtOnce(sql, params, true);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    if (row === undefined) return this.pooledQuery<T>(sql, params, opts).then(firstRow);
+    return Promise.resolve((row ?? undefined) as T | undefined);
+  }
+
   /** A known read now ({@link readNow}), or on a pooled connection when SQLite is busy. */
   private readOrQuery<T extends Row>(sql: string, params: readonly unknown[], opts: StatementOptions): Promise<T[]> {
     let rows: Row[] | undefined;
@@ -299,6 +318,13 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
    * waits.
    */
   private readNow(sql: string, params: readonly unknown[]): Row[] | undefined {
+    return this.readAtOnce(sql, params, false);
+  }
+
+  /** Reads now on the reader connection, every row or (`one`) the first; undefined when it could not (the caller waits). */
+  private readAtOnce(sql: string, params: readonly unknown[], one: false): Row[] | undefined;
+  private readAtOnce(sql: string, params: readonly unknown[], one: true): Row | null | undefined;
+  private readAtOnce(sql: string, params: readonly unknown[], one: boolean): Row[] | Row | null | undefined {
     this.assertOpen();
     checkParams(params, SQLITE_PARAM_RULES);
     this.reader ??= new InlineConnection(this.cfg.settings);
@@ -308,9 +334,9 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       return undefined;
     }
     try {
-      const rows = this.reader.readNow(sql, params); // runs now: no copy needed
-      if (rows) this.acct.queries++;
-      return rows;
+      const out = one ? this.reader.readOneNow(sql, params) : this.reader.readNow(sql, params); // runs now: no copy needed
+      if (out !== undefined) this.acct.queries++;
+      return out;
     } catch (err) {
       const e = classifyFailure(err, { path: this.location, sql });
       this.acct.queries++;

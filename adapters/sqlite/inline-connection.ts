@@ -213,6 +213,23 @@ export class InlineConnection {
     }
   }
 
+  /** {@link readNow} for the first row: null when there is none, undefined when SQLite is busy. */
+  readOneNow(sql: string, params: readonly unknown[]): Record<string, unknown> | null | undefined {
+    try {
+      beforeNativeCall();
+      const r = this.r;
+      const row = r.readPreparedOne(sql, params);
+      if (row !== undefined) return row;
+      // Not prepared on this connection yet: this run prepares it.
+      const out = r.run(sql, params, 'deny', true);
+      return ('rows' in out && out.rows?.[0]) || null;
+    } catch (err) {
+      const e = asRunError(err);
+      if (isBusy(e.info)) return undefined;
+      throw e;
+    }
+  }
+
   /** An autocommit write: BEGIN IMMEDIATE (waiting until `deadline`), the statement, COMMIT. `bare`: a statement SQLite refuses inside a transaction. */
   async write(sql: string, params: readonly unknown[], rows: boolean, deadline: number, bare = false, since = Date.now()): Promise<RunResult> {
     if (bare) return this.run(sql, params, 'allow', rows);

@@ -225,6 +225,19 @@ export class StatementRunner {
     return out;
   }
 
+  /**
+   * {@link readPrepared} for the first row only (better-sqlite3's `get()`): the row, null when
+   * there is none, undefined when the text is not a prepared read.
+   */
+  readPreparedOne(sql: string, params: readonly unknown[]): Row | null | undefined {
+    const p = this.cache.get(sql);
+    if (p === undefined || p === 'multi' || !p.reader || !p.readonly) return undefined;
+    const row = p.stmt.get(...bindable(params)) as Record<string, unknown> | undefined;
+    if (row === undefined) return null;
+    fromSqlite(row);
+    return row;
+  }
+
   /** Runs a statement that returns rows (a SELECT, or a write with RETURNING). */
   private readRows(p: Prepared, params: readonly unknown[], rows: boolean): RunResult {
     const out = p.stmt.all(...bindable(params)) as Record<string, unknown>[];

@@ -5,7 +5,17 @@
  * request had reached the socket); the `ConcurrentDatabase` handle then fails over.
  */
 import { createConnection, type Socket } from 'node:net';
-import type { DatabaseStats, ExecResult, Row, Session, SessionOptions, StatementOptions, Transaction, TransactionOptions } from '../../core/database.js';
+import {
+  firstRow,
+  type DatabaseStats,
+  type ExecResult,
+  type Row,
+  type Session,
+  type SessionOptions,
+  type StatementOptions,
+  type Transaction,
+  type TransactionOptions,
+} from '../../core/database.js';
 import {
   BadInputError,
   BoltError,
@@ -375,6 +385,10 @@ export class RemoteSession implements Session {
       );
     }
   }
+  queryOne<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T | undefined> {
+    return this.query<T>(sql, params, opts).then(firstRow);
+  }
+
   query<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T[]> {
     return this.call('session.query', { sql, params, values: opts?.values });
   }

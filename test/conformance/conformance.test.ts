@@ -35,6 +35,28 @@ function suite(e: EngineUnderTest): void {
       assert.equal(db.engine, e.name);
     });
 
+    test('queryOne: the first row or undefined, on the handle, in a transaction and in a session', T, async (t) => {
+      const db = await e.store(t).open();
+      await db.execute('CREATE TABLE one (id INTEGER PRIMARY KEY, name TEXT NOT NULL)');
+      await db.execute('INSERT INTO one (id, name) VALUES (?, ?), (?, ?)', [1, 'a', 2, 'b']);
+      // Twice each: SQLite answers a text it has seen to only read on a path of its own.
+      for (let i = 0; i < 2; i++) {
+        assert.deepEqual(await db.queryOne('SELECT id, name FROM one WHERE id = ?', [2]), { id: 2, name: 'b' });
+        assert.equal(await db.queryOne('SELECT id, name FROM one WHERE id = ?', [3]), undefined);
+        assert.deepEqual(await db.queryOne('SELECT id FROM one ORDER BY id'), { id: 1 }, 'the first of several rows');
+        await assert.rejects(db.queryOne('SELECT nope FROM one'), (err) => hasCode(err, 'BOLT_SQL'));
+      }
+      assert.deepEqual(await db.queryOne('INSERT INTO one (id, name) VALUES (?, ?) RETURNING id', [3, 'c']), { id: 3 });
+      assert.deepEqual(await db.transaction((tx) => tx.queryOne('SELECT name FROM one WHERE id = ?', [1])), { name: 'a' });
+      const s = await db.session();
+      try {
+        assert.deepEqual(await s.queryOne('SELECT name FROM one WHERE id = ?', [3]), { name: 'c' });
+        assert.deepEqual(await s.transaction((tx) => tx.queryOne('SELECT COUNT(*) AS n FROM one').then((r) => Number(r!.n))), 3);
+      } finally {
+        await s.close();
+      }
+    });
+
     test('type round-trips', T, async (t) => {
       const db = await e.store(t).open();
       for (const [i, c] of e.types.entries()) {
