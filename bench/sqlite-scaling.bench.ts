@@ -90,7 +90,7 @@ async function boltOp(path: string, w: Workload): Promise<Op> {
           : (i: number) =>
               db.transaction(async (tx) => {
                 const k = (i * 7919 + process.pid) % KEYS;
-                const row = await tx.queryOne<{ v: number }>('SELECT v FROM kv WHERE k = ?', [k]);
+                const [row] = await tx.query<{ v: number }>('SELECT v FROM kv WHERE k = ?', [k]);
                 await tx.execute('UPDATE kv SET v = ? WHERE k = ?', [row!.v + 1, k]);
               });
   return { run, close: () => db.close() };
