@@ -18,6 +18,7 @@ import type { BoltEvents } from '../events.js';
 import { log } from '../logger.js';
 import { toSerializedError } from '../serialize-error.js';
 import type { ClaimedTask, Completion, TaskQueue } from './task-queue.js';
+import { storableJson } from './queue-sql.js';
 import type { AgentPool, RunningTask, RunOutcome } from '../../agents/agent-pool.js';
 
 const logger = log('dispatcher');
@@ -231,14 +232,16 @@ export class Dispatcher {
     }, delay);
   }
 
-  private async onOutcome(r: Running, o: RunOutcome): Promise<void> {
+  private async onOutcome(r: Running, outcome: RunOutcome): Promise<void> {
     r.finished = true;
     const t = r.task;
-    const agentId = o.agentId ?? r.agentId;
+    const agentId = outcome.agentId ?? r.agentId;
+    // A result that cannot be stored fails its task here, alone, before it joins a batch.
+    const o = storableOutcome(outcome);
     try {
       if (r.aborted === 'drain' || r.aborted === 'stop') {
         // Not the task's fault: give it back without counting the attempt.
-        if (o.ok) this.enqueueDone(r, o.result, agentId);
+        if (o.ok) this.enqueueDone(r, o.result, o.text, agentId);
         else await this.queue.release(this.owner, [{ id: t.id, attempt: t.attempt }]);
         return;
       }
@@ -251,7 +254,7 @@ export class Dispatcher {
         return;
       }
       if (o.ok) {
-        this.enqueueDone(r, o.result, agentId);
+        this.enqueueDone(r, o.result, o.text, agentId);
         return;
       }
       const out = await this.queue.fail(this.owner, t.id, t.attempt, o.error);
@@ -272,8 +275,13 @@ export class Dispatcher {
     }
   }
 
-  private enqueueDone(r: Running, result: unknown, agentId: string | undefined): void {
-    this.pendingDone.push({ c: { id: r.task.id, attempt: r.task.attempt, result }, agent: r.task.agent, agentId, durationMs: Date.now() - r.dispatchedAt });
+  private enqueueDone(r: Running, result: unknown, text: string | null, agentId: string | undefined): void {
+    this.pendingDone.push({
+      c: { id: r.task.id, attempt: r.task.attempt, result, text },
+      agent: r.task.agent,
+      agentId,
+      durationMs: Date.now() - r.dispatchedAt,
+    });
     // The task stays in `running` (its lease renewed) until its completion is written.
     // Wait a few ms so completions arriving together share one write: every commit is a turn
     // on the database's single writer, which submits and claims need too.
@@ -305,12 +313,16 @@ export class Dispatcher {
               batch.map((b) => b.c),
             );
           } catch (e) {
-            this.reportError('complete', e);
+            // Results were checked before they were batched: what fails here is the database
+            // (a failover, a lock held elsewhere). Try again, less often the longer it lasts.
+            const n = this.flushFailures++;
+            if (n % 10 === 0) this.reportError('complete', e);
             this.pendingDone.unshift(...batch);
-            await new Promise((res) => setTimeout(res, 100));
-            if (this.stopping && this.pendingDone.length && this.flushFailures++ > 20) throw e;
+            await new Promise((res) => setTimeout(res, this.stopping ? 100 : Math.min(2000, 100 * 2 ** Math.min(n, 5))));
+            if (this.stopping && this.pendingDone.length && n > 20) throw e;
             continue;
           }
+          this.flushFailures = 0;
           const now = Date.now();
           for (const b of batch) {
             this.running.delete(b.c.id);
@@ -448,5 +460,15 @@ export class Dispatcher {
   private reportError(where: string, e: unknown): void {
     logger.warn({ err: e, where }, 'runtime loop error');
     this.events.emit('runtime:error', { where, error: toSerializedError(e, 'BOLT_INTERNAL') });
+  }
+}
+
+/** An outcome whose result is stored as JSON text, or the failure saying why it cannot be. */
+function storableOutcome(o: RunOutcome): (RunOutcome & { ok: false }) | { ok: true; result: unknown; text: string | null } {
+  if (!o.ok) return o;
+  try {
+    return { ok: true, result: o.result, text: storableJson(o.result ?? null, "the agent's result") };
+  } catch (err) {
+    return { ok: false, error: toSerializedError(err, 'BOLT_BAD_INPUT'), agentId: o.agentId, reason: 'threw' };
   }
 }

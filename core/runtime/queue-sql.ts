@@ -56,6 +56,26 @@ export function checkJsonPayload(v: unknown, what: string): void {
   }
 }
 
+/**
+ * The most JSON text one task payload or result may take (16 MiB). Every `bolt tasks --json`
+ * and every status read carries it, and a completion batch holds many: a 100 MB result was
+ * stored before, with a 1.5 GB peak in the runtime.
+ */
+export const MAX_JSON_BYTES = 16 * 1024 * 1024;
+
+/** {@link toJsonText} of a task payload or result, refused (BOLT_BAD_INPUT) past MAX_JSON_BYTES. */
+export function storableJson(v: unknown, what: string): string | null {
+  const text = toJsonText(v);
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: count bytes only when it could matter.
+  if (text !== null && text.length * 3 > MAX_JSON_BYTES && Buffer.byteLength(text) > MAX_JSON_BYTES) {
+    throw new BadInputError(`${what} takes ${Buffer.byteLength(text)} bytes as JSON; at most ${MAX_JSON_BYTES} (16 MiB) are stored`, {
+      bytes: Buffer.byteLength(text),
+      max: MAX_JSON_BYTES,
+    });
+  }
+  return text;
+}
+
 /** JSON text of a payload, result or error (bigints as numbers when exact, else strings). */
 export function toJsonText(v: unknown): string | null {
   if (v === undefined) return null;

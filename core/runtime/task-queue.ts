@@ -23,7 +23,7 @@ import { rowToTask, type SubmitOptions, type SubmitResult, type Task } from './t
 import { CLAIMABLE, CLAIMABLE_SQL, REDRIVABLE, TASK_STATUSES, TERMINAL, isTaskStatus, type TaskStatus } from './task-states.js';
 import { retryDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from '../backoff.js';
 import { createIdempotently } from '../schema-race.js';
-import { int, intList, placeholders, retryConflicts, toJsonText } from './queue-sql.js';
+import { int, intList, MAX_JSON_BYTES, placeholders, retryConflicts, storableJson, toJsonText } from './queue-sql.js';
 import {
   cancelDependants,
   linkParents,
@@ -72,6 +72,11 @@ export interface Completion {
   id: number;
   attempt: number;
   result: unknown;
+  /**
+   * `result` as the JSON text to store ({@link storableJson}); the runtime checks it before a
+   * completion joins a batch. Absent: `complete` makes it (a bad result then fails the call).
+   */
+  text?: string | null;
 }
 
 export interface ListOptions {
@@ -112,6 +117,22 @@ const CLAIM_COLUMNS = 'id, agent, payload, attempts, max_attempts, timeout_ms, p
 const RUNNABLE = `${CLAIMABLE_SQL} AND run_at <= ? AND waiting_on = 0`;
 /** Rows per multi-row INSERT/UPDATE statement (keeps parameter counts far below every engine's limit). */
 const CHUNK = 256;
+
+/** Completions in statements of at most CHUNK rows and about MAX_JSON_BYTES of results each. */
+function* completionChunks(batch: readonly Completion[]): Generator<Completion[]> {
+  let part: Completion[] = [];
+  let size = 0;
+  for (const c of batch) {
+    const n = c.text?.length ?? 0; // absent: checked (and sized) in complete()
+    if (part.length && (part.length >= CHUNK || size + n > MAX_JSON_BYTES)) {
+      yield part;
+      [part, size] = [[], 0];
+    }
+    part.push(c);
+    size += n;
+  }
+  if (part.length) yield part;
+}
 
 function claimedFrom(r: Row): ClaimedTask {
   const t = rowToTask({ ...r, status: 'running', created_at: 0, updated_at: 0 });
@@ -200,7 +221,7 @@ export class TaskQueue {
   private rowParams(agent: string, payload: unknown, o: SubmitOptions, now: number): unknown[] {
     return [
       agent,
-      toJsonText(payload ?? null),
+      storableJson(payload ?? null, 'the payload'),
       o.priority ?? 0,
       o.maxAttempts ?? this.defaultMaxAttempts,
       o.timeoutMs ?? null,
@@ -523,8 +544,7 @@ export class TaskQueue {
    */
   async complete(owner: string, batch: readonly Completion[]): Promise<Set<number>> {
     const applied = new Set<number>();
-    for (let c = 0; c < batch.length; c += CHUNK) {
-      const part = batch.slice(c, c + CHUNK);
+    for (const part of completionChunks(batch)) {
       const ids = intList(part.map((x) => x.id));
       const sql =
         `UPDATE bolt_tasks SET status = 'done', result = CASE id ${part.map((x) => `WHEN ${int(x.id)} THEN ?`).join(' ')} END, ` +
@@ -532,7 +552,7 @@ export class TaskQueue {
         `WHERE id IN (${ids}) AND attempts = CASE id ${part.map((x) => `WHEN ${int(x.id)} THEN ${int(x.attempt)}`).join(' ')} END ` +
         `AND lease_owner = ? AND status = 'running' RETURNING id, has_dependants`;
       const now = Date.now();
-      const params = [...part.map((x) => toJsonText(x.result ?? null)), now, now, owner];
+      const params = [...part.map((x) => (x.text !== undefined ? x.text : storableJson(x.result ?? null, 'the result'))), now, now, owner];
       const rows = await retryConflicts(() => this.db.query(sql, params));
       for (const r of rows) applied.add(Number(r.id));
       await releaseDependants(

@@ -44,6 +44,14 @@ const dieWriting = { name: 'die-writing', async run(task: Task, ctx: Ctx): Promi
   return 'recovered';
 } };
 
+/** Returns what cannot be stored: an object that refers to itself, or (payload.mib) a string of that many MiB. */
+const unstorable = { name: 'unstorable', run(task: Task): unknown {
+  if (task.payload?.mib) return 'x'.repeat(task.payload.mib * 1024 * 1024);
+  const o: any = { id: task.id };
+  o.self = o;
+  return o;
+} };
+
 const fail = { name: 'fail', run(task: Task): never { throw new Error('always fails #' + task.id); } };
 
 /** Waits until aborted, reporting progress first. */
@@ -84,7 +92,7 @@ const join = { name: 'join', async run(task: Task, ctx: Ctx & { parents: unknown
   return { tag: task.payload?.tag, parents: ctx.parents };
 } };
 
-export const agents = [crash, dieWriting, hang, oom, fail, wait, record, slow, find, join];
+export const agents = [crash, dieWriting, hang, oom, unstorable, fail, wait, record, slow, find, join];
 `;
 
 /** Writes the module; returns its path. */
