@@ -63,11 +63,25 @@ for (const register of [
 ])
   register(program);
 
-// `bolt search … | head`: a reader that goes away is not an error worth a stack trace.
+/**
+ * `bolt query … | head`, `> /dev/full`: output nobody can take. The command is not stopped
+ * where it stands — exiting while this process hosts a DuckDB file, with a statement running in
+ * DuckDB's threads, crashed it (SIGSEGV) or left it hung holding the file — but runs to its end
+ * and closes the database, its further output dropped. A reader that went away is no error;
+ * a full disk is.
+ */
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw err;
+  if (stdoutGone) return;
+  stdoutGone = true;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  if (err.code !== 'EPIPE') {
+    const code = err.code === 'ENOSPC' ? 'BOLT_DISK_FULL' : 'BOLT_INTERNAL';
+    process.stderr.write(`error [${code}]: cannot write the output (${err.code ?? err.message}); the command runs to its end without it\n`);
+    outputFailed = true;
+  }
 });
+let stdoutGone = false;
+let outputFailed = false;
 
 try {
   await program.parseAsync(process.argv);
@@ -79,3 +93,5 @@ try {
     process.exitCode = reportError(err instanceof Error ? err : new BadInputError(String(err)));
   }
 }
+// After the command, which sets its own exit code: output it could not write is a failure.
+if (outputFailed) process.exitCode = EXIT.error;

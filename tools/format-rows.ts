@@ -23,12 +23,22 @@ function cell(v: unknown): string {
   return typeof j === 'string' ? j : JSON.stringify(j);
 }
 
+/**
+ * The width of each column: its longest cell or heading, at most `cap`. A loop, not
+ * `Math.max(...cells)`: spreading 200,000 rows into one call overflowed the stack.
+ */
+export function columnWidths(head: readonly string[], rows: readonly (readonly string[])[], cap = Infinity): number[] {
+  const widths = head.map((h) => Math.min(cap, h.length));
+  for (const r of rows) for (let i = 0; i < widths.length; i++) if (r[i]!.length > widths[i]!) widths[i] = Math.min(cap, r[i]!.length);
+  return widths;
+}
+
 /** An aligned text table (columns from the first row). */
 export function textTable(rows: readonly Row[]): string {
   if (rows.length === 0) return '(0 rows)';
   const cols = Object.keys(rows[0]!);
   const cells = rows.map((r) => cols.map((c) => cell(r[c]).replace(/\n/g, '\\n')));
-  const width = cols.map((c, i) => Math.min(60, Math.max(c.length, ...cells.map((r) => r[i]!.length))));
+  const width = columnWidths(cols, cells, 60);
   const fit = (s: string, w: number) => (s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w));
   const lines = [cols.map((c, i) => fit(c, width[i]!)).join(' | '), width.map((w) => '-'.repeat(w)).join('-+-')];
   for (const r of cells)

@@ -4,6 +4,7 @@
  */
 import { BadInputError } from '../core/errors.js';
 import type { Task } from '../core/runtime/task.js';
+import { columnWidths } from './format-rows.js';
 
 /** Parses a task id argument. */
 export function parseTaskId(s: string): number {
@@ -52,7 +53,7 @@ export function taskTable(tasks: Task[], now = Date.now()): string[] {
     t.status === 'done' ? brief(t.result) : t.error ? `${t.error.code}: ${brief(t.error.message, 50)}` : '',
   ]);
   const head = ['ID', 'STATUS', 'AGENT', ...(groups ? ['GROUP'] : []), ...(deps ? ['WAITS'] : []), 'TRIES', 'PRI', 'UPDATED', 'RESULT / ERROR'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const widths = columnWidths(head, rows);
   const fmt = (r: string[]): string =>
     r
       .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))

@@ -1,0 +1,71 @@
+/**
+ * A command whose output nobody takes (`| head -1`, `> /dev/full`) runs to its end and closes
+ * its database: it neither crashes nor hangs holding the DuckDB file it hosts (exiting where it
+ * stood, with a statement running in DuckDB's threads, died of SIGSEGV about one run in four).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { openSync, closeSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from './helpers/tmp.js';
+import { BOLT_BIN, runBolt } from './helpers/cli.js';
+
+/** Runs bolt and closes its stdout after the first chunk, as `| head -c1` would. */
+function runReadingOneChunk(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BOLT_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stderr });
+    });
+  });
+}
+
+test('a reader that goes away: the command ends normally and lets go of the file', { timeout: 180_000 }, async (t) => {
+  const dir = tempDir(t);
+  const db = join(dir, 'out.db');
+  const docs = join(dir, 'docs');
+  mkdirSync(docs);
+  for (let i = 0; i < 20; i++) writeFileSync(join(docs, `f${i}.md`), `# note ${i}\n\nretry with backoff ${i}\n`);
+  assert.equal((await runBolt(['query', 'CREATE TABLE t (x INTEGER)', '--db', db])).code, 0);
+  const runs = [
+    ...Array.from({ length: 3 }, () => ['query', "SELECT range AS i, repeat('x', 50) AS s FROM range(200000)", '--db', db]),
+    ...Array.from({ length: 2 }, () => ['index', docs, '--db', db]),
+  ];
+  for (const args of runs) {
+    const r = await runReadingOneChunk(args);
+    assert.deepEqual({ code: r.code, signal: r.signal }, { code: 0, signal: null }, `bolt ${args[0]}: ${r.stderr.slice(-2000)}`);
+    assert.doesNotMatch(r.stderr, /error/i);
+  }
+  // Nobody holds the file now: a new command opens it at once.
+  const after = await runBolt(['query', 'SELECT COUNT(*) AS n FROM t', '--db', db, '--json'], { timeoutMs: 30_000 });
+  assert.equal(after.code, 0, after.stderr);
+});
+
+test('output to a full disk: a typed error, exit 2, the database closed', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const db = join(dir, 'full.db');
+  assert.equal((await runBolt(['query', 'CREATE TABLE t (x INTEGER)', '--db', db])).code, 0);
+  const full = openSync('/dev/full', 'w');
+  t.after(() => closeSync(full));
+  const r = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, [BOLT_BIN, 'query', 'SELECT range AS i FROM range(50000)', '--db', db], { stdio: ['ignore', full, 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stderr });
+    });
+  });
+  assert.deepEqual({ code: r.code, signal: r.signal }, { code: 2, signal: null }, r.stderr);
+  assert.match(r.stderr, /error \[BOLT_DISK_FULL\]: cannot write the output \(ENOSPC\)/);
+  assert.equal((await runBolt(['query', 'SELECT 1 AS one', '--db', db], { timeoutMs: 30_000 })).code, 0);
+});
