@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tempDir } from './helpers/tmp.js';
 import { runBolt } from './helpers/cli.js';
 import { sigkill, startFixture } from './helpers/fixture.js';
@@ -99,6 +99,12 @@ test('db info asks a Bolt host for its socket, uptime and tables', { timeout: 60
   assert.deepEqual(report.tables, [{ name: 't', rows: 4 }]);
   assert.equal(report.tablesSource, 'host');
   assert.ok(report.holders.some((h) => h.pid === host.pid && h.role === 'bolt-host'));
+  // Through a symlink: the same host (its lock file and socket are named after the real file).
+  const alias = join(dir, 'alias.duckdb');
+  symlinkSync(db, alias);
+  const viaLink = await infoJson(alias);
+  assert.equal(viaLink.report.state, 'bolt-host', JSON.stringify(viaLink.report));
+  assert.equal(viaLink.report.host?.pid, host.pid);
   const human = await runBolt(['db', 'info', db, '--ping-timeout', '10000']);
   assert.match(human.stdout, new RegExp(`host\\s+pid ${host.pid}, socket ${sock.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, up \\d`));
 });
@@ -140,5 +146,20 @@ test('db info on a missing file, a directory and a non-database file: one-line t
       assert.doesNotMatch(r.stderr, noStack);
       assert.equal(r.stdout, '');
     }
+  }
+});
+
+test('db info and db fix refuse a URL without printing its password', { timeout: 60_000 }, async () => {
+  const url = 'postgres://bolt:Sup3rS3cretPw@127.0.0.1:5432/bolt_test?sslpassword=alsoSecret';
+  for (const args of [
+    ['db', 'info', url],
+    ['db', 'info', url, '--json'],
+    ['db', 'fix', url],
+    ['db', 'fix', url, '--dry-run'],
+  ]) {
+    const r = await runBolt(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /^error \[BOLT_BAD_INPUT\]: bolt db (info|fix) works on database files, not URLs \(postgres:\/\/bolt@127\.0\.0\.1:5432\/bolt_test/);
+    assert.doesNotMatch(r.stderr + r.stdout, /Sup3rS3cretPw|alsoSecret/);
   }
 });

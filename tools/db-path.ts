@@ -2,9 +2,11 @@
  * Where CLI commands find the database: `--db <file>` or the default `.bolt/analytics.db`
  * (its directory is created for the default only).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DEFAULT_DATABASE } from '../core/config.js';
+import { BadInputError } from '../core/errors.js';
+import { redactUrl } from '../adapters/postgres/connect.js';
 
 /** The database path to use; creates `.bolt/` when the default is used. */
 export function cliDbPath(given: string | undefined): string {
@@ -12,4 +14,23 @@ export function cliDbPath(given: string | undefined): string {
   const p = resolve(DEFAULT_DATABASE);
   mkdirSync(dirname(p), { recursive: true });
   return p;
+}
+
+/**
+ * A file argument of a command that works on files only (`bolt db info`, `bolt db fix`):
+ * absolute, symlinks followed (the lock file and socket are named after the real file). A URL
+ * is refused without repeating its password.
+ */
+export function localPath(arg: string, command: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(arg)) {
+    throw new BadInputError(`${command} works on database files, not URLs (${redactUrl(arg)}); for PostgreSQL use bolt query --db <url>`, {
+      location: redactUrl(arg),
+    });
+  }
+  const abs = resolve(arg);
+  try {
+    return realpathSync(abs);
+  } catch {
+    return abs; // missing: the command says so
+  }
 }

@@ -8,7 +8,7 @@
  * nothing: no file is created, written, removed or opened by an engine.
  */
 import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { localPath } from '../db-path.js';
 import { DuckDBInstance } from '@duckdb/node-api';
 import BetterSqlite3 from 'better-sqlite3';
 import { scanDir } from './scan-dir.js';
@@ -100,7 +100,7 @@ function who(pid: number | undefined, command: string | undefined): string {
 
 /** Scans `dir` and fixes what it safely can. */
 export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<FixReport> {
-  const dir = resolve(dirArg);
+  const dir = localPath(dirArg, 'bolt db fix');
   if (!existsSync(dir)) throw new NotFoundError(`${dir}: no such directory`, { path: dir });
   if (!statSync(dir).isDirectory()) throw new BadInputError(`${dir} is not a directory (use 'bolt db info <file>' for one file)`, { path: dir });
   const dryRun = Boolean(opts.dryRun);

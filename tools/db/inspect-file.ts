@@ -4,7 +4,7 @@
  * (from the host, or by opening the file read-only when nobody holds it).
  */
 import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { localPath } from '../db-path.js';
 import { detectFileKind } from '../../storage/platform/file-kind.js';
 import { probeDatabase, type DbLockState, type FileLockHolder } from '../../storage/host/host-probe.js';
 import { unprovenHostReason } from '../../storage/host/bolt-host-check.js';
@@ -121,7 +121,7 @@ function holderJson(h: FileLockHolder): DbInfoReport['holders'][number] {
 
 /** Builds the `bolt db info` report for `file`. Throws typed errors for non-database paths. */
 export async function inspectFile(file: string, opts: InspectOptions = {}): Promise<DbInfoReport> {
-  const path = resolve(file);
+  const path = localPath(file, 'bolt db info');
   // Header first, before any engine opens the file (architecture.md, fact 3).
   const kind = assertDatabaseFile(path);
   const engine = kind.kind;
