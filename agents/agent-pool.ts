@@ -123,10 +123,24 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
 
   /**
    * Loads the agent modules in every worker (warming them) and returns the agents they define.
-   * A module that fails to load fails here, once, with `BOLT_AGENT` naming it.
+   * A module that fails to load fails here, once, with `BOLT_AGENT` naming it; so do modules
+   * still loading after `timeoutMs` (a top-level await that never settles hung `bolt start`).
    */
-  async start(): Promise<DescribedAgent[]> {
-    const replies = await Promise.allSettled(Array.from({ length: this.o.size }, () => this.pool.run({ kind: 'describe' })));
+  async start(timeoutMs: number): Promise<DescribedAgent[]> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)));
+    const loading = Promise.allSettled(Array.from({ length: this.o.size }, () => this.pool.run({ kind: 'describe' })));
+    const replies = await Promise.race([loading, late]).finally(() => clearTimeout(timer));
+    if (replies === 'late') {
+      await this.close(true);
+      throw new AgentError(
+        `Agent modules did not finish loading within ${timeoutMs} ms (a top-level await that never settles?): ${this.o.modules.join(', ')}`,
+        {
+          modules: this.o.modules,
+          timeoutMs,
+        },
+      );
+    }
     const failed = replies.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       const msg = failed.reason instanceof Error ? failed.reason.message : String(failed.reason);

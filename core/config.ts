@@ -56,6 +56,8 @@ export interface BoltOptions {
   healthIntervalMs?: number;
   /** Heap limit of each agent worker, MB (default 1024, env BOLT_AGENT_HEAP_MB). */
   agentHeapMb?: number;
+  /** How long agent modules may take to load at start, ms (default 60000, env BOLT_AGENT_LOAD_TIMEOUT_MS). */
+  agentLoadTimeoutMs?: number;
   /** This runtime's lease owner name (default `host:pid:random`). */
   runtimeId?: string;
 }
@@ -81,6 +83,7 @@ export interface BoltConfig {
   completionDelayMs: number;
   healthIntervalMs: number;
   agentHeapMb: number;
+  agentLoadTimeoutMs: number;
   runtimeId: string;
 }
 
@@ -140,6 +143,7 @@ export function resolveConfig(o: BoltOptions = {}): BoltConfig {
     completionDelayMs: positive('completionDelayMs', o.completionDelayMs ?? envInt('BOLT_COMPLETION_DELAY_MS') ?? 5, 0),
     healthIntervalMs: positive('healthIntervalMs', o.healthIntervalMs ?? envInt('BOLT_HEALTH_MS') ?? 5000, 10),
     agentHeapMb: positive('agentHeapMb', o.agentHeapMb ?? envInt('BOLT_AGENT_HEAP_MB') ?? 1024, 16),
+    agentLoadTimeoutMs: positive('agentLoadTimeoutMs', o.agentLoadTimeoutMs ?? envInt('BOLT_AGENT_LOAD_TIMEOUT_MS') ?? 60_000),
     runtimeId: o.runtimeId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
   };
 }

@@ -178,3 +178,35 @@ test('a bad --agent-module is reported once and bolt start exits 2', { timeout: 
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /error \[BOLT_BAD_INPUT\]: Agent module not found/);
 });
+
+test('agent modules that never finish loading: BOLT_AGENT after the load timeout; Ctrl-C meanwhile stops cleanly', { timeout: 90_000 }, async (t) => {
+  const cwd = tempDir(t);
+  const stuck = join(cwd, 'stuck.mjs');
+  writeFileSync(stuck, `await new Promise(() => {});\nexport const agents = [];\n`);
+  const timedOut = await runBolt(['start', '--agents', '2', '--agent-module', stuck], {
+    cwd,
+    env: { ...ENV, BOLT_AGENT_LOAD_TIMEOUT_MS: '1500' },
+    timeoutMs: 45_000,
+  });
+  assert.equal(timedOut.code, 2, timedOut.stderr);
+  assert.match(timedOut.stderr, /^error \[BOLT_AGENT\]: Agent modules did not finish loading within 1500 ms .*stuck\.mjs/m);
+
+  // Interrupted while loading (the database exists: it is opened first): a clean stop (exit 0)
+  // that lets go of the database.
+  const cwd2 = tempDir(t);
+  const rt = spawnBolt(t, ['start', '--agents', '2', '--agent-module', stuck], { cwd: cwd2, env: ENV });
+  await waitForValue(
+    'the database to be created',
+    () => existsSync(join(cwd2, '.bolt', 'analytics.db')),
+    (x) => x,
+  );
+  rt.child.kill('SIGINT');
+  await rt.waitForLine(/SIGINT: stopping before the runtime started/);
+  assert.deepEqual(await rt.exited, { code: 0, signal: null }, rt.stderr());
+  const after = await bolt(cwd2, ['db', 'info', join(cwd2, '.bolt', 'analytics.db'), '--json']);
+  assert.equal(after.code, 0, after.stderr);
+  // Nobody holds it (a clean close leaves an empty sidecar, which db info calls stale).
+  const info = JSON.parse(after.stdout) as { state: string; holders: unknown[] };
+  assert.ok(['free', 'stale-sidecar'].includes(info.state), after.stdout);
+  assert.deepEqual(info.holders, []);
+});

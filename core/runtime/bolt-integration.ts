@@ -20,7 +20,7 @@ import { EventEmitter } from 'eventemitter3';
 import type { Database } from '../database.js';
 import { resolveConfig, type BoltConfig, type BoltOptions } from '../config.js';
 import type { BoltEvents, DbHealthEvent } from '../events.js';
-import { BadInputError, ClosedError, hasCode } from '../errors.js';
+import { AbortedError, BadInputError, ClosedError, hasCode } from '../errors.js';
 import { log } from '../logger.js';
 import { isUrl, openDatabase, resolveLocation } from '../../storage/open-database.js';
 import { toSerializedError } from '../serialize-error.js';
@@ -65,6 +65,9 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
   private readonly startedAt = Date.now();
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private stopped?: Promise<void>;
+  /** `initialize()` in progress, and whether `shutdown()` came meanwhile. */
+  private initializing?: Promise<void>;
+  private startStopped = false;
 
   constructor(options: BoltOptions = {}) {
     super();
@@ -75,11 +78,17 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
   async initialize(): Promise<void> {
     if (this.state !== 'new') throw new BadInputError(`initialize() called twice (runtime is ${this.state})`);
     this.state = 'starting';
+    this.initializing = this.startUp();
+    return this.initializing;
+  }
+
+  private async startUp(): Promise<void> {
     const userModules = this.config.agentModules.map((m) => resolveModuleSpecifier(m));
     try {
       this.db = await openDatabase(this.config.database, { ...this.config.databaseOptions, engine: this.config.engine });
       this.queue = new TaskQueue(this.db, { backoff: this.config.backoff, maxAttempts: this.config.maxAttempts });
       await this.queue.ensureSchema();
+      if (this.startStopped) throw new AbortedError('the runtime was stopped while it started');
       this.pool = new AgentPool({
         size: this.config.agents,
         modules: [...builtinAgentModules(), ...userModules],
@@ -92,7 +101,8 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
       });
       this.pool.on('up', (e) => this.emit('agent:up', e));
       this.pool.on('down', (e) => this.emit('agent:down', e));
-      this.described = await this.pool.start();
+      this.described = await this.pool.start(this.config.agentLoadTimeoutMs);
+      if (this.startStopped) throw new AbortedError('the runtime was stopped while it started');
       this.dispatcher = new Dispatcher(
         this.queue,
         this.pool,
@@ -136,6 +146,7 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
       this.state = 'stopped';
       await this.pool?.close(true).catch(() => undefined);
       await this.db?.close().catch(() => undefined);
+      if (this.startStopped) throw new AbortedError('the runtime was stopped while it started', {}, { cause: e });
       throw e;
     }
   }
@@ -327,6 +338,14 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
   async shutdown(opts: { immediate?: boolean; drainTimeoutMs?: number } = {}): Promise<void> {
     if (this.state === 'new' || this.state === 'stopped') {
       this.state = 'stopped';
+      return;
+    }
+    if (this.state === 'starting') {
+      // Stop the start where it is (agent modules still loading end now); initialize() fails
+      // with BOLT_ABORTED and closes what it opened.
+      this.startStopped = true;
+      await this.pool?.close(true).catch(() => undefined);
+      await this.initializing?.catch(() => undefined);
       return;
     }
     if (opts.immediate && this.state === 'stopping' && this.pool) {

@@ -67,7 +67,31 @@ export function register(program: Command): void {
         });
         // Bad --http options fail before anything starts.
         if (o.http !== undefined) resolveToken(parseHttpAddress(o.http), o.httpToken);
-        await bolt.initialize();
+        // Ctrl-C while starting (opening the database, loading agent modules) stops the start
+        // and closes what it opened; without a handler the process died holding the file.
+        let stoppedWhileStarting: NodeJS.Signals | undefined;
+        const onEarlySignal = (sig: NodeJS.Signals): void => {
+          if (stoppedWhileStarting) return;
+          stoppedWhileStarting = sig;
+          println(`${sig}: stopping before the runtime started`);
+          void bolt.shutdown({ immediate: true });
+        };
+        process.on('SIGINT', onEarlySignal);
+        process.on('SIGTERM', onEarlySignal);
+        try {
+          await bolt.initialize();
+        } catch (err) {
+          if (stoppedWhileStarting) return EXIT.ok;
+          throw err;
+        } finally {
+          process.off('SIGINT', onEarlySignal);
+          process.off('SIGTERM', onEarlySignal);
+        }
+        if (stoppedWhileStarting) {
+          // The signal came as the start finished.
+          await bolt.shutdown({ immediate: true });
+          return EXIT.ok;
+        }
         let dashboard: DashboardServer | undefined;
         if (o.http !== undefined) {
           try {
