@@ -80,6 +80,17 @@ describe('placeholder rewriting', () => {
   });
 });
 
+test('a server that cannot be reached is BOLT_HOST_UNREACHABLE, without the password (no server needed)', { timeout: 30_000 }, async () => {
+  for (const url of ['postgres://bolt:Sup3rS3cret@127.0.0.1:1/x', 'postgres://bolt:Sup3rS3cret@no-such-host.invalid:5432/x']) {
+    await assert.rejects(openPostgres(url, { connectionTimeoutMs: 5000 }), (err: unknown) => {
+      assert.ok(hasCode(err, 'BOLT_HOST_UNREACHABLE'), String(err));
+      assert.match(err.message, /^Cannot reach PostgreSQL at postgres:\/\/bolt@/);
+      assert.doesNotMatch(err.message + JSON.stringify(err.details), /Sup3rS3cret/);
+      return true;
+    });
+  }
+});
+
 describe('postgres adapter', { skip: SKIP }, () => {
   test('COMMIT or ROLLBACK sent as SQL is refused before it runs: a failed transaction stores nothing', { timeout: 30_000 }, async (t) => {
     const { db } = await fresh(t);
@@ -132,7 +143,7 @@ describe('postgres adapter', { skip: SKIP }, () => {
       () => assert.fail('connecting to port 1 should fail'),
       (e: unknown) => e,
     );
-    assert.ok(hasCode(err, 'BOLT_CLOSED'), String(err));
+    assert.ok(hasCode(err, 'BOLT_HOST_UNREACHABLE'), String(err));
     assert.ok(!JSON.stringify(err).includes(secret) && !(err as Error).message.includes(secret));
   });
 

@@ -3,7 +3,7 @@
  * used to connect and never shown: `location` and every log line carry the redacted URL.
  */
 import type { Database, OpenOptions } from '../../core/database.js';
-import { BadInputError } from '../../core/errors.js';
+import { BadInputError, ClosedError, HostUnreachableError } from '../../core/errors.js';
 import { DEFAULT_TX_RETRIES } from '../shared/transaction.js';
 import { keyedRequestLogDdl, REQUESTS_TABLE } from '../../core/request-log.js';
 import { isPostgresUrl, quoteIdent, redactUrl } from './connect.js';
@@ -78,7 +78,23 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
     if (!opts.readOnly && has[0]?.present !== true) await createIdempotently(() => db.execute(keyedRequestLogDdl('TIMESTAMPTZ', 'now()')));
   } catch (err) {
     await db.close();
-    throw err;
+    throw neverConnected(err, location);
   }
   return db;
+}
+
+/**
+ * The first statement of a handle failing on the network means the server was never reached:
+ * BOLT_HOST_UNREACHABLE, not BOLT_CLOSED's "lost the connection" (nothing was lost).
+ */
+function neverConnected(err: unknown, location: string): unknown {
+  if (!(err instanceof ClosedError) || err.details.connectionLost !== true) return err;
+  return new HostUnreachableError(
+    `Cannot reach PostgreSQL at ${location}: ${err.message.replace(/^Lost the connection to PostgreSQL at [^:]+:\/\/[^ ]*: /, '')}`,
+    {
+      location,
+      sqlstate: err.details.sqlstate,
+    },
+    { cause: err },
+  );
 }
