@@ -145,7 +145,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     if (failed) {
       const msg = failed.reason instanceof Error ? failed.reason.message : String(failed.reason);
       await this.close(true);
-      throw new AgentError(/failed to load|exports no agent|defined twice/.test(msg) ? msg : `Agent modules could not be loaded: ${msg}`, {
+      throw new AgentError(/failed to load|exports no agent|defined twice|names an agent/.test(msg) ? msg : `Agent modules could not be loaded: ${msg}`, {
         modules: this.o.modules,
       });
     }

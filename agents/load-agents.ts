@@ -3,6 +3,7 @@
  * TypeScript goes through tsx's `tsImport`, so users need no build step. Runs inside worker
  * threads (and in the describe step that validates modules before the runtime starts).
  */
+import { AGENT_NAME, AGENT_NAME_RULE } from '../core/agent-name.js';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
@@ -76,6 +77,12 @@ export async function loadAgents(modules: readonly string[]): Promise<Map<string
       });
     }
     for (const def of defs) {
+      if (!AGENT_NAME.test(def.name)) {
+        // Tasks could never be submitted to it.
+        throw new AgentError(`Agent module ${display(m)} names an agent ${JSON.stringify(def.name.slice(0, 100))}: agent names are ${AGENT_NAME_RULE}`, {
+          module: display(m),
+        });
+      }
       const prev = out.get(def.name);
       if (prev) {
         throw new AgentError(`Agent ${JSON.stringify(def.name)} is defined twice: in ${display(prev.module)} and ${display(m)}`, {

@@ -174,6 +174,11 @@ test('a bad --agent-module is reported once and bolt start exits 2', { timeout: 
   const lines = r.stderr.split('\n').filter((l) => l.startsWith('error ['));
   assert.equal(lines.length, 1, r.stderr);
   assert.match(lines[0]!, /^error \[BOLT_AGENT\]: Agent module .*broken\.mjs failed to load: kaput at import$/);
+  const badName = join(cwd, 'bad-name.mjs');
+  writeFileSync(badName, `export const agents = [{ name: 'bad name/../x; DROP', run: () => 1 }];\n`);
+  const named = await bolt(cwd, ['start', '--agents', '1', '--agent-module', badName]);
+  assert.equal(named.code, 2, named.stderr);
+  assert.match(named.stderr, /^error \[BOLT_AGENT\]: Agent module .*bad-name\.mjs names an agent "bad name\/\.\.\/x; DROP": agent names are 1 to 100 letters/m);
   const missing = await bolt(cwd, ['start', '--agent-module', join(cwd, 'nope.ts')]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /error \[BOLT_BAD_INPUT\]: Agent module not found/);

@@ -5,14 +5,13 @@
  * hold. The queue checks every submit with it; the command line checks before it opens (or
  * creates) the database.
  */
+import { AGENT_NAME, AGENT_NAME_RULE } from '../agent-name.js';
 import { MAX_TIMER_MS } from '../config.js';
 import { BadInputError } from '../errors.js';
 import { checkGroupKey } from './group-limits.js';
 import { checkJsonPayload, SQL_INT_MAX } from './queue-sql.js';
 import { checkDependsOn } from './task-dependencies.js';
 import type { SubmitOptions } from './task.js';
-
-const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
 
 /** The longest `delayMs`: ten years. */
 export const MAX_DELAY_MS = 10 * 365.25 * 24 * 3600 * 1000;
@@ -24,7 +23,7 @@ export function checkAgentName(agent: unknown): string {
   if (typeof agent !== 'string' || !AGENT_NAME.test(agent)) {
     const shown =
       typeof agent === 'string' && agent.length > 40 ? `${JSON.stringify(agent.slice(0, 40))}… (${agent.length} characters)` : JSON.stringify(agent);
-    throw new BadInputError(`Invalid agent name ${shown}: 1 to 100 letters, digits, _ . : - (starting with a letter or digit)`, {
+    throw new BadInputError(`Invalid agent name ${shown}: ${AGENT_NAME_RULE}`, {
       agent: String(agent).slice(0, 100),
     });
   }
