@@ -13,7 +13,7 @@ import { Piscina } from 'piscina';
 import { EventEmitter } from 'eventemitter3';
 import type { EngineName } from '../core/database.js';
 import type { ParentResult } from './agent-contract.js';
-import { AgentError, AbortedError, TaskError, type SerializedError } from '../core/errors.js';
+import { AgentError, AbortedError, BadInputError, TaskError, type SerializedError } from '../core/errors.js';
 import { log } from '../core/logger.js';
 import { toSerializedError } from '../core/serialize-error.js';
 import { abortChannelName, slotAgentId, type AgentWorkerData, type WorkerEvent, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
@@ -333,6 +333,17 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
           exitCode: Number(exited[1]),
         }).toJSON(),
         reason: 'crashed',
+      };
+    }
+    // A reply that could not leave the agent's thread (a function or a symbol in the result):
+    // piscina forwards the DataCloneError, which arrives as an empty object. The task failed;
+    // the thread is fine.
+    const empty = err !== null && typeof err === 'object' && Object.getPrototypeOf(err) === Object.prototype && Object.keys(err).length === 0;
+    if (empty || e?.name === 'DataCloneError') {
+      return {
+        ok: false,
+        error: new BadInputError(`Task ${id}'s result could not be sent from its agent's thread (a function, a symbol?): return JSON values`, { id }).toJSON(),
+        reason: 'threw',
       };
     }
     return { ok: false, error: toSerializedError(err, 'BOLT_AGENT'), reason: 'crashed' };

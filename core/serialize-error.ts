@@ -25,5 +25,19 @@ export function toSerializedError(e: unknown, fallbackCode: BoltErrorCode = 'BOL
     if (e.stack) details.stack = e.stack.split('\n').slice(0, 8).join('\n');
     return { name: e.name, code: fallbackCode, message: e.message, details };
   }
-  return { name: 'Error', code: fallbackCode, message: String(e), details: {} };
+  return { name: 'Error', code: fallbackCode, message: describeThrown(e), details: {} };
+}
+
+/** What a thrown value that is not an Error says: its `message`, else itself as JSON (`[object Object]` said nothing). */
+function describeThrown(e: unknown): string {
+  if (typeof e === 'string') return e;
+  if (e !== null && typeof e === 'object' && typeof (e as { message?: unknown }).message === 'string') return (e as { message: string }).message;
+  let text: string | undefined;
+  try {
+    text = typeof e === 'bigint' ? String(e) : JSON.stringify(e);
+  } catch {
+    text = undefined;
+  }
+  const shown = text === undefined ? `a ${typeof e}` : text.length > 500 ? `${text.slice(0, 500)}…` : text;
+  return `a value that is not an Error was thrown: ${shown}`;
 }

@@ -1,6 +1,6 @@
 /**
  * What an agent returns must be storable: JSON of at most 16 MiB. A result that is not (an
- * object that refers to itself, a string of 17 MiB) fails its own task with BOLT_BAD_INPUT;
+ * object that refers to itself, a string of 17 MiB, a function) fails its own task with BOLT_BAD_INPUT;
  * the tasks completed with it in the same batch are recorded, and the runtime goes on. A
  * payload past the same limit is refused at submit, nothing stored.
  */
@@ -33,10 +33,13 @@ test('a result that cannot be stored fails its task alone; the others complete',
   bolt.on('task:done', (e) => done.set(e.id, e));
   const circular = await bolt.submit('unstorable', null, { maxAttempts: 1 });
   const huge = await bolt.submit('unstorable', { mib: 17 }, { maxAttempts: 1 });
+  const fn = await bolt.submit('unstorable', { fn: true }, { maxAttempts: 1 });
+  const thrownObject = await bolt.submit('unstorable', { throw: { why: 'nope' } }, { maxAttempts: 1 });
   const echoes = await Promise.all(Array.from({ length: 6 }, (_, i) => bolt.submit('echo', { i })));
-  const last = echoes.at(-1)!;
-  if (!done.has(last)) await nextEvent<TaskDoneEvent>(bolt, 'task:done', (e) => e.id === last, 30_000);
-  for (const id of [circular, huge]) {
+  for (const id of echoes) {
+    if (!done.has(id)) await nextEvent<TaskDoneEvent>(bolt, 'task:done', (e) => e.id === id, 30_000);
+  }
+  for (const id of [circular, huge, fn, thrownObject]) {
     if (!dead.has(id)) await nextEvent<TaskDeadEvent>(bolt, 'task:dead', (e) => e.id === id, 30_000);
   }
 
@@ -44,6 +47,9 @@ test('a result that cannot be stored fails its task alone; the others complete',
   assert.match(dead.get(circular)!.error.message, /cannot be stored as JSON/);
   assert.equal(dead.get(huge)!.error.code, 'BOLT_BAD_INPUT');
   assert.match(dead.get(huge)!.error.message, /at most 16777216/);
+  assert.equal(dead.get(fn)!.error.code, 'BOLT_BAD_INPUT');
+  assert.match(dead.get(fn)!.error.message, /result could not be sent from its agent's thread/);
+  assert.equal(dead.get(thrownObject)!.error.message, 'a value that is not an Error was thrown: {"why":"nope"}', 'not [object Object]');
   for (const [i, id] of echoes.entries()) assert.deepEqual((await bolt.getTask(id))?.result, { i }, `echo ${i} completed`);
   assert.equal((await bolt.getTask(circular))?.status, 'dead');
 

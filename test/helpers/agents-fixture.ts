@@ -44,8 +44,13 @@ const dieWriting = { name: 'die-writing', async run(task: Task, ctx: Ctx): Promi
   return 'recovered';
 } };
 
-/** Returns what cannot be stored: an object that refers to itself, or (payload.mib) a string of that many MiB. */
+/**
+ * Returns what cannot be stored: an object that refers to itself, (payload.mib) a string of
+ * that many MiB, or (payload.fn) a function; with payload.throw, throws that value instead.
+ */
 const unstorable = { name: 'unstorable', run(task: Task): unknown {
+  if (task.payload && 'throw' in task.payload) throw task.payload.throw;
+  if (task.payload?.fn) return () => 1;
   if (task.payload?.mib) return 'x'.repeat(task.payload.mib * 1024 * 1024);
   const o: any = { id: task.id };
   o.self = o;
