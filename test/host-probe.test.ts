@@ -10,6 +10,7 @@ import { sidecarPath } from '../storage/platform/sidecar.js';
 import { processStartTime } from '../storage/platform/process-identity.js';
 import { oneShotRequest, pingHost, socketHasListener } from '../storage/host/wire/one-shot-request.js';
 import { hasCode } from '../core/errors.js';
+import { ConcurrentDatabase } from '../storage/concurrent-database.js';
 
 test('a healthy host is bolt-host, answers ping and info; its DuckDB lock is tagged bolt-host', { timeout: 30_000 }, async (t) => {
   const dir = tempDir(t);
@@ -95,4 +96,16 @@ test('a plain DuckDB process holding the file is foreign; a free file is free', 
   const q = await probeDatabase(db, { engine: 'duckdb' });
   assert.equal(q.state, 'free', q.reason);
   assert.equal(q.sidecar.present, false);
+});
+
+test('a host that closed cleanly leaves an empty sidecar: the file is free (and db fix may still tidy it)', { timeout: 30_000 }, async (t) => {
+  const db = join(tempDir(t), 'closed.duckdb');
+  const h = await ConcurrentDatabase.open(db);
+  await h.execute('CREATE TABLE t (x INTEGER)');
+  await h.close();
+  assert.ok(existsSync(sidecarPath(db)), 'the sidecar stays (removing a lock file others may wait on is a race)');
+  const p = await probeDatabase(db, { engine: 'duckdb', pingTimeoutMs: 500 });
+  assert.equal(p.state, 'free', p.reason);
+  assert.equal(p.sidecar.empty, true);
+  assert.match(p.reason, /empty sidecar is what a host leaves when it closes/);
 });

@@ -210,8 +210,7 @@ test('agent modules that never finish loading: BOLT_AGENT after the load timeout
   assert.deepEqual(await rt.exited, { code: 0, signal: null }, rt.stderr());
   const after = await bolt(cwd2, ['db', 'info', join(cwd2, '.bolt', 'analytics.db'), '--json']);
   assert.equal(after.code, 0, after.stderr);
-  // Nobody holds it (a clean close leaves an empty sidecar, which db info calls stale).
   const info = JSON.parse(after.stdout) as { state: string; holders: unknown[] };
-  assert.ok(['free', 'stale-sidecar'].includes(info.state), after.stdout);
+  assert.equal(info.state, 'free', after.stdout);
   assert.deepEqual(info.holders, []);
 });

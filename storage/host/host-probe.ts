@@ -7,7 +7,7 @@
  * nobody flocks whose recorded process is dead or recycled, and "hung" only of a Bolt host
  * that holds the sidecar flock, is alive, and does not answer a ping in time.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isFlocked } from '../platform/flock.js';
 import { lockHolders, readProcLocks, type LockHolder, type ProcLocks } from '../platform/proc-locks.js';
 import { isAlive } from '../platform/process-identity.js';
@@ -48,6 +48,8 @@ export interface SidecarState {
   recordedAlive: boolean;
   /** Not flocked, and the recorded process is dead or recycled (or the content is unreadable). */
   stale: boolean;
+  /** Present and empty: what a host leaves when it closes (or one that died before writing it). */
+  empty: boolean;
   /** Holders of the sidecar's flock, from /proc/locks. */
   holders: LockHolder[];
 }
@@ -95,7 +97,8 @@ export function readSidecarState(dbPath: string, table: ProcLocks = readProcLock
   const info = present ? readSidecar(path) : undefined;
   const recordedAlive = info !== undefined && isAlive({ pid: info.pid, startTime: info.processStartTime });
   const holders = present ? lockHolders(path, table).filter((h) => h.class === 'FLOCK') : [];
-  return { path, present, flocked, info, recordedAlive, stale: present && !flocked && !recordedAlive, holders };
+  const empty = present && info === undefined && isEmptyFile(path);
+  return { path, present, flocked, info, recordedAlive, stale: present && !flocked && !recordedAlive, empty, holders };
 }
 
 /**
@@ -181,7 +184,7 @@ export async function probeDatabase(dbPath: string, opts: ProbeOptions = {}): Pr
   } else if (foreign.length > 0) {
     state = 'foreign';
     reason = describeForeign(foreignWriter ?? foreign[0]);
-  } else if (sidecar.stale) {
+  } else if (sidecar.stale && !sidecar.empty) {
     state = 'stale-sidecar';
     reason = sidecar.info
       ? `the sidecar names pid ${sidecar.info.pid}, which ${processGoneWord(sidecar.info)}, and nobody holds its lock`
@@ -191,7 +194,9 @@ export async function probeDatabase(dbPath: string, opts: ProbeOptions = {}): Pr
     reason =
       sidecar.present && sidecar.recordedAlive
         ? `nobody holds the file; the sidecar names pid ${sidecar.info?.pid}, alive but no longer holding the lock`
-        : 'nobody holds the file';
+        : sidecar.empty
+          ? 'nobody holds the file (its empty sidecar is what a host leaves when it closes)'
+          : 'nobody holds the file';
   }
   return { path: dbPath, engine, state, reason, sidecar, host, ping, pingError, holders, foreign };
 }
@@ -199,4 +204,13 @@ export async function probeDatabase(dbPath: string, opts: ProbeOptions = {}): Pr
 function processGoneWord(info: SidecarInfo): string {
   // isAlive failed: either no such process, or a process with another start time (recycled pid).
   return isAlive({ pid: info.pid, startTime: 0 }) ? 'is now a different process (recycled pid)' : 'is dead';
+}
+
+/** True when the file at `path` holds nothing but white space. */
+function isEmptyFile(path: string): boolean {
+  try {
+    return readFileSync(path, 'utf8').trim() === '';
+  } catch {
+    return false;
+  }
 }

@@ -146,7 +146,8 @@ export async function inspectFile(file: string, opts: InspectOptions = {}): Prom
           flocked: probe.sidecar.flocked,
           pid: probe.sidecar.info?.pid ?? null,
           socket: probe.sidecar.info?.socket ?? null,
-          stale: probe.sidecar.stale,
+          // An empty one is what a host leaves when it closes: not called stale here.
+          stale: probe.sidecar.stale && !probe.sidecar.empty,
         }
       : null,
     host: null,
