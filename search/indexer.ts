@@ -104,12 +104,21 @@ function checkAbort(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortedError('Indexing aborted; files already written stay indexed, run index again to finish');
 }
 
-/** Walks `dir` and compares with the index. */
-export async function planIndex(store: IndexStore, dir: string, opts: IndexOptions, exclude: readonly string[], counters: IndexCounters): Promise<IndexPlan> {
+/**
+ * The absolute path of `dir`, checked to be a directory (BOLT_NOT_FOUND / BOLT_BAD_INPUT
+ * otherwise). `bolt index` calls it before it opens or resets anything.
+ */
+export async function indexRoot(dir: string): Promise<string> {
   const root = resolve(dir);
   const st = await stat(root).catch(() => undefined);
   if (!st) throw new NotFoundError(`Cannot index ${dir}: no such directory`, { path: root });
   if (!st.isDirectory()) throw new BadInputError(`Cannot index ${dir}: not a directory`, { path: root });
+  return root;
+}
+
+/** Walks `dir` and compares with the index. */
+export async function planIndex(store: IndexStore, dir: string, opts: IndexOptions, exclude: readonly string[], counters: IndexCounters): Promise<IndexPlan> {
+  const root = await indexRoot(dir);
   const known = await store.fileStates(root.endsWith(sep) ? root : root + sep);
   const seen = new Set<string>();
   const toIndex: WalkEntry[] = [];

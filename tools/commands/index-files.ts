@@ -14,7 +14,7 @@ import { action, printJson, println } from '../cli-action.js';
 import { BadInputError } from '../../core/errors.js';
 import { resolve } from 'node:path';
 import { EinsteinSearch } from '../../search/einstein-search.js';
-import type { IndexProgress } from '../../search/indexer.js';
+import { indexRoot, type IndexProgress } from '../../search/indexer.js';
 import type { Embedder } from '../../search/embedder.js';
 import type { IndexTaskResult, EmbedderSpec } from '../../agents/builtin/einstein.js';
 import { indexWithAgents } from '../index-with-agents.js';
@@ -91,6 +91,9 @@ export function register(program: Command): void {
         const workers = count(o.workers, '--workers', 64);
         const maxKb = Number(o.maxFileKb);
         if (!(maxKb > 0)) throw new BadInputError(`--max-file-kb must be a positive number, got ${o.maxFileKb}`);
+        // Everything that can be wrong with the input is checked before the database is
+        // opened (or created) and before --reset drops anything.
+        await indexRoot(dir);
         const embedder = await embedderFromOptions(o);
         const db = await openDb(o, true);
         const bar = progressBar(o.progress && !o.json);
