@@ -14,6 +14,7 @@ import { isAbsolute, relative, sep } from 'node:path';
 import type { Database } from '../core/database.js';
 import { AbortedError, BadInputError } from '../core/errors.js';
 import { dialectFor } from './dialect-for.js';
+import { databaseFileSuffixes } from './excluded-files.js';
 import { HashEmbedder, normalize, type Embedder } from './embedder.js';
 import { termId } from './hash.js';
 import { IndexStore } from './index-store.js';
@@ -110,11 +111,11 @@ export class EinsteinSearch {
     return this.schemaReady;
   }
 
-  /** Paths never to read: the database file and its companions (architecture.md, fact 3). */
+  /** Paths never to open: the database file and its companions (see excluded-files.ts). */
   private excluded(): string[] {
     const loc = this.db.location;
     if (!loc || loc === ':memory:' || /^[a-z]+:\/\//i.test(loc)) return [];
-    return [loc, `${loc}.wal`, `${loc}.bolt.lock`];
+    return databaseFileSuffixes(this.db.engine).map((suffix) => `${loc}${suffix}`);
   }
 
   /**
@@ -134,7 +135,7 @@ export class EinsteinSearch {
     counters = new IndexCounters(opts.onProgress),
   ): Promise<IndexProgress> {
     await this.ready();
-    await indexEntries(this.store, this.embedder, entries, plan.knownHashes, opts, counters);
+    await indexEntries(this.store, this.embedder, entries, plan.knownHashes, opts, counters, this.excluded());
     return counters.snapshot();
   }
 
@@ -151,7 +152,7 @@ export class EinsteinSearch {
   async index(dir: string, opts: IndexOptions = {}): Promise<IndexResult> {
     const counters = new IndexCounters(opts.onProgress);
     const plan = await this.plan(dir, opts, counters);
-    await indexEntries(this.store, this.embedder, plan.toIndex, plan.knownHashes, opts, counters);
+    await indexEntries(this.store, this.embedder, plan.toIndex, plan.knownHashes, opts, counters, this.excluded());
     await removeMissing(this.store, plan, opts, counters);
     counters.phase = 'done';
     counters.report();

@@ -17,6 +17,7 @@ import { resolve, sep } from 'node:path';
 import { AbortedError, BadInputError, NotFoundError } from '../core/errors.js';
 import { log } from '../core/logger.js';
 import { chunkText, type ChunkOptions } from './chunker.js';
+import { ExcludedFiles } from './excluded-files.js';
 import { normalize, type Embedder } from './embedder.js';
 import { termId } from './hash.js';
 import type { IndexStore, PreparedFile, PreparedChunk } from './index-store.js';
@@ -173,7 +174,10 @@ async function prepareFile(e: WalkEntry, chunking: ChunkOptions | undefined): Pr
   return { file: { path: e.absPath, size: buf.length, mtimeMs: e.mtimeMs, hash, chunks: prepared }, embedTexts, termLists };
 }
 
-/** Indexes `entries` (a plan's `toIndex`, or a shard of it) with `concurrency` async workers. */
+/**
+ * Indexes `entries` (a plan's `toIndex`, or a shard of it) with `concurrency` async workers;
+ * never opens a path of `exclude` (the database files, see excluded-files.ts).
+ */
 export async function indexEntries(
   store: IndexStore,
   embedder: Embedder,
@@ -181,8 +185,10 @@ export async function indexEntries(
   knownHashes: ReadonlyMap<string, string>,
   opts: IndexOptions,
   counters: IndexCounters,
+  exclude: readonly string[] = [],
 ): Promise<void> {
   const logger = log('einstein');
+  const excluded = new ExcludedFiles(exclude);
   const batchChunks = Math.max(1, opts.batchChunks ?? 2000);
   const touched: Array<{ path: string; size: number; mtimeMs: number }> = [];
   const gone: string[] = [];
@@ -219,6 +225,12 @@ export async function indexEntries(
     while (next < entries.length && !failed) {
       checkAbort(opts.signal);
       const e = entries[next++]!;
+      if (excluded.has(e.absPath)) {
+        // A plan made elsewhere (or before the database got here) lists a database file.
+        counters.filesSkipped++;
+        counters.filesDone++;
+        continue;
+      }
       let prepared: Awaited<ReturnType<typeof prepareFile>>;
       try {
         prepared = await prepareFile(e, opts.chunking);

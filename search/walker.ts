@@ -2,14 +2,14 @@
  * Walks a directory tree for indexing: honours `.gitignore` files (nested ones too, with
  * git's precedence: the deepest file that has an opinion wins), never enters `.git`,
  * `node_modules` or `.bolt`, and skips symlinks, binary files, files over `maxFileBytes`
- * and any path listed in `exclude` (Einstein passes the database file and its WAL: opening
- * and closing a DuckDB file this process holds would drop DuckDB's lock — architecture.md, fact 3).
+ * and any path listed in `exclude` (Einstein passes the database file and its companions:
+ * closing a descriptor of one would drop this process's locks on it — excluded-files.ts).
  */
 import { open, readdir, readFile, stat } from 'node:fs/promises';
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { AbortedError } from '../core/errors.js';
+import { ExcludedFiles } from './excluded-files.js';
 
 /** A file worth indexing. */
 export interface WalkEntry {
@@ -23,7 +23,7 @@ export interface WalkEntry {
 export interface WalkOptions {
   /** Files larger than this are skipped (default 1 MiB). */
   maxFileBytes?: number;
-  /** Absolute paths never to touch (matched by device and inode, so links and `..` do not matter). */
+  /** Paths never to open (matched by real path and by device and inode; see excluded-files.ts). */
   exclude?: readonly string[];
   /** Directory names never entered (default: .git, node_modules, .bolt). */
   skipDirs?: readonly string[];
@@ -131,20 +131,11 @@ function isIgnored(levels: readonly IgnoreLevel[], rel: string, isDir: boolean):
   return ignored;
 }
 
-function fileKey(p: string): string | undefined {
-  try {
-    const st = statSync(p);
-    return `${st.dev}:${st.ino}`;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Yields indexable files under `root` in sorted, depth-first order. */
 export async function* walk(root: string, opts: WalkOptions = {}): AsyncGenerator<WalkEntry> {
   const maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const skipDirs = new Set(opts.skipDirs ?? DEFAULT_SKIP_DIRS);
-  const excluded = new Set((opts.exclude ?? []).map(fileKey).filter((k): k is string => k !== undefined));
+  const excluded = new ExcludedFiles(opts.exclude ?? []);
   const skip = opts.onSkip ?? (() => {});
   const base: IgnoreLevel[] = [];
   if (opts.ignorePatterns?.length) base.push({ dir: '', ig: ignore().add([...opts.ignorePatterns]) });
@@ -168,9 +159,13 @@ export async function* walk(root: string, opts: WalkOptions = {}): AsyncGenerato
         skip(rel, 'ignored');
         continue;
       }
+      if (excluded.has(abs)) {
+        skip(rel, 'excluded');
+        continue;
+      }
       const st = await stat(abs).catch(() => undefined);
       if (!st) continue; // vanished while walking
-      if (excluded.has(`${st.dev}:${st.ino}`)) {
+      if (excluded.has(abs, st)) {
         skip(rel, 'excluded');
         continue;
       }
