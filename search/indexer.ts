@@ -12,7 +12,7 @@
  * through its own ConcurrentDatabase client); `removeMissing` finishes the plan.
  */
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import { AbortedError, BadInputError, NotFoundError } from '../core/errors.js';
 import { log } from '../core/logger.js';
@@ -22,7 +22,8 @@ import { normalize, type Embedder } from './embedder.js';
 import { termId } from './hash.js';
 import type { IndexStore, PreparedFile, PreparedChunk } from './index-store.js';
 import { tokenize } from './tokenizer.js';
-import { walk, looksBinary, type WalkEntry } from './walker.js';
+import { walk, looksBinary, DEFAULT_MAX_FILE_BYTES, type WalkEntry } from './walker.js';
+import { readRegularFile, type ReadSkip } from './regular-file.js';
 
 export interface IndexOptions {
   onProgress?: (p: IndexProgress) => void;
@@ -150,9 +151,15 @@ interface Prepared {
   termLists: string[][];
 }
 
-async function prepareFile(e: WalkEntry, chunking: ChunkOptions | undefined): Promise<Prepared | 'binary'> {
-  const buf = await readFile(e.absPath);
+/**
+ * Reads one planned file as it is now (see regular-file.ts: what the walk saw may have been
+ * replaced by a link or a FIFO since) and prepares it; a string says why it was not.
+ */
+async function prepareFile(e: WalkEntry, opts: IndexOptions, excluded: ExcludedFiles): Promise<Prepared | ReadSkip | 'binary'> {
+  const buf = await readRegularFile(e.absPath, { maxBytes: opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, excluded });
+  if (typeof buf === 'string') return buf;
   if (looksBinary(buf)) return 'binary';
+  const chunking = opts.chunking;
   const hash = createHash('sha1').update(buf).digest('hex');
   const text = buf.toString('utf8');
   const chunks = chunkText(text, chunking);
@@ -225,28 +232,17 @@ export async function indexEntries(
     while (next < entries.length && !failed) {
       checkAbort(opts.signal);
       const e = entries[next++]!;
-      if (excluded.has(e.absPath)) {
-        // A plan made elsewhere (or before the database got here) lists a database file.
-        counters.filesSkipped++;
-        counters.filesDone++;
-        continue;
-      }
-      let prepared: Awaited<ReturnType<typeof prepareFile>>;
-      try {
-        prepared = await prepareFile(e, opts.chunking);
-      } catch (err) {
-        logger.warn({ path: e.absPath, err: (err as Error).message }, 'file skipped: cannot read it');
-        counters.filesSkipped++;
-        counters.filesDone++;
-        continue;
-      }
+      const prepared = await prepareFile(e, opts, excluded);
       counters.filesDone++;
-      counters.bytes += e.size;
-      if (prepared === 'binary') {
-        if (knownHashes.has(e.absPath)) gone.push(e.absPath);
+      if (typeof prepared === 'string') {
+        // No longer a regular text file within the limit: its old entries go. An unreadable
+        // one (EACCES, vanished) keeps them; the next run sees whether it is gone.
+        if (prepared === 'unreadable') logger.warn({ path: e.absPath }, 'file skipped: cannot read it');
+        else if (knownHashes.has(e.absPath)) gone.push(e.absPath);
         counters.filesSkipped++;
         continue;
       }
+      counters.bytes += e.size;
       if (knownHashes.get(e.absPath) === prepared.file.hash) {
         touched.push({ path: e.absPath, size: prepared.file.size, mtimeMs: e.mtimeMs });
         counters.filesUnchanged++;

@@ -1,15 +1,19 @@
 /**
  * Walks a directory tree for indexing: honours `.gitignore` files (nested ones too, with
  * git's precedence: the deepest file that has an opinion wins), never enters `.git`,
- * `node_modules` or `.bolt`, and skips symlinks, binary files, files over `maxFileBytes`
+ * `node_modules` or `.bolt`, and skips symlinks (and FIFOs, sockets, devices), binary files, files over `maxFileBytes`
  * and any path listed in `exclude` (Einstein passes the database file and its companions:
  * closing a descriptor of one would drop this process's locks on it — excluded-files.ts).
  */
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { AbortedError } from '../core/errors.js';
 import { ExcludedFiles } from './excluded-files.js';
+import { readRegularFile } from './regular-file.js';
+
+/** Why the walk left a file out. */
+export type WalkSkip = 'ignored' | 'binary' | 'huge' | 'excluded' | 'unreadable';
 
 /** A file worth indexing. */
 export interface WalkEntry {
@@ -31,7 +35,7 @@ export interface WalkOptions {
   ignorePatterns?: readonly string[];
   signal?: AbortSignal;
   /** Called for each file skipped, with why (for progress reports and tests). */
-  onSkip?: (path: string, reason: 'ignored' | 'binary' | 'huge' | 'excluded') => void;
+  onSkip?: (path: string, reason: WalkSkip) => void;
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
@@ -103,17 +107,6 @@ export function looksBinary(buf: Uint8Array): boolean {
   return false;
 }
 
-async function sniffBinary(absPath: string): Promise<boolean> {
-  const fh = await open(absPath, 'r');
-  try {
-    const buf = Buffer.alloc(SNIFF_BYTES);
-    const { bytesRead } = await fh.read(buf, 0, SNIFF_BYTES, 0);
-    return looksBinary(buf.subarray(0, bytesRead));
-  } finally {
-    await fh.close();
-  }
-}
-
 interface IgnoreLevel {
   /** Directory of the .gitignore, relative to the root ('' for the root). */
   dir: string;
@@ -142,7 +135,10 @@ export async function* walk(root: string, opts: WalkOptions = {}): AsyncGenerato
 
   async function* visit(absDir: string, relDir: string, levels: IgnoreLevel[]): AsyncGenerator<WalkEntry> {
     if (opts.signal?.aborted) throw new AbortedError('Walk aborted', { root });
-    const gitignore = await readFile(join(absDir, '.gitignore'), 'utf8').catch(() => undefined);
+    // Read like any file (never through a link, never blocking on a FIFO, within the size
+    // limit): a .gitignore that is anything else is not applied, as git does not follow links.
+    const raw = await readRegularFile(join(absDir, '.gitignore'), { maxBytes, excluded });
+    const gitignore = typeof raw === 'string' ? undefined : raw.toString('utf8');
     const here = gitignore === undefined ? levels : [...levels, { dir: relDir, ig: ignore().add(gitignore) }];
     const dirents = await readdir(absDir, { withFileTypes: true });
     dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -163,8 +159,8 @@ export async function* walk(root: string, opts: WalkOptions = {}): AsyncGenerato
         skip(rel, 'excluded');
         continue;
       }
-      const st = await stat(abs).catch(() => undefined);
-      if (!st) continue; // vanished while walking
+      const st = await lstat(abs).catch(() => undefined);
+      if (!st?.isFile()) continue; // vanished, or no longer a regular file, while walking
       if (excluded.has(abs, st)) {
         skip(rel, 'excluded');
         continue;
@@ -175,9 +171,21 @@ export async function* walk(root: string, opts: WalkOptions = {}): AsyncGenerato
       }
       const dot = d.name.lastIndexOf('.');
       const ext = dot > 0 ? d.name.slice(dot + 1).toLowerCase() : '';
-      if (BINARY_EXTENSIONS.has(ext) || (st.size > 0 && (await sniffBinary(abs).catch(() => true)))) {
+      if (BINARY_EXTENSIONS.has(ext)) {
         skip(rel, 'binary');
         continue;
+      }
+      if (st.size > 0) {
+        const head = await readRegularFile(abs, { maxBytes, prefix: SNIFF_BYTES, excluded });
+        if (head === 'not-regular') continue; // replaced by a link, FIFO or device meanwhile
+        if (typeof head === 'string') {
+          skip(rel, head);
+          continue;
+        }
+        if (looksBinary(head)) {
+          skip(rel, 'binary');
+          continue;
+        }
       }
       yield { path: rel, absPath: abs, size: st.size, mtimeMs: Math.floor(st.mtimeMs) };
     }
