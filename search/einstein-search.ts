@@ -20,6 +20,7 @@ import { termId } from './hash.js';
 import { IndexStore } from './index-store.js';
 import { IndexCounters, indexEntries, planIndex, removeMissing, type IndexOptions, type IndexPlan, type IndexProgress } from './indexer.js';
 import { pathMatcher } from './path-filter.js';
+import { checkIndexOptions, checkInt, checkOptionsObject, checkPathGlob, checkSignal, MAX_DEPTH, MAX_K } from './options.js';
 import { QueryCache } from './query-cache.js';
 import { buildSearchSql, type CandidateRow } from './search-sql.js';
 import { makeSnippet } from './snippet.js';
@@ -29,12 +30,12 @@ import { percentile } from '../core/latency-summary.js';
 export type SearchMode = 'hybrid' | 'bm25' | 'vector';
 
 export interface SearchOptions {
-  /** Number of hits (default 10, at most 1000). */
+  /** Number of hits: a whole number from 1 to 1000 (default 10). */
   k?: number;
   mode?: SearchMode;
   /** Only files matching this picomatch glob (matched against the cwd-relative and the absolute path). */
   pathGlob?: string | string[];
-  /** Candidates taken from each ranked list before fusion (default max(50, 3k)). */
+  /** Candidates taken from each ranked list before fusion: 1 to 10,000 (default max(50, 3k)). */
   depth?: number;
   signal?: AbortSignal;
 }
@@ -84,6 +85,10 @@ export function displayPath(abs: string, cwd = process.cwd()): string {
   return rel.split(sep).join('/');
 }
 
+function checkDir(dir: unknown): void {
+  if (typeof dir !== 'string' || dir === '') throw new BadInputError('dir must be a non-empty path');
+}
+
 export class EinsteinSearch {
   readonly embedder: Embedder;
   private readonly store: IndexStore;
@@ -123,6 +128,8 @@ export class EinsteinSearch {
    * spread one indexing run over several agents; `index()` does all three in-process.
    */
   async plan(dir: string, opts: IndexOptions = {}, counters = new IndexCounters(opts.onProgress)): Promise<IndexPlan> {
+    checkDir(dir);
+    checkIndexOptions(opts);
     await this.ready();
     return planIndex(this.store, dir, opts, this.excluded(), counters);
   }
@@ -134,6 +141,7 @@ export class EinsteinSearch {
     opts: IndexOptions = {},
     counters = new IndexCounters(opts.onProgress),
   ): Promise<IndexProgress> {
+    checkIndexOptions(opts);
     await this.ready();
     await indexEntries(this.store, this.embedder, entries, plan.knownHashes, opts, counters, this.excluded());
     return counters.snapshot();
@@ -141,6 +149,7 @@ export class EinsteinSearch {
 
   /** Removes the files `plan` found deleted and compacts the postings when due. */
   async finishPlan(plan: IndexPlan, opts: IndexOptions = {}, counters = new IndexCounters(opts.onProgress)): Promise<void> {
+    checkIndexOptions(opts);
     await removeMissing(this.store, plan, opts, counters);
   }
 
@@ -150,6 +159,8 @@ export class EinsteinSearch {
    * with BOLT_ABORTED; files already written stay indexed (each batch is atomic).
    */
   async index(dir: string, opts: IndexOptions = {}): Promise<IndexResult> {
+    checkDir(dir);
+    checkIndexOptions(opts);
     const counters = new IndexCounters(opts.onProgress);
     const plan = await this.plan(dir, opts, counters);
     await indexEntries(this.store, this.embedder, plan.toIndex, plan.knownHashes, opts, counters, this.excluded());
@@ -204,14 +215,19 @@ export class EinsteinSearch {
   /** Ranked hits for `query` (see SearchOptions). Hits may come from the cache: treat them as read-only. */
   async search(query: string, opts: SearchOptions = {}): Promise<SearchHit[]> {
     const t0 = performance.now();
-    const { signal } = opts;
-    const k = opts.k ?? 10;
-    const mode = opts.mode ?? 'hybrid';
     if (typeof query !== 'string') throw new BadInputError('query must be a string');
-    if (!Number.isInteger(k) || k < 1 || k > 1000) throw new BadInputError(`k must be an integer from 1 to 1000, got ${k}`, { k });
-    if (!['hybrid', 'bm25', 'vector'].includes(mode)) throw new BadInputError(`mode must be hybrid, bm25 or vector, got ${mode}`, { mode });
-    const depth = opts.depth ?? Math.max(50, 3 * k);
-    if (opts.pathGlob !== undefined) pathMatcher(opts.pathGlob); // validate early
+    checkOptionsObject('search options', opts);
+    const { signal } = opts;
+    checkSignal(signal);
+    const k = checkInt('k', opts.k ?? 10, 1, MAX_K);
+    const mode = opts.mode ?? 'hybrid';
+    if (!['hybrid', 'bm25', 'vector'].includes(mode)) throw new BadInputError(`mode must be hybrid, bm25 or vector, got ${String(mode)}`, { mode });
+    // depth and k are inlined into the statement as LIMITs: only checked whole numbers get there.
+    const depth = checkInt('depth', opts.depth ?? Math.max(50, 3 * k), 1, MAX_DEPTH);
+    if (opts.pathGlob !== undefined) {
+      checkPathGlob(opts.pathGlob);
+      pathMatcher(opts.pathGlob); // validate early
+    }
     if (signal?.aborted) throw new AbortedError('Search aborted');
     await this.ready();
     this.queries++;

@@ -14,6 +14,7 @@ import { action, printJson, println } from '../cli-action.js';
 import { BadInputError } from '../../core/errors.js';
 import { resolve } from 'node:path';
 import { EinsteinSearch } from '../../search/einstein-search.js';
+import { MAX_FILE_BYTES_LIMIT } from '../../search/options.js';
 import { indexRoot, type IndexProgress } from '../../search/indexer.js';
 import type { Embedder } from '../../search/embedder.js';
 import type { IndexTaskResult, EmbedderSpec } from '../../agents/builtin/einstein.js';
@@ -90,7 +91,9 @@ export function register(program: Command): void {
         const agents = o.agents === undefined ? undefined : count(o.agents, '--agents', 64);
         const workers = count(o.workers, '--workers', 64);
         const maxKb = Number(o.maxFileKb);
-        if (!(maxKb > 0)) throw new BadInputError(`--max-file-kb must be a positive number, got ${o.maxFileKb}`);
+        if (!(maxKb > 0 && maxKb * 1024 <= MAX_FILE_BYTES_LIMIT)) {
+          throw new BadInputError(`--max-file-kb must be a positive number of KiB, at most ${MAX_FILE_BYTES_LIMIT / 1024}, got ${o.maxFileKb}`);
+        }
         // Everything that can be wrong with the input is checked before the database is
         // opened (or created) and before --reset drops anything.
         await indexRoot(dir);
