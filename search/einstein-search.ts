@@ -74,7 +74,11 @@ export interface EinsteinStats {
   index?: { files: number; chunks: number; vectors: number; postings: number; version: number };
 }
 
-export type IndexResult = IndexProgress & { version: number };
+export type IndexResult = IndexProgress & {
+  version: number;
+  /** Directories the walk could not list and skipped, with the error code (their indexed files are kept). */
+  unreadableDirs: IndexPlan['unreadableDirs'];
+};
 
 const LATENCY_WINDOW = 1024;
 
@@ -168,7 +172,7 @@ export class EinsteinSearch {
     counters.phase = 'done';
     counters.report();
     this.lastSizes = await this.store.sizes();
-    return { ...counters.snapshot(), version: this.lastSizes.version };
+    return { ...counters.snapshot(), version: this.lastSizes.version, unreadableDirs: plan.unreadableDirs };
   }
 
   /**

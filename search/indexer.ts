@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { AbortedError, BadInputError, NotFoundError } from '../core/errors.js';
 import { log } from '../core/logger.js';
 import { chunkText, type ChunkOptions } from './chunker.js';
@@ -22,7 +22,7 @@ import { normalize, type Embedder } from './embedder.js';
 import { termId } from './hash.js';
 import type { IndexStore, PreparedFile, PreparedChunk } from './index-store.js';
 import { tokenize } from './tokenizer.js';
-import { walk, looksBinary, DEFAULT_MAX_FILE_BYTES, type WalkEntry } from './walker.js';
+import { walk, looksBinary, DEFAULT_MAX_FILE_BYTES, type WalkEntry, type WalkOptions } from './walker.js';
 import { readRegularFile, type ReadSkip } from './regular-file.js';
 
 export interface IndexOptions {
@@ -50,6 +50,7 @@ export interface IndexProgress {
   filesIndexed: number;
   filesUnchanged: number;
   filesRemoved: number;
+  /** Files not indexed (binary, too large, unreadable, no longer regular) and directories that could not be listed; .gitignored files are not counted. */
   filesSkipped: number;
   chunks: number;
   bytes: number;
@@ -62,6 +63,11 @@ export interface IndexPlan {
   toIndex: WalkEntry[];
   /** Indexed paths (absolute) that are no longer on disk. */
   toRemove: string[];
+  /**
+   * Directories the walk could not list (relative to the root, with the error code). Indexed
+   * files under them are kept: whether they still exist is unknown.
+   */
+  unreadableDirs: Array<{ path: string; code: string }>;
   /** Index state of files to re-index (absolute path → hash), to skip unchanged content. */
   knownHashes: Map<string, string>;
   unchanged: number;
@@ -126,7 +132,22 @@ export async function planIndex(store: IndexStore, dir: string, opts: IndexOptio
   const toIndex: WalkEntry[] = [];
   const knownHashes = new Map<string, string>();
   let unchanged = 0;
-  for await (const e of walk(root, { maxFileBytes: opts.maxFileBytes, exclude, signal: opts.signal, ignorePatterns: opts.ignorePatterns })) {
+  const unreadableDirs: IndexPlan['unreadableDirs'] = [];
+  const walkOptions: WalkOptions = {
+    maxFileBytes: opts.maxFileBytes,
+    exclude,
+    signal: opts.signal,
+    ignorePatterns: opts.ignorePatterns,
+    onSkip: (_path, why) => {
+      if (why !== 'ignored') counters.filesSkipped++;
+    },
+    onUnreadableDir: (path, code) => {
+      counters.filesSkipped++;
+      unreadableDirs.push({ path, code });
+      log('einstein').warn({ root, path, code }, 'directory skipped: cannot list it');
+    },
+  };
+  for await (const e of walk(root, walkOptions)) {
     seen.add(e.absPath);
     counters.filesSeen++;
     const k = known.get(e.absPath);
@@ -137,10 +158,11 @@ export async function planIndex(store: IndexStore, dir: string, opts: IndexOptio
     if (k) knownHashes.set(e.absPath, k.hash);
     toIndex.push(e);
   }
-  const toRemove = [...known.keys()].filter((p) => !seen.has(p));
+  const unknown = unreadableDirs.map((d) => join(root, d.path) + sep);
+  const toRemove = [...known.keys()].filter((p) => !seen.has(p) && !unknown.some((d) => p.startsWith(d)));
   counters.filesUnchanged = unchanged;
   counters.filesToIndex = toIndex.length;
-  return { root, toIndex, toRemove, knownHashes, unchanged };
+  return { root, toIndex, toRemove, unreadableDirs, knownHashes, unchanged };
 }
 
 /** Reads, chunks and tokenizes one file; undefined when it must not be indexed. */

@@ -8,7 +8,7 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
-import { AbortedError } from '../core/errors.js';
+import { AbortedError, BadInputError, PermissionError } from '../core/errors.js';
 import { ExcludedFiles } from './excluded-files.js';
 import { readRegularFile } from './regular-file.js';
 
@@ -36,6 +36,12 @@ export interface WalkOptions {
   signal?: AbortSignal;
   /** Called for each file skipped, with why (for progress reports and tests). */
   onSkip?: (path: string, reason: WalkSkip) => void;
+  /**
+   * Called for each directory below the root that cannot be listed (EACCES, ENAMETOOLONG, a
+   * /proc entry that vanished…), with its relative path and the error code; the walk goes on
+   * without it. The root itself failing is an error.
+   */
+  onUnreadableDir?: (path: string, code: string) => void;
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
@@ -140,7 +146,19 @@ export async function* walk(root: string, opts: WalkOptions = {}): AsyncGenerato
     const raw = await readRegularFile(join(absDir, '.gitignore'), { maxBytes, excluded });
     const gitignore = typeof raw === 'string' ? undefined : raw.toString('utf8');
     const here = gitignore === undefined ? levels : [...levels, { dir: relDir, ig: ignore().add(gitignore) }];
-    const dirents = await readdir(absDir, { withFileTypes: true });
+    let dirents;
+    try {
+      dirents = await readdir(absDir, { withFileTypes: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+      if (relDir === '') {
+        const details = { path: root, errno: code };
+        if (code === 'EACCES' || code === 'EPERM') throw new PermissionError(`Cannot list ${root}: permission denied`, details);
+        throw new BadInputError(`Cannot list ${root}: ${code}`, details);
+      }
+      opts.onUnreadableDir?.(relDir, code);
+      return;
+    }
     dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const d of dirents) {
       const abs = join(absDir, d.name);
@@ -160,7 +178,11 @@ export async function* walk(root: string, opts: WalkOptions = {}): AsyncGenerato
         continue;
       }
       const st = await lstat(abs).catch(() => undefined);
-      if (!st?.isFile()) continue; // vanished, or no longer a regular file, while walking
+      if (!st) {
+        skip(rel, 'unreadable'); // vanished, a name too long, not valid UTF-8 (so not found)…
+        continue;
+      }
+      if (!st.isFile()) continue; // no longer a regular file
       if (excluded.has(abs, st)) {
         skip(rel, 'excluded');
         continue;

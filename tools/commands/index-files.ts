@@ -154,6 +154,11 @@ export function register(program: Command): void {
             println(
               `indexed ${r.filesIndexed} files (${r.chunks} chunks) in ${secs.toFixed(1)} s with ${how}; ${r.filesUnchanged} unchanged, ${r.filesRemoved} removed, ${r.filesSkipped} skipped`,
             );
+            if (r.unreadableDirs.length > 0) {
+              const shown = r.unreadableDirs.slice(0, 5).map((d) => `${d.path} (${d.code})`);
+              const more = r.unreadableDirs.length > shown.length ? `, and ${r.unreadableDirs.length - shown.length} more` : '';
+              println(`could not list ${r.unreadableDirs.length} director${r.unreadableDirs.length === 1 ? 'y' : 'ies'}, skipped: ${shown.join(', ')}${more}`);
+            }
             println(`index ${db.location}: ${size.files} files, ${size.chunks} chunks, ${size.postings} postings`);
           }
         } finally {
