@@ -3,7 +3,8 @@
  * transaction (old chunks, vectors and postings out, new ones in, the file row upserted,
  * a row appended to `einstein_changes`), so a search never sees half a file. Writers only
  * append rows or touch rows of their own files, so parallel indexers rarely conflict; when
- * they do, `Database.transaction` re-runs the closure.
+ * they do, `Database.transaction` re-runs the closure (and `writeFiles` re-runs it when two
+ * indexers inserted the same new file, see there).
  *
  * Tables (see dialect.ts for types):
  * - einstein_files(path PK, id, size, mtime_ms, hash, chunks): one row per indexed file;
@@ -17,7 +18,7 @@
  * - einstein_meta(key, value): embedder id and dimension the index was built with.
  */
 import type { Database, Queryable } from '../core/database.js';
-import { BadInputError } from '../core/errors.js';
+import { BadInputError, hasCode } from '../core/errors.js';
 import { CHUNK_ID_STRIDE, type ColumnType, type EinsteinDialect } from './dialect.js';
 import { createIdempotently } from '../core/schema-race.js';
 
@@ -87,6 +88,20 @@ export const EINSTEIN_TABLES = [
   'einstein_changes',
   'einstein_meta',
 ] as const;
+
+/** How many times `writeFiles` runs when other indexers keep inserting the same files' rows. */
+const FILE_ROW_RACE_ATTEMPTS = 8;
+
+/**
+ * A duplicate key on einstein_files.path (the only key `writeFiles` can collide on: ids come
+ * from a sequence): another transaction inserted the row since this one began. DuckDB says so
+ * at the INSERT, or at COMMIT when the other transaction committed in between.
+ */
+function isFileRowRace(err: unknown): boolean {
+  if (!hasCode(err, 'BOLT_SQL')) return false;
+  const message = typeof err.details.engineMessage === 'string' ? err.details.engineMessage : err.message;
+  return /Duplicate key "path: |Failed to commit: PRIMARY KEY or UNIQUE constraint violation: duplicate key/i.test(message);
+}
 
 export class IndexStore {
   constructor(
@@ -182,9 +197,26 @@ export class IndexStore {
     await tx.execute(sql, [this.dialect.batchParam(columns, data)]);
   }
 
-  /** Replaces the given files' index entries in one transaction. */
+  /**
+   * Replaces the given files' index entries in one transaction. Two indexers writing the same
+   * new file at once both insert its row; on DuckDB the later commit fails with a duplicate
+   * key on `path` (its snapshot did not show the other's row, so ON CONFLICT could not apply).
+   * That is a write conflict like any other: the transaction is re-run, now sees the row, and
+   * replaces it.
+   */
   async writeFiles(files: readonly PreparedFile[], signal?: AbortSignal): Promise<void> {
     if (files.length === 0) return;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.writeFilesOnce(files, signal);
+        return;
+      } catch (err) {
+        if (attempt >= FILE_ROW_RACE_ATTEMPTS || !isFileRowRace(err)) throw err;
+      }
+    }
+  }
+
+  private async writeFilesOnce(files: readonly PreparedFile[], signal?: AbortSignal): Promise<void> {
     const paths = JSON.stringify(files.map((f) => f.path));
     await this.db.transaction(
       async (tx) => {
