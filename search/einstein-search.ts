@@ -112,8 +112,9 @@ export class EinsteinSearch {
     this.cache = new QueryCache(opts.cacheSize ?? 500);
   }
 
-  private ready(): Promise<void> {
-    this.schemaReady ??= this.store.ensureSchema().catch((err: unknown) => {
+  /** The index exists (made when `create`, else BOLT_NOT_FOUND) and was built with this embedder. */
+  private ready(create = true): Promise<void> {
+    this.schemaReady ??= this.store.ensureSchema(create).catch((err: unknown) => {
       this.schemaReady = undefined;
       throw err;
     });
@@ -180,11 +181,11 @@ export class EinsteinSearch {
    * always). `index()` calls it at the end of every run; see IndexStore.compact.
    */
   async compact(opts: { force?: boolean; signal?: AbortSignal } = {}): Promise<{ compacted: boolean; rows: number; tail: number }> {
-    await this.ready();
+    await this.ready(false);
     return this.store.compact(opts);
   }
 
-  /** Exact counts of what the index holds. */
+  /** Exact counts of what the index holds (an index is created, empty, when there is none). */
   async indexStats(): Promise<NonNullable<EinsteinStats['index']>> {
     await this.ready();
     this.lastSizes = await this.store.sizes();
@@ -216,7 +217,10 @@ export class EinsteinSearch {
     return { version: this.files.version, ids: this.files.rows.filter((r) => match(r.shown) || match(r.path)).map((r) => r.id) };
   }
 
-  /** Ranked hits for `query` (see SearchOptions). Hits may come from the cache: treat them as read-only. */
+  /**
+   * Ranked hits for `query` (see SearchOptions). Hits may come from the cache: treat them as
+   * read-only. Without an index in the database: BOLT_NOT_FOUND, and nothing is written.
+   */
   async search(query: string, opts: SearchOptions = {}): Promise<SearchHit[]> {
     const t0 = performance.now();
     if (typeof query !== 'string') throw new BadInputError('query must be a string');
@@ -233,7 +237,7 @@ export class EinsteinSearch {
       pathMatcher(opts.pathGlob); // validate early
     }
     if (signal?.aborted) throw new AbortedError('Search aborted');
-    await this.ready();
+    await this.ready(false); // a search never creates the index
     this.queries++;
     const key = QueryCache.key(query, { k, mode, pathGlob: opts.pathGlob, depth });
     const current = String(await this.store.version());

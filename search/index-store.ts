@@ -18,7 +18,7 @@
  * - einstein_meta(key, value): embedder id and dimension the index was built with.
  */
 import type { Database, Queryable } from '../core/database.js';
-import { BadInputError, hasCode } from '../core/errors.js';
+import { BadInputError, hasCode, NotFoundError } from '../core/errors.js';
 import { CHUNK_ID_STRIDE, type ColumnType, type EinsteinDialect } from './dialect.js';
 import { createIdempotently } from '../core/schema-race.js';
 
@@ -111,11 +111,21 @@ export class IndexStore {
     private readonly embedderId: string,
   ) {}
 
-  /** Creates the tables if needed and checks the index was built with the same embedder. */
-  async ensureSchema(): Promise<void> {
+  /**
+   * Checks the index was built with the same embedder. A missing index is created when
+   * `create` is true (indexing), else it is BOLT_NOT_FOUND and nothing is written (searching).
+   */
+  async ensureSchema(create = true): Promise<void> {
     // An index that exists is only read (a read-only handle can search it); a missing one is
     // made. Indexers starting together race to create the tables (core/schema-race.ts).
-    if (!(await this.hasMeta())) await this.create();
+    if (!(await this.hasMeta())) {
+      if (!create) {
+        throw new NotFoundError(`There is no search index in ${this.db.location}: run \`bolt index <dir>\` with the same --db first.`, {
+          location: this.db.location,
+        });
+      }
+      await this.create();
+    }
     const rows = await this.db.query<{ key: string; value: string }>('SELECT key, value FROM einstein_meta');
     const meta = Object.fromEntries(rows.map((r) => [r.key, r.value]));
     if (meta.embedder !== this.embedderId || meta.dim !== String(this.dim)) {

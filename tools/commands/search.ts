@@ -49,9 +49,11 @@ export function register(program: Command): void {
         const db = await openDb(o, false);
         try {
           const einstein = new EinsteinSearch(db, { embedder });
-          const size = await einstein.indexStats();
-          if (size.files === 0) throw new NotFoundError(`The search index in ${o.db} is empty: run \`bolt index <dir>\` first.`, { path: o.db });
+          // BOLT_NOT_FOUND when the database holds no index (a search creates nothing).
           const hits = await einstein.search(query, { k, mode: o.mode as SearchMode, pathGlob: o.path });
+          if (hits.length === 0 && (await einstein.indexStats()).files === 0) {
+            throw new NotFoundError(`The search index in ${o.db} is empty: run \`bolt index <dir>\` first.`, { path: o.db });
+          }
           if (o.json) {
             printJson({ query, mode: o.mode, k, hits, latencyMs: einstein.stats().latencyMs.max });
             return;
