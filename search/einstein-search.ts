@@ -20,7 +20,7 @@ import { termId } from './hash.js';
 import { IndexStore } from './index-store.js';
 import { IndexCounters, indexEntries, planIndex, removeMissing, type IndexOptions, type IndexPlan, type IndexProgress } from './indexer.js';
 import { pathMatcher } from './path-filter.js';
-import { checkIndexOptions, checkInt, checkOptionsObject, checkPathGlob, checkSignal, MAX_DEPTH, MAX_K } from './options.js';
+import { checkIndexOptions, checkInt, checkOptionsObject, checkPathGlob, checkSignal, MAX_DEPTH, MAX_K, MAX_QUERY_CHARS } from './options.js';
 import { QueryCache } from './query-cache.js';
 import { buildSearchSql, type CandidateRow } from './search-sql.js';
 import { makeSnippet } from './snippet.js';
@@ -224,6 +224,9 @@ export class EinsteinSearch {
   async search(query: string, opts: SearchOptions = {}): Promise<SearchHit[]> {
     const t0 = performance.now();
     if (typeof query !== 'string') throw new BadInputError('query must be a string');
+    if (query.length > MAX_QUERY_CHARS) {
+      throw new BadInputError(`the query is ${query.length} characters long; at most ${MAX_QUERY_CHARS} are allowed`, { length: query.length });
+    }
     checkOptionsObject('search options', opts);
     const { signal } = opts;
     checkSignal(signal);

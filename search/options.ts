@@ -5,6 +5,11 @@
  */
 import { BadInputError } from '../core/errors.js';
 
+/**
+ * Longest query, in characters (UTF-16 code units), for every front end: the API, the CLI,
+ * the `search` agent and the MCP tool. Work per search grows with the number of query terms.
+ */
+export const MAX_QUERY_CHARS = 10_000;
 /** Most hits one search returns. */
 export const MAX_K = 1000;
 /** Most candidates taken from each ranked list. */
