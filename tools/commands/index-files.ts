@@ -111,20 +111,26 @@ export function register(program: Command): void {
           let shards: IndexTaskResult[] | undefined;
           if (agents !== undefined) {
             await einstein.indexStats(); // tables exist before the agents start
-            shards = await indexWithAgents(db.location, resolve(dir), agents, { embedder: specOf(embedder, o), maxFileBytes }, (f) =>
-              bar.update({
-                phase: 'indexing',
-                filesSeen: 0,
-                filesToIndex: 1000,
-                filesDone: Math.round(f * 1000),
-                filesIndexed: 0,
-                filesUnchanged: 0,
-                filesRemoved: 0,
-                filesSkipped: 0,
-                chunks: 0,
-                bytes: 0,
-                elapsedMs: Date.now() - started,
-              }),
+            shards = await indexWithAgents(
+              db.location,
+              resolve(dir),
+              agents,
+              { embedder: specOf(embedder, o), maxFileBytes },
+              (f) =>
+                bar.update({
+                  phase: 'indexing',
+                  filesSeen: 0,
+                  filesToIndex: 1000,
+                  filesDone: Math.round(f * 1000),
+                  filesIndexed: 0,
+                  filesUnchanged: 0,
+                  filesRemoved: 0,
+                  filesSkipped: 0,
+                  chunks: 0,
+                  bytes: 0,
+                  elapsedMs: Date.now() - started,
+                }),
+              ac.signal,
             );
           }
           // In-process: the whole job, or after the agents, what is left (deleted files, compaction).
