@@ -21,6 +21,7 @@ import type { IndexTaskResult, EmbedderSpec } from '../../agents/builtin/einstei
 import { indexWithAgents } from '../index-with-agents.js';
 import { addEinsteinOptions, embedderFromOptions, openDb, type EinsteinCliOptions } from '../einstein-cli.js';
 import { embedderEnv } from '../../core/config.js';
+import { printable } from '../format.js';
 
 interface IndexCliOptions extends EinsteinCliOptions {
   agents?: string;
@@ -161,7 +162,7 @@ export function register(program: Command): void {
               `indexed ${r.filesIndexed} files (${r.chunks} chunks) in ${secs.toFixed(1)} s with ${how}; ${r.filesUnchanged} unchanged, ${r.filesRemoved} removed, ${r.filesSkipped} skipped`,
             );
             if (r.unreadableDirs.length > 0) {
-              const shown = r.unreadableDirs.slice(0, 5).map((d) => `${d.path} (${d.code})`);
+              const shown = r.unreadableDirs.slice(0, 5).map((d) => `${printable(d.path)} (${d.code})`);
               const more = r.unreadableDirs.length > shown.length ? `, and ${r.unreadableDirs.length - shown.length} more` : '';
               println(`could not list ${r.unreadableDirs.length} director${r.unreadableDirs.length === 1 ? 'y' : 'ies'}, skipped: ${shown.join(', ')}${more}`);
             }
