@@ -48,7 +48,8 @@ export interface AgentContext {
   readonly db: Database;
   /**
    * Einstein search over the shared database (hashed embedder; created on first use, so it
-   * costs nothing to agents that do not search). For another embedder, build an
+   * costs nothing to agents that do not search). A search needs an index (`bolt index`, or
+   * `ctx.search.index(dir)`): without one it is BOLT_NOT_FOUND. For another embedder, build an
    * `EinsteinSearch(ctx.db, { embedder })` yourself.
    */
   readonly search: EinsteinSearch;

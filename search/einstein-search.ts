@@ -14,11 +14,13 @@ import { isAbsolute, relative, sep } from 'node:path';
 import type { Database } from '../core/database.js';
 import { AbortedError, BadInputError } from '../core/errors.js';
 import { dialectFor } from './dialect-for.js';
+import { databaseFileSuffixes } from './excluded-files.js';
 import { HashEmbedder, normalize, type Embedder } from './embedder.js';
 import { termId } from './hash.js';
 import { IndexStore } from './index-store.js';
 import { IndexCounters, indexEntries, planIndex, removeMissing, type IndexOptions, type IndexPlan, type IndexProgress } from './indexer.js';
 import { pathMatcher } from './path-filter.js';
+import { checkIndexOptions, checkInt, checkOptionsObject, checkPathGlob, checkSignal, MAX_DEPTH, MAX_K, MAX_QUERY_CHARS } from './options.js';
 import { QueryCache } from './query-cache.js';
 import { buildSearchSql, type CandidateRow } from './search-sql.js';
 import { makeSnippet } from './snippet.js';
@@ -28,12 +30,12 @@ import { percentile } from '../core/latency-summary.js';
 export type SearchMode = 'hybrid' | 'bm25' | 'vector';
 
 export interface SearchOptions {
-  /** Number of hits (default 10, at most 1000). */
+  /** Number of hits: a whole number from 1 to 1000 (default 10). */
   k?: number;
   mode?: SearchMode;
   /** Only files matching this picomatch glob (matched against the cwd-relative and the absolute path). */
   pathGlob?: string | string[];
-  /** Candidates taken from each ranked list before fusion (default max(50, 3k)). */
+  /** Candidates taken from each ranked list before fusion: 1 to 10,000 (default max(50, 3k)). */
   depth?: number;
   signal?: AbortSignal;
 }
@@ -72,7 +74,11 @@ export interface EinsteinStats {
   index?: { files: number; chunks: number; vectors: number; postings: number; version: number };
 }
 
-export type IndexResult = IndexProgress & { version: number };
+export type IndexResult = IndexProgress & {
+  version: number;
+  /** Directories the walk could not list and skipped, with the error code (their indexed files are kept). */
+  unreadableDirs: IndexPlan['unreadableDirs'];
+};
 
 const LATENCY_WINDOW = 1024;
 
@@ -81,6 +87,10 @@ export function displayPath(abs: string, cwd = process.cwd()): string {
   const rel = relative(cwd, abs);
   if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return abs;
   return rel.split(sep).join('/');
+}
+
+function checkDir(dir: unknown): void {
+  if (typeof dir !== 'string' || dir === '') throw new BadInputError('dir must be a non-empty path');
 }
 
 export class EinsteinSearch {
@@ -102,19 +112,20 @@ export class EinsteinSearch {
     this.cache = new QueryCache(opts.cacheSize ?? 500);
   }
 
-  private ready(): Promise<void> {
-    this.schemaReady ??= this.store.ensureSchema().catch((err: unknown) => {
+  /** The index exists (made when `create`, else BOLT_NOT_FOUND) and was built with this embedder. */
+  private ready(create = true): Promise<void> {
+    this.schemaReady ??= this.store.ensureSchema(create).catch((err: unknown) => {
       this.schemaReady = undefined;
       throw err;
     });
     return this.schemaReady;
   }
 
-  /** Paths never to read: the database file and its companions (architecture.md, fact 3). */
+  /** Paths never to open: the database file and its companions (see excluded-files.ts). */
   private excluded(): string[] {
     const loc = this.db.location;
     if (!loc || loc === ':memory:' || /^[a-z]+:\/\//i.test(loc)) return [];
-    return [loc, `${loc}.wal`, `${loc}.bolt.lock`];
+    return databaseFileSuffixes(this.db.engine).map((suffix) => `${loc}${suffix}`);
   }
 
   /**
@@ -122,6 +133,8 @@ export class EinsteinSearch {
    * spread one indexing run over several agents; `index()` does all three in-process.
    */
   async plan(dir: string, opts: IndexOptions = {}, counters = new IndexCounters(opts.onProgress)): Promise<IndexPlan> {
+    checkDir(dir);
+    checkIndexOptions(opts);
     await this.ready();
     return planIndex(this.store, dir, opts, this.excluded(), counters);
   }
@@ -133,13 +146,15 @@ export class EinsteinSearch {
     opts: IndexOptions = {},
     counters = new IndexCounters(opts.onProgress),
   ): Promise<IndexProgress> {
+    checkIndexOptions(opts);
     await this.ready();
-    await indexEntries(this.store, this.embedder, entries, plan.knownHashes, opts, counters);
+    await indexEntries(this.store, this.embedder, entries, plan.knownHashes, opts, counters, this.excluded());
     return counters.snapshot();
   }
 
   /** Removes the files `plan` found deleted and compacts the postings when due. */
   async finishPlan(plan: IndexPlan, opts: IndexOptions = {}, counters = new IndexCounters(opts.onProgress)): Promise<void> {
+    checkIndexOptions(opts);
     await removeMissing(this.store, plan, opts, counters);
   }
 
@@ -149,14 +164,16 @@ export class EinsteinSearch {
    * with BOLT_ABORTED; files already written stay indexed (each batch is atomic).
    */
   async index(dir: string, opts: IndexOptions = {}): Promise<IndexResult> {
+    checkDir(dir);
+    checkIndexOptions(opts);
     const counters = new IndexCounters(opts.onProgress);
     const plan = await this.plan(dir, opts, counters);
-    await indexEntries(this.store, this.embedder, plan.toIndex, plan.knownHashes, opts, counters);
+    await indexEntries(this.store, this.embedder, plan.toIndex, plan.knownHashes, opts, counters, this.excluded());
     await removeMissing(this.store, plan, opts, counters);
     counters.phase = 'done';
     counters.report();
     this.lastSizes = await this.store.sizes();
-    return { ...counters.snapshot(), version: this.lastSizes.version };
+    return { ...counters.snapshot(), version: this.lastSizes.version, unreadableDirs: plan.unreadableDirs };
   }
 
   /**
@@ -164,11 +181,11 @@ export class EinsteinSearch {
    * always). `index()` calls it at the end of every run; see IndexStore.compact.
    */
   async compact(opts: { force?: boolean; signal?: AbortSignal } = {}): Promise<{ compacted: boolean; rows: number; tail: number }> {
-    await this.ready();
+    await this.ready(false);
     return this.store.compact(opts);
   }
 
-  /** Exact counts of what the index holds. */
+  /** Exact counts of what the index holds (an index is created, empty, when there is none). */
   async indexStats(): Promise<NonNullable<EinsteinStats['index']>> {
     await this.ready();
     this.lastSizes = await this.store.sizes();
@@ -200,19 +217,30 @@ export class EinsteinSearch {
     return { version: this.files.version, ids: this.files.rows.filter((r) => match(r.shown) || match(r.path)).map((r) => r.id) };
   }
 
-  /** Ranked hits for `query` (see SearchOptions). Hits may come from the cache: treat them as read-only. */
+  /**
+   * Ranked hits for `query` (see SearchOptions). Hits may come from the cache: treat them as
+   * read-only. Without an index in the database: BOLT_NOT_FOUND, and nothing is written.
+   */
   async search(query: string, opts: SearchOptions = {}): Promise<SearchHit[]> {
     const t0 = performance.now();
-    const { signal } = opts;
-    const k = opts.k ?? 10;
-    const mode = opts.mode ?? 'hybrid';
     if (typeof query !== 'string') throw new BadInputError('query must be a string');
-    if (!Number.isInteger(k) || k < 1 || k > 1000) throw new BadInputError(`k must be an integer from 1 to 1000, got ${k}`, { k });
-    if (!['hybrid', 'bm25', 'vector'].includes(mode)) throw new BadInputError(`mode must be hybrid, bm25 or vector, got ${mode}`, { mode });
-    const depth = opts.depth ?? Math.max(50, 3 * k);
-    if (opts.pathGlob !== undefined) pathMatcher(opts.pathGlob); // validate early
+    if (query.length > MAX_QUERY_CHARS) {
+      throw new BadInputError(`the query is ${query.length} characters long; at most ${MAX_QUERY_CHARS} are allowed`, { length: query.length });
+    }
+    checkOptionsObject('search options', opts);
+    const { signal } = opts;
+    checkSignal(signal);
+    const k = checkInt('k', opts.k ?? 10, 1, MAX_K);
+    const mode = opts.mode ?? 'hybrid';
+    if (!['hybrid', 'bm25', 'vector'].includes(mode)) throw new BadInputError(`mode must be hybrid, bm25 or vector, got ${String(mode)}`, { mode });
+    // depth and k are inlined into the statement as LIMITs: only checked whole numbers get there.
+    const depth = checkInt('depth', opts.depth ?? Math.max(50, 3 * k), 1, MAX_DEPTH);
+    if (opts.pathGlob !== undefined) {
+      checkPathGlob(opts.pathGlob);
+      pathMatcher(opts.pathGlob); // validate early
+    }
     if (signal?.aborted) throw new AbortedError('Search aborted');
-    await this.ready();
+    await this.ready(false); // a search never creates the index
     this.queries++;
     const key = QueryCache.key(query, { k, mode, pathGlob: opts.pathGlob, depth });
     const current = String(await this.store.version());

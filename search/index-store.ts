@@ -3,7 +3,8 @@
  * transaction (old chunks, vectors and postings out, new ones in, the file row upserted,
  * a row appended to `einstein_changes`), so a search never sees half a file. Writers only
  * append rows or touch rows of their own files, so parallel indexers rarely conflict; when
- * they do, `Database.transaction` re-runs the closure.
+ * they do, `Database.transaction` re-runs the closure (and `writeFiles` re-runs it when two
+ * indexers inserted the same new file, see there).
  *
  * Tables (see dialect.ts for types):
  * - einstein_files(path PK, id, size, mtime_ms, hash, chunks): one row per indexed file;
@@ -17,7 +18,7 @@
  * - einstein_meta(key, value): embedder id and dimension the index was built with.
  */
 import type { Database, Queryable } from '../core/database.js';
-import { BadInputError } from '../core/errors.js';
+import { BadInputError, hasCode, NotFoundError } from '../core/errors.js';
 import { CHUNK_ID_STRIDE, type ColumnType, type EinsteinDialect } from './dialect.js';
 import { createIdempotently } from '../core/schema-race.js';
 
@@ -88,6 +89,20 @@ export const EINSTEIN_TABLES = [
   'einstein_meta',
 ] as const;
 
+/** How many times `writeFiles` runs when other indexers keep inserting the same files' rows. */
+const FILE_ROW_RACE_ATTEMPTS = 8;
+
+/**
+ * A duplicate key on einstein_files.path (the only key `writeFiles` can collide on: ids come
+ * from a sequence): another transaction inserted the row since this one began. DuckDB says so
+ * at the INSERT, or at COMMIT when the other transaction committed in between.
+ */
+function isFileRowRace(err: unknown): boolean {
+  if (!hasCode(err, 'BOLT_SQL')) return false;
+  const message = typeof err.details.engineMessage === 'string' ? err.details.engineMessage : err.message;
+  return /Duplicate key "path: |Failed to commit: PRIMARY KEY or UNIQUE constraint violation: duplicate key/i.test(message);
+}
+
 export class IndexStore {
   constructor(
     private readonly db: Database,
@@ -96,11 +111,21 @@ export class IndexStore {
     private readonly embedderId: string,
   ) {}
 
-  /** Creates the tables if needed and checks the index was built with the same embedder. */
-  async ensureSchema(): Promise<void> {
+  /**
+   * Checks the index was built with the same embedder. A missing index is created when
+   * `create` is true (indexing), else it is BOLT_NOT_FOUND and nothing is written (searching).
+   */
+  async ensureSchema(create = true): Promise<void> {
     // An index that exists is only read (a read-only handle can search it); a missing one is
     // made. Indexers starting together race to create the tables (core/schema-race.ts).
-    if (!(await this.hasMeta())) await this.create();
+    if (!(await this.hasMeta())) {
+      if (!create) {
+        throw new NotFoundError(`There is no search index in ${this.db.location}: run \`bolt index <dir>\` with the same --db first.`, {
+          location: this.db.location,
+        });
+      }
+      await this.create();
+    }
     const rows = await this.db.query<{ key: string; value: string }>('SELECT key, value FROM einstein_meta');
     const meta = Object.fromEntries(rows.map((r) => [r.key, r.value]));
     if (meta.embedder !== this.embedderId || meta.dim !== String(this.dim)) {
@@ -182,9 +207,26 @@ export class IndexStore {
     await tx.execute(sql, [this.dialect.batchParam(columns, data)]);
   }
 
-  /** Replaces the given files' index entries in one transaction. */
+  /**
+   * Replaces the given files' index entries in one transaction. Two indexers writing the same
+   * new file at once both insert its row; on DuckDB the later commit fails with a duplicate
+   * key on `path` (its snapshot did not show the other's row, so ON CONFLICT could not apply).
+   * That is a write conflict like any other: the transaction is re-run, now sees the row, and
+   * replaces it.
+   */
   async writeFiles(files: readonly PreparedFile[], signal?: AbortSignal): Promise<void> {
     if (files.length === 0) return;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.writeFilesOnce(files, signal);
+        return;
+      } catch (err) {
+        if (attempt >= FILE_ROW_RACE_ATTEMPTS || !isFileRowRace(err)) throw err;
+      }
+    }
+  }
+
+  private async writeFilesOnce(files: readonly PreparedFile[], signal?: AbortSignal): Promise<void> {
     const paths = JSON.stringify(files.map((f) => f.path));
     await this.db.transaction(
       async (tx) => {

@@ -12,16 +12,18 @@
  * through its own ConcurrentDatabase client); `removeMissing` finishes the plan.
  */
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
 import { AbortedError, BadInputError, NotFoundError } from '../core/errors.js';
 import { log } from '../core/logger.js';
 import { chunkText, type ChunkOptions } from './chunker.js';
+import { ExcludedFiles } from './excluded-files.js';
 import { normalize, type Embedder } from './embedder.js';
 import { termId } from './hash.js';
 import type { IndexStore, PreparedFile, PreparedChunk } from './index-store.js';
 import { tokenize } from './tokenizer.js';
-import { walk, looksBinary, type WalkEntry } from './walker.js';
+import { walk, looksBinary, DEFAULT_MAX_FILE_BYTES, type WalkEntry, type WalkOptions } from './walker.js';
+import { readRegularFile, type ReadSkip } from './regular-file.js';
 
 export interface IndexOptions {
   onProgress?: (p: IndexProgress) => void;
@@ -48,6 +50,7 @@ export interface IndexProgress {
   filesIndexed: number;
   filesUnchanged: number;
   filesRemoved: number;
+  /** Files not indexed (binary, too large, unreadable, no longer regular) and directories that could not be listed; .gitignored files are not counted. */
   filesSkipped: number;
   chunks: number;
   bytes: number;
@@ -60,6 +63,11 @@ export interface IndexPlan {
   toIndex: WalkEntry[];
   /** Indexed paths (absolute) that are no longer on disk. */
   toRemove: string[];
+  /**
+   * Directories the walk could not list (relative to the root, with the error code). Indexed
+   * files under them are kept: whether they still exist is unknown.
+   */
+  unreadableDirs: Array<{ path: string; code: string }>;
   /** Index state of files to re-index (absolute path → hash), to skip unchanged content. */
   knownHashes: Map<string, string>;
   unchanged: number;
@@ -104,18 +112,42 @@ function checkAbort(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortedError('Indexing aborted; files already written stay indexed, run index again to finish');
 }
 
-/** Walks `dir` and compares with the index. */
-export async function planIndex(store: IndexStore, dir: string, opts: IndexOptions, exclude: readonly string[], counters: IndexCounters): Promise<IndexPlan> {
+/**
+ * The absolute path of `dir`, checked to be a directory (BOLT_NOT_FOUND / BOLT_BAD_INPUT
+ * otherwise). `bolt index` calls it before it opens or resets anything.
+ */
+export async function indexRoot(dir: string): Promise<string> {
   const root = resolve(dir);
   const st = await stat(root).catch(() => undefined);
   if (!st) throw new NotFoundError(`Cannot index ${dir}: no such directory`, { path: root });
   if (!st.isDirectory()) throw new BadInputError(`Cannot index ${dir}: not a directory`, { path: root });
+  return root;
+}
+
+/** Walks `dir` and compares with the index. */
+export async function planIndex(store: IndexStore, dir: string, opts: IndexOptions, exclude: readonly string[], counters: IndexCounters): Promise<IndexPlan> {
+  const root = await indexRoot(dir);
   const known = await store.fileStates(root.endsWith(sep) ? root : root + sep);
   const seen = new Set<string>();
   const toIndex: WalkEntry[] = [];
   const knownHashes = new Map<string, string>();
   let unchanged = 0;
-  for await (const e of walk(root, { maxFileBytes: opts.maxFileBytes, exclude, signal: opts.signal, ignorePatterns: opts.ignorePatterns })) {
+  const unreadableDirs: IndexPlan['unreadableDirs'] = [];
+  const walkOptions: WalkOptions = {
+    maxFileBytes: opts.maxFileBytes,
+    exclude,
+    signal: opts.signal,
+    ignorePatterns: opts.ignorePatterns,
+    onSkip: (_path, why) => {
+      if (why !== 'ignored') counters.filesSkipped++;
+    },
+    onUnreadableDir: (path, code) => {
+      counters.filesSkipped++;
+      unreadableDirs.push({ path, code });
+      log('einstein').warn({ root, path, code }, 'directory skipped: cannot list it');
+    },
+  };
+  for await (const e of walk(root, walkOptions)) {
     seen.add(e.absPath);
     counters.filesSeen++;
     const k = known.get(e.absPath);
@@ -126,10 +158,11 @@ export async function planIndex(store: IndexStore, dir: string, opts: IndexOptio
     if (k) knownHashes.set(e.absPath, k.hash);
     toIndex.push(e);
   }
-  const toRemove = [...known.keys()].filter((p) => !seen.has(p));
+  const unknown = unreadableDirs.map((d) => join(root, d.path) + sep);
+  const toRemove = [...known.keys()].filter((p) => !seen.has(p) && !unknown.some((d) => p.startsWith(d)));
   counters.filesUnchanged = unchanged;
   counters.filesToIndex = toIndex.length;
-  return { root, toIndex, toRemove, knownHashes, unchanged };
+  return { root, toIndex, toRemove, unreadableDirs, knownHashes, unchanged };
 }
 
 /** Reads, chunks and tokenizes one file; undefined when it must not be indexed. */
@@ -140,9 +173,15 @@ interface Prepared {
   termLists: string[][];
 }
 
-async function prepareFile(e: WalkEntry, chunking: ChunkOptions | undefined): Promise<Prepared | 'binary'> {
-  const buf = await readFile(e.absPath);
+/**
+ * Reads one planned file as it is now (see regular-file.ts: what the walk saw may have been
+ * replaced by a link or a FIFO since) and prepares it; a string says why it was not.
+ */
+async function prepareFile(e: WalkEntry, opts: IndexOptions, excluded: ExcludedFiles): Promise<Prepared | ReadSkip | 'binary'> {
+  const buf = await readRegularFile(e.absPath, { maxBytes: opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, excluded });
+  if (typeof buf === 'string') return buf;
   if (looksBinary(buf)) return 'binary';
+  const chunking = opts.chunking;
   const hash = createHash('sha1').update(buf).digest('hex');
   const text = buf.toString('utf8');
   const chunks = chunkText(text, chunking);
@@ -164,7 +203,10 @@ async function prepareFile(e: WalkEntry, chunking: ChunkOptions | undefined): Pr
   return { file: { path: e.absPath, size: buf.length, mtimeMs: e.mtimeMs, hash, chunks: prepared }, embedTexts, termLists };
 }
 
-/** Indexes `entries` (a plan's `toIndex`, or a shard of it) with `concurrency` async workers. */
+/**
+ * Indexes `entries` (a plan's `toIndex`, or a shard of it) with `concurrency` async workers;
+ * never opens a path of `exclude` (the database files, see excluded-files.ts).
+ */
 export async function indexEntries(
   store: IndexStore,
   embedder: Embedder,
@@ -172,8 +214,10 @@ export async function indexEntries(
   knownHashes: ReadonlyMap<string, string>,
   opts: IndexOptions,
   counters: IndexCounters,
+  exclude: readonly string[] = [],
 ): Promise<void> {
   const logger = log('einstein');
+  const excluded = new ExcludedFiles(exclude);
   const batchChunks = Math.max(1, opts.batchChunks ?? 2000);
   const touched: Array<{ path: string; size: number; mtimeMs: number }> = [];
   const gone: string[] = [];
@@ -210,22 +254,17 @@ export async function indexEntries(
     while (next < entries.length && !failed) {
       checkAbort(opts.signal);
       const e = entries[next++]!;
-      let prepared: Awaited<ReturnType<typeof prepareFile>>;
-      try {
-        prepared = await prepareFile(e, opts.chunking);
-      } catch (err) {
-        logger.warn({ path: e.absPath, err: (err as Error).message }, 'file skipped: cannot read it');
-        counters.filesSkipped++;
-        counters.filesDone++;
-        continue;
-      }
+      const prepared = await prepareFile(e, opts, excluded);
       counters.filesDone++;
-      counters.bytes += e.size;
-      if (prepared === 'binary') {
-        if (knownHashes.has(e.absPath)) gone.push(e.absPath);
+      if (typeof prepared === 'string') {
+        // No longer a regular text file within the limit: its old entries go. An unreadable
+        // one (EACCES, vanished) keeps them; the next run sees whether it is gone.
+        if (prepared === 'unreadable') logger.warn({ path: e.absPath }, 'file skipped: cannot read it');
+        else if (knownHashes.has(e.absPath)) gone.push(e.absPath);
         counters.filesSkipped++;
         continue;
       }
+      counters.bytes += e.size;
       if (knownHashes.get(e.absPath) === prepared.file.hash) {
         touched.push({ path: e.absPath, size: prepared.file.size, mtimeMs: e.mtimeMs });
         counters.filesUnchanged++;

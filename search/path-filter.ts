@@ -11,5 +11,9 @@ export function pathMatcher(glob: string | readonly string[]): (path: string) =>
   if (globs.length === 0 || globs.some((g) => typeof g !== 'string' || g.trim() === '')) {
     throw new BadInputError('pathGlob must be a non-empty glob pattern', { pathGlob: glob });
   }
-  return picomatch(globs, { dot: true });
+  try {
+    return picomatch(globs, { dot: true });
+  } catch (err) {
+    throw new BadInputError(`pathGlob is not a valid glob pattern: ${(err as Error).message}`, { pathGlob: glob });
+  }
 }

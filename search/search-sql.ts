@@ -11,6 +11,7 @@
  * df and N are over the whole index even when a path filter narrows the candidates.
  */
 import { CHUNK_ID_STRIDE, type EinsteinDialect } from './dialect.js';
+import { checkInt, MAX_DEPTH, MAX_K } from './options.js';
 
 /** The reciprocal-rank-fusion constant (Cormack et al. 2009). */
 export const RRF_K = 60;
@@ -49,6 +50,9 @@ export type CandidateRow = {
 
 /** Builds the statement and its parameters. */
 export function buildSearchSql(d: EinsteinDialect, dim: number, input: SearchSqlInput): { sql: string; params: unknown[] } {
+  // k and depth are inlined as LIMITs (callers check them; this keeps anything else out of the SQL).
+  checkInt('k', input.k, 1, MAX_K);
+  checkInt('depth', input.depth, 1, MAX_DEPTH);
   const params: unknown[] = [];
   const ctes: string[] = [];
   const fileOf = d.intDiv('chunk_id', String(CHUNK_ID_STRIDE));

@@ -16,10 +16,16 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/**
+ * Most distinct terms highlighted (the first ones of the query): the highlighting regex has one
+ * alternative per term and runs over every line of every hit, so its cost is capped here.
+ */
+export const MAX_HIGHLIGHT_TERMS = 64;
+
 /** Builds the snippet of `text` (starting at file line `startLine`) for the given query terms. */
 export function makeSnippet(text: string, startLine: number, terms: readonly string[], maxLines = 3): Snippet {
   const lines = text.split('\n');
-  const usable = terms.filter((t) => t.length >= 2 || /\d/.test(t));
+  const usable = [...new Set(terms.filter((t) => t.length >= 2 || /\d/.test(t)).map((t) => t.toLowerCase()))].slice(0, MAX_HIGHLIGHT_TERMS);
   const re = usable.length
     ? new RegExp(
         usable
@@ -33,8 +39,9 @@ export function makeSnippet(text: string, startLine: number, terms: readonly str
   let bestScore = -1;
   lines.forEach((line, i) => {
     if (!re) return;
-    const found = new Set((line.match(re) ?? []).map((m) => m.toLowerCase()));
-    const score = found.size * 10 + Math.min(found.size ? (line.match(re)?.length ?? 0) : 0, 9);
+    const all = line.match(re) ?? [];
+    const found = new Set(all.map((m) => m.toLowerCase()));
+    const score = found.size * 10 + Math.min(all.length, 9);
     if (score > bestScore) {
       best = i;
       bestScore = score;

@@ -1,15 +1,19 @@
 /**
  * Walks a directory tree for indexing: honours `.gitignore` files (nested ones too, with
  * git's precedence: the deepest file that has an opinion wins), never enters `.git`,
- * `node_modules` or `.bolt`, and skips symlinks, binary files, files over `maxFileBytes`
- * and any path listed in `exclude` (Einstein passes the database file and its WAL: opening
- * and closing a DuckDB file this process holds would drop DuckDB's lock — architecture.md, fact 3).
+ * `node_modules` or `.bolt`, and skips symlinks (and FIFOs, sockets, devices), binary files, files over `maxFileBytes`
+ * and any path listed in `exclude` (Einstein passes the database file and its companions:
+ * closing a descriptor of one would drop this process's locks on it — excluded-files.ts).
  */
-import { open, readdir, readFile, stat } from 'node:fs/promises';
-import { statSync } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
-import { AbortedError } from '../core/errors.js';
+import { AbortedError, BadInputError, PermissionError } from '../core/errors.js';
+import { ExcludedFiles } from './excluded-files.js';
+import { readRegularFile } from './regular-file.js';
+
+/** Why the walk left a file out. */
+export type WalkSkip = 'ignored' | 'binary' | 'huge' | 'excluded' | 'unreadable';
 
 /** A file worth indexing. */
 export interface WalkEntry {
@@ -23,7 +27,7 @@ export interface WalkEntry {
 export interface WalkOptions {
   /** Files larger than this are skipped (default 1 MiB). */
   maxFileBytes?: number;
-  /** Absolute paths never to touch (matched by device and inode, so links and `..` do not matter). */
+  /** Paths never to open (matched by real path and by device and inode; see excluded-files.ts). */
   exclude?: readonly string[];
   /** Directory names never entered (default: .git, node_modules, .bolt). */
   skipDirs?: readonly string[];
@@ -31,7 +35,13 @@ export interface WalkOptions {
   ignorePatterns?: readonly string[];
   signal?: AbortSignal;
   /** Called for each file skipped, with why (for progress reports and tests). */
-  onSkip?: (path: string, reason: 'ignored' | 'binary' | 'huge' | 'excluded') => void;
+  onSkip?: (path: string, reason: WalkSkip) => void;
+  /**
+   * Called for each directory below the root that cannot be listed (EACCES, ENAMETOOLONG, a
+   * /proc entry that vanished…), with its relative path and the error code; the walk goes on
+   * without it. The root itself failing is an error.
+   */
+  onUnreadableDir?: (path: string, code: string) => void;
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
@@ -103,17 +113,6 @@ export function looksBinary(buf: Uint8Array): boolean {
   return false;
 }
 
-async function sniffBinary(absPath: string): Promise<boolean> {
-  const fh = await open(absPath, 'r');
-  try {
-    const buf = Buffer.alloc(SNIFF_BYTES);
-    const { bytesRead } = await fh.read(buf, 0, SNIFF_BYTES, 0);
-    return looksBinary(buf.subarray(0, bytesRead));
-  } finally {
-    await fh.close();
-  }
-}
-
 interface IgnoreLevel {
   /** Directory of the .gitignore, relative to the root ('' for the root). */
   dir: string;
@@ -131,29 +130,35 @@ function isIgnored(levels: readonly IgnoreLevel[], rel: string, isDir: boolean):
   return ignored;
 }
 
-function fileKey(p: string): string | undefined {
-  try {
-    const st = statSync(p);
-    return `${st.dev}:${st.ino}`;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Yields indexable files under `root` in sorted, depth-first order. */
 export async function* walk(root: string, opts: WalkOptions = {}): AsyncGenerator<WalkEntry> {
   const maxBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   const skipDirs = new Set(opts.skipDirs ?? DEFAULT_SKIP_DIRS);
-  const excluded = new Set((opts.exclude ?? []).map(fileKey).filter((k): k is string => k !== undefined));
+  const excluded = new ExcludedFiles(opts.exclude ?? []);
   const skip = opts.onSkip ?? (() => {});
   const base: IgnoreLevel[] = [];
   if (opts.ignorePatterns?.length) base.push({ dir: '', ig: ignore().add([...opts.ignorePatterns]) });
 
   async function* visit(absDir: string, relDir: string, levels: IgnoreLevel[]): AsyncGenerator<WalkEntry> {
     if (opts.signal?.aborted) throw new AbortedError('Walk aborted', { root });
-    const gitignore = await readFile(join(absDir, '.gitignore'), 'utf8').catch(() => undefined);
+    // Read like any file (never through a link, never blocking on a FIFO, within the size
+    // limit): a .gitignore that is anything else is not applied, as git does not follow links.
+    const raw = await readRegularFile(join(absDir, '.gitignore'), { maxBytes, excluded });
+    const gitignore = typeof raw === 'string' ? undefined : raw.toString('utf8');
     const here = gitignore === undefined ? levels : [...levels, { dir: relDir, ig: ignore().add(gitignore) }];
-    const dirents = await readdir(absDir, { withFileTypes: true });
+    let dirents;
+    try {
+      dirents = await readdir(absDir, { withFileTypes: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+      if (relDir === '') {
+        const details = { path: root, errno: code };
+        if (code === 'EACCES' || code === 'EPERM') throw new PermissionError(`Cannot list ${root}: permission denied`, details);
+        throw new BadInputError(`Cannot list ${root}: ${code}`, details);
+      }
+      opts.onUnreadableDir?.(relDir, code);
+      return;
+    }
     dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const d of dirents) {
       const abs = join(absDir, d.name);
@@ -168,9 +173,17 @@ export async function* walk(root: string, opts: WalkOptions = {}): AsyncGenerato
         skip(rel, 'ignored');
         continue;
       }
-      const st = await stat(abs).catch(() => undefined);
-      if (!st) continue; // vanished while walking
-      if (excluded.has(`${st.dev}:${st.ino}`)) {
+      if (excluded.has(abs)) {
+        skip(rel, 'excluded');
+        continue;
+      }
+      const st = await lstat(abs).catch(() => undefined);
+      if (!st) {
+        skip(rel, 'unreadable'); // vanished, a name too long, not valid UTF-8 (so not found)…
+        continue;
+      }
+      if (!st.isFile()) continue; // no longer a regular file
+      if (excluded.has(abs, st)) {
         skip(rel, 'excluded');
         continue;
       }
@@ -180,9 +193,21 @@ export async function* walk(root: string, opts: WalkOptions = {}): AsyncGenerato
       }
       const dot = d.name.lastIndexOf('.');
       const ext = dot > 0 ? d.name.slice(dot + 1).toLowerCase() : '';
-      if (BINARY_EXTENSIONS.has(ext) || (st.size > 0 && (await sniffBinary(abs).catch(() => true)))) {
+      if (BINARY_EXTENSIONS.has(ext)) {
         skip(rel, 'binary');
         continue;
+      }
+      if (st.size > 0) {
+        const head = await readRegularFile(abs, { maxBytes, prefix: SNIFF_BYTES, excluded });
+        if (head === 'not-regular') continue; // replaced by a link, FIFO or device meanwhile
+        if (typeof head === 'string') {
+          skip(rel, head);
+          continue;
+        }
+        if (looksBinary(head)) {
+          skip(rel, 'binary');
+          continue;
+        }
       }
       yield { path: rel, absPath: abs, size: st.size, mtimeMs: Math.floor(st.mtimeMs) };
     }

@@ -14,6 +14,7 @@ import { writeTestAgents } from './helpers/agents-fixture.js';
 import { BoltIntegration } from '../core/runtime/bolt-integration.js';
 import type { BoltOptions } from '../core/config.js';
 import { hasCode } from '../core/errors.js';
+import { EinsteinSearch } from '../search/einstein-search.js';
 import type { TaskDoneEvent } from '../core/events.js';
 
 async function runtime(t: TestContext, o: BoltOptions = {}): Promise<{ bolt: BoltIntegration; dir: string }> {
@@ -65,6 +66,7 @@ test('built-in agents run durable tasks; sql goes through ctx.db; events carry a
   const seen = await db.query('SELECT task_id, agent_id FROM seen');
   assert.equal(seen.length, 1);
   assert.equal(Number(seen[0]!.task_id), recId);
+  await new EinsteinSearch(db).indexStats(); // an empty index: a search never creates one
   const findId = await bolt.submit('find', { query: 'anything' });
   assert.deepEqual((await done(bolt, findId)).result, [], 'ctx.search works (nothing indexed yet)');
   const stored = await bolt.getTask(sqlId);

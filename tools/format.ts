@@ -28,3 +28,18 @@ export function formatDuration(ms: number): string {
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
+
+/**
+ * `s` safe to print on a terminal: control characters (C0 but tab, DEL, C1), line and paragraph
+ * separators and bidirectional overrides are shown as escapes (`\n`, `\x1b`, `\u202e`), so a
+ * file name or file content cannot move the cursor, recolour the screen or fake output lines.
+ * For human output only: `--json` prints values exactly.
+ */
+export function printable(s: string): string {
+  return s.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}

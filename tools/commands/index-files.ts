@@ -14,12 +14,14 @@ import { action, printJson, println } from '../cli-action.js';
 import { BadInputError } from '../../core/errors.js';
 import { resolve } from 'node:path';
 import { EinsteinSearch } from '../../search/einstein-search.js';
-import type { IndexProgress } from '../../search/indexer.js';
+import { MAX_FILE_BYTES_LIMIT } from '../../search/options.js';
+import { indexRoot, type IndexProgress } from '../../search/indexer.js';
 import type { Embedder } from '../../search/embedder.js';
 import type { IndexTaskResult, EmbedderSpec } from '../../agents/builtin/einstein.js';
 import { indexWithAgents } from '../index-with-agents.js';
 import { addEinsteinOptions, embedderFromOptions, openDb, type EinsteinCliOptions } from '../einstein-cli.js';
 import { embedderEnv } from '../../core/config.js';
+import { printable } from '../format.js';
 
 interface IndexCliOptions extends EinsteinCliOptions {
   agents?: string;
@@ -90,7 +92,12 @@ export function register(program: Command): void {
         const agents = o.agents === undefined ? undefined : count(o.agents, '--agents', 64);
         const workers = count(o.workers, '--workers', 64);
         const maxKb = Number(o.maxFileKb);
-        if (!(maxKb > 0)) throw new BadInputError(`--max-file-kb must be a positive number, got ${o.maxFileKb}`);
+        if (!(maxKb > 0 && maxKb * 1024 <= MAX_FILE_BYTES_LIMIT)) {
+          throw new BadInputError(`--max-file-kb must be a positive number of KiB, at most ${MAX_FILE_BYTES_LIMIT / 1024}, got ${o.maxFileKb}`);
+        }
+        // Everything that can be wrong with the input is checked before the database is
+        // opened (or created) and before --reset drops anything.
+        await indexRoot(dir);
         const embedder = await embedderFromOptions(o);
         const db = await openDb(o, true);
         const bar = progressBar(o.progress && !o.json);
@@ -105,20 +112,26 @@ export function register(program: Command): void {
           let shards: IndexTaskResult[] | undefined;
           if (agents !== undefined) {
             await einstein.indexStats(); // tables exist before the agents start
-            shards = await indexWithAgents(db.location, resolve(dir), agents, { embedder: specOf(embedder, o), maxFileBytes }, (f) =>
-              bar.update({
-                phase: 'indexing',
-                filesSeen: 0,
-                filesToIndex: 1000,
-                filesDone: Math.round(f * 1000),
-                filesIndexed: 0,
-                filesUnchanged: 0,
-                filesRemoved: 0,
-                filesSkipped: 0,
-                chunks: 0,
-                bytes: 0,
-                elapsedMs: Date.now() - started,
-              }),
+            shards = await indexWithAgents(
+              db.location,
+              resolve(dir),
+              agents,
+              { embedder: specOf(embedder, o), maxFileBytes },
+              (f) =>
+                bar.update({
+                  phase: 'indexing',
+                  filesSeen: 0,
+                  filesToIndex: 1000,
+                  filesDone: Math.round(f * 1000),
+                  filesIndexed: 0,
+                  filesUnchanged: 0,
+                  filesRemoved: 0,
+                  filesSkipped: 0,
+                  chunks: 0,
+                  bytes: 0,
+                  elapsedMs: Date.now() - started,
+                }),
+              ac.signal,
             );
           }
           // In-process: the whole job, or after the agents, what is left (deleted files, compaction).
@@ -148,6 +161,11 @@ export function register(program: Command): void {
             println(
               `indexed ${r.filesIndexed} files (${r.chunks} chunks) in ${secs.toFixed(1)} s with ${how}; ${r.filesUnchanged} unchanged, ${r.filesRemoved} removed, ${r.filesSkipped} skipped`,
             );
+            if (r.unreadableDirs.length > 0) {
+              const shown = r.unreadableDirs.slice(0, 5).map((d) => `${printable(d.path)} (${d.code})`);
+              const more = r.unreadableDirs.length > shown.length ? `, and ${r.unreadableDirs.length - shown.length} more` : '';
+              println(`could not list ${r.unreadableDirs.length} director${r.unreadableDirs.length === 1 ? 'y' : 'ies'}, skipped: ${shown.join(', ')}${more}`);
+            }
             println(`index ${db.location}: ${size.files} files, ${size.chunks} chunks, ${size.postings} postings`);
           }
         } finally {

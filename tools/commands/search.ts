@@ -11,6 +11,7 @@ import { EinsteinSearch, type SearchHit, type SearchMode } from '../../search/ei
 import { addEinsteinOptions, embedderFromOptions, isServerDb, openDb, type EinsteinCliOptions } from '../einstein-cli.js';
 import { noColor } from '../../core/config.js';
 import { parseInteger } from '../int-option.js';
+import { printable } from '../format.js';
 
 interface SearchCliOptions extends EinsteinCliOptions {
   k: string;
@@ -18,15 +19,25 @@ interface SearchCliOptions extends EinsteinCliOptions {
   path?: string[];
 }
 
-function highlight(hit: SearchHit, color: boolean): string {
-  let out = '';
-  let at = 0;
-  for (const [s, e] of hit.highlights) {
-    if (s < at) continue;
-    out += hit.snippet.slice(at, s) + (color ? `\x1b[1;33m${hit.snippet.slice(s, e)}\x1b[0m` : `«${hit.snippet.slice(s, e)}»`);
-    at = e;
-  }
-  return out + hit.snippet.slice(at);
+/** The snippet's lines with the matches marked; control characters of the file shown escaped. */
+function highlight(hit: SearchHit, color: boolean): string[] {
+  return hit.snippet.split('\n').reduce<{ lines: string[]; offset: number }>(
+    (acc, line) => {
+      let out = '';
+      let at = 0;
+      for (const [gs, ge] of hit.highlights) {
+        const [s, e] = [gs - acc.offset, ge - acc.offset];
+        if (s < at || e > line.length) continue;
+        const word = printable(line.slice(s, e));
+        out += printable(line.slice(at, s)) + (color ? `\x1b[1;33m${word}\x1b[0m` : `«${word}»`);
+        at = e;
+      }
+      acc.lines.push(out + printable(line.slice(at)));
+      acc.offset += line.length + 1;
+      return acc;
+    },
+    { lines: [], offset: 0 },
+  ).lines;
 }
 
 export function register(program: Command): void {
@@ -41,6 +52,8 @@ export function register(program: Command): void {
     .option('--path <glob...>', 'only files matching this glob (picomatch, e.g. "src/**")')
     .action(
       action(async (query: string, o: SearchCliOptions) => {
+        // The API answers an empty query with no hits; on the command line it is a mistake.
+        if (query.trim() === '') throw new BadInputError('the query is empty: give words, identifiers or a description');
         const k = parseInteger('--k', o.k, 1, 1000);
         if (!['hybrid', 'bm25', 'vector'].includes(o.mode)) throw new BadInputError(`--mode must be hybrid, bm25 or vector, got ${o.mode}`);
         if (!isServerDb(o.db) && !existsSync(o.db))
@@ -49,15 +62,17 @@ export function register(program: Command): void {
         const db = await openDb(o, false);
         try {
           const einstein = new EinsteinSearch(db, { embedder });
-          const size = await einstein.indexStats();
-          if (size.files === 0) throw new NotFoundError(`The search index in ${o.db} is empty: run \`bolt index <dir>\` first.`, { path: o.db });
+          // BOLT_NOT_FOUND when the database holds no index (a search creates nothing).
           const hits = await einstein.search(query, { k, mode: o.mode as SearchMode, pathGlob: o.path });
+          if (hits.length === 0 && (await einstein.indexStats()).files === 0) {
+            throw new NotFoundError(`The search index in ${o.db} is empty: run \`bolt index <dir>\` first.`, { path: o.db });
+          }
           if (o.json) {
             printJson({ query, mode: o.mode, k, hits, latencyMs: einstein.stats().latencyMs.max });
             return;
           }
           if (hits.length === 0) {
-            println(`no hits for "${query}"`);
+            println(`no hits for "${printable(query)}"`);
             return;
           }
           const color = Boolean(process.stdout.isTTY) && !noColor();
@@ -65,10 +80,8 @@ export function register(program: Command): void {
             const ranks = [h.matched.bm25Rank && `bm25 #${h.matched.bm25Rank}`, h.matched.vectorRank && `vector #${h.matched.vectorRank}`]
               .filter(Boolean)
               .join(', ');
-            println(`${h.path}:${h.startLine}-${h.endLine}  score ${h.score.toFixed(4)}${ranks ? `  (${ranks})` : ''}`);
-            highlight(h, color)
-              .split('\n')
-              .forEach((line, i) => println(`  ${String(h.snippetStartLine + i).padStart(5)} | ${line}`));
+            println(`${printable(h.path)}:${h.startLine}-${h.endLine}  score ${h.score.toFixed(4)}${ranks ? `  (${ranks})` : ''}`);
+            highlight(h, color).forEach((line, i) => println(`  ${String(h.snippetStartLine + i).padStart(5)} | ${line}`));
             println();
           }
         } finally {

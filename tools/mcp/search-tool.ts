@@ -8,6 +8,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { NotFoundError } from '../../core/errors.js';
 import { EinsteinSearch } from '../../search/einstein-search.js';
+import { MAX_QUERY_CHARS } from '../../search/options.js';
 import { embedderFromOptions } from '../einstein-cli.js';
 import { sharedUntilFailure } from '../../core/shared-until-failure.js';
 import { answer } from './answers.js';
@@ -29,7 +30,7 @@ export function registerSearchTool(server: McpServer, c: McpContext): void {
       description:
         'Searches the files indexed with `bolt index` (hybrid BM25 + vector by default) and returns ranked hits: path, line range, score and a snippet.',
       inputSchema: {
-        query: z.string().min(1).max(10_000).describe('words, identifiers or a description'),
+        query: z.string().min(1).max(MAX_QUERY_CHARS).describe('words, identifiers or a description'),
         k: z.number().int().min(1).max(100).optional().describe('number of hits (default 10)'),
         mode: z.enum(['hybrid', 'bm25', 'vector']).optional().describe('default hybrid'),
         path: z.array(z.string().min(1).max(1000)).max(50).optional().describe('only files matching these globs, e.g. "src/**"'),
