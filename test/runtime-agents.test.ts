@@ -4,43 +4,24 @@
  * (only that worker dies, the task is retried, the runtime keeps going), cancel through the
  * signal, dedupe, sequential order, a module that fails to load.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { tempDir } from './helpers/tmp.js';
 import { nextEvent, waitForValue } from './helpers/wait.js';
-import { writeTestAgents } from './helpers/agents-fixture.js';
+import { testRuntime } from './helpers/runtime.js';
 import { BoltIntegration } from '../core/runtime/bolt-integration.js';
-import type { BoltOptions } from '../core/config.js';
 import { hasCode } from '../core/errors.js';
 import { EinsteinSearch } from '../search/einstein-search.js';
 import type { TaskDoneEvent } from '../core/events.js';
-
-async function runtime(t: TestContext, o: BoltOptions = {}): Promise<{ bolt: BoltIntegration; dir: string }> {
-  const dir = tempDir(t);
-  const bolt = new BoltIntegration({
-    agents: 2,
-    database: join(dir, 'analytics.db'),
-    agentModules: [writeTestAgents(dir)],
-    leaseMs: 3000,
-    heartbeatMs: 100,
-    pollMs: 20,
-    backoff: { baseMs: 20, capMs: 40 },
-    abortGraceMs: 300,
-    ...o,
-  });
-  t.after(() => bolt.shutdown({ immediate: true }));
-  await bolt.initialize();
-  return { bolt, dir };
-}
 
 function done(bolt: BoltIntegration, id: number): Promise<TaskDoneEvent> {
   return nextEvent<TaskDoneEvent>(bolt, 'task:done', (e) => e.id === id, 30_000);
 }
 
 test('built-in agents run durable tasks; sql goes through ctx.db; events carry agent ids', { timeout: 60_000 }, async (t) => {
-  const { bolt } = await runtime(t);
+  const { bolt } = await testRuntime(t);
   assert.deepEqual(
     bolt
       .agents()
@@ -76,7 +57,7 @@ test('built-in agents run durable tasks; sql goes through ctx.db; events carry a
 });
 
 test('a throwing agent is retried with backoff, then dead-lettered; retry redrives it', { timeout: 60_000 }, async (t) => {
-  const { bolt } = await runtime(t);
+  const { bolt } = await testRuntime(t);
   const failed: number[] = [];
   bolt.on('task:failed', (e) => failed.push(e.attempt));
   const id = await bolt.submit('fail', null, { maxAttempts: 3 });
@@ -94,7 +75,7 @@ test('a throwing agent is retried with backoff, then dead-lettered; retry redriv
 });
 
 test('process.exit in an agent kills only its worker: the task is retried, the worker replaced', { timeout: 60_000 }, async (t) => {
-  const { bolt } = await runtime(t);
+  const { bolt } = await testRuntime(t);
   const downs: string[] = [];
   bolt.on('agent:down', (e) => downs.push(e.reason));
   const failedEv = nextEvent<{ id: number; error: { code: string; message: string } }>(bolt, 'task:failed');
@@ -127,7 +108,7 @@ test('process.exit in an agent kills only its worker: the task is retried, the w
 });
 
 test('an agent stuck in an infinite loop is terminated at its timeout and the task retried', { timeout: 60_000 }, async (t) => {
-  const { bolt } = await runtime(t);
+  const { bolt } = await testRuntime(t);
   const failedEv = nextEvent<{ id: number; error: { message: string } }>(bolt, 'task:failed');
   const id = await bolt.submit('hang', null, { timeoutMs: 300 });
   const f = await failedEv;
@@ -139,7 +120,7 @@ test('an agent stuck in an infinite loop is terminated at its timeout and the ta
 });
 
 test('an agent that runs out of heap kills only its worker', { timeout: 60_000 }, async (t) => {
-  const { bolt } = await runtime(t, { agentHeapMb: 48 });
+  const { bolt } = await testRuntime(t, { agentHeapMb: 48 });
   const failedEv = nextEvent<{ id: number; error: { message: string } }>(bolt, 'task:failed', () => true, 40_000);
   const id = await bolt.submit('oom', null);
   const f = await failedEv;
@@ -149,7 +130,7 @@ test('an agent that runs out of heap kills only its worker', { timeout: 60_000 }
 });
 
 test('cancel aborts a running task through its signal; progress is reported', { timeout: 60_000 }, async (t) => {
-  const { bolt } = await runtime(t);
+  const { bolt } = await testRuntime(t);
   const progress = nextEvent<{ id: number; fraction: number; note?: string }>(bolt, 'task:progress');
   const id = await bolt.submit('wait', null);
   const p = await progress;
@@ -166,7 +147,7 @@ test('cancel aborts a running task through its signal; progress is reported', { 
 });
 
 test('dedupe: one task per key; sequential mode runs tasks strictly in submission order', { timeout: 60_000 }, async (t) => {
-  const { bolt } = await runtime(t, { sequential: true, agents: undefined });
+  const { bolt } = await testRuntime(t, { sequential: true, agents: undefined });
   assert.equal(bolt.status().agents.length, 1);
   const a = await bolt.submitDetailed('echo', 'a', { dedupeKey: 'same' });
   const b = await bolt.submitDetailed('echo', 'b', { dedupeKey: 'same' });

@@ -6,27 +6,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { tempDir } from './helpers/tmp.js';
-import { writeTestAgents } from './helpers/agents-fixture.js';
 import { nextEvent } from './helpers/wait.js';
-import { BoltIntegration } from '../core/runtime/bolt-integration.js';
+import { testRuntime } from './helpers/runtime.js';
 import type { TaskDoneEvent, TaskFailedEvent } from '../core/events.js';
 
 test('an agent thread that exits inside a write transaction does not hold up the runtime’s other writers', { timeout: 40_000 }, async (t) => {
-  const dir = tempDir(t);
-  const bolt = new BoltIntegration({
-    agents: 2,
-    database: join(dir, 'agents.sqlite'),
-    agentModules: [writeTestAgents(dir)],
-    leaseMs: 3000,
-    heartbeatMs: 100,
-    pollMs: 20,
-    backoff: { baseMs: 20, capMs: 40 },
-    abortGraceMs: 300,
-  });
-  t.after(() => bolt.shutdown({ immediate: true }));
-  await bolt.initialize();
+  const { bolt } = await testRuntime(t, { file: 'agents.sqlite' });
   const db = bolt.getDatabaseManager();
   await db.execute('CREATE TABLE seen (task_id BIGINT, agent_id TEXT)');
 

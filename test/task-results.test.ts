@@ -6,26 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { tempDir } from './helpers/tmp.js';
-import { writeTestAgents } from './helpers/agents-fixture.js';
 import { nextEvent } from './helpers/wait.js';
-import { BoltIntegration } from '../core/runtime/bolt-integration.js';
+import { testRuntime } from './helpers/runtime.js';
 import { hasCode } from '../core/errors.js';
 import type { TaskDeadEvent, TaskDoneEvent } from '../core/events.js';
 
 test('a result that cannot be stored fails its task alone; the others complete', { timeout: 60_000 }, async (t) => {
-  const dir = tempDir(t);
-  const bolt = new BoltIntegration({
-    agents: 2,
-    database: join(dir, 'results.db'),
-    agentModules: [writeTestAgents(dir)],
-    pollMs: 20,
-    heartbeatMs: 100,
-    backoff: { baseMs: 20, capMs: 40 },
-  });
-  t.after(() => bolt.shutdown({ immediate: true }));
-  await bolt.initialize();
+  const { bolt } = await testRuntime(t, { file: 'results.db' });
 
   const dead = new Map<number, TaskDeadEvent>();
   const done = new Map<number, TaskDoneEvent>();
@@ -59,10 +46,7 @@ test('a result that cannot be stored fails its task alone; the others complete',
 });
 
 test('a payload over 16 MiB of JSON is refused at submit; nothing is stored', { timeout: 60_000 }, async (t) => {
-  const dir = tempDir(t);
-  const bolt = new BoltIntegration({ agents: 1, database: join(dir, 'payloads.db'), agentModules: [writeTestAgents(dir)], pollMs: 20 });
-  t.after(() => bolt.shutdown({ immediate: true }));
-  await bolt.initialize();
+  const { bolt } = await testRuntime(t, { agents: 1, file: 'payloads.db' });
   await assert.rejects(
     bolt.submit('echo', { s: 'x'.repeat(16 * 1024 * 1024) }),
     (err) => hasCode(err, 'BOLT_BAD_INPUT') && /payload takes \d+ bytes/.test(err.message),
