@@ -53,6 +53,22 @@ test('bolt query: parameters, human and --json output, typed errors', { timeout:
   assert.match(r.stdout, /--param/);
 });
 
+test('bolt query in the process that hosts the file: a result past the frame limit is BOLT_BAD_INPUT, not a crash', { timeout: 60_000 }, async (t) => {
+  const db = join(tempDir(t), 'big.duckdb');
+  assert.equal((await runBolt(['query', 'CREATE TABLE t AS SELECT 1 AS x', '--db', db])).code, 0);
+  const env = { BOLT_MAX_FRAME_BYTES: '1000000' };
+  const big = await runBolt(['query', "SELECT range AS i, repeat('x', 100) AS s FROM range(100000)", '--db', db, '--json'], { env });
+  assert.equal(big.code, 2, big.stderr);
+  assert.match(
+    big.stderr,
+    /^error \[BOLT_BAD_INPUT\]: the result is more than a frame may hold \(1000000 bytes, BOLT_MAX_FRAME_BYTES\) after \d+ rows: select fewer rows/,
+  );
+  assert.equal(big.stdout, '');
+  const small = await runBolt(['query', 'SELECT range AS i FROM range(1000)', '--db', db, '--json'], { env });
+  assert.equal(small.code, 0, small.stderr);
+  assert.equal((JSON.parse(small.stdout) as { rows: unknown[] }).rows.length, 1000);
+});
+
 test('bolt db backup copies consistently while another process writes; verify checks both', { timeout: 90_000 }, async (t) => {
   const dir = tempDir(t);
   const path = join(dir, 'live.db');

@@ -9,6 +9,15 @@ import { classifyDuckDBError } from './classify-errors.js';
 import { toDuckDBParams, valueConverter } from './values.js';
 import { cacheStatement, cachedStatement } from './statement-cache.js';
 import { sqlTextProblem } from '../../core/sql-text.js';
+import { wireLimits } from '../../core/config.js';
+
+/**
+ * The most a result may take as rows, estimated while they are made (text by its length, any
+ * other value 8): a frame's limit (BOLT_MAX_FRAME_BYTES), which a client's reply meets anyway.
+ * In the process that hosts the file nothing else bounded it, and `bolt query` of 3M rows of
+ * 1 KB ran out of heap (SIGABRT) instead of answering.
+ */
+const MAX_RESULT_BYTES = wireLimits().maxFrameBytes;
 
 /** Statement types that only read. */
 const READ_TYPES = new Set<StatementType>([StatementType.SELECT, StatementType.EXPLAIN]);
@@ -197,14 +206,22 @@ export function rowObjects(result: DuckDBMaterializedResult, values?: ValueMode)
   const names = result.deduplicatedColumnNames();
   const convert = valueConverter(values);
   const rows: Row[] = [];
+  let bytes = 0;
   for (let c = 0; c < result.chunkCount; c++) {
     const chunk = result.getChunk(c);
     for (let r = 0; r < chunk.rowCount; r++) {
       const row: Row = {};
       chunk.visitRowValues(r, (value, _r, col, type) => {
+        bytes += typeof value === 'string' ? value.length : 8;
         row[names[col]!] = convert(value, type, convert);
       });
       rows.push(row);
+    }
+    if (bytes > MAX_RESULT_BYTES) {
+      throw new BadInputError(
+        `the result is more than a frame may hold (${MAX_RESULT_BYTES} bytes, BOLT_MAX_FRAME_BYTES) after ${rows.length} rows: select fewer rows or columns, or page through them`,
+        { rowsRead: rows.length, maxBytes: MAX_RESULT_BYTES },
+      );
     }
   }
   return rows;
