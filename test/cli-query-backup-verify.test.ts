@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConcurrentDatabase } from '../index.js';
 import { tempDir } from './helpers/tmp.js';
@@ -51,6 +51,22 @@ test('bolt query: parameters, human and --json output, typed errors', { timeout:
   r = await runBolt(['query', '--help']);
   assert.equal(r.code, 0);
   assert.match(r.stdout, /--param/);
+});
+
+test('bolt query: a statement that fails on a database it had to create leaves no database behind', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  for (const name of ['new.duckdb', 'new.sqlite']) {
+    const db = join(dir, name);
+    const r = await runBolt(['query', 'selec 1', '--db', db]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^error \[BOLT_SQL\]/);
+    assert.deepEqual(readdirSync(dir), [], `${name}: nothing left`);
+  }
+  // A database that was there stays, whatever fails on it.
+  const kept = join(dir, 'kept.duckdb');
+  assert.equal((await runBolt(['query', 'CREATE TABLE t (x INTEGER)', '--db', kept])).code, 0);
+  assert.equal((await runBolt(['query', 'SELECT * FROM nope', '--db', kept])).code, 2);
+  assert.ok(existsSync(kept));
 });
 
 test('bolt query in the process that hosts the file: a result past the frame limit is BOLT_BAD_INPUT, not a crash', { timeout: 60_000 }, async (t) => {

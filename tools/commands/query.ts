@@ -7,6 +7,8 @@ import { ConcurrentDatabase } from '../../storage/concurrent-database.js';
 import { DirectDatabase } from '../../adapters/shared/direct-database.js';
 import { action, printJson, println } from '../cli-action.js';
 import { cliDbPath } from '../db-path.js';
+import { discardNewDatabase } from '../discard-new-database.js';
+import { existsSync } from 'node:fs';
 import { intOption } from '../int-option.js';
 import { MAX_TIMER_MS } from '../../core/config.js';
 import { jsonSafe, textTable } from '../format-rows.js';
@@ -52,7 +54,10 @@ export function register(program: Command): void {
     .option('--json', 'print { rows, rowsChanged } as JSON')
     .action(
       action(async (sql: string, o: { param?: unknown[]; db?: string; lockTimeout: number; json?: boolean }) => {
-        const db = await ConcurrentDatabase.open(cliDbPath(o.db), { lockTimeoutMs: o.lockTimeout });
+        const path = cliDbPath(o.db);
+        const isNew = !/^[a-z][a-z0-9+.-]*:\/\//i.test(path) && !existsSync(path);
+        const db = await ConcurrentDatabase.open(path, { lockTimeoutMs: o.lockTimeout });
+        let failed = true;
         try {
           const params = o.param ?? [];
           let rows: Record<string, unknown>[];
@@ -67,8 +72,11 @@ export function register(program: Command): void {
           if (o.json) printJson({ rows: jsonSafe(rows), rowsChanged });
           else if (rows.length > 0 || isRead) println(textTable(rows));
           else println(`${rowsChanged} row${rowsChanged === 1 ? '' : 's'} changed`);
+          failed = false;
         } finally {
           await db.close();
+          // A statement that failed on a database this command created leaves no database.
+          if (failed && isNew) await discardNewDatabase(path).catch(() => false);
         }
       }),
     );
