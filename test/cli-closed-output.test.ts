@@ -48,6 +48,15 @@ test('a reader that goes away: the command ends normally and lets go of the file
   assert.equal(after.code, 0, after.stderr);
 });
 
+test('bolt start whose reader went away drains and exits, as on SIGTERM', { timeout: 90_000 }, async (t) => {
+  const dir = tempDir(t);
+  const db = join(dir, 'rt.db');
+  const r = await runReadingOneChunk(['start', '--agents', '1', '--db', db]);
+  assert.deepEqual({ code: r.code, signal: r.signal }, { code: 0, signal: null }, r.stderr.slice(-2000));
+  const info = await runBolt(['db', 'info', db, '--json']);
+  assert.equal((JSON.parse(info.stdout) as { state: string }).state, 'free', info.stdout);
+});
+
 test('output to a full disk: a typed error, exit 2, the database closed', { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
   const db = join(dir, 'full.db');

@@ -67,13 +67,15 @@ for (const register of [
  * `bolt query … | head`, `> /dev/full`: output nobody can take. The command is not stopped
  * where it stands — exiting while this process hosts a DuckDB file, with a statement running in
  * DuckDB's threads, crashed it (SIGSEGV) or left it hung holding the file — but runs to its end
- * and closes the database, its further output dropped. A reader that went away is no error;
- * a full disk is.
+ * and closes the database, its further output dropped. A command that runs until stopped
+ * (`bolt start | head -3`) is stopped as by SIGTERM: it drains and exits. A reader that went
+ * away is no error; a full disk is.
  */
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (stdoutGone) return;
   stdoutGone = true;
   process.stdout.write = (() => true) as typeof process.stdout.write;
+  if (process.listenerCount('SIGTERM') > 0) process.emit('SIGTERM', 'SIGTERM');
   if (err.code !== 'EPIPE') {
     const code = err.code === 'ENOSPC' ? 'BOLT_DISK_FULL' : 'BOLT_INTERNAL';
     process.stderr.write(`error [${code}]: cannot write the output (${err.code ?? err.message}); the command runs to its end without it\n`);
