@@ -76,6 +76,8 @@ test('the command line checks a submit, a schedule and a group before it opens t
     [['limits', 'set', 'g', '--concurrency', '3000000000'], /--concurrency must be a whole number from 1 to 2147483647/],
     [['limits', 'remove', ''], /a group must be 1 to 200 characters/],
     [['start', '--agents', '100000'], /--agents must be a whole number from 1 to 1024/],
+    [['tasks', '--status', ''], /--status needs at least one of queued/],
+    [['tasks', '--status', ' , '], /--status needs at least one of queued/],
   ];
   for (const [i, [args, message]] of refusals.entries()) {
     const r = await runBolt([...args, '--db', join(dir, `new${i}.db`)], { cwd: dir });

@@ -12,6 +12,8 @@ function parseStatuses(s: string): TaskStatus[] {
     .split(',')
     .map((x) => x.trim())
     .filter(Boolean);
+  // An empty list would mean "every status": the opposite of what was typed.
+  if (out.length === 0) throw new BadInputError(`--status needs at least one of ${TASK_STATUSES.join(', ')}`);
   for (const x of out) if (!isTaskStatus(x)) throw new BadInputError(`Unknown status ${JSON.stringify(x)}; one of ${TASK_STATUSES.join(', ')}`);
   return out as TaskStatus[];
 }
