@@ -261,6 +261,7 @@ test('bad schedules are BOLT_BAD_INPUT and store nothing; setting a name again r
   await q.removeSchedule('report');
   await assert.rejects(q.removeSchedule('report'), (e: unknown) => hasCode(e, 'BOLT_NOT_FOUND'));
   assert.equal((await q.setSchedule('zone', { ...ok, tz: 'europe/berlin' })).tz, 'Europe/Berlin', 'the zone as the time zone data spells it');
+  assert.equal((await q.setSchedule('tabs', { ...ok, cron: ' */5\t*  *\t* * *\n' })).cron, '*/5 * * * * *', 'fields one space apart');
 });
 
 test('bolt schedule: bad input is one line and exit 2, nothing created; --help; set, list --json, remove', { timeout: 120_000 }, async (t) => {

@@ -153,6 +153,11 @@ function rowToSchedule(r: Row): Schedule {
   };
 }
 
+/** A cron expression with its fields one space apart (tabs and runs of spaces were stored as typed and broke the tables). */
+function canonicalCron(cron: string): string {
+  return cron.trim().split(/\s+/).join(' ');
+}
+
 /**
  * Stores a schedule, replacing one of the same name (its anchor, `lastTick`, becomes now: the
  * first tick submitted is the first one after this call). The caller validated it.
@@ -164,7 +169,7 @@ export async function storeSchedule(db: Database, name: string, spec: ScheduleSp
       `INSERT INTO bolt_schedules (name, cron, tz, agent, payload, catch_up, last_tick, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ` +
         `ON CONFLICT (name) DO UPDATE SET cron = excluded.cron, tz = excluded.tz, agent = excluded.agent, payload = excluded.payload, ` +
         `catch_up = excluded.catch_up, last_tick = excluded.last_tick, updated_at = excluded.updated_at RETURNING *`,
-      [name, spec.cron, spec.tz === undefined ? null : canonicalZone(spec.tz), spec.agent, payloadJson, spec.catchUp ?? 'last', now, now, now],
+      [name, canonicalCron(spec.cron), spec.tz === undefined ? null : canonicalZone(spec.tz), spec.agent, payloadJson, spec.catchUp ?? 'last', now, now, now],
     ),
   );
   return rowToSchedule(rows[0]!);
