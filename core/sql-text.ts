@@ -5,7 +5,8 @@
  */
 
 /** Why `sql` cannot be run as written, or undefined when it can. */
-export function sqlTextProblem(sql: string): string | undefined {
+export function sqlTextProblem(sql: unknown): string | undefined {
+  if (typeof sql !== 'string') return `the SQL must be a string, not ${sql === null ? 'null' : typeof sql}`;
   const at = sql.indexOf('\0');
   if (at < 0) return undefined;
   return `the SQL text contains a NUL byte (at character ${at}); the database would ignore everything after it. Pass such text as a ? parameter`;

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConcurrentDatabase } from '../index.js';
 import { tempDir } from './helpers/tmp.js';
@@ -62,6 +62,12 @@ test('bolt query: a statement that fails on a database it had to create leaves n
     assert.match(r.stderr, /^error \[BOLT_SQL\]/);
     assert.deepEqual(readdirSync(dir), [], `${name}: nothing left`);
   }
+  // Through a symlink to a file not made yet: the file made at its target goes, the link stays.
+  mkdirSync(join(dir, 'target'));
+  symlinkSync(join(dir, 'target', 'real.duckdb'), join(dir, 'link.duckdb'));
+  assert.equal((await runBolt(['query', 'selec 1', '--db', join(dir, 'link.duckdb')])).code, 2);
+  assert.deepEqual(readdirSync(join(dir, 'target')), []);
+  assert.ok(lstatSync(join(dir, 'link.duckdb')).isSymbolicLink(), 'the link is kept');
   // A database that was there stays, whatever fails on it.
   const kept = join(dir, 'kept.duckdb');
   assert.equal((await runBolt(['query', 'CREATE TABLE t (x INTEGER)', '--db', kept])).code, 0);

@@ -3,7 +3,7 @@
  * behind (`bolt query "selec 1" --db new.db` made new.db). Only a file this command created,
  * that nobody holds and that is still as a fresh database is (no data written), is removed.
  */
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { probeDatabase, companionSuffixes } from '../storage/host/host-probe.js';
 import { detectEngine } from '../storage/concurrent-database.js';
 import { sidecarPath } from '../storage/platform/sidecar.js';
@@ -12,9 +12,11 @@ import { sidecarPath } from '../storage/platform/sidecar.js';
 const FRESH_BYTES = { duckdb: 12 * 1024, sqlite: 0 } as const;
 
 /** Removes `path` and its companions if it is still the empty database this command created. */
-export async function discardNewDatabase(path: string): Promise<boolean> {
-  const engine = detectEngine(path);
-  if (engine === 'postgres' || !existsSync(path)) return false;
+export async function discardNewDatabase(given: string): Promise<boolean> {
+  const engine = detectEngine(given);
+  if (engine === 'postgres' || !existsSync(given)) return false;
+  // Through a symlink the file was made at its target: remove that, and leave the link as it was.
+  const path = realpathSync(given);
   if (statSync(path).size > FRESH_BYTES[engine]) return false;
   const probe = await probeDatabase(path, { engine, pingTimeoutMs: 500 });
   if (probe.state !== 'free') return false;

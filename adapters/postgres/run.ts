@@ -56,7 +56,7 @@ export async function runPg(
   ctx: { location: string; session?: string; signal?: AbortSignal; values?: ValueMode; oneStatement?: boolean; prepared?: boolean; control?: boolean },
 ): Promise<pg.QueryResult<Row>> {
   const problem = sqlTextProblem(sql);
-  if (problem) throw new BadInputError(problem, { sql: sql.slice(0, 200) });
+  if (problem) throw new BadInputError(problem, { sql: String(sql).slice(0, 200) });
   checkParams(params, POSTGRES_PARAM_RULES);
   const { sql: text, count, control } = rewritePlaceholders(sql);
   // Transaction control only from Bolt itself: a caller's would end or undo the transaction Bolt runs it in.

@@ -137,9 +137,6 @@ export class StatementRunner {
   private prepare(sql: string): Prepared | 'multi' {
     let s = this.cache.get(sql);
     if (s) return s;
-    if (typeof sql !== 'string') throw new RunError({ name: 'BadInput', message: `the SQL must be a string, not ${typeof sql}`, code: 'BOLT_BAD_INPUT' });
-    const problem = sqlTextProblem(sql);
-    if (problem) throw new RunError({ name: 'BadInput', message: problem, code: 'BOLT_BAD_INPUT' });
     const control = controlStatement(sql);
     if (control) {
       throw new RunError({
@@ -185,6 +182,11 @@ export class StatementRunner {
   }
 
   private runStatement(sql: string, params: readonly unknown[], write: WritePolicy, rows: boolean): RunResult {
+    if (!this.cache.has(sql)) {
+      // Checked before anything reads the text (changesConnection below, then prepare).
+      const problem = sqlTextProblem(sql);
+      if (problem) throw new RunError({ name: 'BadInput', message: problem, code: 'BOLT_BAD_INPUT' });
+    }
     // Preparing some statements applies them: SQLite sets flag PRAGMAs (foreign_keys,
     // ignore_check_constraints, query_only…) as it compiles them. So one that changes the
     // connection is not prepared where it may not run: a read-only session would refuse it

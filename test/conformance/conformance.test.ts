@@ -46,6 +46,11 @@ function suite(e: EngineUnderTest): void {
         assert.deepEqual(await db.queryOne('SELECT id FROM one ORDER BY id'), { id: 1 }, 'the first of several rows');
         await assert.rejects(db.queryOne('SELECT nope FROM one'), (err) => hasCode(err, 'BOLT_SQL'));
       }
+      // SQL that is not a string: typed on every engine (PostgreSQL threw a raw TypeError).
+      for (const bad of [42, null, { sql: 'SELECT 1' }]) {
+        await assert.rejects(db.queryOne(bad as unknown as string), (err) => hasCode(err, 'BOLT_BAD_INPUT'), String(bad));
+        await assert.rejects(db.execute(bad as unknown as string), (err) => hasCode(err, 'BOLT_BAD_INPUT'), String(bad));
+      }
       assert.deepEqual(await db.queryOne('INSERT INTO one (id, name) VALUES (?, ?) RETURNING id', [3, 'c']), { id: 3 });
       assert.deepEqual(await db.transaction((tx) => tx.queryOne('SELECT name FROM one WHERE id = ?', [1])), { name: 'a' });
       const s = await db.session();
