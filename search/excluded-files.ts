@@ -12,12 +12,14 @@
 import { realpathSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { EngineName } from '../core/database.js';
+import { companionSuffixes } from '../storage/host/host-probe.js';
+import { SIDECAR_SUFFIX } from '../storage/platform/sidecar.js';
 
 /** Suffixes of the files an engine keeps beside a database file (the empty suffix: the file). */
 export function databaseFileSuffixes(engine: EngineName): string[] {
-  if (engine === 'sqlite') return ['', '-wal', '-shm', '-journal'];
-  if (engine === 'duckdb') return ['', '.wal', '.bolt.lock'];
-  return [];
+  if (engine === 'postgres') return [];
+  // DuckDB files also have Bolt's sidecar (`<db>.bolt.lock`, storage/platform/sidecar.ts).
+  return engine === 'duckdb' ? [...companionSuffixes(engine), SIDECAR_SUFFIX] : companionSuffixes(engine);
 }
 
 /** The real path of `p` without opening it: its directory's real path joined with its name. */

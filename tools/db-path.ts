@@ -16,13 +16,18 @@ export function cliDbPath(given: string | undefined): string {
   return p;
 }
 
+/** `scheme://…`: a server's address, not a file. */
+export function isUrl(arg: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(arg);
+}
+
 /**
  * A file argument of a command that works on files only (`bolt db info`, `bolt db fix`):
  * absolute, symlinks followed (the lock file and socket are named after the real file). A URL
  * is refused without repeating its password.
  */
 export function localPath(arg: string, command: string): string {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(arg)) {
+  if (isUrl(arg)) {
     throw new BadInputError(`${command} works on database files, not URLs (${redactUrl(arg)}); for PostgreSQL use bolt query --db <url>`, {
       location: redactUrl(arg),
     });

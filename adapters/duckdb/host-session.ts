@@ -6,7 +6,6 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import {
-  firstRow,
   checkValueMode,
   type ExecResult,
   type Row,
@@ -17,6 +16,7 @@ import {
   type TransactionOptions,
   type ValueMode,
 } from '../../core/database.js';
+import { firstRow } from '../../core/database.js';
 import { BadInputError, BoltError, SessionClosedError, SessionTimeoutError, TxTimeoutError } from '../../core/errors.js';
 import { assertReadOnlyAllowed, destroyPrepared, prepareSql, runPrepared, type PreparedSql, type StatementResult } from './run.js';
 import { classifyDuckDBError } from './classify-errors.js';

@@ -37,7 +37,7 @@ export function classifyPgError(err: unknown, ctx: PgErrorContext): BoltError {
   if (code === '3D000' || code === '3F000') return new NotFoundError(`PostgreSQL: ${msg}`, base);
   if (code === '28P01' || code === '28000' || code === '42501') return new PermissionError(`PostgreSQL refused: ${msg}`, base);
   if ((code && CONNECTION_LOST.has(code)) || (code && SOCKET_CODES.has(code)) || /Connection terminated|Client has encountered a connection error/i.test(msg)) {
-    return new ClosedError(`Lost the connection to PostgreSQL at ${ctx.location}: ${msg}`, { ...base, transient: true, connectionLost: true });
+    return new ClosedError(`Lost the connection to PostgreSQL at ${ctx.location}: ${msg}`, { ...base, transient: true, connectionLost: true, reason: msg });
   }
   if (/timeout exceeded when trying to connect/i.test(msg)) {
     const holders = ctx.holders ?? [];

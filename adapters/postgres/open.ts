@@ -90,11 +90,8 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
 function neverConnected(err: unknown, location: string): unknown {
   if (!(err instanceof ClosedError) || err.details.connectionLost !== true) return err;
   return new HostUnreachableError(
-    `Cannot reach PostgreSQL at ${location}: ${err.message.replace(/^Lost the connection to PostgreSQL at [^:]+:\/\/[^ ]*: /, '')}`,
-    {
-      location,
-      sqlstate: err.details.sqlstate,
-    },
+    `Cannot reach PostgreSQL at ${location}: ${String(err.details.reason)}`,
+    { location, sqlstate: err.details.sqlstate },
     { cause: err },
   );
 }

@@ -4,7 +4,6 @@
  * the session and a maximum transaction time that rolls an open transaction back.
  */
 import {
-  firstRow,
   checkValueMode,
   type ExecResult,
   type Row,
@@ -14,6 +13,7 @@ import {
   type Transaction,
   type TransactionOptions,
 } from '../../core/database.js';
+import { firstRow } from '../../core/database.js';
 import { BadInputError, SessionClosedError, SessionTimeoutError, TxTimeoutError, type BoltError } from '../../core/errors.js';
 import type { PinnedConnection } from './pinned.js';
 import { executeOnce, runTransaction } from './transaction.js';

@@ -134,9 +134,9 @@ export class StatementRunner {
     }
   }
 
+  /** Prepares and caches a text not in the cache (runStatement checked it first). */
   private prepare(sql: string): Prepared | 'multi' {
-    let s = this.cache.get(sql);
-    if (s) return s;
+    let s: Prepared | 'multi';
     const control = controlStatement(sql);
     if (control) {
       throw new RunError({
@@ -182,20 +182,21 @@ export class StatementRunner {
   }
 
   private runStatement(sql: string, params: readonly unknown[], write: WritePolicy, rows: boolean): RunResult {
-    if (!this.cache.has(sql)) {
-      // Checked before anything reads the text (changesConnection below, then prepare).
+    const known = this.cache.get(sql);
+    if (known === undefined) {
+      // A text not seen yet is checked before anything reads it (changesConnection, prepare).
       const problem = sqlTextProblem(sql);
       if (problem) throw new RunError({ name: 'BadInput', message: problem, code: 'BOLT_BAD_INPUT' });
+      // Preparing some statements applies them: SQLite sets flag PRAGMAs (foreign_keys,
+      // ignore_check_constraints, query_only…) as it compiles them. So one that changes the
+      // connection is not prepared where it may not run: a read-only session would refuse it
+      // with its effect already in place, on a connection the pool lends to others next.
+      if (write !== 'allow' && changesConnection(sql)) {
+        if (write === 'deny') throw new RunError({ name: 'ReadOnly', message: 'statement is not a read', readOnly: true });
+        return { needsWrite: true };
+      }
     }
-    // Preparing some statements applies them: SQLite sets flag PRAGMAs (foreign_keys,
-    // ignore_check_constraints, query_only…) as it compiles them. So one that changes the
-    // connection is not prepared where it may not run: a read-only session would refuse it
-    // with its effect already in place, on a connection the pool lends to others next.
-    if (write !== 'allow' && !this.cache.has(sql) && changesConnection(sql)) {
-      if (write === 'deny') throw new RunError({ name: 'ReadOnly', message: 'statement is not a read', readOnly: true });
-      return { needsWrite: true };
-    }
-    const p = this.prepare(sql);
+    const p = known ?? this.prepare(sql);
     const isWrite = p === 'multi' || !p.readonly;
     if (isWrite && write === 'deny') {
       throw new RunError({ name: 'ReadOnly', message: 'statement is not a read', readOnly: true });

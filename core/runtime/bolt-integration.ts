@@ -88,7 +88,7 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
       this.db = await openDatabase(this.config.database, { ...this.config.databaseOptions, engine: this.config.engine });
       this.queue = new TaskQueue(this.db, { backoff: this.config.backoff, maxAttempts: this.config.maxAttempts });
       await this.queue.ensureSchema();
-      if (this.startStopped) throw new AbortedError('the runtime was stopped while it started');
+      if (this.startStopped) throw stoppedWhileStarting();
       this.pool = new AgentPool({
         size: this.config.agents,
         modules: [...builtinAgentModules(), ...userModules],
@@ -102,7 +102,7 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
       this.pool.on('up', (e) => this.emit('agent:up', e));
       this.pool.on('down', (e) => this.emit('agent:down', e));
       this.described = await this.pool.start(this.config.agentLoadTimeoutMs);
-      if (this.startStopped) throw new AbortedError('the runtime was stopped while it started');
+      if (this.startStopped) throw stoppedWhileStarting();
       this.dispatcher = new Dispatcher(
         this.queue,
         this.pool,
@@ -146,7 +146,7 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
       this.state = 'stopped';
       await this.pool?.close(true).catch(() => undefined);
       await this.db?.close().catch(() => undefined);
-      if (this.startStopped) throw new AbortedError('the runtime was stopped while it started', {}, { cause: e });
+      if (this.startStopped) throw stoppedWhileStarting(e);
       throw e;
     }
   }
@@ -389,4 +389,9 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
     })();
     return this.stopped;
   }
+}
+
+/** What initialize() fails with when shutdown() came while it ran. */
+function stoppedWhileStarting(cause?: unknown): AbortedError {
+  return new AbortedError('the runtime was stopped while it started', {}, cause === undefined ? undefined : { cause });
 }

@@ -5,17 +5,8 @@
  * request had reached the socket); the `ConcurrentDatabase` handle then fails over.
  */
 import { createConnection, type Socket } from 'node:net';
-import {
-  firstRow,
-  type DatabaseStats,
-  type ExecResult,
-  type Row,
-  type Session,
-  type SessionOptions,
-  type StatementOptions,
-  type Transaction,
-  type TransactionOptions,
-} from '../../core/database.js';
+import type { DatabaseStats, ExecResult, Row, Session, SessionOptions, StatementOptions, Transaction, TransactionOptions } from '../../core/database.js';
+import { firstRow } from '../../core/database.js';
 import {
   BadInputError,
   BoltError,

@@ -22,8 +22,11 @@ export interface SidecarInfo {
 
 /** The sidecar path for a database path. */
 export function sidecarPath(dbPath: string): string {
-  return `${dbPath}.bolt.lock`;
+  return `${dbPath}${SIDECAR_SUFFIX}`;
 }
+
+/** What {@link sidecarPath} adds to a database's path. */
+export const SIDECAR_SUFFIX = '.bolt.lock';
 
 /** Reads and parses a sidecar; undefined when missing, empty or not valid sidecar JSON. */
 export function readSidecar(path: string): SidecarInfo | undefined {

@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { ConcurrentDatabase } from '../../storage/concurrent-database.js';
 import { DirectDatabase } from '../../adapters/shared/direct-database.js';
 import { action, printJson, println } from '../cli-action.js';
-import { cliDbPath } from '../db-path.js';
+import { cliDbPath, isUrl } from '../db-path.js';
 import { discardNewDatabase } from '../discard-new-database.js';
 import { existsSync } from 'node:fs';
 import { intOption } from '../int-option.js';
@@ -55,7 +55,7 @@ export function register(program: Command): void {
     .action(
       action(async (sql: string, o: { param?: unknown[]; db?: string; lockTimeout: number; json?: boolean }) => {
         const path = cliDbPath(o.db);
-        const isNew = !/^[a-z][a-z0-9+.-]*:\/\//i.test(path) && !existsSync(path);
+        const isNew = !isUrl(path) && !existsSync(path);
         const db = await ConcurrentDatabase.open(path, { lockTimeoutMs: o.lockTimeout });
         let failed = true;
         try {
