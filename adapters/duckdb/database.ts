@@ -21,6 +21,7 @@ import type {
   ValueMode,
 } from '../../core/database.js';
 import { checkValueMode, firstRow } from '../../core/database.js';
+import { unlessAborted } from '../../core/abortable.js';
 import { checkSessionOptions } from '../../core/session-options.js';
 import { BoltError, ClosedError, OutcomeUnknownError, hasCode } from '../../core/errors.js';
 import { log } from '../../core/logger.js';
@@ -195,17 +196,19 @@ export class DuckDbDatabase implements Database {
   async query<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T[]> {
     const ids = this.autoId(opts);
     const values = checkValueMode(opts?.values) ?? this.values;
-    return this.withFailover(
-      'query',
-      true,
-      (b, resent) => b.query(sql, params, this.statementOptions(b, ids, resent, values, opts?.readOnly === true)) as Promise<T[]>,
+    return unlessAborted(opts?.signal, () =>
+      this.withFailover(
+        'query',
+        true,
+        (b, resent) => b.query(sql, params, this.statementOptions(b, ids, resent, values, opts?.readOnly === true)) as Promise<T[]>,
+      ),
     );
   }
 
   async execute(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<ExecResult> {
     const ids = this.autoId(opts);
-    return this.withFailover('execute', true, (b, resent) =>
-      b.execute(sql, params, this.statementOptions(b, ids, resent, this.values, opts?.readOnly === true)),
+    return unlessAborted(opts?.signal, () =>
+      this.withFailover('execute', true, (b, resent) => b.execute(sql, params, this.statementOptions(b, ids, resent, this.values, opts?.readOnly === true))),
     );
   }
 
@@ -213,12 +216,14 @@ export class DuckDbDatabase implements Database {
   async run(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<StatementOutcome> {
     const ids = this.autoId(opts);
     const values = checkValueMode(opts?.values) ?? this.values;
-    return this.withFailover('run', true, (b, resent) => b.run(sql, params, this.statementOptions(b, ids, resent, values)));
+    return unlessAborted(opts?.signal, () => this.withFailover('run', true, (b, resent) => b.run(sql, params, this.statementOptions(b, ids, resent, values))));
   }
 
   async insertMany(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], opts?: StatementOptions): Promise<ExecResult> {
     const ids = this.autoId(opts);
-    return this.withFailover('insertMany', true, (b, resent) => b.insertMany(table, columns, rows, this.statementOptions(b, ids, resent)));
+    return unlessAborted(opts?.signal, () =>
+      this.withFailover('insertMany', true, (b, resent) => b.insertMany(table, columns, rows, this.statementOptions(b, ids, resent))),
+    );
   }
 
   async transaction<T>(fn: (tx: Transaction) => Promise<T>, opts: TransactionOptions = {}): Promise<T | undefined> {

@@ -17,6 +17,7 @@ import {
   type ValueMode,
 } from '../../core/database.js';
 import { firstRow } from '../../core/database.js';
+import { unlessAborted } from '../../core/abortable.js';
 import { BadInputError, BoltError, SessionClosedError, SessionTimeoutError, TxTimeoutError } from '../../core/errors.js';
 import { assertReadOnlyAllowed, destroyPrepared, prepareSql, runPrepared, type PreparedSql, type StatementResult } from './run.js';
 import { classifyDuckDBError } from './classify-errors.js';
@@ -198,15 +199,17 @@ export class HostSession implements Session {
 
   query<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T[]> {
     const values = checkValueMode(opts?.values) ?? this.values;
-    return this.enqueue(async (conn) => (await this.statement(sql, params, conn, undefined, values)).rows as T[]);
+    return unlessAborted(opts?.signal, () => this.enqueue(async (conn) => (await this.statement(sql, params, conn, undefined, values)).rows as T[]));
   }
 
   execute(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<ExecResult> {
     if (opts?.requestId !== undefined && typeof opts.requestId !== 'string') return Promise.reject(new BadInputError('requestId must be a string'));
-    return this.enqueue(async (conn) => {
-      const r = await this.statement(sql, params, conn, opts?.requestId);
-      return r.deduplicated ? { rowsChanged: r.rowsChanged, deduplicated: true } : { rowsChanged: r.rowsChanged };
-    });
+    return unlessAborted(opts?.signal, () =>
+      this.enqueue(async (conn) => {
+        const r = await this.statement(sql, params, conn, opts?.requestId);
+        return r.deduplicated ? { rowsChanged: r.rowsChanged, deduplicated: true } : { rowsChanged: r.rowsChanged };
+      }),
+    );
   }
 
   begin(): Promise<void> {

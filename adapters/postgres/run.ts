@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { ExecResult, Row, ValueMode } from '../../core/database.js';
 import { pgTypes } from './types.js';
-import { AbortedError, BadInputError, ReadOnlyError } from '../../core/errors.js';
+import { BadInputError, ReadOnlyError } from '../../core/errors.js';
+import { unlessAborted } from '../../core/abortable.js';
 import { POSTGRES_PARAM_RULES, checkParams } from '../../core/parameters.js';
 import type { BeginOptions, PinnedConnection, RunOptions, StatementOutcome } from '../shared/pinned.js';
 import { LOOKUP_REQUEST_SQL, RECORD_REQUEST_SQL, isAutoRequestId } from '../../core/request-log.js';
@@ -69,24 +70,19 @@ export async function runPg(
   if (count !== params.length) {
     throw new BadInputError(`The statement has ${count} ? placeholder(s) but ${params.length} parameter(s) were given`, { sql: sql.slice(0, 200) });
   }
-  if (ctx.signal?.aborted) throw new AbortedError();
   const name = ctx.prepared ? preparedName(text) : undefined;
   try {
     // The extended protocol takes one statement only; without it, text without parameters may
     // hold several (`COMMIT; INSERT …` would end a read-only transaction and write).
-    const run = client.query<Row>({
-      text,
-      values: params as unknown[],
-      types: pgTypes(ctx.values),
-      ...(ctx.oneStatement ? { queryMode: 'extended' } : {}),
-      ...(name ? { name } : {}),
-    });
-    if (!ctx.signal) return await run;
-    return await new Promise((resolve, reject) => {
-      const onAbort = (): void => reject(new AbortedError());
-      ctx.signal!.addEventListener('abort', onAbort, { once: true });
-      run.then(resolve, reject).finally(() => ctx.signal!.removeEventListener('abort', onAbort));
-    });
+    return await unlessAborted(ctx.signal, () =>
+      client.query<Row>({
+        text,
+        values: params as unknown[],
+        types: pgTypes(ctx.values),
+        ...(ctx.oneStatement ? { queryMode: 'extended' } : {}),
+        ...(name ? { name } : {}),
+      }),
+    );
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (name !== undefined && (code === PREPARED_GONE || (code === '0A000' && /cached plan must not change result type/.test(String(err))))) {

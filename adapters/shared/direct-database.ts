@@ -27,6 +27,7 @@ import type { PinnedConnection, StatementOutcome } from './pinned.js';
 import { PoolAccounting } from './pool-stats.js';
 import { PinnedSession } from './session.js';
 import { executeOnce, runTransaction } from './transaction.js';
+import { signalProblem } from '../../core/abortable.js';
 
 /** Settings every direct adapter has. */
 export interface DirectSettings {
@@ -259,6 +260,8 @@ export abstract class DirectDatabase<P extends PinnedConnection> implements Data
   protected async withPinned<T>(name: string, fn: (c: P) => Promise<T>, signal?: AbortSignal, writes = false): Promise<T> {
     try {
       this.assertOpen();
+      const problem = signalProblem(signal);
+      if (problem) throw problem;
       const c = await (writes ? this.pinWriter(name, signal) : this.pin(name, true, signal));
       let broken = false;
       try {

@@ -17,6 +17,7 @@ import { firstRow } from '../../core/database.js';
 import { BadInputError, SessionClosedError, SessionTimeoutError, TxTimeoutError, type BoltError } from '../../core/errors.js';
 import type { PinnedConnection } from './pinned.js';
 import { executeOnce, runTransaction } from './transaction.js';
+import { unlessAborted } from '../../core/abortable.js';
 
 export interface PinnedSessionOptions extends Required<Pick<SessionOptions, 'name' | 'readOnly' | 'idleTimeoutMs' | 'maxTransactionMs' | 'values'>> {
   /** Default retries of `transaction()`. */
@@ -53,23 +54,28 @@ export class PinnedSession implements Session {
 
   async query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
     const values = checkValueMode(opts.values) ?? this.opts.values;
-    return this.use(() => this.conn.query(sql, params, { inTransaction: this.inTx, signal: opts.signal, values }) as Promise<T[]>);
+    return unlessAborted(opts.signal, () =>
+      this.use(() => this.conn.query(sql, params, { inTransaction: this.inTx, signal: opts.signal, values }) as Promise<T[]>),
+    );
   }
 
   async execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
-    return this.use(async () => {
-      if (opts.requestId === undefined || this.inTx) {
-        if (opts.requestId !== undefined) {
-          const prior = await this.conn.lookupRequest(opts.requestId);
-          if (prior !== undefined) return { rowsChanged: prior, deduplicated: true };
-          const r = await this.conn.execute(sql, params, { inTransaction: true, signal: opts.signal });
-          await this.conn.recordRequest(opts.requestId, r.rowsChanged);
-          return r;
-        }
-        return this.conn.execute(sql, params, { inTransaction: this.inTx, signal: opts.signal });
+    return unlessAborted(opts.signal, () => this.use(() => this.executeNow(sql, params, opts)));
+  }
+
+  /** `execute` in this session's turn: a request id outside a transaction is applied once, in one of its own. */
+  private async executeNow(sql: string, params: readonly unknown[], opts: StatementOptions): Promise<ExecResult> {
+    if (opts.requestId === undefined || this.inTx) {
+      if (opts.requestId !== undefined) {
+        const prior = await this.conn.lookupRequest(opts.requestId);
+        if (prior !== undefined) return { rowsChanged: prior, deduplicated: true };
+        const r = await this.conn.execute(sql, params, { inTransaction: true, signal: opts.signal });
+        await this.conn.recordRequest(opts.requestId, r.rowsChanged);
+        return r;
       }
-      return executeOnce(this.conn, sql, params, opts.requestId, this.opts.retries, opts.signal);
-    });
+      return this.conn.execute(sql, params, { inTransaction: this.inTx, signal: opts.signal });
+    }
+    return executeOnce(this.conn, sql, params, opts.requestId, this.opts.retries, opts.signal);
   }
 
   async begin(): Promise<void> {

@@ -11,6 +11,7 @@ import { AbortedError, ClosedError, TxConflictError, isTransient } from '../../c
 import { delay } from '../../storage/platform/retry.js';
 import { backoffDelay } from '../../core/backoff.js';
 import type { PinnedConnection } from './pinned.js';
+import { signalProblem, unlessAborted } from '../../core/abortable.js';
 
 /** Re-runs of a transaction that keeps meeting transient failures, when the caller gives no `retries`. */
 export const DEFAULT_TX_RETRIES = 5;
@@ -67,13 +68,19 @@ export function transactionHandle(conn: TransactionTarget, counter: TransactionC
   return {
     query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
       if (counter.ended) return Promise.reject(ended());
-      return conn.query(sql, params, { inTransaction: true, signal: opts.signal, values: checkValueMode(opts.values) ?? values }) as Promise<T[]>;
+      return unlessAborted(
+        opts.signal,
+        () => conn.query(sql, params, { inTransaction: true, signal: opts.signal, values: checkValueMode(opts.values) ?? values }) as Promise<T[]>,
+      );
     },
     queryOne<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T | undefined> {
       return this.query<T>(sql, params, opts).then(firstRow);
     },
     async execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
       if (counter.ended) throw ended();
+      const problem = signalProblem(opts.signal);
+      if (problem) throw problem;
+      if (opts.signal?.aborted) throw new AbortedError();
       if (opts.requestId !== undefined) {
         const prior = await conn.lookupRequest(opts.requestId);
         if (prior !== undefined) return { rowsChanged: prior, deduplicated: true };
@@ -92,6 +99,8 @@ export async function runTransaction<T>(
   fn: (tx: Transaction) => Promise<T>,
   opts: RunTransactionOptions & RecordOption<T>,
 ): Promise<TransactionOutcome<T>> {
+  const problem = signalProblem(opts.signal);
+  if (problem) throw problem;
   for (let attempt = 0; ; attempt++) {
     if (opts.signal?.aborted) throw new AbortedError('the transaction was aborted');
     const counter: TransactionCounter = { rows: 0 };

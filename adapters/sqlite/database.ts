@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { firstRow, type ExecResult, type LockInfo, type OpenOptions, type Row, type StatementOptions, type ValueMode } from '../../core/database.js';
 import { orDiskFull } from '../../core/disk-full.js';
 import { BadInputError } from '../../core/errors.js';
+import { signalProblem } from '../../core/abortable.js';
 import { assertNotBesideSource, createNewFile } from '../../storage/platform/own-file.js';
 import { SQLITE_PARAM_RULES, checkParams } from '../../core/parameters.js';
 import { DirectDatabase } from '../shared/direct-database.js';
@@ -143,6 +144,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
   }
 
   query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
+    if (opts.signal !== undefined && signalProblem(opts.signal)) return Promise.reject(signalProblem(opts.signal));
     if (SqliteDatabase.onceFor(opts)) return this.runOnce(sql, params, opts).then((r) => r.rows as T[]);
     const kind = this.shared.kinds.get(sql);
     // A read-only statement never goes to the write batcher: its connection refuses writes.
@@ -159,7 +161,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
 
   /** {@link query} for the first row: a known read stops at it (`get()`), skipping a step of SQLite and the array. */
   override queryOne<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T | undefined> {
-    if (this.shared.kinds.get(sql) !== false || opts.signal?.aborted || SqliteDatabase.onceFor(opts)) return super.queryOne<T>(sql, params, opts);
+    if (this.shared.kinds.get(sql) !== false || opts.signal !== undefined || SqliteDatabase.onceFor(opts)) return super.queryOne<T>(sql, params, opts);
     const turn = writersFirst() ?? nextTurn();
     if (turn) return turn.then(() => this.readOneOrQuery<T>(sql, params, opts));
     return this.readOneOrQuery<T>(sql, params, opts);
@@ -196,6 +198,8 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
   }
 
   override async execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
+    const problem = signalProblem(opts.signal);
+    if (problem) throw problem;
     if (opts.requestId === undefined && opts.readOnly !== true && this.knownWrite(sql))
       return { rowsChanged: (await this.batched(sql, params, false, opts.signal)).changes };
     return super.execute(sql, params, opts);

@@ -7,6 +7,7 @@
 import { createConnection, type Socket } from 'node:net';
 import type { DatabaseStats, ExecResult, Row, Session, SessionOptions, StatementOptions, Transaction, TransactionOptions } from '../../core/database.js';
 import { firstRow } from '../../core/database.js';
+import { unlessAborted } from '../../core/abortable.js';
 import {
   BadInputError,
   BoltError,
@@ -381,10 +382,10 @@ export class RemoteSession implements Session {
   }
 
   query<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T[]> {
-    return this.call('session.query', { sql, params, values: opts?.values });
+    return unlessAborted(opts?.signal, () => this.call('session.query', { sql, params, values: opts?.values }));
   }
   execute(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<ExecResult> {
-    return this.call('session.execute', { sql, params, requestId: opts?.requestId });
+    return unlessAborted(opts?.signal, () => this.call('session.execute', { sql, params, requestId: opts?.requestId }));
   }
   async begin(): Promise<void> {
     await this.call('session.begin');

@@ -327,6 +327,60 @@ function suite(e: EngineUnderTest): void {
       await assert.rejects(idle.query('SELECT 1 AS x'), (err) => hasCode(err, 'BOLT_SESSION_TIMEOUT', 'BOLT_SESSION_CLOSED'));
     });
 
+    test('a signal ends the wait: already aborted, nothing runs; aborted while waiting, BOLT_ABORTED and the handle serves on', T, async (t) => {
+      const db = await e.store(t).open();
+      await db.execute('CREATE TABLE sig (id INTEGER PRIMARY KEY, v INTEGER)');
+      await db.execute('INSERT INTO sig (id, v) VALUES (1, 0)');
+      const aborted = AbortSignal.abort();
+      const isAborted = (err: unknown): boolean => hasCode(err, 'BOLT_ABORTED');
+      const s = await db.session();
+      t.after(() => s.close());
+      for (const [label, q] of [
+        ['handle', db],
+        ['session', s],
+      ] as const) {
+        await assert.rejects(q.query('SELECT v FROM sig', [], { signal: aborted }), isAborted, `${label} query`);
+        await assert.rejects(q.queryOne('SELECT v FROM sig', [], { signal: aborted }), isAborted, `${label} queryOne`);
+        await assert.rejects(q.execute('INSERT INTO sig (id, v) VALUES (2, 0)', [], { signal: aborted }), isAborted, `${label} execute`);
+        await assert.rejects(
+          q.transaction((tx) => tx.execute('INSERT INTO sig (id, v) VALUES (3, 0)'), { signal: aborted }),
+          isAborted,
+          `${label} transaction`,
+        );
+        for (const bad of [{}, 'stop', 42]) {
+          await assert.rejects(
+            q.execute('INSERT INTO sig (id, v) VALUES (4, 0)', [], { signal: bad as unknown as AbortSignal }),
+            (err) => hasCode(err, 'BOLT_BAD_INPUT') && /signal must be an AbortSignal/.test((err as Error).message),
+            `${label} signal ${JSON.stringify(bad)}`,
+          );
+        }
+      }
+      await db.transaction(async (tx) => {
+        await assert.rejects(tx.execute('INSERT INTO sig (id, v) VALUES (5, 0)', [], { signal: aborted }), isAborted, 'in a transaction');
+      });
+      assert.equal(await count(db, 'sig'), 1, 'nothing aborted was written');
+
+      // Aborted while it waits: for the write lock a session's transaction holds (SQLite,
+      // PostgreSQL; DuckDB does not wait, it conflicts), or behind a long statement in the
+      // same session (DuckDB, whose session runs one statement at a time).
+      const ac = new AbortController();
+      let waiting: Promise<unknown>;
+      const holder = await db.session({ name: 'holder' });
+      t.after(() => holder.close());
+      if (e.name === 'duckdb') {
+        void holder.query('SELECT count(*) FROM range(100000000000)').catch(() => undefined);
+        waiting = holder.query('SELECT 1 AS x', [], { signal: ac.signal });
+      } else {
+        await holder.begin();
+        await holder.execute('UPDATE sig SET v = 1 WHERE id = 1');
+        waiting = db.execute('UPDATE sig SET v = 2 WHERE id = 1', [], { signal: ac.signal });
+      }
+      ac.abort();
+      await assert.rejects(waiting, isAborted);
+      await holder.close(); // rolls back (SQLite, PostgreSQL); interrupts the long statement (DuckDB)
+      assert.deepEqual(await db.query('SELECT id FROM sig'), [{ id: 1 }], 'the handle serves on');
+    });
+
     test('insertMany inserts thousands of rows in batches', T, async (t) => {
       const db = await e.store(t).open();
       await db.execute('CREATE TABLE bulk (id INTEGER PRIMARY KEY, a TEXT, b INTEGER)');
