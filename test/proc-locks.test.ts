@@ -47,9 +47,10 @@ test('splitDev decodes Linux device numbers, including large majors and minors',
   assert.deepEqual(splitDev(((5000n & 0xfffn) << 8n) | ((5000n & ~0xfffn) << 32n) | 7n), { major: 5000, minor: 7 });
 });
 
-test('a child holding a DuckDB file shows as a live POSIX WRITE holder with its command line', { timeout: 30_000 }, async (t) => {
+// Generous bounds: the child's DuckDB start can be slow on a loaded CI machine.
+test('a child holding a DuckDB file shows as a live POSIX WRITE holder with its command line', { timeout: 90_000 }, async (t) => {
   const db = join(tempDir(t), 'held.duckdb');
-  const child = await startFixture(t, 'duckdb-holder', [db]);
+  const child = await startFixture(t, 'duckdb-holder', [db], 60_000);
   const holders = lockHolders(db);
   const h = holders.find((x) => x.pid === child.pid);
   assert.ok(h, `no holder with pid ${child.pid} in ${JSON.stringify(holders, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
