@@ -7,7 +7,7 @@
 import type { Session, Transaction, TransactionOptions } from '../../core/database.js';
 import { checkRequestId } from '../../core/request-id.js';
 import { HOSTED_REQUEST_LOG_DDL, LOOKUP_REQUEST_SQL, REQUESTS_TABLE, isAutoRequestId } from '../../core/request-log.js';
-import { DEFAULT_TX_RETRIES, runTransaction, type TransactionTarget } from './transaction.js';
+import { DEFAULT_TX_RETRIES, runTransaction, transactionEnded, type TransactionTarget } from './transaction.js';
 
 type TxSession = Pick<Session, 'begin' | 'commit' | 'rollback' | 'query' | 'queryOne' | 'execute'>;
 
@@ -57,10 +57,12 @@ function sessionTarget(s: TxSession): TransactionTarget {
       await s.execute(`INSERT INTO ${REQUESTS_TABLE} (id, rows_changed, auto) VALUES (?, ?, ?)`, [id, rowsChanged, isAutoRequestId(id)]);
       return true;
     },
+    // Once the transaction ended, its handle runs nothing: the session may be in another one by then.
     handle: (counter) => ({
-      query: (sql, params, o) => s.query(sql, params, o),
-      queryOne: (sql, params, o) => s.queryOne(sql, params, o),
+      query: (sql, params, o) => (counter.ended ? Promise.reject(transactionEnded()) : s.query(sql, params, o)),
+      queryOne: (sql, params, o) => (counter.ended ? Promise.reject(transactionEnded()) : s.queryOne(sql, params, o)),
       async execute(sql, params, o) {
+        if (counter.ended) throw transactionEnded();
         const r = await s.execute(sql, params, o);
         if (!r.deduplicated) counter.rows += r.rowsChanged;
         return r;

@@ -55,7 +55,8 @@ export interface TransactionCounter {
   ended?: boolean;
 }
 
-function ended(): ClosedError {
+/** The error of a call on a transaction's handle after that transaction ended. */
+export function transactionEnded(): ClosedError {
   return new ClosedError('this transaction has ended: use its handle only inside its callback, before the promise the callback returns settles');
 }
 
@@ -67,7 +68,7 @@ function ended(): ClosedError {
 export function transactionHandle(conn: TransactionTarget, counter: TransactionCounter, values?: ValueMode): Transaction {
   return {
     query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
-      if (counter.ended) return Promise.reject(ended());
+      if (counter.ended) return Promise.reject(transactionEnded());
       return unlessAborted(
         opts.signal,
         () => conn.query(sql, params, { inTransaction: true, signal: opts.signal, values: checkValueMode(opts.values) ?? values }) as Promise<T[]>,
@@ -77,7 +78,7 @@ export function transactionHandle(conn: TransactionTarget, counter: TransactionC
       return this.query<T>(sql, params, opts).then(firstRow);
     },
     async execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
-      if (counter.ended) throw ended();
+      if (counter.ended) throw transactionEnded();
       const problem = signalProblem(opts.signal);
       if (problem) throw problem;
       if (opts.signal?.aborted) throw new AbortedError();

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Database } from '../../core/database.js';
+import type { Database, Transaction } from '../../core/database.js';
 import { hasCode } from '../../core/errors.js';
 import { waitFor } from '../helpers/wait.js';
 import { BAD_PARAMS, refusedProperly, tryEveryPath } from '../fixtures/bad-params.js';
@@ -379,6 +379,33 @@ function suite(e: EngineUnderTest): void {
       await assert.rejects(waiting, isAborted);
       await holder.close(); // rolls back (SQLite, PostgreSQL); interrupts the long statement (DuckDB)
       assert.deepEqual(await db.query('SELECT id FROM sig'), [{ id: 1 }], 'the handle serves on');
+    });
+
+    test("a transaction's handle kept past its callback fails BOLT_CLOSED and writes nothing, from the handle and from a session", T, async (t) => {
+      const db = await e.store(t).open();
+      await db.execute('CREATE TABLE kept (v INTEGER)');
+      const closed = (err: unknown): boolean => hasCode(err, 'BOLT_CLOSED');
+      const s = await db.session();
+      t.after(() => s.close());
+      for (const [label, q] of [
+        ['handle', db],
+        ['session', s],
+      ] as const) {
+        let stale: Transaction | undefined;
+        await q.transaction(async (tx) => {
+          stale = tx;
+          await tx.execute('INSERT INTO kept (v) VALUES (1)');
+        });
+        await assert.rejects(stale!.execute('INSERT INTO kept (v) VALUES (2)'), closed, `${label}: execute after`);
+        await assert.rejects(stale!.query('SELECT v FROM kept'), closed, `${label}: query after`);
+        await assert.rejects(stale!.queryOne('SELECT v FROM kept'), closed, `${label}: queryOne after`);
+        // Nor inside a later transaction on the same session or handle.
+        await q.transaction(async (tx) => {
+          await assert.rejects(stale!.execute('INSERT INTO kept (v) VALUES (3)'), closed, `${label}: during the next transaction`);
+          await tx.execute('INSERT INTO kept (v) VALUES (4)');
+        });
+      }
+      assert.deepEqual(await db.query('SELECT v FROM kept ORDER BY v'), [{ v: 1 }, { v: 1 }, { v: 4 }, { v: 4 }]);
     });
 
     test('insertMany inserts thousands of rows in batches', T, async (t) => {
