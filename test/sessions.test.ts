@@ -133,6 +133,22 @@ test('a statement running past maxTransactionMs is interrupted and reports BOLT_
   assert.deepEqual(await s.query('SELECT 1 AS x'), [{ x: 1 }]);
 });
 
+test('closing a session stops its long statement wherever it is: queued, being prepared, or running', { timeout: 60_000 }, async (t) => {
+  const db = await ConcurrentDatabase.open(join(tempDir(t), 'a.db'));
+  t.after(() => db.close());
+  // Run to its end, each statement would take minutes; the test's time limit would fail first.
+  const long = 'SELECT count(*) FROM range(1000000000000) r(i) WHERE i % 7 = 0';
+  for (let i = 0; i < 30; i++) {
+    const s = await db.session({ name: `closing-${i}` });
+    const running = s.query(long);
+    // Close after 0..9 turns of the event loop: the statement is queued, in prepare, or running.
+    for (let k = 0; k < i % 10; k++) await new Promise((r) => setImmediate(r));
+    await s.close();
+    await assert.rejects(running, (e) => hasCode(e, 'BOLT_SESSION_CLOSED'), `round ${i}`);
+  }
+  assert.deepEqual(await db.query('SELECT 1 AS x'), [{ x: 1 }]);
+});
+
 test('through a client: a read-only handle refuses writes on a read-write host; session requestIds apply once', { timeout: 60_000 }, async (t) => {
   const path = join(tempDir(t), 'a.db');
   const db = await ConcurrentDatabase.open(path);

@@ -134,11 +134,20 @@ export class HostSession implements Session {
     values: ValueMode = this.values,
   ): Promise<StatementResult & { deduplicated?: boolean }> {
     checkParams(params, DUCKDB_PARAM_RULES);
-    const p = await prepareSql(conn, sql, params?.length ?? 0, { cache: true });
+    let p: PreparedSql;
+    try {
+      p = await prepareSql(conn, sql, params?.length ?? 0, { cache: true });
+    } catch (err) {
+      throw this.txAbortedWith ?? this.closedWith ?? err; // interrupted while preparing
+    }
     try {
       if (this.readOnly) assertReadOnlyAllowed(p, sql);
       if (p.isTransactionControl) throw new BadInputError('use begin()/commit()/rollback() or transaction() instead of transaction statements', { sql });
       const run = () => {
+        // Closed or timed out while this statement was being prepared or waited at the gate: an
+        // interrupt sent before DuckDB starts a statement is lost, so it must not start.
+        const ending = this.closedWith ?? this.txAbortedWith;
+        if (ending) throw ending;
         if (requestId !== undefined && !p.isRead) return this.loggedStatement(conn, p, params, sql, requestId);
         // Outside a transaction a script of several statements is all-or-nothing.
         if (!this.inTx && !p.isRead && p.count > 1) return inTransaction(conn, () => runPrepared(p, params, sql, values));
@@ -253,11 +262,7 @@ export class HostSession implements Session {
     log('session').warn({ session: this.name, maxTransactionMs: this.maxTxMs }, 'transaction time limit: rolling back');
     this.txAbortedWith = err;
     // Interrupt a running statement, then roll back once the queue reaches us.
-    try {
-      this.lease.conn.interrupt();
-    } catch {
-      /* nothing running */
-    }
+    this.interruptUntil(this.chain);
     void this.enqueue(async (conn) => {
       if (this.inTx) await rollbackTransaction(conn).catch(() => undefined);
       this.endTx();
@@ -312,13 +317,7 @@ export class HostSession implements Session {
     this.closedWith = reason;
     clearTimeout(this.idleTimer);
     clearTimeout(this.txTimer);
-    if (this.busy > 0) {
-      try {
-        this.lease.conn.interrupt();
-      } catch {
-        /* ignore */
-      }
-    }
+    this.interruptUntil(this.chain);
     await this.chain;
     let broken = false;
     if (this.inTx) {
@@ -331,6 +330,25 @@ export class HostSession implements Session {
     }
     this.lease.release(broken);
     this.hooks.onClosed(this);
+  }
+
+  /**
+   * Interrupts the statement running now, again every 20 ms until `settled` (the queue as it is
+   * now) has settled: DuckDB forgets an interrupt that arrives before its statement started
+   * executing (one still being prepared ran on for its whole length).
+   */
+  private interruptUntil(settled: Promise<unknown>): void {
+    if (this.busy === 0) return;
+    const interrupt = (): void => {
+      try {
+        this.lease.conn.interrupt();
+      } catch {
+        /* nothing running */
+      }
+    };
+    interrupt();
+    const timer = setInterval(interrupt, 20);
+    void settled.finally(() => clearInterval(timer));
   }
 
   /** Age and state, for leak reports and `info`. */
