@@ -22,8 +22,41 @@ export function unlessAborted<T>(signal: AbortSignal | undefined, start: () => P
   if (signal.aborted) return Promise.reject(new AbortedError());
   const work = start();
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new AbortedError());
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    const forget = whenAborted(signal, () => reject(new AbortedError()));
+    work.then(resolve, reject).finally(forget);
   });
+}
+
+/** What waits on each signal: one listener per signal however many statements share it. */
+const waiting = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Calls `fn` once when `signal` aborts (at once if it has), unless the returned function was
+ * called first. A signal gets one 'abort' listener however many wait on it, so one signal
+ * passed to many statements at once (an agent's `ctx.signal` in a `Promise.all`) raises no
+ * MaxListenersExceededWarning, and waits that ended leave nothing behind on it.
+ */
+export function whenAborted(signal: AbortSignal, fn: () => void): () => void {
+  if (signal.aborted) {
+    fn();
+    return () => undefined;
+  }
+  let fns = waiting.get(signal);
+  if (!fns) {
+    const all = new Set<() => void>();
+    waiting.set(signal, all);
+    signal.addEventListener(
+      'abort',
+      () => {
+        waiting.delete(signal);
+        for (const f of all) f();
+      },
+      { once: true },
+    );
+    fns = all;
+  }
+  const once = (): void => fn();
+  fns.add(once);
+  const set = fns;
+  return () => set.delete(once);
 }

@@ -5,6 +5,7 @@
  * destroyed and a waiter gets a new one.
  */
 import { AbortedError, ClosedError, PoolTimeoutError } from '../../core/errors.js';
+import { whenAborted } from '../../core/abortable.js';
 import type { DatabaseStats } from '../../core/database.js';
 import { RecentSamples } from '../../core/latency-summary.js';
 
@@ -71,19 +72,19 @@ export class ConnectionPool<C> {
         if (i >= 0) this.waiters.splice(i, 1);
         reject(new AbortedError());
       };
+      const forget = signal ? whenAborted(signal, onAbort) : () => undefined;
       const w: Waiter<C> = {
         holder,
         enqueued,
         resolve: (l) => {
-          signal?.removeEventListener('abort', onAbort);
+          forget();
           resolve(l);
         },
         reject: (e) => {
-          signal?.removeEventListener('abort', onAbort);
+          forget();
           reject(e);
         },
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
       w.timer = setTimeout(() => {
         const i = this.waiters.indexOf(w);
         if (i >= 0) this.waiters.splice(i, 1);

@@ -7,7 +7,7 @@
  * connection of SQLite or PostgreSQL, or a DuckDB session (session-transaction.ts).
  */
 import { firstRow, checkValueMode, type ExecResult, type Row, type StatementOptions, type Transaction, type ValueMode } from '../../core/database.js';
-import { AbortedError, ClosedError, TxConflictError, isTransient } from '../../core/errors.js';
+import { AbortedError, ClosedError, TxConflictError, hasCode, isTransient } from '../../core/errors.js';
 import { delay } from '../../storage/platform/retry.js';
 import { backoffDelay } from '../../core/backoff.js';
 import type { PinnedConnection } from './pinned.js';
@@ -53,6 +53,8 @@ export type TransactionOutcome<T> = { applied: true; value: T; rowsChanged: numb
 export interface TransactionCounter {
   rows: number;
   ended?: boolean;
+  /** A statement's signal fired while it ran: whether it took effect is unknown, so this run must not commit. */
+  abortedInFlight?: boolean;
 }
 
 /** The error of a call on a transaction's handle after that transaction ended. */
@@ -77,20 +79,39 @@ export function transactionHandle(conn: TransactionTarget, counter: TransactionC
     queryOne<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T | undefined> {
       return this.query<T>(sql, params, opts).then(firstRow);
     },
-    async execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
-      if (counter.ended) throw transactionEnded();
-      const problem = signalProblem(opts.signal);
-      if (problem) throw problem;
-      if (opts.signal?.aborted) throw new AbortedError();
-      if (opts.requestId !== undefined) {
-        const prior = await conn.lookupRequest(opts.requestId);
-        if (prior !== undefined) return { rowsChanged: prior, deduplicated: true };
-      }
-      const r = await conn.execute(sql, params, { inTransaction: true, signal: opts.signal });
-      if (opts.requestId !== undefined) await conn.recordRequest(opts.requestId, r.rowsChanged);
-      counter.rows += r.rowsChanged;
-      return r;
+    execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
+      if (counter.ended) return Promise.reject(transactionEnded());
+      return unlessAborted(opts.signal, async () => {
+        if (opts.requestId !== undefined) {
+          const prior = await conn.lookupRequest(opts.requestId);
+          if (prior !== undefined) return { rowsChanged: prior, deduplicated: true };
+        }
+        const r = await conn.execute(sql, params, { inTransaction: true, signal: opts.signal });
+        if (opts.requestId !== undefined) await conn.recordRequest(opts.requestId, r.rowsChanged);
+        counter.rows += r.rowsChanged;
+        return r;
+      });
     },
+  };
+}
+
+/**
+ * `tx` noting in `counter` a statement whose signal fired while it ran (it may have taken
+ * effect, or may still): the closure may catch that BOLT_ABORTED, but the transaction must
+ * not commit what it cannot know.
+ */
+function noticingAborts(tx: Transaction, counter: TransactionCounter): Transaction {
+  const notice = <R>(signal: AbortSignal | undefined, p: Promise<R>): Promise<R> => {
+    if (!signal || signal.aborted) return p;
+    return p.catch((err: unknown) => {
+      if (hasCode(err, 'BOLT_ABORTED')) counter.abortedInFlight = true;
+      throw err;
+    });
+  };
+  return {
+    query: (sql, params, o) => notice(o?.signal, tx.query(sql, params, o)),
+    queryOne: (sql, params, o) => notice(o?.signal, tx.queryOne(sql, params, o)),
+    execute: (sql, params, o) => notice(o?.signal, tx.execute(sql, params, o)),
   };
 }
 
@@ -118,9 +139,16 @@ export async function runTransaction<T>(
       }
       let value: T;
       try {
-        value = await fn(conn.handle ? conn.handle(counter) : transactionHandle(conn, counter, opts.values));
+        value = await fn(noticingAborts(conn.handle ? conn.handle(counter) : transactionHandle(conn, counter, opts.values), counter));
       } finally {
         counter.ended = true;
+      }
+      if (counter.abortedInFlight || opts.signal?.aborted) {
+        throw new AbortedError(
+          counter.abortedInFlight
+            ? 'a statement of the transaction was aborted while it ran, so its effect is unknown: the transaction was rolled back'
+            : 'the transaction was aborted before it committed: it was rolled back',
+        );
       }
       const recorded = opts.record ? opts.record(value) : counter.rows;
       if (opts.requestId !== undefined && recorded !== false && !(await conn.recordRequest(opts.requestId, recorded))) {

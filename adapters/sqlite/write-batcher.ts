@@ -6,6 +6,7 @@
  * eight waiting callers into one commit instead of eight, and keeps the writer's page cache warm.
  */
 import { AbortedError, ClosedError } from '../../core/errors.js';
+import { whenAborted } from '../../core/abortable.js';
 import { classifyFailure } from './classify-errors.js';
 import type { SqliteConnectSettings } from './connect.js';
 import { openConnection, type InlineConnection } from './inline-connection.js';
@@ -45,18 +46,31 @@ export class WriteBatcher {
     if (this.closed) return Promise.reject(new ClosedError(`SQLite database ${this.settings.path} is closed`, { path: this.settings.path }));
     if (signal?.aborted) return Promise.reject(new AbortedError());
     return new Promise((resolve, reject) => {
-      const item: Item = { sql, params, rows, deadline: Date.now() + this.timeoutMs, signal, resolve, reject };
-      signal?.addEventListener(
-        'abort',
-        () => {
+      let forget = (): void => undefined;
+      const item: Item = {
+        sql,
+        params,
+        rows,
+        deadline: Date.now() + this.timeoutMs,
+        signal,
+        resolve: (r) => {
+          forget();
+          resolve(r);
+        },
+        reject: (e) => {
+          forget();
+          reject(e);
+        },
+      };
+      if (signal) {
+        forget = whenAborted(signal, () => {
           const i = this.queue.indexOf(item);
           if (i >= 0) {
             this.queue.splice(i, 1);
-            reject(new AbortedError());
+            item.reject(new AbortedError());
           }
-        },
-        { once: true },
-      );
+        });
+      }
       this.queue.push(item);
       if (!this.draining) void this.drain();
     });

@@ -7,6 +7,7 @@
  * process that holds the turn.
  */
 import { AbortedError, LockTimeoutError } from '../../core/errors.js';
+import { whenAborted } from '../../core/abortable.js';
 
 interface Waiter {
   name: string;
@@ -59,22 +60,22 @@ export class WriteLock {
   /** Waits for this process's earlier writers (FIFO). */
   private takeTurn(name: string, deadline: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
-      const onAbort = (): void => this.drop(waiter, new AbortedError());
+      let forget = (): void => undefined;
       const waiter: Waiter = {
         name,
         deadline,
         grant: () => {
-          signal?.removeEventListener('abort', onAbort);
+          forget();
           this.holder = { name, since: Date.now() };
           resolve();
         },
         fail: (err) => {
-          signal?.removeEventListener('abort', onAbort);
+          forget();
           reject(err);
         },
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
       this.queue.push(waiter);
+      if (signal) forget = whenAborted(signal, () => this.drop(waiter, new AbortedError()));
       this.armTimer(deadline);
     });
   }

@@ -3,21 +3,23 @@
  * the delays).
  */
 import { AbortedError } from '../../core/errors.js';
+import { whenAborted } from '../../core/abortable.js';
 import { backoffDelay, type BackoffOptions } from '../../core/backoff.js';
 
 /** Resolves after `ms` (rejects with AbortedError when `signal` aborts). */
 export function delay(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new AbortedError());
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new AbortedError());
-    };
     const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      forget();
       resolve();
     }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const forget = signal
+      ? whenAborted(signal, () => {
+          clearTimeout(t);
+          reject(new AbortedError());
+        })
+      : () => undefined;
   });
 }
 

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { getEventListeners } from 'node:events';
 import type { Database, Transaction } from '../../core/database.js';
 import { hasCode } from '../../core/errors.js';
 import { waitFor } from '../helpers/wait.js';
@@ -358,6 +359,46 @@ function suite(e: EngineUnderTest): void {
       await db.transaction(async (tx) => {
         await assert.rejects(tx.execute('INSERT INTO sig (id, v) VALUES (5, 0)', [], { signal: aborted }), isAborted, 'in a transaction');
       });
+      // A statement aborted while it ran may have taken effect: its transaction does not commit,
+      // even when the closure catches the error; nor does one whose own signal fired meanwhile.
+      for (const [label, q] of [
+        ['handle', db],
+        ['session', s],
+      ] as const) {
+        await assert.rejects(
+          q.transaction(async (tx) => {
+            const ac = new AbortController();
+            const write = tx.execute('INSERT INTO sig (id, v) VALUES (6, 0)', [], { signal: ac.signal });
+            ac.abort();
+            await write.catch(() => undefined);
+          }),
+          (err) => isAborted(err) && /aborted while it ran/.test((err as Error).message),
+          `${label}: a statement aborted in flight`,
+        );
+        const whole = new AbortController();
+        await assert.rejects(
+          q.transaction(
+            async (tx) => {
+              await tx.execute('INSERT INTO sig (id, v) VALUES (7, 0)');
+              whole.abort();
+            },
+            { signal: whole.signal },
+          ),
+          isAborted,
+          `${label}: the transaction's signal fired before it committed`,
+        );
+      }
+      // One live signal shared by many statements at once (an agent's ctx.signal): one listener on it, none left after.
+      const shared = new AbortController().signal;
+      const most = { n: 0 };
+      const reads = Array.from({ length: 40 }, (_, i) =>
+        (i % 2 ? db.queryOne('SELECT v FROM sig WHERE id = ?', [1], { signal: shared }) : db.query('SELECT v FROM sig', [], { signal: shared })).finally(
+          () => (most.n = Math.max(most.n, getEventListeners(shared, 'abort').length)),
+        ),
+      );
+      const writes = Array.from({ length: 20 }, (_, i) => db.execute('UPDATE sig SET v = ? WHERE id = 1', [i], { signal: shared }));
+      await Promise.all([...reads, ...writes]);
+      assert.ok(most.n <= 1, `${most.n} abort listeners on one signal`);
       assert.equal(await count(db, 'sig'), 1, 'nothing aborted was written');
 
       // Aborted while it waits: for the write lock a session's transaction holds (SQLite,
