@@ -172,9 +172,17 @@ export class DuckDbDatabase implements Database {
     return { id: `${AUTO_REQUEST_PREFIX}${randomUUID()}`, auto: true };
   }
 
-  private statementOptions(b: Backend, ids: { id?: string; auto: boolean }, resent: boolean, values = this.values, readOnly = false): HostStatementOptions {
+  private statementOptions(
+    b: Backend,
+    ids: { id?: string; auto: boolean },
+    resent: boolean,
+    values = this.values,
+    readOnly = false,
+    signal?: AbortSignal,
+  ): HostStatementOptions {
     const o = this.idOptions(b, ids, resent);
     if (values !== undefined) o.values = values;
+    if (signal !== undefined) o.signal = signal;
     // A read-only handle (or statement) may share a read-write host: the host refuses its writes by statement type.
     return this.opts.readOnly || readOnly ? { ...o, readOnly: true } : o;
   }
@@ -200,7 +208,7 @@ export class DuckDbDatabase implements Database {
       this.withFailover(
         'query',
         true,
-        (b, resent) => b.query(sql, params, this.statementOptions(b, ids, resent, values, opts?.readOnly === true)) as Promise<T[]>,
+        (b, resent) => b.query(sql, params, this.statementOptions(b, ids, resent, values, opts?.readOnly === true, opts?.signal)) as Promise<T[]>,
       ),
     );
   }
@@ -208,7 +216,9 @@ export class DuckDbDatabase implements Database {
   async execute(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<ExecResult> {
     const ids = this.autoId(opts);
     return unlessAborted(opts?.signal, () =>
-      this.withFailover('execute', true, (b, resent) => b.execute(sql, params, this.statementOptions(b, ids, resent, this.values, opts?.readOnly === true))),
+      this.withFailover('execute', true, (b, resent) =>
+        b.execute(sql, params, this.statementOptions(b, ids, resent, this.values, opts?.readOnly === true, opts?.signal)),
+      ),
     );
   }
 
@@ -216,7 +226,9 @@ export class DuckDbDatabase implements Database {
   async run(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<StatementOutcome> {
     const ids = this.autoId(opts);
     const values = checkValueMode(opts?.values) ?? this.values;
-    return unlessAborted(opts?.signal, () => this.withFailover('run', true, (b, resent) => b.run(sql, params, this.statementOptions(b, ids, resent, values))));
+    return unlessAborted(opts?.signal, () =>
+      this.withFailover('run', true, (b, resent) => b.run(sql, params, this.statementOptions(b, ids, resent, values, false, opts?.signal))),
+    );
   }
 
   async insertMany(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], opts?: StatementOptions): Promise<ExecResult> {

@@ -18,6 +18,7 @@ import {
 } from '../../core/database.js';
 import { firstRow } from '../../core/database.js';
 import { unlessAborted } from '../../core/abortable.js';
+import { interruptUntilStopped } from './interrupt.js';
 import { BadInputError, BoltError, SessionClosedError, SessionTimeoutError, TxTimeoutError } from '../../core/errors.js';
 import { assertReadOnlyAllowed, destroyPrepared, prepareSql, runPrepared, type PreparedSql, type StatementResult } from './run.js';
 import { classifyDuckDBError } from './classify-errors.js';
@@ -332,23 +333,10 @@ export class HostSession implements Session {
     this.hooks.onClosed(this);
   }
 
-  /**
-   * Interrupts the statement running now, again every 20 ms until `settled` (the queue as it is
-   * now) has settled: DuckDB forgets an interrupt that arrives before its statement started
-   * executing (one still being prepared ran on for its whole length).
-   */
+  /** Interrupts the statement running now, repeatedly, until `settled` (the queue as it is now) has settled. */
   private interruptUntil(settled: Promise<unknown>): void {
     if (this.busy === 0) return;
-    const interrupt = (): void => {
-      try {
-        this.lease.conn.interrupt();
-      } catch {
-        /* nothing running */
-      }
-    };
-    interrupt();
-    const timer = setInterval(interrupt, 20);
-    void settled.finally(() => clearInterval(timer));
+    void settled.finally(interruptUntilStopped(this.lease.conn));
   }
 
   /** Age and state, for leak reports and `info`. */

@@ -7,7 +7,7 @@ import { ftruncateSync } from 'node:fs';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { EventEmitter } from 'eventemitter3';
 import type { DatabaseStats, ExecResult, Row, SessionOptions, ValueMode } from '../../core/database.js';
-import { BadInputError, BoltError, ClosedError, OutcomeUnknownError, ReadOnlyError, hasCode, SessionLostError } from '../../core/errors.js';
+import { AbortedError, BadInputError, BoltError, ClosedError, OutcomeUnknownError, ReadOnlyError, hasCode, SessionLostError } from '../../core/errors.js';
 import { log } from '../../core/logger.js';
 import { poolTimeoutMs } from '../../core/config.js';
 import { checkSessionOptions } from '../../core/session-options.js';
@@ -36,8 +36,26 @@ import { closeRequestLogAppender, createRequestLog, pruneRequests } from './requ
 import { assertNotBesideSource } from '../../storage/platform/own-file.js';
 import { delay } from '../../storage/platform/retry.js';
 import { backoffDelay } from '../../core/backoff.js';
+import { interruptUntilStopped } from './interrupt.js';
+import { whenAborted } from '../../core/abortable.js';
 
 export const DEFAULT_POOL_SIZE = 8;
+
+/** One statement of `withPrepared` as it runs. */
+interface StatementRun {
+  /** Its connection runs other callers' writes with it (group commit): never interrupted. */
+  shared: boolean;
+  signal?: AbortSignal;
+}
+
+/** Throws BOLT_ABORTED when the caller stopped waiting before the statement started (an interrupt sent earlier is lost). */
+function startIfWanted(run: StatementRun): void {
+  if (run.signal?.aborted) throw new AbortedError('the statement was not started: its caller stopped waiting');
+}
+
+function abortedStatement(sql: string): AbortedError {
+  return new AbortedError('the statement was interrupted: its caller stopped waiting', { sql: sql.slice(0, 200) });
+}
 
 interface HostEvents {
   /** The host closed DuckDB and released the file (close, idle release). */
@@ -247,15 +265,26 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
     }
   }
 
+  /**
+   * Leases a connection, prepares `sql` on it and runs `fn`. When `opts.signal` aborts, the
+   * statement is interrupted unless `fn` marked it `shared` (a write in a group commit).
+   */
   private async withPrepared<T>(
     sql: string,
     params: readonly unknown[] | undefined,
     opts: HostStatementOptions,
-    fn: (p: PreparedSql, lease: Lease<DuckDBConnection>) => Promise<T>,
+    fn: (p: PreparedSql, lease: Lease<DuckDBConnection>, run: StatementRun) => Promise<T>,
   ): Promise<T> {
     const caller = opts.caller ?? 'autocommit';
     return this.track(async () => {
-      const lease = await this.acquireCounted(caller);
+      const lease = await this.acquireCounted(caller, undefined, opts.signal);
+      const run: StatementRun = { shared: false, signal: opts.signal };
+      let stopInterrupting: (() => void) | undefined;
+      const forget = opts.signal
+        ? whenAborted(opts.signal, () => {
+            if (!run.shared) stopInterrupting = interruptUntilStopped(lease.conn);
+          })
+        : undefined;
       let p: PreparedSql | undefined;
       try {
         p = await prepareSql(lease.conn, sql, params?.length ?? 0, { cache: true });
@@ -263,23 +292,25 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
         if (p.isTransactionControl) {
           throw new BadInputError('transaction statements need a pinned connection: use db.transaction() or db.session()', { sql });
         }
-        const r = await fn(p, lease);
+        const r = await fn(p, lease, run);
         this.count();
         return r;
       } catch (err) {
-        const e = classifyDuckDBError(err, { sql });
+        const e = opts.signal?.aborted && !run.shared ? abortedStatement(sql) : classifyDuckDBError(err, { sql });
         this.count(e);
         throw e;
       } finally {
+        forget?.();
+        stopInterrupting?.();
         if (p) destroyPrepared(p);
         lease.release();
       }
     });
   }
 
-  private async acquireCounted(caller: string, timeoutMs?: number): Promise<Lease<DuckDBConnection>> {
+  private async acquireCounted(caller: string, timeoutMs?: number, signal?: AbortSignal): Promise<Lease<DuckDBConnection>> {
     try {
-      return await this.pool.acquire(caller, timeoutMs);
+      return await this.pool.acquire(caller, timeoutMs, signal);
     } catch (err) {
       this.count(err);
       throw err;
@@ -305,8 +336,8 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
   private async statement(sql: string, params: readonly unknown[] | undefined, opts: HostStatementOptions): Promise<StatementOutcome> {
     if (typeof sql !== 'string') throw new BadInputError('SQL must be a string');
     checkParams(params, DUCKDB_PARAM_RULES);
-    return this.withPrepared(sql, params, opts, async (p, lease) =>
-      p.isRead ? this.autocommit(p, params, sql, lease, opts.values) : this.writeGate.writing(() => this.write(p, params, sql, lease, opts)),
+    return this.withPrepared(sql, params, opts, async (p, lease, run) =>
+      p.isRead ? this.autocommit(p, params, sql, lease, run, opts.values) : this.writeGate.writing(() => this.write(p, params, sql, lease, run, opts)),
     );
   }
 
@@ -316,20 +347,24 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
     params: readonly unknown[] | undefined,
     sql: string,
     lease: Lease<DuckDBConnection>,
+    run: StatementRun,
     opts: HostStatementOptions,
   ): Promise<StatementOutcome> {
-    if (!opts.requestId) return this.autocommit(p, params, sql, lease, opts.values);
+    if (!opts.requestId) return this.autocommit(p, params, sql, lease, run, opts.values);
     if (opts.unlogged) {
       if (opts.resent) throw outcomeUnknown(sql);
-      return this.autocommit(p, params, sql, lease, opts.values);
+      return this.autocommit(p, params, sql, lease, run, opts.values);
     }
     if (!this.requestLogReady) await this.ensureRequestLog();
     if (opts.autoId && !opts.resent && p.count === 1) {
       // A fresh automatic id needs no lookup: eligible for group commit.
+      startIfWanted(run);
+      run.shared = true;
       return this.group.submit({ sql, params, requestId: opts.requestId, autoId: true, conn: lease.conn, prepared: p, values: opts.values });
     }
     return this.requests.run(opts.requestId, () =>
       loggedWrite(lease.conn, { requestId: opts.requestId!, autoId: opts.autoId, resent: opts.resent }, async () => {
+        startIfWanted(run);
         const r = await runPrepared(p, params, sql, opts.values);
         return { rows: r.rows, rowsChanged: r.rowsChanged, isRead: false };
       }),
@@ -340,8 +375,16 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
    * A statement on its own (a script of several in one transaction, so that it is
    * all-or-nothing as it is through a client): a conflict means it was not applied, so retry it.
    */
-  private async autocommit(p: PreparedSql, params: readonly unknown[] | undefined, sql: string, lease: Lease<DuckDBConnection>, values?: ValueMode) {
+  private async autocommit(
+    p: PreparedSql,
+    params: readonly unknown[] | undefined,
+    sql: string,
+    lease: Lease<DuckDBConnection>,
+    run: StatementRun,
+    values?: ValueMode,
+  ) {
     for (let attempt = 0; ; attempt++) {
+      startIfWanted(run);
       try {
         return p.count > 1 && !p.isRead
           ? await inTransaction(lease.conn, () => runPrepared(p, params, sql, values))
@@ -361,9 +404,13 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
     checkRows(columns, rows, DUCKDB_PARAM_RULES);
     if (rows.length === 0) return { rowsChanged: 0 };
     return this.track(async () => {
-      const lease = await this.acquireCounted(opts.caller ?? 'insertMany');
+      const lease = await this.acquireCounted(opts.caller ?? 'insertMany', undefined, opts.signal);
       try {
-        const append = async () => appendRows(lease.conn, table, columns, rows);
+        // Appended rows are bounded by the frame size: not interrupted, but not started once the caller stopped waiting.
+        const append = async () => {
+          startIfWanted({ shared: false, signal: opts.signal });
+          return appendRows(lease.conn, table, columns, rows);
+        };
         if (opts.unlogged && opts.resent) throw outcomeUnknown(`insertMany into ${table}`);
         if (opts.requestId && !opts.unlogged && !this.requestLogReady) await this.ensureRequestLog();
         const r: ExecResult = await this.writeGate.writing(() =>

@@ -34,6 +34,12 @@ export interface HostStatementOptions {
   readOnly?: boolean;
   /** How result values come back (default 'exact'). */
   values?: ValueMode;
+  /**
+   * The caller no longer waits: a statement not yet started does not start (BOLT_ABORTED), and
+   * one running alone on its connection is interrupted. A write riding in a group commit with
+   * other callers' writes runs on (it is short, and stopping it would fail theirs).
+   */
+  signal?: AbortSignal;
 }
 
 /** What one statement gave. */

@@ -7,8 +7,9 @@
 import { createConnection, type Socket } from 'node:net';
 import type { DatabaseStats, ExecResult, Row, Session, SessionOptions, StatementOptions, Transaction, TransactionOptions } from '../../core/database.js';
 import { firstRow } from '../../core/database.js';
-import { unlessAborted } from '../../core/abortable.js';
+import { unlessAborted, whenAborted } from '../../core/abortable.js';
 import {
+  AbortedError,
   BadInputError,
   BoltError,
   HostUnresponsiveError,
@@ -228,7 +229,8 @@ export class HostClient implements Backend {
    * Sends one request and waits for its reply. Parameters and rows are checked first
    * (core/parameters.ts): what cannot be bound is refused here, before anything is sent.
    */
-  request(op: WireOp, args: Record<string, unknown>): Promise<unknown> {
+  request(op: WireOp, args: Record<string, unknown>, signal?: AbortSignal): Promise<unknown> {
+    if (signal?.aborted) return Promise.reject(new AbortedError());
     try {
       if (args.params !== undefined) checkParams(args.params, DUCKDB_PARAM_RULES);
       if (op === 'insertMany') checkRows(args.columns, args.rows, DUCKDB_PARAM_RULES);
@@ -257,13 +259,25 @@ export class HostClient implements Backend {
         ),
       );
     }
-    return new Promise((resolve, reject) => {
+    const sent = new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, op });
       this.sock.ref();
       if (this.pending.size === 1) this.lastHeard = Date.now();
       this.armWatchdog();
       this.sock.write(frame);
     });
+    if (!signal) return sent;
+    // The host stops it (the reply, BOLT_ABORTED unless it had finished, still comes back).
+    const cancel = (): void => {
+      if (this.pending.has(id) && !this.lostWith) this.sock.write(encodeFrame({ id: this.nextId++, op: 'cancel', target: id }));
+    };
+    return sent.finally(whenAborted(signal, cancel));
+  }
+
+  /** A statement request: its signal, if any, goes as a `cancel` when it aborts, not in the frame. */
+  private statementRequest(op: 'query' | 'execute' | 'run' | 'insertMany', args: Record<string, unknown>, opts: HostStatementOptions): Promise<unknown> {
+    const { signal, ...rest } = opts;
+    return this.counted(this.request(op, { ...args, ...rest }, signal));
   }
 
   private async counted<T>(p: Promise<unknown>): Promise<T> {
@@ -278,13 +292,13 @@ export class HostClient implements Backend {
   }
 
   query(sql: string, params: readonly unknown[] | undefined, opts: HostStatementOptions): Promise<Row[]> {
-    return this.counted(this.request('query', { sql, params, ...opts }));
+    return this.statementRequest('query', { sql, params }, opts) as Promise<Row[]>;
   }
   execute(sql: string, params: readonly unknown[] | undefined, opts: HostStatementOptions): Promise<ExecResult> {
-    return this.counted(this.request('execute', { sql, params, ...opts }));
+    return this.statementRequest('execute', { sql, params }, opts) as Promise<ExecResult>;
   }
   run(sql: string, params: readonly unknown[] | undefined, opts: HostStatementOptions): Promise<StatementOutcome> {
-    return this.counted(this.request('run', { sql, params, ...opts }));
+    return this.statementRequest('run', { sql, params }, opts) as Promise<StatementOutcome>;
   }
   backup(dest: string): Promise<BackupResult> {
     return this.request('backup', { dest }) as Promise<BackupResult>;
@@ -293,7 +307,7 @@ export class HostClient implements Backend {
     return this.request('verify', {}) as Promise<VerifyResult>;
   }
   insertMany(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], opts: HostStatementOptions): Promise<ExecResult> {
-    return this.counted(this.request('insertMany', { table, columns, rows, ...opts }));
+    return this.statementRequest('insertMany', { table, columns, rows }, opts) as Promise<ExecResult>;
   }
   async openSession(opts: SessionOptions, connectionTimeoutMs?: number): Promise<Session> {
     const r = (await this.request('session.open', { options: opts, connectionTimeoutMs })) as { sid: number; name: string; readOnly: boolean };

@@ -20,7 +20,7 @@ import type { ServedHost, ServedSession } from './backend.js';
 import { checkValueMode, type SessionOptions } from '../../core/database.js';
 import { prepareHostSocket } from '../platform/socket-path.js';
 import { encodeFrame, FrameDecoder } from './wire/frame.js';
-import { CONNECTION_ERROR_ID, PROBE_OPS, type WireReply, type WireRequest, type WireStats } from './wire/protocol.js';
+import { CANCELLABLE_OPS, CONNECTION_ERROR_ID, PROBE_OPS, type WireReply, type WireRequest, type WireStats } from './wire/protocol.js';
 
 export interface HostServer {
   readonly socketPath: string;
@@ -189,6 +189,8 @@ async function answer(host: ServedHost, req: WireRequest, conn: ConnectionContex
 interface ConnectionContext {
   sessions: Map<number, ServedSession>;
   wire: () => WireStats;
+  /** Aborts when the client cancels this request or goes away. */
+  signal?: AbortSignal;
 }
 
 function serveConnection(host: ServedHost, sock: Socket, limits: WireLimits, wire: () => WireStats): ConnectionFlow {
@@ -197,17 +199,33 @@ function serveConnection(host: ServedHost, sock: Socket, limits: WireLimits, wir
   sock.unref();
   host.clientConnected();
   const sessions = new Map<number, ServedSession>();
+  // The statements of this connection that may still be stopped, by request id.
+  const stoppable = new Map<number, AbortController>();
   const decoder = new FrameDecoder((msg) => {
     const req = msg as WireRequest;
     if (!req || typeof req !== 'object' || typeof req.id !== 'number' || typeof req.op !== 'string') {
       throw new ProtocolError('a request must be an object with a numeric id and an op');
     }
     host.touch();
+    if (req.op === 'cancel') {
+      stoppable.get(Number(req.target))?.abort();
+      return;
+    }
+    if (CANCELLABLE_OPS.has(req.op) && !stoppable.has(req.id)) stoppable.set(req.id, new AbortController());
     flow.accept(req);
   }, limits.maxFrameBytes);
-  const flow = new ConnectionFlow(sock, decoder, limits, (req) => answer(host, req, { sessions, wire }), logger);
+  const run = async (req: WireRequest): Promise<WireReply> => {
+    try {
+      return await answer(host, req, { sessions, wire, signal: stoppable.get(req.id)?.signal });
+    } finally {
+      stoppable.delete(req.id);
+    }
+  };
+  const flow = new ConnectionFlow(sock, decoder, limits, run, logger);
   sock.on('error', (err) => logger.debug({ err: err.message }, 'client connection error'));
   sock.on('close', () => {
+    // Nobody waits for these any more: a client that vanished mid-statement frees its connections.
+    for (const c of stoppable.values()) c.abort();
     for (const s of sessions.values()) void s.close();
     sessions.clear();
     host.clientGone();
@@ -232,8 +250,9 @@ function params(v: unknown): unknown[] | undefined {
   return v;
 }
 
-async function handle(host: ServedHost, req: WireRequest, { sessions, wire }: ConnectionContext): Promise<unknown> {
+async function handle(host: ServedHost, req: WireRequest, { sessions, wire, signal }: ConnectionContext): Promise<unknown> {
   const stmtOpts = {
+    signal,
     requestId: typeof req.requestId === 'string' ? req.requestId : undefined,
     autoId: req.autoId === true,
     resent: req.resent === true,

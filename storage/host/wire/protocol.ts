@@ -28,13 +28,22 @@ export type WireOp =
   | 'session.rollback'
   | 'session.close'
   | 'backup'
-  | 'verify';
+  | 'verify'
+  | 'cancel';
 
 export interface WireRequest {
   id: number;
   op: WireOp;
   [arg: string]: unknown;
 }
+
+/**
+ * Requests a client may stop with `{ op: 'cancel', target: <their id> }`: the host interrupts
+ * the statement (see `HostStatementOptions.signal`) and still replies to the request itself,
+ * with BOLT_ABORTED unless it had finished. `cancel` has no reply of its own and needs no slot.
+ * When a connection closes, its requests in flight are stopped the same way.
+ */
+export const CANCELLABLE_OPS: ReadonlySet<string> = new Set<WireOp>(['query', 'execute', 'run', 'insertMany']);
 
 export type WireReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: SerializedError };
 

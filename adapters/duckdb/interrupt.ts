@@ -1,0 +1,26 @@
+/**
+ * Stopping a statement DuckDB is running on a connection.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+
+/** How often an interrupt is repeated until the statement has ended. */
+const REPEAT_MS = 20;
+
+/**
+ * Interrupts what `conn` runs now, and again every 20 ms until the returned function is
+ * called: DuckDB forgets an interrupt that arrives before its statement starts executing (one
+ * still being prepared, or between two steps of a caller), so a single interrupt can miss.
+ * Call the returned function once the statement has ended.
+ */
+export function interruptUntilStopped(conn: DuckDBConnection): () => void {
+  const interrupt = (): void => {
+    try {
+      conn.interrupt();
+    } catch {
+      /* nothing running */
+    }
+  };
+  interrupt();
+  const timer = setInterval(interrupt, REPEAT_MS);
+  return () => clearInterval(timer);
+}
