@@ -162,6 +162,26 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
     assert.equal((await q.complete('rt-9', [{ id: claimed!.id, attempt: 1, result: 1 }])).size, 0, 'its late result is discarded');
   });
 
+  test(
+    `a retried task starts without its old error, so one that then succeeds shows only its result [${engine}]`,
+    { timeout: 30_000, skip: skip(engine) },
+    async (t) => {
+      const q = await queue(t, engine);
+      const a = await q.submit('x', null, { maxAttempts: 1 });
+      await q.claim('rt', ['x'], 1, 10_000);
+      assert.equal((await q.fail('rt', a.id, 1, ERR)).status, 'dead');
+      assert.equal((await q.get(a.id)).error?.message, 'boom');
+      const redriven = await q.retry(a.id);
+      assert.equal(redriven.error, null, 'retry clears the error');
+      const [again] = await q.claim('rt', ['x'], 1, 10_000);
+      await q.complete('rt', [{ id: a.id, attempt: again!.attempt, result: 'fine' }]);
+      const done = await q.get(a.id);
+      assert.equal(done.status, 'done');
+      assert.equal(done.result, 'fine');
+      assert.equal(done.error, null, 'no error left from the dead attempt');
+    },
+  );
+
   test(`expired leases are reclaimed (attempt counted) and the old owner is fenced out [${engine}]`, { timeout: 30_000, skip: skip(engine) }, async (t) => {
     const q = await queue(t, engine);
     const a = await q.submit('x', null, { maxAttempts: 2 });

@@ -688,15 +688,15 @@ export class TaskQueue {
   }
 
   /**
-   * Redrives a dead or cancelled task: queued again with a fresh set of attempts. Returns the
-   * task as redriven (a runtime may claim it the moment the statement commits).
+   * Redrives a dead or cancelled task: queued again with a fresh set of attempts, its result and
+   * error cleared. Returns the task as redriven (a runtime may claim it the moment the statement commits).
    */
   async retry(id: number): Promise<Task> {
     const now = Date.now();
     const rows = await retryConflicts(() =>
       this.db.query(
         `UPDATE bolt_tasks SET status = 'queued', attempts = 0, run_at = ?, updated_at = ?, lease_owner = NULL, lease_expires = NULL, ` +
-          `started_at = NULL, finished_at = NULL, result = NULL WHERE id = ? AND status IN (${placeholders(REDRIVABLE.length)}) RETURNING *`,
+          `started_at = NULL, finished_at = NULL, result = NULL, error = NULL WHERE id = ? AND status IN (${placeholders(REDRIVABLE.length)}) RETURNING *`,
         [now, now, id, ...REDRIVABLE],
       ),
     );
