@@ -143,6 +143,60 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
       assert.equal(await q.settleDependants(), 0, 'nothing left to settle');
     },
   );
+
+  test(
+    `a parent whose row is gone counts as cancelled, never as done: its dependants end cancelled, never run without it [${engine}]`,
+    { timeout: 60_000, skip },
+    async (t) => {
+      const db = await open(t, engine);
+      const q = new TaskQueue(db, { maxAttempts: 1 });
+      await q.ensureSchema();
+      const finish = async (id: number, result: unknown) => {
+        const [c] = await q.claim('rt', ['a'], 1, 60_000);
+        assert.equal(c?.id, id);
+        await q.complete('rt', [{ id, attempt: 1, result }]);
+      };
+      // Waiting: one parent done and then deleted by hand, the other finishing after.
+      const gone = (await q.submit('a', null)).id;
+      const other = (await q.submit('a', null)).id;
+      const waits = (await q.submit('b', null, { dependsOn: [gone, other] })).id;
+      await finish(gone, 'lost');
+      await db.execute(`DELETE FROM bolt_tasks WHERE id = ?`, [gone]);
+      await finish(other, 'kept');
+      assert.equal((await q.get(waits)).waitingOn, 1, 'the missing parent is not counted done');
+      assert.deepEqual(await claimIds(q), []);
+      // Released already: its only parent deleted between the release and the claim.
+      const parent = (await q.submit('a', null)).id;
+      const released = (await q.submit('c', null, { dependsOn: [parent] })).id;
+      await finish(parent, 'soon gone');
+      assert.equal((await q.get(released)).waitingOn, 0);
+      await db.execute(`DELETE FROM bolt_tasks WHERE id = ?`, [parent]);
+      assert.deepEqual(await claimIds(q), [], 'the claim gives it back instead of running it without its parent');
+      const back = await q.get(released);
+      assert.equal(back.status, 'queued');
+      assert.equal(back.attempts, 0, 'the attempt is not counted');
+      assert.equal(back.waitingOn, 1);
+      // Its edge deleted by hand too: the parent cannot even be named.
+      const edgeless = (await q.submit('a', null)).id;
+      const nameless = (await q.submit('d', null, { dependsOn: [edgeless] })).id;
+      await db.execute(`DELETE FROM bolt_task_deps WHERE task_id = ?`, [nameless]);
+      await db.execute(`DELETE FROM bolt_tasks WHERE id = ?`, [edgeless]);
+
+      assert.equal(await q.settleDependants(), 3);
+      for (const [id, parentId] of [
+        [waits, gone],
+        [released, parent],
+        [nameless, null],
+      ] as const) {
+        const task = await q.get(id);
+        assert.equal(task.status, 'cancelled', `task ${id}`);
+        assert.deepEqual(task.error!.details, { parent: parentId, parentStatus: 'missing' });
+        assert.match(task.error!.message, /no longer exists \(it was purged or deleted\)/);
+      }
+      assert.deepEqual(await claimIds(q), []);
+      assert.equal(await q.settleDependants(), 0, 'nothing left to settle');
+    },
+  );
 }
 
 const OLD_COLUMNS =

@@ -33,6 +33,7 @@ import {
   releaseDependants,
   settleDependants,
   taskGraph,
+  unclaimUnready,
   type ParentResult,
 } from './task-dependencies.js';
 import {
@@ -372,14 +373,21 @@ export class TaskQueue {
     );
   }
 
-  /** Claimed rows as tasks, with their parents' results for those that had parents. */
-  private async withParents(rows: Row[]): Promise<ClaimedTask[]> {
+  /**
+   * Claimed rows as tasks, with their parents' results for those that had parents. One whose
+   * parents are not all there and done (a parent's row deleted) is given back, not run.
+   */
+  private async withParents(owner: string, rows: Row[]): Promise<ClaimedTask[]> {
     const tasks = rows.map(claimedFrom);
-    const children = rows.filter((r) => Number(r.parents ?? 0) > 0).map((r) => Number(r.id));
-    if (children.length === 0) return tasks;
-    const parents = await loadParents(this.db, children);
-    for (const t of tasks) t.parents = parents.get(t.id) ?? [];
-    return tasks;
+    const children = new Map(rows.filter((r) => Number(r.parents ?? 0) > 0).map((r) => [Number(r.id), Number(r.parents)]));
+    if (children.size === 0) return tasks;
+    const { results, unready } = await loadParents(this.db, children);
+    if (unready.length) {
+      logger.warn({ tasks: unready }, 'claimed dependants whose parents are not all done (a parent row was deleted?): given back');
+      await unclaimUnready(this.db, owner, unready);
+    }
+    for (const t of tasks) t.parents = results.get(t.id) ?? [];
+    return unready.length ? tasks.filter((t) => !unready.includes(t.id)) : tasks;
   }
 
   /** Takes the given candidate ids if they are still claimable (select-then-update style). */
@@ -387,7 +395,7 @@ export class TaskQueue {
     if (ids.length === 0) return [];
     const sql = this.claimUpdate(`id IN (${intList(ids)}) AND ${RUNNABLE}${extraWhere}`);
     const rows = await this.db.query(sql, [owner, now + leaseMs, now, now, now]);
-    return this.withParents(rows).then((t) => t.sort(byClaimOrder));
+    return this.withParents(owner, rows).then((t) => t.sort(byClaimOrder));
   }
 
   /**
@@ -434,7 +442,7 @@ export class TaskQueue {
         // One text per set of agents, kept prepared: parsing and planning it was a third of a claim.
         const sql = this.claimUpdate(`id IN (${pick(true, '?').replace('SELECT id, group_key', 'SELECT id')} FOR UPDATE SKIP LOCKED)`);
         const rows = await this.db.query(sql, [owner, now + leaseMs, now, now, now, ...agents, Math.floor(limit)], { prepared: true });
-        return this.withParents(rows).then((t) => t.sort(byClaimOrder));
+        return this.withParents(owner, rows).then((t) => t.sort(byClaimOrder));
       }
       const candidates = await this.db.query(pick(false, limit), [now, ...agents]);
       const grouped = candidates.some((r) => r.group_key !== null && r.group_key !== undefined);
@@ -509,7 +517,7 @@ export class TaskQueue {
       if (logStarts) await logGroupStarts(tx, group, taken.length, now);
       return taken;
     });
-    return rows === 'unlimited' ? rows : this.withParents(rows ?? []);
+    return rows === 'unlimited' ? rows : this.withParents(owner, rows ?? []);
   }
 
   /**
