@@ -145,6 +145,59 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
   );
 
   test(
+    `retrying a dependant whose parent ended dead or cancelled, or is gone, is refused naming it, and changes nothing [${engine}]`,
+    { timeout: 60_000, skip },
+    async (t) => {
+      const db = await open(t, engine);
+      const q = new TaskQueue(db, { maxAttempts: 1 });
+      await q.ensureSchema();
+      const parent = (await q.submit('a', null)).id;
+      const child = (await q.submit('b', null, { dependsOn: [parent] })).id;
+      await q.cancel(parent);
+      const before = await q.get(child);
+      assert.equal(before.status, 'cancelled');
+      await assert.rejects(q.retry(child), (e: unknown) => {
+        assert.ok(hasCode(e, 'BOLT_BAD_INPUT'));
+        assert.equal((e as Error).message, `Task ${child} cannot be retried: it depends on task ${parent}, which ended cancelled; retry it first`);
+        assert.deepEqual((e as { details: unknown }).details, { id: child, parents: [{ id: parent, status: 'cancelled' }], missing: 0 });
+        return true;
+      });
+      assert.deepEqual(await q.get(child), before, 'nothing changed');
+      // Retried in order, it waits for its parent and then runs with its result.
+      await q.retry(parent);
+      const again = await q.retry(child);
+      assert.equal(again.status, 'queued');
+      assert.equal(again.waitingOn, 1);
+      assert.equal(again.error, null);
+      assert.deepEqual(await claimIds(q), [parent]);
+      await q.complete('rt', [{ id: parent, attempt: 1, result: 'P' }]);
+      const [c] = await q.claim('rt', ['b'], 1, 60_000);
+      assert.equal(c?.id, child);
+      assert.deepEqual(c!.parents, [{ id: parent, agent: 'a', result: 'P' }]);
+
+      // Two parents, one dead: named, with its status; a parent gone is named too.
+      const ok = (await q.submit('a', null)).id;
+      const dies = (await q.submit('c', null)).id;
+      const both = (await q.submit('b', null, { dependsOn: [ok, dies] })).id;
+      const [d] = await q.claim('rt', ['c'], 1, 60_000);
+      assert.equal(d?.id, dies);
+      await q.fail('rt', dies, 1, ERR);
+      assert.equal((await q.get(both)).status, 'cancelled');
+      await db.execute(`DELETE FROM bolt_tasks WHERE id = ?`, [ok]);
+      await assert.rejects(q.retry(both), (e: unknown) => {
+        assert.ok(hasCode(e, 'BOLT_BAD_INPUT'));
+        assert.match(
+          (e as Error).message,
+          new RegExp(`task ${ok}, which no longer exists \\(purged or deleted\\), task ${dies}, which ended dead; without that result`),
+        );
+        return true;
+      });
+      assert.equal((await q.get(both)).status, 'cancelled');
+      assert.deepEqual(await claimIds(q), []);
+    },
+  );
+
+  test(
     `a parent whose row is gone counts as cancelled, never as done: its dependants end cancelled, never run without it [${engine}]`,
     { timeout: 60_000, skip },
     async (t) => {

@@ -61,6 +61,34 @@ export async function markParents(tx: Queryable, ids: readonly number[]): Promis
   };
 }
 
+/**
+ * In the transaction that retries dependant `id`, which has `parents` parents: marks them as
+ * submitting does (serializing the retry with a parent ending) and returns how many are not
+ * done. One that ended dead or cancelled, or whose row (or edge) is gone, is BOLT_BAD_INPUT
+ * naming it: the task would only be cancelled again, or run without that parent's result.
+ */
+export async function checkParentsForRetry(tx: Queryable, id: number, parents: number): Promise<number> {
+  const edges = (await tx.query(`SELECT parent_id FROM bolt_task_deps WHERE task_id = ? ORDER BY parent_id`, [id])).map((r) => Number(r.parent_id));
+  const rows = edges.length ? await tx.query(`UPDATE bolt_tasks SET has_dependants = 1 WHERE id IN (${intList(edges)}) RETURNING id, status`) : [];
+  const status = new Map(rows.map((r) => [Number(r.id), String(r.status)]));
+  const bad = edges.flatMap((p) => {
+    const st = status.get(p) ?? PARENT_GONE;
+    return st === PARENT_GONE || st === 'dead' || st === 'cancelled' ? [{ id: p, status: st }] : [];
+  });
+  const unnamed = Math.max(0, parents - edges.length);
+  if (bad.length || unnamed) {
+    const says = bad.map((p) => `task ${p.id}, which ${p.status === PARENT_GONE ? 'no longer exists (purged or deleted)' : `ended ${p.status}`}`);
+    if (unnamed) says.push(`${unnamed} task${unnamed === 1 ? ' that no longer exists' : 's that no longer exist'} (purged or deleted)`);
+    const gone = unnamed > 0 || bad.some((p) => p.status === PARENT_GONE);
+    throw new BadInputError(
+      `Task ${id} cannot be retried: it depends on ${says.join(', ')}` +
+        (gone ? '; without that result it cannot run again' : `; retry ${bad.length === 1 ? 'it' : 'them'} first`),
+      { id, parents: bad, missing: unnamed },
+    );
+  }
+  return rows.filter((r) => r.status !== 'done').length;
+}
+
 /** In the submitting transaction: the edges from `child` to its parents. */
 export async function linkParents(tx: Queryable, child: number, ids: readonly number[]): Promise<void> {
   for (let i = 0; i < ids.length; i += 256) {

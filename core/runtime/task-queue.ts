@@ -26,6 +26,7 @@ import { createIdempotently } from '../schema-race.js';
 import { int, intList, MAX_JSON_BYTES, placeholders, retryConflicts, storableJson, toJsonText } from './queue-sql.js';
 import {
   cancelDependants,
+  checkParentsForRetry,
   linkParents,
   loadParents,
   markParents,
@@ -697,23 +698,34 @@ export class TaskQueue {
 
   /**
    * Redrives a dead or cancelled task: queued again with a fresh set of attempts, its result and
-   * error cleared. Returns the task as redriven (a runtime may claim it the moment the statement commits).
+   * error cleared. Returns the task as redriven (a runtime may claim it the moment the statement
+   * commits). A task that depends on others is retried only while none of them ended dead or
+   * cancelled or is gone: else BOLT_BAD_INPUT naming them, and nothing changes.
    */
   async retry(id: number): Promise<Task> {
+    const redrive =
+      `UPDATE bolt_tasks SET status = 'queued', attempts = 0, run_at = ?, updated_at = ?, lease_owner = NULL, lease_expires = NULL, ` +
+      `started_at = NULL, finished_at = NULL, result = NULL, error = NULL, waiting_on = ? WHERE id = ? AND status IN (${placeholders(REDRIVABLE.length)})`;
     const now = Date.now();
-    const rows = await retryConflicts(() =>
-      this.db.query(
-        `UPDATE bolt_tasks SET status = 'queued', attempts = 0, run_at = ?, updated_at = ?, lease_owner = NULL, lease_expires = NULL, ` +
-          `started_at = NULL, finished_at = NULL, result = NULL, error = NULL WHERE id = ? AND status IN (${placeholders(REDRIVABLE.length)}) RETURNING *`,
-        [now, now, id, ...REDRIVABLE],
-      ),
-    );
-    if (rows.length) {
-      await this.wakeRuntimes();
-      return rowToTask(rows[0]!);
+    // A task without parents: one statement.
+    let rows = await retryConflicts(() => this.db.query(`${redrive} AND COALESCE(parents, 0) = 0 RETURNING *`, [now, now, 0, id, ...REDRIVABLE]));
+    if (!rows.length) {
+      const task = await this.get(id);
+      if (!REDRIVABLE.includes(task.status)) throw this.notRedrivable(task);
+      rows =
+        (await this.db.transaction(async (tx) => {
+          const waiting = await checkParentsForRetry(tx, id, task.parents);
+          const at = Date.now();
+          return tx.query(`${redrive} RETURNING *`, [at, at, waiting, id, ...REDRIVABLE]);
+        })) ?? [];
+      if (!rows.length) throw this.notRedrivable(await this.get(id));
     }
-    const task = await this.get(id);
-    throw new BadInputError(`Task ${id} is ${task.status}: only ${REDRIVABLE.join(' or ')} tasks can be retried`, { id, status: task.status });
+    await this.wakeRuntimes();
+    return rowToTask(rows[0]!);
+  }
+
+  private notRedrivable(task: Task): BadInputError {
+    return new BadInputError(`Task ${task.id} is ${task.status}: only ${REDRIVABLE.join(' or ')} tasks can be retried`, { id: task.id, status: task.status });
   }
 
   /**
