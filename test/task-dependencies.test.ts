@@ -16,7 +16,7 @@ import { hasCode, type SerializedError } from '../core/errors.js';
 import { PG_SKIP, freshPgDatabase } from './helpers/pg.js';
 import { startedMarkers, writeTestAgents } from './helpers/agents-fixture.js';
 import { spawnChild, type Child } from './helpers/child.js';
-import { BOLT_BIN } from './helpers/cli.js';
+import { BOLT_BIN, runBolt } from './helpers/cli.js';
 import { waitForValue } from './helpers/wait.js';
 
 type Engine = 'duckdb' | 'sqlite' | 'postgres';
@@ -252,6 +252,104 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
   );
 }
 
+/** Resolves once the clock is past `at` (so `purge(0)` counts a task finished at `at` as old). */
+const clockPast = (at: number) =>
+  waitForValue(
+    `the clock to pass ${at}`,
+    () => Date.now(),
+    (now) => now > at,
+  );
+
+for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
+  const skip = engine === 'postgres' ? PG_SKIP : undefined;
+
+  test(
+    `purge keeps a finished task that unfinished tasks depend on, and deletes it with its edges once they finish [${engine}]`,
+    { timeout: 60_000, skip },
+    async (t) => {
+      const db = await open(t, engine);
+      const q = new TaskQueue(db, { maxAttempts: 1 });
+      await q.ensureSchema();
+      const first = (await q.submit('a', 'E', { dedupeKey: 'first' })).id;
+      const second = (await q.submit('b', null)).id;
+      const child = (await q.submit('c', null, { dependsOn: [first, second] })).id;
+      await q.claim('rt', ['a'], 1, 60_000);
+      await q.complete('rt', [{ id: first, attempt: 1, result: 'from first' }]);
+      await q.claim('rt', ['b'], 1, 60_000); // running
+      await clockPast((await q.get(first)).finishedAt!);
+      assert.deepEqual(await q.purge(0, ['done']), { deleted: 0, kept: 1 });
+      assert.equal((await q.get(first)).status, 'done', 'kept: its dependant has not run yet');
+      assert.deepEqual(await q.submit('a', 'again', { dedupeKey: 'first' }), { id: first, deduplicated: true }, 'with its dedupe key');
+      await q.complete('rt', [{ id: second, attempt: 1, result: 'from second' }]);
+      const [c] = await q.claim('rt', ['c'], 1, 60_000);
+      assert.equal(c?.id, child);
+      assert.deepEqual(c!.parents, [
+        { id: first, agent: 'a', result: 'from first' },
+        { id: second, agent: 'b', result: 'from second' },
+      ]);
+      await clockPast((await q.get(second)).finishedAt!);
+      assert.deepEqual(await q.purge(0), { deleted: 0, kept: 2 }, 'a running dependant needs its parents too (it may be retried)');
+      await q.complete('rt', [{ id: child, attempt: 1, result: null }]);
+      await clockPast((await q.get(child)).finishedAt!);
+      assert.deepEqual(await q.purge(0), { deleted: 3, kept: 0 });
+      assert.deepEqual(await db.query('SELECT task_id FROM bolt_task_deps'), [], 'their edges went with them');
+      assert.deepEqual(await db.query('SELECT task_id FROM bolt_task_keys'), []);
+    },
+  );
+
+  test(
+    `purge keeps a cancelled parent while a dependant still waits on it; the dependant ends cancelled, never runs [${engine}]`,
+    { timeout: 60_000, skip },
+    async (t) => {
+      const db = await open(t, engine);
+      const q = new TaskQueue(db, { maxAttempts: 1 });
+      await q.ensureSchema();
+      const parent = (await q.submit('a', null)).id;
+      const child = (await q.submit('b', null, { dependsOn: [parent] })).id;
+      // Cancelled by a process that died before cancelling its dependants (the heartbeat's job).
+      const at = Date.now();
+      await db.execute(`UPDATE bolt_tasks SET status = 'cancelled', finished_at = ?, updated_at = ? WHERE id = ?`, [at, at, parent]);
+      await clockPast(at);
+      assert.deepEqual(await q.purge(0, ['cancelled']), { deleted: 0, kept: 1 });
+      assert.equal(await q.settleDependants(), 1);
+      const cancelled = await q.get(child);
+      assert.equal(cancelled.status, 'cancelled');
+      assert.deepEqual(cancelled.error!.details, { parent, parentStatus: 'cancelled' });
+      assert.deepEqual(await claimIds(q), []);
+      await clockPast(cancelled.finishedAt!);
+      assert.deepEqual(await q.purge(0, ['cancelled']), { deleted: 2, kept: 0 });
+    },
+  );
+
+  test(
+    `a parent purged once its dependants finished takes its edges along; retrying such a dependant is refused [${engine}]`,
+    { timeout: 60_000, skip },
+    async (t) => {
+      const db = await open(t, engine);
+      const q = new TaskQueue(db, { maxAttempts: 1 });
+      await q.ensureSchema();
+      const parent = (await q.submit('a', null)).id;
+      const child = (await q.submit('b', null, { dependsOn: [parent] })).id;
+      await q.claim('rt', ['a'], 1, 60_000);
+      await q.complete('rt', [{ id: parent, attempt: 1, result: 1 }]);
+      await q.cancel(child);
+      await clockPast((await q.get(parent)).finishedAt!);
+      assert.deepEqual(await q.purge(0, ['done']), { deleted: 1, kept: 0 });
+      assert.deepEqual(await db.query('SELECT task_id FROM bolt_task_deps'), [], 'no edge left pointing at the purged parent');
+      assert.deepEqual(await q.graph(child), { parents: [], dependants: [] });
+      await assert.rejects(q.retry(child), (e: unknown) => {
+        assert.ok(hasCode(e, 'BOLT_BAD_INPUT'));
+        assert.equal(
+          (e as Error).message,
+          `Task ${child} cannot be retried: it depends on 1 task that no longer exists (purged or deleted); without that result it cannot run again`,
+        );
+        return true;
+      });
+      assert.equal((await q.get(child)).status, 'cancelled');
+    },
+  );
+}
+
 const OLD_COLUMNS =
   'agent TEXT NOT NULL, payload TEXT, status TEXT NOT NULL, priority INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL DEFAULT 3, timeout_ms BIGINT, dedupe_key TEXT, run_at BIGINT NOT NULL, lease_owner TEXT, lease_expires BIGINT, result TEXT, error TEXT, created_at BIGINT NOT NULL, started_at BIGINT, finished_at BIGINT, updated_at BIGINT NOT NULL';
 const OLD_ID: Record<Engine, string> = {
@@ -343,3 +441,71 @@ for (const engine of ['duckdb', 'postgres'] as const) {
     },
   );
 }
+
+test(
+  'bolt purge while a dependant waits keeps its finished parent, and the dependant runs with every parent result; bolt retry refuses a dependant of a cancelled task [duckdb]',
+  { timeout: 150_000 },
+  async (t) => {
+    const dir = tempDir(t);
+    const location = join(dir, 'q.db');
+    const env = { BOLT_LEASE_MS: '3000', BOLT_HEARTBEAT_MS: '100', BOLT_POLL_MS: '20' };
+    const bolt = (...args: string[]) => runBolt([...args, '--db', location], { env, timeoutMs: 60_000 });
+    const rt = spawnChild(t, process.execPath, [BOLT_BIN, 'start', '--agents', '2', '--agent-module', writeTestAgents(dir), '--db', location, '--no-status'], {
+      env,
+    });
+    await rt.waitForLine('ready: ', 60_000);
+    const db = await openDatabase(location);
+    t.after(() => db.close());
+    const q = new TaskQueue(db);
+    const marker = join(dir, 'started');
+    const gate = join(dir, 'gate');
+    const first = (await q.submit('join', { tag: 'first', marker, ms: 10 })).id;
+    const second = (await q.submit('join', { tag: 'second', marker, ms: 10, gate })).id;
+    const child = (await q.submit('join', { tag: 'child', marker, ms: 10 }, { dependsOn: [first, second] })).id;
+    const done = await waitForValue(
+      'the first parent done and the second running',
+      async () => [await q.get(first), await q.get(second)] as const,
+      ([a, b]) => a.status === 'done' && b.status === 'running',
+      { timeoutMs: 60_000 },
+    );
+    await clockPast(done[0].finishedAt!);
+    const purge = await bolt('purge', '--older-than', '0', '--status', 'done');
+    assert.equal(purge.code, 0, purge.stderr);
+    assert.equal(purge.stdout, 'deleted 0 finished tasks; kept 1 that unfinished tasks depend on (purged once those finish)\n');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(gate, '');
+    const ran = await waitForValue(
+      'the dependant done',
+      () => q.get(child),
+      (x) => x.status === 'done',
+      { timeoutMs: 60_000 },
+    );
+    assert.deepEqual(
+      (ran.result as { parents: Array<{ id: number; result: { tag: string } }> }).parents.map((p) => [p.id, p.result.tag]),
+      [
+        [first, 'first'],
+        [second, 'second'],
+      ],
+      'it saw both parents',
+    );
+    await clockPast(ran.finishedAt!);
+    const again = await bolt('purge', '--older-than', '0', '--json');
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(JSON.parse(again.stdout), { deleted: 3, kept: 0 });
+
+    // A dependant of a cancelled task: retrying it is refused and changes nothing.
+    const later = (await q.submit('join', { tag: 'later', marker }, { delayMs: 3_600_000 })).id;
+    const waiting = (await q.submit('join', { tag: 'waiting', marker }, { dependsOn: [later] })).id;
+    assert.equal((await bolt('cancel', String(later))).code, 0);
+    const before = await q.get(waiting);
+    assert.equal(before.status, 'cancelled');
+    const retry = await bolt('retry', String(waiting));
+    assert.equal(retry.code, 2, retry.stdout);
+    assert.equal(retry.stdout, '');
+    assert.equal(
+      retry.stderr,
+      `error [BOLT_BAD_INPUT]: Task ${waiting} cannot be retried: it depends on task ${later}, which ended cancelled; retry it first\n`,
+    );
+    assert.deepEqual(await q.get(waiting), before);
+  },
+);

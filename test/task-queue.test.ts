@@ -22,7 +22,7 @@ async function queue(t: TestContext, engine: Engine, backoff = { baseMs: 40, cap
   const db = engine === 'postgres' ? await openDatabase(PG!) : await openDatabase(join(tempDir(t), 'q.db'), { engine });
   t.after(() => db.close());
   // PostgreSQL: one shared test database; the tests of this file run one at a time.
-  if (engine === 'postgres') await db.execute('DROP TABLE IF EXISTS bolt_tasks, bolt_task_keys');
+  if (engine === 'postgres') await db.execute('DROP TABLE IF EXISTS bolt_tasks, bolt_task_keys, bolt_task_deps');
   const q = new TaskQueue(db, { backoff, maxAttempts: 3 });
   await q.ensureSchema();
   await q.ensureSchema(); // idempotent
@@ -253,12 +253,12 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
     const [c] = await q.claim('rt', ['p'], 1, 10_000);
     assert.equal(c!.id, done.id);
     await q.complete('rt', [{ id: done.id, attempt: 1, result: null }]);
-    assert.equal(await q.purge(60_000), 0, 'not old enough');
+    assert.deepEqual(await q.purge(60_000), { deleted: 0, kept: 0 }, 'not old enough');
     await assert.rejects(q.purge(0, ['queued']), (e: unknown) => hasCode(e, 'BOLT_BAD_INPUT'));
     await waitForValue(
       'the finished task to age',
       () => q.purge(0),
-      (n) => n === 1,
+      (n) => n.deleted === 1,
     );
     await assert.rejects(q.get(done.id), (e: unknown) => hasCode(e, 'BOLT_NOT_FOUND'));
     assert.equal((await q.get(open.id)).status, 'queued', 'unfinished tasks stay');

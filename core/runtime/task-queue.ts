@@ -92,6 +92,14 @@ export interface ListOptions {
   order?: 'newest' | 'oldest';
 }
 
+/** What `purge` did. */
+export interface PurgeResult {
+  /** Tasks deleted. */
+  deleted: number;
+  /** Tasks old and finished enough that were kept all the same: tasks not finished yet depend on them. */
+  kept: number;
+}
+
 /** A runtime attached to the queue (`bolt_runtimes`). */
 export interface RuntimeRecord {
   id: string;
@@ -117,6 +125,12 @@ export interface TaskQueueOptions {
 const CLAIM_COLUMNS = 'id, agent, payload, attempts, max_attempts, timeout_ms, priority, run_at, parents';
 /** A task a claim may take now: claimable, due (`run_at <= ?`: now) and waiting on no parent. */
 const RUNNABLE = `${CLAIMABLE_SQL} AND run_at <= ? AND waiting_on = 0`;
+/** The finished states as literal SQL. */
+const FINISHED_SQL = TERMINAL.map((st) => `'${st}'`).join(', ');
+/** The `bolt_tasks` row in scope is a parent of a task that has not finished: purge keeps it. */
+const NEEDED_BY_DEPENDANTS =
+  `COALESCE(has_dependants, 0) = 1 AND EXISTS (SELECT 1 FROM bolt_task_deps d JOIN bolt_tasks c ON c.id = d.task_id ` +
+  `WHERE d.parent_id = bolt_tasks.id AND c.status NOT IN (${FINISHED_SQL}))`;
 /** Rows per multi-row INSERT/UPDATE statement (keeps parameter counts far below every engine's limit). */
 const CHUNK = 256;
 
@@ -730,25 +744,42 @@ export class TaskQueue {
 
   /**
    * Deletes finished tasks (done, dead, cancelled by default) that finished more than
-   * `olderThanMs` ago, with their dedupe keys (a purged task's key can be used again). Every
-   * queue statement scans `bolt_tasks`, so a long-lived queue should be purged now and then.
-   * Returns how many tasks were deleted.
+   * `olderThanMs` ago, with their dedupe keys (a purged task's key can be used again) and their
+   * edges in the dependency graph. A task that a task not finished yet (queued, failed,
+   * running) depends on is kept — that task needs its result, or must see that it ended — and
+   * counted in `kept`; a later purge deletes it once its dependants have finished. Every queue
+   * statement scans `bolt_tasks`, so a long-lived queue should be purged now and then.
    */
-  async purge(olderThanMs: number, statuses: readonly TaskStatus[] = TERMINAL): Promise<number> {
+  async purge(olderThanMs: number, statuses: readonly TaskStatus[] = TERMINAL): Promise<PurgeResult> {
     for (const st of statuses) {
       if (!TERMINAL.includes(st)) throw new BadInputError(`Only finished tasks can be purged (${TERMINAL.join(', ')}), not ${st}`);
     }
-    if (statuses.length === 0) return 0;
+    if (statuses.length === 0) return { deleted: 0, kept: 0 };
     const cutoff = Date.now() - Math.max(0, olderThanMs);
-    const where = `status IN (${placeholders(statuses.length)}) AND COALESCE(finished_at, updated_at) < ?`;
-    await retryConflicts(() =>
-      this.db.execute(`DELETE FROM bolt_task_keys WHERE task_id IN (SELECT id FROM bolt_tasks WHERE ${where})`, [...statuses, cutoff]),
+    const old = `status IN (${placeholders(statuses.length)}) AND COALESCE(finished_at, updated_at) < ?`;
+    const params = [...statuses, cutoff];
+    const where = `${old} AND NOT (${NEEDED_BY_DEPENDANTS})`;
+    await retryConflicts(() => this.db.execute(`DELETE FROM bolt_task_keys WHERE task_id IN (SELECT id FROM bolt_tasks WHERE ${where})`, params));
+    // Only tasks whose key went above: one that became needed in between keeps its key, and
+    // one that stopped being needed in between is left for the next purge (never a key without its task).
+    const r = await retryConflicts(() =>
+      this.db.execute(
+        `DELETE FROM bolt_tasks WHERE ${where} AND (dedupe_key IS NULL OR NOT EXISTS ` +
+          `(SELECT 1 FROM bolt_task_keys k WHERE k.dedupe_key = bolt_tasks.dedupe_key AND k.task_id = bolt_tasks.id))`,
+        params,
+      ),
     );
+    // Edges whose dependant is gone, or whose parent is gone and dependant finished (a dependant
+    // still waiting keeps the edge that names its missing parent: see settleDependants).
     await retryConflicts(() =>
-      this.db.execute(`DELETE FROM bolt_task_deps WHERE task_id IN (SELECT id FROM bolt_tasks WHERE ${where})`, [...statuses, cutoff]),
+      this.db.execute(
+        `DELETE FROM bolt_task_deps WHERE NOT EXISTS (SELECT 1 FROM bolt_tasks c WHERE c.id = bolt_task_deps.task_id) ` +
+          `OR (NOT EXISTS (SELECT 1 FROM bolt_tasks p WHERE p.id = bolt_task_deps.parent_id) ` +
+          `AND EXISTS (SELECT 1 FROM bolt_tasks c WHERE c.id = bolt_task_deps.task_id AND c.status IN (${FINISHED_SQL})))`,
+      ),
     );
-    const r = await retryConflicts(() => this.db.execute(`DELETE FROM bolt_tasks WHERE ${where}`, [...statuses, cutoff]));
-    return r.rowsChanged;
+    const [kept] = await this.db.query(`SELECT count(*) AS n FROM bolt_tasks WHERE ${old} AND ${NEEDED_BY_DEPENDANTS}`, params);
+    return { deleted: r.rowsChanged, kept: Number(kept?.n ?? 0) };
   }
 
   /** One task; `BOLT_NOT_FOUND` when there is none with this id. */
