@@ -16,7 +16,7 @@ import { hasCode, type SerializedError } from '../core/errors.js';
 import { PG_SKIP, freshPgDatabase } from './helpers/pg.js';
 import { startedMarkers, writeTestAgents } from './helpers/agents-fixture.js';
 import { spawnChild, type Child } from './helpers/child.js';
-import { BOLT_BIN } from './helpers/cli.js';
+import { BOLT_BIN, runBolt } from './helpers/cli.js';
 import { waitForValue } from './helpers/wait.js';
 
 type Engine = 'duckdb' | 'sqlite' | 'postgres';
@@ -143,6 +143,211 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
       assert.equal(await q.settleDependants(), 0, 'nothing left to settle');
     },
   );
+
+  test(
+    `retrying a dependant whose parent ended dead or cancelled, or is gone, is refused naming it, and changes nothing [${engine}]`,
+    { timeout: 60_000, skip },
+    async (t) => {
+      const db = await open(t, engine);
+      const q = new TaskQueue(db, { maxAttempts: 1 });
+      await q.ensureSchema();
+      const parent = (await q.submit('a', null)).id;
+      const child = (await q.submit('b', null, { dependsOn: [parent] })).id;
+      await q.cancel(parent);
+      const before = await q.get(child);
+      assert.equal(before.status, 'cancelled');
+      await assert.rejects(q.retry(child), (e: unknown) => {
+        assert.ok(hasCode(e, 'BOLT_BAD_INPUT'));
+        assert.equal((e as Error).message, `Task ${child} cannot be retried: it depends on task ${parent}, which ended cancelled; retry it first`);
+        assert.deepEqual((e as { details: unknown }).details, { id: child, parents: [{ id: parent, status: 'cancelled' }], missing: 0 });
+        return true;
+      });
+      assert.deepEqual(await q.get(child), before, 'nothing changed');
+      // Retried in order, it waits for its parent and then runs with its result.
+      await q.retry(parent);
+      const again = await q.retry(child);
+      assert.equal(again.status, 'queued');
+      assert.equal(again.waitingOn, 1);
+      assert.equal(again.error, null);
+      assert.deepEqual(await claimIds(q), [parent]);
+      await q.complete('rt', [{ id: parent, attempt: 1, result: 'P' }]);
+      const [c] = await q.claim('rt', ['b'], 1, 60_000);
+      assert.equal(c?.id, child);
+      assert.deepEqual(c!.parents, [{ id: parent, agent: 'a', result: 'P' }]);
+
+      // Two parents, one dead: named, with its status; a parent gone is named too.
+      const ok = (await q.submit('a', null)).id;
+      const dies = (await q.submit('c', null)).id;
+      const both = (await q.submit('b', null, { dependsOn: [ok, dies] })).id;
+      const [d] = await q.claim('rt', ['c'], 1, 60_000);
+      assert.equal(d?.id, dies);
+      await q.fail('rt', dies, 1, ERR);
+      assert.equal((await q.get(both)).status, 'cancelled');
+      await db.execute(`DELETE FROM bolt_tasks WHERE id = ?`, [ok]);
+      await assert.rejects(q.retry(both), (e: unknown) => {
+        assert.ok(hasCode(e, 'BOLT_BAD_INPUT'));
+        assert.match(
+          (e as Error).message,
+          new RegExp(`task ${ok}, which no longer exists \\(purged or deleted\\), task ${dies}, which ended dead; without that result`),
+        );
+        return true;
+      });
+      assert.equal((await q.get(both)).status, 'cancelled');
+      assert.deepEqual(await claimIds(q), []);
+    },
+  );
+
+  test(
+    `a parent whose row is gone counts as cancelled, never as done: its dependants end cancelled, never run without it [${engine}]`,
+    { timeout: 60_000, skip },
+    async (t) => {
+      const db = await open(t, engine);
+      const q = new TaskQueue(db, { maxAttempts: 1 });
+      await q.ensureSchema();
+      const finish = async (id: number, result: unknown) => {
+        const [c] = await q.claim('rt', ['a'], 1, 60_000);
+        assert.equal(c?.id, id);
+        await q.complete('rt', [{ id, attempt: 1, result }]);
+      };
+      // Waiting: one parent done and then deleted by hand, the other finishing after.
+      const gone = (await q.submit('a', null)).id;
+      const other = (await q.submit('a', null)).id;
+      const waits = (await q.submit('b', null, { dependsOn: [gone, other] })).id;
+      await finish(gone, 'lost');
+      await db.execute(`DELETE FROM bolt_tasks WHERE id = ?`, [gone]);
+      await finish(other, 'kept');
+      assert.equal((await q.get(waits)).waitingOn, 1, 'the missing parent is not counted done');
+      assert.deepEqual(await claimIds(q), []);
+      // Released already: its only parent deleted between the release and the claim.
+      const parent = (await q.submit('a', null)).id;
+      const released = (await q.submit('c', null, { dependsOn: [parent] })).id;
+      await finish(parent, 'soon gone');
+      assert.equal((await q.get(released)).waitingOn, 0);
+      await db.execute(`DELETE FROM bolt_tasks WHERE id = ?`, [parent]);
+      assert.deepEqual(await claimIds(q), [], 'the claim gives it back instead of running it without its parent');
+      const back = await q.get(released);
+      assert.equal(back.status, 'queued');
+      assert.equal(back.attempts, 0, 'the attempt is not counted');
+      assert.equal(back.waitingOn, 1);
+      // Its edge deleted by hand too: the parent cannot even be named.
+      const edgeless = (await q.submit('a', null)).id;
+      const nameless = (await q.submit('d', null, { dependsOn: [edgeless] })).id;
+      await db.execute(`DELETE FROM bolt_task_deps WHERE task_id = ?`, [nameless]);
+      await db.execute(`DELETE FROM bolt_tasks WHERE id = ?`, [edgeless]);
+
+      assert.equal(await q.settleDependants(), 3);
+      for (const [id, parentId] of [
+        [waits, gone],
+        [released, parent],
+        [nameless, null],
+      ] as const) {
+        const task = await q.get(id);
+        assert.equal(task.status, 'cancelled', `task ${id}`);
+        assert.deepEqual(task.error!.details, { parent: parentId, parentStatus: 'missing' });
+        assert.match(task.error!.message, /no longer exists \(it was purged or deleted\)/);
+      }
+      assert.deepEqual(await claimIds(q), []);
+      assert.equal(await q.settleDependants(), 0, 'nothing left to settle');
+    },
+  );
+}
+
+/** Resolves once the clock is past `at` (so `purge(0)` counts a task finished at `at` as old). */
+const clockPast = (at: number) =>
+  waitForValue(
+    `the clock to pass ${at}`,
+    () => Date.now(),
+    (now) => now > at,
+  );
+
+for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
+  const skip = engine === 'postgres' ? PG_SKIP : undefined;
+
+  test(
+    `purge keeps a finished task that unfinished tasks depend on, and deletes it with its edges once they finish [${engine}]`,
+    { timeout: 60_000, skip },
+    async (t) => {
+      const db = await open(t, engine);
+      const q = new TaskQueue(db, { maxAttempts: 1 });
+      await q.ensureSchema();
+      const first = (await q.submit('a', 'E', { dedupeKey: 'first' })).id;
+      const second = (await q.submit('b', null)).id;
+      const child = (await q.submit('c', null, { dependsOn: [first, second] })).id;
+      await q.claim('rt', ['a'], 1, 60_000);
+      await q.complete('rt', [{ id: first, attempt: 1, result: 'from first' }]);
+      await q.claim('rt', ['b'], 1, 60_000); // running
+      await clockPast((await q.get(first)).finishedAt!);
+      assert.deepEqual(await q.purge(0, ['done']), { deleted: 0, kept: 1 });
+      assert.equal((await q.get(first)).status, 'done', 'kept: its dependant has not run yet');
+      assert.deepEqual(await q.submit('a', 'again', { dedupeKey: 'first' }), { id: first, deduplicated: true }, 'with its dedupe key');
+      await q.complete('rt', [{ id: second, attempt: 1, result: 'from second' }]);
+      const [c] = await q.claim('rt', ['c'], 1, 60_000);
+      assert.equal(c?.id, child);
+      assert.deepEqual(c!.parents, [
+        { id: first, agent: 'a', result: 'from first' },
+        { id: second, agent: 'b', result: 'from second' },
+      ]);
+      await clockPast((await q.get(second)).finishedAt!);
+      assert.deepEqual(await q.purge(0), { deleted: 0, kept: 2 }, 'a running dependant needs its parents too (it may be retried)');
+      await q.complete('rt', [{ id: child, attempt: 1, result: null }]);
+      await clockPast((await q.get(child)).finishedAt!);
+      assert.deepEqual(await q.purge(0), { deleted: 3, kept: 0 });
+      assert.deepEqual(await db.query('SELECT task_id FROM bolt_task_deps'), [], 'their edges went with them');
+      assert.deepEqual(await db.query('SELECT task_id FROM bolt_task_keys'), []);
+    },
+  );
+
+  test(
+    `purge keeps a cancelled parent while a dependant still waits on it; the dependant ends cancelled, never runs [${engine}]`,
+    { timeout: 60_000, skip },
+    async (t) => {
+      const db = await open(t, engine);
+      const q = new TaskQueue(db, { maxAttempts: 1 });
+      await q.ensureSchema();
+      const parent = (await q.submit('a', null)).id;
+      const child = (await q.submit('b', null, { dependsOn: [parent] })).id;
+      // Cancelled by a process that died before cancelling its dependants (the heartbeat's job).
+      const at = Date.now();
+      await db.execute(`UPDATE bolt_tasks SET status = 'cancelled', finished_at = ?, updated_at = ? WHERE id = ?`, [at, at, parent]);
+      await clockPast(at);
+      assert.deepEqual(await q.purge(0, ['cancelled']), { deleted: 0, kept: 1 });
+      assert.equal(await q.settleDependants(), 1);
+      const cancelled = await q.get(child);
+      assert.equal(cancelled.status, 'cancelled');
+      assert.deepEqual(cancelled.error!.details, { parent, parentStatus: 'cancelled' });
+      assert.deepEqual(await claimIds(q), []);
+      await clockPast(cancelled.finishedAt!);
+      assert.deepEqual(await q.purge(0, ['cancelled']), { deleted: 2, kept: 0 });
+    },
+  );
+
+  test(
+    `a parent purged once its dependants finished takes its edges along; retrying such a dependant is refused [${engine}]`,
+    { timeout: 60_000, skip },
+    async (t) => {
+      const db = await open(t, engine);
+      const q = new TaskQueue(db, { maxAttempts: 1 });
+      await q.ensureSchema();
+      const parent = (await q.submit('a', null)).id;
+      const child = (await q.submit('b', null, { dependsOn: [parent] })).id;
+      await q.claim('rt', ['a'], 1, 60_000);
+      await q.complete('rt', [{ id: parent, attempt: 1, result: 1 }]);
+      await q.cancel(child);
+      await clockPast((await q.get(parent)).finishedAt!);
+      assert.deepEqual(await q.purge(0, ['done']), { deleted: 1, kept: 0 });
+      assert.deepEqual(await db.query('SELECT task_id FROM bolt_task_deps'), [], 'no edge left pointing at the purged parent');
+      assert.deepEqual(await q.graph(child), { parents: [], dependants: [] });
+      await assert.rejects(q.retry(child), (e: unknown) => {
+        assert.ok(hasCode(e, 'BOLT_BAD_INPUT'));
+        assert.equal(
+          (e as Error).message,
+          `Task ${child} cannot be retried: it depends on 1 task that no longer exists (purged or deleted); without that result it cannot run again`,
+        );
+        return true;
+      });
+      assert.equal((await q.get(child)).status, 'cancelled');
+    },
+  );
 }
 
 const OLD_COLUMNS =
@@ -236,3 +441,71 @@ for (const engine of ['duckdb', 'postgres'] as const) {
     },
   );
 }
+
+test(
+  'bolt purge while a dependant waits keeps its finished parent, and the dependant runs with every parent result; bolt retry refuses a dependant of a cancelled task [duckdb]',
+  { timeout: 150_000 },
+  async (t) => {
+    const dir = tempDir(t);
+    const location = join(dir, 'q.db');
+    const env = { BOLT_LEASE_MS: '3000', BOLT_HEARTBEAT_MS: '100', BOLT_POLL_MS: '20' };
+    const bolt = (...args: string[]) => runBolt([...args, '--db', location], { env, timeoutMs: 60_000 });
+    const rt = spawnChild(t, process.execPath, [BOLT_BIN, 'start', '--agents', '2', '--agent-module', writeTestAgents(dir), '--db', location, '--no-status'], {
+      env,
+    });
+    await rt.waitForLine('ready: ', 60_000);
+    const db = await openDatabase(location);
+    t.after(() => db.close());
+    const q = new TaskQueue(db);
+    const marker = join(dir, 'started');
+    const gate = join(dir, 'gate');
+    const first = (await q.submit('join', { tag: 'first', marker, ms: 10 })).id;
+    const second = (await q.submit('join', { tag: 'second', marker, ms: 10, gate })).id;
+    const child = (await q.submit('join', { tag: 'child', marker, ms: 10 }, { dependsOn: [first, second] })).id;
+    const done = await waitForValue(
+      'the first parent done and the second running',
+      async () => [await q.get(first), await q.get(second)] as const,
+      ([a, b]) => a.status === 'done' && b.status === 'running',
+      { timeoutMs: 60_000 },
+    );
+    await clockPast(done[0].finishedAt!);
+    const purge = await bolt('purge', '--older-than', '0', '--status', 'done');
+    assert.equal(purge.code, 0, purge.stderr);
+    assert.equal(purge.stdout, 'deleted 0 finished tasks; kept 1 that unfinished tasks depend on (purged once those finish)\n');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(gate, '');
+    const ran = await waitForValue(
+      'the dependant done',
+      () => q.get(child),
+      (x) => x.status === 'done',
+      { timeoutMs: 60_000 },
+    );
+    assert.deepEqual(
+      (ran.result as { parents: Array<{ id: number; result: { tag: string } }> }).parents.map((p) => [p.id, p.result.tag]),
+      [
+        [first, 'first'],
+        [second, 'second'],
+      ],
+      'it saw both parents',
+    );
+    await clockPast(ran.finishedAt!);
+    const again = await bolt('purge', '--older-than', '0', '--json');
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(JSON.parse(again.stdout), { deleted: 3, kept: 0 });
+
+    // A dependant of a cancelled task: retrying it is refused and changes nothing.
+    const later = (await q.submit('join', { tag: 'later', marker }, { delayMs: 3_600_000 })).id;
+    const waiting = (await q.submit('join', { tag: 'waiting', marker }, { dependsOn: [later] })).id;
+    assert.equal((await bolt('cancel', String(later))).code, 0);
+    const before = await q.get(waiting);
+    assert.equal(before.status, 'cancelled');
+    const retry = await bolt('retry', String(waiting));
+    assert.equal(retry.code, 2, retry.stdout);
+    assert.equal(retry.stdout, '');
+    assert.equal(
+      retry.stderr,
+      `error [BOLT_BAD_INPUT]: Task ${waiting} cannot be retried: it depends on task ${later}, which ended cancelled; retry it first\n`,
+    );
+    assert.deepEqual(await q.get(waiting), before);
+  },
+);

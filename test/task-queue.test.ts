@@ -22,7 +22,7 @@ async function queue(t: TestContext, engine: Engine, backoff = { baseMs: 40, cap
   const db = engine === 'postgres' ? await openDatabase(PG!) : await openDatabase(join(tempDir(t), 'q.db'), { engine });
   t.after(() => db.close());
   // PostgreSQL: one shared test database; the tests of this file run one at a time.
-  if (engine === 'postgres') await db.execute('DROP TABLE IF EXISTS bolt_tasks, bolt_task_keys');
+  if (engine === 'postgres') await db.execute('DROP TABLE IF EXISTS bolt_tasks, bolt_task_keys, bolt_task_deps');
   const q = new TaskQueue(db, { backoff, maxAttempts: 3 });
   await q.ensureSchema();
   await q.ensureSchema(); // idempotent
@@ -162,6 +162,26 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
     assert.equal((await q.complete('rt-9', [{ id: claimed!.id, attempt: 1, result: 1 }])).size, 0, 'its late result is discarded');
   });
 
+  test(
+    `a retried task starts without its old error, so one that then succeeds shows only its result [${engine}]`,
+    { timeout: 30_000, skip: skip(engine) },
+    async (t) => {
+      const q = await queue(t, engine);
+      const a = await q.submit('x', null, { maxAttempts: 1 });
+      await q.claim('rt', ['x'], 1, 10_000);
+      assert.equal((await q.fail('rt', a.id, 1, ERR)).status, 'dead');
+      assert.equal((await q.get(a.id)).error?.message, 'boom');
+      const redriven = await q.retry(a.id);
+      assert.equal(redriven.error, null, 'retry clears the error');
+      const [again] = await q.claim('rt', ['x'], 1, 10_000);
+      await q.complete('rt', [{ id: a.id, attempt: again!.attempt, result: 'fine' }]);
+      const done = await q.get(a.id);
+      assert.equal(done.status, 'done');
+      assert.equal(done.result, 'fine');
+      assert.equal(done.error, null, 'no error left from the dead attempt');
+    },
+  );
+
   test(`expired leases are reclaimed (attempt counted) and the old owner is fenced out [${engine}]`, { timeout: 30_000, skip: skip(engine) }, async (t) => {
     const q = await queue(t, engine);
     const a = await q.submit('x', null, { maxAttempts: 2 });
@@ -233,12 +253,12 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
     const [c] = await q.claim('rt', ['p'], 1, 10_000);
     assert.equal(c!.id, done.id);
     await q.complete('rt', [{ id: done.id, attempt: 1, result: null }]);
-    assert.equal(await q.purge(60_000), 0, 'not old enough');
+    assert.deepEqual(await q.purge(60_000), { deleted: 0, kept: 0 }, 'not old enough');
     await assert.rejects(q.purge(0, ['queued']), (e: unknown) => hasCode(e, 'BOLT_BAD_INPUT'));
     await waitForValue(
       'the finished task to age',
       () => q.purge(0),
-      (n) => n === 1,
+      (n) => n.deleted === 1,
     );
     await assert.rejects(q.get(done.id), (e: unknown) => hasCode(e, 'BOLT_NOT_FOUND'));
     assert.equal((await q.get(open.id)).status, 'queued', 'unfinished tasks stay');

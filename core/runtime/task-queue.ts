@@ -26,6 +26,7 @@ import { createIdempotently } from '../schema-race.js';
 import { int, intList, MAX_JSON_BYTES, placeholders, retryConflicts, storableJson, toJsonText } from './queue-sql.js';
 import {
   cancelDependants,
+  checkParentsForRetry,
   linkParents,
   loadParents,
   markParents,
@@ -33,6 +34,7 @@ import {
   releaseDependants,
   settleDependants,
   taskGraph,
+  unclaimUnready,
   type ParentResult,
 } from './task-dependencies.js';
 import {
@@ -90,6 +92,14 @@ export interface ListOptions {
   order?: 'newest' | 'oldest';
 }
 
+/** What `purge` did. */
+export interface PurgeResult {
+  /** Tasks deleted. */
+  deleted: number;
+  /** Tasks old and finished enough that were kept all the same: tasks not finished yet depend on them. */
+  kept: number;
+}
+
 /** A runtime attached to the queue (`bolt_runtimes`). */
 export interface RuntimeRecord {
   id: string;
@@ -115,6 +125,12 @@ export interface TaskQueueOptions {
 const CLAIM_COLUMNS = 'id, agent, payload, attempts, max_attempts, timeout_ms, priority, run_at, parents';
 /** A task a claim may take now: claimable, due (`run_at <= ?`: now) and waiting on no parent. */
 const RUNNABLE = `${CLAIMABLE_SQL} AND run_at <= ? AND waiting_on = 0`;
+/** The finished states as literal SQL. */
+const FINISHED_SQL = TERMINAL.map((st) => `'${st}'`).join(', ');
+/** The `bolt_tasks` row in scope is a parent of a task that has not finished: purge keeps it. */
+const NEEDED_BY_DEPENDANTS =
+  `COALESCE(has_dependants, 0) = 1 AND EXISTS (SELECT 1 FROM bolt_task_deps d JOIN bolt_tasks c ON c.id = d.task_id ` +
+  `WHERE d.parent_id = bolt_tasks.id AND c.status NOT IN (${FINISHED_SQL}))`;
 /** Rows per multi-row INSERT/UPDATE statement (keeps parameter counts far below every engine's limit). */
 const CHUNK = 256;
 
@@ -372,14 +388,21 @@ export class TaskQueue {
     );
   }
 
-  /** Claimed rows as tasks, with their parents' results for those that had parents. */
-  private async withParents(rows: Row[]): Promise<ClaimedTask[]> {
+  /**
+   * Claimed rows as tasks, with their parents' results for those that had parents. One whose
+   * parents are not all there and done (a parent's row deleted) is given back, not run.
+   */
+  private async withParents(owner: string, rows: Row[]): Promise<ClaimedTask[]> {
     const tasks = rows.map(claimedFrom);
-    const children = rows.filter((r) => Number(r.parents ?? 0) > 0).map((r) => Number(r.id));
-    if (children.length === 0) return tasks;
-    const parents = await loadParents(this.db, children);
-    for (const t of tasks) t.parents = parents.get(t.id) ?? [];
-    return tasks;
+    const children = new Map(rows.filter((r) => Number(r.parents ?? 0) > 0).map((r) => [Number(r.id), Number(r.parents)]));
+    if (children.size === 0) return tasks;
+    const { results, unready } = await loadParents(this.db, children);
+    if (unready.length) {
+      logger.warn({ tasks: unready }, 'claimed dependants whose parents are not all done (a parent row was deleted?): given back');
+      await unclaimUnready(this.db, owner, unready);
+    }
+    for (const t of tasks) t.parents = results.get(t.id) ?? [];
+    return unready.length ? tasks.filter((t) => !unready.includes(t.id)) : tasks;
   }
 
   /** Takes the given candidate ids if they are still claimable (select-then-update style). */
@@ -387,7 +410,7 @@ export class TaskQueue {
     if (ids.length === 0) return [];
     const sql = this.claimUpdate(`id IN (${intList(ids)}) AND ${RUNNABLE}${extraWhere}`);
     const rows = await this.db.query(sql, [owner, now + leaseMs, now, now, now]);
-    return this.withParents(rows).then((t) => t.sort(byClaimOrder));
+    return this.withParents(owner, rows).then((t) => t.sort(byClaimOrder));
   }
 
   /**
@@ -434,7 +457,7 @@ export class TaskQueue {
         // One text per set of agents, kept prepared: parsing and planning it was a third of a claim.
         const sql = this.claimUpdate(`id IN (${pick(true, '?').replace('SELECT id, group_key', 'SELECT id')} FOR UPDATE SKIP LOCKED)`);
         const rows = await this.db.query(sql, [owner, now + leaseMs, now, now, now, ...agents, Math.floor(limit)], { prepared: true });
-        return this.withParents(rows).then((t) => t.sort(byClaimOrder));
+        return this.withParents(owner, rows).then((t) => t.sort(byClaimOrder));
       }
       const candidates = await this.db.query(pick(false, limit), [now, ...agents]);
       const grouped = candidates.some((r) => r.group_key !== null && r.group_key !== undefined);
@@ -509,7 +532,7 @@ export class TaskQueue {
       if (logStarts) await logGroupStarts(tx, group, taken.length, now);
       return taken;
     });
-    return rows === 'unlimited' ? rows : this.withParents(rows ?? []);
+    return rows === 'unlimited' ? rows : this.withParents(owner, rows ?? []);
   }
 
   /**
@@ -688,47 +711,75 @@ export class TaskQueue {
   }
 
   /**
-   * Redrives a dead or cancelled task: queued again with a fresh set of attempts. Returns the
-   * task as redriven (a runtime may claim it the moment the statement commits).
+   * Redrives a dead or cancelled task: queued again with a fresh set of attempts, its result and
+   * error cleared. Returns the task as redriven (a runtime may claim it the moment the statement
+   * commits). A task that depends on others is retried only while none of them ended dead or
+   * cancelled or is gone: else BOLT_BAD_INPUT naming them, and nothing changes.
    */
   async retry(id: number): Promise<Task> {
+    const redrive =
+      `UPDATE bolt_tasks SET status = 'queued', attempts = 0, run_at = ?, updated_at = ?, lease_owner = NULL, lease_expires = NULL, ` +
+      `started_at = NULL, finished_at = NULL, result = NULL, error = NULL, waiting_on = ? WHERE id = ? AND status IN (${placeholders(REDRIVABLE.length)})`;
     const now = Date.now();
-    const rows = await retryConflicts(() =>
-      this.db.query(
-        `UPDATE bolt_tasks SET status = 'queued', attempts = 0, run_at = ?, updated_at = ?, lease_owner = NULL, lease_expires = NULL, ` +
-          `started_at = NULL, finished_at = NULL, result = NULL WHERE id = ? AND status IN (${placeholders(REDRIVABLE.length)}) RETURNING *`,
-        [now, now, id, ...REDRIVABLE],
-      ),
-    );
-    if (rows.length) {
-      await this.wakeRuntimes();
-      return rowToTask(rows[0]!);
+    // A task without parents: one statement.
+    let rows = await retryConflicts(() => this.db.query(`${redrive} AND COALESCE(parents, 0) = 0 RETURNING *`, [now, now, 0, id, ...REDRIVABLE]));
+    if (!rows.length) {
+      const task = await this.get(id);
+      if (!REDRIVABLE.includes(task.status)) throw this.notRedrivable(task);
+      rows =
+        (await this.db.transaction(async (tx) => {
+          const waiting = await checkParentsForRetry(tx, id, task.parents);
+          const at = Date.now();
+          return tx.query(`${redrive} RETURNING *`, [at, at, waiting, id, ...REDRIVABLE]);
+        })) ?? [];
+      if (!rows.length) throw this.notRedrivable(await this.get(id));
     }
-    const task = await this.get(id);
-    throw new BadInputError(`Task ${id} is ${task.status}: only ${REDRIVABLE.join(' or ')} tasks can be retried`, { id, status: task.status });
+    await this.wakeRuntimes();
+    return rowToTask(rows[0]!);
+  }
+
+  private notRedrivable(task: Task): BadInputError {
+    return new BadInputError(`Task ${task.id} is ${task.status}: only ${REDRIVABLE.join(' or ')} tasks can be retried`, { id: task.id, status: task.status });
   }
 
   /**
    * Deletes finished tasks (done, dead, cancelled by default) that finished more than
-   * `olderThanMs` ago, with their dedupe keys (a purged task's key can be used again). Every
-   * queue statement scans `bolt_tasks`, so a long-lived queue should be purged now and then.
-   * Returns how many tasks were deleted.
+   * `olderThanMs` ago, with their dedupe keys (a purged task's key can be used again) and their
+   * edges in the dependency graph. A task that a task not finished yet (queued, failed,
+   * running) depends on is kept — that task needs its result, or must see that it ended — and
+   * counted in `kept`; a later purge deletes it once its dependants have finished. Every queue
+   * statement scans `bolt_tasks`, so a long-lived queue should be purged now and then.
    */
-  async purge(olderThanMs: number, statuses: readonly TaskStatus[] = TERMINAL): Promise<number> {
+  async purge(olderThanMs: number, statuses: readonly TaskStatus[] = TERMINAL): Promise<PurgeResult> {
     for (const st of statuses) {
       if (!TERMINAL.includes(st)) throw new BadInputError(`Only finished tasks can be purged (${TERMINAL.join(', ')}), not ${st}`);
     }
-    if (statuses.length === 0) return 0;
+    if (statuses.length === 0) return { deleted: 0, kept: 0 };
     const cutoff = Date.now() - Math.max(0, olderThanMs);
-    const where = `status IN (${placeholders(statuses.length)}) AND COALESCE(finished_at, updated_at) < ?`;
-    await retryConflicts(() =>
-      this.db.execute(`DELETE FROM bolt_task_keys WHERE task_id IN (SELECT id FROM bolt_tasks WHERE ${where})`, [...statuses, cutoff]),
+    const old = `status IN (${placeholders(statuses.length)}) AND COALESCE(finished_at, updated_at) < ?`;
+    const params = [...statuses, cutoff];
+    const where = `${old} AND NOT (${NEEDED_BY_DEPENDANTS})`;
+    await retryConflicts(() => this.db.execute(`DELETE FROM bolt_task_keys WHERE task_id IN (SELECT id FROM bolt_tasks WHERE ${where})`, params));
+    // Only tasks whose key went above: one that became needed in between keeps its key, and
+    // one that stopped being needed in between is left for the next purge (never a key without its task).
+    const r = await retryConflicts(() =>
+      this.db.execute(
+        `DELETE FROM bolt_tasks WHERE ${where} AND (dedupe_key IS NULL OR NOT EXISTS ` +
+          `(SELECT 1 FROM bolt_task_keys k WHERE k.dedupe_key = bolt_tasks.dedupe_key AND k.task_id = bolt_tasks.id))`,
+        params,
+      ),
     );
+    // Edges whose dependant is gone, or whose parent is gone and dependant finished (a dependant
+    // still waiting keeps the edge that names its missing parent: see settleDependants).
     await retryConflicts(() =>
-      this.db.execute(`DELETE FROM bolt_task_deps WHERE task_id IN (SELECT id FROM bolt_tasks WHERE ${where})`, [...statuses, cutoff]),
+      this.db.execute(
+        `DELETE FROM bolt_task_deps WHERE NOT EXISTS (SELECT 1 FROM bolt_tasks c WHERE c.id = bolt_task_deps.task_id) ` +
+          `OR (NOT EXISTS (SELECT 1 FROM bolt_tasks p WHERE p.id = bolt_task_deps.parent_id) ` +
+          `AND EXISTS (SELECT 1 FROM bolt_tasks c WHERE c.id = bolt_task_deps.task_id AND c.status IN (${FINISHED_SQL})))`,
+      ),
     );
-    const r = await retryConflicts(() => this.db.execute(`DELETE FROM bolt_tasks WHERE ${where}`, [...statuses, cutoff]));
-    return r.rowsChanged;
+    const [kept] = await this.db.query(`SELECT count(*) AS n FROM bolt_tasks WHERE ${old} AND ${NEEDED_BY_DEPENDANTS}`, params);
+    return { deleted: r.rowsChanged, kept: Number(kept?.n ?? 0) };
   }
 
   /** One task; `BOLT_NOT_FOUND` when there is none with this id. */

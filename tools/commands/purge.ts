@@ -1,7 +1,8 @@
 /**
  * `bolt purge [--older-than 7d] [--status done,dead,cancelled]`: deletes finished tasks (and
- * their dedupe keys) from the durable queue. Every queue statement scans the task table, so a
- * long-lived queue should be purged now and then.
+ * their dedupe keys and dependency edges) from the durable queue, keeping those that unfinished
+ * tasks depend on. Every queue statement scans the task table, so a long-lived queue should be
+ * purged now and then.
  */
 import type { Command } from 'commander';
 import { BadInputError } from '../../core/errors.js';
@@ -37,13 +38,17 @@ export function register(program: Command): void {
     .option('--db <path>', DB_OPTION_HELP)
     .option('--older-than <duration>', 'finished longer ago than this (default 7d)', parseDuration, 7 * UNITS.d!)
     .option('--status <list>', `which finished states, comma separated (default ${TERMINAL.join(',')})`, parseFinished)
-    .option('--json', 'print JSON: { deleted }')
+    .option('--json', 'print JSON: { deleted, kept }')
     .action(
       action(async (o: { db?: string; olderThan: number; status?: TaskStatus[]; json?: boolean }) =>
         withQueue(o.db, async (q) => {
-          const deleted = await q.purge(o.olderThan, o.status ?? TERMINAL);
-          if (o.json) printJson({ deleted });
-          else println(`deleted ${deleted} finished task${deleted === 1 ? '' : 's'}`);
+          const { deleted, kept } = await q.purge(o.olderThan, o.status ?? TERMINAL);
+          if (o.json) printJson({ deleted, kept });
+          else
+            println(
+              `deleted ${deleted} finished task${deleted === 1 ? '' : 's'}` +
+                (kept ? `; kept ${kept} that unfinished tasks depend on (purged once those finish)` : ''),
+            );
         }),
       ),
     );

@@ -176,7 +176,7 @@ async function showTask(id) {
 $('filters').addEventListener('submit', (e) => { e.preventDefault(); filters = { status: $('f-status').value, agent: $('f-agent').value.trim(), q: $('f-text').value.trim() }; loadTasks(); });
 $('purge').addEventListener('click', async () => {
   if (!confirm('Delete every finished task (done, dead, cancelled)?')) return;
-  try { const r = await api('/api/purge', {}); alert(r.purged + ' task(s) purged'); } catch (e) { alert(e.message); }
+  try { const r = await api('/api/purge', {}); alert(r.purged + ' task(s) purged' + (r.kept ? '; ' + r.kept + ' kept: unfinished tasks depend on them' : '')); } catch (e) { alert(e.message); }
   loadTasks();
 });
 

@@ -126,7 +126,8 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Dashboa
     if (url.pathname === '/api/purge') {
       const olderThanMs = body.olderThanMs ?? 0;
       if (typeof olderThanMs !== 'number' || !(olderThanMs >= 0)) throw new BadInputError('olderThanMs must be a number ≥ 0');
-      return sendJson(res, { purged: await o.queue.purge(olderThanMs, TERMINAL) });
+      const { deleted, kept } = await o.queue.purge(olderThanMs, TERMINAL);
+      return sendJson(res, { purged: deleted, kept });
     }
     throw new NotFoundError(`no such action: ${url.pathname}`);
   }
