@@ -180,10 +180,15 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
   }
 
   /**
-   * A worker went away. Piscina reports it after the thread exited, when its threadId already
-   * reads -1, so find the slots whose thread is no longer among the pool's threads.
+   * A worker went away. Piscina reports it before it drops the worker from its list, and a worker
+   * it destroys itself (a reply that could not be sent) is still running then; so look a turn
+   * later for the slots whose thread is no longer among the pool's threads.
    */
   private onDestroy(): void {
+    setImmediate(() => this.freeSlotsOfGoneThreads());
+  }
+
+  private freeSlotsOfGoneThreads(): void {
     const alive = new Set(this.pool.threads.map((w) => w.threadId));
     for (let i = 0; i < this.slotTable.length; i++) {
       const threadId = Atomics.load(this.slotTable, i);

@@ -107,6 +107,28 @@ test('process.exit in an agent kills only its worker: the task is retried, the w
   assert.equal((await done(bolt, after)).result, 'still alive');
 });
 
+test('a result that cannot leave its thread fails its task; the agent count stays right', { timeout: 60_000 }, async (t) => {
+  const { bolt } = await testRuntime(t);
+  for (let i = 0; i < 3; i++) {
+    const id = await bolt.submit('unstorable', { fn: true }, { maxAttempts: 1 });
+    const dead = await nextEvent<{ id: number; error: { code: string } }>(bolt, 'task:dead', (e) => e.id === id);
+    assert.equal(dead.error.code, 'BOLT_BAD_INPUT');
+  }
+  const after = await bolt.submit('echo', 'still alive');
+  assert.equal((await done(bolt, after)).result, 'still alive');
+  // Piscina replaces the worker that failed to send; the slot of the one it dropped is freed.
+  await waitForValue(
+    'two agents listed',
+    () =>
+      bolt
+        .status()
+        .agents.map((a) => a.agentId)
+        .sort()
+        .join(','),
+    (ids) => ids === 'agent-1,agent-2',
+  );
+});
+
 test('an agent stuck in an infinite loop is terminated at its timeout and the task retried', { timeout: 60_000 }, async (t) => {
   const { bolt } = await testRuntime(t);
   const failedEv = nextEvent<{ id: number; error: { message: string } }>(bolt, 'task:failed');
