@@ -2,6 +2,7 @@
  * A caller's `signal` on a statement: it ends the caller's wait, not the work already sent.
  */
 import { AbortedError, BadInputError } from './errors.js';
+import { log } from './logger.js';
 
 /** Why `signal` cannot be a statement's signal option (undefined or an AbortSignal), or undefined when it can. */
 export function signalProblem(signal: unknown): BadInputError | undefined {
@@ -49,7 +50,15 @@ export function whenAborted(signal: AbortSignal, fn: () => void): () => void {
       'abort',
       () => {
         waiting.delete(signal);
-        for (const f of all) f();
+        for (const f of all) {
+          // One failing callback must neither stop the others nor escape (an exception in an
+          // 'abort' listener is an uncaught exception of the process).
+          try {
+            f();
+          } catch (err) {
+            log('abort').error({ err }, 'a callback on an aborted signal threw');
+          }
+        }
       },
       { once: true },
     );

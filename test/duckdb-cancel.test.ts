@@ -74,3 +74,67 @@ test('a client killed mid-statement: the host interrupts what it sent', { timeou
   await client.exited;
   await connectionsFreed(db);
 });
+
+test('a client with hundreds of requests waiting on its connection is still heard: its cancel, then its death', { timeout: 90_000 }, async (t) => {
+  // Two requests of a connection run at once; the rest wait. The host once stopped reading a
+  // connection with 128 waiting, and then saw neither its cancels nor its end.
+  process.env.BOLT_HOST_MAX_IN_FLIGHT = '2';
+  t.after(() => delete process.env.BOLT_HOST_MAX_IN_FLIGHT);
+  const file = join(tempDir(t), 'a.db');
+  const db = await ConcurrentDatabase.open(file, { maxConnections: POOL });
+  t.after(() => db.close());
+  for (const end of ['cancel', 'kill'] as const) {
+    const client = await spawnAgent(t, file);
+    await client.call('open');
+    await client.call('startQueries', { n: 300, sql: RUNAWAY });
+    await waitFor(() => db.stats().pool.inUse === 2, 20_000, 'two of them run');
+    if (end === 'cancel') {
+      const codes = await client.call<string[]>('abortQueries');
+      assert.ok(
+        codes.every((c) => c === 'BOLT_ABORTED'),
+        `all aborted: ${[...new Set(codes)].join(', ')}`,
+      );
+    } else {
+      client.kill('SIGKILL');
+      await client.exited;
+    }
+    await connectionsFreed(db);
+  }
+});
+
+test('transactions: a statement aborted in one is interrupted, in the host process and from a client', { timeout: 60_000 }, async (t) => {
+  const file = join(tempDir(t), 'a.db');
+  const db = await ConcurrentDatabase.open(file, { maxConnections: POOL });
+  t.after(() => db.close());
+  const ac = new AbortController();
+  const here = db
+    .transaction((tx) => tx.query(RUNAWAY, [], { signal: ac.signal }))
+    .then(
+      () => 'done',
+      (e: unknown) => e,
+    );
+  const client = await spawnAgent(t, file);
+  await client.call('open');
+  await client.call('startQueries', { n: 2, sql: RUNAWAY, tx: true });
+  await waitFor(() => db.stats().pool.inUse === 3, 20_000, 'three transactions run');
+  ac.abort();
+  assert.ok(hasCode(await here, 'BOLT_ABORTED'), String(await here));
+  assert.deepEqual(await client.call<string[]>('abortQueries'), ['BOLT_ABORTED', 'BOLT_ABORTED']);
+  await connectionsFreed(db);
+});
+
+test('insertMany whose caller stopped waiting for a connection writes nothing', { timeout: 60_000 }, async (t) => {
+  const db = await ConcurrentDatabase.open(join(tempDir(t), 'a.db'), { maxConnections: 1 });
+  t.after(() => db.close());
+  await db.execute('CREATE TABLE im (v INTEGER)');
+  const busy = new AbortController();
+  const runaway = db.query(RUNAWAY, [], { signal: busy.signal }).catch(() => undefined);
+  await waitFor(() => db.stats().pool.inUse === 1, 20_000, 'the runaway holds the only connection');
+  const ac = new AbortController();
+  const insert = db.insertMany('im', ['v'], [[1], [2], [3]], { signal: ac.signal });
+  ac.abort();
+  await assert.rejects(insert, (e) => hasCode(e, 'BOLT_ABORTED'));
+  busy.abort();
+  await runaway;
+  assert.deepEqual(await db.query('SELECT count(*) AS n FROM im'), [{ n: 0n }]);
+});

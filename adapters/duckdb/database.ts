@@ -234,7 +234,9 @@ export class DuckDbDatabase implements Database {
   async insertMany(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], opts?: StatementOptions): Promise<ExecResult> {
     const ids = this.autoId(opts);
     return unlessAborted(opts?.signal, () =>
-      this.withFailover('insertMany', true, (b, resent) => b.insertMany(table, columns, rows, this.statementOptions(b, ids, resent))),
+      this.withFailover('insertMany', true, (b, resent) =>
+        b.insertMany(table, columns, rows, this.statementOptions(b, ids, resent, this.values, false, opts?.signal)),
+      ),
     );
   }
 

@@ -17,9 +17,9 @@ import {
   type ValueMode,
 } from '../../core/database.js';
 import { firstRow } from '../../core/database.js';
-import { unlessAborted } from '../../core/abortable.js';
+import { unlessAborted, whenAborted } from '../../core/abortable.js';
 import { interruptUntilStopped } from './interrupt.js';
-import { BadInputError, BoltError, SessionClosedError, SessionTimeoutError, TxTimeoutError } from '../../core/errors.js';
+import { AbortedError, BadInputError, BoltError, SessionClosedError, SessionTimeoutError, TxTimeoutError } from '../../core/errors.js';
 import { assertReadOnlyAllowed, destroyPrepared, prepareSql, runPrepared, type PreparedSql, type StatementResult } from './run.js';
 import { classifyDuckDBError } from './classify-errors.js';
 import { beginTransaction, commitTransaction, inTransaction, rollbackTransaction } from './transaction-control.js';
@@ -127,6 +127,30 @@ export class HostSession implements Session {
     return p;
   }
 
+  /**
+   * Runs `fn`, this session's statement now on `conn`; when `signal` aborts meanwhile, the
+   * statement is interrupted (repeatedly until it ends: one still being prepared would miss a
+   * single interrupt) and fails with BOLT_ABORTED. Inside a transaction DuckDB then refuses
+   * everything but ROLLBACK, as after any failed statement.
+   */
+  private async stoppable<T>(signal: AbortSignal | undefined, conn: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
+    if (!signal) return fn();
+    if (signal.aborted) throw new AbortedError('the statement was not started: its caller stopped waiting', { session: this.name });
+    let stop: (() => void) | undefined;
+    const forget = whenAborted(signal, () => (stop = interruptUntilStopped(conn)));
+    try {
+      return await fn();
+    } catch (err) {
+      if (signal.aborted && !this.closedWith && !this.txAbortedWith) {
+        throw new AbortedError('the statement was interrupted: its caller stopped waiting', { session: this.name }, { cause: err });
+      }
+      throw err;
+    } finally {
+      forget();
+      stop?.();
+    }
+  }
+
   private async statement(
     sql: string,
     params: readonly unknown[] | undefined,
@@ -209,14 +233,16 @@ export class HostSession implements Session {
 
   query<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T[]> {
     const values = checkValueMode(opts?.values) ?? this.values;
-    return unlessAborted(opts?.signal, () => this.enqueue(async (conn) => (await this.statement(sql, params, conn, undefined, values)).rows as T[]));
+    return unlessAborted(opts?.signal, () =>
+      this.enqueue(async (conn) => (await this.stoppable(opts?.signal, conn, () => this.statement(sql, params, conn, undefined, values))).rows as T[]),
+    );
   }
 
   execute(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<ExecResult> {
     if (opts?.requestId !== undefined && typeof opts.requestId !== 'string') return Promise.reject(new BadInputError('requestId must be a string'));
     return unlessAborted(opts?.signal, () =>
       this.enqueue(async (conn) => {
-        const r = await this.statement(sql, params, conn, opts?.requestId);
+        const r = await this.stoppable(opts?.signal, conn, () => this.statement(sql, params, conn, opts?.requestId));
         return r.deduplicated ? { rowsChanged: r.rowsChanged, deduplicated: true } : { rowsChanged: r.rowsChanged };
       }),
     );

@@ -115,6 +115,14 @@ function noticingAborts(tx: Transaction, counter: TransactionCounter): Transacti
   };
 }
 
+function inFlightAbort(cause?: unknown): AbortedError {
+  return new AbortedError(
+    'a statement of the transaction was aborted while it ran, so its effect is unknown: the transaction was rolled back',
+    {},
+    cause === undefined ? undefined : { cause },
+  );
+}
+
 /** Runs `fn` in a transaction on `conn`, re-running it on transient failures. */
 export async function runTransaction<T>(
   conn: TransactionTarget,
@@ -143,13 +151,8 @@ export async function runTransaction<T>(
       } finally {
         counter.ended = true;
       }
-      if (counter.abortedInFlight || opts.signal?.aborted) {
-        throw new AbortedError(
-          counter.abortedInFlight
-            ? 'a statement of the transaction was aborted while it ran, so its effect is unknown: the transaction was rolled back'
-            : 'the transaction was aborted before it committed: it was rolled back',
-        );
-      }
+      if (counter.abortedInFlight) throw inFlightAbort();
+      if (opts.signal?.aborted) throw new AbortedError('the transaction was aborted before it committed: it was rolled back');
       const recorded = opts.record ? opts.record(value) : counter.rows;
       if (opts.requestId !== undefined && recorded !== false && !(await conn.recordRequest(opts.requestId, recorded))) {
         await conn.rollback();
@@ -159,6 +162,9 @@ export async function runTransaction<T>(
       return { applied: true, value, rowsChanged: recorded === false ? 0 : recorded };
     } catch (err) {
       if (begun) await conn.rollback().catch(() => undefined);
+      // What failed after a statement's abort (DuckDB: the transaction is aborted; a conflict of
+      // that statement) is the abort's doing: reported as such, and never re-run.
+      if (counter.abortedInFlight && !hasCode(err, 'BOLT_ABORTED')) throw inFlightAbort(err);
       if (!isTransient(err)) throw err;
       if (attempt >= opts.retries) {
         throw new TxConflictError(

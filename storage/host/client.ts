@@ -360,12 +360,12 @@ export class RemoteSession implements Session {
     readonly readOnly: boolean,
   ) {}
 
-  private async call<T>(op: WireOp, args: Record<string, unknown> = {}): Promise<T> {
+  private async call<T>(op: WireOp, args: Record<string, unknown> = {}, signal?: AbortSignal): Promise<T> {
     if (this.lostWith) throw this.lostWith;
     if (this.closed) throw new SessionClosedError(`session "${this.name}" is closed`, { session: this.name });
     const inTx = this.inTx;
     try {
-      return (await this.client.request(op, { ...args, sid: this.sid })) as T;
+      return (await this.client.request(op, { ...args, sid: this.sid }, signal)) as T;
     } catch (err) {
       if (hasCode(err, 'BOLT_SESSION_LOST')) {
         // The host ended the session itself (it is closing): the transaction was rolled back.
@@ -396,10 +396,10 @@ export class RemoteSession implements Session {
   }
 
   query<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T[]> {
-    return unlessAborted(opts?.signal, () => this.call('session.query', { sql, params, values: opts?.values }));
+    return unlessAborted(opts?.signal, () => this.call('session.query', { sql, params, values: opts?.values }, opts?.signal));
   }
   execute(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<ExecResult> {
-    return unlessAborted(opts?.signal, () => this.call('session.execute', { sql, params, requestId: opts?.requestId }));
+    return unlessAborted(opts?.signal, () => this.call('session.execute', { sql, params, requestId: opts?.requestId }, opts?.signal));
   }
   async begin(): Promise<void> {
     await this.call('session.begin');

@@ -9,7 +9,10 @@
  *   new for it and stops reading its socket (its writes then back up on its own side); it
  *   resumes when the replies drain. The replies held for a client that never reads thus stay
  *   under `maxUnsentBytes` plus the replies of 2 × `maxInFlight` requests (`maxInFlight` when it
- *   uses no sessions). It also stops reading while 64 × `maxInFlight` requests wait for a slot;
+ *   uses no sessions). It also stops reading while the requests waiting for a slot hold more
+ *   than `maxUnsentBytes` (their frames, and 256 bytes each besides): a held connection's
+ *   cancels and its close are not read either, so a client with many small requests waiting
+ *   (an agent's `Promise.all` of a thousand statements) must never be held for them;
  * - a frame begun but not complete within `frameTimeoutMs` of reading closes the connection
  *   (time during which the host itself holds off reading does not count).
  */
@@ -32,8 +35,13 @@ export interface FlowSnapshot {
 
 type Lane = 'session' | 'general';
 
-/** Requests that may wait per slot before the host stops reading a connection. */
-const WAITING_PER_SLOT = 64;
+/** What a waiting request is counted as besides its frame (the decoded object). */
+const WAITING_OVERHEAD_BYTES = 256;
+
+interface Waiting {
+  req: WireRequest;
+  bytes: number;
+}
 
 /** Statements on an open session run on its pinned connection: they never wait for the pool. */
 function laneOf(req: WireRequest): Lane {
@@ -41,7 +49,8 @@ function laneOf(req: WireRequest): Lane {
 }
 
 export class ConnectionFlow {
-  private readonly waiting: Record<Lane, WireRequest[]> = { session: [], general: [] };
+  private readonly waiting: Record<Lane, Waiting[]> = { session: [], general: [] };
+  private waitingBytes = 0;
   private readonly inFlight: Record<Lane, number> = { session: 0, general: 0 };
   private pings = 0;
   private held = false;
@@ -66,6 +75,7 @@ export class ConnectionFlow {
       this.closed = true;
       this.waiting.session.length = 0;
       this.waiting.general.length = 0;
+      this.waitingBytes = 0;
       clearTimeout(this.frameTimer);
     });
   }
@@ -80,14 +90,21 @@ export class ConnectionFlow {
     };
   }
 
-  /** Takes one decoded request: started now when a slot is free, else queued in order. */
-  accept(req: WireRequest): void {
+  /** Takes one decoded request (`bytes`: its frame): started now when a slot is free, else queued in order. */
+  accept(req: WireRequest, bytes: number): void {
     this.framesDecoded++;
     if (req.op === 'ping') this.launch(req, undefined);
     else {
-      this.waiting[laneOf(req)].push(req);
+      const w = { req, bytes: bytes + WAITING_OVERHEAD_BYTES };
+      this.waiting[laneOf(req)].push(w);
+      this.waitingBytes += w.bytes;
       this.pump();
     }
+  }
+
+  /** Notes a frame that needs no slot and no reply (a `cancel`): the frame timer restarts as for any frame. */
+  noteFrame(): void {
+    this.framesDecoded++;
   }
 
   /** Sends a reply now (it counts toward the unsent bytes). */
@@ -145,14 +162,14 @@ export class ConnectionFlow {
   }
 
   /**
-   * Requests waiting for a slot beyond which the host stops reading this connection. Generous
-   * on purpose: while it does not read, the statements of the client's open sessions are not
-   * read either, and they may be what would free the pooled connections its waiting requests
-   * need (holding at `maxInFlight` waiting requests deadlocked a soak process's transactions
-   * until their pool timeouts).
+   * Whether the requests waiting for a slot hold so much that the host stops reading this
+   * connection. Generous on purpose: while it does not read, the statements of the client's open
+   * sessions are not read either, and they may be what would free the pooled connections its
+   * waiting requests need (holding at `maxInFlight` waiting requests deadlocked a soak process's
+   * transactions until their pool timeouts); nor are its cancels, or its closing.
    */
-  private maxWaiting(): number {
-    return WAITING_PER_SLOT * this.limits.maxInFlight;
+  private tooMuchWaiting(): boolean {
+    return this.waitingBytes > this.limits.maxUnsentBytes;
   }
 
   /** Above the socket's high-water mark a write has returned false, so 'drain' will follow. */
@@ -165,11 +182,13 @@ export class ConnectionFlow {
     for (const lane of ['session', 'general'] as const) {
       const queue = this.waiting[lane];
       while (!this.closed && queue.length > 0 && this.inFlight[lane] < this.limits.maxInFlight && !this.congested()) {
-        this.launch(queue.shift()!, lane);
+        const w = queue.shift()!;
+        this.waitingBytes -= w.bytes;
+        this.launch(w.req, lane);
       }
     }
     if (this.closed) return;
-    const hold = this.congested() || this.waiting.session.length + this.waiting.general.length >= this.maxWaiting();
+    const hold = this.congested() || this.tooMuchWaiting();
     if (hold && !this.held) {
       this.held = true;
       this.sock.pause();

@@ -199,33 +199,47 @@ function serveConnection(host: ServedHost, sock: Socket, limits: WireLimits, wir
   sock.unref();
   host.clientConnected();
   const sessions = new Map<number, ServedSession>();
-  // The statements of this connection that may still be stopped, by request id.
-  const stoppable = new Map<number, AbortController>();
-  const decoder = new FrameDecoder((msg) => {
+  // The statements of this connection that may still be stopped: by request id (a client that
+  // reuses an id gets all of them stopped by one cancel), and each request's own.
+  const stoppable = new Map<number, Set<AbortController>>();
+  const stopperOf = new WeakMap<WireRequest, AbortController>();
+  const decoder = new FrameDecoder((msg, bytes) => {
     const req = msg as WireRequest;
     if (!req || typeof req !== 'object' || typeof req.id !== 'number' || typeof req.op !== 'string') {
       throw new ProtocolError('a request must be an object with a numeric id and an op');
     }
     host.touch();
     if (req.op === 'cancel') {
-      stoppable.get(Number(req.target))?.abort();
+      flow.noteFrame();
+      for (const c of stoppable.get(Number(req.target)) ?? []) c.abort();
       return;
     }
-    if (CANCELLABLE_OPS.has(req.op) && !stoppable.has(req.id)) stoppable.set(req.id, new AbortController());
-    flow.accept(req);
+    if (CANCELLABLE_OPS.has(req.op)) {
+      const c = new AbortController();
+      stopperOf.set(req, c);
+      const same = stoppable.get(req.id);
+      if (same) same.add(c);
+      else stoppable.set(req.id, new Set([c]));
+    }
+    flow.accept(req, bytes);
   }, limits.maxFrameBytes);
   const run = async (req: WireRequest): Promise<WireReply> => {
+    const stopper = stopperOf.get(req);
     try {
-      return await answer(host, req, { sessions, wire, signal: stoppable.get(req.id)?.signal });
+      return await answer(host, req, { sessions, wire, signal: stopper?.signal });
     } finally {
-      stoppable.delete(req.id);
+      const same = stopper && stoppable.get(req.id);
+      if (same) {
+        same.delete(stopper);
+        if (same.size === 0) stoppable.delete(req.id);
+      }
     }
   };
   const flow = new ConnectionFlow(sock, decoder, limits, run, logger);
   sock.on('error', (err) => logger.debug({ err: err.message }, 'client connection error'));
   sock.on('close', () => {
     // Nobody waits for these any more: a client that vanished mid-statement frees its connections.
-    for (const c of stoppable.values()) c.abort();
+    for (const same of stoppable.values()) for (const c of same) c.abort();
     for (const s of sessions.values()) void s.close();
     sessions.clear();
     host.clientGone();
@@ -287,9 +301,9 @@ async function handle(host: ServedHost, req: WireRequest, { sessions, wire, sign
       return { sid: s.id, name: s.name, readOnly: s.readOnly };
     }
     case 'session.query':
-      return session().query(str(req.sql, 'sql'), params(req.params), { values: stmtOpts.values });
+      return session().query(str(req.sql, 'sql'), params(req.params), { values: stmtOpts.values, signal });
     case 'session.execute':
-      return session().execute(str(req.sql, 'sql'), params(req.params), { requestId: stmtOpts.requestId });
+      return session().execute(str(req.sql, 'sql'), params(req.params), { requestId: stmtOpts.requestId, signal });
     case 'session.begin':
       return session().begin();
     case 'session.commit':

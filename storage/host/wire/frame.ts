@@ -38,7 +38,7 @@ export class FrameDecoder {
   private expected: number | undefined;
 
   constructor(
-    private readonly onMessage: (message: unknown) => void,
+    private readonly onMessage: (message: unknown, frameBytes: number) => void,
     private readonly maxBytes = MAX_FRAME_BYTES,
   ) {}
 
@@ -59,7 +59,8 @@ export class FrameDecoder {
         this.expected = len;
       }
       if (this.buffered < 4 + this.expected) return;
-      const body = this.take(4 + this.expected).subarray(4);
+      const frameBytes = 4 + this.expected;
+      const body = this.take(frameBytes).subarray(4);
       this.expected = undefined;
       let message: unknown;
       try {
@@ -67,7 +68,7 @@ export class FrameDecoder {
       } catch (err) {
         throw new ProtocolError(`undecodable frame: ${(err as Error).message}`);
       }
-      this.onMessage(message);
+      this.onMessage(message, frameBytes);
     }
   }
 

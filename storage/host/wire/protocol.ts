@@ -43,7 +43,7 @@ export interface WireRequest {
  * with BOLT_ABORTED unless it had finished. `cancel` has no reply of its own and needs no slot.
  * When a connection closes, its requests in flight are stopped the same way.
  */
-export const CANCELLABLE_OPS: ReadonlySet<string> = new Set<WireOp>(['query', 'execute', 'run', 'insertMany']);
+export const CANCELLABLE_OPS: ReadonlySet<string> = new Set<WireOp>(['query', 'execute', 'run', 'insertMany', 'session.query', 'session.execute']);
 
 export type WireReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: SerializedError };
 
