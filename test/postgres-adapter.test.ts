@@ -259,3 +259,24 @@ describe('postgres adapter', { skip: SKIP }, () => {
     assert.equal(new Set(claimed).size, 40, 'no row claimed twice');
   });
 });
+
+test(
+  'the server ending a session’s connection between statements does not end the process; the session fails typed, the handle serves on',
+  { timeout: 30_000, skip: PG_SKIP },
+  async (t) => {
+    const { db } = await fresh(t);
+    const s = await db.session({ name: 'held' });
+    t.after(() => s.close());
+    const [{ pid }] = (await s.query('SELECT pg_backend_pid() AS pid')) as [{ pid: number }];
+    // Another connection ends it: the session's idle client gets the server's error (57P01).
+    await db.query('SELECT pg_terminate_backend(?)', [pid]);
+    // Gone on the server; a round trip later its last message has reached this process.
+    for (;;) {
+      const left = await db.query('SELECT 1 FROM pg_stat_activity WHERE pid = ?', [pid]);
+      if (left.length === 0) break;
+    }
+    await db.query('SELECT 1');
+    await assert.rejects(s.query('SELECT 1 AS x'), (e) => e instanceof Error && 'code' in e && String(e.code).startsWith('BOLT_'));
+    assert.deepEqual(await db.query('SELECT 1 AS x'), [{ x: 1 }]);
+  },
+);

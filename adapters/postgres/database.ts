@@ -134,6 +134,15 @@ export class PostgresDatabase extends DirectDatabase<PgPinned> {
       throw classifyPgError(err, { location: this.location, holders: this.acct.holderList(), max: this.cfg.settings.max });
     }
     this.acct.waits.add(performance.now() - started);
+    // Checked out, a client has no listener of the pool's: the server ending its connection
+    // (a restart, pg_terminate_backend, the database dropped) while it sits in a session between
+    // statements would be an uncaught 'error' that ends the process. Its next statement fails.
+    const onError = (err: Error): void =>
+      log('postgres').warn(
+        { location: this.location, holder: name, err: { message: err.message, code: (err as { code?: string }).code } },
+        'a held PostgreSQL connection failed',
+      );
+    client.on('error', onError);
     const unhold = this.acct.hold(name);
     let released = false;
     return new PgPinned(
@@ -146,6 +155,7 @@ export class PostgresDatabase extends DirectDatabase<PgPinned> {
         if (released) return;
         released = true;
         unhold();
+        client.removeListener('error', onError);
         client.release(broken ? true : undefined);
       },
       this.cfg.settings.readOnly,
