@@ -509,3 +509,46 @@ test(
     assert.deepEqual(await q.get(waiting), before);
   },
 );
+
+test(
+  'PostgreSQL: a purge that waits on a submit marking its parent keeps the parent of the task just accepted',
+  { timeout: 60_000, skip: PG_SKIP },
+  async (t) => {
+    const db = await open(t, 'postgres');
+    const q = new TaskQueue(db, { maxAttempts: 1 });
+    await q.ensureSchema();
+    const parent = (await q.submit('a', null)).id;
+    await q.claim('rt', ['a'], 1, 60_000);
+    await q.complete('rt', [{ id: parent, attempt: 1, result: 'kept for the child' }]);
+    await clockPast((await q.get(parent)).finishedAt!);
+    // A session holds the parent's row: first the submit, then the purge, queue behind it.
+    const holder = await db.session();
+    t.after(() => holder.close());
+    await holder.begin();
+    await holder.query('SELECT id FROM bolt_tasks WHERE id = ? FOR UPDATE', [parent]);
+    const waiting = async (): Promise<number> =>
+      Number(
+        (await db.queryOne<{ n: unknown }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`))!.n,
+      );
+    const submitted = q.submit('c', null, { dependsOn: [parent] }).then(
+      (r) => r.id,
+      (e: unknown) => e,
+    );
+    await waitForValue('the submit to wait for the row', waiting, (n) => n === 1);
+    const purged = q.purge(0, ['done']);
+    await waitForValue('the purge to wait too', waiting, (n) => n === 2);
+    await holder.rollback();
+    const child = await submitted;
+    const { deleted } = await purged;
+    // Either order is right; a child accepted whose parent is gone is not.
+    if (typeof child === 'number') {
+      assert.equal(deleted, 0, 'the parent of the accepted child was kept');
+      assert.equal((await q.get(parent)).status, 'done');
+      const [c] = await q.claim('rt', ['c'], 1, 60_000);
+      assert.deepEqual(c?.parents, [{ id: parent, agent: 'a', result: 'kept for the child' }]);
+    } else {
+      assert.ok(hasCode(child, 'BOLT_BAD_INPUT'), String(child));
+      assert.equal(deleted, 1);
+    }
+  },
+);

@@ -759,15 +759,19 @@ export class TaskQueue {
     const old = `status IN (${placeholders(statuses.length)}) AND COALESCE(finished_at, updated_at) < ?`;
     const params = [...statuses, cutoff];
     const where = `${old} AND NOT (${NEEDED_BY_DEPENDANTS})`;
-    await retryConflicts(() => this.db.execute(`DELETE FROM bolt_task_keys WHERE task_id IN (SELECT id FROM bolt_tasks WHERE ${where})`, params));
+    // Each delete is a transaction of its own, so on PostgreSQL it runs at repeatable read: a
+    // parent a submit marks meanwhile (has_dependants) is a serialization conflict, re-run with a
+    // snapshot that sees the new dependant. At read committed the re-check of the updated row
+    // used the statement's old snapshot for the dependant, and deleted the parent of a task just
+    // accepted (about 1 race in 5 in a loop).
+    const deleting = async (sql: string): Promise<number> =>
+      (await retryConflicts(() => this.db.transaction((tx) => tx.execute(sql, params))))?.rowsChanged ?? 0;
+    await deleting(`DELETE FROM bolt_task_keys WHERE task_id IN (SELECT id FROM bolt_tasks WHERE ${where})`);
     // Only tasks whose key went above: one that became needed in between keeps its key, and
     // one that stopped being needed in between is left for the next purge (never a key without its task).
-    const r = await retryConflicts(() =>
-      this.db.execute(
-        `DELETE FROM bolt_tasks WHERE ${where} AND (dedupe_key IS NULL OR NOT EXISTS ` +
-          `(SELECT 1 FROM bolt_task_keys k WHERE k.dedupe_key = bolt_tasks.dedupe_key AND k.task_id = bolt_tasks.id))`,
-        params,
-      ),
+    const deleted = await deleting(
+      `DELETE FROM bolt_tasks WHERE ${where} AND (dedupe_key IS NULL OR NOT EXISTS ` +
+        `(SELECT 1 FROM bolt_task_keys k WHERE k.dedupe_key = bolt_tasks.dedupe_key AND k.task_id = bolt_tasks.id))`,
     );
     // Edges whose dependant is gone, or whose parent is gone and dependant finished (a dependant
     // still waiting keeps the edge that names its missing parent: see settleDependants).
@@ -779,7 +783,7 @@ export class TaskQueue {
       ),
     );
     const [kept] = await this.db.query(`SELECT count(*) AS n FROM bolt_tasks WHERE ${old} AND ${NEEDED_BY_DEPENDANTS}`, params);
-    return { deleted: r.rowsChanged, kept: Number(kept?.n ?? 0) };
+    return { deleted, kept: Number(kept?.n ?? 0) };
   }
 
   /** One task; `BOLT_NOT_FOUND` when there is none with this id. */
