@@ -10,7 +10,8 @@ import { threadId, workerData, parentPort, BroadcastChannel } from 'node:worker_
 import type { Database } from '../core/database.js';
 import { log, setLogLevel } from '../core/logger.js';
 import { toSerializedError } from '../core/serialize-error.js';
-import { AgentError } from '../core/errors.js';
+import { AgentError, BadInputError } from '../core/errors.js';
+import { unsendablePart } from './unsendable.js';
 import type { AgentContext } from './agent-contract.js';
 import { LazyDatabase } from './lazy-database.js';
 import { EinsteinSearch } from '../search/einstein-search.js';
@@ -119,6 +120,10 @@ export default async function handle(req: WorkerRequest): Promise<WorkerReply> {
       parents: req.parents ?? [],
     };
     const result = await a.def.run({ id: req.id, agent: req.agent, payload: req.payload, attempt: req.attempt, maxAttempts: req.maxAttempts }, ctx);
+    const unsendable = unsendablePart(result);
+    if (unsendable) {
+      throw new BadInputError(`Task ${req.id}'s result holds ${unsendable}, which cannot leave its agent's thread: return JSON values`, { id: req.id });
+    }
     return { kind: 'result', ok: true, result: result === undefined ? null : result, threadId };
   } catch (e) {
     return { kind: 'result', ok: false, error: toSerializedError(e), threadId };

@@ -35,7 +35,7 @@ test('a result that cannot be stored fails its task alone; the others complete',
   assert.equal(dead.get(huge)!.error.code, 'BOLT_BAD_INPUT');
   assert.match(dead.get(huge)!.error.message, /at most 16777216/);
   assert.equal(dead.get(fn)!.error.code, 'BOLT_BAD_INPUT');
-  assert.match(dead.get(fn)!.error.message, /result could not be sent from its agent's thread/);
+  assert.match(dead.get(fn)!.error.message, /result holds a function at result, which cannot leave its agent's thread/);
   assert.equal(dead.get(thrownObject)!.error.message, 'a value that is not an Error was thrown: {"why":"nope"}', 'not [object Object]');
   for (const [i, id] of echoes.entries()) assert.deepEqual((await bolt.getTask(id))?.result, { i }, `echo ${i} completed`);
   assert.equal((await bolt.getTask(circular))?.status, 'dead');
