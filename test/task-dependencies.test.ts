@@ -248,6 +248,11 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
       }
       assert.deepEqual(await claimIds(q), []);
       assert.equal(await q.settleDependants(), 0, 'nothing left to settle');
+      // `bolt task` names a parent that is gone, as missing.
+      assert.deepEqual((await q.graph(waits)).parents, [
+        { id: gone, agent: '?', status: 'missing' },
+        { id: other, agent: 'a', status: 'done' },
+      ]);
     },
   );
 }

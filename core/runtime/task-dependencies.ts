@@ -257,10 +257,18 @@ export async function taskGraph(
   id: number,
 ): Promise<{ parents: Array<{ id: number; agent: string; status: string }>; dependants: Array<{ id: number; agent: string; status: string }> }> {
   const rows = await db.query(
-    `SELECT 'parent' AS side, t.id, t.agent, t.status FROM bolt_task_deps d JOIN bolt_tasks t ON t.id = d.parent_id WHERE d.task_id = ? ` +
+    // A parent whose row is gone (purged once this task finished, or deleted) shows as missing.
+    `SELECT 'parent' AS side, d.parent_id AS id, t.agent, t.status FROM bolt_task_deps d LEFT JOIN bolt_tasks t ON t.id = d.parent_id WHERE d.task_id = ? ` +
       `UNION ALL SELECT 'dependant' AS side, t.id, t.agent, t.status FROM bolt_task_deps d JOIN bolt_tasks t ON t.id = d.task_id WHERE d.parent_id = ? ORDER BY 2`,
     [id, id],
   );
-  const pick = (side: string) => rows.filter((r) => r.side === side).map((r) => ({ id: Number(r.id), agent: String(r.agent), status: String(r.status) }));
+  const pick = (side: string) =>
+    rows
+      .filter((r) => r.side === side)
+      .map((r) =>
+        r.status === null || r.status === undefined
+          ? { id: Number(r.id), agent: '?', status: PARENT_GONE }
+          : { id: Number(r.id), agent: String(r.agent), status: String(r.status) },
+      );
   return { parents: pick('parent'), dependants: pick('dependant') };
 }
