@@ -28,10 +28,16 @@ async function open(t: TestContext, engine: Engine): Promise<Database> {
   return db;
 }
 
-async function queue(t: TestContext, engine: Engine): Promise<TaskQueue> {
-  const q = new TaskQueue(await open(t, engine), { backoff: { baseMs: 10, capMs: 20 }, maxAttempts: 1 });
+/** A fresh queue on `engine` (one attempt per task), and the database under it. */
+async function openQueue(t: TestContext, engine: Engine): Promise<{ db: Database; q: TaskQueue }> {
+  const db = await open(t, engine);
+  const q = new TaskQueue(db, { backoff: { baseMs: 10, capMs: 20 }, maxAttempts: 1 });
   await q.ensureSchema();
-  return q;
+  return { db, q };
+}
+
+async function queue(t: TestContext, engine: Engine): Promise<TaskQueue> {
+  return (await openQueue(t, engine)).q;
 }
 
 const claimIds = async (q: TaskQueue): Promise<number[]> => (await q.claim('rt', ['a', 'b', 'c', 'd'], 100, 60_000)).map((c) => c.id);
@@ -126,9 +132,7 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
     `a parent finished without its dependants' update (a crash between) is repaired by settleDependants [${engine}]`,
     { timeout: 60_000, skip },
     async (t) => {
-      const db = await open(t, engine);
-      const q = new TaskQueue(db, { maxAttempts: 1 });
-      await q.ensureSchema();
+      const { db, q } = await openQueue(t, engine);
       const done = (await q.submit('a', null)).id;
       const dead = (await q.submit('a', null)).id;
       const waits = (await q.submit('b', null, { dependsOn: [done] })).id;
@@ -148,9 +152,7 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
     `retrying a dependant whose parent ended dead or cancelled, or is gone, is refused naming it, and changes nothing [${engine}]`,
     { timeout: 60_000, skip },
     async (t) => {
-      const db = await open(t, engine);
-      const q = new TaskQueue(db, { maxAttempts: 1 });
-      await q.ensureSchema();
+      const { db, q } = await openQueue(t, engine);
       const parent = (await q.submit('a', null)).id;
       const child = (await q.submit('b', null, { dependsOn: [parent] })).id;
       await q.cancel(parent);
@@ -201,9 +203,7 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
     `a parent whose row is gone counts as cancelled, never as done: its dependants end cancelled, never run without it [${engine}]`,
     { timeout: 60_000, skip },
     async (t) => {
-      const db = await open(t, engine);
-      const q = new TaskQueue(db, { maxAttempts: 1 });
-      await q.ensureSchema();
+      const { db, q } = await openQueue(t, engine);
       const finish = async (id: number, result: unknown) => {
         const [c] = await q.claim('rt', ['a'], 1, 60_000);
         assert.equal(c?.id, id);
@@ -272,9 +272,7 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
     `purge keeps a finished task that unfinished tasks depend on, and deletes it with its edges once they finish [${engine}]`,
     { timeout: 60_000, skip },
     async (t) => {
-      const db = await open(t, engine);
-      const q = new TaskQueue(db, { maxAttempts: 1 });
-      await q.ensureSchema();
+      const { db, q } = await openQueue(t, engine);
       const first = (await q.submit('a', 'E', { dedupeKey: 'first' })).id;
       const second = (await q.submit('b', null)).id;
       const child = (await q.submit('c', null, { dependsOn: [first, second] })).id;
@@ -306,9 +304,7 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
     `purge keeps a cancelled parent while a dependant still waits on it; the dependant ends cancelled, never runs [${engine}]`,
     { timeout: 60_000, skip },
     async (t) => {
-      const db = await open(t, engine);
-      const q = new TaskQueue(db, { maxAttempts: 1 });
-      await q.ensureSchema();
+      const { db, q } = await openQueue(t, engine);
       const parent = (await q.submit('a', null)).id;
       const child = (await q.submit('b', null, { dependsOn: [parent] })).id;
       // Cancelled by a process that died before cancelling its dependants (the heartbeat's job).
@@ -330,9 +326,7 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
     `a parent purged once its dependants finished takes its edges along; retrying such a dependant is refused [${engine}]`,
     { timeout: 60_000, skip },
     async (t) => {
-      const db = await open(t, engine);
-      const q = new TaskQueue(db, { maxAttempts: 1 });
-      await q.ensureSchema();
+      const { db, q } = await openQueue(t, engine);
       const parent = (await q.submit('a', null)).id;
       const child = (await q.submit('b', null, { dependsOn: [parent] })).id;
       await q.claim('rt', ['a'], 1, 60_000);
@@ -519,9 +513,7 @@ test(
   'PostgreSQL: a purge that waits on a submit marking its parent keeps the parent of the task just accepted',
   { timeout: 60_000, skip: PG_SKIP },
   async (t) => {
-    const db = await open(t, 'postgres');
-    const q = new TaskQueue(db, { maxAttempts: 1 });
-    await q.ensureSchema();
+    const { db, q } = await openQueue(t, 'postgres');
     const parent = (await q.submit('a', null)).id;
     await q.claim('rt', ['a'], 1, 60_000);
     await q.complete('rt', [{ id: parent, attempt: 1, result: 'kept for the child' }]);

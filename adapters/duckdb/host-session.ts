@@ -17,8 +17,8 @@ import {
   type ValueMode,
 } from '../../core/database.js';
 import { firstRow } from '../../core/database.js';
-import { unlessAborted, whenAborted } from '../../core/abortable.js';
-import { interruptUntilStopped } from './interrupt.js';
+import { unlessAborted } from '../../core/abortable.js';
+import { interruptedOnAbort, interruptUntilStopped } from './interrupt.js';
 import { AbortedError, BadInputError, BoltError, SessionClosedError, SessionTimeoutError, TxTimeoutError } from '../../core/errors.js';
 import { assertReadOnlyAllowed, destroyPrepared, prepareSql, runPrepared, type PreparedSql, type StatementResult } from './run.js';
 import { classifyDuckDBError } from './classify-errors.js';
@@ -136,18 +136,13 @@ export class HostSession implements Session {
   private async stoppable<T>(signal: AbortSignal | undefined, conn: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
     if (!signal) return fn();
     if (signal.aborted) throw new AbortedError('the statement was not started: its caller stopped waiting', { session: this.name });
-    let stop: (() => void) | undefined;
-    const forget = whenAborted(signal, () => (stop = interruptUntilStopped(conn)));
     try {
-      return await fn();
+      return await interruptedOnAbort(conn, signal, fn);
     } catch (err) {
       if (signal.aborted && !this.closedWith && !this.txAbortedWith) {
         throw new AbortedError('the statement was interrupted: its caller stopped waiting', { session: this.name }, { cause: err });
       }
       throw err;
-    } finally {
-      forget();
-      stop?.();
     }
   }
 

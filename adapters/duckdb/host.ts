@@ -36,8 +36,7 @@ import { closeRequestLogAppender, createRequestLog, pruneRequests } from './requ
 import { assertNotBesideSource } from '../../storage/platform/own-file.js';
 import { delay } from '../../storage/platform/retry.js';
 import { backoffDelay } from '../../core/backoff.js';
-import { interruptUntilStopped } from './interrupt.js';
-import { whenAborted } from '../../core/abortable.js';
+import { interruptedOnAbort } from './interrupt.js';
 
 export const DEFAULT_POOL_SIZE = 8;
 
@@ -49,8 +48,8 @@ interface StatementRun {
 }
 
 /** Throws BOLT_ABORTED when the caller stopped waiting before the statement started (an interrupt sent earlier is lost). */
-function startIfWanted(run: StatementRun): void {
-  if (run.signal?.aborted) throw new AbortedError('the statement was not started: its caller stopped waiting');
+function startIfWanted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortedError('the statement was not started: its caller stopped waiting');
 }
 
 function abortedStatement(sql: string): AbortedError {
@@ -279,20 +278,21 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
     return this.track(async () => {
       const lease = await this.acquireCounted(caller, undefined, opts.signal);
       const run: StatementRun = { shared: false, signal: opts.signal };
-      let stopInterrupting: (() => void) | undefined;
-      const forget = opts.signal
-        ? whenAborted(opts.signal, () => {
-            if (!run.shared) stopInterrupting = interruptUntilStopped(lease.conn);
-          })
-        : undefined;
       let p: PreparedSql | undefined;
       try {
-        p = await prepareSql(lease.conn, sql, params?.length ?? 0, { cache: true });
-        if (this.opts.readOnly || opts.readOnly) assertReadOnlyAllowed(p, sql);
-        if (p.isTransactionControl) {
-          throw new BadInputError('transaction statements need a pinned connection: use db.transaction() or db.session()', { sql });
-        }
-        const r = await fn(p, lease, run);
+        const r = await interruptedOnAbort(
+          lease.conn,
+          opts.signal,
+          async () => {
+            p = await prepareSql(lease.conn, sql, params?.length ?? 0, { cache: true });
+            if (this.opts.readOnly || opts.readOnly) assertReadOnlyAllowed(p, sql);
+            if (p.isTransactionControl) {
+              throw new BadInputError('transaction statements need a pinned connection: use db.transaction() or db.session()', { sql });
+            }
+            return fn(p, lease, run);
+          },
+          () => !run.shared,
+        );
         this.count();
         return r;
       } catch (err) {
@@ -300,8 +300,6 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
         this.count(e);
         throw e;
       } finally {
-        forget?.();
-        stopInterrupting?.();
         if (p) destroyPrepared(p);
         lease.release();
       }
@@ -358,13 +356,13 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
     if (!this.requestLogReady) await this.ensureRequestLog();
     if (opts.autoId && !opts.resent && p.count === 1) {
       // A fresh automatic id needs no lookup: eligible for group commit.
-      startIfWanted(run);
+      startIfWanted(run.signal);
       run.shared = true;
       return this.group.submit({ sql, params, requestId: opts.requestId, autoId: true, conn: lease.conn, prepared: p, values: opts.values });
     }
     return this.requests.run(opts.requestId, () =>
       loggedWrite(lease.conn, { requestId: opts.requestId!, autoId: opts.autoId, resent: opts.resent }, async () => {
-        startIfWanted(run);
+        startIfWanted(run.signal);
         const r = await runPrepared(p, params, sql, opts.values);
         return { rows: r.rows, rowsChanged: r.rowsChanged, isRead: false };
       }),
@@ -384,7 +382,7 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
     values?: ValueMode,
   ) {
     for (let attempt = 0; ; attempt++) {
-      startIfWanted(run);
+      startIfWanted(run.signal);
       try {
         return p.count > 1 && !p.isRead
           ? await inTransaction(lease.conn, () => runPrepared(p, params, sql, values))
@@ -408,7 +406,7 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
       try {
         // Appended rows are bounded by the frame size: not interrupted, but not started once the caller stopped waiting.
         const append = async () => {
-          startIfWanted({ shared: false, signal: opts.signal });
+          startIfWanted(opts.signal);
           return appendRows(lease.conn, table, columns, rows);
         };
         if (opts.unlogged && opts.resent) throw outcomeUnknown(`insertMany into ${table}`);

@@ -144,7 +144,8 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
   }
 
   query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
-    if (opts.signal !== undefined && signalProblem(opts.signal)) return Promise.reject(signalProblem(opts.signal));
+    const problem = signalProblem(opts.signal);
+    if (problem) return Promise.reject(problem);
     if (SqliteDatabase.onceFor(opts)) return this.runOnce(sql, params, opts).then((r) => r.rows as T[]);
     const kind = this.shared.kinds.get(sql);
     // A read-only statement never goes to the write batcher: its connection refuses writes.

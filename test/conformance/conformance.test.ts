@@ -5,9 +5,9 @@
  * the reason.
  */
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import { getEventListeners } from 'node:events';
-import type { Database, Transaction } from '../../core/database.js';
+import type { Database, Session, Transaction } from '../../core/database.js';
 import { hasCode } from '../../core/errors.js';
 import { waitFor } from '../helpers/wait.js';
 import { BAD_PARAMS, refusedProperly, tryEveryPath } from '../fixtures/bad-params.js';
@@ -18,6 +18,16 @@ const T = { timeout: 30_000 };
 async function count(db: Pick<Database, 'query'>, table: string): Promise<number> {
   const rows = await db.query<{ n: unknown }>(`SELECT COUNT(*) AS n FROM ${table}`);
   return Number(rows[0]!.n);
+}
+
+/** The handle and a session of it (closed after the test), each labelled: what both must do alike. */
+async function handleAndSession(t: TestContext, db: Database): Promise<ReadonlyArray<readonly [string, Database | Session]>> {
+  const s = await db.session();
+  t.after(() => s.close());
+  return [
+    ['handle', db],
+    ['session', s],
+  ];
 }
 
 function suite(e: EngineUnderTest): void {
@@ -334,12 +344,8 @@ function suite(e: EngineUnderTest): void {
       await db.execute('INSERT INTO sig (id, v) VALUES (1, 0)');
       const aborted = AbortSignal.abort();
       const isAborted = (err: unknown): boolean => hasCode(err, 'BOLT_ABORTED');
-      const s = await db.session();
-      t.after(() => s.close());
-      for (const [label, q] of [
-        ['handle', db],
-        ['session', s],
-      ] as const) {
+      const both = await handleAndSession(t, db);
+      for (const [label, q] of both) {
         await assert.rejects(q.query('SELECT v FROM sig', [], { signal: aborted }), isAborted, `${label} query`);
         await assert.rejects(q.queryOne('SELECT v FROM sig', [], { signal: aborted }), isAborted, `${label} queryOne`);
         await assert.rejects(q.execute('INSERT INTO sig (id, v) VALUES (2, 0)', [], { signal: aborted }), isAborted, `${label} execute`);
@@ -361,10 +367,7 @@ function suite(e: EngineUnderTest): void {
       });
       // A statement aborted while it ran may have taken effect: its transaction does not commit,
       // even when the closure catches the error; nor does one whose own signal fired meanwhile.
-      for (const [label, q] of [
-        ['handle', db],
-        ['session', s],
-      ] as const) {
+      for (const [label, q] of both) {
         await assert.rejects(
           q.transaction(async (tx) => {
             const ac = new AbortController();
@@ -426,12 +429,8 @@ function suite(e: EngineUnderTest): void {
       const db = await e.store(t).open();
       await db.execute('CREATE TABLE kept (v INTEGER)');
       const closed = (err: unknown): boolean => hasCode(err, 'BOLT_CLOSED');
-      const s = await db.session();
-      t.after(() => s.close());
-      for (const [label, q] of [
-        ['handle', db],
-        ['session', s],
-      ] as const) {
+      const both = await handleAndSession(t, db);
+      for (const [label, q] of both) {
         let stale: Transaction | undefined;
         await q.transaction(async (tx) => {
           stale = tx;
