@@ -301,3 +301,31 @@ test('many requests waiting on one connection do not hold up the session stateme
     JSON.stringify(counts.slice(0, 3)),
   );
 });
+
+test(
+  'hostile cancel frames: odd targets, ids never sent, a flood, a cancel of another connection’s request; the host keeps serving and cancels only its own',
+  { timeout: 60_000 },
+  async (t) => {
+    const { host, socket } = await startHost(t);
+    const victim = await rawConnect(socket, { t });
+    const attacker = await rawConnect(socket, { t });
+    // The victim's statement runs long; the attacker cancels its id from its own connection.
+    victim.sock.write(encodeFrame({ id: 7, op: 'query', sql: 'SELECT count(*) AS n FROM range(3000000000) r(i) WHERE i % 7 = 0' }));
+    for (const target of [7, -1, 0, 1.5, NaN, 2 ** 53, 'x', null, {}, [7], undefined]) attacker.sock.write(encodeFrame({ id: 1, op: 'cancel', target }));
+    for (let i = 0; i < 20_000; i++) attacker.sock.write(encodeFrame({ id: 100 + i, op: 'cancel', target: 100 + i }));
+    // Cancels have no reply; the attacker is served on, in order.
+    assert.equal((await call(attacker, { id: 50_000, op: 'ping' })).ok, true);
+    assert.deepEqual((await call(attacker, { id: 50_001, op: 'query', sql: 'SELECT count(*)::INTEGER AS n FROM t' })).result, [{ n: 10 }]);
+    assert.equal(attacker.replies.length, 2, 'no reply to any cancel');
+    // The victim's statement was not stopped by another connection: it completes.
+    await waitFor(() => victim.replies.some((x) => x.id === 7), 50_000, 'the long statement');
+    const r = victim.replies.find((x) => x.id === 7)!;
+    assert.equal(r.ok, true, JSON.stringify(r.error));
+    // Its own cancel of a statement it runs stops it.
+    victim.sock.write(encodeFrame({ id: 9, op: 'query', sql: 'SELECT count(*) AS n FROM range(1000000000000) r(i) WHERE i % 7 = 0' }));
+    victim.sock.write(encodeFrame({ id: 10, op: 'cancel', target: 9 }));
+    await waitFor(() => victim.replies.some((x) => x.id === 9), 20_000, 'the cancelled statement');
+    assert.equal(victim.replies.find((x) => x.id === 9)!.error?.code, 'BOLT_ABORTED');
+    assert.equal(host.child.exitCode, null, 'the host is alive');
+  },
+);
