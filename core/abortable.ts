@@ -11,6 +11,11 @@ export function signalProblem(signal: unknown): BadInputError | undefined {
   return new BadInputError(`signal must be an AbortSignal, not ${what}`);
 }
 
+/** Why work under `signal` must not start: not an AbortSignal (BOLT_BAD_INPUT) or already aborted (BOLT_ABORTED). */
+export function notStartable(signal: AbortSignal): BadInputError | AbortedError | undefined {
+  return signalProblem(signal) ?? (signal.aborted ? new AbortedError() : undefined);
+}
+
 /**
  * Starts `start()` unless `signal` is already aborted (then BOLT_ABORTED, nothing started),
  * and rejects with BOLT_ABORTED as soon as `signal` aborts while it runs. The work itself is
@@ -18,9 +23,8 @@ export function signalProblem(signal: unknown): BadInputError | undefined {
  */
 export function unlessAborted<T>(signal: AbortSignal | undefined, start: () => Promise<T>): Promise<T> {
   if (signal === undefined) return start();
-  const problem = signalProblem(signal);
-  if (problem) return Promise.reject(problem);
-  if (signal.aborted) return Promise.reject(new AbortedError());
+  const refused = notStartable(signal);
+  if (refused) return Promise.reject(refused);
   const work = start();
   return new Promise<T>((resolve, reject) => {
     const forget = whenAborted(signal, () => reject(new AbortedError()));

@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { ExecResult, Row, ValueMode } from '../../core/database.js';
 import { pgTypes } from './types.js';
-import { BadInputError, ReadOnlyError } from '../../core/errors.js';
-import { unlessAborted } from '../../core/abortable.js';
+import { BadInputError, ClosedError, ReadOnlyError } from '../../core/errors.js';
+import { stoppedOnAbort } from './cancel.js';
 import { POSTGRES_PARAM_RULES, checkParams } from '../../core/parameters.js';
 import type { BeginOptions, PinnedConnection, RunOptions, StatementOutcome } from '../shared/pinned.js';
 import { LOOKUP_REQUEST_SQL, RECORD_REQUEST_SQL, isAutoRequestId } from '../../core/request-log.js';
@@ -46,12 +46,9 @@ function preparedName(text: string): string | undefined {
   return name;
 }
 
-/** Anything with `query` (a client or the pool). */
-type PgQueryable = Pick<pg.PoolClient, 'query'>;
-
 /** Runs one statement with Bolt's conventions; rejects with a classified BoltError. */
 export async function runPg(
-  client: PgQueryable,
+  client: pg.ClientBase,
   sql: string,
   params: readonly unknown[],
   ctx: { location: string; session?: string; signal?: AbortSignal; values?: ValueMode; oneStatement?: boolean; prepared?: boolean; control?: boolean },
@@ -74,7 +71,7 @@ export async function runPg(
   try {
     // The extended protocol takes one statement only; without it, text without parameters may
     // hold several (`COMMIT; INSERT …` would end a read-only transaction and write).
-    return await unlessAborted(ctx.signal, () =>
+    return await stoppedOnAbort(client, ctx.signal, () =>
       client.query<Row>({
         text,
         values: params as unknown[],
@@ -101,7 +98,7 @@ export async function runPg(
 const PREPARED_GONE = '26000';
 
 /** Drops node-postgres's note that `name` is prepared on this client (its connection's parse cache). */
-function forgetPrepared(client: PgQueryable, name: string): void {
+function forgetPrepared(client: pg.ClientBase, name: string): void {
   const parsed = (client as { connection?: { parsedStatements?: Record<string, string> } }).connection?.parsedStatements;
   if (parsed) delete parsed[name];
 }
@@ -127,6 +124,9 @@ export class PgPinned implements PinnedConnection {
     /** The handle was opened read-only (or a read-only session holds this connection). */
     private readOnly = false,
   ) {}
+
+  /** Why this client must not run anything more (see `onClient`). */
+  private lost: string | undefined;
 
   async query(sql: string, params: readonly unknown[], opts: RunOptions): Promise<Row[]> {
     return (await this.statement(sql, params, opts)).rows;
@@ -195,13 +195,27 @@ export class PgPinned implements PinnedConnection {
     oneStatement = false,
     prepared = false,
   ): Promise<pg.QueryResult<Row>> {
-    this.countQuery();
-    return runPg(this.client, sql, params, { location: this.location, session: this.name, signal, values, oneStatement, prepared });
+    return this.onClient(sql, params, { location: this.location, session: this.name, signal, values, oneStatement, prepared });
   }
 
   /** Bolt's own BEGIN, COMMIT or ROLLBACK (the one way transaction control reaches the server). */
   private control(sql: string, signal?: AbortSignal): Promise<pg.QueryResult<Row>> {
+    return this.onClient(sql, [], { location: this.location, session: this.name, signal, control: true });
+  }
+
+  /**
+   * One statement on this client, unless an aborted statement left it lost (still running
+   * after its cancel): then nothing more is sent, so a transaction's ROLLBACK does not queue
+   * behind it; the client is destroyed when released.
+   */
+  private async onClient(sql: string, params: readonly unknown[], ctx: Parameters<typeof runPg>[3]): Promise<pg.QueryResult<Row>> {
+    if (this.lost) throw new ClosedError(`Lost the connection to PostgreSQL at ${this.location}: ${this.lost}`, { connectionLost: true });
     this.countQuery();
-    return runPg(this.client, sql, [], { location: this.location, session: this.name, signal, control: true });
+    try {
+      return await runPg(this.client, sql, params, ctx);
+    } catch (err) {
+      if ((err as { details?: { connectionLost?: unknown } }).details?.connectionLost === true) this.lost = (err as Error).message;
+      throw err;
+    }
   }
 }
