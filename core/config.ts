@@ -204,6 +204,15 @@ export function poolTimeoutMs(): number {
 }
 
 /**
+ * How long a closing DuckDB host lets statements in flight finish before it interrupts them,
+ * ms: `BOLT_HOST_CLOSE_GRACE_MS`, default 5 s. Their callers get BOLT_CLOSED with
+ * `hostClosing` (not applied), and a handle in another process re-runs them on the next host.
+ */
+export function hostCloseGraceMs(): number {
+  return positive('BOLT_HOST_CLOSE_GRACE_MS', envInt('BOLT_HOST_CLOSE_GRACE_MS') ?? 5_000, 0);
+}
+
+/**
  * Silence after which a DuckDB client gives up on its host (waiting reads fail with
  * BOLT_HOST_UNRESPONSIVE, writes with BOLT_OUTCOME_UNKNOWN), ms: `BOLT_HOST_TIMEOUT_MS`, default 15 s.
  */

@@ -68,6 +68,23 @@ test('from a client process: a cancel reaches the host, which interrupts the sta
   await connectionsFreed(db);
 });
 
+test("a closing host interrupts a client's statements after its grace; the client re-runs them on the next host", { timeout: 60_000 }, async (t) => {
+  process.env.BOLT_HOST_CLOSE_GRACE_MS = '200';
+  t.after(() => delete process.env.BOLT_HOST_CLOSE_GRACE_MS);
+  const { db, client } = await clientHoldingEveryConnection(t);
+  // Without the grace, close() waits for hours of work.
+  await db.close();
+  // Interrupted, not applied, so the client's handle sends them again to the host it elects
+  // (itself: no one else is left), and its callers see no error from the close.
+  await waitFor(
+    async () =>
+      (await client.call<{ role: string }>('lockInfo')).role === 'host' && (await client.call<{ pool: { inUse: number } }>('stats')).pool.inUse >= POOL,
+    20_000,
+    'the statements running again on the next host',
+  );
+  assert.deepEqual(await client.call<string[]>('abortQueries'), Array(POOL + 2).fill('BOLT_ABORTED'));
+});
+
 test('a client killed mid-statement: the host interrupts what it sent', { timeout: 60_000 }, async (t) => {
   const { db, client } = await clientHoldingEveryConnection(t);
   client.kill('SIGKILL');

@@ -9,7 +9,7 @@ import { EventEmitter } from 'eventemitter3';
 import type { DatabaseStats, ExecResult, Row, SessionOptions, ValueMode } from '../../core/database.js';
 import { AbortedError, BadInputError, BoltError, ClosedError, OutcomeUnknownError, ReadOnlyError, hasCode, SessionLostError } from '../../core/errors.js';
 import { log } from '../../core/logger.js';
-import { poolTimeoutMs } from '../../core/config.js';
+import { hostCloseGraceMs, poolTimeoutMs } from '../../core/config.js';
 import { checkSessionOptions } from '../../core/session-options.js';
 import { DUCKDB_PARAM_RULES, checkParams, checkRows } from '../../core/parameters.js';
 import { BOLT_VERSION } from '../../core/version.js';
@@ -77,6 +77,8 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
   private active = 0;
   private drained?: () => void;
   private closing?: Promise<void>;
+  /** Aborted when a closing host stops waiting for its statements in flight (see `close`). */
+  private readonly closeStop = new AbortController();
   private pruneTimer?: NodeJS.Timeout;
   private readonly idle: IdleRelease;
   private readonly group = new GroupCommitter((w) => loggedWrite(w.conn, { requestId: w.requestId, autoId: w.autoId }, () => runGroupedWrite(w.conn, w)));
@@ -279,24 +281,36 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
       const lease = await this.acquireCounted(caller, undefined, opts.signal);
       const run: StatementRun = { shared: false, signal: opts.signal };
       let p: PreparedSql | undefined;
+      const alone = (): boolean => !run.shared;
       try {
         const r = await interruptedOnAbort(
           lease.conn,
-          opts.signal,
-          async () => {
-            p = await prepareSql(lease.conn, sql, params?.length ?? 0, { cache: true });
-            if (this.opts.readOnly || opts.readOnly) assertReadOnlyAllowed(p, sql);
-            if (p.isTransactionControl) {
-              throw new BadInputError('transaction statements need a pinned connection: use db.transaction() or db.session()', { sql });
-            }
-            return fn(p, lease, run);
-          },
-          () => !run.shared,
+          this.closeStop.signal,
+          () =>
+            interruptedOnAbort(
+              lease.conn,
+              opts.signal,
+              async () => {
+                p = await prepareSql(lease.conn, sql, params?.length ?? 0, { cache: true });
+                if (this.opts.readOnly || opts.readOnly) assertReadOnlyAllowed(p, sql);
+                if (p.isTransactionControl) {
+                  throw new BadInputError('transaction statements need a pinned connection: use db.transaction() or db.session()', { sql });
+                }
+                return fn(p, lease, run);
+              },
+              alone,
+            ),
+          alone,
         );
         this.count();
         return r;
       } catch (err) {
-        const e = opts.signal?.aborted && !run.shared ? abortedStatement(sql) : classifyDuckDBError(err, { sql });
+        const e =
+          opts.signal?.aborted && !run.shared
+            ? abortedStatement(sql)
+            : this.closeStop.signal.aborted && !run.shared
+              ? stoppedByClose(sql)
+              : classifyDuckDBError(err, { sql });
         this.count(e);
         throw e;
       } finally {
@@ -502,10 +516,10 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
       assertNotBesideSource(dest, this.path, ['.wal', '.bolt.lock']);
       const l = await this.pool.acquire('bolt:backup');
       try {
-        const tables = await copyDatabaseTo(l.conn, dest);
+        const tables = await interruptedOnAbort(l.conn, this.closeStop.signal, () => copyDatabaseTo(l.conn, dest));
         return { dest, tables, ms: Date.now() - started };
       } catch (err) {
-        throw classifyDuckDBError(err, { dest });
+        throw this.closeStop.signal.aborted ? stoppedByClose(`backup to ${dest}`) : classifyDuckDBError(err, { dest });
       } finally {
         l.release();
       }
@@ -518,9 +532,9 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
     return this.track(async () => {
       const l = await this.pool.acquire('bolt:verify');
       try {
-        return { tables: await scanAllTables(l.conn), ms: Date.now() - started };
+        return { tables: await interruptedOnAbort(l.conn, this.closeStop.signal, () => scanAllTables(l.conn)), ms: Date.now() - started };
       } catch (err) {
-        throw classifyDuckDBError(err);
+        throw this.closeStop.signal.aborted ? stoppedByClose('verify') : classifyDuckDBError(err);
       } finally {
         l.release();
       }
@@ -551,15 +565,16 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
   }
 
   /**
-   * Graceful close: refuse new work, let in-flight statements finish, close sessions (rolling
-   * back), CHECKPOINT, close DuckDB, release the sidecar lock. Emits 'closed'.
+   * Graceful close: refuse new work, let in-flight statements finish (interrupted after
+   * `BOLT_HOST_CLOSE_GRACE_MS`, see `drain`), close sessions (rolling back), CHECKPOINT, close
+   * DuckDB, release the sidecar lock. Emits 'closed'.
    */
   close(reason = 'closed'): Promise<void> {
     if (!this.closing) log('host').info({ path: this.path, reason, active: this.active, sessions: this.sessions.size }, 'closing the database');
     this.closing ??= (async () => {
       this.idle.stop();
       clearInterval(this.pruneTimer);
-      if (this.active > 0) await new Promise<void>((r) => (this.drained = r));
+      if (this.active > 0) await this.drain();
       await this.walCheckpointer?.stop();
       await Promise.all(
         [...this.sessions].map((s) =>
@@ -593,6 +608,24 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
     return this.closing;
   }
 
+  /**
+   * Waits for the statements in flight, `BOLT_HOST_CLOSE_GRACE_MS` at most; then interrupts
+   * those running alone on their connection (a client's runaway query would otherwise keep the
+   * host, and `bolt start`'s Ctrl-C, waiting for hours) and waits for them to end. Writes riding
+   * in a group commit run on: they are short.
+   */
+  private async drain(): Promise<void> {
+    const drained = new Promise<void>((r) => (this.drained = r));
+    let timer: NodeJS.Timeout | undefined;
+    const graceMs = hostCloseGraceMs();
+    const inTime = await Promise.race([drained.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
+    clearTimeout(timer);
+    if (inTime) return;
+    log('host').warn({ path: this.path, active: this.active, graceMs }, 'statements still running when the host closes: interrupting them');
+    this.closeStop.abort();
+    await drained;
+  }
+
   /** Synchronous close (process exit): connections, instance, lock. Idempotent. */
   closeNow(): void {
     if (!this.closing) this.closing = Promise.resolve();
@@ -622,6 +655,15 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
     this.lock.release();
     this.emit('closed');
   }
+}
+
+/** Work a closing host interrupted (a statement, a backup, a verify): not applied, so a handle re-runs it on the next host. */
+function stoppedByClose(what: string): ClosedError {
+  return new ClosedError('the database host closed while this ran: it was interrupted and not applied', {
+    hostClosing: true,
+    sent: false,
+    sql: what.slice(0, 200),
+  });
 }
 
 function outcomeUnknown(what: string): OutcomeUnknownError {
