@@ -7,6 +7,8 @@ import { runBolt } from './helpers/cli.js';
 import { sigkill, startFixture } from './helpers/fixture.js';
 import { haveSqliteCli, sqliteCliHoldingExclusive } from './helpers/sqlite-cli.js';
 import type { DbInfoReport } from '../tools/db/inspect-file.js';
+import { ConcurrentDatabase } from '../index.js';
+import { waitFor } from './helpers/wait.js';
 
 const noStack = /\n\s+at /;
 
@@ -107,6 +109,27 @@ test('db info asks a Bolt host for its socket, uptime and tables', { timeout: 60
   assert.equal(viaLink.report.host?.pid, host.pid);
   const human = await runBolt(['db', 'info', db, '--ping-timeout', '10000']);
   assert.match(human.stdout, new RegExp(`host\\s+pid ${host.pid}, socket ${sock.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, up \\d`));
+});
+
+test("db info reads a host's tables while every pooled connection is busy", { timeout: 60_000 }, async (t) => {
+  const file = join(tempDir(t), 'busy.duckdb');
+  const db = await ConcurrentDatabase.open(file, { maxConnections: 2 });
+  t.after(() => db.close());
+  await db.execute('CREATE TABLE t AS SELECT * FROM range(5) r(i)');
+  const stop = new AbortController();
+  const runaway = [1, 2].map(() =>
+    db.query('SELECT count(*) FROM range(1000000000000) r(i) WHERE i % 7 = 0', [], { signal: stop.signal }).catch(() => undefined),
+  );
+  t.after(async () => {
+    stop.abort();
+    await Promise.all(runaway);
+  });
+  await waitFor(() => db.stats().pool.inUse === 2, 20_000, 'the pool held by the runaway queries');
+  const { code, report } = await infoJson(file);
+  assert.equal(code, 0);
+  assert.equal(report.state, 'bolt-host');
+  assert.deepEqual(report.tables, [{ name: 't', rows: 5 }]);
+  assert.equal(report.tablesSource, 'host');
 });
 
 test('db info with the sqlite3 CLI holding BEGIN EXCLUSIVE reports it as the holder', { timeout: 60_000 }, async (t) => {

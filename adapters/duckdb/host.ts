@@ -67,6 +67,11 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
   private handles = 0;
   readonly startedAt = new Date();
   readonly pool: ConnectionPool<DuckDBConnection>;
+  /**
+   * One connection of its own for `info` (`bolt db info`), so what is inside the file can be
+   * read when every pooled connection is busy, which is when people look.
+   */
+  private readonly infoPool: ConnectionPool<DuckDBConnection>;
   readonly sessions = new Set<HostSession>();
   /** Remote connections currently attached (counted by HostServer through clientConnected/clientGone). */
   private remoteClients = 0;
@@ -115,19 +120,26 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
         void this.close('idle release');
       },
     );
+    const destroy = (c: DuckDBConnection): void => {
+      closeRequestLogAppender(c);
+      clearStatementCache(c);
+      try {
+        c.closeSync();
+      } catch {
+        /* already closed */
+      }
+    };
     this.pool = new ConnectionPool<DuckDBConnection>({
       size: this.opts.maxConnections,
       acquireTimeoutMs: this.opts.connectionTimeoutMs,
       create: () => instance.connect(),
-      destroy: (c) => {
-        closeRequestLogAppender(c);
-        clearStatementCache(c);
-        try {
-          c.closeSync();
-        } catch {
-          /* already closed */
-        }
-      },
+      destroy,
+    });
+    this.infoPool = new ConnectionPool<DuckDBConnection>({
+      size: 1,
+      acquireTimeoutMs: this.opts.connectionTimeoutMs,
+      create: () => instance.connect(),
+      destroy,
     });
   }
 
@@ -485,9 +497,11 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
   /** What the wire op `info` returns. */
   async info(): Promise<Record<string, unknown>> {
     const tables = await this.track(async () => {
-      const l = await this.pool.acquire('bolt:info');
+      const l = await this.infoPool.acquire('bolt:info');
       try {
-        return await describeTables(l.conn);
+        return await interruptedOnAbort(l.conn, this.closeStop.signal, () => describeTables(l.conn));
+      } catch (err) {
+        throw this.closeStop.signal.aborted ? stoppedByClose('info') : classifyDuckDBError(err);
       } finally {
         l.release();
       }
@@ -639,8 +653,10 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
     } catch {
       /* already closed */
     }
-    this.pool.close();
-    this.pool.destroyLeased();
+    for (const pool of [this.pool, this.infoPool]) {
+      pool.close();
+      pool.destroyLeased();
+    }
     try {
       this.instance.closeSync();
     } catch {
