@@ -45,7 +45,7 @@ export interface PreparedSql {
   readonly cached: boolean;
 }
 
-/** The outcome of one statement (the last one for a script). */
+/** The outcome of a statement; for a script, the last statement's rows, the rows all of them changed, and whether all only read. */
 export interface StatementResult {
   rows: Row[];
   rowsChanged: number;
@@ -149,6 +149,8 @@ export function assertReadOnlyAllowed(p: PreparedSql, sql: string): void {
 export async function runPrepared(p: PreparedSql, params: readonly unknown[] | undefined, sql: string, mode?: ValueMode): Promise<StatementResult> {
   const values = toDuckDBParams(params);
   let last: StatementResult = { rows: [], rowsChanged: 0, isRead: p.isRead };
+  let changed = 0;
+  let allRead = true;
   for (const s of p.statements) {
     try {
       if (p.count === 1) {
@@ -163,11 +165,9 @@ export async function runPrepared(p: PreparedSql, params: readonly unknown[] | u
           );
       }
       const result = await s.run();
-      last = {
-        rows: result.returnType === ResultReturnType.QUERY_RESULT ? rowObjects(result, mode) : [],
-        rowsChanged: result.returnType === ResultReturnType.CHANGED_ROWS ? result.rowsChanged : 0,
-        isRead: READ_TYPES.has(s.statementType),
-      };
+      if (result.returnType === ResultReturnType.CHANGED_ROWS) changed += result.rowsChanged;
+      allRead &&= READ_TYPES.has(s.statementType);
+      last = { rows: result.returnType === ResultReturnType.QUERY_RESULT ? rowObjects(result, mode) : [], rowsChanged: changed, isRead: allRead };
     } catch (err) {
       throw classifyDuckDBError(err, { sql });
     }
@@ -182,11 +182,8 @@ export async function runPrepared(p: PreparedSql, params: readonly unknown[] | u
       if (s.statementType === StatementType.TRANSACTION)
         throw new BadInputError('transaction statements need a pinned connection: use db.transaction() or db.session()', { sql });
       const result = await s.run();
-      last = {
-        rows: result.returnType === ResultReturnType.QUERY_RESULT ? rowObjects(result, mode) : [],
-        rowsChanged: result.returnType === ResultReturnType.CHANGED_ROWS ? result.rowsChanged : 0,
-        isRead: false,
-      };
+      if (result.returnType === ResultReturnType.CHANGED_ROWS) changed += result.rowsChanged;
+      last = { rows: result.returnType === ResultReturnType.QUERY_RESULT ? rowObjects(result, mode) : [], rowsChanged: changed, isRead: false };
     } catch (err) {
       throw classifyDuckDBError(err, { sql });
     } finally {

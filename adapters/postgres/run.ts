@@ -71,7 +71,7 @@ export async function runPg(
   try {
     // The extended protocol takes one statement only; without it, text without parameters may
     // hold several (`COMMIT; INSERT …` would end a read-only transaction and write).
-    return await stoppedOnAbort(client, ctx.signal, () =>
+    const result = await stoppedOnAbort(client, ctx.signal, () =>
       client.query<Row>({
         text,
         values: params as unknown[],
@@ -80,6 +80,8 @@ export async function runPg(
         ...(name ? { name } : {}),
       }),
     );
+    // Several statements in one text (the simple protocol) give one result each.
+    return Array.isArray(result) ? scriptResult(result as pg.QueryResult<Row>[]) : result;
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (name !== undefined && (code === PREPARED_GONE || (code === '0A000' && /cached plan must not change result type/.test(String(err))))) {
@@ -92,6 +94,25 @@ export async function runPg(
     }
     throw classifyPgError(err, { location: ctx.location, sql, session: ctx.session });
   }
+}
+
+/** Commands whose row count counts rows read, not changed. */
+const READ_COMMANDS = new Set(['SELECT', 'SHOW', 'EXPLAIN']);
+
+/** Whether a result's command only read. */
+export function isReadCommand(command: string | null | undefined): boolean {
+  return READ_COMMANDS.has(command ?? '');
+}
+
+/**
+ * One result for a script, as the other engines give it: the last statement's rows, and the
+ * rows every statement changed (`command` that of the last statement that wrote, if any).
+ */
+function scriptResult(results: pg.QueryResult<Row>[]): pg.QueryResult<Row> {
+  const last = results[results.length - 1]!;
+  const writes = results.filter((r) => !isReadCommand(r.command));
+  if (writes.length === 0) return last;
+  return { ...last, command: writes[writes.length - 1]!.command, rowCount: writes.reduce((n, r) => n + (r.rowCount ?? 0), 0) };
 }
 
 /** SQLSTATE invalid_sql_statement_name: "prepared statement … does not exist". */
@@ -134,7 +155,7 @@ export class PgPinned implements PinnedConnection {
 
   async run(sql: string, params: readonly unknown[], opts: RunOptions): Promise<StatementOutcome> {
     const r = await this.statement(sql, params, opts);
-    const isRead = r.command === 'SELECT' || r.command === 'SHOW' || r.command === 'EXPLAIN';
+    const isRead = isReadCommand(r.command);
     return { rows: r.rows ?? [], rowsChanged: isRead ? 0 : (r.rowCount ?? 0), isRead };
   }
 

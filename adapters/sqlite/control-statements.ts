@@ -28,11 +28,38 @@ function skipQuoted(sql: string, i: number, close: string): number {
 
 /** The first transaction-control keyword that starts a statement of `sql`, upper-cased; undefined when there is none. */
 export function controlStatement(sql: string): string | undefined {
+  return scan(sql, true).control;
+}
+
+/**
+ * Where the last statement of `sql` that holds anything but comments begins (0 for a single
+ * statement): a script runs up to there, and its last statement is prepared alone, so that its
+ * rows come back as on the other engines.
+ */
+export function lastStatementStart(sql: string): number {
+  return scan(sql, false).lastStart;
+}
+
+/**
+ * Reads `sql` statement by statement: the first control keyword (stopping there when
+ * `stopAtControl`), and where the last statement with content begins.
+ */
+function scan(sql: string, stopAtControl: boolean): { control?: string; lastStart: number } {
   const n = sql.length;
   /** Words read of the current statement (only the first three matter). */
   let words: string[] = [];
   /** Inside a CREATE TRIGGER's body: its statements end at `;` but the trigger only at END. */
   let inTrigger = false;
+  let control: string | undefined;
+  /** Where the current statement begins (just past the `;` that ended the one before). */
+  let start = 0;
+  let lastStart = 0;
+  let hasContent = false;
+  const content = (): void => {
+    if (hasContent) return;
+    hasContent = true;
+    lastStart = start;
+  };
   let i = 0;
   while (i < n) {
     const c = sql[i]!;
@@ -43,23 +70,31 @@ export function controlStatement(sql: string): string | undefined {
       const end = sql.indexOf('*/', i + 2);
       i = end < 0 ? n : end + 2;
     } else if (c === "'" || c === '"' || c === '`' || c === '[') {
+      content();
       i = skipQuoted(sql, i, c === '[' ? ']' : c);
       words.push('');
     } else if (c === ';') {
       const trigger = words[0] === 'CREATE' && (words[1] === 'TRIGGER' || ((words[1] === 'TEMP' || words[1] === 'TEMPORARY') && words[2] === 'TRIGGER'));
       if (trigger && !inTrigger) inTrigger = true;
+      else if (!inTrigger) {
+        // The end of a statement of the script (not of one in a trigger's body).
+        start = i + 1;
+        hasContent = false;
+      }
       // A trigger's body statement keeps "inTrigger"; the END closing it was seen below.
       words = [];
       i++;
     } else if (/[A-Za-z_]/.test(c)) {
+      content();
       let j = i + 1;
       while (j < n && /[A-Za-z0-9_$]/.test(sql[j]!)) j++;
       const word = sql.slice(i, j).toUpperCase();
       if (words.length === 0) {
         if (inTrigger) {
           if (word === 'END') inTrigger = false; // closes the trigger; its `;` ends the CREATE
-        } else if (CONTROL.has(word)) {
-          return word;
+        } else if (CONTROL.has(word) && control === undefined) {
+          control = word;
+          if (stopAtControl) return { control, lastStart };
         }
       }
       if (words.length < 3) words.push(inTrigger ? '' : word);
@@ -67,9 +102,10 @@ export function controlStatement(sql: string): string | undefined {
     } else if (/\s/.test(c)) {
       i++;
     } else {
+      content();
       words.push('');
       i++;
     }
   }
-  return undefined;
+  return { control, lastStart };
 }

@@ -7,7 +7,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Row } from '../../core/database.js';
 import type { RunResult, SqliteFailure, WritePolicy } from './requests.js';
 import { afterLeadingComments, sqlTextProblem } from '../../core/sql-text.js';
-import { controlStatement } from './control-statements.js';
+import { controlStatement, lastStatementStart } from './control-statements.js';
 
 /** PRAGMAs that take an argument and only report (`PRAGMA table_info(t)`); any other with one sets something. */
 const REPORTING_PRAGMAS = new Set([
@@ -207,9 +207,9 @@ export class StatementRunner {
       if (params !== null && params.length > 0)
         throw new RunError({ name: 'BadInput', message: 'parameters are not allowed with several statements in one string', code: 'BOLT_MULTI_PARAMS' });
       const before = this.db.prepare('SELECT total_changes() AS n').pluck().get() as number;
-      this.db.exec(sql);
+      const out = this.script(sql);
       const after = this.db.prepare('SELECT total_changes() AS n').pluck().get() as number;
-      return { changes: after - before, rows: rows ? [] : undefined, wrote: true };
+      return { changes: after - before, rows: rows ? out : undefined, wrote: true };
     }
     if (p.reader) return this.readRows(p, params, rows);
     const r = p.stmt.run(...bindable(params));
@@ -242,6 +242,32 @@ export class StatementRunner {
   }
 
   /** Runs a statement that returns rows (a SELECT, or a write with RETURNING). */
+  /**
+   * Runs a script of several statements; returns the rows of its last one, as DuckDB and
+   * PostgreSQL do (better-sqlite3's `exec` returns none): everything before it runs with
+   * `exec`, then the last statement alone.
+   */
+  private script(sql: string): Row[] {
+    const start = lastStatementStart(sql);
+    if (start > 0) this.db.exec(sql.slice(0, start));
+    let last: BetterSqlite3.Statement;
+    try {
+      last = this.db.prepare(sql.slice(start)).safeIntegers(true);
+    } catch (err) {
+      // Split where SQLite would not have: the rest runs as it is, and gives no rows.
+      if (!(err instanceof RangeError && err.message.includes(MULTI))) throw err;
+      this.db.exec(sql.slice(start));
+      return [];
+    }
+    if (!last.reader) {
+      last.run();
+      return [];
+    }
+    const out = last.all() as Row[];
+    for (let i = 0; i < out.length; i++) fromSqlite(out[i]!);
+    return out;
+  }
+
   private readRows(p: Prepared, params: readonly unknown[], rows: boolean): RunResult {
     const out = p.stmt.all(...bindable(params)) as Record<string, unknown>[];
     for (let i = 0; i < out.length; i++) fromSqlite(out[i]!);

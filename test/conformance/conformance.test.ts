@@ -46,6 +46,22 @@ function suite(e: EngineUnderTest): void {
       assert.equal(db.engine, e.name);
     });
 
+    test("a script of several statements: its last statement's rows, and the rows all of them changed", T, async (t) => {
+      const db = await e.store(t).open();
+      await db.execute('CREATE TABLE script (i INTEGER)');
+      const count = 'SELECT CAST(count(*) AS INTEGER) AS n FROM script';
+      assert.deepEqual(await db.query(`INSERT INTO script VALUES (1), (2); UPDATE script SET i = i + 10; ${count}`), [{ n: 2 }]);
+      assert.equal((await db.execute('INSERT INTO script VALUES (3); DELETE FROM script WHERE i > 10')).rowsChanged, 3);
+      const s = await db.session();
+      try {
+        assert.deepEqual(await s.query(`INSERT INTO script VALUES (4); ${count}`), [{ n: 2 }]);
+      } finally {
+        await s.close();
+      }
+      assert.equal(await db.transaction((tx) => tx.execute('UPDATE script SET i = 0; INSERT INTO script VALUES (5)').then((r) => r.rowsChanged)), 3);
+      assert.deepEqual(await db.query(`SELECT i FROM script ORDER BY i`), [{ i: 0 }, { i: 0 }, { i: 5 }]);
+    });
+
     test('queryOne: the first row or undefined, on the handle, in a transaction and in a session', T, async (t) => {
       const db = await e.store(t).open();
       await db.execute('CREATE TABLE one (id INTEGER PRIMARY KEY, name TEXT NOT NULL)');
