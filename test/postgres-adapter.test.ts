@@ -91,6 +91,17 @@ test('a server that cannot be reached is BOLT_HOST_UNREACHABLE, without the pass
   }
 });
 
+test('TLS asked of a server without it is BOLT_HOST_UNREACHABLE saying so, not a SQL error', { timeout: 30_000, skip: SKIP }, async () => {
+  const u = new URL(URL_!);
+  u.searchParams.set('sslmode', 'require');
+  await assert.rejects(openPostgres(u.toString(), { connectionTimeoutMs: 5000 }), (err: unknown) => {
+    assert.ok(hasCode(err, 'BOLT_HOST_UNREACHABLE'), String(err));
+    assert.equal(err.details.tls, true);
+    assert.match(err.message, /TLS connection.*does not support SSL.*sslmode/);
+    return true;
+  });
+});
+
 describe('postgres adapter', { skip: SKIP }, () => {
   test('COMMIT or ROLLBACK sent as SQL is refused before it runs: a failed transaction stores nothing', { timeout: 30_000 }, async (t) => {
     const { db } = await fresh(t);

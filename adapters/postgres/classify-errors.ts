@@ -3,7 +3,17 @@
  * failures and deadlocks are marked `transient` (re-run the whole transaction); lost
  * connections too (reads and idempotent writes may be retried).
  */
-import { BoltError, ClosedError, NotFoundError, PermissionError, PoolTimeoutError, ReadOnlyError, SqlError, TxConflictError } from '../../core/errors.js';
+import {
+  BoltError,
+  ClosedError,
+  HostUnreachableError,
+  NotFoundError,
+  PermissionError,
+  PoolTimeoutError,
+  ReadOnlyError,
+  SqlError,
+  TxConflictError,
+} from '../../core/errors.js';
 import { diskFullError, isDiskFull } from '../../core/disk-full.js';
 
 /** What the caller was doing, for messages (never credentials). */
@@ -44,6 +54,12 @@ export function classifyPgError(err: unknown, ctx: PgErrorContext): BoltError {
     return new PoolTimeoutError(
       `No PostgreSQL connection free in time (pool of ${ctx.max ?? '?'}, held by ${holders.map((h) => `"${h.session}" for ${h.heldMs} ms`).join(', ') || 'nobody in this process'}). Close sessions you no longer use, or raise maxConnections`,
       { ...base, holders },
+    );
+  }
+  if (!(code && /^[0-9A-Z]{5}$/.test(code)) && /\bSSL\b|\bTLS\b|certificate/i.test(msg)) {
+    return new HostUnreachableError(
+      `Cannot set up a TLS connection to PostgreSQL at ${ctx.location}: ${msg}. Check sslmode and the certificate settings in the URL`,
+      { ...base, tls: true },
     );
   }
   if (code && /^[0-9A-Z]{5}$/.test(code)) {
