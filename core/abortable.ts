@@ -17,6 +17,19 @@ export function notStartable(signal: AbortSignal): BadInputError | AbortedError 
 }
 
 /**
+ * Starts `start()` unless `signal` is not an AbortSignal or is already aborted. With
+ * `workStops`, what happens when it aborts later is the work's to handle (PostgreSQL's caller
+ * waits until the cancelled statement has ended, so its connection is not lent out while the
+ * cancel is on its way); without, as {@link unlessAborted}.
+ */
+export function ifStartable<T>(signal: AbortSignal | undefined, workStops: boolean | undefined, start: () => Promise<T>): Promise<T> {
+  if (!workStops) return unlessAborted(signal, start);
+  if (signal === undefined) return start();
+  const refused = notStartable(signal);
+  return refused ? Promise.reject(refused) : start();
+}
+
+/**
  * Starts `start()` unless `signal` is already aborted (then BOLT_ABORTED, nothing started),
  * and rejects with BOLT_ABORTED as soon as `signal` aborts while it runs. The work itself is
  * not stopped: a statement already sent may still complete on the engine.

@@ -46,7 +46,15 @@ test('aborted handle statements are cancelled on the server: their clients serve
     (n) => n === 2,
   );
   for (const c of stops) c.abort();
-  for (const s of sleeps) await assert.rejects(s, aborted);
+  for (const outcome of await Promise.all(
+    sleeps.map((p) =>
+      p.then(
+        () => 'completed',
+        (e: unknown) => e,
+      ),
+    ),
+  ))
+    assert.ok(aborted(outcome), String(outcome));
   // Both pooled clients were busy with a 60 s statement: without the cancel this waits for one.
   assert.deepEqual(await db.query('SELECT 1 AS x'), [{ x: 1 }]);
   assert.equal(await running(admin, 'runaway-1'), 0, 'nothing left running on the server');
@@ -109,6 +117,58 @@ test("a cancel never stops the next borrower's statement (one client, aborts at 
     assert.equal((await next)[0]!.round, round);
   }
   assert.ok(cancelled > 0, 'some statements were aborted');
+});
+
+test("a session's statement aborted while it waits behind another is never sent; the running one completes", { timeout: 30_000, skip: PG_SKIP }, async (t) => {
+  const { db, admin } = await handles(t, 2);
+  const s = await db.session();
+  const innocent = s.query('SELECT pg_sleep(0.5) AS slept /* runaway-5 */');
+  const stop = new AbortController();
+  const victim = s.query('SELECT 2 AS x', [], { signal: stop.signal });
+  await waitForValue(
+    'the first statement running',
+    () => running(admin, 'runaway-5'),
+    (n) => n === 1,
+  );
+  stop.abort();
+  await assert.rejects(victim, aborted);
+  assert.equal((await innocent).length, 1);
+  await s.close();
+});
+
+test('aborts in sessions and transactions at random moments never cancel another caller’s statement', { timeout: 120_000, skip: PG_SKIP }, async (t) => {
+  const { db } = await handles(t, 2);
+  const pause = (n: number): number => (n * 7919) % 30;
+  const swallowAbort = (e: unknown): void => {
+    if (!aborted(e)) throw e;
+  };
+  const aborting = async (loop: number, inTransaction: boolean): Promise<void> => {
+    for (let i = 0; i < 40; i++) {
+      const stop = new AbortController();
+      setTimeout(() => stop.abort(), pause(loop * 100 + i));
+      const sleep = (q: Pick<Database, 'query'>): Promise<unknown> =>
+        q.query('SELECT pg_sleep(?)', [pause(loop * 100 + i + 1) / 1000], { signal: stop.signal }).catch(swallowAbort);
+      if (inTransaction) {
+        await db.transaction((tx) => sleep(tx).then(() => tx.query('SELECT 1'))).catch(swallowAbort);
+      } else {
+        const s = await db.session();
+        try {
+          await Promise.all([sleep(s), s.query('SELECT 1')]);
+        } finally {
+          await s.close();
+        }
+      }
+    }
+  };
+  let innocentRuns = 0;
+  const innocent = async (): Promise<void> => {
+    for (let i = 0; i < 80; i++) {
+      await db.query('SELECT pg_sleep(0.003)');
+      innocentRuns++;
+    }
+  };
+  await Promise.all([aborting(1, false), aborting(2, true), innocent(), innocent()]);
+  assert.equal(innocentRuns, 160);
 });
 
 test(

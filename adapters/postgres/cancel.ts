@@ -17,35 +17,42 @@ const CANCEL_SEND_MS = 2000;
 const STOP_WAIT_MS = 5000;
 
 /**
+ * What became of a cancel request: the server took it (closed the connection after it), it was
+ * never sent (no connection), or it was sent but not confirmed in time, so it may still land.
+ */
+export type CancelDelivery = 'taken' | 'not-sent' | 'unknown';
+
+/**
  * Asks the server to cancel what `client`'s backend is running, with the protocol's
  * CancelRequest on a connection of its own, as libpq's `PQcancel` does: no login and no pooled
  * client, so it works when every pooled client is busy, which is when it matters. PostgreSQL
  * reads it before any authentication or pg_hba rule, so a plain socket serves even where logins
- * need TLS. Resolves once the server has taken the request (it closes that connection) or could
- * not be reached; never rejects. A backend that is idle by then ignores it.
+ * need TLS. Never rejects. A backend that is idle by the time it arrives ignores it.
  */
-export function sendCancel(client: pg.ClientBase): Promise<void> {
+export function sendCancel(client: pg.ClientBase): Promise<CancelDelivery> {
   const { processID, secretKey } = client as unknown as { processID?: unknown; secretKey?: unknown };
   const { host, port } = client as pg.Client;
-  if (typeof processID !== 'number' || typeof secretKey !== 'number' || typeof host !== 'string') return Promise.resolve();
+  if (typeof processID !== 'number' || typeof secretKey !== 'number' || typeof host !== 'string') return Promise.resolve('not-sent');
   return new Promise((resolve) => {
+    let sent = false;
     const socket = host.startsWith('/') ? net.connect(`${host}/.s.PGSQL.${port}`) : net.connect(port, host);
-    const done = (): void => {
+    const done = (how: CancelDelivery): void => {
       clearTimeout(timer);
       socket.destroy();
-      resolve();
+      resolve(how);
     };
-    const timer = setTimeout(done, CANCEL_SEND_MS);
+    const timer = setTimeout(() => done(sent ? 'unknown' : 'not-sent'), CANCEL_SEND_MS);
     socket.once('connect', () => {
       const request = Buffer.alloc(16);
       request.writeInt32BE(16, 0);
       request.writeInt32BE(CANCEL_REQUEST_CODE, 4);
       request.writeInt32BE(processID, 8);
       request.writeInt32BE(secretKey, 12);
+      sent = true;
       socket.end(request);
     });
-    socket.on('error', done);
-    socket.once('close', done);
+    socket.on('error', () => done(sent ? 'unknown' : 'not-sent'));
+    socket.once('close', () => done(sent ? 'taken' : 'not-sent'));
     socket.resume();
   });
 }
@@ -72,16 +79,20 @@ export function stoppedOnAbort<T>(client: pg.ClientBase, signal: AbortSignal | u
         () => true,
       );
       void sendCancel(client)
-        .then(() => Promise.race([ended, new Promise<false>((res) => setTimeout(() => res(false), STOP_WAIT_MS).unref())]))
-        .then((endedInTime) =>
-          reject(
-            endedInTime
-              ? new AbortedError('The statement was aborted: PostgreSQL was asked to cancel it, and it has ended (it may have completed first)')
-              : new AbortedError('The statement was aborted, but it had not ended 5 s after PostgreSQL was asked to cancel it: its connection was closed', {
-                  connectionLost: true,
-                }),
-          ),
-        );
+        .then(async (delivery) => {
+          const endedInTime = await Promise.race([ended, new Promise<false>((res) => setTimeout(() => res(false), STOP_WAIT_MS).unref())]);
+          // A cancel that may still be on its way could stop the next borrower's statement.
+          if (delivery === 'unknown')
+            return new AbortedError('The statement was aborted; its cancel request was not confirmed by PostgreSQL, so its connection was closed', {
+              connectionLost: true,
+            });
+          return endedInTime
+            ? new AbortedError('The statement was aborted: PostgreSQL was asked to cancel it, and it has ended (it may have completed first)')
+            : new AbortedError('The statement was aborted, but it had not ended 5 s after PostgreSQL was asked to cancel it: its connection was closed', {
+                connectionLost: true,
+              });
+        })
+        .then(reject);
     });
     work.then(
       (value) => {

@@ -7,8 +7,9 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { ExecResult, Row, ValueMode } from '../../core/database.js';
 import { pgTypes } from './types.js';
-import { BadInputError, ClosedError, ReadOnlyError } from '../../core/errors.js';
+import { AbortedError, BadInputError, ClosedError, ReadOnlyError } from '../../core/errors.js';
 import { stoppedOnAbort } from './cancel.js';
+import { whenAborted } from '../../core/abortable.js';
 import { POSTGRES_PARAM_RULES, checkParams } from '../../core/parameters.js';
 import type { BeginOptions, PinnedConnection, RunOptions, StatementOutcome } from '../shared/pinned.js';
 import { LOOKUP_REQUEST_SQL, RECORD_REQUEST_SQL, isAutoRequestId } from '../../core/request-log.js';
@@ -146,6 +147,9 @@ export class PgPinned implements PinnedConnection {
     private readOnly = false,
   ) {}
 
+  /** Aborted statements are cancelled on the server; their callers wait until they have ended (cancel.ts). */
+  readonly stopsAbortedStatements = true;
+
   /** Why this client must not run anything more (see `onClient`). */
   private lost: string | undefined;
 
@@ -224,19 +228,44 @@ export class PgPinned implements PinnedConnection {
     return this.onClient(sql, [], { location: this.location, session: this.name, signal, control: true });
   }
 
+  /** The statements sent on this client, one at a time: each waits for the one before. */
+  private tail: Promise<unknown> = Promise.resolve();
+
   /**
-   * One statement on this client, unless an aborted statement left it lost (still running
-   * after its cancel): then nothing more is sent, so a transaction's ROLLBACK does not queue
-   * behind it; the client is destroyed when released.
+   * One statement on this client, after the ones already sent on it have ended (a session's
+   * callers may send several at once): only the statement actually running can be cancelled,
+   * so an aborted one never cancels another caller's. A statement whose signal aborts while it
+   * waits its turn is never sent. Nothing is sent once an aborted statement left the client
+   * lost (still running after its cancel): a transaction's ROLLBACK does not queue behind it,
+   * and the client is destroyed when released.
    */
   private async onClient(sql: string, params: readonly unknown[], ctx: Parameters<typeof runPg>[3]): Promise<pg.QueryResult<Row>> {
-    if (this.lost) throw new ClosedError(`Lost the connection to PostgreSQL at ${this.location}: ${this.lost}`, { connectionLost: true });
     this.countQuery();
+    let started = false;
+    const run = this.tail.then(() => {
+      if (this.lost) throw new ClosedError(`Lost the connection to PostgreSQL at ${this.location}: ${this.lost}`, { connectionLost: true });
+      started = true;
+      return runPg(this.client, sql, params, ctx);
+    });
+    this.tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
     try {
-      return await runPg(this.client, sql, params, ctx);
+      return await (ctx.signal ? abortedWhileWaiting(run, ctx.signal, () => started) : run);
     } catch (err) {
-      if ((err as { details?: { connectionLost?: unknown } }).details?.connectionLost === true) this.lost = (err as Error).message;
+      if ((err as { details?: { connectionLost?: unknown } }).details?.connectionLost === true) this.lost ??= (err as Error).message;
       throw err;
     }
   }
+}
+
+/** `run`, or BOLT_ABORTED as soon as `signal` aborts while it has not `started` (once started, `runPg` stops it). */
+function abortedWhileWaiting<T>(run: Promise<T>, signal: AbortSignal, started: () => boolean): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const forget = whenAborted(signal, () => {
+      if (!started()) reject(new AbortedError('the statement was not sent: its caller stopped waiting while it waited for its turn'));
+    });
+    run.then(resolve, reject).finally(forget);
+  });
 }

@@ -38,6 +38,12 @@ export interface BeginOptions {
 
 /** One connection pinned to one caller until `release()`. */
 export interface PinnedConnection {
+  /**
+   * A statement whose signal aborts ends itself, and its caller must wait for that: PostgreSQL
+   * cancels it on the server, and its connection may run nothing else until it has ended. When
+   * absent, a session or transaction ends the caller's wait at the abort.
+   */
+  readonly stopsAbortedStatements?: boolean;
   query(sql: string, params: readonly unknown[], opts: RunOptions): Promise<Row[]>;
   execute(sql: string, params: readonly unknown[], opts: RunOptions): Promise<ExecResult>;
   /** Either kind of statement, reporting rows, rows changed and whether it only read. */

@@ -17,7 +17,7 @@ import { firstRow } from '../../core/database.js';
 import { BadInputError, SessionClosedError, SessionTimeoutError, TxTimeoutError, type BoltError } from '../../core/errors.js';
 import type { PinnedConnection } from './pinned.js';
 import { executeOnce, runTransaction } from './transaction.js';
-import { unlessAborted } from '../../core/abortable.js';
+import { ifStartable } from '../../core/abortable.js';
 
 export interface PinnedSessionOptions extends Required<Pick<SessionOptions, 'name' | 'readOnly' | 'idleTimeoutMs' | 'maxTransactionMs' | 'values'>> {
   /** Default retries of `transaction()`. */
@@ -54,13 +54,13 @@ export class PinnedSession implements Session {
 
   async query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
     const values = checkValueMode(opts.values) ?? this.opts.values;
-    return unlessAborted(opts.signal, () =>
+    return ifStartable(opts.signal, this.conn.stopsAbortedStatements, () =>
       this.use(() => this.conn.query(sql, params, { inTransaction: this.inTx, signal: opts.signal, values }) as Promise<T[]>),
     );
   }
 
   async execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
-    return unlessAborted(opts.signal, () => this.use(() => this.executeNow(sql, params, opts)));
+    return ifStartable(opts.signal, this.conn.stopsAbortedStatements, () => this.use(() => this.executeNow(sql, params, opts)));
   }
 
   /** `execute` in this session's turn: a request id outside a transaction is applied once, in one of its own. */

@@ -11,13 +11,16 @@ import { AbortedError, ClosedError, TxConflictError, hasCode, isTransient } from
 import { delay } from '../../storage/platform/retry.js';
 import { backoffDelay } from '../../core/backoff.js';
 import type { PinnedConnection } from './pinned.js';
-import { signalProblem, unlessAborted } from '../../core/abortable.js';
+import { ifStartable, signalProblem } from '../../core/abortable.js';
 
 /** Re-runs of a transaction that keeps meeting transient failures, when the caller gives no `retries`. */
 export const DEFAULT_TX_RETRIES = 5;
 
 /** What the engine drives: BEGIN/COMMIT/ROLLBACK, statements, and the request log. */
-export interface TransactionTarget extends Pick<PinnedConnection, 'query' | 'execute' | 'begin' | 'commit' | 'rollback' | 'lookupRequest' | 'recordRequest'> {
+export interface TransactionTarget extends Pick<
+  PinnedConnection,
+  'query' | 'execute' | 'begin' | 'commit' | 'rollback' | 'lookupRequest' | 'recordRequest' | 'stopsAbortedStatements'
+> {
   /**
    * The closure's handle, for a target that applies statement request ids itself (a DuckDB
    * session); `counter.rows` must count the rows changed. Default: `transactionHandle`.
@@ -71,8 +74,9 @@ export function transactionHandle(conn: TransactionTarget, counter: TransactionC
   return {
     query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
       if (counter.ended) return Promise.reject(transactionEnded());
-      return unlessAborted(
+      return ifStartable(
         opts.signal,
+        conn.stopsAbortedStatements,
         () => conn.query(sql, params, { inTransaction: true, signal: opts.signal, values: checkValueMode(opts.values) ?? values }) as Promise<T[]>,
       );
     },
@@ -81,7 +85,7 @@ export function transactionHandle(conn: TransactionTarget, counter: TransactionC
     },
     execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
       if (counter.ended) return Promise.reject(transactionEnded());
-      return unlessAborted(opts.signal, async () => {
+      return ifStartable(opts.signal, conn.stopsAbortedStatements, async () => {
         if (opts.requestId !== undefined) {
           const prior = await conn.lookupRequest(opts.requestId);
           if (prior !== undefined) return { rowsChanged: prior, deduplicated: true };
