@@ -85,6 +85,19 @@ test("a closing host interrupts a client's statements after its grace; the clien
   assert.deepEqual(await client.call<string[]>('abortQueries'), Array(POOL + 2).fill('BOLT_ABORTED'));
 });
 
+test('a bad BOLT_HOST_CLOSE_GRACE_MS fails the open, not a close halfway; nothing is left held', { timeout: 60_000 }, async (t) => {
+  const file = join(tempDir(t), 'a.db');
+  process.env.BOLT_HOST_CLOSE_GRACE_MS = 'abc';
+  try {
+    await assert.rejects(ConcurrentDatabase.open(file), (e) => hasCode(e, 'BOLT_BAD_INPUT') && /BOLT_HOST_CLOSE_GRACE_MS/.test((e as Error).message));
+  } finally {
+    delete process.env.BOLT_HOST_CLOSE_GRACE_MS;
+  }
+  const db = await ConcurrentDatabase.open(file, { lockTimeoutMs: 2_000 });
+  t.after(() => db.close());
+  assert.deepEqual(await db.query('SELECT 1 AS x'), [{ x: 1 }]);
+});
+
 test('a client killed mid-statement: the host interrupts what it sent', { timeout: 60_000 }, async (t) => {
   const { db, client } = await clientHoldingEveryConnection(t);
   client.kill('SIGKILL');

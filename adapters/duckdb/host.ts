@@ -84,6 +84,8 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
   private closing?: Promise<void>;
   /** Aborted when a closing host stops waiting for its statements in flight (see `close`). */
   private readonly closeStop = new AbortController();
+  /** `BOLT_HOST_CLOSE_GRACE_MS`, read when the host starts: a bad value fails the start, not a close halfway. */
+  private closeGraceMs = 5_000;
   private pruneTimer?: NodeJS.Timeout;
   private readonly idle: IdleRelease;
   private readonly group = new GroupCommitter((w) => loggedWrite(w.conn, { requestId: w.requestId, autoId: w.autoId }, () => runGroupedWrite(w.conn, w)));
@@ -149,9 +151,11 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
    */
   static async start(path: string, lock: HeldFlock, opts: HostOptions = {}): Promise<Host> {
     const started = Date.now();
+    const closeGraceMs = hostCloseGraceMs();
     const instance = await createDuckDBInstance(path, lock, { lockTimeoutMs: opts.lockTimeoutMs });
     const openMs = Date.now() - started;
     const host = new Host(path, lock, instance, opts);
+    host.closeGraceMs = closeGraceMs;
     try {
       // Nothing is written at start (no request log, no prune): a database only read through
       // Bolt stays byte-identical. The log is made by the first write that records an id.
@@ -631,7 +635,7 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
   private async drain(): Promise<void> {
     const drained = new Promise<void>((r) => (this.drained = r));
     let timer: NodeJS.Timeout | undefined;
-    const graceMs = hostCloseGraceMs();
+    const graceMs = this.closeGraceMs;
     const inTime = await Promise.race([drained.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
     clearTimeout(timer);
     if (inTime) return;
@@ -648,6 +652,7 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
     this.idle.stop();
     clearInterval(this.pruneTimer);
     void this.walCheckpointer?.stop();
+
     try {
       this.maintenanceConn?.closeSync();
     } catch {
