@@ -21,6 +21,8 @@ const MAX_RESULT_BYTES = wireLimits().maxFrameBytes;
 
 /** Statement types that only read. */
 const READ_TYPES = new Set<StatementType>([StatementType.SELECT, StatementType.EXPLAIN]);
+/** Writes whose RETURNING gives rows instead of a count: each row returned is a row changed. */
+const RETURNING_TYPES = new Set<StatementType>([StatementType.INSERT, StatementType.UPDATE, StatementType.DELETE, StatementType.MERGE_INTO]);
 /** Statement types whose prepared plans are worth keeping (statement-cache.ts). */
 const CACHED_TYPES = new Set<StatementType>([...READ_TYPES, StatementType.INSERT, StatementType.UPDATE, StatementType.DELETE]);
 
@@ -165,9 +167,10 @@ export async function runPrepared(p: PreparedSql, params: readonly unknown[] | u
           );
       }
       const result = await s.run();
-      if (result.returnType === ResultReturnType.CHANGED_ROWS) changed += result.rowsChanged;
+      const rows = result.returnType === ResultReturnType.QUERY_RESULT ? rowObjects(result, mode) : [];
+      changed += changedBy(result, s.statementType, rows.length);
       allRead &&= READ_TYPES.has(s.statementType);
-      last = { rows: result.returnType === ResultReturnType.QUERY_RESULT ? rowObjects(result, mode) : [], rowsChanged: changed, isRead: allRead };
+      last = { rows, rowsChanged: changed, isRead: allRead };
     } catch (err) {
       throw classifyDuckDBError(err, { sql });
     }
@@ -182,8 +185,9 @@ export async function runPrepared(p: PreparedSql, params: readonly unknown[] | u
       if (s.statementType === StatementType.TRANSACTION)
         throw new BadInputError('transaction statements need a pinned connection: use db.transaction() or db.session()', { sql });
       const result = await s.run();
-      if (result.returnType === ResultReturnType.CHANGED_ROWS) changed += result.rowsChanged;
-      last = { rows: result.returnType === ResultReturnType.QUERY_RESULT ? rowObjects(result, mode) : [], rowsChanged: changed, isRead: false };
+      const rows = result.returnType === ResultReturnType.QUERY_RESULT ? rowObjects(result, mode) : [];
+      changed += changedBy(result, s.statementType, rows.length);
+      last = { rows, rowsChanged: changed, isRead: false };
     } catch (err) {
       throw classifyDuckDBError(err, { sql });
     } finally {
@@ -191,6 +195,12 @@ export async function runPrepared(p: PreparedSql, params: readonly unknown[] | u
     }
   }
   return last;
+}
+
+/** Rows a statement changed: its count, or for a write with RETURNING the rows it returned. */
+function changedBy(result: DuckDBMaterializedResult, type: StatementType, rowsReturned: number): number {
+  if (result.returnType === ResultReturnType.CHANGED_ROWS) return result.rowsChanged;
+  return RETURNING_TYPES.has(type) ? rowsReturned : 0;
 }
 
 /**

@@ -60,6 +60,9 @@ function suite(e: EngineUnderTest): void {
       }
       assert.equal(await db.transaction((tx) => tx.execute('UPDATE script SET i = 0; INSERT INTO script VALUES (5)').then((r) => r.rowsChanged)), 3);
       assert.deepEqual(await db.query(`SELECT i FROM script ORDER BY i`), [{ i: 0 }, { i: 0 }, { i: 5 }]);
+      // A write with RETURNING gives rows, and each counts as changed.
+      assert.equal((await db.execute('INSERT INTO script VALUES (7) RETURNING i')).rowsChanged, 1);
+      assert.equal((await db.execute('INSERT INTO script VALUES (8); UPDATE script SET i = 1 WHERE i = 0 RETURNING i')).rowsChanged, 3);
     });
 
     test('queryOne: the first row or undefined, on the handle, in a transaction and in a session', T, async (t) => {
