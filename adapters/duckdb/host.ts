@@ -630,7 +630,7 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
    * Waits for the statements in flight, `BOLT_HOST_CLOSE_GRACE_MS` at most; then interrupts
    * those running alone on their connection (a client's runaway query would otherwise keep the
    * host, and `bolt start`'s Ctrl-C, waiting for hours) and waits for them to end. Writes riding
-   * in a group commit run on: they are short.
+   * in a group commit run on, however long: stopping one would fail the others in its group.
    */
   private async drain(): Promise<void> {
     const drained = new Promise<void>((r) => (this.drained = r));
