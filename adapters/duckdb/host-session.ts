@@ -137,7 +137,7 @@ export class HostSession implements Session {
     if (!signal) return fn();
     if (signal.aborted) throw new AbortedError('the statement was not started: its caller stopped waiting', { session: this.name });
     try {
-      return await interruptedOnAbort(conn, signal, fn);
+      return await interruptedOnAbort(conn, [signal], fn);
     } catch (err) {
       if (signal.aborted && !this.closedWith && !this.txAbortedWith) {
         throw new AbortedError('the statement was interrupted: its caller stopped waiting', { session: this.name }, { cause: err });

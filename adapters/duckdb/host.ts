@@ -297,26 +297,19 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
       const lease = await this.acquireCounted(caller, undefined, opts.signal);
       const run: StatementRun = { shared: false, signal: opts.signal };
       let p: PreparedSql | undefined;
-      const alone = (): boolean => !run.shared;
       try {
         const r = await interruptedOnAbort(
           lease.conn,
-          this.closeStop.signal,
-          () =>
-            interruptedOnAbort(
-              lease.conn,
-              opts.signal,
-              async () => {
-                p = await prepareSql(lease.conn, sql, params?.length ?? 0, { cache: true });
-                if (this.opts.readOnly || opts.readOnly) assertReadOnlyAllowed(p, sql);
-                if (p.isTransactionControl) {
-                  throw new BadInputError('transaction statements need a pinned connection: use db.transaction() or db.session()', { sql });
-                }
-                return fn(p, lease, run);
-              },
-              alone,
-            ),
-          alone,
+          [opts.signal, this.closeStop.signal],
+          async () => {
+            p = await prepareSql(lease.conn, sql, params?.length ?? 0, { cache: true });
+            if (this.opts.readOnly || opts.readOnly) assertReadOnlyAllowed(p, sql);
+            if (p.isTransactionControl) {
+              throw new BadInputError('transaction statements need a pinned connection: use db.transaction() or db.session()', { sql });
+            }
+            return fn(p, lease, run);
+          },
+          () => !run.shared,
         );
         this.count();
         return r;
@@ -500,16 +493,7 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
 
   /** What the wire op `info` returns. */
   async info(): Promise<Record<string, unknown>> {
-    const tables = await this.track(async () => {
-      const l = await this.infoPool.acquire('bolt:info');
-      try {
-        return await interruptedOnAbort(l.conn, this.closeStop.signal, () => describeTables(l.conn));
-      } catch (err) {
-        throw this.closeStop.signal.aborted ? stoppedByClose('info') : classifyDuckDBError(err);
-      } finally {
-        l.release();
-      }
-    });
+    const tables = await this.track(() => this.maintenance(this.infoPool, 'info', describeTables));
     return {
       pid: process.pid,
       socket: this.socketPath,
@@ -532,15 +516,8 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
     const started = Date.now();
     return this.track(async () => {
       assertNotBesideSource(dest, this.path, ['.wal', '.bolt.lock']);
-      const l = await this.pool.acquire('bolt:backup');
-      try {
-        const tables = await interruptedOnAbort(l.conn, this.closeStop.signal, () => copyDatabaseTo(l.conn, dest));
-        return { dest, tables, ms: Date.now() - started };
-      } catch (err) {
-        throw this.closeStop.signal.aborted ? stoppedByClose(`backup to ${dest}`) : classifyDuckDBError(err, { dest });
-      } finally {
-        l.release();
-      }
+      const tables = await this.maintenance(this.pool, 'backup', (c) => copyDatabaseTo(c, dest), { dest });
+      return { dest, tables, ms: Date.now() - started };
     });
   }
 
@@ -548,14 +525,7 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
   async verify(): Promise<{ tables: TableInfo[]; ms: number }> {
     const started = Date.now();
     return this.track(async () => {
-      const l = await this.pool.acquire('bolt:verify');
-      try {
-        return { tables: await interruptedOnAbort(l.conn, this.closeStop.signal, () => scanAllTables(l.conn)), ms: Date.now() - started };
-      } catch (err) {
-        throw this.closeStop.signal.aborted ? stoppedByClose('verify') : classifyDuckDBError(err);
-      } finally {
-        l.release();
-      }
+      return { tables: await this.maintenance(this.pool, 'verify', scanAllTables), ms: Date.now() - started };
     });
   }
 
@@ -627,6 +597,26 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
   }
 
   /**
+   * Runs `fn` (info, backup, verify) on a connection of `pool`, held as `bolt:<what>`; a
+   * closing host interrupts it after its grace like any statement.
+   */
+  private async maintenance<T>(
+    pool: ConnectionPool<DuckDBConnection>,
+    what: string,
+    fn: (conn: DuckDBConnection) => Promise<T>,
+    details?: Record<string, unknown>,
+  ): Promise<T> {
+    const l = await pool.acquire(`bolt:${what}`);
+    try {
+      return await interruptedOnAbort(l.conn, [this.closeStop.signal], () => fn(l.conn));
+    } catch (err) {
+      throw this.closeStop.signal.aborted ? stoppedByClose(what) : classifyDuckDBError(err, details);
+    } finally {
+      l.release();
+    }
+  }
+
+  /**
    * Waits for the statements in flight, `BOLT_HOST_CLOSE_GRACE_MS` at most; then interrupts
    * those running alone on their connection (a client's runaway query would otherwise keep the
    * host, and `bolt start`'s Ctrl-C, waiting for hours) and waits for them to end. Writes riding
@@ -652,7 +642,6 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
     this.idle.stop();
     clearInterval(this.pruneTimer);
     void this.walCheckpointer?.stop();
-
     try {
       this.maintenanceConn?.closeSync();
     } catch {

@@ -11,10 +11,13 @@ const REPEAT_MS = 20;
  * Interrupts what `conn` runs now, and again every 20 ms until the returned function is
  * called: DuckDB forgets an interrupt that arrives before its statement starts executing (one
  * still being prepared, or between two steps of a caller), so a single interrupt can miss.
- * Call the returned function once the statement has ended.
+ * `mayInterrupt` is asked before each one: a connection that has begun to carry other callers'
+ * writes (a group commit) is left alone from then on. Call the returned function once the
+ * statement has ended.
  */
-export function interruptUntilStopped(conn: DuckDBConnection): () => void {
+export function interruptUntilStopped(conn: DuckDBConnection, mayInterrupt: () => boolean = () => true): () => void {
   const interrupt = (): void => {
+    if (!mayInterrupt()) return;
     try {
       conn.interrupt();
     } catch {
@@ -27,26 +30,27 @@ export function interruptUntilStopped(conn: DuckDBConnection): () => void {
 }
 
 /**
- * Runs `fn`, the statement `conn` runs now; when `signal` aborts before `fn` settles, the
- * statement is interrupted (as {@link interruptUntilStopped}) unless `mayInterrupt()` says no
- * (its connection carries other callers' writes). Errors pass through as they are: the caller
- * tells an interrupted statement by its signal.
+ * Runs `fn`, the statement `conn` runs now; when one of `signals` aborts before `fn` settles,
+ * the statement is interrupted (as {@link interruptUntilStopped}) while `mayInterrupt()` says
+ * it may (not once its connection carries other callers' writes). Errors pass through as they
+ * are: the caller tells an interrupted statement by its signals.
  */
 export async function interruptedOnAbort<T>(
   conn: DuckDBConnection,
-  signal: AbortSignal | undefined,
+  signals: ReadonlyArray<AbortSignal | undefined>,
   fn: () => Promise<T>,
-  mayInterrupt: () => boolean = () => true,
+  mayInterrupt?: () => boolean,
 ): Promise<T> {
-  if (!signal) return fn();
   let stop: (() => void) | undefined;
-  const forget = whenAborted(signal, () => {
-    if (mayInterrupt()) stop = interruptUntilStopped(conn);
-  });
+  const start = (): void => {
+    stop ??= interruptUntilStopped(conn, mayInterrupt);
+  };
+  const forgets = signals.flatMap((s) => (s ? [whenAborted(s, start)] : []));
+  if (forgets.length === 0) return fn();
   try {
     return await fn();
   } finally {
-    forget();
+    for (const forget of forgets) forget();
     stop?.();
   }
 }
