@@ -223,9 +223,7 @@ export class StatementRunner {
   readPrepared(sql: string, params: readonly unknown[]): Row[] | undefined {
     const p = this.cache.get(sql);
     if (p === undefined || p === 'multi' || !p.reader || !p.readonly) return undefined;
-    const out = p.stmt.all(...bindable(params)) as Record<string, unknown>[];
-    for (let i = 0; i < out.length; i++) fromSqlite(out[i]!);
-    return out;
+    return allRows(p.stmt, params);
   }
 
   /**
@@ -241,7 +239,6 @@ export class StatementRunner {
     return row;
   }
 
-  /** Runs a statement that returns rows (a SELECT, or a write with RETURNING). */
   /**
    * Runs a script of several statements; returns the rows of its last one, as DuckDB and
    * PostgreSQL do (better-sqlite3's `exec` returns none): everything before it runs with
@@ -263,14 +260,12 @@ export class StatementRunner {
       last.run();
       return [];
     }
-    const out = last.all() as Row[];
-    for (let i = 0; i < out.length; i++) fromSqlite(out[i]!);
-    return out;
+    return allRows(last, []);
   }
 
+  /** Runs a statement that returns rows (a SELECT, or a write with RETURNING). */
   private readRows(p: Prepared, params: readonly unknown[], rows: boolean): RunResult {
-    const out = p.stmt.all(...bindable(params)) as Record<string, unknown>[];
-    for (let i = 0; i < out.length; i++) fromSqlite(out[i]!);
+    const out = allRows(p.stmt, params);
     return { rows: rows ? out : undefined, changes: p.readonly ? 0 : out.length, wrote: !p.readonly };
   }
 
@@ -294,4 +289,11 @@ export class StatementRunner {
   rollback(): void {
     if (this.db.inTransaction) this.db.exec('ROLLBACK');
   }
+}
+
+/** Every row of `stmt`, its values as Bolt gives them. */
+function allRows(stmt: BetterSqlite3.Statement, params: readonly unknown[]): Row[] {
+  const out = stmt.all(...bindable(params)) as Row[];
+  for (let i = 0; i < out.length; i++) fromSqlite(out[i]!);
+  return out;
 }
