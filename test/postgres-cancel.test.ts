@@ -34,17 +34,22 @@ async function running(admin: Database, marker: string): Promise<number> {
   return rows[0]!.n;
 }
 
+/** Waits until `n` statements holding `marker` run on the server. */
+async function untilRunning(admin: Database, marker: string, n: number): Promise<void> {
+  await waitForValue(
+    `${n} statement(s) ${marker} running`,
+    () => running(admin, marker),
+    (now) => now === n,
+  );
+}
+
 const aborted = (e: unknown): boolean => hasCode(e, 'BOLT_ABORTED');
 
 test('aborted handle statements are cancelled on the server: their clients serve the next caller at once', { timeout: 30_000, skip: PG_SKIP }, async (t) => {
   const { db, admin } = await handles(t, 2);
   const stops = [new AbortController(), new AbortController()];
   const sleeps = stops.map((c) => db.query('SELECT pg_sleep(60) /* runaway-1 */', [], { signal: c.signal }));
-  await waitForValue(
-    'both statements running',
-    () => running(admin, 'runaway-1'),
-    (n) => n === 2,
-  );
+  await untilRunning(admin, 'runaway-1', 2);
   for (const c of stops) c.abort();
   for (const outcome of await Promise.all(
     sleeps.map((p) =>
@@ -68,11 +73,7 @@ test('a transaction whose statement is aborted while it runs is rolled back at o
     await h.execute('INSERT INTO t VALUES (1)');
     await h.query('SELECT pg_sleep(60) /* runaway-2 */', [], { signal: stop.signal });
   });
-  await waitForValue(
-    'the statement running',
-    () => running(admin, 'runaway-2'),
-    (n) => n === 1,
-  );
+  await untilRunning(admin, 'runaway-2', 1);
   stop.abort();
   await assert.rejects(tx, aborted);
   assert.deepEqual(await db.query('SELECT count(*)::int AS n FROM t'), [{ n: 0 }]);
@@ -87,11 +88,7 @@ test(
     const [{ pid }] = (await s.query('SELECT pg_backend_pid() AS pid')) as [{ pid: number }];
     const stop = new AbortController();
     const sleep = s.query('SELECT pg_sleep(60) /* runaway-3 */', [], { signal: stop.signal });
-    await waitForValue(
-      'the statement running',
-      () => running(admin, 'runaway-3'),
-      (n) => n === 1,
-    );
+    await untilRunning(admin, 'runaway-3', 1);
     stop.abort();
     await assert.rejects(sleep, aborted);
     assert.deepEqual(await s.query('SELECT pg_backend_pid() AS pid'), [{ pid }]);
@@ -125,11 +122,7 @@ test("a session's statement aborted while it waits behind another is never sent;
   const innocent = s.query('SELECT pg_sleep(0.5) AS slept /* runaway-5 */');
   const stop = new AbortController();
   const victim = s.query('SELECT 2 AS x', [], { signal: stop.signal });
-  await waitForValue(
-    'the first statement running',
-    () => running(admin, 'runaway-5'),
-    (n) => n === 1,
-  );
+  await untilRunning(admin, 'runaway-5', 1);
   stop.abort();
   await assert.rejects(victim, aborted);
   assert.equal((await innocent).length, 1);
@@ -209,11 +202,7 @@ test(
     });
     const stop = new AbortController();
     const sleep = db.query('SELECT pg_sleep(60) /* runaway-4 */', [], { signal: stop.signal });
-    await waitForValue(
-      'the statement running',
-      () => running(admin, 'runaway-4'),
-      (n) => n === 1,
-    );
+    await untilRunning(admin, 'runaway-4', 1);
     frozen = true;
     stop.abort();
     await assert.rejects(sleep, (e) => aborted(e) && (e as { details: Record<string, unknown> }).details.connectionLost === true);
