@@ -116,6 +116,32 @@ test(
   },
 );
 
+test(
+  'a script that would change the connection (a setting PRAGMA, ATTACH, DETACH) is refused whole; the handle keeps writing',
+  { timeout: 60_000 },
+  async (t) => {
+    const db = await open(t);
+    for (const script of [
+      "INSERT INTO t (v) VALUES ('a'); PRAGMA query_only = 1",
+      "ATTACH ':memory:' AS m; INSERT INTO t (v) VALUES ('b')",
+      "INSERT INTO t (v) VALUES ('c'); /* ; */ DETACH m",
+      "PRAGMA foreign_keys = OFF; INSERT INTO t (v) VALUES ('d')",
+    ]) {
+      await assert.rejects(db.execute(script), code('BOLT_BAD_INPUT'), script);
+      await assert.rejects(db.query(script), code('BOLT_BAD_INPUT'), script);
+    }
+    assert.deepEqual(await values(db), [], 'nothing of them ran');
+    // Reporting PRAGMAs are reads, in a script as alone.
+    assert.equal((await db.query("INSERT INTO t (v) VALUES ('e'); PRAGMA table_info(t)")).length, 2);
+    assert.equal((await db.execute("INSERT INTO t (v) VALUES ('f')")).rowsChanged, 1);
+    assert.deepEqual(await values(db), ['e', 'f']);
+    assert.deepEqual(
+      (await db.query('PRAGMA database_list')).map((r) => r.name),
+      ['main'],
+    );
+  },
+);
+
 test("a COMMIT that fails (a deferred foreign key) gives the handle's writer turn back", { timeout: 60_000 }, async (t) => {
   const db = await open(t, { writeLockTimeoutMs: 5_000 });
   await db.execute('CREATE TABLE p (id INTEGER PRIMARY KEY)');

@@ -37,14 +37,21 @@ export function controlStatement(sql: string): string | undefined {
  * rows come back as on the other engines.
  */
 export function lastStatementStart(sql: string): number {
-  return scan(sql, false).lastStart;
+  const starts = scan(sql, false).starts;
+  return starts[starts.length - 1] ?? 0;
+}
+
+/** The statements of `sql` that hold anything but comments, each as its own text. */
+export function statementTexts(sql: string): string[] {
+  const starts = scan(sql, false).starts;
+  return starts.map((from, i) => sql.slice(from, starts[i + 1] ?? sql.length));
 }
 
 /**
  * Reads `sql` statement by statement: the first control keyword (stopping there when
- * `stopAtControl`), and where the last statement with content begins.
+ * `stopAtControl`), and where each statement with content begins.
  */
-function scan(sql: string, stopAtControl: boolean): { control?: string; lastStart: number } {
+function scan(sql: string, stopAtControl: boolean): { control?: string; starts: number[] } {
   const n = sql.length;
   /** Words read of the current statement (only the first three matter). */
   let words: string[] = [];
@@ -53,12 +60,12 @@ function scan(sql: string, stopAtControl: boolean): { control?: string; lastStar
   let control: string | undefined;
   /** Where the current statement begins (just past the `;` that ended the one before). */
   let start = 0;
-  let lastStart = 0;
+  const starts: number[] = [];
   let hasContent = false;
   const content = (): void => {
     if (hasContent) return;
     hasContent = true;
-    lastStart = start;
+    starts.push(start);
   };
   let i = 0;
   while (i < n) {
@@ -94,7 +101,7 @@ function scan(sql: string, stopAtControl: boolean): { control?: string; lastStar
           if (word === 'END') inTrigger = false; // closes the trigger; its `;` ends the CREATE
         } else if (CONTROL.has(word) && control === undefined) {
           control = word;
-          if (stopAtControl) return { control, lastStart };
+          if (stopAtControl) return { control, starts };
         }
       }
       if (words.length < 3) words.push(inTrigger ? '' : word);
@@ -107,5 +114,5 @@ function scan(sql: string, stopAtControl: boolean): { control?: string; lastStar
       i++;
     }
   }
-  return { control, lastStart };
+  return { control, starts };
 }

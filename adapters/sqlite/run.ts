@@ -7,7 +7,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Row } from '../../core/database.js';
 import type { RunResult, SqliteFailure, WritePolicy } from './requests.js';
 import { afterLeadingComments, sqlTextProblem } from '../../core/sql-text.js';
-import { controlStatement, lastStatementStart } from './control-statements.js';
+import { controlStatement, lastStatementStart, statementTexts } from './control-statements.js';
 
 /** PRAGMAs that take an argument and only report (`PRAGMA table_info(t)`); any other with one sets something. */
 const REPORTING_PRAGMAS = new Set([
@@ -150,6 +150,15 @@ export class StatementRunner {
       s = { stmt, readonly: stmt.readonly && !changesConnection(sql), reader: stmt.reader };
     } catch (err) {
       if (!(err instanceof RangeError && err.message.includes(MULTI))) throw err;
+      // Run as a write on the handle's one writer connection, it would change that connection
+      // for every later write (`PRAGMA query_only = 1` made them all fail).
+      if (statementTexts(sql).some(changesConnection)) {
+        throw new RunError({
+          name: 'BadInput',
+          message: 'ATTACH, DETACH and PRAGMAs that set something change the connection: send them on their own (or in a session), not in a script',
+          code: 'BOLT_BAD_INPUT',
+        });
+      }
       s = 'multi';
     }
     this.cache.set(sql, s);
