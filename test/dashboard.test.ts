@@ -228,7 +228,9 @@ test('the page in headless Chromium: tasks finish on screen, a dead task is retr
   assert.equal(await page.evaluate('window.__owned'), undefined, 'task text was run as HTML');
   assert.equal(await page.$$eval('img', (imgs) => imgs.length), 0);
 
-  // The chart draws the run time line; on a phone's width nothing needs horizontal scrolling.
+  // The chart draws the run time line (once a status poll has brought the finished tasks'
+  // times); on a phone's width nothing needs horizontal scrolling.
+  await page.waitForSelector('#chart polyline', { timeout: 10_000 });
   assert.equal(await page.$$eval('#chart polyline', (l) => l.length), 1);
   await page.setViewport({ width: 390, height: 844 });
   await page.waitForFunction('document.documentElement.scrollWidth <= 390', { timeout: 10_000 });
