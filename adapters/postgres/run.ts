@@ -93,6 +93,15 @@ export async function runPg(
       forgetPrepared(client, name);
       return runPg(client, sql, params, { ...ctx, prepared: false });
     }
+    if (code === '42601' && /cannot insert multiple commands into a prepared statement/.test(String(err))) {
+      // The extended protocol (parameters, read-only, prepared) takes one statement; nothing ran.
+      throw new BadInputError(
+        params.length > 0
+          ? 'parameters are only accepted with a single statement'
+          : 'a read-only statement must be a single statement on PostgreSQL: send the statements of the script one at a time',
+        { sql: sql.slice(0, 200) },
+      );
+    }
     throw classifyPgError(err, { location: ctx.location, sql, session: ctx.session });
   }
 }

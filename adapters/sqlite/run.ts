@@ -41,6 +41,23 @@ export function changesConnection(sql: string): boolean {
   return m[2] === '=' || !REPORTING_PRAGMAS.has(m[1]!.replace(/^["'[`]|["'\]`]$/g, '').toLowerCase());
 }
 
+/**
+ * What a script (several statements in one string) may not be: given parameters (SQLite binds
+ * them to one statement), or run read-only (its statements are not checked one by one).
+ */
+function checkScript(params: readonly unknown[] | null, write: WritePolicy): void {
+  if (params !== null && params.length > 0) {
+    throw new RunError({ name: 'BadInput', message: 'parameters are only accepted with a single statement', code: 'BOLT_MULTI_PARAMS' });
+  }
+  if (write === 'deny') {
+    throw new RunError({
+      name: 'BadInput',
+      message: 'a read-only statement must be a single statement on SQLite: send the statements of the script one at a time',
+      code: 'BOLT_BAD_INPUT',
+    });
+  }
+}
+
 const CACHE_MAX = 200;
 
 interface Prepared {
@@ -206,6 +223,7 @@ export class StatementRunner {
       }
     }
     const p = known ?? this.prepare(sql);
+    if (p === 'multi') checkScript(params, write);
     const isWrite = p === 'multi' || !p.readonly;
     if (isWrite && write === 'deny') {
       throw new RunError({ name: 'ReadOnly', message: 'statement is not a read', readOnly: true });
@@ -213,8 +231,6 @@ export class StatementRunner {
     if (isWrite && write === 'ask') return { needsWrite: true };
     if (isWrite) this.beforeWrite();
     if (p === 'multi') {
-      if (params !== null && params.length > 0)
-        throw new RunError({ name: 'BadInput', message: 'parameters are not allowed with several statements in one string', code: 'BOLT_MULTI_PARAMS' });
       const before = this.db.prepare('SELECT total_changes() AS n').pluck().get() as number;
       const out = this.script(sql);
       const after = this.db.prepare('SELECT total_changes() AS n').pluck().get() as number;

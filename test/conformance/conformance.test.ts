@@ -65,6 +65,37 @@ function suite(e: EngineUnderTest): void {
       assert.equal((await db.execute('INSERT INTO script VALUES (8); UPDATE script SET i = 1 WHERE i = 0 RETURNING i')).rowsChanged, 3);
     });
 
+    test('a script with parameters, or read-only where its statements are not checked one by one, is BOLT_BAD_INPUT and writes nothing', T, async (t) => {
+      const db = await e.store(t).open();
+      await db.execute('CREATE TABLE refused (i INTEGER)');
+      const bad = (err: unknown) => hasCode(err, 'BOLT_BAD_INPUT');
+      await assert.rejects(db.execute('INSERT INTO refused VALUES (?); INSERT INTO refused VALUES (?)', [1, 2]), bad);
+      await assert.rejects(db.query('INSERT INTO refused VALUES (1); SELECT ? AS y', [2]), bad);
+      const readOnlyScript = () => db.query('SELECT 1 AS a; SELECT 2 AS b', [], { readOnly: true });
+      const readOnlyWrite = () => db.query('SELECT 1 AS a; INSERT INTO refused VALUES (3)', [], { readOnly: true });
+      const s = await db.session({ readOnly: true });
+      try {
+        if (e.name === 'duckdb') {
+          // DuckDB checks each statement of a script: reads run, a write is refused.
+          assert.deepEqual(await readOnlyScript(), [{ b: 2 }]);
+          assert.deepEqual(await s.query('SELECT 1 AS a; SELECT 2 AS b'), [{ b: 2 }]);
+          await assert.rejects(readOnlyWrite(), (err) => hasCode(err, 'BOLT_READ_ONLY'));
+        } else {
+          await assert.rejects(readOnlyScript(), bad);
+          await assert.rejects(s.query('SELECT 1 AS a; SELECT 2 AS b'), bad);
+          await assert.rejects(readOnlyWrite(), bad);
+        }
+        await assert.rejects(s.query('SELECT 1 AS a; INSERT INTO refused VALUES (4)'), (err) =>
+          hasCode(err, e.name === 'duckdb' ? 'BOLT_READ_ONLY' : 'BOLT_BAD_INPUT'),
+        );
+      } finally {
+        await s.close();
+      }
+      assert.equal(await count(db, 'refused'), 0);
+      // The handle serves on.
+      assert.deepEqual(await db.query('SELECT 1 AS a; SELECT 2 AS b'), [{ b: 2 }]);
+    });
+
     test('queryOne: the first row or undefined, on the handle, in a transaction and in a session', T, async (t) => {
       const db = await e.store(t).open();
       await db.execute('CREATE TABLE one (id INTEGER PRIMARY KEY, name TEXT NOT NULL)');
