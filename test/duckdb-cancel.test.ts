@@ -6,6 +6,7 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConcurrentDatabase } from '../index.js';
 import { hasCode } from '../core/errors.js';
@@ -13,6 +14,12 @@ import { tempDir } from './helpers/tmp.js';
 import { waitFor } from './helpers/wait.js';
 import { spawnAgent, type Agent } from './helpers/agents.js';
 import type { Database } from '../core/database.js';
+
+/** CPU seconds a process has used (user and system), from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks, USER_HZ 100 on Linux
+}
 
 /** Hours of work for DuckDB on this machine. */
 const RUNAWAY = 'SELECT count(*) AS n FROM range(1000000000000) r(i) WHERE i % 7 = 0';
@@ -168,3 +175,38 @@ test('insertMany whose caller stopped waiting for a connection writes nothing', 
   await runaway;
   assert.deepEqual(await db.query('SELECT count(*) AS n FROM im'), [{ n: 0n }]);
 });
+
+test(
+  'process.exit() on a host running statements and holding a transaction ends the process; the next host sees nothing of it',
+  { timeout: 60_000 },
+  async (t) => {
+    // A connection closed while its statement ran left DuckDB's thread waiting for good, and
+    // Node's exit waits for that thread: the second Ctrl-C of `bolt start` never ended it.
+    const file = join(tempDir(t), 'a.db');
+    const host = await spawnAgent(t, file);
+    await host.call('open');
+    await host.call('execute', { sql: 'CREATE TABLE kept (i INTEGER)' });
+    const sid = await host.call<number>('session.open');
+    await host.call('session.begin', { sid });
+    await host.call('session.execute', { sid, sql: 'INSERT INTO kept VALUES (1)' });
+    const cpuBefore = cpuSeconds(host.pid);
+    await host.call('startQueries', { n: 2, sql: RUNAWAY });
+    await waitFor(
+      async () => (await host.call<{ pool: { inUse: number } }>('stats')).pool.inUse === 3,
+      20_000,
+      'two statements and a session hold connections',
+    );
+    // Executing, not only sent: the process has nothing else to spend CPU on.
+    await waitFor(() => cpuSeconds(host.pid) - cpuBefore >= 0.5, 20_000, 'the statements running in DuckDB');
+    let exited = false;
+    void host.exited.then(() => (exited = true));
+    host.call('exit').catch(() => undefined); // answered by the process's end
+    await waitFor(() => exited, 20_000, 'the host process exited');
+    const db = await ConcurrentDatabase.open(file, { lockTimeoutMs: 10_000 });
+    try {
+      assert.deepEqual(await db.query('SELECT count(*) AS n FROM kept'), [{ n: 0n }]);
+    } finally {
+      await db.close(); // before the directory goes: it checkpoints the WAL it replayed
+    }
+  },
+);

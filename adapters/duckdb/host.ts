@@ -36,7 +36,7 @@ import { closeRequestLogAppender, createRequestLog, pruneRequests } from './requ
 import { assertNotBesideSource } from '../../storage/platform/own-file.js';
 import { delay } from '../../storage/platform/retry.js';
 import { backoffDelay } from '../../core/backoff.js';
-import { interruptedOnAbort } from './interrupt.js';
+import { interruptedOnAbort, interruptOnce } from './interrupt.js';
 
 export const DEFAULT_POOL_SIZE = 8;
 
@@ -125,11 +125,7 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
     const destroy = (c: DuckDBConnection): void => {
       closeRequestLogAppender(c);
       clearStatementCache(c);
-      try {
-        c.closeSync();
-      } catch {
-        /* already closed */
-      }
+      closeQuietly(c);
     };
     this.pool = new ConnectionPool<DuckDBConnection>({
       size: this.opts.maxConnections,
@@ -315,11 +311,7 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
         return r;
       } catch (err) {
         const e =
-          opts.signal?.aborted && !run.shared
-            ? abortedStatement(sql)
-            : this.closeStop.signal.aborted && !run.shared
-              ? stoppedByClose(sql)
-              : classifyDuckDBError(err, { sql });
+          opts.signal?.aborted && !run.shared ? abortedStatement(sql) : this.closeStop.signal.aborted ? stoppedByClose(sql) : classifyDuckDBError(err, { sql });
         this.count(e);
         throw e;
       } finally {
@@ -564,22 +556,7 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
       clearInterval(this.pruneTimer);
       if (this.active > 0) await this.drain();
       await this.walCheckpointer?.stop();
-      await Promise.all(
-        [...this.sessions].map((s) =>
-          s.abandon(
-            new SessionLostError(
-              `session "${s.name}" was closed because its Bolt host (PID ${process.pid}) is closing (${reason})${s.inTransaction ? '; its open transaction was rolled back' : ''}: open a new session and run the work again`,
-              {
-                session: s.name,
-                hostPid: process.pid,
-                lost: true,
-                hostClosing: true,
-                sent: false,
-              },
-            ),
-          ),
-        ),
-      );
+      await this.abandonSessions(reason);
       try {
         const l = await this.pool.acquire('bolt:checkpoint', 5_000);
         try {
@@ -594,6 +571,26 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
       this.closeNow();
     })();
     return this.closing;
+  }
+
+  /** Ends every session (rolling back its open transaction) and returns its connection. */
+  private abandonSessions(reason: string): Promise<void[]> {
+    return Promise.all(
+      [...this.sessions].map((s) =>
+        s.abandon(
+          new SessionLostError(
+            `session "${s.name}" was closed because its Bolt host (PID ${process.pid}) is closing (${reason})${s.inTransaction ? '; its open transaction was rolled back' : ''}: open a new session and run the work again`,
+            {
+              session: s.name,
+              hostPid: process.pid,
+              lost: true,
+              hostClosing: true,
+              sent: false,
+            },
+          ),
+        ),
+      ),
+    );
   }
 
   /**
@@ -641,16 +638,21 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
     this.shut = true;
     this.idle.stop();
     clearInterval(this.pruneTimer);
-    void this.walCheckpointer?.stop();
-    try {
-      this.maintenanceConn?.closeSync();
-    } catch {
-      /* already closed */
+    // A connection that may be running a statement is interrupted, never closed: DuckDB ends a
+    // statement whose connection was closed by destroying that connection's context while it
+    // holds the context's lock, and the thread running it then waits for good (a process with
+    // such a thread never exits). Whoever runs the statement closes the connection after it.
+    const maintenance = this.maintenanceConn;
+    if (maintenance) {
+      interruptOnce(maintenance);
+      void (this.walCheckpointer?.stop() ?? Promise.resolve()).then(() => closeQuietly(maintenance));
     }
     for (const pool of [this.pool, this.infoPool]) {
-      pool.close();
-      pool.destroyLeased();
+      pool.close(); // leased connections are closed as they come back
+      for (const lease of pool.leases()) interruptOnce(lease.conn);
     }
+    // Sessions hold their connections between statements: they give them back as they end.
+    void this.abandonSessions('closed at once');
     try {
       this.instance.closeSync();
     } catch {
@@ -681,4 +683,13 @@ function outcomeUnknown(what: string): OutcomeUnknownError {
     `a write was in flight when the host was lost and it was not logged (exactlyOnce: false), so whether it was applied is unknown: ${what.slice(0, 200)}`,
     { sql: what },
   );
+}
+
+/** Closes a connection that runs nothing (see `closeNow`). */
+function closeQuietly(conn: DuckDBConnection): void {
+  try {
+    conn.closeSync();
+  } catch {
+    /* already closed */
+  }
 }

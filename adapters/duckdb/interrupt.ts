@@ -17,16 +17,20 @@ const REPEAT_MS = 20;
  */
 export function interruptUntilStopped(conn: DuckDBConnection, mayInterrupt: () => boolean = () => true): () => void {
   const interrupt = (): void => {
-    if (!mayInterrupt()) return;
-    try {
-      conn.interrupt();
-    } catch {
-      /* nothing running */
-    }
+    if (mayInterrupt()) interruptOnce(conn);
   };
   interrupt();
   const timer = setInterval(interrupt, REPEAT_MS);
   return () => clearInterval(timer);
+}
+
+/** Interrupts what `conn` runs now, once: no timer, so it serves at process exit too. */
+export function interruptOnce(conn: DuckDBConnection): void {
+  try {
+    conn.interrupt();
+  } catch {
+    /* nothing running, or closed */
+  }
 }
 
 /**
