@@ -210,3 +210,31 @@ test(
     }
   },
 );
+
+test(
+  "a closing host interrupts a client's writes riding in a group commit; none is applied, and the client re-runs them on the next host",
+  { timeout: 60_000 },
+  async (t) => {
+    // A client's write without a request id of its caller gets an automatic one and joins a group
+    // commit with other such writes; those were never interrupted, and kept close() waiting.
+    process.env.BOLT_HOST_CLOSE_GRACE_MS = '200';
+    t.after(() => delete process.env.BOLT_HOST_CLOSE_GRACE_MS);
+    const file = join(tempDir(t), 'a.db');
+    const db = await ConcurrentDatabase.open(file, { maxConnections: POOL });
+    t.after(() => db.close());
+    await db.execute('CREATE TABLE slow (n BIGINT)');
+    const client = await spawnAgent(t, file);
+    await client.call('open');
+    await client.call('startQueries', { n: 3, sql: `INSERT INTO slow ${RUNAWAY}` });
+    await waitFor(() => db.stats().pool.inUse === 3, 20_000, 'the three writes hold connections');
+    await db.close();
+    await waitFor(
+      async () =>
+        (await client.call<{ role: string }>('lockInfo')).role === 'host' && (await client.call<{ pool: { inUse: number } }>('stats')).pool.inUse >= 3,
+      20_000,
+      'the writes running again on the next host',
+    );
+    assert.deepEqual(await client.call<string[]>('abortQueries'), Array(3).fill('BOLT_ABORTED'));
+    assert.deepEqual(await client.call('query', { sql: 'SELECT count(*) AS n FROM slow' }), [{ n: 0n }]);
+  },
+);

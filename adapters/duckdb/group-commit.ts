@@ -7,6 +7,8 @@
  * (no waiting for company).
  * If the batch fails (an error in one statement aborts DuckDB's transaction, or a conflict),
  * it is rolled back and every write is re-run on its own, so each caller gets its own outcome.
+ * Once stopped (a closing host interrupts what still runs), a write that has not been applied
+ * is rejected instead of run or re-run.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ValueMode } from '../../core/database.js';
@@ -66,6 +68,8 @@ export class GroupCommitter {
   /** Batches run with more than one write, and writes in them (for stats). */
   batches = 0;
   batchedWrites = 0;
+  /** Set by {@link stop}: the error for a write that will not be applied. */
+  private stoppedWith?: (w: GroupedWrite) => Error;
 
   constructor(
     /** Runs one write alone on its caller's connection, with its own transaction and conflict retries. */
@@ -75,9 +79,34 @@ export class GroupCommitter {
 
   /** Applies `w`, possibly together with others (a batch runs on its first write's `conn`). */
   submit(w: GroupedWrite): Promise<WriteOutcome> {
+    if (this.stoppedWith) return Promise.reject(this.stoppedWith(w));
     const outcome = new Promise<WriteOutcome>((resolve, reject) => this.queue.push({ ...w, resolve, reject }));
     this.startNext();
     return outcome;
+  }
+
+  /** Whether {@link stop} was called. */
+  get stopped(): boolean {
+    return this.stoppedWith !== undefined;
+  }
+
+  /**
+   * Stops applying writes: those queued, submitted later, or in a batch that fails from now
+   * on (an interrupted one) are rejected with `why(write)` and not re-run. A batch that
+   * commits still resolves its writes.
+   */
+  stop(why: (w: GroupedWrite) => Error): void {
+    this.stoppedWith ??= why;
+    for (const w of this.queue.splice(0)) w.reject(this.stoppedWith(w));
+  }
+
+  /** Runs `w` alone, unless stopped. */
+  private runAlone(w: Pending): Promise<void> {
+    if (this.stoppedWith) {
+      w.reject(this.stoppedWith(w));
+      return Promise.resolve();
+    }
+    return this.single(w).then(w.resolve, w.reject);
   }
 
   /**
@@ -114,8 +143,7 @@ export class GroupCommitter {
   private async runBatch(batch: Pending[], hold: { release: () => void }): Promise<void> {
     const conn = batch[0]!.conn;
     if (batch.length === 1) {
-      const w = batch[0]!;
-      await this.single(w).then(w.resolve, w.reject);
+      await this.runAlone(batch[0]!);
       return;
     }
     const results: WriteOutcome[] = [];
@@ -132,11 +160,11 @@ export class GroupCommitter {
       await rollbackTransaction(conn).catch(() => undefined);
       // Nothing of the batch was applied: run each write alone (on its caller's connection,
       // which stays leased until that caller has its outcome) for its own outcome, holding
-      // off new batches meanwhile.
+      // off new batches meanwhile; once stopped, each is rejected instead.
       const rerun = this.hold();
       hold.release();
       try {
-        for (const w of batch) await this.single(w).then(w.resolve, w.reject);
+        for (const w of batch) await this.runAlone(w);
       } finally {
         rerun.release();
       }

@@ -305,7 +305,8 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
             }
             return fn(p, lease, run);
           },
-          () => !run.shared,
+          // A write in a group commit carries others' writes: only a closing host stops it.
+          () => !run.shared || this.group.stopped,
         );
         this.count();
         return r;
@@ -627,6 +628,9 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
     clearTimeout(timer);
     if (inTime) return;
     log('host').warn({ path: this.path, active: this.active, graceMs }, 'statements still running when the host closes: interrupting them');
+    // Writes of a group commit too: a batch that fails is rolled back, and its writes are
+    // then refused rather than re-run.
+    this.group.stop((w) => stoppedByClose(w.sql));
     this.closeStop.abort();
     await drained;
   }
