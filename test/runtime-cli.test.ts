@@ -164,6 +164,35 @@ test('a second SIGINT stops at once: the running task is aborted and given back'
   assert.equal(task.leaseOwner, null);
 });
 
+test('a second SIGINT ends the process even while an agent is inside a long SQLite statement', { timeout: 120_000 }, async (t) => {
+  // better-sqlite3 cannot interrupt a statement, and a thread inside one cannot be terminated:
+  // the process stayed alive (printing "stopped") until the statement ended, hours later.
+  const cwd = tempDir(t);
+  const db = join(cwd, 'q.sqlite');
+  const rt = spawnBolt(t, ['start', '--agents', '1', '--db', db], { cwd, env: { ...ENV, BOLT_ABORT_GRACE_MS: '200' } });
+  await rt.waitForLine(/^ready: /);
+  const runaway = 'WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) SELECT count(*) AS n FROM r WHERE i < 0';
+  const sub = await bolt(cwd, ['submit', 'sql', '--db', db, '--payload', JSON.stringify({ sql: runaway }), '--json']);
+  assert.equal(sub.code, 0, sub.stderr);
+  const id = (JSON.parse(sub.stdout) as { id: number }).id;
+  await waitForValue(
+    'the task to run',
+    async () => (JSON.parse((await bolt(cwd, ['task', String(id), '--db', db, '--json'])).stdout) as Task).status,
+    (status) => status === 'running',
+  );
+  rt.child.kill('SIGINT');
+  await rt.waitForLine(/SIGINT: draining/);
+  rt.child.kill('SIGINT');
+  await rt.waitForLine(/stopping at once/);
+  // Ended the way the signal asks, once everything was released.
+  assert.deepEqual(await rt.exited, { code: null, signal: 'SIGINT' }, rt.stderr());
+  assert.match(rt.stdout(), /leases released/);
+  assert.match(rt.stderr(), /an agent thread is still inside a database call that cannot be interrupted/);
+  const task = JSON.parse((await bolt(cwd, ['task', String(id), '--db', db, '--json'])).stdout) as Task;
+  assert.equal(task.status, 'queued', JSON.stringify(task));
+  assert.equal(task.leaseOwner, null);
+});
+
 test('a bad --agent-module is reported once and bolt start exits 2', { timeout: 60_000 }, async (t) => {
   const cwd = tempDir(t);
   const bad = join(cwd, 'broken.mjs');

@@ -21,6 +21,24 @@ import { parseHttpAddress, resolveToken } from '../http-address.js';
 import { serveDashboard } from '../dashboard/serve.js';
 import type { DashboardServer } from '../dashboard/server.js';
 
+/** How long the process may stay alive once the runtime has stopped (see {@link endIfStillAlive}). */
+const STUCK_AFTER_STOP_MS = 2_000;
+
+/**
+ * Ends the process the way `sig` asked (its default action) if it is still alive `afterMs`
+ * after the runtime stopped. What keeps it alive then is an agent thread inside a native
+ * database call: a long SQLite statement, which better-sqlite3 cannot interrupt and during
+ * which a thread cannot be terminated; Node's exit would wait for it too. Everything is
+ * released by then, and SQLite rolls back a transaction its process left unfinished.
+ */
+function endIfStillAlive(sig: NodeJS.Signals, afterMs: number): void {
+  setTimeout(() => {
+    process.stderr.write(`${sig}: an agent thread is still inside a database call that cannot be interrupted (a long SQLite statement); ending the process\n`);
+    process.removeAllListeners(sig);
+    process.kill(process.pid, sig);
+  }, afterMs).unref();
+}
+
 function parseEngine(v: string): EngineName {
   if (v !== 'duckdb' && v !== 'sqlite' && v !== 'postgres') throw new BadInputError(`--engine must be duckdb, sqlite or postgres, got ${JSON.stringify(v)}`);
   return v;
@@ -151,9 +169,11 @@ export function register(program: Command): void {
         );
 
         let signals = 0;
+        let lastSignal: NodeJS.Signals = 'SIGINT';
         const done = new Promise<number>((resolve) => {
           const onSignal = (sig: NodeJS.Signals): void => {
             signals++;
+            lastSignal = sig;
             if (signals === 1) {
               println(
                 `${sig}: draining — running tasks finish (up to ${bolt.config.drainTimeoutMs} ms), queued tasks stay queued; Ctrl-C again to stop at once`,
@@ -178,6 +198,7 @@ export function register(program: Command): void {
         await dashboard?.close();
         const s = bolt.status().dispatcher;
         println(`stopped: done ${s.done}, failed ${s.failed}, dead ${s.dead}, cancelled ${s.cancelled}; leases released`);
+        endIfStillAlive(lastSignal, STUCK_AFTER_STOP_MS);
         return code;
       }),
     );
