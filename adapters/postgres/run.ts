@@ -95,12 +95,11 @@ export async function runPg(
     }
     if (code === '42601' && /cannot insert multiple commands into a prepared statement/.test(String(err))) {
       // The extended protocol (parameters, read-only, prepared) takes one statement; nothing ran.
-      throw new BadInputError(
+      const what =
         params.length > 0
           ? 'parameters are only accepted with a single statement'
-          : 'a read-only statement must be a single statement on PostgreSQL: send the statements of the script one at a time',
-        { sql: sql.slice(0, 200) },
-      );
+          : `a ${ctx.prepared ? 'prepared' : 'read-only'} statement must be a single statement on PostgreSQL: send the statements of the script one at a time`;
+      throw new BadInputError(what, { sql: sql.slice(0, 200) });
     }
     throw classifyPgError(err, { location: ctx.location, sql, session: ctx.session });
   }
