@@ -152,6 +152,7 @@ export class HostSession implements Session {
     conn: DuckDBConnection,
     requestId?: string,
     values: ValueMode = this.values,
+    readOnly = false,
   ): Promise<StatementResult & { deduplicated?: boolean }> {
     checkParams(params, DUCKDB_PARAM_RULES);
     let p: PreparedSql;
@@ -161,7 +162,7 @@ export class HostSession implements Session {
       throw this.txAbortedWith ?? this.closedWith ?? err; // interrupted while preparing
     }
     try {
-      if (this.readOnly) assertReadOnlyAllowed(p, sql);
+      if (this.readOnly || readOnly) assertReadOnlyAllowed(p, sql);
       if (p.isTransactionControl) throw new BadInputError('use begin()/commit()/rollback() or transaction() instead of transaction statements', { sql });
       const run = () => {
         // Closed or timed out while this statement was being prepared or waited at the gate: an
@@ -229,7 +230,10 @@ export class HostSession implements Session {
   query<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T[]> {
     const values = checkValueMode(opts?.values) ?? this.values;
     return unlessAborted(opts?.signal, () =>
-      this.enqueue(async (conn) => (await this.stoppable(opts?.signal, conn, () => this.statement(sql, params, conn, undefined, values))).rows as T[]),
+      this.enqueue(
+        async (conn) =>
+          (await this.stoppable(opts?.signal, conn, () => this.statement(sql, params, conn, undefined, values, opts?.readOnly === true))).rows as T[],
+      ),
     );
   }
 
@@ -237,7 +241,7 @@ export class HostSession implements Session {
     if (opts?.requestId !== undefined && typeof opts.requestId !== 'string') return Promise.reject(new BadInputError('requestId must be a string'));
     return unlessAborted(opts?.signal, () =>
       this.enqueue(async (conn) => {
-        const r = await this.stoppable(opts?.signal, conn, () => this.statement(sql, params, conn, opts?.requestId));
+        const r = await this.stoppable(opts?.signal, conn, () => this.statement(sql, params, conn, opts?.requestId, undefined, opts?.readOnly === true));
         return r.deduplicated ? { rowsChanged: r.rowsChanged, deduplicated: true } : { rowsChanged: r.rowsChanged };
       }),
     );

@@ -41,6 +41,9 @@ export function classifyPgError(err: unknown, ctx: PgErrorContext): BoltError {
     return new TxConflictError(`PostgreSQL ${what}: re-run the whole transaction`, { ...base, detail: e.detail, transient: true });
   }
   if (isDiskFull(e)) return diskFullError(e, base);
+  // 25001 with this message: a statement tried to make a read-only transaction read-write.
+  if (code === '25001' && /read-write mode/.test(e.message))
+    return new ReadOnlyError(`read-only: a read-only transaction cannot become read-write (${e.message})`, base);
   if (code === '25006')
     return new ReadOnlyError(`${ctx.session ? `Session "${ctx.session}"` : 'This database handle'} is read-only: the statement is not a read`, base);
   if (code === '57014') return new SqlError(`PostgreSQL cancelled the statement (statement_timeout or cancel request): ${msg}`, { ...base, timeout: true });

@@ -178,7 +178,7 @@ export class PgPinned implements PinnedConnection {
   private async statement(sql: string, params: readonly unknown[], opts: RunOptions): Promise<pg.QueryResult<Row>> {
     if (!this.readOnly && opts.readOnly !== true) return this.send(sql, params, opts.signal, opts.values, false, opts.prepared);
     if (COPY.test(afterLeadingComments(sql))) throw new ReadOnlyError('read-only: COPY is not a read; use a read-write session', { sql: sql.slice(0, 200) });
-    if (opts.inTransaction) return this.send(sql, params, opts.signal, opts.values, true);
+    if (opts.inTransaction) return this.readOnly ? this.send(sql, params, opts.signal, opts.values, true) : this.readInTransaction(sql, params, opts);
     await this.control('BEGIN READ ONLY', opts.signal);
     try {
       return await this.send(sql, params, opts.signal, opts.values, true);
@@ -188,9 +188,26 @@ export class PgPinned implements PinnedConnection {
     }
   }
 
+  /**
+   * A statement that may only read, in a read-write transaction: PostgreSQL cannot make one
+   * statement read-only, so it runs in a savepoint made read-only, rolled back to after it (a
+   * read leaves nothing to undo, and the transaction goes on whether it failed or not).
+   */
+  private async readInTransaction(sql: string, params: readonly unknown[], opts: RunOptions): Promise<pg.QueryResult<Row>> {
+    await this.control('SAVEPOINT bolt_read_only; SET LOCAL transaction_read_only = on', opts.signal);
+    try {
+      return await this.send(sql, params, opts.signal, opts.values, true);
+    } finally {
+      // A connection that cannot roll back is broken; the next statement finds out.
+      await this.control('ROLLBACK TO SAVEPOINT bolt_read_only; RELEASE SAVEPOINT bolt_read_only').catch(() => undefined);
+    }
+  }
+
   async begin(opts: BeginOptions): Promise<void> {
     const level = checkIsolation(opts.isolation ?? this.defaultIsolation);
-    await this.control(`BEGIN ISOLATION LEVEL ${level.toUpperCase()}${opts.readOnly ? ' READ ONLY' : ''}`, opts.signal);
+    // A read-only transaction takes its snapshot at once: PostgreSQL lets the first statement
+    // of a transaction make it read-write (SET TRANSACTION READ WRITE), and refuses that after.
+    await this.control(`BEGIN ISOLATION LEVEL ${level.toUpperCase()}${opts.readOnly ? ' READ ONLY; SELECT 1' : ''}`, opts.signal);
   }
 
   async commit(): Promise<void> {

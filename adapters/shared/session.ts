@@ -55,7 +55,7 @@ export class PinnedSession implements Session {
   async query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
     const values = checkValueMode(opts.values) ?? this.opts.values;
     return ifStartable(opts.signal, this.conn.stopsAbortedStatements, () =>
-      this.use(() => this.conn.query(sql, params, { inTransaction: this.inTx, signal: opts.signal, values }) as Promise<T[]>),
+      this.use(() => this.conn.query(sql, params, { inTransaction: this.inTx, signal: opts.signal, values, readOnly: opts.readOnly === true }) as Promise<T[]>),
     );
   }
 
@@ -63,19 +63,23 @@ export class PinnedSession implements Session {
     return ifStartable(opts.signal, this.conn.stopsAbortedStatements, () => this.use(() => this.executeNow(sql, params, opts)));
   }
 
-  /** `execute` in this session's turn: a request id outside a transaction is applied once, in one of its own. */
+  /**
+   * `execute` in this session's turn: a request id outside a transaction is applied once, in one
+   * of its own. A read-only statement writes nothing, so its request id is not recorded.
+   */
   private async executeNow(sql: string, params: readonly unknown[], opts: StatementOptions): Promise<ExecResult> {
-    if (opts.requestId === undefined || this.inTx) {
-      if (opts.requestId !== undefined) {
-        const prior = await this.conn.lookupRequest(opts.requestId);
+    const requestId = opts.readOnly === true ? undefined : opts.requestId;
+    if (requestId === undefined || this.inTx) {
+      if (requestId !== undefined) {
+        const prior = await this.conn.lookupRequest(requestId);
         if (prior !== undefined) return { rowsChanged: prior, deduplicated: true };
         const r = await this.conn.execute(sql, params, { inTransaction: true, signal: opts.signal });
-        await this.conn.recordRequest(opts.requestId, r.rowsChanged);
+        await this.conn.recordRequest(requestId, r.rowsChanged);
         return r;
       }
-      return this.conn.execute(sql, params, { inTransaction: this.inTx, signal: opts.signal });
+      return this.conn.execute(sql, params, { inTransaction: this.inTx, signal: opts.signal, readOnly: opts.readOnly === true });
     }
-    return executeOnce(this.conn, sql, params, opts.requestId, this.opts.retries, opts.signal);
+    return executeOnce(this.conn, sql, params, requestId, this.opts.retries, opts.signal);
   }
 
   async begin(): Promise<void> {

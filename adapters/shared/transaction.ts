@@ -77,7 +77,13 @@ export function transactionHandle(conn: TransactionTarget, counter: TransactionC
       return ifStartable(
         opts.signal,
         conn.stopsAbortedStatements,
-        () => conn.query(sql, params, { inTransaction: true, signal: opts.signal, values: checkValueMode(opts.values) ?? values }) as Promise<T[]>,
+        () =>
+          conn.query(sql, params, {
+            inTransaction: true,
+            signal: opts.signal,
+            values: checkValueMode(opts.values) ?? values,
+            readOnly: opts.readOnly === true,
+          }) as Promise<T[]>,
       );
     },
     queryOne<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T | undefined> {
@@ -90,7 +96,7 @@ export function transactionHandle(conn: TransactionTarget, counter: TransactionC
           const prior = await conn.lookupRequest(opts.requestId);
           if (prior !== undefined) return { rowsChanged: prior, deduplicated: true };
         }
-        const r = await conn.execute(sql, params, { inTransaction: true, signal: opts.signal });
+        const r = await conn.execute(sql, params, { inTransaction: true, signal: opts.signal, readOnly: opts.readOnly === true });
         if (opts.requestId !== undefined) await conn.recordRequest(opts.requestId, r.rowsChanged);
         counter.rows += r.rowsChanged;
         return r;

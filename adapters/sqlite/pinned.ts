@@ -68,7 +68,7 @@ export class SqlitePinned implements PinnedConnection {
 
   query(sql: string, params: readonly unknown[], opts: RunOptions): Promise<Row[]> {
     // Inside a transaction the statement runs now: one settled promise, no async frames.
-    if (opts.inTransaction) return this.settled(() => this.inTransaction(sql, params, true).rows ?? []);
+    if (opts.inTransaction) return this.settled(() => this.inTransaction(sql, params, true, opts.readOnly === true).rows ?? []);
     return this.statement(sql, params, opts, true).then((r) => r.rows ?? []);
   }
 
@@ -78,7 +78,7 @@ export class SqlitePinned implements PinnedConnection {
   }
 
   execute(sql: string, params: readonly unknown[], opts: RunOptions): Promise<ExecResult> {
-    if (opts.inTransaction) return this.settled(() => ({ rowsChanged: this.inTransaction(sql, params, false).changes }));
+    if (opts.inTransaction) return this.settled(() => ({ rowsChanged: this.inTransaction(sql, params, false, opts.readOnly === true).changes }));
     return this.statement(sql, params, opts, false).then((r) => ({ rowsChanged: r.changes }));
   }
 
@@ -168,16 +168,16 @@ export class SqlitePinned implements PinnedConnection {
    * A statement in this connection's open transaction, now: it holds SQLite's write lock (or a
    * read snapshot), so it finishes without yielding and other processes wait for its work only.
    */
-  private inTransaction(sql: string, params: readonly unknown[], rows: boolean): RunResult & { needsWrite?: false } {
+  private inTransaction(sql: string, params: readonly unknown[], rows: boolean, readOnly = false): RunResult & { needsWrite?: false } {
     this.shared.countQuery();
     checkParams(params, SQLITE_PARAM_RULES);
-    const policy: WritePolicy = this.readOnly || !this.holdsWriteLock ? 'deny' : 'allow';
+    const policy: WritePolicy = this.readOnly || readOnly || !this.holdsWriteLock ? 'deny' : 'allow';
     return this.now(() => this.lease.conn.run(sql, params, policy, rows), sql) as RunResult & { needsWrite?: false };
   }
 
   /** One statement: inside a transaction as is; outside, reads retried on busy, writes under the writer lock. */
   private async statement(sql: string, params: readonly unknown[], opts: RunOptions, rows: boolean): Promise<RunResult & { needsWrite?: false }> {
-    if (opts.inTransaction) return this.inTransaction(sql, params, rows);
+    if (opts.inTransaction) return this.inTransaction(sql, params, rows, opts.readOnly === true);
     this.shared.countQuery();
     checkParams(params, SQLITE_PARAM_RULES);
     const args = [...(params ?? [])]; // null: no parameters, as checkParams takes it

@@ -396,10 +396,14 @@ export class RemoteSession implements Session {
   }
 
   query<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T[]> {
-    return unlessAborted(opts?.signal, () => this.call('session.query', { sql, params, values: opts?.values }, opts?.signal));
+    return unlessAborted(opts?.signal, () =>
+      this.call('session.query', { sql, params, values: opts?.values, readOnly: opts?.readOnly === true }, opts?.signal),
+    );
   }
   execute(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<ExecResult> {
-    return unlessAborted(opts?.signal, () => this.call('session.execute', { sql, params, requestId: opts?.requestId }, opts?.signal));
+    return unlessAborted(opts?.signal, () =>
+      this.call('session.execute', { sql, params, requestId: opts?.requestId, readOnly: opts?.readOnly === true }, opts?.signal),
+    );
   }
   async begin(): Promise<void> {
     await this.call('session.begin');

@@ -301,9 +301,9 @@ async function handle(host: ServedHost, req: WireRequest, { sessions, wire, sign
       return { sid: s.id, name: s.name, readOnly: s.readOnly };
     }
     case 'session.query':
-      return session().query(str(req.sql, 'sql'), params(req.params), { values: stmtOpts.values, signal });
+      return session().query(str(req.sql, 'sql'), params(req.params), { values: stmtOpts.values, readOnly: stmtOpts.readOnly, signal });
     case 'session.execute':
-      return session().execute(str(req.sql, 'sql'), params(req.params), { requestId: stmtOpts.requestId, signal });
+      return session().execute(str(req.sql, 'sql'), params(req.params), { requestId: stmtOpts.requestId, readOnly: stmtOpts.readOnly, signal });
     case 'session.begin':
       return session().begin();
     case 'session.commit':

@@ -65,6 +65,49 @@ function suite(e: EngineUnderTest): void {
       assert.equal((await db.execute('INSERT INTO script VALUES (8); UPDATE script SET i = 1 WHERE i = 0 RETURNING i')).rowsChanged, 3);
     });
 
+    test('readOnly on a statement holds inside sessions and transactions; a read-only transaction cannot become read-write', T, async (t) => {
+      const db = await e.store(t).open();
+      await db.execute('CREATE TABLE ro (i INTEGER)');
+      const readOnly = (err: unknown) => hasCode(err, 'BOLT_READ_ONLY');
+      const s = await db.session();
+      try {
+        await assert.rejects(s.execute('INSERT INTO ro VALUES (1)', [], { readOnly: true }), readOnly);
+        await assert.rejects(s.execute('INSERT INTO ro VALUES (1)', [], { readOnly: true, requestId: `ro-${e.name}` }), readOnly);
+        assert.deepEqual(await s.query('SELECT count(*) AS n FROM ro', [], { readOnly: true, values: 'js' }), [{ n: 0 }]);
+        await s.begin();
+        await s.execute('INSERT INTO ro VALUES (2)');
+        await assert.rejects(s.execute('INSERT INTO ro VALUES (3)', [], { readOnly: true }), readOnly);
+        await assert.rejects(s.query('INSERT INTO ro VALUES (3) RETURNING i', [], { readOnly: true }), readOnly);
+        // The transaction goes on, and sees its own write.
+        assert.deepEqual(await s.query('SELECT count(*) AS n FROM ro', [], { readOnly: true, values: 'js' }), [{ n: 1 }]);
+        await s.commit();
+      } finally {
+        await s.close();
+      }
+      await assert.rejects(
+        db.transaction((tx) => tx.execute('INSERT INTO ro VALUES (4)', [], { readOnly: true })),
+        readOnly,
+      );
+      assert.deepEqual(await db.query('SELECT i FROM ro', [], { values: 'js' }), [{ i: 2 }]);
+
+      // PostgreSQL lets a transaction's first statement make it read-write; Bolt's read-only
+      // transactions have begun already by then.
+      const ros = await db.session({ readOnly: true });
+      try {
+        await ros.begin();
+        const set = await ros.execute('SET TRANSACTION READ WRITE').then(
+          () => 'ran',
+          (err: unknown) => err,
+        );
+        if (e.name === 'postgres') assert.ok(readOnly(set), String(set));
+        await ros.execute('INSERT INTO ro VALUES (5)').catch(() => undefined);
+        await ros.commit().catch(() => undefined);
+      } finally {
+        await ros.close();
+      }
+      assert.deepEqual(await db.query('SELECT i FROM ro', [], { values: 'js' }), [{ i: 2 }]);
+    });
+
     test('a script with parameters, or read-only where its statements are not checked one by one, is BOLT_BAD_INPUT and writes nothing', T, async (t) => {
       const db = await e.store(t).open();
       await db.execute('CREATE TABLE refused (i INTEGER)');
