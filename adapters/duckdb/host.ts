@@ -642,6 +642,8 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
     this.shut = true;
     this.idle.stop();
     clearInterval(this.pruneTimer);
+    // No batch starts and none re-runs after this: the lock is let go below.
+    this.group.stop((w) => stoppedByClose(w.sql));
     // A connection that may be running a statement is interrupted, never closed: DuckDB ends a
     // statement whose connection was closed by destroying that connection's context while it
     // holds the context's lock, and the thread running it then waits for good (a process with
