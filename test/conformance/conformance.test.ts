@@ -65,6 +65,27 @@ function suite(e: EngineUnderTest): void {
       assert.equal((await db.execute('INSERT INTO script VALUES (8); UPDATE script SET i = 1 WHERE i = 0 RETURNING i')).rowsChanged, 3);
     });
 
+    test('text without a statement is BOLT_BAD_INPUT on every path', T, async (t) => {
+      const db = await e.store(t).open();
+      const none = (err: unknown) => hasCode(err, 'BOLT_BAD_INPUT') && /no statement|empty/.test((err as Error).message);
+      for (const sql of ['', ' ', ';', '  ;  ;', '-- only a comment', '/* c */ ;']) {
+        await assert.rejects(db.query(sql), none, JSON.stringify(sql));
+        await assert.rejects(db.execute(sql), none, JSON.stringify(sql));
+        await assert.rejects(
+          db.transaction((tx) => tx.query(sql)),
+          none,
+          JSON.stringify(sql),
+        );
+      }
+      const s = await db.session();
+      try {
+        await assert.rejects(s.query(';'), none);
+      } finally {
+        await s.close();
+      }
+      assert.deepEqual(await db.query('SELECT 1 AS x; -- trailing', [], { values: 'js' }), [{ x: 1 }]);
+    });
+
     test('readOnly on a statement holds inside sessions and transactions; a read-only transaction cannot become read-write', T, async (t) => {
       const db = await e.store(t).open();
       await db.execute('CREATE TABLE ro (i INTEGER)');
