@@ -412,3 +412,52 @@ test('db fix on a missing path or a file: one-line typed error, exit 2', { timeo
     assert.equal(r.stderr.trim().split('\n').length, 1);
   }
 });
+
+test("a backup's folder left by a process that died mid-backup is removed; one in progress, or not Bolt's, is kept", { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  // A process that starts a backup folder (named as a backup names it, with a partial copy) and dies.
+  const backupModule = new URL('../adapters/duckdb/backup.js', import.meta.url).href;
+  const child = spawnChild(t, process.execPath, [
+    '--input-type=module',
+    '-e',
+    `import { mkdtempSync, writeFileSync } from 'node:fs'; import { join } from 'node:path';
+     const { backupWorkDirPrefix } = await import(${JSON.stringify(backupModule)});
+     const work = mkdtempSync(join(${JSON.stringify(dir)}, backupWorkDirPrefix()));
+     writeFileSync(join(work, 'nightly.db'), Buffer.alloc(4096, 7));
+     writeFileSync(join(work, 'nightly.db.wal'), 'partial');
+     console.log(work);`,
+  ]);
+  await child.exited;
+  const left = child.stdout().trim();
+  assert.ok(existsSync(left), `the child made ${left}`);
+  // One of a live process (this one), and two that Bolt did not make as they are.
+  const live = join(dir, `.bolt-backup-${process.pid}-${processStartTime(process.pid)}-aB3xYz`);
+  mkdirSync(live);
+  const foreign = join(dir, '.bolt-backup-mine');
+  mkdirSync(foreign);
+  const stuffed = join(dir, `.bolt-backup-${child.pid}-1-Qw12er`);
+  mkdirSync(join(stuffed, 'photos'), { recursive: true });
+
+  const dry = await fixJson(dir, '--dry-run');
+  const of = (r: FixReport, path: string) => r.findings.find((f) => f.path === path);
+  assert.equal(of(dry.report, left)?.status, 'would-fix', JSON.stringify(dry.report.findings));
+  assert.equal(dry.code, 1);
+  assert.ok(existsSync(left));
+
+  const { code, report } = await fixJson(dir);
+  assert.deepEqual(
+    [left, live, foreign, stuffed].map((p) => [of(report, p)?.kind, of(report, p)?.status]),
+    [
+      ['backup-leftover', 'fixed'],
+      ['backup-leftover', 'kept'],
+      ['backup-leftover', 'kept'],
+      ['backup-leftover', 'kept'],
+    ],
+    JSON.stringify(report.findings),
+  );
+  assert.equal(code, 0);
+  assert.ok(!existsSync(left));
+  for (const p of [live, foreign, join(stuffed, 'photos')]) assert.ok(existsSync(p), p);
+  // The partial copy inside was never taken for a database.
+  assert.equal(report.scanned.databases, 0);
+});

@@ -6,7 +6,9 @@
  * The copy is written in a private directory (`mkdtemp`, mode 0700) next to the destination
  * and published with `link()`, which refuses a destination that exists in any form — a file,
  * a directory, a symlink, dangling or not — so a backup never overwrites anything nor writes
- * through a link, whoever asks (the library, or any client of the host's socket).
+ * through a link, whoever asks (the library, or any client of the host's socket). The
+ * directory's name says which process made it, so `bolt db fix` can remove what a process that
+ * died mid-backup left.
  */
 import { linkSync, lstatSync, mkdtempSync, rmSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
@@ -14,9 +16,24 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { BadInputError, NotFoundError, PermissionError } from '../../core/errors.js';
 import { describeTables } from './describe.js';
 import type { TableInfo } from '../../core/database.js';
+import { processStartTime } from '../../storage/platform/process-identity.js';
 
 const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
+
+/** `.bolt-backup-<pid>-<process start time>-XXXXXX`: the private directory of a backup in progress. */
+const WORK_DIR = /^\.bolt-backup-(\d+)-(\d+)-[A-Za-z0-9]{6}$/;
+
+/** The `mkdtemp` prefix of this process's backup work directories. */
+export function backupWorkDirPrefix(): string {
+  return `.bolt-backup-${process.pid}-${processStartTime(process.pid) ?? 0}-`;
+}
+
+/** The process that made backup work directory `name`, when `name` is one. */
+export function backupWorkDirOwner(name: string): { pid: number; startTime: number } | undefined {
+  const m = WORK_DIR.exec(name);
+  return m ? { pid: Number(m[1]), startTime: Number(m[2]) } : undefined;
+}
 
 /** Refuses a destination that is not an absolute path or that exists (symlinks included). */
 export function assertNewBackupPath(dest: string): void {
@@ -37,7 +54,7 @@ export async function copyDatabaseTo(conn: DuckDBConnection, dest: string): Prom
   assertNewBackupPath(dest);
   let work: string;
   try {
-    work = mkdtempSync(join(dirname(dest), '.bolt-backup-'));
+    work = mkdtempSync(join(dirname(dest), backupWorkDirPrefix()));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new NotFoundError(`backup: the folder ${dirname(dest)} does not exist`, { dest });

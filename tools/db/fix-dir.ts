@@ -22,6 +22,7 @@ import { socketHasListener } from '../../storage/host/wire/one-shot-request.js';
 import { integrityCheck } from '../../adapters/sqlite/describe.js';
 import { BadInputError, NotFoundError } from '../../core/errors.js';
 import { log } from '../../core/logger.js';
+import { backupLeftover } from './backup-leftover.js';
 
 /**
  * - `fixed`: the problem was repaired;
@@ -41,6 +42,7 @@ export interface Finding {
     | 'stale-lock-file'
     | 'live-lock-file'
     | 'lock-dir'
+    | 'backup-leftover'
     | 'duckdb-wal'
     | 'sqlite-leftovers'
     | 'foreign-holder'
@@ -300,6 +302,8 @@ export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<Fix
       add({ path: ld, kind: 'lock-dir', status: 'kept', found: `lock directory of pid ${pid}, which is dead`, action: notOurs, pid });
     }
   }
+
+  for (const b of scan.backupDirs) add(backupLeftover(b, dryRun));
 
   return {
     dir,

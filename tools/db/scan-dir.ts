@@ -14,6 +14,8 @@ export interface ScanResult {
   sockets: string[];
   lockFiles: string[];
   lockDirs: string[];
+  /** Private directories of backups (`.bolt-backup-*`), not looked into. */
+  backupDirs: string[];
   /** Entries looked at (files and directories). */
   entries: number;
   /** Paths that could not be read (permission…), with the reason. */
@@ -26,7 +28,7 @@ const COMPANION = /(\.wal|-wal|-shm|-journal|\.bolt\.lock)$/;
 
 /** Scans `dir` recursively; `onProgress` is called now and then with the entry count. */
 export function scanDir(dir: string, onProgress?: (entries: number) => void): ScanResult {
-  const out: ScanResult = { databases: [], sidecars: [], sockets: [], lockFiles: [], lockDirs: [], entries: 0, unreadable: [] };
+  const out: ScanResult = { databases: [], sidecars: [], sockets: [], lockFiles: [], lockDirs: [], backupDirs: [], entries: 0, unreadable: [] };
   const stack = [dir];
   while (stack.length > 0) {
     const current = stack.pop() as string;
@@ -51,6 +53,10 @@ export function scanDir(dir: string, onProgress?: (entries: number) => void): Sc
       if (st.isSymbolicLink()) continue;
       if (st.isDirectory()) {
         if (SKIP_DIRS.has(name)) continue;
+        if (name.startsWith('.bolt-backup-')) {
+          out.backupDirs.push(path);
+          continue;
+        }
         if (name.endsWith('.lock')) out.lockDirs.push(path);
         stack.push(path);
         continue;
