@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConcurrentDatabase } from '../index.js';
 import type { LockInfo } from '../core/database.js';
@@ -11,6 +12,7 @@ import { readSidecar, sidecarPath } from '../storage/platform/sidecar.js';
 import { tempDir } from './helpers/tmp.js';
 import { waitFor } from './helpers/wait.js';
 import { spawnAgent } from './helpers/agents.js';
+import { sigkill, startFixture } from './helpers/fixture.js';
 
 type LoopResult = { acked: number[]; errors: unknown[]; reads: number };
 
@@ -129,4 +131,27 @@ test('exactlyOnce: false — a write in flight at the kill fails with BOLT_OUTCO
     t.diagnostic(`c${i}: ${r.acked.length} acknowledged, ${r.errors.length} BOLT_OUTCOME_UNKNOWN, ${rows.length - r.acked.length} of those applied`);
   }
   for (const c of clients) await c.call('close');
+});
+
+test("SIGKILL of the host during a client's backup: the backup runs again on the next host", { timeout: 120_000 }, async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'a.db');
+  // Enough rows that the copy takes about a second on this machine.
+  const host = await startFixture(t, 'bolt-host', [path, '60000000'], 60_000);
+  const db = await ConcurrentDatabase.open(path);
+  t.after(() => db.close());
+  assert.ok(db instanceof ConcurrentDatabase);
+  assert.equal(db.lockInfo().role, 'client');
+  const dest = join(dir, 'nightly.db');
+  const backup = db.backup(dest);
+  await waitFor(() => readdirSync(dir).some((n) => n.startsWith('.bolt-backup-')), 30_000, 'the host writing the copy');
+  await sigkill(host);
+  // It was a write without a request id (BOLT_OUTCOME_UNKNOWN); a backup is published whole or not at all.
+  const r = await backup;
+  assert.deepEqual(
+    r.tables.map((x) => [x.name, Number(x.rows)]),
+    [['t', 60_000_000]],
+  );
+  assert.ok(existsSync(dest));
+  assert.equal(db.lockInfo().role, 'host');
 });

@@ -5,6 +5,7 @@
  * `ConcurrentDatabase` instances (storage/concurrent-database.ts, which picks the engine).
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type {
   Database,
@@ -301,7 +302,17 @@ export class DuckDbDatabase implements Database {
     // The host refuses an existing destination itself (adapters/duckdb/backup.ts); checking
     // here too spares a round trip.
     assertNewBackupPath(abs);
-    return this.withFailover('backup', false, (b) => b.backup(abs));
+    // A backup is published whole (link) or not at all, so one whose host was lost re-runs on
+    // the next host, unless the lost host had published it already.
+    return this.withFailover('backup', true, (b, resent) => {
+      if (resent && existsSync(abs)) {
+        throw new OutcomeUnknownError(
+          `backup: the host was lost after it had written ${abs}: the copy is complete (it is published only once whole), but its table counts were lost with the host; check it with bolt db verify`,
+          { path: this.location, dest: abs },
+        );
+      }
+      return b.backup(abs);
+    });
   }
 
   /** Scans every table in full through the host. */
