@@ -159,7 +159,8 @@ for (const engine of ENGINES) {
           assert.ok(task.createdAt >= removedAt - 2000 && task.status === 'queued', `tick task ${task.id} is ${task.status}`);
           continue;
         }
-        const pids = runs.get(task.id) ?? [];
+        // By attempt; an attempt the killed runtime claimed but had not started has no marker.
+        const pids = (runs.get(task.id) ?? []).filter((pid) => pid !== undefined);
         const result = task.result as { pid: number; attempt: number };
         assert.equal(result.attempt, task.attempts, 'the result is the last attempt');
         if (pids.length === 1) continue;
