@@ -161,6 +161,16 @@ export class OutcomeUnknownError extends BoltError {
     super('BOLT_OUTCOME_UNKNOWN', message, details, options);
   }
 }
+/**
+ * COMMIT of a transaction in which a statement had failed: PostgreSQL and DuckDB then roll the
+ * whole transaction back (SQLite keeps what the other statements did).
+ */
+export function rolledBackAtCommit(): SqlError {
+  return new SqlError('the transaction was rolled back, not committed: one of its statements had failed; nothing of it was applied', {
+    rolledBack: true,
+  });
+}
+
 export class ReadOnlyError extends BoltError {
   constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
     super('BOLT_READ_ONLY', message, details, options);

@@ -10,25 +10,61 @@ export function sqlTextProblem(sql: unknown): string | undefined {
   if (typeof sql !== 'string') return `the SQL must be a string, not ${sql === null ? 'null' : typeof sql}`;
   const at = sql.indexOf('\0');
   if (at >= 0) return `the SQL text contains a NUL byte (at character ${at}); the database would ignore everything after it. Pass such text as a ? parameter`;
-  if (afterLeadingComments(sql) === '') return 'the SQL text holds no statement (only whitespace, comments or semicolons)';
+  if (afterLeadingComments(sql, EARLIEST_END) === '') return 'the SQL text holds no statement (only whitespace, comments or semicolons)';
   return undefined;
 }
 
-/** The text from the first keyword on: leading whitespace, empty statements (`;`) and `--` / `/* … *\/` comments skipped. */
-export function afterLeadingComments(sql: string): string {
+/** Where an engine's comments end: a `--` comment at one of `lineEnds`; block comments nest or not. */
+export interface CommentRules {
+  lineEnds: readonly string[];
+  nested: boolean;
+}
+
+/** PostgreSQL and DuckDB (whose parser is PostgreSQL's): `--` ends at \n or \r, block comments nest. */
+export const PG_COMMENTS: CommentRules = { lineEnds: ['\n', '\r'], nested: true };
+/** SQLite: `--` ends at \n only, and `/*` ends at the first `*\/`. */
+export const SQLITE_COMMENTS: CommentRules = { lineEnds: ['\n'], nested: false };
+/** Every comment as short as any engine reads it: text left empty is empty to every engine. */
+export const EARLIEST_END: CommentRules = { lineEnds: ['\n', '\r'], nested: false };
+
+/**
+ * The text from the first keyword on, as an engine reading comments by `rules` sees it:
+ * leading whitespace, empty statements (`;`) and comments skipped.
+ */
+export function afterLeadingComments(sql: string, rules: CommentRules): string {
   let s = sql;
   for (;;) {
     const t = s.trimStart();
     if (t.startsWith(';')) {
       s = t.slice(1);
     } else if (t.startsWith('--')) {
-      const nl = t.indexOf('\n');
-      s = nl < 0 ? '' : t.slice(nl + 1);
+      const ends = rules.lineEnds.map((c) => t.indexOf(c)).filter((i) => i >= 0);
+      s = ends.length ? t.slice(Math.min(...ends) + 1) : '';
     } else if (t.startsWith('/*')) {
-      const end = t.indexOf('*/', 2);
-      s = end < 0 ? '' : t.slice(end + 2);
+      const end = blockCommentEnd(t, rules.nested);
+      s = end < 0 ? '' : t.slice(end);
     } else {
       return t;
     }
   }
+}
+
+/** Index just past the block comment `text` starts with, or -1 when it does not end. */
+export function blockCommentEnd(text: string, nested: boolean): number {
+  if (!nested) {
+    const end = text.indexOf('*/', 2);
+    return end < 0 ? -1 : end + 2;
+  }
+  let depth = 0;
+  for (let i = 0; i < text.length - 1;) {
+    if (text[i] === '/' && text[i + 1] === '*') {
+      depth++;
+      i += 2;
+    } else if (text[i] === '*' && text[i + 1] === '/') {
+      depth--;
+      i += 2;
+      if (depth === 0) return i;
+    } else i++;
+  }
+  return -1;
 }

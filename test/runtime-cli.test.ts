@@ -187,7 +187,7 @@ test('a second SIGINT ends the process even while an agent is inside a long SQLi
   // Ended the way the signal asks, once everything was released.
   assert.deepEqual(await rt.exited, { code: null, signal: 'SIGINT' }, rt.stderr());
   assert.match(rt.stdout(), /leases released/);
-  assert.match(rt.stderr(), /an agent thread is still inside a database call that cannot be interrupted/);
+  assert.match(rt.stderr(), /an agent thread is still inside a native call that cannot be interrupted/);
   const task = JSON.parse((await bolt(cwd, ['task', String(id), '--db', db, '--json'])).stdout) as Task;
   assert.equal(task.status, 'queued', JSON.stringify(task));
   assert.equal(task.leaseOwner, null);

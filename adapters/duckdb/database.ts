@@ -307,7 +307,7 @@ export class DuckDbDatabase implements Database {
     return this.withFailover('backup', true, (b, resent) => {
       if (resent && existsSync(abs)) {
         throw new OutcomeUnknownError(
-          `backup: the host was lost after it had written ${abs}: the copy is complete (it is published only once whole), but its table counts were lost with the host; check it with bolt db verify`,
+          `backup: the host was lost during the backup, and ${abs} exists now: the lost host may have published it (a backup is published only once whole) or something else wrote it; check it with bolt db verify`,
           { path: this.location, dest: abs },
         );
       }

@@ -19,7 +19,7 @@ import {
 import { firstRow } from '../../core/database.js';
 import { unlessAborted } from '../../core/abortable.js';
 import { interruptedOnAbort, interruptUntilStopped } from './interrupt.js';
-import { AbortedError, BadInputError, BoltError, SessionClosedError, SessionTimeoutError, TxTimeoutError } from '../../core/errors.js';
+import { AbortedError, BadInputError, BoltError, SessionClosedError, SessionTimeoutError, TxTimeoutError, rolledBackAtCommit } from '../../core/errors.js';
 import { assertReadOnlyAllowed, destroyPrepared, prepareSql, runPrepared, type PreparedSql, type StatementResult } from './run.js';
 import { classifyDuckDBError } from './classify-errors.js';
 import { beginTransaction, commitTransaction, inTransaction, rollbackTransaction } from './transaction-control.js';
@@ -59,6 +59,8 @@ export class HostSession implements Session {
   private closedWith?: BoltError;
   private txAbortedWith?: BoltError;
   private inTx = false;
+  /** A statement of the open transaction failed while running: DuckDB will not commit it. */
+  private txFailed = false;
   /** This session's open transaction counts as a writer at the host's write gate. */
   private gateHeld = false;
   private txStarted = 0;
@@ -156,6 +158,7 @@ export class HostSession implements Session {
   ): Promise<StatementResult & { deduplicated?: boolean }> {
     checkParams(params, DUCKDB_PARAM_RULES);
     let p: PreparedSql;
+    let executing = false;
     try {
       p = await prepareSql(conn, sql, params?.length ?? 0, { cache: true });
     } catch (err) {
@@ -175,10 +178,13 @@ export class HostSession implements Session {
         return runPrepared(p, params, sql, values);
       };
       // Inside a transaction the gate was passed at BEGIN; alone, a write is its own transaction.
+      executing = true;
       const r = p.isRead || this.inTx ? await run() : await this.hooks.gate.writing(run);
       this.hooks.onStatement(true);
       return r;
     } catch (err) {
+      // DuckDB then rolls the transaction back at COMMIT, saying nothing: commit() says it.
+      if (executing && this.inTx) this.txFailed = true;
       // A statement interrupted by the transaction time limit reports that, not "Interrupted".
       const e = this.txAbortedWith ?? this.closedWith ?? err;
       this.hooks.onStatement(false, e as BoltError);
@@ -273,6 +279,7 @@ export class HostSession implements Session {
   /** The open transaction has ended (committed, rolled back, or abandoned). */
   private endTx(): void {
     this.inTx = false;
+    this.txFailed = false;
     if (this.gateHeld) {
       this.gateHeld = false;
       this.hooks.gate.leave();
@@ -299,6 +306,11 @@ export class HostSession implements Session {
     return this.enqueue(async (conn) => {
       if (!this.inTx) throw new BadInputError(`session "${this.name}" has no open transaction to commit`);
       clearTimeout(this.txTimer);
+      if (this.txFailed) {
+        await rollbackTransaction(conn).catch(() => undefined);
+        this.endTx();
+        throw rolledBackAtCommit();
+      }
       try {
         await commitTransaction(conn);
       } catch (err) {

@@ -8,6 +8,8 @@
  * which Bolt refuses: it would end or undo the transaction Bolt runs the statement in.
  */
 
+import { blockCommentEnd } from '../../core/sql-text.js';
+
 export interface Rewritten {
   sql: string;
   /** How many placeholders were found. */
@@ -79,12 +81,13 @@ function rewrite(sql: string): Rewritten {
       out += sql.slice(i, end);
       i = end;
     } else if (c === '-' && next === '-') {
-      const nl = sql.indexOf('\n', i);
-      const end = nl < 0 ? len : nl;
+      // PostgreSQL ends a line comment at \r as well as \n.
+      let end = i + 2;
+      while (end < len && sql[end] !== '\n' && sql[end] !== '\r') end++;
       out += sql.slice(i, end);
       i = end;
     } else if (c === '/' && next === '*') {
-      const end = endOfBlockComment(sql, i);
+      const end = commentEnd(sql, i);
       out += sql.slice(i, end);
       i = end;
     } else if (c === '$' && !/[\w$]/.test(sql[i - 1] ?? '')) {
@@ -106,6 +109,12 @@ function rewrite(sql: string): Rewritten {
   return control ? { sql: out, count: n, control } : { sql: out, count: n };
 }
 
+/** Index just past the (nested) block comment starting at `start`; the end of the text when it does not end. */
+function commentEnd(sql: string, start: number): number {
+  const end = blockCommentEnd(sql.slice(start), true);
+  return end < 0 ? sql.length : start + end;
+}
+
 /** Index just past the quoted run starting at `start` (doubled quotes stay inside). */
 function endOfQuoted(sql: string, start: number, q: string, backslashEscapes: boolean): number {
   let i = start + 1;
@@ -115,22 +124,6 @@ function endOfQuoted(sql: string, start: number, q: string, backslashEscapes: bo
     else if (c === q) {
       if (sql[i + 1] === q) i += 2;
       else return i + 1;
-    } else i++;
-  }
-  return sql.length;
-}
-
-function endOfBlockComment(sql: string, start: number): number {
-  let depth = 0;
-  let i = start;
-  while (i < sql.length) {
-    if (sql[i] === '/' && sql[i + 1] === '*') {
-      depth++;
-      i += 2;
-    } else if (sql[i] === '*' && sql[i + 1] === '/') {
-      depth--;
-      i += 2;
-      if (depth === 0) return i;
     } else i++;
   }
   return sql.length;

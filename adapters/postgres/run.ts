@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { ExecResult, Row, ValueMode } from '../../core/database.js';
 import { pgTypes } from './types.js';
-import { AbortedError, BadInputError, ClosedError, ReadOnlyError } from '../../core/errors.js';
+import { AbortedError, BadInputError, ClosedError, ReadOnlyError, rolledBackAtCommit } from '../../core/errors.js';
 import { stoppedOnAbort } from './cancel.js';
 import { whenAborted } from '../../core/abortable.js';
 import { POSTGRES_PARAM_RULES, checkParams } from '../../core/parameters.js';
@@ -15,7 +15,7 @@ import type { BeginOptions, PinnedConnection, RunOptions, StatementOutcome } fro
 import { LOOKUP_REQUEST_SQL, RECORD_REQUEST_SQL, isAutoRequestId } from '../../core/request-log.js';
 import { classifyPgError } from './classify-errors.js';
 import { rewritePlaceholders } from './placeholders.js';
-import { afterLeadingComments, sqlTextProblem } from '../../core/sql-text.js';
+import { afterLeadingComments, PG_COMMENTS, sqlTextProblem } from '../../core/sql-text.js';
 import { checkRequestId } from '../../core/request-id.js';
 
 /** PostgreSQL isolation levels accepted by `isolation` options. */
@@ -177,7 +177,8 @@ export class PgPinned implements PinnedConnection {
 
   private async statement(sql: string, params: readonly unknown[], opts: RunOptions): Promise<pg.QueryResult<Row>> {
     if (!this.readOnly && opts.readOnly !== true) return this.send(sql, params, opts.signal, opts.values, false, opts.prepared);
-    if (COPY.test(afterLeadingComments(sql))) throw new ReadOnlyError('read-only: COPY is not a read; use a read-write session', { sql: sql.slice(0, 200) });
+    if (COPY.test(afterLeadingComments(sql, PG_COMMENTS)))
+      throw new ReadOnlyError('read-only: COPY is not a read; use a read-write session', { sql: sql.slice(0, 200) });
     if (opts.inTransaction) return this.readOnly ? this.send(sql, params, opts.signal, opts.values, true) : this.readInTransaction(sql, params, opts);
     await this.control('BEGIN READ ONLY', opts.signal);
     try {
@@ -211,7 +212,8 @@ export class PgPinned implements PinnedConnection {
   }
 
   async commit(): Promise<void> {
-    await this.control('COMMIT');
+    // PostgreSQL answers COMMIT of a transaction in which a statement failed with ROLLBACK.
+    if ((await this.control('COMMIT')).command === 'ROLLBACK') throw rolledBackAtCommit();
   }
 
   async rollback(): Promise<void> {

@@ -6,7 +6,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Row } from '../../core/database.js';
 import type { RunResult, SqliteFailure, WritePolicy } from './requests.js';
-import { afterLeadingComments, sqlTextProblem } from '../../core/sql-text.js';
+import { afterLeadingComments, SQLITE_COMMENTS, sqlTextProblem } from '../../core/sql-text.js';
 import { controlStatement, lastStatementStart, statementTexts } from './control-statements.js';
 
 /** PRAGMAs that take an argument and only report (`PRAGMA table_info(t)`); any other with one sets something. */
@@ -30,7 +30,7 @@ const REPORTING_PRAGMAS = new Set([
  * session's guard). A read-only session refuses them; elsewhere they run as writes.
  */
 export function changesConnection(sql: string): boolean {
-  const head = afterLeadingComments(sql);
+  const head = afterLeadingComments(sql, SQLITE_COMMENTS);
   if (/^(attach|detach)\b/i.test(head)) return true;
   if (!/^pragma\b/i.test(head)) return false;
   // PRAGMA [schema.]name [= value | (value)], the names quoted any of SQLite's four ways.

@@ -65,6 +65,67 @@ function suite(e: EngineUnderTest): void {
       assert.equal((await db.execute('INSERT INTO script VALUES (8); UPDATE script SET i = 1 WHERE i = 0 RETURNING i')).rowsChanged, 3);
     });
 
+    test('COMMIT after a failed statement: PostgreSQL and DuckDB roll back and say so; SQLite keeps the rest', T, async (t) => {
+      const db = await e.store(t).open();
+      await db.execute('CREATE TABLE cf (i INTEGER PRIMARY KEY)');
+      const s = await db.session();
+      try {
+        await s.begin();
+        await s.execute('INSERT INTO cf VALUES (1)');
+        await assert.rejects(s.execute('INSERT INTO cf VALUES (1)'), (err) => hasCode(err, 'BOLT_SQL'));
+        if (e.name === 'sqlite') await s.commit();
+        else await assert.rejects(s.commit(), (err) => hasCode(err, 'BOLT_SQL') && (err as { details: { rolledBack?: boolean } }).details.rolledBack === true);
+      } finally {
+        await s.close();
+      }
+      const kept = e.name === 'sqlite' ? [{ i: 1 }] : [];
+      assert.deepEqual(await db.query('SELECT i FROM cf', [], { values: 'js' }), kept);
+      // db.transaction whose callback swallowed the failure does not report a commit either.
+      const tx = db.transaction(async (t2) => {
+        await t2.execute('INSERT INTO cf VALUES (2)');
+        await t2.execute('INSERT INTO cf VALUES (2)').catch(() => undefined);
+        return 'returned';
+      });
+      if (e.name === 'sqlite') assert.equal(await tx, 'returned');
+      else await assert.rejects(tx, (err) => hasCode(err, 'BOLT_SQL'));
+      assert.deepEqual(await db.query('SELECT i FROM cf ORDER BY i', [], { values: 'js' }), e.name === 'sqlite' ? [{ i: 1 }, { i: 2 }] : []);
+    });
+
+    test('comments end where the engine ends them: a carriage return ends a -- comment on PostgreSQL and DuckDB, block comments nest there', T, async (t) => {
+      const db = await e.store(t).open();
+      if (e.name === 'sqlite') {
+        // SQLite ends -- at \\n only: all of it is a comment.
+        await assert.rejects(db.query('-- x\rSELECT 1 AS x'), (err) => hasCode(err, 'BOLT_BAD_INPUT'));
+        return;
+      }
+      assert.deepEqual(await db.query('-- x\rSELECT 1 AS x', [], { values: 'js' }), [{ x: 1 }]);
+      if (e.name !== 'postgres') return;
+      await db.execute('CREATE TABLE hidden (i INTEGER)');
+      const ro = await db.session({ readOnly: true });
+      try {
+        await ro.begin();
+        // Transaction control hidden behind a comment that ends at \\r: it would end BEGIN READ ONLY.
+        await assert.rejects(ro.execute('-- x\rCOMMIT\nAND NO CHAIN'), (err) => hasCode(err, 'BOLT_BAD_INPUT'));
+        await ro.rollback();
+        // COPY reaches the server's files: refused read-only however its comments nest.
+        await assert.rejects(ro.query("/* a /* b */ */ COPY (SELECT 1) TO '/nonexistent-bolt-dir/x'"), (err) => hasCode(err, 'BOLT_READ_ONLY'));
+        await assert.rejects(ro.query("-- x\rCOPY (SELECT 1) TO '/nonexistent-bolt-dir/x'"), (err) => hasCode(err, 'BOLT_READ_ONLY'));
+      } finally {
+        await ro.close();
+      }
+      const s = await db.session();
+      try {
+        await s.begin();
+        await s.execute('INSERT INTO hidden VALUES (1)');
+        // Nor can a statement leave the read-only savepoint Bolt runs it in.
+        await assert.rejects(s.execute('-- x\rRELEASE SAVEPOINT\nbolt_read_only', [], { readOnly: true }), (err) => hasCode(err, 'BOLT_BAD_INPUT'));
+        await s.commit();
+      } finally {
+        await s.close();
+      }
+      assert.deepEqual(await db.query('SELECT i FROM hidden', [], { values: 'js' }), [{ i: 1 }]);
+    });
+
     test('text without a statement is BOLT_BAD_INPUT on every path', T, async (t) => {
       const db = await e.store(t).open();
       const none = (err: unknown) => hasCode(err, 'BOLT_BAD_INPUT') && /no statement|empty/.test((err as Error).message);

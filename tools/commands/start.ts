@@ -33,7 +33,9 @@ const STUCK_AFTER_STOP_MS = 2_000;
  */
 function endIfStillAlive(sig: NodeJS.Signals, afterMs: number): void {
   setTimeout(() => {
-    process.stderr.write(`${sig}: an agent thread is still inside a database call that cannot be interrupted (a long SQLite statement); ending the process\n`);
+    process.stderr.write(
+      `${sig}: an agent thread is still inside a native call that cannot be interrupted (such as a long SQLite statement); ending the process\n`,
+    );
     process.removeAllListeners(sig);
     process.kill(process.pid, sig);
   }, afterMs).unref();

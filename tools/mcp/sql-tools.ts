@@ -9,7 +9,7 @@
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { afterLeadingComments } from '../../core/sql-text.js';
+import { afterLeadingComments, EARLIEST_END } from '../../core/sql-text.js';
 import { answer, limitRows, MAX_BYTES, MAX_ROWS } from './answers.js';
 import { describeTables } from './catalog.js';
 import { idempotencyKey, idempotencyKeyArg, type McpContext } from './context.js';
@@ -27,7 +27,7 @@ const params = z
  * rows ran the server out of heap); other statements (EXPLAIN, SHOW, PRAGMA) as they are.
  */
 export function atMostRows(sql: string): string {
-  if (!/^(select|with|values|table|from)\b/i.test(afterLeadingComments(sql))) return sql;
+  if (!/^(select|with|values|table|from)\b/i.test(afterLeadingComments(sql, EARLIEST_END))) return sql;
   const body = sql.replace(/[\s;]+$/, '');
   // A LIMIT of its own (or the word anywhere, even in a string or comment): wrapped whole.
   // Else the LIMIT is appended, on a line of its own (after a trailing comment): cheaper to plan.
