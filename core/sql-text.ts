@@ -14,18 +14,18 @@ export function sqlTextProblem(sql: unknown): string | undefined {
   return undefined;
 }
 
-/** Where an engine's comments end: a `--` comment at one of `lineEnds`; block comments nest or not. */
+/** Where an engine's comments end: a `--` comment at `lineEnd`; block comments nest or not. */
 export interface CommentRules {
-  lineEnds: readonly string[];
+  lineEnd: RegExp;
   nested: boolean;
 }
 
 /** PostgreSQL and DuckDB (whose parser is PostgreSQL's): `--` ends at \n or \r, block comments nest. */
-export const PG_COMMENTS: CommentRules = { lineEnds: ['\n', '\r'], nested: true };
+export const PG_COMMENTS: CommentRules = { lineEnd: /[\n\r]/, nested: true };
 /** SQLite: `--` ends at \n only, and `/*` ends at the first `*\/`. */
-export const SQLITE_COMMENTS: CommentRules = { lineEnds: ['\n'], nested: false };
+export const SQLITE_COMMENTS: CommentRules = { lineEnd: /\n/, nested: false };
 /** Every comment as short as any engine reads it: text left empty is empty to every engine. */
-export const EARLIEST_END: CommentRules = { lineEnds: ['\n', '\r'], nested: false };
+export const EARLIEST_END: CommentRules = { lineEnd: /[\n\r]/, nested: false };
 
 /**
  * The text from the first keyword on, as an engine reading comments by `rules` sees it:
@@ -38,8 +38,8 @@ export function afterLeadingComments(sql: string, rules: CommentRules): string {
     if (t.startsWith(';')) {
       s = t.slice(1);
     } else if (t.startsWith('--')) {
-      const ends = rules.lineEnds.map((c) => t.indexOf(c)).filter((i) => i >= 0);
-      s = ends.length ? t.slice(Math.min(...ends) + 1) : '';
+      const end = t.search(rules.lineEnd);
+      s = end < 0 ? '' : t.slice(end + 1);
     } else if (t.startsWith('/*')) {
       const end = blockCommentEnd(t, rules.nested);
       s = end < 0 ? '' : t.slice(end);
@@ -49,14 +49,14 @@ export function afterLeadingComments(sql: string, rules: CommentRules): string {
   }
 }
 
-/** Index just past the block comment `text` starts with, or -1 when it does not end. */
-export function blockCommentEnd(text: string, nested: boolean): number {
+/** Index just past the block comment starting at `start` of `text`, or -1 when it does not end. */
+export function blockCommentEnd(text: string, nested: boolean, start = 0): number {
   if (!nested) {
-    const end = text.indexOf('*/', 2);
+    const end = text.indexOf('*/', start + 2);
     return end < 0 ? -1 : end + 2;
   }
   let depth = 0;
-  for (let i = 0; i < text.length - 1;) {
+  for (let i = start; i < text.length - 1;) {
     if (text[i] === '/' && text[i + 1] === '*') {
       depth++;
       i += 2;

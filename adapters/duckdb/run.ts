@@ -65,9 +65,8 @@ export function statementTypeName(t: StatementType): string {
  * connection's statement cache (statement-cache.ts says why that is safe).
  */
 export async function prepareSql(conn: DuckDBConnection, sql: string, paramCount: number, opts: { cache?: boolean } = {}): Promise<PreparedSql> {
-  if (typeof sql !== 'string' || !sql.trim()) throw new BadInputError('SQL text is empty');
   const problem = sqlTextProblem(sql);
-  if (problem) throw new BadInputError(problem, { sql: sql.slice(0, 200) });
+  if (problem) throw new BadInputError(problem, { sql: String(sql).slice(0, 200) });
   let statements: DuckDBPreparedStatement[];
   let count = 1;
   let deferred: PreparedSql['deferred'];

@@ -87,7 +87,8 @@ function rewrite(sql: string): Rewritten {
       out += sql.slice(i, end);
       i = end;
     } else if (c === '/' && next === '*') {
-      const end = commentEnd(sql, i);
+      const stop = blockCommentEnd(sql, true, i);
+      const end = stop < 0 ? len : stop;
       out += sql.slice(i, end);
       i = end;
     } else if (c === '$' && !/[\w$]/.test(sql[i - 1] ?? '')) {
@@ -107,12 +108,6 @@ function rewrite(sql: string): Rewritten {
     }
   }
   return control ? { sql: out, count: n, control } : { sql: out, count: n };
-}
-
-/** Index just past the (nested) block comment starting at `start`; the end of the text when it does not end. */
-function commentEnd(sql: string, start: number): number {
-  const end = blockCommentEnd(sql.slice(start), true);
-  return end < 0 ? sql.length : start + end;
 }
 
 /** Index just past the quoted run starting at `start` (doubled quotes stay inside). */
