@@ -110,37 +110,45 @@ export function fileId(path: string): { major: number; minor: number; inode: big
 }
 
 /**
- * `/proc/locks` as read once. The kernel hands the table over one page (about 4 KiB, some 60
+ * `/proc/locks` as read once. The kernel hands the table over one page (4 KiB or more, some 60
  * lines) per read(2) and lets go of its lock between reads; a lock released meanwhile shifts
  * the rest of the table, so a table read in several reads can miss entries that were there
  * all along (measured: a WRITE lock held throughout went missing in 6 of 2,000 reads while
- * another process took and dropped 200 locks in a loop). `consistent` says whether the table
- * came in a single read, and so is a true snapshot.
+ * another process took and dropped 200 locks in a loop). The same shift can hide the rest of
+ * the table entirely: a first read of one full page, then enough locks released that the next
+ * read starts past the end and returns nothing. So `consistent` (a true snapshot) holds only
+ * for a table that came in one read too short to have been cut at a page's end.
  */
 export interface ProcLocks {
   entries: ProcLockEntry[];
   consistent: boolean;
 }
 
-/** Reads `/proc/locks` (no entries, consistent, where it does not exist). */
-export function readProcLocks(): ProcLocks {
+/**
+ * The longest single read that is surely the whole table. The kernel cuts a read short of the
+ * page only when the next line would not fit, and a line is at most about 130 bytes, so a cut
+ * read of a page of at least 4 KiB is longer than this.
+ */
+const SURELY_WHOLE_BYTES = 3 * 1024;
+
+/** Reads `/proc/locks` (no entries, consistent, where it does not exist). `file` is for tests. */
+export function readProcLocks(file = '/proc/locks'): ProcLocks {
   let fd: number;
   try {
-    fd = openSync('/proc/locks', 'r');
+    fd = openSync(file, 'r');
   } catch {
     return { entries: [], consistent: true };
   }
   try {
     const chunks: Buffer[] = [];
-    let reads = 0;
     for (;;) {
       const buf = Buffer.allocUnsafe(64 * 1024);
       const n = readSync(fd, buf, 0, buf.length, null);
       if (n === 0) break;
-      reads++;
       chunks.push(buf.subarray(0, n));
     }
-    return { entries: parseProcLocks(Buffer.concat(chunks).toString('utf8')), consistent: reads <= 1 };
+    const consistent = chunks.length === 0 || (chunks.length === 1 && chunks[0].length <= SURELY_WHOLE_BYTES);
+    return { entries: parseProcLocks(Buffer.concat(chunks).toString('utf8')), consistent };
   } catch {
     return { entries: [], consistent: false };
   } finally {
