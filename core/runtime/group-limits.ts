@@ -67,13 +67,19 @@ export function rateWindow(ratePerSecond: number): { starts: number; ms: number 
   return { starts, ms: Math.min(Math.ceil((starts / ratePerSecond) * 1000), MAX_WINDOW_MS) };
 }
 
-/** Creates or replaces the limits of `group`. */
+/**
+ * Creates or replaces the limits of `group`. With `RETURNING`, like the claim's write of the row
+ * (`admitInGroup`): on DuckDB, whose `bolt_groups` is indexed (its primary key), a write with
+ * `RETURNING` and one without do not see each other's conflict, and the later one silently
+ * undid the other (docs/concurrent-database.md).
+ */
 export async function storeGroupLimit(db: Database, group: string, l: GroupLimit): Promise<void> {
   const now = Date.now();
   await retryConflicts(() =>
-    db.execute(
+    db.query(
       `INSERT INTO bolt_groups (group_key, concurrency, rate_per_second, updated_at) VALUES (?, ?, ?, ?) ` +
-        `ON CONFLICT (group_key) DO UPDATE SET concurrency = excluded.concurrency, rate_per_second = excluded.rate_per_second, updated_at = excluded.updated_at`,
+        `ON CONFLICT (group_key) DO UPDATE SET concurrency = excluded.concurrency, rate_per_second = excluded.rate_per_second, updated_at = excluded.updated_at ` +
+        `RETURNING group_key`,
       [group, l.concurrency ?? null, l.ratePerSecond ?? null, now],
     ),
   );

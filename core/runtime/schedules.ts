@@ -188,11 +188,14 @@ export async function loadSchedules(db: Database): Promise<Schedule[]> {
 
 /**
  * Records that `s`'s ticks up to `tick` were handled. Only forward, and only while the schedule
- * is the one that was read (not replaced since): false when nothing changed.
+ * is the one that was read (not replaced since): false when nothing changed. With `RETURNING`,
+ * like `storeSchedule`'s upsert: on DuckDB (`bolt_schedules` is indexed by its primary key) an
+ * UPDATE without it, racing a replacement, reported success and was lost
+ * (docs/concurrent-database.md).
  */
 export async function advanceSchedule(db: Database, s: Schedule, tick: number): Promise<boolean> {
-  const r = await retryConflicts(() =>
-    db.execute('UPDATE bolt_schedules SET last_tick = ? WHERE name = ? AND updated_at = ? AND last_tick < ?', [tick, s.name, s.updatedAt, tick]),
+  const rows = await retryConflicts(() =>
+    db.query('UPDATE bolt_schedules SET last_tick = ? WHERE name = ? AND updated_at = ? AND last_tick < ? RETURNING name', [tick, s.name, s.updatedAt, tick]),
   );
-  return r.rowsChanged > 0;
+  return rows.length > 0;
 }

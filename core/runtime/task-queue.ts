@@ -23,7 +23,7 @@ import { rowToTask, type SubmitOptions, type SubmitResult, type Task } from './t
 import { CLAIMABLE, CLAIMABLE_SQL, REDRIVABLE, TASK_STATUSES, TERMINAL, isTaskStatus, type TaskStatus } from './task-states.js';
 import { retryDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from '../backoff.js';
 import { createIdempotently } from '../schema-race.js';
-import { int, intList, MAX_JSON_BYTES, placeholders, retryConflicts, storableJson, toJsonText } from './queue-sql.js';
+import { int, intList, isTrue, MAX_JSON_BYTES, placeholders, retryConflicts, storableJson, toJsonText } from './queue-sql.js';
 import {
   cancelDependants,
   checkParentsForRetry,
@@ -197,40 +197,55 @@ export class TaskQueue {
     const columns = this.dialect.addedColumns.map(([c]) => `bolt_tasks.${c}`).join(', ');
     const probe = await this.db
       .query(
-        `SELECT ${this.dialect.indexesPresent} AS indexed, (SELECT count(*) FROM (SELECT bolt_tasks.id, ${columns} FROM ${QUEUE_TABLES.join(', ')} WHERE 1 = 0) AS t) AS n`,
+        `SELECT ${this.dialect.schemaCurrent} AS current, (SELECT count(*) FROM (SELECT bolt_tasks.id, ${columns} FROM ${QUEUE_TABLES.join(', ')} WHERE 1 = 0) AS t) AS n`,
       )
       .then(
         ([row]) => row,
         () => undefined, // missing (or partly created, or made by an older Bolt): create below
       );
-    if (probe) {
-      if (probe.indexed !== true && Number(probe.indexed) !== 1) await this.addIndexes();
-      return;
+    if (probe && isTrue(probe.current)) return;
+    if (!probe) {
+      for (const ddl of this.dialect.schema) await createIdempotently(() => retryConflicts(() => this.db.execute(ddl)));
+      for (const [column, ddl] of this.dialect.addedColumns) {
+        const has = () =>
+          this.db.query(`SELECT ${column} FROM bolt_tasks WHERE 1 = 0`).then(
+            () => true,
+            () => false,
+          );
+        if (await has()) continue;
+        // Another process may add it at the same moment: then this ALTER fails and the column is there.
+        await retryConflicts(() => this.db.execute(ddl)).catch(async (err: unknown) => {
+          if (!(await has())) throw err;
+        });
+      }
     }
-    for (const ddl of this.dialect.schema) await createIdempotently(() => retryConflicts(() => this.db.execute(ddl)));
-    for (const [column, ddl] of this.dialect.addedColumns) {
-      const has = () =>
-        this.db.query(`SELECT ${column} FROM bolt_tasks WHERE 1 = 0`).then(
-          () => true,
-          () => false,
-        );
-      if (await has()) continue;
-      // Another process may add it at the same moment: then this ALTER fails and the column is there.
-      await retryConflicts(() => this.db.execute(ddl)).catch(async (err: unknown) => {
-        if (!(await has())) throw err;
-      });
-    }
+    await this.upgradeSchema();
   }
 
   /**
-   * Adds an index made since this queue was created. Best effort: indexes only make claims
-   * faster, and a read-only handle cannot add them.
+   * Brings a queue made by an older Bolt to the newest layout (queue-dialect.ts: PostgreSQL's
+   * newest index, DuckDB's tasks table without a primary key). A read-only handle cannot: the
+   * queue still works as it is, so that is logged, not thrown.
    */
-  private async addIndexes(): Promise<void> {
+  private async upgradeSchema(): Promise<void> {
+    const { statements, oneTransaction } = this.dialect.upgrade;
+    if (!statements.length) return;
     try {
-      for (const ddl of this.dialect.indexes) await createIdempotently(() => retryConflicts(() => this.db.execute(ddl)));
+      if (!oneTransaction) {
+        for (const ddl of statements) await createIdempotently(() => retryConflicts(() => this.db.execute(ddl)));
+        return;
+      }
+      const upgraded = await retryConflicts(() =>
+        this.db.transaction(async (tx) => {
+          const [row] = await tx.query(`SELECT ${this.dialect.schemaCurrent} AS current`);
+          if (isTrue(row?.current)) return false;
+          for (const ddl of statements) await tx.execute(ddl);
+          return true;
+        }),
+      );
+      if (upgraded) logger.info({ engine: this.db.engine }, 'brought the queue made by an older Bolt to the current layout');
     } catch (err) {
-      logger.debug({ err }, 'could not add the queue indexes');
+      logger.warn({ err }, 'could not bring the queue to the current layout');
     }
   }
 
