@@ -66,6 +66,8 @@ export class Dispatcher {
   private flushing?: Promise<void>;
   private pollTimer?: NodeJS.Timeout;
   private heartbeatTimer?: NodeJS.Timeout;
+  /** The heartbeat in progress, if any: the next one waits for it, and `releaseAll` too. */
+  private beating?: Promise<void>;
   private lastReap = 0;
   private stopping = false;
   private readonly counters = { done: 0, failed: 0, dead: 0, cancelled: 0 };
@@ -95,7 +97,9 @@ export class Dispatcher {
 
   /** Starts claiming and the heartbeat. */
   start(): void {
-    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.cfg.heartbeatMs);
+    this.heartbeatTimer = setInterval(() => {
+      this.beating ??= this.heartbeat().finally(() => (this.beating = undefined));
+    }, this.cfg.heartbeatMs);
     this.heartbeatTimer.unref();
     this.wake();
   }
@@ -448,6 +452,8 @@ export class Dispatcher {
    */
   async releaseAll(): Promise<void> {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    // Let a heartbeat in progress end first: nothing of this runtime renews after it gives back.
+    await this.beating;
     this.buffer.splice(0);
     this.running.clear();
     const n = await this.queue.releaseOwner(this.owner).catch((e: unknown) => {
