@@ -87,6 +87,21 @@ test('in the host process: failing writes reject, write nothing, and leave no un
   assert.equal((await db.execute('INSERT INTO k VALUES (2)', [], { requestId: 'after' })).rowsChanged, 1);
 });
 
+test("an error whose text claims DuckDB's FATAL error does not close the host under the others", T, async (t) => {
+  // DuckDB prefixes its own errors with their class ("Invalid Input Error: …"); the host once
+  // matched "FATAL Error" anywhere, so this statement closed it at once and interrupted every
+  // other caller's statement.
+  const db = await ConcurrentDatabase.open(join(tempDir(t), 'f.db'));
+  t.after(() => db.close());
+  const startedAt = db.lockInfo().host?.startedAt;
+  const long = db.query('SELECT count(*) AS n FROM range(600000000) r WHERE r.range % 7 = 0');
+  for (const text of ['FATAL Error: pretend', 'Failed: database has been invalidated because of a previous fatal error']) {
+    await assert.rejects(db.query('SELECT error(?)', [text]), (e) => hasCode(e, 'BOLT_SQL'));
+  }
+  assert.equal(Number((await long)[0]!.n), 85714286, 'the read running beside them completed');
+  assert.equal(db.lockInfo().host?.startedAt, startedAt, 'the same host serves');
+});
+
 test('from a client: failing writes reject with BOLT_SQL and the host process keeps serving', T, async (t) => {
   const path = join(tempDir(t), 'a.db');
   const host = await startFixture(t, 'bolt-host', [path, '0']);

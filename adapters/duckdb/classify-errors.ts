@@ -29,11 +29,14 @@ export function isConflictMessage(message: string): boolean {
 /**
  * True for a DuckDB FATAL error (a checkpoint that could not write its file on a full disk,
  * say): DuckDB has invalidated the database instance, and every later statement on it fails
- * until the file is opened again. Takes a raw or an already classified error.
+ * until the file is opened again. Takes a raw or an already classified error. Only DuckDB's own
+ * error class counts, at the start of its message: a statement's text can put "FATAL Error" or
+ * "database has been invalidated" anywhere else (`SELECT error('FATAL Error')` made the host
+ * close at once, interrupting every other caller).
  */
 export function isFatalDuckDBError(err: unknown): boolean {
   const e = err as { message?: unknown; details?: { engineMessage?: unknown } } | undefined;
-  return [e?.message, e?.details?.engineMessage].some((m) => typeof m === 'string' && /FATAL Error|database has been invalidated/i.test(m));
+  return [e?.message, e?.details?.engineMessage].some((m) => typeof m === 'string' && /^(Failure running pending result task: )?FATAL Error: /.test(m));
 }
 
 /** Maps an error thrown by @duckdb/node-api to a BoltError (BoltErrors pass through). */
