@@ -312,7 +312,7 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
         return r;
       } catch (err) {
         const e =
-          opts.signal?.aborted && !run.shared ? abortedStatement(sql) : this.closeStop.signal.aborted ? stoppedByClose(sql) : classifyDuckDBError(err, { sql });
+          opts.signal?.aborted && !run.shared ? abortedStatement(sql) : this.stoppedByClosing(p) ? stoppedByClose(sql) : classifyDuckDBError(err, { sql });
         this.count(e);
         throw e;
       } finally {
@@ -320,6 +320,15 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
         lease.release();
       }
     });
+  }
+
+  /**
+   * Whether a statement that failed was stopped by this host closing, and so was not applied: any
+   * statement a graceful close interrupted, but only a read when the host closed at once (DuckDB
+   * invalidated it, or the process exits), since a write then may have been cut at its commit.
+   */
+  private stoppedByClosing(p: PreparedSql | undefined): boolean {
+    return this.closeStop.signal.aborted && (!this.shut || p?.isRead === true);
   }
 
   private async acquireCounted(caller: string, timeoutMs?: number, signal?: AbortSignal): Promise<Lease<DuckDBConnection>> {
@@ -644,6 +653,8 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
     clearInterval(this.pruneTimer);
     // No batch starts and none re-runs after this: the lock is let go below.
     this.group.stop((w) => stoppedByClose(w.sql));
+    // A read interrupted below fails as not applied (BOLT_CLOSED): a handle re-runs it on the next host.
+    this.closeStop.abort();
     // A connection that may be running a statement is interrupted, never closed: DuckDB ends a
     // statement whose connection was closed by destroying that connection's context while it
     // holds the context's lock, and the thread running it then waits for good (a process with
