@@ -102,6 +102,12 @@ export interface TransactionOptions {
   signal?: AbortSignal;
 }
 
+/** How a handle closes (`Database.close`). */
+export interface CloseOptions {
+  /** DuckDB host: how long statements in flight may still run before they are interrupted. */
+  graceMs?: number;
+}
+
 export interface SessionOptions {
   /** Shown in pool statistics and leak reports. */
   name?: string;
@@ -206,7 +212,14 @@ export interface Database extends Queryable {
   insertMany(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], opts?: StatementOptions): Promise<ExecResult>;
   stats(): DatabaseStats;
   lockInfo(): LockInfo;
-  close(): Promise<void>;
+  /**
+   * Closes the handle. A DuckDB handle whose thread hosts the file closes the host with its last
+   * handle: statements in flight (this process's and its clients') may run on for `graceMs`
+   * (default `BOLT_HOST_CLOSE_GRACE_MS`) and are then interrupted, and their callers re-run them
+   * on the next host. Calling `close({ graceMs })` again while that wait is under way shortens it.
+   * Other engines ignore `graceMs`.
+   */
+  close(opts?: CloseOptions): Promise<void>;
   /**
    * PostgreSQL only: calls `onNotify` on every `NOTIFY <channel>` from any session (a dedicated
    * connection LISTENs). Best effort: if that connection fails it is logged and not replaced, so

@@ -11,7 +11,7 @@ import { checkValueMode, type SessionOptions } from './database.js';
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A limit in ms: 0 to MAX_TIMER_MS, or (`noLimit`: 0 and Infinity mean none) Infinity. */
-function checkDelay(v: unknown, name: string, noLimit: boolean): void {
+export function checkDelay(v: unknown, name: string, noLimit: boolean): void {
   if (v === undefined) return;
   const ok = typeof v === 'number' && v >= 0 && (v <= MAX_TIMER_MS || (noLimit && v === Infinity));
   if (!ok) {

@@ -164,6 +164,28 @@ test('a second SIGINT stops at once: the running task is aborted and given back'
   assert.equal(task.leaseOwner, null);
 });
 
+test('a second SIGINT does not wait for statements other processes run through its DuckDB host', { timeout: 120_000 }, async (t) => {
+  // The host gives statements in flight BOLT_HOST_CLOSE_GRACE_MS before it interrupts them;
+  // "stop at once" interrupts them at once (their callers re-run them on the next host).
+  const cwd = tempDir(t);
+  const env = { ...ENV, BOLT_LOG_LEVEL: 'info', BOLT_HOST_CLOSE_GRACE_MS: '600000' };
+  const rt = spawnBolt(t, ['start', '--agents', '1'], { cwd, env });
+  await rt.waitForLine(/^ready: /);
+  spawnBolt(t, ['query', 'SELECT count(*) AS n FROM range(100000000000) a'], { cwd, env: ENV });
+  type Info = { host?: { pool?: { holders?: Array<{ heldMs: number }> } } };
+  await waitForValue(
+    'the runaway query to run in the host',
+    async () => (JSON.parse((await bolt(cwd, ['db', 'info', '.bolt/analytics.db', '--json'])).stdout) as Info).host?.pool?.holders ?? [],
+    (holders) => holders.some((h) => h.heldMs > 200),
+  );
+  rt.child.kill('SIGINT');
+  await rt.waitForLine(/SIGINT: draining/);
+  rt.child.kill('SIGINT');
+  await rt.waitForLine(/stopping at once/);
+  assert.deepEqual(await rt.exited, { code: 0, signal: null }, rt.stderr());
+  assert.match(rt.stderr(), /"graceMs":0,"msg":"statements still running when the host closes: interrupting them"/);
+});
+
 test('a second SIGINT ends the process even while an agent is inside a long SQLite statement', { timeout: 120_000 }, async (t) => {
   // better-sqlite3 cannot interrupt a statement, and a thread inside one cannot be terminated:
   // the process stayed alive (printing "stopped") until the statement ended, hours later.

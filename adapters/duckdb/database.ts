@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type {
+  CloseOptions,
   Database,
   DatabaseStats,
   ExecResult,
@@ -23,7 +24,7 @@ import type {
 } from '../../core/database.js';
 import { checkValueMode, firstRow } from '../../core/database.js';
 import { unlessAborted } from '../../core/abortable.js';
-import { checkSessionOptions } from '../../core/session-options.js';
+import { checkDelay, checkSessionOptions } from '../../core/session-options.js';
 import { BoltError, ClosedError, OutcomeUnknownError, hasCode } from '../../core/errors.js';
 import { log } from '../../core/logger.js';
 import { checkRequestId } from '../../core/request-id.js';
@@ -50,6 +51,8 @@ const FAILOVER_DEADLINE_MS = 30_000;
 export class DuckDbDatabase implements Database {
   readonly engine = 'duckdb' as const;
   private closed = false;
+  /** The close under way or done (a second `close()` waits for it, and may hurry it). */
+  private closing?: Promise<void>;
   private reelecting?: Promise<Backend>;
   /** `bolt_requests` is known to exist (transactions with a request id make it first). */
   private readonly requestLog = { ready: false };
@@ -75,9 +78,9 @@ export class DuckDbDatabase implements Database {
     if (isServedHost(b)) b.attachHandle();
   }
 
-  private detach(b: Backend): Promise<void> | void {
+  private detach(b: Backend, graceMs?: number): Promise<void> | void {
     if (isServedHost(b)) {
-      return b.detachHandle();
+      return b.detachHandle(graceMs);
     } else if ('destroy' in b) {
       (b as { destroy(): void }).destroy();
     }
@@ -320,10 +323,19 @@ export class DuckDbDatabase implements Database {
     return this.withFailover('verify', true, (b) => b.verify(), false);
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  async close(opts: CloseOptions = {}): Promise<void> {
+    checkDelay(opts.graceMs, 'graceMs', false);
+    if (this.closing) {
+      // Under way: a shorter grace hurries the host's wait for statements (its close is idempotent).
+      const b = this.backend;
+      if (opts.graceMs !== undefined && isServedHost(b) && b.isClosed) void b.close(undefined, opts.graceMs).catch(() => undefined);
+      return this.closing;
+    }
     this.closed = true;
-    await this.reelecting?.catch(() => undefined);
-    await this.detach(this.backend);
+    this.closing = (async () => {
+      await this.reelecting?.catch(() => undefined);
+      await this.detach(this.backend, opts.graceMs);
+    })();
+    return this.closing;
   }
 }

@@ -81,6 +81,8 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
   private readonly requests = new RequestSerializer();
   private active = 0;
   private drained?: () => void;
+  /** While a closing host waits for statements in flight: ends that wait after `ms` from now, if sooner. */
+  private shortenGrace?: (ms: number) => void;
   private closing?: Promise<void>;
   /** Aborted when a closing host stops waiting for its statements in flight (see `close`). */
   private readonly closeStop = new AbortController();
@@ -202,10 +204,10 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
     this.handles++;
   }
 
-  /** A handle of this thread let go; the last one closes the host. */
-  detachHandle(): Promise<void> | void {
+  /** A handle of this thread let go; the last one closes the host, waiting `graceMs` at most for what runs. */
+  detachHandle(graceMs?: number): Promise<void> | void {
     this.handles--;
-    if (this.handles <= 0) return this.close('its last handle in this thread let go');
+    if (this.handles <= 0) return this.close('its last handle in this thread let go', graceMs);
   }
 
   /** A remote client connected (HostServer). */
@@ -556,15 +558,21 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
 
   /**
    * Graceful close: refuse new work, let in-flight statements finish (interrupted after
-   * `BOLT_HOST_CLOSE_GRACE_MS`, see `drain`), close sessions (rolling back), CHECKPOINT, close
-   * DuckDB, release the sidecar lock. Emits 'closed'.
+   * `graceMs`, by default `BOLT_HOST_CLOSE_GRACE_MS`: see `drain`), close sessions (rolling
+   * back), CHECKPOINT, close DuckDB, release the sidecar lock. Emits 'closed'. Called again while
+   * it waits for statements, a shorter `graceMs` ends that wait sooner.
    */
-  close(reason = 'closed'): Promise<void> {
-    if (!this.closing) log('host').info({ path: this.path, reason, active: this.active, sessions: this.sessions.size }, 'closing the database');
-    this.closing ??= (async () => {
+  close(reason = 'closed', graceMs = this.closeGraceMs): Promise<void> {
+    if (this.closing) {
+      // Closing already: a shorter grace hurries the wait under way (a second Ctrl-C).
+      this.shortenGrace?.(graceMs);
+      return this.closing;
+    }
+    log('host').info({ path: this.path, reason, active: this.active, sessions: this.sessions.size }, 'closing the database');
+    this.closing = (async () => {
       this.idle.stop();
       clearInterval(this.pruneTimer);
-      if (this.active > 0) await this.drain();
+      if (this.active > 0) await this.drain(graceMs);
       await this.walCheckpointer?.stop();
       await this.abandonSessions(reason);
       try {
@@ -624,17 +632,26 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
   }
 
   /**
-   * Waits for the statements in flight, `BOLT_HOST_CLOSE_GRACE_MS` at most; then interrupts
-   * those running alone on their connection (a client's runaway query would otherwise keep the
-   * host, and `bolt start`'s Ctrl-C, waiting for hours) and waits for them to end. Writes riding
-   * in a group commit run on, however long: stopping one would fail the others in its group.
+   * Waits for the statements in flight, `graceMs` at most (a later `close` may shorten it); then
+   * interrupts them (a client's runaway query would otherwise keep the host, and `bolt start`'s
+   * Ctrl-C, waiting for hours) and waits for them to end.
    */
-  private async drain(): Promise<void> {
+  private async drain(graceMs: number): Promise<void> {
     const drained = new Promise<void>((r) => (this.drained = r));
     let timer: NodeJS.Timeout | undefined;
-    const graceMs = this.closeGraceMs;
-    const inTime = await Promise.race([drained.then(() => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
+    let graceEnd = Date.now() + graceMs;
+    const graceOver = new Promise<false>((r) => {
+      timer = setTimeout(() => r(false), graceMs);
+      this.shortenGrace = (ms) => {
+        if (Date.now() + ms >= graceEnd) return;
+        graceEnd = Date.now() + ms;
+        clearTimeout(timer);
+        timer = setTimeout(() => r(false), ms);
+      };
+    });
+    const inTime = await Promise.race([drained.then(() => true), graceOver]);
     clearTimeout(timer);
+    this.shortenGrace = undefined;
     if (inTime) return;
     log('host').warn({ path: this.path, active: this.active, graceMs }, 'statements still running when the host closes: interrupting them');
     // Writes of a group commit too: a batch that fails is rolled back, and its writes are

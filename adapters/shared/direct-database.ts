@@ -5,6 +5,7 @@
  * connection as a `PinnedConnection`) and its own statement fast paths.
  */
 import type {
+  CloseOptions,
   Database,
   DatabaseStats,
   EngineName,
@@ -28,6 +29,7 @@ import { PoolAccounting } from './pool-stats.js';
 import { PinnedSession } from './session.js';
 import { executeOnce, runTransaction } from './transaction.js';
 import { signalProblem } from '../../core/abortable.js';
+import { checkDelay } from '../../core/session-options.js';
 
 /** Settings every direct adapter has. */
 export interface DirectSettings {
@@ -232,7 +234,9 @@ export abstract class DirectDatabase<P extends PinnedConnection> implements Data
     };
   }
 
-  async close(): Promise<void> {
+  /** Closes the handle; `graceMs` is checked but has no use here (no host: see `Database.close`). */
+  async close(opts: CloseOptions = {}): Promise<void> {
+    checkDelay(opts.graceMs, 'graceMs', false);
     if (this.closed) return;
     this.closed = true;
     if (this.leakTimer) clearInterval(this.leakTimer);

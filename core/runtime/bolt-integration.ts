@@ -17,7 +17,7 @@
  */
 import { hostname } from 'node:os';
 import { EventEmitter } from 'eventemitter3';
-import type { Database } from '../database.js';
+import type { CloseOptions, Database } from '../database.js';
 import { resolveConfig, type BoltConfig, type BoltOptions } from '../config.js';
 import type { BoltEvents, DbHealthEvent } from '../events.js';
 import { AbortedError, BadInputError, ClosedError, hasCode } from '../errors.js';
@@ -65,6 +65,10 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
   private readonly startedAt = Date.now();
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private stopped?: Promise<void>;
+  /** An immediate stop was asked for: databases close without waiting for others' statements. */
+  private hurried = false;
+  /** The stop has reached closing the databases (nothing of the runtime uses them any more). */
+  private closingDatabases = false;
   /** `initialize()` in progress, and whether `shutdown()` came meanwhile. */
   private initializing?: Promise<void>;
   private startStopped = false;
@@ -348,9 +352,12 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
       await this.initializing?.catch(() => undefined);
       return;
     }
+    if (opts.immediate) this.hurried = true;
     if (opts.immediate && this.state === 'stopping' && this.pool) {
-      // A second, immediate stop while draining: terminate the workers now.
+      // A second, immediate stop while draining: terminate the workers now, and stop waiting
+      // for other processes' statements if the database is closing already.
       this.dispatcher?.abortAll('stop');
+      if (this.closingDatabases) this.hurryClosingDatabases();
       await this.pool.close(true).catch(() => undefined);
       return this.stopped;
     }
@@ -379,9 +386,11 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
       // No agent runs anything now: give back whatever lease this runtime still holds.
       await this.dispatcher?.releaseAll();
       await this.queue?.forgetRuntime(this.config.runtimeId).catch((e: unknown) => logger.warn({ err: e }, 'could not remove this runtime from bolt_runtimes'));
-      for (const p of this.others.values()) await p.then((d) => d.close()).catch(() => undefined);
+      this.closingDatabases = true;
+      const how = this.hurried ? HURRIED : {};
+      for (const p of this.others.values()) await p.then((d) => d.close(how)).catch(() => undefined);
       this.others.clear();
-      await this.db?.close().catch((e: unknown) => {
+      await this.db?.close(how).catch((e: unknown) => {
         if (!hasCode(e, 'BOLT_CLOSED')) logger.warn({ err: e }, 'closing the database failed');
       });
       this.state = 'stopped';
@@ -389,7 +398,16 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
     })();
     return this.stopped;
   }
+
+  /** Closes (or hurries the close under way of) every database the runtime opened, without grace. */
+  private hurryClosingDatabases(): void {
+    for (const p of this.others.values()) void p.then((d) => d.close(HURRIED)).catch(() => undefined);
+    void this.db?.close(HURRIED).catch(() => undefined);
+  }
 }
+
+/** How an immediate stop closes databases: statements still running (other processes') are interrupted at once. */
+const HURRIED: CloseOptions = { graceMs: 0 };
 
 /** What initialize() fails with when shutdown() came while it ran. */
 function stoppedWhileStarting(cause?: unknown): AbortedError {

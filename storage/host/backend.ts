@@ -106,15 +106,15 @@ export interface ServedHost extends Backend {
   servingOn(socket: string): void;
   /** A handle of this thread now uses the host. */
   attachHandle(): void;
-  /** A handle of this thread let go; the last one closes the host. */
-  detachHandle(): Promise<void> | void;
+  /** A handle of this thread let go; the last one closes the host (see `Database.close`). */
+  detachHandle(graceMs?: number): Promise<void> | void;
   /** A remote client connected / went away (the server counts them; idle release needs it). */
   clientConnected(): void;
   clientGone(): void;
   /** Any request arrived: postpones idle release. */
   touch(): void;
-  /** Finishes what runs, releases the file. */
-  close(reason?: string): Promise<void>;
+  /** Finishes what runs (for `graceMs` at most), releases the file. */
+  close(reason?: string, graceMs?: number): Promise<void>;
   /** Releases the file at once (process exit). */
   closeNow(): void;
   once(event: 'closed', fn: () => void): unknown;

@@ -126,6 +126,17 @@ function suite(e: EngineUnderTest): void {
       assert.deepEqual(await db.query('SELECT i FROM hidden', [], { values: 'js' }), [{ i: 1 }]);
     });
 
+    test('close with a grace that is not a number of milliseconds is BOLT_BAD_INPUT, and the handle stays open', T, async (t) => {
+      const db = await e.store(t).open();
+      for (const graceMs of [-1, Number.NaN, 2 ** 31, '5' as unknown as number]) {
+        await assert.rejects(db.close({ graceMs }), (err) => hasCode(err, 'BOLT_BAD_INPUT'), String(graceMs));
+      }
+      assert.deepEqual(await db.query('SELECT 1 AS x', [], { values: 'js' }), [{ x: 1 }]);
+      await db.close({ graceMs: 0 });
+      await db.close({ graceMs: 0 });
+      await assert.rejects(db.query('SELECT 1 AS x'), (err) => hasCode(err, 'BOLT_CLOSED'));
+    });
+
     test('text without a statement is BOLT_BAD_INPUT on every path', T, async (t) => {
       const db = await e.store(t).open();
       const none = (err: unknown) => hasCode(err, 'BOLT_BAD_INPUT') && /no statement|empty/.test((err as Error).message);
