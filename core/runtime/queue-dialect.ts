@@ -31,16 +31,19 @@ export interface QueueDialect {
    */
   addedColumns: ReadonlyArray<readonly [string, string]>;
   /**
-   * A SQL expression, true when the queue has the newest layout: a queue made by an older Bolt
-   * is brought to it at `ensureSchema` by {@link QueueDialect.upgrade}.
+   * A SQL expression, true when the newest index of the queue exists: a queue made by an older
+   * Bolt gets its indexes at `ensureSchema` (they are all `IF NOT EXISTS`).
    */
-  schemaCurrent: string;
+  indexesPresent: string;
+  /** The indexes to add when `indexesPresent` is false. */
+  indexes: readonly string[];
   /**
-   * What brings an older queue to the newest layout: statements each idempotent on their own
-   * (indexes), or, `oneTransaction`, run together in one transaction that first checks
-   * `schemaCurrent` again (a table rebuilt).
+   * DuckDB: a SET clause that `purge` applies to the rows it deletes, just before, in the same
+   * transaction. DuckDB checks no DELETE against a concurrent UPDATE on a table without an
+   * index, so a `retry` racing the purge was acknowledged and its task deleted; the UPDATE
+   * conflicts with it instead (task-queue.ts, "Concurrent writes on DuckDB").
    */
-  upgrade: { statements: readonly string[]; oneTransaction: boolean };
+  markBeforeDelete?: string;
   /**
    * Where there is one (PostgreSQL: `NOTIFY`), the statement that tells listening runtimes new
    * tasks are queued, so they claim at once instead of at their next poll.
@@ -129,58 +132,41 @@ const INDEXES = [
  */
 const PG_INDEXES = [...INDEXES, `CREATE INDEX IF NOT EXISTS ${READY_INDEX} ON bolt_tasks (priority DESC, id) WHERE ${CLAIMABLE_SQL}`];
 
-/**
- * DuckDB's `bolt_tasks` has no index at all, not even on its primary key, for two reasons:
- * - Correctness. On a table with an index, DuckDB 1.5 runs `UPDATE … RETURNING` as a delete and
- *   an insert, which it does not check against other transactions' in-place updates of the same
- *   row: a lease renewal whose snapshot predated a release committed after it and wrote the whole
- *   old row back, so the released task was `running` again with nobody running it (measured:
- *   test/queue-lost-update.test.ts). Without an index every UPDATE is in place and DuckDB reports
- *   the conflict, which the queue re-runs.
- * - Speed: every index on bolt_tasks (even a UNIQUE one on a column the queue never updates)
- *   roughly doubles the cost of the queue's UPDATEs, and a columnar scan is fast anyway. Ids come
- *   from a sequence, so they are unique without a constraint; dedupe keys live in their own table.
- */
-const DUCKDB_TASKS = (name: string): string => `CREATE TABLE IF NOT EXISTS ${name} (id BIGINT NOT NULL DEFAULT nextval('bolt_tasks_seq'),${COLUMNS})`;
-/** True when DuckDB's bolt_tasks carries no primary key or unique constraint (see DUCKDB_TASKS). */
-const DUCKDB_TASKS_UNINDEXED =
-  `NOT EXISTS (SELECT 1 FROM duckdb_constraints() WHERE table_name = 'bolt_tasks' AND schema_name = current_schema() ` +
-  `AND database_name = current_database() AND constraint_type IN ('PRIMARY KEY', 'UNIQUE'))`;
-
 const DIALECTS: Record<EngineName, QueueDialect> = {
+  // No index at all on DuckDB's bolt_tasks, not even a primary key: measured, every index on it
+  // (even a UNIQUE one on a column the queue never updates) roughly doubles the cost of the
+  // queue's UPDATEs, and a columnar scan is fast anyway. Ids come from the sequence; dedupe keys
+  // live in their own table. Queues made by an older Bolt keep their `id BIGINT PRIMARY KEY`:
+  // the queue's writes are safe on both layouts (task-queue.ts, "Concurrent writes on DuckDB").
   duckdb: {
     engine: 'duckdb',
-    schema: [`CREATE SEQUENCE IF NOT EXISTS bolt_tasks_seq`, DUCKDB_TASKS('bolt_tasks'), ...SIDE_TABLES],
+    schema: [
+      `CREATE SEQUENCE IF NOT EXISTS bolt_tasks_seq`,
+      `CREATE TABLE IF NOT EXISTS bolt_tasks (id BIGINT NOT NULL DEFAULT nextval('bolt_tasks_seq'),${COLUMNS})`,
+      ...SIDE_TABLES,
+    ],
     claimStyle: 'select-then-update',
     reserveIds: (n) => `SELECT nextval('bolt_tasks_seq') AS id FROM range(${Math.floor(n)})`,
     addedColumns: ADDED_COLUMNS,
-    schemaCurrent: DUCKDB_TASKS_UNINDEXED,
-    // A queue made by an older Bolt has `id BIGINT PRIMARY KEY`: rebuilt without it, rows kept.
-    upgrade: {
-      statements: [
-        DUCKDB_TASKS('bolt_tasks_rebuilt'),
-        `INSERT INTO bolt_tasks_rebuilt BY NAME SELECT * FROM bolt_tasks`,
-        `DROP TABLE bolt_tasks`,
-        `ALTER TABLE bolt_tasks_rebuilt RENAME TO bolt_tasks`,
-      ],
-      oneTransaction: true,
-    },
+    indexesPresent: 'true',
+    indexes: [],
+    markBeforeDelete: 'lease_expires = -1',
   },
   sqlite: {
     engine: 'sqlite',
     schema: [`CREATE TABLE IF NOT EXISTS bolt_tasks (id INTEGER PRIMARY KEY AUTOINCREMENT,${COLUMNS})`, ...SIDE_TABLES, ...INDEXES],
     claimStyle: 'select-then-update',
     addedColumns: ADDED_COLUMNS,
-    schemaCurrent: 'true',
-    upgrade: { statements: [], oneTransaction: false },
+    indexesPresent: 'true',
+    indexes: [],
   },
   postgres: {
     engine: 'postgres',
     schema: [`CREATE TABLE IF NOT EXISTS bolt_tasks (id BIGSERIAL PRIMARY KEY,${COLUMNS})`, ...SIDE_TABLES, ...PG_INDEXES],
     claimStyle: 'skip-locked',
     addedColumns: ADDED_COLUMNS,
-    schemaCurrent: `to_regclass('${READY_INDEX}') IS NOT NULL`,
-    upgrade: { statements: PG_INDEXES, oneTransaction: false },
+    indexesPresent: `to_regclass('${READY_INDEX}') IS NOT NULL`,
+    indexes: PG_INDEXES,
     wake: `NOTIFY ${WAKE_CHANNEL}`,
     wakeWith: (insert) => `WITH inserted AS (${insert}) SELECT inserted.id FROM inserted, (SELECT pg_notify('${WAKE_CHANNEL}', '')) AS woken`,
     reserveIds: (n) => `SELECT nextval(pg_get_serial_sequence('bolt_tasks', 'id')) AS id FROM generate_series(1, ${Math.floor(n)})`,

@@ -86,8 +86,3 @@ export function toJsonText(v: unknown): string | null {
     throw new BadInputError(`the value cannot be stored as JSON: ${(err as Error).message}`);
   }
 }
-
-/** A SQL boolean as each engine returns it (true, or 1 from SQLite). */
-export function isTrue(v: unknown): boolean {
-  return v === true || Number(v) === 1;
-}

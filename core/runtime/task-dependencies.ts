@@ -243,9 +243,9 @@ export async function loadParents(db: Queryable, children: ReadonlyMap<number, n
 export async function unclaimUnready(db: Queryable, owner: string, ids: readonly number[]): Promise<void> {
   if (ids.length === 0) return;
   await retryConflicts(() =>
-    db.execute(
+    db.query(
       `UPDATE bolt_tasks SET status = 'queued', attempts = attempts - 1, lease_owner = NULL, lease_expires = NULL, started_at = NULL, ` +
-        `waiting_on = ${NOT_DONE}, updated_at = ? WHERE id IN (${intList(ids)}) AND lease_owner = ? AND status = 'running'`,
+        `waiting_on = ${NOT_DONE}, updated_at = ? WHERE id IN (${intList(ids)}) AND lease_owner = ? AND status = 'running' RETURNING id`,
       [Date.now(), owner],
     ),
   );

@@ -13,6 +13,16 @@
  *   runtime every time ends up dead instead of looping.
  * - Statements that lose an optimistic write conflict (DuckDB) are re-run: each is a single
  *   autocommit statement, so re-running it is safe.
+ *
+ * Concurrent writes on DuckDB: DuckDB 1.5 does not check every pair of writes to one row from
+ * concurrent transactions (docs/concurrent-database.md). On a table with an index (a queue made
+ * by an older Bolt has a primary key) an `UPDATE … RETURNING` is a delete plus an insert that a
+ * plain `UPDATE` does not conflict with: a lease renewal wrote the whole old row back over a
+ * release. Without an index (queues made now) a DELETE conflicts with no UPDATE. So:
+ * - every UPDATE of `bolt_tasks` has RETURNING (DuckDB then checks them against each other on
+ *   both layouts);
+ * - `purge` first writes the rows it deletes (an UPDATE … RETURNING in the same transaction), so
+ *   that a `retry` of one of them conflicts with it instead of being silently deleted.
  */
 import type { Database, Queryable, Row } from '../database.js';
 import { BadInputError, NotFoundError, hasCode, type SerializedError } from '../errors.js';
@@ -23,7 +33,7 @@ import { rowToTask, type SubmitOptions, type SubmitResult, type Task } from './t
 import { CLAIMABLE, CLAIMABLE_SQL, REDRIVABLE, TASK_STATUSES, TERMINAL, isTaskStatus, type TaskStatus } from './task-states.js';
 import { retryDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from '../backoff.js';
 import { createIdempotently } from '../schema-race.js';
-import { int, intList, isTrue, MAX_JSON_BYTES, placeholders, retryConflicts, storableJson, toJsonText } from './queue-sql.js';
+import { int, intList, MAX_JSON_BYTES, placeholders, retryConflicts, storableJson, toJsonText } from './queue-sql.js';
 import {
   cancelDependants,
   checkParentsForRetry,
@@ -197,55 +207,40 @@ export class TaskQueue {
     const columns = this.dialect.addedColumns.map(([c]) => `bolt_tasks.${c}`).join(', ');
     const probe = await this.db
       .query(
-        `SELECT ${this.dialect.schemaCurrent} AS current, (SELECT count(*) FROM (SELECT bolt_tasks.id, ${columns} FROM ${QUEUE_TABLES.join(', ')} WHERE 1 = 0) AS t) AS n`,
+        `SELECT ${this.dialect.indexesPresent} AS indexed, (SELECT count(*) FROM (SELECT bolt_tasks.id, ${columns} FROM ${QUEUE_TABLES.join(', ')} WHERE 1 = 0) AS t) AS n`,
       )
       .then(
         ([row]) => row,
         () => undefined, // missing (or partly created, or made by an older Bolt): create below
       );
-    if (probe && isTrue(probe.current)) return;
-    if (!probe) {
-      for (const ddl of this.dialect.schema) await createIdempotently(() => retryConflicts(() => this.db.execute(ddl)));
-      for (const [column, ddl] of this.dialect.addedColumns) {
-        const has = () =>
-          this.db.query(`SELECT ${column} FROM bolt_tasks WHERE 1 = 0`).then(
-            () => true,
-            () => false,
-          );
-        if (await has()) continue;
-        // Another process may add it at the same moment: then this ALTER fails and the column is there.
-        await retryConflicts(() => this.db.execute(ddl)).catch(async (err: unknown) => {
-          if (!(await has())) throw err;
-        });
-      }
+    if (probe) {
+      if (probe.indexed !== true && Number(probe.indexed) !== 1) await this.addIndexes();
+      return;
     }
-    await this.upgradeSchema();
+    for (const ddl of this.dialect.schema) await createIdempotently(() => retryConflicts(() => this.db.execute(ddl)));
+    for (const [column, ddl] of this.dialect.addedColumns) {
+      const has = () =>
+        this.db.query(`SELECT ${column} FROM bolt_tasks WHERE 1 = 0`).then(
+          () => true,
+          () => false,
+        );
+      if (await has()) continue;
+      // Another process may add it at the same moment: then this ALTER fails and the column is there.
+      await retryConflicts(() => this.db.execute(ddl)).catch(async (err: unknown) => {
+        if (!(await has())) throw err;
+      });
+    }
   }
 
   /**
-   * Brings a queue made by an older Bolt to the newest layout (queue-dialect.ts: PostgreSQL's
-   * newest index, DuckDB's tasks table without a primary key). A read-only handle cannot: the
-   * queue still works as it is, so that is logged, not thrown.
+   * Adds an index made since this queue was created. Best effort: indexes only make claims
+   * faster, and a read-only handle cannot add them.
    */
-  private async upgradeSchema(): Promise<void> {
-    const { statements, oneTransaction } = this.dialect.upgrade;
-    if (!statements.length) return;
+  private async addIndexes(): Promise<void> {
     try {
-      if (!oneTransaction) {
-        for (const ddl of statements) await createIdempotently(() => retryConflicts(() => this.db.execute(ddl)));
-        return;
-      }
-      const upgraded = await retryConflicts(() =>
-        this.db.transaction(async (tx) => {
-          const [row] = await tx.query(`SELECT ${this.dialect.schemaCurrent} AS current`);
-          if (isTrue(row?.current)) return false;
-          for (const ddl of statements) await tx.execute(ddl);
-          return true;
-        }),
-      );
-      if (upgraded) logger.info({ engine: this.db.engine }, 'brought the queue made by an older Bolt to the current layout');
+      for (const ddl of this.dialect.indexes) await createIdempotently(() => retryConflicts(() => this.db.execute(ddl)));
     } catch (err) {
-      logger.warn({ err }, 'could not bring the queue to the current layout');
+      logger.debug({ err }, 'could not add the queue indexes');
     }
   }
 
@@ -640,9 +635,8 @@ export class TaskQueue {
       const sql =
         `UPDATE bolt_tasks SET status = 'queued', attempts = attempts - 1, lease_owner = NULL, lease_expires = NULL, started_at = NULL, updated_at = ? ` +
         `WHERE id IN (${intList(part.map((t) => t.id))}) AND attempts = CASE id ${part.map((t) => `WHEN ${int(t.id)} THEN ${int(t.attempt)}`).join(' ')} END ` +
-        `AND lease_owner = ? AND status = 'running'`;
-      const r = await retryConflicts(() => this.db.execute(sql, [Date.now(), owner]));
-      n += r.rowsChanged;
+        `AND lease_owner = ? AND status = 'running' RETURNING id`;
+      n += (await retryConflicts(() => this.db.query(sql, [Date.now(), owner]))).length;
     }
     return n;
   }
@@ -652,14 +646,14 @@ export class TaskQueue {
    * of its agents runs anything any more): queued again, the attempt not counted.
    */
   async releaseOwner(owner: string): Promise<number> {
-    const r = await retryConflicts(() =>
-      this.db.execute(
+    const rows = await retryConflicts(() =>
+      this.db.query(
         `UPDATE bolt_tasks SET status = 'queued', attempts = attempts - 1, lease_owner = NULL, lease_expires = NULL, started_at = NULL, updated_at = ? ` +
-          `WHERE lease_owner = ? AND status = 'running'`,
+          `WHERE lease_owner = ? AND status = 'running' RETURNING id`,
         [Date.now(), owner],
       ),
     );
-    return r.rowsChanged;
+    return rows.length;
   }
 
   /**
@@ -779,14 +773,22 @@ export class TaskQueue {
     // snapshot that sees the new dependant. At read committed the re-check of the updated row
     // used the statement's old snapshot for the dependant, and deleted the parent of a task just
     // accepted (about 1 race in 5 in a loop).
-    const deleting = async (sql: string): Promise<number> =>
-      (await retryConflicts(() => this.db.transaction((tx) => tx.execute(sql, params))))?.rowsChanged ?? 0;
+    const deleting = async (sql: string, markFirst?: string): Promise<number> =>
+      (
+        await retryConflicts(() =>
+          this.db.transaction(async (tx) => {
+            if (markFirst) await tx.query(markFirst, params);
+            return tx.execute(sql, params);
+          }),
+        )
+      )?.rowsChanged ?? 0;
     await deleting(`DELETE FROM bolt_task_keys WHERE task_id IN (SELECT id FROM bolt_tasks WHERE ${where})`);
     // Only tasks whose key went above: one that became needed in between keeps its key, and
     // one that stopped being needed in between is left for the next purge (never a key without its task).
+    const purgeable = `${where} AND (dedupe_key IS NULL OR NOT EXISTS (SELECT 1 FROM bolt_task_keys k WHERE k.dedupe_key = bolt_tasks.dedupe_key AND k.task_id = bolt_tasks.id))`;
     const deleted = await deleting(
-      `DELETE FROM bolt_tasks WHERE ${where} AND (dedupe_key IS NULL OR NOT EXISTS ` +
-        `(SELECT 1 FROM bolt_task_keys k WHERE k.dedupe_key = bolt_tasks.dedupe_key AND k.task_id = bolt_tasks.id))`,
+      `DELETE FROM bolt_tasks WHERE ${purgeable}`,
+      this.dialect.markBeforeDelete && `UPDATE bolt_tasks SET ${this.dialect.markBeforeDelete} WHERE ${purgeable} RETURNING id`,
     );
     // Edges whose dependant is gone, or whose parent is gone and dependant finished (a dependant
     // still waiting keeps the edge that names its missing parent: see settleDependants).
