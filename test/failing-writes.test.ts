@@ -102,6 +102,38 @@ test("an error whose text claims DuckDB's FATAL error does not close the host un
   assert.equal(db.lockInfo().host?.startedAt, startedAt, 'the same host serves');
 });
 
+test("text a statement chose never passes for DuckDB's own conditions: BOLT_SQL, not conflict, disk full, lock or permission", T, async (t) => {
+  // The class at the start of DuckDB's message ("IO Error", "TransactionContext Error") says
+  // whose condition it is; the words after it can come from the statement. Matched anywhere,
+  // error('Conflict on update') was re-run as a conflict, and error('… Conflicting lock is held
+  // in x (PID 1)') returned PID 1's command line read from /proc.
+  const db = await ConcurrentDatabase.open(join(tempDir(t), 'i.db'));
+  t.after(() => db.close());
+  const texts = [
+    'Conflict on update!',
+    'TransactionContext Error: Conflict on tuple deletion!',
+    'No space left on device',
+    'Permission denied',
+    'not a valid DuckDB database file',
+    `IO Error: Could not set lock on file "x": Conflicting lock is held in /sbin/init (PID 1). See also`,
+  ];
+  for (const text of texts) {
+    await assert.rejects(
+      db.query('SELECT error(?)', [text]),
+      (e: unknown) => hasCode(e, 'BOLT_SQL') && (e as { details: Record<string, unknown> }).details.pid === undefined,
+      text,
+    );
+  }
+  // A stored string that fails a cast, or a duplicate key, is the data's error, whatever it says.
+  await db.execute('CREATE TABLE said (s VARCHAR PRIMARY KEY)');
+  await db.execute('INSERT INTO said VALUES (?)', ['Conflict on update']);
+  await assert.rejects(db.query('SELECT CAST(s AS INTEGER) AS n FROM said'), (e: unknown) => hasCode(e, 'BOLT_SQL'));
+  await assert.rejects(
+    db.transaction((tx) => tx.execute('INSERT INTO said VALUES (?)', ['Conflict on update'])),
+    (e: unknown) => hasCode(e, 'BOLT_SQL'),
+  );
+});
+
 test('from a client: failing writes reject with BOLT_SQL and the host process keeps serving', T, async (t) => {
   const path = join(tempDir(t), 'a.db');
   const host = await startFixture(t, 'bolt-host', [path, '0']);

@@ -12,18 +12,34 @@ export interface ForeignHolder {
   command?: string;
 }
 
-/** Parses DuckDB's "Could not set lock on file … Conflicting lock is held in <cmd> (PID n)". */
+/** Parses DuckDB's "IO Error: Could not set lock on file … Conflicting lock is held in <cmd> (PID n)". */
 export function parseLockConflict(message: string): ForeignHolder | undefined {
-  if (!/Could not set lock on file/i.test(message)) return undefined;
+  if (!/^IO Error: Could not set lock on file/.test(message)) return undefined;
   const m = /Conflicting lock is held in (.*?) \(PID (\d+)\)/s.exec(message);
   if (!m) return {};
   const pid = Number(m[2]);
   return { pid, command: processCommand(pid) ?? m[1] };
 }
 
-/** True for DuckDB's optimistic-concurrency conflict (retry the whole transaction). */
+/**
+ * DuckDB's error class, from the start of its message ("IO", "TransactionContext", "Invalid
+ * Input", …), or undefined for an error that is not DuckDB's (Node's own, with an errno).
+ * Only the class tells DuckDB's own conditions from a statement's text: `SELECT error('…')`,
+ * a failing cast of a stored string, or a table name can put any words after it.
+ */
+function errorClass(message: string): string | undefined {
+  return /^(?:Failure running pending result task: )?([A-Za-z ]+?) Error: /.exec(message)?.[1];
+}
+
+/**
+ * True for DuckDB's optimistic-concurrency conflict (retry the whole transaction): its words right
+ * after the class, not a duplicate key's value further on ("Failed to commit: PRIMARY KEY or
+ * UNIQUE constraint violation: duplicate key "Conflict"" is the data's error).
+ */
 export function isConflictMessage(message: string): boolean {
-  return /TransactionContext Error: .*Conflict|write-write conflict|Conflict on (update|tuple|delete)/i.test(message);
+  return /^(?:Failure running pending result task: )?TransactionContext Error: (?:Failed to commit: )?(?:Conflict on|Catalog write-write conflict|write-write conflict|Transaction conflict)/i.test(
+    message,
+  );
 }
 
 /**
@@ -43,7 +59,15 @@ export function isFatalDuckDBError(err: unknown): boolean {
 export function classifyDuckDBError(err: unknown, facts: Record<string, unknown> = {}): BoltError {
   if (err instanceof BoltError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  if (isDiskFull(err)) return diskFullError(err, facts);
+  const cls = errorClass(message);
+  // The file system's conditions are IO errors, FATAL ones (a checkpoint's) or a commit's failed
+  // write, never text a statement chose.
+  const fromFiles =
+    cls === undefined ||
+    cls === 'IO' ||
+    cls === 'FATAL' ||
+    /^(?:Failure running pending result task: )?TransactionContext Error: Failed to commit: Could not write /.test(message);
+  if (fromFiles && isDiskFull(err)) return diskFullError(err, facts);
   if (isConflictMessage(message)) {
     return new TxConflictError(`write conflict: another transaction changed the same rows; re-run the transaction (${message})`, {
       ...facts,
@@ -58,8 +82,8 @@ export function classifyDuckDBError(err: unknown, facts: Record<string, unknown>
       { ...facts, ...holder, engineMessage: message },
     );
   }
-  if (/Permission denied|Read-only file system/i.test(message)) return new PermissionError(message, { ...facts, engineMessage: message });
-  if (/not a valid DuckDB database file|Corrupt database file|Failed to deserialize/i.test(message)) {
+  if (fromFiles && /Permission denied|Read-only file system/i.test(message)) return new PermissionError(message, { ...facts, engineMessage: message });
+  if ((fromFiles || cls === 'Serialization') && /not a valid DuckDB database file|Corrupt database file|Failed to deserialize/i.test(message)) {
     return new NotADatabaseError(message, { ...facts, engineMessage: message });
   }
   if (/read-only mode|attached in read-only/i.test(message)) return new ReadOnlyError(message, { ...facts, engineMessage: message });
