@@ -17,7 +17,7 @@ import { CHECKPOINT_THRESHOLD_BYTES, createDuckDBInstance } from './connect.js';
 import { classifyDuckDBError, isFatalDuckDBError } from './classify-errors.js';
 import { clearStatementCache } from './statement-cache.js';
 import { inTransaction, settleTransactionControl } from './transaction-control.js';
-import { assertReadOnlyAllowed, destroyPrepared, prepareSql, runPrepared, type PreparedSql } from './run.js';
+import { assertReadOnlyAllowed, assertReadOnlyText, destroyPrepared, prepareSql, runPrepared, type PreparedSql } from './run.js';
 import { appendRows } from './append.js';
 import { copyDatabaseTo } from './backup.js';
 import { describeTables, scanAllTables } from './describe.js';
@@ -300,8 +300,10 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
           lease.conn,
           [opts.signal, this.closeStop.signal],
           async () => {
+            const readOnly = this.opts.readOnly || opts.readOnly;
+            if (readOnly) assertReadOnlyText(sql);
             p = await prepareSql(lease.conn, sql, params?.length ?? 0, { cache: true });
-            if (this.opts.readOnly || opts.readOnly) assertReadOnlyAllowed(p, sql);
+            if (readOnly) assertReadOnlyAllowed(p, sql);
             if (p.isTransactionControl) {
               throw new BadInputError('transaction statements need a pinned connection: use db.transaction() or db.session()', { sql });
             }

@@ -116,22 +116,34 @@ export async function prepareSql(conn: DuckDBConnection, sql: string, paramCount
 }
 
 /**
- * Reads by statement type that write all the same, named in the text: `nextval` (DuckDB
- * sequences are not transactional, so a SELECT calling it writes; a view or macro that calls
- * it is not seen here: see docs/concurrent-database.md), `EXPLAIN ANALYZE` (runs the statement
- * it explains, whatever it is), and the `checkpoint()` table functions (rewrite the file).
+ * What a read-only caller may not run, found in the text before DuckDB prepares it: reads by
+ * statement type that write all the same, and a statement whose preparing writes. Each pattern
+ * also matches with a comment or quotes between the name and its parenthesis, and inside a
+ * string (what `query()` would run):
+ * - `nextval` (DuckDB sequences are not transactional, so a SELECT calling it writes; a view or
+ *   macro that calls it is not seen here: see docs/concurrent-database.md);
+ * - `EXPLAIN ANALYZE` (runs the statement it explains, whatever it is);
+ * - the `checkpoint()` table functions (rewrite the file);
+ * - `query()`, which runs SQL it builds when it runs (`query('SELECT next' || 'val(…)')`);
+ * - `EXPORT DATABASE`, whose directory DuckDB creates while preparing it, before its type is known.
  */
 const WRITES_IN_A_READ: ReadonlyArray<[RegExp, string]> = [
   [/\bnextval\b/i, 'nextval() advances a sequence, which is a write'],
-  [/\bexplain\s+analy[sz]e\b/i, 'EXPLAIN ANALYZE runs the statement it explains'],
-  [/\b(force_)?checkpoint\s*\(/i, 'checkpoint() rewrites the database file'],
+  [/\bexplain\b[\s\S]*\banaly[sz]e\b/i, 'EXPLAIN ANALYZE runs the statement it explains'],
+  [/\b(force_)?checkpoint"?\s*(\(|\/\*|--)/i, 'checkpoint() rewrites the database file'],
+  [/\bquery"?\s*(\(|\/\*|--)/i, 'query() runs SQL it builds when it runs, which cannot be checked beforehand; run that SQL itself'],
+  [/\bexport\b[\s\S]*\bdatabase\b/i, 'EXPORT DATABASE writes files'],
 ];
 
-/** Refuses statements a read-only caller may not run (transaction control is allowed). */
-export function assertReadOnlyAllowed(p: PreparedSql, sql: string): void {
+/** Refuses, before it is prepared, text a read-only caller may not run (see WRITES_IN_A_READ). */
+export function assertReadOnlyText(sql: string): void {
   for (const [pattern, why] of WRITES_IN_A_READ) {
     if (pattern.test(sql)) throw new ReadOnlyError(`read-only: ${why}; use a read-write session`, { sql });
   }
+}
+
+/** Refuses prepared statements a read-only caller may not run (transaction control is allowed); call {@link assertReadOnlyText} first. */
+export function assertReadOnlyAllowed(p: PreparedSql, sql: string): void {
   const bad = p.types.find((t) => !READ_TYPES.has(t) && t !== StatementType.TRANSACTION);
   if (bad === undefined && p.deferred) {
     throw new ReadOnlyError(`read-only: statement ${p.deferred.from + 1} of the script names what an earlier one must create first, so it is not a read`, {
