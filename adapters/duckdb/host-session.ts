@@ -20,7 +20,17 @@ import { firstRow } from '../../core/database.js';
 import { unlessAborted } from '../../core/abortable.js';
 import { interruptedOnAbort, interruptUntilStopped } from './interrupt.js';
 import { AbortedError, BadInputError, BoltError, SessionClosedError, SessionTimeoutError, TxTimeoutError, rolledBackAtCommit } from '../../core/errors.js';
-import { assertReadOnlyAllowed, assertReadOnlyText, destroyPrepared, prepareSql, runPrepared, type PreparedSql, type StatementResult } from './run.js';
+import {
+  assertNoSettings,
+  assertReadOnlyAllowed,
+  assertReadOnlyText,
+  destroyPrepared,
+  mayLeaveObjects,
+  prepareSql,
+  runPrepared,
+  type PreparedSql,
+  type StatementResult,
+} from './run.js';
 import { classifyDuckDBError } from './classify-errors.js';
 import { beginTransaction, commitTransaction, inTransaction, rollbackTransaction } from './transaction-control.js';
 import type { Lease } from '../shared/connection-pool.js';
@@ -61,6 +71,8 @@ export class HostSession implements Session {
   private inTx = false;
   /** A statement of the open transaction failed while running: DuckDB will not commit it. */
   private txFailed = false;
+  /** A statement here may have left temporary objects on the connection (see `mayLeaveObjects`). */
+  private leftObjects = false;
   /** This session's open transaction counts as a writer at the host's write gate. */
   private gateHeld = false;
   private txStarted = 0;
@@ -167,6 +179,8 @@ export class HostSession implements Session {
     }
     try {
       if (this.readOnly || readOnly) assertReadOnlyAllowed(p, sql);
+      assertNoSettings(p, sql);
+      if (mayLeaveObjects(p)) this.leftObjects = true;
       if (p.isTransactionControl) throw new BadInputError('use begin()/commit()/rollback() or transaction() instead of transaction statements', { sql });
       const run = () => {
         // Closed or timed out while this statement was being prepared or waited at the gate: an
@@ -367,7 +381,8 @@ export class HostSession implements Session {
       }
       this.endTx();
     }
-    this.lease.release(broken);
+    // A connection that may hold this session's temporary objects is closed, not lent again.
+    this.lease.release(broken || this.leftObjects);
     this.hooks.onClosed(this);
   }
 

@@ -16,8 +16,17 @@ import { BOLT_VERSION } from '../../core/version.js';
 import { CHECKPOINT_THRESHOLD_BYTES, createDuckDBInstance } from './connect.js';
 import { classifyDuckDBError, isFatalDuckDBError } from './classify-errors.js';
 import { clearStatementCache } from './statement-cache.js';
-import { inTransaction, settleTransactionControl } from './transaction-control.js';
-import { assertReadOnlyAllowed, assertReadOnlyText, destroyPrepared, prepareSql, runPrepared, type PreparedSql } from './run.js';
+import { connectionSettled, inTransaction, settleTransactionControl } from './transaction-control.js';
+import {
+  assertNoSettings,
+  assertReadOnlyAllowed,
+  assertReadOnlyText,
+  destroyPrepared,
+  mayLeaveObjects,
+  prepareSql,
+  runPrepared,
+  type PreparedSql,
+} from './run.js';
 import { appendRows } from './append.js';
 import { copyDatabaseTo } from './backup.js';
 import { describeTables, scanAllTables } from './describe.js';
@@ -125,9 +134,15 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
       },
     );
     const destroy = (c: DuckDBConnection): void => {
-      closeRequestLogAppender(c);
-      clearStatementCache(c);
-      closeQuietly(c);
+      const close = (): void => {
+        closeRequestLogAppender(c);
+        clearStatementCache(c);
+        closeQuietly(c);
+      };
+      // After its last COMMIT's result is fetched (transaction-control.ts), at once when it was.
+      const settling = connectionSettled(c);
+      if (settling) void settling.then(close);
+      else close();
     };
     this.pool = new ConnectionPool<DuckDBConnection>({
       size: this.opts.maxConnections,
@@ -304,6 +319,7 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
             if (readOnly) assertReadOnlyText(sql);
             p = await prepareSql(lease.conn, sql, params?.length ?? 0, { cache: true });
             if (readOnly) assertReadOnlyAllowed(p, sql);
+            assertNoSettings(p, sql);
             if (p.isTransactionControl) {
               throw new BadInputError('transaction statements need a pinned connection: use db.transaction() or db.session()', { sql });
             }
@@ -320,8 +336,9 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
         this.count(e);
         throw e;
       } finally {
+        const leftObjects = mayLeaveObjects(p);
         if (p) destroyPrepared(p);
-        lease.release();
+        lease.release(leftObjects);
       }
     });
   }
@@ -383,8 +400,9 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
       return this.autocommit(p, params, sql, lease, run, opts.values);
     }
     if (!this.requestLogReady) await this.ensureRequestLog();
-    if (opts.autoId && !opts.resent && p.count === 1) {
-      // A fresh automatic id needs no lookup: eligible for group commit.
+    if (opts.autoId && !opts.resent && p.count === 1 && !mayLeaveObjects(p)) {
+      // A fresh automatic id needs no lookup: eligible for group commit (not a CREATE, whose
+      // connection is closed after it: in a batch it would run on another caller's).
       startIfWanted(run.signal);
       run.shared = true;
       return this.group.submit({ sql, params, requestId: opts.requestId, autoId: true, conn: lease.conn, prepared: p, values: opts.values });
@@ -642,11 +660,14 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
     const drained = new Promise<void>((r) => (this.drained = r));
     let timer: NodeJS.Timeout | undefined;
     let graceEnd = Date.now() + graceMs;
+    /** The grace that ended the wait: the last, shorter one when a later close hurried it. */
+    let grace = graceMs;
     const graceOver = new Promise<false>((r) => {
       timer = setTimeout(() => r(false), graceMs);
       this.shortenGrace = (ms) => {
         if (Date.now() + ms >= graceEnd) return;
         graceEnd = Date.now() + ms;
+        grace = ms;
         clearTimeout(timer);
         timer = setTimeout(() => r(false), ms);
       };
@@ -655,7 +676,7 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
     clearTimeout(timer);
     this.shortenGrace = undefined;
     if (inTime) return;
-    log('host').warn({ path: this.path, active: this.active, graceMs }, 'statements still running when the host closes: interrupting them');
+    log('host').warn({ path: this.path, active: this.active, graceMs: grace }, 'statements still running when the host closes: interrupting them');
     // Writes of a group commit too: a batch that fails is rolled back, and its writes are
     // then refused rather than re-run.
     this.group.stop((w) => stoppedByClose(w.sql));

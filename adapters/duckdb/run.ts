@@ -135,6 +135,31 @@ const WRITES_IN_A_READ: ReadonlyArray<[RegExp, string]> = [
   [/\bexport\b[\s\S]*\bdatabase\b/i, 'EXPORT DATABASE writes files'],
 ];
 
+/**
+ * Refuses SET, RESET, USE and PRAGMA statements that set something (the read-like pragmas, such
+ * as `PRAGMA table_info`, are SELECTs to DuckDB): they change one of the host's pooled
+ * connections, which later callers share, or the whole instance (`SET threads`, `SET GLOBAL
+ * memory_limit`, whatever the scope written: DuckDB applies a global-only setting globally), and
+ * one could undo the host's own settings (docs/concurrent-database.md, cached plans).
+ */
+export function assertNoSettings(p: PreparedSql, sql: string): void {
+  if (p.types.some((t) => t === StatementType.SET || t === StatementType.PRAGMA)) {
+    throw new BadInputError(
+      'SET, RESET, USE and PRAGMA statements are not run through Bolt: they would change a connection other callers share, or the whole database instance',
+      { sql },
+    );
+  }
+}
+
+/**
+ * True when the statement(s) may leave objects on their connection: a CREATE can make a
+ * temporary table, view, macro or sequence, which lives on that connection only. Such a
+ * connection is closed after use instead of going back to the pool, so no later caller sees them.
+ */
+export function mayLeaveObjects(p: PreparedSql | undefined): boolean {
+  return p !== undefined && (p.types.includes(StatementType.CREATE) || p.deferred !== undefined);
+}
+
 /** Refuses, before it is prepared, text a read-only caller may not run (see WRITES_IN_A_READ). */
 export function assertReadOnlyText(sql: string): void {
   for (const [pattern, why] of WRITES_IN_A_READ) {

@@ -28,18 +28,33 @@ import { fixedStatement } from './statement-cache.js';
 type ControlStatement = 'BEGIN TRANSACTION' | 'COMMIT' | 'ROLLBACK';
 
 const unsettled = new Set<Promise<unknown>>();
+const unsettledOn = new WeakMap<DuckDBConnection, Set<Promise<unknown>>>();
 
 /** Resolves when every pending result started here has been released. */
 export async function settleTransactionControl(): Promise<void> {
   while (unsettled.size) await Promise.all([...unsettled]);
 }
 
-function release(pending: DuckDBPendingResult): void {
-  const p: Promise<void> = pending.getResult().then(
-    () => void unsettled.delete(p),
-    () => void unsettled.delete(p),
-  );
+/**
+ * Resolves once `conn`'s pending results are released, or undefined when it has none. Closing a
+ * connection while a pool thread fetches one deadlocks that thread (DuckDB destroys the context
+ * whose lock the fetch holds: see host.ts, closeNow), so a connection is closed only after this.
+ */
+export function connectionSettled(conn: DuckDBConnection): Promise<void> | undefined {
+  const mine = unsettledOn.get(conn);
+  return mine?.size ? Promise.all([...mine]).then(() => undefined) : undefined;
+}
+
+function release(conn: DuckDBConnection, pending: DuckDBPendingResult): void {
+  const mine = unsettledOn.get(conn) ?? new Set<Promise<unknown>>();
+  unsettledOn.set(conn, mine);
+  const settled = (): void => {
+    unsettled.delete(p);
+    mine.delete(p);
+  };
+  const p: Promise<void> = pending.getResult().then(settled, settled);
   unsettled.add(p);
+  mine.add(p);
 }
 
 /**
@@ -70,7 +85,7 @@ async function runInline(conn: DuckDBConnection, sql: ControlStatement): Promise
   } catch (err) {
     throw new Error((err as Error).message.replace(/^Failure running pending result task: /, ''));
   } finally {
-    if (!fetched) release(pending);
+    if (!fetched) release(conn, pending);
   }
 }
 

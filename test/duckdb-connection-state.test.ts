@@ -1,0 +1,93 @@
+/**
+ * The DuckDB host's connections are shared: a pooled connection serves one caller's statement,
+ * then the next caller's, and a session's goes back to the pool when it closes. Nothing a caller
+ * runs may change them for the others: SET, RESET, USE and PRAGMA are refused (`SET threads`
+ * and `SET GLOBAL memory_limit` changed the whole instance, `SET disabled_optimizers` could undo
+ * the host's own settings), and a connection that may hold temporary objects is closed after
+ * use instead of being lent again: once the background fetch of its last COMMIT has ended, since
+ * closing a connection under that fetch deadlocked the process.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { ConcurrentDatabase } from '../index.js';
+import type { Database } from '../core/database.js';
+import { hasCode } from '../core/errors.js';
+import { tempDir } from './helpers/tmp.js';
+
+const T = { timeout: 30_000 };
+
+/** One pooled connection, so every statement outside a session runs on the same one. */
+async function openOne(t: TestContext): Promise<Database> {
+  const db = await ConcurrentDatabase.open(join(tempDir(t), 's.db'), { maxConnections: 1 });
+  t.after(() => db.close());
+  return db;
+}
+
+const SETTINGS = `SELECT current_setting('threads') AS threads, current_setting('memory_limit') AS mem, current_setting('disabled_optimizers') AS off, current_setting('TimeZone') AS tz`;
+
+test('SET, RESET, USE and PRAGMA are BOLT_BAD_INPUT, alone and in a session, and change nothing', T, async (t) => {
+  const db = await openOne(t);
+  const before = await db.query(SETTINGS);
+  const statements = [
+    'SET threads = 1',
+    'SET GLOBAL memory_limit = ' + "'64MB'",
+    "SET disabled_optimizers = ''",
+    "SET TimeZone = 'Pacific/Chatham'",
+    'RESET threads',
+    'PRAGMA threads = 1',
+    'PRAGMA disable_optimizer',
+    'USE memory',
+    "SELECT 1; SET TimeZone = 'Pacific/Chatham'",
+  ];
+  const refused = (e: unknown) => hasCode(e, 'BOLT_BAD_INPUT') && /SET, RESET, USE and PRAGMA/.test((e as Error).message);
+  for (const sql of statements) await assert.rejects(db.execute(sql), refused, sql);
+  const s = await db.session();
+  try {
+    for (const sql of statements) await assert.rejects(s.execute(sql), refused, `session: ${sql}`);
+    await s.begin();
+    await assert.rejects(s.execute('SET threads = 1'), refused);
+    await s.rollback();
+  } finally {
+    await s.close();
+  }
+  assert.deepEqual(await db.query(SETTINGS), before);
+  // The read-like pragmas are SELECTs to DuckDB and still answer.
+  await db.execute('CREATE TABLE kept (i INTEGER)');
+  assert.deepEqual(
+    (await db.query(`PRAGMA table_info('kept')`)).map((r) => r.name),
+    ['i'],
+  );
+});
+
+test('temporary objects do not outlive the statement or session that made them', T, async (t) => {
+  const db = await openOne(t);
+  const gone = (e: unknown) => hasCode(e, 'BOLT_SQL') && /does not exist/.test((e as Error).message);
+  await db.execute('CREATE TEMP TABLE alone (i INTEGER)');
+  await assert.rejects(db.query('SELECT * FROM alone'), gone, 'the next caller on that connection does not see it');
+  await db.execute('CREATE TEMP MACRO twice(x) AS x * 2');
+  await assert.rejects(db.query('SELECT twice(2) AS n'), (e: unknown) => hasCode(e, 'BOLT_SQL'));
+
+  const s = await db.session();
+  try {
+    await s.execute('CREATE TEMP TABLE mine (i INTEGER)');
+    await s.execute('INSERT INTO mine VALUES (1), (2)');
+    assert.deepEqual(await s.query('SELECT count(*)::INTEGER AS n FROM mine'), [{ n: 2 }], 'the session sees its own');
+  } finally {
+    await s.close();
+  }
+  await assert.rejects(db.query('SELECT * FROM mine'), gone, 'gone with the session');
+  // The pool still serves after closing those connections.
+  assert.deepEqual(await db.query('SELECT 42::INTEGER AS n'), [{ n: 42 }]);
+});
+
+test('CREATE scripts one after another: each connection closed after one is closed without deadlocking', T, async (t) => {
+  // A script runs in a transaction whose COMMIT result is fetched in the background; closing its
+  // connection at once deadlocked DuckDB's thread and the process with it (this loop hung).
+  const db = await openOne(t);
+  for (let i = 0; i < 100; i++) {
+    await db.execute(`CREATE TABLE t${i} (i INTEGER); INSERT INTO t${i} VALUES (${i})`);
+    await db.execute(`CREATE TABLE u${i} (i INTEGER)`);
+  }
+  assert.deepEqual(await db.query('SELECT i FROM t99', [], { values: 'js' }), [{ i: 99 }]);
+});
