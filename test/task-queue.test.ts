@@ -265,4 +265,33 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
     const again = await q.submit('p', 3, { dedupeKey: 'once' });
     assert.equal(again.deduplicated, false, 'the purged key can be used again');
   });
+
+  test(`a retry arriving while purge runs never leaves a live task without its dedupe key [${engine}]`, { timeout: 30_000, skip: skip(engine) }, async (t) => {
+    const q = await queue(t, engine);
+    const { id } = await q.submit('k', null, { dedupeKey: 'K', maxAttempts: 1 });
+    const [c] = await q.claim('rt', ['k'], 1, 60_000);
+    await q.fail('rt', id, c!.attempt, ERR);
+    assert.equal((await q.get(id)).status, 'dead');
+    // The retry runs right after the first transaction purge commits: purge used to delete the
+    // keys in one transaction and the tasks in another, and a retry between them kept the task
+    // and lost its key, so the next submit with that key made a second task.
+    let transactions = 0;
+    const db = q.db;
+    const racing = new Proxy(db, {
+      get(target, key) {
+        const v = Reflect.get(target, key) as unknown;
+        if (key !== 'transaction' || typeof v !== 'function') return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        return async (...args: unknown[]) => {
+          const r = await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          if (++transactions === 1) await q.retry(id).catch(() => undefined);
+          return r;
+        };
+      },
+    });
+    await new TaskQueue(racing).purge(0);
+    const again = await q.submit('k', null, { dedupeKey: 'K' });
+    const live = (await db.query(`SELECT id FROM bolt_tasks WHERE dedupe_key = 'K'`, [], { values: 'js' })).map((r) => Number(r.id));
+    assert.ok(live.length <= 1, `tasks with key K: ${JSON.stringify(live)}`);
+    if (live.length === 1) assert.equal(again.id, live[0], 'the submit found the live task by its key');
+  });
 }

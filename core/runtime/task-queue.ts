@@ -768,28 +768,23 @@ export class TaskQueue {
     const old = `status IN (${placeholders(statuses.length)}) AND COALESCE(finished_at, updated_at) < ?`;
     const params = [...statuses, cutoff];
     const where = `${old} AND NOT (${NEEDED_BY_DEPENDANTS})`;
-    // Each delete is a transaction of its own, so on PostgreSQL it runs at repeatable read: a
-    // parent a submit marks meanwhile (has_dependants) is a serialization conflict, re-run with a
-    // snapshot that sees the new dependant. At read committed the re-check of the updated row
-    // used the statement's old snapshot for the dependant, and deleted the parent of a task just
-    // accepted (about 1 race in 5 in a loop).
-    const deleting = async (sql: string, markFirst?: string): Promise<number> =>
-      (
-        await retryConflicts(() =>
-          this.db.transaction(async (tx) => {
-            if (markFirst) await tx.query(markFirst, params);
-            return tx.execute(sql, params);
-          }),
-        )
-      )?.rowsChanged ?? 0;
-    await deleting(`DELETE FROM bolt_task_keys WHERE task_id IN (SELECT id FROM bolt_tasks WHERE ${where})`);
-    // Only tasks whose key went above: one that became needed in between keeps its key, and
-    // one that stopped being needed in between is left for the next purge (never a key without its task).
-    const purgeable = `${where} AND (dedupe_key IS NULL OR NOT EXISTS (SELECT 1 FROM bolt_task_keys k WHERE k.dedupe_key = bolt_tasks.dedupe_key AND k.task_id = bolt_tasks.id))`;
-    const deleted = await deleting(
-      `DELETE FROM bolt_tasks WHERE ${purgeable}`,
-      this.dialect.markBeforeDelete && `UPDATE bolt_tasks SET ${this.dialect.markBeforeDelete} WHERE ${purgeable} RETURNING id`,
-    );
+    // One transaction (on PostgreSQL at repeatable read): a task and its dedupe key go together
+    // or neither does. In two, a retry between them left a live task without its key, and the
+    // next submit with that key made a second task. A change meanwhile to a task it deletes (a
+    // retry; a submit that marks it as a parent, has_dependants) is a conflict, and the purge
+    // re-runs with a snapshot that sees it: a serialization failure on PostgreSQL (at read
+    // committed the re-check of the updated row used the statement's old snapshot for the
+    // dependant, and deleted the parent of a task just accepted: about 1 race in 5 in a loop), the
+    // UPDATE of `markBeforeDelete` on DuckDB.
+    const mark = this.dialect.markBeforeDelete;
+    const deleted =
+      (await retryConflicts(() =>
+        this.db.transaction(async (tx) => {
+          if (mark) await tx.query(`UPDATE bolt_tasks SET ${mark} WHERE ${where} RETURNING id`, params);
+          await tx.execute(`DELETE FROM bolt_task_keys WHERE task_id IN (SELECT id FROM bolt_tasks WHERE ${where})`, params);
+          return (await tx.execute(`DELETE FROM bolt_tasks WHERE ${where}`, params)).rowsChanged;
+        }),
+      )) ?? 0;
     // Edges whose dependant is gone, or whose parent is gone and dependant finished (a dependant
     // still waiting keeps the edge that names its missing parent: see settleDependants).
     await retryConflicts(() =>
