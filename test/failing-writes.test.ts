@@ -124,6 +124,12 @@ test("text a statement chose never passes for DuckDB's own conditions: BOLT_SQL,
       text,
     );
   }
+  // Nor does a path the statement chose, which DuckDB quotes in its IO errors.
+  const dir = tempDir(t);
+  for (const name of ['No space left on device.csv', 'Permission denied.csv', 'not a valid DuckDB database file.csv']) {
+    const path = join(dir, name).replaceAll("'", "''");
+    await assert.rejects(db.query(`SELECT * FROM read_csv('${path}')`), (e: unknown) => hasCode(e, 'BOLT_SQL'), name);
+  }
   // A stored string that fails a cast, or a duplicate key, is the data's error, whatever it says.
   await db.execute('CREATE TABLE said (s VARCHAR PRIMARY KEY)');
   await db.execute('INSERT INTO said VALUES (?)', ['Conflict on update']);

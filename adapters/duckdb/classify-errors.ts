@@ -61,13 +61,16 @@ export function classifyDuckDBError(err: unknown, facts: Record<string, unknown>
   const message = err instanceof Error ? err.message : String(err);
   const cls = errorClass(message);
   // The file system's conditions are IO errors, FATAL ones (a checkpoint's) or a commit's failed
-  // write, never text a statement chose.
+  // write, never text a statement chose; and DuckDB quotes the paths it names, which a statement
+  // may have chosen too (read_csv('/tmp/No space left on device.csv')), and may end its message
+  // with the statement itself ("LINE 1: …"), so those are left out.
   const fromFiles =
     cls === undefined ||
     cls === 'IO' ||
     cls === 'FATAL' ||
     /^(?:Failure running pending result task: )?TransactionContext Error: Failed to commit: Could not write /.test(message);
-  if (fromFiles && isDiskFull(err)) return diskFullError(err, facts);
+  const said = cls === undefined ? message : message.split(/\n\s*LINE \d+:/)[0]!.replace(/"[^"]*"/g, '""');
+  if (fromFiles && isDiskFull(cls === undefined ? err : said)) return diskFullError(err, facts);
   if (isConflictMessage(message)) {
     return new TxConflictError(`write conflict: another transaction changed the same rows; re-run the transaction (${message})`, {
       ...facts,
@@ -82,8 +85,8 @@ export function classifyDuckDBError(err: unknown, facts: Record<string, unknown>
       { ...facts, ...holder, engineMessage: message },
     );
   }
-  if (fromFiles && /Permission denied|Read-only file system/i.test(message)) return new PermissionError(message, { ...facts, engineMessage: message });
-  if ((fromFiles || cls === 'Serialization') && /not a valid DuckDB database file|Corrupt database file|Failed to deserialize/i.test(message)) {
+  if (fromFiles && /Permission denied|Read-only file system/i.test(said)) return new PermissionError(message, { ...facts, engineMessage: message });
+  if ((fromFiles || cls === 'Serialization') && /not a valid DuckDB database file|Corrupt database file|Failed to deserialize/i.test(said)) {
     return new NotADatabaseError(message, { ...facts, engineMessage: message });
   }
   if (/read-only mode|attached in read-only/i.test(message)) return new ReadOnlyError(message, { ...facts, engineMessage: message });
