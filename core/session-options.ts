@@ -5,13 +5,13 @@
  * a timer fired at once).
  */
 import { BadInputError } from './errors.js';
-import { checkValueMode, type SessionOptions } from './database.js';
+import { checkValueMode, type CloseOptions, type SessionOptions } from './database.js';
 
 /** The longest delay a timer takes (about 24.8 days); longer ones fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A limit in ms: 0 to MAX_TIMER_MS, or (`noLimit`: 0 and Infinity mean none) Infinity. */
-export function checkDelay(v: unknown, name: string, noLimit: boolean): void {
+function checkDelay(v: unknown, name: string, noLimit: boolean): void {
   if (v === undefined) return;
   const ok = typeof v === 'number' && v >= 0 && (v <= MAX_TIMER_MS || (noLimit && v === Infinity));
   if (!ok) {
@@ -30,4 +30,12 @@ export function checkSessionOptions(opts: unknown, connectionTimeoutMs?: unknown
   checkDelay(o.idleTimeoutMs, 'idleTimeoutMs', true);
   checkDelay(o.maxTransactionMs, 'maxTransactionMs', true);
   checkDelay(connectionTimeoutMs, 'connectionTimeoutMs', false);
+}
+
+/** The options of `Database.close`, checked: BOLT_BAD_INPUT for anything else. */
+export function checkCloseOptions(opts: unknown): CloseOptions {
+  if (opts === undefined) return {};
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new BadInputError('close options must be an object, such as { graceMs: 0 }');
+  checkDelay((opts as CloseOptions).graceMs, 'graceMs', false);
+  return opts as CloseOptions;
 }

@@ -24,7 +24,7 @@ import type {
 } from '../../core/database.js';
 import { checkValueMode, firstRow } from '../../core/database.js';
 import { unlessAborted } from '../../core/abortable.js';
-import { checkDelay, checkSessionOptions } from '../../core/session-options.js';
+import { checkCloseOptions, checkSessionOptions } from '../../core/session-options.js';
 import { BoltError, ClosedError, OutcomeUnknownError, hasCode } from '../../core/errors.js';
 import { log } from '../../core/logger.js';
 import { checkRequestId } from '../../core/request-id.js';
@@ -53,6 +53,8 @@ export class DuckDbDatabase implements Database {
   private closed = false;
   /** The close under way or done (a second `close()` waits for it, and may hurry it). */
   private closing?: Promise<void>;
+  /** The shortest `graceMs` any `close()` asked for. */
+  private closeGraceMs?: number;
   private reelecting?: Promise<Backend>;
   /** `bolt_requests` is known to exist (transactions with a request id make it first). */
   private readonly requestLog = { ready: false };
@@ -323,18 +325,20 @@ export class DuckDbDatabase implements Database {
     return this.withFailover('verify', true, (b) => b.verify(), false);
   }
 
-  async close(opts: CloseOptions = {}): Promise<void> {
-    checkDelay(opts.graceMs, 'graceMs', false);
+  async close(opts?: CloseOptions): Promise<void> {
+    const { graceMs } = checkCloseOptions(opts);
+    if (graceMs !== undefined) this.closeGraceMs = Math.min(graceMs, this.closeGraceMs ?? graceMs);
     if (this.closing) {
-      // Under way: a shorter grace hurries the host's wait for statements (its close is idempotent).
+      // Under way: a shorter grace hurries the host's wait for statements (its close is
+      // idempotent); a close still waiting for an election reads closeGraceMs after it.
       const b = this.backend;
-      if (opts.graceMs !== undefined && isServedHost(b) && b.isClosed) void b.close(undefined, opts.graceMs).catch(() => undefined);
+      if (graceMs !== undefined && isServedHost(b) && b.isClosed) void b.close(undefined, this.closeGraceMs).catch(() => undefined);
       return this.closing;
     }
     this.closed = true;
     this.closing = (async () => {
       await this.reelecting?.catch(() => undefined);
-      await this.detach(this.backend, opts.graceMs);
+      await this.detach(this.backend, this.closeGraceMs);
     })();
     return this.closing;
   }

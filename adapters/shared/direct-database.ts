@@ -29,7 +29,7 @@ import { PoolAccounting } from './pool-stats.js';
 import { PinnedSession } from './session.js';
 import { executeOnce, runTransaction } from './transaction.js';
 import { signalProblem } from '../../core/abortable.js';
-import { checkDelay } from '../../core/session-options.js';
+import { checkCloseOptions } from '../../core/session-options.js';
 
 /** Settings every direct adapter has. */
 export interface DirectSettings {
@@ -235,8 +235,8 @@ export abstract class DirectDatabase<P extends PinnedConnection> implements Data
   }
 
   /** Closes the handle; `graceMs` is checked but has no use here (no host: see `Database.close`). */
-  async close(opts: CloseOptions = {}): Promise<void> {
-    checkDelay(opts.graceMs, 'graceMs', false);
+  async close(opts?: CloseOptions): Promise<void> {
+    checkCloseOptions(opts);
     if (this.closed) return;
     this.closed = true;
     if (this.leakTimer) clearInterval(this.leakTimer);

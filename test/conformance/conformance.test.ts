@@ -131,6 +131,7 @@ function suite(e: EngineUnderTest): void {
       for (const graceMs of [-1, Number.NaN, 2 ** 31, '5' as unknown as number]) {
         await assert.rejects(db.close({ graceMs }), (err) => hasCode(err, 'BOLT_BAD_INPUT'), String(graceMs));
       }
+      for (const opts of [null, 5, 'soon']) await assert.rejects(db.close(opts as never), (err) => hasCode(err, 'BOLT_BAD_INPUT'), String(opts));
       assert.deepEqual(await db.query('SELECT 1 AS x', [], { values: 'js' }), [{ x: 1 }]);
       await db.close({ graceMs: 0 });
       await db.close({ graceMs: 0 });
