@@ -5,7 +5,10 @@
  * not usable directly: call `jsonb_exists(a, b)` instead.) On the way it notes transaction
  * control at the start of a statement (BEGIN, START TRANSACTION, COMMIT, END, ROLLBACK, ABORT,
  * SAVEPOINT, RELEASE, PREPARE TRANSACTION; a `BEGIN ATOMIC … END` function body is not control),
- * which Bolt refuses: it would end or undo the transaction Bolt runs the statement in.
+ * which Bolt refuses: it would end or undo the transaction Bolt runs the statement in. And it
+ * notes what changes the connection's session beyond the statement (SET, LISTEN, a temporary
+ * table, a session-level advisory lock, …): Bolt then closes that connection instead of lending
+ * it to another caller.
  */
 
 import { blockCommentEnd } from '../../core/sql-text.js';
@@ -16,11 +19,22 @@ export interface Rewritten {
   count: number;
   /** The transaction-control keyword that starts one of its statements, upper-cased, if any. */
   control?: string;
+  /** What in it changes the connection's session state beyond the statement, upper-cased, if anything. */
+  sessionState?: string;
 }
 
 const CONTROL = new Set(['BEGIN', 'COMMIT', 'END', 'ROLLBACK', 'ABORT', 'SAVEPOINT', 'RELEASE']);
 /** Control only when TRANSACTION follows (`PREPARE name AS …` prepares a statement). */
 const CONTROL_BEFORE_TRANSACTION = new Set(['START', 'PREPARE']);
+/**
+ * First words of statements that leave state on the session (`SET LOCAL`, `SET TRANSACTION` and
+ * `SET CONSTRAINTS` end with the transaction; `CREATE` counts when TEMP or TEMPORARY follows).
+ */
+const SESSION_STATEMENTS = new Set(['SET', 'RESET', 'LISTEN', 'UNLISTEN', 'PREPARE', 'DEALLOCATE', 'DECLARE', 'DISCARD', 'LOAD']);
+const TRANSACTION_SCOPED_SET = /^\s+(LOCAL|TRANSACTION|CONSTRAINTS)\b/i;
+const TEMPORARY_CREATE = /^\s+((GLOBAL|LOCAL)\s+)?(TEMP|TEMPORARY)\b/i;
+/** Functions that leave state on the session: session-level advisory locks, set_config. */
+const SESSION_FUNCTIONS = new Set(['PG_ADVISORY_LOCK', 'PG_ADVISORY_LOCK_SHARED', 'PG_TRY_ADVISORY_LOCK', 'PG_TRY_ADVISORY_LOCK_SHARED', 'SET_CONFIG']);
 
 const cache = new Map<string, Rewritten>();
 const CACHE_MAX = 1_000;
@@ -41,6 +55,7 @@ function rewrite(sql: string): Rewritten {
   let i = 0;
   const len = sql.length;
   let control: string | undefined;
+  let sessionState: string | undefined;
   /** Tokens seen of the current statement, the last word, and whether a BEGIN ATOMIC body is open. */
   let tokens = 0;
   let lastWord = '';
@@ -58,6 +73,12 @@ function rewrite(sql: string): Rewritten {
         } else if (CONTROL.has(word) || (CONTROL_BEFORE_TRANSACTION.has(word) && /^\s+TRANSACTION\b/i.test(sql.slice(j)))) {
           control = word;
         }
+      }
+      if (!sessionState) {
+        const rest = sql.slice(j);
+        if (SESSION_FUNCTIONS.has(word)) sessionState = word;
+        else if (tokens === 0 && !atomic && SESSION_STATEMENTS.has(word) && !(word === 'SET' && TRANSACTION_SCOPED_SET.test(rest))) sessionState = word;
+        else if (tokens === 0 && !atomic && word === 'CREATE' && TEMPORARY_CREATE.test(rest)) sessionState = 'CREATE TEMPORARY';
       }
       if (word === 'ATOMIC' && lastWord === 'BEGIN') atomic = true;
       lastWord = word;
@@ -107,7 +128,7 @@ function rewrite(sql: string): Rewritten {
       i++;
     }
   }
-  return control ? { sql: out, count: n, control } : { sql: out, count: n };
+  return { sql: out, count: n, ...(control ? { control } : {}), ...(sessionState ? { sessionState } : {}) };
 }
 
 /** Index just past the quoted run starting at `start` (doubled quotes stay inside). */

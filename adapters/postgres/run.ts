@@ -160,6 +160,8 @@ export class PgPinned implements PinnedConnection {
 
   /** Why this client must not run anything more (see `onClient`). */
   private lost: string | undefined;
+  /** A caller's statement changed the session beyond itself: the client is closed when released. */
+  private sessionChanged = false;
 
   async query(sql: string, params: readonly unknown[], opts: RunOptions): Promise<Row[]> {
     return (await this.statement(sql, params, opts)).rows;
@@ -176,6 +178,7 @@ export class PgPinned implements PinnedConnection {
   }
 
   private async statement(sql: string, params: readonly unknown[], opts: RunOptions): Promise<pg.QueryResult<Row>> {
+    if (typeof sql === 'string' && rewritePlaceholders(sql).sessionState) this.sessionChanged = true;
     if (!this.readOnly && opts.readOnly !== true) return this.send(sql, params, opts.signal, opts.values, false, opts.prepared);
     if (COPY.test(afterLeadingComments(sql, PG_COMMENTS)))
       throw new ReadOnlyError('read-only: COPY is not a read; use a read-write session', { sql: sql.slice(0, 200) });
@@ -235,8 +238,13 @@ export class PgPinned implements PinnedConnection {
     this.readOnly = readOnly;
   }
 
+  /**
+   * Gives the client back. One whose session a caller's statement changed (SET, LISTEN, a
+   * temporary table, a session-level advisory lock: placeholders.ts) is closed instead: the
+   * next caller to get it from the pool would inherit that state.
+   */
   release(broken = false): void {
-    this.onRelease(broken);
+    this.onRelease(broken || this.sessionChanged);
   }
 
   private send(

@@ -1,0 +1,65 @@
+/**
+ * PostgreSQL connections are pooled: a statement outside a session runs on whichever client is
+ * free, and a session's or transaction's client goes back to the pool after it. A statement
+ * that changes the session beyond itself (SET, LISTEN, a temporary table, a session-level
+ * advisory lock) left that state for the next caller on that client: a timeout, a lock held
+ * for good, a table that appeared from nowhere. Such a client is now closed when it is given
+ * back; every other statement keeps its client.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { openPostgres } from '../adapters/postgres/open.js';
+import type { Database } from '../core/database.js';
+import { hasCode } from '../core/errors.js';
+import { PG_SKIP, freshPgDatabase } from './helpers/pg.js';
+
+const T = { timeout: 60_000, skip: PG_SKIP };
+
+/** One pooled client, so consecutive statements outside a session share it unless it is closed. */
+async function openOne(t: TestContext): Promise<Database> {
+  const { tcp } = await freshPgDatabase(t, 'bolt_state');
+  const db = await openPostgres(tcp, { maxConnections: 1 });
+  t.after(() => db.close());
+  return db;
+}
+
+const backend = async (db: Database): Promise<number> => Number((await db.query('SELECT pg_backend_pid() AS pid'))[0]!.pid);
+
+test('a statement that changes the session does not leave that change to the next caller [postgres]', T, async (t) => {
+  const db = await openOne(t);
+  const defaults = await db.query(`SELECT current_setting('statement_timeout') AS timeout, current_setting('TimeZone') AS tz`);
+  await db.execute(`SET statement_timeout = '1234ms'`);
+  await db.query('SELECT pg_advisory_lock(42) AS locked');
+  await db.execute('CREATE TEMP TABLE leftover (i integer)');
+  await db.execute('LISTEN somewhere');
+  await db.query(`SELECT set_config('TimeZone', 'Asia/Kolkata', false) AS tz`);
+  assert.deepEqual(await db.query(`SELECT current_setting('statement_timeout') AS timeout, current_setting('TimeZone') AS tz`), defaults);
+  assert.deepEqual(await db.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`), [{ n: 0 }], 'no advisory lock held');
+  assert.deepEqual(await db.query('SELECT count(*)::int AS n FROM pg_listening_channels()'), [{ n: 0 }]);
+  await assert.rejects(db.query('SELECT * FROM leftover'), (e: unknown) => hasCode(e, 'BOLT_SQL'));
+
+  // A session, and a transaction, keep what they set while they last; the pool does not.
+  const s = await db.session();
+  try {
+    await s.execute(`SET TIME ZONE 'Asia/Kolkata'`);
+    assert.deepEqual(await s.query(`SELECT current_setting('TimeZone') AS tz`), [{ tz: 'Asia/Kolkata' }]);
+  } finally {
+    await s.close();
+  }
+  await db.transaction(async (tx) => {
+    await tx.execute(`SET search_path = nowhere`);
+  });
+  assert.deepEqual(await db.query(`SELECT current_setting('TimeZone') AS tz`), [{ tz: defaults[0]!.tz }]);
+  assert.notEqual((await db.query(`SELECT current_setting('search_path') AS p`))[0]!.p, 'nowhere');
+});
+
+test('statements that leave the session as it was keep their client [postgres]', T, async (t) => {
+  const db = await openOne(t);
+  await db.execute('CREATE TABLE kept (i integer, note text)');
+  const pid = await backend(db);
+  await db.execute(`INSERT INTO kept VALUES (1, 'SET statement_timeout = 1')`);
+  await db.execute(`UPDATE kept SET note = 'reset' WHERE i = 1`);
+  await db.query(`SELECT pg_advisory_xact_lock(7), 'LISTEN x' AS quoted -- SET x = 1`);
+  await db.transaction((tx) => tx.execute(`SET LOCAL statement_timeout = '5s'`));
+  assert.equal(await backend(db), pid, 'the same client served them all');
+});
