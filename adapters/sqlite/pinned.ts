@@ -22,6 +22,7 @@ export interface Lease {
 }
 import type { RunResult, WritePolicy } from './requests.js';
 import type { WriteBatcher } from './write-batcher.js';
+import { leavesConnectionState } from './run.js';
 import type { WriteLock } from './write-lock.js';
 
 /** What a pinned SQLite connection shares with its database. */
@@ -47,6 +48,8 @@ export const OUTSIDE_TRANSACTION = /^\s*(VACUUM|PRAGMA|ATTACH|DETACH)\b/i;
 export class SqlitePinned implements PinnedConnection {
   private readOnlySession = false;
   private holdsWriteLock = false;
+  /** A caller's statement left state on this connection (`leavesConnectionState`): closed when released. */
+  private stateLeft = false;
 
   constructor(
     private readonly lease: Lease,
@@ -152,7 +155,7 @@ export class SqlitePinned implements PinnedConnection {
 
   release(broken = false): void {
     this.releaseWriteLock();
-    this.lease.release(broken);
+    this.lease.release(broken || this.stateLeft);
   }
 
   /** `fn`'s value as a settled promise (a rejected one when it throws). */
@@ -170,6 +173,7 @@ export class SqlitePinned implements PinnedConnection {
    */
   private inTransaction(sql: string, params: readonly unknown[], rows: boolean, readOnly = false): RunResult & { needsWrite?: false } {
     this.shared.countQuery();
+    if (typeof sql === 'string' && leavesConnectionState(sql)) this.stateLeft = true;
     checkParams(params, SQLITE_PARAM_RULES);
     const policy: WritePolicy = this.readOnly || readOnly || !this.holdsWriteLock ? 'deny' : 'allow';
     return this.now(() => this.lease.conn.run(sql, params, policy, rows), sql) as RunResult & { needsWrite?: false };
@@ -179,6 +183,7 @@ export class SqlitePinned implements PinnedConnection {
   private async statement(sql: string, params: readonly unknown[], opts: RunOptions, rows: boolean): Promise<RunResult & { needsWrite?: false }> {
     if (opts.inTransaction) return this.inTransaction(sql, params, rows, opts.readOnly === true);
     this.shared.countQuery();
+    if (typeof sql === 'string' && leavesConnectionState(sql)) this.stateLeft = true;
     checkParams(params, SQLITE_PARAM_RULES);
     const args = [...(params ?? [])]; // null: no parameters, as checkParams takes it
     const readOnly = this.readOnly || opts.readOnly === true;
@@ -206,7 +211,8 @@ export class SqlitePinned implements PinnedConnection {
   }
 
   private async autocommitWrite(sql: string, params: unknown[], rows: boolean, signal?: AbortSignal): Promise<RunResult & { needsWrite?: false }> {
-    const bare = OUTSIDE_TRANSACTION.test(sql);
+    // Also what leaves state on the connection: on this one, which is closed after, not the group's writer.
+    const bare = OUTSIDE_TRANSACTION.test(sql) || leavesConnectionState(sql);
     if (this.unpinned && !bare) return this.shared.batcher.write(sql, params, rows, signal);
     const since = Date.now();
     const deadline = since + this.shared.writeLockTimeoutMs;

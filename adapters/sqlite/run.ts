@@ -41,6 +41,24 @@ export function changesConnection(sql: string): boolean {
   return m[2] === '=' || !REPORTING_PRAGMAS.has(m[1]!.replace(/^["'[`]|["'\]`]$/g, '').toLowerCase());
 }
 
+const leavesStateCache = new Map<string, boolean>();
+
+/**
+ * Whether `sql` (any statement of a script) leaves state on its connection for whoever uses it
+ * next: ATTACH, DETACH and PRAGMAs that set something ({@link changesConnection}), and
+ * temporary tables, views and triggers. Such a connection is closed after use instead of going
+ * back to the pool (pinned.ts).
+ */
+export function leavesConnectionState(sql: string): boolean {
+  let v = leavesStateCache.get(sql);
+  if (v === undefined) {
+    v = statementTexts(sql).some((s) => changesConnection(s) || /^create\s+(temp|temporary)\b/i.test(afterLeadingComments(s, SQLITE_COMMENTS)));
+    if (leavesStateCache.size >= 1_000) leavesStateCache.delete(leavesStateCache.keys().next().value!);
+    leavesStateCache.set(sql, v);
+  }
+  return v;
+}
+
 /**
  * What a script (several statements in one string) may not be: given parameters (SQLite binds
  * them to one statement), or run read-only (its statements are not checked one by one).
