@@ -1,9 +1,10 @@
 /**
  * The DuckDB host's connections are shared: a pooled connection serves one caller's statement,
  * then the next caller's, and a session's goes back to the pool when it closes. Nothing a caller
- * runs may change them for the others: SET, RESET, USE and PRAGMA are refused (`SET threads`
- * and `SET GLOBAL memory_limit` changed the whole instance, `SET disabled_optimizers` could undo
- * the host's own settings), and a connection that may hold temporary objects is closed after
+ * runs may change them for the others: SET, RESET, USE, PRAGMA, ATTACH, DETACH, LOAD and PREPARE
+ * are refused (`SET threads` and `SET GLOBAL memory_limit` changed the whole instance, `SET
+ * disabled_optimizers` could undo the host's own settings, an ATTACHed file was every caller's),
+ * and a connection that may hold temporary objects is closed after
  * use instead of being lent again: once the background fetch of its last COMMIT has ended, since
  * closing a connection under that fetch deadlocked the process.
  */
@@ -39,8 +40,15 @@ test('SET, RESET, USE and PRAGMA are BOLT_BAD_INPUT, alone and in a session, and
     'PRAGMA disable_optimizer',
     'USE memory',
     "SELECT 1; SET TimeZone = 'Pacific/Chatham'",
+    // A script whose later statements DuckDB prepares only once the earlier ones ran.
+    'CREATE TABLE made (a INTEGER); SELECT * FROM made; SET GLOBAL threads = 1',
+    'CREATE TABLE made2 (a INTEGER); SELECT * FROM made2; PRAGMA disable_optimizer',
+    "ATTACH ':memory:' AS other",
+    'DETACH memory',
+    'LOAD json',
+    'PREPARE p AS SELECT 1',
   ];
-  const refused = (e: unknown) => hasCode(e, 'BOLT_BAD_INPUT') && /SET, RESET, USE and PRAGMA/.test((e as Error).message);
+  const refused = (e: unknown) => hasCode(e, 'BOLT_BAD_INPUT') && /are not run through Bolt/.test((e as Error).message);
   for (const sql of statements) await assert.rejects(db.execute(sql), refused, sql);
   const s = await db.session();
   try {
@@ -52,6 +60,10 @@ test('SET, RESET, USE and PRAGMA are BOLT_BAD_INPUT, alone and in a session, and
     await s.close();
   }
   assert.deepEqual(await db.query(SETTINGS), before);
+  assert.deepEqual(await db.query(`SELECT database_name FROM duckdb_databases() WHERE NOT internal ORDER BY 1`, [], { values: 'js' }), [
+    { database_name: 's' },
+  ]);
+  assert.deepEqual(await db.query(`SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'made%'`), [], 'the scripts wrote nothing');
   // The read-like pragmas are SELECTs to DuckDB and still answer.
   await db.execute('CREATE TABLE kept (i INTEGER)');
   assert.deepEqual(

@@ -33,9 +33,20 @@ test('a statement that changes the session does not leave that change to the nex
   await db.execute('CREATE TEMP TABLE leftover (i integer)');
   await db.execute('LISTEN somewhere');
   await db.query(`SELECT set_config('TimeZone', 'Asia/Kolkata', false) AS tz`);
+  // Quoted names, DO blocks (whose bodies Bolt cannot read), SELECT INTO and pg_temp.
+  await db.query(`SELECT "set_config"('statement_timeout', '1234', false) AS t`);
+  await db.execute(`DO $$BEGIN PERFORM set_config('search_path', 'evil', false); END$$`);
+  await db.execute(`DO $$BEGIN PERFORM pg_advisory_lock(77); END$$`);
+  await db.query(`SELECT "pg_advisory_lock"(78) AS locked`);
+  await db.execute('SELECT 1 AS a INTO TEMP into_temp');
+  await db.execute('CREATE TABLE pg_temp.qualified (a integer)');
+  await db.execute(`DO $$BEGIN EXECUTE 'PREPARE pq AS SELECT 1'; EXECUTE 'LISTEN elsewhere'; END$$`);
   assert.deepEqual(await db.query(`SELECT current_setting('statement_timeout') AS timeout, current_setting('TimeZone') AS tz`), defaults);
   assert.deepEqual(await db.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`), [{ n: 0 }], 'no advisory lock held');
   assert.deepEqual(await db.query('SELECT count(*)::int AS n FROM pg_listening_channels()'), [{ n: 0 }]);
+  assert.deepEqual(await db.query('SELECT count(*)::int AS n FROM pg_prepared_statements WHERE from_sql'), [{ n: 0 }]);
+  assert.deepEqual(await db.query('SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = pg_my_temp_schema()'), [{ n: 0 }]);
+  assert.doesNotMatch(String((await db.query(`SELECT current_setting('search_path') AS p`))[0]!.p), /evil/);
   await assert.rejects(db.query('SELECT * FROM leftover'), (e: unknown) => hasCode(e, 'BOLT_SQL'));
 
   // A session, and a transaction, keep what they set while they last; the pool does not.

@@ -32,6 +32,15 @@ test('PRAGMAs that set something, ATTACH and temporary tables do not stay for th
   await db.execute('PRAGMA cache_size = 7');
   await db.execute(`ATTACH '${join(dir, 'other.sqlite')}' AS other`);
   await db.execute('CREATE TEMP TABLE leftover (i INTEGER)');
+  await db.execute('CREATE TABLE base (a INTEGER)');
+  await db.execute('CREATE TABLE audit (a INTEGER)');
+  await db.execute('CREATE TRIGGER temp.rewrite AFTER INSERT ON main.base BEGIN DELETE FROM main.base; INSERT INTO main.audit VALUES (new.a); END');
+  await db.execute('INSERT INTO base VALUES (42)');
+  assert.deepEqual(
+    await db.query('SELECT (SELECT count(*) FROM base) AS base, (SELECT count(*) FROM audit) AS audit'),
+    [{ base: 1, audit: 0 }],
+    'no temporary trigger rewrites later writes',
+  );
   await assert.rejects(db.execute('SELECT 1; PRAGMA cache_size = 9'), (e: unknown) => hasCode(e, 'BOLT_BAD_INPUT'), 'not inside a script');
   assert.deepEqual(await db.query(STATE), before);
   await assert.rejects(db.query('SELECT * FROM leftover'), (e: unknown) => hasCode(e, 'BOLT_SQL'));

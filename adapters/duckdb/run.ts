@@ -136,19 +136,37 @@ const WRITES_IN_A_READ: ReadonlyArray<[RegExp, string]> = [
 ];
 
 /**
- * Refuses SET, RESET, USE and PRAGMA statements that set something (the read-like pragmas, such
- * as `PRAGMA table_info`, are SELECTs to DuckDB): they change one of the host's pooled
- * connections, which later callers share, or the whole instance (`SET threads`, `SET GLOBAL
- * memory_limit`, whatever the scope written: DuckDB applies a global-only setting globally), and
- * one could undo the host's own settings (docs/concurrent-database.md, cached plans).
+ * Statements that change one of the host's pooled connections, which later callers share, or
+ * the whole instance: SET, RESET, USE and PRAGMAs that set something (the read-like pragmas,
+ * such as `PRAGMA table_info`, are SELECTs to DuckDB; `SET threads` or `SET GLOBAL memory_limit`
+ * change the instance whatever the scope written, and `SET disabled_optimizers` would undo the
+ * host's own settings: docs/concurrent-database.md, cached plans), ATTACH and DETACH (databases
+ * every caller then sees, or loses), LOAD and INSTALL (extensions), and PREPARE.
  */
+const SHARED_STATE = new Set<StatementType>([
+  StatementType.SET,
+  StatementType.VARIABLE_SET,
+  StatementType.PRAGMA,
+  StatementType.ATTACH,
+  StatementType.DETACH,
+  StatementType.LOAD,
+  StatementType.EXTENSION,
+  StatementType.UPDATE_EXTENSIONS,
+  StatementType.PREPARE,
+]);
+
+/** Throws BOLT_BAD_INPUT for a statement of type `t` that would change what other callers share (SHARED_STATE). */
+function assertSharedStateKept(t: StatementType, sql: string): void {
+  if (!SHARED_STATE.has(t)) return;
+  throw new BadInputError(
+    `${statementTypeName(t)} statements are not run through Bolt: they would change a connection other callers share, or the whole database instance`,
+    { sql, statementType: statementTypeName(t) },
+  );
+}
+
+/** Refuses statements that change what other callers share (see SHARED_STATE); a script's later statements are checked as they are prepared. */
 export function assertNoSettings(p: PreparedSql, sql: string): void {
-  if (p.types.some((t) => t === StatementType.SET || t === StatementType.PRAGMA)) {
-    throw new BadInputError(
-      'SET, RESET, USE and PRAGMA statements are not run through Bolt: they would change a connection other callers share, or the whole database instance',
-      { sql },
-    );
-  }
+  for (const t of p.types) assertSharedStateKept(t, sql);
 }
 
 /**
@@ -220,6 +238,7 @@ export async function runPrepared(p: PreparedSql, params: readonly unknown[] | u
       s = await again.prepare(i);
       if (s.statementType === StatementType.TRANSACTION)
         throw new BadInputError('transaction statements need a pinned connection: use db.transaction() or db.session()', { sql });
+      assertSharedStateKept(s.statementType, sql);
       const result = await s.run();
       const rows = result.returnType === ResultReturnType.QUERY_RESULT ? rowObjects(result, mode) : [];
       changed += changedBy(result, s.statementType, rows.length);

@@ -33,8 +33,13 @@ const CONTROL_BEFORE_TRANSACTION = new Set(['START', 'PREPARE']);
 const SESSION_STATEMENTS = new Set(['SET', 'RESET', 'LISTEN', 'UNLISTEN', 'PREPARE', 'DEALLOCATE', 'DECLARE', 'DISCARD', 'LOAD']);
 const TRANSACTION_SCOPED_SET = /^\s+(LOCAL|TRANSACTION|CONSTRAINTS)\b/i;
 const TEMPORARY_CREATE = /^\s+((GLOBAL|LOCAL)\s+)?(TEMP|TEMPORARY)\b/i;
-/** Functions that leave state on the session: session-level advisory locks, set_config. */
-const SESSION_FUNCTIONS = new Set(['PG_ADVISORY_LOCK', 'PG_ADVISORY_LOCK_SHARED', 'PG_TRY_ADVISORY_LOCK', 'PG_TRY_ADVISORY_LOCK_SHARED', 'SET_CONFIG']);
+/**
+ * Names that leave state on the session wherever they appear as code, quoted or not: the
+ * session-level advisory locks, set_config, and pg_temp (the session's own schema).
+ */
+const SESSION_NAMES = new Set(['PG_ADVISORY_LOCK', 'PG_ADVISORY_LOCK_SHARED', 'PG_TRY_ADVISORY_LOCK', 'PG_TRY_ADVISORY_LOCK_SHARED', 'SET_CONFIG', 'PG_TEMP']);
+/** First words of statements whose body Bolt cannot read (a DO block, a procedure): counted as changing the session. */
+const OPAQUE_STATEMENTS = new Set(['DO', 'CALL']);
 
 const cache = new Map<string, Rewritten>();
 const CACHE_MAX = 1_000;
@@ -76,8 +81,10 @@ function rewrite(sql: string): Rewritten {
       }
       if (!sessionState) {
         const rest = sql.slice(j);
-        if (SESSION_FUNCTIONS.has(word)) sessionState = word;
-        else if (tokens === 0 && !atomic && SESSION_STATEMENTS.has(word) && !(word === 'SET' && TRANSACTION_SCOPED_SET.test(rest))) sessionState = word;
+        if (SESSION_NAMES.has(word)) sessionState = word;
+        else if ((word === 'TEMP' || word === 'TEMPORARY') && lastWord === 'INTO') sessionState = 'INTO TEMPORARY';
+        else if (tokens === 0 && !atomic && (SESSION_STATEMENTS.has(word) || OPAQUE_STATEMENTS.has(word)) && !(word === 'SET' && TRANSACTION_SCOPED_SET.test(rest)))
+          sessionState = word;
         else if (tokens === 0 && !atomic && word === 'CREATE' && TEMPORARY_CREATE.test(rest)) sessionState = 'CREATE TEMPORARY';
       }
       if (word === 'ATOMIC' && lastWord === 'BEGIN') atomic = true;
@@ -99,6 +106,8 @@ function rewrite(sql: string): Rewritten {
       i = end;
     } else if (c === '"') {
       const end = endOfQuoted(sql, i, '"', false);
+      const name = sql.slice(i + 1, end - 1).replaceAll('""', '"').toUpperCase();
+      if (!sessionState && SESSION_NAMES.has(name)) sessionState = name;
       out += sql.slice(i, end);
       i = end;
     } else if (c === '-' && next === '-') {

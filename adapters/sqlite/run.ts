@@ -44,15 +44,16 @@ export function changesConnection(sql: string): boolean {
 const leavesStateCache = new Map<string, boolean>();
 
 /**
- * Whether `sql` (any statement of a script) leaves state on its connection for whoever uses it
- * next: ATTACH, DETACH and PRAGMAs that set something ({@link changesConnection}), and
- * temporary tables, views and triggers. Such a connection is closed after use instead of going
- * back to the pool (pinned.ts).
+ * Whether `sql` (any statement of a script) may leave state on its connection for whoever uses
+ * it next: ATTACH, DETACH and PRAGMAs that set something ({@link changesConnection}), and any
+ * CREATE (a temporary table, view or trigger: `CREATE TEMP …` or `CREATE TRIGGER temp.t …`; a
+ * temporary trigger on the shared writer rewrote every caller's inserts). Such a connection is
+ * closed after use instead of going back to the pool (pinned.ts).
  */
 export function leavesConnectionState(sql: string): boolean {
   let v = leavesStateCache.get(sql);
   if (v === undefined) {
-    v = statementTexts(sql).some((s) => changesConnection(s) || /^create\s+(temp|temporary)\b/i.test(afterLeadingComments(s, SQLITE_COMMENTS)));
+    v = statementTexts(sql).some((s) => changesConnection(s) || /^create\b/i.test(afterLeadingComments(s, SQLITE_COMMENTS)));
     if (leavesStateCache.size >= 1_000) leavesStateCache.delete(leavesStateCache.keys().next().value!);
     leavesStateCache.set(sql, v);
   }
