@@ -83,7 +83,12 @@ function rewrite(sql: string): Rewritten {
         const rest = sql.slice(j);
         if (SESSION_NAMES.has(word)) sessionState = word;
         else if ((word === 'TEMP' || word === 'TEMPORARY') && lastWord === 'INTO') sessionState = 'INTO TEMPORARY';
-        else if (tokens === 0 && !atomic && (SESSION_STATEMENTS.has(word) || OPAQUE_STATEMENTS.has(word)) && !(word === 'SET' && TRANSACTION_SCOPED_SET.test(rest)))
+        else if (
+          tokens === 0 &&
+          !atomic &&
+          (SESSION_STATEMENTS.has(word) || OPAQUE_STATEMENTS.has(word)) &&
+          !(word === 'SET' && TRANSACTION_SCOPED_SET.test(rest))
+        )
           sessionState = word;
         else if (tokens === 0 && !atomic && word === 'CREATE' && TEMPORARY_CREATE.test(rest)) sessionState = 'CREATE TEMPORARY';
       }
@@ -106,7 +111,10 @@ function rewrite(sql: string): Rewritten {
       i = end;
     } else if (c === '"') {
       const end = endOfQuoted(sql, i, '"', false);
-      const name = sql.slice(i + 1, end - 1).replaceAll('""', '"').toUpperCase();
+      const name = sql
+        .slice(i + 1, end - 1)
+        .replaceAll('""', '"')
+        .toUpperCase();
       if (!sessionState && SESSION_NAMES.has(name)) sessionState = name;
       out += sql.slice(i, end);
       i = end;
