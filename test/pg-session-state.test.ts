@@ -74,3 +74,12 @@ test('statements that leave the session as it was keep their client [postgres]',
   await db.transaction((tx) => tx.execute(`SET LOCAL statement_timeout = '5s'`));
   assert.equal(await backend(db), pid, 'the same client served them all');
 });
+
+test('COPY through the client stream is BOLT_BAD_INPUT, not a statement the server cancelled [postgres]', T, async (t) => {
+  const db = await openOne(t);
+  await db.execute('CREATE TABLE copied (i integer)');
+  for (const sql of ['COPY copied FROM STDIN', 'COPY copied TO STDOUT', '/* c */ COPY (SELECT 1) TO stdout WITH (FORMAT csv)']) {
+    await assert.rejects(db.query(sql), (e: unknown) => hasCode(e, 'BOLT_BAD_INPUT') && /data stream/.test((e as Error).message), sql);
+  }
+  assert.deepEqual(await db.query('SELECT count(*)::int AS n FROM copied'), [{ n: 0 }]);
+});

@@ -68,6 +68,15 @@ export async function runPg(
   if (count !== params.length) {
     throw new BadInputError(`The statement has ${count} ? placeholder(s) but ${params.length} parameter(s) were given`, { sql: sql.slice(0, 200) });
   }
+  // Sent as a statement, it failed as "cancelled (statement_timeout or cancel request)": no stream to copy through.
+  if (COPY_STREAM.test(afterLeadingComments(sql, PG_COMMENTS))) {
+    throw new BadInputError(
+      'COPY … FROM STDIN and COPY … TO STDOUT need a data stream, which a statement does not carry: use INSERT, or COPY with a file on the server',
+      {
+        sql: sql.slice(0, 200),
+      },
+    );
+  }
   const name = ctx.prepared ? preparedName(text) : undefined;
   try {
     // The extended protocol takes one statement only; without it, text without parameters may
@@ -135,6 +144,8 @@ function forgetPrepared(client: pg.ClientBase, name: string): void {
 
 /** COPY reaches the server's files and programs, which no read-only transaction guards. */
 const COPY = /^copy\b/i;
+/** A COPY through the client's own stream. */
+const COPY_STREAM = /^copy\b[\s\S]*\b(from\s+stdin|to\s+stdout)\b/i;
 
 /**
  * One pinned `pg` client. A read-only statement (session, handle or `readOnly` option) outside
