@@ -224,6 +224,7 @@ export class EinsteinSearch {
   async search(query: string, opts: SearchOptions = {}): Promise<SearchHit[]> {
     const t0 = performance.now();
     if (typeof query !== 'string') throw new BadInputError('query must be a string');
+    if (query.trim() === '') throw new BadInputError('the query is empty: give words, identifiers or a description');
     if (query.length > MAX_QUERY_CHARS) {
       throw new BadInputError(`the query is ${query.length} characters long; at most ${MAX_QUERY_CHARS} are allowed`, { length: query.length });
     }

@@ -125,7 +125,7 @@ test('pathGlob restricts hits without changing BM25 statistics; bad input is BOL
   );
   assert.ok(Math.abs(hits[0]!.score - all.get('gamma.md')!) < 1e-9);
   assert.deepEqual(await einstein.search('retry', { pathGlob: 'nothing/**' }), []);
-  assert.deepEqual(await einstein.search('', {}), []);
+  await assert.rejects(einstein.search('', {}), { code: 'BOLT_BAD_INPUT' });
   assert.deepEqual(await einstein.search('the of and', { mode: 'bm25' }), []);
   await assert.rejects(einstein.search('x', { k: 0 }), { code: 'BOLT_BAD_INPUT' });
   await assert.rejects(einstein.search('x', { mode: 'fuzzy' as 'bm25' }), { code: 'BOLT_BAD_INPUT' });

@@ -1,6 +1,6 @@
 /**
- * Search work is bounded whatever the query: at most MAX_QUERY_CHARS characters (beyond:
- * BOLT_BAD_INPUT, for the API and so for the CLI and the `search` agent), and snippets
+ * Search work is bounded whatever the query: at most MAX_QUERY_CHARS characters (beyond, or an
+ * empty query: BOLT_BAD_INPUT, for the API and so for the CLI, MCP and the `search` agent), and snippets
  * highlight at most MAX_HIGHLIGHT_TERMS distinct terms (a 1 MB query took 16 s in highlighting).
  */
 import { test } from 'node:test';
@@ -30,6 +30,14 @@ test('a query over MAX_QUERY_CHARS is BOLT_BAD_INPUT; one of exactly that length
   await einstein.index(dir);
   for (const q of [manyWords(MAX_QUERY_CHARS + 1), 'x'.repeat(1024 * 1024)]) {
     await assert.rejects(einstein.search(q), (e: unknown) => hasCode(e, 'BOLT_BAD_INPUT') && /at most 10000 are allowed/.test((e as Error).message));
+  }
+  // An empty query is an error here as in the CLI (it returned [] through the API, the MCP tool and the search agent).
+  for (const q of ['', '   \n\t']) {
+    await assert.rejects(
+      einstein.search(q),
+      (e: unknown) => hasCode(e, 'BOLT_BAD_INPUT') && /the query is empty/.test((e as Error).message),
+      JSON.stringify(q),
+    );
   }
   const hits = await einstein.search(manyWords(MAX_QUERY_CHARS), { mode: 'bm25' });
   assert.equal(hits.length, 1);

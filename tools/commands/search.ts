@@ -53,7 +53,6 @@ export function register(program: Command): void {
     .action(
       action(async (query: string, o: SearchCliOptions) => {
         // The API answers an empty query with no hits; on the command line it is a mistake.
-        if (query.trim() === '') throw new BadInputError('the query is empty: give words, identifiers or a description');
         const k = parseInteger('--k', o.k, 1, 1000);
         if (!['hybrid', 'bm25', 'vector'].includes(o.mode)) throw new BadInputError(`--mode must be hybrid, bm25 or vector, got ${o.mode}`);
         if (!isServerDb(o.db) && !existsSync(o.db))
