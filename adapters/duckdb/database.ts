@@ -50,11 +50,13 @@ const FAILOVER_DEADLINE_MS = 30_000;
 /** A handle on one DuckDB file. Many handles (threads, processes) may share it. */
 export class DuckDbDatabase implements Database {
   readonly engine = 'duckdb' as const;
-  private closed = false;
   /** The close under way or done (a second `close()` waits for it, and may hurry it). */
   private closing?: Promise<void>;
   /** The shortest `graceMs` any `close()` asked for. */
   private closeGraceMs?: number;
+  private get closed(): boolean {
+    return this.closing !== undefined;
+  }
   private reelecting?: Promise<Backend>;
   /** `bolt_requests` is known to exist (transactions with a request id make it first). */
   private readonly requestLog = { ready: false };
@@ -335,7 +337,6 @@ export class DuckDbDatabase implements Database {
       if (graceMs !== undefined && isServedHost(b) && b.isClosed) void b.close(undefined, this.closeGraceMs).catch(() => undefined);
       return this.closing;
     }
-    this.closed = true;
     this.closing = (async () => {
       await this.reelecting?.catch(() => undefined);
       await this.detach(this.backend, this.closeGraceMs);

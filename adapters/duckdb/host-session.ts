@@ -20,17 +20,7 @@ import { firstRow } from '../../core/database.js';
 import { unlessAborted } from '../../core/abortable.js';
 import { interruptedOnAbort, interruptUntilStopped } from './interrupt.js';
 import { AbortedError, BadInputError, BoltError, SessionClosedError, SessionTimeoutError, TxTimeoutError, rolledBackAtCommit } from '../../core/errors.js';
-import {
-  assertNoSettings,
-  assertReadOnlyAllowed,
-  assertReadOnlyText,
-  destroyPrepared,
-  mayLeaveObjects,
-  prepareSql,
-  runPrepared,
-  type PreparedSql,
-  type StatementResult,
-} from './run.js';
+import { assertAllowed, assertReadOnlyText, destroyPrepared, mayLeaveObjects, prepareSql, runPrepared, type PreparedSql, type StatementResult } from './run.js';
 import { classifyDuckDBError } from './classify-errors.js';
 import { beginTransaction, commitTransaction, inTransaction, rollbackTransaction } from './transaction-control.js';
 import type { Lease } from '../shared/connection-pool.js';
@@ -178,8 +168,7 @@ export class HostSession implements Session {
       throw this.txAbortedWith ?? this.closedWith ?? err; // interrupted while preparing
     }
     try {
-      if (this.readOnly || readOnly) assertReadOnlyAllowed(p, sql);
-      assertNoSettings(p, sql);
+      assertAllowed(p, sql, this.readOnly || readOnly);
       if (mayLeaveObjects(p)) this.leftObjects = true;
       if (p.isTransactionControl) throw new BadInputError('use begin()/commit()/rollback() or transaction() instead of transaction statements', { sql });
       const run = () => {

@@ -17,16 +17,7 @@ import { CHECKPOINT_THRESHOLD_BYTES, createDuckDBInstance } from './connect.js';
 import { classifyDuckDBError, isFatalDuckDBError } from './classify-errors.js';
 import { clearStatementCache } from './statement-cache.js';
 import { connectionSettled, inTransaction, settleTransactionControl } from './transaction-control.js';
-import {
-  assertNoSettings,
-  assertReadOnlyAllowed,
-  assertReadOnlyText,
-  destroyPrepared,
-  mayLeaveObjects,
-  prepareSql,
-  runPrepared,
-  type PreparedSql,
-} from './run.js';
+import { assertAllowed, assertReadOnlyText, destroyPrepared, mayLeaveObjects, prepareSql, runPrepared, type PreparedSql } from './run.js';
 import { appendRows } from './append.js';
 import { copyDatabaseTo } from './backup.js';
 import { describeTables, scanAllTables } from './describe.js';
@@ -318,8 +309,7 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
             const readOnly = this.opts.readOnly || opts.readOnly;
             if (readOnly) assertReadOnlyText(sql);
             p = await prepareSql(lease.conn, sql, params?.length ?? 0, { cache: true });
-            if (readOnly) assertReadOnlyAllowed(p, sql);
-            assertNoSettings(p, sql);
+            assertAllowed(p, sql, Boolean(readOnly));
             if (p.isTransactionControl) {
               throw new BadInputError('transaction statements need a pinned connection: use db.transaction() or db.session()', { sql });
             }

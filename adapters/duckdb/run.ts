@@ -165,7 +165,7 @@ function assertSharedStateKept(t: StatementType, sql: string): void {
 }
 
 /** Refuses statements that change what other callers share (see SHARED_STATE); a script's later statements are checked as they are prepared. */
-export function assertNoSettings(p: PreparedSql, sql: string): void {
+function assertNoSettings(p: PreparedSql, sql: string): void {
   for (const t of p.types) assertSharedStateKept(t, sql);
 }
 
@@ -185,8 +185,18 @@ export function assertReadOnlyText(sql: string): void {
   }
 }
 
-/** Refuses prepared statements a read-only caller may not run (transaction control is allowed); call {@link assertReadOnlyText} first. */
-export function assertReadOnlyAllowed(p: PreparedSql, sql: string): void {
+/**
+ * Refuses a prepared statement the host does not run for this caller: what changes what others
+ * share ({@link assertNoSettings}), and for a read-only caller anything but a read (call
+ * {@link assertReadOnlyText} before preparing).
+ */
+export function assertAllowed(p: PreparedSql, sql: string, readOnly: boolean): void {
+  if (readOnly) assertReadOnlyAllowed(p, sql);
+  assertNoSettings(p, sql);
+}
+
+/** Refuses prepared statements a read-only caller may not run (transaction control is allowed). */
+function assertReadOnlyAllowed(p: PreparedSql, sql: string): void {
   const bad = p.types.find((t) => !READ_TYPES.has(t) && t !== StatementType.TRANSACTION);
   if (bad === undefined && p.deferred) {
     throw new ReadOnlyError(`read-only: statement ${p.deferred.from + 1} of the script names what an earlier one must create first, so it is not a read`, {

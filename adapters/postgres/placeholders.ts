@@ -12,6 +12,7 @@
  */
 
 import { blockCommentEnd } from '../../core/sql-text.js';
+import { memoizeText } from '../../core/text-memo.js';
 
 export interface Rewritten {
   sql: string;
@@ -41,18 +42,8 @@ const SESSION_NAMES = new Set(['PG_ADVISORY_LOCK', 'PG_ADVISORY_LOCK_SHARED', 'P
 /** First words of statements whose body Bolt cannot read (a DO block, a procedure): counted as changing the session. */
 const OPAQUE_STATEMENTS = new Set(['DO', 'CALL']);
 
-const cache = new Map<string, Rewritten>();
-const CACHE_MAX = 1_000;
-
 /** `?` → `$n` outside literals, identifiers and comments. */
-export function rewritePlaceholders(sql: string): Rewritten {
-  const hit = cache.get(sql);
-  if (hit) return hit;
-  const out = rewrite(sql);
-  if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
-  cache.set(sql, out);
-  return out;
-}
+export const rewritePlaceholders: (sql: string) => Rewritten = memoizeText(rewrite);
 
 function rewrite(sql: string): Rewritten {
   let out = '';

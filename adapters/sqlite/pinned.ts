@@ -183,7 +183,8 @@ export class SqlitePinned implements PinnedConnection {
   private async statement(sql: string, params: readonly unknown[], opts: RunOptions, rows: boolean): Promise<RunResult & { needsWrite?: false }> {
     if (opts.inTransaction) return this.inTransaction(sql, params, rows, opts.readOnly === true);
     this.shared.countQuery();
-    if (typeof sql === 'string' && leavesConnectionState(sql)) this.stateLeft = true;
+    const leavesState = typeof sql === 'string' && leavesConnectionState(sql);
+    if (leavesState) this.stateLeft = true;
     checkParams(params, SQLITE_PARAM_RULES);
     const args = [...(params ?? [])]; // null: no parameters, as checkParams takes it
     const readOnly = this.readOnly || opts.readOnly === true;
@@ -192,7 +193,7 @@ export class SqlitePinned implements PinnedConnection {
       this.remember(sql, r.needsWrite === true);
       if (!r.needsWrite) return r;
     }
-    return this.autocommitWrite(sql, args, rows, opts.signal);
+    return this.autocommitWrite(sql, args, rows, leavesState, opts.signal);
   }
 
   private async readWithRetry(sql: string, params: unknown[], write: WritePolicy, rows: boolean, signal?: AbortSignal): Promise<RunResult> {
@@ -210,9 +211,15 @@ export class SqlitePinned implements PinnedConnection {
     }
   }
 
-  private async autocommitWrite(sql: string, params: unknown[], rows: boolean, signal?: AbortSignal): Promise<RunResult & { needsWrite?: false }> {
+  private async autocommitWrite(
+    sql: string,
+    params: unknown[],
+    rows: boolean,
+    leavesState: boolean,
+    signal?: AbortSignal,
+  ): Promise<RunResult & { needsWrite?: false }> {
     // Also what leaves state on the connection: on this one, which is closed after, not the group's writer.
-    const bare = OUTSIDE_TRANSACTION.test(sql) || leavesConnectionState(sql);
+    const bare = OUTSIDE_TRANSACTION.test(sql) || leavesState;
     if (this.unpinned && !bare) return this.shared.batcher.write(sql, params, rows, signal);
     const since = Date.now();
     const deadline = since + this.shared.writeLockTimeoutMs;

@@ -7,6 +7,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Row } from '../../core/database.js';
 import type { RunResult, SqliteFailure, WritePolicy } from './requests.js';
 import { afterLeadingComments, SQLITE_COMMENTS, sqlTextProblem } from '../../core/sql-text.js';
+import { memoizeText } from '../../core/text-memo.js';
 import { controlStatement, lastStatementStart, statementTexts } from './control-statements.js';
 
 /** PRAGMAs that take an argument and only report (`PRAGMA table_info(t)`); any other with one sets something. */
@@ -41,8 +42,6 @@ export function changesConnection(sql: string): boolean {
   return m[2] === '=' || !REPORTING_PRAGMAS.has(m[1]!.replace(/^["'[`]|["'\]`]$/g, '').toLowerCase());
 }
 
-const leavesStateCache = new Map<string, boolean>();
-
 /**
  * Whether `sql` (any statement of a script) may leave state on its connection for whoever uses
  * it next: ATTACH, DETACH and PRAGMAs that set something ({@link changesConnection}), and any
@@ -50,15 +49,9 @@ const leavesStateCache = new Map<string, boolean>();
  * temporary trigger on the shared writer rewrote every caller's inserts). Such a connection is
  * closed after use instead of going back to the pool (pinned.ts).
  */
-export function leavesConnectionState(sql: string): boolean {
-  let v = leavesStateCache.get(sql);
-  if (v === undefined) {
-    v = statementTexts(sql).some((s) => changesConnection(s) || /^create\b/i.test(afterLeadingComments(s, SQLITE_COMMENTS)));
-    if (leavesStateCache.size >= 1_000) leavesStateCache.delete(leavesStateCache.keys().next().value!);
-    leavesStateCache.set(sql, v);
-  }
-  return v;
-}
+export const leavesConnectionState: (sql: string) => boolean = memoizeText((sql) =>
+  statementTexts(sql).some((s) => changesConnection(s) || /^create\b/i.test(afterLeadingComments(s, SQLITE_COMMENTS))),
+);
 
 /**
  * What a script (several statements in one string) may not be: given parameters (SQLite binds
