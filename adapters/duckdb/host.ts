@@ -92,6 +92,8 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
   private readonly idle: IdleRelease;
   private readonly group = new GroupCommitter((w) => loggedWrite(w.conn, { requestId: w.requestId, autoId: w.autoId }, () => runGroupedWrite(w.conn, w)));
   private shut = false;
+  /** DuckDB invalidated the database: this host closes at once (see `invalidated`). */
+  private invalid = false;
   private walCheckpointer?: WalCheckpointer;
   /** Write transactions pass it; the WAL checkpointer closes it for a moment. */
   readonly writeGate = new WriteGate();
@@ -321,6 +323,7 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
         this.count();
         return r;
       } catch (err) {
+        if (isFatalDuckDBError(err)) this.invalidated(err);
         const e =
           opts.signal?.aborted && !run.shared ? abortedStatement(sql) : this.stoppedByClosing(p) ? stoppedByClose(sql) : classifyDuckDBError(err, { sql });
         this.count(e);
@@ -335,11 +338,13 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
 
   /**
    * Whether a statement that failed was stopped by this host closing, and so was not applied: any
-   * statement a graceful close interrupted, but only a read when the host closed at once (DuckDB
-   * invalidated it, or the process exits), since a write then may have been cut at its commit.
+   * statement a graceful close interrupted, but only a read when the host closes at once (DuckDB
+   * invalidated it: also a read that failed on the invalid database before the close began; or
+   * the process exits), since a write then may have been cut at its commit.
    */
   private stoppedByClosing(p: PreparedSql | undefined): boolean {
-    return this.closeStop.signal.aborted && (!this.shut || p?.isRead === true);
+    const atOnce = this.shut || this.invalid;
+    return (this.closeStop.signal.aborted || this.invalid) && (!atOnce || p?.isRead === true);
   }
 
   private async acquireCounted(caller: string, timeoutMs?: number, signal?: AbortSignal): Promise<Lease<DuckDBConnection>> {
@@ -550,7 +555,8 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
    * which opens the file again and replays its WAL.
    */
   invalidated(err: unknown): void {
-    if (this.shut) return;
+    if (this.shut || this.invalid) return;
+    this.invalid = true;
     log('host').error({ path: this.path, err: (err as Error)?.message }, 'DuckDB invalidated the database: closing this host so the file is opened again');
     // After the failing operation has released what it holds.
     queueMicrotask(() => this.closeNow());
