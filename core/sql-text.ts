@@ -68,3 +68,31 @@ export function blockCommentEnd(text: string, nested: boolean, start = 0): numbe
   }
   return -1;
 }
+
+/**
+ * Index just past the quoted run of `sql` starting at `start` with the quote `q` (a doubled
+ * quote stays inside; with `backslashEscapes`, as in PostgreSQL's `E'…'`, so does `\'`).
+ */
+export function endOfQuoted(sql: string, start: number, q: string, backslashEscapes: boolean): number {
+  let i = start + 1;
+  while (i < sql.length) {
+    const c = sql[i]!;
+    if (backslashEscapes && c === '\\') i += 2;
+    else if (c === q) {
+      if (sql[i + 1] === q) i += 2;
+      else return i + 1;
+    } else i++;
+  }
+  return sql.length;
+}
+
+/**
+ * Index just past the word (a keyword or an unquoted name: a letter or `_`, then letters,
+ * digits, `_` or `$`) starting at `i` of `sql`, or -1 when none starts there.
+ */
+export function wordEnd(sql: string, i: number): number {
+  if (!/[A-Za-z_]/.test(sql[i] ?? '') || /[\w$]/.test(sql[i - 1] ?? '')) return -1;
+  let j = i + 1;
+  while (j < sql.length && /[\w$]/.test(sql[j]!)) j++;
+  return j;
+}

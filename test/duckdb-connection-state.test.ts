@@ -10,6 +10,7 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConcurrentDatabase } from '../index.js';
 import type { Database } from '../core/database.js';
@@ -70,6 +71,50 @@ test('SET, RESET, USE and PRAGMA are BOLT_BAD_INPUT, alone and in a session, and
     (await db.query(`PRAGMA table_info('kept')`)).map((r) => r.name),
     ['i'],
   );
+});
+
+test('switches of the whole instance (logging, profiling, the parser) and secrets are BOLT_BAD_INPUT, and change nothing', T, async (t) => {
+  const dir = tempDir(t);
+  const db = await openOne(t);
+  const state = `SELECT (SELECT string_agg(name || '=' || coalesce(value, ''), ',' ORDER BY name) FROM duckdb_settings()) AS settings, (SELECT count(*) FROM duckdb_secrets()) AS secrets`;
+  const before = await db.query(state);
+  const statements = [
+    // Logging is the instance's: it records every caller's statements, which anyone could then read in duckdb_logs.
+    "CALL enable_logging(storage = 'file', storage_path = '" + join(dir, 'logs') + "')",
+    'CALL enable_logging()',
+    'SELECT * FROM enable_logging()',
+    'SELECT * FROM "enable_logging"()',
+    'SELECT * FROM system.main.enable_logging /* x */ ()',
+    'CALL disable_logging()',
+    'CALL truncate_duckdb_logs()',
+    // Profiling stays on the pooled connection and prints every later statement's plan in the host.
+    'CALL enable_profiling()',
+    'CALL disable_profiling()',
+    // The parser switch sets allow_parser_override_extension for every connection.
+    'CALL enable_peg_parser()',
+    'CALL disable_peg_parser()',
+    // Secrets live in the instance (every caller's), persistent ones in a file under the home directory.
+    "CREATE SECRET s1 (TYPE http, BEARER_TOKEN 'x')",
+    "CREATE OR REPLACE TEMPORARY SECRET s2 (TYPE http, BEARER_TOKEN 'x')",
+    "CREATE /* a /* nested */ comment */ PERSISTENT SECRET s3 (TYPE http, BEARER_TOKEN 'x')",
+    "SELECT 1; -- /*\ncreate secret s4 (TYPE http, BEARER_TOKEN 'x'); SELECT '*/'",
+    'DROP SECRET s1',
+    'DROP PERSISTENT SECRET IF EXISTS s3',
+  ];
+  const refused = (e: unknown) => hasCode(e, 'BOLT_BAD_INPUT') && /not run through Bolt/.test((e as Error).message);
+  for (const sql of statements) await assert.rejects(db.execute(sql), refused, sql);
+  const s = await db.session();
+  try {
+    for (const sql of statements) await assert.rejects(s.execute(sql), refused, `session: ${sql}`);
+  } finally {
+    await s.close();
+  }
+  assert.deepEqual(await db.query(state), before, 'no setting changed, no secret made');
+  assert.equal(existsSync(join(dir, 'logs')), false, 'no log directory made');
+  // Names and words that only look alike still run.
+  await db.execute("CREATE TABLE secret (enable_logging VARCHAR); INSERT INTO secret VALUES ('CALL enable_logging')");
+  assert.deepEqual(await db.query('SELECT enable_logging FROM secret'), [{ enable_logging: 'CALL enable_logging' }]);
+  await db.execute('DROP TABLE secret');
 });
 
 test('temporary objects do not outlive the statement or session that made them', T, async (t) => {

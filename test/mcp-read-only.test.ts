@@ -164,6 +164,8 @@ test('DuckDB: bolt mcp without --allow-writes refuses writes in sequences, PRAGM
       "EXPLAIN -- x\nANALYZE INSERT INTO notes VALUES (11, 'explained')",
       "SELECT * FROM query('SELECT next' || 'val(''seq'')')",
       "SELECT * FROM query/**/('SELECT next' || 'val(''seq'')')",
+      // A serialized SELECT runs as it is deserialized, and its text can be built at run time too.
+      "SELECT * FROM json_execute_serialized_sql(replace(json_serialize_sql('SELECT nextvXl(''seq'')'), 'nextvxl', 'next' || 'val'))",
       "EXPORT /* x */ DATABASE '" + join(dir, 'export2') + "'",
       'SET threads = 1',
       'BEGIN',

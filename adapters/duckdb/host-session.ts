@@ -20,7 +20,7 @@ import { firstRow } from '../../core/database.js';
 import { unlessAborted } from '../../core/abortable.js';
 import { interruptedOnAbort, interruptUntilStopped } from './interrupt.js';
 import { AbortedError, BadInputError, BoltError, SessionClosedError, SessionTimeoutError, TxTimeoutError, rolledBackAtCommit } from '../../core/errors.js';
-import { assertAllowed, assertReadOnlyText, destroyPrepared, mayLeaveObjects, prepareSql, runPrepared, type PreparedSql, type StatementResult } from './run.js';
+import { assertAllowed, assertText, destroyPrepared, mayLeaveObjects, prepareSql, runPrepared, type PreparedSql, type StatementResult } from './run.js';
 import { classifyDuckDBError } from './classify-errors.js';
 import { beginTransaction, commitTransaction, inTransaction, rollbackTransaction } from './transaction-control.js';
 import type { Lease } from '../shared/connection-pool.js';
@@ -161,7 +161,7 @@ export class HostSession implements Session {
     checkParams(params, DUCKDB_PARAM_RULES);
     let p: PreparedSql;
     let executing = false;
-    if (this.readOnly || readOnly) assertReadOnlyText(sql);
+    assertText(sql, this.readOnly || readOnly);
     try {
       p = await prepareSql(conn, sql, params?.length ?? 0, { cache: true });
     } catch (err) {

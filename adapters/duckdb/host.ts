@@ -17,7 +17,7 @@ import { CHECKPOINT_THRESHOLD_BYTES, createDuckDBInstance } from './connect.js';
 import { classifyDuckDBError, isFatalDuckDBError } from './classify-errors.js';
 import { clearStatementCache } from './statement-cache.js';
 import { connectionSettled, inTransaction, settleTransactionControl } from './transaction-control.js';
-import { assertAllowed, assertReadOnlyText, destroyPrepared, mayLeaveObjects, prepareSql, runPrepared, type PreparedSql } from './run.js';
+import { assertAllowed, assertText, destroyPrepared, mayLeaveObjects, prepareSql, runPrepared, type PreparedSql } from './run.js';
 import { appendRows } from './append.js';
 import { copyDatabaseTo } from './backup.js';
 import { describeTables, scanAllTables } from './describe.js';
@@ -309,7 +309,7 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
           [opts.signal, this.closeStop.signal],
           async () => {
             const readOnly = this.opts.readOnly || opts.readOnly;
-            if (readOnly) assertReadOnlyText(sql);
+            assertText(sql, Boolean(readOnly));
             p = await prepareSql(lease.conn, sql, params?.length ?? 0, { cache: true });
             assertAllowed(p, sql, Boolean(readOnly));
             if (p.isTransactionControl) {

@@ -9,6 +9,8 @@ import { classifyDuckDBError } from './classify-errors.js';
 import { toDuckDBParams, valueConverter } from './values.js';
 import { cacheStatement, cachedStatement } from './statement-cache.js';
 import { sqlTextProblem } from '../../core/sql-text.js';
+import { memoizeText } from '../../core/text-memo.js';
+import { statementHeads } from './statement-heads.js';
 import { wireLimits } from '../../core/config.js';
 
 /**
@@ -124,16 +126,68 @@ export async function prepareSql(conn: DuckDBConnection, sql: string, paramCount
  *   macro that calls it is not seen here: see docs/concurrent-database.md);
  * - `EXPLAIN ANALYZE` (runs the statement it explains, whatever it is);
  * - the `checkpoint()` table functions (rewrite the file);
- * - `query()`, which runs SQL it builds when it runs (`query('SELECT next' || 'val(…)')`);
+ * - `query()` and `json_execute_serialized_sql()`, which run SQL they build when they run
+ *   (`query('SELECT next' || 'val(…)')`);
  * - `EXPORT DATABASE`, whose directory DuckDB creates while preparing it, before its type is known.
  */
 const WRITES_IN_A_READ: ReadonlyArray<[RegExp, string]> = [
   [/\bnextval\b/i, 'nextval() advances a sequence, which is a write'],
   [/\bexplain\b[\s\S]*\banaly[sz]e\b/i, 'EXPLAIN ANALYZE runs the statement it explains'],
   [/\b(force_)?checkpoint"?\s*(\(|\/\*|--)/i, 'checkpoint() rewrites the database file'],
-  [/\bquery"?\s*(\(|\/\*|--)/i, 'query() runs SQL it builds when it runs, which cannot be checked beforehand; run that SQL itself'],
+  [
+    /\b(query|json_execute_serialized_sql)"?\s*(\(|\/\*|--)/i,
+    'query() and json_execute_serialized_sql() run SQL they build when they run, which cannot be checked beforehand; run that SQL itself',
+  ],
   [/\bexport\b[\s\S]*\bdatabase\b/i, 'EXPORT DATABASE writes files'],
 ];
+
+/**
+ * Table functions that switch something for the whole instance or for the connection they run
+ * on, which later callers share: DuckDB's logging (it records every caller's statements, which
+ * any caller could then read in `duckdb_logs`), profiling (it stays on the pooled connection and
+ * prints each later statement's plan in the host process) and the parser (`enable_peg_parser`
+ * sets `allow_parser_override_extension` for every connection). Matched as the read-only
+ * patterns are; SQL that `query()` builds at run time is not seen (docs/concurrent-database.md).
+ */
+const SWITCHES =
+  /\b(enable_logging|disable_logging|truncate_duckdb_logs|enable_profiling|disable_profiling|enable_peg_parser|disable_peg_parser)"?\s*(\(|\/\*|--)/i;
+
+/** The words that may stand between CREATE or DROP and SECRET. */
+const SECRET_MODIFIERS = new Set(['OR', 'REPLACE', 'PERSISTENT', 'TEMPORARY', 'TEMP']);
+
+/**
+ * True when a statement of `sql` creates or drops a secret. DuckDB keeps secrets in the instance
+ * (every caller's), persistent ones in a file under the home directory; to the prepared
+ * statement they are a CREATE and a DROP like any other, so the text says which.
+ */
+const makesSecret = memoizeText(
+  (sql: string): boolean =>
+    /secret/i.test(sql) &&
+    statementHeads(sql, 5).some(([first, ...rest]) => {
+      if (first !== 'CREATE' && first !== 'DROP') return false;
+      const i = rest.findIndex((w) => !SECRET_MODIFIERS.has(w));
+      return rest[i] === 'SECRET';
+    }),
+);
+
+/**
+ * Refuses, before it is prepared, text that would switch what other callers share (SWITCHES, a
+ * secret) and, for a read-only caller, text that writes although its statement type reads
+ * (WRITES_IN_A_READ).
+ */
+export function assertText(sql: string, readOnly: boolean): void {
+  const switched = SWITCHES.exec(sql)?.[1];
+  if (switched !== undefined || makesSecret(sql)) {
+    throw new BadInputError(
+      `${switched ? `${switched}()` : 'CREATE SECRET and DROP SECRET'} statements are not run through Bolt: they would change the whole database instance, or a connection other callers share`,
+      { sql },
+    );
+  }
+  if (!readOnly) return;
+  for (const [pattern, why] of WRITES_IN_A_READ) {
+    if (pattern.test(sql)) throw new ReadOnlyError(`read-only: ${why}; use a read-write session`, { sql });
+  }
+}
 
 /**
  * Statements that change one of the host's pooled connections, which later callers share, or
@@ -178,17 +232,10 @@ export function mayLeaveObjects(p: PreparedSql | undefined): boolean {
   return p !== undefined && (p.types.includes(StatementType.CREATE) || p.deferred !== undefined);
 }
 
-/** Refuses, before it is prepared, text a read-only caller may not run (see WRITES_IN_A_READ). */
-export function assertReadOnlyText(sql: string): void {
-  for (const [pattern, why] of WRITES_IN_A_READ) {
-    if (pattern.test(sql)) throw new ReadOnlyError(`read-only: ${why}; use a read-write session`, { sql });
-  }
-}
-
 /**
  * Refuses a prepared statement the host does not run for this caller: what changes what others
  * share ({@link assertNoSettings}), and for a read-only caller anything but a read (call
- * {@link assertReadOnlyText} before preparing).
+ * {@link assertText} before preparing).
  */
 export function assertAllowed(p: PreparedSql, sql: string, readOnly: boolean): void {
   if (readOnly) assertReadOnlyAllowed(p, sql);

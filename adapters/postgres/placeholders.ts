@@ -11,7 +11,7 @@
  * it to another caller.
  */
 
-import { blockCommentEnd } from '../../core/sql-text.js';
+import { blockCommentEnd, endOfQuoted, wordEnd } from '../../core/sql-text.js';
 import { memoizeText } from '../../core/text-memo.js';
 
 export interface Rewritten {
@@ -59,9 +59,8 @@ function rewrite(sql: string): Rewritten {
   while (i < len) {
     const c = sql[i]!;
     const next = sql[i + 1];
-    if (/[A-Za-z_]/.test(c) && !/[\w$]/.test(sql[i - 1] ?? '')) {
-      let j = i + 1;
-      while (j < len && /[\w$]/.test(sql[j]!)) j++;
+    const j = wordEnd(sql, i);
+    if (j > 0) {
       const word = sql.slice(i, j).toUpperCase();
       if (tokens === 0 && !control) {
         if (atomic) {
@@ -137,18 +136,4 @@ function rewrite(sql: string): Rewritten {
     }
   }
   return { sql: out, count: n, ...(control ? { control } : {}), ...(sessionState ? { sessionState } : {}) };
-}
-
-/** Index just past the quoted run starting at `start` (doubled quotes stay inside). */
-function endOfQuoted(sql: string, start: number, q: string, backslashEscapes: boolean): number {
-  let i = start + 1;
-  while (i < sql.length) {
-    const c = sql[i]!;
-    if (backslashEscapes && c === '\\') i += 2;
-    else if (c === q) {
-      if (sql[i + 1] === q) i += 2;
-      else return i + 1;
-    } else i++;
-  }
-  return sql.length;
 }
