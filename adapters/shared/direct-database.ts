@@ -173,20 +173,18 @@ export abstract class DirectDatabase<P extends PinnedConnection> implements Data
     return this.withPinned('run', (c) => c.run(sql, params, { inTransaction: false, signal: opts.signal, values, readOnly: opts.readOnly }), opts.signal);
   }
 
-  async transaction<T>(fn: (tx: Transaction) => Promise<T>, opts: DirectTransactionOptions = {}): Promise<T | undefined> {
+  transaction<T>(fn: (tx: Transaction) => Promise<T>, opts: DirectTransactionOptions = {}): Promise<T | undefined> {
     return this.withPinned(
       'transaction',
-      async (c) => {
-        const out = await runTransaction(c, fn, {
+      (c) =>
+        runTransaction(c, fn, {
           retries: opts.retries ?? this.direct.retries,
           readOnly: this.direct.readOnly,
           isolation: opts.isolation ?? this.direct.isolation,
           requestId: opts.requestId,
           signal: opts.signal,
           values: this.direct.values,
-        });
-        return out.applied ? out.value : undefined;
-      },
+        }).then((out) => (out.applied ? out.value : undefined)),
       opts.signal,
       true,
     );
@@ -266,7 +264,8 @@ export abstract class DirectDatabase<P extends PinnedConnection> implements Data
       this.assertOpen();
       const problem = signalProblem(signal);
       if (problem) throw problem;
-      const c = await (writes ? this.pinWriter(name, signal) : this.pin(name, true, signal));
+      const pinning = writes ? this.pinWriter(name, signal) : this.pin(name, true, signal);
+      const c = pinning instanceof Promise ? await pinning : pinning;
       let broken = false;
       try {
         return await fn(c);

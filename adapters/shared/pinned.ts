@@ -45,11 +45,19 @@ export interface PinnedConnection {
    */
   readonly stopsAbortedStatements?: boolean;
   query(sql: string, params: readonly unknown[], opts: RunOptions): Promise<Row[]>;
+  /** The first row of `query`, for an engine that can stop there (SQLite's `get()`); else `query` is used. */
+  queryOne?(sql: string, params: readonly unknown[], opts: RunOptions): Promise<Row | undefined>;
   execute(sql: string, params: readonly unknown[], opts: RunOptions): Promise<ExecResult>;
   /** Either kind of statement, reporting rows, rows changed and whether it only read. */
   run(sql: string, params: readonly unknown[], opts: RunOptions): Promise<StatementOutcome>;
-  begin(opts: BeginOptions): Promise<void>;
-  commit(): Promise<void>;
+  /**
+   * Opens a transaction. May finish synchronously (returning nothing, or throwing) when nothing
+   * had to be waited for: an SQLite transaction is a few microseconds, and a promise per step
+   * was a measurable part of it.
+   */
+  begin(opts: BeginOptions): Promise<void> | void;
+  /** Commits; may finish synchronously, as `begin`. */
+  commit(): Promise<void> | void;
   /** Rolls back; never throws for "no transaction is active". */
   rollback(): Promise<void>;
   /** Inside a transaction: rows changed recorded for `requestId`, or undefined when it was never applied. */

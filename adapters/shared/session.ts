@@ -48,8 +48,16 @@ export class PinnedSession implements Session {
     this.touch();
   }
 
-  queryOne<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T | undefined> {
-    return this.query<T>(sql, params, opts).then(firstRow);
+  async queryOne<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T | undefined> {
+    const conn = this.conn;
+    if (!conn.queryOne) return this.query<T>(sql, params, opts).then(firstRow);
+    const values = checkValueMode(opts.values) ?? this.opts.values;
+    return ifStartable(opts.signal, conn.stopsAbortedStatements, () =>
+      this.use(
+        () =>
+          conn.queryOne!(sql, params, { inTransaction: this.inTx, signal: opts.signal, values, readOnly: opts.readOnly === true }) as Promise<T | undefined>,
+      ),
+    );
   }
 
   async query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {

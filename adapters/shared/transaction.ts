@@ -10,7 +10,7 @@ import { firstRow, checkValueMode, type ExecResult, type Row, type StatementOpti
 import { AbortedError, ClosedError, TxConflictError, hasCode, isTransient } from '../../core/errors.js';
 import { delay } from '../../storage/platform/retry.js';
 import { backoffDelay } from '../../core/backoff.js';
-import type { PinnedConnection } from './pinned.js';
+import type { PinnedConnection, RunOptions } from './pinned.js';
 import { ifStartable, signalProblem } from '../../core/abortable.js';
 
 /** Re-runs of a transaction that keeps meeting transient failures, when the caller gives no `retries`. */
@@ -19,7 +19,7 @@ export const DEFAULT_TX_RETRIES = 5;
 /** What the engine drives: BEGIN/COMMIT/ROLLBACK, statements, and the request log. */
 export interface TransactionTarget extends Pick<
   PinnedConnection,
-  'query' | 'execute' | 'begin' | 'commit' | 'rollback' | 'lookupRequest' | 'recordRequest' | 'stopsAbortedStatements'
+  'query' | 'queryOne' | 'execute' | 'begin' | 'commit' | 'rollback' | 'lookupRequest' | 'recordRequest' | 'stopsAbortedStatements'
 > {
   /**
    * The closure's handle, for a target that applies statement request ids itself (a DuckDB
@@ -71,23 +71,21 @@ export function transactionEnded(): ClosedError {
  * else's transaction by then.
  */
 export function transactionHandle(conn: TransactionTarget, counter: TransactionCounter, values?: ValueMode): Transaction {
+  const runOptions = (opts: StatementOptions): RunOptions => ({
+    inTransaction: true,
+    signal: opts.signal,
+    values: checkValueMode(opts.values) ?? values,
+    readOnly: opts.readOnly === true,
+  });
   return {
     query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
       if (counter.ended) return Promise.reject(transactionEnded());
-      return ifStartable(
-        opts.signal,
-        conn.stopsAbortedStatements,
-        () =>
-          conn.query(sql, params, {
-            inTransaction: true,
-            signal: opts.signal,
-            values: checkValueMode(opts.values) ?? values,
-            readOnly: opts.readOnly === true,
-          }) as Promise<T[]>,
-      );
+      return ifStartable(opts.signal, conn.stopsAbortedStatements, () => conn.query(sql, params, runOptions(opts)) as Promise<T[]>);
     },
-    queryOne<T extends Row = Row>(sql: string, params?: readonly unknown[], opts?: StatementOptions): Promise<T | undefined> {
-      return this.query<T>(sql, params, opts).then(firstRow);
+    queryOne<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T | undefined> {
+      if (!conn.queryOne) return this.query<T>(sql, params, opts).then(firstRow);
+      if (counter.ended) return Promise.reject(transactionEnded());
+      return ifStartable(opts.signal, conn.stopsAbortedStatements, () => conn.queryOne!(sql, params, runOptions(opts)) as Promise<T | undefined>);
     },
     execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
       if (counter.ended) return Promise.reject(transactionEnded());
@@ -146,7 +144,8 @@ export async function runTransaction<T>(
     const counter: TransactionCounter = { rows: 0 };
     let begun = false;
     try {
-      await conn.begin({ readOnly: opts.readOnly, isolation: opts.isolation, signal: opts.signal });
+      const beginning = conn.begin({ readOnly: opts.readOnly, isolation: opts.isolation, signal: opts.signal });
+      if (beginning) await beginning;
       begun = true;
       if (opts.requestId !== undefined && !opts.freshRequestId) {
         const prior = await conn.lookupRequest(opts.requestId);
@@ -168,7 +167,8 @@ export async function runTransaction<T>(
         await conn.rollback();
         return { applied: false, rowsChanged: recorded };
       }
-      await conn.commit();
+      const committing = conn.commit();
+      if (committing) await committing;
       return { applied: true, value, rowsChanged: recorded === false ? 0 : recorded };
     } catch (err) {
       if (begun) await conn.rollback().catch(() => undefined);

@@ -194,6 +194,19 @@ export class InlineConnection {
     }
   }
 
+  /** {@link run} for the first row: a prepared read stops at it (better-sqlite3's `get()`). */
+  runFirst(sql: string, params: readonly unknown[], write: WritePolicy): RunResult {
+    try {
+      beforeNativeCall();
+      const r = this.r;
+      const row = r.readPreparedOne(sql, params);
+      if (row !== undefined) return { rows: row === null ? [] : [row], changes: 0 };
+      return r.run(sql, params, write, true);
+    } catch (err) {
+      throw asRunError(err);
+    }
+  }
+
   /**
    * Runs a statement known to only read, now. Undefined when SQLite is busy (the caller
    * retries on the path that waits).

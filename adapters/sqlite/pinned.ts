@@ -75,6 +75,12 @@ export class SqlitePinned implements PinnedConnection {
     return this.statement(sql, params, opts, true).then((r) => r.rows ?? []);
   }
 
+  /** {@link query}'s first row; inside a transaction a known read stops at it (better-sqlite3's `get()`). */
+  queryOne(sql: string, params: readonly unknown[], opts: RunOptions): Promise<Row | undefined> {
+    if (opts.inTransaction) return this.settled(() => this.inTransaction(sql, params, 'first', opts.readOnly === true).rows?.[0]);
+    return this.statement(sql, params, opts, true).then((r) => r.rows?.[0]);
+  }
+
   async run(sql: string, params: readonly unknown[], opts: RunOptions): Promise<StatementOutcome> {
     const r = await this.statement(sql, params, opts, true);
     return { rows: r.rows ?? [], rowsChanged: r.changes, isRead: r.wrote !== true };
@@ -85,35 +91,44 @@ export class SqlitePinned implements PinnedConnection {
     return this.statement(sql, params, opts, false).then((r) => ({ rowsChanged: r.changes }));
   }
 
-  async begin(opts: BeginOptions): Promise<void> {
+  begin(opts: BeginOptions): Promise<void> | void {
     if (opts.readOnly || this.readOnly) {
       const begun = this.now(() => this.lease.conn.begin(false, 0));
-      if (begun) await this.waited(begun);
-      return;
+      return begun && this.waited(begun);
     }
     const since = Date.now();
     const deadline = since + this.shared.writeLockTimeoutMs;
     const turn = this.shared.writeLock.acquire(this.name, this.shared.writeLockTimeoutMs, opts.signal);
-    if (turn) await turn;
+    return turn ? turn.then(() => this.beginWriting(deadline, since)) : this.beginWriting(deadline, since);
+  }
+
+  /** BEGIN IMMEDIATE once this handle's writer turn is ours; the turn is given back if it fails. */
+  private beginWriting(deadline: number, since: number): Promise<void> | void {
     this.holdsWriteLock = true;
     try {
       const begun = this.now(() => this.lease.conn.begin(true, deadline, since));
-      if (begun) await this.waited(begun);
+      return begun?.then(undefined, (err: unknown) => {
+        this.releaseWriteLock();
+        throw this.classify(err);
+      });
     } catch (err) {
       this.releaseWriteLock();
       throw err;
     }
   }
 
-  async commit(): Promise<void> {
+  commit(): Promise<void> | void {
+    // Committed, or rolled back by the connection when COMMIT failed (a deferred foreign key):
+    // no transaction is left either way, so this handle's other writers may go on.
+    let committed: Promise<void> | undefined;
     try {
-      const committed = this.now(() => this.lease.conn.commit());
-      if (committed) await this.waited(committed);
-    } finally {
-      // Committed, or rolled back by the connection when COMMIT failed (a deferred foreign key):
-      // no transaction is left either way, so this handle's other writers may go on.
+      committed = this.now(() => this.lease.conn.commit());
+    } catch (err) {
       this.releaseWriteLock();
+      throw err;
     }
+    if (!committed) return this.releaseWriteLock();
+    return this.waited(committed).finally(() => this.releaseWriteLock());
   }
 
   async rollback(): Promise<void> {
@@ -171,12 +186,15 @@ export class SqlitePinned implements PinnedConnection {
    * A statement in this connection's open transaction, now: it holds SQLite's write lock (or a
    * read snapshot), so it finishes without yielding and other processes wait for its work only.
    */
-  private inTransaction(sql: string, params: readonly unknown[], rows: boolean, readOnly = false): RunResult & { needsWrite?: false } {
+  private inTransaction(sql: string, params: readonly unknown[], rows: boolean | 'first', readOnly = false): RunResult & { needsWrite?: false } {
     this.shared.countQuery();
     if (typeof sql === 'string' && leavesConnectionState(sql)) this.stateLeft = true;
     checkParams(params, SQLITE_PARAM_RULES);
     const policy: WritePolicy = this.readOnly || readOnly || !this.holdsWriteLock ? 'deny' : 'allow';
-    return this.now(() => this.lease.conn.run(sql, params, policy, rows), sql) as RunResult & { needsWrite?: false };
+    const conn = this.lease.conn;
+    return this.now(() => (rows === 'first' ? conn.runFirst(sql, params, policy) : conn.run(sql, params, policy, rows)), sql) as RunResult & {
+      needsWrite?: false;
+    };
   }
 
   /** One statement: inside a transaction as is; outside, reads retried on busy, writes under the writer lock. */

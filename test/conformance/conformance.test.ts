@@ -46,6 +46,52 @@ function suite(e: EngineUnderTest): void {
       assert.equal(db.engine, e.name);
     });
 
+    test('queryOne: the first row or undefined, on the handle, in a session and in transactions; refused as query is', T, async (t) => {
+      const db = await e.store(t).open();
+      await db.execute('CREATE TABLE one (id INTEGER PRIMARY KEY, name TEXT NOT NULL)');
+      await db.execute('INSERT INTO one (id, name) VALUES (1, ?), (2, ?)', ['a', 'b']);
+      const first = 'SELECT id, name FROM one WHERE id >= ? ORDER BY id';
+      const s = await db.session();
+      t.after(() => s.close());
+      const ro = await db.session({ readOnly: true });
+      t.after(() => ro.close());
+      // A failing statement ends PostgreSQL's transaction: in transactions only the last one fails.
+      const check = async (label: string, q: Pick<Database, 'queryOne'>, writes: boolean, inTransaction = false): Promise<void> => {
+        // Each text twice: the first run prepares it, the second may take a prepared statement's fast path.
+        for (let i = 0; i < 2; i++) {
+          assert.deepEqual(await q.queryOne(first, [1]), { id: 1, name: 'a' }, label);
+          assert.equal(await q.queryOne(first, [9]), undefined, label);
+        }
+        if (!inTransaction) await assert.rejects(q.queryOne('SELECT nope FROM one'), (err: unknown) => hasCode(err, 'BOLT_SQL'), label);
+        if (writes) {
+          assert.deepEqual(await q.queryOne('UPDATE one SET name = name WHERE id = ? RETURNING id', [2]), { id: 2 }, label);
+        } else {
+          await assert.rejects(q.queryOne("UPDATE one SET name = 'x' WHERE id = ? RETURNING id", [2]), (err: unknown) => hasCode(err, 'BOLT_READ_ONLY'), label);
+        }
+      };
+      await check('handle', db, true);
+      await check('session', s, true);
+      await check('read-only session', ro, false);
+      await db.transaction((tx) => check('transaction', tx, true, true));
+      await s.transaction((tx) => check('session transaction', tx, true, true));
+      // PostgreSQL refuses the write itself, which ends its transaction: the COMMIT fails too.
+      await ro
+        .transaction((tx) => check('read-only transaction', tx, false, true))
+        .catch((err: unknown) => {
+          if (e.name !== 'postgres') throw err;
+        });
+      await s.begin();
+      await check('session after begin', s, true, true);
+      await s.commit();
+      let kept: Transaction | undefined;
+      await db.transaction(async (tx) => void (kept = tx));
+      await assert.rejects(kept!.queryOne(first, [1]), (err: unknown) => hasCode(err, 'BOLT_CLOSED'), 'after its transaction ended');
+      assert.deepEqual(await db.query('SELECT id, name FROM one ORDER BY id'), [
+        { id: 1, name: 'a' },
+        { id: 2, name: 'b' },
+      ]);
+    });
+
     test("a script of several statements: its last statement's rows, and the rows all of them changed", T, async (t) => {
       const db = await e.store(t).open();
       await db.execute('CREATE TABLE script (i INTEGER)');
