@@ -87,12 +87,25 @@ export function endOfQuoted(sql: string, start: number, q: string, backslashEsca
 }
 
 /**
- * Index just past the word (a keyword or an unquoted name: a letter or `_`, then letters,
- * digits, `_` or `$`) starting at `i` of `sql`, or -1 when none starts there.
+ * True when `c` continues a word (a keyword or an unquoted name) as PostgreSQL's lexer, and so
+ * DuckDB's, reads one: ASCII letters, digits, `_`, `$` and every character beyond ASCII. A
+ * scanner that stopped at `é` would take the `$a$` of `é$a$` for a string that DuckDB does not.
+ */
+export function isWordChar(c: string | undefined): boolean {
+  return c !== undefined && (/[\w$]/.test(c) || c.charCodeAt(0) > 0x7f);
+}
+
+/**
+ * Index just past the word starting at `i` of `sql` (a letter, `_` or a character beyond ASCII,
+ * then {@link isWordChar}s), or -1 when none starts there.
  */
 export function wordEnd(sql: string, i: number): number {
-  if (!/[A-Za-z_]/.test(sql[i] ?? '') || /[\w$]/.test(sql[i - 1] ?? '')) return -1;
+  const c = sql[i];
+  if (c === undefined || !(/[A-Za-z_]/.test(c) || c.charCodeAt(0) > 0x7f) || isWordChar(sql[i - 1])) return -1;
   let j = i + 1;
-  while (j < sql.length && /[\w$]/.test(sql[j]!)) j++;
+  while (j < sql.length && isWordChar(sql[j])) j++;
   return j;
 }
+
+/** A dollar-quote opening (`$$`, `$tag$`) at the start of the text: its tag as PostgreSQL reads it. */
+export const DOLLAR_QUOTE = /^\$([A-Za-z_\u0080-\uffff][\w\u0080-\uffff]*)?\$/;

@@ -10,7 +10,7 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConcurrentDatabase } from '../index.js';
 import type { Database } from '../core/database.js';
@@ -98,6 +98,10 @@ test('switches of the whole instance (logging, profiling, the parser) and secret
     "CREATE OR REPLACE TEMPORARY SECRET s2 (TYPE http, BEARER_TOKEN 'x')",
     "CREATE /* a /* nested */ comment */ PERSISTENT SECRET s3 (TYPE http, BEARER_TOKEN 'x')",
     "SELECT 1; -- /*\ncreate secret s4 (TYPE http, BEARER_TOKEN 'x'); SELECT '*/'",
+    // To DuckDB's lexer (PostgreSQL's) a name goes on through characters beyond ASCII and `$`: no string starts here.
+    "SELECT 1 AS é$a$; CREATE SECRET s5 (TYPE http, BEARER_TOKEN 'x'); SELECT 1 AS é$a$",
+    // SQL built while it runs is not seen beforehand.
+    "SELECT * FROM json_execute_serialized_sql(json_serialize_sql('SELECT * FROM enable_' || 'logging()'))",
     'DROP SECRET s1',
     'DROP PERSISTENT SECRET IF EXISTS s3',
   ];
@@ -115,6 +119,63 @@ test('switches of the whole instance (logging, profiling, the parser) and secret
   await db.execute("CREATE TABLE secret (enable_logging VARCHAR); INSERT INTO secret VALUES ('CALL enable_logging')");
   assert.deepEqual(await db.query('SELECT enable_logging FROM secret'), [{ enable_logging: 'CALL enable_logging' }]);
   await db.execute('DROP TABLE secret');
+});
+
+test('EXPLAIN ANALYZE runs only a query: what it would run otherwise is BOLT_BAD_INPUT, and changes nothing', T, async (t) => {
+  const db = await openOne(t);
+  await db.execute('CREATE TABLE kept (i INTEGER)');
+  const state =
+    "SELECT (SELECT string_agg(name || '=' || coalesce(value, ''), ',' ORDER BY name) FROM duckdb_settings()) AS settings, " +
+    "(SELECT count(*) FROM duckdb_variables()) AS variables, (SELECT count(*) FROM duckdb_tables() WHERE temporary OR table_name = 'made') AS tables, " +
+    '(SELECT count(*) FROM duckdb_sequences()) AS sequences';
+  const before = await db.query(state);
+  const statements = [
+    'EXPLAIN ANALYZE SET threads = 1',
+    "EXPLAIN ANALYZE SET disabled_optimizers = ''",
+    'EXPLAIN ANALYSE SET VARIABLE x = 42',
+    'EXPLAIN (ANALYZE) PRAGMA enable_profiling',
+    'EXPLAIN (ANALYZE, FORMAT json) PREPARE p AS SELECT 42',
+    'EXPLAIN ANALYZE CREATE TEMP TABLE tt AS SELECT 1',
+    'EXPLAIN ANALYZE CREATE SEQUENCE sq',
+    'EXPLAIN ANALYZE BEGIN TRANSACTION',
+    'EXPLAIN ANALYZE LOAD json',
+    'SELECT 1; explain /* x */ analyze set threads = 1',
+    'EXPLAIN ANALYZE WITH x AS (SELECT 1 AS a) INSERT INTO kept SELECT a FROM x',
+  ];
+  const refused = (e: unknown) => hasCode(e, 'BOLT_BAD_INPUT') && /EXPLAIN ANALYZE runs the statement it explains/.test((e as Error).message);
+  for (const sql of statements) await assert.rejects(db.execute(sql), refused, sql);
+  const s = await db.session();
+  try {
+    for (const sql of statements) await assert.rejects(s.query(sql), refused, `session: ${sql}`);
+  } finally {
+    await s.close();
+  }
+  assert.deepEqual(await db.query(state), before, 'no setting, variable, table or sequence');
+  // The next caller's write on that connection is committed: no transaction was left open on it.
+  await db.execute('INSERT INTO kept VALUES (7)');
+  assert.deepEqual(await db.query('SELECT i FROM kept', [], { values: 'js' }), [{ i: 7 }]);
+  // A query may still be explained with ANALYZE, and anything without it.
+  for (const sql of ['EXPLAIN ANALYZE SELECT 1', 'EXPLAIN (ANALYZE, FORMAT json) FROM kept', 'EXPLAIN ANALYZE (SELECT 2)', 'EXPLAIN SET threads = 1']) {
+    assert.equal((await db.query(sql)).length, 1, sql);
+  }
+});
+
+test('read_csv keeping its rejected rows leaves no table for the next caller; no extension is fetched', T, async (t) => {
+  const dir = tempDir(t);
+  const db = await openOne(t);
+  const csv = join(dir, 'r.csv');
+  writeFileSync(csv, 'a,b\n1,2\nx,y\n');
+  const read = (opts: string) => `SELECT * FROM read_csv('${csv}', columns = {'a': 'INT', 'b': 'INT'}, header = true, ${opts})`;
+  const gone = (e: unknown) => hasCode(e, 'BOLT_SQL') && /does not exist/.test((e as Error).message);
+  assert.deepEqual(await db.query(read('store_rejects = true'), [], { values: 'js' }), [{ a: 1, b: 2 }]);
+  await assert.rejects(db.query('SELECT * FROM reject_errors'), gone);
+  assert.deepEqual(await db.query(read("rejects_table = 'mine', rejects_scan = 'scans'"), [], { readOnly: true, values: 'js' }), [{ a: 1, b: 2 }]);
+  await assert.rejects(db.query('SELECT * FROM mine'), gone);
+  // DuckDB would install and load httpfs for this (for every caller); it reports the extension missing instead.
+  await assert.rejects(
+    db.query("SELECT * FROM read_parquet('https://example.invalid/x.parquet')"),
+    (e: unknown) => hasCode(e, 'BOLT_SQL') && /httpfs/.test((e as Error).message) && !/automatically install/.test((e as Error).message),
+  );
 });
 
 test('temporary objects do not outlive the statement or session that made them', T, async (t) => {

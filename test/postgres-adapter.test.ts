@@ -59,6 +59,10 @@ describe('placeholder rewriting', () => {
       ["SELECT E'\\'?', ?", "SELECT E'\\'?', $1", 1],
       ['SELECT $$ ? $$, $tag$ ?$ $tag$, ?', 'SELECT $$ ? $$, $tag$ ?$ $tag$, $1', 1],
       ['SELECT $1', 'SELECT $1', 0],
+      // A name goes on through characters beyond ASCII and `$` (PostgreSQL's lexer): neither `$a$` nor `E'` starts a string there.
+      ['SELECT 1 AS é$a$, ? AS b, 2 AS é$a$', 'SELECT 1 AS é$a$, $1 AS b, 2 AS é$a$', 1],
+      ["SELECT 1 AS éE'?', ?", "SELECT 1 AS éE'?', $1", 1],
+      ['SELECT $é$ ? $é$, ?', 'SELECT $é$ ? $é$, $1', 1],
     ];
     for (const [input, sql, count] of cases) assert.deepEqual(rewritePlaceholders(input), { sql, count }, input);
   });

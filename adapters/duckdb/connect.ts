@@ -66,10 +66,15 @@ export async function createDuckDBInstance(path: string, sidecarLock: HeldFlock,
           // these optimizers off no plan depends on statistics, which is what lets the host keep
           // prepared plans across writes (statement-cache.ts; test/duckdb-stale-plans.test.ts).
           // Cost: GROUP BY over 1M rows takes ~35 % longer in-process — correctness first.
+          // Extensions are not installed or loaded behind a statement's back: `read_parquet('https://…')`
+          // made the host download httpfs and load it for every caller, while INSTALL and LOAD are
+          // refused. The extensions built into this DuckDB (parquet, json, icu) are loaded anyway.
           return await DuckDBInstance.create(path, {
             access_mode: 'READ_WRITE',
             disabled_optimizers: HOST_DISABLED_OPTIMIZERS,
             checkpoint_threshold: DUCKDB_CHECKPOINT_THRESHOLD,
+            autoinstall_known_extensions: 'false',
+            autoload_known_extensions: 'false',
           });
         } catch (err) {
           const e = classifyDuckDBError(err, { path });

@@ -169,7 +169,7 @@ export class HostSession implements Session {
     }
     try {
       assertAllowed(p, sql, this.readOnly || readOnly);
-      if (mayLeaveObjects(p)) this.leftObjects = true;
+      if (mayLeaveObjects(p, sql)) this.leftObjects = true;
       if (p.isTransactionControl) throw new BadInputError('use begin()/commit()/rollback() or transaction() instead of transaction statements', { sql });
       const run = () => {
         // Closed or timed out while this statement was being prepared or waited at the gate: an

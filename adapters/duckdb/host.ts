@@ -329,7 +329,7 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
         this.count(e);
         throw e;
       } finally {
-        const leftObjects = mayLeaveObjects(p);
+        const leftObjects = mayLeaveObjects(p, sql);
         if (p) destroyPrepared(p);
         lease.release(leftObjects);
       }
@@ -395,7 +395,7 @@ export class Host extends EventEmitter<HostEvents> implements ServedHost {
       return this.autocommit(p, params, sql, lease, run, opts.values);
     }
     if (!this.requestLogReady) await this.ensureRequestLog();
-    if (opts.autoId && !opts.resent && p.count === 1 && !mayLeaveObjects(p)) {
+    if (opts.autoId && !opts.resent && p.count === 1 && !mayLeaveObjects(p, sql)) {
       // A fresh automatic id needs no lookup: eligible for group commit (not a CREATE, whose
       // connection is closed after it: in a batch it would run on another caller's).
       startIfWanted(run.signal);

@@ -152,6 +152,52 @@ const WRITES_IN_A_READ: ReadonlyArray<[RegExp, string]> = [
 const SWITCHES =
   /\b(enable_logging|disable_logging|truncate_duckdb_logs|enable_profiling|disable_profiling|enable_peg_parser|disable_peg_parser)"?\s*(\(|\/\*|--)/i;
 
+/**
+ * Functions that run SQL they build when they run, which no check can see beforehand:
+ * `json_execute_serialized_sql()` (refused for every caller) and `query()` (refused for
+ * read-only callers; see WRITES_IN_A_READ).
+ */
+const RUNS_BUILT_SQL = /\bjson_execute_serialized_sql"?\s*(\(|\/\*|--)/i;
+
+/** What EXPLAIN ANALYZE may run for a caller: a query (it runs the statement it explains). */
+const QUERY_STARTS = new Set(['SELECT', 'FROM', 'VALUES', 'TABLE', 'WITH', 'SUMMARIZE', 'DESCRIBE', 'SHOW', '(']);
+/** Words that make a WITH … statement a write. */
+const WRITES = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
+const ANALYZE = new Set(['ANALYZE', 'ANALYSE']);
+
+/**
+ * The first word of a statement that an EXPLAIN ANALYZE in `sql` would run and that is not a
+ * query, or undefined. EXPLAIN ANALYZE runs what it explains, but DuckDB's prepared type is
+ * EXPLAIN, so the type checks never saw it: `EXPLAIN ANALYZE SET threads = 1` changed the
+ * instance, and `EXPLAIN ANALYZE BEGIN` left a pooled connection in a transaction whose
+ * writes (other callers' acknowledged inserts) were lost at close.
+ */
+const explainedNonQuery = memoizeText((sql: string): string | undefined => {
+  if (!/explain/i.test(sql)) return undefined;
+  for (const tokens of statementHeads(sql, Infinity)) {
+    if (tokens[0] !== 'EXPLAIN') continue;
+    let i = 1;
+    let analyze = false;
+    if (tokens[1] === '(' && !QUERY_STARTS.has(tokens[2] ?? '')) {
+      // Options: EXPLAIN (ANALYZE, FORMAT json) …
+      for (let depth = 0; i < tokens.length; i++) {
+        const t = tokens[i]!;
+        if (t === '(') depth++;
+        else if (t === ')' && --depth === 0) break;
+        else if (ANALYZE.has(t)) analyze = true;
+      }
+      i++;
+    }
+    for (; ANALYZE.has(tokens[i] ?? ''); i++) analyze = true;
+    if (!analyze) continue;
+    const first = tokens[i];
+    if (first === undefined || !QUERY_STARTS.has(first)) return first ?? 'nothing';
+    const write = tokens.slice(i).find((t) => WRITES.has(t));
+    if (write) return write;
+  }
+  return undefined;
+});
+
 /** The words that may stand between CREATE or DROP and SECRET. */
 const SECRET_MODIFIERS = new Set(['OR', 'REPLACE', 'PERSISTENT', 'TEMPORARY', 'TEMP']);
 
@@ -172,8 +218,9 @@ const makesSecret = memoizeText(
 
 /**
  * Refuses, before it is prepared, text that would switch what other callers share (SWITCHES, a
- * secret) and, for a read-only caller, text that writes although its statement type reads
- * (WRITES_IN_A_READ).
+ * secret), that runs SQL built at run time (RUNS_BUILT_SQL), an EXPLAIN ANALYZE of anything but
+ * a query and, for a read-only caller, text that writes although its statement type reads
+ * (WRITES_IN_A_READ, which refuses every EXPLAIN ANALYZE).
  */
 export function assertText(sql: string, readOnly: boolean): void {
   const switched = SWITCHES.exec(sql)?.[1];
@@ -183,7 +230,22 @@ export function assertText(sql: string, readOnly: boolean): void {
       { sql },
     );
   }
-  if (!readOnly) return;
+  if (RUNS_BUILT_SQL.test(sql)) {
+    throw new BadInputError(
+      'json_execute_serialized_sql() is not run through Bolt: it runs SQL built when it runs, which Bolt cannot check beforehand; send that SQL itself',
+      { sql },
+    );
+  }
+  if (!readOnly) {
+    const explained = explainedNonQuery(sql);
+    if (explained !== undefined) {
+      throw new BadInputError(
+        `EXPLAIN ANALYZE runs the statement it explains, so through Bolt it explains only a query (SELECT …), not ${explained}: run that statement itself, or EXPLAIN it without ANALYZE`,
+        { sql },
+      );
+    }
+    return;
+  }
   for (const [pattern, why] of WRITES_IN_A_READ) {
     if (pattern.test(sql)) throw new ReadOnlyError(`read-only: ${why}; use a read-write session`, { sql });
   }
@@ -223,13 +285,17 @@ function assertNoSettings(p: PreparedSql, sql: string): void {
   for (const t of p.types) assertSharedStateKept(t, sql);
 }
 
+/** `read_csv` options that keep the rows it rejected in temporary tables (a SELECT that creates). */
+const REJECTS_TABLES = /\b(store_rejects|rejects_table|rejects_scan)\b/i;
+
 /**
  * True when the statement(s) may leave objects on their connection: a CREATE can make a
- * temporary table, view, macro or sequence, which lives on that connection only. Such a
- * connection is closed after use instead of going back to the pool, so no later caller sees them.
+ * temporary table, view, macro or sequence, which lives on that connection only, and so does
+ * `read_csv(…, store_rejects = true)`, a SELECT. Such a connection is closed after use instead of
+ * going back to the pool, so no later caller sees them.
  */
-export function mayLeaveObjects(p: PreparedSql | undefined): boolean {
-  return p !== undefined && (p.types.includes(StatementType.CREATE) || p.deferred !== undefined);
+export function mayLeaveObjects(p: PreparedSql | undefined, sql: string): boolean {
+  return p !== undefined && (p.types.includes(StatementType.CREATE) || p.deferred !== undefined || REJECTS_TABLES.test(sql));
 }
 
 /**

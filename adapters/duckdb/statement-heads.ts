@@ -4,7 +4,7 @@
  * backslash escapes, $tag$…$tag$) and quoted identifiers are one token each. For checks that
  * DuckDB's prepared statement cannot answer, such as which kind of object a CREATE makes.
  */
-import { blockCommentEnd, endOfQuoted, wordEnd } from '../../core/sql-text.js';
+import { DOLLAR_QUOTE, blockCommentEnd, endOfQuoted, isWordChar, wordEnd } from '../../core/sql-text.js';
 
 /**
  * Up to `count` tokens from the start of each statement: words upper-cased, any other token as
@@ -42,8 +42,8 @@ export function statementHeads(sql: string, count: number): string[][] {
     } else if (c === '/' && next === '*') {
       const end = blockCommentEnd(sql, true, i);
       i = end < 0 ? len : end;
-    } else if (c === '$' && !/[\w$]/.test(sql[i - 1] ?? '') && /^\$([A-Za-z_]\w*)?\$/.test(sql.slice(i, i + 64))) {
-      const tag = /^\$([A-Za-z_]\w*)?\$/.exec(sql.slice(i))![0];
+    } else if (c === '$' && !isWordChar(sql[i - 1]) && DOLLAR_QUOTE.test(sql.slice(i))) {
+      const tag = DOLLAR_QUOTE.exec(sql.slice(i))![0];
       const close = sql.indexOf(tag, i + tag.length);
       add("'");
       i = close < 0 ? len : close + tag.length;

@@ -11,7 +11,7 @@
  * it to another caller.
  */
 
-import { blockCommentEnd, endOfQuoted, wordEnd } from '../../core/sql-text.js';
+import { DOLLAR_QUOTE, blockCommentEnd, endOfQuoted, isWordChar, wordEnd } from '../../core/sql-text.js';
 import { memoizeText } from '../../core/text-memo.js';
 
 export interface Rewritten {
@@ -95,7 +95,7 @@ function rewrite(sql: string): Rewritten {
       out += `$${++n}`;
       i++;
     } else if (c === "'") {
-      const escapes = i > 0 && /[eE]/.test(sql[i - 1]!) && !/[\w$]/.test(sql[i - 2] ?? '');
+      const escapes = i > 0 && /[eE]/.test(sql[i - 1]!) && !isWordChar(sql[i - 2]);
       const end = endOfQuoted(sql, i, "'", escapes);
       out += sql.slice(i, end);
       i = end;
@@ -119,8 +119,8 @@ function rewrite(sql: string): Rewritten {
       const end = stop < 0 ? len : stop;
       out += sql.slice(i, end);
       i = end;
-    } else if (c === '$' && !/[\w$]/.test(sql[i - 1] ?? '')) {
-      const tag = /^\$([A-Za-z_][\w]*)?\$/.exec(sql.slice(i));
+    } else if (c === '$' && !isWordChar(sql[i - 1])) {
+      const tag = DOLLAR_QUOTE.exec(sql.slice(i));
       if (tag) {
         const close = sql.indexOf(tag[0], i + tag[0].length);
         const end = close < 0 ? len : close + tag[0].length;
