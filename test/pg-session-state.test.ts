@@ -41,6 +41,9 @@ test('a statement that changes the session does not leave that change to the nex
   await db.execute('SELECT 1 AS a INTO TEMP into_temp');
   await db.execute('CREATE TABLE pg_temp.qualified (a integer)');
   await db.execute(`DO $$BEGIN EXECUTE 'PREPARE pq AS SELECT 1'; EXECUTE 'LISTEN elsewhere'; END$$`);
+  // EXPLAIN ANALYZE runs what it explains.
+  await db.query('EXPLAIN ANALYZE CREATE TEMP TABLE explained AS SELECT 1 AS a');
+  await db.query('EXPLAIN (ANALYZE, COSTS off) CREATE TEMPORARY TABLE explained2 AS SELECT 1 AS a');
   assert.deepEqual(await db.query(`SELECT current_setting('statement_timeout') AS timeout, current_setting('TimeZone') AS tz`), defaults);
   assert.deepEqual(await db.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`), [{ n: 0 }], 'no advisory lock held');
   assert.deepEqual(await db.query('SELECT count(*)::int AS n FROM pg_listening_channels()'), [{ n: 0 }]);

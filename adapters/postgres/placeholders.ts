@@ -56,6 +56,8 @@ function rewrite(sql: string): Rewritten {
   let tokens = 0;
   let lastWord = '';
   let atomic = false;
+  /** The current statement is an EXPLAIN, which runs what it explains with ANALYZE. */
+  let explaining = false;
   while (i < len) {
     const c = sql[i]!;
     const next = sql[i + 1];
@@ -80,8 +82,10 @@ function rewrite(sql: string): Rewritten {
           !(word === 'SET' && TRANSACTION_SCOPED_SET.test(rest))
         )
           sessionState = word;
-        else if (tokens === 0 && !atomic && word === 'CREATE' && TEMPORARY_CREATE.test(rest)) sessionState = 'CREATE TEMPORARY';
+        else if ((tokens === 0 || explaining) && !atomic && word === 'CREATE' && TEMPORARY_CREATE.test(rest)) sessionState = 'CREATE TEMPORARY';
+        else if (explaining && word === 'DECLARE') sessionState = 'DECLARE';
       }
+      if (tokens === 0) explaining = word === 'EXPLAIN';
       if (word === 'ATOMIC' && lastWord === 'BEGIN') atomic = true;
       lastWord = word;
       tokens++;
@@ -89,8 +93,10 @@ function rewrite(sql: string): Rewritten {
       i = j;
       continue;
     }
-    if (c === ';') tokens = 0;
-    else if (!/\s/.test(c) && !(c === '-' && next === '-') && !(c === '/' && next === '*')) tokens++;
+    if (c === ';') {
+      tokens = 0;
+      explaining = false;
+    } else if (!/\s/.test(c) && !(c === '-' && next === '-') && !(c === '/' && next === '*')) tokens++;
     if (c === '?') {
       out += `$${++n}`;
       i++;
