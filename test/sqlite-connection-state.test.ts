@@ -42,6 +42,10 @@ test('PRAGMAs that set something, ATTACH and temporary tables do not stay for th
     'no temporary trigger rewrites later writes',
   );
   await assert.rejects(db.execute('SELECT 1; PRAGMA cache_size = 9'), (e: unknown) => hasCode(e, 'BOLT_BAD_INPUT'), 'not inside a script');
+  // A comment between the name and its value: still a PRAGMA that sets (in a script it ran on the
+  // handle's one writer, and query_only made every later write of every caller fail).
+  await assert.rejects(db.execute('INSERT INTO base VALUES (1); PRAGMA query_only/**/=1'), (e: unknown) => hasCode(e, 'BOLT_BAD_INPUT'));
+  await db.execute('PRAGMA cache_size -- the size\n= 5');
   assert.deepEqual(await db.query(STATE), before);
   await assert.rejects(db.query('SELECT * FROM leftover'), (e: unknown) => hasCode(e, 'BOLT_SQL'));
 
@@ -55,6 +59,7 @@ test('PRAGMAs that set something, ATTACH and temporary tables do not stay for th
   }
   assert.deepEqual(await db.query(STATE), before);
   await assert.rejects(db.query('SELECT * FROM mine'), (e: unknown) => hasCode(e, 'BOLT_SQL'));
+  await db.execute('PRAGMA query_only /* on */ = 1');
   await db.execute('CREATE TABLE kept (i INTEGER)');
   await db.execute('INSERT INTO kept VALUES (1)');
   assert.deepEqual(await db.query('SELECT i FROM kept'), [{ i: 1 }]);

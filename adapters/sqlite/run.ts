@@ -38,7 +38,8 @@ export function changesConnection(sql: string): boolean {
   const name = `(?:"[^"]*"|'[^']*'|\\[[^\\]]*\\]|\`[^\`]*\`|\\w+)`;
   const m = new RegExp(`^pragma\\s*(?:${name}\\s*\\.\\s*)?(${name})\\s*([=(])?`, 'i').exec(head);
   if (!m) return true; // not a form we can read: not a read
-  if (!m[2]) return false;
+  // Nothing may follow a bare name: `PRAGMA query_only/**/=1` sets it (a comment before `=`).
+  if (!m[2]) return head.slice(m[0].length).replace(/;\s*$/, '').trim() !== '';
   return m[2] === '=' || !REPORTING_PRAGMAS.has(m[1]!.replace(/^["'[`]|["'\]`]$/g, '').toLowerCase());
 }
 
