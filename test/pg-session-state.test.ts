@@ -44,6 +44,16 @@ test('a statement that changes the session does not leave that change to the nex
   // EXPLAIN ANALYZE runs what it explains.
   await db.query('EXPLAIN ANALYZE CREATE TEMP TABLE explained AS SELECT 1 AS a');
   await db.query('EXPLAIN (ANALYZE, COSTS off) CREATE TEMPORARY TABLE explained2 AS SELECT 1 AS a');
+  // Other spellings: comments, OR REPLACE, LOCAL, U&"…" names, pg_settings (its UPDATE calls set_config).
+  await db.execute('SELECT 1 AS a INTO LOCAL TEMP into_local');
+  await db.execute('CREATE/**/TEMP TABLE commented (a integer)');
+  await db.query('EXPLAIN (ANALYZE) CREATE/**/TEMP TABLE explained3 AS SELECT 1 AS a');
+  await db.execute('CREATE OR REPLACE TEMP VIEW replaced AS SELECT 1 AS a');
+  await db.query(`SELECT U&"set\\005fconfig"('statement_timeout', '1234', false) AS t`);
+  await db.query('SELECT U&"pg\\005fadvisory\\005flock"(43) AS locked');
+  await db.execute(`UPDATE pg_settings SET setting = '1234' WHERE name = 'statement_timeout'`);
+  // BEGIN ATOMIC outside a function's header: the SET after it is still seen.
+  await db.execute(`SELECT begin atomic FROM (SELECT 1 AS begin) s; SET search_path = evil`);
   assert.deepEqual(await db.query(`SELECT current_setting('statement_timeout') AS timeout, current_setting('TimeZone') AS tz`), defaults);
   assert.deepEqual(await db.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`), [{ n: 0 }], 'no advisory lock held');
   assert.deepEqual(await db.query('SELECT count(*)::int AS n FROM pg_listening_channels()'), [{ n: 0 }]);

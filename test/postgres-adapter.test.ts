@@ -79,6 +79,9 @@ describe('placeholder rewriting', () => {
       ['CREATE FUNCTION f() RETURNS int AS $$ BEGIN RETURN 1; END $$ LANGUAGE plpgsql', undefined],
       ['CREATE FUNCTION f() RETURNS void LANGUAGE sql BEGIN ATOMIC INSERT INTO t VALUES (1); INSERT INTO t VALUES (2); END', undefined],
       ['CREATE FUNCTION f() RETURNS void LANGUAGE sql BEGIN ATOMIC SELECT 1; END; COMMIT', 'COMMIT'],
+      // The words BEGIN ATOMIC outside a function's header open no body.
+      ['SELECT begin atomic FROM (SELECT 1 AS begin) s; BEGIN', 'BEGIN'],
+      ['CREATE TABLE x AS SELECT begin atomic FROM (SELECT 1 AS begin) s; END', 'END'],
     ];
     for (const [input, control] of cases) assert.equal(rewritePlaceholders(input).control, control, input);
   });

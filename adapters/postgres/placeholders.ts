@@ -33,12 +33,22 @@ const CONTROL_BEFORE_TRANSACTION = new Set(['START', 'PREPARE']);
  */
 const SESSION_STATEMENTS = new Set(['SET', 'RESET', 'LISTEN', 'UNLISTEN', 'PREPARE', 'DEALLOCATE', 'DECLARE', 'DISCARD', 'LOAD']);
 const TRANSACTION_SCOPED_SET = /^\s+(LOCAL|TRANSACTION|CONSTRAINTS)\b/i;
-const TEMPORARY_CREATE = /^\s+((GLOBAL|LOCAL)\s+)?(TEMP|TEMPORARY)\b/i;
+/** Words that may stand between CREATE and TEMP (`CREATE OR REPLACE TEMP VIEW`, `CREATE LOCAL TEMP TABLE`), or INTO and TEMP. */
+const BEFORE_TEMP = new Set(['OR', 'REPLACE', 'LOCAL', 'GLOBAL']);
 /**
  * Names that leave state on the session wherever they appear as code, quoted or not: the
- * session-level advisory locks, set_config, and pg_temp (the session's own schema).
+ * session-level advisory locks, set_config, pg_settings (an UPDATE of it calls set_config), and
+ * pg_temp (the session's own schema).
  */
-const SESSION_NAMES = new Set(['PG_ADVISORY_LOCK', 'PG_ADVISORY_LOCK_SHARED', 'PG_TRY_ADVISORY_LOCK', 'PG_TRY_ADVISORY_LOCK_SHARED', 'SET_CONFIG', 'PG_TEMP']);
+const SESSION_NAMES = new Set([
+  'PG_ADVISORY_LOCK',
+  'PG_ADVISORY_LOCK_SHARED',
+  'PG_TRY_ADVISORY_LOCK',
+  'PG_TRY_ADVISORY_LOCK_SHARED',
+  'SET_CONFIG',
+  'PG_SETTINGS',
+  'PG_TEMP',
+]);
 /** First words of statements whose body Bolt cannot read (a DO block, a procedure): counted as changing the session. */
 const OPAQUE_STATEMENTS = new Set(['DO', 'CALL']);
 
@@ -52,12 +62,10 @@ function rewrite(sql: string): Rewritten {
   const len = sql.length;
   let control: string | undefined;
   let sessionState: string | undefined;
-  /** Tokens seen of the current statement, the last word, and whether a BEGIN ATOMIC body is open. */
+  /** Tokens seen of the current statement, its words, and whether a BEGIN ATOMIC body is open. */
   let tokens = 0;
-  let lastWord = '';
+  let words: string[] = [];
   let atomic = false;
-  /** The current statement is an EXPLAIN, which runs what it explains with ANALYZE. */
-  let explaining = false;
   while (i < len) {
     const c = sql[i]!;
     const next = sql[i + 1];
@@ -65,29 +73,15 @@ function rewrite(sql: string): Rewritten {
     if (j > 0) {
       const word = sql.slice(i, j).toUpperCase();
       if (tokens === 0 && !control) {
-        if (atomic) {
-          if (word === 'END') atomic = false;
-        } else if (CONTROL.has(word) || (CONTROL_BEFORE_TRANSACTION.has(word) && /^\s+TRANSACTION\b/i.test(sql.slice(j)))) {
-          control = word;
-        }
+        // The END of a function's BEGIN ATOMIC body is not COMMIT; any other control is.
+        if (atomic && word === 'END') atomic = false;
+        else if (CONTROL.has(word) || (CONTROL_BEFORE_TRANSACTION.has(word) && /^\s+TRANSACTION\b/i.test(sql.slice(j)))) control = word;
       }
-      if (!sessionState) {
-        const rest = sql.slice(j);
-        if (SESSION_NAMES.has(word)) sessionState = word;
-        else if ((word === 'TEMP' || word === 'TEMPORARY') && lastWord === 'INTO') sessionState = 'INTO TEMPORARY';
-        else if (
-          tokens === 0 &&
-          !atomic &&
-          (SESSION_STATEMENTS.has(word) || OPAQUE_STATEMENTS.has(word)) &&
-          !(word === 'SET' && TRANSACTION_SCOPED_SET.test(rest))
-        )
-          sessionState = word;
-        else if ((tokens === 0 || explaining) && !atomic && word === 'CREATE' && TEMPORARY_CREATE.test(rest)) sessionState = 'CREATE TEMPORARY';
-        else if (explaining && word === 'DECLARE') sessionState = 'DECLARE';
-      }
-      if (tokens === 0) explaining = word === 'EXPLAIN';
-      if (word === 'ATOMIC' && lastWord === 'BEGIN') atomic = true;
-      lastWord = word;
+      sessionState ??= sessionChange(word, words, tokens, sql.slice(j, j + 40));
+      // A U&"…" name may spell any other (U&"set\005fconfig"): it is not read, so counted as a change.
+      if (word === 'U' && sql[j] === '&' && sql[j + 1] === '"') sessionState ??= 'U&"…"';
+      if (word === 'ATOMIC' && words.at(-1) === 'BEGIN' && words[0] === 'CREATE' && (words.includes('FUNCTION') || words.includes('PROCEDURE'))) atomic = true;
+      if (words.length < 64) words.push(word);
       tokens++;
       out += sql.slice(i, j);
       i = j;
@@ -95,7 +89,7 @@ function rewrite(sql: string): Rewritten {
     }
     if (c === ';') {
       tokens = 0;
-      explaining = false;
+      words = [];
     } else if (!/\s/.test(c) && !(c === '-' && next === '-') && !(c === '/' && next === '*')) tokens++;
     if (c === '?') {
       out += `$${++n}`;
@@ -142,4 +136,24 @@ function rewrite(sql: string): Rewritten {
     }
   }
   return { sql: out, count: n, ...(control ? { control } : {}), ...(sessionState ? { sessionState } : {}) };
+}
+
+/**
+ * What `word` (upper-cased) makes of the session, given the words of its statement before it
+ * and `rest`, the text right after it: a name from SESSION_NAMES anywhere, a statement starting
+ * with one of SESSION_STATEMENTS or OPAQUE_STATEMENTS, and temporary objects (`CREATE [OR
+ * REPLACE] [LOCAL|GLOBAL] TEMP …`, `INTO [LOCAL|GLOBAL] TEMP`), also after an EXPLAIN, which with
+ * ANALYZE runs what it explains (so does DECLARE there).
+ */
+function sessionChange(word: string, words: readonly string[], tokens: number, rest: string): string | undefined {
+  if (SESSION_NAMES.has(word)) return word;
+  if (tokens === 0 && (SESSION_STATEMENTS.has(word) || OPAQUE_STATEMENTS.has(word)) && !(word === 'SET' && TRANSACTION_SCOPED_SET.test(rest))) return word;
+  const explaining = words[0] === 'EXPLAIN';
+  if (explaining && word === 'DECLARE') return word;
+  if (word === 'TEMP' || word === 'TEMPORARY') {
+    let k = words.length - 1;
+    while (k >= 0 && BEFORE_TEMP.has(words[k]!)) k--;
+    if (words[k] === 'INTO' || (words[k] === 'CREATE' && (k === 0 || explaining))) return `${words[k]} TEMPORARY`;
+  }
+  return undefined;
 }
