@@ -100,6 +100,11 @@ test('switches of the whole instance (logging, profiling, the parser) and secret
     "SELECT 1; -- /*\ncreate secret s4 (TYPE http, BEARER_TOKEN 'x'); SELECT '*/'",
     // To DuckDB's lexer (PostgreSQL's) a name goes on through characters beyond ASCII and `$`: no string starts here.
     "SELECT 1 AS é$a$; CREATE SECRET s5 (TYPE http, BEARER_TOKEN 'x'); SELECT 1 AS é$a$",
+    // White space beyond ASCII's, which DuckDB takes as such (a zero-width space too).
+    "CREATE\u00a0SECRET s6 (TYPE http, BEARER_TOKEN 'x')",
+    "SELECT\u00a0$a$ $b$ $a$; CREATE SECRET s7 (TYPE http, BEARER_TOKEN 'x'); --$b$",
+    'CALL enable_logging\u200b()',
+    'SELECT * FROM enable_profiling\u2060()',
     // SQL built while it runs is not seen beforehand.
     "SELECT * FROM json_execute_serialized_sql(json_serialize_sql('SELECT * FROM enable_' || 'logging()'))",
     'DROP SECRET s1',
@@ -140,6 +145,13 @@ test('EXPLAIN ANALYZE runs only a query: what it would run otherwise is BOLT_BAD
     'EXPLAIN ANALYZE BEGIN TRANSACTION',
     'EXPLAIN ANALYZE LOAD json',
     'SELECT 1; explain /* x */ analyze set threads = 1',
+    // DuckDB takes the option in other spellings (even `("analyze" false)` runs the statement) …
+    'EXPLAIN ("analyze") SET threads = 1',
+    'EXPLAIN ("ANALYZE" false) SET VARIABLE x = 42',
+    'EXPLAIN (FORMAT json, "Analyze" true) PREPARE p AS SELECT 1',
+    // … and more white space than ASCII's.
+    'EXPLAIN ANALYZE\u00a0SET threads = 1',
+    'EXPLAIN\u2003ANALYZE BEGIN',
     'EXPLAIN ANALYZE WITH x AS (SELECT 1 AS a) INSERT INTO kept SELECT a FROM x',
   ];
   const refused = (e: unknown) => hasCode(e, 'BOLT_BAD_INPUT') && /EXPLAIN ANALYZE runs the statement it explains/.test((e as Error).message);

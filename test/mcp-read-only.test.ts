@@ -164,6 +164,9 @@ test('DuckDB: bolt mcp without --allow-writes refuses writes in sequences, PRAGM
       "EXPLAIN -- x\nANALYZE INSERT INTO notes VALUES (11, 'explained')",
       "SELECT * FROM query('SELECT next' || 'val(''seq'')')",
       "SELECT * FROM query/**/('SELECT next' || 'val(''seq'')')",
+      // DuckDB takes a zero-width space for white space.
+      "SELECT * FROM query\u200b('SELECT next' || 'val(''seq'')')",
+      'SELECT * FROM checkpoint\u200b()',
       // A serialized SELECT runs as it is deserialized, and its text can be built at run time too.
       "SELECT * FROM json_execute_serialized_sql(replace(json_serialize_sql('SELECT nextvXl(''seq'')'), 'nextvxl', 'next' || 'val'))",
       "EXPORT /* x */ DATABASE '" + join(dir, 'export2') + "'",

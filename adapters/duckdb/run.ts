@@ -163,33 +163,35 @@ const RUNS_BUILT_SQL = /\bjson_execute_serialized_sql"?\s*(\(|\/\*|--)/i;
 const QUERY_STARTS = new Set(['SELECT', 'FROM', 'VALUES', 'TABLE', 'WITH', 'SUMMARIZE', 'DESCRIBE', 'SHOW', '(']);
 /** Words that make a WITH … statement a write. */
 const WRITES = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
-const ANALYZE = new Set(['ANALYZE', 'ANALYSE']);
+/** Words between EXPLAIN and the statement it explains. */
+const EXPLAIN_WORDS = new Set(['ANALYZE', 'ANALYSE', 'VERBOSE']);
 
 /**
- * The first word of a statement that an EXPLAIN ANALYZE in `sql` would run and that is not a
- * query, or undefined. EXPLAIN ANALYZE runs what it explains, but DuckDB's prepared type is
+ * The first word of a statement that an EXPLAIN with options in `sql` would run and that is not
+ * a query, or undefined. EXPLAIN ANALYZE runs what it explains, but DuckDB's prepared type is
  * EXPLAIN, so the type checks never saw it: `EXPLAIN ANALYZE SET threads = 1` changed the
  * instance, and `EXPLAIN ANALYZE BEGIN` left a pooled connection in a transaction whose
- * writes (other callers' acknowledged inserts) were lost at close.
+ * writes (other callers' acknowledged inserts) were lost at close. DuckDB takes the option in
+ * many spellings (`("analyze" false)` runs the statement too), so any EXPLAIN with options or
+ * words before its statement must explain a query; a plain `EXPLAIN <statement>` only plans.
  */
 const explainedNonQuery = memoizeText((sql: string): string | undefined => {
   if (!/explain/i.test(sql)) return undefined;
   for (const tokens of statementHeads(sql, Infinity)) {
     if (tokens[0] !== 'EXPLAIN') continue;
     let i = 1;
-    let analyze = false;
+    let options = false;
     if (tokens[1] === '(' && !QUERY_STARTS.has(tokens[2] ?? '')) {
       // Options: EXPLAIN (ANALYZE, FORMAT json) …
+      options = true;
       for (let depth = 0; i < tokens.length; i++) {
-        const t = tokens[i]!;
-        if (t === '(') depth++;
-        else if (t === ')' && --depth === 0) break;
-        else if (ANALYZE.has(t)) analyze = true;
+        if (tokens[i] === '(') depth++;
+        else if (tokens[i] === ')' && --depth === 0) break;
       }
       i++;
     }
-    for (; ANALYZE.has(tokens[i] ?? ''); i++) analyze = true;
-    if (!analyze) continue;
+    for (; EXPLAIN_WORDS.has(tokens[i] ?? ''); i++) options = true;
+    if (!options) continue;
     const first = tokens[i];
     if (first === undefined || !QUERY_STARTS.has(first)) return first ?? 'nothing';
     const write = tokens.slice(i).find((t) => WRITES.has(t));
@@ -197,6 +199,15 @@ const explainedNonQuery = memoizeText((sql: string): string | undefined => {
   }
   return undefined;
 });
+
+/**
+ * Characters DuckDB's lexer takes for white space beyond ASCII's (measured on 1.5.6 over every
+ * code point to U+FFFF): `EXPLAIN ANALYZE\u00a0SET …` is two words and a SET to DuckDB, and a
+ * zero-width space may stand between a function's name and its parenthesis. The checks read the
+ * text with each of them as a space.
+ */
+const DUCKDB_SPACES = /[\u00a0\u2000-\u200b\u202f\u205f\u2060\u3000\ufeff]/g;
+const asDuckDbReadsIt = memoizeText((sql: string): string => sql.replace(DUCKDB_SPACES, ' '));
 
 /** The words that may stand between CREATE or DROP and SECRET. */
 const SECRET_MODIFIERS = new Set(['OR', 'REPLACE', 'PERSISTENT', 'TEMPORARY', 'TEMP']);
@@ -222,32 +233,31 @@ const makesSecret = memoizeText(
  * a query and, for a read-only caller, text that writes although its statement type reads
  * (WRITES_IN_A_READ, which refuses every EXPLAIN ANALYZE).
  */
-export function assertText(sql: string, readOnly: boolean): void {
+export function assertText(original: string, readOnly: boolean): void {
+  const sql = asDuckDbReadsIt(original);
   const switched = SWITCHES.exec(sql)?.[1];
   if (switched !== undefined || makesSecret(sql)) {
     throw new BadInputError(
       `${switched ? `${switched}()` : 'CREATE SECRET and DROP SECRET'} statements are not run through Bolt: they would change the whole database instance, or a connection other callers share`,
-      { sql },
+      { sql: original },
     );
   }
   if (RUNS_BUILT_SQL.test(sql)) {
     throw new BadInputError(
       'json_execute_serialized_sql() is not run through Bolt: it runs SQL built when it runs, which Bolt cannot check beforehand; send that SQL itself',
-      { sql },
+      { sql: original },
     );
   }
-  if (!readOnly) {
-    const explained = explainedNonQuery(sql);
-    if (explained !== undefined) {
-      throw new BadInputError(
-        `EXPLAIN ANALYZE runs the statement it explains, so through Bolt it explains only a query (SELECT …), not ${explained}: run that statement itself, or EXPLAIN it without ANALYZE`,
-        { sql },
-      );
-    }
-    return;
+  const explained = explainedNonQuery(sql);
+  if (explained !== undefined) {
+    throw new BadInputError(
+      `EXPLAIN ANALYZE runs the statement it explains, so through Bolt it explains only a query (SELECT …), not ${explained}: run that statement itself, or EXPLAIN it without options`,
+      { sql: original },
+    );
   }
+  if (!readOnly) return;
   for (const [pattern, why] of WRITES_IN_A_READ) {
-    if (pattern.test(sql)) throw new ReadOnlyError(`read-only: ${why}; use a read-write session`, { sql });
+    if (pattern.test(sql)) throw new ReadOnlyError(`read-only: ${why}; use a read-write session`, { sql: original });
   }
 }
 
