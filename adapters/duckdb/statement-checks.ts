@@ -12,6 +12,7 @@ import { BadInputError, ReadOnlyError } from '../../core/errors.js';
 import { memoizeText } from '../../core/text-memo.js';
 import type { PreparedSql } from './run.js';
 import { statementHeads } from './statement-heads.js';
+import { asDuckDbLexesIt } from './unicode-spaces.js';
 
 /** Statement types that only read. */
 export const READ_TYPES = new Set<StatementType>([StatementType.SELECT, StatementType.EXPLAIN]);
@@ -105,13 +106,11 @@ const explainedNonQuery = memoizeText((sql: string): string | undefined => {
 });
 
 /**
- * Characters DuckDB's lexer takes for white space beyond ASCII's (measured on 1.5.6 over every
- * code point to U+FFFF): `EXPLAIN ANALYZE\u00a0SET …` is two words and a SET to DuckDB, and a
- * zero-width space may stand between a function's name and its parenthesis. The checks read the
- * text with each of them as a space.
+ * The text as DuckDB's lexer gets it: the Unicode spaces DuckDB turns into plain ones where it
+ * does (unicode-spaces.ts). `EXPLAIN ANALYZE\u00a0SET …` is then two words and a SET, as to
+ * DuckDB, and a space DuckDB leaves stays a letter of a word, as to DuckDB.
  */
-const DUCKDB_SPACES = /[\u00a0\u2000-\u200b\u202f\u205f\u2060\u3000\ufeff]/g;
-const asDuckDbReadsIt = memoizeText((sql: string): string => sql.replace(DUCKDB_SPACES, ' '));
+const asDuckDbReadsIt = memoizeText(asDuckDbLexesIt);
 
 /** The words that may stand between CREATE or DROP and SECRET. */
 const SECRET_MODIFIERS = new Set(['OR', 'REPLACE', 'PERSISTENT', 'TEMPORARY', 'TEMP']);
