@@ -26,6 +26,22 @@ async function openOne(t: TestContext): Promise<Database> {
   return db;
 }
 
+/** Each of `statements` is refused as `refused` says, through the handle and through a session (by `sessionCall`). */
+async function refusedEverywhere(
+  db: Database,
+  statements: readonly string[],
+  refused: (e: unknown) => boolean,
+  sessionCall: 'execute' | 'query',
+): Promise<void> {
+  for (const sql of statements) await assert.rejects(db.execute(sql), refused, sql);
+  const s = await db.session();
+  try {
+    for (const sql of statements) await assert.rejects(s[sessionCall](sql), refused, `session: ${sql}`);
+  } finally {
+    await s.close();
+  }
+}
+
 const SETTINGS = `SELECT current_setting('threads') AS threads, current_setting('memory_limit') AS mem, current_setting('disabled_optimizers') AS off, current_setting('TimeZone') AS tz`;
 
 test('SET, RESET, USE and PRAGMA are BOLT_BAD_INPUT, alone and in a session, and change nothing', T, async (t) => {
@@ -116,13 +132,7 @@ test('switches of the whole instance (logging, profiling, the parser) and secret
     'DROP PERSISTENT SECRET IF EXISTS s3',
   ];
   const refused = (e: unknown) => hasCode(e, 'BOLT_BAD_INPUT') && /not run through Bolt/.test((e as Error).message);
-  for (const sql of statements) await assert.rejects(db.execute(sql), refused, sql);
-  const s = await db.session();
-  try {
-    for (const sql of statements) await assert.rejects(s.execute(sql), refused, `session: ${sql}`);
-  } finally {
-    await s.close();
-  }
+  await refusedEverywhere(db, statements, refused, 'execute');
   assert.deepEqual(await db.query(state), before, 'no setting changed, no secret made');
   assert.equal(existsSync(join(dir, 'logs')), false, 'no log directory made');
   // Names and words that only look alike still run.
@@ -161,13 +171,7 @@ test('EXPLAIN ANALYZE runs only a query: what it would run otherwise is BOLT_BAD
     'EXPLAIN ANALYZE WITH x AS (SELECT 1 AS a) INSERT INTO kept SELECT a FROM x',
   ];
   const refused = (e: unknown) => hasCode(e, 'BOLT_BAD_INPUT') && /EXPLAIN ANALYZE runs the statement it explains/.test((e as Error).message);
-  for (const sql of statements) await assert.rejects(db.execute(sql), refused, sql);
-  const s = await db.session();
-  try {
-    for (const sql of statements) await assert.rejects(s.query(sql), refused, `session: ${sql}`);
-  } finally {
-    await s.close();
-  }
+  await refusedEverywhere(db, statements, refused, 'query');
   assert.deepEqual(await db.query(state), before, 'no setting, variable, table or sequence');
   // The next caller's write on that connection is committed: no transaction was left open on it.
   await db.execute('INSERT INTO kept VALUES (7)');

@@ -18,6 +18,7 @@ export function statementHeads(sql: string, count: number): string[][] {
     if (head.length < count) head.push(token);
   };
   let i = 0;
+  let dollar: RegExpExecArray | null;
   while (i < len) {
     const c = sql[i]!;
     const next = sql[i + 1];
@@ -42,8 +43,8 @@ export function statementHeads(sql: string, count: number): string[][] {
     } else if (c === '/' && next === '*') {
       const end = blockCommentEnd(sql, true, i);
       i = end < 0 ? len : end;
-    } else if (c === '$' && !isWordChar(sql[i - 1]) && DOLLAR_QUOTE.test(sql.slice(i))) {
-      const tag = DOLLAR_QUOTE.exec(sql.slice(i))![0];
+    } else if (c === '$' && !isWordChar(sql[i - 1]) && (dollar = DOLLAR_QUOTE.exec(sql.slice(i)))) {
+      const tag = dollar[0];
       const close = sql.indexOf(tag, i + tag.length);
       add("'");
       i = close < 0 ? len : close + tag.length;

@@ -194,14 +194,18 @@ export class InlineConnection {
     }
   }
 
-  /** {@link run} for the first row: a prepared read stops at it (better-sqlite3's `get()`). */
-  runFirst(sql: string, params: readonly unknown[], write: WritePolicy): RunResult {
+  /**
+   * {@link run}'s first row, null when there is none: a prepared read stops at it (better-sqlite3's
+   * `get()`); any other statement runs whole, and this run prepares it.
+   */
+  runFirst(sql: string, params: readonly unknown[], write: WritePolicy): Record<string, unknown> | null {
     try {
       beforeNativeCall();
       const r = this.r;
       const row = r.readPreparedOne(sql, params);
-      if (row !== undefined) return { rows: row === null ? [] : [row], changes: 0 };
-      return r.run(sql, params, write, true);
+      if (row !== undefined) return row;
+      const out = r.run(sql, params, write, true);
+      return ('rows' in out && out.rows?.[0]) || null;
     } catch (err) {
       throw asRunError(err);
     }
@@ -229,17 +233,10 @@ export class InlineConnection {
   /** {@link readNow} for the first row: null when there is none, undefined when SQLite is busy. */
   readOneNow(sql: string, params: readonly unknown[]): Record<string, unknown> | null | undefined {
     try {
-      beforeNativeCall();
-      const r = this.r;
-      const row = r.readPreparedOne(sql, params);
-      if (row !== undefined) return row;
-      // Not prepared on this connection yet: this run prepares it.
-      const out = r.run(sql, params, 'deny', true);
-      return ('rows' in out && out.rows?.[0]) || null;
+      return this.runFirst(sql, params, 'deny');
     } catch (err) {
-      const e = asRunError(err);
-      if (isBusy(e.info)) return undefined;
-      throw e;
+      if (isBusy((err as RunError).info)) return undefined;
+      throw err;
     }
   }
 

@@ -192,9 +192,9 @@ export class SqlitePinned implements PinnedConnection {
     checkParams(params, SQLITE_PARAM_RULES);
     const policy: WritePolicy = this.readOnly || readOnly || !this.holdsWriteLock ? 'deny' : 'allow';
     const conn = this.lease.conn;
-    return this.now(() => (rows === 'first' ? conn.runFirst(sql, params, policy) : conn.run(sql, params, policy, rows)), sql) as RunResult & {
-      needsWrite?: false;
-    };
+    if (rows !== 'first') return this.now(() => conn.run(sql, params, policy, rows), sql) as RunResult & { needsWrite?: false };
+    const row = this.now(() => conn.runFirst(sql, params, policy), sql);
+    return { rows: row ? [row] : [], changes: 0 };
   }
 
   /** One statement: inside a transaction as is; outside, reads retried on busy, writes under the writer lock. */
