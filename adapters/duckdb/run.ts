@@ -10,6 +10,7 @@ import { toDuckDBParams, valueConverter } from './values.js';
 import { cacheStatement, cachedStatement } from './statement-cache.js';
 import { sqlTextProblem } from '../../core/sql-text.js';
 import { wireLimits } from '../../core/config.js';
+import { MEMO_MAX_TEXT } from '../../core/text-memo.js';
 import { READ_TYPES, assertSharedStateKept } from './statement-checks.js';
 
 /**
@@ -55,8 +56,8 @@ export interface StatementResult {
 
 /**
  * Prepares `sql` on `conn`; a multi-statement script is split (it then takes no parameters).
- * With `cache`, a single read, INSERT, UPDATE or DELETE is taken from / kept in the
- * connection's statement cache (statement-cache.ts says why that is safe).
+ * With `cache`, a single read, INSERT, UPDATE or DELETE of at most MEMO_MAX_TEXT characters is
+ * taken from / kept in the connection's statement cache (statement-cache.ts says why that is safe).
  */
 export async function prepareSql(conn: DuckDBConnection, sql: string, paramCount: number, opts: { cache?: boolean } = {}): Promise<PreparedSql> {
   const problem = sqlTextProblem(sql);
@@ -66,10 +67,12 @@ export async function prepareSql(conn: DuckDBConnection, sql: string, paramCount
   let deferred: PreparedSql['deferred'];
   let cached = false;
   try {
-    const hit = opts.cache ? cachedStatement(conn, sql) : undefined;
+    // A long text (a literal of megabytes) is not a statement run again: it is not kept.
+    const cache = opts.cache === true && sql.length <= MEMO_MAX_TEXT;
+    const hit = cache ? cachedStatement(conn, sql) : undefined;
     statements = [hit ?? (await conn.prepare(sql))];
     cached = hit !== undefined;
-    if (!hit && opts.cache && CACHED_TYPES.has(statements[0]!.statementType)) {
+    if (!hit && cache && CACHED_TYPES.has(statements[0]!.statementType)) {
       cacheStatement(conn, sql, statements[0]!);
       cached = true;
     }

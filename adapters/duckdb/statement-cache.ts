@@ -1,5 +1,6 @@
 /**
- * Prepared statements cached per connection (LRU by SQL text). Each DuckDB call is one hop
+ * Prepared statements cached per connection (LRU by SQL text; run.ts keeps texts of at most
+ * MEMO_MAX_TEXT characters, so a caller's megabyte literals are not held). Each DuckDB call is one hop
  * through the libuv thread pool; `conn.run(sql)` costs three (extract, prepare, execute), a
  * cached statement one, and no parse or plan.
  *
