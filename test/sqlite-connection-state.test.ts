@@ -64,3 +64,31 @@ test('PRAGMAs that set something, ATTACH and temporary tables do not stay for th
   await db.execute('INSERT INTO kept VALUES (1)');
   assert.deepEqual(await db.query('SELECT i FROM kept'), [{ i: 1 }]);
 });
+
+test("the handle's transactions, which share its writer connection, may not leave state on it [sqlite]", T, async (t) => {
+  const { db } = await openOne(t);
+  await db.execute('CREATE TABLE w (i INTEGER)');
+  // Each stayed on the writer connection: query_only made every later write of the handle fail.
+  for (const sql of [
+    'PRAGMA query_only = 1',
+    'PRAGMA query_only/**/=1',
+    "ATTACH ':memory:' AS x",
+    'CREATE TEMP TABLE tt (a INTEGER)',
+    'CREATE TRIGGER temp.tr AFTER INSERT ON main.w BEGIN DELETE FROM main.w; END',
+  ]) {
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await tx.execute('INSERT INTO w VALUES (1)');
+        await tx.queryOne(sql);
+      }),
+      (e: unknown) => hasCode(e, 'BOLT_BAD_INPUT'),
+      sql,
+    );
+    await db.execute('INSERT INTO w VALUES (2)');
+  }
+  assert.deepEqual(await db.query('SELECT count(*) AS n FROM w'), [{ n: 5 }], 'the refused transactions wrote nothing; every later write landed');
+  assert.deepEqual(await db.query("SELECT count(*) AS n FROM pragma_database_list WHERE name = 'x'"), [{ n: 0 }]);
+  // A table of the database itself is no connection state.
+  await db.transaction((tx) => tx.execute('CREATE TABLE made_in_tx (a INTEGER)'));
+  assert.deepEqual(await db.query('SELECT count(*) AS n FROM made_in_tx'), [{ n: 0 }]);
+});

@@ -6,6 +6,7 @@
  * once per SQL text and remembered.
  */
 import { checkRequestId } from '../../core/request-id.js';
+import { BadInputError } from '../../core/errors.js';
 import type { ExecResult, Row } from '../../core/database.js';
 import { SQLITE_PARAM_RULES, checkParams } from '../../core/parameters.js';
 import { delay } from '../../storage/platform/retry.js';
@@ -22,7 +23,7 @@ export interface Lease {
 }
 import type { RunResult, WritePolicy } from './requests.js';
 import type { WriteBatcher } from './write-batcher.js';
-import { leavesConnectionState } from './run.js';
+import { changesConnectionIn, leavesConnectionState } from './run.js';
 import type { WriteLock } from './write-lock.js';
 
 /** What a pinned SQLite connection shares with its database. */
@@ -188,13 +189,25 @@ export class SqlitePinned implements PinnedConnection {
    */
   private inTransaction(sql: string, params: readonly unknown[], rows: boolean | 'first', readOnly = false): RunResult & { needsWrite?: false } {
     this.shared.countQuery();
-    if (typeof sql === 'string' && leavesConnectionState(sql)) this.stateLeft = true;
+    const conn = this.lease.conn;
+    // The handle's writer connection serves every later writer of the handle and is not closed
+    // after this transaction: what would stay on it is refused instead (a PRAGMA query_only made
+    // every later write fail). A temporary object made here is undone by the rollback that follows.
+    const onWriter = conn === this.shared.batcher.openConnection;
+    const leaves = typeof sql === 'string' && leavesConnectionState(sql);
+    if (leaves && !onWriter) this.stateLeft = true;
+    if (leaves && onWriter && changesConnectionIn(sql)) throw leavesWriterState(sql);
     checkParams(params, SQLITE_PARAM_RULES);
     const policy: WritePolicy = this.readOnly || readOnly || !this.holdsWriteLock ? 'deny' : 'allow';
-    const conn = this.lease.conn;
-    if (rows !== 'first') return this.now(() => conn.run(sql, params, policy, rows), sql) as RunResult & { needsWrite?: false };
-    const row = this.now(() => conn.runFirst(sql, params, policy), sql);
-    return { rows: row ? [row] : [], changes: 0 };
+    let out: RunResult & { needsWrite?: false };
+    if (rows === 'first') {
+      const row = this.now(() => conn.runFirst(sql, params, policy), sql);
+      out = { rows: row ? [row] : [], changes: 0 };
+    } else out = this.now(() => conn.run(sql, params, policy, rows), sql) as RunResult & { needsWrite?: false };
+    if (leaves && onWriter && this.now(() => conn.runFirst('SELECT count(*) AS n FROM temp.sqlite_master', [], 'deny'))?.n !== 0) {
+      throw leavesWriterState(sql);
+    }
+    return out;
   }
 
   /** One statement: inside a transaction as is; outside, reads retried on busy, writes under the writer lock. */
@@ -288,4 +301,12 @@ export class SqlitePinned implements PinnedConnection {
   private classify(err: unknown, sql?: string): Error {
     return classifyFailure(err, { path: this.shared.path, sql, session: this.name });
   }
+}
+
+/** A statement that would leave state on the handle's shared writer connection (see SqlitePinned.inTransaction). */
+function leavesWriterState(sql: string): BadInputError {
+  return new BadInputError(
+    "ATTACH, DETACH, PRAGMAs that set something and temporary objects are not run in the handle's transactions, which share one connection: use a session (db.session()), whose connection is closed after it",
+    { sql },
+  );
 }

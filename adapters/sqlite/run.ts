@@ -43,6 +43,9 @@ export function changesConnection(sql: string): boolean {
   return m[2] === '=' || !REPORTING_PRAGMAS.has(m[1]!.replace(/^["'[`]|["'\]`]$/g, '').toLowerCase());
 }
 
+/** Whether any statement of `sql` is an ATTACH, a DETACH or a PRAGMA that sets something ({@link changesConnection}). */
+export const changesConnectionIn: (sql: string) => boolean = memoizeText((sql) => statementTexts(sql).some(changesConnection));
+
 /**
  * Whether `sql` (any statement of a script) may leave state on its connection for whoever uses
  * it next: ATTACH, DETACH and PRAGMAs that set something ({@link changesConnection}), and any
