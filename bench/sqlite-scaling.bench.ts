@@ -12,7 +12,8 @@
  * per second: 0 means a process starved for a whole second), and Bolt/bare ratios.
  * Each cell alternates bare and Bolt BOLT_BENCH_ROUNDS times (default 3) and reports medians.
  * BOLT_BENCH_QUICK=1: 1-second runs, one round, 1 and 4 processes only. BOLT_BENCH_SIZES=1,16
- * and BOLT_BENCH_WORKLOADS=read,rmw pick cells.
+ * and BOLT_BENCH_WORKLOADS=read,rmw pick cells. BOLT_BENCH_SQLITE_CHECKPOINTS=inline runs Bolt
+ * with SQLite's own checkpoints instead of its checkpoint thread (for comparison).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +21,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
+import type { CheckpointMode } from '../adapters/sqlite/checkpointer.js';
+import type { SqliteOptions } from '../adapters/sqlite/database.js';
 
 const QUICK = process.env.BOLT_BENCH_QUICK === '1';
 const SECONDS = Number(process.env.BOLT_BENCH_SECONDS ?? (QUICK ? 1 : 4));
@@ -79,7 +82,8 @@ async function bareOp(path: string, w: Workload): Promise<Op> {
 
 async function boltOp(path: string, w: Workload): Promise<Op> {
   const { ConcurrentDatabase } = await import('../storage/concurrent-database.js');
-  const db = await ConcurrentDatabase.open(path, { maxConnections: CALLERS });
+  const checkpoints: CheckpointMode = process.env.BOLT_BENCH_SQLITE_CHECKPOINTS === 'inline' ? 'inline' : 'background';
+  const db = await ConcurrentDatabase.open(path, { maxConnections: CALLERS, checkpoints } as SqliteOptions);
   const run =
     w === 'insert'
       ? (i: number) => db.execute('INSERT INTO log (p, v) VALUES (?, ?)', [process.pid, i])

@@ -25,6 +25,7 @@ import { classifyFailure } from './classify-errors.js';
 import type { VerifyOutcome } from './requests.js';
 import { WriteBatcher } from './write-batcher.js';
 import { WriteLock } from './write-lock.js';
+import { Checkpointer, SAFETY_PAGES, checkpointsInBackground, type CheckpointMode } from './checkpointer.js';
 
 /** Settings of an open SQLite database (resolved defaults). */
 /** SQLite-specific options on top of the common ones. */
@@ -45,6 +46,13 @@ export interface SqliteOptions extends OpenOptions {
   retries?: number;
   /** Connections held longer than this are reported as leaks (default 60 s; 0 disables). */
   leakReportMs?: number;
+  /**
+   * Who checkpoints the WAL: `background` (default) a thread of the handle's own, so commits
+   * never wait for a checkpoint's copying and fsyncs (checkpointer.ts; handles in a main thread
+   * only), or `inline`, SQLite's automatic checkpoint inside the commit that fills the WAL.
+   * A `wal_autocheckpoint` in `pragmas` means `inline`.
+   */
+  checkpoints?: CheckpointMode;
 }
 
 export interface SqliteResolved {
@@ -57,6 +65,8 @@ export interface SqliteResolved {
   leakReportMs: number;
   /** How values come back (SQLite's values are the same in both modes; checked for the API's sake). */
   values: ValueMode;
+  /** The WAL is checkpointed by a thread of the handle's own (checkpointer.ts). */
+  backgroundCheckpoints: boolean;
 }
 
 /** What `SqliteDatabase.verify()` reports. */
@@ -73,13 +83,20 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
   static async create(abs: string, opts: SqliteOptions = {}): Promise<SqliteDatabase> {
     const max = opts.maxConnections ?? 8;
     if (!(max >= 1)) throw new BadInputError('maxConnections must be at least 1', { maxConnections: max });
+    if (opts.checkpoints !== undefined && opts.checkpoints !== 'background' && opts.checkpoints !== 'inline')
+      throw new BadInputError("checkpoints must be 'background' or 'inline'", { checkpoints: opts.checkpoints });
+    const settings: SqliteConnectSettings = {
+      path: abs,
+      readOnly: opts.readOnly === true,
+      cacheSizeKiB: opts.cacheSizeKiB ?? 16 * 1024,
+      pragmas: opts.pragmas ?? {},
+    };
+    const background = checkpointsInBackground(settings, opts.checkpoints);
+    // SQLite's own automatic checkpoint stays, further out: it bounds the WAL if the thread cannot run.
+    if (background) settings.pragmas = { wal_autocheckpoint: SAFETY_PAGES, ...settings.pragmas };
     const db = new SqliteDatabase({
-      settings: {
-        path: abs,
-        readOnly: opts.readOnly === true,
-        cacheSizeKiB: opts.cacheSizeKiB ?? 16 * 1024,
-        pragmas: opts.pragmas ?? {},
-      },
+      settings,
+      backgroundCheckpoints: background,
       maxConnections: max,
       connectionTimeoutMs: opts.connectionTimeoutMs ?? 10_000,
       writeLockTimeoutMs: opts.writeLockTimeoutMs ?? opts.lockTimeoutMs ?? 30_000,
@@ -100,6 +117,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
   /** Runs autocommit reads of known read-only SQL (`readNow`). */
   private reader: InlineConnection | undefined;
   private readonly shared: SqliteShared;
+  private readonly checkpointer: Checkpointer | undefined;
 
   constructor(private readonly cfg: SqliteResolved) {
     super({
@@ -114,26 +132,28 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       paramRules: SQLITE_PARAM_RULES,
       values: cfg.values,
     });
+    const writeLock = new WriteLock(cfg.settings.path);
+    this.checkpointer = cfg.backgroundCheckpoints ? new Checkpointer(cfg.settings, writeLock, cfg.writeLockTimeoutMs) : undefined;
+    const onCommit = this.checkpointer?.committed;
     this.pool = new ConnectionPool<InlineConnection>({
       size: cfg.maxConnections,
       acquireTimeoutMs: cfg.connectionTimeoutMs,
       create: async () => {
         try {
-          return await openConnection(cfg.settings, Date.now() + cfg.writeLockTimeoutMs);
+          return await openConnection(cfg.settings, Date.now() + cfg.writeLockTimeoutMs, onCommit);
         } catch (err) {
           throw classifyFailure(err, { path: cfg.settings.path });
         }
       },
       destroy: (c) => void c.close(),
     });
-    const writeLock = new WriteLock(cfg.settings.path);
     this.shared = {
       path: cfg.settings.path,
       writeLock,
       writeLockTimeoutMs: cfg.writeLockTimeoutMs,
       kinds: new Map(),
       countQuery: () => void this.acct.queries++,
-      batcher: new WriteBatcher(cfg.settings, writeLock, cfg.writeLockTimeoutMs),
+      batcher: new WriteBatcher(cfg.settings, writeLock, cfg.writeLockTimeoutMs, onCommit),
       requestLogReady: false,
     };
   }
@@ -306,6 +326,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       writer: this.shared.writeLock.heldBy(),
       writerConnection: this.shared.batcher.hasConnection,
       groupCommit: { batches: this.shared.batcher.batches, writes: this.shared.batcher.writes },
+      checkpoints: this.checkpointer?.stats() ?? 'inline',
     };
   }
 
@@ -313,6 +334,8 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
     // Sessions are closed by now; a connection still lent out is closed under its holder.
     this.pool.close();
     this.pool.destroyLeased();
+    // Its connection closes first: the handle's last one to close then checkpoints and removes the WAL.
+    await this.checkpointer?.close();
     await Promise.all([this.shared.batcher.close(), this.reader?.close()]);
   }
 

@@ -134,10 +134,10 @@ function toWorkerError(err: unknown): SqliteFailure {
  * which a rollback-journal file locked by a foreign writer's EXCLUSIVE transaction refuses with
  * SQLITE_BUSY. Gives up at `deadline` with a `RunError` saying how long it waited.
  */
-export async function openConnection(settings: SqliteConnectSettings, deadline: number): Promise<InlineConnection> {
+export async function openConnection(settings: SqliteConnectSettings, deadline: number, onCommit?: () => void): Promise<InlineConnection> {
   const since = Date.now();
   for (let n = 0; ; n++) {
-    const conn = new InlineConnection(settings);
+    const conn = new InlineConnection(settings, onCommit);
     try {
       await conn.ready;
       return conn;
@@ -164,7 +164,11 @@ export class InlineConnection {
   /** Resolved once open (or rejected with a `RunError`), as the pool expects of a connection. */
   readonly ready: Promise<void>;
 
-  constructor(settings: SqliteConnectSettings) {
+  /** `onCommit`: called after each COMMIT of this connection (the handle's checkpointer counts them). */
+  constructor(
+    settings: SqliteConnectSettings,
+    private readonly onCommit?: () => void,
+  ) {
     try {
       this.runner = new StatementRunner(connect(settings), writeJournalMode(settings));
       this.ready = Promise.resolve();
@@ -323,15 +327,21 @@ export class InlineConnection {
    */
   commit(deadline = Date.now() + 30_000): Promise<void> | undefined {
     try {
-      if (this.tryNow(() => this.r.commit())) return undefined;
+      if (this.tryNow(() => this.r.commit())) {
+        this.onCommit?.();
+        return undefined;
+      }
     } catch (err) {
       this.rollback();
       throw err;
     }
-    return this.retryWhileBusy(deadline, Date.now(), () => this.r.commit()).catch((err: unknown) => {
-      this.rollback();
-      throw err;
-    });
+    return this.retryWhileBusy(deadline, Date.now(), () => this.r.commit()).then(
+      () => this.onCommit?.(),
+      (err: unknown) => {
+        this.rollback();
+        throw err;
+      },
+    );
   }
 
   /** Runs `attempt` once: true when done, false when SQLite is busy; any other failure is thrown. */

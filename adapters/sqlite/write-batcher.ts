@@ -39,6 +39,8 @@ export class WriteBatcher {
     private readonly settings: SqliteConnectSettings,
     private readonly lock: WriteLock,
     private readonly timeoutMs: number,
+    /** Called after each commit on the writer connection. */
+    private readonly onCommit?: () => void,
   ) {}
 
   /** Queues one write; resolves when its batch commits (or rejects with its own error). */
@@ -88,7 +90,7 @@ export class WriteBatcher {
   /** The writer connection, opened once however many ask at the same time. */
   connection(): Promise<InlineConnection> {
     if (this.conn && !this.conn.isDead) return Promise.resolve(this.conn);
-    this.opening ??= openConnection(this.settings, Date.now() + this.timeoutMs)
+    this.opening ??= openConnection(this.settings, Date.now() + this.timeoutMs, this.onCommit)
       .then(async (c) => {
         if (this.closed) {
           await c.close();

@@ -1,0 +1,135 @@
+/**
+ * WAL checkpoints in a thread of the handle's own (adapters/sqlite/checkpointer.ts): the WAL
+ * stays bounded under a stream of small transactions, nothing is lost when the process is
+ * SIGKILLed while checkpoints run, the thread never keeps a process alive or leaves the WAL
+ * behind a closed handle, and handles in worker threads keep SQLite's own checkpoints.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import BetterSqlite3 from 'better-sqlite3';
+import { openSqlite } from '../adapters/sqlite/open.js';
+import { hasCode } from '../core/errors.js';
+import { spawnChild } from './helpers/child.js';
+import { tempDir } from './helpers/tmp.js';
+
+const CHILD = fileURLToPath(new URL('./fixtures/sqlite-checkpoint-child.js', import.meta.url));
+const OPEN = new URL('../adapters/sqlite/open.js', import.meta.url).href;
+
+interface Stats {
+  thread: string;
+  checkpoints: number;
+  restarts: number;
+  failures: number;
+}
+const checkpoints = (db: { stats(): unknown }): Stats | 'inline' => (db.stats() as { checkpoints: Stats | 'inline' }).checkpoints;
+
+test(
+  'a stream of small transactions: the thread checkpoints and restarts the WAL, which stays short; every write is there',
+  { timeout: 120_000 },
+  async (t) => {
+    const path = join(tempDir(t), 'stream.db');
+    const db = await openSqlite(path);
+    t.after(() => db.close());
+    await db.execute('CREATE TABLE kv (k INTEGER PRIMARY KEY, v INTEGER)');
+    await db.transaction(async (tx) => {
+      for (let k = 0; k < 1000; k++) await tx.execute('INSERT INTO kv VALUES (?, 0)', [k]);
+    });
+    const N = 12_000;
+    let largest = 0;
+    // Eight callers, as agents would be: each transaction changes one page, one WAL frame.
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < N) {
+          const k = (next++ * 7919) % 1000;
+          await db.transaction(async (tx) => {
+            const row = await tx.queryOne<{ v: number }>('SELECT v FROM kv WHERE k = ?', [k]);
+            await tx.execute('UPDATE kv SET v = ? WHERE k = ?', [row!.v + 1, k]);
+          });
+          if (next % 500 === 0) largest = Math.max(largest, statSync(`${path}-wal`).size);
+        }
+      }),
+    );
+    const s = checkpoints(db);
+    assert.ok(s !== 'inline', 'a main thread handle has the thread');
+    assert.equal(s.thread, 'running');
+    assert.ok(s.checkpoints > 0 && s.restarts > 0, JSON.stringify(s));
+    assert.equal(s.failures, 0);
+    // 12,000 frames without restarts (48 MB); SQLite's own fallback checkpoint would allow 10,000 (40 MB).
+    assert.ok(largest < 32 * 1024 * 1024, `the WAL grew to ${largest} bytes`);
+    assert.deepEqual(await db.queryOne('SELECT sum(v) AS total FROM kv'), { total: N });
+  },
+);
+
+test(
+  'SIGKILL while transactions commit and the thread checkpoints: the file is intact and every acknowledged step is there once',
+  { timeout: 120_000 },
+  async (t) => {
+    const path = join(tempDir(t), 'killed.db');
+    const child = spawnChild(t, process.execPath, [CHILD, path, '0', 'leave']);
+    // Killed after it has restarted the WAL at least once, in the middle of its stream.
+    await child.waitForLine(/^stats .*"restarts":[1-9]/, 90_000);
+    const acked = Math.max(
+      ...child
+        .stdout()
+        .split('\n')
+        .filter((l) => l.startsWith('acked '))
+        .map((l) => Number(l.slice(6))),
+    );
+    child.child.kill('SIGKILL');
+    assert.equal((await child.exited).signal, 'SIGKILL');
+    const raw = new BetterSqlite3(path);
+    t.after(() => raw.close());
+    assert.deepEqual(raw.pragma('integrity_check', { simple: true }), 'ok');
+    const { steps, top } = raw.prepare('SELECT count(*) AS steps, max(n) AS top FROM steps').get() as { steps: number; top: number };
+    assert.ok(top >= acked, `acknowledged up to ${acked}, found up to ${top}`);
+    assert.equal(steps, top, 'no step is missing or doubled');
+    assert.deepEqual(raw.prepare('SELECT v FROM counter').get(), { v: top }, 'the counter moved with the steps');
+  },
+);
+
+test('the thread never keeps a process alive, and a closed handle leaves no WAL behind', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  for (const end of ['leave', 'close'] as const) {
+    const path = join(dir, `${end}.db`);
+    const child = spawnChild(t, process.execPath, [CHILD, path, '3000', end]);
+    const exit = await child.exited;
+    assert.equal(exit.code, 0, child.stderr());
+    assert.match(child.stdout(), /"thread":"running"/);
+    assert.match(child.stdout(), /\nend\n$/);
+    if (end === 'close') assert.equal(existsSync(`${path}-wal`), false, 'the last connection checkpointed and removed the WAL');
+  }
+});
+
+test(
+  "a handle in a worker thread, `checkpoints: 'inline'` or a wal_autocheckpoint pragma: SQLite's own checkpoints; a bad mode is BOLT_BAD_INPUT",
+  { timeout: 60_000 },
+  async (t) => {
+    const dir = tempDir(t);
+    const inline = await openSqlite(join(dir, 'inline.db'), { checkpoints: 'inline' });
+    t.after(() => inline.close());
+    assert.equal(checkpoints(inline), 'inline');
+    const pragma = await openSqlite(join(dir, 'pragma.db'), { pragmas: { wal_autocheckpoint: 100 } });
+    t.after(() => pragma.close());
+    assert.equal(checkpoints(pragma), 'inline');
+    await assert.rejects(openSqlite(join(dir, 'bad.db'), { checkpoints: 'sometimes' as 'inline' }), (err) => hasCode(err, 'BOLT_BAD_INPUT'));
+    assert.equal(existsSync(join(dir, 'bad.db')), false, 'nothing was created');
+    const w = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+     import(workerData.open).then(async ({ openSqlite }) => {
+       const db = await openSqlite(workerData.path);
+       await db.execute('CREATE TABLE t (x)');
+       for (let i = 0; i < 100; i++) await db.execute('INSERT INTO t VALUES (?)', [i]);
+       parentPort.postMessage(db.stats().checkpoints);
+       await db.close();
+     });`,
+      { eval: true, workerData: { open: OPEN, path: join(dir, 'thread.db') } },
+    );
+    const [msg] = await Promise.all([new Promise((resolve) => w.once('message', resolve)), new Promise((resolve) => w.once('exit', resolve))]);
+    assert.equal(msg, 'inline');
+  },
+);
