@@ -27,7 +27,7 @@ test('built-in agents run durable tasks; sql goes through ctx.db; events carry a
       .agents()
       .map((a) => a.name)
       .sort(),
-    ['crash', 'die-writing', 'echo', 'fail', 'find', 'hang', 'index', 'join', 'oom', 'record', 'search', 'sleep', 'slow', 'sql', 'unstorable', 'wait'],
+    ['crash', 'die-writing', 'echo', 'fail', 'find', 'hang', 'hold', 'index', 'join', 'oom', 'record', 'search', 'sleep', 'slow', 'sql', 'unstorable', 'wait'],
   );
   const started: number[] = [];
   bolt.on('task:started', (e) => started.push(e.id));

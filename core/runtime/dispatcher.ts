@@ -168,8 +168,15 @@ export class Dispatcher {
   }
 
   private dispatchBuffered(): void {
-    while (this.buffer.length && this.pool.inFlight < this.capacity && !this.stopping) {
-      const t = this.buffer.shift()!;
+    for (let i = 0; i < this.buffer.length && this.pool.inFlight < this.capacity && !this.stopping;) {
+      const t = this.buffer[i]!;
+      // An earlier attempt of this task still runs here (aborted when this one was claimed):
+      // this one starts once that has ended. The pool and its abort channel know tasks by id.
+      if (this.running.has(t.id)) {
+        i++;
+        continue;
+      }
+      this.buffer.splice(i, 1);
       const run = this.pool.run(t, t.timeoutMs ?? this.cfg.taskTimeoutMs);
       const r: Running = { task: t, run, dispatchedAt: Date.now() };
       this.running.set(t.id, r);
@@ -204,7 +211,17 @@ export class Dispatcher {
         }
         // After the claim committed: a heartbeat that starts later sees these leases as ours.
         const claimedAt = Date.now();
-        for (const t of claimed) this.buffer.push({ ...t, claimedAt });
+        for (const t of claimed) {
+          this.buffer.push({ ...t, claimedAt });
+          // Claimed again while its earlier attempt still runs here: that attempt's lease ran out
+          // and was reaped (this runtime stalled longer than a lease). It has lost its lease.
+          const earlier = this.running.get(t.id);
+          if (earlier && !earlier.aborted && !earlier.finished) {
+            earlier.aborted = 'lease lost';
+            logger.info({ id: t.id, attempt: earlier.task.attempt, next: t.attempt }, 'aborting an attempt whose task this runtime claimed again');
+            earlier.run.abort(earlier.aborted);
+          }
+        }
         this.dispatchBuffered();
         if (claimed.length >= Math.min(want, this.cfg.claimBatch)) {
           this.claimAgain = true; // there may be more
@@ -389,7 +406,9 @@ export class Dispatcher {
         // Any one runtime's reap serves all; a quarter lease keeps a dead runtime's tasks
         // waiting at most 1.25 leases while 16 runtimes do not poll on every heartbeat.
         this.lastReap = started;
-        const reaped = await this.queue.reapExpired();
+        // Only leases that had expired before this heartbeat renewed ours: a renewal that took
+        // longer than a lease (a stalled process or server) must not make us reap our own tasks.
+        const reaped = await this.queue.reapExpired(started);
         const settled = await this.queue.settleDependants();
         if (reaped.length || settled) this.wake();
       }

@@ -83,6 +83,22 @@ const slow = { name: 'slow', async run(task: Task, ctx: Ctx): Promise<unknown> {
   return { pid: process.pid, attempt: task.attempt };
 } };
 
+/**
+ * Writes <payload.marker>.<id>.<attempt> (its pid), then waits until payload.gate exists. Aborted
+ * first: writes <payload.abortedMarker>.<id>.<attempt> and throws.
+ */
+const hold = { name: 'hold', async run(task: Task, ctx: Ctx): Promise<unknown> {
+  writeFileSync(task.payload.marker + '.' + task.id + '.' + task.attempt, String(process.pid));
+  while (!existsSync(task.payload.gate)) {
+    if (ctx.signal.aborted) {
+      writeFileSync(task.payload.abortedMarker + '.' + task.id + '.' + task.attempt, String(process.pid));
+      throw new Error('aborted: ' + String(ctx.signal.reason));
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { pid: process.pid, attempt: task.attempt };
+} };
+
 /** Searches the shared database through ctx.search. */
 const find = { name: 'find', async run(task: Task, ctx: Ctx): Promise<unknown> {
   return ctx.search.search(task.payload.query, { k: 3, mode: 'bm25' });
@@ -97,7 +113,7 @@ const join = { name: 'join', async run(task: Task, ctx: Ctx & { parents: unknown
   return { tag: task.payload?.tag, parents: ctx.parents };
 } };
 
-export const agents = [crash, dieWriting, hang, oom, unstorable, fail, wait, record, slow, find, join];
+export const agents = [crash, dieWriting, hang, oom, unstorable, fail, wait, record, slow, hold, find, join];
 `;
 
 /** Writes the module; returns its path. */
