@@ -9,16 +9,15 @@ export const Slot = {
   Done: 1,
   /** Frames in the WAL at the last checkpoint. */
   Log: 2,
-  /** Of those, frames written into the database file. */
+  /** Of those, frames now in the database file. */
   Checkpointed: 3,
-  /** 1 when the last checkpoint could not finish (other connections' locks). */
+  /** 1 when the last checkpoint could not run (another connection was checkpointing). */
   Busy: 4,
-  /** Checkpoints run, restarts that finished, checkpoints that failed. */
+  /** Checkpoints run, and those that failed (an I/O error, disk full). */
   Runs: 5,
-  Restarts: 6,
-  Failures: 7,
+  Failures: 6,
 } as const;
 
-export const SLOTS = 8;
+export const SLOTS = 7;
 
-export const Request = { None: 0, Passive: 1, Restart: 2, Stop: 3 } as const;
+export const Request = { None: 0, Checkpoint: 1, Stop: 2 } as const;

@@ -4,13 +4,18 @@
  * SQLite's default is an automatic checkpoint inside the COMMIT that brings the WAL past 1,000
  * pages: it copies those pages into the database file and fsyncs it and the WAL, blocking the
  * committing thread for milliseconds (2–6 ms here, about 70 times a second under a stream of
- * small transactions, the event loop's whole time for a fifth of the run). With this
- * checkpointer, a main thread's handle asks its thread for a PASSIVE checkpoint every
- * PASSIVE_EVERY commits (which never blocks writers), and restarts the WAL once it holds
- * RESTART_FRAMES: a RESTART checkpoint, run by the thread while the handle's writers wait
- * their turn (write-lock.ts), copies what is left and lets the next writer start the WAL from
- * its beginning again. The connections keep an automatic checkpoint at SAFETY_PAGES, which
- * bounds the WAL when the thread cannot run or keep up.
+ * small transactions). With this checkpointer, a main thread's handle asks its thread for a
+ * PASSIVE checkpoint every PASSIVE_EVERY commits, which blocks no one.
+ *
+ * A PASSIVE checkpoint alone never catches up with a steady stream of commits, and the WAL
+ * starts over only when a writer finds every frame of it copied: the WAL would grow without
+ * end. So once it holds CATCH_UP_FRAMES, the next checkpoint runs while the handle's writers
+ * wait their turn (write-lock.ts), and copies all of it unless another process wrote
+ * meanwhile. When another process did (several processes writing all the time), the catch-up
+ * is tried again only after twice as many commits, up to 64 times: those writers keep the WAL
+ * from starting over whoever checkpoints, as they do with SQLite's own checkpoints. The
+ * connections keep SQLite's automatic checkpoint at SAFETY_PAGES, for when the thread cannot
+ * run.
  *
  * Only handles in a main thread have one: agents' worker threads would each start a thread
  * (and an isolate) of their own, and keep SQLite's automatic checkpoints.
@@ -23,14 +28,14 @@ import type { WriteLock } from './write-lock.js';
 
 /** Commits of a handle before its thread starts: a handle that writes a few rows never starts one. */
 const START_AFTER = 32;
-/** A PASSIVE checkpoint (or a RESTART, see RESTART_FRAMES) every this many commits of the handle. */
+/** A checkpoint every this many commits of the handle. */
 const PASSIVE_EVERY = 256;
-/** WAL frames (pages) at which the WAL is restarted: 16 MiB with 4 KiB pages. */
-const RESTART_FRAMES = 4_000;
+/** WAL frames (pages) from which a checkpoint catches up under the writers' turn: 16 MiB with 4 KiB pages. */
+const CATCH_UP_FRAMES = 4_000;
+/** A catch-up that another process's writes spoiled is tried again after up to 2^MAX_BACKOFF times PASSIVE_EVERY commits. */
+const MAX_BACKOFF = 6;
 /** The connections' own automatic checkpoint, in pages, while a checkpointer runs for them. */
 export const SAFETY_PAGES = 10_000;
-/** How long a RESTART waits for other connections' writers and readers (the handle's writers wait meanwhile). */
-const RESTART_WAIT_MS = 20;
 
 /** How a handle's WAL is checkpointed: by a thread of its own, or by SQLite inside commits. */
 export type CheckpointMode = 'background' | 'inline';
@@ -52,7 +57,8 @@ export function checkpointsInBackground(settings: SqliteConnectSettings, mode: C
 export interface CheckpointStats {
   thread: 'not started' | 'running' | 'stopped' | 'failed';
   checkpoints: number;
-  restarts: number;
+  /** Catch-ups that copied the whole WAL, so that the next writer started it over. */
+  caughtUp: number;
   failures: number;
 }
 
@@ -64,7 +70,11 @@ export class Checkpointer {
   private state: CheckpointStats['thread'] = 'not started';
   private commits = 0;
   private askedAt = 0;
-  private restarting = false;
+  private catchingUp = false;
+  /** No catch-up before this many commits; spoiled catch-ups so far in a row. */
+  private catchUpAt = 0;
+  private spoiled = 0;
+  private caughtUp = 0;
   private closed = false;
 
   /** `settings`: the handle's connections' settings (the thread opens one more connection). */
@@ -77,19 +87,19 @@ export class Checkpointer {
   /** Called after every commit of the handle's connections: starts the thread, or asks it for a checkpoint. */
   readonly committed = (): void => {
     const n = ++this.commits;
-    if (this.closed || this.restarting || this.state === 'failed') return;
+    if (this.closed || this.catchingUp || this.state === 'failed') return;
     if (!this.worker) {
       if (n >= START_AFTER) this.start();
       return;
     }
     if (n - this.askedAt < PASSIVE_EVERY || Atomics.load(this.s, Slot.Request) !== Request.None) return;
     this.askedAt = n;
-    if (this.s[Slot.Log]! >= RESTART_FRAMES) void this.restart();
-    else void this.ask(Request.Passive);
+    if (this.s[Slot.Log]! >= CATCH_UP_FRAMES && n >= this.catchUpAt) void this.catchUp();
+    else void this.ask(Request.Checkpoint);
   };
 
   stats(): CheckpointStats {
-    return { thread: this.state, checkpoints: this.s[Slot.Runs]!, restarts: this.s[Slot.Restarts]!, failures: this.s[Slot.Failures]! };
+    return { thread: this.state, checkpoints: this.s[Slot.Runs]!, caughtUp: this.caughtUp, failures: this.s[Slot.Failures]! };
   }
 
   /** Stops the thread after the checkpoint it may be running; its connection is closed before the handle's. */
@@ -104,7 +114,7 @@ export class Checkpointer {
   }
 
   private start(): void {
-    const workerData = { settings: this.settings, slots: this.s.buffer, restartWaitMs: RESTART_WAIT_MS };
+    const workerData = { settings: this.settings, slots: this.s.buffer };
     let w: Worker;
     try {
       w = new Worker(new URL('./checkpoint-worker.js', import.meta.url), { workerData });
@@ -151,25 +161,32 @@ export class Checkpointer {
     });
   }
 
-  /** Restarts the WAL while the handle's writers wait: nothing of theirs is written during it. */
-  private async restart(): Promise<void> {
-    this.restarting = true;
+  /** A checkpoint while the handle's writers wait: it copies the whole WAL unless another process writes meanwhile. */
+  private async catchUp(): Promise<void> {
+    this.catchingUp = true;
     try {
       const turn = this.lock.acquire('WAL checkpoint', this.lockTimeoutMs);
       if (turn) await turn;
       try {
         if (this.closed || this.state !== 'running') return;
-        await this.ask(Request.Restart);
-        // The WAL starts again at the next commit; until the next checkpoint says otherwise it is short.
-        if (this.s[Slot.Busy] === 0) this.s[Slot.Log] = 0;
+        const runs = this.s[Slot.Runs];
+        await this.ask(Request.Checkpoint);
+        const whole = this.s[Slot.Runs] !== runs && this.s[Slot.Busy] === 0 && this.s[Slot.Checkpointed] === this.s[Slot.Log];
+        if (whole) {
+          this.caughtUp++;
+          this.spoiled = 0;
+          // The next writer starts the WAL over: it is short until a checkpoint says otherwise.
+          this.s[Slot.Log] = 0;
+        } else this.spoiled = Math.min(this.spoiled + 1, MAX_BACKOFF);
+        this.catchUpAt = this.commits + PASSIVE_EVERY * 2 ** this.spoiled;
       } finally {
         this.lock.release();
       }
     } catch (err) {
-      // The handle's writers held the turn past the timeout: the next PASSIVE_EVERY commits try again.
-      log('sqlite').debug({ err, path: this.settings.path }, 'WAL restart skipped');
+      // The handle's writers held the turn past the timeout: a later checkpoint tries again.
+      log('sqlite').debug({ err, path: this.settings.path }, 'WAL catch-up skipped');
     } finally {
-      this.restarting = false;
+      this.catchingUp = false;
     }
   }
 }
