@@ -258,26 +258,51 @@ export abstract class DirectDatabase<P extends PinnedConnection> implements Data
     return this.pin(name, true, signal);
   }
 
-  /** Borrows a connection for one operation (`writes`: a write transaction); counts the error if it fails. */
-  protected async withPinned<T>(name: string, fn: (c: P) => Promise<T>, signal?: AbortSignal, writes = false): Promise<T> {
+  /**
+   * Borrows a connection for one operation (`writes`: a write transaction); counts the error if
+   * it fails. No async frame when the connection is at hand (SQLite's writer): this runs once
+   * per operation, and what it allocates sets how often small transactions collect garbage.
+   */
+  protected withPinned<T>(name: string, fn: (c: P) => Promise<T>, signal?: AbortSignal, writes = false): Promise<T> {
+    let pinning: Promise<P> | P;
     try {
       this.assertOpen();
       const problem = signalProblem(signal);
       if (problem) throw problem;
-      const pinning = writes ? this.pinWriter(name, signal) : this.pin(name, true, signal);
-      const c = pinning instanceof Promise ? await pinning : pinning;
-      let broken = false;
-      try {
-        return await fn(c);
-      } catch (err) {
-        broken = this.isBroken(err, c);
-        throw err;
-      } finally {
-        c.release(broken);
-      }
+      pinning = writes ? this.pinWriter(name, signal) : this.pin(name, true, signal);
     } catch (err) {
       this.acct.countError(err);
-      throw err;
+      return Promise.reject(err as Error);
     }
+    if (pinning instanceof Promise)
+      return pinning.then(
+        (c) => this.usePinned(c, fn),
+        (err: unknown) => {
+          this.acct.countError(err);
+          throw err;
+        },
+      );
+    return this.usePinned(pinning, fn);
+  }
+
+  /** Runs `fn` on `c`, then gives `c` back (broken if the failure says so); counts the error if it fails. */
+  private usePinned<T>(c: P, fn: (c: P) => Promise<T>): Promise<T> {
+    let work: Promise<T>;
+    try {
+      work = fn(c);
+    } catch (err) {
+      work = Promise.reject(err as Error);
+    }
+    return work.then(
+      (value) => {
+        c.release(false);
+        return value;
+      },
+      (err: unknown) => {
+        c.release(this.isBroken(err, c));
+        this.acct.countError(err);
+        throw err;
+      },
+    );
   }
 }

@@ -23,7 +23,7 @@ export interface TransactionTarget extends Pick<
 > {
   /**
    * The closure's handle, for a target that applies statement request ids itself (a DuckDB
-   * session); `counter.rows` must count the rows changed. Default: `transactionHandle`.
+   * session); `counter.rows` must count the rows changed. Default: `TransactionHandle`.
    */
   handle?(counter: TransactionCounter): Transaction;
 }
@@ -68,58 +68,85 @@ export function transactionEnded(): ClosedError {
 /**
  * A Transaction handle bound to an open transaction on `conn`; counts rows changed. Once that
  * transaction ended, every call fails with BOLT_CLOSED: the connection may be running someone
- * else's transaction by then.
+ * else's transaction by then. A statement whose signal fired while it ran (it may have taken
+ * effect, or may still) is noted in `counter`: the closure may catch that BOLT_ABORTED, but the
+ * transaction must not commit what it cannot know.
+ *
+ * A class, not closures: one is made per transaction, and a statement without a signal
+ * allocates nothing of its own here (small transactions run at a rate where what each
+ * allocates sets how often the young generation is collected, and so the tail latency).
  */
-export function transactionHandle(conn: TransactionTarget, counter: TransactionCounter, values?: ValueMode): Transaction {
-  const runOptions = (opts: StatementOptions): RunOptions => ({
-    inTransaction: true,
-    signal: opts.signal,
-    values: checkValueMode(opts.values) ?? values,
-    readOnly: opts.readOnly === true,
-  });
-  return {
-    query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
-      if (counter.ended) return Promise.reject(transactionEnded());
-      return ifStartable(opts.signal, conn.stopsAbortedStatements, () => conn.query(sql, params, runOptions(opts)) as Promise<T[]>);
-    },
-    queryOne<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T | undefined> {
-      if (!conn.queryOne) return this.query<T>(sql, params, opts).then(firstRow);
-      if (counter.ended) return Promise.reject(transactionEnded());
-      return ifStartable(opts.signal, conn.stopsAbortedStatements, () => conn.queryOne!(sql, params, runOptions(opts)) as Promise<T | undefined>);
-    },
-    execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
-      if (counter.ended) return Promise.reject(transactionEnded());
-      return ifStartable(opts.signal, conn.stopsAbortedStatements, async () => {
-        if (opts.requestId !== undefined) {
-          const prior = await conn.lookupRequest(opts.requestId);
-          if (prior !== undefined) return { rowsChanged: prior, deduplicated: true };
-        }
-        const r = await conn.execute(sql, params, { inTransaction: true, signal: opts.signal, readOnly: opts.readOnly === true });
-        if (opts.requestId !== undefined) await conn.recordRequest(opts.requestId, r.rowsChanged);
-        counter.rows += r.rowsChanged;
-        return r;
-      });
-    },
-  };
+class TransactionHandle implements Transaction {
+  constructor(
+    private readonly conn: TransactionTarget,
+    private readonly counter: TransactionCounter,
+    private readonly values: ValueMode | undefined,
+  ) {}
+
+  query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
+    if (this.counter.ended) return Promise.reject(transactionEnded());
+    const run = this.runOptions(opts);
+    if (opts.signal === undefined) return this.conn.query(sql, params, run) as Promise<T[]>;
+    return this.noticed(opts.signal, () => this.conn.query(sql, params, run) as Promise<T[]>);
+  }
+
+  queryOne<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T | undefined> {
+    const conn = this.conn;
+    if (!conn.queryOne) return this.query<T>(sql, params, opts).then(firstRow);
+    if (this.counter.ended) return Promise.reject(transactionEnded());
+    const run = this.runOptions(opts);
+    if (opts.signal === undefined) return conn.queryOne(sql, params, run) as Promise<T | undefined>;
+    return this.noticed(opts.signal, () => conn.queryOne!(sql, params, run) as Promise<T | undefined>);
+  }
+
+  execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
+    if (this.counter.ended) return Promise.reject(transactionEnded());
+    const { conn, counter } = this;
+    const run = { inTransaction: true, signal: opts.signal, readOnly: opts.readOnly === true };
+    const requestId = opts.requestId;
+    if (requestId === undefined && opts.signal === undefined) return conn.execute(sql, params, run).then((r) => this.count(r));
+    return this.noticed(opts.signal, async () => {
+      if (requestId === undefined) return this.count(await conn.execute(sql, params, run));
+      const prior = await conn.lookupRequest(requestId);
+      if (prior !== undefined) return { rowsChanged: prior, deduplicated: true };
+      const r = await conn.execute(sql, params, run);
+      await conn.recordRequest(requestId, r.rowsChanged);
+      counter.rows += r.rowsChanged;
+      return r;
+    });
+  }
+
+  private count(r: ExecResult): ExecResult {
+    this.counter.rows += r.rowsChanged;
+    return r;
+  }
+
+  private runOptions(opts: StatementOptions): RunOptions {
+    return { inTransaction: true, signal: opts.signal, values: checkValueMode(opts.values) ?? this.values, readOnly: opts.readOnly === true };
+  }
+
+  /** Starts `start` as the signal allows, noting an abort while it ran (see the class comment). */
+  private noticed<R>(signal: AbortSignal | undefined, start: () => Promise<R>): Promise<R> {
+    const p = ifStartable(signal, this.conn.stopsAbortedStatements, start);
+    return noticeAborts(this.counter, signal, p);
+  }
 }
 
-/**
- * `tx` noting in `counter` a statement whose signal fired while it ran (it may have taken
- * effect, or may still): the closure may catch that BOLT_ABORTED, but the transaction must
- * not commit what it cannot know.
- */
+/** `p`, noting in `counter` a BOLT_ABORTED from `signal` firing while it ran. */
+function noticeAborts<R>(counter: TransactionCounter, signal: AbortSignal | undefined, p: Promise<R>): Promise<R> {
+  if (!signal || signal.aborted) return p;
+  return p.catch((err: unknown) => {
+    if (hasCode(err, 'BOLT_ABORTED')) counter.abortedInFlight = true;
+    throw err;
+  });
+}
+
+/** A target's own handle (`TransactionTarget.handle`), its statements' aborts noted as {@link TransactionHandle} does. */
 function noticingAborts(tx: Transaction, counter: TransactionCounter): Transaction {
-  const notice = <R>(signal: AbortSignal | undefined, p: Promise<R>): Promise<R> => {
-    if (!signal || signal.aborted) return p;
-    return p.catch((err: unknown) => {
-      if (hasCode(err, 'BOLT_ABORTED')) counter.abortedInFlight = true;
-      throw err;
-    });
-  };
   return {
-    query: (sql, params, o) => notice(o?.signal, tx.query(sql, params, o)),
-    queryOne: (sql, params, o) => notice(o?.signal, tx.queryOne(sql, params, o)),
-    execute: (sql, params, o) => notice(o?.signal, tx.execute(sql, params, o)),
+    query: (sql, params, o) => noticeAborts(counter, o?.signal, tx.query(sql, params, o)),
+    queryOne: (sql, params, o) => noticeAborts(counter, o?.signal, tx.queryOne(sql, params, o)),
+    execute: (sql, params, o) => noticeAborts(counter, o?.signal, tx.execute(sql, params, o)),
   };
 }
 
@@ -141,7 +168,8 @@ export async function runTransaction<T>(
   if (problem) throw problem;
   for (let attempt = 0; ; attempt++) {
     if (opts.signal?.aborted) throw new AbortedError('the transaction was aborted');
-    const counter: TransactionCounter = { rows: 0 };
+    // Every field from the start: one added later would grow the object (a transaction's allocations count).
+    const counter: TransactionCounter = { rows: 0, ended: false, abortedInFlight: false };
     let begun = false;
     try {
       const beginning = conn.begin({ readOnly: opts.readOnly, isolation: opts.isolation, signal: opts.signal });
@@ -156,7 +184,7 @@ export async function runTransaction<T>(
       }
       let value: T;
       try {
-        value = await fn(noticingAborts(conn.handle ? conn.handle(counter) : transactionHandle(conn, counter, opts.values), counter));
+        value = await fn(conn.handle ? noticingAborts(conn.handle(counter), counter) : new TransactionHandle(conn, counter, opts.values));
       } finally {
         counter.ended = true;
       }

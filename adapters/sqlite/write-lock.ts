@@ -9,16 +9,21 @@
 import { AbortedError, LockTimeoutError } from '../../core/errors.js';
 import { whenAborted } from '../../core/abortable.js';
 
+/** One writer waiting for its turn: plain fields, no closures of its own (one is made per waiting transaction). */
 interface Waiter {
   name: string;
   deadline: number;
-  grant(): void;
-  fail(err: Error): void;
+  resolve: () => void;
+  reject: (err: Error) => void;
+  /** Stops listening to the caller's signal. */
+  forget: (() => void) | undefined;
 }
 
 /** The writer lock of one database file for one `SqliteDatabase`. */
 export class WriteLock {
-  private holder: { name: string; since: number } | undefined;
+  /** Who holds the turn (undefined: free) and since when. */
+  private holder: string | undefined;
+  private holderSince = 0;
   private readonly queue: Waiter[] = [];
   /**
    * One timer for the whole queue, armed for the earliest deadline: most waits end in a turn,
@@ -32,7 +37,7 @@ export class WriteLock {
 
   /** Who holds the lock in this process, and for how long. */
   heldBy(): { session: string; heldMs: number } | undefined {
-    return this.holder && { session: this.holder.name, heldMs: Date.now() - this.holder.since };
+    return this.holder === undefined ? undefined : { session: this.holder, heldMs: Date.now() - this.holderSince };
   }
 
   /**
@@ -42,8 +47,8 @@ export class WriteLock {
    */
   acquire(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> | undefined {
     if (signal?.aborted) return Promise.reject(new AbortedError());
-    if (!this.holder && this.queue.length === 0) {
-      this.holder = { name, since: Date.now() };
+    if (this.holder === undefined && this.queue.length === 0) {
+      this.take(name);
       return undefined;
     }
     return this.takeTurn(name, Date.now() + timeoutMs, signal);
@@ -54,30 +59,28 @@ export class WriteLock {
     this.holder = undefined;
     const next = this.queue.shift();
     if (this.queue.length === 0) this.disarmTimer();
-    next?.grant();
+    if (!next) return;
+    next.forget?.();
+    this.take(next.name);
+    next.resolve();
+  }
+
+  private take(name: string): void {
+    this.holder = name;
+    this.holderSince = Date.now();
   }
 
   /** Waits for this process's earlier writers (FIFO). */
   private takeTurn(name: string, deadline: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      let forget = (): void => undefined;
-      const waiter: Waiter = {
-        name,
-        deadline,
-        grant: () => {
-          forget();
-          this.holder = { name, since: Date.now() };
-          resolve();
-        },
-        fail: (err) => {
-          forget();
-          reject(err);
-        },
-      };
-      this.queue.push(waiter);
-      if (signal) forget = whenAborted(signal, () => this.drop(waiter, new AbortedError()));
-      this.armTimer(deadline);
+    const waiter: Waiter = { name, deadline, resolve: noop, reject: noop, forget: undefined };
+    const turn = new Promise<void>((resolve, reject) => {
+      waiter.resolve = resolve;
+      waiter.reject = reject;
     });
+    this.queue.push(waiter);
+    if (signal) waiter.forget = whenAborted(signal, () => this.drop(waiter, new AbortedError()));
+    this.armTimer(deadline);
+    return turn;
   }
 
   private drop(waiter: Waiter, err: Error): void {
@@ -85,7 +88,8 @@ export class WriteLock {
     if (i < 0) return;
     this.queue.splice(i, 1);
     if (this.queue.length === 0) this.disarmTimer();
-    waiter.fail(err);
+    waiter.forget?.();
+    waiter.reject(err);
   }
 
   /** No one waits: no timer keeps the process alive. */
@@ -125,3 +129,5 @@ export class WriteLock {
     if (next < Infinity) this.armTimer(next);
   }
 }
+
+const noop = (): void => undefined;
