@@ -21,6 +21,7 @@ const OPEN = new URL('../adapters/sqlite/open.js', import.meta.url).href;
 
 interface Stats {
   thread: string;
+  by: string;
   checkpoints: number;
   caughtUp: number;
   failures: number;
@@ -57,11 +58,21 @@ test(
     const s = checkpoints(db);
     assert.ok(s !== 'inline', 'a main thread handle has the thread');
     assert.equal(s.thread, 'running');
+    assert.equal(s.by, 'thread', 'alone, the handle has its thread checkpoint');
     assert.ok(s.checkpoints > 0 && s.caughtUp > 0, JSON.stringify(s));
     assert.equal(s.failures, 0);
     // 12,000 frames if it never started over (48 MB); SQLite's own fallback checkpoint would allow 10,000 (40 MB).
     assert.ok(largest < 32 * 1024 * 1024, `the WAL grew to ${largest} bytes`);
     assert.deepEqual(await db.queryOne('SELECT sum(v) AS total FROM kv'), { total: N });
+
+    // Another connection writing too (a second handle: to SQLite, another process): commits checkpoint again.
+    const other = await openSqlite(path, { checkpoints: 'inline' });
+    t.after(() => other.close());
+    for (let i = 0; i < 600; i++) {
+      await db.execute('UPDATE kv SET v = v + 1 WHERE k = ?', [i % 1000]);
+      await other.execute('UPDATE kv SET v = v + 1 WHERE k = ?', [i % 1000]);
+    }
+    assert.equal((checkpoints(db) as Stats).by, 'commits');
   },
 );
 

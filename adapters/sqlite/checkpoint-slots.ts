@@ -3,21 +3,23 @@
  * (checkpoint-worker.ts): one Int32Array, one slot per field.
  */
 export const Slot = {
-  /** What the thread is asked to do ({@link Request}); it sets None again when done. */
+  /** What the handle asks of the thread ({@link Request}); the thread sets None again when done. */
   Request: 0,
   /** Incremented (and notified) each time the thread finishes a request. */
   Done: 1,
-  /** Frames in the WAL at the last checkpoint. */
-  Log: 2,
-  /** Of those, frames now in the database file. */
-  Checkpointed: 3,
-  /** 1 when the last checkpoint could not run (another connection was checkpointing). */
-  Busy: 4,
+  /** Frames in the WAL, as the thread last saw them. */
+  Frames: 2,
+  /** Frames in the WAL and of those copied, at the end of the last checkpoint; 1 when it could not run (busy). */
+  Log: 3,
+  Checkpointed: 4,
+  Busy: 5,
   /** Checkpoints run, and those that failed (an I/O error, disk full). */
-  Runs: 5,
-  Failures: 6,
+  Runs: 6,
+  Failures: 7,
+  /** 1 while the thread checkpoints as the WAL grows; 0 while commits do (SQLite's own checkpoints). */
+  Watch: 8,
 } as const;
 
-export const SLOTS = 7;
+export const SLOTS = 9;
 
-export const Request = { None: 0, Checkpoint: 1, Stop: 2 } as const;
+export const Request = { None: 0, CatchUp: 1, Stop: 2 } as const;

@@ -1,23 +1,46 @@
 /**
- * The thread that checkpoints a WAL file for one database handle (checkpointer.ts): it waits
- * for a request in shared memory, runs `PRAGMA wal_checkpoint(PASSIVE)` on its own connection,
- * writes the outcome back and wakes whoever waits. A checkpoint writes WAL pages into the
- * database file and fsyncs both; here that blocks this thread, not the handle's.
+ * The thread that checkpoints a WAL file for one database handle (checkpointer.ts). It watches
+ * the WAL's growth in its wal-index (wal-index.ts) and, while the handle says so (Slot.Watch),
+ * runs `PRAGMA wal_checkpoint(PASSIVE)` on its own connection once CHECKPOINT_FRAMES frames wait
+ * to be copied, as SQLite's automatic checkpoint would in a COMMIT. The handle may ask for a
+ * checkpoint while its writers wait (a catch-up). A checkpoint copies WAL
+ * pages into the database file and fsyncs both; here that blocks this thread only.
  */
 import { workerData } from 'node:worker_threads';
+import type BetterSqlite3 from 'better-sqlite3';
 import { connect, type SqliteConnectSettings } from './connect.js';
 import { Request, Slot } from './checkpoint-slots.js';
+import { WalIndexReader } from './wal-index.js';
+
+/** Frames waiting to be copied that start a checkpoint: SQLite's own automatic checkpoint's 1,000. */
+const CHECKPOINT_FRAMES = 1_000;
+/** How often the WAL is looked at: every POLL_MIN_MS while it grows, backing off to POLL_MAX_MS while it does not. */
+const POLL_MIN_MS = 10;
+const POLL_MAX_MS = 1_000;
 
 const { settings, slots } = workerData as { settings: SqliteConnectSettings; slots: SharedArrayBuffer };
 const s = new Int32Array(slots);
-// PASSIVE never waits for a lock, and nothing commits on this connection.
-const db = connect({ ...settings, pragmas: { ...settings.pragmas, wal_autocheckpoint: 0 } });
+/**
+ * This thread's connection. PASSIVE never waits for a lock, and nothing commits on it. Opening
+ * reads the schema, which another program holding a rollback-journal file exclusively refuses
+ * (SQLITE_BUSY): the thread tries again until it can, or is told to stop.
+ */
+function open(): BetterSqlite3.Database | undefined {
+  for (;;) {
+    try {
+      return connect({ ...settings, pragmas: { ...settings.pragmas, wal_autocheckpoint: 0 } });
+    } catch (err) {
+      if (!String((err as { code?: unknown }).code).startsWith('SQLITE_BUSY')) throw err;
+      if (Atomics.wait(s, Slot.Request, Request.None, POLL_MAX_MS) !== 'timed-out' && Atomics.load(s, Slot.Request) === Request.Stop) return undefined;
+    }
+  }
+}
+const db = open();
+const wal = new WalIndexReader(settings.path);
 
-for (;;) {
-  Atomics.wait(s, Slot.Request, Request.None);
-  if (Atomics.load(s, Slot.Request) === Request.Stop) break;
+function checkpoint(): void {
   try {
-    const [r] = db.pragma('wal_checkpoint(PASSIVE)') as Array<{ busy: number; log: number; checkpointed: number }>;
+    const [r] = db!.pragma('wal_checkpoint(PASSIVE)') as Array<{ busy: number; log: number; checkpointed: number }>;
     s[Slot.Log] = r!.log;
     s[Slot.Checkpointed] = r!.checkpointed;
     s[Slot.Busy] = r!.busy;
@@ -27,8 +50,28 @@ for (;;) {
     // the connections' own automatic checkpoint still bounds the WAL.
     s[Slot.Failures]!++;
   }
-  Atomics.store(s, Slot.Request, Request.None);
-  Atomics.add(s, Slot.Done, 1);
-  Atomics.notify(s, Slot.Done);
 }
-db.close();
+
+let wait = POLL_MIN_MS;
+let seen = -1;
+while (db) {
+  Atomics.wait(s, Slot.Request, Request.None, wait);
+  const req = Atomics.load(s, Slot.Request);
+  if (req === Request.Stop) break;
+  if (req === Request.CatchUp) {
+    checkpoint();
+    Atomics.store(s, Slot.Request, Request.None);
+    Atomics.add(s, Slot.Done, 1);
+    Atomics.notify(s, Slot.Done);
+    continue;
+  }
+  const now = wal.read();
+  // No wal-index yet (no write yet, or a rollback-journal file): look less and less often.
+  wait = !now || now.frames === seen ? Math.min(wait * 2, POLL_MAX_MS) : POLL_MIN_MS;
+  if (!now) continue;
+  seen = now.frames;
+  s[Slot.Frames] = now.frames;
+  if (Atomics.load(s, Slot.Watch) === 1 && now.frames - now.backfilled >= CHECKPOINT_FRAMES) checkpoint();
+}
+wal.close();
+db?.close();

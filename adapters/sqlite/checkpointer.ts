@@ -1,24 +1,30 @@
 /**
- * WAL checkpoints in a thread of their own, so that a handle's commits do not run them.
+ * WAL checkpoints in a thread of their own while one process writes, so that its commits do not
+ * run them.
  *
  * SQLite's default is an automatic checkpoint inside the COMMIT that brings the WAL past 1,000
  * pages: it copies those pages into the database file and fsyncs it and the WAL, blocking the
  * committing thread for milliseconds (2–6 ms here, about 70 times a second under a stream of
- * small transactions). With this checkpointer, a main thread's handle asks its thread for a
- * PASSIVE checkpoint every PASSIVE_EVERY commits, which blocks no one.
+ * small transactions: about 1 % of such a stream's operations, which set its p99).
+ *
+ * Every CATCH_UP_EVERY commits a main thread's handle looks whether another connection
+ * committed meanwhile (`PRAGMA data_version` on its writer connection). After ALONE_LOOKS looks
+ * without one, the writer connection's own automatic checkpoint moves out to SAFETY_PAGES and a
+ * thread takes over (checkpoint-worker.ts, started then: 50–70 ms of CPU, once): it watches the
+ * WAL and runs a PASSIVE checkpoint, which blocks no one, whenever 1,000 frames wait to be
+ * copied. At the first look that sees another connection's commit, SQLite's own checkpoints
+ * come back, and the thread only watches. With several processes writing, the
+ * thread's checkpoints made the 16 × 8 soak's writers starve (a process's main thread no longer
+ * paused in checkpoints and read all the more, taking the CPU from whoever held the lock).
  *
  * A PASSIVE checkpoint alone never catches up with a steady stream of commits, and the WAL
- * starts over only when a writer finds every frame of it copied: the WAL would grow without
- * end. So once it holds CATCH_UP_FRAMES, the next checkpoint runs while the handle's writers
- * wait their turn (write-lock.ts), and copies all of it unless another process wrote
- * meanwhile. When another process did (several processes writing all the time), the catch-up
- * is tried again only after twice as many commits, up to 64 times: those writers keep the WAL
- * from starting over whoever checkpoints, as they do with SQLite's own checkpoints. The
- * connections keep SQLite's automatic checkpoint at SAFETY_PAGES, for when the thread cannot
- * run.
+ * starts over only when a writer finds every frame of it copied. So once it holds
+ * CATCH_UP_FRAMES, a checkpoint runs while the handle's writers wait their turn (write-lock.ts)
+ * and copies all of it, unless another process writes meanwhile: then the catch-up is tried
+ * again only after twice as many commits, up to 64 times.
  *
  * Only handles in a main thread have one: agents' worker threads would each start a thread
- * (and an isolate) of their own, and keep SQLite's automatic checkpoints.
+ * (and an isolate) of their own.
  */
 import { Worker, isMainThread } from 'node:worker_threads';
 import { log } from '../../core/logger.js';
@@ -26,16 +32,18 @@ import { writeJournalMode, type SqliteConnectSettings } from './connect.js';
 import { Request, SLOTS, Slot } from './checkpoint-slots.js';
 import type { WriteLock } from './write-lock.js';
 
-/** Commits of a handle before its thread starts: a handle that writes a few rows never starts one. */
-const START_AFTER = 32;
-/** A checkpoint every this many commits of the handle. */
-const PASSIVE_EVERY = 256;
+/** The handle's commits between two looks at other connections' commits and the WAL. */
+const CATCH_UP_EVERY = 256;
+/** Looks in a row without another connection's commit before the thread takes over. */
+const ALONE_LOOKS = 4;
+/** SQLite's automatic checkpoint, pages: the default, and what the writer connection keeps while the thread checkpoints. */
+const SQLITE_DEFAULT_PAGES = 1_000;
 /** WAL frames (pages) from which a checkpoint catches up under the writers' turn: 16 MiB with 4 KiB pages. */
 const CATCH_UP_FRAMES = 4_000;
-/** A catch-up that another process's writes spoiled is tried again after up to 2^MAX_BACKOFF times PASSIVE_EVERY commits. */
+/** A catch-up that another process's writes spoiled is tried again after up to 2^MAX_BACKOFF times CATCH_UP_EVERY commits. */
 const MAX_BACKOFF = 6;
-/** The connections' own automatic checkpoint, in pages, while a checkpointer runs for them. */
-export const SAFETY_PAGES = 10_000;
+/** The writer connection's own automatic checkpoint while the thread checkpoints: bounds the WAL if the thread cannot keep up. */
+const SAFETY_PAGES = 10_000;
 
 /** How a handle's WAL is checkpointed: by a thread of its own, or by SQLite inside commits. */
 export type CheckpointMode = 'background' | 'inline';
@@ -53,53 +61,89 @@ export function checkpointsInBackground(settings: SqliteConnectSettings, mode: C
   );
 }
 
+/** What the checkpointer needs of the handle's writer connection. */
+export interface WriterConnection {
+  /** Whether another connection committed since the last call. */
+  committedElsewhere(): boolean;
+  /** Sets its automatic checkpoint (`PRAGMA wal_autocheckpoint`), in pages. */
+  autocheckpoint(pages: number): void;
+}
+
 /** What `stats()` reports of a checkpointer. */
 export interface CheckpointStats {
   thread: 'not started' | 'running' | 'stopped' | 'failed';
+  /** Who checkpoints now: the thread, or commits (SQLite's automatic checkpoint). */
+  by: 'thread' | 'commits';
   checkpoints: number;
   /** Catch-ups that copied the whole WAL, so that the next writer started it over. */
   caughtUp: number;
   failures: number;
 }
 
-/** The checkpoint thread of one database handle, started at its START_AFTER-th commit. */
+/** The checkpoint thread of one database handle. */
 export class Checkpointer {
   private readonly s = new Int32Array(new SharedArrayBuffer(SLOTS * Int32Array.BYTES_PER_ELEMENT));
   private worker: Worker | undefined;
   private exited: Promise<void> = Promise.resolve();
   private state: CheckpointStats['thread'] = 'not started';
   private commits = 0;
-  private askedAt = 0;
+  private lookedAt = 0;
   private catchingUp = false;
   /** No catch-up before this many commits; spoiled catch-ups so far in a row. */
   private catchUpAt = 0;
   private spoiled = 0;
   private caughtUp = 0;
+  private aloneLooks = 0;
   private closed = false;
 
-  /** `settings`: the handle's connections' settings (the thread opens one more connection). */
+  /**
+   * `settings`: the handle's connections' settings (the thread opens one more connection).
+   * `writer`: the handle's writer connection, where most of its commits are, when it is open.
+   */
   constructor(
     private readonly settings: SqliteConnectSettings,
     private readonly lock: WriteLock,
     private readonly lockTimeoutMs: number,
+    private readonly writer: () => WriterConnection | undefined,
   ) {}
 
-  /** Called after every commit of the handle's connections: starts the thread, or asks it for a checkpoint. */
+  /** Called after every commit of the handle's connections: has the WAL caught up with when it needs it. */
   readonly committed = (): void => {
     const n = ++this.commits;
     if (this.closed || this.catchingUp || this.state === 'failed') return;
-    if (!this.worker) {
-      if (n >= START_AFTER) this.start();
-      return;
+    if (n - this.lookedAt < CATCH_UP_EVERY) return;
+    this.lookedAt = n;
+    try {
+      this.look(n);
+    } catch (err) {
+      // Nothing here may fail the commit that called it (the writer connection closed meanwhile).
+      log('sqlite').debug({ err, path: this.settings.path }, 'checkpoint look failed');
     }
-    if (n - this.askedAt < PASSIVE_EVERY || Atomics.load(this.s, Slot.Request) !== Request.None) return;
-    this.askedAt = n;
-    if (this.s[Slot.Log]! >= CATCH_UP_FRAMES && n >= this.catchUpAt) void this.catchUp();
-    else void this.ask(Request.Checkpoint);
   };
 
+  /** Who checkpoints from now on, and whether the WAL needs a catch-up. */
+  private look(n: number): void {
+    const writer = this.writer();
+    // Asked at every look, so that it covers the last CATCH_UP_EVERY commits.
+    const alone = writer !== undefined && !writer.committedElsewhere();
+    this.aloneLooks = alone ? this.aloneLooks + 1 : 0;
+    const watch = this.aloneLooks >= ALONE_LOOKS;
+    if (watch && !this.worker) this.start();
+    if (this.state !== 'running') return;
+    Atomics.store(this.s, Slot.Watch, watch ? 1 : 0);
+    // Set at every look: a writer connection opened again starts with SQLite's default.
+    writer?.autocheckpoint(watch ? SAFETY_PAGES : SQLITE_DEFAULT_PAGES);
+    if (watch && Atomics.load(this.s, Slot.Frames) >= CATCH_UP_FRAMES && n >= this.catchUpAt) void this.catchUp();
+  }
+
   stats(): CheckpointStats {
-    return { thread: this.state, checkpoints: this.s[Slot.Runs]!, caughtUp: this.caughtUp, failures: this.s[Slot.Failures]! };
+    return {
+      thread: this.state,
+      by: this.s[Slot.Watch] === 1 ? 'thread' : 'commits',
+      checkpoints: this.s[Slot.Runs]!,
+      caughtUp: this.caughtUp,
+      failures: this.s[Slot.Failures]!,
+    };
   }
 
   /** Stops the thread after the checkpoint it may be running; its connection is closed before the handle's. */
@@ -113,6 +157,7 @@ export class Checkpointer {
     await this.exited;
   }
 
+  /** Starts the thread, the first time the handle is seen writing alone. */
   private start(): void {
     const workerData = { settings: this.settings, slots: this.s.buffer };
     let w: Worker;
@@ -169,16 +214,16 @@ export class Checkpointer {
       if (turn) await turn;
       try {
         if (this.closed || this.state !== 'running') return;
-        const runs = this.s[Slot.Runs];
-        await this.ask(Request.Checkpoint);
-        const whole = this.s[Slot.Runs] !== runs && this.s[Slot.Busy] === 0 && this.s[Slot.Checkpointed] === this.s[Slot.Log];
+        const failures = this.s[Slot.Failures];
+        await this.ask(Request.CatchUp);
+        const whole = this.s[Slot.Failures] === failures && this.s[Slot.Busy] === 0 && this.s[Slot.Checkpointed] === this.s[Slot.Log];
         if (whole) {
           this.caughtUp++;
           this.spoiled = 0;
-          // The next writer starts the WAL over: it is short until a checkpoint says otherwise.
-          this.s[Slot.Log] = 0;
+          // The next writer starts the WAL over: it is short until the thread looks again.
+          this.s[Slot.Frames] = 0;
         } else this.spoiled = Math.min(this.spoiled + 1, MAX_BACKOFF);
-        this.catchUpAt = this.commits + PASSIVE_EVERY * 2 ** this.spoiled;
+        this.catchUpAt = this.commits + CATCH_UP_EVERY * 2 ** this.spoiled;
       } finally {
         this.lock.release();
       }

@@ -25,7 +25,7 @@ import { classifyFailure } from './classify-errors.js';
 import type { VerifyOutcome } from './requests.js';
 import { WriteBatcher } from './write-batcher.js';
 import { WriteLock } from './write-lock.js';
-import { Checkpointer, SAFETY_PAGES, checkpointsInBackground, type CheckpointMode } from './checkpointer.js';
+import { Checkpointer, checkpointsInBackground, type CheckpointMode } from './checkpointer.js';
 
 /** Settings of an open SQLite database (resolved defaults). */
 /** SQLite-specific options on top of the common ones. */
@@ -47,10 +47,11 @@ export interface SqliteOptions extends OpenOptions {
   /** Connections held longer than this are reported as leaks (default 60 s; 0 disables). */
   leakReportMs?: number;
   /**
-   * Who checkpoints the WAL: `background` (default) a thread of the handle's own, so commits
-   * never wait for a checkpoint's copying and fsyncs (checkpointer.ts; handles in a main thread
-   * only), or `inline`, SQLite's automatic checkpoint inside the commit that fills the WAL.
-   * A `wal_autocheckpoint` in `pragmas` means `inline`.
+   * Who checkpoints the WAL: `background` (default) a thread of the handle's own while no other
+   * connection writes, so that commits do not wait for a checkpoint's copying and fsyncs
+   * (checkpointer.ts; handles in a main thread only), else SQLite's automatic checkpoint inside
+   * the commit that fills the WAL; `inline` always the latter. A `wal_autocheckpoint` in
+   * `pragmas` means `inline`.
    */
   checkpoints?: CheckpointMode;
 }
@@ -92,8 +93,6 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       pragmas: opts.pragmas ?? {},
     };
     const background = checkpointsInBackground(settings, opts.checkpoints);
-    // SQLite's own automatic checkpoint stays, further out: it bounds the WAL if the thread cannot run.
-    if (background) settings.pragmas = { wal_autocheckpoint: SAFETY_PAGES, ...settings.pragmas };
     const db = new SqliteDatabase({
       settings,
       backgroundCheckpoints: background,
@@ -133,7 +132,9 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       values: cfg.values,
     });
     const writeLock = new WriteLock(cfg.settings.path);
-    this.checkpointer = cfg.backgroundCheckpoints ? new Checkpointer(cfg.settings, writeLock, cfg.writeLockTimeoutMs) : undefined;
+    this.checkpointer = cfg.backgroundCheckpoints
+      ? new Checkpointer(cfg.settings, writeLock, cfg.writeLockTimeoutMs, () => this.shared.batcher.openConnection)
+      : undefined;
     const onCommit = this.checkpointer?.committed;
     this.pool = new ConnectionPool<InlineConnection>({
       size: cfg.maxConnections,

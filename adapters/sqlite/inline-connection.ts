@@ -161,6 +161,8 @@ export class InlineConnection {
   private runner: StatementRunner | undefined;
   /** `PRAGMA data_version` at the last busy try ({@link lockMoved}). */
   private lastDataVersion: number | undefined;
+  /** `PRAGMA data_version` at the last {@link committedElsewhere}. */
+  private seenDataVersion: number | undefined;
   /** Resolved once open (or rejected with a `RunError`), as the pool expects of a connection. */
   readonly ready: Promise<void>;
 
@@ -423,6 +425,26 @@ export class InlineConnection {
     } catch (err) {
       throw asRunError(err);
     }
+  }
+
+  /**
+   * Whether another connection (of any thread or process) committed since the last call of
+   * this method (`PRAGMA data_version`); true the first time, and when it cannot tell.
+   */
+  committedElsewhere(): boolean {
+    try {
+      const v = this.r.dataVersion();
+      const moved = v !== this.seenDataVersion;
+      this.seenDataVersion = v;
+      return moved;
+    } catch {
+      return true;
+    }
+  }
+
+  /** `PRAGMA wal_autocheckpoint`: SQLite's automatic checkpoint in this connection's commits, in pages (0: none). */
+  autocheckpoint(pages: number): void {
+    this.native(() => this.r.db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.trunc(pages))}`));
   }
 
   /** Whether another connection committed since the last call (`PRAGMA data_version`); false when it cannot tell. */
