@@ -2,9 +2,11 @@
  * WAL checkpoints in a thread of the handle's own (adapters/sqlite/checkpointer.ts): the WAL
  * stays bounded under a stream of small transactions, nothing is lost when the process is
  * SIGKILLed while checkpoints run, the thread never keeps a process alive or leaves the WAL
- * behind a closed handle, and handles in worker threads keep SQLite's own checkpoints.
+ * behind a closed handle, and handles in worker threads keep SQLite's own checkpoints. The
+ * WAL's size comes from its wal-index (adapters/sqlite/wal-index.ts).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -12,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import { openSqlite } from '../adapters/sqlite/open.js';
+import { WalIndexReader } from '../adapters/sqlite/wal-index.js';
 import { hasCode } from '../core/errors.js';
 import { spawnChild } from './helpers/child.js';
 import { tempDir } from './helpers/tmp.js';
@@ -142,5 +145,36 @@ test(
     );
     const [msg] = await Promise.all([new Promise((resolve) => w.once('message', resolve)), new Promise((resolve) => w.once('exit', resolve))]);
     assert.equal(msg, 'inline');
+  },
+);
+
+test(
+  "the WAL's progress read from its wal-index: frames and frames copied, none while there is no index, a FIFO in its place read as none",
+  { timeout: 30_000 },
+  (t) => {
+    const dir = tempDir(t);
+    const path = join(dir, 'index.db');
+    const raw = new BetterSqlite3(path);
+    t.after(() => raw.close());
+    raw.pragma('journal_mode = WAL');
+    raw.pragma('wal_autocheckpoint = 0');
+    const reader = new WalIndexReader(path);
+    t.after(() => reader.close());
+    raw.exec('CREATE TABLE t (x)');
+    const insert = raw.prepare('INSERT INTO t VALUES (?)');
+    for (let i = 0; i < 50; i++) insert.run(i);
+    const before = reader.read();
+    assert.ok(before && before.frames > 50 && before.backfilled === 0, JSON.stringify(before));
+    const [r] = raw.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number; checkpointed: number }>;
+    assert.deepEqual(reader.read(), { frames: r!.log, backfilled: r!.checkpointed });
+    insert.run(51); // all of it copied: this write starts the WAL over
+    assert.deepEqual(reader.read(), { frames: 1, backfilled: 0 });
+
+    assert.equal(new WalIndexReader(join(dir, 'none.db')).read(), undefined);
+    const fifo = join(dir, 'fifo.db');
+    assert.equal(spawnSync('mkfifo', [`${fifo}-shm`]).status, 0);
+    const planted = new WalIndexReader(fifo);
+    t.after(() => planted.close());
+    assert.equal(planted.read(), undefined, 'read at once, not blocked waiting for a writer');
   },
 );

@@ -172,7 +172,10 @@ export class Checkpointer {
     w.unref();
     this.exited = new Promise((resolve) =>
       w.once('exit', () => {
-        if (this.state === 'running') this.state = this.closed ? 'stopped' : 'failed';
+        if (this.state === 'running') {
+          if (this.closed) this.state = 'stopped';
+          else this.failed(new Error('the checkpoint thread exited'));
+        }
         resolve();
       }),
     );
@@ -181,7 +184,13 @@ export class Checkpointer {
 
   private failed(err: unknown): void {
     this.state = 'failed';
-    log('sqlite').warn({ err, path: this.settings.path }, 'the WAL checkpoint thread failed: the connections checkpoint the WAL themselves from now on');
+    Atomics.store(this.s, Slot.Watch, 0);
+    try {
+      this.writer()?.autocheckpoint(SQLITE_DEFAULT_PAGES);
+    } catch {
+      // A writer connection closed meanwhile: the next one starts with SQLite's default anyway.
+    }
+    log('sqlite').warn({ err, path: this.settings.path }, 'the WAL checkpoint thread failed: commits checkpoint the WAL from now on');
   }
 
   private ask(req: number): Promise<void> {

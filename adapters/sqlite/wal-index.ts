@@ -7,7 +7,7 @@
  * in the machine's byte order. A read may race a writer: the figures only decide when to
  * checkpoint.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 
 const MX_FRAME = 16;
@@ -31,7 +31,8 @@ export class WalIndexReader {
 
   read(): WalProgress | undefined {
     try {
-      this.fd ??= openSync(`${this.dbPath}-shm`, 'r');
+      // Non-blocking: a FIFO planted under that name must not hang the thread in open().
+      this.fd ??= openSync(`${this.dbPath}-shm`, constants.O_RDONLY | constants.O_NONBLOCK);
       if (readSync(this.fd, this.buf, 0, READ, 0) < READ) return undefined;
     } catch {
       return undefined;
