@@ -203,7 +203,7 @@ export class Checkpointer {
   /**
    * Resolves once the thread finished the request after `seq`, or is gone. Meanwhile the thread
    * keeps the process alive: a pending `Atomics.waitAsync` does not, and writers waiting behind a
-   * RESTART would otherwise see the process end under them.
+   * catch-up would otherwise see the process end under them.
    */
   private done(seq: number): Promise<void> {
     const w = waitAsync(this.s, Slot.Done, seq);
