@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -176,5 +176,34 @@ test(
     const planted = new WalIndexReader(fifo);
     t.after(() => planted.close());
     assert.equal(planted.read(), undefined, 'read at once, not blocked waiting for a writer');
+  },
+);
+
+test(
+  'the thread never opens a file renamed away or replaced since the handle opened it; no catch-up under a short writer timeout',
+  { timeout: 60_000 },
+  async (t) => {
+    const dir = tempDir(t);
+    const path = join(dir, 'moved.db');
+    const db = await openSqlite(path);
+    t.after(() => db.close());
+    await db.execute('CREATE TABLE t (n INTEGER)');
+    // The writer connection is open before the rename (one opened after it would open the path anew).
+    await db.transaction((tx) => tx.execute('INSERT INTO t VALUES (?)', [-1]));
+    renameSync(path, join(dir, 'elsewhere.db'));
+    // Enough commits alone for the thread to take over: it must refuse, and checkpoints stay with commits.
+    for (let n = 0; n < 1_500; n++) await db.transaction((tx) => tx.execute('INSERT INTO t VALUES (?)', [n]));
+    const s = checkpoints(db) as Stats;
+    assert.equal(s.thread, 'failed', JSON.stringify(s));
+    assert.equal(s.by, 'commits');
+    assert.equal(existsSync(path), false, 'no new, empty file was made at the old path');
+
+    const quick = await openSqlite(join(dir, 'quick.db'), { writeLockTimeoutMs: 50 });
+    t.after(() => quick.close());
+    await quick.execute('CREATE TABLE t (n INTEGER, pad TEXT)');
+    for (let n = 0; n < 6_000; n++) await quick.transaction((tx) => tx.execute('INSERT INTO t VALUES (?, ?)', [n, 'x'.repeat(2000)]));
+    const q = checkpoints(quick) as Stats;
+    assert.equal(q.by, 'thread');
+    assert.equal(q.caughtUp, 0, 'writers that wait at most 50 ms are never held behind a catch-up');
   },
 );

@@ -11,6 +11,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { connect, type SqliteConnectSettings } from './connect.js';
 import { Request, Slot } from './checkpoint-slots.js';
 import { WalIndexReader } from './wal-index.js';
+import { sameFile, type FileIdentity } from './file-identity.js';
 
 /** Frames waiting to be copied that start a checkpoint: SQLite's own automatic checkpoint's 1,000. */
 const CHECKPOINT_FRAMES = 1_000;
@@ -18,17 +19,24 @@ const CHECKPOINT_FRAMES = 1_000;
 const POLL_MIN_MS = 10;
 const POLL_MAX_MS = 1_000;
 
-const { settings, slots } = workerData as { settings: SqliteConnectSettings; slots: SharedArrayBuffer };
+const { settings, slots, file } = workerData as { settings: SqliteConnectSettings; slots: SharedArrayBuffer; file: FileIdentity };
 const s = new Int32Array(slots);
 /**
  * This thread's connection. PASSIVE never waits for a lock, and nothing commits on it. Opening
  * reads the schema, which another program holding a rollback-journal file exclusively refuses
- * (SQLITE_BUSY): the thread tries again until it can, or is told to stop.
+ * (SQLITE_BUSY): the thread tries again until it can, or is told to stop. It opens the handle's
+ * own file or nothing: a file renamed or replaced since the handle opened it would have this
+ * connection create or checkpoint another file while marking the handle's WAL copied.
  */
 function open(): BetterSqlite3.Database | undefined {
   for (;;) {
     try {
-      return connect({ ...settings, pragmas: { ...settings.pragmas, wal_autocheckpoint: 0 } });
+      const db = connect({ ...settings, pragmas: { ...settings.pragmas, wal_autocheckpoint: 0 } }, true);
+      if (!sameFile(settings.path, file)) {
+        db.close();
+        throw new Error(`${settings.path} is no longer the file the handle opened`);
+      }
+      return db;
     } catch (err) {
       if (!String((err as { code?: unknown }).code).startsWith('SQLITE_BUSY')) throw err;
       if (Atomics.wait(s, Slot.Request, Request.None, POLL_MAX_MS) !== 'timed-out' && Atomics.load(s, Slot.Request) === Request.Stop) return undefined;

@@ -31,6 +31,7 @@ import { log } from '../../core/logger.js';
 import { writeJournalMode, type SqliteConnectSettings } from './connect.js';
 import { Request, SLOTS, Slot } from './checkpoint-slots.js';
 import type { WriteLock } from './write-lock.js';
+import { fileIdentity, sameFile, type FileIdentity } from './file-identity.js';
 
 /** The handle's commits between two looks at other connections' commits and the WAL. */
 const CATCH_UP_EVERY = 256;
@@ -42,6 +43,13 @@ const SQLITE_DEFAULT_PAGES = 1_000;
 const CATCH_UP_FRAMES = 4_000;
 /** A catch-up that another process's writes spoiled is tried again after up to 2^MAX_BACKOFF times CATCH_UP_EVERY commits. */
 const MAX_BACKOFF = 6;
+/**
+ * No catch-up for a handle whose writers wait less than this for their turn: one takes a copy and
+ * two fsyncs (milliseconds, longer on a busy disk), and with a 5 ms timeout writers behind it
+ * failed with BOLT_LOCK_TIMEOUT. Such a handle's WAL starts over by SQLite's own checkpoint at
+ * SAFETY_PAGES.
+ */
+const CATCH_UP_MIN_TIMEOUT_MS = 1_000;
 /** The writer connection's own automatic checkpoint while the thread checkpoints: bounds the WAL if the thread cannot keep up. */
 const SAFETY_PAGES = 10_000;
 
@@ -95,6 +103,8 @@ export class Checkpointer {
   private caughtUp = 0;
   private aloneLooks = 0;
   private closed = false;
+  /** The handle's file when it opened ({@link opened}). */
+  private file: FileIdentity | undefined;
 
   /**
    * `settings`: the handle's connections' settings (the thread opens one more connection).
@@ -106,6 +116,11 @@ export class Checkpointer {
     private readonly lockTimeoutMs: number,
     private readonly writer: () => WriterConnection | undefined,
   ) {}
+
+  /** The handle's first connection is open: remembers which file the path names now. */
+  opened(): void {
+    this.file = fileIdentity(this.settings.path);
+  }
 
   /** Called after every commit of the handle's connections: has the WAL caught up with when it needs it. */
   readonly committed = (): void => {
@@ -133,7 +148,8 @@ export class Checkpointer {
     Atomics.store(this.s, Slot.Watch, watch ? 1 : 0);
     // Set at every look: a writer connection opened again starts with SQLite's default.
     writer?.autocheckpoint(watch ? SAFETY_PAGES : SQLITE_DEFAULT_PAGES);
-    if (watch && Atomics.load(this.s, Slot.Frames) >= CATCH_UP_FRAMES && n >= this.catchUpAt) void this.catchUp();
+    if (watch && this.lockTimeoutMs >= CATCH_UP_MIN_TIMEOUT_MS && Atomics.load(this.s, Slot.Frames) >= CATCH_UP_FRAMES && n >= this.catchUpAt)
+      void this.catchUp();
   }
 
   stats(): CheckpointStats {
@@ -150,16 +166,23 @@ export class Checkpointer {
   async close(): Promise<void> {
     this.closed = true;
     if (!this.worker) return;
-    if (Atomics.load(this.s, Slot.Request) !== Request.None) await this.done(Atomics.load(this.s, Slot.Done));
+    // Done first: a request that ends between the two reads must not leave us waiting for it.
+    const seq = Atomics.load(this.s, Slot.Done);
+    if (Atomics.load(this.s, Slot.Request) !== Request.None) await this.done(seq);
     this.worker.ref();
     Atomics.store(this.s, Slot.Request, Request.Stop);
     Atomics.notify(this.s, Slot.Request);
     await this.exited;
   }
 
-  /** Starts the thread, the first time the handle is seen writing alone. */
+  /** Starts the thread, the first time the handle is seen writing alone; never on a file renamed away or replaced since the handle opened it. */
   private start(): void {
-    const workerData = { settings: this.settings, slots: this.s.buffer };
+    const file = this.file;
+    if (!file || !sameFile(this.settings.path, file)) {
+      this.failed(new Error(`${this.settings.path} is no longer the file the handle opened`));
+      return;
+    }
+    const workerData = { settings: this.settings, slots: this.s.buffer, file };
     let w: Worker;
     try {
       w = new Worker(new URL('./checkpoint-worker.js', import.meta.url), { workerData });

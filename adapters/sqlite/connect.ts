@@ -39,9 +39,12 @@ export function connectionPragmas(s: SqliteConnectSettings): Array<[string, stri
   return Object.entries({ ...base, ...s.pragmas }).filter(([name]) => name.toLowerCase() !== 'journal_mode');
 }
 
-/** Opens the connection and applies the pragmas (see {@link connectionPragmas}). */
-export function connect(s: SqliteConnectSettings): BetterSqlite3.Database {
-  const db = new BetterSqlite3(s.path, { readonly: s.readOnly, fileMustExist: s.readOnly, timeout: 0 });
+/**
+ * Opens the connection and applies the pragmas (see {@link connectionPragmas}). `fileMustExist`:
+ * never create the file (a read-only connection never does).
+ */
+export function connect(s: SqliteConnectSettings, fileMustExist = s.readOnly): BetterSqlite3.Database {
+  const db = new BetterSqlite3(s.path, { readonly: s.readOnly, fileMustExist, timeout: 0 });
   try {
     for (const [name, value] of connectionPragmas(s)) {
       if (!/^[A-Za-z_]+$/.test(name)) throw new Error(`invalid pragma name: ${name}`);

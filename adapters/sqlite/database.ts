@@ -162,6 +162,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
   /** Opens the first connection (applying WAL and the pragmas) so a bad file fails now. */
   async start(): Promise<void> {
     (await this.pool.acquire('open')).release();
+    this.checkpointer?.opened();
   }
 
   query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
