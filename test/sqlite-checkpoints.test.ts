@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, renameSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,7 @@ import { WalIndexReader } from '../adapters/sqlite/wal-index.js';
 import { hasCode } from '../core/errors.js';
 import { spawnChild } from './helpers/child.js';
 import { tempDir } from './helpers/tmp.js';
+import { waitFor } from './helpers/wait.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/sqlite-checkpoint-child.js', import.meta.url));
 const OPEN = new URL('../adapters/sqlite/open.js', import.meta.url).href;
@@ -207,3 +208,24 @@ test(
     assert.equal(q.caughtUp, 0, 'writers that wait at most 50 ms are never held behind a catch-up');
   },
 );
+
+test('a thread that cannot read the wal-index (a directory planted as -shm) gives checkpoints back to commits', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'blind.db');
+  const db = await openSqlite(path);
+  t.after(() => db.close());
+  await db.execute('CREATE TABLE t (n INTEGER)');
+  await db.transaction((tx) => tx.execute('INSERT INTO t VALUES (?)', [-1]));
+  // SQLite keeps the -shm it has mapped; the name now holds a directory, which the thread will find.
+  unlinkSync(`${path}-shm`);
+  mkdirSync(`${path}-shm`);
+  for (let n = 0; n < 1_500; n++) await db.transaction((tx) => tx.execute('INSERT INTO t VALUES (?)', [n]));
+  assert.equal((checkpoints(db) as Stats).by, 'thread', 'alone: the thread took over');
+  await waitFor(
+    () => (checkpoints(db) as Stats).thread === 'failed',
+    30_000,
+    () => JSON.stringify(checkpoints(db)),
+  );
+  assert.equal((checkpoints(db) as Stats).by, 'commits');
+  assert.deepEqual(await db.queryOne('SELECT count(*) AS n FROM t'), { n: 1_501 });
+});

@@ -18,6 +18,13 @@ const CHECKPOINT_FRAMES = 1_000;
 /** How often the WAL is looked at: every POLL_MIN_MS while it grows, backing off to POLL_MAX_MS while it does not. */
 const POLL_MIN_MS = 10;
 const POLL_MAX_MS = 1_000;
+/**
+ * Looks in a row that find no readable wal-index while the thread is in charge, before it gives
+ * up (about 3 s with the backoff): something other than SQLite's `-shm` is under that name (a
+ * directory, a FIFO), and commits must checkpoint again, or the WAL would grow to the writer's
+ * fallback bound.
+ */
+const BLIND_LOOKS = 10;
 
 const { settings, slots, file } = workerData as { settings: SqliteConnectSettings; slots: SharedArrayBuffer; file: FileIdentity };
 const s = new Int32Array(slots);
@@ -62,6 +69,7 @@ function checkpoint(): void {
 
 let wait = POLL_MIN_MS;
 let seen = -1;
+let blind = 0;
 while (db) {
   Atomics.wait(s, Slot.Request, Request.None, wait);
   const req = Atomics.load(s, Slot.Request);
@@ -76,7 +84,12 @@ while (db) {
   const now = wal.read();
   // No wal-index yet (no write yet, or a rollback-journal file): look less and less often.
   wait = !now || now.frames === seen ? Math.min(wait * 2, POLL_MAX_MS) : POLL_MIN_MS;
-  if (!now) continue;
+  if (!now) {
+    // The handle hands over only after it has written: by then there is a wal-index to read.
+    if (Atomics.load(s, Slot.Watch) === 1 && ++blind >= BLIND_LOOKS) throw new Error(`cannot read the WAL index ${settings.path}-shm`);
+    continue;
+  }
+  blind = 0;
   seen = now.frames;
   s[Slot.Frames] = now.frames;
   if (Atomics.load(s, Slot.Watch) === 1 && now.frames - now.backfilled >= CHECKPOINT_FRAMES) checkpoint();
