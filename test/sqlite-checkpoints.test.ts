@@ -9,12 +9,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import { openSqlite } from '../adapters/sqlite/open.js';
 import { WalIndexReader } from '../adapters/sqlite/wal-index.js';
+import type { Database } from '../core/database.js';
 import { hasCode } from '../core/errors.js';
 import { spawnChild } from './helpers/child.js';
 import { tempDir } from './helpers/tmp.js';
@@ -31,6 +32,23 @@ interface Stats {
   failures: number;
 }
 const checkpoints = (db: { stats(): unknown }): Stats | 'inline' => (db.stats() as { checkpoints: Stats | 'inline' }).checkpoints;
+
+/**
+ * A handle on a new file with table `t` and its writer connection open (one opened later would
+ * open the path anew): what the tests below then tamper with.
+ */
+async function handleWithWriter(t: TestContext, path: string): Promise<Database> {
+  const db = await openSqlite(path);
+  t.after(() => db.close());
+  await db.execute('CREATE TABLE t (n INTEGER)');
+  await db.transaction((tx) => tx.execute('INSERT INTO t VALUES (?)', [-1]));
+  return db;
+}
+
+/** Enough one-row transactions alone (five looks of 256 commits) for the thread to take over. */
+async function writeAlone(db: Database): Promise<void> {
+  for (let n = 0; n < 1_500; n++) await db.transaction((tx) => tx.execute('INSERT INTO t VALUES (?)', [n]));
+}
 
 test(
   'a stream of small transactions: the thread checkpoints and catches up, and the WAL starts over, which stays short; every write is there',
@@ -186,14 +204,10 @@ test(
   async (t) => {
     const dir = tempDir(t);
     const path = join(dir, 'moved.db');
-    const db = await openSqlite(path);
-    t.after(() => db.close());
-    await db.execute('CREATE TABLE t (n INTEGER)');
-    // The writer connection is open before the rename (one opened after it would open the path anew).
-    await db.transaction((tx) => tx.execute('INSERT INTO t VALUES (?)', [-1]));
+    const db = await handleWithWriter(t, path);
     renameSync(path, join(dir, 'elsewhere.db'));
-    // Enough commits alone for the thread to take over: it must refuse, and checkpoints stay with commits.
-    for (let n = 0; n < 1_500; n++) await db.transaction((tx) => tx.execute('INSERT INTO t VALUES (?)', [n]));
+    // The thread would take over now: it must refuse, and checkpoints stay with commits.
+    await writeAlone(db);
     const s = checkpoints(db) as Stats;
     assert.equal(s.thread, 'failed', JSON.stringify(s));
     assert.equal(s.by, 'commits');
@@ -210,16 +224,12 @@ test(
 );
 
 test('a thread that cannot read the wal-index (a directory planted as -shm) gives checkpoints back to commits', { timeout: 60_000 }, async (t) => {
-  const dir = tempDir(t);
-  const path = join(dir, 'blind.db');
-  const db = await openSqlite(path);
-  t.after(() => db.close());
-  await db.execute('CREATE TABLE t (n INTEGER)');
-  await db.transaction((tx) => tx.execute('INSERT INTO t VALUES (?)', [-1]));
+  const path = join(tempDir(t), 'blind.db');
+  const db = await handleWithWriter(t, path);
   // SQLite keeps the -shm it has mapped; the name now holds a directory, which the thread will find.
   unlinkSync(`${path}-shm`);
   mkdirSync(`${path}-shm`);
-  for (let n = 0; n < 1_500; n++) await db.transaction((tx) => tx.execute('INSERT INTO t VALUES (?)', [n]));
+  await writeAlone(db);
   assert.equal((checkpoints(db) as Stats).by, 'thread', 'alone: the thread took over');
   await waitFor(
     () => (checkpoints(db) as Stats).thread === 'failed',

@@ -101,7 +101,7 @@ class TransactionHandle implements Transaction {
 
   execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
     if (this.counter.ended) return Promise.reject(transactionEnded());
-    const { conn, counter } = this;
+    const conn = this.conn;
     const run = { inTransaction: true, signal: opts.signal, readOnly: opts.readOnly === true };
     const requestId = opts.requestId;
     if (requestId === undefined && opts.signal === undefined) return conn.execute(sql, params, run).then((r) => this.count(r));
@@ -111,8 +111,7 @@ class TransactionHandle implements Transaction {
       if (prior !== undefined) return { rowsChanged: prior, deduplicated: true };
       const r = await conn.execute(sql, params, run);
       await conn.recordRequest(requestId, r.rowsChanged);
-      counter.rows += r.rowsChanged;
-      return r;
+      return this.count(r);
     });
   }
 

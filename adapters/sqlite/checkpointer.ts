@@ -27,6 +27,7 @@
  * (and an isolate) of their own.
  */
 import { Worker, isMainThread } from 'node:worker_threads';
+import { BadInputError } from '../../core/errors.js';
 import { log } from '../../core/logger.js';
 import { writeJournalMode, type SqliteConnectSettings } from './connect.js';
 import { Request, SLOTS, Slot } from './checkpoint-slots.js';
@@ -55,6 +56,12 @@ const SAFETY_PAGES = 10_000;
 
 /** How a handle's WAL is checkpointed: by a thread of its own, or by SQLite inside commits. */
 export type CheckpointMode = 'background' | 'inline';
+
+/** `mode` if it is a {@link CheckpointMode} (or undefined), else BOLT_BAD_INPUT. */
+export function checkCheckpointMode(mode: unknown): CheckpointMode | undefined {
+  if (mode === undefined || mode === 'background' || mode === 'inline') return mode;
+  throw new BadInputError(`checkpoints must be 'background' or 'inline', not ${JSON.stringify(mode)}`, { checkpoints: String(mode) });
+}
 
 /**
  * Whether a handle opened with `settings` gets a checkpointer: a read-write WAL handle in a

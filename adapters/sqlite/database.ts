@@ -25,7 +25,7 @@ import { classifyFailure } from './classify-errors.js';
 import type { VerifyOutcome } from './requests.js';
 import { WriteBatcher } from './write-batcher.js';
 import { WriteLock } from './write-lock.js';
-import { Checkpointer, checkpointsInBackground, type CheckpointMode } from './checkpointer.js';
+import { Checkpointer, checkCheckpointMode, checkpointsInBackground, type CheckpointMode } from './checkpointer.js';
 
 /** Settings of an open SQLite database (resolved defaults). */
 /** SQLite-specific options on top of the common ones. */
@@ -84,15 +84,14 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
   static async create(abs: string, opts: SqliteOptions = {}): Promise<SqliteDatabase> {
     const max = opts.maxConnections ?? 8;
     if (!(max >= 1)) throw new BadInputError('maxConnections must be at least 1', { maxConnections: max });
-    if (opts.checkpoints !== undefined && opts.checkpoints !== 'background' && opts.checkpoints !== 'inline')
-      throw new BadInputError("checkpoints must be 'background' or 'inline'", { checkpoints: opts.checkpoints });
+    const checkpoints = checkCheckpointMode(opts.checkpoints);
     const settings: SqliteConnectSettings = {
       path: abs,
       readOnly: opts.readOnly === true,
       cacheSizeKiB: opts.cacheSizeKiB ?? 16 * 1024,
       pragmas: opts.pragmas ?? {},
     };
-    const background = checkpointsInBackground(settings, opts.checkpoints);
+    const background = checkpointsInBackground(settings, checkpoints);
     const db = new SqliteDatabase({
       settings,
       backgroundCheckpoints: background,

@@ -432,14 +432,10 @@ export class InlineConnection {
    * this method (`PRAGMA data_version`); true the first time, and when it cannot tell.
    */
   committedElsewhere(): boolean {
-    try {
-      const v = this.r.dataVersion();
-      const moved = v !== this.seenDataVersion;
-      this.seenDataVersion = v;
-      return moved;
-    } catch {
-      return true;
-    }
+    const v = this.dataVersion();
+    const moved = v === undefined || v !== this.seenDataVersion;
+    this.seenDataVersion = v;
+    return moved;
   }
 
   /** `PRAGMA wal_autocheckpoint`: SQLite's automatic checkpoint in this connection's commits, in pages (0: none). */
@@ -449,13 +445,18 @@ export class InlineConnection {
 
   /** Whether another connection committed since the last call (`PRAGMA data_version`); false when it cannot tell. */
   private lockMoved(): boolean {
+    const v = this.dataVersion();
+    const moved = v !== undefined && this.lastDataVersion !== undefined && v !== this.lastDataVersion;
+    this.lastDataVersion = v;
+    return moved;
+  }
+
+  /** `PRAGMA data_version` now (it changes when another connection commits); undefined when it cannot be read. */
+  private dataVersion(): number | undefined {
     try {
-      const v = this.r.dataVersion();
-      const moved = this.lastDataVersion !== undefined && v !== this.lastDataVersion;
-      this.lastDataVersion = v;
-      return moved;
+      return this.r.dataVersion();
     } catch {
-      return false;
+      return undefined;
     }
   }
 
