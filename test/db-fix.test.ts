@@ -217,7 +217,10 @@ test('a foreign DuckDB holder and the sqlite3 CLI in BEGIN EXCLUSIVE are reporte
   const { code, report } = await fixJson(dir, '--kill-hung');
   assert.equal(code, 1);
   const foreign = report.findings.filter((f) => f.kind === 'foreign-holder');
-  assert.ok(foreign.some((f) => f.path === duck && f.pid === holder.pid && /duckdb-holder/.test(f.command ?? '') && f.status === 'remains'));
+  assert.ok(
+    foreign.some((f) => f.path === duck && f.pid === holder.pid && /duckdb-holder/.test(f.command ?? '') && f.status === 'remains'),
+    JSON.stringify({ holder: holder.pid, databases: report.databases, findings: report.findings }),
+  );
   if (cliPid !== undefined) {
     assert.ok(foreign.some((f) => f.path === lite && f.pid === cliPid && f.command === `sqlite3 ${lite}` && f.status === 'remains'));
     assert.ok(isAlive({ pid: cliPid, startTime: 0 }));
