@@ -18,6 +18,7 @@ import { REQUESTS_TABLE } from '../../core/request-log.js';
 import type { SqliteConnectSettings } from './connect.js';
 import { lockFiles, lockHolders } from './lock-holders.js';
 import { OUTSIDE_TRANSACTION, SqlitePinned, type SqliteShared } from './pinned.js';
+import { SharedCommit } from './shared-commit.js';
 import { ConnectionPool } from '../shared/connection-pool.js';
 import { DEFAULT_TX_RETRIES } from '../shared/transaction.js';
 import { InlineConnection, nextTurn, openConnection, writersFirst } from './inline-connection.js';
@@ -155,6 +156,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       countQuery: () => void this.acct.queries++,
       batcher: new WriteBatcher(cfg.settings, writeLock, cfg.writeLockTimeoutMs, onCommit),
       requestLogReady: false,
+      sharedCommit: new SharedCommit(writeLock),
     };
   }
 
@@ -327,6 +329,8 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       writer: this.shared.writeLock.heldBy(),
       writerConnection: this.shared.batcher.hasConnection,
       groupCommit: { batches: this.shared.batcher.batches, writes: this.shared.batcher.writes },
+      writersWaiting: this.shared.writeLock.waiting,
+      sharedCommits: { leftOpen: this.shared.sharedCommit.leftOpen },
       checkpoints: this.checkpointer?.stats() ?? 'inline',
     };
   }

@@ -346,6 +346,17 @@ export class InlineConnection {
     );
   }
 
+  /**
+   * The savepoint of a transaction that joined one left open by an earlier transaction of its
+   * handle (pinned.ts, "shared commits"): `open` it, `release` it (its work stays, for the
+   * shared COMMIT), or `undo` its work alone.
+   */
+  memberSavepoint(op: 'open' | 'release' | 'undo'): void {
+    this.native(() =>
+      this.r.db.exec(op === 'open' ? 'SAVEPOINT bolt_member' : op === 'release' ? 'RELEASE bolt_member' : 'ROLLBACK TO bolt_member; RELEASE bolt_member'),
+    );
+  }
+
   /** Runs `attempt` once: true when done, false when SQLite is busy; any other failure is thrown. */
   private tryNow(attempt: () => void): boolean {
     try {

@@ -25,6 +25,7 @@ import type { RunResult, WritePolicy } from './requests.js';
 import type { WriteBatcher } from './write-batcher.js';
 import { changesConnectionIn, leavesConnectionState } from './run.js';
 import type { WriteLock } from './write-lock.js';
+import { sharedCommitFailed, type SharedCommit } from './shared-commit.js';
 
 /** What a pinned SQLite connection shares with its database. */
 export interface SqliteShared {
@@ -39,6 +40,8 @@ export interface SqliteShared {
   batcher: WriteBatcher;
   /** `bolt_requests` is known to exist (committed). */
   requestLogReady: boolean;
+  /** Write transactions on the writer connection that share one COMMIT (shared-commit.ts). */
+  sharedCommit: SharedCommit;
 }
 
 const KINDS_MAX = 2_000;
@@ -49,6 +52,12 @@ export const OUTSIDE_TRANSACTION = /^\s*(VACUUM|PRAGMA|ATTACH|DETACH)\b/i;
 export class SqlitePinned implements PinnedConnection {
   private readOnlySession = false;
   private holdsWriteLock = false;
+  /** This write transaction runs on the handle's writer connection and may share its COMMIT (shared-commit.ts). */
+  private shares = false;
+  /** This write transaction joined one left open for it: its work is in savepoint `bolt_member`. */
+  private joined = false;
+  /** The transaction begun last is a write transaction (it took the writer turn). */
+  private writing = false;
   /** A caller's statement left state on this connection (`leavesConnectionState`): closed when released. */
   private stateLeft = false;
 
@@ -93,20 +102,31 @@ export class SqlitePinned implements PinnedConnection {
   }
 
   begin(opts: BeginOptions): Promise<void> | void {
-    if (opts.readOnly || this.readOnly) {
+    this.writing = !(opts.readOnly || this.readOnly);
+    if (!this.writing) {
       const begun = this.now(() => this.lease.conn.begin(false, 0));
       return begun && this.waited(begun);
     }
     const since = Date.now();
     const deadline = since + this.shared.writeLockTimeoutMs;
-    const turn = this.shared.writeLock.acquire(this.name, this.shared.writeLockTimeoutMs, opts.signal);
+    this.shares = this.shared.sharedCommit.enabled && this.lease.conn === this.shared.batcher.openConnection;
+    const turn = this.shared.writeLock.acquire(this.name, this.shared.writeLockTimeoutMs, opts.signal, this.shares);
     return turn ? turn.then(() => this.beginWriting(deadline, since)) : this.beginWriting(deadline, since);
   }
 
-  /** BEGIN IMMEDIATE once this handle's writer turn is ours; the turn is given back if it fails. */
+  /**
+   * BEGIN IMMEDIATE once this handle's writer turn is ours, or a savepoint in the transaction an
+   * earlier writer left open for this one (only a writer that may join gets the turn then); the
+   * turn is given back if it fails.
+   */
   private beginWriting(deadline: number, since: number): Promise<void> | void {
     this.holdsWriteLock = true;
     try {
+      if (this.shared.sharedCommit.isOpen) {
+        this.now(() => this.lease.conn.memberSavepoint('open'));
+        this.joined = true;
+        return;
+      }
       const begun = this.now(() => this.lease.conn.begin(true, deadline, since));
       return begun?.then(undefined, (err: unknown) => {
         this.releaseWriteLock();
@@ -119,22 +139,69 @@ export class SqlitePinned implements PinnedConnection {
   }
 
   commit(): Promise<void> | void {
+    const conn = this.lease.conn;
+    const sc = this.shared.sharedCommit;
+    if (this.joined) {
+      this.joined = false;
+      try {
+        this.now(() => conn.memberSavepoint('release'));
+      } catch (err) {
+        this.undoMember();
+        throw err;
+      }
+    }
+    if (this.shares && this.holdsWriteLock) {
+      // The next writer of the handle may join: it commits this one's work with its own.
+      const ack = sc.leaveOpen(conn);
+      if (ack) {
+        this.releaseWriteLock();
+        return ack.then(undefined, (err: unknown) => Promise.reject(this.classify(err)));
+      }
+    }
     // Committed, or rolled back by the connection when COMMIT failed (a deferred foreign key):
     // no transaction is left either way, so this handle's other writers may go on.
+    // With it, the transactions that left their work open for this one (none unless it shares).
+    const acks = this.shares ? sc.take() : [];
     let committed: Promise<void> | undefined;
     try {
-      committed = this.now(() => this.lease.conn.commit());
+      committed = this.now(() => conn.commit());
     } catch (err) {
+      sc.settle(acks, err as Error);
       this.releaseWriteLock();
-      throw err;
+      throw acks.length ? sharedCommitFailed(err as Error) : err;
     }
-    if (!committed) return this.releaseWriteLock();
-    return this.waited(committed).finally(() => this.releaseWriteLock());
+    if (!committed) {
+      sc.settle(acks);
+      return this.releaseWriteLock();
+    }
+    return this.waited(committed)
+      .then(
+        () => sc.settle(acks),
+        (err: unknown) => {
+          sc.settle(acks, err as Error);
+          throw acks.length ? sharedCommitFailed(err as Error) : err;
+        },
+      )
+      .finally(() => this.releaseWriteLock());
   }
 
   async rollback(): Promise<void> {
+    if (this.joined) return this.undoMember();
+    // A write transaction whose turn is over has nothing open here any more: the connection may
+    // be running the handle's next writer's transaction by now.
+    if (this.writing && !this.holdsWriteLock) return;
     try {
       this.now(() => this.lease.conn.rollback());
+    } finally {
+      this.releaseWriteLock();
+    }
+  }
+
+  /** Undoes the work of a transaction that joined one left open (the others' work stays), and gives the turn up. */
+  private undoMember(): void {
+    this.joined = false;
+    try {
+      this.now(() => this.lease.conn.memberSavepoint('undo'));
     } finally {
       this.releaseWriteLock();
     }
@@ -269,9 +336,23 @@ export class SqlitePinned implements PinnedConnection {
     k.set(sql, writes);
   }
 
+  /**
+   * Gives the writer turn up. When earlier transactions left their work open and the next writer
+   * cannot join it (or none waits), it is committed first.
+   */
   private releaseWriteLock(): void {
     if (!this.holdsWriteLock) return;
     this.holdsWriteLock = false;
+    const sc = this.shared.sharedCommit;
+    const writer = this.shared.batcher.openConnection;
+    // No writer connection (the handle closed it): commitLeft fails the transactions left open.
+    if (sc.isOpen && !(writer && sc.canPass(writer))) {
+      const committing = sc.commitLeft(writer);
+      if (committing) {
+        void committing.finally(() => this.shared.writeLock.release());
+        return;
+      }
+    }
     this.shared.writeLock.release();
   }
 

@@ -17,6 +17,8 @@ interface Waiter {
   reject: (err: Error) => void;
   /** Stops listening to the caller's signal. */
   forget: (() => void) | undefined;
+  /** A transaction that may join one left open for it (pinned.ts, "shared commits"). */
+  joinable: boolean;
 }
 
 /** The writer lock of one database file for one `SqliteDatabase`. */
@@ -45,13 +47,23 @@ export class WriteLock {
    * shown to whoever waits behind. Undefined when the turn was free and is taken (no promise
    * on the hot path), else a promise of the wait.
    */
-  acquire(name: string, timeoutMs: number, signal?: AbortSignal): Promise<void> | undefined {
+  acquire(name: string, timeoutMs: number, signal?: AbortSignal, joinable = false): Promise<void> | undefined {
     if (signal?.aborted) return Promise.reject(new AbortedError());
     if (this.holder === undefined && this.queue.length === 0) {
       this.take(name);
       return undefined;
     }
-    return this.takeTurn(name, Date.now() + timeoutMs, signal);
+    return this.takeTurn(name, Date.now() + timeoutMs, signal, joinable);
+  }
+
+  /** Writers of this handle waiting for the turn. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  /** The writer that {@link release} lets in next may join a transaction left open for it. */
+  get nextJoinable(): boolean {
+    return this.queue.length > 0 && this.queue[0]!.joinable;
   }
 
   /** Lets the next writer in. */
@@ -71,8 +83,8 @@ export class WriteLock {
   }
 
   /** Waits for this process's earlier writers (FIFO). */
-  private takeTurn(name: string, deadline: number, signal?: AbortSignal): Promise<void> {
-    const waiter: Waiter = { name, deadline, resolve: noop, reject: noop, forget: undefined };
+  private takeTurn(name: string, deadline: number, signal: AbortSignal | undefined, joinable: boolean): Promise<void> {
+    const waiter: Waiter = { name, deadline, resolve: noop, reject: noop, forget: undefined, joinable };
     const turn = new Promise<void>((resolve, reject) => {
       waiter.resolve = resolve;
       waiter.reject = reject;
