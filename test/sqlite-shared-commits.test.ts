@@ -179,3 +179,32 @@ test('SIGKILL while 8 callers share commits: every acknowledged transaction is t
   assert.deepEqual(missing, [], 'acknowledged steps missing after the kill');
   assert.deepEqual(raw.prepare('SELECT v FROM counter').get(), { v: steps.size }, 'the counter moved with the steps');
 });
+
+test('a request log created in a shared group whose COMMIT fails is created again: request ids keep working', { timeout: 60_000 }, async (t) => {
+  const { db } = await open(t, 'requestlog.db');
+  await db.execute('CREATE TABLE p (id INTEGER PRIMARY KEY)');
+  await db.execute('CREATE TABLE c (id INTEGER PRIMARY KEY, pid INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED)');
+  // The first request id of the handle creates bolt_requests; its deferred foreign key fails the shared COMMIT.
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let inside = false;
+  const culprit = db.transaction(
+    async (tx) => {
+      await tx.execute('INSERT INTO c (pid) VALUES (999)');
+      inside = true;
+      await gate;
+    },
+    { requestId: 'culprit' },
+  );
+  await waitFor(() => inside, 5_000, 'the first transaction to begin');
+  // This one joins and finds bolt_requests, created but not committed.
+  const joiner = db.transaction((tx) => tx.execute('INSERT INTO log VALUES (?)', ['joiner']), { requestId: 'joiner' });
+  await queued(db, 1);
+  release();
+  const [rc, rj] = await Promise.allSettled([culprit, joiner]);
+  assert.equal(rc.status, 'rejected');
+  assert.match(String((rc as PromiseRejectedResult).reason), /FOREIGN KEY/);
+  assert.equal(rj.status, 'fulfilled', String((rj as PromiseRejectedResult).reason));
+  assert.deepEqual(await db.execute('INSERT INTO log VALUES (?)', ['later'], { requestId: 'later' }), { rowsChanged: 1 });
+  assert.deepEqual(await logged(db), ['joiner', 'later']);
+});

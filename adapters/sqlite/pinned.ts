@@ -226,7 +226,8 @@ export class SqlitePinned implements PinnedConnection {
   private async ensureRequestLog(): Promise<void> {
     if (this.shared.requestLogReady) return;
     const has = await this.query("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?", [REQUESTS_TABLE], { inTransaction: true });
-    if (has.length > 0) this.shared.requestLogReady = true;
+    // Not when this transaction joined others: the table it sees may be theirs, not committed yet.
+    if (has.length > 0) this.shared.requestLogReady = !this.joined;
     else if (!this.readOnly) await this.execute(keyedRequestLogDdl('TEXT', 'CURRENT_TIMESTAMP'), [], { inTransaction: true });
   }
 
