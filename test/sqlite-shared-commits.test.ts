@@ -180,6 +180,67 @@ test('SIGKILL while 8 callers share commits: every acknowledged transaction is t
   assert.deepEqual(raw.prepare('SELECT v FROM counter').get(), { v: steps.size }, 'the counter moved with the steps');
 });
 
+/** A transaction that logs `v` and then waits for `release` (queued behind others, it holds the group open). */
+function gated(db: Database, v: string): { done: Promise<unknown>; release: () => void; inside: () => boolean } {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let inside = false;
+  const done = db.transaction(async (tx) => {
+    await tx.execute('INSERT INTO log VALUES (?)', [v]);
+    inside = true;
+    await gate;
+  });
+  return { done, release, inside: () => inside };
+}
+
+test(
+  'a re-send joining its original in a shared group is acknowledged only once the original is committed, and applies it when that COMMIT fails',
+  { timeout: 60_000 },
+  async (t) => {
+    const { db, path } = await open(t, 'resend.db');
+    await db.execute('CREATE TABLE p (id INTEGER PRIMARY KEY)');
+    await db.execute('CREATE TABLE c (id INTEGER PRIMARY KEY, pid INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED)');
+    await db.execute('INSERT INTO log VALUES (?)', ['first'], { requestId: 'first' }); // the request log, committed
+    const raw = new BetterSqlite3(path, { readonly: true });
+    t.after(() => raw.close());
+    const visible = (v: string): number => (raw.prepare('SELECT count(*) AS n FROM log WHERE v = ?').get(v) as { n: number }).n;
+    // The original of request X holds the turn; its deferred foreign key will fail the shared COMMIT.
+    let releaseOriginal!: () => void;
+    const originalGate = new Promise<void>((r) => (releaseOriginal = r));
+    let originalInside = false;
+    const original = db.transaction(
+      async (tx) => {
+        await tx.execute('INSERT INTO log VALUES (?)', ['x']);
+        await tx.execute('INSERT INTO c (pid) VALUES (999)');
+        originalInside = true;
+        await originalGate;
+      },
+      { requestId: 'X' },
+    );
+    await waitFor(() => originalInside, 5_000, 'the original to begin');
+    let seenAtResendAck: number | undefined;
+    const resend = db
+      .transaction((tx) => tx.execute('INSERT INTO log VALUES (?)', ['x']), { requestId: 'X' })
+      .then((v) => ((seenAtResendAck = visible('x')), v));
+    await queued(db, 1);
+    // A third transaction joins behind the re-send and holds the group open.
+    const third = gated(db, 'third');
+    await queued(db, 2);
+    releaseOriginal();
+    await waitFor(third.inside, 5_000, 'the third transaction to join');
+    await waitFor(() => leftOpen(db) >= 1, 5_000, 'the original to leave its work open');
+    assert.equal(seenAtResendAck, undefined, 'the re-send was acknowledged while request X was not committed');
+    third.release();
+    const [ro, rr, rt] = await Promise.allSettled([original, resend, third.done]);
+    assert.equal(rt.status, 'fulfilled', String((rt as PromiseRejectedResult).reason));
+    // Both re-run after the failed COMMIT: the original fails on its foreign key, or finds X applied by the re-send.
+    if (ro.status === 'rejected') assert.match(String(ro.reason), /FOREIGN KEY/);
+    assert.equal(rr.status, 'fulfilled', String((rr as PromiseRejectedResult).reason));
+    assert.equal(seenAtResendAck, 1, 'the re-send is acknowledged with request X committed, once');
+    assert.deepEqual(await logged(db), ['first', 'third', 'x']);
+  },
+);
+
 test('a request log created in a shared group whose COMMIT fails is created again: request ids keep working', { timeout: 60_000 }, async (t) => {
   const { db } = await open(t, 'requestlog.db');
   await db.execute('CREATE TABLE p (id INTEGER PRIMARY KEY)');

@@ -198,7 +198,14 @@ export async function runTransaction<T>(
       if (committing) await committing;
       return { applied: true, value, rowsChanged: recorded === false ? 0 : recorded };
     } catch (err) {
-      if (begun) await conn.rollback().catch(() => undefined);
+      // A SQLite transaction that shared a COMMIT with others of its handle (what it read was
+      // theirs) learns at ROLLBACK that their COMMIT failed: it is re-run with them.
+      if (begun)
+        err =
+          (await conn.rollback().then(
+            () => undefined,
+            (e: unknown) => (isSharedCommitFailure(e) ? e : undefined),
+          )) ?? err;
       // What failed after a statement's abort (DuckDB: the transaction is aborted; a conflict of
       // that statement) is the abort's doing: reported as such, and never re-run.
       if (counter.abortedInFlight && !hasCode(err, 'BOLT_ABORTED')) throw inFlightAbort(err);
@@ -213,6 +220,11 @@ export async function runTransaction<T>(
       await delay(backoffDelay(attempt, { baseMs: 5, capMs: 200 }), opts.signal);
     }
   }
+}
+
+/** A shared COMMIT of SQLite write transactions failed (adapters/sqlite/shared-commit.ts). */
+function isSharedCommitFailure(err: unknown): boolean {
+  return hasCode(err, 'BOLT_TX_CONFLICT') && (err as { details?: Record<string, unknown> }).details?.sharedCommit === true;
 }
 
 /** One write applied exactly once under `requestId` (its own transaction). */

@@ -146,7 +146,8 @@ export class SqlitePinned implements PinnedConnection {
       try {
         this.now(() => conn.memberSavepoint('release'));
       } catch (err) {
-        this.undoMember();
+        // The transaction is gone (SQLite rolled it back): the others fail with it, and re-run.
+        this.undoMember()?.catch(() => undefined);
         throw err;
       }
     }
@@ -186,7 +187,9 @@ export class SqlitePinned implements PinnedConnection {
   }
 
   async rollback(): Promise<void> {
-    if (this.joined) return this.undoMember();
+    // A member's failure (or its request id found recorded) is reported once the work it saw is
+    // committed; when that COMMIT fails it is re-run with the others (a transient error).
+    if (this.joined) return this.undoMember()?.catch((err: unknown) => Promise.reject(this.classify(err)));
     // A write transaction whose turn is over has nothing open here any more: the connection may
     // be running the handle's next writer's transaction by now.
     if (this.writing && !this.holdsWriteLock) return;
@@ -197,14 +200,21 @@ export class SqlitePinned implements PinnedConnection {
     }
   }
 
-  /** Undoes the work of a transaction that joined one left open (the others' work stays), and gives the turn up. */
-  private undoMember(): void {
+  /**
+   * Undoes the work of a transaction that joined one left open (the others' work stays), and
+   * gives the turn up. Returns the promise of the shared COMMIT of the others' work (see
+   * {@link SharedCommit.follow}).
+   */
+  private undoMember(): Promise<void> | undefined {
     this.joined = false;
+    let settled: Promise<void> | undefined;
     try {
       this.now(() => this.lease.conn.memberSavepoint('undo'));
+      settled = this.shared.sharedCommit.follow();
     } finally {
       this.releaseWriteLock();
     }
+    return settled;
   }
 
   async lookupRequest(requestId: string): Promise<number | undefined> {

@@ -63,6 +63,17 @@ export class SharedCommit {
     });
   }
 
+  /**
+   * Called by a transaction that joined and ends without committing (it failed, or found its
+   * request id recorded): what it read included the earlier members' uncommitted work, so its
+   * outcome stands only once that work is committed. Resolves then; rejects as {@link settle}
+   * does when the shared COMMIT fails (the caller re-runs). Undefined when nothing is left open.
+   */
+  follow(): Promise<void> | undefined {
+    if (this.acks.length === 0) return undefined;
+    return new Promise<void>((resolve, reject) => this.acks.push({ resolve, reject }));
+  }
+
   /** The turn may pass to the next writer with the transaction open. */
   canPass(conn: InlineConnection): boolean {
     return (
