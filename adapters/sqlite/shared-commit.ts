@@ -6,11 +6,13 @@
  * nobody joinable behind it, commits for all. Group commit (write-batcher.ts) does this for
  * single writes; this does it for transaction closures, which await between their statements.
  *
- * Why: with 16 processes writing, each BEGIN IMMEDIATE is a lottery for SQLite's lock among
- * them, and a handle whose 8 callers each ran their own transaction had to win it 8 times per
- * round: their p99 was 2.8× bare SQLite's. Only transactions on the handle's one writer
- * connection join (`db.transaction()`, writes with a request id); sessions and the handle's
- * other writers find the transaction committed before their turn.
+ * Why: a small transaction's BEGIN IMMEDIATE and COMMIT (the WAL write) cost about as much as
+ * its statements, and with other processes writing each BEGIN IMMEDIATE is a try for SQLite's
+ * lock against them; a handle whose 8 callers each ran their own transaction paid both 8 times
+ * per round. Shared, small read-modify-write transactions ran 1.4× bare SQLite's rate in one
+ * process (0.86× before) and 2.2× in four (docs/benchmarks.md). Only transactions on the
+ * handle's one writer connection join (`db.transaction()`, writes with a request id); sessions
+ * and the handle's other writers find the transaction committed before their turn.
  */
 import { TxConflictError } from '../../core/errors.js';
 import type { InlineConnection } from './inline-connection.js';
