@@ -25,7 +25,7 @@ import type { RunResult, WritePolicy } from './requests.js';
 import type { WriteBatcher } from './write-batcher.js';
 import { changesConnectionIn, leavesConnectionState } from './run.js';
 import type { WriteLock } from './write-lock.js';
-import { sharedCommitFailed, type SharedCommit } from './shared-commit.js';
+import type { SharedCommit } from './shared-commit.js';
 
 /** What a pinned SQLite connection shares with its database. */
 export interface SqliteShared {
@@ -160,30 +160,20 @@ export class SqlitePinned implements PinnedConnection {
       }
     }
     // Committed, or rolled back by the connection when COMMIT failed (a deferred foreign key):
-    // no transaction is left either way, so this handle's other writers may go on.
-    // With it, the transactions that left their work open for this one (none unless it shares).
-    const acks = this.shares ? sc.take() : [];
+    // no transaction is left either way, so this handle's other writers may go on. With it, the
+    // transactions that left their work open for this one (none unless it shares).
     let committed: Promise<void> | undefined;
     try {
-      committed = this.now(() => conn.commit());
+      committed = sc.commitWith(() => {
+        const c = this.now(() => conn.commit());
+        return c && this.waited(c);
+      }, this.shares);
     } catch (err) {
-      sc.settle(acks, err as Error);
       this.releaseWriteLock();
-      throw acks.length ? sharedCommitFailed(err as Error) : err;
+      throw err;
     }
-    if (!committed) {
-      sc.settle(acks);
-      return this.releaseWriteLock();
-    }
-    return this.waited(committed)
-      .then(
-        () => sc.settle(acks),
-        (err: unknown) => {
-          sc.settle(acks, err as Error);
-          throw acks.length ? sharedCommitFailed(err as Error) : err;
-        },
-      )
-      .finally(() => this.releaseWriteLock());
+    if (!committed) return this.releaseWriteLock();
+    return committed.finally(() => this.releaseWriteLock());
   }
 
   async rollback(): Promise<void> {

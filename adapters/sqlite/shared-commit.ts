@@ -88,7 +88,7 @@ export class SharedCommit {
   }
 
   /** The transactions acknowledged by the next COMMIT (and forgets them). */
-  take(): Ack[] {
+  private take(): Ack[] {
     const a = this.acks;
     this.acks = [];
     return a;
@@ -110,20 +110,24 @@ export class SharedCommit {
     for (const a of acks) a.reject(e);
   }
 
-  /** Commits the transactions that left their work open when the last writer that could join gave up its turn. */
-  commitLeft(conn: InlineConnection | undefined): Promise<void> | undefined {
-    const acks = this.take();
-    if (acks.length === 0) return undefined;
-    if (!conn?.inTransaction) {
-      this.settle(acks, new Error('SQLite rolled the shared transaction back'));
-      return undefined;
-    }
+  /**
+   * Runs `commit` (the COMMIT of the transaction open on the writer connection) for the
+   * transaction holding the turn and, when it `shares`, for those that left their work open for
+   * it; settles those once it is done. Undefined when it committed at once. Fails as `commit`
+   * does when it committed alone; with others, with {@link sharedCommitFailed}: which of them
+   * made it fail cannot be told.
+   */
+  commitWith(commit: () => Promise<void> | undefined, shares: boolean): Promise<void> | undefined {
+    const acks = shares ? this.take() : [];
+    const failed = (err: unknown): Error => {
+      this.settle(acks, err as Error);
+      return acks.length ? sharedCommitFailed(err as Error) : (err as Error);
+    };
     let committed: Promise<void> | undefined;
     try {
-      committed = conn.commit();
+      committed = commit();
     } catch (err) {
-      this.settle(acks, err as Error);
-      return undefined;
+      throw failed(err);
     }
     if (!committed) {
       this.settle(acks);
@@ -131,8 +135,23 @@ export class SharedCommit {
     }
     return committed.then(
       () => this.settle(acks),
-      (err: unknown) => this.settle(acks, err as Error),
+      (err: unknown) => Promise.reject(failed(err)),
     );
+  }
+
+  /** Commits the transactions that left their work open when the last writer that could join gave up its turn. */
+  commitLeft(conn: InlineConnection | undefined): Promise<void> | undefined {
+    if (!this.isOpen) return undefined;
+    if (!conn?.inTransaction) {
+      this.settle(this.take(), new Error('SQLite rolled the shared transaction back'));
+      return undefined;
+    }
+    try {
+      // Its failure reached the transactions left open; no one else waits for it.
+      return this.commitWith(() => conn.commit(), true)?.catch(() => undefined);
+    } catch {
+      return undefined;
+    }
   }
 }
 
