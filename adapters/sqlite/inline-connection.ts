@@ -59,28 +59,51 @@ export function nextTurn(): Promise<void> | undefined {
 }
 
 /** Writers of this thread waiting for SQLite's lock, and the reads that wait for them. */
-let writersWaiting = 0;
-let writersWaitingSince = 0;
+const waiters: WritersWaiting = { waiting: 0, newestSince: 0, lockMovedAt: 0 };
 let writersGone: Array<() => void> = [];
 /** A read waits for this thread's waiting writers at most this long. */
 const READ_DEFERRAL_MS = 50;
 /**
- * When the newest of this thread's waiting writers has waited this long, the lock is held by
- * something that does not compete for this CPU (a foreign program, a long transaction):
- * reads stop deferring.
+ * When the newest of this thread's waiting writers has waited this long and the lock has not
+ * moved between others for MOVING_RECENTLY_MS, it is held by something that does not compete
+ * for this CPU (a foreign program, a long transaction): reads stop deferring.
  */
 const DEFER_WHILE_WAITING_MS = 500;
+const MOVING_RECENTLY_MS = 100;
+
+/** What a thread knows of its writers waiting for SQLite's lock. */
+export interface WritersWaiting {
+  /** How many wait now. */
+  waiting: number;
+  /** When the newest of them began to wait (ms since the epoch). */
+  newestSince: number;
+  /** When one of them last saw the lock move between others: their commits changed `PRAGMA data_version`. */
+  lockMovedAt: number;
+}
+
+/**
+ * Whether the thread's reads wait for its waiting writers at `now`: while a writer waits, and
+ * either it began under DEFER_WHILE_WAITING_MS ago (a wait that short is contention) or the
+ * lock is moving between others. Only a lock that stays with one holder (a foreign program, a
+ * long transaction) lets reads run at full speed while a writer waits: after such a holder let
+ * go, every writer had waited long, and reads that no longer deferred took the CPU from the
+ * writers catching up (in the 16 × 8 soak, writes stayed at a tenth of their rate for seconds
+ * after each fault while reads ran 5–10 times their rate: docs/benchmarks.md).
+ */
+export function readsWaitForWriters(w: WritersWaiting, now: number): boolean {
+  if (w.waiting === 0) return false;
+  return now - w.newestSince <= DEFER_WHILE_WAITING_MS || now - w.lockMovedAt <= MOVING_RECENTLY_MS;
+}
 
 /**
  * While a writer of this thread waits for SQLite's lock, this thread's reads (outside
- * transactions) wait too, up to READ_DEFERRAL_MS: reads never conflict with the lock, but a
- * thread that keeps reading at full speed while its writer waits takes the CPU from whichever
- * process holds the lock, and every writer waits longer. Bare SQLite gets this by blocking the
- * thread in its busy handler; here the event loop keeps running. After DEFER_WHILE_WAITING_MS
- * of waiting, reads go on at full speed.
+ * transactions) wait too, up to READ_DEFERRAL_MS ({@link readsWaitForWriters}): reads never
+ * conflict with the lock, but a thread that keeps reading at full speed while its writer waits
+ * takes the CPU from whichever process holds the lock, and every writer waits longer. Bare
+ * SQLite gets this by blocking the thread in its busy handler; here the event loop keeps running.
  */
 export function writersFirst(): Promise<void> | undefined {
-  if (writersWaiting === 0 || Date.now() - writersWaitingSince > DEFER_WHILE_WAITING_MS) return undefined;
+  if (!readsWaitForWriters(waiters, Date.now())) return undefined;
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, READ_DEFERRAL_MS);
     writersGone.push(() => {
@@ -91,7 +114,7 @@ export function writersFirst(): Promise<void> | undefined {
 }
 
 function writerStopsWaiting(): void {
-  if (--writersWaiting > 0) return;
+  if (--waiters.waiting > 0) return;
   const waiting = writersGone;
   writersGone = [];
   for (const w of waiting) w();
@@ -312,8 +335,8 @@ export class InlineConnection {
       () => this.r.beginImmediate(),
       () => {
         if (!waiting) {
-          writersWaiting++;
-          writersWaitingSince = Date.now();
+          waiters.waiting++;
+          waiters.newestSince = Date.now();
         }
         waiting = true;
       },
@@ -487,6 +510,7 @@ export class InlineConnection {
         const left = deadline - now;
         if (left <= 0) throw new RunError({ ...info, busyTimeout: { attempts: n + 1, waitedMs: now - since } });
         const moved = this.lockMoved();
+        if (moved) waiters.lockMovedAt = now;
         const waited = now - since;
         await delay(Math.min(left, moved && waited >= AGED_MS && waited < STORM_MS ? AGED_RETRY_MS : backoffDelay(n, LOCK_WAIT)));
       }
