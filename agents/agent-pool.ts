@@ -5,8 +5,11 @@
  * timeouts measured from dispatch, and crash classification: a worker that exits, runs out of
  * heap or is terminated fails only its own task, and piscina starts a replacement.
  *
- * Workers use `atomics: 'disabled'` so an idle worker's event loop keeps running (its `ctx.db`
- * client socket, the abort channel); the cost per task is one extra message-port event.
+ * Workers use `atomics: 'async'`: an idle worker waits for its next task in `Atomics.waitAsync`,
+ * so its event loop keeps running (its `ctx.db` client socket, the abort channel, timers a task
+ * left), and a task reaches it without a message-port event. ('sync' parks an idle worker in
+ * `Atomics.wait`, freezing all of that; 'disabled' costs an event per task: about 10 % fewer
+ * tasks per second on PostgreSQL, docs/benchmarks.md.)
  */
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
@@ -104,7 +107,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
       maxThreads: o.size,
       concurrentTasksPerWorker: 1,
       idleTimeout: 2 ** 31 - 1,
-      atomics: 'disabled',
+      atomics: 'async',
       resourceLimits: { maxOldGenerationSizeMb: o.heapMb },
       workerData,
     });

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { tempDir } from './helpers/tmp.js';
 import { nextEvent, waitForValue } from './helpers/wait.js';
 import { testRuntime } from './helpers/runtime.js';
@@ -27,7 +27,26 @@ test('built-in agents run durable tasks; sql goes through ctx.db; events carry a
       .agents()
       .map((a) => a.name)
       .sort(),
-    ['crash', 'die-writing', 'echo', 'fail', 'find', 'hang', 'hold', 'index', 'join', 'oom', 'record', 'search', 'sleep', 'slow', 'sql', 'unstorable', 'wait'],
+    [
+      'crash',
+      'die-writing',
+      'echo',
+      'fail',
+      'find',
+      'hang',
+      'hold',
+      'index',
+      'join',
+      'later',
+      'oom',
+      'record',
+      'search',
+      'sleep',
+      'slow',
+      'sql',
+      'unstorable',
+      'wait',
+    ],
   );
   const started: number[] = [];
   bolt.on('task:started', (e) => started.push(e.id));
@@ -168,6 +187,20 @@ test('cancel aborts a running task through its signal; progress is reported', { 
   await waitForValue('the agent to be idle', () => bolt.status().agents.every((a) => a.taskId === undefined), Boolean);
   const queued = await bolt.submit('sleep', { ms: 10 }, { delayMs: 60_000 });
   assert.equal((await bolt.cancel(queued)).status, 'cancelled');
+});
+
+test("an idle agent's thread keeps running: a timer its task left fires with no task to follow", { timeout: 60_000 }, async (t) => {
+  // piscina's 'sync' atomics would park an idle worker in Atomics.wait, freezing its timers,
+  // sockets and abort channel until the next task.
+  const { bolt, dir } = await testRuntime(t);
+  const marker = join(dir, 'later.marker');
+  const id = await bolt.submit('later', { marker });
+  assert.equal((await done(bolt, id)).result, 'returned');
+  await waitForValue('the timer left by the finished task', () => existsSync(marker), Boolean, { timeoutMs: 10_000 });
+  assert.ok(
+    bolt.status().agents.every((a) => a.taskId === undefined),
+    'no task ran meanwhile',
+  );
 });
 
 test('dedupe: one task per key; sequential mode runs tasks strictly in submission order', { timeout: 60_000 }, async (t) => {

@@ -113,7 +113,13 @@ const join = { name: 'join', async run(task: Task, ctx: Ctx & { parents: unknown
   return { tag: task.payload?.tag, parents: ctx.parents };
 } };
 
-export const agents = [crash, dieWriting, hang, oom, unstorable, fail, wait, record, slow, hold, find, join];
+/** Returns at once, leaving a timer that writes payload.marker (its thread id) once the task is over. */
+const later = { name: 'later', run(task: Task): unknown {
+  setTimeout(() => writeFileSync(task.payload.marker, String(threadId)), 50);
+  return 'returned';
+} };
+
+export const agents = [crash, dieWriting, hang, oom, unstorable, fail, wait, record, slow, hold, find, join, later];
 `;
 
 /** Writes the module; returns its path. */
