@@ -82,7 +82,7 @@ export function register(program: Command): void {
     .description('run the concurrency soak: real processes, fault injection, invariants that prove nothing is lost')
     .option('--processes <n>', 'processes sharing the database', '4')
     .option('--agents <n>', 'agents per process', '8')
-    .option('--duration <seconds>', 'how long the workload runs, counted from when every process has opened the database', '60')
+    .option('--duration <seconds>', 'how long the workload runs, counted from when every process has opened the database and warmed its agents', '60')
     .option('--engine <engine>', 'duckdb, sqlite or postgres', 'duckdb')
     .option('--db <path-or-url>', 'database to use (default: a new file in the work directory)')
     .option('--chaos <faults>', `comma-separated faults: ${FAULT_KINDS.join(',')}`)

@@ -3,7 +3,9 @@
  * - `soak-record` records each execution of a task in `soak_task_runs` (one row per run, so
  *   a task run twice after a lease expired shows up as two rows);
  * - `soak-crash` crashes its agent on purpose: a throw, `process.exit` inside the worker, or
- *   an endless loop past the task's timeout (the `kill-agent` fault).
+ *   an endless loop past the task's timeout (the `kill-agent` fault);
+ * - `soak-warm` opens its agent's `ctx.db` with a read and stays busy `payload.ms`, so that a
+ *   process's warm-up (soak-process.ts) reaches every agent.
  */
 import type { AgentDefinition } from '../../agents/agent-contract.js';
 
@@ -28,4 +30,14 @@ const crash: AgentDefinition<{ how: 'throw' | 'exit' | 'hang' }> = {
   },
 };
 
-export const agents = [record, crash];
+const warm: AgentDefinition<{ ms: number }> = {
+  name: 'soak-warm',
+  description: "opens its agent's database with a read, then stays busy for payload.ms",
+  async run(task, ctx) {
+    await ctx.db.query('SELECT count(*) AS n FROM soak_task_runs');
+    await new Promise((resolve) => setTimeout(resolve, task.payload.ms));
+    return null;
+  },
+};
+
+export const agents = [record, crash, warm];
