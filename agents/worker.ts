@@ -75,6 +75,32 @@ channel.onmessage = (ev: unknown) => {
 // The channel must not keep an idle worker alive on its own.
 (channel as unknown as { unref?: () => void }).unref?.();
 
+/** The task running in this thread, else the last one that ran: who an error left behind most likely belongs to. */
+let lastTask: { id: number; agent: string; running: boolean } | undefined;
+
+/**
+ * An error no task can catch: a timer an agent left throws, or a promise nobody awaits rejects,
+ * after its task returned (or during a later task). Ending the thread, Node's default, would fail
+ * whichever task runs next in it — another task, blamed (and retried, even dead-lettered) for an
+ * error it did not make. The thread logs it instead, naming the task that ran last, and goes on.
+ */
+function strayError(err: unknown, kind: 'uncaught exception' | 'unhandled rejection'): void {
+  const task = lastTask && { id: lastTask.id, agent: lastTask.agent };
+  const when = lastTask?.running ? 'while it ran' : 'after it returned';
+  logger.error(
+    { err, task, kind },
+    `an agent's code raised an error no task could catch (${kind}; last task ${task ? `${task.id} (${task.agent}), ${when}` : 'none'}): the thread goes on`,
+  );
+}
+process.on('uncaughtException', (err) => {
+  // piscina's own: a reply it could not post (a result structured clone refuses that
+  // unsendablePart did not see, such as a Proxy or a MessagePort). It throws that in the next
+  // tick to end the thread, and the pool then fails the task whose reply it was: let it.
+  if (/[\\/]piscina[\\/]dist[\\/]/.test(err?.stack ?? '')) throw err;
+  strayError(err, 'uncaught exception');
+});
+process.on('unhandledRejection', (reason) => strayError(reason, 'unhandled rejection'));
+
 function emit(e: WorkerEvent): void {
   parentPort?.postMessage(e);
 }
@@ -97,6 +123,7 @@ export default async function handle(req: WorkerRequest): Promise<WorkerReply> {
   }
   const controller = new AbortController();
   running.set(req.id, controller);
+  lastTask = { id: req.id, agent: req.agent, running: true };
   allowNativeCalls();
   emit({ bolt: 'start', id: req.id, threadId });
   try {
@@ -129,5 +156,6 @@ export default async function handle(req: WorkerRequest): Promise<WorkerReply> {
     return { kind: 'result', ok: false, error: toSerializedError(e), threadId };
   } finally {
     running.delete(req.id);
+    if (lastTask?.id === req.id) lastTask.running = false;
   }
 }

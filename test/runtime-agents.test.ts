@@ -44,6 +44,7 @@ test('built-in agents run durable tasks; sql goes through ctx.db; events carry a
       'sleep',
       'slow',
       'sql',
+      'stray',
       'unstorable',
       'wait',
     ],
@@ -150,6 +151,17 @@ test('a result that cannot leave its thread fails its task; the thread stays, th
   );
 });
 
+test('a result only structured clone refuses (a Proxy) fails its task at once; the thread is replaced', { timeout: 60_000 }, async (t) => {
+  // The agent's thread ends (piscina could not post the reply), even though agent threads log
+  // and survive errors that agents leave behind: the task must fail now, not at its timeout.
+  const { bolt } = await testRuntime(t, { taskTimeoutMs: 30_000 });
+  const id = await bolt.submit('unstorable', { proxy: true }, { maxAttempts: 1 });
+  const dead = await nextEvent<{ id: number; error: { code: string } }>(bolt, 'task:dead', (e) => e.id === id, 20_000);
+  assert.equal(dead.error.code, 'BOLT_BAD_INPUT');
+  const after = await bolt.submit('echo', 'still serving');
+  assert.equal((await done(bolt, after)).result, 'still serving');
+});
+
 test('an agent stuck in an infinite loop is terminated at its timeout and the task retried', { timeout: 60_000 }, async (t) => {
   const { bolt } = await testRuntime(t);
   const failedEv = nextEvent<{ id: number; error: { message: string } }>(bolt, 'task:failed');
@@ -202,6 +214,28 @@ test("an idle agent's thread keeps running: a timer its task left fires with no 
     'no task ran meanwhile',
   );
 });
+
+for (const how of ['throw', 'reject'] as const) {
+  test(`an error a finished task left behind (${how}) is logged; it fails no other task and the thread stays`, { timeout: 60_000 }, async (t) => {
+    const { bolt, dir } = await testRuntime(t, { agents: 1 });
+    const downs: unknown[] = [];
+    bolt.on('agent:down', (e) => downs.push(e));
+    // One agent: the next task runs in the thread the stray error hits, while it sleeps
+    // (or, if it is dispatched late, right after the error hit an idle thread).
+    const marker = join(dir, `stray.${how}`);
+    const strayDone = nextEvent<TaskDoneEvent>(bolt, 'task:done', (e) => e.agent === 'stray', 30_000);
+    const slowDone = nextEvent<TaskDoneEvent>(bolt, 'task:done', (e) => e.agent === 'slow', 30_000);
+    await bolt.submit('stray', { marker, how, ms: 100 });
+    await bolt.submit('slow', { ms: 400 });
+    assert.equal((await strayDone).result, 'returned');
+    const slow = await slowDone;
+    assert.ok(existsSync(marker), 'the stray error was raised');
+    assert.equal(slow.attempt, 1, 'the next task was not failed by the error');
+    const echoId = await bolt.submit('echo', { after: how });
+    assert.deepEqual((await done(bolt, echoId)).result, { after: how });
+    assert.deepEqual(downs, [], 'the thread was not replaced');
+  });
+}
 
 test('dedupe: one task per key; sequential mode runs tasks strictly in submission order', { timeout: 60_000 }, async (t) => {
   const { bolt } = await testRuntime(t, { sequential: true, agents: undefined });

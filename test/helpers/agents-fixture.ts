@@ -46,11 +46,13 @@ const dieWriting = { name: 'die-writing', async run(task: Task, ctx: Ctx): Promi
 
 /**
  * Returns what cannot be stored: an object that refers to itself, (payload.mib) a string of
- * that many MiB, or (payload.fn) a function; with payload.throw, throws that value instead.
+ * that many MiB, (payload.fn) a function, or (payload.proxy) a Proxy, which only structured
+ * clone itself refuses; with payload.throw, throws that value instead.
  */
 const unstorable = { name: 'unstorable', run(task: Task): unknown {
   if (task.payload && 'throw' in task.payload) throw task.payload.throw;
   if (task.payload?.fn) return () => 1;
+  if (task.payload?.proxy) return { p: new Proxy({ a: 1 }, {}) };
   if (task.payload?.mib) return 'x'.repeat(task.payload.mib * 1024 * 1024);
   const o: any = { id: task.id };
   o.self = o;
@@ -119,7 +121,20 @@ const later = { name: 'later', run(task: Task): unknown {
   return 'returned';
 } };
 
-export const agents = [crash, dieWriting, hang, oom, unstorable, fail, wait, record, slow, hold, find, join, later];
+/**
+ * Returns at once, leaving an error behind: payload.ms later a timer throws (payload.how
+ * 'throw') or a promise nobody awaits rejects ('reject'), after writing payload.marker.
+ */
+const stray = { name: 'stray', run(task: Task): unknown {
+  setTimeout(() => {
+    writeFileSync(task.payload.marker, String(threadId));
+    if (task.payload.how === 'reject') void Promise.reject(new Error('stray rejection of task ' + task.id));
+    else throw new Error('stray throw of task ' + task.id);
+  }, task.payload.ms);
+  return 'returned';
+} };
+
+export const agents = [crash, dieWriting, hang, oom, unstorable, fail, wait, record, slow, hold, find, join, later, stray];
 `;
 
 /** Writes the module; returns its path. */
