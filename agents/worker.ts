@@ -76,7 +76,7 @@ channel.onmessage = (ev: unknown) => {
 (channel as unknown as { unref?: () => void }).unref?.();
 
 /** The task running in this thread, else the last one that ran: who an error left behind most likely belongs to. */
-let lastTask: { id: number; agent: string; running: boolean } | undefined;
+let lastTask: { id: number; agent: string } | undefined;
 
 /**
  * An error no task can catch: a timer an agent left throws, or a promise nobody awaits rejects,
@@ -85,8 +85,8 @@ let lastTask: { id: number; agent: string; running: boolean } | undefined;
  * error it did not make. The thread logs it instead, naming the task that ran last, and goes on.
  */
 function strayError(err: unknown, kind: 'uncaught exception' | 'unhandled rejection'): void {
-  const task = lastTask && { id: lastTask.id, agent: lastTask.agent };
-  const when = lastTask?.running ? 'while it ran' : 'after it returned';
+  const task = lastTask;
+  const when = task && running.has(task.id) ? 'while it ran' : 'after it returned';
   logger.error(
     { err, task, kind },
     `an agent's code raised an error no task could catch (${kind}; last task ${task ? `${task.id} (${task.agent}), ${when}` : 'none'}): the thread goes on`,
@@ -123,7 +123,7 @@ export default async function handle(req: WorkerRequest): Promise<WorkerReply> {
   }
   const controller = new AbortController();
   running.set(req.id, controller);
-  lastTask = { id: req.id, agent: req.agent, running: true };
+  lastTask = { id: req.id, agent: req.agent };
   allowNativeCalls();
   emit({ bolt: 'start', id: req.id, threadId });
   try {
@@ -156,6 +156,5 @@ export default async function handle(req: WorkerRequest): Promise<WorkerReply> {
     return { kind: 'result', ok: false, error: toSerializedError(e), threadId };
   } finally {
     running.delete(req.id);
-    if (lastTask?.id === req.id) lastTask.running = false;
   }
 }
