@@ -68,22 +68,17 @@ function taskLoop(bolt: BoltIntegration) {
 /** One `soak-warm` task per agent, each busy long enough that no agent takes two; resolves when all have ended. */
 async function warmAgents(bolt: BoltIntegration, agents: number): Promise<void> {
   const ended = new Set<number>();
-  let ids: number[] = [];
-  let allEnded = (): void => undefined;
-  const done = new Promise<void>((resolve) => (allEnded = resolve));
-  const check = (): void => {
-    if (ids.length > 0 && ids.every((id) => ended.has(id))) allEnded();
-  };
+  let wake = (): void => undefined;
   const onEnd = (e: { id: number }): void => {
     ended.add(e.id);
-    check();
+    wake();
   };
   bolt.on('task:done', onEnd);
   bolt.on('task:dead', onEnd);
   try {
-    ids = await bolt.submitMany(Array.from({ length: agents }, () => ({ agent: 'soak-warm', payload: { ms: 300 }, options: { maxAttempts: 1 } })));
-    check();
-    await done;
+    const ids: number[] = [];
+    for (let i = 0; i < agents; i++) ids.push(await bolt.submit('soak-warm', { ms: 300 }, { maxAttempts: 1 }));
+    while (!ids.every((id) => ended.has(id))) await new Promise<void>((resolve) => (wake = resolve));
   } finally {
     bolt.off('task:done', onEnd);
     bolt.off('task:dead', onEnd);
