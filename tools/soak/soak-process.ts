@@ -65,7 +65,12 @@ function taskLoop(bolt: BoltIntegration) {
   };
 }
 
-/** One `soak-warm` task per agent, each busy long enough that no agent takes two; resolves when all have ended. */
+/**
+ * One `soak-warm` task per agent, each busy long enough that no agent takes two; resolves when
+ * all have ended. A `submit` with a free agent here runs in this runtime (inserted already
+ * claimed), but one that finds no free agent goes to the shared queue, where another process
+ * may run it and this one hears no event: those are looked up in the queue.
+ */
 async function warmAgents(bolt: BoltIntegration, agents: number): Promise<void> {
   const ended = new Set<number>();
   let wake = (): void => undefined;
@@ -78,12 +83,19 @@ async function warmAgents(bolt: BoltIntegration, agents: number): Promise<void> 
   try {
     const ids: number[] = [];
     for (let i = 0; i < agents; i++) ids.push(await bolt.submit('soak-warm', { ms: 300 }, { maxAttempts: 1 }));
-    while (!ids.every((id) => ended.has(id))) await new Promise<void>((resolve) => (wake = resolve));
+    for (;;) {
+      const open = ids.filter((id) => !ended.has(id));
+      if (open.length === 0) return;
+      for (const id of open) if (FINAL.has((await bolt.getTask(id)).status)) ended.add(id);
+      if (open.some((id) => !ended.has(id))) await new Promise<void>((resolve) => setTimeout((wake = resolve), 250));
+    }
   } finally {
     bolt.off('task:done', onEnd);
     bolt.off('task:dead', onEnd);
   }
 }
+
+const FINAL = new Set(['done', 'dead', 'cancelled']);
 
 async function main(): Promise<void> {
   const bolt = new BoltIntegration({
