@@ -158,6 +158,7 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
     const [claimed] = await q.claim('rt-9', ['x'], 1, 10_000);
     const running = await q.cancel(claimed!.id);
     assert.equal(running.wasRunningOn, 'rt-9', 'cancel names the runtime that must abort it');
+    assert.deepEqual([running.task.leaseOwner, running.task.leaseExpires], [null, null], 'a cancelled task holds no lease');
     assert.equal((await q.renew('rt-9', 10_000)).has(claimed!.id), false, 'a cancelled task is no longer held');
     assert.equal((await q.complete('rt-9', [{ id: claimed!.id, attempt: 1, result: 1 }])).size, 0, 'its late result is discarded');
   });

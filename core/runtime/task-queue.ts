@@ -713,6 +713,14 @@ export class TaskQueue {
       ),
     );
     if (rows.length && Number(rows[0]!.has_dependants) === 1) await cancelDependants(this.db, [{ id, status: 'cancelled' }]);
+    const held = rows[0]?.lease_owner;
+    // The statement above returns the owner (the runtime that must abort the task), so the lease
+    // is let go in a second one, as every other way out of 'running' does.
+    if (held !== null && held !== undefined) {
+      await retryConflicts(() =>
+        this.db.execute(`UPDATE bolt_tasks SET lease_owner = NULL, lease_expires = NULL WHERE id = ? AND status = 'cancelled' AND lease_owner = ?`, [id, held]),
+      );
+    }
     const task = await this.get(id);
     if (!rows.length) {
       throw new BadInputError(`Task ${id} is ${task.status}: only queued, failed or running tasks can be cancelled`, { id, status: task.status });
