@@ -1,6 +1,7 @@
 /**
- * Opens one better-sqlite3 connection with Bolt's pragmas, in the thread that uses it. It never
- * waits inside SQLite (`busy_timeout = 0`): inline-connection.ts waits for locks itself.
+ * Opens one better-sqlite3 connection with Bolt's pragmas, in the thread that uses it. SQLite's
+ * own wait for a lock (`busy_timeout`) is short (`lockWaitMs`, 10 ms at most): past it,
+ * inline-connection.ts waits without blocking.
  */
 import BetterSqlite3 from 'better-sqlite3';
 
@@ -12,6 +13,11 @@ export interface SqliteConnectSettings {
   cacheSizeKiB: number;
   /** Extra or overriding pragmas, applied last: name → value. */
   pragmas: Record<string, string | number>;
+  /**
+   * SQLite's own wait for a lock (busy_timeout), ms, which blocks the thread; 0 when absent.
+   * Longer waits are inline-connection.ts's, without blocking.
+   */
+  lockWaitMs?: number;
 }
 
 /**
@@ -32,7 +38,7 @@ export function connectionPragmas(s: SqliteConnectSettings): Array<[string, stri
   const base: Record<string, string | number> = {
     synchronous: 'NORMAL',
     foreign_keys: 'ON',
-    busy_timeout: 0,
+    busy_timeout: s.lockWaitMs ?? 0,
     temp_store: 'MEMORY',
     cache_size: -Math.max(1, Math.round(s.cacheSizeKiB)),
   };

@@ -21,7 +21,7 @@ import { OUTSIDE_TRANSACTION, SqlitePinned, type SqliteShared } from './pinned.j
 import { SharedCommit } from './shared-commit.js';
 import { ConnectionPool } from '../shared/connection-pool.js';
 import { DEFAULT_TX_RETRIES } from '../shared/transaction.js';
-import { InlineConnection, nextTurn, openConnection, writersFirst } from './inline-connection.js';
+import { BLOCKING_WAIT_MS, InlineConnection, nextTurn, openConnection, writersFirst } from './inline-connection.js';
 import { classifyFailure } from './classify-errors.js';
 import type { VerifyOutcome } from './requests.js';
 import { WriteBatcher } from './write-batcher.js';
@@ -32,8 +32,8 @@ import { Checkpointer, checkCheckpointMode, checkpointsInBackground, type Checkp
 /** SQLite-specific options on top of the common ones. */
 export interface SqliteOptions extends OpenOptions {
   /**
-   * Ignored, kept so existing options still type-check: connections never wait inside SQLite
-   * (busy_timeout 0); Bolt waits for the lock itself without blocking, up to `writeLockTimeoutMs`.
+   * Ignored, kept so existing options still type-check: connections wait inside SQLite for
+   * 10 ms at most (`busy_timeout`), then Bolt waits without blocking, up to `writeLockTimeoutMs`.
    * @deprecated
    */
   busyTimeoutMs?: number;
@@ -91,6 +91,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       readOnly: opts.readOnly === true,
       cacheSizeKiB: opts.cacheSizeKiB ?? 16 * 1024,
       pragmas: opts.pragmas ?? {},
+      lockWaitMs: Math.max(0, Math.min(BLOCKING_WAIT_MS, opts.writeLockTimeoutMs ?? opts.lockTimeoutMs ?? 30_000)),
     };
     const background = checkpointsInBackground(settings, checkpoints);
     const db = new SqliteDatabase({

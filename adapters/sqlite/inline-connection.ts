@@ -3,11 +3,12 @@
  * thread). Statements run synchronously, as bare better-sqlite3 runs them: no thread hop, no
  * copy of parameters and rows, no promise unless the connection has to wait.
  *
- * It never waits inside SQLite: `busy_timeout` is 0, so a lock held elsewhere returns
- * SQLITE_BUSY at once. Waiting for the write lock (BEGIN IMMEDIATE, and a COMMIT in rollback-
- * journal mode) happens here, asynchronously, with backoff up to the caller's deadline: the
- * event loop keeps running while a writer waits. Reads that meet SQLITE_BUSY (rollback-journal
- * files, WAL recovery) fail with it, and the caller retries them the same way.
+ * It waits inside SQLite only briefly (`busy_timeout`, {@link BLOCKING_WAIT_MS} at most, and
+ * only while the lock moves between writers): a lock still held past that returns SQLITE_BUSY.
+ * The rest of a wait for the write lock (BEGIN IMMEDIATE, and a COMMIT in rollback-journal mode)
+ * happens here, asynchronously, with backoff up to the caller's deadline: the event loop keeps
+ * running while a writer waits. Reads that meet SQLITE_BUSY (rollback-journal files, WAL
+ * recovery) fail with it, and the caller retries them the same way.
  *
  * What it cannot avoid: one long statement (a big GROUP BY) occupies its thread while it
  * runs, as with bare better-sqlite3, and so can a read that SQLite itself retries under heavy
@@ -120,6 +121,17 @@ function writerStopsWaiting(): void {
   for (const w of waiting) w();
 }
 
+/**
+ * How long a try for a lock waits inside SQLite (`busy_timeout`: its busy handler sleeps 1, 2, 5
+ * ms, trying after each), blocking its thread, before it fails with SQLITE_BUSY and the wait goes
+ * on here without blocking. At 16 processes × 8 callers this halved the write p99 against waiting
+ * without blocking from the first try (docs/benchmarks.md): a lock that moves between writers is
+ * mostly free again within milliseconds, and a thread asleep in the kernel tries the moment its
+ * sleep ends, where a thread waiting on a timer tries when its event loop next gets to it. While
+ * the lock stands still (one holder keeps it: a foreign program, a long transaction) the tries do
+ * not block ({@link InlineConnection.retryWhileBusy}), so such a wait leaves the thread free.
+ */
+export const BLOCKING_WAIT_MS = 10;
 /** Delays between tries for a lock held by another process: like SQLite's own busy handler, 1 ms up to 25 ms. */
 const LOCK_WAIT = { baseMs: 1, capMs: 25 };
 /**
@@ -499,21 +511,40 @@ export class InlineConnection {
    * `deadline`; giving up, it reports the wait since `since` (when the caller began to wait).
    */
   private async retryWhileBusy(deadline: number, since: number, attempt: () => void, onBusy?: () => void): Promise<void> {
-    for (let n = 0; ; n++) {
-      try {
-        return this.native(attempt);
-      } catch (err) {
-        const info = (err as RunError).info;
-        if (!isBusy(info)) throw err;
-        onBusy?.();
-        const now = Date.now();
-        const left = deadline - now;
-        if (left <= 0) throw new RunError({ ...info, busyTimeout: { attempts: n + 1, waitedMs: now - since } });
-        const moved = this.lockMoved();
-        if (moved) waiters.lockMovedAt = now;
-        const waited = now - since;
-        await delay(Math.min(left, moved && waited >= AGED_MS && waited < STORM_MS ? AGED_RETRY_MS : backoffDelay(n, LOCK_WAIT)));
+    let still = false;
+    try {
+      for (let n = 0; ; n++) {
+        try {
+          return this.native(attempt);
+        } catch (err) {
+          const info = (err as RunError).info;
+          if (!isBusy(info)) throw err;
+          onBusy?.();
+          const now = Date.now();
+          const left = deadline - now;
+          if (left <= 0) throw new RunError({ ...info, busyTimeout: { attempts: n + 1, waitedMs: now - since } });
+          const moved = this.lockMoved();
+          if (moved) waiters.lockMovedAt = now;
+          // A lock that stood still since the last try is tried without blocking (BLOCKING_WAIT_MS).
+          if (moved === still) {
+            still = !moved;
+            this.r.blockOnBusy(moved);
+          }
+          const waited = now - since;
+          await delay(Math.min(left, moved && waited >= AGED_MS && waited < STORM_MS ? AGED_RETRY_MS : backoffDelay(n, LOCK_WAIT)));
+        }
       }
+    } finally {
+      if (still) this.restoreBlocking();
+    }
+  }
+
+  /** Back to the connection's own busy_timeout after a wait that turned it off; a closed connection has none. */
+  private restoreBlocking(): void {
+    try {
+      this.runner?.blockOnBusy(true);
+    } catch {
+      // closed meanwhile: nothing to restore
     }
   }
 }

@@ -138,6 +138,10 @@ export class StatementRunner {
   private commitStmt: BetterSqlite3.Statement | undefined;
   private dataVersionStmt: BetterSqlite3.Statement | undefined;
 
+  /** busy_timeout as connected (read at the first {@link blockOnBusy}), and as set now. */
+  private connectedBusyMs: number | undefined;
+  private busyMs: number | undefined;
+
   /** Journal mode still to set before this connection's first write (undefined: done, or none). */
   private pendingJournalMode: string | undefined;
 
@@ -314,6 +318,15 @@ export class StatementRunner {
   beginImmediate(): void {
     this.beforeWrite();
     (this.beginStmt ??= this.db.prepare('BEGIN IMMEDIATE')).run();
+  }
+
+  /** SQLite's own blocking wait for a lock: as connected (`on`), or none. */
+  blockOnBusy(on: boolean): void {
+    this.connectedBusyMs ??= Number(this.db.pragma('busy_timeout', { simple: true }));
+    const ms = on ? this.connectedBusyMs : 0;
+    if (ms === (this.busyMs ?? this.connectedBusyMs)) return;
+    this.db.pragma(`busy_timeout = ${ms}`);
+    this.busyMs = ms;
   }
 
   /** `PRAGMA data_version`: changes when another connection commits. */
