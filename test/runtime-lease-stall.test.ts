@@ -29,12 +29,18 @@ interface Setup {
   payload: { marker: string; abortedMarker: string; gate: string };
 }
 
-async function setup(t: TestContext, heartbeatMs: number): Promise<Setup> {
+/** `healthMs`: how often the health check (which reaps too) runs; by default never, so the heartbeat is the only reaper. */
+async function setup(t: TestContext, heartbeatMs: number, healthMs = 3_600_000): Promise<Setup> {
   const cwd = tempDir(t);
   const { tcp } = await freshPgDatabase(t, 'bolt_stall');
   const module = writeTestAgents(cwd);
-  // No health-check reaps: the heartbeat is the only reaper of this runtime.
-  const env = { BOLT_LEASE_MS: String(LEASE_MS), BOLT_HEARTBEAT_MS: String(heartbeatMs), BOLT_POLL_MS: '20', BOLT_PREFETCH: '0', BOLT_HEALTH_MS: '3600000' };
+  const env = {
+    BOLT_LEASE_MS: String(LEASE_MS),
+    BOLT_HEARTBEAT_MS: String(heartbeatMs),
+    BOLT_POLL_MS: '20',
+    BOLT_PREFETCH: '0',
+    BOLT_HEALTH_MS: String(healthMs),
+  };
   const b = spawnChild(t, process.execPath, [BOLT_BIN, 'start', '--agents', '2', '--agent-module', module, '--db', tcp, '--no-status'], { env });
   await b.waitForLine('ready: ', 60_000);
   const db = await openPostgres(tcp, { maxConnections: 3 });
@@ -66,38 +72,43 @@ async function blockedSince(db: Database, sqlStart: string, exited: Promise<unkn
 const pids = (s: Setup, prefix: string, id: number): Array<number | undefined> =>
   [1, 2, 3].map((n) => (existsSync(`${prefix}.${id}.${n}`) ? Number(readFileSync(`${prefix}.${id}.${n}`, 'utf8')) : undefined));
 
-test('a renewal slower than the lease does not make the runtime reap its own task', { timeout: 90_000, skip: PG_SKIP }, async (t) => {
-  // A heartbeat of a third of the lease: every heartbeat also reaps (at most every quarter lease).
-  const s = await setup(t, 500);
-  const [{ id }] = await s.queue.submitMany([{ agent: 'hold', payload: s.payload }]);
-  await waitFor(() => existsSync(`${s.payload.marker}.${id}.1`), 30_000, 'the task started', s.b.exited);
-  let releasedAt = 0;
-  await s.db.transaction(async (tx) => {
-    await tx.query('SELECT id FROM bolt_tasks WHERE id = ? FOR UPDATE', [id]);
-    // The runtime's renewal waits for this lock until the lease it will write has run out.
-    const since = await blockedSince(s.db, 'UPDATE bolt_tasks SET lease_expires', s.b.exited);
-    await waitFor(() => Date.now() > since + LEASE_MS + 100, 30_000, 'the renewal outlasted a lease');
-    releasedAt = Date.now();
-  });
-  // Heartbeats do not overlap: once a renewal begun after the lock went has written its lease,
-  // the slow heartbeat (and its reap) is over.
-  await waitFor(
-    async () => {
-      const task = await s.queue.get(id);
-      return task.status !== 'running' || task.attempts !== 1 || Number(task.leaseExpires ?? 0) >= releasedAt + LEASE_MS;
-    },
-    30_000,
-    'a later renewal',
-    s.b.exited,
-  );
-  const task = await s.queue.get(id);
-  assert.deepEqual([task.status, task.attempts], ['running', 1], 'still the first attempt, not reaped by its own runtime');
-  writeFileSync(s.payload.gate, '');
-  await waitFor(async () => (await s.queue.get(id)).status === 'done', 30_000, 'the task done', s.b.exited);
-  assert.deepEqual(pids(s, s.payload.marker, id), [s.b.pid, undefined, undefined], 'started once');
-  s.b.child.kill('SIGINT');
-  assert.equal((await s.b.exited).code, 0, s.b.stderr());
-});
+test(
+  'a renewal slower than the lease does not make the runtime reap its own task, by heartbeat or health check',
+  { timeout: 90_000, skip: PG_SKIP },
+  async (t) => {
+    // A heartbeat of a third of the lease: every heartbeat also reaps (at most every quarter lease).
+    // The health check reaps every 200 ms: with `now` as its cutoff it took the task back (attempt 2).
+    const s = await setup(t, 500, 200);
+    const [{ id }] = await s.queue.submitMany([{ agent: 'hold', payload: s.payload }]);
+    await waitFor(() => existsSync(`${s.payload.marker}.${id}.1`), 30_000, 'the task started', s.b.exited);
+    let releasedAt = 0;
+    await s.db.transaction(async (tx) => {
+      await tx.query('SELECT id FROM bolt_tasks WHERE id = ? FOR UPDATE', [id]);
+      // The runtime's renewal waits for this lock until the lease it will write has run out.
+      const since = await blockedSince(s.db, 'UPDATE bolt_tasks SET lease_expires', s.b.exited);
+      await waitFor(() => Date.now() > since + LEASE_MS + 100, 30_000, 'the renewal outlasted a lease');
+      releasedAt = Date.now();
+    });
+    // Heartbeats do not overlap: once a renewal begun after the lock went has written its lease,
+    // the slow heartbeat (and its reap) is over.
+    await waitFor(
+      async () => {
+        const task = await s.queue.get(id);
+        return task.status !== 'running' || task.attempts !== 1 || Number(task.leaseExpires ?? 0) >= releasedAt + LEASE_MS;
+      },
+      30_000,
+      'a later renewal',
+      s.b.exited,
+    );
+    const task = await s.queue.get(id);
+    assert.deepEqual([task.status, task.attempts], ['running', 1], 'still the first attempt, not reaped by its own runtime');
+    writeFileSync(s.payload.gate, '');
+    await waitFor(async () => (await s.queue.get(id)).status === 'done', 30_000, 'the task done', s.b.exited);
+    assert.deepEqual(pids(s, s.payload.marker, id), [s.b.pid, undefined, undefined], 'started once');
+    s.b.child.kill('SIGINT');
+    assert.equal((await s.b.exited).code, 0, s.b.stderr());
+  },
+);
 
 test('a runtime that claims back a task it still runs ends the earlier attempt before starting the next', { timeout: 90_000, skip: PG_SKIP }, async (t) => {
   const s = await setup(t, 100);

@@ -20,10 +20,11 @@ import { waitForValue } from './helpers/wait.js';
 
 const SKIP = PG_SKIP;
 // Leases of 5 s: a runtime that stalls longer than its lease (CPU starvation on a loaded
-// machine) rightly loses its tasks, which then run again, and "ran exactly once" would fail
-// (with 1.5 s leases it failed once under the full suite on a loaded machine: one task ran
-// twice on the surviving runtime). The stall itself is tested in runtime-lease-stall.test.ts.
-const ENV = { BOLT_LEASE_MS: '5000', BOLT_HEARTBEAT_MS: '100', BOLT_POLL_MS: '20', BOLT_PREFETCH: '0' };
+// machine) rightly loses its tasks to another live runtime, and "ran exactly once" would fail.
+// A runtime never takes its own tasks back for that (runtime-lease-stall.test.ts; its health
+// check once did, and this test failed: a task ran twice on the surviving runtime). Info logs,
+// so that a failure shows the runtimes' lease, abort and reap lines.
+const ENV = { BOLT_LEASE_MS: '5000', BOLT_HEARTBEAT_MS: '100', BOLT_POLL_MS: '20', BOLT_PREFETCH: '0', BOLT_LOG_LEVEL: 'info' };
 
 /** Separate network namespaces need `unshare --net` (CAP_SYS_ADMIN) and the server's socket directory. */
 function netnsAvailable(): boolean {
@@ -102,12 +103,13 @@ test(
       if (victims.includes(task.id)) {
         assert.deepEqual(runs.get(task.id), [a.child.pid, b.child.pid], `task ${task.id}: killed once on a, re-run once on b`);
       } else {
-        const why = () =>
-          b
+        const lines = (c: typeof a) =>
+          c
             .stderr()
             .split('\n')
-            .filter((l) => /lease|abort|reap/i.test(l))
+            .filter((l) => /lease|abort|reap|reclaim/i.test(l))
             .join('\n');
+        const why = () => `task: ${JSON.stringify(task)}\nruntime a:\n${lines(a)}\nruntime b:\n${lines(b)}`;
         assert.equal(
           runs.get(task.id)?.length,
           1,

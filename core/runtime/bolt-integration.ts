@@ -180,13 +180,13 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
     try {
       r = await queue.submit(agent, payload, opts, direct ? { owner: this.config.runtimeId, leaseMs: this.config.leaseMs } : undefined);
     } catch (e) {
-      if (direct) dispatcher.adoptFailed();
+      if (direct) dispatcher.adoptFailed(direct);
       throw e;
     }
     this.emit('task:queued', { id: r.id, agent, deduplicated: r.deduplicated });
-    if (r.claimed) dispatcher.adopt(r.claimed);
+    if (r.claimed && direct) dispatcher.adopt(r.claimed, direct);
     else {
-      if (direct) dispatcher.adoptFailed();
+      if (direct) dispatcher.adoptFailed(direct);
       if (!r.deduplicated) dispatcher.wake();
     }
     return { id: r.id, deduplicated: r.deduplicated };
@@ -297,7 +297,8 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
         const t0 = performance.now();
         await db.query('SELECT 1 AS ok');
         const latencyMs = Math.round((performance.now() - t0) * 100) / 100;
-        const reclaimed = this.state === 'running' ? (await queue.reapExpired()).length : 0;
+        // Through the dispatcher: never a lease of this runtime's own that a slow renewal let expire.
+        const reclaimed = this.state === 'running' && this.dispatcher ? (await this.dispatcher.reapExpired()).length : 0;
         if (this.state === 'running') await this.heartbeat(queue);
         ev = { ok: true, latencyMs, stats: db.stats(), lock: db.lockInfo(), queue: await queue.counts(), reclaimed, ...swept, at };
       } catch (e) {

@@ -23,6 +23,11 @@ import type { AgentPool, RunningTask, RunOutcome } from '../../agents/agent-pool
 
 const logger = log('dispatcher');
 
+/** A statement in flight that takes leases for this runtime, and when it began. */
+export interface Leasing {
+  since: number;
+}
+
 interface Running {
   task: ClaimedTask;
   run: RunningTask;
@@ -133,6 +138,17 @@ export class Dispatcher {
   }
 
   private directPending = 0;
+  /**
+   * Statements in flight that take leases for this runtime (a claim, a direct submit), by start
+   * time. The heartbeat does not know their tasks yet, so does not renew them: no reap of this
+   * runtime may take leases that expire after the earliest of them began.
+   */
+  private readonly leasing = new Set<Leasing>();
+  /**
+   * Every lease this runtime holds expires after this time: the cutoff of the last heartbeat
+   * whose renewal committed. The health check's reap stops there (see {@link reapExpired}).
+   */
+  private renewedFrom = 0;
 
   /**
    * Direct dispatch: a task submitted in this process may be inserted already claimed, and run
@@ -140,16 +156,19 @@ export class Dispatcher {
    * runtime knows of). Saves the claim round trip: enqueue→start is one INSERT. Call
    * `adopt` (or `adoptFailed`) after the insert.
    */
-  reserveDirect(agent: string): boolean {
-    if (this.stopping || this.cfg.sequential || !this.agents.includes(agent) || this.buffer.length > 0) return false;
-    if (this.running.size - this.finishing + this.directPending >= this.capacity) return false;
+  reserveDirect(agent: string): Leasing | undefined {
+    if (this.stopping || this.cfg.sequential || !this.agents.includes(agent) || this.buffer.length > 0) return undefined;
+    if (this.running.size - this.finishing + this.directPending >= this.capacity) return undefined;
     this.directPending++;
-    return true;
+    const r = { since: Date.now() };
+    this.leasing.add(r);
+    return r;
   }
 
   /** Takes a task inserted already claimed by this runtime (see `reserveDirect`). */
-  adopt(task: ClaimedTask): void {
+  adopt(task: ClaimedTask, reservation: Leasing): void {
     this.directPending--;
+    this.leasing.delete(reservation);
     if (this.stopping) {
       void this.queue.release(this.owner, [task]).catch((e: unknown) => this.reportError('release', e));
       return;
@@ -159,8 +178,9 @@ export class Dispatcher {
   }
 
   /** The direct insert failed or was not claimed. */
-  adoptFailed(): void {
+  adoptFailed(reservation: Leasing): void {
     this.directPending--;
+    this.leasing.delete(reservation);
   }
 
   private get capacity(): number {
@@ -199,11 +219,18 @@ export class Dispatcher {
         // few more tasks at a time; claim a full batch once the buffer runs low.
         if (want <= 0 || this.stopping || (!this.cfg.sequential && this.buffer.length >= this.capacity)) break;
         let claimed: ClaimedTask[];
-        if (this.cfg.sequential) {
-          const one = await this.queue.claimNextInOrder(this.owner, this.agents, this.cfg.leaseMs);
-          claimed = one ? [one] : [];
-        } else {
-          claimed = await this.queue.claim(this.owner, this.agents, Math.min(want, this.cfg.claimBatch), this.cfg.leaseMs);
+        const claiming = { since: Date.now() };
+        this.leasing.add(claiming);
+        try {
+          if (this.cfg.sequential) {
+            const one = await this.queue.claimNextInOrder(this.owner, this.agents, this.cfg.leaseMs);
+            claimed = one ? [one] : [];
+          } else {
+            claimed = await this.queue.claim(this.owner, this.agents, Math.min(want, this.cfg.claimBatch), this.cfg.leaseMs);
+          }
+        } finally {
+          // Its tasks go into the buffer (or back to the queue) before any heartbeat runs again.
+          this.leasing.delete(claiming);
         }
         if (this.stopping) {
           if (claimed.length) await this.queue.release(this.owner, claimed);
@@ -382,11 +409,16 @@ export class Dispatcher {
   /** Renews our leases, notices tasks cancelled or reclaimed elsewhere, reclaims expired leases. */
   private async heartbeat(): Promise<void> {
     const started = Date.now();
+    // Leases taken by statements in flight now are not renewed below (their tasks are not known
+    // yet): they expire from the earliest such statement's start on.
+    let safeFrom = started;
+    for (const l of this.leasing) safeFrom = Math.min(safeFrom, l.since);
     try {
       // Renew only leases this runtime knows it holds: a lease it lost track of (never expected)
       // then expires and is reclaimed instead of being renewed forever.
       const known = [...this.running.keys(), ...this.buffer.map((b) => b.id)];
       const held = await this.queue.renew(this.owner, this.cfg.leaseMs, known);
+      this.renewedFrom = Math.max(this.renewedFrom, safeFrom);
       for (const r of this.running.values()) {
         if (held.has(r.task.id) || r.aborted || r.dispatchedAt > started || r.finished) continue;
         const status = await this.queue
@@ -408,13 +440,23 @@ export class Dispatcher {
         this.lastReap = started;
         // Only leases that had expired before this heartbeat renewed ours: a renewal that took
         // longer than a lease (a stalled process or server) must not make us reap our own tasks.
-        const reaped = await this.queue.reapExpired(started);
+        const reaped = await this.queue.reapExpired(safeFrom);
         const settled = await this.queue.settleDependants();
         if (reaped.length || settled) this.wake();
       }
     } catch (e) {
       this.reportError('heartbeat', e);
     }
+  }
+
+  /**
+   * Gives back expired leases of other runtimes (the health check's reap): those that expired
+   * before this runtime's last committed renewal began. With `now` as the cutoff, a renewal
+   * slower than a lease (a loaded machine or server) made a runtime reap its own running task
+   * and run it a second time.
+   */
+  reapExpired(): ReturnType<TaskQueue['reapExpired']> {
+    return this.queue.reapExpired(this.renewedFrom);
   }
 
   /** Aborts a task this runtime is running (a local `cancel`). */
