@@ -1,7 +1,8 @@
 /**
- * Opens one better-sqlite3 connection with Bolt's pragmas, in the thread that uses it. SQLite's
- * own wait for a lock (`busy_timeout`) is short (`lockWaitMs`, 10 ms at most): past it,
- * inline-connection.ts waits without blocking.
+ * Opens one better-sqlite3 connection with Bolt's pragmas, in the thread that uses it. It does
+ * not wait inside SQLite (`busy_timeout = 0`): inline-connection.ts waits for locks itself, and
+ * lets SQLite wait (blocking, `lockWaitMs` at a time) only for a writer that has waited a while
+ * for a lock that moves between others.
  */
 import BetterSqlite3 from 'better-sqlite3';
 
@@ -14,8 +15,8 @@ export interface SqliteConnectSettings {
   /** Extra or overriding pragmas, applied last: name → value. */
   pragmas: Record<string, string | number>;
   /**
-   * SQLite's own wait for a lock (busy_timeout), ms, which blocks the thread; 0 when absent.
-   * Longer waits are inline-connection.ts's, without blocking.
+   * How long one try for a lock may wait inside SQLite (busy_timeout, blocking the thread) when
+   * inline-connection.ts lets it; 0 or absent: never.
    */
   lockWaitMs?: number;
 }
@@ -38,7 +39,7 @@ export function connectionPragmas(s: SqliteConnectSettings): Array<[string, stri
   const base: Record<string, string | number> = {
     synchronous: 'NORMAL',
     foreign_keys: 'ON',
-    busy_timeout: s.lockWaitMs ?? 0,
+    busy_timeout: 0,
     temp_store: 'MEMORY',
     cache_size: -Math.max(1, Math.round(s.cacheSizeKiB)),
   };

@@ -32,8 +32,9 @@ import { Checkpointer, checkCheckpointMode, checkpointsInBackground, type Checkp
 /** SQLite-specific options on top of the common ones. */
 export interface SqliteOptions extends OpenOptions {
   /**
-   * Ignored, kept so existing options still type-check: connections wait inside SQLite for
-   * 10 ms at most (`busy_timeout`), then Bolt waits without blocking, up to `writeLockTimeoutMs`.
+   * Ignored, kept so existing options still type-check: connections never wait inside SQLite
+   * longer than 10 ms at a time (busy_timeout); Bolt waits for the lock itself, mostly without
+   * blocking, up to `writeLockTimeoutMs`.
    * @deprecated
    */
   busyTimeoutMs?: number;

@@ -3,12 +3,13 @@
  * thread). Statements run synchronously, as bare better-sqlite3 runs them: no thread hop, no
  * copy of parameters and rows, no promise unless the connection has to wait.
  *
- * It waits inside SQLite only briefly (`busy_timeout`, {@link BLOCKING_WAIT_MS} at most, and
- * only while the lock moves between writers): a lock still held past that returns SQLITE_BUSY.
- * The rest of a wait for the write lock (BEGIN IMMEDIATE, and a COMMIT in rollback-journal mode)
- * happens here, asynchronously, with backoff up to the caller's deadline: the event loop keeps
- * running while a writer waits. Reads that meet SQLITE_BUSY (rollback-journal files, WAL
- * recovery) fail with it, and the caller retries them the same way.
+ * It does not wait inside SQLite (`busy_timeout` is 0), so a lock held elsewhere returns
+ * SQLITE_BUSY at once. Waiting for the write lock (BEGIN IMMEDIATE, and a COMMIT in rollback-
+ * journal mode) happens here, asynchronously, with backoff up to the caller's deadline: the
+ * event loop keeps running while a writer waits, except for one that has waited a while for a
+ * lock that keeps moving between others, whose tries each wait up to {@link BLOCKING_WAIT_MS}
+ * inside SQLite. Reads that meet SQLITE_BUSY (rollback-journal files, WAL recovery) fail with
+ * it, and the caller retries them the same way.
  *
  * What it cannot avoid: one long statement (a big GROUP BY) occupies its thread while it
  * runs, as with bare better-sqlite3, and so can a read that SQLite itself retries under heavy
@@ -122,15 +123,16 @@ function writerStopsWaiting(): void {
 }
 
 /**
- * How long a try for a lock waits inside SQLite (`busy_timeout`: its busy handler sleeps 1, 2, 5
- * ms, trying after each), blocking its thread, before it fails with SQLITE_BUSY and the wait goes
- * on here without blocking. At 16 processes × 8 callers this halved the write p99 against waiting
- * without blocking from the first try (docs/benchmarks.md): a lock that moves between writers is
- * mostly free again within milliseconds, and a thread asleep in the kernel tries the moment its
- * sleep ends, where a thread waiting on a timer tries when its event loop next gets to it. While
- * the lock stands still (one holder keeps it: a foreign program, a long transaction) the tries do
- * not block ({@link InlineConnection.retryWhileBusy}), so such a wait leaves the thread free.
+ * A writer that has waited BLOCKING_AFTER_MS while the lock kept moving between others (their
+ * commits change `PRAGMA data_version`) lets each try wait up to BLOCKING_WAIT_MS inside SQLite
+ * (`busy_timeout`: its busy handler sleeps 1, 2, 5 ms, trying after each), blocking its thread,
+ * until its wait ends or the lock stands still (one holder keeps it: a foreign program, a long
+ * transaction). At 16 processes × 8 callers that cut the read-modify-write p99 by about a
+ * quarter (docs/benchmarks.md). Blocking from the first try did more for 16 processes but
+ * tripled the p99 at 4, where nearly every wait ends within a couple of milliseconds and the
+ * busy handler's fixed sleeps overshoot it.
  */
+export const BLOCKING_AFTER_MS = 5;
 export const BLOCKING_WAIT_MS = 10;
 /** Delays between tries for a lock held by another process: like SQLite's own busy handler, 1 ms up to 25 ms. */
 const LOCK_WAIT = { baseMs: 1, capMs: 25 };
@@ -203,7 +205,7 @@ export class InlineConnection {
 
   /** `onCommit`: called after each COMMIT of this connection (the handle's checkpointer counts them). */
   constructor(
-    settings: SqliteConnectSettings,
+    private readonly settings: SqliteConnectSettings,
     private readonly onCommit?: () => void,
   ) {
     try {
@@ -511,7 +513,7 @@ export class InlineConnection {
    * `deadline`; giving up, it reports the wait since `since` (when the caller began to wait).
    */
   private async retryWhileBusy(deadline: number, since: number, attempt: () => void, onBusy?: () => void): Promise<void> {
-    let still = false;
+    let blocking = false;
     try {
       for (let n = 0; ; n++) {
         try {
@@ -525,26 +527,31 @@ export class InlineConnection {
           if (left <= 0) throw new RunError({ ...info, busyTimeout: { attempts: n + 1, waitedMs: now - since } });
           const moved = this.lockMoved();
           if (moved) waiters.lockMovedAt = now;
-          // A lock that stood still since the last try is tried without blocking (BLOCKING_WAIT_MS).
-          if (moved === still) {
-            still = !moved;
-            this.r.blockOnBusy(moved);
-          }
           const waited = now - since;
+          const block = moved && waited >= BLOCKING_AFTER_MS && this.lockWaitMs > 0;
+          if (block !== blocking) {
+            blocking = block;
+            this.r.blockOnBusy(block ? this.lockWaitMs : undefined);
+          }
           await delay(Math.min(left, moved && waited >= AGED_MS && waited < STORM_MS ? AGED_RETRY_MS : backoffDelay(n, LOCK_WAIT)));
         }
       }
     } finally {
-      if (still) this.restoreBlocking();
+      if (blocking) this.stopBlocking();
     }
   }
 
-  /** Back to the connection's own busy_timeout after a wait that turned it off; a closed connection has none. */
-  private restoreBlocking(): void {
+  /** Back to the connection's own busy_timeout after a wait that blocked; a closed connection has none. */
+  private stopBlocking(): void {
     try {
-      this.runner?.blockOnBusy(true);
+      this.runner?.blockOnBusy(undefined);
     } catch {
       // closed meanwhile: nothing to restore
     }
+  }
+
+  /** How long one blocking try may wait inside SQLite (see BLOCKING_WAIT_MS). */
+  private get lockWaitMs(): number {
+    return this.settings.lockWaitMs ?? 0;
   }
 }

@@ -320,13 +320,16 @@ export class StatementRunner {
     (this.beginStmt ??= this.db.prepare('BEGIN IMMEDIATE')).run();
   }
 
-  /** SQLite's own blocking wait for a lock: as connected (`on`), or none. */
-  blockOnBusy(on: boolean): void {
+  /**
+   * SQLite's own wait for a lock (`busy_timeout`), which blocks the thread: `ms` from now on, or
+   * (undefined) back to what the connection was opened with.
+   */
+  blockOnBusy(ms: number | undefined): void {
     this.connectedBusyMs ??= Number(this.db.pragma('busy_timeout', { simple: true }));
-    const ms = on ? this.connectedBusyMs : 0;
-    if (ms === (this.busyMs ?? this.connectedBusyMs)) return;
-    this.db.pragma(`busy_timeout = ${ms}`);
-    this.busyMs = ms;
+    const want = ms ?? this.connectedBusyMs;
+    if (want === (this.busyMs ?? this.connectedBusyMs)) return;
+    this.db.pragma(`busy_timeout = ${want}`);
+    this.busyMs = want;
   }
 
   /** `PRAGMA data_version`: changes when another connection commits. */
