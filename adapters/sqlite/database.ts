@@ -87,12 +87,13 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
     const max = opts.maxConnections ?? 8;
     if (!(max >= 1)) throw new BadInputError('maxConnections must be at least 1', { maxConnections: max });
     const checkpoints = checkCheckpointMode(opts.checkpoints);
+    const writeLockTimeoutMs = opts.writeLockTimeoutMs ?? opts.lockTimeoutMs ?? 30_000;
     const settings: SqliteConnectSettings = {
       path: abs,
       readOnly: opts.readOnly === true,
       cacheSizeKiB: opts.cacheSizeKiB ?? 16 * 1024,
       pragmas: opts.pragmas ?? {},
-      lockWaitMs: Math.max(0, Math.min(BLOCKING_WAIT_MS, opts.writeLockTimeoutMs ?? opts.lockTimeoutMs ?? 30_000)),
+      lockWaitMs: Math.max(0, Math.min(BLOCKING_WAIT_MS, writeLockTimeoutMs)),
     };
     const background = checkpointsInBackground(settings, checkpoints);
     const db = new SqliteDatabase({
@@ -100,7 +101,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       backgroundCheckpoints: background,
       maxConnections: max,
       connectionTimeoutMs: opts.connectionTimeoutMs ?? 10_000,
-      writeLockTimeoutMs: opts.writeLockTimeoutMs ?? opts.lockTimeoutMs ?? 30_000,
+      writeLockTimeoutMs,
       retries: opts.retries ?? DEFAULT_TX_RETRIES,
       leakReportMs: opts.leakReportMs ?? 60_000,
       values: opts.values ?? 'exact',

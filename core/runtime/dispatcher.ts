@@ -23,7 +23,7 @@ import type { AgentPool, RunningTask, RunOutcome } from '../../agents/agent-pool
 
 const logger = log('dispatcher');
 
-/** A statement in flight that takes leases for this runtime, and when it began. */
+/** A direct submit in flight (see `reserveDirect`), and when it began. */
 export interface Leasing {
   since: number;
 }
@@ -137,13 +137,13 @@ export class Dispatcher {
     return this.running.has(id);
   }
 
-  private directPending = 0;
   /**
-   * Statements in flight that take leases for this runtime (a claim, a direct submit), by start
-   * time. The heartbeat does not know their tasks yet, so does not renew them: no reap of this
-   * runtime may take leases that expire after the earliest of them began.
+   * Statements in flight that take leases for this runtime: direct submits (each reserves an
+   * agent) and the claim (when it began). The heartbeat does not know their tasks yet, so does not
+   * renew them: no reap of this runtime may take leases that expire after the earliest began.
    */
-  private readonly leasing = new Set<Leasing>();
+  private readonly direct = new Set<Leasing>();
+  private claimingSince: number | undefined;
   /**
    * Every lease this runtime holds expires after this time: the cutoff of the last heartbeat
    * whose renewal committed. The health check's reap stops there (see {@link reapExpired}).
@@ -158,17 +158,15 @@ export class Dispatcher {
    */
   reserveDirect(agent: string): Leasing | undefined {
     if (this.stopping || this.cfg.sequential || !this.agents.includes(agent) || this.buffer.length > 0) return undefined;
-    if (this.running.size - this.finishing + this.directPending >= this.capacity) return undefined;
-    this.directPending++;
+    if (this.running.size - this.finishing + this.direct.size >= this.capacity) return undefined;
     const r = { since: Date.now() };
-    this.leasing.add(r);
+    this.direct.add(r);
     return r;
   }
 
   /** Takes a task inserted already claimed by this runtime (see `reserveDirect`). */
   adopt(task: ClaimedTask, reservation: Leasing): void {
-    this.directPending--;
-    this.leasing.delete(reservation);
+    this.direct.delete(reservation);
     if (this.stopping) {
       void this.queue.release(this.owner, [task]).catch((e: unknown) => this.reportError('release', e));
       return;
@@ -179,8 +177,7 @@ export class Dispatcher {
 
   /** The direct insert failed or was not claimed. */
   adoptFailed(reservation: Leasing): void {
-    this.directPending--;
-    this.leasing.delete(reservation);
+    this.direct.delete(reservation);
   }
 
   private get capacity(): number {
@@ -219,8 +216,7 @@ export class Dispatcher {
         // few more tasks at a time; claim a full batch once the buffer runs low.
         if (want <= 0 || this.stopping || (!this.cfg.sequential && this.buffer.length >= this.capacity)) break;
         let claimed: ClaimedTask[];
-        const claiming = { since: Date.now() };
-        this.leasing.add(claiming);
+        this.claimingSince = Date.now();
         try {
           if (this.cfg.sequential) {
             const one = await this.queue.claimNextInOrder(this.owner, this.agents, this.cfg.leaseMs);
@@ -230,7 +226,7 @@ export class Dispatcher {
           }
         } finally {
           // Its tasks go into the buffer (or back to the queue) before any heartbeat runs again.
-          this.leasing.delete(claiming);
+          this.claimingSince = undefined;
         }
         if (this.stopping) {
           if (claimed.length) await this.queue.release(this.owner, claimed);
@@ -411,8 +407,8 @@ export class Dispatcher {
     const started = Date.now();
     // Leases taken by statements in flight now are not renewed below (their tasks are not known
     // yet): they expire from the earliest such statement's start on.
-    let safeFrom = started;
-    for (const l of this.leasing) safeFrom = Math.min(safeFrom, l.since);
+    let safeFrom = Math.min(started, this.claimingSince ?? started);
+    for (const d of this.direct) safeFrom = Math.min(safeFrom, d.since);
     try {
       // Renew only leases this runtime knows it holds: a lease it lost track of (never expected)
       // then expires and is reclaimed instead of being renewed forever.

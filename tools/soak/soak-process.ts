@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConcurrentDatabase } from '../../storage/concurrent-database.js';
 import { BoltIntegration } from '../../core/runtime/bolt-integration.js';
+import { isTerminal } from '../../core/runtime/task-states.js';
 import { Journal } from './soak-journal.js';
 import { OpRecorder } from './op-recorder.js';
 import { SoakWorkload, pause } from './soak-workload.js';
@@ -86,7 +87,7 @@ async function warmAgents(bolt: BoltIntegration, agents: number): Promise<void> 
     for (;;) {
       const open = ids.filter((id) => !ended.has(id));
       if (open.length === 0) return;
-      for (const id of open) if (FINAL.has((await bolt.getTask(id)).status)) ended.add(id);
+      for (const id of open) if (isTerminal((await bolt.getTask(id)).status)) ended.add(id);
       if (open.some((id) => !ended.has(id))) await new Promise<void>((resolve) => setTimeout((wake = resolve), 250));
     }
   } finally {
@@ -94,8 +95,6 @@ async function warmAgents(bolt: BoltIntegration, agents: number): Promise<void> 
     bolt.off('task:dead', onEnd);
   }
 }
-
-const FINAL = new Set(['done', 'dead', 'cancelled']);
 
 async function main(): Promise<void> {
   const bolt = new BoltIntegration({
