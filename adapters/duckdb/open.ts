@@ -7,16 +7,16 @@
 import { readlinkSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { OpenOptions } from '../../core/database.js';
-import { BadInputError } from '../../core/errors.js';
 import { orDiskFull } from '../../core/disk-full.js';
 import type { Backend } from '../../storage/host/backend.js';
 import { electHost } from '../../storage/host/election.js';
+import { checkOpenOptions } from '../shared/open-options.js';
 import { allHosts } from '../../storage/host/registry.js';
 import { DUCKDB_HOSTED } from './hosted.js';
 
 /** Checks the options, resolves the path and elects its host. */
 export async function openBackend(path: string, opts: OpenOptions): Promise<{ realPath: string; backend: Backend }> {
-  validateOptions(opts);
+  checkOpenOptions(opts);
   const realPath = resolveDbPath(path);
   installExitHooks();
   return { realPath, backend: await electBackend(realPath, opts) };
@@ -76,18 +76,5 @@ export async function electBackend(path: string, opts: OpenOptions): Promise<Bac
     return await electHost(path, DUCKDB_HOSTED, opts);
   } catch (err) {
     throw orDiskFull(err, { path });
-  }
-}
-
-function validateOptions(o: OpenOptions): void {
-  const pos = (v: unknown, name: string) => {
-    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0))
-      throw new BadInputError(`${name} must be a non-negative number`, { [name]: v });
-  };
-  pos(o.lockTimeoutMs, 'lockTimeoutMs');
-  pos(o.connectionTimeoutMs, 'connectionTimeoutMs');
-  pos(o.idleReleaseMs, 'idleReleaseMs');
-  if (o.maxConnections !== undefined && (!Number.isInteger(o.maxConnections) || o.maxConnections < 1)) {
-    throw new BadInputError('maxConnections must be a positive integer', { maxConnections: o.maxConnections });
   }
 }

@@ -7,11 +7,13 @@ import type { Database } from '../../core/database.js';
 import { NotADatabaseError, NotFoundError } from '../../core/errors.js';
 import { detectFileKind } from '../../storage/platform/file-kind.js';
 import { SqliteDatabase, type SqliteOptions } from './database.js';
+import { checkOpenOptions } from '../shared/open-options.js';
 
 export type { SqliteOptions } from './database.js';
 
 /** Opens (or creates) the SQLite database at `path`. */
 export async function openSqlite(path: string, opts: SqliteOptions = {}): Promise<Database> {
+  checkOpenOptions(opts, { writeLockTimeoutMs: opts.writeLockTimeoutMs, cacheSizeKiB: opts.cacheSizeKiB });
   const abs = resolve(path);
   const kind = detectFileKind(abs);
   if (kind.kind === 'duckdb' || kind.kind === 'other' || kind.kind === 'directory') {
