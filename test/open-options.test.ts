@@ -1,5 +1,5 @@
 /**
- * Open options are checked before anything is opened or created, on DuckDB and SQLite alike: a
+ * Open options are checked before anything is opened, created or contacted, on every engine: a
  * timeout that is NaN, a string, negative or infinite is `BOLT_BAD_INPUT`. A NaN
  * `writeLockTimeoutMs` on SQLite had made a write behind a held lock wait forever.
  */
@@ -39,3 +39,17 @@ for (const engine of ['duckdb', 'sqlite'] as const) {
     await db.close();
   });
 }
+
+test('bad open options are BOLT_BAD_INPUT before PostgreSQL is contacted', { timeout: 30_000 }, async () => {
+  // Nothing listens on port 1: a check made after connecting would fail differently.
+  const url = 'postgres://bolt@127.0.0.1:1/none';
+  for (const name of ['lockTimeoutMs', 'connectionTimeoutMs', 'statementTimeoutMs', 'leakReportMs']) {
+    for (const v of BAD) {
+      await assert.rejects(
+        ConcurrentDatabase.open(url, { [name]: v }),
+        (e: unknown) => (e as { code?: string }).code === 'BOLT_BAD_INPUT' && (e as Error).message.includes(name),
+        `${name}: ${String(v)}`,
+      );
+    }
+  }
+});

@@ -9,6 +9,7 @@ import { keyedRequestLogDdl, REQUESTS_TABLE } from '../../core/request-log.js';
 import { isPostgresUrl, quoteIdent, redactUrl } from './connect.js';
 import { PostgresDatabase } from './database.js';
 import { checkIsolation, type PgIsolation } from './run.js';
+import { checkOpenOptions } from '../shared/open-options.js';
 import { createIdempotently } from '../../core/schema-race.js';
 
 export interface PostgresOptions extends OpenOptions {
@@ -36,6 +37,7 @@ export interface PostgresOptions extends OpenOptions {
 export async function openPostgres(url: string, opts: PostgresOptions = {}): Promise<Database> {
   if (!isPostgresUrl(url)) throw new BadInputError('Not a PostgreSQL URL: expected postgres://user@host:port/database', { location: redactUrl(url) });
   if (opts.schema !== undefined) quoteIdent(opts.schema);
+  checkOpenOptions(opts, { statementTimeoutMs: opts.statementTimeoutMs, leakReportMs: opts.leakReportMs });
   const max = opts.maxConnections ?? 8;
   if (!(max >= 1)) throw new BadInputError('maxConnections must be at least 1', { maxConnections: max });
   const location = redactUrl(url);
