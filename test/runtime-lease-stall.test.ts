@@ -1,15 +1,18 @@
 /**
- * A runtime that stalls longer than a lease, made real and deterministic with PostgreSQL row
- * locks held by this test: a renewal that waits on a lock, or a heartbeat stuck in its reap.
- * Found by `runtime-postgres.test.ts` failing 1 run in 30: a task started twice by the same
- * runtime ([a, b, b]). Such a runtime must not reap its own tasks because its renewal was slow,
- * and, when its task was reaped and it claims it again, the earlier attempt must end first.
+ * A runtime that stalls longer than a lease, made real and deterministic with PostgreSQL locks
+ * held by this test: a renewal that waits on a lock, a heartbeat stuck in its reap, a claim or a
+ * direct submit that waits on the table. Found by `runtime-postgres.test.ts` failing 1 run in 30:
+ * a task started twice by the same runtime ([a, b, b]). Such a runtime must not reap its own
+ * tasks because its renewal was slow; when its task was reaped and it claims it again, the
+ * earlier attempt must end first; and leases that ran out while the statement taking them
+ * waited are renewed before their tasks run, so no other runtime reaps them meanwhile.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { openPostgres } from '../adapters/postgres/open.js';
+import { BoltIntegration } from '../core/runtime/bolt-integration.js';
 import type { Database } from '../core/database.js';
 import { TaskQueue } from '../core/runtime/task-queue.js';
 import { writeTestAgents } from './helpers/agents-fixture.js';
@@ -69,7 +72,7 @@ async function blockedSince(db: Database, sqlStart: string, exited: Promise<unkn
   return since;
 }
 
-const pids = (s: Setup, prefix: string, id: number): Array<number | undefined> =>
+const pids = (s: Pick<Setup, 'payload'>, prefix: string, id: number): Array<number | undefined> =>
   [1, 2, 3].map((n) => (existsSync(`${prefix}.${id}.${n}`) ? Number(readFileSync(`${prefix}.${id}.${n}`, 'utf8')) : undefined));
 
 test(
@@ -151,4 +154,94 @@ test('a runtime that claims back a task it still runs ends the earlier attempt b
   assert.deepEqual(pids(s, s.payload.marker, id), [s.b.pid, s.b.pid, undefined]);
   s.b.child.kill('SIGINT');
   assert.equal((await s.b.exited).code, 0, s.b.stderr());
+});
+
+/** A runtime in this process (its direct submits need one), one agent, health checks off. */
+async function inProcess(t: TestContext): Promise<Omit<Setup, 'b'> & { bolt: BoltIntegration }> {
+  const cwd = tempDir(t);
+  const { tcp } = await freshPgDatabase(t, 'bolt_late');
+  const bolt = new BoltIntegration({
+    agents: 1,
+    database: tcp,
+    agentModules: [writeTestAgents(cwd)],
+    leaseMs: LEASE_MS,
+    heartbeatMs: 500,
+    pollMs: 20,
+    prefetch: 0,
+    healthIntervalMs: 3_600_000,
+  });
+  await bolt.initialize();
+  // If the test fails before it stops the runtime (after its database is dropped: hooks run in order).
+  t.after(() => bolt.shutdown({ immediate: true }));
+  const db = await openPostgres(tcp, { maxConnections: 3 });
+  t.after(() => db.close());
+  const payload = { marker: join(cwd, 'started'), abortedMarker: join(cwd, 'aborted'), gate: join(cwd, 'gate') };
+  return { cwd, db, queue: new TaskQueue(db), bolt, payload };
+}
+
+/**
+ * Holds `bolt_tasks` locked against writes (this test's own transaction may write) until a
+ * statement of the runtime starting with `sqlStart` has waited longer than a lease.
+ */
+async function outlastLease(
+  db: Database,
+  sqlStart: string,
+  inside: (tx: { execute(sql: string, params?: unknown[]): Promise<unknown> }) => Promise<void>,
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.execute('LOCK TABLE bolt_tasks IN SHARE ROW EXCLUSIVE MODE');
+    await inside(tx);
+    const since = await blockedSince(db, sqlStart, new Promise(() => undefined));
+    await waitFor(() => Date.now() > since + LEASE_MS + 100, 30_000, 'the statement outlasted a lease');
+  });
+}
+
+/** Once the task started, another runtime's reap takes nothing back; the task then ends, started once, and the runtime stops. */
+async function reapThenFinish(s: Omit<Setup, 'b'> & { bolt: BoltIntegration }, id: number): Promise<void> {
+  await waitFor(() => existsSync(`${s.payload.marker}.${id}.1`), 30_000, 'the task started');
+  const reaped = await s.queue.reapExpired(Date.now());
+  assert.deepEqual(
+    reaped.map((r) => r.id),
+    [],
+    "the running task's lease had not run out",
+  );
+  writeFileSync(s.payload.gate, '');
+  await waitFor(async () => (await s.queue.get(id)).status === 'done', 30_000, 'the task done');
+  assert.deepEqual(pids(s, s.payload.marker, id), [process.pid, undefined, undefined], 'started once');
+  await s.bolt.shutdown();
+}
+
+test('a direct submit that waited longer than a lease renews it before its task runs', { timeout: 90_000, skip: PG_SKIP }, async (t) => {
+  const s = await inProcess(t);
+  let submitted: Promise<number> | undefined;
+  await outlastLease(s.db, 'INSERT INTO bolt_tasks', async () => {
+    // An agent is idle: the task is inserted already claimed, its lease counted from now.
+    submitted = s.bolt.submit('hold', s.payload);
+  });
+  const id = await submitted!;
+  assert.equal((await s.queue.get(id)).leaseOwner, s.bolt.config.runtimeId, 'inserted claimed by the runtime');
+  await reapThenFinish(s, id);
+});
+
+test('a claim that waited longer than a lease renews its leases before its tasks run', { timeout: 90_000, skip: PG_SKIP }, async (t) => {
+  const s = await inProcess(t);
+  let id = 0;
+  await outlastLease(s.db, 'UPDATE bolt_tasks SET status', async (tx) => {
+    // Inserted by the lock's holder, so only a claim that waits for the lock can take it.
+    await tx.execute(
+      `INSERT INTO bolt_tasks (agent, payload, status, priority, attempts, max_attempts, run_at, created_at, updated_at) ` +
+        `VALUES ('hold', ?, 'queued', 0, 0, 3, ?, ?, ?)`,
+      [JSON.stringify(s.payload), Date.now(), Date.now(), Date.now()],
+    );
+  });
+  await waitFor(
+    async () => {
+      const rows = await s.db.query(`SELECT id FROM bolt_tasks WHERE status = 'running'`);
+      id = rows.length ? Number(rows[0]!.id) : 0;
+      return id > 0;
+    },
+    30_000,
+    'the task claimed',
+  );
+  await reapThenFinish(s, id);
 });

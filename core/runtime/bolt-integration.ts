@@ -184,7 +184,7 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
       throw e;
     }
     this.emit('task:queued', { id: r.id, agent, deduplicated: r.deduplicated });
-    if (r.claimed && direct) dispatcher.adopt(r.claimed, direct);
+    if (r.claimed && direct) await dispatcher.adopt(r.claimed, direct);
     else {
       if (direct) dispatcher.adoptFailed(direct);
       if (!r.deduplicated) dispatcher.wake();

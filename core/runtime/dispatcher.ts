@@ -164,9 +164,18 @@ export class Dispatcher {
     return r;
   }
 
-  /** Takes a task inserted already claimed by this runtime (see `reserveDirect`). */
-  adopt(task: ClaimedTask, reservation: Leasing): void {
-    this.direct.delete(reservation);
+  /**
+   * Takes a task inserted already claimed by this runtime (see `reserveDirect`). Settles at once
+   * unless the insert took over half a lease: then after its lease is renewed (see `keepLeases`).
+   */
+  async adopt(task: ClaimedTask, reservation: Leasing): Promise<void> {
+    let tasks = [task];
+    try {
+      if (this.leaseAged(reservation.since)) tasks = await this.keepLeases(tasks, reservation.since);
+    } finally {
+      this.direct.delete(reservation);
+    }
+    if (tasks.length === 0) return;
     if (this.stopping) {
       void this.queue.release(this.owner, [task]).catch((e: unknown) => this.reportError('release', e));
       return;
@@ -178,6 +187,40 @@ export class Dispatcher {
   /** The direct insert failed or was not claimed. */
   adoptFailed(reservation: Leasing): void {
     this.direct.delete(reservation);
+  }
+
+  /** Whether leases written by a statement that began at `since` have over half their time gone. */
+  private leaseAged(since: number): boolean {
+    return Date.now() - since > this.cfg.leaseMs / 2;
+  }
+
+  /**
+   * Leases written by a statement that began at `since` run out at `since + leaseMs`. A claim or
+   * direct insert that waited long (a lock held elsewhere, a failover, a stalled server) returns
+   * leases nearly or already run out, which another runtime's reap may take before this one's
+   * next heartbeat renews them: the task would run twice. So renew them before they run (again
+   * if the renewal itself took over half a lease) and keep the tasks still held; a task another
+   * runtime took meanwhile is left to it. If the renewal fails, the tasks are kept: the next
+   * heartbeat renews them or finds them lost.
+   */
+  private async keepLeases(tasks: ClaimedTask[], since: number): Promise<ClaimedTask[]> {
+    let kept = tasks;
+    try {
+      while (kept.length && this.leaseAged(since) && !this.stopping) {
+        since = Date.now();
+        const held = await this.queue.renew(
+          this.owner,
+          this.cfg.leaseMs,
+          kept.map((t) => t.id),
+        );
+        const lost = kept.filter((t) => !held.has(t.id));
+        if (lost.length) logger.info({ ids: lost.map((t) => t.id) }, 'a claim outlasted its leases and another runtime took these tasks: not run here');
+        kept = kept.filter((t) => held.has(t.id));
+      }
+    } catch (e) {
+      this.reportError('renew late claim', e);
+    }
+    return kept;
   }
 
   private get capacity(): number {
@@ -216,7 +259,8 @@ export class Dispatcher {
         // few more tasks at a time; claim a full batch once the buffer runs low.
         if (want <= 0 || this.stopping || (!this.cfg.sequential && this.buffer.length >= this.capacity)) break;
         let claimed: ClaimedTask[];
-        this.claimingSince = Date.now();
+        const since = Date.now();
+        this.claimingSince = since;
         try {
           if (this.cfg.sequential) {
             const one = await this.queue.claimNextInOrder(this.owner, this.agents, this.cfg.leaseMs);
@@ -224,6 +268,7 @@ export class Dispatcher {
           } else {
             claimed = await this.queue.claim(this.owner, this.agents, Math.min(want, this.cfg.claimBatch), this.cfg.leaseMs);
           }
+          if (this.leaseAged(since)) claimed = await this.keepLeases(claimed, since);
         } finally {
           // Its tasks go into the buffer (or back to the queue) before any heartbeat runs again.
           this.claimingSince = undefined;
