@@ -89,6 +89,8 @@ test('bolt start + submit --wait, tasks, task, cancel, retry', { timeout: 120_00
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /BOLT_NOT_FOUND/);
 
+  const byDefault = JSON.parse((await bolt(cwd, ['purge', '--json'])).stdout) as { deleted: number };
+  assert.equal(byDefault.deleted, 0, 'by default only tasks finished over 7 days ago are purged');
   const purged = await waitForValue(
     'bolt purge to delete the finished tasks',
     async () => (JSON.parse((await bolt(cwd, ['purge', '--older-than', '0', '--json'])).stdout) as { deleted: number }).deleted,

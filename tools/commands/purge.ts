@@ -36,13 +36,13 @@ export function register(program: Command): void {
     .command('purge')
     .description('delete finished tasks (done, dead, cancelled) older than a duration')
     .option('--db <path>', DB_OPTION_HELP)
-    .option('--older-than <duration>', 'finished longer ago than this (default 7d)', parseDuration, 7 * UNITS.d!)
+    .option('--older-than <duration>', 'finished longer ago than this (default 7d)', parseDuration)
     .option('--status <list>', `which finished states, comma separated (default ${TERMINAL.join(',')})`, parseFinished)
     .option('--json', 'print JSON: { deleted, kept }')
     .action(
-      action(async (o: { db?: string; olderThan: number; status?: TaskStatus[]; json?: boolean }) =>
+      action(async (o: { db?: string; olderThan?: number; status?: TaskStatus[]; json?: boolean }) =>
         withQueue(o.db, async (q) => {
-          const { deleted, kept } = await q.purge(o.olderThan, o.status ?? TERMINAL);
+          const { deleted, kept } = await q.purge(o.olderThan ?? 7 * UNITS.d!, o.status ?? TERMINAL);
           if (o.json) printJson({ deleted, kept });
           else
             println(

@@ -25,7 +25,7 @@ export function register(program: Command): void {
     .option('--db <path>', DB_OPTION_HELP)
     .option('--status <list>', `only these states, comma separated (${TASK_STATUSES.join(', ')})`, parseStatuses)
     .option('--agent <name>', 'only tasks of this agent')
-    .option('--limit <n>', 'at most this many (default 50)', intOption('--limit', 1, 1_000_000), 50)
+    .option('--limit <n>', 'at most this many', intOption('--limit', 1, 1_000_000), 50)
     .option('--json', 'print JSON: { counts, tasks }')
     .action(
       action(async (o: { db?: string; status?: TaskStatus[]; agent?: string; limit: number; json?: boolean }) =>
