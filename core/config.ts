@@ -106,8 +106,39 @@ function positive(name: string, n: number, min = 1, max = MAX_TIMER_MS): number 
   return n;
 }
 
+/** `n` when it is a whole number in [min, max], else BOLT_BAD_INPUT (the queue stores it in an INTEGER column). */
+function whole(name: string, n: number, min: number, max: number): number {
+  if (!Number.isInteger(n) || n < min || n > max) throw new BadInputError(`${name} must be a whole number from ${min} to ${max}, got ${n}`, { name, value: n });
+  return n;
+}
+
+/** `v` when it is undefined or a non-empty string, else BOLT_BAD_INPUT. */
+function optionalText(name: string, v: unknown): string | undefined {
+  if (v !== undefined && (typeof v !== 'string' || v.length === 0)) throw new BadInputError(`${name} must be a non-empty string, got ${typeof v}`, { name });
+  return v;
+}
+
+/** The `backoff` option: undefined or an object (its delays are checked by `resolveConfig`). */
+function checkBackoff(b: unknown): Partial<BackoffOptions> {
+  if (b === undefined) return {};
+  if (b === null || typeof b !== 'object') throw new BadInputError('backoff must be an object { baseMs, capMs }');
+  return b as Partial<BackoffOptions>;
+}
+
 /** Resolves options + environment + defaults into a validated configuration. */
 export function resolveConfig(o: BoltOptions = {}): BoltConfig {
+  if (o === null || typeof o !== 'object') throw new BadInputError('Bolt options must be an object');
+  const database = optionalText('database', o.database);
+  if (o.agentModules !== undefined && (!Array.isArray(o.agentModules) || o.agentModules.some((m) => typeof m !== 'string' || m.length === 0))) {
+    throw new BadInputError('agentModules must be an array of module paths or URLs (strings)');
+  }
+  const runtimeId = optionalText('runtimeId', o.runtimeId);
+  // Retry delays from 0 ms to a timer's longest wait, the cap not under the base. Unchecked, a
+  // NaN base made every failure's `run_at` NaN, which no engine stores: the failure was never
+  // recorded, and the task died of a lost lease instead, its real error lost.
+  const b = checkBackoff(o.backoff);
+  const baseMs = positive('backoff.baseMs', b.baseMs ?? envInt('BOLT_RETRY_BASE_MS') ?? DEFAULT_BACKOFF.baseMs, 0);
+  const capMs = positive('backoff.capMs', b.capMs ?? envInt('BOLT_RETRY_CAP_MS') ?? Math.max(baseMs, DEFAULT_BACKOFF.capMs), baseMs);
   const sequential = Boolean(o.sequential);
   const agents = sequential ? 1 : positive('agents', o.agents ?? 8, 1, MAX_AGENTS);
   if (sequential && o.agents !== undefined && o.agents !== 1) {
@@ -120,7 +151,7 @@ export function resolveConfig(o: BoltOptions = {}): BoltConfig {
   }
   return {
     agents: Math.floor(agents),
-    database: o.database ?? DEFAULT_DATABASE,
+    database: database ?? DEFAULT_DATABASE,
     engine: o.engine,
     databaseOptions: o.databaseOptions ?? {},
     sequential,
@@ -131,11 +162,8 @@ export function resolveConfig(o: BoltOptions = {}): BoltConfig {
     taskTimeoutMs: positive('taskTimeoutMs', o.taskTimeoutMs ?? envInt('BOLT_TASK_TIMEOUT_MS') ?? 300_000, 1),
     abortGraceMs: positive('abortGraceMs', o.abortGraceMs ?? envInt('BOLT_ABORT_GRACE_MS') ?? 2000, 0),
     drainTimeoutMs: positive('drainTimeoutMs', o.drainTimeoutMs ?? envInt('BOLT_DRAIN_TIMEOUT_MS') ?? 30_000, 0),
-    maxAttempts: positive('maxAttempts', o.maxAttempts ?? 3),
-    backoff: {
-      baseMs: o.backoff?.baseMs ?? envInt('BOLT_RETRY_BASE_MS') ?? DEFAULT_BACKOFF.baseMs,
-      capMs: o.backoff?.capMs ?? envInt('BOLT_RETRY_CAP_MS') ?? DEFAULT_BACKOFF.capMs,
-    },
+    maxAttempts: whole('maxAttempts', o.maxAttempts ?? 3, 1, 2 ** 31 - 1),
+    backoff: { baseMs, capMs },
     // Measured (8 agents, trivial tasks): batches of 256 gave ~3,000 tasks/s, batches of 64
     // ~2,300: a queue statement costs about the same whatever its batch size.
     claimBatch: positive('claimBatch', o.claimBatch ?? 256),
@@ -144,7 +172,7 @@ export function resolveConfig(o: BoltOptions = {}): BoltConfig {
     healthIntervalMs: positive('healthIntervalMs', o.healthIntervalMs ?? envInt('BOLT_HEALTH_MS') ?? 5000, 10),
     agentHeapMb: positive('agentHeapMb', o.agentHeapMb ?? envInt('BOLT_AGENT_HEAP_MB') ?? 1024, 16),
     agentLoadTimeoutMs: positive('agentLoadTimeoutMs', o.agentLoadTimeoutMs ?? envInt('BOLT_AGENT_LOAD_TIMEOUT_MS') ?? 60_000),
-    runtimeId: o.runtimeId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+    runtimeId: runtimeId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
   };
 }
 

@@ -175,6 +175,7 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
   /** Like `submit`, also saying whether the dedupe key matched an existing task. */
   async submitDetailed(agent: string, payload?: unknown, opts: SubmitOptions = {}): Promise<SubmitResult> {
     const { queue, dispatcher } = this.need();
+    if (opts === null || typeof opts !== 'object') throw new BadInputError('submit options must be an object');
     const direct = opts.dedupeKey === undefined && !(opts.delayMs! > 0) && dispatcher.reserveDirect(agent);
     let r: SubmitResult & { claimed?: ClaimedTask };
     try {
@@ -194,13 +195,15 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
 
   /**
    * Adds many tasks in few statements, committed in chunks of 1,000 so agents start on the
-   * first chunk while the next is written.
+   * first chunk while the next is written. The whole batch is checked first: bad input anywhere
+   * in it is BOLT_BAD_INPUT, and nothing of it is stored.
    */
   async submitMany(items: ReadonlyArray<{ agent: string; payload?: unknown; options?: SubmitOptions }>): Promise<number[]> {
     const { queue, dispatcher } = this.need();
+    const checked = await queue.checkMany(items);
     const ids: number[] = [];
-    for (let c = 0; c < items.length; c += 1000) {
-      const part = items.slice(c, c + 1000);
+    for (let c = 0; c < checked.length; c += 1000) {
+      const part = checked.slice(c, c + 1000);
       const rs = await queue.submitMany(part);
       rs.forEach((r, i) => this.emit('task:queued', { id: r.id, agent: part[i]!.agent, deduplicated: r.deduplicated }));
       dispatcher.wake();

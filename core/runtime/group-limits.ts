@@ -15,7 +15,7 @@
  */
 import type { Database, Queryable } from '../database.js';
 import { BadInputError, NotFoundError } from '../errors.js';
-import { placeholders, retryConflicts, SQL_INT_MAX } from './queue-sql.js';
+import { isStorableText, placeholders, retryConflicts, SQL_INT_MAX } from './queue-sql.js';
 
 /** The limits of one group; either may be absent (no limit of that kind). */
 export interface GroupLimit {
@@ -30,10 +30,13 @@ const GROUP_KEY = /^(?=.*\S)[^\p{Cc}]{1,200}$/u;
 
 /** Checks a group key (see GROUP_KEY). */
 export function checkGroupKey(group: unknown): string {
-  if (typeof group !== 'string' || !GROUP_KEY.test(group)) {
-    throw new BadInputError(`a group must be 1 to 200 characters, not only spaces, without control characters; got ${JSON.stringify(group)?.slice(0, 60)}`, {
-      group: typeof group === 'string' ? group.slice(0, 200) : (group as unknown),
-    });
+  if (typeof group !== 'string' || !GROUP_KEY.test(group) || !isStorableText(group)) {
+    throw new BadInputError(
+      `a group must be 1 to 200 characters, not only spaces, without control characters or a lone UTF-16 surrogate; got ${typeof group === 'string' ? JSON.stringify(group).slice(0, 60) : `(${typeof group})`}`,
+      {
+        group: typeof group === 'string' ? group.slice(0, 200) : typeof group,
+      },
+    );
   }
   return group;
 }

@@ -37,6 +37,17 @@ export function placeholders(n: number): string {
   return Array.from({ length: n }, () => '?').join(', ');
 }
 
+/** A UTF-16 surrogate without its other half. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Whether every engine stores `s` as it is: no NUL (PostgreSQL refuses it in text) and no lone
+ * surrogate (PostgreSQL stores each as U+FFFD, so two different keys became one).
+ */
+export function isStorableText(s: string): boolean {
+  return !s.includes('\0') && !LONE_SURROGATE.test(s);
+}
+
 /** How deep a payload or result may nest (arrays and objects). */
 export const MAX_JSON_DEPTH = 100;
 
@@ -66,6 +77,8 @@ export const MAX_JSON_BYTES = 16 * 1024 * 1024;
 /** {@link toJsonText} of a task payload or result, refused (BOLT_BAD_INPUT) past MAX_JSON_BYTES. */
 export function storableJson(v: unknown, what: string): string | null {
   const text = toJsonText(v);
+  // JSON.stringify gives undefined, not text, for a function, a symbol, or a toJSON returning undefined.
+  if (text === undefined) throw new BadInputError(`${what} is not JSON (a function or a symbol?)`);
   // UTF-8 takes at most 3 bytes per UTF-16 unit: count bytes only when it could matter.
   if (text !== null && text.length * 3 > MAX_JSON_BYTES && Buffer.byteLength(text) > MAX_JSON_BYTES) {
     throw new BadInputError(`${what} takes ${Buffer.byteLength(text)} bytes as JSON; at most ${MAX_JSON_BYTES} (16 MiB) are stored`, {
@@ -76,8 +89,11 @@ export function storableJson(v: unknown, what: string): string | null {
   return text;
 }
 
-/** JSON text of a payload, result or error (bigints as numbers when exact, else strings). */
-export function toJsonText(v: unknown): string | null {
+/**
+ * JSON text of a payload, result or error (bigints as numbers when exact, else strings); null for
+ * undefined, and undefined for what JSON cannot write at all (a function, a symbol).
+ */
+export function toJsonText(v: unknown): string | null | undefined {
   if (v === undefined) return null;
   try {
     return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? (Number.isSafeInteger(Number(x)) ? Number(x) : x.toString()) : x));

@@ -107,14 +107,20 @@ export function tickKey(name: string, tick: number): string {
   return `schedule:${name}@${new Date(tick).toISOString()}`;
 }
 
-/** Checks a schedule before anything is stored; returns its payload as JSON text. */
-export function validateSchedule(name: string, spec: ScheduleSpec): string {
+/** Throws BOLT_BAD_INPUT unless `name` is a schedule name (see SCHEDULE_NAME). */
+export function checkScheduleName(name: unknown): string {
   if (typeof name !== 'string' || !SCHEDULE_NAME.test(name)) {
-    const shown = typeof name === 'string' && name.length > 40 ? `${name.slice(0, 40)}… (${name.length} characters)` : JSON.stringify(name);
+    const shown = typeof name !== 'string' ? `(${typeof name})` : name.length > 40 ? `${name.slice(0, 40)}… (${name.length} characters)` : JSON.stringify(name);
     throw new BadInputError(`Invalid schedule name ${shown}: 1 to 100 letters, digits, _ . : - (starting with a letter or digit)`, {
       name: String(name).slice(0, 100),
     });
   }
+  return name;
+}
+
+/** Checks a schedule before anything is stored; returns its payload as JSON text. */
+export function validateSchedule(name: string, spec: ScheduleSpec): string {
+  checkScheduleName(name);
   if (typeof spec !== 'object' || spec === null) throw new BadInputError('A schedule needs { cron, agent }');
   checkAgentName(spec.agent);
   const catchUp = spec.catchUp ?? 'last';

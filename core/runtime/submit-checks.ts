@@ -9,7 +9,7 @@ import { AGENT_NAME, AGENT_NAME_RULE } from '../agent-name.js';
 import { MAX_TIMER_MS } from '../config.js';
 import { BadInputError } from '../errors.js';
 import { checkGroupKey } from './group-limits.js';
-import { checkJsonPayload, SQL_INT_MAX } from './queue-sql.js';
+import { checkJsonPayload, isStorableText, SQL_INT_MAX } from './queue-sql.js';
 import { checkDependsOn } from './task-dependencies.js';
 import type { SubmitOptions } from './task.js';
 
@@ -22,7 +22,11 @@ const MAX_DEDUPE_KEY = 500;
 export function checkAgentName(agent: unknown): string {
   if (typeof agent !== 'string' || !AGENT_NAME.test(agent)) {
     const shown =
-      typeof agent === 'string' && agent.length > 40 ? `${JSON.stringify(agent.slice(0, 40))}… (${agent.length} characters)` : JSON.stringify(agent);
+      typeof agent !== 'string'
+        ? `(${typeof agent})`
+        : agent.length > 40
+          ? `${JSON.stringify(agent.slice(0, 40))}… (${agent.length} characters)`
+          : JSON.stringify(agent);
     throw new BadInputError(`Invalid agent name ${shown}: ${AGENT_NAME_RULE}`, {
       agent: String(agent).slice(0, 100),
     });
@@ -38,6 +42,14 @@ function checkIntOption(name: string, v: unknown, min: number, max: number): voi
   }
 }
 
+/** Throws BOLT_BAD_INPUT unless `id` is a task id: a positive safe integer (`cancel(true)` cancelled task 1). */
+export function checkTaskId(id: unknown): number {
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) {
+    throw new BadInputError(`A task id is a positive whole number, got ${typeof id === 'number' ? String(id) : typeof id}`, { id: String(id).slice(0, 40) });
+  }
+  return id;
+}
+
 /** Checks the agent and options of a task to submit; returns the ids it depends on (each once). */
 export function checkSubmitOptions(agent: string, o: SubmitOptions): number[] {
   checkAgentName(agent);
@@ -46,8 +58,13 @@ export function checkSubmitOptions(agent: string, o: SubmitOptions): number[] {
   checkIntOption('maxAttempts', o.maxAttempts, 1, SQL_INT_MAX);
   checkIntOption('timeoutMs', o.timeoutMs, 1, MAX_TIMER_MS);
   checkIntOption('delayMs', o.delayMs, 0, MAX_DELAY_MS);
-  if (o.dedupeKey !== undefined && (typeof o.dedupeKey !== 'string' || o.dedupeKey.length === 0 || o.dedupeKey.length > MAX_DEDUPE_KEY)) {
-    throw new BadInputError(`dedupeKey must be a string of 1 to ${MAX_DEDUPE_KEY} characters`, { dedupeKey: String(o.dedupeKey).slice(0, 100) });
+  if (
+    o.dedupeKey !== undefined &&
+    (typeof o.dedupeKey !== 'string' || o.dedupeKey.length === 0 || o.dedupeKey.length > MAX_DEDUPE_KEY || !isStorableText(o.dedupeKey))
+  ) {
+    throw new BadInputError(`dedupeKey must be a string of 1 to ${MAX_DEDUPE_KEY} characters, without NUL or a lone UTF-16 surrogate`, {
+      dedupeKey: typeof o.dedupeKey === 'string' ? o.dedupeKey.slice(0, 100) : typeof o.dedupeKey,
+    });
   }
   if (o.group !== undefined) checkGroupKey(o.group);
   return o.dependsOn === undefined ? [] : checkDependsOn(o.dependsOn);

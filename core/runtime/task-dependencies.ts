@@ -33,11 +33,13 @@ export const MAX_PARENTS = 1000;
 
 /** Checks `dependsOn` and returns its ids, each once. */
 export function checkDependsOn(v: unknown): number[] {
-  if (!Array.isArray(v)) throw new BadInputError('dependsOn must be an array of task ids', { dependsOn: v as unknown });
+  if (!Array.isArray(v)) throw new BadInputError(`dependsOn must be an array of task ids, got ${typeof v}`, { dependsOn: typeof v });
   if (v.length > MAX_PARENTS) throw new BadInputError(`dependsOn holds ${v.length} ids; at most ${MAX_PARENTS}`);
   for (const id of v) {
     if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) {
-      throw new BadInputError(`dependsOn must hold task ids (positive integers), got ${JSON.stringify(id)}`, { dependsOn: v as unknown });
+      throw new BadInputError(`dependsOn must hold task ids (positive integers), got ${typeof id === 'number' ? String(id) : typeof id}`, {
+        dependsOn: String(v).slice(0, 100),
+      });
     }
   }
   return [...new Set(v as number[])];

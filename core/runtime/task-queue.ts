@@ -27,13 +27,13 @@
 import type { Database, Queryable, Row } from '../database.js';
 import { BadInputError, NotFoundError, hasCode, type SerializedError } from '../errors.js';
 import { log } from '../logger.js';
-import { checkSubmit } from './submit-checks.js';
+import { checkAgentName, checkSubmit, checkTaskId } from './submit-checks.js';
 import { QUEUE_TABLES, queueDialect, type QueueDialect } from './queue-dialect.js';
 import { rowToTask, type SubmitOptions, type SubmitResult, type Task } from './task.js';
 import { CLAIMABLE, CLAIMABLE_SQL, REDRIVABLE, TASK_STATUSES, TERMINAL, isTaskStatus, type TaskStatus } from './task-states.js';
 import { retryDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from '../backoff.js';
 import { createIdempotently } from '../schema-race.js';
-import { int, intList, MAX_JSON_BYTES, placeholders, retryConflicts, storableJson, toJsonText } from './queue-sql.js';
+import { int, intList, isStorableText, MAX_JSON_BYTES, placeholders, retryConflicts, storableJson, toJsonText } from './queue-sql.js';
 import {
   cancelDependants,
   checkParentsForRetry,
@@ -59,7 +59,16 @@ import {
   storeGroupLimit,
   type GroupLimit,
 } from './group-limits.js';
-import { deleteSchedule, loadSchedules, storeSchedule, validateSchedule, withNextRun, type Schedule, type ScheduleSpec } from './schedules.js';
+import {
+  checkScheduleName,
+  deleteSchedule,
+  loadSchedules,
+  storeSchedule,
+  validateSchedule,
+  withNextRun,
+  type Schedule,
+  type ScheduleSpec,
+} from './schedules.js';
 
 const logger = log('task-queue');
 
@@ -179,6 +188,51 @@ function byClaimOrder(a: ClaimedTask, b: ClaimedTask): number {
   return b.priority - a.priority || a.id - b.id;
 }
 
+/** The oldest `purge` cutoff: 100 years. */
+const MAX_PURGE_AGE_MS = 100 * 365.25 * 86_400_000;
+/** The most tasks one `list` returns. */
+export const MAX_LIST_LIMIT = 1_000_000;
+
+/** Throws BOLT_BAD_INPUT unless `o` is list options `list` can use as they are. */
+function checkListOptions(o: ListOptions): void {
+  if (o === null || typeof o !== 'object') throw new BadInputError('list options must be an object');
+  if (o.agent !== undefined) checkAgentName(o.agent);
+  if (o.text !== undefined && (typeof o.text !== 'string' || !isStorableText(o.text))) {
+    throw new BadInputError('text must be a string without NUL or a lone UTF-16 surrogate');
+  }
+  if (o.limit !== undefined && (!Number.isInteger(o.limit) || o.limit < 1 || o.limit > MAX_LIST_LIMIT)) {
+    throw new BadInputError(`limit must be a whole number from 1 to ${MAX_LIST_LIMIT}, got ${String(o.limit)}`);
+  }
+  if (o.order !== undefined && o.order !== 'newest' && o.order !== 'oldest')
+    throw new BadInputError(`order must be 'newest' or 'oldest', got ${String(o.order)}`);
+}
+
+/** A task to submit as checked: each field read once, so what was checked is what is stored. */
+export interface CheckedTask {
+  agent: string;
+  payload: unknown;
+  /** The payload as the JSON text stored. */
+  payloadJson: string | null;
+  options: SubmitOptions;
+  /** The ids it depends on, each once. */
+  parents: number[];
+}
+
+/**
+ * Checks a task to submit (see `checkSubmit`, plus its payload's JSON text, at most 16 MiB),
+ * reading each option once: a getter could pass the check and then give another value to store.
+ */
+function checkedTask(agent: string, payload: unknown, o: SubmitOptions): CheckedTask {
+  if (o === null || typeof o !== 'object') throw new BadInputError('submit options must be an object');
+  const options: SubmitOptions = {};
+  for (const k of ['priority', 'maxAttempts', 'dedupeKey', 'timeoutMs', 'delayMs', 'dependsOn', 'group'] as const) {
+    const v = o[k];
+    if (v !== undefined) (options as Record<string, unknown>)[k] = Array.isArray(v) ? [...(v as unknown[])] : v;
+  }
+  const parents = checkSubmit(agent, payload, options);
+  return { agent, payload, payloadJson: storableJson(payload ?? null, 'the payload'), options, parents };
+}
+
 /** The durable queue over one `Database`. */
 export class TaskQueue {
   readonly dialect: QueueDialect;
@@ -244,10 +298,11 @@ export class TaskQueue {
     }
   }
 
-  private rowParams(agent: string, payload: unknown, o: SubmitOptions, now: number): unknown[] {
+  /** The INSERT parameters of a checked task (see {@link checkedTask}). */
+  private rowParams({ agent, payloadJson, options: o }: CheckedTask, now: number): unknown[] {
     return [
       agent,
-      storableJson(payload ?? null, 'the payload'),
+      payloadJson,
       o.priority ?? 0,
       o.maxAttempts ?? this.defaultMaxAttempts,
       o.timeoutMs ?? null,
@@ -273,9 +328,11 @@ export class TaskQueue {
     o: SubmitOptions = {},
     claimFor?: { owner: string; leaseMs: number },
   ): Promise<SubmitResult & { claimed?: ClaimedTask }> {
-    const ids = checkSubmit(agent, payload, o);
+    const task = checkedTask(agent, payload, o);
+    o = task.options;
+    const ids = task.parents;
     const now = Date.now();
-    const params = this.rowParams(agent, payload, o, now);
+    const params = this.rowParams(task, now);
     const insert = `${TaskQueue.INSERT_HEAD}${TaskQueue.ROW} RETURNING id`;
     const key = o.dedupeKey;
     const parents = ids.length ? ids : undefined;
@@ -345,14 +402,49 @@ export class TaskQueue {
     return id;
   }
 
-  /** Adds many tasks in few statements (multi-row INSERT); tasks with dedupe keys or dependencies go one by one. */
-  async submitMany(items: ReadonlyArray<{ agent: string; payload?: unknown; options?: SubmitOptions }>): Promise<SubmitResult[]> {
-    for (const it of items) checkSubmit(it.agent, it.payload, it.options ?? {});
-    const out: SubmitResult[] = new Array(items.length);
-    const plain: number[] = [];
+  /**
+   * Checks a batch before anything of it is written: each item's agent, options and payload, and
+   * that every task its items depend on exists. BOLT_BAD_INPUT names the first bad item, and
+   * nothing is stored. Returns the checked items (each read once: see {@link checkedTask}).
+   * A parent purged after this check fails its item when it is written, after the items before it.
+   */
+  async checkMany(items: unknown): Promise<CheckedTask[]> {
+    if (!Array.isArray(items)) throw new BadInputError('submitMany takes an array of { agent, payload?, options? }');
+    const checked: CheckedTask[] = new Array(items.length);
+    const parents = new Set<number>();
     for (let i = 0; i < items.length; i++) {
-      const o = items[i]!.options;
-      if (o?.dedupeKey !== undefined || o?.dependsOn?.length) out[i] = await this.submit(items[i]!.agent, items[i]!.payload, o);
+      const it: unknown = items[i];
+      if (it === null || typeof it !== 'object') throw new BadInputError(`Item ${i} of the batch is not { agent, payload?, options? }`, { item: i });
+      const { agent, payload, options } = it as { agent: unknown; payload?: unknown; options?: SubmitOptions };
+      try {
+        checked[i] = checkedTask(agent as string, payload, options ?? {});
+      } catch (e) {
+        if (e instanceof BadInputError) throw new BadInputError(`Item ${i} of the batch: ${e.message}`, { ...e.details, item: i });
+        throw e;
+      }
+      for (const id of checked[i]!.parents) parents.add(id);
+    }
+    const wanted = [...parents];
+    for (let c = 0; c < wanted.length; c += CHUNK) {
+      const part = wanted.slice(c, c + CHUNK);
+      const found = new Set((await this.db.query(`SELECT id FROM bolt_tasks WHERE id IN (${intList(part)})`)).map((r) => Number(r.id)));
+      const missing = part.filter((id) => !found.has(id));
+      if (missing.length) throw new BadInputError(`dependsOn names no task: ${missing.join(', ')}`, { missing });
+    }
+    return checked;
+  }
+
+  /**
+   * Adds many tasks in few statements (multi-row INSERT); tasks with dedupe keys or dependencies
+   * go one by one. Bad input anywhere in the batch is BOLT_BAD_INPUT and stores nothing of it.
+   */
+  async submitMany(items: ReadonlyArray<{ agent: string; payload?: unknown; options?: SubmitOptions }>): Promise<SubmitResult[]> {
+    const tasks = await this.checkMany(items);
+    const out: SubmitResult[] = new Array(tasks.length);
+    const plain: number[] = [];
+    for (let i = 0; i < tasks.length; i++) {
+      const t = tasks[i]!;
+      if (t.options.dedupeKey !== undefined || t.parents.length) out[i] = await this.submit(t.agent, t.payload, t.options);
       else plain.push(i);
     }
     const reserve = this.dialect.reserveIds;
@@ -360,7 +452,7 @@ export class TaskQueue {
       // Bulk path: take ids from the sequence, then append the rows (DuckDB's appender).
       const now = Date.now();
       const ids = (await this.db.query(reserve(plain.length))).map((r) => Number(r.id)).sort((a, b) => a - b);
-      const rows = plain.map((i, k) => [ids[k]!, ...this.rowParams(items[i]!.agent, items[i]!.payload, items[i]!.options ?? {}, now)]);
+      const rows = plain.map((i, k) => [ids[k]!, ...this.rowParams(tasks[i]!, now)]);
       const cols = ['id', 'agent', 'payload', 'priority', 'max_attempts', 'timeout_ms', 'dedupe_key', 'run_at', 'created_at', 'updated_at', 'group_key'];
       const full = rows.map((r) => [...r.slice(0, 3), 'queued', r[3], 0, ...r.slice(4)]);
       await this.db.insertMany('bolt_tasks', [...cols.slice(0, 3), 'status', cols[3]!, 'attempts', ...cols.slice(4)], full);
@@ -371,7 +463,7 @@ export class TaskQueue {
     for (let c = 0; c < plain.length; c += CHUNK) {
       const idx = plain.slice(c, c + CHUNK);
       const now = Date.now();
-      const params = idx.flatMap((i) => this.rowParams(items[i]!.agent, items[i]!.payload, items[i]!.options ?? {}, now));
+      const params = idx.flatMap((i) => this.rowParams(tasks[i]!, now));
       const sql = `${TaskQueue.INSERT_HEAD}${idx.map(() => TaskQueue.ROW).join(', ')} RETURNING id`;
       const rows = await retryConflicts(() => this.db.query(sql, params));
       // Ids come from a sequence evaluated row by row: ascending ids follow the VALUES order.
@@ -697,7 +789,7 @@ export class TaskQueue {
 
   /** The tasks `id` depends on and the tasks that depend on it. */
   async graph(id: number): Promise<Awaited<ReturnType<typeof taskGraph>>> {
-    return taskGraph(this.db, id);
+    return taskGraph(this.db, checkTaskId(id));
   }
 
   /**
@@ -705,6 +797,7 @@ export class TaskQueue {
    * runtime aborts it on its next heartbeat, or at once when it is this process).
    */
   async cancel(id: number): Promise<{ task: Task; wasRunningOn: string | null }> {
+    checkTaskId(id);
     const now = Date.now();
     const rows = await retryConflicts(() =>
       this.db.query(
@@ -736,6 +829,7 @@ export class TaskQueue {
    * cancelled or is gone: else BOLT_BAD_INPUT naming them, and nothing changes.
    */
   async retry(id: number): Promise<Task> {
+    checkTaskId(id);
     const redrive =
       `UPDATE bolt_tasks SET status = 'queued', attempts = 0, run_at = ?, updated_at = ?, lease_owner = NULL, lease_expires = NULL, ` +
       `started_at = NULL, finished_at = NULL, result = NULL, error = NULL, waiting_on = ? WHERE id = ? AND status IN (${placeholders(REDRIVABLE.length)})`;
@@ -770,11 +864,19 @@ export class TaskQueue {
    * statement scans `bolt_tasks`, so a long-lived queue should be purged now and then.
    */
   async purge(olderThanMs: number, statuses: readonly TaskStatus[] = TERMINAL): Promise<PurgeResult> {
+    // Unchecked, NaN made DuckDB compare finish times with NaN, which it holds greater than every
+    // number: every finished task was deleted, however recent.
+    if (typeof olderThanMs !== 'number' || !(olderThanMs >= 0 && olderThanMs <= MAX_PURGE_AGE_MS)) {
+      throw new BadInputError(`olderThanMs must be a number of ms from 0 to ${MAX_PURGE_AGE_MS} (100 years), got ${String(olderThanMs)}`, {
+        olderThanMs: String(olderThanMs),
+      });
+    }
+    if (!Array.isArray(statuses)) throw new BadInputError('statuses must be an array of finished states');
     for (const st of statuses) {
       if (!TERMINAL.includes(st)) throw new BadInputError(`Only finished tasks can be purged (${TERMINAL.join(', ')}), not ${st}`);
     }
     if (statuses.length === 0) return { deleted: 0, kept: 0 };
-    const cutoff = Date.now() - Math.max(0, olderThanMs);
+    const cutoff = Math.floor(Date.now() - olderThanMs);
     const old = `status IN (${placeholders(statuses.length)}) AND COALESCE(finished_at, updated_at) < ?`;
     const params = [...statuses, cutoff];
     const where = `${old} AND NOT (${NEEDED_BY_DEPENDANTS})`;
@@ -810,13 +912,14 @@ export class TaskQueue {
 
   /** One task; `BOLT_NOT_FOUND` when there is none with this id. */
   async get(id: number): Promise<Task> {
-    const rows = await this.db.query(`SELECT * FROM bolt_tasks WHERE id = ?`, [id]);
+    const rows = await this.db.query(`SELECT * FROM bolt_tasks WHERE id = ?`, [checkTaskId(id)]);
     if (!rows.length) throw new NotFoundError(`No task with id ${id}`, { id });
     return rowToTask(rows[0]!);
   }
 
   /** Tasks, newest first by default. */
   async list(o: ListOptions = {}): Promise<Task[]> {
+    checkListOptions(o);
     const where: string[] = [];
     const params: unknown[] = [];
     const statuses = o.status === undefined ? [] : Array.isArray(o.status) ? o.status : [o.status];
@@ -835,7 +938,7 @@ export class TaskQueue {
       where.push(`(LOWER(payload) LIKE ? ESCAPE '\\' OR LOWER(error) LIKE ? ESCAPE '\\' OR LOWER(result) LIKE ? ESCAPE '\\')`);
       params.push(like, like, like);
     }
-    const limit = Math.max(1, Math.floor(o.limit ?? 100));
+    const limit = o.limit ?? 100;
     const sql = `SELECT * FROM bolt_tasks${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${o.order === 'oldest' ? 'ASC' : 'DESC'} LIMIT ?`;
     const rows = await this.db.query(sql, [...params, limit]);
     return rows.map(rowToTask);
@@ -882,13 +985,16 @@ export class TaskQueue {
    * ```
    */
   async setSchedule(name: string, spec: ScheduleSpec): Promise<Schedule> {
-    const payload = validateSchedule(name, spec);
-    return storeSchedule(this.db, name, spec, payload);
+    // Each field read once: a getter could pass the checks and then give another value to store.
+    const s: ScheduleSpec =
+      spec !== null && typeof spec === 'object' ? { cron: spec.cron, agent: spec.agent, payload: spec.payload, tz: spec.tz, catchUp: spec.catchUp } : spec;
+    const payload = validateSchedule(name, s);
+    return storeSchedule(this.db, name, s, payload);
   }
 
   /** Deletes a schedule (tasks it already submitted stay); `BOLT_NOT_FOUND` when there is none of that name. */
   async removeSchedule(name: string): Promise<void> {
-    await deleteSchedule(this.db, name);
+    await deleteSchedule(this.db, checkScheduleName(name));
   }
 
   /**

@@ -16,7 +16,9 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000,
 export function parseDuration(v: string): number {
   const m = /^(\d+)(ms|s|m|h|d)?$/.exec(v.trim());
   if (!m) throw new BadInputError(`Not a duration: ${JSON.stringify(v)} (use e.g. 500ms, 30s, 15m, 12h, 7d)`);
-  return Number(m[1]) * UNITS[m[2] ?? 'ms']!;
+  const ms = Number(m[1]) * UNITS[m[2] ?? 'ms']!;
+  if (ms > 36_525 * UNITS.d!) throw new BadInputError(`Duration ${JSON.stringify(v)} is longer than 100 years (36525d)`);
+  return ms;
 }
 
 function parseFinished(v: string): TaskStatus[] {
