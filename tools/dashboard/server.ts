@@ -138,7 +138,7 @@ export async function startDashboard(o: DashboardServerOptions): Promise<Dashboa
     const agent = url.searchParams.get('agent') || undefined;
     const text = url.searchParams.get('q') || undefined;
     if (text !== undefined && text.length > 200) throw new BadInputError('q is at most 200 characters');
-    const limit = Math.min(500, Math.max(1, Number(url.searchParams.get('limit') ?? 100) || 100));
+    const limit = Math.min(500, Math.max(1, Math.floor(Number(url.searchParams.get('limit') ?? 100)) || 100));
     const tasks = await o.queue.list({ status: s as TaskStatus | undefined, agent, text, limit });
     return { tasks: tasks.map((t) => jsonSafe(t)) };
   }
