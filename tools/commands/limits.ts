@@ -8,7 +8,7 @@ import { BadInputError } from '../../core/errors.js';
 import { checkGroupKey, checkGroupLimit, type GroupLimit } from '../../core/runtime/group-limits.js';
 import { SQL_INT_MAX } from '../../core/runtime/queue-sql.js';
 import { action, printJson, println } from '../cli-action.js';
-import { DB_OPTION_HELP, withQueue } from '../queue-session.js';
+import { DB_OPTION_HELP, readQueue, withQueue } from '../queue-session.js';
 import { textTable } from '../format-rows.js';
 import { intOption } from '../int-option.js';
 
@@ -56,8 +56,8 @@ export function register(program: Command): void {
     .option('--json', 'print JSON: { groups }')
     .action(
       action(async (o: { db?: string; json?: boolean }) =>
-        withQueue(o.db, async (q) => {
-          const groups = await q.groupLimits();
+        readQueue(o.db, async (q) => {
+          const groups = q ? await q.groupLimits() : [];
           if (o.json) printJson({ groups });
           else if (groups.length === 0) println('no group limits');
           else

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { BadInputError } from '../../core/errors.js';
 import { CATCH_UP_POLICIES, isCatchUp, validateSchedule, withNextRun, type CatchUp, type ScheduleSpec } from '../../core/runtime/schedules.js';
 import { action, EXIT, printJson, println } from '../cli-action.js';
-import { DB_OPTION_HELP, withQueue } from '../queue-session.js';
+import { DB_OPTION_HELP, readQueue, withQueue } from '../queue-session.js';
 import { parsePayload } from '../payload-option.js';
 
 interface SetOpts {
@@ -67,8 +67,8 @@ export function register(program: Command): void {
     .option('--json', 'print JSON: { schedules }')
     .action(
       action(async (o: { db?: string; json?: boolean }) =>
-        withQueue(o.db, async (q) => {
-          const schedules = await q.schedules();
+        readQueue(o.db, async (q) => {
+          const schedules = q ? await q.schedules() : [];
           // A schedule no runtime can fire is listed with why, and the exit status says so.
           const status = schedules.some((s) => s.problem !== undefined) ? EXIT.problems : EXIT.ok;
           if (o.json) {

@@ -4,7 +4,7 @@ import { BadInputError } from '../../core/errors.js';
 import { isTaskStatus, TASK_STATUSES, type TaskStatus } from '../../core/runtime/task-states.js';
 import { action, printJson, println } from '../cli-action.js';
 import { taskTable } from '../task-format.js';
-import { DB_OPTION_HELP, withQueue } from '../queue-session.js';
+import { DB_OPTION_HELP, readQueue } from '../queue-session.js';
 import { intOption } from '../int-option.js';
 
 function parseStatuses(s: string): TaskStatus[] {
@@ -18,6 +18,11 @@ function parseStatuses(s: string): TaskStatus[] {
   return out as TaskStatus[];
 }
 
+/** The counts of an empty queue: every state, zero. */
+function noCounts(): Record<TaskStatus, number> {
+  return Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
+}
+
 export function register(program: Command): void {
   program
     .command('tasks')
@@ -29,8 +34,8 @@ export function register(program: Command): void {
     .option('--json', 'print JSON: { counts, tasks }')
     .action(
       action(async (o: { db?: string; status?: TaskStatus[]; agent?: string; limit: number; json?: boolean }) =>
-        withQueue(o.db, async (q) => {
-          const [tasks, counts] = await Promise.all([q.list({ status: o.status, agent: o.agent, limit: o.limit }), q.counts()]);
+        readQueue(o.db, async (q) => {
+          const [tasks, counts] = q ? await Promise.all([q.list({ status: o.status, agent: o.agent, limit: o.limit }), q.counts()]) : [[], noCounts()];
           if (o.json) {
             printJson({ counts, tasks });
             return;
