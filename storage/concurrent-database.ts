@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { checkValueMode, type Database, type OpenOptions } from '../core/database.js';
 import { BadInputError } from '../core/errors.js';
 import { detectFileKind } from './platform/file-kind.js';
-import { sidecarPath } from './platform/sidecar.js';
+import { checkSidecarName, sidecarPath } from './platform/sidecar.js';
 import { DuckDbDatabase } from '../adapters/duckdb/database.js';
 import { openPostgres } from '../adapters/postgres/open.js';
 import { openSqlite } from '../adapters/sqlite/open.js';
@@ -22,6 +22,7 @@ export class ConcurrentDatabase extends DuckDbDatabase {
     checkValueMode(opts.values);
     const engine = opts.engine ?? detectEngine(path);
     if (engine === 'postgres') return openPostgres(path, opts);
+    checkSidecarName(path);
     if (engine === 'sqlite') return openSqlite(path, opts);
     if (engine !== 'duckdb') throw new BadInputError(`unknown engine ${String(engine)}`);
     return this.openFile(path, opts);

@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Database, OpenOptions } from '../core/database.js';
 import { ConcurrentDatabase } from './concurrent-database.js';
+import { checkSidecarName } from './platform/sidecar.js';
 
 /** True for `postgres://…` style locations (no directory to create). */
 export function isUrl(location: string): boolean {
@@ -19,8 +20,11 @@ export function resolveLocation(location: string): string {
   return isUrl(location) ? location : resolve(location);
 }
 
-/** Opens (hosting or joining) the database at `location`, creating its directory if missing. */
+/** Opens (hosting or joining) the database at `location`, creating its directory if missing (and its name fits). */
 export async function openDatabase(location: string, opts: OpenOptions = {}): Promise<Database> {
-  if (!isUrl(location)) mkdirSync(dirname(resolve(location)), { recursive: true });
+  if (!isUrl(location)) {
+    checkSidecarName(location); // before its directory is made
+    mkdirSync(dirname(resolve(location)), { recursive: true });
+  }
   return ConcurrentDatabase.open(resolveLocation(location), opts);
 }

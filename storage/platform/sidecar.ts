@@ -5,6 +5,8 @@
  * process lock a new inode); `bolt db fix` removes it only when no one holds it.
  */
 import { readFileSync, ftruncateSync, writeSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { BadInputError } from '../../core/errors.js';
 import type { HeldFlock } from './flock.js';
 
 /** What a Bolt host records about itself in the sidecar. */
@@ -27,6 +29,26 @@ export function sidecarPath(dbPath: string): string {
 
 /** What {@link sidecarPath} adds to a database's path. */
 export const SIDECAR_SUFFIX = '.bolt.lock';
+
+/** The longest file name, in bytes, of Linux's file systems (ext4, xfs, btrfs, tmpfs: NAME_MAX). */
+export const NAME_MAX_BYTES = 255;
+
+/**
+ * BOLT_BAD_INPUT when the sidecar beside the database file `dbPath` could not be created because
+ * its name would be too long (the database's name plus {@link SIDECAR_SUFFIX}): checked before
+ * anything is created, instead of an ENAMETOOLONG from deep inside the open.
+ */
+export function checkSidecarName(dbPath: string): void {
+  const name = basename(resolve(dbPath));
+  const bytes = Buffer.byteLength(name + SIDECAR_SUFFIX);
+  if (bytes <= NAME_MAX_BYTES) return;
+  const most = NAME_MAX_BYTES - SIDECAR_SUFFIX.length;
+  throw new BadInputError(
+    `database file name too long (${Buffer.byteLength(name)} bytes): Bolt keeps a lock file beside it, named after it plus "${SIDECAR_SUFFIX}", ` +
+      `and a file name has at most ${NAME_MAX_BYTES} bytes; use a name of at most ${most} bytes`,
+    { path: resolve(dbPath), nameBytes: Buffer.byteLength(name), maxNameBytes: most },
+  );
+}
 
 /** Reads and parses a sidecar; undefined when missing, empty or not valid sidecar JSON. */
 export function readSidecar(path: string): SidecarInfo | undefined {
