@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { checkValueMode, type Database, type OpenOptions } from '../core/database.js';
 import { BadInputError } from '../core/errors.js';
 import { detectFileKind } from './platform/file-kind.js';
@@ -20,6 +21,7 @@ export class ConcurrentDatabase extends DuckDbDatabase {
   static async open(path: string, opts: OpenOptions = {}): Promise<Database> {
     if (typeof path !== 'string' || !path) throw new BadInputError('a database path or URL is required');
     checkValueMode(opts.values);
+    refuseOtherUrls(path);
     const engine = opts.engine ?? detectEngine(path);
     if (engine === 'postgres') return openPostgres(path, opts);
     checkSidecarName(path);
@@ -32,6 +34,7 @@ export class ConcurrentDatabase extends DuckDbDatabase {
 /** The engine `open` would pick for `path`, told without opening it. */
 export function detectEngine(path: string): 'duckdb' | 'sqlite' | 'postgres' {
   if (/^postgres(ql)?:\/\//i.test(path)) return 'postgres';
+  refuseOtherUrls(path);
   // A sidecar exists only for DuckDB files; otherwise tell by the header. The header is read
   // only when no sidecar exists, i.e. no Bolt host has this file open (architecture.md, fact 3).
   const abs = resolve(path);
@@ -42,6 +45,28 @@ export function detectEngine(path: string): 'duckdb' | 'sqlite' | 'postgres' {
   // them; so is one that is no database at all, so that the error names the engine it meant.
   if ((kind.kind === 'missing' || kind.kind === 'empty' || kind.kind === 'other') && SQLITE_NAME.test(abs)) return 'sqlite';
   return 'duckdb';
+}
+
+/**
+ * BOLT_BAD_INPUT for a URL of any scheme but postgres:// and postgresql://, which would
+ * otherwise be taken for a relative path (`http:/host/…`) and fail as a missing directory.
+ * `file://` URLs are refused too, naming the path to give instead.
+ */
+function refuseOtherUrls(location: string): void {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location)?.[1];
+  if (scheme === undefined || /^postgres(ql)?$/i.test(scheme)) return;
+  let hint = '';
+  if (scheme.toLowerCase() === 'file') {
+    try {
+      hint = `; for a file URL give its path: ${fileURLToPath(location)}`;
+    } catch {
+      hint = '; for a file URL give its path';
+    }
+  }
+  throw new BadInputError(
+    `unsupported database URL scheme ${scheme}://: Bolt opens a file path (DuckDB or SQLite) or a postgres:// or postgresql:// URL${hint}`,
+    { scheme },
+  );
 }
 
 /** File names SQLite's own tools use: `.sqlite`, `.sqlite3`, `.db3`. */
