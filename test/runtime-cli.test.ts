@@ -2,7 +2,8 @@
  * The runtime's command line with real processes: `bolt start` (creates the default database,
  * plain log lines when not a terminal), submit --wait, tasks, task, cancel, retry; SIGINT
  * drains (running tasks finish, the rest stay queued, leases released) and a second SIGINT
- * stops at once; a bad --agent-module is reported once and the command exits.
+ * stops at once; a bad --agent-module is reported once and the command exits, as is a bad
+ * --index directory, before anything starts.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -235,6 +236,20 @@ test('a bad --agent-module is reported once and bolt start exits 2', { timeout: 
   const missing = await bolt(cwd, ['start', '--agent-module', join(cwd, 'nope.ts')]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /error \[BOLT_BAD_INPUT\]: Agent module not found/);
+});
+
+test('bolt start --index with a missing directory or a file: refused before anything opens or starts', { timeout: 60_000 }, async (t) => {
+  const cwd = tempDir(t);
+  writeFileSync(join(cwd, 'notes.txt'), 'x\n');
+  // Before the fix the runtime started, its index task went dead after 3 attempts, and it ran on.
+  const missing = await runBolt(['start', '--db', 'q.db', '--index', 'nope'], { cwd, env: ENV, timeoutMs: 20_000 });
+  assert.equal(missing.code, 2, `${missing.signal ?? ''} ${missing.stderr}`);
+  assert.equal(missing.stderr, 'error [BOLT_NOT_FOUND]: Cannot index nope: no such directory\n');
+  assert.doesNotMatch(missing.stdout, /ready:/);
+  const file = await runBolt(['start', '--db', 'q.db', '--index', 'notes.txt'], { cwd, env: ENV, timeoutMs: 20_000 });
+  assert.equal(file.code, 2, `${file.signal ?? ''} ${file.stderr}`);
+  assert.equal(file.stderr, 'error [BOLT_BAD_INPUT]: Cannot index notes.txt: not a directory\n');
+  assert.deepEqual(readdirSync(cwd), ['notes.txt'], 'no database opened or created');
 });
 
 test('agent modules that never finish loading: BOLT_AGENT after the load timeout; Ctrl-C meanwhile stops cleanly', { timeout: 90_000 }, async (t) => {

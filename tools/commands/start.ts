@@ -20,6 +20,7 @@ import { intOption } from '../int-option.js';
 import { parseHttpAddress, resolveToken } from '../http-address.js';
 import { serveDashboard } from '../dashboard/serve.js';
 import type { DashboardServer } from '../dashboard/server.js';
+import { indexRoot } from '../../search/indexer.js';
 
 /** How long the process may stay alive once the runtime has stopped (see {@link endIfStillAlive}). */
 const STUCK_AFTER_STOP_MS = 2_000;
@@ -77,6 +78,8 @@ export function register(program: Command): void {
     .option('--http-token <secret>', 'require this token on every request (needed for an address other than loopback; or BOLT_HTTP_TOKEN)')
     .action(
       action(async (o: StartOpts) => {
+        // Each --index directory exists and is one before anything is opened or started.
+        for (const dir of o.index ?? []) await indexRoot(dir);
         const bolt = new BoltIntegration({
           agents: o.agents,
           database: o.db,
