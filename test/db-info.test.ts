@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import BetterSqlite3 from 'better-sqlite3';
 import { tempDir } from './helpers/tmp.js';
 import { runBolt } from './helpers/cli.js';
 import { sigkill, startFixture } from './helpers/fixture.js';
@@ -170,6 +171,35 @@ test('db info on a missing file, a directory and a non-database file: one-line t
       assert.equal(r.stdout, '');
     }
   }
+});
+
+test('db info on a truncated SQLite file: BOLT_NOT_A_DATABASE, exit 2, no -wal or -shm left beside it', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const good = join(dir, 'good.sqlite');
+  const raw = new BetterSqlite3(good);
+  raw.pragma('journal_mode = WAL'); // the header says WAL: an open to read makes -wal and -shm
+  raw.exec('CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1)');
+  raw.close();
+  const whole = readFileSync(good);
+  assert.equal(whole.length, 8192, 'two pages of 4096 bytes');
+  rmSync(good);
+  const cases: Array<[string, number, RegExp]> = [
+    ['head50.sqlite', 50, /truncated SQLite database: 50 bytes, not a whole number of its 4096-byte pages\n$/],
+    ['head5000.sqlite', 5000, /truncated SQLite database: 5000 bytes, not a whole number of its 4096-byte pages\n$/],
+    ['page1.sqlite', 4096, /truncated SQLite database: 4096 bytes, its header counts 2 pages \(8192 bytes\)\n$/],
+  ];
+  for (const [name, bytes, re] of cases) {
+    const path = join(dir, name);
+    writeFileSync(path, whole.subarray(0, bytes));
+    for (const json of [false, true]) {
+      const r = await runBolt(['db', 'info', path, ...(json ? ['--json'] : [])]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /^error \[BOLT_NOT_A_DATABASE\]: /);
+      assert.match(r.stderr, re);
+      assert.equal(r.stdout, '');
+    }
+  }
+  assert.deepEqual(readdirSync(dir).sort(), ['head50.sqlite', 'head5000.sqlite', 'page1.sqlite'], 'nothing created beside them');
 });
 
 test('db info and db fix refuse a URL without printing its password', { timeout: 60_000 }, async () => {

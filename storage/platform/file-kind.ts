@@ -8,7 +8,7 @@ import { openSync, readSync, closeSync, statSync } from 'node:fs';
 /** What a path holds, as far as its first bytes tell. */
 export type FileKind =
   | { kind: 'duckdb'; storageVersion: number; createdBy?: string; size: number }
-  | { kind: 'sqlite'; pageSize: number; size: number }
+  | { kind: 'sqlite'; pageSize: number; size: number; pages: number | null }
   | { kind: 'empty' }
   | { kind: 'missing' }
   | { kind: 'directory' }
@@ -47,7 +47,10 @@ export function detectFileKind(path: string): FileKind {
   }
   if (n >= 16 && head.subarray(0, 16).equals(SQLITE_MAGIC)) {
     const raw = head.readUInt16BE(16);
-    return { kind: 'sqlite', pageSize: raw === 1 ? 65536 : raw, size };
+    // The database size in pages, valid when written by a SQLite that keeps it (3.7.0 and
+    // later): its "version-valid-for" number equals the change counter.
+    const pages = n >= 96 && head.readUInt32BE(92) === head.readUInt32BE(24) && head.readUInt32BE(28) > 0 ? head.readUInt32BE(28) : null;
+    return { kind: 'sqlite', pageSize: raw === 1 ? 65536 : raw, size, pages };
   }
   // DuckDB main header: 8-byte checksum, magic "DUCK", uint64 storage version, then (1.x)
   // the library version that wrote it as a NUL-padded string at offset 52.

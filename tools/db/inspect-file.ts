@@ -3,7 +3,7 @@
  * sizes, lock holders, the Bolt host (asked over its socket), and tables with row counts
  * (from the host, or by opening the file read-only when nobody holds it).
  */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { localPath } from '../db-path.js';
 import { detectFileKind } from '../../storage/platform/file-kind.js';
 import { probeDatabase, type DbLockState, type FileLockHolder } from '../../storage/host/host-probe.js';
@@ -85,7 +85,9 @@ export function assertDatabaseFile(path: string): ReturnType<typeof detectFileKi
   const kind = detectFileKind(path);
   switch (kind.kind) {
     case 'duckdb':
+      return kind;
     case 'sqlite':
+      assertWholeSqliteFile(path, kind);
       return kind;
     case 'missing':
       throw new NotFoundError(`${path}: no such file`, { path });
@@ -98,6 +100,24 @@ export function assertDatabaseFile(path: string): ReturnType<typeof detectFileKi
     case 'unreadable':
       if (/EACCES|EPERM/.test(kind.reason)) throw new PermissionError(`${path}: permission denied`, { path });
       throw new NotADatabaseError(`${path} cannot be read: ${kind.reason}`, { path });
+  }
+}
+
+/**
+ * BOLT_NOT_A_DATABASE for a SQLite file cut short (`head -c 50 good.sqlite`): told from its
+ * header and size before SQLite opens it, which on a WAL-mode header would leave `-wal` and
+ * `-shm` files beside a file it cannot read. A file is whole pages of a power-of-two size
+ * (512 to 65536 bytes); without a `-wal`, it holds every page its header counts.
+ */
+function assertWholeSqliteFile(path: string, kind: { pageSize: number; size: number; pages: number | null }): void {
+  const { pageSize, size, pages } = kind;
+  if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) {
+    throw new NotADatabaseError(`${path} is not a readable SQLite database: its header gives page size ${pageSize}`, { path, pageSize });
+  }
+  const expected = pages !== null && !existsSync(`${path}-wal`) ? pages * pageSize : pageSize;
+  if (size % pageSize !== 0 || size < expected) {
+    const why = size % pageSize !== 0 ? `not a whole number of its ${pageSize}-byte pages` : `its header counts ${pages} pages (${expected} bytes)`;
+    throw new NotADatabaseError(`${path} is a truncated SQLite database: ${size} bytes, ${why}`, { path, size, pageSize, pages });
   }
 }
 
