@@ -15,3 +15,15 @@ test('an unknown command exits non-zero without a stack trace', { timeout: 30_00
   assert.match(r.stderr, /unknown command/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
 });
+
+test('usage errors read as every other error: error [BOLT_BAD_INPUT], exit 2', { timeout: 30_000 }, async () => {
+  for (const [args, what] of [
+    [['no-such-command'], "unknown command 'no-such-command'"],
+    [['tasks', '--bogus'], "unknown option '--bogus'"],
+    [['submit'], "missing required argument 'agent'"],
+  ] as const) {
+    const r = await runBolt([...args]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.ok(r.stderr.startsWith(`error [BOLT_BAD_INPUT]: ${what}\n`), r.stderr);
+  }
+});

@@ -34,6 +34,8 @@ program
   .option('--debug', 'print stack traces with errors')
   .option('--trust-file-owner', "also trust a DuckDB host run by the database file's owner, not only your own (env BOLT_TRUST_FILE_OWNER=1)")
   .showHelpAfterError('(run with --help for usage)')
+  // Usage errors read as every other error: `error [CODE]: …` (commander's own say `error: …`).
+  .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'error [BOLT_BAD_INPUT]: ')) })
   .exitOverride()
   .hook('preAction', (cmd) => {
     const o = cmd.optsWithGlobals() as { logLevel?: string; debug?: boolean; trustFileOwner?: boolean };
