@@ -282,3 +282,14 @@ test('agent modules that never finish loading: BOLT_AGENT after the load timeout
   assert.equal(info.state, 'free', after.stdout);
   assert.deepEqual(info.holders, []);
 });
+
+test('bolt submit --wait --json that gives up prints the task (its id) on stdout, the error on stderr', { timeout: 60_000 }, async (t) => {
+  const cwd = tempDir(t);
+  // No runtime runs: the task stays queued.
+  const r = await bolt(cwd, ['submit', 'echo', '--wait', '--wait-timeout', '200', '--json']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /^error \[BOLT_TASK\]: Task \d+ is still queued after 200 ms/);
+  const task = JSON.parse(r.stdout) as Task;
+  assert.equal(task.status, 'queued');
+  assert.equal((JSON.parse((await bolt(cwd, ['task', String(task.id), '--json'])).stdout) as Task).agent, 'echo');
+});

@@ -87,6 +87,8 @@ export function register(program: Command): void {
             let t: Task = await q.get(r.id);
             while (!isTerminal(t.status)) {
               if (Date.now() > deadline) {
+                // The task stays queued: a script asking for JSON gets it (its id) on stdout too.
+                if (o.json) printJson({ ...t, deduplicated: r.deduplicated });
                 throw new TaskError(`Task ${r.id} is still ${t.status} after ${o.waitTimeout} ms (is a \`bolt start\` with agent ${agent} running?)`, {
                   id: r.id,
                 });
