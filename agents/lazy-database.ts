@@ -21,12 +21,23 @@ import type {
 export class LazyDatabase implements Database {
   private opening?: Promise<Database>;
   private opened?: Database;
+  /** Transactions (`transaction(fn)` not settled) and sessions (not closed) begun through this handle. */
+  private readonly open = new Set<object>();
 
   constructor(
     readonly engine: EngineName,
     readonly location: string,
-    private readonly open: () => Promise<Database>,
+    private readonly opener: () => Promise<Database>,
   ) {}
+
+  /**
+   * True while a transaction or session begun through this handle is not over. An agent's task
+   * that returns with one still open leaves its connection (on SQLite the file's write lock)
+   * held: see `agents/worker.ts`, which then closes the handle.
+   */
+  get holdsWork(): boolean {
+    return this.open.size > 0;
+  }
 
   /** True once something used the database. */
   get isOpen(): boolean {
@@ -34,7 +45,7 @@ export class LazyDatabase implements Database {
   }
 
   private db(): Promise<Database> {
-    this.opening ??= this.open().then(
+    this.opening ??= this.opener().then(
       (d) => (this.opened = d),
       (err: unknown) => {
         this.opening = undefined;
@@ -54,10 +65,24 @@ export class LazyDatabase implements Database {
     return (await this.db()).execute(sql, params, opts);
   }
   async transaction<T>(fn: (tx: Transaction) => Promise<T>, opts?: TransactionOptions): Promise<T | undefined> {
-    return (await this.db()).transaction(fn, opts);
+    const d = await this.db();
+    const token = {};
+    this.open.add(token);
+    try {
+      return await d.transaction(fn, opts);
+    } finally {
+      this.open.delete(token);
+    }
   }
   async session(opts?: SessionOptions): Promise<Session> {
-    return (await this.db()).session(opts);
+    const s = await (await this.db()).session(opts);
+    this.open.add(s);
+    const close = s.close.bind(s);
+    s.close = async () => {
+      this.open.delete(s);
+      await close();
+    };
+    return s;
   }
   async insertMany(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[], opts?: StatementOptions): Promise<ExecResult> {
     return (await this.db()).insertMany(table, columns, rows, opts);
@@ -80,6 +105,7 @@ export class LazyDatabase implements Database {
     const d = this.opening ? await this.opening.catch(() => undefined) : undefined;
     this.opening = undefined;
     this.opened = undefined;
+    this.open.clear();
     await d?.close();
   }
 }

@@ -156,5 +156,19 @@ export default async function handle(req: WorkerRequest): Promise<WorkerReply> {
     return { kind: 'result', ok: false, error: toSerializedError(e), threadId };
   } finally {
     running.delete(req.id);
+    await endLeftovers(req);
   }
+}
+
+/**
+ * A task that returned with a transaction or session of `ctx.db` still open (a closure it did
+ * not await, a `begin()` without commit) left its connection held: on SQLite the file's write
+ * lock, which stopped every other writer, this runtime's own queue writes included, until the
+ * lock timeout, again and again. Closing the thread's handle rolls that work back; the next use
+ * opens it again.
+ */
+async function endLeftovers(req: { id: number; agent: string }): Promise<void> {
+  if (!db?.holdsWork) return;
+  logger.warn({ task: req.id, agent: req.agent }, "the task returned with a transaction or session of ctx.db still open: rolled back, the thread's handle reopened");
+  await db.close().catch((err: unknown) => logger.warn({ err }, "closing the thread's database handle failed"));
 }

@@ -278,3 +278,24 @@ test('an agent module that fails to load is reported once, clearly, and nothing 
   const missing = new BoltIntegration({ agents: 1, database: join(dir, 'a.db'), agentModules: [join(dir, 'nope.ts')] });
   await assert.rejects(missing.initialize(), (e: unknown) => hasCode(e, 'BOLT_BAD_INPUT'));
 });
+
+for (const file of ['q.sqlite', 'analytics.db']) {
+  test(`a task that returns with ctx.db work left open has it rolled back; the runtime goes on [${file}]`, { timeout: 90_000 }, async (t) => {
+    // One agent: the next task runs in the thread that held the work. On SQLite an open
+    // transaction held the file's write lock: the runtime's own completion writes waited on it
+    // and the task stayed running for good.
+    const { bolt } = await testRuntime(t, { agents: 1, file, ...(file.endsWith('.sqlite') ? { engine: 'sqlite' as const } : {}) });
+    const db = bolt.getDatabaseManager();
+    await db.execute('CREATE TABLE seen (task_id BIGINT, agent_id TEXT)');
+    for (const payload of [{}, { session: true }]) {
+      const id = await bolt.submit('leave-open', payload, { maxAttempts: 1 });
+      assert.match(String((await done(bolt, id)).result), /left a (transaction|session) open/);
+      const next = await bolt.submit('record', null);
+      await done(bolt, next);
+      const count = async (task: number): Promise<number> => Number((await db.query('SELECT count(*) AS n FROM seen WHERE task_id = ?', [task]))[0]!.n);
+      assert.equal(await count(next), 1, 'the next task wrote');
+      assert.equal(await count(id), 0, 'the work left open was rolled back');
+    }
+    await bolt.shutdown();
+  });
+}

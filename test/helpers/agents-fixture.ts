@@ -134,7 +134,29 @@ const stray = { name: 'stray', run(task: Task): unknown {
   return 'returned';
 } };
 
-export const agents = [crash, dieWriting, hang, oom, unstorable, fail, wait, record, slow, hold, find, join, later, stray];
+/**
+ * Returns with ctx.db work left open: (payload.session) a session begun and never ended, else a
+ * transaction closure it does not await, which inserts a row into 'seen' and never finishes.
+ */
+const leaveOpen = { name: 'leave-open', async run(task: Task, ctx: Ctx): Promise<unknown> {
+  if (task.payload?.session) {
+    const s = await ctx.db.session();
+    await s.begin();
+    await s.execute('INSERT INTO seen (task_id, agent_id) VALUES (?, ?)', [task.id, 'session']);
+    return 'left a session open';
+  }
+  let inserted: () => void = () => undefined;
+  const done = new Promise<void>((r) => (inserted = r));
+  void ctx.db.transaction(async (tx: any) => {
+    await tx.execute('INSERT INTO seen (task_id, agent_id) VALUES (?, ?)', [task.id, 'transaction']);
+    inserted();
+    await new Promise(() => undefined);
+  }).catch(() => undefined);
+  await done;
+  return 'left a transaction open';
+} };
+
+export const agents = [crash, dieWriting, hang, oom, unstorable, fail, wait, record, slow, hold, find, join, later, stray, leaveOpen];
 `;
 
 /** Writes the module; returns its path. */
