@@ -169,6 +169,9 @@ export default async function handle(req: WorkerRequest): Promise<WorkerReply> {
  */
 async function endLeftovers(req: { id: number; agent: string }): Promise<void> {
   if (!db?.holdsWork) return;
-  logger.warn({ task: req.id, agent: req.agent }, "the task returned with a transaction or session of ctx.db still open: rolled back, the thread's handle reopened");
+  logger.warn(
+    { task: req.id, agent: req.agent },
+    "the task returned with a transaction or session of ctx.db still open: rolled back, the thread's handle reopened",
+  );
   await db.close().catch((err: unknown) => logger.warn({ err }, "closing the thread's database handle failed"));
 }
