@@ -11,6 +11,7 @@
  * `Atomics.wait`, freezing all of that; 'disabled' costs an event per task: about 10 % fewer
  * tasks per second on PostgreSQL, docs/benchmarks.md.)
  */
+import { randomUUID } from 'node:crypto';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { EventEmitter } from 'eventemitter3';
@@ -19,7 +20,16 @@ import type { ParentResult } from './agent-contract.js';
 import { AgentError, AbortedError, BadInputError, TaskError, type SerializedError } from '../core/errors.js';
 import { log } from '../core/logger.js';
 import { toSerializedError } from '../core/serialize-error.js';
-import { abortChannelName, slotAgentId, type AgentWorkerData, type WorkerEvent, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+import {
+  abortChannelName,
+  MAX_PROGRESS_NOTE,
+  slotAgentId,
+  type AbortMessage,
+  type AgentWorkerData,
+  type WorkerEvent,
+  type WorkerReply,
+  type WorkerRequest,
+} from './worker-protocol.js';
 import { logEnv, MAX_TIMER_MS } from '../core/config.js';
 
 const logger = log('agent-pool');
@@ -82,8 +92,8 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
   private readonly channel: BroadcastChannel;
   private readonly byThread = new Map<number, AgentSlot>();
   private readonly taskThread = new Map<number, number>();
-  /** Tasks handed to piscina and not finished: id → agent name. */
-  private readonly dispatched = new Map<number, string>();
+  /** Tasks handed to piscina and not finished: id → agent name and the task's key (worker-protocol.ts). */
+  private readonly dispatched = new Map<number, { agent: string; key: string }>();
   /** Why a thread went down, when we know (crash, oom, terminated). */
   private readonly downReason = new Map<number, string>();
   private closed = false;
@@ -213,7 +223,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
    * 'start' message, or on its reply when the reply overtook that message (two channels).
    */
   private markStarted(id: number, threadId: number): void {
-    const agent = this.dispatched.get(id);
+    const agent = this.dispatched.get(id)?.agent;
     if (agent === undefined || this.taskThread.has(id)) return;
     const slot = this.slotOf(threadId);
     if (!slot) return;
@@ -228,26 +238,32 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
 
   private onWorkerEvent(m: WorkerEvent): void {
     if (!m || typeof m !== 'object' || !('bolt' in m)) return;
+    // Agent code can post on its thread's port too: only the task's own key counts.
+    const task = this.dispatched.get(m.id);
+    if (!task || m.key !== task.key) return;
     const slot = this.slotOf(m.threadId);
     if (!slot) return;
     if (m.bolt === 'start') this.markStarted(m.id, m.threadId);
     else if (m.bolt === 'progress' && slot.taskId === m.id) {
-      slot.progress = m.fraction;
-      slot.note = m.note;
-      this.emit('progress', { id: m.id, agentId: slot.agentId, fraction: m.fraction, note: m.note });
+      const fraction = typeof m.fraction === 'number' && Number.isFinite(m.fraction) ? Math.max(0, Math.min(1, m.fraction)) : 0;
+      const note = typeof m.note === 'string' ? m.note.slice(0, MAX_PROGRESS_NOTE) : undefined;
+      slot.progress = fraction;
+      slot.note = note;
+      this.emit('progress', { id: m.id, agentId: slot.agentId, fraction, note });
     }
   }
 
   /** Runs one claimed task on a free agent. Never rejects: failures come back as outcomes. */
   run(task: { id: number; agent: string; payload: unknown; attempt: number; maxAttempts: number; parents?: ParentResult[] }, timeoutMs: number): RunningTask {
     const controller = new AbortController();
+    const key = randomUUID();
     let abortReason: string | undefined;
     let timedOut = false;
     let grace: NodeJS.Timeout | undefined;
     const abort = (reason: string): void => {
       if (abortReason !== undefined) return;
       abortReason = reason;
-      this.channel.postMessage({ id: task.id, reason });
+      this.channel.postMessage({ id: task.id, key, reason } satisfies AbortMessage);
       grace = setTimeout(() => controller.abort(reason), this.o.abortGraceMs);
     };
     // A timeout stored before the queue bounded it would overflow the timer, which then fires at once.
@@ -264,6 +280,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
         {
           kind: 'run',
           id: task.id,
+          key,
           agent: task.agent,
           payload: task.payload,
           attempt: task.attempt,
@@ -298,7 +315,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
         const slot = threadId === undefined ? undefined : this.byThread.get(threadId);
         if (slot && slot.taskId === task.id) clearSlot(slot);
       });
-    this.dispatched.set(task.id, task.agent);
+    this.dispatched.set(task.id, { agent: task.agent, key });
     return { promise, abort };
   }
 

@@ -4,6 +4,11 @@
  * - worker → main, during a task: `WorkerEvent` on the worker's parentPort (piscina re-emits it
  *   as the pool's 'message' event);
  * - main → all workers: `AbortMessage` on the BroadcastChannel named by `abortChannelName`.
+ *
+ * Agent code runs in the workers and can post on both channels. So each task carries a random
+ * `key`, known only to the main thread and the worker code that runs that task: an abort, a
+ * start or a progress message counts only with its task's key (without it, any agent could
+ * abort any other task, or report progress for it).
  */
 import type { SerializedError } from '../core/errors.js';
 import type { EngineName } from '../core/database.js';
@@ -25,19 +30,26 @@ export interface AgentWorkerData {
 }
 
 export type WorkerRequest =
-  { kind: 'describe' } | { kind: 'run'; id: number; agent: string; payload: unknown; attempt: number; maxAttempts: number; parents?: ParentResult[] };
+  | { kind: 'describe' }
+  | { kind: 'run'; id: number; key: string; agent: string; payload: unknown; attempt: number; maxAttempts: number; parents?: ParentResult[] };
 
 export type WorkerReply =
   | { kind: 'described'; agents: Array<{ name: string; description?: string; module: string }>; threadId: number }
   | { kind: 'result'; ok: true; result: unknown; threadId: number }
   | { kind: 'result'; ok: false; error: SerializedError; threadId: number };
 
-export type WorkerEvent = { bolt: 'start'; id: number; threadId: number } | { bolt: 'progress'; id: number; threadId: number; fraction: number; note?: string };
+export type WorkerEvent =
+  | { bolt: 'start'; id: number; key: string; threadId: number }
+  | { bolt: 'progress'; id: number; key: string; threadId: number; fraction: number; note?: string };
 
 export interface AbortMessage {
   id: number;
+  key: string;
   reason: string;
 }
+
+/** The longest progress note the runtime passes on, in characters. */
+export const MAX_PROGRESS_NOTE = 1000;
 
 export function abortChannelName(runtimeId: string): string {
   return `bolt-abort:${runtimeId}`;

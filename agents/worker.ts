@@ -18,6 +18,7 @@ import { EinsteinSearch } from '../search/einstein-search.js';
 import { loadAgents, type LoadedAgent } from './load-agents.js';
 import {
   abortChannelName,
+  MAX_PROGRESS_NOTE,
   slotAgentId,
   type AbortMessage,
   type AgentWorkerData,
@@ -62,15 +63,17 @@ function getSearch(): EinsteinSearch {
   return search;
 }
 
-const running = new Map<number, AbortController>();
+/** Tasks running in this thread: their abort controller and key (see worker-protocol.ts). */
+const running = new Map<number, { controller: AbortController; key: string }>();
 const channel = new BroadcastChannel(abortChannelName(data.runtimeId));
 channel.onmessage = (ev: unknown) => {
   const msg = (ev as { data: AbortMessage }).data;
-  const task = running.get(msg.id);
-  if (!task) return;
+  const task = msg && typeof msg === 'object' ? running.get(msg.id) : undefined;
+  // Another agent's thread can post here too: only the runtime knows the task's key.
+  if (!task || msg.key !== task.key) return;
   // Termination may follow the grace period: no native database call may be running then.
   stopNativeCalls();
-  task.abort(msg.reason);
+  task.controller.abort(msg.reason);
 };
 // The channel must not keep an idle worker alive on its own.
 (channel as unknown as { unref?: () => void }).unref?.();
@@ -122,10 +125,10 @@ export default async function handle(req: WorkerRequest): Promise<WorkerReply> {
     };
   }
   const controller = new AbortController();
-  running.set(req.id, controller);
+  running.set(req.id, { controller, key: req.key });
   lastTask = { id: req.id, agent: req.agent };
   allowNativeCalls();
-  emit({ bolt: 'start', id: req.id, threadId });
+  emit({ bolt: 'start', id: req.id, key: req.key, threadId });
   try {
     const loaded = await getAgents();
     const a = loaded.get(req.agent);
@@ -142,7 +145,14 @@ export default async function handle(req: WorkerRequest): Promise<WorkerReply> {
       signal: controller.signal,
       progress(fraction: number, note?: string) {
         const f = Math.max(0, Math.min(1, Number(fraction) || 0));
-        emit({ bolt: 'progress', id: req.id, threadId, fraction: f, note });
+        emit({
+          bolt: 'progress',
+          id: req.id,
+          key: req.key,
+          threadId,
+          fraction: f,
+          note: typeof note === 'string' ? note.slice(0, MAX_PROGRESS_NOTE) : undefined,
+        });
       },
       parents: req.parents ?? [],
     };

@@ -38,11 +38,13 @@ test('built-in agents run durable tasks; sql goes through ctx.db; events carry a
       'index',
       'join',
       'later',
+      'leave-open',
       'oom',
       'record',
       'search',
       'sleep',
       'slow',
+      'spoof',
       'sql',
       'stray',
       'unstorable',
@@ -299,3 +301,23 @@ for (const file of ['q.sqlite', 'analytics.db']) {
     await bolt.shutdown();
   });
 }
+
+test("an agent cannot abort another task or report progress for it: messages need the task's key", { timeout: 60_000 }, async (t) => {
+  const { bolt, dir } = await testRuntime(t);
+  const payload = { marker: join(dir, 'started'), abortedMarker: join(dir, 'aborted'), gate: join(dir, 'gate') };
+  const victim = await bolt.submit('hold', payload, { maxAttempts: 1 });
+  await waitForValue('the victim to start', () => existsSync(`${payload.marker}.${victim}.1`), Boolean);
+  const forged: unknown[] = [];
+  bolt.on('task:progress', (e) => {
+    if (e.id === victim) forged.push(e);
+  });
+  assert.equal((await done(bolt, await bolt.submit('spoof', { victim }))).result, 'posted');
+  // The victim polls its signal every 20 ms: an abort that got through shows within a few.
+  const probe = await bolt.submit('sleep', { ms: 200 });
+  await done(bolt, probe);
+  assert.equal(existsSync(`${payload.abortedMarker}.${victim}.1`), false, 'the victim was not aborted');
+  assert.deepEqual(forged, [], 'no progress for the victim from another thread');
+  writeFileSync(payload.gate, '');
+  const v = await done(bolt, victim);
+  assert.equal(v.attempt, 1);
+});

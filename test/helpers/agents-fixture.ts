@@ -6,7 +6,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const SOURCE = `
-import { threadId } from 'node:worker_threads';
+import { threadId, workerData, parentPort, BroadcastChannel } from 'node:worker_threads';
 import { existsSync, writeFileSync } from 'node:fs';
 interface Task { id: number; attempt: number; payload: any }
 interface Ctx { signal: AbortSignal; db: any; search: any; progress(f: number, note?: string): void; agentId: string }
@@ -156,7 +156,22 @@ const leaveOpen = { name: 'leave-open', async run(task: Task, ctx: Ctx): Promise
   return 'left a transaction open';
 } };
 
-export const agents = [crash, dieWriting, hang, oom, unstorable, fail, wait, record, slow, hold, find, join, later, stray, leaveOpen];
+/**
+ * Forges messages about another task (payload.victim): aborts on the runtime's abort channel
+ * (whose name it can read) and start and progress events on its own thread's port.
+ */
+const spoof = { name: 'spoof', run(task: Task): unknown {
+  const channel = new BroadcastChannel('bolt-abort:' + workerData.runtimeId);
+  for (const key of [undefined, '', 'x']) channel.postMessage({ id: task.payload.victim, key, reason: 'timeout' });
+  channel.close();
+  for (let th = 0; th <= 64; th++) {
+    parentPort!.postMessage({ bolt: 'progress', id: task.payload.victim, threadId: th, fraction: 0.99, note: 'FORGED' });
+    parentPort!.postMessage({ bolt: 'start', id: task.payload.victim, threadId: th });
+  }
+  return 'posted';
+} };
+
+export const agents = [crash, dieWriting, hang, oom, unstorable, fail, wait, record, slow, hold, find, join, later, stray, leaveOpen, spoof];
 `;
 
 /** Writes the module; returns its path. */
