@@ -12,7 +12,7 @@ import { tempDir } from './helpers/tmp.js';
 import { nextEvent, waitForValue } from './helpers/wait.js';
 import { testRuntime } from './helpers/runtime.js';
 import { BoltIntegration } from '../core/runtime/bolt-integration.js';
-import { hasCode } from '../core/errors.js';
+import { hasCode, type SerializedError } from '../core/errors.js';
 import { EinsteinSearch } from '../search/einstein-search.js';
 import type { TaskDoneEvent } from '../core/events.js';
 
@@ -28,6 +28,7 @@ test('built-in agents run durable tasks; sql goes through ctx.db; events carry a
       .map((a) => a.name)
       .sort(),
     [
+      'bad-error',
       'crash',
       'die-writing',
       'echo',
@@ -320,4 +321,19 @@ test("an agent cannot abort another task or report progress for it: messages nee
   writeFileSync(payload.gate, '');
   const v = await done(bolt, victim);
   assert.equal(v.attempt, 1);
+});
+
+test('an error that cannot be stored as thrown is recorded bounded: its task fails with it, at once', { timeout: 60_000 }, async (t) => {
+  const { bolt } = await testRuntime(t);
+  const dead = (id: number) => nextEvent<{ id: number; error: SerializedError }>(bolt, 'task:dead', (e) => e.id === id, 30_000);
+  const circular = await bolt.submit('bad-error', { kind: 'circular' }, { maxAttempts: 1 });
+  const c = await dead(circular);
+  assert.deepEqual([c.error.code, c.error.message], ['BOLT_AGENT', 'duck-typed']);
+  assert.match(String(c.error.details.note), /could not be stored/);
+  const huge = await bolt.submit('bad-error', { mib: 20 }, { maxAttempts: 1 });
+  const h = await dead(huge);
+  assert.ok(h.error.message.length < 17 * 1024, `message of ${h.error.message.length} characters`);
+  assert.match(h.error.message, /\(20971520 characters, cut\)$/);
+  const stored = await bolt.getTask(huge);
+  assert.ok(JSON.stringify(stored.error).length < 40 * 1024, 'stored bounded');
 });

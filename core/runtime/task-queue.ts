@@ -26,6 +26,7 @@
  */
 import type { Database, Queryable, Row } from '../database.js';
 import { BadInputError, NotFoundError, hasCode, type SerializedError } from '../errors.js';
+import { boundedError } from '../serialize-error.js';
 import { log } from '../logger.js';
 import { checkAgentName, checkSubmit, checkTaskId } from './submit-checks.js';
 import { QUEUE_TABLES, queueDialect, type QueueDialect } from './queue-dialect.js';
@@ -699,7 +700,8 @@ export class TaskQueue {
       `UPDATE bolt_tasks SET status = CASE WHEN attempts >= max_attempts OR ? = 1 THEN 'dead' ELSE 'failed' END, ` +
       `error = ?, run_at = ?, finished_at = ?, updated_at = ?, lease_owner = NULL, lease_expires = NULL ` +
       `WHERE id = ? AND attempts = ? AND lease_owner = ? AND status = 'running' RETURNING status, has_dependants`;
-    const rows = await retryConflicts(() => this.db.query(sql, [final ? 1 : 0, toJsonText(error), retryAt, now, now, id, attempt, owner]));
+    const text = toJsonText(boundedError(error));
+    const rows = await retryConflicts(() => this.db.query(sql, [final ? 1 : 0, text, retryAt, now, now, id, attempt, owner]));
     if (!rows.length) return { retryAt };
     const status = String(rows[0]!.status) as 'failed' | 'dead';
     if (status === 'dead' && Number(rows[0]!.has_dependants) === 1) await cancelDependants(this.db, [{ id, status }]);

@@ -171,7 +171,17 @@ const spoof = { name: 'spoof', run(task: Task): unknown {
   return 'posted';
 } };
 
-export const agents = [crash, dieWriting, hang, oom, unstorable, fail, wait, record, slow, hold, find, join, later, stray, leaveOpen, spoof];
+/** Throws what is hard to store: (payload.kind 'circular') a BOLT_-coded object whose details refer to themselves, else an Error of payload.mib MiB. */
+const badError = { name: 'bad-error', run(task: Task): never {
+  if (task.payload.kind === 'circular') {
+    const details: any = { n: 1 };
+    details.self = details;
+    throw { code: 'BOLT_AGENT', message: 'duck-typed', details };
+  }
+  throw new Error('m'.repeat(task.payload.mib * 1024 * 1024));
+} };
+
+export const agents = [crash, dieWriting, hang, oom, unstorable, fail, wait, record, slow, hold, find, join, later, stray, leaveOpen, spoof, badError];
 `;
 
 /** Writes the module; returns its path. */
