@@ -59,6 +59,9 @@ function display(url: string): string {
   return url.startsWith('file:') ? fileURLToPath(url) : url;
 }
 
+/** The most agents one runtime's modules may define (built-in ones included). */
+export const MAX_AGENTS_PER_RUNTIME = 1000;
+
 /** Loads every module; throws `BOLT_AGENT` naming the module that failed and why. */
 export async function loadAgents(modules: readonly string[]): Promise<Map<string, LoadedAgent>> {
   const out = new Map<string, LoadedAgent>();
@@ -76,12 +79,24 @@ export async function loadAgents(modules: readonly string[]): Promise<Map<string
         module: display(m),
       });
     }
-    for (const def of defs) {
-      if (!AGENT_NAME.test(def.name)) {
+    for (const found of defs) {
+      // Each field read once: a `name` getter could pass this check and later say another name
+      // (one that then broke every claim).
+      const { name, description, run } = found;
+      const def: AgentDefinition = {
+        name,
+        description: typeof description === 'string' ? description : undefined,
+        // Called on the agent's own object, as before: its `run` may use `this`.
+        run: (task, ctx) => run.call(found, task, ctx),
+      };
+      if (typeof name !== 'string' || typeof run !== 'function' || !AGENT_NAME.test(name)) {
         // Tasks could never be submitted to it.
-        throw new AgentError(`Agent module ${display(m)} names an agent ${JSON.stringify(def.name.slice(0, 100))}: agent names are ${AGENT_NAME_RULE}`, {
-          module: display(m),
-        });
+        throw new AgentError(
+          `Agent module ${display(m)} names an agent ${JSON.stringify(String(def.name).slice(0, 100))}: agent names are ${AGENT_NAME_RULE}`,
+          {
+            module: display(m),
+          },
+        );
       }
       const prev = out.get(def.name);
       if (prev) {
@@ -90,6 +105,12 @@ export async function loadAgents(modules: readonly string[]): Promise<Map<string
         });
       }
       out.set(def.name, { def, module: m });
+      if (out.size > MAX_AGENTS_PER_RUNTIME) {
+        // Every claim names them all: 40,000 exceeded SQLite's statement parameters, and nothing was claimed.
+        throw new AgentError(`The agent modules define more than ${MAX_AGENTS_PER_RUNTIME} agents (one runtime claims for at most that many)`, {
+          module: display(m),
+        });
+      }
     }
   }
   return out;
