@@ -33,7 +33,9 @@ export function unsendablePart(value: unknown): string | undefined {
     } else if (v instanceof Set) {
       for (const x of v) stack.push({ v: x, at: step(' (a member)'), depth: d });
     } else if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) stack.push({ v: v[i], at: step(`[${i}]`), depth: d });
+      // The elements there are: a sparse array's length (1e9) had this walk every hole until
+      // the thread ran out of heap.
+      for (const k of Object.keys(v)) stack.push({ v: v[Number(k)], at: step(`[${k}]`), depth: d });
     } else {
       for (const k of Object.keys(v)) stack.push({ v: (v as Record<string, unknown>)[k], at: step(`.${k}`), depth: d });
     }

@@ -41,4 +41,11 @@ test('unsendablePart names what structured clone refuses, and where; everything 
   let deep: unknown = () => 1;
   for (let i = 0; i < 100_000; i++) deep = [deep];
   assert.match(unsendablePart(deep) ?? '', /^a function at result(\[0\]){32}…$/);
+  // A sparse array is walked by the elements it has, not its length (1e9 holes ran out of heap).
+  const sparse: unknown[] = [];
+  sparse.length = 1e9;
+  sparse[5] = { fn: () => 1 };
+  assert.match(unsendablePart(sparse) ?? '', /^a function at result\[5\]\.fn$/);
+  sparse[5] = 1;
+  assert.equal(unsendablePart(sparse), undefined);
 });
