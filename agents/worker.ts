@@ -95,6 +95,19 @@ function strayError(err: unknown, kind: 'uncaught exception' | 'unhandled reject
     `an agent's code raised an error no task could catch (${kind}; last task ${task ? `${task.id} (${task.agent}), ${when}` : 'none'}): the thread goes on`,
   );
 }
+/**
+ * An agent's thread shares its process with the runtime: a signal it sends to the process (its
+ * own pid, its process group) would stop the runtime and every other agent (SIGTERM drained and
+ * ended `bolt start`). Other processes, such as an agent's own children, may still be signalled.
+ */
+const processKill = process.kill.bind(process);
+process.kill = (pid: number, signal?: string | number): true => {
+  if (pid === process.pid || pid === 0 || pid === -process.pid) {
+    throw new AgentError(`An agent cannot send signals to its runtime's process (${String(signal ?? 'SIGTERM')} to ${pid})`, { pid });
+  }
+  return processKill(pid, signal);
+};
+
 process.on('uncaughtException', (err) => {
   // piscina's own: a reply it could not post (a result structured clone refuses that
   // unsendablePart did not see, such as a Proxy or a MessagePort). It throws that in the next

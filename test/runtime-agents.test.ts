@@ -11,6 +11,10 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { tempDir } from './helpers/tmp.js';
 import { nextEvent, waitForValue } from './helpers/wait.js';
 import { testRuntime } from './helpers/runtime.js';
+import { spawnBolt } from './helpers/runtime-process.js';
+import { writeTestAgents } from './helpers/agents-fixture.js';
+import { openDatabase } from '../storage/open-database.js';
+import { TaskQueue } from '../core/runtime/task-queue.js';
 import { BoltIntegration } from '../core/runtime/bolt-integration.js';
 import { hasCode, type SerializedError } from '../core/errors.js';
 import { EinsteinSearch } from '../search/einstein-search.js';
@@ -43,6 +47,7 @@ test('built-in agents run durable tasks; sql goes through ctx.db; events carry a
       'oom',
       'record',
       'search',
+      'signal-self',
       'sleep',
       'slow',
       'spoof',
@@ -336,4 +341,41 @@ test('an error that cannot be stored as thrown is recorded bounded: its task fai
   assert.match(h.error.message, /\(20971520 characters, cut\)$/);
   const stored = await bolt.getTask(huge);
   assert.ok(JSON.stringify(stored.error).length < 40 * 1024, 'stored bounded');
+});
+
+test("an agent cannot signal its runtime's process: the task fails, the runtime keeps serving", { timeout: 120_000 }, async (t) => {
+  const cwd = tempDir(t);
+  const rt = spawnBolt(t, ['start', '--agents', '1', '--agent-module', writeTestAgents(cwd), '--db', join(cwd, 'q.sqlite'), '--no-status'], {
+    cwd,
+    env: { ...process.env, BOLT_POLL_MS: '20' },
+  });
+  await rt.waitForLine('ready: ', 60_000);
+  const db = await openDatabase(join(cwd, 'q.sqlite'), { engine: 'sqlite' });
+  t.after(() => db.close());
+  const queue = new TaskQueue(db);
+  for (const payload of [{ signal: 'SIGTERM' }, { signal: 'SIGINT', pid: 0 }]) {
+    const { id } = await queue.submit('signal-self', payload, { maxAttempts: 1 });
+    const task = await waitForValue(
+      'the task to end',
+      () => queue.get(id),
+      (x) => x.status === 'dead',
+      { timeoutMs: 30_000 },
+    );
+    assert.match(task.error?.message ?? '', /cannot send signals to its runtime's process/);
+  }
+  const { id } = await queue.submit('echo', 'still here');
+  assert.equal(
+    (
+      await waitForValue(
+        'echo',
+        () => queue.get(id),
+        (x) => x.status === 'done',
+        { timeoutMs: 30_000 },
+      )
+    ).result,
+    'still here',
+  );
+  assert.equal(rt.child.exitCode, null, 'the runtime still runs');
+  rt.child.kill('SIGINT');
+  assert.equal((await rt.exited).code, 0);
 });

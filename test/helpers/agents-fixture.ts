@@ -181,7 +181,13 @@ const badError = { name: 'bad-error', run(task: Task): never {
   throw new Error('m'.repeat(task.payload.mib * 1024 * 1024));
 } };
 
-export const agents = [crash, dieWriting, hang, oom, unstorable, fail, wait, record, slow, hold, find, join, later, stray, leaveOpen, spoof, badError];
+/** Sends its runtime's process the signal in payload.signal (SIGTERM drained and ended it). */
+const signalSelf = { name: 'signal-self', run(task: Task): unknown {
+  process.kill(task.payload.pid === 0 ? 0 : process.pid, task.payload.signal);
+  return 'sent';
+} };
+
+export const agents = [crash, dieWriting, hang, oom, unstorable, fail, wait, record, slow, hold, find, join, later, stray, leaveOpen, spoof, badError, signalSelf];
 `;
 
 /** Writes the module; returns its path. */
