@@ -102,7 +102,9 @@ function strayError(err: unknown, kind: 'uncaught exception' | 'unhandled reject
  */
 const processKill = process.kill.bind(process);
 process.kill = (pid: number, signal?: string | number): true => {
-  if (pid === process.pid || pid === 0 || pid === -process.pid) {
+  // Node takes a numeric string too ('1234').
+  const n = Number(pid);
+  if (n === process.pid || n === 0 || n === -process.pid) {
     throw new AgentError(`An agent cannot send signals to its runtime's process (${String(signal ?? 'SIGTERM')} to ${pid})`, { pid });
   }
   return processKill(pid, signal);

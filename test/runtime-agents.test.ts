@@ -353,7 +353,7 @@ test("an agent cannot signal its runtime's process: the task fails, the runtime 
   const db = await openDatabase(join(cwd, 'q.sqlite'), { engine: 'sqlite' });
   t.after(() => db.close());
   const queue = new TaskQueue(db);
-  for (const payload of [{ signal: 'SIGTERM' }, { signal: 'SIGINT', pid: 0 }]) {
+  for (const payload of [{ signal: 'SIGTERM' }, { signal: 'SIGTERM', asText: true }, { signal: 'SIGINT', pid: 0 }]) {
     const { id } = await queue.submit('signal-self', payload, { maxAttempts: 1 });
     const task = await waitForValue(
       'the task to end',

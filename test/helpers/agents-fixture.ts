@@ -183,7 +183,7 @@ const badError = { name: 'bad-error', run(task: Task): never {
 
 /** Sends its runtime's process the signal in payload.signal (SIGTERM drained and ended it). */
 const signalSelf = { name: 'signal-self', run(task: Task): unknown {
-  process.kill(task.payload.pid === 0 ? 0 : process.pid, task.payload.signal);
+  process.kill(task.payload.pid === 0 ? 0 : task.payload.asText ? (String(process.pid) as unknown as number) : process.pid, task.payload.signal);
   return 'sent';
 } };
 
