@@ -88,6 +88,7 @@ let lastTask: { id: number; agent: string } | undefined;
  * error it did not make. The thread logs it instead, naming the task that ran last, and goes on.
  */
 function strayError(err: unknown, kind: 'uncaught exception' | 'unhandled rejection'): void {
+  if (!strayLogs.allow()) return;
   const task = lastTask;
   const when = task && running.has(task.id) ? 'while it ran' : 'after it returned';
   logger.error(
@@ -95,6 +96,37 @@ function strayError(err: unknown, kind: 'uncaught exception' | 'unhandled reject
     `an agent's code raised an error no task could catch (${kind}; last task ${task ? `${task.id} (${task.agent}), ${when}` : 'none'}): the thread goes on`,
   );
 }
+/**
+ * At most STRAY_LOGS_PER_SECOND stray errors logged per second and thread, then one line saying
+ * how many were not: an interval left behind that rejects every millisecond logged a thousand
+ * error lines a second, for as long as the runtime ran.
+ */
+const STRAY_LOGS_PER_SECOND = 10;
+const strayLogs = {
+  windowStart: 0,
+  logged: 0,
+  dropped: 0,
+  allow(): boolean {
+    const now = Date.now();
+    if (now - this.windowStart >= 1000) {
+      if (this.dropped > 0)
+        logger.error(
+          { dropped: this.dropped },
+          `${this.dropped} more errors agents' code left behind were not logged (at most ${STRAY_LOGS_PER_SECOND} a second)`,
+        );
+      this.windowStart = now;
+      this.logged = 0;
+      this.dropped = 0;
+    }
+    if (this.logged < STRAY_LOGS_PER_SECOND) {
+      this.logged++;
+      return true;
+    }
+    this.dropped++;
+    return false;
+  },
+};
+
 /**
  * An agent's thread shares its process with the runtime: a signal it sends to the process (its
  * own pid, its process group) would stop the runtime and every other agent (SIGTERM drained and

@@ -38,6 +38,7 @@ test('built-in agents run durable tasks; sql goes through ctx.db; events carry a
       'echo',
       'fail',
       'find',
+      'flood',
       'hang',
       'hold',
       'index',
@@ -378,4 +379,39 @@ test("an agent cannot signal its runtime's process: the task fails, the runtime 
   assert.equal(rt.child.exitCode, null, 'the runtime still runs');
   rt.child.kill('SIGINT');
   assert.equal((await rt.exited).code, 0);
+});
+
+test('errors left behind are logged at most 10 a second per thread, then how many were not', { timeout: 120_000 }, async (t) => {
+  const cwd = tempDir(t);
+  const rt = spawnBolt(t, ['start', '--agents', '1', '--agent-module', writeTestAgents(cwd), '--db', join(cwd, 'q.sqlite'), '--no-status'], {
+    cwd,
+    env: { ...process.env, BOLT_POLL_MS: '20' },
+  });
+  await rt.waitForLine('ready: ', 60_000);
+  const db = await openDatabase(join(cwd, 'q.sqlite'), { engine: 'sqlite' });
+  t.after(() => db.close());
+  const queue = new TaskQueue(db);
+  const { id } = await queue.submit('flood', { ms: 1500 });
+  await waitForValue(
+    'the flood task',
+    () => queue.get(id),
+    (x) => x.status === 'done',
+    { timeoutMs: 30_000 },
+  );
+  // The interval runs 1.5 s: the first second's dropped errors are counted at the first error after it.
+  await waitForValue(
+    'a line saying how many were not logged',
+    () => rt.stderr(),
+    (e) => /more errors agents' code left behind were not logged/.test(e),
+    {
+      timeoutMs: 30_000,
+    },
+  );
+  rt.child.kill('SIGINT');
+  await rt.exited;
+  const logged = rt
+    .stderr()
+    .split('\n')
+    .filter((l) => l.includes('raised an error no task could catch')).length;
+  assert.ok(logged >= 10 && logged <= 40, `${logged} stray errors logged in about 1.5 s`);
 });

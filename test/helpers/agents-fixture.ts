@@ -125,6 +125,13 @@ const later = { name: 'later', run(task: Task): unknown {
  * Returns at once, leaving an error behind: payload.ms later a timer throws (payload.how
  * 'throw') or a promise nobody awaits rejects ('reject'), after writing payload.marker.
  */
+/** Leaves an interval that rejects every millisecond for payload.ms, then stops it. */
+const flood = { name: 'flood', run(task: Task): unknown {
+  const every = setInterval(() => void Promise.reject(new Error('flood of task ' + task.id)), 1);
+  setTimeout(() => clearInterval(every), task.payload.ms);
+  return 'flooding';
+} };
+
 const stray = { name: 'stray', run(task: Task): unknown {
   setTimeout(() => {
     writeFileSync(task.payload.marker, String(threadId));
@@ -187,7 +194,7 @@ const signalSelf = { name: 'signal-self', run(task: Task): unknown {
   return 'sent';
 } };
 
-export const agents = [crash, dieWriting, hang, oom, unstorable, fail, wait, record, slow, hold, find, join, later, stray, leaveOpen, spoof, badError, signalSelf];
+export const agents = [crash, dieWriting, hang, oom, unstorable, fail, wait, record, slow, hold, find, join, later, stray, flood, leaveOpen, spoof, badError, signalSelf];
 `;
 
 /** Writes the module; returns its path. */
