@@ -4,7 +4,7 @@
  * (only that worker dies, the task is retried, the runtime keeps going), cancel through the
  * signal, dedupe, sequential order, a module that fails to load.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -344,7 +344,8 @@ test('an error that cannot be stored as thrown is recorded bounded: its task fai
   assert.ok(JSON.stringify(stored.error).length < 40 * 1024, 'stored bounded');
 });
 
-test("an agent cannot signal its runtime's process: the task fails, the runtime keeps serving", { timeout: 120_000 }, async (t) => {
+/** `bolt start` with one agent in a child process (what an agent does there cannot end this test's process), and its queue. */
+async function childRuntime(t: TestContext): Promise<{ rt: ReturnType<typeof spawnBolt>; queue: TaskQueue }> {
   const cwd = tempDir(t);
   const rt = spawnBolt(t, ['start', '--agents', '1', '--agent-module', writeTestAgents(cwd), '--db', join(cwd, 'q.sqlite'), '--no-status'], {
     cwd,
@@ -353,7 +354,11 @@ test("an agent cannot signal its runtime's process: the task fails, the runtime 
   await rt.waitForLine('ready: ', 60_000);
   const db = await openDatabase(join(cwd, 'q.sqlite'), { engine: 'sqlite' });
   t.after(() => db.close());
-  const queue = new TaskQueue(db);
+  return { rt, queue: new TaskQueue(db) };
+}
+
+test("an agent cannot signal its runtime's process: the task fails, the runtime keeps serving", { timeout: 120_000 }, async (t) => {
+  const { rt, queue } = await childRuntime(t);
   for (const payload of [{ signal: 'SIGTERM' }, { signal: 'SIGTERM', asText: true }, { signal: 'SIGINT', pid: 0 }]) {
     const { id } = await queue.submit('signal-self', payload, { maxAttempts: 1 });
     const task = await waitForValue(
@@ -382,15 +387,7 @@ test("an agent cannot signal its runtime's process: the task fails, the runtime 
 });
 
 test('errors left behind are logged at most 10 a second per thread, then how many were not', { timeout: 120_000 }, async (t) => {
-  const cwd = tempDir(t);
-  const rt = spawnBolt(t, ['start', '--agents', '1', '--agent-module', writeTestAgents(cwd), '--db', join(cwd, 'q.sqlite'), '--no-status'], {
-    cwd,
-    env: { ...process.env, BOLT_POLL_MS: '20' },
-  });
-  await rt.waitForLine('ready: ', 60_000);
-  const db = await openDatabase(join(cwd, 'q.sqlite'), { engine: 'sqlite' });
-  t.after(() => db.close());
-  const queue = new TaskQueue(db);
+  const { rt, queue } = await childRuntime(t);
   const { id } = await queue.submit('flood', { ms: 1500 });
   await waitForValue(
     'the flood task',

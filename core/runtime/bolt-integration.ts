@@ -204,7 +204,7 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
     const ids: number[] = [];
     for (let c = 0; c < checked.length; c += 1000) {
       const part = checked.slice(c, c + 1000);
-      const rs = await queue.submitMany(part);
+      const rs = await queue.submitChecked(part);
       rs.forEach((r, i) => this.emit('task:queued', { id: r.id, agent: part[i]!.agent, deduplicated: r.deduplicated }));
       dispatcher.wake();
       ids.push(...rs.map((r) => r.id));

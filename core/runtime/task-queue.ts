@@ -440,7 +440,11 @@ export class TaskQueue {
    * go one by one. Bad input anywhere in the batch is BOLT_BAD_INPUT and stores nothing of it.
    */
   async submitMany(items: ReadonlyArray<{ agent: string; payload?: unknown; options?: SubmitOptions }>): Promise<SubmitResult[]> {
-    const tasks = await this.checkMany(items);
+    return this.submitChecked(await this.checkMany(items));
+  }
+
+  /** Writes tasks `checkMany` returned (a runtime writes a checked batch in chunks: see `BoltIntegration.submitMany`). */
+  async submitChecked(tasks: readonly CheckedTask[]): Promise<SubmitResult[]> {
     const out: SubmitResult[] = new Array(tasks.length);
     const plain: number[] = [];
     for (let i = 0; i < tasks.length; i++) {
