@@ -49,7 +49,17 @@ export interface AgentSlot {
 /** How one dispatched task ended. */
 export type RunOutcome =
   | { ok: true; result: unknown; agentId?: string }
-  | { ok: false; error: SerializedError; agentId?: string; reason: 'threw' | 'crashed' | 'oom' | 'timeout' | 'aborted' };
+  | {
+      ok: false;
+      error: SerializedError;
+      agentId?: string;
+      reason: 'threw' | 'crashed' | 'oom' | 'timeout' | 'aborted';
+      /**
+       * Its thread died or timed out before the task began there (busy in code an earlier task
+       * left behind, or still starting): the task was never attempted.
+       */
+      notBegun?: true;
+    };
 
 /** A task handed to an agent. */
 export interface RunningTask {
@@ -89,6 +99,10 @@ const WORKER = new URL('./worker-entry.cjs', import.meta.url).href;
 export class AgentPool extends EventEmitter<AgentPoolEvents> {
   private readonly pool: Piscina<WorkerRequest, WorkerReply>;
   private readonly slotTable: Int32Array;
+  /** Start marks (worker-protocol.ts `markStarted`), one per task in flight; the free ones. */
+  private readonly starts: Int32Array;
+  private readonly freeMarks: number[];
+  private seq = 0;
   private readonly channel: BroadcastChannel;
   private readonly byThread = new Map<number, AgentSlot>();
   private readonly taskThread = new Map<number, number>();
@@ -102,6 +116,11 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     super();
     const slots = new SharedArrayBuffer(4 * o.size * 2);
     this.slotTable = new Int32Array(slots);
+    // The dispatcher keeps at most one task per agent in flight; twice that leaves room to spare
+    // (a dispatch finding none free goes without a mark: counted as begun, as before marks).
+    const marks = 2 * o.size;
+    this.starts = new Int32Array(new SharedArrayBuffer(4 * marks));
+    this.freeMarks = Array.from({ length: marks }, (_, i) => marks - 1 - i);
     const workerData: AgentWorkerData = {
       modules: o.modules,
       database: o.database,
@@ -109,6 +128,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
       dbOpener: o.dbOpener,
       runtimeId: o.runtimeId,
       slots,
+      starts: this.starts.buffer as SharedArrayBuffer,
       logLevel: logEnv().level,
     };
     this.pool = new Piscina<WorkerRequest, WorkerReply>({
@@ -257,6 +277,10 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
   run(task: { id: number; agent: string; payload: unknown; attempt: number; maxAttempts: number; parents?: ParentResult[] }, timeoutMs: number): RunningTask {
     const controller = new AbortController();
     const key = randomUUID();
+    const mark = this.freeMarks.pop() ?? -1;
+    this.seq = (this.seq % 0x7fffffff) + 1;
+    const seq = this.seq;
+    if (mark >= 0) Atomics.store(this.starts, mark, -seq);
     let abortReason: string | undefined;
     let timedOut = false;
     let grace: NodeJS.Timeout | undefined;
@@ -281,6 +305,8 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
           kind: 'run',
           id: task.id,
           key,
+          mark,
+          seq,
           agent: task.agent,
           payload: task.payload,
           attempt: task.attempt,
@@ -293,6 +319,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
         (reply): RunOutcome => {
           this.markStarted(task.id, reply.threadId);
           const agentId = this.slotOf(reply.threadId)?.agentId;
+          if (reply.kind === 'result' && !reply.ok && reply.retiring) this.downReason.set(reply.threadId, `retired: ${reply.retiring}`);
           if (reply.kind !== 'result') return { ok: false, error: new AgentError('unexpected reply from agent worker').toJSON(), agentId, reason: 'crashed' };
           if (timedOut) return { ok: false, error: timeoutError(task.id, timeoutMs), agentId, reason: 'timeout' };
           if (reply.ok) return { ok: true, result: reply.result, agentId };
@@ -302,11 +329,13 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
           const threadId = this.taskThread.get(task.id);
           const agentId = threadId === undefined ? undefined : this.byThread.get(threadId)?.agentId;
           const outcome = this.classifyRejection(err, task.id, timedOut, timeoutMs, abortReason, Date.now() - dispatchedAt);
-          if (threadId !== undefined) this.downReason.set(threadId, outcome.ok ? 'exited' : `${outcome.reason}: ${outcome.error.message}`);
-          return { ...outcome, agentId };
+          if (threadId !== undefined) this.downReason.set(threadId, `${outcome.reason}: ${outcome.error.message}`);
+          const begun = mark < 0 || Atomics.load(this.starts, mark) === seq;
+          return { ...outcome, agentId, ...(!begun && threadLost(err, timedOut) ? { notBegun: true as const } : {}) };
         },
       )
       .finally(() => {
+        if (mark >= 0) this.freeMarks.push(mark);
         this.dispatched.delete(task.id);
         clearTimeout(timer);
         if (grace) clearTimeout(grace);
@@ -382,6 +411,12 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     if (force) await this.pool.destroy();
     else await this.pool.close();
   }
+}
+
+/** Whether a rejected task's thread ended or stopped answering: it timed out, exited, ran out of heap. */
+function threadLost(err: unknown, timedOut: boolean): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return timedOut || e?.code === 'ERR_WORKER_OUT_OF_MEMORY' || /worker exited with code/.test(String(e?.message ?? ''));
 }
 
 function clearSlot(slot: AgentSlot): void {

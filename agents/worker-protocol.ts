@@ -26,17 +26,31 @@ export interface AgentWorkerData {
   runtimeId: string;
   /** Slot table: index i holds the threadId of agent-(i+1), 0 when free. */
   slots: SharedArrayBuffer;
+  /** Start marks (Int32): see `markStarted` below. */
+  starts: SharedArrayBuffer;
   logLevel?: string;
 }
 
 export type WorkerRequest =
   | { kind: 'describe' }
-  | { kind: 'run'; id: number; key: string; agent: string; payload: unknown; attempt: number; maxAttempts: number; parents?: ParentResult[] };
+  | {
+      kind: 'run';
+      id: number;
+      key: string;
+      /** Where this dispatch's start mark is (an index into `starts`, -1 for none) and its number. */
+      mark: number;
+      seq: number;
+      agent: string;
+      payload: unknown;
+      attempt: number;
+      maxAttempts: number;
+      parents?: ParentResult[];
+    };
 
 export type WorkerReply =
   | { kind: 'described'; agents: Array<{ name: string; description?: string; module: string }>; threadId: number }
   | { kind: 'result'; ok: true; result: unknown; threadId: number }
-  | { kind: 'result'; ok: false; error: SerializedError; threadId: number };
+  | { kind: 'result'; ok: false; error: SerializedError; threadId: number; retiring?: string };
 
 export type WorkerEvent =
   | { bolt: 'start'; id: number; key: string; threadId: number }
@@ -46,6 +60,17 @@ export interface AbortMessage {
   id: number;
   key: string;
   reason: string;
+}
+
+/**
+ * Whether a task began in its thread, known even when the thread died: the main thread stores
+ * `-seq` in the dispatch's mark and the worker turns it into `seq` as it begins the task. A task
+ * whose thread died or timed out before that (busy in code an earlier task left, or booting) was
+ * never attempted. The start message cannot say so: it may be lost with a dying thread, and a
+ * late worker can only change a mark that still holds its own dispatch's `-seq`.
+ */
+export function markStarted(starts: Int32Array, mark: number, seq: number): void {
+  if (mark >= 0) Atomics.compareExchange(starts, mark, -seq, seq);
 }
 
 /** The longest progress note the runtime passes on, in characters. */

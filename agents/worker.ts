@@ -1,8 +1,9 @@
 /**
- * The piscina worker entry: one agent thread. It loads the agent modules lazily (on the first
- * task, cached; a module that fails to load fails that request instead of killing the thread,
- * so piscina never respawns it in a loop), claims a stable agent slot, runs one task at a time
- * and reports start/progress on its parentPort. Aborts arrive on a BroadcastChannel shared by
+ * The piscina worker entry: one agent thread. It loads the agent modules when the runtime
+ * starts (a `describe` request; a failure there fails the start, once) or, in a thread that
+ * replaced one, at its first task (a failure fails that task, and the thread then ends so that a
+ * new one loads them afresh). It claims a stable agent slot, runs one task at a time, marks each
+ * task begun in shared memory and reports start/progress on its parentPort. Aborts arrive on a BroadcastChannel shared by
  * all workers of the runtime. `ctx.db` is opened on first use, as a client of the host.
  */
 import { allowNativeCalls, stopNativeCalls } from '../storage/platform/native-guard.js';
@@ -18,6 +19,7 @@ import { EinsteinSearch } from '../search/einstein-search.js';
 import { loadAgents, type LoadedAgent } from './load-agents.js';
 import {
   abortChannelName,
+  markStarted,
   MAX_PROGRESS_NOTE,
   slotAgentId,
   type AbortMessage,
@@ -39,7 +41,16 @@ function claimSlot(): string {
   return `agent-t${threadId}`;
 }
 const agentId = claimSlot();
+const starts = new Int32Array(data.starts);
 const logger = log('agent', { agentId, threadId });
+
+/**
+ * Why this thread is ending itself, once it is: its agent modules failed to load in it. The ESM
+ * cache keeps a module that failed (and its dependencies), so every later task in the thread
+ * would fail the same way even once the cause is gone; a new thread loads them afresh.
+ */
+let retiring: string | undefined;
+const exitThread = process.exit.bind(process);
 
 let agents: Promise<Map<string, LoadedAgent>> | undefined;
 function getAgents(): Promise<Map<string, LoadedAgent>> {
@@ -171,13 +182,20 @@ export default async function handle(req: WorkerRequest): Promise<WorkerReply> {
       agents: [...loaded.values()].map((a) => ({ name: a.def.name, description: a.def.description, module: a.module })),
     };
   }
+  // A task handed to this thread after it failed to load its modules: it never begins here
+  // (its start mark stays unset, so the runtime gives it back uncounted).
+  if (retiring) exitThread(0);
+  markStarted(starts, req.mark, req.seq);
   const controller = new AbortController();
   running.set(req.id, { controller, key: req.key });
   lastTask = { id: req.id, agent: req.agent };
   allowNativeCalls();
   emit({ bolt: 'start', id: req.id, key: req.key, threadId });
   try {
-    const loaded = await getAgents();
+    const loaded = await getAgents().catch((e: unknown) => {
+      retiring = 'its agent modules failed to load';
+      throw e;
+    });
     const a = loaded.get(req.agent);
     if (!a) throw new AgentError(`No agent named ${JSON.stringify(req.agent)} in this runtime`, { agent: req.agent });
     const ctx: AgentContext = {
@@ -210,10 +228,12 @@ export default async function handle(req: WorkerRequest): Promise<WorkerReply> {
     }
     return { kind: 'result', ok: true, result: result === undefined ? null : result, threadId };
   } catch (e) {
-    return { kind: 'result', ok: false, error: toSerializedError(e), threadId };
+    return { kind: 'result', ok: false, error: toSerializedError(e), threadId, ...(retiring ? { retiring } : {}) };
   } finally {
     running.delete(req.id);
     await endLeftovers(req);
+    // After piscina has posted this reply (it does so before the next turn of the loop).
+    if (retiring) setImmediate(() => exitThread(0));
   }
 }
 

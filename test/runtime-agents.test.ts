@@ -7,7 +7,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tempDir } from './helpers/tmp.js';
 import { nextEvent, waitForValue } from './helpers/wait.js';
 import { testRuntime } from './helpers/runtime.js';
@@ -53,6 +53,7 @@ test('built-in agents run durable tasks; sql goes through ctx.db; events carry a
       'slow',
       'spoof',
       'sql',
+      'stall',
       'stray',
       'unstorable',
       'wait',
@@ -245,6 +246,71 @@ for (const how of ['throw', 'reject'] as const) {
     assert.deepEqual(downs, [], 'the thread was not replaced');
   });
 }
+
+for (const how of ['busy', 'exit'] as const) {
+  test(
+    `a thread that code a finished task left keeps busy (${how === 'busy' ? 'until the timeout' : 'then exits'}) fails no task handed to it`,
+    { timeout: 60_000 },
+    async (t) => {
+      // One agent: the next task is handed to the thread the left-over timer keeps busy. It never
+      // begins there; when the thread is terminated at the task's timeout (or exits), the task goes
+      // back to the queue uncounted and runs in the new thread.
+      const { bolt, dir } = await testRuntime(t, { agents: 1 });
+      const failed: unknown[] = [];
+      bolt.on('task:failed', (e) => failed.push(e));
+      const downs: string[] = [];
+      bolt.on('agent:down', (e) => downs.push(e.reason));
+      const marker = join(dir, 'stall.marker');
+      const gate = join(dir, 'stall.gate');
+      const a = await bolt.submit('stall', { marker, ...(how === 'exit' ? { gate } : {}) });
+      assert.equal((await done(bolt, a)).result, 'stalling');
+      await waitForValue('the left-over timer to keep the thread busy', () => existsSync(marker), Boolean, { timeoutMs: 10_000 });
+      const b = await bolt.submit('echo', 'innocent', { timeoutMs: 500 });
+      await waitForValue(
+        'the next task to be handed to the busy thread',
+        () => bolt.status().dispatcher,
+        (d) => d.running === 1 && d.buffered === 0,
+      );
+      if (how === 'exit') writeFileSync(gate, '');
+      const d = await done(bolt, b);
+      assert.equal(d.result, 'innocent');
+      assert.equal(d.attempt, 1, 'the attempt it never began was not counted');
+      assert.equal((await bolt.getTask(b)).attempts, 1);
+      assert.deepEqual(failed, [], 'no task failed');
+      assert.equal(downs.length, 1, `the stalled thread was replaced: ${JSON.stringify(downs)}`);
+    },
+  );
+}
+
+test('a thread whose agent modules fail to load fails that task and ends; its replacement loads them afresh', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const flag = join(dir, 'fail-loading');
+  const flaky = join(dir, 'flaky-agent.mjs');
+  writeFileSync(
+    flaky,
+    `import { existsSync } from 'node:fs';\nif (existsSync(${JSON.stringify(flag)})) throw new Error('cannot load now');\nexport const name = 'flaky';\nexport function run() { return 'loaded'; }\n`,
+  );
+  // Loaded in the first thread at start; a replacement thread loads them at its first task.
+  const { bolt } = await testRuntime(t, { agents: 1, agentModules: [writeTestAgents(dir), flaky] });
+  const downs: string[] = [];
+  bolt.on('agent:down', (e) => downs.push(e.reason));
+  writeFileSync(flag, '');
+  const crash = await bolt.submit('crash', null, { maxAttempts: 1 });
+  await nextEvent<{ id: number }>(bolt, 'task:dead', (e) => e.id === crash);
+  const x = await bolt.submit('echo', 'while failing', { maxAttempts: 1 });
+  const dead = await nextEvent<{ id: number; error: SerializedError }>(bolt, 'task:dead', (e) => e.id === x);
+  assert.equal(dead.error.code, 'BOLT_AGENT');
+  assert.match(dead.error.message, /flaky-agent\.mjs failed to load/);
+  await waitForValue(
+    'the thread to retire',
+    () => downs,
+    (r) => r.some((reason) => /^retired: its agent modules failed to load/.test(reason)),
+  );
+  rmSync(flag);
+  const y = await bolt.submit('flaky', null, { maxAttempts: 1 });
+  const d = await done(bolt, y);
+  assert.equal(d.result, 'loaded', 'the new thread loaded the module');
+});
 
 test('dedupe: one task per key; sequential mode runs tasks strictly in submission order', { timeout: 60_000 }, async (t) => {
   const { bolt } = await testRuntime(t, { sequential: true, agents: undefined });

@@ -346,6 +346,15 @@ export class Dispatcher {
         this.enqueueDone(r, o.result, o.text, agentId);
         return;
       }
+      if (o.notBegun) {
+        // Its thread was lost before the task began there: not the task's fault.
+        logger.warn(
+          { id: t.id, agent: t.agent, attempt: t.attempt, reason: o.reason, error: o.error.message },
+          "a task's agent thread ended or stopped answering before the task began there (code an earlier task left behind?): given back, the attempt not counted",
+        );
+        await this.queue.release(this.owner, [{ id: t.id, attempt: t.attempt }]);
+        return;
+      }
       const out = await this.queue.fail(this.owner, t.id, t.attempt, o.error);
       if (out.status === 'failed') {
         this.counters.failed++;

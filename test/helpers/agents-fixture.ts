@@ -194,7 +194,21 @@ const signalSelf = { name: 'signal-self', run(task: Task): unknown {
   return 'sent';
 } };
 
-export const agents = [crash, dieWriting, hang, oom, unstorable, fail, wait, record, slow, hold, find, join, later, stray, flood, leaveOpen, spoof, badError, signalSelf];
+/**
+ * Returns at once, leaving a timer that writes payload.marker (its thread id) and then keeps the
+ * thread busy: for ever, or (payload.gate) until that file exists, and then exits the thread.
+ */
+const stall = { name: 'stall', run(task: Task): unknown {
+  setTimeout(() => {
+    writeFileSync(task.payload.marker, String(threadId));
+    for (;;) {
+      if (task.payload.gate && existsSync(task.payload.gate)) process.exit(3);
+    }
+  }, 0);
+  return 'stalling';
+} };
+
+export const agents = [crash, dieWriting, hang, oom, unstorable, fail, wait, record, slow, hold, find, join, later, stray, flood, leaveOpen, spoof, badError, signalSelf, stall];
 `;
 
 /** Writes the module; returns its path. */
