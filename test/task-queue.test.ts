@@ -69,6 +69,51 @@ for (const engine of ['duckdb', 'sqlite', 'postgres'] as const) {
     assert.deepEqual(await q.counts(), { queued: 0, running: 0, done: 2, failed: 0, dead: 0, cancelled: 0 });
   });
 
+  test(
+    `a batch of results is stored exactly, each fenced by its own attempt, across chunks [${engine}]`,
+    { timeout: 60_000, skip: skip(engine) },
+    async (t) => {
+      const q = await queue(t, engine);
+      // Texts an array literal or a CASE would have to escape (PostgreSQL binds the batch as arrays).
+      const odd: unknown[] = [
+        '',
+        'NULL',
+        'null',
+        '"',
+        '\\',
+        '\\"',
+        '{a,b}',
+        ' , ',
+        "it's",
+        'tab\tnew\nline',
+        'é 中 𝄞',
+        '\u0000',
+        { '"k"': ['{', '}', null] },
+        -0.5,
+        true,
+      ];
+      const n = 1_203; // more than one statement's chunk
+      await q.submitMany(Array.from({ length: n }, (_, i) => ({ agent: 'echo', payload: i })));
+      const claimed = await q.claim('rt', ['echo'], n, 60_000);
+      assert.equal(claimed.length, n);
+      const expected = new Map(claimed.map((c, i) => [c.id, { i, result: odd[i % odd.length] }]));
+      // Every 7th completion names an attempt it does not hold: not recorded, the task stays running.
+      const batch = claimed.map((c, i) => ({ id: c.id, attempt: i % 7 === 3 ? c.attempt + 1 : c.attempt, result: odd[i % odd.length] }));
+      const applied = await q.complete('rt', batch.reverse());
+      assert.equal(applied.size, claimed.filter((_, i) => i % 7 !== 3).length);
+      for (const task of await q.list({ limit: 2_000 })) {
+        const e = expected.get(task.id)!;
+        if (e.i % 7 === 3) {
+          assert.equal(task.status, 'running', `task ${task.id}`);
+          assert.ok(!applied.has(task.id));
+        } else {
+          assert.equal(task.status, 'done', `task ${task.id}`);
+          assert.deepEqual(task.result, e.result, `task ${task.id}`);
+        }
+      }
+    },
+  );
+
   test(`failures retry with backoff, then go dead; final failures go dead at once [${engine}]`, { timeout: 30_000, skip: skip(engine) }, async (t) => {
     // A first retry 1–2 s out: long enough that "not claimable yet" holds on a loaded machine.
     const q = await queue(t, engine, { baseMs: 2000, capMs: 2000 });

@@ -51,6 +51,14 @@ export interface QueueDialect {
   wake?: string;
   /** The same in one statement with an `INSERT … RETURNING id` (PostgreSQL: a CTE beside `pg_notify`). */
   wakeWith?: (insertReturningId: string) => string;
+  /**
+   * Where the engine binds arrays (PostgreSQL), one fixed statement that records a batch of
+   * successes: parameters finished_at, updated_at, the ids, their attempts and their results (three
+   * arrays of one length), lease owner; it returns `id, has_dependants` of the rows it changed.
+   * One text for every batch stays prepared; the portable statement inlines the batch's ids
+   * (`CASE id WHEN …`), a new text each time for the server to parse and plan and for Bolt to scan.
+   */
+  completeArrays?: string;
 }
 
 /** The channel runtimes LISTEN on (PostgreSQL). */
@@ -170,6 +178,10 @@ const DIALECTS: Record<EngineName, QueueDialect> = {
     wake: `NOTIFY ${WAKE_CHANNEL}`,
     wakeWith: (insert) => `WITH inserted AS (${insert}) SELECT inserted.id FROM inserted, (SELECT pg_notify('${WAKE_CHANNEL}', '')) AS woken`,
     reserveIds: (n) => `SELECT nextval(pg_get_serial_sequence('bolt_tasks', 'id')) AS id FROM generate_series(1, ${Math.floor(n)})`,
+    completeArrays:
+      `UPDATE bolt_tasks AS t SET status = 'done', result = v.result, finished_at = ?, updated_at = ?, lease_owner = NULL, lease_expires = NULL ` +
+      `FROM unnest(?::bigint[], ?::integer[], ?::text[]) AS v (id, attempt, result) ` +
+      `WHERE t.id = v.id AND t.attempts = v.attempt AND t.lease_owner = ? AND t.status = 'running' RETURNING t.id, t.has_dependants`,
   },
 };
 

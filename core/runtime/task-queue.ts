@@ -170,6 +170,16 @@ function* completionChunks(batch: readonly Completion[]): Generator<Completion[]
   if (part.length) yield part;
 }
 
+/** The portable statement recording a batch of successes: ids and attempts (integers read from the database) inlined, results as parameters. */
+function completeStatement(part: readonly Completion[]): string {
+  return (
+    `UPDATE bolt_tasks SET status = 'done', result = CASE id ${part.map((x) => `WHEN ${int(x.id)} THEN ?`).join(' ')} END, ` +
+    `finished_at = ?, updated_at = ?, lease_owner = NULL, lease_expires = NULL ` +
+    `WHERE id IN (${intList(part.map((x) => x.id))}) AND attempts = CASE id ${part.map((x) => `WHEN ${int(x.id)} THEN ${int(x.attempt)}`).join(' ')} END ` +
+    `AND lease_owner = ? AND status = 'running' RETURNING id, has_dependants`
+  );
+}
+
 function claimedFrom(r: Row): ClaimedTask {
   const t = rowToTask({ ...r, status: 'running', created_at: 0, updated_at: 0 });
   return {
@@ -669,21 +679,18 @@ export class TaskQueue {
 
   /**
    * Records successful outcomes in batches; returns the ids actually recorded (lease still held
-   * and attempt unchanged). One statement per batch: ids and attempts (integers we read from the
-   * database) are inlined, results are parameters.
+   * and attempt unchanged). One statement per batch: the dialect's `completeArrays` where there
+   * is one, else `completeStatement`.
    */
   async complete(owner: string, batch: readonly Completion[]): Promise<Set<number>> {
     const applied = new Set<number>();
+    const byArrays = this.dialect.completeArrays;
     for (const part of completionChunks(batch)) {
-      const ids = intList(part.map((x) => x.id));
-      const sql =
-        `UPDATE bolt_tasks SET status = 'done', result = CASE id ${part.map((x) => `WHEN ${int(x.id)} THEN ?`).join(' ')} END, ` +
-        `finished_at = ?, updated_at = ?, lease_owner = NULL, lease_expires = NULL ` +
-        `WHERE id IN (${ids}) AND attempts = CASE id ${part.map((x) => `WHEN ${int(x.id)} THEN ${int(x.attempt)}`).join(' ')} END ` +
-        `AND lease_owner = ? AND status = 'running' RETURNING id, has_dependants`;
+      const results = part.map((x) => (x.text !== undefined ? x.text : storableJson(x.result ?? null, 'the result')));
       const now = Date.now();
-      const params = [...part.map((x) => (x.text !== undefined ? x.text : storableJson(x.result ?? null, 'the result'))), now, now, owner];
-      const rows = await retryConflicts(() => this.db.query(sql, params));
+      const rows = byArrays
+        ? await retryConflicts(() => this.db.query(byArrays, [now, now, part.map((x) => x.id), part.map((x) => x.attempt), results, owner], { prepared: true }))
+        : await retryConflicts(() => this.db.query(completeStatement(part), [...results, now, now, owner]));
       for (const r of rows) applied.add(Number(r.id));
       await releaseDependants(
         this.db,
