@@ -55,8 +55,9 @@ export interface QueueDialect {
    * Where the engine binds arrays (PostgreSQL), one fixed statement that records a batch of
    * successes: parameters finished_at, updated_at, the ids, their attempts and their results (three
    * arrays of one length), lease owner; it returns `id, has_dependants` of the rows it changed.
-   * One text for every batch stays prepared; the portable statement inlines the batch's ids
-   * (`CASE id WHEN …`), a new text each time for the server to parse and plan and for Bolt to scan.
+   * One text for every batch, which Bolt scans once; the portable statement inlines the batch's
+   * ids (`CASE id WHEN …`), a new text each time. Not kept prepared: the generic plan PostgreSQL
+   * keeps after five runs was made while a new queue's table was small, and scans the table.
    */
   completeArrays?: string;
 }

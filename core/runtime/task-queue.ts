@@ -689,7 +689,7 @@ export class TaskQueue {
       const results = part.map((x) => (x.text !== undefined ? x.text : storableJson(x.result ?? null, 'the result')));
       const now = Date.now();
       const rows = byArrays
-        ? await retryConflicts(() => this.db.query(byArrays, [now, now, part.map((x) => x.id), part.map((x) => x.attempt), results, owner], { prepared: true }))
+        ? await retryConflicts(() => this.db.query(byArrays, [now, now, part.map((x) => x.id), part.map((x) => x.attempt), results, owner]))
         : await retryConflicts(() => this.db.query(completeStatement(part), [...results, now, now, owner]));
       for (const r of rows) applied.add(Number(r.id));
       await releaseDependants(
