@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { runBolt } from './helpers/cli.js';
@@ -126,4 +126,39 @@ test('bolt soak removes its temporary work directory after a passing run unless 
   } finally {
     rmSync(r2.workDir, { recursive: true, force: true });
   }
+});
+
+test('bolt soak refuses an existing database file and a work directory that is not empty: an earlier run would be counted', { timeout: 90_000 }, async (t) => {
+  const dir = tempDir(t);
+  const db = join(dir, 'earlier.sqlite');
+  writeFileSync(db, 'an earlier run, or somebody else');
+  const work = join(dir, 'work');
+  mkdirSync(work);
+  writeFileSync(join(work, 'ledger-0.log'), 'earlier journal\n');
+  const cases: Array<[string[], RegExp]> = [
+    [['--engine', 'sqlite', '--db', db], /--db .*earlier\.sqlite exists: a soak needs a new file/],
+    [['--engine', 'duckdb', '--db', 'postgres://u@127.0.0.1:1/x'], /needs --engine postgres/],
+    [['--work-dir', work], /--work-dir .*work is not empty/],
+    [['--work-dir', db], /is not a directory/],
+  ];
+  for (const [extra, message] of cases) {
+    const r = await runBolt(['soak', '--processes', '1', '--agents', '1', '--duration', '1', ...extra], { timeoutMs: 30_000 });
+    assert.equal(r.code, 2, `${extra.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /error \[BOLT_BAD_INPUT\]/);
+    assert.match(r.stderr, message);
+  }
+  assert.equal(readFileSync(db, 'utf8'), 'an earlier run, or somebody else', 'the file is untouched');
+  assert.deepEqual(readdirSync(work), ['ledger-0.log'], 'the directory is untouched');
+  assert.deepEqual(readdirSync(dir).sort(), ['earlier.sqlite', 'work'], 'nothing was created beside them');
+
+  // A new file and an empty directory are fine.
+  const fresh = join(dir, 'empty');
+  mkdirSync(fresh);
+  const ok = await runBolt(
+    ['soak', '--processes', '1', '--agents', '1', '--duration', '1', '--engine', 'sqlite', '--db', join(dir, 'new.sqlite'), '--work-dir', fresh],
+    {
+      timeoutMs: 60_000,
+    },
+  );
+  assert.equal(ok.code, 0, ok.stderr.slice(-2000));
 });

@@ -84,12 +84,12 @@ export function register(program: Command): void {
     .option('--agents <n>', 'agents per process', '8')
     .option('--duration <seconds>', 'how long the workload runs, counted from when every process has opened the database and warmed its agents', '60')
     .option('--engine <engine>', 'duckdb, sqlite or postgres', 'duckdb')
-    .option('--db <path-or-url>', 'database to use (default: a new file in the work directory)')
+    .option('--db <path-or-url>', 'database to use: a new DuckDB or SQLite file, or a postgres:// URL (default: a new file in the work directory)')
     .option('--chaos <faults>', `comma-separated faults: ${FAULT_KINDS.join(',')}`)
     .option('--chaos-every <seconds>', 'seconds between faults', '5')
     .option('--seed <n>', 'seed for the workload and fault schedule (default: random, printed)')
     .option('--report <file.html>', 'write a self-contained HTML report')
-    .option('--work-dir <dir>', 'where journals and metrics go (default: a new temporary directory, removed after a passing run)')
+    .option('--work-dir <dir>', 'a new or empty directory for journals and metrics (default: a new temporary directory, removed after a passing run)')
     .option(
       '--max-host-rss <MiB>',
       'bound on the resident memory of the processes serving the database (an invariant)',

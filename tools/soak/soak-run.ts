@@ -17,6 +17,7 @@ import { log } from '../../core/logger.js';
 import { InternalError } from '../../core/errors.js';
 import { SeededRandom } from './seeded-random.js';
 import { createPgRunSchema, createSoakSchema, dropPgRunSchema } from './soak-schema.js';
+import { checkSoakPlaces } from './soak-places.js';
 import { foldMetrics } from './soak-metrics.js';
 import { readJournals } from './soak-journal.js';
 import { verifySoak, countLeaseReruns } from './soak-verify.js';
@@ -102,6 +103,7 @@ interface Running {
 }
 
 export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>): Promise<SoakResult & { workDir: string }> {
+  checkSoakPlaces(o);
   const dir = o.workDir ? resolve(o.workDir) : mkdtempSync(join(tmpdir(), 'bolt-soak-'));
   mkdirSync(dir, { recursive: true });
   const given = o.db ?? join(dir, o.engine === 'sqlite' ? 'soak.sqlite' : 'soak.duckdb');
