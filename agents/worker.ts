@@ -3,8 +3,9 @@
  * starts (a `describe` request; a failure there fails the start, once) or, in a thread that
  * replaced one, at its first task (a failure fails that task, and the thread then ends so that a
  * new one loads them afresh). It claims a stable agent slot, runs one task at a time, marks each
- * task begun in shared memory and reports start/progress on its parentPort. Aborts arrive on a BroadcastChannel shared by
- * all workers of the runtime. `ctx.db` is opened on first use, as a client of the host.
+ * task begun in shared memory and reports start/progress on its parentPort. Aborts arrive on a
+ * BroadcastChannel shared by all workers of the runtime. `ctx.db` is opened on first use, as a
+ * client of the host.
  */
 import { allowNativeCalls, stopNativeCalls } from '../storage/platform/native-guard.js';
 import { threadId, workerData, parentPort, BroadcastChannel } from 'node:worker_threads';
