@@ -6,14 +6,15 @@
 import { rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import { EventEmitter } from 'eventemitter3';
-import { BadInputError } from '../../core/errors.js';
+import { AbortedError, BadInputError } from '../../core/errors.js';
 import type { EngineName } from '../../core/database.js';
-import { action, printJson, println, EXIT } from '../cli-action.js';
+import { action, printJson, println, reportError, EXIT } from '../cli-action.js';
 import { DEFAULT_MAX_HOST_RSS_BYTES, runSoak, type SoakEvents } from '../soak/soak-run.js';
 import { renderSoakReport } from '../soak/report-html.js';
 import { FAULT_KINDS, type FaultKind, type SoakResult } from '../soak/soak-result.js';
 import { writeOwnFile } from '../../storage/platform/own-file.js';
 import { parseInteger } from '../int-option.js';
+import { interruptOnSignals, interruptedExitCode } from '../soak/interrupt.js';
 
 interface SoakFlags {
   processes: string;
@@ -109,22 +110,34 @@ export function register(program: Command): void {
           events.on('tick', (s) => process.stderr.write(`\r\x1b[Krunning ${s.toFixed(0)} s`));
           events.on('fault', (f) => process.stderr.write(`\r\x1b[K${(f.t / 1000).toFixed(1)} s  ${f.kind}: ${f.detail}\n`));
         }
-        const result = await runSoak(
-          {
-            processes: parseInteger('--processes', flags.processes, 1, 256),
-            agents: parseInteger('--agents', flags.agents, 1, 64),
-            durationS: parseInteger('--duration', flags.duration, 1, 86_400),
-            engine,
-            db: flags.db,
-            chaos: parseChaos(flags.chaos),
-            chaosEveryS: parseInteger('--chaos-every', flags.chaosEvery, 1, 3600),
-            seed,
-            workDir: flags.workDir,
-            maxHostRssBytes: parseInteger('--max-host-rss', flags.maxHostRss, 1, 1024 * 1024) * 1024 * 1024,
-            keep: flags.keep,
-          },
-          events,
-        );
+        const interrupt = interruptOnSignals();
+        let result;
+        try {
+          result = await runSoak(
+            {
+              processes: parseInteger('--processes', flags.processes, 1, 256),
+              agents: parseInteger('--agents', flags.agents, 1, 64),
+              durationS: parseInteger('--duration', flags.duration, 1, 86_400),
+              engine,
+              db: flags.db,
+              chaos: parseChaos(flags.chaos),
+              chaosEveryS: parseInteger('--chaos-every', flags.chaosEvery, 1, 3600),
+              seed,
+              workDir: flags.workDir,
+              maxHostRssBytes: parseInteger('--max-host-rss', flags.maxHostRss, 1, 1024 * 1024) * 1024 * 1024,
+              keep: flags.keep,
+              signal: interrupt.signal,
+            },
+            events,
+          );
+        } catch (err) {
+          if (!(err instanceof AbortedError) || !interrupt.signal.aborted) throw err;
+          if (process.stderr.isTTY && !flags.json) process.stderr.write('\r\x1b[K');
+          reportError(err);
+          return interruptedExitCode(String(interrupt.signal.reason));
+        } finally {
+          interrupt.dispose();
+        }
         if (process.stderr.isTTY && !flags.json) process.stderr.write('\r\x1b[K');
         if (flags.report) writeOwnFile(flags.report, renderSoakReport(result));
         // A directory the user named is theirs; a temporary one goes once the run has passed.

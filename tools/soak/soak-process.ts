@@ -17,6 +17,17 @@ import type { SoakProcessConfig } from './soak-config.js';
 const cfg = JSON.parse(process.argv[2] ?? '{}') as SoakProcessConfig;
 const journal = new Journal(cfg.dir, cfg.proc);
 
+/**
+ * The orchestrator's IPC channel closed before this process let go of it: the orchestrator
+ * died (SIGKILL, a crash). Nobody will stop or count this process any more, so it does not run
+ * on to its deadline (hours away, perhaps) but ends as a SIGKILLed host does, which the
+ * database's next opener recovers from.
+ */
+const onOrphaned = (): void => {
+  process.kill(process.pid, 'SIGKILL');
+};
+process.once('disconnect', onOrphaned);
+
 /** The soak's start and deadline: from the config, or from the orchestrator's "go" message. */
 function clock(): Promise<{ startEpochMs: number; deadlineEpochMs: number }> {
   if (cfg.startEpochMs !== null && cfg.deadlineEpochMs !== null) {
@@ -139,6 +150,7 @@ async function main(): Promise<void> {
     rec.close();
   }
   process.removeAllListeners('message');
+  process.off('disconnect', onOrphaned);
   process.disconnect?.();
   await bolt.shutdown({ drainTimeoutMs: 5000 });
 }

@@ -16,6 +16,7 @@ import { summarize } from '../../core/latency-summary.js';
 import { log } from '../../core/logger.js';
 import { InternalError } from '../../core/errors.js';
 import { SeededRandom } from './seeded-random.js';
+import { soakInterrupted } from './interrupt.js';
 import { createPgRunSchema, createSoakSchema, dropPgRunSchema } from './soak-schema.js';
 import { checkSoakPlaces } from './soak-places.js';
 import { foldMetrics } from './soak-metrics.js';
@@ -45,6 +46,11 @@ export interface SoakOptions {
   maxHostRssBytes?: number;
   /** PostgreSQL: keep the run's schema even when the run passed (a failing run always keeps it). */
   keep?: boolean;
+  /**
+   * Aborting it (reason: the signal's name) stops the run: every process it started is
+   * SIGKILLed and reaped, and runSoak throws BOLT_ABORTED naming the kept work directory.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -78,12 +84,12 @@ const SOAK_LEASE_MS = 3000;
  * After the processes stop, runs the queue until no task is left to run (tasks of killed
  * runtimes come back when their leases expire), so every acknowledged submission gets its run.
  */
-async function drainQueue(db: string, engine: EngineName, budgetMs: number): Promise<void> {
+async function drainQueue(db: string, engine: EngineName, budgetMs: number, signal?: AbortSignal): Promise<void> {
   const bolt = new BoltIntegration({ agents: 2, database: db, engine, agentModules: [AGENTS_MODULE], leaseMs: SOAK_LEASE_MS });
   await bolt.initialize();
   try {
     const until = Date.now() + budgetMs;
-    while (Date.now() < until) {
+    while (Date.now() < until && !signal?.aborted) {
       const c = await bolt.counts();
       if ((c.queued ?? 0) + (c.running ?? 0) + (c.failed ?? 0) === 0) return;
       await new Promise((r) => setTimeout(r, 200));
@@ -150,6 +156,27 @@ async function soakOn(
   const hostMemory = new HostMemoryWatch();
   const hostileClients: Array<{ child: ChildProcess; done: Promise<string | undefined> }> = [];
   const sideDb = o.engine === 'duckdb';
+  const signal = o.signal;
+  // Every process this run starts: SIGKILLed and reaped when the run is interrupted.
+  const spawned = new Set<ChildProcess>();
+  const stopAll = () => {
+    for (const c of spawned) c.kill('SIGKILL');
+  };
+  signal?.addEventListener('abort', stopAll, { once: true });
+  const track = (child: ChildProcess): ChildProcess => {
+    spawned.add(child);
+    child.once('exit', () => spawned.delete(child));
+    if (signal?.aborted) child.kill('SIGKILL');
+    return child;
+  };
+  let measuredFrom: number | undefined;
+  /** Throws BOLT_ABORTED once the run was interrupted, after every process it started has exited. */
+  const checkInterrupted = async () => {
+    if (!signal?.aborted) return;
+    stopAll();
+    await Promise.all([...spawned].map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(undefined) : c.once('exit', r)))));
+    throw soakInterrupted(signal, dir, measuredFrom === undefined ? undefined : (Date.now() - measuredFrom) / 1000);
+  };
 
   const start = (proc: number, incarnation: number): Running => {
     const cfg: SoakProcessConfig = {
@@ -165,13 +192,15 @@ async function soakOn(
       processes: o.processes,
       sideDb,
     };
-    const child = spawn(process.execPath, [PROCESS_ENTRY, JSON.stringify(cfg)], {
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      // Each runtime's agents get the tasks its own process submits directly; polling for tasks
-      // of other processes is only needed for leases that expire, so it can be slow: with 16
-      // runtimes polling every 50 ms, the polls alone took most of the host's time.
-      env: { BOLT_POLL_MS: '250', ...process.env, BOLT_LEASE_MS: String(SOAK_LEASE_MS) },
-    });
+    const child = track(
+      spawn(process.execPath, [PROCESS_ENTRY, JSON.stringify(cfg)], {
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        // Each runtime's agents get the tasks its own process submits directly; polling for tasks
+        // of other processes is only needed for leases that expire, so it can be slow: with 16
+        // runtimes polling every 50 ms, the polls alone took most of the host's time.
+        env: { BOLT_POLL_MS: '250', ...process.env, BOLT_LEASE_MS: String(SOAK_LEASE_MS) },
+      }),
+    );
     child.stderr?.on('data', (d: Buffer) => logger.warn({ proc, incarnation }, d.toString().trim()));
     const run: Running = { proc, incarnation, child, exited: Promise.resolve(), killedByFault: false };
     run.exited = new Promise<void>((r) =>
@@ -184,11 +213,13 @@ async function soakOn(
     return run;
   };
 
+  await checkInterrupted();
   events?.emit('phase', `starting ${o.processes} processes`);
   const firsts = Array.from({ length: o.processes }, (_, p) => start(p, 0));
   // The clock starts when every process has its database open: the start-up of P runtimes
   // on a small machine takes seconds, and faults or figures from it would measure that.
   const ready = await Promise.all(firsts.map((r) => waitForLine(r.child, /^ready$/, READY_TIMEOUT_MS)));
+  await checkInterrupted();
   const late = firsts.filter((_, i) => ready[i] === undefined);
   if (late.length) {
     // Which of them died on their own (before the SIGKILL below), and how.
@@ -202,6 +233,7 @@ async function soakOn(
     });
   }
   const t0 = Date.now();
+  measuredFrom = t0;
   const deadline = t0 + o.durationS * 1000;
   clock = { startEpochMs: t0, deadlineEpochMs: deadline };
   for (const r of firsts) r.child.send?.({ op: 'go', ...clock });
@@ -220,7 +252,7 @@ async function soakOn(
   };
   /** A foreign plain-DuckDB process racing for the file; its outcome is added to the fault. */
   const foreign = (windowMs: number, why: string) => {
-    const child = startForeignHolder(db, 300, Math.min(deadline, Date.now() + windowMs));
+    const child = track(startForeignHolder(db, 300, Math.min(deadline, Date.now() + windowMs)));
     const f = fault('foreign-lock', `plain DuckDB process ${child.pid} tries to grab the file ${why}`);
     void waitForLine(child, /^(held|missed)/, windowMs + 10_000).then((l) => {
       f.detail += l?.startsWith('held') ? `: got it and held it ${l.split(' ')[1]} ms` : ': never got it (a host held the file)';
@@ -233,7 +265,7 @@ async function soakOn(
    * SIGKILLed mid-transaction (`die`). Every writer waits meanwhile.
    */
   const foreignWriter = async (engine: 'sqlite' | 'postgres', mode: 'exclusive' | 'die') => {
-    const child = startForeignWriter(engine, db, mode, FOREIGN_HOLD_MS);
+    const child = track(startForeignWriter(engine, db, mode, FOREIGN_HOLD_MS));
     const held = await waitForLine(child, /^held/, 30_000);
     if (!held) {
       child.kill('SIGKILL');
@@ -277,7 +309,7 @@ async function soakOn(
         // Race a foreign process for the file in the window before a client takes over.
         if (withForeign && o.engine === 'duckdb') foreign(1000, 'right after the host died');
         await victim.exited;
-        if (Date.now() < deadline - 1000) start(victim.proc, victim.incarnation + 1);
+        if (Date.now() < deadline - 1000 && !signal?.aborted) start(victim.proc, victim.incarnation + 1);
         // Every writer waits for the takeover, and the restarted process for its start-up.
         f.untilT = Date.now() - t0 + KILL_RECOVERY_MS;
         return;
@@ -307,7 +339,7 @@ async function soakOn(
         const socket = o.engine === 'duckdb' ? readSidecar(sidecarPath(db))?.socket : undefined;
         if (!socket) return;
         const windowMs = Math.max(1000, Math.min(o.chaosEveryS * 1000, deadline - Date.now() - 500));
-        const child = startHostileClient(socket, windowMs, HOSTILE_REPLY_MIB);
+        const child = track(startHostileClient(socket, windowMs, HOSTILE_REPLY_MIB));
         const f = fault(
           'hostile-client',
           `process ${child.pid}: garbage, oversized and truncated frames, ${HOSTILE_REPLY_MIB} MiB of replies it never reads, idle connections, for ${windowMs} ms`,
@@ -332,9 +364,9 @@ async function soakOn(
   try {
     let next = t0 + o.chaosEveryS * 1000;
     let k = 0;
-    while (Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, Math.max(0, Math.min(next, deadline) - Date.now())));
-      if (Date.now() >= deadline) break;
+    while (Date.now() < deadline && !signal?.aborted) {
+      await sleep(Math.max(0, Math.min(next, deadline) - Date.now()), signal);
+      if (Date.now() >= deadline || signal?.aborted) break;
       if (o.chaos.length) await inject(o.chaos[k++ % o.chaos.length]!);
       next += o.chaosEveryS * 1000;
     }
@@ -351,10 +383,12 @@ async function soakOn(
     await Promise.all(hostileClients.map((h) => h.done));
     for (const h of hostileClients) h.child.kill('SIGKILL');
   }
+  await checkInterrupted();
 
   const elapsedS = (Date.now() - t0) / 1000;
   events?.emit('phase', 'running the tasks left in the queue');
-  await drainQueue(db, o.engine, SOAK_LEASE_MS * 3 + 30_000);
+  await drainQueue(db, o.engine, SOAK_LEASE_MS * 3 + 30_000, signal);
+  await checkInterrupted();
   events?.emit('phase', 'verifying');
   const metrics = foldMetrics(dir, elapsedS);
   const lockErrors = Object.entries(metrics.errorsByCode)
@@ -402,6 +436,19 @@ async function soakOn(
     timeline: metrics.timeline,
     pass: invariants.every((i) => i.pass),
   };
+}
+
+/** Resolves after `ms`, or at once when `signal` is aborted. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** No soak process ended but by a fault's SIGKILL or its own clean exit after the deadline. */
