@@ -15,6 +15,7 @@ import { FAULT_KINDS, type FaultKind, type SoakResult } from '../soak/soak-resul
 import { writeOwnFile } from '../../storage/platform/own-file.js';
 import { parseInteger } from '../int-option.js';
 import { interruptOnSignals, interruptedExitCode } from '../soak/interrupt.js';
+import { checkReportPlace } from '../soak/report-place.js';
 
 interface SoakFlags {
   processes: string;
@@ -103,6 +104,7 @@ export function register(program: Command): void {
         const engine = flags.engine as EngineName;
         if (!['duckdb', 'sqlite', 'postgres'].includes(engine)) throw new BadInputError(`--engine must be duckdb, sqlite or postgres, not "${flags.engine}"`);
         if (engine === 'postgres' && !flags.db) throw new BadInputError('--engine postgres needs --db postgres://…');
+        if (flags.report !== undefined) checkReportPlace(flags.report);
         const seed = flags.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : parseInteger('--seed', flags.seed, 1, 2 ** 31);
         const events = new EventEmitter<SoakEvents>();
         if (process.stderr.isTTY && !flags.json) {
@@ -139,18 +141,27 @@ export function register(program: Command): void {
           interrupt.dispose();
         }
         if (process.stderr.isTTY && !flags.json) process.stderr.write('\r\x1b[K');
-        if (flags.report) writeOwnFile(flags.report, renderSoakReport(result));
+        // Checked before the run, but the folder may have gone since: the verdict is printed all the same.
+        let reportFailure: Error | undefined;
+        if (flags.report) {
+          try {
+            writeOwnFile(flags.report, renderSoakReport(result));
+          } catch (err) {
+            reportFailure = err instanceof Error ? err : new Error(String(err));
+          }
+        }
         // A directory the user named is theirs; a temporary one goes once the run has passed.
         const workDirKept = Boolean(flags.workDir || flags.keep) || !result.pass;
         if (!workDirKept) rmSync(result.workDir, { recursive: true, force: true });
         if (flags.json) printJson({ ...result, workDirKept });
         else {
           printSummary(result);
-          if (flags.report) println(`report: ${flags.report}`);
+          if (flags.report && !reportFailure) println(`report: ${flags.report}`);
           println(workDirKept ? `journals and metrics: ${result.workDir}` : 'journals and metrics: removed (the run passed; --keep keeps them)');
           const c = result.config;
           if (c.schema) println(c.schemaKept ? `schema: ${c.schema} (kept; drop it with DROP SCHEMA ${c.schema} CASCADE)` : `schema: ${c.schema} (dropped)`);
         }
+        if (reportFailure) throw reportFailure;
         return result.pass ? EXIT.ok : EXIT.problems;
       }),
     );

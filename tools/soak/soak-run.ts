@@ -4,9 +4,7 @@
  * invariant. Returns the whole result; printing is the command's job.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EventEmitter } from 'eventemitter3';
 import { ConcurrentDatabase } from '../../storage/concurrent-database.js';
@@ -19,6 +17,7 @@ import { SeededRandom } from './seeded-random.js';
 import { soakInterrupted } from './interrupt.js';
 import { createPgRunSchema, createSoakSchema, dropPgRunSchema } from './soak-schema.js';
 import { checkSoakPlaces } from './soak-places.js';
+import { makeWorkDir } from './work-dir.js';
 import { foldMetrics } from './soak-metrics.js';
 import { readJournals } from './soak-journal.js';
 import { verifySoak, countLeaseReruns } from './soak-verify.js';
@@ -110,8 +109,16 @@ interface Running {
 
 export async function runSoak(o: SoakOptions, events?: EventEmitter<SoakEvents>): Promise<SoakResult & { workDir: string }> {
   checkSoakPlaces(o);
-  const dir = o.workDir ? resolve(o.workDir) : mkdtempSync(join(tmpdir(), 'bolt-soak-'));
-  mkdirSync(dir, { recursive: true });
+  const work = makeWorkDir(o.workDir);
+  try {
+    return await soakIn(o, work.path, events);
+  } catch (err) {
+    work.removeIfUnused();
+    throw err;
+  }
+}
+
+async function soakIn(o: SoakOptions, dir: string, events?: EventEmitter<SoakEvents>): Promise<SoakResult & { workDir: string }> {
   const given = o.db ?? join(dir, o.engine === 'sqlite' ? 'soak.sqlite' : 'soak.duckdb');
   if (o.engine !== 'postgres') return soakOn(o, dir, given, undefined, events);
   // PostgreSQL: a schema of its own, so an earlier run's tables in that database count for nothing.
