@@ -7,13 +7,14 @@ import { rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import { EventEmitter } from 'eventemitter3';
 import { AbortedError, BadInputError } from '../../core/errors.js';
-import type { EngineName } from '../../core/database.js';
 import { action, printJson, println, reportError, EXIT } from '../cli-action.js';
 import { DEFAULT_MAX_HOST_RSS_BYTES, runSoak, type SoakEvents } from '../soak/soak-run.js';
 import { renderSoakReport } from '../soak/report-html.js';
 import { FAULT_KINDS, type FaultKind, type SoakResult } from '../soak/soak-result.js';
 import { writeOwnFile } from '../../storage/platform/own-file.js';
 import { parseInteger } from '../int-option.js';
+import { soakEngine } from '../soak/soak-engine.js';
+import { randomSeed } from '../soak/seeded-random.js';
 import { interruptOnSignals, interruptedExitCode } from '../soak/interrupt.js';
 import { checkReportPlace } from '../soak/report-place.js';
 
@@ -21,7 +22,7 @@ interface SoakFlags {
   processes: string;
   agents: string;
   duration: string;
-  engine: string;
+  engine?: string;
   db?: string;
   chaos?: string;
   chaosEvery: string;
@@ -34,13 +35,17 @@ interface SoakFlags {
 }
 
 function parseChaos(text: string | undefined): FaultKind[] {
-  if (!text) return [];
+  if (text === undefined) return [];
   const kinds = text
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  for (const k of kinds) {
+  // An empty list (a shell variable that was unset, say) would silently soak without faults.
+  if (kinds.length === 0)
+    throw new BadInputError(`--chaos names no fault; choose from ${FAULT_KINDS.join(', ')}, or leave --chaos out for a run without faults`);
+  for (const [i, k] of kinds.entries()) {
     if (!FAULT_KINDS.includes(k as FaultKind)) throw new BadInputError(`unknown --chaos fault "${k}"; choose from ${FAULT_KINDS.join(', ')}`);
+    if (kinds.indexOf(k) !== i) throw new BadInputError(`--chaos names ${k} twice; each fault runs in turn, name it once`);
   }
   return kinds as FaultKind[];
 }
@@ -85,7 +90,7 @@ export function register(program: Command): void {
     .option('--processes <n>', 'processes sharing the database', '4')
     .option('--agents <n>', 'agents per process', '8')
     .option('--duration <seconds>', 'how long the workload runs, counted from when every process has opened the database and warmed its agents', '60')
-    .option('--engine <engine>', 'duckdb, sqlite or postgres', 'duckdb')
+    .option('--engine <engine>', 'duckdb, sqlite or postgres (default: what the --db name says, else duckdb)')
     .option('--db <path-or-url>', 'database to use: a new DuckDB or SQLite file, or a postgres:// URL (default: a new file in the work directory)')
     .option('--chaos <faults>', `comma-separated faults: ${FAULT_KINDS.join(',')}`)
     .option('--chaos-every <seconds>', 'seconds between faults', '5')
@@ -101,11 +106,10 @@ export function register(program: Command): void {
     .option('--json', 'print the whole result as JSON')
     .action(
       action(async (flags: SoakFlags) => {
-        const engine = flags.engine as EngineName;
-        if (!['duckdb', 'sqlite', 'postgres'].includes(engine)) throw new BadInputError(`--engine must be duckdb, sqlite or postgres, not "${flags.engine}"`);
+        const engine = soakEngine(flags.engine, flags.db);
         if (engine === 'postgres' && !flags.db) throw new BadInputError('--engine postgres needs --db postgres://…');
         if (flags.report !== undefined) checkReportPlace(flags.report);
-        const seed = flags.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : parseInteger('--seed', flags.seed, 1, 2 ** 31);
+        const seed = flags.seed === undefined ? randomSeed() : parseInteger('--seed', flags.seed, 1, 2 ** 31);
         const events = new EventEmitter<SoakEvents>();
         if (process.stderr.isTTY && !flags.json) {
           events.on('phase', (p) => process.stderr.write(`\r\x1b[K${p}…`));

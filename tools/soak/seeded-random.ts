@@ -26,3 +26,11 @@ export class SeededRandom {
     return items[this.int(items.length)]!;
   }
 }
+
+/**
+ * A random seed for a run given no `--seed`: in [1, 2^31], the range `--seed` accepts, so the
+ * printed seed always repeats the run (0, which `--seed` refuses, is never drawn).
+ */
+export function randomSeed(): number {
+  return 1 + Math.floor(Math.random() * 2 ** 31);
+}
