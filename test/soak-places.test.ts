@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { runBolt } from './helpers/cli.js';
@@ -43,4 +43,38 @@ test('bolt soak refuses a --report, --db or --work-dir it cannot write before ru
     assert.deepEqual(readdirSync(tmp), [], `${extra.join(' ')}: no temporary work directory is left behind`);
     assert.deepEqual(readdirSync(dir).sort(), before, `${extra.join(' ')}: nothing was created`);
   }
+});
+
+test('bolt soak --report never names the soak database, a file beside it or a journal; it may go in the new work directory', { timeout: 90_000 }, async (t) => {
+  const dir = tempDir(t);
+  const db = join(dir, 'r.duckdb');
+  const work = join(dir, 'work');
+  const cases: Array<[string[], RegExp]> = [
+    [['--db', db, '--report', db], /^error \[BOLT_BAD_INPUT\]: --report .*r\.duckdb is the soak's database/m],
+    [['--db', db, '--report', `${db}.wal`], /^error \[BOLT_BAD_INPUT\]: --report .*r\.duckdb\.wal is the soak's database's \.wal file/m],
+    [
+      ['--engine', 'sqlite', '--db', join(dir, 'r.sqlite'), '--report', join(dir, 'r.sqlite-wal')],
+      /^error \[BOLT_BAD_INPUT\]: --report .* is the soak's database's -wal file/m,
+    ],
+    [
+      ['--work-dir', work, '--report', join(work, 'ledger-0.log')],
+      /^error \[BOLT_BAD_INPUT\]: --report .*ledger-0\.log is a file the soak writes in its work directory/m,
+    ],
+    [['--work-dir', work, '--report', join(work, 'soak.duckdb')], /^error \[BOLT_BAD_INPUT\]: --report .* is the soak's database/m],
+  ];
+  for (const [extra, message] of cases) {
+    const r = await runBolt(['soak', '--processes', '1', '--agents', '1', '--duration', '300', '--seed', '3', ...extra], { timeoutMs: 20_000 });
+    assert.equal(r.code, 2, `${extra.join(' ')}: exit ${r.code ?? r.signal}; ${r.stderr.slice(-1500)}`);
+    assert.match(r.stderr, message, extra.join(' '));
+    assert.deepEqual(readdirSync(dir), [], `${extra.join(' ')}: nothing was created`);
+  }
+  // A report in the work directory the soak makes is fine.
+  const ok = await runBolt(
+    ['soak', '--processes', '1', '--agents', '1', '--duration', '1', '--seed', '3', '--work-dir', work, '--report', join(work, 'report.html')],
+    {
+      timeoutMs: 60_000,
+    },
+  );
+  assert.equal(ok.code, 0, ok.stderr.slice(-2000));
+  assert.match(readFileSync(join(work, 'report.html'), 'utf8'), /^<!doctype html>/);
 });

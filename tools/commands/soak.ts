@@ -108,7 +108,7 @@ export function register(program: Command): void {
       action(async (flags: SoakFlags) => {
         const engine = soakEngine(flags.engine, flags.db);
         if (engine === 'postgres' && !flags.db) throw new BadInputError('--engine postgres needs --db postgres://…');
-        if (flags.report !== undefined) checkReportPlace(flags.report);
+        if (flags.report !== undefined) checkReportPlace(flags.report, { engine, db: flags.db, workDir: flags.workDir });
         const seed = flags.seed === undefined ? randomSeed() : parseInteger('--seed', flags.seed, 1, 2 ** 31);
         const events = new EventEmitter<SoakEvents>();
         if (process.stderr.isTTY && !flags.json) {
