@@ -19,17 +19,17 @@ export interface Interrupt {
 /** Listens for SIGINT and SIGTERM until `dispose()`. */
 export function interruptOnSignals(): Interrupt {
   const ac = new AbortController();
+  const dispose = () => {
+    for (const [name, h] of handlers) process.off(name, h);
+  };
+  // The first signal aborts the run; a second one (Ctrl-C again) gets Node's default: at once.
   const on = (name: StopSignal) => () => {
-    if (!ac.signal.aborted) ac.abort(name);
+    dispose();
+    ac.abort(name);
   };
   const handlers = SIGNALS.map((name) => [name, on(name)] as const);
   for (const [name, h] of handlers) process.on(name, h);
-  return {
-    signal: ac.signal,
-    dispose: () => {
-      for (const [name, h] of handlers) process.off(name, h);
-    },
-  };
+  return { signal: ac.signal, dispose };
 }
 
 /** The error of a run stopped by `signal` (its reason: the signal's name). */
