@@ -6,11 +6,12 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { spawnBolt } from './helpers/runtime-process.js';
 import { waitFor } from './helpers/wait.js';
+import { socketsUnder } from './helpers/sockets.js';
 
 /** PIDs of live soak processes whose config names `workDir`. */
 function soakProcesses(workDir: string): number[] {
@@ -29,13 +30,18 @@ function soakProcesses(workDir: string): number[] {
 }
 
 async function interruptMidRun(t: TestContext, signal: 'SIGINT' | 'SIGTERM', exitCode: number): Promise<void> {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'bsi-');
   const work = join(dir, 'work');
+  const tmp = join(dir, 't'); // TMPDIR of the run: where its hosts' sockets go
+  mkdirSync(tmp);
   // Whatever happens, no soak process of this test outlives it.
   t.after(() => {
     for (const pid of soakProcesses(work)) process.kill(pid, 'SIGKILL');
   });
-  const soak = spawnBolt(t, ['soak', '--processes', '2', '--agents', '1', '--duration', '600', '--seed', '7', '--work-dir', work], { cwd: dir });
+  const soak = spawnBolt(t, ['soak', '--processes', '2', '--agents', '1', '--duration', '600', '--seed', '7', '--work-dir', work], {
+    cwd: dir,
+    env: { TMPDIR: tmp },
+  });
   // The measured time has begun once every process writes its metrics.
   await waitFor(
     () => existsSync(join(work, 'metrics-0-0.jsonl')) && existsSync(join(work, 'metrics-1-0.jsonl')),
@@ -54,6 +60,7 @@ async function interruptMidRun(t: TestContext, signal: 'SIGINT' | 'SIGTERM', exi
   assert.doesNotMatch(soak.stderr(), /^\s+at /m, 'no stack trace');
   assert.equal(soak.stdout(), '', 'no verdict is printed for an interrupted run');
   assert.ok(existsSync(join(work, 'ledger-0.log')), 'the journals are kept');
+  assert.deepEqual(socketsUnder(tmp), [], 'the SIGKILLed hosts leave no socket file');
 }
 
 test('bolt soak: SIGTERM mid-run stops and reaps every soak process, exits 143', { timeout: 120_000 }, async (t) => {

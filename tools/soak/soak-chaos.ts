@@ -67,9 +67,10 @@ export function startHostileClient(socket: string, windowMs: number, replyMiB: n
 
 /**
  * Plants a stale sidecar and socket for `db`: a socket file left by a SIGKILLed process and a
- * sidecar naming that dead PID. Returns the dead PID, or undefined when a live host holds `db`.
+ * sidecar naming that dead PID. Returns the dead PID and the socket (which the soak removes when
+ * it ends), or undefined, the socket removed, when a live host holds `db`.
  */
-export async function plantStaleLock(db: string): Promise<number | undefined> {
+export async function plantStaleLock(db: string): Promise<{ pid: number; socket: string } | undefined> {
   const sock = join(tmpdir(), `bolt-stale-${process.pid}-${Date.now() % 100000}.sock`);
   rmSync(sock, { force: true });
   const child = spawn(process.execPath, [here('./dead-socket-owner.js'), sock], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -82,11 +83,14 @@ export async function plantStaleLock(db: string): Promise<number | undefined> {
   // Write it under the sidecar's own flock, so a live host's sidecar is never overwritten;
   // when a host holds it now, there is nothing stale to plant.
   const lock = tryFlockExclusive(sidecarPath(db));
-  if (!lock) return undefined;
+  if (!lock) {
+    rmSync(sock, { force: true });
+    return undefined;
+  }
   try {
     writeSidecar(lock, { pid, processStartTime: startTime, socket: sock, startedAt: new Date().toISOString(), version: BOLT_VERSION });
   } finally {
     lock.release();
   }
-  return pid;
+  return { pid, socket: sock };
 }

@@ -25,6 +25,7 @@ import { starvationInvariant } from './starvation.js';
 import { currentHostPid, plantStaleLock, startForeignHolder, startForeignWriter, startHostileClient, waitForLine } from './soak-chaos.js';
 import { HostMemoryWatch, type ProcessExit } from './process-watch.js';
 import { readSidecar, sidecarPath } from '../../storage/platform/sidecar.js';
+import { removeDeadSocket } from '../../storage/host/stale-cleanup.js';
 import { LOCK_ERROR_CODES } from './op-recorder.js';
 import type { FaultEvent, FaultKind, InvariantResult, SoakResult } from './soak-result.js';
 import type { SoakProcessConfig } from './soak-config.js';
@@ -177,11 +178,28 @@ async function soakOn(
     return child;
   };
   let measuredFrom: number | undefined;
+  /**
+   * Sockets of hosts this run SIGKILLed and the stale ones it planted: nobody else removes them
+   * (a takeover leaves the dead host's socket file; a planted one has no Bolt name), so they go
+   * once every process has stopped, each only if nobody listens on it.
+   */
+  const deadSockets = new Set<string>();
+  const removeDeadSockets = async () => {
+    if (o.engine === 'duckdb') {
+      // An interrupted run SIGKILLed the hosts of the soak and side databases too.
+      for (const f of [db, join(dir, 'side.duckdb')]) {
+        const s = readSidecar(sidecarPath(f))?.socket;
+        if (s) deadSockets.add(s);
+      }
+    }
+    for (const s of deadSockets) await removeDeadSocket(s).catch(() => false);
+  };
   /** Throws BOLT_ABORTED once the run was interrupted, after every process it started has exited. */
   const checkInterrupted = async () => {
     if (!signal?.aborted) return;
     stopAll();
     await Promise.all([...spawned].map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(undefined) : c.once('exit', r)))));
+    await removeDeadSockets();
     throw soakInterrupted(signal, dir, measuredFrom === undefined ? undefined : (Date.now() - measuredFrom) / 1000);
   };
 
@@ -308,6 +326,8 @@ async function soakOn(
         const victim = o.engine === 'duckdb' ? candidates.find((r) => r.child.pid === pid) : candidates.length ? rng.pick(candidates) : undefined;
         if (!victim) return;
         const withForeign = o.chaos.includes('foreign-lock') && rng.next() < 0.5;
+        const hostSocket = o.engine === 'duckdb' ? readSidecar(sidecarPath(db))?.socket : undefined;
+        if (hostSocket) deadSockets.add(hostSocket);
         victim.killedByFault = true;
         victim.child.kill('SIGKILL');
         killTimes.push(Date.now());
@@ -329,8 +349,11 @@ async function soakOn(
       case 'stale-lock': {
         if (o.engine !== 'duckdb') return foreignWriter(o.engine, 'die');
         if (!sideDb) return;
-        const pid = await plantStaleLock(join(dir, 'side.duckdb'));
-        if (pid !== undefined) fault('stale-lock', `planted sidecar and socket of dead pid ${pid} for side.duckdb`);
+        const planted = await plantStaleLock(join(dir, 'side.duckdb'));
+        if (planted) {
+          deadSockets.add(planted.socket);
+          fault('stale-lock', `planted sidecar and socket of dead pid ${planted.pid} for side.duckdb`);
+        }
         return;
       }
       case 'bad-writes': {
@@ -391,6 +414,7 @@ async function soakOn(
     for (const h of hostileClients) h.child.kill('SIGKILL');
   }
   await checkInterrupted();
+  await removeDeadSockets();
 
   const elapsedS = (Date.now() - t0) / 1000;
   events?.emit('phase', 'running the tasks left in the queue');
