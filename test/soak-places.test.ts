@@ -60,6 +60,7 @@ test('bolt soak --report never names the soak database, a file beside it or a jo
       ['--work-dir', work, '--report', join(work, 'ledger-0.log')],
       /^error \[BOLT_BAD_INPUT\]: --report .*ledger-0\.log is a file the soak writes in its work directory/m,
     ],
+    [['--work-dir', work, '--report', work], /^error \[BOLT_BAD_INPUT\]: --report .*work is the work directory/m],
     [['--work-dir', work, '--report', join(work, 'soak.duckdb')], /^error \[BOLT_BAD_INPUT\]: --report .* is the soak's database/m],
   ];
   for (const [extra, message] of cases) {

@@ -40,6 +40,7 @@ export function checkReportPlace(path: string, o: ReportPlaceOptions): void {
     for (const suffix of ['', ...BESIDE_DB])
       if (abs === `${db}${suffix}`) refuse(suffix ? `is the soak's database's ${suffix} file` : "is the soak's database");
   }
+  if (abs === work) refuse('is the work directory');
   const dir = dirname(abs);
   if (dir === work && WORK_FILE.test(basename(abs))) refuse('is a file the soak writes in its work directory');
   if (dir === work && lstatSync(work, { throwIfNoEntry: false }) === undefined) return; // the soak makes it
