@@ -82,6 +82,9 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     const code = err.code === 'ENOSPC' ? 'BOLT_DISK_FULL' : 'BOLT_INTERNAL';
     process.stderr.write(`error [${code}]: cannot write the output (${err.code ?? err.message}); the command runs to its end without it\n`);
     outputFailed = true;
+    // The error of a command's last write arrives after the command has ended (bolt soak
+    // prints its verdict last), past the check below: it sets the exit code itself.
+    process.exitCode = EXIT.error;
   }
 });
 let stdoutGone = false;
