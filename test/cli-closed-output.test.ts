@@ -3,7 +3,7 @@
  * its database: it neither crashes nor hangs holding the DuckDB file it hosts (exiting where it
  * stood, with a statement running in DuckDB's threads, died of SIGSEGV about one run in four).
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { openSync, closeSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -57,14 +57,12 @@ test('bolt start whose reader went away drains and exits, as on SIGTERM', { time
   assert.equal((JSON.parse(info.stdout) as { state: string }).state, 'free', info.stdout);
 });
 
-test('output to a full disk: a typed error, exit 2, the database closed', { timeout: 60_000 }, async (t) => {
-  const dir = tempDir(t);
-  const db = join(dir, 'full.db');
-  assert.equal((await runBolt(['query', 'CREATE TABLE t (x INTEGER)', '--db', db])).code, 0);
+/** Runs bolt with its stdout on /dev/full (every write fails with ENOSPC). */
+function runToFullDisk(t: TestContext, args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   const full = openSync('/dev/full', 'w');
   t.after(() => closeSync(full));
-  const r = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [BOLT_BIN, 'query', 'SELECT range AS i FROM range(50000)', '--db', db], { stdio: ['ignore', full, 'pipe'] });
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BOLT_BIN, ...args], { stdio: ['ignore', full, 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
@@ -74,7 +72,22 @@ test('output to a full disk: a typed error, exit 2, the database closed', { time
       resolve({ code, signal, stderr });
     });
   });
+}
+
+test('output to a full disk: a typed error, exit 2, the database closed', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const db = join(dir, 'full.db');
+  assert.equal((await runBolt(['query', 'CREATE TABLE t (x INTEGER)', '--db', db])).code, 0);
+  const r = await runToFullDisk(t, ['query', 'SELECT range AS i FROM range(50000)', '--db', db]);
   assert.deepEqual({ code: r.code, signal: r.signal }, { code: 2, signal: null }, r.stderr);
   assert.match(r.stderr, /error \[BOLT_DISK_FULL\]: cannot write the output \(ENOSPC\)/);
   assert.equal((await runBolt(['query', 'SELECT 1 AS one', '--db', db], { timeoutMs: 30_000 })).code, 0);
+});
+
+test('bolt soak --json to a full disk exits 2 with BOLT_DISK_FULL', { timeout: 60_000 }, async (t) => {
+  // Its verdict is the last thing it writes: that write's error arrived after the command had
+  // ended, and the exit code stayed 0 (a script saw a passing run whose verdict was lost).
+  const r = await runToFullDisk(t, ['soak', '--processes', '1', '--agents', '1', '--duration', '1', '--seed', '9', '--json']);
+  assert.deepEqual({ code: r.code, signal: r.signal }, { code: 2, signal: null }, r.stderr);
+  assert.match(r.stderr, /error \[BOLT_DISK_FULL\]: cannot write the output \(ENOSPC\)/);
 });

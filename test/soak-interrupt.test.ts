@@ -29,6 +29,16 @@ function soakProcesses(workDir: string): number[] {
   return pids;
 }
 
+/** Waits until both soak processes run their workload: the measured time has begun once each writes its metrics. */
+function bothRunning(work: string, exited: Promise<unknown>): Promise<void> {
+  return waitFor(
+    () => existsSync(join(work, 'metrics-0-0.jsonl')) && existsSync(join(work, 'metrics-1-0.jsonl')),
+    60_000,
+    'both soak processes running their workload',
+    exited,
+  );
+}
+
 async function interruptMidRun(t: TestContext, signal: 'SIGINT' | 'SIGTERM', exitCode: number): Promise<void> {
   const dir = tempDir(t, 'bsi-');
   const work = join(dir, 'work');
@@ -42,13 +52,7 @@ async function interruptMidRun(t: TestContext, signal: 'SIGINT' | 'SIGTERM', exi
     cwd: dir,
     env: { TMPDIR: tmp },
   });
-  // The measured time has begun once every process writes its metrics.
-  await waitFor(
-    () => existsSync(join(work, 'metrics-0-0.jsonl')) && existsSync(join(work, 'metrics-1-0.jsonl')),
-    60_000,
-    'both soak processes running their workload',
-    soak.exited,
-  );
+  await bothRunning(work, soak.exited);
   assert.equal(soakProcesses(work).length, 2, 'two soak processes run');
   process.kill(soak.pid, signal);
   const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`bolt soak did not exit within 30 s of ${signal}`)), 30_000).unref());
@@ -78,12 +82,7 @@ test('bolt soak: its soak processes end on their own when it is SIGKILLed mid-ru
     for (const pid of soakProcesses(work)) process.kill(pid, 'SIGKILL');
   });
   const soak = spawnBolt(t, ['soak', '--processes', '2', '--agents', '1', '--duration', '600', '--seed', '7', '--work-dir', work], { cwd: dir });
-  await waitFor(
-    () => existsSync(join(work, 'metrics-0-0.jsonl')) && existsSync(join(work, 'metrics-1-0.jsonl')),
-    60_000,
-    'both soak processes running their workload',
-    soak.exited,
-  );
+  await bothRunning(work, soak.exited);
   assert.equal(soakProcesses(work).length, 2, 'two soak processes run');
   process.kill(soak.pid, 'SIGKILL');
   await soak.exited;
