@@ -43,6 +43,8 @@ test('SIGKILL of the host: a client takes over, no acknowledged write lost or do
     20_000,
     'writes before the kill',
   );
+  const deadSocket = readSidecar(sidecarPath(path))!.socket;
+  assert.ok(existsSync(deadSocket), 'the host serves on its socket');
   host.kill('SIGKILL');
   await host.exited;
   // A client has become the host.
@@ -52,6 +54,9 @@ test('SIGKILL of the host: a client takes over, no acknowledged write lost or do
     clients.some((c) => c.pid === newHost.pid),
     'the new host is one of the clients',
   );
+  // The dead host could not remove its socket file; the new host does (each failover left one).
+  await waitFor(() => !existsSync(deadSocket), 10_000, `the dead host's socket ${deadSocket} to be removed`);
+  assert.ok(existsSync(newHost.socket), "the new host's socket stays");
   // Keep writing through the new host for a while, then stop.
   await waitFor(
     async () => Number((await clients[1]!.call<Array<{ n: bigint }>>('query', { sql: 'SELECT count(*) AS n FROM w' }))[0]!.n) > 1500,

@@ -22,6 +22,7 @@ import { BOLT_VERSION } from '../../core/version.js';
 import { startHostServer } from './server.js';
 import { connectClient, type HostClient } from './client.js';
 import { verifyHost } from './trust.js';
+import { removeDeadHostSocket } from './stale-cleanup.js';
 
 export interface ElectionOptions extends HostOptions {
   /** Overall time to find or become a host (default lockTimeoutMs + 5 s). */
@@ -121,6 +122,8 @@ export async function startHostHere(realPath: string, lock: HeldFlock, engine: H
     lock.release();
     throw err;
   }
+  // The host before us, if it died (we hold its flock): nobody else will remove its socket file.
+  const previous = readSidecar(sidecarPath(realPath));
   try {
     const server = await startHostServer(host);
     host.servingOn(server.socketPath);
@@ -137,6 +140,10 @@ export async function startHostHere(realPath: string, lock: HeldFlock, engine: H
     throw err;
   }
   registerHost(host);
+  if (previous?.socket) {
+    const socket = previous.socket;
+    void removeDeadHostSocket(socket).catch((err: unknown) => log('election').debug({ err, socket }, "removing the previous host's socket failed"));
+  }
   return host;
 }
 

@@ -46,6 +46,14 @@ export function removeStaleSidecar(path: string, expected: SidecarInfo | undefin
 }
 
 /**
+ * Removes the socket of a host that is gone, named by its sidecar: only a path where Bolt puts
+ * host sockets (socket-path.ts), only a socket nobody listens on. True when removed.
+ */
+export async function removeDeadHostSocket(path: string): Promise<boolean> {
+  return isHostSocketPath(path) && (await removeDeadSocket(path));
+}
+
+/**
  * Removes the socket file at `path` when it is a socket nobody listens on. True when removed.
  * A host's own socket directory made for it alone (`bolt-<uid>-XXXXXX`, see socket-path.ts)
  * goes with it once empty; the shared `bolt-<uid>` directory stays.

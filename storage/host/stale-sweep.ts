@@ -13,10 +13,9 @@
 import type { FixedLock } from '../../core/events.js';
 import { lstatSync, readdirSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { isHostSocketPath } from '../platform/socket-path.js';
 import { isAlive } from '../platform/process-identity.js';
 import { readSidecar, sidecarPath } from '../platform/sidecar.js';
-import { removeDeadSocket, removeStaleSidecar } from './stale-cleanup.js';
+import { removeDeadHostSocket, removeStaleSidecar } from './stale-cleanup.js';
 
 /** What a sweep did. */
 export interface StaleSweepResult {
@@ -74,7 +73,7 @@ export async function sweepStaleLocks(dbPath: string, opts: StaleSweepOptions = 
     if (!removeStaleSidecar(path, info)) continue;
     fixed.push({ path, kind: 'stale-sidecar' });
     const sock = info?.socket;
-    if (sock && isHostSocketPath(sock) && (await removeDeadSocket(sock))) fixed.push({ path: sock, kind: 'dead-socket' });
+    if (sock && (await removeDeadHostSocket(sock))) fixed.push({ path: sock, kind: 'dead-socket' });
   }
   return { fixed };
 }
