@@ -8,8 +8,9 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkValueMode, type Database, type OpenOptions } from '../core/database.js';
-import { BadInputError } from '../core/errors.js';
+import { BadInputError, PermissionError } from '../core/errors.js';
 import { detectFileKind } from './platform/file-kind.js';
+import { accessProblem } from './platform/check-directory.js';
 import { checkSidecarName, sidecarPath } from './platform/sidecar.js';
 import { DuckDbDatabase } from '../adapters/duckdb/database.js';
 import { openPostgres } from '../adapters/postgres/open.js';
@@ -41,6 +42,9 @@ export function detectEngine(path: string): 'duckdb' | 'sqlite' | 'postgres' {
   if (existsSync(sidecarPath(abs))) return 'duckdb';
   const kind = detectFileKind(abs);
   if (kind.kind === 'sqlite') return 'sqlite';
+  // Neither engine could open it: say why, rather than fail later as a DuckDB file.
+  if (kind.kind === 'unreadable' && /EACCES|EPERM/.test(kind.reason))
+    throw accessProblem(abs) ?? new PermissionError(`cannot read ${abs}: ${kind.reason}`, { path: abs });
   // A file not made yet (or empty) is SQLite when its name says so, as SQLite's own tools name
   // them; so is one that is no database at all, so that the error names the engine it meant.
   if ((kind.kind === 'missing' || kind.kind === 'empty' || kind.kind === 'other') && SQLITE_NAME.test(abs)) return 'sqlite';

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync } from 'node:fs';
+import { chmodSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConcurrentDatabase } from '../index.js';
 import { BOLT_BIN } from './helpers/cli.js';
@@ -48,3 +48,34 @@ test("another user's bolt on a database whose lock file it may not open: BOLT_PE
   assert.deepEqual(await db.query('SELECT count(*)::INTEGER AS n FROM t'), [{ n: 3 }]);
   assert.equal(host.child.exitCode, null);
 });
+
+test(
+  "another user's bolt on files it may not read or create: BOLT_PERMISSION naming the file or directory",
+  { timeout: 90_000, skip: otherUserUnavailable() },
+  async (t) => {
+    const dir = tempDir(t); // mode 0700 by mkdtemp: let the other user in, not write
+    chmodSync(dir, 0o755);
+    const own = join(dir, 'own.sqlite');
+    const db = await ConcurrentDatabase.open(own);
+    await db.execute('CREATE TABLE t (x INTEGER)');
+    await db.close();
+    chmodSync(own, 0o600);
+    const user = otherUser(t);
+    const cases: Array<[string[], RegExp]> = [
+      // SQLite said "unable to open database file" (BOLT_NOT_FOUND) for a file it could not create.
+      [
+        ['query', 'CREATE TABLE t (x INTEGER)', '--db', join(dir, 'new.sqlite')],
+        /^error \[BOLT_PERMISSION\]: directory .* is not writable: cannot create .*new\.sqlite/,
+      ],
+      // An unreadable file was taken for a DuckDB file, and the error blamed its directory.
+      [['query', 'SELECT 1', '--db', own], /^error \[BOLT_PERMISSION\]: this user \(uid \d+\) may not read .*own\.sqlite \(owner uid 0, mode 0600\)/],
+      [['query', 'SELECT 1', '--db', join(dir, 'new.duckdb')], /^error \[BOLT_PERMISSION\]: directory .* is not writable: cannot create .*new\.duckdb/],
+    ];
+    for (const [args, message] of cases) {
+      const r = boltAs(user, args, dir);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, message, args.join(' '));
+    }
+    assert.deepEqual(readdirSync(dir).sort(), ['own.sqlite'], 'nothing was created');
+  },
+);

@@ -16,6 +16,7 @@ import {
 } from '../../core/errors.js';
 import { diskFullError, isDiskFull, noSpaceLeft } from '../../core/disk-full.js';
 import { describeHolders, lockFiles, lockHolders } from './lock-holders.js';
+import { accessProblem } from '../../storage/platform/check-directory.js';
 import type { SqliteFailure } from './requests.js';
 import { RunError } from './run.js';
 
@@ -68,7 +69,8 @@ export function classifySqliteError(e: SqliteFailure, ctx: ErrorContext): BoltEr
   if (isDiskFull(e) || code === 'SQLITE_IOERR_SHMSIZE' || (code.startsWith('SQLITE_IOERR') && noSpaceLeft(ctx.path))) return diskFullError(e, base);
   if (code.startsWith('SQLITE_READONLY')) return new ReadOnlyError(`SQLite database ${ctx.path} cannot be written: ${e.message}`, base);
   if (code === 'SQLITE_NOTADB') return new NotADatabaseError(`${ctx.path} is not a SQLite database: ${e.message}`, base);
-  if (code.startsWith('SQLITE_CANTOPEN')) return new NotFoundError(`Cannot open SQLite database ${ctx.path}: ${e.message}`, base);
+  // SQLite says "unable to open database file" whatever the cause: name it where the file system can.
+  if (code.startsWith('SQLITE_CANTOPEN')) return accessProblem(ctx.path) ?? new NotFoundError(`Cannot open SQLite database ${ctx.path}: ${e.message}`, base);
   if (code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') return new PermissionError(`Not allowed on ${ctx.path}: ${e.message}`, base);
   // The handle was closed while this ran (its connections close with it).
   if (e.name === 'Closed' || /database connection is not open/.test(e.message)) return new ClosedError(`SQLite database ${ctx.path} is closed`, base);

@@ -24,3 +24,40 @@ export function checkDirectory(path: string): string {
   }
   return dir;
 }
+
+/**
+ * Why an engine could not open `path`, when the file system says so: a file this user may not
+ * read or write (naming its owner and mode), a missing directory, or one this user may not write
+ * in (see checkDirectory). Undefined when none of these holds.
+ */
+export function accessProblem(path: string): NotFoundError | PermissionError | undefined {
+  const abs = resolve(path);
+  for (const [mode, what] of [
+    [constants.R_OK, 'read'],
+    [constants.W_OK, 'write'],
+  ] as const) {
+    try {
+      accessSync(abs, mode);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EACCES' && code !== 'EPERM') break;
+      return new PermissionError(`this user (uid ${process.getuid?.() ?? '?'}) may not ${what} ${abs}${ownerAndMode(abs)}`, { path: abs });
+    }
+  }
+  try {
+    checkDirectory(abs);
+  } catch (err) {
+    if (err instanceof NotFoundError || err instanceof PermissionError) return err;
+    throw err;
+  }
+  return undefined;
+}
+
+function ownerAndMode(path: string): string {
+  try {
+    const st = statSync(path);
+    return ` (owner uid ${st.uid}, mode 0${(st.mode & 0o777).toString(8)})`;
+  } catch {
+    return '';
+  }
+}
