@@ -12,6 +12,8 @@ import { tempDir } from './helpers/tmp.js';
 import { spawnBolt } from './helpers/runtime-process.js';
 import { waitFor } from './helpers/wait.js';
 import { socketsUnder } from './helpers/sockets.js';
+import { freshPgDatabase, PG_SKIP } from './helpers/pg.js';
+import { openPostgres } from '../adapters/postgres/open.js';
 
 /** PIDs of live soak processes whose config names `workDir`. */
 function soakProcesses(workDir: string): number[] {
@@ -93,3 +95,35 @@ test('bolt soak: its soak processes end on their own when it is SIGKILLed mid-ru
     () => `soak processes ${soakProcesses(work).join(', ')} to end`,
   );
 });
+
+test(
+  "bolt soak on PostgreSQL: SIGINT mid-run keeps the run's schema, as it keeps the journals, and says so",
+  { timeout: 120_000, skip: PG_SKIP },
+  async (t) => {
+    const dir = tempDir(t);
+    const work = join(dir, 'work');
+    const { tcp } = await freshPgDatabase(t, 'bolt_soak_int');
+    t.after(() => {
+      for (const pid of soakProcesses(work)) process.kill(pid, 'SIGKILL');
+    });
+    const soak = spawnBolt(
+      t,
+      ['soak', '--engine', 'postgres', '--db', tcp, '--processes', '2', '--agents', '1', '--duration', '600', '--seed', '7', '--work-dir', work],
+      {
+        cwd: dir,
+      },
+    );
+    await bothRunning(work, soak.exited);
+    process.kill(soak.pid, 'SIGINT');
+    assert.equal((await soak.exited).code, 130, soak.stderr());
+    const schema = /the run's schema (bolt_soak_\w+) kept \(drop it with DROP SCHEMA \1 CASCADE\)/.exec(soak.stderr())?.[1];
+    assert.ok(schema, `the message names the kept schema: ${soak.stderr()}`);
+    const db = await openPostgres(tcp, { maxConnections: 1, readOnly: true });
+    try {
+      const tables = await db.query<{ n: number }>('SELECT count(*)::INTEGER AS n FROM pg_tables WHERE schemaname = ?', [schema]);
+      assert.ok(tables[0]!.n > 0, `schema ${schema} is still there with its tables`);
+    } finally {
+      await db.close();
+    }
+  },
+);

@@ -32,14 +32,15 @@ export function interruptOnSignals(): Interrupt {
   return { signal: ac.signal, dispose };
 }
 
-/** The error of a run stopped by `signal` (its reason: the signal's name). */
-export function soakInterrupted(signal: AbortSignal, workDir: string, elapsedS: number | undefined): AbortedError {
+/** The error of a run stopped by `signal` (its reason: the signal's name); `schema`: a PostgreSQL run's, kept. */
+export function soakInterrupted(signal: AbortSignal, workDir: string, elapsedS: number | undefined, schema?: string): AbortedError {
   const name = String(signal.reason);
   const when = elapsedS === undefined ? 'before the workload started' : `after ${elapsedS.toFixed(1)} s`;
-  return new AbortedError(`soak interrupted by ${name} ${when}, without a verdict: every soak process was stopped; journals and metrics kept in ${workDir}`, {
-    signal: name,
-    workDir,
-  });
+  const kept = schema ? `; the run's schema ${schema} kept (drop it with DROP SCHEMA ${schema} CASCADE)` : '';
+  return new AbortedError(
+    `soak interrupted by ${name} ${when}, without a verdict: every soak process was stopped; journals and metrics kept in ${workDir}${kept}`,
+    { signal: name, workDir, ...(schema ? { schema } : {}) },
+  );
 }
 
 /** The exit code of a run stopped by signal `name`: 128 + its number (130 for SIGINT, 143 for SIGTERM). */

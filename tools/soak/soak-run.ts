@@ -130,7 +130,8 @@ async function soakIn(o: SoakOptions, dir: string, events?: EventEmitter<SoakEve
     result = await soakOn(o, dir, run.url, run.schema, events);
     return result;
   } finally {
-    const keep = o.keep === true || result?.pass === false;
+    // A failing or interrupted run keeps its schema, as it keeps its journals.
+    const keep = o.keep === true || result?.pass === false || o.signal?.aborted === true;
     if (!keep) await dropPgRunSchema(given, run.schema);
     if (result) result.config.schemaKept = keep;
   }
@@ -200,7 +201,7 @@ async function soakOn(
     stopAll();
     await Promise.all([...spawned].map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(undefined) : c.once('exit', r)))));
     await removeDeadSockets();
-    throw soakInterrupted(signal, dir, measuredFrom === undefined ? undefined : (Date.now() - measuredFrom) / 1000);
+    throw soakInterrupted(signal, dir, measuredFrom === undefined ? undefined : (Date.now() - measuredFrom) / 1000, schema);
   };
 
   const start = (proc: number, incarnation: number): Running => {
