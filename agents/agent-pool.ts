@@ -328,10 +328,10 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
         (err: unknown): RunOutcome => {
           const threadId = this.taskThread.get(task.id);
           const agentId = threadId === undefined ? undefined : this.byThread.get(threadId)?.agentId;
-          const outcome = this.classifyRejection(err, task.id, timedOut, timeoutMs, abortReason, Date.now() - dispatchedAt);
-          if (threadId !== undefined) this.downReason.set(threadId, `${outcome.reason}: ${outcome.error.message}`);
           const begun = mark < 0 || Atomics.load(this.starts, mark) === seq;
-          return { ...outcome, agentId, ...(!begun && threadLost(err, timedOut) ? { notBegun: true as const } : {}) };
+          const outcome = this.classifyRejection(err, task.id, timedOut, timeoutMs, abortReason, Date.now() - dispatchedAt, begun);
+          if (threadId !== undefined) this.downReason.set(threadId, `${outcome.reason}: ${outcome.error.message}`);
+          return { ...outcome, agentId };
         },
       )
       .finally(() => {
@@ -355,9 +355,12 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     timeoutMs: number,
     abortReason: string | undefined,
     ranMs: number,
+    begun: boolean,
   ): Exclude<RunOutcome, { ok: true }> {
     const e = err as Error & { code?: string };
-    if (timedOut) return { ok: false, error: timeoutError(id, timeoutMs), reason: 'timeout' };
+    // Where the thread timed out, ran out of heap or exited before the task began there.
+    const lost = begun ? {} : { notBegun: true as const };
+    if (timedOut) return { ok: false, error: timeoutError(id, timeoutMs), reason: 'timeout', ...lost };
     if (e?.name === 'AbortError' || abortReason !== undefined) {
       return {
         ok: false,
@@ -376,6 +379,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
           heapMb: this.o.heapMb,
         }).toJSON(),
         reason: 'oom',
+        ...lost,
       };
     }
     const exited = /worker exited with code: (-?\d+)/.exec(e?.message ?? '');
@@ -387,6 +391,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
           exitCode: Number(exited[1]),
         }).toJSON(),
         reason: 'crashed',
+        ...lost,
       };
     }
     // A reply that could not leave the agent's thread (a function or a symbol in the result):
@@ -411,12 +416,6 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     if (force) await this.pool.destroy();
     else await this.pool.close();
   }
-}
-
-/** Whether a rejected task's thread ended or stopped answering: it timed out, exited, ran out of heap. */
-function threadLost(err: unknown, timedOut: boolean): boolean {
-  const e = err as { code?: unknown; message?: unknown } | null;
-  return timedOut || e?.code === 'ERR_WORKER_OUT_OF_MEMORY' || /worker exited with code/.test(String(e?.message ?? ''));
 }
 
 function clearSlot(slot: AgentSlot): void {

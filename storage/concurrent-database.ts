@@ -14,6 +14,7 @@ import { accessProblem } from './platform/check-directory.js';
 import { checkSidecarName, sidecarPath } from './platform/sidecar.js';
 import { DuckDbDatabase } from '../adapters/duckdb/database.js';
 import { openPostgres } from '../adapters/postgres/open.js';
+import { isPostgresUrl } from '../adapters/postgres/connect.js';
 import { openSqlite } from '../adapters/sqlite/open.js';
 
 /** A handle on one database; for DuckDB, many handles (threads, processes) may share one file. */
@@ -34,7 +35,7 @@ export class ConcurrentDatabase extends DuckDbDatabase {
 
 /** The engine `open` would pick for `path`, told without opening it. */
 export function detectEngine(path: string): 'duckdb' | 'sqlite' | 'postgres' {
-  if (/^postgres(ql)?:\/\//i.test(path)) return 'postgres';
+  if (isPostgresUrl(path)) return 'postgres';
   refuseOtherUrls(path);
   // A sidecar exists only for DuckDB files; otherwise tell by the header. The header is read
   // only when no sidecar exists, i.e. no Bolt host has this file open (architecture.md, fact 3).
@@ -74,4 +75,4 @@ function refuseOtherUrls(location: string): void {
 }
 
 /** File names SQLite's own tools use: `.sqlite`, `.sqlite3`, `.db3`. */
-const SQLITE_NAME = /\.(sqlite3?|db3)$/i;
+export const SQLITE_NAME = /\.(sqlite3?|db3)$/i;

@@ -5,6 +5,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { NotFoundError, PermissionError } from '../../core/errors.js';
+import { ownerAndMode } from './owner-and-mode.js';
 
 /** Returns the directory of `path`; throws BOLT_NOT_FOUND or BOLT_PERMISSION when it cannot hold the file. */
 export function checkDirectory(path: string): string {
@@ -51,13 +52,4 @@ export function accessProblem(path: string): NotFoundError | PermissionError | u
     throw err;
   }
   return undefined;
-}
-
-function ownerAndMode(path: string): string {
-  try {
-    const st = statSync(path);
-    return ` (owner uid ${st.uid}, mode 0${(st.mode & 0o777).toString(8)})`;
-  } catch {
-    return '';
-  }
 }

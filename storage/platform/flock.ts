@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
 import { BadInputError, PermissionError } from '../../core/errors.js';
 import { openOwnFile } from './own-file.js';
+import { ownerAndMode } from './owner-and-mode.js';
 
 type FsExt = typeof import('fs-ext');
 let loaded: FsExt | undefined;
@@ -123,15 +124,8 @@ export function stillLinked(held: HeldFlock): boolean {
 function lockFileDenied(path: string, err: unknown): unknown {
   const code = (err as NodeJS.ErrnoException).code;
   if (code !== 'EACCES' && code !== 'EPERM') return err;
-  let owner = '';
-  try {
-    const st = statSync(path);
-    owner = ` (owner uid ${st.uid}, mode ${(st.mode & 0o777).toString(8).padStart(4, '0')})`;
-  } catch {
-    /* the folder cannot be searched, or the file is not there */
-  }
   return new PermissionError(
-    `cannot open Bolt's lock file ${path}${owner}: permission denied. Every user of a database needs to read and write its lock file: run as its owner, or give them access to it`,
+    `cannot open Bolt's lock file ${path}${ownerAndMode(path)}: permission denied. Every user of a database needs to read and write its lock file: run as its owner, or give them access to it`,
     { path, errno: code },
   );
 }

@@ -7,15 +7,15 @@
 import { BadInputError } from '../../core/errors.js';
 import type { EngineName } from '../../core/database.js';
 import { isUrl } from '../../storage/open-database.js';
+import { SQLITE_NAME } from '../../storage/concurrent-database.js';
+import { isPostgresUrl } from '../../adapters/postgres/connect.js';
 
 const ENGINES: readonly EngineName[] = ['duckdb', 'sqlite', 'postgres'];
-const SQLITE_NAME = /\.(sqlite3?|db3)$/i;
 const DUCKDB_NAME = /\.duckdb$/i;
-const POSTGRES_URL = /^postgres(ql)?:\/\//i;
 
 /** What the name of `db` says its engine is, if anything. */
 function engineByName(db: string): EngineName | undefined {
-  if (POSTGRES_URL.test(db)) return 'postgres';
+  if (isPostgresUrl(db)) return 'postgres';
   if (isUrl(db)) return undefined;
   if (SQLITE_NAME.test(db)) return 'sqlite';
   if (DUCKDB_NAME.test(db)) return 'duckdb';

@@ -180,8 +180,9 @@ async function soakOn(
   };
   let measuredFrom: number | undefined;
   /**
-   * Sockets of hosts this run SIGKILLed and the stale ones it planted: nobody else removes them
-   * (a takeover leaves the dead host's socket file; a planted one has no Bolt name), so they go
+   * Sockets nobody else removes: the stale ones this run planted (no Bolt name, so no sweep
+   * takes them) and, when the run is interrupted, those of the hosts it SIGKILLed last (no
+   * process takes over from them; a host that does removes its predecessor's socket). They go
    * once every process has stopped, each only if nobody listens on it.
    */
   const deadSockets = new Set<string>();
@@ -327,8 +328,6 @@ async function soakOn(
         const victim = o.engine === 'duckdb' ? candidates.find((r) => r.child.pid === pid) : candidates.length ? rng.pick(candidates) : undefined;
         if (!victim) return;
         const withForeign = o.chaos.includes('foreign-lock') && rng.next() < 0.5;
-        const hostSocket = o.engine === 'duckdb' ? readSidecar(sidecarPath(db))?.socket : undefined;
-        if (hostSocket) deadSockets.add(hostSocket);
         victim.killedByFault = true;
         victim.child.kill('SIGKILL');
         killTimes.push(Date.now());
