@@ -31,6 +31,7 @@ import {
   type WorkerRequest,
 } from './worker-protocol.js';
 import { logEnv, MAX_TIMER_MS } from '../core/config.js';
+import { StartMarks, SWEEP_MS, type MarkRef } from './start-marks.js';
 
 const logger = log('agent-pool');
 
@@ -89,7 +90,8 @@ export interface DescribedAgent {
 interface AgentPoolEvents {
   up: (e: { agentId: string; threadId: number }) => void;
   down: (e: { agentId: string; threadId: number; reason: string }) => void;
-  started: (e: { id: number; agentId: string }) => void;
+  /** A task began in an agent thread at `at` (ms since the epoch); emitted when the runtime learns it (start-marks.ts). */
+  started: (e: { id: number; agentId: string; at: number }) => void;
   progress: (e: { id: number; agentId: string; fraction: number; note?: string }) => void;
 }
 
@@ -99,15 +101,13 @@ const WORKER = new URL('./worker-entry.cjs', import.meta.url).href;
 export class AgentPool extends EventEmitter<AgentPoolEvents> {
   private readonly pool: Piscina<WorkerRequest, WorkerReply>;
   private readonly slotTable: Int32Array;
-  /** Start marks (worker-protocol.ts `markStarted`), one per task in flight; the free ones. */
-  private readonly starts: Int32Array;
-  private readonly freeMarks: number[];
-  private seq = 0;
+  private readonly marks: StartMarks;
+  private readonly sweep: NodeJS.Timeout;
   private readonly channel: BroadcastChannel;
   private readonly byThread = new Map<number, AgentSlot>();
   private readonly taskThread = new Map<number, number>();
-  /** Tasks handed to piscina and not finished: id → agent name and the task's key (worker-protocol.ts). */
-  private readonly dispatched = new Map<number, { agent: string; key: string }>();
+  /** Tasks handed to piscina and not finished: id → agent name, the task's key (worker-protocol.ts) and start mark. */
+  private readonly dispatched = new Map<number, { agent: string; key: string; ref: MarkRef }>();
   /** Why a thread went down, when we know (crash, oom, terminated). */
   private readonly downReason = new Map<number, string>();
   private closed = false;
@@ -117,10 +117,9 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     const slots = new SharedArrayBuffer(4 * o.size * 2);
     this.slotTable = new Int32Array(slots);
     // The dispatcher keeps at most one task per agent in flight; twice that leaves room to spare
-    // (a dispatch finding none free goes without a mark: counted as begun, as before marks).
-    const marks = 2 * o.size;
-    this.starts = new Int32Array(new SharedArrayBuffer(4 * marks));
-    this.freeMarks = Array.from({ length: marks }, (_, i) => marks - 1 - i);
+    // (a dispatch finding none free goes without a mark: counted as begun, never reported begun
+    // before its reply).
+    this.marks = StartMarks.create(2 * o.size);
     const workerData: AgentWorkerData = {
       modules: o.modules,
       database: o.database,
@@ -128,7 +127,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
       dbOpener: o.dbOpener,
       runtimeId: o.runtimeId,
       slots,
-      starts: this.starts.buffer as SharedArrayBuffer,
+      starts: this.marks.buffer,
       logLevel: logEnv().level,
     };
     this.pool = new Piscina<WorkerRequest, WorkerReply>({
@@ -147,6 +146,8 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     this.pool.on('workerCreate', (w: { id: number }) => this.slotOf(w.id));
     this.pool.on('workerDestroy', () => this.onDestroy());
     this.pool.on('error', (e: unknown) => logger.warn({ err: e }, 'agent pool error'));
+    this.sweep = setInterval(() => this.sweepStarts(), SWEEP_MS);
+    this.sweep.unref();
   }
 
   /** Number of agent threads. */
@@ -188,6 +189,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
 
   /** Every agent thread and what it is doing, ordered by agent id. */
   slots(): AgentSlot[] {
+    this.sweepStarts();
     const out: AgentSlot[] = [];
     for (let i = 0; i < this.slotTable.length; i++) {
       const tid = Atomics.load(this.slotTable, i);
@@ -238,11 +240,20 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     }
   }
 
+  /** Tasks that began without a reply yet: attached to their agents (start-marks.ts). */
+  private sweepStarts(): void {
+    for (const [id, d] of this.dispatched) {
+      if (this.taskThread.has(id)) continue;
+      const s = this.marks.started(d.ref);
+      if (s) this.markStarted(id, s.threadId, s.at);
+    }
+  }
+
   /**
-   * Attaches a task to the agent running it and emits 'started' (once). Called on the worker's
-   * 'start' message, or on its reply when the reply overtook that message (two channels).
+   * Attaches a task to the agent running it and emits 'started' (once): found by the sweep, or
+   * at its first progress message or its reply, whichever comes first.
    */
-  private markStarted(id: number, threadId: number): void {
+  private markStarted(id: number, threadId: number, at: number): void {
     const agent = this.dispatched.get(id)?.agent;
     if (agent === undefined || this.taskThread.has(id)) return;
     const slot = this.slotOf(threadId);
@@ -250,10 +261,10 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     this.taskThread.set(id, threadId);
     slot.taskId = id;
     slot.agent = agent;
-    slot.since = Date.now();
+    slot.since = at;
     slot.progress = undefined;
     slot.note = undefined;
-    this.emit('started', { id, agentId: slot.agentId });
+    this.emit('started', { id, agentId: slot.agentId, at });
   }
 
   private onWorkerEvent(m: WorkerEvent): void {
@@ -263,8 +274,9 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     if (!task || m.key !== task.key) return;
     const slot = this.slotOf(m.threadId);
     if (!slot) return;
-    if (m.bolt === 'start') this.markStarted(m.id, m.threadId);
-    else if (m.bolt === 'progress' && slot.taskId === m.id) {
+    if (m.bolt !== 'progress') return;
+    this.markStarted(m.id, m.threadId, this.marks.started(task.ref)?.at ?? Date.now());
+    if (slot.taskId === m.id) {
       const fraction = typeof m.fraction === 'number' && Number.isFinite(m.fraction) ? Math.max(0, Math.min(1, m.fraction)) : 0;
       const note = typeof m.note === 'string' ? m.note.slice(0, MAX_PROGRESS_NOTE) : undefined;
       slot.progress = fraction;
@@ -277,10 +289,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
   run(task: { id: number; agent: string; payload: unknown; attempt: number; maxAttempts: number; parents?: ParentResult[] }, timeoutMs: number): RunningTask {
     const controller = new AbortController();
     const key = randomUUID();
-    const mark = this.freeMarks.pop() ?? -1;
-    this.seq = (this.seq % 0x7fffffff) + 1;
-    const seq = this.seq;
-    if (mark >= 0) Atomics.store(this.starts, mark, -seq);
+    const ref = this.marks.take();
     let abortReason: string | undefined;
     let timedOut = false;
     let grace: NodeJS.Timeout | undefined;
@@ -305,8 +314,8 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
           kind: 'run',
           id: task.id,
           key,
-          mark,
-          seq,
+          mark: ref.mark,
+          seq: ref.seq,
           agent: task.agent,
           payload: task.payload,
           attempt: task.attempt,
@@ -317,7 +326,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
       )
       .then(
         (reply): RunOutcome => {
-          this.markStarted(task.id, reply.threadId);
+          this.markStarted(task.id, reply.threadId, this.marks.started(ref)?.at ?? dispatchedAt);
           const agentId = this.slotOf(reply.threadId)?.agentId;
           if (reply.kind === 'result' && !reply.ok && reply.retiring) this.downReason.set(reply.threadId, `retired: ${reply.retiring}`);
           if (reply.kind !== 'result') return { ok: false, error: new AgentError('unexpected reply from agent worker').toJSON(), agentId, reason: 'crashed' };
@@ -326,16 +335,16 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
           return { ok: false, error: reply.error, agentId, reason: abortReason ? 'aborted' : 'threw' };
         },
         (err: unknown): RunOutcome => {
-          const threadId = this.taskThread.get(task.id);
+          const threadId = this.taskThread.get(task.id) ?? this.marks.started(ref)?.threadId;
           const agentId = threadId === undefined ? undefined : this.byThread.get(threadId)?.agentId;
-          const begun = mark < 0 || Atomics.load(this.starts, mark) === seq;
+          const begun = this.marks.begun(ref);
           const outcome = this.classifyRejection(err, task.id, timedOut, timeoutMs, abortReason, Date.now() - dispatchedAt, begun);
           if (threadId !== undefined) this.downReason.set(threadId, `${outcome.reason}: ${outcome.error.message}`);
           return { ...outcome, agentId };
         },
       )
       .finally(() => {
-        if (mark >= 0) this.freeMarks.push(mark);
+        this.marks.release(ref);
         this.dispatched.delete(task.id);
         clearTimeout(timer);
         if (grace) clearTimeout(grace);
@@ -344,7 +353,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
         const slot = threadId === undefined ? undefined : this.byThread.get(threadId);
         if (slot && slot.taskId === task.id) clearSlot(slot);
       });
-    this.dispatched.set(task.id, { agent: task.agent, key });
+    this.dispatched.set(task.id, { agent: task.agent, key, ref });
     return { promise, abort };
   }
 
@@ -412,6 +421,7 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
   async close(force = false): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.sweep);
     this.channel.close();
     if (force) await this.pool.destroy();
     else await this.pool.close();

@@ -5,10 +5,13 @@
  *   as the pool's 'message' event);
  * - main → all workers: `AbortMessage` on the BroadcastChannel named by `abortChannelName`.
  *
+ * Whether, where and when a task began is not a message but a start mark in shared memory
+ * (start-marks.ts).
+ *
  * Agent code runs in the workers and can post on both channels. So each task carries a random
- * `key`, known only to the main thread and the worker code that runs that task: an abort, a
- * start or a progress message counts only with its task's key (without it, any agent could
- * abort any other task, or report progress for it).
+ * `key`, known only to the main thread and the worker code that runs that task: an abort or a
+ * progress message counts only with its task's key (without it, any agent could abort any other
+ * task, or report progress for it).
  */
 import type { SerializedError } from '../core/errors.js';
 import type { EngineName } from '../core/database.js';
@@ -26,7 +29,7 @@ export interface AgentWorkerData {
   runtimeId: string;
   /** Slot table: index i holds the threadId of agent-(i+1), 0 when free. */
   slots: SharedArrayBuffer;
-  /** Start marks (Int32): see `markStarted` below. */
+  /** Start marks: see start-marks.ts. */
   starts: SharedArrayBuffer;
   logLevel?: string;
 }
@@ -52,25 +55,12 @@ export type WorkerReply =
   | { kind: 'result'; ok: true; result: unknown; threadId: number }
   | { kind: 'result'; ok: false; error: SerializedError; threadId: number; retiring?: string };
 
-export type WorkerEvent =
-  | { bolt: 'start'; id: number; key: string; threadId: number }
-  | { bolt: 'progress'; id: number; key: string; threadId: number; fraction: number; note?: string };
+export type WorkerEvent = { bolt: 'progress'; id: number; key: string; threadId: number; fraction: number; note?: string };
 
 export interface AbortMessage {
   id: number;
   key: string;
   reason: string;
-}
-
-/**
- * Whether a task began in its thread, known even when the thread died: the main thread stores
- * `-seq` in the dispatch's mark and the worker turns it into `seq` as it begins the task. A task
- * whose thread died or timed out before that (busy in code an earlier task left, or booting) was
- * never attempted. The start message cannot say so: it may be lost with a dying thread, and a
- * late worker can only change a mark that still holds its own dispatch's `-seq`.
- */
-export function markStarted(starts: Int32Array, mark: number, seq: number): void {
-  if (mark >= 0) Atomics.compareExchange(starts, mark, -seq, seq);
 }
 
 /** The longest progress note the runtime passes on, in characters. */

@@ -93,6 +93,11 @@ export interface DbHealthEvent {
 /** Event name → listener signature. */
 export interface BoltEvents {
   'task:queued': (e: TaskQueuedEvent) => void;
+  /**
+   * An agent began the task. Emitted when the runtime learns it: at the task's first progress
+   * report or its end, whichever comes first, and otherwise within about 100 ms of the start
+   * (agent threads record starts in shared memory instead of posting a message per task).
+   */
   'task:started': (e: TaskStartedEvent) => void;
   'task:progress': (e: TaskProgressEvent) => void;
   'task:done': (e: TaskDoneEvent) => void;

@@ -184,6 +184,26 @@ test('an agent stuck in an infinite loop is terminated at its timeout and the ta
   assert.equal((await done(bolt, other)).result, 1);
 });
 
+test('a task that never yields is reported started while it runs: task:started, status() and cancel reach it', { timeout: 60_000 }, async (t) => {
+  // Agent threads post no start message: the runtime reads starts from shared memory, at the
+  // latest every 100 ms, so a task that blocks its thread is still seen (agents/start-marks.ts).
+  const { bolt } = await testRuntime(t);
+  const submittedAt = Date.now();
+  const id = await bolt.submit('hang', null, { timeoutMs: 30_000 });
+  const started = await nextEvent<{ id: number; agentId: string; waitMs: number }>(bolt, 'task:started', (e) => e.id === id);
+  assert.match(started.agentId, /^agent-[12]$/);
+  assert.ok(started.waitMs >= 0 && started.waitMs <= Date.now() - submittedAt, `waitMs ${started.waitMs}`);
+  const slot = bolt.status().agents.find((a) => a.taskId === id);
+  assert.ok(slot, 'status() shows the task on its agent');
+  assert.equal(slot.agentId, started.agentId);
+  assert.equal(slot.agent, 'hang');
+  assert.ok(slot.since! >= submittedAt - 1000 && slot.since! <= Date.now(), `since ${slot.since}`);
+  const cancelled = nextEvent<{ id: number }>(bolt, 'task:cancelled', (e) => e.id === id);
+  await bolt.cancel(id);
+  await cancelled;
+  await waitForValue('the agent to be idle', () => bolt.status().agents.every((a) => a.taskId === undefined), Boolean);
+});
+
 test('an agent that runs out of heap kills only its worker', { timeout: 60_000 }, async (t) => {
   const { bolt } = await testRuntime(t, { agentHeapMb: 48 });
   const failedEv = nextEvent<{ id: number; error: { message: string } }>(bolt, 'task:failed', () => true, 40_000);

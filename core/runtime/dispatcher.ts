@@ -88,11 +88,11 @@ export class Dispatcher {
     private readonly events: EventEmitter<BoltEvents>,
   ) {
     this.owner = cfg.runtimeId;
-    pool.on('started', ({ id, agentId }) => {
+    pool.on('started', ({ id, agentId, at }) => {
       const r = this.running.get(id);
       if (!r) return;
       r.agentId = agentId;
-      this.events.emit('task:started', { id, agent: r.task.agent, attempt: r.task.attempt, agentId, waitMs: Math.max(0, Date.now() - r.task.runnableAt) });
+      this.events.emit('task:started', { id, agent: r.task.agent, attempt: r.task.attempt, agentId, waitMs: Math.max(0, at - r.task.runnableAt) });
     });
     pool.on('progress', ({ id, agentId, fraction, note }) => {
       const r = this.running.get(id);
