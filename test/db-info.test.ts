@@ -55,6 +55,42 @@ test('db info on a SQLite file reports page size, journal mode and tables', { ti
   assert.deepEqual(report.tables, [{ name: 't', rows: 3 }]);
 });
 
+test('db info and bolt tasks on a closed WAL SQLite file leave nothing beside it; a file in use keeps its -wal and -shm', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const closed = join(dir, 'closed.sqlite');
+  const raw = new BetterSqlite3(closed);
+  raw.pragma('journal_mode = WAL');
+  raw.exec('CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2)');
+  raw.close(); // the last connection: SQLite removed -wal and -shm
+  assert.deepEqual(readdirSync(dir), ['closed.sqlite']);
+  for (const json of [true, false]) {
+    const r = await runBolt(['db', 'info', closed, ...(json ? ['--json'] : [])]);
+    assert.equal(r.code, 0, r.stderr);
+    if (json) {
+      const report = JSON.parse(r.stdout) as DbInfoReport;
+      assert.equal(report.journalMode, 'wal');
+      assert.equal(report.wal, null);
+      assert.deepEqual(report.tables, [{ name: 't', rows: 2 }]);
+    }
+    assert.deepEqual(readdirSync(dir), ['closed.sqlite'], 'no -wal or -shm left by a read');
+  }
+  // The same for the other commands that open a SQLite file only to read (read-only handles).
+  const tasks = await runBolt(['tasks', '--db', closed]);
+  assert.equal(tasks.code, 0, tasks.stderr);
+  assert.match(tasks.stdout, /no tasks/);
+  assert.deepEqual(readdirSync(dir), ['closed.sqlite'], 'no -wal or -shm left by bolt tasks');
+  // A writer holds the file: its -wal (holding its rows) and -shm stay, and its rows are counted.
+  const open = join(dir, 'open.sqlite');
+  await startFixture(t, 'sqlite-writer', [open, '3']);
+  const { code, report } = await infoJson(open);
+  assert.equal(code, 0);
+  assert.deepEqual(report.tables, [{ name: 't', rows: 3 }]);
+  assert.deepEqual(readdirSync(dir).sort(), ['closed.sqlite', 'open.sqlite', 'open.sqlite-shm', 'open.sqlite-wal']);
+  const after = new BetterSqlite3(open, { readonly: true });
+  t.after(() => after.close());
+  assert.equal((after.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n, 3, "the writer's rows are still there");
+});
+
 test('db info names a foreign DuckDB holder plainly, with what can be known without opening', { timeout: 60_000 }, async (t) => {
   const db = join(tempDir(t), 'held.duckdb');
   const holder = await startFixture(t, 'duckdb-holder', [db, '2']);

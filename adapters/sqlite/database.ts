@@ -5,6 +5,7 @@
  * writes, request-id exactly-once through `bolt_requests`; sessions, transactions and
  * statistics from `adapters/shared`.
  */
+import { removeWalLeftovers, walWithoutCompanions } from './wal-leftovers.js';
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { firstRow, type ExecResult, type LockInfo, type OpenOptions, type Row, type StatementOptions, type ValueMode } from '../../core/database.js';
@@ -70,6 +71,8 @@ export interface SqliteResolved {
   values: ValueMode;
   /** The WAL is checkpointed by a thread of the handle's own (checkpointer.ts). */
   backgroundCheckpoints: boolean;
+  /** A read-only handle that found no `-wal` and `-shm`: it removes them once closed (wal-leftovers.ts). */
+  removeWalAtClose: boolean;
 }
 
 /** What `SqliteDatabase.verify()` reports. */
@@ -105,6 +108,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       retries: opts.retries ?? DEFAULT_TX_RETRIES,
       leakReportMs: opts.leakReportMs ?? 60_000,
       values: opts.values ?? 'exact',
+      removeWalAtClose: settings.readOnly && walWithoutCompanions(abs),
     });
     try {
       await db.start(); // bolt_requests is created on first use of a request id, not here
@@ -345,6 +349,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
     // Its connection closes first: the handle's last one to close then checkpoints and removes the WAL.
     await this.checkpointer?.close();
     await Promise.all([this.shared.batcher.close(), this.reader?.close()]);
+    if (this.cfg.removeWalAtClose) removeWalLeftovers(this.cfg.settings.path);
   }
 
   /**

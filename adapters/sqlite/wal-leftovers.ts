@@ -1,0 +1,52 @@
+/**
+ * A read-only connection to a SQLite file in WAL mode creates `-wal` and `-shm` beside it when
+ * they are not there, and, unable to write, leaves them behind when it closes: `bolt db info`,
+ * `bolt tasks` or `bolt mcp` on a closed file left two files it had not had. Whoever reads only
+ * notes whether they were missing at open and, after closing, lets SQLite remove them the way it
+ * does for its last writer: one read-write connection that reads and closes (no statement of
+ * the caller's, so a read-only session still cannot write). When another connection still has
+ * the file open, SQLite keeps them, as it must.
+ */
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import BetterSqlite3 from 'better-sqlite3';
+import { accessProblem } from '../../storage/platform/check-directory.js';
+import { log } from '../../core/logger.js';
+
+const logger = log('sqlite');
+
+/** Whether the file's header says WAL (bytes 18 and 19 are 2) and neither `-wal` nor `-shm` is beside it. */
+export function walWithoutCompanions(path: string): boolean {
+  if (existsSync(`${path}-wal`) || existsSync(`${path}-shm`)) return false;
+  const header = Buffer.alloc(20);
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      if (readSync(fd, header, 0, header.length, 0) < header.length) return false;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+  return header[18] === 2 && header[19] === 2;
+}
+
+/**
+ * After read-only connections that found no `-wal` and `-shm` (walWithoutCompanions) have
+ * closed: removes them through SQLite, if this user may write the file and its directory.
+ * Never fails: what it cannot remove stays, as before.
+ */
+export function removeWalLeftovers(path: string): void {
+  if (!existsSync(`${path}-wal`) && !existsSync(`${path}-shm`)) return;
+  if (accessProblem(path)) return;
+  try {
+    const db = new BetterSqlite3(path, { fileMustExist: true, timeout: 0 });
+    try {
+      db.prepare('SELECT count(*) FROM sqlite_master').get();
+    } finally {
+      db.close();
+    }
+  } catch (err) {
+    logger.debug({ err, path }, 'could not remove the -wal and -shm a read-only open left');
+  }
+}
