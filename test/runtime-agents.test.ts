@@ -285,7 +285,9 @@ for (const how of ['busy', 'exit'] as const) {
       const a = await bolt.submit('stall', { marker, ...(how === 'exit' ? { gate } : {}) });
       assert.equal((await done(bolt, a)).result, 'stalling');
       await waitForValue('the left-over timer to keep the thread busy', () => existsSync(marker), Boolean, { timeoutMs: 10_000 });
-      const b = await bolt.submit('echo', 'innocent', { timeoutMs: 500 });
+      // The timeout also bounds the attempt in the replacement thread, which loads the agent
+      // modules (TypeScript, through tsx) at its first task: over 500 ms on a loaded machine.
+      const b = await bolt.submit('echo', 'innocent', { timeoutMs: 3000 });
       await waitForValue(
         'the next task to be handed to the busy thread',
         () => bolt.status().dispatcher,
