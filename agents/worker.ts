@@ -19,6 +19,7 @@ import { LazyDatabase } from './lazy-database.js';
 import { EinsteinSearch } from '../search/einstein-search.js';
 import { loadAgents, type LoadedAgent } from './load-agents.js';
 import { StartMarks } from './start-marks.js';
+import { LazyAbort } from './lazy-abort.js';
 import {
   abortChannelName,
   MAX_PROGRESS_NOTE,
@@ -75,26 +76,8 @@ function getSearch(): EinsteinSearch {
   return search;
 }
 
-/**
- * A task running in this thread: its key (see worker-protocol.ts) and its abort controller,
- * made when its agent first reads `ctx.signal` (most never do; making one for every task took
- * about 20 of the thread's 95 µs per trivial task, CPU profile), or the abort reason that came
- * before it.
- */
-interface RunningTask {
-  key: string;
-  controller?: AbortController;
-  abortedFor?: string;
-}
-const running = new Map<number, RunningTask>();
-
-function signalOf(task: RunningTask): AbortSignal {
-  if (!task.controller) {
-    task.controller = new AbortController();
-    if (task.abortedFor !== undefined) task.controller.abort(task.abortedFor);
-  }
-  return task.controller.signal;
-}
+/** Tasks running in this thread: their key (see worker-protocol.ts) and abort signal. */
+const running = new Map<number, { key: string; abort: LazyAbort }>();
 
 const channel = new BroadcastChannel(abortChannelName(data.runtimeId));
 channel.onmessage = (ev: unknown) => {
@@ -104,8 +87,7 @@ channel.onmessage = (ev: unknown) => {
   if (!task || msg.key !== task.key) return;
   // Termination may follow the grace period: no native database call may be running then.
   stopNativeCalls();
-  task.abortedFor ??= msg.reason;
-  task.controller?.abort(msg.reason);
+  task.abort.abort(msg.reason);
 };
 // The channel must not keep an idle worker alive on its own.
 (channel as unknown as { unref?: () => void }).unref?.();
@@ -207,8 +189,8 @@ export default async function handle(req: WorkerRequest): Promise<WorkerReply> {
   // (its start mark stays unset, so the runtime gives it back uncounted).
   if (retiring) exitThread(0);
   starts.begin(req, threadId);
-  const task: RunningTask = { key: req.key };
-  running.set(req.id, task);
+  const abort = new LazyAbort();
+  running.set(req.id, { key: req.key, abort });
   lastTask = { id: req.id, agent: req.agent };
   allowNativeCalls();
   try {
@@ -233,7 +215,7 @@ export default async function handle(req: WorkerRequest): Promise<WorkerReply> {
         return taskLog;
       },
       get signal() {
-        return signalOf(task);
+        return abort.signal;
       },
       progress(fraction: number, note?: string) {
         const f = Math.max(0, Math.min(1, Number(fraction) || 0));
