@@ -1,7 +1,8 @@
 /**
  * PostgreSQL's partial index of claimable tasks (queue-dialect.ts): a queue made before it gets it at
  * `ensureSchema`, claims keep their order (priority, then id) through it, and a read-only handle
- * on such a queue still opens it (the index is only a speed-up).
+ * on such a queue still opens it (the index is only a speed-up). A claim's plan reads only the
+ * rows it takes.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -54,5 +55,28 @@ test(
       (await q.claim('rt', ['a'], 5, 60_000)).map((c) => c.id),
       [low2],
     );
+  },
+);
+
+test(
+  'a claim on PostgreSQL reads only what it takes: no scan of the whole task table, whatever its size [postgres]',
+  { timeout: 60_000, skip: PG_SKIP },
+  async (t) => {
+    const db = await open(t, await location(t));
+    const q = new TaskQueue(db);
+    await q.ensureSchema();
+    for (let i = 0; i < 20; i++) await q.submitMany(Array.from({ length: 1000 }, () => ({ agent: 'a' })));
+    await db.execute('ANALYZE bolt_tasks');
+    // The claim's own text and parameters, as the queue sends them.
+    let claim: { sql: string; params: readonly unknown[] } | undefined;
+    const query = db.query.bind(db);
+    db.query = ((sql: string, params: readonly unknown[] = [], opts = {}) => {
+      if (/FOR UPDATE SKIP LOCKED/.test(sql)) claim = { sql, params };
+      return query(sql, params, opts);
+    }) as typeof db.query;
+    assert.equal((await q.claim('me', ['a'], 256, 60_000)).length, 256);
+    assert.ok(claim, 'the claim was seen');
+    const plan = (await query(`EXPLAIN ${claim.sql}`, claim.params)).map((r) => String(r['QUERY PLAN'])).join('\n');
+    assert.doesNotMatch(plan, /Seq Scan on bolt_tasks\b/, plan);
   },
 );
