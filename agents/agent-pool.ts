@@ -95,6 +95,9 @@ interface AgentPoolEvents {
   progress: (e: { id: number; agentId: string; fraction: number; note?: string }) => void;
 }
 
+/** How many gone threads' agent ids the pool remembers. */
+const GONE_KEPT = 64;
+
 // A CommonJS entry that imports ./worker.js: see worker-entry.cts.
 const WORKER = new URL('./worker-entry.cjs', import.meta.url).href;
 
@@ -110,6 +113,11 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
   private readonly dispatched = new Map<number, { agent: string; key: string; ref: MarkRef }>();
   /** Why a thread went down, when we know (crash, oom, terminated). */
   private readonly downReason = new Map<number, string>();
+  /**
+   * Agent ids of threads that went away, the latest GONE_KEPT: piscina may fail a dead thread's
+   * task after its slot was freed, and that task's events still name the agent it ran on.
+   */
+  private readonly gone = new Map<number, string>();
   private closed = false;
 
   constructor(private readonly o: AgentPoolOptions) {
@@ -231,6 +239,8 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
       Atomics.compareExchange(this.slotTable, i, threadId, 0);
       const slot = this.byThread.get(threadId);
       this.byThread.delete(threadId);
+      this.gone.set(threadId, slot?.agentId ?? slotAgentId(i));
+      if (this.gone.size > GONE_KEPT) this.gone.delete(this.gone.keys().next().value!);
       // Piscina fails the worker's task right after this event: report the reason it records.
       setImmediate(() => {
         const reason = this.downReason.get(threadId) ?? (this.closed ? 'stopped' : 'exited');
@@ -251,13 +261,20 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
 
   /**
    * Attaches a task to the agent running it and emits 'started' (once): found by the sweep, or
-   * at its first progress message or its reply, whichever comes first.
+   * at its first progress message, its reply or its thread's death, whichever comes first. A
+   * thread already gone is named, not attached to.
    */
   private markStarted(id: number, threadId: number, at: number): void {
     const agent = this.dispatched.get(id)?.agent;
     if (agent === undefined || this.taskThread.has(id)) return;
     const slot = this.slotOf(threadId);
-    if (!slot) return;
+    if (!slot) {
+      const agentId = this.gone.get(threadId);
+      if (agentId === undefined) return;
+      this.taskThread.set(id, threadId);
+      this.emit('started', { id, agentId, at });
+      return;
+    }
     this.taskThread.set(id, threadId);
     slot.taskId = id;
     slot.agent = agent;
@@ -335,8 +352,11 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
           return { ok: false, error: reply.error, agentId, reason: abortReason ? 'aborted' : 'threw' };
         },
         (err: unknown): RunOutcome => {
-          const threadId = this.taskThread.get(task.id) ?? this.marks.started(ref)?.threadId;
-          const agentId = threadId === undefined ? undefined : this.byThread.get(threadId)?.agentId;
+          // Begun, and its thread died before the sweep saw it: reported started all the same.
+          const start = this.marks.started(ref);
+          if (start) this.markStarted(task.id, start.threadId, start.at);
+          const threadId = this.taskThread.get(task.id) ?? start?.threadId;
+          const agentId = threadId === undefined ? undefined : (this.byThread.get(threadId)?.agentId ?? this.gone.get(threadId));
           const begun = this.marks.begun(ref);
           const outcome = this.classifyRejection(err, task.id, timedOut, timeoutMs, abortReason, Date.now() - dispatchedAt, begun);
           if (threadId !== undefined) this.downReason.set(threadId, `${outcome.reason}: ${outcome.error.message}`);
