@@ -7,15 +7,28 @@
  * the caller's, so a read-only session still cannot write). When another connection still has
  * the file open, SQLite keeps them, as it must.
  */
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, realpathSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { accessProblem } from '../../storage/platform/check-directory.js';
 import { log } from '../../core/logger.js';
 
 const logger = log('sqlite');
 
+/**
+ * Where SQLite keeps the file's `-wal` and `-shm`: beside the file a symlink points to (it
+ * resolves links), not beside the link.
+ */
+function companionsOf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
 /** Whether the file's header says WAL (bytes 18 and 19 are 2) and neither `-wal` nor `-shm` is beside it. */
-export function walWithoutCompanions(path: string): boolean {
+export function walWithoutCompanions(given: string): boolean {
+  const path = companionsOf(given);
   if (existsSync(`${path}-wal`) || existsSync(`${path}-shm`)) return false;
   const header = Buffer.alloc(20);
   try {
@@ -36,7 +49,8 @@ export function walWithoutCompanions(path: string): boolean {
  * closed: removes them through SQLite, if this user may write the file and its directory.
  * Never fails: what it cannot remove stays, as before.
  */
-export function removeWalLeftovers(path: string): void {
+export function removeWalLeftovers(given: string): void {
+  const path = companionsOf(given);
   if (!existsSync(`${path}-wal`) && !existsSync(`${path}-shm`)) return;
   if (accessProblem(path)) return;
   try {
