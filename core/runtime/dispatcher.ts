@@ -92,7 +92,13 @@ export class Dispatcher {
       const r = this.running.get(id);
       if (!r) return;
       r.agentId = agentId;
-      this.events.emit('task:started', { id, agent: r.task.agent, attempt: r.task.attempt, agentId, waitMs: Math.max(0, at - r.task.runnableAt) });
+      // Emitted from the task's reply, status() or the pool's sweep timer (start-marks.ts): a
+      // listener that throws must not lose the task's outcome, fail status() or end the process.
+      try {
+        this.events.emit('task:started', { id, agent: r.task.agent, attempt: r.task.attempt, agentId, waitMs: Math.max(0, at - r.task.runnableAt) });
+      } catch (e) {
+        this.reportError('task:started listener', e);
+      }
     });
     pool.on('progress', ({ id, agentId, fraction, note }) => {
       const r = this.running.get(id);

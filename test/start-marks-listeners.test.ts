@@ -1,0 +1,32 @@
+/**
+ * task:started is emitted when the runtime learns of a start (agents/start-marks.ts): at the
+ * task's reply, in status(), or from the sweep timer. A listener that throws there must not lose
+ * the task's outcome, make status() throw, or end the process: it is reported as runtime:error.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { testRuntime } from './helpers/runtime.js';
+import { nextEvent } from './helpers/wait.js';
+
+test('a task:started listener that throws loses no task and breaks neither status() nor the runtime', { timeout: 60_000 }, async (t) => {
+  const { bolt } = await testRuntime(t, { agents: 1 });
+  bolt.on('task:started', () => {
+    throw new Error('a listener bug');
+  });
+  const errors: string[] = [];
+  bolt.on('runtime:error', (e) => errors.push(e.error.message));
+  // Short tasks: task:started comes from their reply.
+  const ids = [await bolt.submit('echo', { n: 1 }), await bolt.submit('echo', { n: 2 })];
+  for (const id of ids)
+    assert.deepEqual((await nextEvent<{ id: number; result: unknown }>(bolt, 'task:done', (e) => e.id === id)).result, { n: ids.indexOf(id) + 1 });
+  // A long task: task:started comes from status() or the sweep.
+  const id = await bolt.submit('wait', null);
+  await nextEvent(bolt, 'task:progress', (e: { id: number }) => e.id === id);
+  const slot = bolt.status().agents.find((a) => a.taskId === id);
+  assert.equal(slot?.agent, 'wait');
+  const cancelled = nextEvent(bolt, 'task:cancelled', (e: { id: number }) => e.id === id);
+  await bolt.cancel(id);
+  await cancelled;
+  assert.ok(errors.length >= 3 && errors.every((m) => m === 'a listener bug'), errors.join(', '));
+  assert.equal((await bolt.counts()).running, 0);
+});
