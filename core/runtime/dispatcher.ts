@@ -92,18 +92,27 @@ export class Dispatcher {
       const r = this.running.get(id);
       if (!r) return;
       r.agentId = agentId;
-      // Emitted from the task's reply, status() or the pool's sweep timer (start-marks.ts): a
-      // listener that throws must not lose the task's outcome, fail status() or end the process.
-      try {
-        this.events.emit('task:started', { id, agent: r.task.agent, attempt: r.task.attempt, agentId, waitMs: Math.max(0, at - r.task.runnableAt) });
-      } catch (e) {
-        this.reportError('task:started listener', e);
-      }
+      this.fromPool('task:started', () =>
+        this.events.emit('task:started', { id, agent: r.task.agent, attempt: r.task.attempt, agentId, waitMs: Math.max(0, at - r.task.runnableAt) }),
+      );
     });
     pool.on('progress', ({ id, agentId, fraction, note }) => {
       const r = this.running.get(id);
-      if (r) this.events.emit('task:progress', { id, agent: r.task.agent, agentId, fraction, note });
+      if (r) this.fromPool('task:progress', () => this.events.emit('task:progress', { id, agent: r.task.agent, agentId, fraction, note }));
     });
+  }
+
+  /**
+   * Emits (`emit`) an event the agent pool reported: from a task's reply, status(), the pool's sweep timer
+   * (start-marks.ts) or piscina's message handler. A listener that throws there must not lose the
+   * task's outcome, fail status() or end the process: its error becomes a runtime:error.
+   */
+  private fromPool(name: string, emit: () => void): void {
+    try {
+      emit();
+    } catch (e) {
+      this.reportError(`${name} listener`, e);
+    }
   }
 
   /** Starts claiming and the heartbeat. */
