@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, readdirSync } from 'node:fs';
+import { chmodSync, chownSync, readdirSync } from 'node:fs';
+import BetterSqlite3 from 'better-sqlite3';
 import { join } from 'node:path';
 import { ConcurrentDatabase } from '../index.js';
 import { BOLT_BIN } from './helpers/cli.js';
@@ -77,5 +78,40 @@ test(
       assert.match(r.stderr, message, args.join(' '));
     }
     assert.deepEqual(readdirSync(dir).sort(), ['own.sqlite'], 'nothing was created');
+  },
+);
+
+test(
+  "another user's read of a closed WAL SQLite file is refused before it makes -wal and -shm its owner could not write",
+  { timeout: 90_000, skip: otherUserUnavailable() },
+  async (t) => {
+    const dir = tempDir(t);
+    chmodSync(dir, 0o1777); // shared and sticky, as /tmp
+    const path = join(dir, 'a.sqlite');
+    const raw = new BetterSqlite3(path);
+    raw.pragma('journal_mode = WAL');
+    raw.exec('CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1)');
+    raw.close(); // the last connection: no -wal, no -shm
+    const owner = otherUser(t);
+    const reader = otherUser(t);
+    chownSync(path, owner.uid, owner.gid);
+    chmodSync(path, 0o644);
+    // Before, these read and left -wal and -shm owned by the reader: the owner's next write
+    // failed with SQLITE_READONLY, and in a sticky folder the owner could not remove them.
+    const tasks = boltAs(reader, ['tasks', '--db', path], dir);
+    assert.equal(tasks.status, 2, tasks.stdout + tasks.stderr);
+    assert.match(tasks.stderr, /^error \[BOLT_PERMISSION\]: will not read .*a\.sqlite: it is in WAL mode .*its owner \(uid \d+\) could then not write/);
+    const info = boltAs(reader, ['db', 'info', path, '--json'], dir);
+    assert.equal(info.status, 1, info.stderr); // tables unknown: the problems exit code
+    const report = JSON.parse(info.stdout) as { engine: string; tables: unknown; tablesError: string };
+    assert.equal(report.engine, 'sqlite');
+    assert.equal(report.tables, null);
+    assert.match(report.tablesError, /will not read/);
+    assert.deepEqual(readdirSync(dir), ['a.sqlite'], 'nothing created beside it');
+    const write = boltAs(owner, ['query', 'INSERT INTO t VALUES (2)', '--db', path], dir);
+    assert.equal(write.status, 0, write.stdout + write.stderr);
+    // Once the owner has it open its -wal and -shm exist, and reading is safe; here the owner's
+    // write has closed it again, so the reader is still refused, with the same words.
+    assert.equal(boltAs(reader, ['tasks', '--db', path], dir).status, 2);
   },
 );

@@ -5,7 +5,7 @@
  * writes, request-id exactly-once through `bolt_requests`; sessions, transactions and
  * statistics from `adapters/shared`.
  */
-import { removeWalLeftovers, walWithoutCompanions } from './wal-leftovers.js';
+import { removeWalLeftovers, strandedByRead, walWithoutCompanions } from './wal-leftovers.js';
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { firstRow, type ExecResult, type LockInfo, type OpenOptions, type Row, type StatementOptions, type ValueMode } from '../../core/database.js';
@@ -98,6 +98,10 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       pragmas: opts.pragmas ?? {},
       lockWaitMs: Math.max(0, Math.min(BLOCKING_WAIT_MS, writeLockTimeoutMs)),
     };
+    if (settings.readOnly) {
+      const stranded = strandedByRead(abs);
+      if (stranded) throw stranded;
+    }
     const background = checkpointsInBackground(settings, checkpoints);
     const db = new SqliteDatabase({
       settings,

@@ -6,11 +6,18 @@
  * does for its last writer: one read-write connection that reads and closes (no statement of
  * the caller's, so a read-only session still cannot write). When another connection still has
  * the file open, SQLite keeps them, as it must.
+ *
+ * Where this user could not remove them (it may not write the file), a read is refused before it
+ * creates them (`strandedByRead`): made by a user who is not the file's owner, they stopped the
+ * owner's writes (SQLITE_READONLY) until someone removed them, which in a sticky directory only
+ * their maker or root can.
  */
-import { closeSync, existsSync, openSync, readSync, realpathSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { accessProblem } from '../../storage/platform/check-directory.js';
 import { log } from '../../core/logger.js';
+import { PermissionError } from '../../core/errors.js';
 
 const logger = log('sqlite');
 
@@ -63,4 +70,40 @@ export function removeWalLeftovers(given: string): void {
   } catch (err) {
     logger.debug({ err, path }, 'could not remove the -wal and -shm a read-only open left');
   }
+}
+
+function mayWrite(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Why this user must not read `given` with a read-only connection, or undefined: the file is in
+ * WAL mode without `-wal` and `-shm`, so SQLite would create them, and either this user may not
+ * create them there (SQLite's open fails) or they would belong to this user while the file
+ * belongs to another who could then not write them.
+ */
+export function strandedByRead(given: string): PermissionError | undefined {
+  const path = companionsOf(given);
+  if (!walWithoutCompanions(path)) return undefined;
+  const uid = process.geteuid?.() ?? -1;
+  const dir = dirname(path);
+  if (!mayWrite(dir)) {
+    return new PermissionError(
+      `cannot read ${given}: it is in WAL mode and its ${path}-wal and -shm are not there; SQLite must create them to read it, and this user (uid ${uid}) may not write in ${dir}. Read it once its owner has it open, or read a copy`,
+      { path: given, dir },
+    );
+  }
+  const owner = statSync(path).uid;
+  if (owner !== uid && !mayWrite(path)) {
+    return new PermissionError(
+      `will not read ${given}: it is in WAL mode and its ${path}-wal and -shm are not there; reading it would create them owned by this user (uid ${uid}), and its owner (uid ${owner}) could then not write to it until they were removed. Read it once its owner has it open, or read a copy`,
+      { path: given, owner, uid },
+    );
+  }
+  return undefined;
 }
