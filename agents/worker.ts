@@ -201,6 +201,7 @@ export default async function handle(req: WorkerRequest): Promise<WorkerReply> {
     const a = loaded.get(req.agent);
     if (!a) throw new AgentError(`No agent named ${JSON.stringify(req.agent)} in this runtime`, { agent: req.agent });
     let taskLog: AgentContext['log'] | undefined;
+    let ownSignal: AbortSignal | undefined;
     const ctx: AgentContext = {
       agentId,
       get db() {
@@ -215,7 +216,14 @@ export default async function handle(req: WorkerRequest): Promise<WorkerReply> {
         return taskLog;
       },
       get signal() {
-        return abort.signal;
+        return ownSignal ?? abort.signal;
+      },
+      // Agents in JavaScript could assign these when they were plain properties; they still may.
+      set log(v: AgentContext['log']) {
+        taskLog = v;
+      },
+      set signal(v: AbortSignal) {
+        ownSignal = v;
       },
       progress(fraction: number, note?: string) {
         const f = Math.max(0, Math.min(1, Number(fraction) || 0));

@@ -46,6 +46,7 @@ test('built-in agents run durable tasks; sql goes through ctx.db; events carry a
       'later',
       'leave-open',
       'oom',
+      'reassign',
       'record',
       'search',
       'signal-self',
@@ -202,6 +203,12 @@ test('a task that never yields is reported started while it runs: task:started, 
   await bolt.cancel(id);
   await cancelled;
   await waitForValue('the agent to be idle', () => bolt.status().agents.every((a) => a.taskId === undefined), Boolean);
+});
+
+test('an agent in JavaScript may assign ctx.log and ctx.signal, as when they were plain properties', { timeout: 60_000 }, async (t) => {
+  const { bolt } = await testRuntime(t);
+  const id = await bolt.submit('reassign', null);
+  assert.deepEqual((await done(bolt, id)).result, { log: true, signal: true });
 });
 
 test('an agent that runs out of heap kills only its worker', { timeout: 60_000 }, async (t) => {

@@ -208,7 +208,16 @@ const stall = { name: 'stall', run(task: Task): unknown {
   return 'stalling';
 } };
 
-export const agents = [crash, dieWriting, hang, oom, unstorable, fail, wait, record, slow, hold, find, join, later, stray, flood, leaveOpen, spoof, badError, signalSelf, stall];
+/** Assigns ctx.log and ctx.signal, as plain JavaScript may; returns whether they stuck. */
+const reassign = { name: 'reassign', run(_task: Task, ctx: any): unknown {
+  const log = { info() {}, warn() {}, error() {}, debug() {} };
+  const signal = new AbortController().signal;
+  ctx.log = log;
+  ctx.signal = signal;
+  return { log: ctx.log === log, signal: ctx.signal === signal };
+} };
+
+export const agents = [crash, dieWriting, hang, oom, unstorable, fail, wait, record, slow, hold, find, join, later, stray, flood, leaveOpen, spoof, badError, signalSelf, stall, reassign];
 `;
 
 /** Writes the module; returns its path. */
