@@ -5,7 +5,7 @@
  * writes, request-id exactly-once through `bolt_requests`; sessions, transactions and
  * statistics from `adapters/shared`.
  */
-import { removeWalLeftovers, strandedByRead, walWithoutCompanions } from './wal-leftovers.js';
+import { checkReadOnlyOpen, removeWalLeftovers } from './wal-leftovers.js';
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { firstRow, type ExecResult, type LockInfo, type OpenOptions, type Row, type StatementOptions, type ValueMode } from '../../core/database.js';
@@ -98,10 +98,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       pragmas: opts.pragmas ?? {},
       lockWaitMs: Math.max(0, Math.min(BLOCKING_WAIT_MS, writeLockTimeoutMs)),
     };
-    if (settings.readOnly) {
-      const stranded = strandedByRead(abs);
-      if (stranded) throw stranded;
-    }
+    const removeWalAtClose = settings.readOnly && checkReadOnlyOpen(abs);
     const background = checkpointsInBackground(settings, checkpoints);
     const db = new SqliteDatabase({
       settings,
@@ -112,7 +109,7 @@ export class SqliteDatabase extends DirectDatabase<SqlitePinned> {
       retries: opts.retries ?? DEFAULT_TX_RETRIES,
       leakReportMs: opts.leakReportMs ?? 60_000,
       values: opts.values ?? 'exact',
-      removeWalAtClose: settings.readOnly && walWithoutCompanions(abs),
+      removeWalAtClose,
     });
     try {
       await db.start(); // bolt_requests is created on first use of a request id, not here

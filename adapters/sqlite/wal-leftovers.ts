@@ -8,7 +8,7 @@
  * the file open, SQLite keeps them, as it must.
  *
  * Where this user could not remove them (it may not write the file), a read is refused before it
- * creates them (`strandedByRead`): made by a user who is not the file's owner, they stopped the
+ * creates them (`checkReadOnlyOpen`): made by a user who is not the file's owner, they stopped the
  * owner's writes (SQLITE_READONLY) until someone removed them, which in a sticky directory only
  * their maker or root can.
  */
@@ -34,7 +34,7 @@ function companionsOf(path: string): string {
 }
 
 /** Whether the file's header says WAL (bytes 18 and 19 are 2) and neither `-wal` nor `-shm` is beside it. */
-export function walWithoutCompanions(given: string): boolean {
+function walWithoutCompanions(given: string): boolean {
   const path = companionsOf(given);
   if (existsSync(`${path}-wal`) || existsSync(`${path}-shm`)) return false;
   const header = Buffer.alloc(20);
@@ -52,7 +52,7 @@ export function walWithoutCompanions(given: string): boolean {
 }
 
 /**
- * After read-only connections that found no `-wal` and `-shm` (walWithoutCompanions) have
+ * After read-only connections that found no `-wal` and `-shm` (checkReadOnlyOpen) have
  * closed: removes them through SQLite, if this user may write the file and its directory.
  * Never fails: what it cannot remove stays, as before.
  */
@@ -82,28 +82,29 @@ function mayWrite(path: string): boolean {
 }
 
 /**
- * Why this user must not read `given` with a read-only connection, or undefined: the file is in
- * WAL mode without `-wal` and `-shm`, so SQLite would create them, and either this user may not
- * create them there (SQLite's open fails) or they would belong to this user while the file
- * belongs to another who could then not write them.
+ * Before a read-only open of `given`: whether the handle must remove `-wal` and `-shm` once
+ * closed (the file is in WAL mode without them, so SQLite will create them). Throws
+ * BOLT_PERMISSION, before anything is created, when this user may not create them there
+ * (SQLite's open fails) or they would belong to this user while the file belongs to another who
+ * could then not write them.
  */
-export function strandedByRead(given: string): PermissionError | undefined {
+export function checkReadOnlyOpen(given: string): boolean {
   const path = companionsOf(given);
-  if (!walWithoutCompanions(path)) return undefined;
+  if (!walWithoutCompanions(path)) return false;
   const uid = process.geteuid?.() ?? -1;
   const dir = dirname(path);
   if (!mayWrite(dir)) {
-    return new PermissionError(
+    throw new PermissionError(
       `cannot read ${given}: it is in WAL mode and its ${path}-wal and -shm are not there; SQLite must create them to read it, and this user (uid ${uid}) may not write in ${dir}. Read it once its owner has it open, or read a copy`,
       { path: given, dir },
     );
   }
   const owner = statSync(path).uid;
   if (owner !== uid && !mayWrite(path)) {
-    return new PermissionError(
+    throw new PermissionError(
       `will not read ${given}: it is in WAL mode and its ${path}-wal and -shm are not there; reading it would create them owned by this user (uid ${uid}), and its owner (uid ${owner}) could then not write to it until they were removed. Read it once its owner has it open, or read a copy`,
       { path: given, owner, uid },
     );
   }
-  return undefined;
+  return true;
 }

@@ -6,7 +6,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import BetterSqlite3 from 'better-sqlite3';
 import { describeDuckDb, type DuckDbDescription } from '../../adapters/duckdb/describe.js';
 import { describeSqlite, type SqliteDescription } from '../../adapters/sqlite/describe.js';
-import { removeWalLeftovers, strandedByRead, walWithoutCompanions } from '../../adapters/sqlite/wal-leftovers.js';
+import { checkReadOnlyOpen, removeWalLeftovers } from '../../adapters/sqlite/wal-leftovers.js';
 
 /** Opens the DuckDB file at `path` with `access_mode = READ_ONLY`, describes it, closes it. */
 export async function describeDuckDbFile(path: string): Promise<DuckDbDescription> {
@@ -28,9 +28,7 @@ export async function describeDuckDbFile(path: string): Promise<DuckDbDescriptio
  * closes it; leaves no `-wal` or `-shm` that were not there (wal-leftovers.ts).
  */
 export function describeSqliteFile(path: string, busyMs = 1000): SqliteDescription {
-  const stranded = strandedByRead(path);
-  if (stranded) throw stranded;
-  const leftovers = walWithoutCompanions(path);
+  const leftovers = checkReadOnlyOpen(path);
   const db = new BetterSqlite3(path, { readonly: true, fileMustExist: true, timeout: busyMs });
   try {
     return describeSqlite(db);
