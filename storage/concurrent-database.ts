@@ -13,8 +13,7 @@ import { detectFileKind } from './platform/file-kind.js';
 import { accessProblem } from './platform/check-directory.js';
 import { checkSidecarName, sidecarPath } from './platform/sidecar.js';
 import { DuckDbDatabase } from '../adapters/duckdb/database.js';
-import { openPostgres } from '../adapters/postgres/open.js';
-import { isPostgresUrl } from '../adapters/postgres/connect.js';
+import { isPostgresUrl } from '../adapters/postgres/names.js';
 import { openSqlite } from '../adapters/sqlite/open.js';
 
 /** A handle on one database; for DuckDB, many handles (threads, processes) may share one file. */
@@ -25,7 +24,11 @@ export class ConcurrentDatabase extends DuckDbDatabase {
     checkValueMode(opts.values);
     refuseOtherUrls(path);
     const engine = opts.engine ?? detectEngine(path);
-    if (engine === 'postgres') return openPostgres(path, opts);
+    if (engine === 'postgres') {
+      // Loaded on use: the pg driver is not every file user's to load.
+      const { openPostgres } = await import('../adapters/postgres/open.js');
+      return openPostgres(path, opts);
+    }
     checkSidecarName(path);
     if (engine === 'sqlite') return openSqlite(path, opts);
     if (engine !== 'duckdb') throw new BadInputError(`unknown engine ${String(engine)}`);

@@ -6,7 +6,7 @@ import { mkdirSync, realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DEFAULT_DATABASE } from '../core/config.js';
 import { BadInputError } from '../core/errors.js';
-import { redactUrl } from '../adapters/postgres/connect.js';
+import { redactUrl } from '../adapters/postgres/names.js';
 
 /** The database path to use; creates `.bolt/` when the default is used. */
 export function cliDbPath(given: string | undefined): string {

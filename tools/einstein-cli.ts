@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import type { Database, EngineName } from '../core/database.js';
 import { BadInputError } from '../core/errors.js';
 import { ConcurrentDatabase } from '../storage/concurrent-database.js';
-import { isPostgresUrl } from '../adapters/postgres/connect.js';
+import { isPostgresUrl } from '../adapters/postgres/names.js';
 import { HashEmbedder, OpenAIEmbedder, type Embedder } from '../search/embedder.js';
 import { DEFAULT_DATABASE, embedderEnv } from '../core/config.js';
 import { parseInteger } from './int-option.js';

@@ -4,8 +4,8 @@
  * location string shown to users and logs (the password is never kept in it).
  */
 import pg from 'pg';
-import { BadInputError } from '../../core/errors.js';
 import { pgTypes } from './types.js';
+import { quoteIdent } from './names.js';
 
 /** Connection settings after defaults. */
 export interface PgConnectSettings {
@@ -18,29 +18,6 @@ export interface PgConnectSettings {
   schema?: string;
   readOnly: boolean;
   applicationName: string;
-}
-
-/** `postgres://user@host:port/db` — the URL without password or query secrets. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.password = '';
-    for (const k of [...u.searchParams.keys()]) if (/pass|secret|key|token/i.test(k)) u.searchParams.set(k, 'redacted');
-    return u.toString();
-  } catch {
-    return 'postgres://(unparseable url)';
-  }
-}
-
-/** True for `postgres://` and `postgresql://` URLs. */
-export function isPostgresUrl(s: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(s);
-}
-
-/** A safe SQL identifier or a BOLT_BAD_INPUT. */
-export function quoteIdent(name: string): string {
-  if (!/^[A-Za-z_][\w$]{0,62}$/.test(name)) throw new BadInputError(`Not a valid PostgreSQL identifier: ${JSON.stringify(name)}`, { name });
-  return `"${name}"`;
 }
 
 /** The URL without its `options` query parameter, and that parameter's value. */

@@ -23,7 +23,8 @@ import { DirectDatabase } from '../shared/direct-database.js';
 import { REQUESTS_TABLE } from '../../core/request-log.js';
 import { isTransient } from '../../core/errors.js';
 import { classifyPgError } from './classify-errors.js';
-import { poolConfig, quoteIdent, type PgConnectSettings } from './connect.js';
+import { poolConfig, type PgConnectSettings } from './connect.js';
+import { quoteIdent } from './names.js';
 import { PgPinned, checkIsolation, type PgIsolation } from './run.js';
 
 /** Transaction options with a PostgreSQL isolation level for this transaction. */

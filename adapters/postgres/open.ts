@@ -6,7 +6,7 @@ import type { Database, OpenOptions } from '../../core/database.js';
 import { BadInputError, ClosedError, HostUnreachableError } from '../../core/errors.js';
 import { DEFAULT_TX_RETRIES } from '../shared/transaction.js';
 import { keyedRequestLogDdl, REQUESTS_TABLE } from '../../core/request-log.js';
-import { isPostgresUrl, quoteIdent, redactUrl } from './connect.js';
+import { isPostgresUrl, quoteIdent, redactUrl } from './names.js';
 import { PostgresDatabase } from './database.js';
 import { checkIsolation, type PgIsolation } from './run.js';
 import { checkOpenOptions } from '../shared/open-options.js';

@@ -10,7 +10,6 @@ import { DEFAULT_DATABASE } from '../../core/config.js';
 import { action, EXIT, println } from '../cli-action.js';
 import { DB_OPTION_HELP } from '../queue-session.js';
 import { parseHttpAddress, resolveToken } from '../http-address.js';
-import { serveDashboard } from '../dashboard/serve.js';
 
 interface DashboardOpts {
   db?: string;
@@ -32,6 +31,7 @@ export function register(program: Command): void {
         try {
           const queue = new TaskQueue(db);
           await queue.ensureSchema();
+          const { serveDashboard } = await import('../dashboard/serve.js');
           const server = await serveDashboard({ http: o.http, token: o.httpToken, queue, db });
           println(`dashboard: ${server.url}/ (metrics: ${server.url}/metrics) on ${db.location}; Ctrl-C stops`);
           await new Promise<void>((resolve) => {

@@ -18,7 +18,6 @@ import { collect } from '../task-format.js';
 import { InPlaceRenderer, renderStatus, statusLine } from '../live-status.js';
 import { intOption } from '../int-option.js';
 import { parseHttpAddress, resolveToken } from '../http-address.js';
-import { serveDashboard } from '../dashboard/serve.js';
 import type { DashboardServer } from '../dashboard/server.js';
 import { indexRoot } from '../../search/indexer.js';
 
@@ -118,6 +117,8 @@ export function register(program: Command): void {
         let dashboard: DashboardServer | undefined;
         if (o.http !== undefined) {
           try {
+            // Loaded only when asked for: prom-client and the page are not every start's to load.
+            const { serveDashboard } = await import('../dashboard/serve.js');
             dashboard = await serveDashboard({ http: o.http, token: o.httpToken, queue: bolt.getQueue(), db: bolt.getDatabaseManager(), runtime: bolt });
           } catch (err) {
             await bolt.shutdown();

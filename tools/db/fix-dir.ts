@@ -9,7 +9,6 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { localPath } from '../db-path.js';
-import { DuckDBInstance } from '@duckdb/node-api';
 import BetterSqlite3 from 'better-sqlite3';
 import { scanDir } from './scan-dir.js';
 import { probeDatabase, readSidecarState, type DbProbe } from '../../storage/host/host-probe.js';
@@ -369,6 +368,9 @@ async function fixDuckDbWal(path: string, dryRun: boolean, add: (f: Finding) => 
     return;
   }
   try {
+    // Loaded here: the DuckDB binding takes ~0.2 s to load, which commands that never open a file
+    // in this process (and `bolt --help`) should not pay.
+    const { DuckDBInstance } = await import('@duckdb/node-api');
     const instance = await DuckDBInstance.create(path);
     try {
       const conn = await instance.connect();

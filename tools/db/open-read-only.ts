@@ -2,7 +2,6 @@
  * Opens a database file read-only with its own engine, describes it, and closes it again.
  * Only for a process that does not otherwise hold the file (tools, not the host).
  */
-import { DuckDBInstance } from '@duckdb/node-api';
 import BetterSqlite3 from 'better-sqlite3';
 import { describeDuckDb, type DuckDbDescription } from '../../adapters/duckdb/describe.js';
 import { describeSqlite, type SqliteDescription } from '../../adapters/sqlite/describe.js';
@@ -10,6 +9,9 @@ import { checkReadOnlyOpen, removeWalLeftovers } from '../../adapters/sqlite/wal
 
 /** Opens the DuckDB file at `path` with `access_mode = READ_ONLY`, describes it, closes it. */
 export async function describeDuckDbFile(path: string): Promise<DuckDbDescription> {
+  // Loaded here: the DuckDB binding takes ~0.2 s to load, which commands that never open a file
+  // in this process (and `bolt --help`) should not pay.
+  const { DuckDBInstance } = await import('@duckdb/node-api');
   const instance = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
   try {
     const conn = await instance.connect();

@@ -8,7 +8,7 @@ import { BadInputError } from '../../core/errors.js';
 import type { EngineName } from '../../core/database.js';
 import { isUrl } from '../../storage/open-database.js';
 import { SQLITE_NAME } from '../../storage/concurrent-database.js';
-import { isPostgresUrl } from '../../adapters/postgres/connect.js';
+import { isPostgresUrl } from '../../adapters/postgres/names.js';
 
 const ENGINES: readonly EngineName[] = ['duckdb', 'sqlite', 'postgres'];
 const DUCKDB_NAME = /\.duckdb$/i;

@@ -5,8 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Database } from '../../core/database.js';
-import { openPostgres } from '../../adapters/postgres/open.js';
-import { quoteIdent } from '../../adapters/postgres/connect.js';
+import { quoteIdent } from '../../adapters/postgres/names.js';
 
 export const SOAK_ACCOUNTS = 50;
 export const SOAK_START_BALANCE = 1000;
@@ -37,6 +36,7 @@ export async function createSoakSchema(db: Database, processes: number): Promise
  */
 export async function createPgRunSchema(url: string): Promise<{ schema: string; url: string }> {
   const schema = `bolt_soak_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  const { openPostgres } = await import('../../adapters/postgres/open.js');
   const setup = await openPostgres(url, { schema, maxConnections: 1 });
   await setup.close();
   return { schema, url: withSearchPath(url, schema) };
@@ -45,6 +45,7 @@ export async function createPgRunSchema(url: string): Promise<{ schema: string; 
 /** Drops a run's schema with everything in it. */
 export async function dropPgRunSchema(url: string, schema: string): Promise<void> {
   // Connected inside the run's schema: opening creates Bolt's request table there, not in public.
+  const { openPostgres } = await import('../../adapters/postgres/open.js');
   const admin = await openPostgres(url, { schema, maxConnections: 1 });
   try {
     await admin.execute(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
