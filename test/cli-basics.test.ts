@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runBolt } from './helpers/cli.js';
+import { join } from 'node:path';
+import { jsonError, runBolt } from './helpers/cli.js';
+import { tempDir } from './helpers/tmp.js';
 
 test('bolt --help lists the commands', { timeout: 30_000 }, async () => {
   const r = await runBolt(['--help']);
@@ -25,5 +27,27 @@ test('usage errors read as every other error: error [BOLT_BAD_INPUT], exit 2', {
     const r = await runBolt([...args]);
     assert.equal(r.code, 2, r.stderr);
     assert.ok(r.stderr.startsWith(`error [BOLT_BAD_INPUT]: ${what}\n`), r.stderr);
+  }
+});
+
+test('with --json an error is one JSON object on stdout, and the same line on stderr; without, stdout stays empty', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const missing = join(dir, 'missing.db');
+  const db = join(dir, 'q.sqlite');
+  const cases: Array<[string[], string]> = [
+    [['tasks', '--db', missing], 'BOLT_NOT_FOUND'],
+    [['db', 'info', missing], 'BOLT_NOT_FOUND'],
+    [['submit', 'echo', '--payload', '{oops', '--db', db], 'BOLT_BAD_INPUT'],
+    [['query', 'SELECT * FROM no_such_table', '--db', db], 'BOLT_SQL'],
+  ];
+  for (const [args, code] of cases) {
+    const plain = await runBolt(args);
+    assert.equal(plain.code, 2, plain.stderr);
+    assert.equal(plain.stdout, '', `${args.join(' ')}: nothing on stdout without --json`);
+    const json = await runBolt([...args, '--json']);
+    assert.equal(json.code, 2, json.stderr);
+    const e = jsonError(json);
+    assert.equal(e.code, code, args.join(' '));
+    assert.equal(`error [${e.code}]: ${e.message}\n`, plain.stderr, 'the same error either way');
   }
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { tempDir } from './helpers/tmp.js';
-import { runBolt } from './helpers/cli.js';
+import { jsonError, runBolt } from './helpers/cli.js';
 import { sigkill, startFixture } from './helpers/fixture.js';
 import { haveSqliteCli, sqliteCliHoldingExclusive } from './helpers/sqlite-cli.js';
 import type { DbInfoReport } from '../tools/db/inspect-file.js';
@@ -204,7 +204,8 @@ test('db info on a missing file, a directory and a non-database file: one-line t
       assert.match(r.stderr, re);
       assert.equal(r.stderr.trim().split('\n').length, 1);
       assert.doesNotMatch(r.stderr, noStack);
-      assert.equal(r.stdout, '');
+      if (args.includes('--json')) jsonError(r);
+      else assert.equal(r.stdout, '');
     }
   }
 });
@@ -232,7 +233,8 @@ test('db info on a truncated SQLite file: BOLT_NOT_A_DATABASE, exit 2, no -wal o
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, /^error \[BOLT_NOT_A_DATABASE\]: /);
       assert.match(r.stderr, re);
-      assert.equal(r.stdout, '');
+      if (json) assert.equal(jsonError(r).code, 'BOLT_NOT_A_DATABASE');
+      else assert.equal(r.stdout, '');
     }
   }
   assert.deepEqual(readdirSync(dir).sort(), ['head50.sqlite', 'head5000.sqlite', 'page1.sqlite'], 'nothing created beside them');

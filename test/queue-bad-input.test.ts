@@ -16,7 +16,7 @@ import type { SubmitOptions } from '../core/runtime/task.js';
 import { hasCode } from '../core/errors.js';
 import { PG_SKIP } from './helpers/pg.js';
 import { freshQueue } from './helpers/queue.js';
-import { runBolt } from './helpers/cli.js';
+import { jsonError, runBolt } from './helpers/cli.js';
 
 const bad = (e: unknown): boolean => hasCode(e, 'BOLT_BAD_INPUT');
 
@@ -96,7 +96,7 @@ test('reading a queue that is not there is BOLT_NOT_FOUND, and creates nothing',
     const r = await runBolt([...args, '--db', typo, '--json']);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, /^error \[BOLT_NOT_FOUND\]: no database at /m, args.join(' '));
-    assert.equal(r.stdout, '', 'nothing on stdout');
+    assert.equal(jsonError(r).code, 'BOLT_NOT_FOUND', 'the error alone on stdout');
   }
   assert.equal(existsSync(join(dir, 'no')), false, 'no directory made for the mistyped path');
 });

@@ -1,8 +1,10 @@
 /**
  * Shared plumbing for CLI commands: turns any thrown error into `error [CODE]: message` on
  * stderr and a non-zero exit (a stack only with `--debug`), and prints results as human
- * text or, with `--json`, as one JSON object on stdout.
+ * text or, with `--json`, as one JSON object on stdout. With `--json` an error is also that
+ * one object, `{"error": {"code", "message"}}`, so a script reading stdout gets JSON either way.
  */
+import { Command } from 'commander';
 import { BoltError } from '../core/errors.js';
 import { log } from '../core/logger.js';
 
@@ -15,15 +17,18 @@ export function setDebug(on: boolean): void {
   debug = on;
 }
 
-/** Prints an error the way every command does; returns the exit code to use. */
-export function reportError(err: unknown): number {
-  if (err instanceof BoltError) {
-    process.stderr.write(`error [${err.code}]: ${err.message}\n`);
-  } else if (err instanceof Error) {
-    process.stderr.write(`error [BOLT_INTERNAL]: ${err.message}\n`);
-  } else {
-    process.stderr.write(`error [BOLT_INTERNAL]: ${String(err)}\n`);
-  }
+/** Whether the command has printed its JSON object (an error then adds none: one object per run). */
+let jsonPrinted = false;
+
+/**
+ * Prints an error the way every command does; returns the exit code to use. `json`: the
+ * command was asked for `--json`, so the error also goes to stdout as its JSON object.
+ */
+export function reportError(err: unknown, opts: { json?: boolean } = {}): number {
+  const code = err instanceof BoltError ? err.code : 'BOLT_INTERNAL';
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`error [${code}]: ${message}\n`);
+  if (opts.json && !jsonPrinted) printJson({ error: { code, message } });
   if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   log('cli').debug({ err }, 'command failed');
   return EXIT.error;
@@ -39,13 +44,20 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number |
       const code = await fn(...args);
       process.exitCode = typeof code === 'number' ? code : EXIT.ok;
     } catch (err) {
-      process.exitCode = reportError(err);
+      process.exitCode = reportError(err, { json: asksForJson(args) });
     }
   };
 }
 
+/** Whether the command an action runs for (commander passes it last) has `--json` set. */
+function asksForJson(args: readonly unknown[]): boolean {
+  const cmd = args.at(-1);
+  return cmd instanceof Command && cmd.opts<{ json?: unknown }>().json === true;
+}
+
 /** Writes `value` as pretty JSON on stdout (bigint as string). */
 export function printJson(value: unknown): void {
+  jsonPrinted = true;
   process.stdout.write(`${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
 }
 

@@ -1,6 +1,7 @@
 /**
  * Runs the real `bolt` command line in a child process.
  */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -33,4 +34,16 @@ export function runBolt(args: string[], opts: { cwd?: string; env?: NodeJS.Proce
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+/**
+ * The error a failing `--json` command printed: stdout must be exactly one JSON object
+ * `{"error": {"code", "message"}}`, and stderr the same error as its usual line.
+ */
+export function jsonError(r: CliResult): { code: string; message: string } {
+  const out = JSON.parse(r.stdout) as { error?: { code: string; message: string } };
+  assert.deepEqual(Object.keys(out), ['error'], r.stdout);
+  const { code, message } = out.error!;
+  assert.ok(r.stderr.startsWith(`error [${code}]: ${message}\n`), `stderr says the same: ${r.stderr}`);
+  return { code, message };
 }

@@ -139,7 +139,7 @@ export function register(program: Command): void {
         } catch (err) {
           if (!(err instanceof AbortedError) || !interrupt.signal.aborted) throw err;
           if (process.stderr.isTTY && !flags.json) process.stderr.write('\r\x1b[K');
-          reportError(err);
+          reportError(err, { json: flags.json });
           return interruptedExitCode(String(interrupt.signal.reason));
         } finally {
           interrupt.dispose();
