@@ -87,6 +87,30 @@ export function endOfQuoted(sql: string, start: number, q: string, backslashEsca
 }
 
 /**
+ * What continues a `'…'` string in PostgreSQL's lexer, and so DuckDB's (SQL's rule for
+ * `'a'\n'b'`): after the closing quote, whitespace holding a line break (`--` comments count
+ * as whitespace) and then a quote. The string goes on from that quote in its own kind, so
+ * `E'a'\n'\''` is one E'' string whose backslash escapes the second quote. (`\v` is
+ * whitespace from PostgreSQL 16 on; before, the text is a syntax error either way.)
+ */
+const STRING_CONTINUES = /[ \t\f\v]*(?:--[^\n\r]*)?[\n\r](?:[ \t\n\r\f\v]|--[^\n\r]*[\n\r])*'/y;
+
+/**
+ * Index just past the `'…'` string starting at `start` of `sql` (a doubled quote stays inside;
+ * with `backslashEscapes`, as in PostgreSQL's `E'…'`, so does `\'`), including the parts that
+ * continue it after a line break ({@link STRING_CONTINUES}); `sql.length` when it does not end.
+ */
+export function endOfString(sql: string, start: number, backslashEscapes: boolean): number {
+  let end = endOfQuoted(sql, start, "'", backslashEscapes);
+  while (end < sql.length) {
+    STRING_CONTINUES.lastIndex = end;
+    if (!STRING_CONTINUES.test(sql)) break;
+    end = endOfQuoted(sql, STRING_CONTINUES.lastIndex - 1, "'", backslashEscapes);
+  }
+  return end;
+}
+
+/**
  * True when `c` continues a word (a keyword or an unquoted name) as PostgreSQL's lexer, and so
  * DuckDB's, reads one: ASCII letters, digits, `_`, `$` and every character beyond ASCII. A
  * scanner that stopped at `é` would take the `$a$` of `é$a$` for a string that DuckDB does not.

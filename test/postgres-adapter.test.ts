@@ -63,6 +63,10 @@ describe('placeholder rewriting', () => {
       ['SELECT 1 AS é$a$, ? AS b, 2 AS é$a$', 'SELECT 1 AS é$a$, $1 AS b, 2 AS é$a$', 1],
       ["SELECT 1 AS éE'?', ?", "SELECT 1 AS éE'?', $1", 1],
       ['SELECT $é$ ? $é$, ?', 'SELECT $é$ ? $é$, $1', 1],
+      // A string goes on after a line break and a quote, in its own kind: E'a'\n'\'?' is one E'' string.
+      ["SELECT E'a'\n'\\'?' AS v, ?", "SELECT E'a'\n'\\'?' AS v, $1", 1],
+      ["SELECT e'a' -- c?\r\n\t'\\'?', ?", "SELECT e'a' -- c?\r\n\t'\\'?', $1", 1],
+      ["SELECT 'a'\n'b?' AS v, ?", "SELECT 'a'\n'b?' AS v, $1", 1],
     ];
     for (const [input, sql, count] of cases) assert.deepEqual(rewritePlaceholders(input), { sql, count }, input);
   });
@@ -82,6 +86,9 @@ describe('placeholder rewriting', () => {
       // The words BEGIN ATOMIC outside a function's header open no body.
       ['SELECT begin atomic FROM (SELECT 1 AS begin) s; BEGIN', 'BEGIN'],
       ['CREATE TABLE x AS SELECT begin atomic FROM (SELECT 1 AS begin) s; END', 'END'],
+      // E'a' continued on the next line: `\'` escapes a quote there, so the string ends before `;`.
+      ["SELECT E'a'\n'\\'';COMMIT;--'", 'COMMIT'],
+      ["SELECT E'a'\n'\\';COMMIT;--'", undefined],
     ];
     for (const [input, control] of cases) assert.equal(rewritePlaceholders(input).control, control, input);
   });

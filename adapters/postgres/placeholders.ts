@@ -1,17 +1,17 @@
 /**
  * Rewrites Bolt's portable `?` placeholders to PostgreSQL's `$1, $2, …`, leaving alone any `?`
- * inside string literals ('…', E'…' with backslash escapes, $tag$…$tag$), quoted identifiers
- * ("…") and comments (-- …, nested /* … *\/). (PostgreSQL's jsonb `?` operators are therefore
- * not usable directly: call `jsonb_exists(a, b)` instead.) On the way it notes transaction
- * control at the start of a statement (BEGIN, START TRANSACTION, COMMIT, END, ROLLBACK, ABORT,
- * SAVEPOINT, RELEASE, PREPARE TRANSACTION; a `BEGIN ATOMIC … END` function body is not control),
- * which Bolt refuses: it would end or undo the transaction Bolt runs the statement in. And it
- * notes what changes the connection's session beyond the statement (SET, LISTEN, a temporary
- * table, a session-level advisory lock, …): Bolt then closes that connection instead of lending
- * it to another caller.
+ * inside string literals ('…', E'…' with backslash escapes, either continued after a line break
+ * as `'a'\n'b'`, $tag$…$tag$), quoted identifiers ("…") and comments (-- …, nested /* … *\/).
+ * (PostgreSQL's jsonb `?` operators are therefore not usable directly: call `jsonb_exists(a, b)`
+ * instead.) On the way it notes transaction control at the start of a statement (BEGIN, START
+ * TRANSACTION, COMMIT, END, ROLLBACK, ABORT, SAVEPOINT, RELEASE, PREPARE TRANSACTION; a `BEGIN
+ * ATOMIC … END` function body is not control), which Bolt refuses: it would end or undo the
+ * transaction Bolt runs the statement in. And it notes what changes the connection's session
+ * beyond the statement (SET, LISTEN, a temporary table, a session-level advisory lock, …): Bolt
+ * then closes that connection instead of lending it to another caller.
  */
 
-import { DOLLAR_QUOTE, blockCommentEnd, endOfQuoted, isWordChar, wordEnd } from '../../core/sql-text.js';
+import { DOLLAR_QUOTE, blockCommentEnd, endOfQuoted, endOfString, isWordChar, wordEnd } from '../../core/sql-text.js';
 import { memoizeText } from '../../core/text-memo.js';
 
 export interface Rewritten {
@@ -96,7 +96,8 @@ function rewrite(sql: string): Rewritten {
       i++;
     } else if (c === "'") {
       const escapes = i > 0 && /[eE]/.test(sql[i - 1]!) && !isWordChar(sql[i - 2]);
-      const end = endOfQuoted(sql, i, "'", escapes);
+      // A string continued after a line break ('a'\n'b') goes on in its kind: an E'' one with its escapes.
+      const end = endOfString(sql, i, escapes);
       out += sql.slice(i, end);
       i = end;
     } else if (c === '"') {
