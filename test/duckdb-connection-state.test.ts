@@ -124,6 +124,8 @@ test('switches of the whole instance (logging, profiling, the parser) and secret
     "SELECT 1 /* ' */ AS \u00a0$x$ /* ' */; CREATE SECRET s8 (TYPE http, BEARER_TOKEN 'x'); SELECT 1 AS \"$x$\"",
     "SELECT $\u00a0$$\u00a0$ AS v; CREATE SECRET s9 (TYPE http, BEARER_TOKEN 'x')",
     "SELECT $_$\"$$_$ AS v, 1 AS\u2000b; CREATE\u2000SECRET s10 (TYPE http, BEARER_TOKEN 'x')",
+    // A string continued on the next line stays an E'' string: its \' ends it before the `;`.
+    "SELECT E'a'\n'\\'';CREATE SECRET s11 (TYPE http, BEARER_TOKEN 'x');--'",
     'CALL enable_logging\u200b()',
     'SELECT * FROM enable_profiling\u2060()',
     // SQL built while it runs is not seen beforehand.

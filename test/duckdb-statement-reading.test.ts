@@ -4,8 +4,8 @@
  * see fewer statements than DuckDB does, or a statement hidden from it runs unchecked (a `$x$`
  * string that only Bolt saw, after a U+00A0 DuckDB's pre-pass leaves as a letter, hid a CREATE
  * SECRET). This compares the two readings on random texts made of the pieces where readers
- * disagree: comments, quotes, dollar tags, E'' strings, characters beyond ASCII and Unicode
- * spaces. Seeded, so every run reads the same texts.
+ * disagree: comments, quotes, dollar tags, E'' strings, strings continued after a line break,
+ * characters beyond ASCII and Unicode spaces. Seeded, so every run reads the same texts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,6 +51,8 @@ function texts(seed: number): () => string {
       () => '1',
       () => `'${body().replace(/\\'/g, '')}'`,
       () => `E'${body()}'`,
+      // A string continued after a line break, in its first part's kind.
+      () => `${pick(['E', ''])}'${body().replace(/\\'/g, '')}'${pick(['\n', '\r', ' -- x\n', ' '])}'${body()}'`,
       () => {
         const t = tag();
         return `$${t}$${body()}$${t}$`;
@@ -79,6 +81,8 @@ const KNOWN = [
   'SELECT $\u00a0$$\u00a0$ AS v; EXPLAIN ANALYZE BEGIN',
   // DuckDB's pre-pass lets a dollar tag start with `_`.
   "SELECT $a$--;\\'$a$ AS é ; SELECT-- '\n$_$\"$$_$ AS b,\u2000E'\\'$ ' ; COMMIT ",
+  // An E'' string continued on the next line keeps its escapes: `\'` does not end it.
+  "SELECT E';'\r'*/\\'' AS ß字éé ;/* $x$ */EXPLAIN ANALYZE SET threads = 7/* $*/ */",
 ];
 
 test('the checks never read fewer statements in a text than DuckDB does', { timeout: 120_000 }, async () => {

@@ -1,10 +1,11 @@
 /**
  * The first tokens of each statement of a DuckDB text, read as DuckDB's lexer (PostgreSQL's)
  * reads it: `--` comments end at a line break, block comments nest, strings ('…', E'…' with
- * backslash escapes, $tag$…$tag$) and quoted identifiers are one token each. For checks that
- * DuckDB's prepared statement cannot answer, such as which kind of object a CREATE makes.
+ * backslash escapes, either continued after a line break, $tag$…$tag$) and quoted identifiers
+ * are one token each. For checks that DuckDB's prepared statement cannot answer, such as which
+ * kind of object a CREATE makes.
  */
-import { DOLLAR_QUOTE, blockCommentEnd, endOfQuoted, isWordChar, wordEnd } from '../../core/sql-text.js';
+import { DOLLAR_QUOTE, blockCommentEnd, endOfQuoted, endOfString, isWordChar, wordEnd } from '../../core/sql-text.js';
 
 /**
  * Up to `count` tokens from the start of each statement: words upper-cased, any other token as
@@ -25,9 +26,9 @@ export function statementHeads(sql: string, count: number): string[][] {
     const j = wordEnd(sql, i);
     if (j > 0) {
       if ((c === 'E' || c === 'e') && j === i + 1 && next === "'") {
-        // E'…': one string with backslash escapes.
+        // E'…': one string with backslash escapes, also in a part continuing it after a line break.
         add("'");
-        i = endOfQuoted(sql, i + 1, "'", true);
+        i = endOfString(sql, i + 1, true);
         continue;
       }
       add(sql.slice(i, j).toUpperCase());
@@ -35,7 +36,10 @@ export function statementHeads(sql: string, count: number): string[][] {
     } else if (c === ';') {
       heads.push([]);
       i++;
-    } else if (c === "'" || c === '"') {
+    } else if (c === "'") {
+      add(c);
+      i = endOfString(sql, i, false);
+    } else if (c === '"') {
       add(c);
       i = endOfQuoted(sql, i, c, false);
     } else if (c === '-' && next === '-') {
