@@ -86,6 +86,10 @@ describe('placeholder rewriting', () => {
       // The words BEGIN ATOMIC outside a function's header open no body.
       ['SELECT begin atomic FROM (SELECT 1 AS begin) s; BEGIN', 'BEGIN'],
       ['CREATE TABLE x AS SELECT begin atomic FROM (SELECT 1 AS begin) s; END', 'END'],
+      // A comment may stand between START or PREPARE and TRANSACTION.
+      ['START/**/TRANSACTION', 'START'],
+      ['start -- why?\ntransaction isolation level serializable', 'START'],
+      ["PREPARE/* */TRANSACTION 'x'", 'PREPARE'],
       // E'a' continued on the next line: `\'` escapes a quote there, so the string ends before `;`.
       ["SELECT E'a'\n'\\'';COMMIT;--'", 'COMMIT'],
       ["SELECT E'a'\n'\\';COMMIT;--'", undefined],

@@ -75,8 +75,10 @@ function rewrite(sql: string): Rewritten {
       if (tokens === 0 && !control) {
         // The END of a function's BEGIN ATOMIC body is not COMMIT; any other control is.
         if (atomic && word === 'END') atomic = false;
-        else if (CONTROL.has(word) || (CONTROL_BEFORE_TRANSACTION.has(word) && /^\s+TRANSACTION\b/i.test(sql.slice(j)))) control = word;
+        else if (CONTROL.has(word)) control = word;
       }
+      // START TRANSACTION, PREPARE TRANSACTION: the second token, with any comment between.
+      if (tokens === 1 && !control && word === 'TRANSACTION' && CONTROL_BEFORE_TRANSACTION.has(words[0]!)) control = words[0];
       sessionState ??= sessionChange(word, words, tokens, sql.slice(j, j + 40));
       // A U&"…" name may spell any other (U&"set\005fconfig"): it is not read, so counted as a change.
       if (word === 'U' && sql[j] === '&' && sql[j + 1] === '"') sessionState ??= 'U&"…"';
