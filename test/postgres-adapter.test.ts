@@ -90,6 +90,12 @@ describe('placeholder rewriting', () => {
       ['START/**/TRANSACTION', 'START'],
       ['start -- why?\ntransaction isolation level serializable', 'START'],
       ["PREPARE/* */TRANSACTION 'x'", 'PREPARE'],
+      // An empty BEGIN ATOMIC body ends at once; `begin atomic` in parentheses names an argument (or column) of type atomic.
+      ['CREATE FUNCTION f() RETURNS void LANGUAGE sql BEGIN ATOMIC END; END', 'END'],
+      ['CREATE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC/**/END;/**/end', 'END'],
+      ['CREATE FUNCTION f(begin atomic) RETURNS int LANGUAGE sql RETURN 1; END', 'END'],
+      ['CREATE FUNCTION f() RETURNS TABLE (begin atomic) LANGUAGE sql RETURN 1; END', 'END'],
+      ['CREATE FUNCTION f(a int DEFAULT 1) RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN a > 0 THEN 1 END; END', undefined],
       // E'a' continued on the next line: `\'` escapes a quote there, so the string ends before `;`.
       ["SELECT E'a'\n'\\'';COMMIT;--'", 'COMMIT'],
       ["SELECT E'a'\n'\\';COMMIT;--'", undefined],

@@ -62,9 +62,10 @@ function rewrite(sql: string): Rewritten {
   const len = sql.length;
   let control: string | undefined;
   let sessionState: string | undefined;
-  /** Tokens seen of the current statement, its words, and whether a BEGIN ATOMIC body is open. */
+  /** Tokens seen of the current statement, its words, its open parentheses, and whether a BEGIN ATOMIC body is open. */
   let tokens = 0;
   let words: string[] = [];
+  let depth = 0;
   let atomic = false;
   while (i < len) {
     const c = sql[i]!;
@@ -82,16 +83,32 @@ function rewrite(sql: string): Rewritten {
       sessionState ??= sessionChange(word, words, tokens, sql.slice(j, j + 40));
       // A U&"…" name may spell any other (U&"set\005fconfig"): it is not read, so counted as a change.
       if (word === 'U' && sql[j] === '&' && sql[j + 1] === '"') sessionState ??= 'U&"…"';
-      if (word === 'ATOMIC' && words.at(-1) === 'BEGIN' && words[0] === 'CREATE' && (words.includes('FUNCTION') || words.includes('PROCEDURE'))) atomic = true;
-      if (words.length < 64) words.push(word);
-      tokens++;
       out += sql.slice(i, j);
       i = j;
+      // A function's body, outside the parentheses of its arguments (`f(begin atomic)` names one
+      // of type atomic): its first statement starts here, so `BEGIN ATOMIC END` is an empty body.
+      if (
+        word === 'ATOMIC' &&
+        depth === 0 &&
+        words.at(-1) === 'BEGIN' &&
+        words[0] === 'CREATE' &&
+        (words.includes('FUNCTION') || words.includes('PROCEDURE'))
+      ) {
+        atomic = true;
+        tokens = 0;
+        words = [];
+        continue;
+      }
+      if (words.length < 64) words.push(word);
+      tokens++;
       continue;
     }
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
     if (c === ';') {
       tokens = 0;
       words = [];
+      depth = 0;
     } else if (!/\s/.test(c) && !(c === '-' && next === '-') && !(c === '/' && next === '*')) tokens++;
     if (c === '?') {
       out += `$${++n}`;
