@@ -5,12 +5,16 @@
  * without a statement, which PostgreSQL answered with no rows and the others with an error.
  */
 
-/** Why `sql` cannot be run as written, or undefined when it can. */
-export function sqlTextProblem(sql: unknown): string | undefined {
+/**
+ * Why `sql` cannot be run as written by an engine reading comments by `rules`, or undefined
+ * when it can. (`/* /**\/-- *\/SELECT 1` holds a statement where block comments nest, and
+ * none where they do not: the `--` then runs to the end.)
+ */
+export function sqlTextProblem(sql: unknown, rules: CommentRules): string | undefined {
   if (typeof sql !== 'string') return `the SQL must be a string, not ${sql === null ? 'null' : typeof sql}`;
   const at = sql.indexOf('\0');
   if (at >= 0) return `the SQL text contains a NUL byte (at character ${at}); the database would ignore everything after it. Pass such text as a ? parameter`;
-  if (afterLeadingComments(sql, EARLIEST_END) === '') return 'the SQL text holds no statement (only whitespace, comments or semicolons)';
+  if (afterLeadingComments(sql, rules) === '') return 'the SQL text holds no statement (only whitespace, comments or semicolons)';
   return undefined;
 }
 
@@ -24,7 +28,11 @@ export interface CommentRules {
 export const PG_COMMENTS: CommentRules = { lineEnd: /[\n\r]/, nested: true };
 /** SQLite: `--` ends at \n only, and `/*` ends at the first `*\/`. */
 export const SQLITE_COMMENTS: CommentRules = { lineEnd: /\n/, nested: false };
-/** Every comment as short as any engine reads it: text left empty is empty to every engine. */
+/**
+ * Every comment as short as any engine reads it. No one engine's reading: where block comments
+ * nest, `/* /**\/-- *\/` ends at its last `*\/`, while here the `--` after the first runs on to
+ * the line's end.
+ */
 export const EARLIEST_END: CommentRules = { lineEnd: /[\n\r]/, nested: false };
 
 /**

@@ -8,7 +8,7 @@ import { BadInputError } from '../../core/errors.js';
 import { classifyDuckDBError } from './classify-errors.js';
 import { toDuckDBParams, valueConverter } from './values.js';
 import { cacheStatement, cachedStatement } from './statement-cache.js';
-import { sqlTextProblem } from '../../core/sql-text.js';
+import { PG_COMMENTS, sqlTextProblem } from '../../core/sql-text.js';
 import { wireLimits } from '../../core/config.js';
 import { MEMO_MAX_TEXT } from '../../core/text-memo.js';
 import { READ_TYPES, assertSharedStateKept } from './statement-checks.js';
@@ -60,7 +60,7 @@ export interface StatementResult {
  * taken from / kept in the connection's statement cache (statement-cache.ts says why that is safe).
  */
 export async function prepareSql(conn: DuckDBConnection, sql: string, paramCount: number, opts: { cache?: boolean } = {}): Promise<PreparedSql> {
-  const problem = sqlTextProblem(sql);
+  const problem = sqlTextProblem(sql, PG_COMMENTS);
   if (problem) throw new BadInputError(problem, { sql: String(sql).slice(0, 200) });
   let statements: DuckDBPreparedStatement[];
   let count = 1;

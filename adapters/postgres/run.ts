@@ -54,7 +54,7 @@ export async function runPg(
   params: readonly unknown[],
   ctx: { location: string; session?: string; signal?: AbortSignal; values?: ValueMode; oneStatement?: boolean; prepared?: boolean; control?: boolean },
 ): Promise<pg.QueryResult<Row>> {
-  const problem = sqlTextProblem(sql);
+  const problem = sqlTextProblem(sql, PG_COMMENTS);
   if (problem) throw new BadInputError(problem, { sql: String(sql).slice(0, 200) });
   checkParams(params, POSTGRES_PARAM_RULES);
   const { sql: text, count, control } = rewritePlaceholders(sql);

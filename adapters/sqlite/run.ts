@@ -231,7 +231,7 @@ export class StatementRunner {
     const known = this.cache.get(sql);
     if (known === undefined) {
       // A text not seen yet is checked before anything reads it (changesConnection, prepare).
-      const problem = sqlTextProblem(sql);
+      const problem = sqlTextProblem(sql, SQLITE_COMMENTS);
       if (problem) throw new RunError({ name: 'BadInput', message: problem, code: 'BOLT_BAD_INPUT' });
       // Preparing some statements applies them: SQLite sets flag PRAGMAs (foreign_keys,
       // ignore_check_constraints, query_only…) as it compiles them. So one that changes the

@@ -142,9 +142,13 @@ function suite(e: EngineUnderTest): void {
       if (e.name === 'sqlite') {
         // SQLite ends -- at \\n only: all of it is a comment.
         await assert.rejects(db.query('-- x\rSELECT 1 AS x'), (err) => hasCode(err, 'BOLT_BAD_INPUT'));
+        // The first */ ends the block comment; the -- after it runs to the end.
+        await assert.rejects(db.query('/* /**/-- */SELECT 1 AS x'), (err) => hasCode(err, 'BOLT_BAD_INPUT'));
         return;
       }
       assert.deepEqual(await db.query('-- x\rSELECT 1 AS x', [], { values: 'js' }), [{ x: 1 }]);
+      // The nested comment holds the --: a statement follows it.
+      assert.deepEqual(await db.query('/* /**/-- */SELECT 1 AS x', [], { values: 'js' }), [{ x: 1 }]);
       if (e.name !== 'postgres') return;
       await db.execute('CREATE TABLE hidden (i INTEGER)');
       const ro = await db.session({ readOnly: true });
