@@ -67,6 +67,8 @@ describe('placeholder rewriting', () => {
       ["SELECT E'a'\n'\\'?' AS v, ?", "SELECT E'a'\n'\\'?' AS v, $1", 1],
       ["SELECT e'a' -- c?\r\n\t'\\'?', ?", "SELECT e'a' -- c?\r\n\t'\\'?', $1", 1],
       ["SELECT 'a'\n'b?' AS v, ?", "SELECT 'a'\n'b?' AS v, $1", 1],
+      // $n stands apart from the characters of a name or number next to it.
+      ['SELECT ?a, ?1, b?, ??, ?é$, ?$a$x$a$', 'SELECT $1 a, $2 1, b $3, $4 $5, $6 é$, $7 $a$x$a$', 7],
     ];
     for (const [input, sql, count] of cases) assert.deepEqual(rewritePlaceholders(input), { sql, count }, input);
   });

@@ -111,7 +111,9 @@ function rewrite(sql: string): Rewritten {
       depth = 0;
     } else if (!/\s/.test(c) && !(c === '-' && next === '-') && !(c === '/' && next === '*')) tokens++;
     if (c === '?') {
-      out += `$${++n}`;
+      // Set apart from a name's or number's characters, which would take `$n` in: `?1` is not
+      // $11, `a?` not the name a$1, `?a` not the "trailing junk" $1a.
+      out += `${isWordChar(out.at(-1)) ? ' ' : ''}$${++n}${isWordChar(sql[i + 1]) ? ' ' : ''}`;
       i++;
     } else if (c === "'") {
       const escapes = i > 0 && /[eE]/.test(sql[i - 1]!) && !isWordChar(sql[i - 2]);
