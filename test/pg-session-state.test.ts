@@ -54,6 +54,8 @@ test('a statement that changes the session does not leave that change to the nex
   await db.execute(`UPDATE pg_settings SET setting = '1234' WHERE name = 'statement_timeout'`);
   // BEGIN ATOMIC outside a function's header: the SET after it is still seen.
   await db.execute(`SELECT begin atomic FROM (SELECT 1 AS begin) s; SET search_path = evil`);
+  // INTO TEMP after many words (the scanner kept a statement's first 64 words only).
+  await db.execute(`SELECT ${Array.from({ length: 70 }, (_, i) => `1 AS c${i}`).join(', ')} INTO TEMP wide`);
   assert.deepEqual(await db.query(`SELECT current_setting('statement_timeout') AS timeout, current_setting('TimeZone') AS tz`), defaults);
   assert.deepEqual(await db.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`), [{ n: 0 }], 'no advisory lock held');
   assert.deepEqual(await db.query('SELECT count(*)::int AS n FROM pg_listening_channels()'), [{ n: 0 }]);

@@ -98,6 +98,8 @@ describe('placeholder rewriting', () => {
       ['CREATE FUNCTION f(begin atomic) RETURNS int LANGUAGE sql RETURN 1; END', 'END'],
       ['CREATE FUNCTION f() RETURNS TABLE (begin atomic) LANGUAGE sql RETURN 1; END', 'END'],
       ['CREATE FUNCTION f(a int DEFAULT 1) RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN a > 0 THEN 1 END; END', undefined],
+      // However many words the header has.
+      [`CREATE FUNCTION f(${Array.from({ length: 40 }, (_, i) => `a${i} int`).join(', ')}) RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END`, undefined],
       // E'a' continued on the next line: `\'` escapes a quote there, so the string ends before `;`.
       ["SELECT E'a'\n'\\'';COMMIT;--'", 'COMMIT'],
       ["SELECT E'a'\n'\\';COMMIT;--'", undefined],

@@ -52,6 +52,14 @@ const SESSION_NAMES = new Set([
 /** First words of statements whose body Bolt cannot read (a DO block, a procedure): counted as changing the session. */
 const OPAQUE_STATEMENTS = new Set(['DO', 'CALL']);
 
+/**
+ * How many of a statement's first words are kept (enough to say what it is: EXPLAIN, CREATE …
+ * FUNCTION) and of its last (enough to reach INTO or CREATE from TEMP past OR REPLACE, LOCAL,
+ * GLOBAL, and BEGIN from ATOMIC); the words between are not kept, so a long text costs no more.
+ */
+const FIRST_WORDS = 64;
+const LAST_WORDS = 6;
+
 /** `?` → `$n` outside literals, identifiers and comments. */
 export const rewritePlaceholders: (sql: string) => Rewritten = memoizeText(rewrite);
 
@@ -62,9 +70,14 @@ function rewrite(sql: string): Rewritten {
   const len = sql.length;
   let control: string | undefined;
   let sessionState: string | undefined;
-  /** Tokens seen of the current statement, its words, its open parentheses, and whether a BEGIN ATOMIC body is open. */
+  /**
+   * Tokens seen of the current statement; its first words (what it is) and its last few (what the
+   * next word follows), both bounded however long the text; its open parentheses; and whether a
+   * BEGIN ATOMIC body is open.
+   */
   let tokens = 0;
   let words: string[] = [];
+  let recent: string[] = [];
   let depth = 0;
   let atomic = false;
   while (i < len) {
@@ -80,7 +93,7 @@ function rewrite(sql: string): Rewritten {
       }
       // START TRANSACTION, PREPARE TRANSACTION: the second token, with any comment between.
       if (tokens === 1 && !control && word === 'TRANSACTION' && CONTROL_BEFORE_TRANSACTION.has(words[0]!)) control = words[0];
-      sessionState ??= sessionChange(word, words, tokens, sql.slice(j, j + 40));
+      sessionState ??= sessionChange(word, words, recent, tokens, sql.slice(j, j + 40));
       // A U&"…" name may spell any other (U&"set\005fconfig"): it is not read, so counted as a change.
       if (word === 'U' && sql[j] === '&' && sql[j + 1] === '"') sessionState ??= 'U&"…"';
       out += sql.slice(i, j);
@@ -90,16 +103,19 @@ function rewrite(sql: string): Rewritten {
       if (
         word === 'ATOMIC' &&
         depth === 0 &&
-        words.at(-1) === 'BEGIN' &&
+        recent.at(-1) === 'BEGIN' &&
         words[0] === 'CREATE' &&
         (words.includes('FUNCTION') || words.includes('PROCEDURE'))
       ) {
         atomic = true;
         tokens = 0;
         words = [];
+        recent = [];
         continue;
       }
-      if (words.length < 64) words.push(word);
+      if (words.length < FIRST_WORDS) words.push(word);
+      recent.push(word);
+      if (recent.length > LAST_WORDS) recent.shift();
       tokens++;
       continue;
     }
@@ -108,6 +124,7 @@ function rewrite(sql: string): Rewritten {
     if (c === ';') {
       tokens = 0;
       words = [];
+      recent = [];
       depth = 0;
     } else if (!/\s/.test(c) && !(c === '-' && next === '-') && !(c === '/' && next === '*')) tokens++;
     if (c === '?') {
@@ -161,21 +178,24 @@ function rewrite(sql: string): Rewritten {
 }
 
 /**
- * What `word` (upper-cased) makes of the session, given the words of its statement before it
- * and `rest`, the text right after it: a name from SESSION_NAMES anywhere, a statement starting
- * with one of SESSION_STATEMENTS or OPAQUE_STATEMENTS, and temporary objects (`CREATE [OR
- * REPLACE] [LOCAL|GLOBAL] TEMP …`, `INTO [LOCAL|GLOBAL] TEMP`), also after an EXPLAIN, which with
+ * What `word` (upper-cased) makes of the session, given the first and the last words of its
+ * statement before it (`first`, `recent`) and `rest`, the text right after it: a name from
+ * SESSION_NAMES anywhere, a statement starting with one of SESSION_STATEMENTS or
+ * OPAQUE_STATEMENTS, and temporary objects (`CREATE [OR REPLACE] [LOCAL|GLOBAL] TEMP …`, `INTO
+ * [LOCAL|GLOBAL] TEMP` however far into the statement), also after an EXPLAIN, which with
  * ANALYZE runs what it explains (so does DECLARE there).
  */
-function sessionChange(word: string, words: readonly string[], tokens: number, rest: string): string | undefined {
+function sessionChange(word: string, first: readonly string[], recent: readonly string[], tokens: number, rest: string): string | undefined {
   if (SESSION_NAMES.has(word)) return word;
   if (tokens === 0 && (SESSION_STATEMENTS.has(word) || OPAQUE_STATEMENTS.has(word)) && !(word === 'SET' && TRANSACTION_SCOPED_SET.test(rest))) return word;
-  const explaining = words[0] === 'EXPLAIN';
+  const explaining = first[0] === 'EXPLAIN';
   if (explaining && word === 'DECLARE') return word;
   if (word === 'TEMP' || word === 'TEMPORARY') {
-    let k = words.length - 1;
-    while (k >= 0 && BEFORE_TEMP.has(words[k]!)) k--;
-    if (words[k] === 'INTO' || (words[k] === 'CREATE' && (k === 0 || explaining))) return `${words[k]} TEMPORARY`;
+    let k = recent.length - 1;
+    while (k >= 0 && BEFORE_TEMP.has(recent[k]!)) k--;
+    // `recent` holds all the statement's words while it has no more than LAST_WORDS.
+    const statementStart = k === 0 && first.length === recent.length;
+    if (recent[k] === 'INTO' || (recent[k] === 'CREATE' && (statementStart || explaining))) return `${recent[k]} TEMPORARY`;
   }
   return undefined;
 }
