@@ -62,6 +62,10 @@ test('a statement that changes the session does not leave that change to the nex
   assert.deepEqual(await db.query('SELECT count(*)::int AS n FROM pg_prepared_statements WHERE from_sql'), [{ n: 0 }]);
   assert.deepEqual(await db.query('SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = pg_my_temp_schema()'), [{ n: 0 }]);
   assert.doesNotMatch(String((await db.query(`SELECT current_setting('search_path') AS p`))[0]!.p), /evil/);
+  // Settings whose names start with local or transaction (to PostgreSQL no word ends before `$` or `é`).
+  await db.execute(`SET local$x.y = 'left'`);
+  await db.execute(`SET transactioné.y = 'left'`);
+  assert.deepEqual(await db.query(`SELECT current_setting('local$x.y', true) AS a, current_setting('transactioné.y', true) AS b`), [{ a: null, b: null }]);
   await assert.rejects(db.query('SELECT * FROM leftover'), (e: unknown) => hasCode(e, 'BOLT_SQL'));
 
   // A session, and a transaction, keep what they set while they last; the pool does not.

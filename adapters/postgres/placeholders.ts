@@ -32,7 +32,8 @@ const CONTROL_BEFORE_TRANSACTION = new Set(['START', 'PREPARE']);
  * `SET CONSTRAINTS` end with the transaction; `CREATE` counts when TEMP or TEMPORARY follows).
  */
 const SESSION_STATEMENTS = new Set(['SET', 'RESET', 'LISTEN', 'UNLISTEN', 'PREPARE', 'DEALLOCATE', 'DECLARE', 'DISCARD', 'LOAD']);
-const TRANSACTION_SCOPED_SET = /^\s+(LOCAL|TRANSACTION|CONSTRAINTS)\b/i;
+/** The next word is one of these, whole (`SET local$x.y`, `SET localé.x` set a setting named so). */
+const TRANSACTION_SCOPED_SET = /^\s+(LOCAL|TRANSACTION|CONSTRAINTS)(?![\w$\u0080-\uffff])/i;
 /** Words that may stand between CREATE and TEMP (`CREATE OR REPLACE TEMP VIEW`, `CREATE LOCAL TEMP TABLE`), or INTO and TEMP. */
 const BEFORE_TEMP = new Set(['OR', 'REPLACE', 'LOCAL', 'GLOBAL']);
 /**
