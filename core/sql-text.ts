@@ -29,13 +29,6 @@ export const PG_COMMENTS: CommentRules = { lineEnd: /[\n\r]/, nested: true };
 /** SQLite: `--` ends at \n only, and `/*` ends at the first `*\/`. */
 export const SQLITE_COMMENTS: CommentRules = { lineEnd: /\n/, nested: false };
 /**
- * Every comment as short as any engine reads it. No one engine's reading: where block comments
- * nest, `/* /**\/-- *\/` ends at its last `*\/`, while here the `--` after the first runs on to
- * the line's end.
- */
-export const EARLIEST_END: CommentRules = { lineEnd: /[\n\r]/, nested: false };
-
-/**
  * The text from the first keyword on, as an engine reading comments by `rules` sees it:
  * leading whitespace, empty statements (`;`) and comments skipped.
  */

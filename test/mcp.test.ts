@@ -54,6 +54,9 @@ test('bolt mcp: query, describe; writes refused without --allow-writes, wherever
   // Never built in memory to be cut: 60 million rows ran the server out of heap before.
   const huge = (await client.callTool({ name: 'query', arguments: { sql: '-- all of it\nSELECT * FROM range(100000000000);' } })) as ToolAnswer;
   assert.equal(huge.structuredContent!.truncated, true, JSON.stringify(huge).slice(0, 300));
+  // A nested comment holding `--`: DuckDB reads a SELECT after it, and so must the row limit.
+  const nested = (await client.callTool({ name: 'query', arguments: { sql: '/* /**/-- */SELECT * FROM range(100000000000)' } })) as ToolAnswer;
+  assert.equal(nested.structuredContent!.truncated, true, JSON.stringify(nested).slice(0, 300));
   const exact = (await client.callTool({ name: 'query', arguments: { sql: 'SELECT * FROM range(1000) -- trailing comment' } })) as ToolAnswer;
   assert.deepEqual([(exact.structuredContent!.rows as unknown[]).length, exact.structuredContent!.truncated], [1000, false]);
 

@@ -9,7 +9,8 @@
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { afterLeadingComments, EARLIEST_END } from '../../core/sql-text.js';
+import type { EngineName } from '../../core/database.js';
+import { afterLeadingComments, PG_COMMENTS, SQLITE_COMMENTS } from '../../core/sql-text.js';
 import { answer, limitRows, MAX_BYTES, MAX_ROWS } from './answers.js';
 import { describeTables } from './catalog.js';
 import { idempotencyKey, idempotencyKeyArg, type McpContext } from './context.js';
@@ -22,12 +23,14 @@ const params = z
   .describe('values for ? placeholders, in order');
 
 /**
- * A query as the engine should run it: a SELECT (WITH, VALUES, TABLE, FROM-first) wrapped in
+ * A query as `engine` should run it: a SELECT (WITH, VALUES, TABLE, FROM-first) wrapped in
  * `LIMIT MAX_ROWS + 1`, so a huge result is never built in memory only to be cut (60 million
- * rows ran the server out of heap); other statements (EXPLAIN, SHOW, PRAGMA) as they are.
+ * rows ran the server out of heap); other statements (EXPLAIN, SHOW, PRAGMA) as they are. The
+ * first keyword is found by the engine's own comment rules: `/* /**\/-- *\/SELECT …` is a
+ * nested comment and a SELECT to PostgreSQL and DuckDB, and all comment to SQLite.
  */
-export function atMostRows(sql: string): string {
-  if (!/^(select|with|values|table|from)\b/i.test(afterLeadingComments(sql, EARLIEST_END))) return sql;
+export function atMostRows(sql: string, engine: EngineName): string {
+  if (!/^(select|with|values|table|from)\b/i.test(afterLeadingComments(sql, engine === 'sqlite' ? SQLITE_COMMENTS : PG_COMMENTS))) return sql;
   const body = sql.replace(/[\s;]+$/, '');
   // A LIMIT of its own (or the word anywhere, even in a string or comment): wrapped whole.
   // Else the LIMIT is appended, on a line of its own (after a trailing comment): cheaper to plan.
@@ -43,7 +46,7 @@ export function registerSqlTools(server: McpServer, c: McpContext): void {
       inputSchema: { sql: sql('one SQL statement that only reads'), params },
       annotations: { readOnlyHint: true },
     },
-    ({ sql: text, params: p }, extra) => answer(async () => limitRows(await c.read(atMostRows(text), p ?? [], extra.signal))),
+    ({ sql: text, params: p }, extra) => answer(async () => limitRows(await c.read(atMostRows(text, c.db.engine), p ?? [], extra.signal))),
   );
 
   server.registerTool(
