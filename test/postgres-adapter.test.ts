@@ -70,7 +70,21 @@ describe('placeholder rewriting', () => {
       // $n stands apart from the characters of a name or number next to it.
       ['SELECT ?a, ?1, b?, ??, ?é$, ?$a$x$a$', 'SELECT $1 a, $2 1, b $3, $4 $5, $6 é$, $7 $a$x$a$', 7],
     ];
-    for (const [input, sql, count] of cases) assert.deepEqual(rewritePlaceholders(input), { sql, count }, input);
+    for (const [input, sql, count] of cases) assert.deepEqual(rewritePlaceholders(input), { sql, count, statements: 1 }, input);
+  });
+
+  test('statements are counted as the server splits them', { timeout: 5_000 }, () => {
+    const cases: Array<[string, number]> = [
+      ['SELECT 1', 1],
+      ['SELECT 1;', 1],
+      [';; ;', 0],
+      ['-- only a comment\n/* and another; */', 0],
+      ["SELECT ';' AS a -- ;\n, $x$;$x$ /* ; */", 1],
+      ['SELECT 1; INSERT INTO t VALUES (1)', 2],
+      ['(SELECT 1);VALUES (2);;TABLE t', 3],
+      ["SELECT E'\\';'; SELECT 2", 2],
+    ];
+    for (const [input, n] of cases) assert.equal(rewritePlaceholders(input).statements, n, input);
   });
 
   test('transaction control at the start of a statement is noted; strings, function bodies and BEGIN ATOMIC are not control', { timeout: 5_000 }, () => {
@@ -317,5 +331,49 @@ test(
     await db.query('SELECT 1');
     await assert.rejects(s.query('SELECT 1 AS x'), (e) => e instanceof Error && 'code' in e && String(e.code).startsWith('BOLT_'));
     assert.deepEqual(await db.query('SELECT 1 AS x'), [{ x: 1 }]);
+  },
+);
+
+test(
+  'a text of several statements that starts with SELECT is not re-sent after its connection is lost: what it did may have applied',
+  { timeout: 60_000, skip: PG_SKIP },
+  async (t) => {
+    const { db } = await fresh(t);
+    const watcher = await openPostgres(URL_!, { maxConnections: 1 });
+    t.after(() => watcher.close());
+    await db.execute('CREATE SEQUENCE s');
+    const mark = `bolt_resend_${process.pid}_${Date.now()}`;
+    // The sequence's step is not undone with the lost statement's transaction: a re-send shows.
+    const text = `SELECT 1 AS one; SELECT nextval('s') AS n; SELECT pg_sleep(60) /* ${mark} */`;
+    const sent = db.query(text).then(
+      () => 'answered',
+      (e: unknown) => e,
+    );
+    const running = async (): Promise<number[]> =>
+      (
+        await watcher.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE query LIKE ? AND pid <> pg_backend_pid() AND state = 'active'`, [
+          `%${mark}%`,
+        ])
+      ).map((r) => r.pid);
+    let first: number[] = [];
+    while (first.length === 0) first = await running();
+    await watcher.query('SELECT pg_terminate_backend(?)', [first[0]]);
+    // Either the call fails, or the text shows up again on another backend (re-sent).
+    for (;;) {
+      const done = await Promise.race([sent, Promise.resolve(undefined)]);
+      if (done !== undefined) {
+        assert.ok(hasCode(done, 'BOLT_CLOSED') || hasCode(done, 'BOLT_HOST_UNREACHABLE'), String(done));
+        break;
+      }
+      const again = (await running()).filter((p) => p !== first[0]);
+      if (again.length) {
+        await watcher.query('SELECT pg_terminate_backend(?)', [again[0]]);
+        assert.fail('the text was sent again after its connection was lost');
+      }
+    }
+    const [{ n }] = (await db.query('SELECT last_value AS n FROM s')) as [{ n: number | string }];
+    assert.equal(Number(n), 1, 'nextval ran once');
+    // A single SELECT is still re-sent: it only reads.
+    assert.deepEqual(await db.query('SELECT 2 AS two'), [{ two: 2 }]);
   },
 );

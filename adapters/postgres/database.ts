@@ -26,6 +26,7 @@ import { classifyPgError } from './classify-errors.js';
 import { poolConfig, type PgConnectSettings } from './connect.js';
 import { quoteIdent } from './names.js';
 import { PgPinned, checkIsolation, type PgIsolation } from './run.js';
+import { rewritePlaceholders } from './placeholders.js';
 
 /** Transaction options with a PostgreSQL isolation level for this transaction. */
 export interface PgTransactionOptions extends TransactionOptions {
@@ -44,8 +45,17 @@ export interface PgResolved {
   preparedStatements?: boolean;
 }
 
-/** First keyword says the statement only reads (safe to retry after a lost connection). */
+/** First keyword says the statement only reads. */
 const READ_HEAD = /^\s*(\(\s*)*(select|values|show|table|explain(?![^;]*\banalyze\b))\b/i;
+
+/**
+ * Whether `sql` only reads, so it is safe to run again after a lost connection: one statement
+ * with a reading first keyword. `SELECT 1; INSERT …` starts as a read, and re-sent after a
+ * connection lost once the server ran it, its INSERT would apply twice.
+ */
+function retryableRead(sql: string): boolean {
+  return typeof sql === 'string' && READ_HEAD.test(sql) && rewritePlaceholders(sql).statements <= 1;
+}
 
 export class PostgresDatabase extends DirectDatabase<PgPinned> {
   private readonly pool: pg.Pool;
@@ -73,7 +83,7 @@ export class PostgresDatabase extends DirectDatabase<PgPinned> {
 
   async query<T extends Row = Row>(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<T[]> {
     if (PostgresDatabase.onceFor(opts)) return (await this.withRetry(true, opts.signal, () => this.runOnce(sql, params, opts))).rows as T[];
-    return this.withRetry(READ_HEAD.test(sql), opts.signal, () =>
+    return this.withRetry(retryableRead(sql), opts.signal, () =>
       this.withPinned(
         'query',
         (c) =>
@@ -90,7 +100,7 @@ export class PostgresDatabase extends DirectDatabase<PgPinned> {
   }
 
   override async execute(sql: string, params: readonly unknown[] = [], opts: StatementOptions = {}): Promise<ExecResult> {
-    return this.withRetry(opts.requestId !== undefined || READ_HEAD.test(sql), opts.signal, () => super.execute(sql, params, opts));
+    return this.withRetry(opts.requestId !== undefined || retryableRead(sql), opts.signal, () => super.execute(sql, params, opts));
   }
 
   override async transaction<T>(fn: (tx: Transaction) => Promise<T>, opts: PgTransactionOptions = {}): Promise<T | undefined> {

@@ -22,6 +22,8 @@ export interface Rewritten {
   control?: string;
   /** What in it changes the connection's session state beyond the statement, upper-cased, if anything. */
   sessionState?: string;
+  /** How many statements it holds (empty ones, `;;`, not counted). */
+  statements: number;
 }
 
 const CONTROL = new Set(['BEGIN', 'COMMIT', 'END', 'ROLLBACK', 'ABORT', 'SAVEPOINT', 'RELEASE']);
@@ -77,6 +79,7 @@ function rewrite(sql: string): Rewritten {
    * BEGIN ATOMIC body is open.
    */
   let tokens = 0;
+  let statements = 0;
   let words: string[] = [];
   let recent: string[] = [];
   let depth = 0;
@@ -117,7 +120,7 @@ function rewrite(sql: string): Rewritten {
       if (words.length < FIRST_WORDS) words.push(word);
       recent.push(word);
       if (recent.length > LAST_WORDS) recent.shift();
-      tokens++;
+      if (tokens++ === 0) statements++;
       continue;
     }
     if (c === '(') depth++;
@@ -127,7 +130,7 @@ function rewrite(sql: string): Rewritten {
       words = [];
       recent = [];
       depth = 0;
-    } else if (!/\s/.test(c) && !(c === '-' && next === '-') && !(c === '/' && next === '*')) tokens++;
+    } else if (!/\s/.test(c) && !(c === '-' && next === '-') && !(c === '/' && next === '*') && tokens++ === 0) statements++;
     if (c === '?') {
       // Set apart from a name's or number's characters, which would take `$n` in: `?1` is not
       // $11, `a?` not the name a$1, `?a` not the "trailing junk" $1a.
@@ -175,7 +178,7 @@ function rewrite(sql: string): Rewritten {
       i++;
     }
   }
-  return { sql: out, count: n, ...(control ? { control } : {}), ...(sessionState ? { sessionState } : {}) };
+  return { sql: out, count: n, statements, ...(control ? { control } : {}), ...(sessionState ? { sessionState } : {}) };
 }
 
 /**
