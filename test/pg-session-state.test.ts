@@ -102,3 +102,16 @@ test('COPY through the client stream is BOLT_BAD_INPUT, not a statement the serv
   }
   assert.deepEqual(await db.query('SELECT count(*)::int AS n FROM copied'), [{ n: 0 }]);
 });
+
+test('a database whose strings take backslash escapes (standard_conforming_strings off) is read as Bolt reads it [postgres]', T, async (t) => {
+  const { tcp } = await freshPgDatabase(t, 'bolt_scs');
+  const name = new URL(tcp).pathname.slice(1);
+  const admin = await openPostgres(tcp, { maxConnections: 1 });
+  await admin.execute(`ALTER DATABASE ${name} SET standard_conforming_strings = off`);
+  await admin.close();
+  // With the setting off the server would read 'a\' AS v, ' as one string holding the ?.
+  const db = await openPostgres(tcp, { maxConnections: 1 });
+  t.after(() => db.close());
+  assert.deepEqual(await db.query(`SELECT 'a\\' AS v, ?::text AS w`, ['b']), [{ v: 'a\\', w: 'b' }]);
+  assert.deepEqual(await db.query(`SELECT current_setting('standard_conforming_strings') AS s`), [{ s: 'on' }]);
+});

@@ -38,6 +38,10 @@ export function poolConfig(s: PgConnectSettings): pg.PoolConfig {
   const { url, options: fromUrl } = splitOptions(s.url);
   const options: string[] = fromUrl ? [fromUrl] : [];
   if (s.schema) options.push(`-c search_path=${quoteIdent(s.schema).replace(/"/g, '')},public`);
+  // Bolt reads '…' strings as the server does only when backslashes are plain characters in them
+  // (placeholders.ts): a database or role set to off (ALTER … SET) would have moved a ? inside a
+  // string. Options from the startup packet win over those defaults, and this one comes last.
+  options.push('-c standard_conforming_strings=on');
   if (s.readOnly) options.push('-c default_transaction_read_only=on');
   return {
     connectionString: url,
