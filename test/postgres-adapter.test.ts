@@ -70,7 +70,10 @@ describe('placeholder rewriting', () => {
       // $n stands apart from the characters of a name or number next to it.
       ['SELECT ?a, ?1, b?, ??, ?é$, ?$a$x$a$', 'SELECT $1 a, $2 1, b $3, $4 $5, $6 é$, $7 $a$x$a$', 7],
     ];
-    for (const [input, sql, count] of cases) assert.deepEqual(rewritePlaceholders(input), { sql, count, statements: 1 }, input);
+    for (const [input, sql, count] of cases) {
+      const r = rewritePlaceholders(input);
+      assert.deepEqual({ sql: r.sql, count: r.count, statements: r.statements }, { sql, count, statements: 1 }, input);
+    }
   });
 
   test('statements are counted as the server splits them', { timeout: 5_000 }, () => {
@@ -375,5 +378,21 @@ test(
     assert.equal(Number(n), 1, 'nextval ran once');
     // A single SELECT is still re-sent: it only reads.
     assert.deepEqual(await db.query('SELECT 2 AS two'), [{ two: 2 }]);
+  },
+);
+
+test(
+  '? mixed with PostgreSQL $n parameters is BOLT_BAD_INPUT; $n alone (a PREPARE) and $n in strings are left alone',
+  { timeout: 30_000, skip: PG_SKIP },
+  async (t) => {
+    const { db } = await fresh(t);
+    for (const sql of ['SELECT $1::int AS a, ?::int AS b', 'SELECT ?::int AS b WHERE $2 IS NULL']) {
+      await assert.rejects(db.query(sql, [1]), (e: unknown) => hasCode(e, 'BOLT_BAD_INPUT') && /write every parameter as \?/.test((e as Error).message), sql);
+    }
+    assert.deepEqual(await db.query(`SELECT '$1' AS a, $x$ $2 $x$ AS b, ?::int AS c, 1 AS d$1`, [7]), [{ a: '$1', b: ' $2 ', c: 7, d$1: 1 }]);
+    const s = await db.session();
+    t.after(() => s.close());
+    await s.execute('PREPARE twice(int) AS SELECT $1 * 2 AS v');
+    assert.deepEqual(await s.query('EXECUTE twice(21)'), [{ v: 42 }]);
   },
 );

@@ -24,6 +24,8 @@ export interface Rewritten {
   sessionState?: string;
   /** How many statements it holds (empty ones, `;;`, not counted). */
   statements: number;
+  /** It has PostgreSQL's own `$n` parameters in code (a PREPARE's body, or a caller mixing styles). */
+  positional?: true;
 }
 
 const CONTROL = new Set(['BEGIN', 'COMMIT', 'END', 'ROLLBACK', 'ABORT', 'SAVEPOINT', 'RELEASE']);
@@ -80,6 +82,7 @@ function rewrite(sql: string): Rewritten {
    */
   let tokens = 0;
   let statements = 0;
+  let positional = false;
   let words: string[] = [];
   let recent: string[] = [];
   let depth = 0;
@@ -170,6 +173,7 @@ function rewrite(sql: string): Rewritten {
         out += sql.slice(i, end);
         i = end;
       } else {
+        if (/\d/.test(next ?? '')) positional = true;
         out += c;
         i++;
       }
@@ -178,7 +182,14 @@ function rewrite(sql: string): Rewritten {
       i++;
     }
   }
-  return { sql: out, count: n, statements, ...(control ? { control } : {}), ...(sessionState ? { sessionState } : {}) };
+  return {
+    sql: out,
+    count: n,
+    statements,
+    ...(control ? { control } : {}),
+    ...(sessionState ? { sessionState } : {}),
+    ...(positional ? { positional: true as const } : {}),
+  };
 }
 
 /**

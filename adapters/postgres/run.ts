@@ -57,13 +57,19 @@ export async function runPg(
   const problem = sqlTextProblem(sql, PG_COMMENTS);
   if (problem) throw new BadInputError(problem, { sql: String(sql).slice(0, 200) });
   checkParams(params, POSTGRES_PARAM_RULES);
-  const { sql: text, count, control } = rewritePlaceholders(sql);
+  const { sql: text, count, control, positional } = rewritePlaceholders(sql);
   // Transaction control only from Bolt itself: a caller's would end or undo the transaction Bolt runs it in.
   if (control && !ctx.control) {
     throw new BadInputError(
       `${control} is not run as a statement: Bolt manages transactions (use db.transaction(), or a session's begin(), commit() and rollback())`,
       { sql: sql.slice(0, 200) },
     );
+  }
+  // Each ? becomes $1, $2 … in order: a $n of the caller's own would silently share a ?'s value.
+  if (positional && count > 0) {
+    throw new BadInputError('The statement mixes ? placeholders with PostgreSQL $n parameters: write every parameter as ?', {
+      sql: sql.slice(0, 200),
+    });
   }
   if (count !== params.length) {
     throw new BadInputError(`The statement has ${count} ? placeholder(s) but ${params.length} parameter(s) were given`, { sql: sql.slice(0, 200) });
