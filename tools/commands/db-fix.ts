@@ -6,8 +6,9 @@
 import type { Command } from 'commander';
 import { action, EXIT, printJson, println } from '../cli-action.js';
 import { fixDir, type FixReport } from '../db/fix-dir.js';
-import { BadInputError } from '../../core/errors.js';
+import { MAX_TIMER_MS } from '../../core/config.js';
 import { plural } from '../format.js';
+import { parseInteger } from '../int-option.js';
 
 interface FixCliOptions {
   dryRun?: boolean;
@@ -15,12 +16,6 @@ interface FixCliOptions {
   json?: boolean;
   pingTimeout: string;
   killGrace: string;
-}
-
-function positiveMs(name: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new BadInputError(`${name} must be a positive number of ms, not '${v}'`);
-  return n;
 }
 
 /** Registers `fix` on the `db` command. */
@@ -41,8 +36,10 @@ export function register(db: Command): void {
           report = await fixDir(dir, {
             dryRun: opts.dryRun,
             killHung: opts.killHung,
-            pingTimeoutMs: positiveMs('--ping-timeout', opts.pingTimeout),
-            killGraceMs: positiveMs('--kill-grace', opts.killGrace),
+            // Checked here, not by commander, so that with --json a bad value is a JSON error too.
+            // At most a timer's longest wait: a longer one fires at once.
+            pingTimeoutMs: parseInteger('--ping-timeout', opts.pingTimeout, 1, MAX_TIMER_MS),
+            killGraceMs: parseInteger('--kill-grace', opts.killGrace, 1, MAX_TIMER_MS),
             onProgress: progress.update,
           });
         } finally {

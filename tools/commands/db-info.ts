@@ -7,7 +7,8 @@ import type { Command } from 'commander';
 import { action, EXIT, printJson, println } from '../cli-action.js';
 import { inspectFile, type DbInfoReport } from '../db/inspect-file.js';
 import { formatBytes, formatDuration, plural } from '../format.js';
-import { BadInputError } from '../../core/errors.js';
+import { MAX_TIMER_MS } from '../../core/config.js';
+import { parseInteger } from '../int-option.js';
 
 interface InfoOptions {
   json?: boolean;
@@ -23,9 +24,8 @@ export function register(db: Command): void {
     .option('--ping-timeout <ms>', 'how long a Bolt host may take to answer', '2000')
     .action(
       action(async (file: string, opts: InfoOptions) => {
-        const pingTimeoutMs = Number(opts.pingTimeout);
-        if (!Number.isFinite(pingTimeoutMs) || pingTimeoutMs <= 0)
-          throw new BadInputError(`--ping-timeout must be a positive number of ms, not '${opts.pingTimeout}'`);
+        // At most a timer's longest wait: a longer one fires at once, calling a healthy host hung.
+        const pingTimeoutMs = parseInteger('--ping-timeout', opts.pingTimeout ?? '2000', 1, MAX_TIMER_MS);
         const report = await inspectFile(file, { pingTimeoutMs });
         if (opts.json) printJson(report);
         else printHuman(report);

@@ -6,6 +6,7 @@
 import { connect } from 'node:net';
 import { encodeFrame, FrameDecoder } from './frame.js';
 import { CONNECTION_ERROR_ID, type WireStats } from './protocol.js';
+import { MAX_TIMER_MS } from '../../../core/config.js';
 import {
   BoltError,
   HostUnreachableError,
@@ -18,7 +19,7 @@ import {
 
 /** Options of {@link oneShotRequest}. */
 export interface OneShotOptions {
-  /** Bound on connect + reply, in ms (default 2000). */
+  /** Bound on connect + reply, in ms (default 2000; beyond a timer's longest wait, that wait). */
   timeoutMs?: number;
 }
 
@@ -35,7 +36,8 @@ type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false
  *   when it is at its connection limit and its probe reserve is full too).
  */
 export function oneShotRequest<T = unknown>(socketPath: string, op: string, args: Record<string, unknown> = {}, opts: OneShotOptions = {}): Promise<T> {
-  const timeoutMs = opts.timeoutMs ?? 2000;
+  // A longer timer would fire after 1 ms (Node), calling a healthy host unresponsive at once.
+  const timeoutMs = Math.min(opts.timeoutMs ?? 2000, MAX_TIMER_MS);
   return new Promise<T>((resolve, reject) => {
     let settled = false;
     const sock = connect({ path: socketPath });
