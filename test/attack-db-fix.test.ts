@@ -6,12 +6,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tempDir } from './helpers/tmp.js';
 import { jsonError, runBolt } from './helpers/cli.js';
-import { startFixture } from './helpers/fixture.js';
+import { fixturePath, spawnChild, startFixture } from './helpers/fixture.js';
 import { probeDatabase } from '../storage/host/host-probe.js';
 import { isAlive, processStartTime } from '../storage/platform/process-identity.js';
-import { sidecarPath } from '../storage/platform/sidecar.js';
+import { readSidecar, sidecarPath } from '../storage/platform/sidecar.js';
 import type { FixReport } from '../tools/db/fix-dir.js';
 
 async function fixJson(dir: string, ...flags: string[]): Promise<{ code: number | null; report: FixReport; stderr: string }> {
@@ -51,4 +52,34 @@ test('--ping-timeout beyond what a timer can wait is refused; a probe with one s
   assert.ok(isAlive(id), 'the healthy host was not signalled');
   assert.ok(existsSync(sidecarPath(db)));
   assert.equal(host.child.exitCode, null);
+});
+
+// A host at its connection limit answers every connection beyond it with BOLT_HOST_BUSY. That is
+// an answer, yet the probe called it "did not answer ping" (hung), and --kill-hung killed a
+// healthy host whose only fault was having many clients.
+test('a host that answers BOLT_HOST_BUSY (at its connection limit) is alive, not hung: --kill-hung leaves it alone', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const db = join(dir, 'busy.duckdb');
+  const host = spawnChild(t, process.execPath, [fixturePath('bolt-host'), db, '3'], {
+    env: { BOLT_HOST_MAX_CONNECTIONS: '1', BOLT_HOST_CONNECTION_RESERVE: '0', BOLT_LOG_LEVEL: 'fatal' },
+  });
+  await host.waitForLine(/^ready$/, 30_000);
+  const id = { pid: host.pid, startTime: processStartTime(host.pid) as number };
+  const socket = readSidecar(sidecarPath(db))?.socket as string;
+  // The one connection the host keeps; the host accepts connections in order, so every later
+  // one (the probe's) is beyond the limit.
+  const held = connect(socket);
+  t.after(() => held.destroy());
+  await new Promise<void>((resolve, reject) => {
+    held.once('connect', resolve);
+    held.once('error', reject);
+  });
+  const { code, report } = await fixJson(dir, '--kill-hung', '--kill-grace', '200');
+  assert.equal(report.databases[0]?.state, 'bolt-host', JSON.stringify(report));
+  assert.match(report.databases[0]?.reason ?? '', /BOLT_HOST_BUSY/);
+  assert.deepEqual(report.findings, []);
+  assert.equal(code, 0);
+  assert.ok(isAlive(id), 'the busy host was not signalled');
+  assert.equal(host.child.exitCode, null);
+  assert.ok(existsSync(sidecarPath(db)));
 });

@@ -17,7 +17,8 @@ import { BoltError } from '../../core/errors.js';
 
 /**
  * - `free`: nobody holds the file (a sidecar of a live process that released it may remain);
- * - `bolt-host`: a Bolt host holds the sidecar flock and answers ping;
+ * - `bolt-host`: a Bolt host holds the sidecar flock and answers ping (or answers that it is at
+ *   its connection limit, BOLT_HOST_BUSY: it answered, so it is not hung);
  * - `bolt-host-hung`: a live process holds the sidecar flock but does not answer in time (and is
  *   not merely waiting for a foreign holder of the database: that is `foreign`);
  * - `stale-sidecar`: a sidecar nobody flocks, left by a dead or recycled PID (and no one else holds the file);
@@ -168,11 +169,17 @@ export async function probeDatabase(dbPath: string, opts: ProbeOptions = {}): Pr
   const foreignWriter = foreign.find((h) => h.type === 'WRITE' && h.file === 'database');
   const hostHoldsDb = host !== undefined && holders.some((h) => h.role === 'bolt-host' && h.file === 'database' && !h.blocked);
 
+  // A host at its connection limit answers a connection beyond it with BOLT_HOST_BUSY instead
+  // of serving it: that is an answer, from a live event loop, so the host is not hung.
+  const busy = pingError?.code === 'BOLT_HOST_BUSY';
   let state: DbLockState;
   let reason: string;
   if (sidecar.flocked && ping) {
     state = 'bolt-host';
     reason = `Bolt host pid ${host?.pid ?? ping.pid} holds the sidecar lock and answered ping`;
+  } else if (sidecar.flocked && busy) {
+    state = 'bolt-host';
+    reason = `Bolt host pid ${host?.pid ?? 'unknown'} holds the sidecar lock and answered, but is at its connection limit (BOLT_HOST_BUSY)`;
   } else if (sidecar.flocked && foreignWriter && !hostHoldsDb) {
     state = 'foreign';
     reason = `${describeForeign(foreignWriter)}; Bolt process pid ${host?.pid ?? 'unknown'} holds the sidecar lock and waits for it`;
