@@ -5,7 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, readFileSync, readlinkSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import BetterSqlite3 from 'better-sqlite3';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { connect } from 'node:net';
 import { tempDir } from './helpers/tmp.js';
 import { jsonError, runBolt } from './helpers/cli.js';
@@ -83,3 +87,114 @@ test('a host that answers BOLT_HOST_BUSY (at its connection limit) is alive, not
   assert.equal(host.child.exitCode, null);
   assert.ok(existsSync(sidecarPath(db)));
 });
+
+/** A DuckDB file with table t of `rows` rows checkpointed, and `walRows` more left in its WAL. */
+async function duckWithWal(db: string, rows: number, walRows: number): Promise<void> {
+  const inst = await DuckDBInstance.create(db);
+  const conn = await inst.connect();
+  await conn.run('CREATE TABLE t (i INTEGER)');
+  if (rows > 0) await conn.run(`INSERT INTO t SELECT range FROM range(${rows})`);
+  await conn.run('CHECKPOINT');
+  if (walRows > 0) {
+    await conn.run('PRAGMA disable_checkpoint_on_shutdown');
+    await conn.run("SET checkpoint_threshold = '10GB'");
+    await conn.run(`INSERT INTO t SELECT range FROM range(${walRows})`);
+  }
+  conn.closeSync();
+  inst.closeSync();
+}
+
+/** sha256 of a file's bytes, or of a link itself (lstat), so a test sees any change. */
+function fingerprint(path: string): string {
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  if (!st) return 'missing';
+  if (st.isSymbolicLink()) return `link:${readlinkSync(path)}`;
+  if (!st.isFile()) return `${st.mode}`;
+  return `${st.size}:${st.mtimeMs}:${createHash('sha256').update(readFileSync(path)).digest('hex')}`;
+}
+
+// Sidecars and companions were opened the way a regular file is: a FIFO named like a sidecar
+// beside a database blocked `db fix` (and `db info`) forever on open(); a FIFO `.wal` hung the
+// DuckDB replay, a FIFO `-journal` the SQLite open.
+test('FIFOs named like a sidecar, a WAL or a journal: db fix finishes, reports them, and leaves them', { timeout: 90_000 }, async (t) => {
+  const dir = tempDir(t);
+  const a = join(dir, 'a.duckdb');
+  const b = join(dir, 'b.duckdb');
+  await duckWithWal(a, 2, 0);
+  await duckWithWal(b, 2, 3);
+  const lite = join(dir, 'c.sqlite');
+  const s = new BetterSqlite3(lite);
+  s.exec('CREATE TABLE t (a); INSERT INTO t VALUES (1)');
+  s.close();
+  const fifos = [sidecarPath(a), `${b}.wal.tmp`, `${lite}-journal`];
+  renameSync(`${b}.wal`, fifos[1]); // keep b's real WAL aside; a FIFO takes its name
+  fifos[1] = `${b}.wal`;
+  for (const f of fifos) assert.equal(spawnSync('mkfifo', [f]).status, 0);
+  const r = await runBolt(['db', 'fix', dir, '--json'], { timeoutMs: 30_000 });
+  assert.equal(r.signal, null, `db fix hung: ${r.stderr}`);
+  const report = JSON.parse(r.stdout) as FixReport;
+  const of = (p: string) => report.findings.find((f) => f.path === p);
+  assert.equal(of(sidecarPath(a))?.kind, 'not-bolt-file', JSON.stringify(report.findings));
+  assert.equal(of(sidecarPath(a))?.status, 'kept');
+  assert.match(of(sidecarPath(a))?.found ?? '', /a FIFO/);
+  assert.equal(of(`${b}.wal`)?.kind, 'duckdb-wal');
+  assert.equal(of(`${b}.wal`)?.status, 'remains');
+  assert.match(of(`${b}.wal`)?.found ?? '', /a FIFO/);
+  assert.equal(of(lite)?.kind, 'sqlite-leftovers');
+  assert.equal(of(lite)?.status, 'remains');
+  assert.match(of(lite)?.found ?? '', /-journal is a FIFO/);
+  assert.equal(r.code, 1);
+  for (const f of fifos) assert.ok(lstatSync(f).isFIFO(), `${f} is still there`);
+  const info = await runBolt(['db', 'info', a, '--json'], { timeoutMs: 30_000 });
+  assert.equal(info.signal, null, `db info hung: ${info.stderr}`);
+  assert.equal(info.code, 0, info.stderr);
+});
+
+// A `.wal` that is a symbolic link was followed: DuckDB replayed the linked file (here another
+// database's WAL, outside the scanned directory) into this database, wrote into that file and
+// deleted the link, so the other database's pending rows were merged into the wrong file and
+// its own WAL was changed by a command pointed at another directory.
+test('a .wal, -wal or sidecar that is a symbolic link is never followed: nothing outside the directory changes', { timeout: 90_000 }, async (t) => {
+  const dir = tempDir(t);
+  const outside = tempDir(t);
+  const other = join(outside, 'other.duckdb');
+  await duckWithWal(other, 1, 50);
+  const victim = join(outside, 'victim.txt');
+  writeFileSync(victim, 'precious\n'.repeat(500));
+  const a = join(dir, 'a.duckdb');
+  await duckWithWal(a, 1, 0);
+  symlinkSync(`${other}.wal`, `${a}.wal`);
+  const lite = join(dir, 'l.sqlite');
+  const s = new BetterSqlite3(lite);
+  s.pragma('journal_mode = WAL');
+  s.exec('CREATE TABLE t (a); INSERT INTO t VALUES (1)');
+  s.close();
+  symlinkSync(victim, `${lite}-wal`);
+  const side = join(dir, 'x.duckdb');
+  await duckWithWal(side, 1, 0);
+  symlinkSync(victim, sidecarPath(side));
+  const watched = [`${other}.wal`, other, victim, a, `${a}.wal`, lite, `${lite}-wal`, sidecarPath(side)];
+  const before = watched.map(fingerprint);
+  const { code, report } = await fixJson(dir);
+  assert.deepEqual(watched.map(fingerprint), before, 'every file and link is as it was');
+  const of = (p: string) => report.findings.find((f) => f.path === p);
+  assert.deepEqual([of(`${a}.wal`)?.kind, of(`${a}.wal`)?.status], ['duckdb-wal', 'remains'], JSON.stringify(report.findings));
+  assert.match(of(`${a}.wal`)?.found ?? '', /a symbolic link/);
+  assert.deepEqual([of(lite)?.kind, of(lite)?.status], ['sqlite-leftovers', 'remains']);
+  assert.match(of(lite)?.found ?? '', /-wal is a symbolic link/);
+  assert.deepEqual([of(sidecarPath(side))?.kind, of(sidecarPath(side))?.status], ['not-bolt-file', 'kept']);
+  assert.equal(code, 1);
+  assert.equal(existsSync(`${lite}-shm`), false, 'SQLite was not opened');
+  unlinkSync(`${a}.wal`); // (DuckDB's own open would follow it too)
+  assert.equal(await duckRows(a), 1, "the other database's rows were not merged into this one");
+  assert.equal(await duckRows(other), 51);
+});
+
+async function duckRows(db: string): Promise<number> {
+  const inst = await DuckDBInstance.create(db, { access_mode: 'READ_ONLY' });
+  const conn = await inst.connect();
+  const n = (await conn.runAndReadAll('SELECT count(*)::INTEGER AS n FROM t')).getRowObjectsJS()[0].n;
+  conn.closeSync();
+  inst.closeSync();
+  return Number(n);
+}

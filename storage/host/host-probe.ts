@@ -7,11 +7,11 @@
  * nobody flocks whose recorded process is dead or recycled, and "hung" only of a Bolt host
  * that holds the sidecar flock, is alive, and does not answer a ping in time.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { isFlocked } from '../platform/flock.js';
 import { lockHolders, readProcLocks, type LockHolder, type ProcLocks } from '../platform/proc-locks.js';
 import { isAlive } from '../platform/process-identity.js';
-import { readSidecar, sidecarPath, type SidecarInfo } from '../platform/sidecar.js';
+import { readSidecar, readSidecarText, sidecarPath, type SidecarInfo } from '../platform/sidecar.js';
 import { oneShotRequest, type PingResult } from './wire/one-shot-request.js';
 import { BoltError } from '../../core/errors.js';
 
@@ -40,7 +40,10 @@ export interface FileLockHolder extends LockHolder {
 /** What the sidecar says and whether its word still holds. */
 export interface SidecarState {
   path: string;
+  /** Something (anything: a link, a FIFO…) is at the sidecar's path. */
   present: boolean;
+  /** What is there is a regular file: the only kind Bolt makes and locks; the rest below is false/empty otherwise. */
+  regular: boolean;
   /** Some open file description holds a flock on it (the Bolt host, if healthy). */
   flocked: boolean;
   /** Parsed content; undefined when missing, empty or not sidecar JSON. */
@@ -93,13 +96,17 @@ export function companionSuffixes(engine: ProbeEngine): string[] {
 /** Reads the sidecar of `dbPath` and judges it (no ping). */
 export function readSidecarState(dbPath: string, table: ProcLocks = readProcLocks()): SidecarState {
   const path = sidecarPath(dbPath);
-  const present = existsSync(path);
-  const flocked = present && isFlocked(path);
-  const info = present ? readSidecar(path) : undefined;
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  const present = st !== undefined;
+  // Bolt's sidecar is a regular file, never followed through a link (flock.ts): anything else
+  // at its path is no host's lock, is not read (a FIFO would block), and is never called stale.
+  const regular = st?.isFile() === true;
+  const flocked = regular && isFlocked(path);
+  const info = regular ? readSidecar(path) : undefined;
   const recordedAlive = info !== undefined && isAlive({ pid: info.pid, startTime: info.processStartTime });
-  const holders = present ? lockHolders(path, table).filter((h) => h.class === 'FLOCK') : [];
-  const empty = present && info === undefined && isEmptyFile(path);
-  return { path, present, flocked, info, recordedAlive, stale: present && !flocked && !recordedAlive, empty, holders };
+  const holders = regular ? lockHolders(path, table).filter((h) => h.class === 'FLOCK') : [];
+  const empty = regular && info === undefined && readSidecarText(path)?.trim() === '';
+  return { path, present, regular, flocked, info, recordedAlive, stale: regular && !flocked && !recordedAlive, empty, holders };
 }
 
 /**
@@ -211,13 +218,4 @@ export async function probeDatabase(dbPath: string, opts: ProbeOptions = {}): Pr
 function processGoneWord(info: SidecarInfo): string {
   // isAlive failed: either no such process, or a process with another start time (recycled pid).
   return isAlive({ pid: info.pid, startTime: 0 }) ? 'is now a different process (recycled pid)' : 'is dead';
-}
-
-/** True when the file at `path` holds nothing but white space. */
-function isEmptyFile(path: string): boolean {
-  try {
-    return readFileSync(path, 'utf8').trim() === '';
-  } catch {
-    return false;
-  }
 }

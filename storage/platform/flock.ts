@@ -75,19 +75,24 @@ export function tryFlockExclusive(path: string): HeldFlock | undefined {
 
 /**
  * True when some process holds a flock on `path` (probed by trying a shared, non-blocking
- * lock on a fresh descriptor, released at once). A missing file is not locked.
+ * lock on a fresh descriptor, released at once). A missing file is not locked, and neither is
+ * anything but a regular file: a Bolt lock is only ever taken on one (tryFlockExclusive refuses
+ * the rest), so a symbolic link is not followed and a FIFO is not waited on (open() of a FIFO
+ * blocks until a writer comes).
  * Never call this on a DuckDB database file: closing a descriptor drops that process's
  * POSIX locks (architecture.md, fact 3). Sidecar files are safe.
  */
 export function isFlocked(path: string): boolean {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENXIO' || code === 'ENODEV') return false;
     throw lockFileDenied(path, err);
   }
   try {
+    if (!fstatSync(fd).isFile()) return false;
     fsExtLib().flockSync(fd, 'shnb');
     fsExtLib().flockSync(fd, 'un');
     return false;

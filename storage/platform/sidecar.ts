@@ -4,7 +4,7 @@
  * it takes the lock. The file is never deleted by a live host (deleting it would let a second
  * process lock a new inode); `bolt db fix` removes it only when no one holds it.
  */
-import { readFileSync, ftruncateSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { BadInputError } from '../../core/errors.js';
 import type { HeldFlock } from './flock.js';
@@ -50,15 +50,45 @@ export function checkSidecarName(dbPath: string): void {
   );
 }
 
-/** Reads and parses a sidecar; undefined when missing, empty or not valid sidecar JSON. */
-export function readSidecar(path: string): SidecarInfo | undefined {
-  let text: string;
+/** More than any host record: a bigger file at a sidecar's path is not one. */
+const SIDECAR_MAX_BYTES = 64 * 1024;
+
+/**
+ * The text of the sidecar at `path`, or undefined when there is none to read: missing,
+ * unreadable, bigger than a host record, or not a regular file. Opened without following a
+ * symbolic link and without blocking (a FIFO named like a sidecar would block open() and
+ * read() forever): Bolt writes its sidecars only as regular files (see flock.ts), so a link or
+ * a FIFO at that path is nobody's lock, and what it points at is not Bolt's to read.
+ */
+export function readSidecarText(path: string): string | undefined {
+  let fd: number;
   try {
-    text = readFileSync(path, 'utf8');
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch {
     return undefined;
   }
-  if (!text.trim()) return undefined;
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > SIDECAR_MAX_BYTES) return undefined;
+    const buf = Buffer.alloc(SIDECAR_MAX_BYTES + 1);
+    let n = 0;
+    while (n < buf.length) {
+      const got = readSync(fd, buf, n, buf.length - n, n);
+      if (got === 0) break;
+      n += got;
+    }
+    return n > SIDECAR_MAX_BYTES ? undefined : buf.toString('utf8', 0, n);
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads and parses a sidecar; undefined when missing, empty, not valid sidecar JSON or not a regular file. */
+export function readSidecar(path: string): SidecarInfo | undefined {
+  const text = readSidecarText(path);
+  if (text === undefined || !text.trim()) return undefined;
   try {
     const v = JSON.parse(text) as Partial<SidecarInfo>;
     if (typeof v.pid !== 'number' || typeof v.socket !== 'string') return undefined;
@@ -80,12 +110,8 @@ export function readSidecar(path: string): SidecarInfo | undefined {
  * merely has a sidecar's name, and Bolt never removes it.
  */
 export function hasSidecarContent(path: string): boolean {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return false;
-  }
+  const text = readSidecarText(path);
+  if (text === undefined) return false;
   return text.trim() === '' || readSidecar(path) !== undefined;
 }
 

@@ -7,7 +7,7 @@
  * on); other programs' lock files are reported, never removed. With `dryRun` it changes
  * nothing: no file is created, written, removed or opened by an engine.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, statSync, type Stats } from 'node:fs';
 import { localPath } from '../db-path.js';
 import BetterSqlite3 from 'better-sqlite3';
 import { scanDir } from './scan-dir.js';
@@ -161,6 +161,15 @@ export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<Fix
   for (const db of scan.databases) {
     let probe = await probeDatabase(db.path, { engine: db.engine, pingTimeoutMs });
     handledSidecars.add(probe.sidecar.path);
+    if (probe.sidecar.present && !probe.sidecar.regular) {
+      add({
+        path: probe.sidecar.path,
+        kind: 'not-bolt-file',
+        status: 'kept',
+        found: `named like a Bolt sidecar, but is ${whatIsAt(probe.sidecar.path)}: Bolt's sidecars are regular files, never followed through a link`,
+        action: 'left in place: not made by Bolt',
+      });
+    }
     // A live (or starting) host's socket is its own business, even if it does not listen yet.
     if (probe.sidecar.flocked && probe.sidecar.info?.socket) handledSockets.add(probe.sidecar.info.socket);
 
@@ -358,11 +367,50 @@ async function terminate(pid: number, startTime: number, graceMs: number): Promi
   return { dead, text: dead ? `sent SIGTERM to pid ${pid}, then SIGKILL after ${graceMs} ms; it exited` : `pid ${pid} survived SIGKILL` };
 }
 
+/**
+ * What is at `path` in words when it is not a regular file ('a symbolic link', 'a FIFO'…);
+ * undefined when it is one, or when nothing is there.
+ */
+function oddKind(st: Stats | undefined): string | undefined {
+  if (!st || st.isFile()) return undefined;
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isSocket()) return 'a socket';
+  return 'a device';
+}
+
+function whatIsAt(path: string): string {
+  return oddKind(lstatSync(path, { throwIfNoEntry: false })) ?? 'a regular file';
+}
+
+/**
+ * Why the engine may not be let at a database and its companions, or undefined: an engine opens
+ * them as they come, so a symbolic link would be followed (DuckDB replays and then rewrites the
+ * file a `.wal` link names, wherever it is) and a FIFO would block it forever. The engines make
+ * only regular files there.
+ */
+function notForEngine(path: string, suffixes: readonly string[]): string | undefined {
+  for (const suffix of ['', ...suffixes]) {
+    const odd = oddKind(lstatSync(`${path}${suffix}`, { throwIfNoEntry: false }));
+    if (odd) return `${suffix ? suffix : 'the database'} is ${odd}, not a file the engine wrote`;
+  }
+  return undefined;
+}
+
+const NOT_OPENED = 'not opened: an engine would follow it or block on it; look at it and move it away by hand';
+
 /** Replays a DuckDB WAL left with no holder: open read-write, CHECKPOINT, close. */
 async function fixDuckDbWal(path: string, dryRun: boolean, add: (f: Finding) => void): Promise<void> {
   const wal = `${path}.wal`;
-  if (!existsSync(wal)) return;
-  const found = `WAL of ${statSync(wal).size} bytes left with no process holding the database`;
+  const walStat = lstatSync(wal, { throwIfNoEntry: false });
+  if (!walStat) return;
+  const odd = notForEngine(path, ['.wal']);
+  if (odd) {
+    add({ path: wal, kind: 'duckdb-wal', status: 'remains', found: `a WAL with no process holding the database, but ${odd}`, action: NOT_OPENED });
+    return;
+  }
+  const found = `WAL of ${walStat.size} bytes left with no process holding the database`;
   if (dryRun) {
     add({ path: wal, kind: 'duckdb-wal', status: 'would-fix', found, action: 'would open the database, CHECKPOINT, and close it' });
     return;
@@ -398,9 +446,21 @@ async function fixDuckDbWal(path: string, dryRun: boolean, add: (f: Finding) => 
 
 /** Checkpoints (TRUNCATE) and integrity-checks a SQLite database whose -wal/-shm/-journal nobody holds. */
 function fixSqliteLeftovers(path: string, dryRun: boolean, add: (f: Finding) => void): void {
-  const present = ['-wal', '-shm', '-journal'].filter((s) => existsSync(`${path}${s}`));
+  const suffixes = ['-wal', '-shm', '-journal'];
+  const present = suffixes.filter((s) => lstatSync(`${path}${s}`, { throwIfNoEntry: false }) !== undefined);
   if (present.length === 0) return;
-  const found = `${present.map((s) => `${s} (${statSync(`${path}${s}`).size} bytes)`).join(', ')} left with no process holding the database`;
+  const odd = notForEngine(path, suffixes);
+  if (odd) {
+    add({
+      path,
+      kind: 'sqlite-leftovers',
+      status: 'remains',
+      found: `${present.join(', ')} left with no process holding the database, but ${odd}`,
+      action: NOT_OPENED,
+    });
+    return;
+  }
+  const found = `${present.map((s) => `${s} (${lstatSync(`${path}${s}`).size} bytes)`).join(', ')} left with no process holding the database`;
   if (dryRun) {
     add({
       path,
