@@ -4,16 +4,30 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, readFileSync, readlinkSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { connect } from 'node:net';
 import { tempDir } from './helpers/tmp.js';
-import { jsonError, runBolt } from './helpers/cli.js';
-import { fixturePath, spawnChild, startFixture } from './helpers/fixture.js';
+import { BOLT_BIN, jsonError, runBolt } from './helpers/cli.js';
+import { fixturePath, sigkill, spawnChild, startFixture } from './helpers/fixture.js';
+import { otherUser, otherUserUnavailable, spawnAs, type OtherUser } from './helpers/other-user.js';
 import { probeDatabase } from '../storage/host/host-probe.js';
 import { isAlive, processStartTime } from '../storage/platform/process-identity.js';
 import { readSidecar, sidecarPath } from '../storage/platform/sidecar.js';
@@ -198,3 +212,189 @@ async function duckRows(db: string): Promise<number> {
   inst.closeSync();
   return Number(n);
 }
+
+/** Runs `bolt …args` as `user` (reaped with the test). */
+async function boltAsUser(t: import('node:test').TestContext, user: OtherUser, args: string[]) {
+  const c = spawnChild(t, process.execPath, [BOLT_BIN, ...args], {
+    uid: user.uid,
+    gid: user.gid,
+    env: { PATH: process.env.PATH, HOME: '/nonexistent', BOLT_LOG_LEVEL: 'fatal' },
+  });
+  user.children.push(c);
+  const { code, signal } = await c.exited;
+  return { code, signal, stdout: c.stdout(), stderr: c.stderr() };
+}
+
+/** Leaves a socket file nobody listens on at `path` (its listener SIGKILLed); returns the dead pid. */
+async function deadSocketAt(t: import('node:test').TestContext, path: string): Promise<void> {
+  const c = spawnChild(t, process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => console.log('ready'))`]);
+  await c.waitForLine(/^ready$/, 10_000);
+  await sigkill(c);
+}
+
+/** A SQLite file in WAL mode whose committed rows sit in its -wal (the writer SIGKILLed). */
+async function sqliteWithWal(t: import('node:test').TestContext, path: string, rows: number): Promise<void> {
+  const w = await startFixture(t, 'sqlite-writer', [path, String(rows)]);
+  await sigkill(w);
+}
+
+/** Every entry of `dir` (not following links) with its fingerprint and owner. */
+function snapshotDir(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of readdirSync(dir).sort()) out[name] = `${lstatSync(join(dir, name)).uid}:${fingerprint(join(dir, name))}`;
+  return out;
+}
+
+// `db fix` run by root removed and replayed any user's leftovers in a shared folder: their
+// stale sidecar and dead socket went, their DuckDB and SQLite files were opened read-write and
+// rewritten by root. Only the user running it may have its files repaired; the owner can.
+test(
+  "another user's leftovers are reported, never removed or replayed; that user's own db fix repairs them",
+  { timeout: 120_000, skip: otherUserUnavailable() },
+  async (t) => {
+    const dir = tempDir(t);
+    chmodSync(dir, 0o1777);
+    const user = otherUser(t);
+    const duck = join(dir, 'b.duckdb');
+    await duckWithWal(duck, 1, 5);
+    writeFileSync(sidecarPath(duck), ''); // what a host that died before writing it leaves
+    const lite = join(dir, 'b.sqlite');
+    await sqliteWithWal(t, lite, 40);
+    const sock = join(dir, 'bolt-0123456789abcdef-4242.sock');
+    await deadSocketAt(t, sock);
+    for (const name of readdirSync(dir)) chownSync(join(dir, name), user.uid, user.gid);
+    const before = snapshotDir(dir);
+    assert.deepEqual(Object.keys(before), [
+      'b.duckdb',
+      'b.duckdb.bolt.lock',
+      'b.duckdb.wal',
+      'b.sqlite',
+      'b.sqlite-shm',
+      'b.sqlite-wal',
+      'bolt-0123456789abcdef-4242.sock',
+    ]);
+
+    const { code, report } = await fixJson(dir);
+    assert.deepEqual(snapshotDir(dir), before, 'nothing of the other user was changed');
+    assert.deepEqual(
+      report.findings.map((f) => [relative(dir, f.path), f.kind, f.status]).sort(),
+      [
+        ['b.duckdb.bolt.lock', 'stale-sidecar', 'kept'],
+        ['b.duckdb.wal', 'duckdb-wal', 'kept'],
+        ['b.sqlite', 'sqlite-leftovers', 'kept'],
+        ['bolt-0123456789abcdef-4242.sock', 'dead-socket', 'kept'],
+      ],
+      JSON.stringify(report.findings),
+    );
+    for (const f of report.findings) assert.match(f.found, new RegExp(`belongs to ${user.name} \\(uid ${user.uid}\\)`), f.path);
+    assert.equal(code, 0, 'nothing this user may repair remains');
+
+    const own = await boltAsUser(t, user, ['db', 'fix', dir, '--json']);
+    assert.equal(own.code, 0, own.stdout + own.stderr);
+    assert.deepEqual(readdirSync(dir).sort(), ['b.duckdb', 'b.sqlite']);
+    assert.equal(await duckRows(duck), 6);
+    const s = new BetterSqlite3(lite, { readonly: true });
+    t.after(() => s.close());
+    assert.equal(s.prepare('SELECT count(*) FROM t').pluck().get(), 40);
+  },
+);
+
+// A user who may write in a shared folder planted a WAL beside someone else's database: the
+// database's owner's db fix replayed it (here it dropped their table).
+test("a WAL of another user beside this user's database is not replayed", { timeout: 120_000, skip: otherUserUnavailable() }, async (t) => {
+  const dir = tempDir(t);
+  chmodSync(dir, 0o1777);
+  const user = otherUser(t);
+  const mine = join(dir, 'mine.duckdb');
+  await duckWithWal(mine, 7, 0);
+  // The planted WAL: what DuckDB logs when a copy of that file drops its table.
+  const scratch = tempDir(t);
+  const copy = join(scratch, 'copy.duckdb');
+  copyFileSync(mine, copy);
+  const inst = await DuckDBInstance.create(copy);
+  const conn = await inst.connect();
+  await conn.run('PRAGMA disable_checkpoint_on_shutdown');
+  await conn.run('DROP TABLE t');
+  conn.closeSync();
+  inst.closeSync();
+  copyFileSync(`${copy}.wal`, `${mine}.wal`);
+  chownSync(`${mine}.wal`, user.uid, user.gid);
+  const before = snapshotDir(dir);
+  const { code, report } = await fixJson(dir);
+  assert.deepEqual(snapshotDir(dir), before);
+  const f = report.findings.find((x) => x.path === `${mine}.wal`);
+  assert.deepEqual([f?.kind, f?.status], ['duckdb-wal', 'remains'], JSON.stringify(report.findings));
+  assert.match(f?.found ?? '', new RegExp(`belongs to ${user.name}`));
+  assert.equal(code, 1);
+  unlinkSync(`${mine}.wal`);
+  assert.equal(await duckRows(mine), 7, 'the table is still there');
+});
+
+// Another user's db fix in a shared folder stopped at the first file of someone else's: a live
+// host's lock file (mode 0600) failed the whole run with BOLT_PERMISSION, a stale sidecar it
+// could read but not unlink (sticky folder) with BOLT_INTERNAL EPERM; nothing else was checked.
+test(
+  "another user's db fix over this user's files: nothing is touched, the run is not cut short, the host keeps serving",
+  { timeout: 120_000, skip: otherUserUnavailable() },
+  async (t) => {
+    const dir = tempDir(t);
+    chmodSync(dir, 0o1777);
+    const user = otherUser(t);
+    const live = join(dir, 'a.duckdb');
+    const { host, id } = await liveHost(t, live);
+    const stale = join(dir, 'b.duckdb');
+    await duckWithWal(stale, 1, 4);
+    writeFileSync(sidecarPath(stale), '');
+    for (const f of [stale, `${stale}.wal`, sidecarPath(stale)]) chmodSync(f, 0o666); // the other user could even write them
+    const theirs = join(dir, 'theirs.duckdb');
+    await duckWithWal(theirs, 1, 2);
+    for (const f of [theirs, `${theirs}.wal`]) chownSync(f, user.uid, user.gid);
+    const before = snapshotDir(dir);
+    delete before['a.duckdb'];
+    delete before['a.duckdb.wal'];
+
+    const r = await boltAsUser(t, user, ['db', 'fix', dir, '--json']);
+    assert.equal(r.signal, null);
+    assert.doesNotMatch(r.stderr, /error \[/, r.stderr);
+    const report = JSON.parse(r.stdout) as FixReport;
+    const by = Object.fromEntries(report.findings.map((f) => [relative(dir, f.path), [f.kind, f.status]]));
+    assert.deepEqual(by, {
+      'a.duckdb': ['unreadable', 'remains'],
+      'b.duckdb.bolt.lock': ['stale-sidecar', 'kept'],
+      'b.duckdb.wal': ['duckdb-wal', 'kept'],
+      'theirs.duckdb.wal': ['duckdb-wal', 'fixed'],
+    });
+    assert.match(report.findings.find((f) => f.kind === 'unreadable')?.found ?? '', /BOLT_PERMISSION.*a\.duckdb\.bolt\.lock \(owner uid 0, mode 0600\)/);
+    assert.equal(r.code, 1);
+    const after = snapshotDir(dir);
+    delete after['a.duckdb'];
+    delete after['a.duckdb.wal'];
+    delete before['theirs.duckdb'];
+    delete before['theirs.duckdb.wal'];
+    delete after['theirs.duckdb'];
+    assert.deepEqual(after, before, "this user's files are as they were");
+    assert.ok(isAlive(id));
+    assert.equal(host.child.exitCode, null);
+    const probe = await probeDatabase(live, { engine: 'duckdb' });
+    assert.equal(probe.state, 'bolt-host', probe.reason);
+  },
+);
+
+// As root, --kill-hung signalled a hung Bolt host of any user.
+test("--kill-hung never signals another user's hung host", { timeout: 120_000, skip: otherUserUnavailable() }, async (t) => {
+  const dir = tempDir(t);
+  chmodSync(dir, 0o1777);
+  const user = otherUser(t);
+  const db = join(dir, 'h.duckdb');
+  const hung = spawnAs(t, user, 'fake-host', [db, join(dir, 'h.sock'), 'hang', '2']);
+  await hung.waitForLine(/^ready$/, 30_000);
+  const id = { pid: hung.pid, startTime: processStartTime(hung.pid) as number };
+  const { code, report } = await fixJson(dir, '--kill-hung', '--kill-grace', '200', '--ping-timeout', '300');
+  const f = report.findings.find((x) => x.kind === 'hung-host');
+  assert.equal(f?.status, 'remains', JSON.stringify(report.findings));
+  assert.equal(f?.pid, hung.pid);
+  assert.match(f?.action ?? '', new RegExp(`^not signalled: pid ${hung.pid} runs as ${user.name} \\(uid ${user.uid}\\)`));
+  assert.equal(code, 1);
+  assert.ok(isAlive(id), 'not signalled');
+  assert.ok(existsSync(sidecarPath(db)));
+});

@@ -37,13 +37,21 @@ test("another user's bolt on a database whose lock file it may not open: BOLT_PE
   for (const args of [
     ['query', 'SELECT count(*) FROM t', '--db', path],
     ['db', 'info', path],
-    ['db', 'fix', dir],
   ]) {
     const r = boltAs(user, args, dir);
     assert.equal(r.signal, null, `${args.join(' ')} was killed`);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
     assert.match(r.stderr, /^error \[BOLT_PERMISSION\]: cannot open Bolt's lock file .*a\.db\.bolt\.lock \(owner uid 0, mode 0600\)/, args.join(' '));
   }
+  // db fix scans a folder: the file it cannot check is one finding (a problem: exit 1), not the end of the run.
+  const fix = boltAs(user, ['db', 'fix', dir], dir);
+  assert.equal(fix.signal, null);
+  assert.equal(fix.status, 1, fix.stdout + fix.stderr);
+  assert.equal(fix.stderr, '');
+  assert.match(
+    fix.stdout,
+    /PROBLEM: .*a\.db\n {2}found: cannot be checked: \[BOLT_PERMISSION\] cannot open Bolt's lock file .*a\.db\.bolt\.lock \(owner uid 0, mode 0600\)/,
+  );
   const db = await ConcurrentDatabase.open(path);
   t.after(() => db.close());
   assert.deepEqual(await db.query('SELECT count(*)::INTEGER AS n FROM t'), [{ n: 3 }]);

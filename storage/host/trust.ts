@@ -16,12 +16,13 @@
  * `HostUnresponsiveError` with `sent: false`, which the election retries. A handful of /proc
  * reads: it runs on every connect, failovers included.
  */
-import { lstatSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { HostUnresponsiveError, HostUntrustedError } from '../../core/errors.js';
 import { trustFileOwnerFromEnv } from '../../core/config.js';
 import { lockHolders } from '../platform/proc-locks.js';
 import { processUid } from '../platform/process-identity.js';
+import { userName } from '../platform/owner-and-mode.js';
 import { sidecarPath, type SidecarInfo } from '../platform/sidecar.js';
 import { listeningSocketInodes, processHasSocket } from '../platform/unix-sockets.js';
 
@@ -29,19 +30,6 @@ import { listeningSocketInodes, processHasSocket } from '../platform/unix-socket
 export interface TrustOptions {
   /** Also trust a host run by the database file's owner (default: env BOLT_TRUST_FILE_OWNER). */
   trustFileOwner?: boolean;
-}
-
-/** The user name of `uid` from /etc/passwd, else `uid <n>`. */
-function userName(uid: number): string {
-  try {
-    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
-      const [name, , id] = line.split(':');
-      if (Number(id) === uid && name) return `${name} (uid ${uid})`;
-    }
-  } catch {
-    /* no passwd file */
-  }
-  return `uid ${uid}`;
 }
 
 function notYet(realPath: string, why: string, facts: Record<string, unknown>): HostUnresponsiveError {

@@ -1,6 +1,7 @@
-/** ` (owner uid N, mode 0NNN)` of the file at `path`, for permission errors; '' when it cannot be read. */
-import { statSync } from 'node:fs';
+/** Who owns a file, in words, for messages. */
+import { readFileSync, statSync } from 'node:fs';
 
+/** ` (owner uid N, mode 0NNN)` of the file at `path`, for permission errors; '' when it cannot be read. */
 export function ownerAndMode(path: string): string {
   try {
     const st = statSync(path);
@@ -9,4 +10,17 @@ export function ownerAndMode(path: string): string {
     // the folder cannot be searched, or the file is not there
     return '';
   }
+}
+
+/** `name (uid N)` of `uid` from /etc/passwd, else `uid N`. */
+export function userName(uid: number): string {
+  try {
+    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const [name, , id] = line.split(':');
+      if (Number(id) === uid && name) return `${name} (uid ${uid})`;
+    }
+  } catch {
+    /* no passwd file */
+  }
+  return `uid ${uid}`;
 }

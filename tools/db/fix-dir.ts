@@ -13,13 +13,14 @@ import BetterSqlite3 from 'better-sqlite3';
 import { scanDir } from './scan-dir.js';
 import { probeDatabase, readSidecarState, type DbProbe } from '../../storage/host/host-probe.js';
 import { lockHolders } from '../../storage/platform/proc-locks.js';
-import { hasExited, isAlive, processCommand, processStartTime } from '../../storage/platform/process-identity.js';
+import { hasExited, isAlive, processCommand, processStartTime, processUid } from '../../storage/platform/process-identity.js';
+import { userName } from '../../storage/platform/owner-and-mode.js';
 import { isBoltSocketName, readLockDir, readPidFile, removeDeadSocket, removeStaleSidecar } from '../../storage/host/stale-cleanup.js';
 import { unprovenHostReason } from '../../storage/host/bolt-host-check.js';
-import { hasSidecarContent } from '../../storage/platform/sidecar.js';
+import { hasSidecarContent, sidecarPath } from '../../storage/platform/sidecar.js';
 import { socketHasListener } from '../../storage/host/wire/one-shot-request.js';
 import { integrityCheck } from '../../adapters/sqlite/describe.js';
-import { BadInputError, NotFoundError } from '../../core/errors.js';
+import { BadInputError, BoltError, NotFoundError } from '../../core/errors.js';
 import { log } from '../../core/logger.js';
 import { backupLeftover } from './backup-leftover.js';
 
@@ -99,6 +100,19 @@ function who(pid: number | undefined, command: string | undefined): string {
   return `pid ${pid ?? 'unknown'} (${command ?? 'command unknown'})`;
 }
 
+/** The user running fix: only its own files are repaired, only its own processes signalled. */
+function me(): number {
+  return process.geteuid?.() ?? 0;
+}
+
+/** `name (uid N)` of the owner of `path` when that is not the user running fix; undefined when it is, or nothing is there. */
+function otherOwner(path: string): string | undefined {
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  return st !== undefined && st.uid !== me() ? userName(st.uid) : undefined;
+}
+
+const NOT_MINE = 'left in place: db fix repairs only the files of the user running it; run it as their owner';
+
 /** Scans `dir` and fixes what it safely can. */
 export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<FixReport> {
   const dir = localPath(dirArg, 'bolt db fix');
@@ -123,6 +137,19 @@ export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<Fix
     add({ path: u.path, kind: 'unreadable', status: 'remains', found: `cannot be read: ${u.reason}`, action: 'skipped; check its permissions' });
   }
 
+  /**
+   * Runs the check of one thing found. An error there (a lock file of another user it may not
+   * open, a file that went away) is that thing's finding, not the end of the run.
+   */
+  const guarded = async (path: string, check: () => Promise<void> | void): Promise<void> => {
+    try {
+      await check();
+    } catch (err) {
+      const code = err instanceof BoltError ? `[${err.code}] ` : '';
+      add({ path, kind: 'unreadable', status: 'remains', found: `cannot be checked: ${code}${errText(err)}`, action: 'skipped; check its permissions' });
+    }
+  };
+
   /** Removes a stale sidecar and its dead socket (or says it would, in a dry run). */
   const fixStaleSidecar = async (probe: Pick<DbProbe, 'sidecar' | 'reason'>): Promise<void> => {
     const sc = probe.sidecar;
@@ -139,8 +166,13 @@ export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<Fix
     }
     const sock = sc.info?.socket;
     if (sock) handledSockets.add(sock);
-    const sockDead = sock !== undefined && existsSync(sock) && !(await socketHasListener(sock));
     const what = `stale sidecar: ${probe.reason}`;
+    const owner = otherOwner(sc.path);
+    if (owner) {
+      add({ path: sc.path, kind: 'stale-sidecar', status: 'kept', found: `${what}; it belongs to ${owner}`, action: NOT_MINE, pid: sc.info?.pid });
+      return;
+    }
+    const sockDead = sock !== undefined && existsSync(sock) && !otherOwner(sock) && !(await socketHasListener(sock));
     if (dryRun) {
       add({
         path: sc.path,
@@ -152,15 +184,25 @@ export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<Fix
       });
       return;
     }
-    const removed = removeStaleSidecar(sc.path, sc.info);
+    let removed: boolean;
+    try {
+      removed = removeStaleSidecar(sc.path, sc.info);
+    } catch (err) {
+      add({ path: sc.path, kind: 'stale-sidecar', status: 'remains', found: what, action: `could not remove it: ${errText(err)}`, pid: sc.info?.pid });
+      return;
+    }
     let action = removed ? 'removed' : 'left in place: someone took its lock or rewrote it meanwhile';
     if (removed && sock && sockDead && (await removeDeadSocket(sock))) action += `; removed its socket ${sock}`;
     add({ path: sc.path, kind: 'stale-sidecar', status: removed ? 'fixed' : 'kept', found: what, action, pid: sc.info?.pid });
   };
 
   for (const db of scan.databases) {
+    await guarded(db.path, () => checkDatabase(db));
+  }
+
+  async function checkDatabase(db: { path: string; engine: 'duckdb' | 'sqlite' }): Promise<void> {
+    handledSidecars.add(sidecarPath(db.path)); // even when the probe fails: one finding is enough
     let probe = await probeDatabase(db.path, { engine: db.engine, pingTimeoutMs });
-    handledSidecars.add(probe.sidecar.path);
     if (probe.sidecar.present && !probe.sidecar.regular) {
       add({
         path: probe.sidecar.path,
@@ -177,8 +219,19 @@ export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<Fix
       const host = probe.host;
       const found = `hung Bolt host: ${probe.reason}`;
       const unproven = unprovenHostReason(probe.sidecar.info, probe.sidecar.holders);
+      const hostUid = host ? processUid(host.pid) : undefined;
       if (!host || host.startTime === undefined) {
         add({ path: db.path, kind: 'hung-host', status: 'remains', found, action: 'cannot tell which process holds the lock; nothing done' });
+      } else if (hostUid !== undefined && hostUid !== me()) {
+        add({
+          path: db.path,
+          kind: 'hung-host',
+          status: 'remains',
+          found,
+          action: `not signalled: pid ${host.pid} runs as ${userName(hostUid)}, not as this user; db fix stops only its own user's hosts: run it as that user`,
+          pid: host.pid,
+          command: host.command,
+        });
       } else if (unproven !== undefined) {
         add({
           path: db.path,
@@ -248,31 +301,38 @@ export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<Fix
   // Sidecars whose database was not found (deleted, or not recognised).
   for (const sc of scan.sidecars) {
     if (handledSidecars.has(sc)) continue;
-    const state = readSidecarState(sc.slice(0, -'.bolt.lock'.length));
-    if (state.flocked && state.info?.socket) handledSockets.add(state.info.socket);
-    if (state.stale) {
-      await fixStaleSidecar({
-        sidecar: state,
-        reason: state.info ? `pid ${state.info.pid} is gone and nobody holds the lock` : 'no valid host record and nobody holds the lock',
-      });
-    }
+    await guarded(sc, async () => {
+      const state = readSidecarState(sc.slice(0, -'.bolt.lock'.length));
+      if (state.flocked && state.info?.socket) handledSockets.add(state.info.socket);
+      if (state.stale) {
+        await fixStaleSidecar({
+          sidecar: state,
+          reason: state.info ? `pid ${state.info.pid} is gone and nobody holds the lock` : 'no valid host record and nobody holds the lock',
+        });
+      }
+    });
   }
 
   for (const sock of scan.sockets) {
     if (handledSockets.has(sock) || (await socketHasListener(sock))) continue;
     const found = 'socket file nobody listens on';
+    const owner = otherOwner(sock);
     if (!isBoltSocketName(sock)) {
       add({ path: sock, kind: 'dead-socket', status: 'kept', found, action: 'left in place: not a Bolt socket' });
+    } else if (owner) {
+      add({ path: sock, kind: 'dead-socket', status: 'kept', found: `${found}; it belongs to ${owner}`, action: NOT_MINE });
     } else if (dryRun) {
       add({ path: sock, kind: 'dead-socket', status: 'would-fix', found, action: 'would remove it' });
     } else {
-      const removed = await removeDeadSocket(sock);
-      add({
-        path: sock,
-        kind: 'dead-socket',
-        status: removed ? 'fixed' : 'kept',
-        found,
-        action: removed ? 'removed' : 'left in place: someone listens on it now',
+      await guarded(sock, async () => {
+        const removed = await removeDeadSocket(sock);
+        add({
+          path: sock,
+          kind: 'dead-socket',
+          status: removed ? 'fixed' : 'kept',
+          found,
+          action: removed ? 'removed' : 'left in place: someone listens on it now',
+        });
       });
     }
   }
@@ -280,8 +340,12 @@ export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<Fix
   // Other programs' lock files and directories: reported, never removed (Bolt did not make them).
   const notOurs = 'left in place: not made by Bolt; remove it by hand once nothing uses it';
   for (const lf of scan.lockFiles) {
+    await guarded(lf, () => checkLockFile(lf));
+  }
+
+  function checkLockFile(lf: string): void {
     const pid = readPidFile(lf);
-    if (pid === undefined) continue; // yarn.lock, Cargo.lock…: not a process lock
+    if (pid === undefined) return; // yarn.lock, Cargo.lock…: not a process lock
     const holders = lockHolders(lf).filter((h) => h.alive && !h.blocked);
     if (holders.length > 0 || !hasExited(pid)) {
       const h = holders[0];
@@ -294,14 +358,18 @@ export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<Fix
         action: 'kept',
         pid: livePid,
       });
-      continue;
+      return;
     }
     add({ path: lf, kind: 'stale-lock-file', status: 'kept', found: `lock file of pid ${pid}, which is dead`, action: notOurs, pid });
   }
 
   for (const ld of scan.lockDirs) {
+    await guarded(ld, () => checkLockDir(ld));
+  }
+
+  function checkLockDir(ld: string): void {
     const { pid, plain } = readLockDir(ld);
-    if (!plain) continue; // a directory that merely ends in .lock
+    if (!plain) return; // a directory that merely ends in .lock
     if (pid === undefined) {
       add({ path: ld, kind: 'lock-dir', status: 'kept', found: 'lock directory naming no PID', action: notOurs });
     } else if (!hasExited(pid)) {
@@ -400,6 +468,28 @@ function notForEngine(path: string, suffixes: readonly string[]): string | undef
 
 const NOT_OPENED = 'not opened: an engine would follow it or block on it; look at it and move it away by hand';
 
+/**
+ * When a database and its companions are not all the running user's: `kept` when the database
+ * is another user's (theirs to repair), `remains` when the database is this user's but a
+ * companion is not (someone else's WAL or journal, which the engine would apply to this
+ * database). Undefined when they are all this user's.
+ */
+function foreignOwner(path: string, suffixes: readonly string[]): { status: FindingStatus; text: string; action: string } | undefined {
+  const dbOwner = otherOwner(path);
+  if (dbOwner) return { status: 'kept', text: `the database belongs to ${dbOwner}`, action: NOT_MINE };
+  for (const suffix of suffixes) {
+    const owner = otherOwner(`${path}${suffix}`);
+    if (owner) {
+      return {
+        status: 'remains',
+        text: `its ${suffix} belongs to ${owner}, not to the database's owner`,
+        action: 'not opened: the engine would apply it to this database when it is next opened; if you did not expect it there, move it away',
+      };
+    }
+  }
+  return undefined;
+}
+
 /** Replays a DuckDB WAL left with no holder: open read-write, CHECKPOINT, close. */
 async function fixDuckDbWal(path: string, dryRun: boolean, add: (f: Finding) => void): Promise<void> {
   const wal = `${path}.wal`;
@@ -411,6 +501,11 @@ async function fixDuckDbWal(path: string, dryRun: boolean, add: (f: Finding) => 
     return;
   }
   const found = `WAL of ${walStat.size} bytes left with no process holding the database`;
+  const foreign = foreignOwner(path, ['.wal']);
+  if (foreign) {
+    add({ path: wal, kind: 'duckdb-wal', status: foreign.status, found: `${found}; ${foreign.text}`, action: foreign.action });
+    return;
+  }
   if (dryRun) {
     add({ path: wal, kind: 'duckdb-wal', status: 'would-fix', found, action: 'would open the database, CHECKPOINT, and close it' });
     return;
@@ -461,6 +556,11 @@ function fixSqliteLeftovers(path: string, dryRun: boolean, add: (f: Finding) => 
     return;
   }
   const found = `${present.map((s) => `${s} (${lstatSync(`${path}${s}`).size} bytes)`).join(', ')} left with no process holding the database`;
+  const foreign = foreignOwner(path, suffixes);
+  if (foreign) {
+    add({ path, kind: 'sqlite-leftovers', status: foreign.status, found: `${found}; ${foreign.text}`, action: foreign.action });
+    return;
+  }
   if (dryRun) {
     add({
       path,
