@@ -398,3 +398,31 @@ test("--kill-hung never signals another user's hung host", { timeout: 120_000, s
   assert.ok(isAlive(id), 'not signalled');
   assert.ok(existsSync(sidecarPath(db)));
 });
+
+// A stale sidecar's record names its socket, and db fix removed whatever dead socket that record
+// named, anywhere: a command pointed at one folder deleted a file in another.
+test('the socket a stale sidecar names is removed only in a Bolt socket folder or under the scanned one', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const elsewhere = tempDir(t);
+  const far = join(elsewhere, 'service.sock');
+  await deadSocketAt(t, far);
+  const near = join(dir, 'near.sock');
+  await deadSocketAt(t, near);
+  const exited = spawnChild(t, process.execPath, ['-e', '']);
+  await exited.exited;
+  const gone = exited.pid;
+  for (const [name, socket] of [
+    ['far.duckdb', far],
+    ['near.duckdb', near],
+  ]) {
+    writeFileSync(join(dir, `${name}.bolt.lock`), JSON.stringify({ pid: gone, processStartTime: 1, socket, startedAt: '', version: '' }));
+  }
+  const { code, report } = await fixJson(dir);
+  assert.equal(code, 0, JSON.stringify(report.findings));
+  const of = (name: string) => report.findings.find((f) => f.path === join(dir, `${name}.bolt.lock`));
+  assert.equal(of('far.duckdb')?.status, 'fixed');
+  assert.match(of('far.duckdb')?.action ?? '', /^removed; its socket .*service\.sock is left in place: not in a Bolt socket folder nor under /);
+  assert.equal(of('near.duckdb')?.action, `removed; removed its socket ${near}`);
+  assert.ok(lstatSync(far).isSocket(), 'the socket outside the scanned folder is still there');
+  assert.ok(!existsSync(near));
+});

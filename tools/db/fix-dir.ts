@@ -8,6 +8,7 @@
  * nothing: no file is created, written, removed or opened by an engine.
  */
 import { existsSync, lstatSync, statSync, type Stats } from 'node:fs';
+import { isAbsolute, relative } from 'node:path';
 import { localPath } from '../db-path.js';
 import BetterSqlite3 from 'better-sqlite3';
 import { scanDir } from './scan-dir.js';
@@ -19,6 +20,7 @@ import { isBoltSocketName, readLockDir, readPidFile, removeDeadSocket, removeSta
 import { unprovenHostReason } from '../../storage/host/bolt-host-check.js';
 import { hasSidecarContent, sidecarPath } from '../../storage/platform/sidecar.js';
 import { socketHasListener } from '../../storage/host/wire/one-shot-request.js';
+import { isHostSocketPath } from '../../storage/platform/socket-path.js';
 import { integrityCheck } from '../../adapters/sqlite/describe.js';
 import { BadInputError, BoltError, NotFoundError } from '../../core/errors.js';
 import { log } from '../../core/logger.js';
@@ -101,6 +103,12 @@ function who(pid: number | undefined, command: string | undefined): string {
 }
 
 /** The user running fix: only its own files are repaired, only its own processes signalled. */
+/** True when `path` is `dir` or inside it. */
+function isUnder(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
 function me(): number {
   return process.geteuid?.() ?? 0;
 }
@@ -172,14 +180,17 @@ export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<Fix
       add({ path: sc.path, kind: 'stale-sidecar', status: 'kept', found: `${what}; it belongs to ${owner}`, action: NOT_MINE, pid: sc.info?.pid });
       return;
     }
+    // The record is only text in a file: its socket is removed only where a Bolt socket can be.
+    const sockPlaced = sock !== undefined && (isHostSocketPath(sock) || isUnder(dir, sock));
     const sockDead = sock !== undefined && existsSync(sock) && !otherOwner(sock) && !(await socketHasListener(sock));
+    const sockAway = sockDead && !sockPlaced ? `; its socket ${sock} is left in place: not in a Bolt socket folder nor under ${dir}` : '';
     if (dryRun) {
       add({
         path: sc.path,
         kind: 'stale-sidecar',
         status: 'would-fix',
         found: what,
-        action: `would remove it${sockDead ? ` and its socket ${sock}` : ''}`,
+        action: `would remove it${sockDead && sockPlaced ? ` and its socket ${sock}` : sockAway}`,
         pid: sc.info?.pid,
       });
       return;
@@ -192,7 +203,8 @@ export async function fixDir(dirArg: string, opts: FixOptions = {}): Promise<Fix
       return;
     }
     let action = removed ? 'removed' : 'left in place: someone took its lock or rewrote it meanwhile';
-    if (removed && sock && sockDead && (await removeDeadSocket(sock))) action += `; removed its socket ${sock}`;
+    if (removed && sock && sockDead && sockPlaced && (await removeDeadSocket(sock))) action += `; removed its socket ${sock}`;
+    else if (removed) action += sockAway;
     add({ path: sc.path, kind: 'stale-sidecar', status: removed ? 'fixed' : 'kept', found: what, action, pid: sc.info?.pid });
   };
 
