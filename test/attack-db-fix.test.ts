@@ -13,6 +13,7 @@ import {
   copyFileSync,
   existsSync,
   lstatSync,
+  mkdirSync,
   readFileSync,
   readdirSync,
   readlinkSync,
@@ -425,4 +426,26 @@ test('the socket a stale sidecar names is removed only in a Bolt socket folder o
   assert.equal(of('near.duckdb')?.action, `removed; removed its socket ${near}`);
   assert.ok(lstatSync(far).isSocket(), 'the socket outside the scanned folder is still there');
   assert.ok(!existsSync(near));
+});
+
+// File names and command lines went to the terminal as they were: a name with a newline printed
+// a fake "fixed:" line, and escape sequences in it could clear or recolour the screen.
+test('names with newlines and escape sequences cannot fake lines or drive the terminal in the human output', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const sub = join(dir, 'dir\u001b[31m');
+  mkdirSync(sub);
+  writeFileSync(join(sub, 'evil\nfixed: etc-passwd\n  action: removed\u001b[2J.bolt.lock'), 'my notes\n');
+  writeFileSync(join(sub, 'été\u202e.bolt.lock'), '');
+  const r = await runBolt(['db', 'fix', sub]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.doesNotMatch(r.stdout, /[\u0000-\u0008\u000b-\u001f\u007f\u202e]/, 'no control character reaches the terminal');
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.deepEqual(lines.filter((l) => /^(fixed|kept|PROBLEM|would fix):/.test(l)).sort(), [
+    `fixed: ${sub.replace('\u001b', '\\x1b')}/été\\u202e.bolt.lock`,
+    `kept: ${sub.replace('\u001b', '\\x1b')}/evil\\nfixed: etc-passwd\\n  action: removed\\x1b[2J.bolt.lock`,
+  ]);
+  assert.equal(lines.length, 1 + 2 * 3 + 1, r.stdout);
+  // --json prints names exactly.
+  const { report } = await fixJson(sub, '--dry-run');
+  assert.ok(report.findings.some((f) => f.path.endsWith('removed\u001b[2J.bolt.lock')));
 });

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { action, EXIT, printJson, println } from '../cli-action.js';
 import { fixDir, type FixReport } from '../db/fix-dir.js';
 import { MAX_TIMER_MS } from '../../core/config.js';
-import { plural } from '../format.js';
+import { plural, printable } from '../format.js';
 import { parseInteger } from '../int-option.js';
 
 interface FixCliOptions {
@@ -74,12 +74,14 @@ const MARK: Record<string, string> = { fixed: 'fixed', 'would-fix': 'would fix',
 function printHuman(r: FixReport): void {
   const s = r.scanned;
   println(
-    `${r.dryRun ? 'dry run: ' : ''}scanned ${r.dir}: ${plural(s.databases, 'database')}, ${plural(s.sidecars, 'sidecar')}, ${plural(s.sockets, 'socket')}, ${plural(s.lockFiles + s.lockDirs, 'other lock')}`,
+    `${r.dryRun ? 'dry run: ' : ''}scanned ${printable(r.dir)}: ${plural(s.databases, 'database')}, ${plural(s.sidecars, 'sidecar')}, ${plural(s.sockets, 'socket')}, ${plural(s.lockFiles + s.lockDirs, 'other lock')}`,
   );
+  // Paths, and the command lines and messages that name them, come from the file system and
+  // /proc: shown escaped, so no name can fake a line or send the terminal a control sequence.
   for (const f of r.findings) {
-    println(`${MARK[f.status]}: ${f.path}`);
-    println(`  found: ${f.found}`);
-    println(`  action: ${f.action}`);
+    println(`${MARK[f.status]}: ${printable(f.path)}`);
+    println(`  found: ${printable(f.found)}`);
+    println(`  action: ${printable(f.action)}`);
   }
   const wouldFix = r.findings.filter((f) => f.status === 'would-fix').length;
   const remain = r.findings.filter((f) => f.status === 'remains').length;
