@@ -449,3 +449,40 @@ test('names with newlines and escape sequences cannot fake lines or drive the te
   const { report } = await fixJson(sub, '--dry-run');
   assert.ok(report.findings.some((f) => f.path.endsWith('removed\u001b[2J.bolt.lock')));
 });
+
+// SQLite takes a -wal without a WAL header for an empty WAL and a -journal without a journal
+// header for a finished one, and deletes either when it closes: db fix "fixed" a DuckDB WAL
+// renamed beside a SQLite file, and a text file named like a journal, by deleting them.
+test(
+  "a -wal or -journal that is not SQLite's (another engine's WAL, a text file) is not opened, so SQLite does not delete it",
+  { timeout: 60_000 },
+  async (t) => {
+    const dir = tempDir(t);
+    const duck = join(tempDir(t), 'd.duckdb');
+    await duckWithWal(duck, 0, 30);
+    const w = join(dir, 'w.sqlite');
+    const a = new BetterSqlite3(w);
+    a.pragma('journal_mode = WAL');
+    a.exec('CREATE TABLE t (a); INSERT INTO t VALUES (1)');
+    a.close();
+    copyFileSync(`${duck}.wal`, `${w}-wal`);
+    const j = join(dir, 'j.sqlite');
+    const b = new BetterSqlite3(j);
+    b.exec('CREATE TABLE t (a); INSERT INTO t VALUES (1)');
+    b.close();
+    writeFileSync(`${j}-journal`, 'dear diary, today I renamed some files\n');
+    // A real leftover beside them is still repaired.
+    const real = join(dir, 'real.sqlite');
+    await sqliteWithWal(t, real, 25);
+    const before = snapshotDir(dir);
+    const { code, report } = await fixJson(dir);
+    const of = (p: string) => report.findings.find((f) => f.path === p);
+    assert.deepEqual([of(w)?.status, of(j)?.status, of(real)?.status], ['remains', 'remains', 'fixed'], JSON.stringify(report.findings));
+    assert.match(of(w)?.found ?? '', /-wal does not start with a SQLite WAL header/);
+    assert.match(of(j)?.found ?? '', /-journal does not start with a SQLite journal header/);
+    assert.equal(code, 1);
+    const after = snapshotDir(dir);
+    for (const name of ['w.sqlite', 'w.sqlite-wal', 'j.sqlite', 'j.sqlite-journal']) assert.equal(after[name], before[name], name);
+    assert.deepEqual(Object.keys(after).sort(), ['j.sqlite', 'j.sqlite-journal', 'real.sqlite', 'w.sqlite', 'w.sqlite-wal']);
+  },
+);

@@ -7,7 +7,7 @@
  * on); other programs' lock files are reported, never removed. With `dryRun` it changes
  * nothing: no file is created, written, removed or opened by an engine.
  */
-import { existsSync, lstatSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, existsSync, lstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import { localPath } from '../db-path.js';
 import BetterSqlite3 from 'better-sqlite3';
@@ -502,6 +502,50 @@ function foreignOwner(path: string, suffixes: readonly string[]): { status: Find
   return undefined;
 }
 
+/** The first `n` bytes of the regular file at `path` (fewer when it is shorter). */
+function head(path: string, n: number): Buffer {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
+  try {
+    const buf = Buffer.alloc(n);
+    return buf.subarray(0, readSync(fd, buf, 0, n, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const WAL_MAGIC = [0x377f0682, 0x377f0683];
+const WAL_VERSION = 3007000;
+const JOURNAL_MAGIC = Buffer.from('d9d505f920a163d7', 'hex');
+
+/**
+ * Why the `-wal` or `-journal` beside SQLite file `path` is not SQLite's, or undefined. SQLite
+ * takes a -wal without a valid WAL header for an empty WAL, and a -journal whose header is not
+ * a journal's for a finished one, and deletes either at close: a file that merely has the name
+ * (another engine's WAL, a renamed file, notes) would be lost. A -journal starting with a zero
+ * byte is one SQLite leaves (PERSIST) and does not touch.
+ */
+function notSqlites(path: string): string | undefined {
+  const wal = `${path}-wal`;
+  if ((lstatSync(wal, { throwIfNoEntry: false })?.size ?? 0) > 0) {
+    const h = head(wal, 32);
+    const pageSize = h.length >= 12 ? h.readUInt32BE(8) : 0;
+    const ok =
+      h.length === 32 &&
+      WAL_MAGIC.includes(h.readUInt32BE(0)) &&
+      h.readUInt32BE(4) === WAL_VERSION &&
+      pageSize >= 512 &&
+      pageSize <= 65536 &&
+      (pageSize & (pageSize - 1)) === 0;
+    if (!ok) return '-wal does not start with a SQLite WAL header';
+  }
+  const journal = `${path}-journal`;
+  if ((lstatSync(journal, { throwIfNoEntry: false })?.size ?? 0) > 0) {
+    const h = head(journal, JOURNAL_MAGIC.length);
+    if (h[0] !== 0 && !h.equals(JOURNAL_MAGIC)) return '-journal does not start with a SQLite journal header';
+  }
+  return undefined;
+}
+
 /** Replays a DuckDB WAL left with no holder: open read-write, CHECKPOINT, close. */
 async function fixDuckDbWal(path: string, dryRun: boolean, add: (f: Finding) => void): Promise<void> {
   const wal = `${path}.wal`;
@@ -571,6 +615,17 @@ function fixSqliteLeftovers(path: string, dryRun: boolean, add: (f: Finding) => 
   const foreign = foreignOwner(path, suffixes);
   if (foreign) {
     add({ path, kind: 'sqlite-leftovers', status: foreign.status, found: `${found}; ${foreign.text}`, action: foreign.action });
+    return;
+  }
+  const alien = notSqlites(path);
+  if (alien) {
+    add({
+      path,
+      kind: 'sqlite-leftovers',
+      status: 'remains',
+      found: `${found}, but ${alien}`,
+      action: 'not opened: SQLite would take it for an empty one and delete it; look at it and move it away by hand',
+    });
     return;
   }
   if (dryRun) {
