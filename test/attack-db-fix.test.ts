@@ -486,3 +486,62 @@ test(
     assert.deepEqual(Object.keys(after).sort(), ['j.sqlite', 'j.sqlite-journal', 'real.sqlite', 'w.sqlite', 'w.sqlite-wal']);
   },
 );
+
+// Held up (kept as a regression test): a live SQLite writer in the middle of a transaction, through
+// Bolt, is a foreign holder; its -wal and -shm are not touched, and its transaction commits whole.
+test('a SQLite writer mid-transaction: db fix --kill-hung leaves its -wal/-shm alone and loses no row', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'w.sqlite');
+  const seed = new BetterSqlite3(path);
+  seed.pragma('journal_mode = WAL');
+  seed.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, who TEXT); INSERT INTO t VALUES (1, 'seed')");
+  seed.close();
+  const child = spawnChild(t, process.execPath, [fixturePath('sqlite-child'), 'hold', path]);
+  await child.waitForLine('holding');
+  assert.ok(existsSync(`${path}-wal`) && existsSync(`${path}-shm`));
+  const before = [`${path}-wal`, `${path}-shm`].map((p) => lstatSync(p).ino);
+  const { code, report } = await fixJson(dir, '--kill-hung', '--kill-grace', '200', '--ping-timeout', '300');
+  assert.equal(report.databases[0]?.state, 'foreign', JSON.stringify(report));
+  assert.ok(
+    report.findings.every((f) => f.kind === 'foreign-holder' && f.pid === child.pid),
+    JSON.stringify(report.findings),
+  );
+  assert.equal(code, 0, 'a SQLite connection is normal, not a problem');
+  assert.deepEqual(
+    [`${path}-wal`, `${path}-shm`].map((p) => lstatSync(p).ino),
+    before,
+    'the same -wal and -shm files',
+  );
+  child.child.stdin?.write('commit\n');
+  await child.waitForLine('committed');
+  const check = new BetterSqlite3(path, { readonly: true });
+  t.after(() => check.close());
+  assert.deepEqual(check.prepare('SELECT id, who FROM t ORDER BY id').all(), [
+    { id: 1, who: 'seed' },
+    { id: 1000, who: 'child' },
+  ]);
+});
+
+// Held up (kept as a regression test): a real Bolt host that is SIGSTOPped is hung, not dead: it
+// is reported, stopped only with --kill-hung, and the rows it had committed survive.
+test('a SIGSTOPped Bolt host: hung, signalled only with --kill-hung, its committed rows kept', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  const db = join(dir, 'stopped.duckdb');
+  const { host, id } = await liveHost(t, db);
+  process.kill(host.pid, 'SIGSTOP');
+  t.after(() => {
+    if (host.child.exitCode === null && host.child.signalCode === null) process.kill(host.pid, 'SIGCONT');
+  });
+  const first = await fixJson(dir, '--ping-timeout', '300');
+  assert.equal(first.report.databases[0]?.state, 'bolt-host-hung');
+  assert.equal(first.code, 1);
+  assert.ok(isAlive(id));
+  assert.ok(existsSync(sidecarPath(db)));
+  const second = await fixJson(dir, '--kill-hung', '--ping-timeout', '300', '--kill-grace', '200');
+  const f = second.report.findings.find((x) => x.kind === 'hung-host');
+  assert.equal(f?.status, 'fixed', JSON.stringify(second.report.findings));
+  assert.match(f?.action ?? '', /then SIGKILL/, 'a stopped process does not act on SIGTERM');
+  assert.equal((await host.exited).signal, 'SIGKILL');
+  assert.equal(second.code, 0);
+  assert.equal(await duckRows(db), 3);
+});
