@@ -545,3 +545,23 @@ test('a SIGSTOPped Bolt host: hung, signalled only with --kill-hung, its committ
   assert.equal(second.code, 0);
   assert.equal(await duckRows(db), 3);
 });
+
+// SQLite's PERSIST and TRUNCATE journal modes keep the -journal between transactions (header
+// zeroed, or emptied): not hot, nothing to roll back. db fix called a PERSIST database a problem
+// it could not repair ("-journal still hold data", exit 1) on every run, and a TRUNCATE one "fixed".
+test('a -journal that PERSIST or TRUNCATE mode keeps between transactions is not a leftover', { timeout: 60_000 }, async (t) => {
+  const dir = tempDir(t);
+  for (const mode of ['PERSIST', 'TRUNCATE']) {
+    const db = new BetterSqlite3(join(dir, `${mode.toLowerCase()}.sqlite`));
+    db.pragma(`journal_mode = ${mode}`);
+    db.exec('CREATE TABLE t (a); INSERT INTO t VALUES (1); INSERT INTO t VALUES (2)');
+    db.close();
+  }
+  assert.ok(lstatSync(join(dir, 'persist.sqlite-journal')).size > 0);
+  assert.equal(lstatSync(join(dir, 'truncate.sqlite-journal')).size, 0);
+  const before = snapshotDir(dir);
+  const { code, report } = await fixJson(dir);
+  assert.deepEqual(report.findings, []);
+  assert.equal(code, 0);
+  assert.deepEqual(snapshotDir(dir), before, 'not even opened');
+});

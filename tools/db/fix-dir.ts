@@ -513,6 +513,17 @@ function head(path: string, n: number): Buffer {
   }
 }
 
+/**
+ * Whether the -journal of SQLite file `path` may be hot (a transaction to roll back): SQLite
+ * calls one hot only when it is not empty and its first byte is not zero. PERSIST mode zeroes
+ * the header after each transaction and TRUNCATE mode empties the file: neither is a leftover.
+ */
+function journalMayBeHot(path: string): boolean {
+  const journal = `${path}-journal`;
+  if ((lstatSync(journal, { throwIfNoEntry: false })?.size ?? 0) === 0) return false;
+  return head(journal, 1)[0] !== 0;
+}
+
 const WAL_MAGIC = [0x377f0682, 0x377f0683];
 const WAL_VERSION = 3007000;
 const JOURNAL_MAGIC = Buffer.from('d9d505f920a163d7', 'hex');
@@ -598,7 +609,11 @@ async function fixDuckDbWal(path: string, dryRun: boolean, add: (f: Finding) => 
 /** Checkpoints (TRUNCATE) and integrity-checks a SQLite database whose -wal/-shm/-journal nobody holds. */
 function fixSqliteLeftovers(path: string, dryRun: boolean, add: (f: Finding) => void): void {
   const suffixes = ['-wal', '-shm', '-journal'];
-  const present = suffixes.filter((s) => lstatSync(`${path}${s}`, { throwIfNoEntry: false }) !== undefined);
+  const present = suffixes.filter((s) => {
+    const st = lstatSync(`${path}${s}`, { throwIfNoEntry: false });
+    // A -journal that cannot be hot is what PERSIST and TRUNCATE modes keep between transactions.
+    return st !== undefined && (s !== '-journal' || !st.isFile() || journalMayBeHot(path));
+  });
   if (present.length === 0) return;
   const odd = notForEngine(path, suffixes);
   if (odd) {
@@ -654,7 +669,9 @@ function fixSqliteLeftovers(path: string, dryRun: boolean, add: (f: Finding) => 
     add({ path, kind: 'sqlite-leftovers', status: 'remains', found, action: `checkpoint failed: ${errText(err)}` });
     return;
   }
-  const left = ['-wal', '-journal'].filter((s) => existsSync(`${path}${s}`) && statSync(`${path}${s}`).size > 0);
+  const left = ['-wal', '-journal'].filter((s) =>
+    s === '-journal' ? journalMayBeHot(path) : (lstatSync(`${path}${s}`, { throwIfNoEntry: false })?.size ?? 0) > 0,
+  );
   const ok = problems.length === 0 && left.length === 0;
   add({
     path,
