@@ -12,22 +12,13 @@ import assert from 'node:assert/strict';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { statementHeads } from '../adapters/duckdb/statement-heads.js';
 import { asDuckDbLexesIt } from '../adapters/duckdb/unicode-spaces.js';
+import { SeededRandom } from '../tools/soak/seeded-random.js';
 
 const TEXTS = 12_000;
 
-/** mulberry32: a small seeded generator. */
-function random(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function texts(seed: number): () => string {
-  const rnd = random(seed);
+  const seeded = new SeededRandom(seed);
+  const rnd = (): number => seeded.next();
   const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
   const odd = ['\u00a0', '\u2000', '\u200b', '\u2028', '\u0085', '\ufeff', '\u2060', '\u202f', '\u3000', '\t', '\r', '\n', ' '];
   const letters = ['a', 'x', 'é', 'ß', '字', '_', 'Z'];

@@ -11,17 +11,7 @@
  * arguments named `begin` of type `atomic`. Seeded (mulberry32), so a run always makes the
  * same texts.
  */
-
-/** mulberry32: a small seeded generator of numbers in [0, 1). */
-export function random(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { SeededRandom } from '../../tools/soak/seeded-random.js';
 
 /** Characters that are whitespace to JavaScript or Unicode but letters (or nothing) to PostgreSQL 15. */
 const ODD = ['\u00a0', '\u2000', '\u200b', '\u2028', '\u0085', '\ufeff', '\u3000', '\v', 'é', '字', '😀'];
@@ -53,7 +43,8 @@ export interface TextMaker {
 
 /** The texts of `seed`. */
 export function textMaker(seed: number): TextMaker {
-  const rnd = random(seed);
+  const seeded = new SeededRandom(seed);
+  const rnd = (): number => seeded.next();
   const chance = (p: number): boolean => rnd() < p;
   const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
   const some = (max: number, f: () => string): string => Array.from({ length: Math.floor(rnd() * (max + 1)) }, f).join('');
