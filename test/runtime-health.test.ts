@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.js';
 import { sigkill, startFixture } from './helpers/fixture.js';
@@ -15,6 +15,7 @@ import { sidecarPath } from '../storage/platform/sidecar.js';
 import { hostSocketPath } from '../storage/platform/socket-path.js';
 import { sweepStaleLocks } from '../storage/host/stale-sweep.js';
 import { spawnBolt } from './helpers/runtime-process.js';
+import { otherUser, otherUserUnavailable } from './helpers/other-user.js';
 
 test("db:health removes a dead host's sidecar and socket next to the database and leaves a live host's alone", { timeout: 60_000 }, async (t) => {
   const dir = tempDir(t);
@@ -95,6 +96,34 @@ test(
     const r3 = await sweepStaleLocks(join(dir, 'main.db'));
     assert.deepEqual(r3, { fixed: [{ path: join(dir, 'x.db.bolt.lock'), kind: 'stale-sidecar' }] });
     assert.deepEqual(readdirSync(dir).sort(), ['d.bolt.lock', 'f0', 'f1', 'f2', 'f3', 'f4', 'notes.bolt.lock']);
+  },
+);
+
+test(
+  "the sweep leaves another user's stale sidecar and socket to that user, and removes its own user's",
+  { timeout: 60_000, skip: otherUserUnavailable() },
+  async (t) => {
+    const dir = tempDir(t);
+    const user = otherUser(t);
+    const theirs = join(dir, 'theirs.db');
+    const mine = join(dir, 'mine.db');
+    const a = await startFixture(t, 'sidecar-host', [theirs]);
+    const b = await startFixture(t, 'sidecar-host', [mine]);
+    const theirSocket = hostSocketPath(theirs, a.pid);
+    await sigkill(a);
+    await sigkill(b);
+    // What that user's SIGKILLed host would have left: its sidecar and socket, owned by them.
+    chownSync(sidecarPath(theirs), user.uid, user.gid);
+    chownSync(theirSocket, user.uid, user.gid);
+    const r = await sweepStaleLocks(join(dir, 'analytics.db'));
+    assert.deepEqual(
+      r.fixed.map((f) => [f.kind, f.path]).sort(),
+      [
+        ['dead-socket', hostSocketPath(mine, b.pid)],
+        ['stale-sidecar', sidecarPath(mine)],
+      ].sort(),
+    );
+    assert.ok(existsSync(sidecarPath(theirs)) && existsSync(theirSocket), "the other user's files are kept");
   },
 );
 

@@ -7,8 +7,10 @@
  *
  * Safe by construction: only sidecar files are opened (never a database file, so no DuckDB
  * POSIX lock is dropped), no process is signalled, the caller's own database and sidecar are
- * skipped, and removal goes through `removeStaleSidecar` / `removeDeadSocket`. Cheap: one
- * readdir plus a few stats; a directory with more than `maxEntries` entries is skipped.
+ * skipped, another user's sidecars are left to that user (as `bolt db fix` does), and removal
+ * goes through `removeStaleSidecar` / `removeDeadSocket`. A sidecar that cannot be checked is
+ * passed over, not the end of the sweep. Cheap: one readdir plus a few stats; a directory with
+ * more than `maxEntries` entries is skipped.
  */
 import type { FixedLock } from '../../core/events.js';
 import { lstatSync, readdirSync, realpathSync } from 'node:fs';
@@ -54,26 +56,30 @@ export async function sweepStaleLocks(dbPath: string, opts: StaleSweepOptions = 
     // The database file does not exist yet: its plain name is enough.
   }
   const fixed: FixedLock[] = [];
+  const uid = process.getuid?.();
   for (const name of names) {
     if (!name.endsWith(SIDECAR_SUFFIX) || name.length === SIDECAR_SUFFIX.length || own.has(name)) continue;
-    const path = join(dir, name);
-    let mtimeMs: number;
     try {
-      const st = lstatSync(path);
-      if (!st.isFile()) continue;
-      mtimeMs = st.mtimeMs;
+      fixed.push(...(await sweepOne(join(dir, name), uid)));
     } catch {
-      continue;
+      // Unreadable, or gone meanwhile: the next sweep looks again.
     }
-    const info = readSidecar(path);
-    if (info && isAlive({ pid: info.pid, startTime: info.processStartTime })) continue;
-    // No valid record yet may be a host between creating its sidecar and writing it: leave young ones.
-    if (!info && Date.now() - mtimeMs < YOUNG_EMPTY_MS) continue;
-    // removeStaleSidecar takes the flock first: a live holder (whatever its record says) keeps it.
-    if (!removeStaleSidecar(path, info)) continue;
-    fixed.push({ path, kind: 'stale-sidecar' });
-    const sock = info?.socket;
-    if (sock && (await removeDeadHostSocket(sock))) fixed.push({ path: sock, kind: 'dead-socket' });
   }
   return { fixed };
+}
+
+/** What removing the sidecar at `path` fixed, if it is stale and `uid`'s (nothing otherwise). */
+async function sweepOne(path: string, uid: number | undefined): Promise<FixedLock[]> {
+  const st = lstatSync(path);
+  if (!st.isFile() || (uid !== undefined && st.uid !== uid)) return [];
+  const info = readSidecar(path);
+  if (info && isAlive({ pid: info.pid, startTime: info.processStartTime })) return [];
+  // No valid record yet may be a host between creating its sidecar and writing it: leave young ones.
+  if (!info && Date.now() - st.mtimeMs < YOUNG_EMPTY_MS) return [];
+  // removeStaleSidecar takes the flock first: a live holder (whatever its record says) keeps it.
+  if (!removeStaleSidecar(path, info)) return [];
+  const fixed: FixedLock[] = [{ path, kind: 'stale-sidecar' }];
+  const sock = info?.socket;
+  if (sock && (await removeDeadHostSocket(sock))) fixed.push({ path: sock, kind: 'dead-socket' });
+  return fixed;
 }
