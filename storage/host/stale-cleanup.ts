@@ -5,11 +5,12 @@
  * connecting to it is refused. Lock files of other programs are read (to report them), never
  * removed.
  */
-import { lstatSync, readFileSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { SOCKET_NAME, isHostSocketPath } from '../platform/socket-path.js';
 import { tryFlockExclusive } from '../platform/flock.js';
 import { hasSidecarContent, readSidecar, type SidecarInfo } from '../platform/sidecar.js';
+import { readSmallRegularFile } from '../platform/small-file.js';
 import { socketHasListener } from './wire/one-shot-request.js';
 
 /** True when the file name of `path` is one a Bolt host gives its socket (socket-path.ts). */
@@ -81,13 +82,8 @@ export async function removeDeadSocket(path: string): Promise<boolean> {
  * when the file is not a small PID file (e.g. `yarn.lock`, `Cargo.lock`, a shopping list).
  */
 export function readPidFile(path: string): number | undefined {
-  let text: string;
-  try {
-    if (lstatSync(path).size > 4096) return undefined;
-    text = readFileSync(path, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
+  const text = readSmallRegularFile(path, 4096)?.trim();
+  if (text === undefined) return undefined;
   const plain = /^(\d{1,9})$/.exec(text);
   if (plain) return validPid(Number(plain[1]));
   if (text.startsWith('{')) {

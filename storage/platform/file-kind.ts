@@ -3,7 +3,7 @@
  * engine opens it. Never call this on a file that this process has open in DuckDB: closing
  * the descriptor would drop DuckDB's POSIX lock (architecture.md, fact 3).
  */
-import { openSync, readSync, closeSync, statSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync, statSync } from 'node:fs';
 
 /** What a path holds, as far as its first bytes tell. */
 export type FileKind =
@@ -36,7 +36,8 @@ export function detectFileKind(path: string): FileKind {
   const head = Buffer.alloc(100);
   let n: number;
   try {
-    const fd = openSync(path, 'r');
+    // Not blocking: a FIFO put at the path since the stat above would hold open() and read() forever.
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
     try {
       n = readSync(fd, head, 0, head.length, 0);
     } finally {

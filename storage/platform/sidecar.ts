@@ -4,10 +4,11 @@
  * it takes the lock. The file is never deleted by a live host (deleting it would let a second
  * process lock a new inode); `bolt db fix` removes it only when no one holds it.
  */
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { ftruncateSync, writeSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { BadInputError } from '../../core/errors.js';
 import type { HeldFlock } from './flock.js';
+import { readSmallRegularFile } from './small-file.js';
 
 /** What a Bolt host records about itself in the sidecar. */
 export interface SidecarInfo {
@@ -55,34 +56,12 @@ const SIDECAR_MAX_BYTES = 64 * 1024;
 
 /**
  * The text of the sidecar at `path`, or undefined when there is none to read: missing,
- * unreadable, bigger than a host record, or not a regular file. Opened without following a
- * symbolic link and without blocking (a FIFO named like a sidecar would block open() and
- * read() forever): Bolt writes its sidecars only as regular files (see flock.ts), so a link or
- * a FIFO at that path is nobody's lock, and what it points at is not Bolt's to read.
+ * unreadable, bigger than a host record, or not a regular file (small-file.ts). Bolt writes its
+ * sidecars only as regular files (see flock.ts), so a link or a FIFO at that path is nobody's
+ * lock, and what it points at is not Bolt's to read.
  */
 export function readSidecarText(path: string): string | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
-  } catch {
-    return undefined;
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile() || st.size > SIDECAR_MAX_BYTES) return undefined;
-    const buf = Buffer.alloc(SIDECAR_MAX_BYTES + 1);
-    let n = 0;
-    while (n < buf.length) {
-      const got = readSync(fd, buf, n, buf.length - n, n);
-      if (got === 0) break;
-      n += got;
-    }
-    return n > SIDECAR_MAX_BYTES ? undefined : buf.toString('utf8', 0, n);
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
+  return readSmallRegularFile(path, SIDECAR_MAX_BYTES);
 }
 
 /** Reads and parses a sidecar; undefined when missing, empty, not valid sidecar JSON or not a regular file. */
