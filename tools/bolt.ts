@@ -6,7 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { BOLT_VERSION } from '../core/version.js';
 import { setLogLevel } from '../core/logger.js';
-import { setDebug, reportError, EXIT } from './cli-action.js';
+import { setDebug, reportError, printJson, EXIT } from './cli-action.js';
 import { BadInputError } from '../core/errors.js';
 import { register as registerDb } from './commands/db.js';
 import { register as registerQuery } from './commands/query.js';
@@ -94,8 +94,12 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
-    // commander already printed help, version or its own usage message.
+    // commander already printed help, version or its own usage message (on stderr). A command
+    // line that asked for --json gets the usage error as its JSON object too, as any error.
     process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.error;
+    const args = process.argv.slice(2);
+    const options = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
+    if (err.exitCode !== 0 && options.includes('--json')) printJson({ error: { code: 'BOLT_BAD_INPUT', message: err.message.replace(/^error: /, '') } });
   } else {
     process.exitCode = reportError(err instanceof Error ? err : new BadInputError(String(err)));
   }
