@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testRuntime } from './helpers/runtime.js';
-import { nextEvent } from './helpers/wait.js';
+import { waitForValue } from './helpers/wait.js';
 
 test('a task whose thread died after it began gets task:started before task:failed, once per attempt', { timeout: 90_000 }, async (t) => {
   const { bolt } = await testRuntime(t, { agentHeapMb: 48 });
@@ -15,7 +15,14 @@ test('a task whose thread died after it began gets task:started before task:fail
   bolt.on('task:failed', (e) => seen.push(`${e.id}/${e.attempt} failed ${e.agentId}`));
   bolt.on('task:done', (e) => seen.push(`${e.id}/${e.attempt} done ${e.agentId}`));
   const ids = [await bolt.submit('crash', null), await bolt.submit('oom', null)];
-  for (const id of ids) await nextEvent(bolt, 'task:done', (e: { id: number }) => e.id === id, 60_000);
+  // Read from what was seen since before the submits: either task may finish first (one CI run
+  // began to wait for the second's done only after it had come, and timed out).
+  await waitForValue(
+    'both tasks done',
+    () => ids.filter((id) => seen.some((s) => s.startsWith(`${id}/`) && s.includes(' done '))),
+    (done) => done.length === ids.length,
+    { timeoutMs: 60_000 },
+  );
   for (const id of ids) {
     const mine = seen.filter((s) => s.startsWith(`${id}/`)).map((s) => s.replace(/ agent-\d+$/, ''));
     assert.deepEqual(mine, [`${id}/1 started`, `${id}/1 failed`, `${id}/2 started`, `${id}/2 done`], seen.join('\n'));
