@@ -17,7 +17,7 @@
  * Seeded, so every run reads the same texts; a text the server rejects may be refused by Bolt
  * in any typed way. BOLT_FUZZ_SEED and BOLT_FUZZ_TEXTS run other and more texts (a longer fuzz).
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { openPostgres } from '../adapters/postgres/open.js';
@@ -131,16 +131,22 @@ async function boltReads(db: Database, text: string): Promise<Reading> {
   }
 }
 
+/** A plain `pg` client on `url`, ended after the test; the server's answers are the reference. */
+async function rawClient(t: TestContext, url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url });
+  // The database is dropped (WITH FORCE) before this client ends: its goodbye is no failure.
+  client.on('error', () => undefined);
+  await client.connect();
+  t.after(() => client.end());
+  return client;
+}
+
 test('a `?` is a placeholder where the server reads code and text where it reads a literal [postgres]', { timeout: 120_000, skip: PG_SKIP }, async (t) => {
   const { tcp, socket } = await freshPgDatabase(t, 'bolt_reading');
   // A U&"…" alias counts as changing the session, so Bolt closes that client: reconnect over the socket.
   const db = await openPostgres(socket, { maxConnections: 2 });
   t.after(() => db.close());
-  const client = new pg.Client({ connectionString: tcp });
-  // The database is dropped (WITH FORCE) before this client ends: its goodbye is no failure.
-  client.on('error', () => undefined);
-  await client.connect();
-  t.after(() => client.end());
+  const client = await rawClient(t, tcp);
   const next = textMaker(SEED);
   const differ: unknown[] = [];
   let both = 0;
@@ -167,11 +173,7 @@ test('whatever the server would run as transaction control, Bolt refuses before 
   const { tcp } = await freshPgDatabase(t, 'bolt_reading');
   const db = await openPostgres(tcp, { maxConnections: 1 });
   t.after(() => db.close());
-  const client = new pg.Client({ connectionString: tcp });
-  // The database is dropped (WITH FORCE) before this client ends: its goodbye is no failure.
-  client.on('error', () => undefined);
-  await client.connect();
-  t.after(() => client.end());
+  const client = await rawClient(t, tcp);
   // The type of the functions' `begin atomic` arguments (test/helpers/pg-texts.ts).
   await client.query('CREATE DOMAIN pg_temp.atomic AS integer');
   const next = textMaker(SEED + 1);

@@ -11,7 +11,7 @@ import { lstatSync } from 'node:fs';
 import { isFlocked } from '../platform/flock.js';
 import { lockHolders, readProcLocks, type LockHolder, type ProcLocks } from '../platform/proc-locks.js';
 import { isAlive } from '../platform/process-identity.js';
-import { readSidecar, readSidecarText, sidecarPath, type SidecarInfo } from '../platform/sidecar.js';
+import { parseSidecar, readSidecarText, sidecarPath, type SidecarInfo } from '../platform/sidecar.js';
 import { oneShotRequest, type PingResult } from './wire/one-shot-request.js';
 import { BoltError } from '../../core/errors.js';
 
@@ -102,10 +102,11 @@ export function readSidecarState(dbPath: string, table: ProcLocks = readProcLock
   // at its path is no host's lock, is not read (a FIFO would block), and is never called stale.
   const regular = st?.isFile() === true;
   const flocked = regular && isFlocked(path);
-  const info = regular ? readSidecar(path) : undefined;
+  const text = regular ? readSidecarText(path) : undefined;
+  const info = parseSidecar(text);
   const recordedAlive = info !== undefined && isAlive({ pid: info.pid, startTime: info.processStartTime });
   const holders = regular ? lockHolders(path, table).filter((h) => h.class === 'FLOCK') : [];
-  const empty = regular && info === undefined && readSidecarText(path)?.trim() === '';
+  const empty = info === undefined && text?.trim() === '';
   return { path, present, regular, flocked, info, recordedAlive, stale: regular && !flocked && !recordedAlive, empty, holders };
 }
 

@@ -66,7 +66,11 @@ export function readSidecarText(path: string): string | undefined {
 
 /** Reads and parses a sidecar; undefined when missing, empty, not valid sidecar JSON or not a regular file. */
 export function readSidecar(path: string): SidecarInfo | undefined {
-  const text = readSidecarText(path);
+  return parseSidecar(readSidecarText(path));
+}
+
+/** A sidecar's text as a host record; undefined when there is none, it is empty or not sidecar JSON. */
+export function parseSidecar(text: string | undefined): SidecarInfo | undefined {
   if (text === undefined || !text.trim()) return undefined;
   try {
     const v = JSON.parse(text) as Partial<SidecarInfo>;
@@ -91,7 +95,7 @@ export function readSidecar(path: string): SidecarInfo | undefined {
 export function hasSidecarContent(path: string): boolean {
   const text = readSidecarText(path);
   if (text === undefined) return false;
-  return text.trim() === '' || readSidecar(path) !== undefined;
+  return text.trim() === '' || parseSidecar(text) !== undefined;
 }
 
 /** Replaces the sidecar's content through the descriptor that holds its flock. */

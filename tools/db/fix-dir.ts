@@ -7,7 +7,7 @@
  * on); other programs' lock files are reported, never removed. With `dryRun` it changes
  * nothing: no file is created, written, removed or opened by an engine.
  */
-import { closeSync, constants, existsSync, lstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { existsSync, lstatSync, statSync, type Stats } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import { localPath } from '../db-path.js';
 import BetterSqlite3 from 'better-sqlite3';
@@ -16,6 +16,7 @@ import { probeDatabase, readSidecarState, type DbProbe } from '../../storage/hos
 import { lockHolders } from '../../storage/platform/proc-locks.js';
 import { hasExited, isAlive, processCommand, processStartTime, processUid } from '../../storage/platform/process-identity.js';
 import { userName } from '../../storage/platform/owner-and-mode.js';
+import { readFileHead } from '../../storage/platform/small-file.js';
 import { isBoltSocketName, readLockDir, readPidFile, removeDeadSocket, removeStaleSidecar } from '../../storage/host/stale-cleanup.js';
 import { unprovenHostReason } from '../../storage/host/bolt-host-check.js';
 import { hasSidecarContent, sidecarPath } from '../../storage/platform/sidecar.js';
@@ -102,13 +103,13 @@ function who(pid: number | undefined, command: string | undefined): string {
   return `pid ${pid ?? 'unknown'} (${command ?? 'command unknown'})`;
 }
 
-/** The user running fix: only its own files are repaired, only its own processes signalled. */
 /** True when `path` is `dir` or inside it. */
 function isUnder(dir: string, path: string): boolean {
   const rel = relative(dir, path);
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
+/** The user running fix: only its own files are repaired, only its own processes signalled. */
 function me(): number {
   return process.geteuid?.() ?? 0;
 }
@@ -502,17 +503,6 @@ function foreignOwner(path: string, suffixes: readonly string[]): { status: Find
   return undefined;
 }
 
-/** The first `n` bytes of the regular file at `path` (fewer when it is shorter). */
-function head(path: string, n: number): Buffer {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
-  try {
-    const buf = Buffer.alloc(n);
-    return buf.subarray(0, readSync(fd, buf, 0, n, 0));
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /**
  * Whether the -journal of SQLite file `path` may be hot (a transaction to roll back): SQLite
  * calls one hot only when it is not empty and its first byte is not zero. PERSIST mode zeroes
@@ -521,7 +511,7 @@ function head(path: string, n: number): Buffer {
 function journalMayBeHot(path: string): boolean {
   const journal = `${path}-journal`;
   if ((lstatSync(journal, { throwIfNoEntry: false })?.size ?? 0) === 0) return false;
-  return head(journal, 1)[0] !== 0;
+  return readFileHead(journal, 1)[0] !== 0;
 }
 
 const WAL_MAGIC = [0x377f0682, 0x377f0683];
@@ -538,7 +528,7 @@ const JOURNAL_MAGIC = Buffer.from('d9d505f920a163d7', 'hex');
 function notSqlites(path: string): string | undefined {
   const wal = `${path}-wal`;
   if ((lstatSync(wal, { throwIfNoEntry: false })?.size ?? 0) > 0) {
-    const h = head(wal, 32);
+    const h = readFileHead(wal, 32);
     const pageSize = h.length >= 12 ? h.readUInt32BE(8) : 0;
     const ok =
       h.length === 32 &&
@@ -551,7 +541,7 @@ function notSqlites(path: string): string | undefined {
   }
   const journal = `${path}-journal`;
   if ((lstatSync(journal, { throwIfNoEntry: false })?.size ?? 0) > 0) {
-    const h = head(journal, JOURNAL_MAGIC.length);
+    const h = readFileHead(journal, JOURNAL_MAGIC.length);
     if (h[0] !== 0 && !h.equals(JOURNAL_MAGIC)) return '-journal does not start with a SQLite journal header';
   }
   return undefined;
