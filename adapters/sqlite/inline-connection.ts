@@ -18,7 +18,7 @@
 import { connect, writeJournalMode, type SqliteConnectSettings } from './connect.js';
 import { describeSqlite, integrityCheck } from './describe.js';
 import type { BatchItem, BatchOutcome, RunResult, VerifyOutcome, SqliteFailure, WritePolicy } from './requests.js';
-import { RunError, StatementRunner } from './run.js';
+import { isBusyCode, RunError, StatementRunner } from './run.js';
 import { delay } from '../../storage/platform/retry.js';
 import { beforeNativeCall } from '../../storage/platform/native-guard.js';
 import { backoffDelay } from '../../core/backoff.js';
@@ -152,8 +152,11 @@ const STORM_MS = 2000;
 const AGED_RETRY_MS = 2;
 
 function isBusy(f: SqliteFailure): boolean {
-  return typeof f.code === 'string' && (f.code.startsWith('SQLITE_BUSY') || f.code.startsWith('SQLITE_LOCKED'));
+  return isBusyCode(f.code);
 }
+
+/** What a try that found SQLite busy reports (SQLite's own code and text for it). */
+const BUSY: SqliteFailure = { name: 'SqliteError', message: 'database is locked', code: 'SQLITE_BUSY' };
 
 function asRunError(err: unknown): RunError {
   return err instanceof RunError ? err : new RunError(toWorkerError(err));
@@ -307,14 +310,13 @@ export class InlineConnection {
     const out = this.native(() => {
       const r = this.r;
       return items.map((it): BatchOutcome => {
-        r.db.exec('SAVEPOINT bolt_item');
+        r.savepoint('bolt_item', 'open');
         try {
           const result = r.run(it.sql, it.params, 'allow', it.rows);
-          r.db.exec('RELEASE bolt_item');
+          r.savepoint('bolt_item', 'release');
           return { ok: true, result };
         } catch (err) {
-          r.db.exec('ROLLBACK TO bolt_item');
-          r.db.exec('RELEASE bolt_item');
+          r.savepoint('bolt_item', 'undo');
           return { ok: false, error: toWorkerError(err) };
         }
       });
@@ -389,17 +391,14 @@ export class InlineConnection {
    * shared COMMIT), or `undo` its work alone.
    */
   memberSavepoint(op: 'open' | 'release' | 'undo'): void {
-    this.native(() =>
-      this.r.db.exec(op === 'open' ? 'SAVEPOINT bolt_member' : op === 'release' ? 'RELEASE bolt_member' : 'ROLLBACK TO bolt_member; RELEASE bolt_member'),
-    );
+    this.native(() => this.r.savepoint('bolt_member', op));
   }
 
   /** Runs `attempt` once: true when done, false when SQLite is busy; any other failure is thrown. */
-  private tryNow(attempt: () => void): boolean {
+  private tryNow(attempt: () => boolean): boolean {
     try {
       beforeNativeCall();
-      attempt();
-      return true;
+      return attempt();
     } catch (err) {
       const e = asRunError(err);
       if (isBusy(e.info)) return false;
@@ -512,29 +511,24 @@ export class InlineConnection {
    * Runs `attempt` (BEGIN IMMEDIATE, COMMIT) until it is not busy, with backoff, until
    * `deadline`; giving up, it reports the wait since `since` (when the caller began to wait).
    */
-  private async retryWhileBusy(deadline: number, since: number, attempt: () => void, onBusy?: () => void): Promise<void> {
+  private async retryWhileBusy(deadline: number, since: number, attempt: () => boolean, onBusy?: () => void): Promise<void> {
     let blocking = false;
     try {
       for (let n = 0; ; n++) {
-        try {
-          return this.native(attempt);
-        } catch (err) {
-          const info = (err as RunError).info;
-          if (!isBusy(info)) throw err;
-          onBusy?.();
-          const now = Date.now();
-          const left = deadline - now;
-          if (left <= 0) throw new RunError({ ...info, busyTimeout: { attempts: n + 1, waitedMs: now - since } });
-          const moved = this.lockMoved();
-          if (moved) waiters.lockMovedAt = now;
-          const waited = now - since;
-          const block = moved && waited >= BLOCKING_AFTER_MS && this.lockWaitMs > 0;
-          if (block !== blocking) {
-            blocking = block;
-            this.r.blockOnBusy(block ? this.lockWaitMs : undefined);
-          }
-          await delay(Math.min(left, moved && waited >= AGED_MS && waited < STORM_MS ? AGED_RETRY_MS : backoffDelay(n, LOCK_WAIT)));
+        if (this.tryNow(attempt)) return;
+        onBusy?.();
+        const now = Date.now();
+        const left = deadline - now;
+        if (left <= 0) throw new RunError({ ...BUSY, busyTimeout: { attempts: n + 1, waitedMs: now - since } });
+        const moved = this.lockMoved();
+        if (moved) waiters.lockMovedAt = now;
+        const waited = now - since;
+        const block = moved && waited >= BLOCKING_AFTER_MS && this.lockWaitMs > 0;
+        if (block !== blocking) {
+          blocking = block;
+          this.r.blockOnBusy(block ? this.lockWaitMs : undefined);
         }
+        await delay(Math.min(left, moved && waited >= AGED_MS && waited < STORM_MS ? AGED_RETRY_MS : backoffDelay(n, LOCK_WAIT)));
       }
     } finally {
       if (blocking) this.stopBlocking();
