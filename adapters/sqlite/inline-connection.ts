@@ -105,7 +105,8 @@ export function readsWaitForWriters(w: WritersWaiting, now: number): boolean {
  * SQLite gets this by blocking the thread in its busy handler; here the event loop keeps running.
  */
 export function writersFirst(): Promise<void> | undefined {
-  if (!readsWaitForWriters(waiters, Date.now())) return undefined;
+  // Asked before every read: no clock read unless a writer waits.
+  if (waiters.waiting === 0 || !readsWaitForWriters(waiters, Date.now())) return undefined;
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, READ_DEFERRAL_MS);
     writersGone.push(() => {
