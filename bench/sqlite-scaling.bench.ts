@@ -11,13 +11,18 @@
  * Prints throughput, errors, p50/p99 latency and the slowest process's worst second (writes
  * per second: 0 means a process starved for a whole second), and Bolt/bare ratios.
  * Each cell alternates bare and Bolt BOLT_BENCH_ROUNDS times (default 3) and reports medians.
+ * Every process first runs the workload for a warm-up that is not counted: the table is about
+ * processes that have been running, and fresh Node processes spend their first CPU-second or so
+ * compiling their hot code (16 of them on 2 cores: V8's optimizing compiler took ~25 % of the
+ * CPU in the first 4 s). The warm-up gives each process about 0.8 CPU-seconds: 0.8 s × processes
+ * / cores (6.4 s for 16 processes on 2 cores), at least 1 s; BOLT_BENCH_WARMUP=s sets it.
  * BOLT_BENCH_QUICK=1: 1-second runs, one round, 1 and 4 processes only. BOLT_BENCH_SIZES=1,16
  * and BOLT_BENCH_WORKLOADS=read,rmw pick cells. BOLT_BENCH_SQLITE_CHECKPOINTS=inline runs Bolt
  * with SQLite's own checkpoints instead of its checkpoint thread (for comparison).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
@@ -26,6 +31,9 @@ import type { SqliteOptions } from '../adapters/sqlite/database.js';
 
 const QUICK = process.env.BOLT_BENCH_QUICK === '1';
 const SECONDS = Number(process.env.BOLT_BENCH_SECONDS ?? (QUICK ? 1 : 4));
+/** Warm-up before a measurement of `processes` processes (see above). */
+const warmUpSeconds = (processes: number): number =>
+  Number(process.env.BOLT_BENCH_WARMUP ?? (QUICK ? 0 : Math.max(1, (0.8 * processes) / availableParallelism())));
 const SIZES = process.env.BOLT_BENCH_SIZES?.split(',').map(Number) ?? (QUICK ? [1, 4] : [1, 4, 16]);
 /** Alternating bare/Bolt measurements per cell (medians reported). */
 const ROUNDS = Number(process.env.BOLT_BENCH_ROUNDS ?? (QUICK ? 1 : 3));
@@ -101,10 +109,11 @@ async function boltOp(path: string, w: Workload): Promise<Op> {
 }
 
 /** A child process: waits for "go" on stdin, runs CALLERS loops for SECONDS, prints its result. */
-async function child(mode: Mode, w: Workload, path: string): Promise<void> {
+async function child(mode: Mode, w: Workload, path: string, warmUpMs: number): Promise<void> {
   const op = mode === 'bare' ? await bareOp(path, w) : await boltOp(path, w);
   process.stdout.write('ready\n');
   await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
+  await warmUp(op, warmUpMs);
   const started = performance.now();
   const end = started + SECONDS * 1000;
   const res: ChildResult = { ops: 0, errors: {}, lat: {}, perSecond: Array.from({ length: SECONDS }, () => 0) };
@@ -132,8 +141,19 @@ async function child(mode: Mode, w: Workload, path: string): Promise<void> {
   process.stdout.write(`${JSON.stringify(res)}\n`);
 }
 
-function startChild(mode: Mode, w: Workload, path: string): Promise<{ ready: Promise<void>; go(): void; result: Promise<ChildResult> }> {
-  const c = spawn(process.execPath, [SELF, 'child', mode, w, path], { stdio: ['pipe', 'pipe', 'inherit'] });
+/** Runs the workload with every caller for `ms`, counting nothing. */
+async function warmUp(op: Op, ms: number): Promise<void> {
+  const end = performance.now() + ms;
+  let n = 0;
+  await Promise.all(
+    Array.from({ length: CALLERS }, async () => {
+      while (performance.now() < end) await op.run(n++).catch(() => undefined);
+    }),
+  );
+}
+
+function startChild(mode: Mode, w: Workload, path: string, warmUpMs: number): Promise<{ ready: Promise<void>; go(): void; result: Promise<ChildResult> }> {
+  const c = spawn(process.execPath, [SELF, 'child', mode, w, path, String(warmUpMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   let onReady: () => void = () => undefined;
   const ready = new Promise<void>((r) => (onReady = r));
@@ -181,7 +201,7 @@ interface Row {
 async function measure(mode: Mode, w: Workload, processes: number): Promise<Row> {
   const f = freshFile();
   try {
-    const children = await Promise.all(Array.from({ length: processes }, () => startChild(mode, w, f.path)));
+    const children = await Promise.all(Array.from({ length: processes }, () => startChild(mode, w, f.path, warmUpSeconds(processes) * 1000)));
     await Promise.all(children.map((c) => c.ready));
     children.forEach((c) => c.go());
     const results = await Promise.all(children.map((c) => c.result));
@@ -208,7 +228,7 @@ async function measure(mode: Mode, w: Workload, processes: number): Promise<Row>
 
 async function main(): Promise<void> {
   console.log(
-    `SQLite scaling: processes × ${CALLERS} callers, ${SECONDS} s per measurement, fresh WAL file each, ${ROUNDS} alternating rounds of bare and Bolt per cell; medians; ratio = Bolt / bare (median of the rounds' ratios); Bolt errors: the most in a round; worst second: the least of any round`,
+    `SQLite scaling: processes × ${CALLERS} callers, ${SECONDS} s per measurement after a warm-up of ${SIZES.map((p) => `${warmUpSeconds(p).toFixed(1)} s at ${p}`).join(', ')}, fresh WAL file each, ${ROUNDS} alternating rounds of bare and Bolt per cell; medians; ratio = Bolt / bare (median of the rounds' ratios); Bolt errors: the most in a round; worst second: the least of any round`,
   );
   console.log(
     '| workload | processes | bare ops/s | bare errors | bare p50 / p99 ms | Bolt ops/s | Bolt errors | Bolt p50 / p99 ms | Bolt worst second | throughput ratio | p99 ratio |',
@@ -245,5 +265,5 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === 'child') await child(process.argv[3] as Mode, process.argv[4] as Workload, process.argv[5]!);
+if (process.argv[2] === 'child') await child(process.argv[3] as Mode, process.argv[4] as Workload, process.argv[5]!, Number(process.argv[6]));
 else await main();
