@@ -7,6 +7,7 @@
 import { Command } from 'commander';
 import { BoltError } from '../core/errors.js';
 import { log } from '../core/logger.js';
+import { printableLines } from './format.js';
 
 /** Exit codes used by every command. */
 export const EXIT = { ok: 0, problems: 1, error: 2 } as const;
@@ -27,7 +28,8 @@ let jsonPrinted = false;
 export function reportError(err: unknown, opts: { json?: boolean } = {}): number {
   const code = err instanceof BoltError ? err.code : 'BOLT_INTERNAL';
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`error [${code}]: ${message}\n`);
+  // Human output: a path or value in the message prints escaped (--json keeps it exact).
+  process.stderr.write(`error [${code}]: ${printableLines(message)}\n`);
   if (opts.json && !jsonPrinted) printJson({ error: { code, message } });
   if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   log('cli').debug({ err }, 'command failed');

@@ -43,3 +43,15 @@ export function printable(s: string): string {
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
   });
 }
+
+/**
+ * A message of several lines (a SQL engine's error with its caret line) safe to print: each
+ * line {@link printable}, and every line after the first indented by two spaces, so a file name
+ * in it can neither drive the terminal nor start a line of its own (a fake `error [...]`).
+ */
+export function printableLines(s: string): string {
+  return s
+    .split('\n')
+    .map((line) => printable(line))
+    .join('\n  ');
+}

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { printableLines } from '../../tools/format.js';
 
 /** Absolute path of the compiled `bolt` entry. */
 export const BOLT_BIN = fileURLToPath(new URL('../../tools/bolt.js', import.meta.url));
@@ -38,12 +39,12 @@ export function runBolt(args: string[], opts: { cwd?: string; env?: NodeJS.Proce
 
 /**
  * The error a failing `--json` command printed: stdout must be exactly one JSON object
- * `{"error": {"code", "message"}}`, and stderr the same error as its usual line.
+ * `{"error": {"code", "message"}}`, and stderr the same error as its usual line (escaped for a terminal).
  */
 export function jsonError(r: CliResult): { code: string; message: string } {
   const out = JSON.parse(r.stdout) as { error?: { code: string; message: string } };
   assert.deepEqual(Object.keys(out), ['error'], r.stdout);
   const { code, message } = out.error!;
-  assert.ok(r.stderr.startsWith(`error [${code}]: ${message}\n`), `stderr says the same: ${r.stderr}`);
+  assert.ok(r.stderr.startsWith(`error [${code}]: ${printableLines(message)}\n`), `stderr says the same (escaped): ${r.stderr}`);
   return { code, message };
 }
