@@ -196,7 +196,9 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
   /**
    * Adds many tasks in few statements, committed in chunks of 1,000 so agents start on the
    * first chunk while the next is written. The whole batch is checked first: bad input anywhere
-   * in it is BOLT_BAD_INPUT, and nothing of it is stored.
+   * in it is BOLT_BAD_INPUT, and nothing of it is stored. A failure while it is written (a full
+   * disk) leaves the chunks written before it queued: the error names their tasks' ids in
+   * `details.queuedIds`. Items with dedupe keys make re-sending the whole batch safe.
    */
   async submitMany(items: ReadonlyArray<{ agent: string; payload?: unknown; options?: SubmitOptions }>): Promise<number[]> {
     const { queue, dispatcher } = this.need();
@@ -204,7 +206,7 @@ export class BoltIntegration extends EventEmitter<BoltEvents> {
     const ids: number[] = [];
     for (let c = 0; c < checked.length; c += 1000) {
       const part = checked.slice(c, c + 1000);
-      const rs = await queue.submitChecked(part);
+      const rs = await queue.submitChecked(part, ids);
       rs.forEach((r, i) => this.emit('task:queued', { id: r.id, agent: part[i]!.agent, deduplicated: r.deduplicated }));
       dispatcher.wake();
       ids.push(...rs.map((r) => r.id));

@@ -25,7 +25,7 @@
  *   that a `retry` of one of them conflicts with it instead of being silently deleted.
  */
 import type { Database, Queryable, Row } from '../database.js';
-import { BadInputError, NotFoundError, hasCode, type SerializedError } from '../errors.js';
+import { BadInputError, BoltError, NotFoundError, hasCode, type SerializedError } from '../errors.js';
 import { boundedError } from '../serialize-error.js';
 import { log } from '../logger.js';
 import { checkAgentName, checkSubmit, checkTaskId } from './submit-checks.js';
@@ -153,6 +153,17 @@ const NEEDED_BY_DEPENDANTS =
   `WHERE d.parent_id = bolt_tasks.id AND c.status NOT IN (${FINISHED_SQL}))`;
 /** Rows per multi-row INSERT/UPDATE statement (keeps parameter counts far below every engine's limit). */
 const CHUNK = 256;
+
+/**
+ * A failure part-way through writing a batch of tasks: the same error, naming the tasks of the
+ * batch queued before it (they stay queued) in its message and in `details.queuedIds`.
+ */
+function partlyQueued(err: unknown, ids: readonly number[]): unknown {
+  if (!(err instanceof BoltError) || ids.length === 0) return err;
+  err.details.queuedIds = ids;
+  err.message += ` (${ids.length} task${ids.length === 1 ? '' : 's'} of this batch had been queued before the failure and stay queued: details.queuedIds)`;
+  return err;
+}
 
 /** Completions in statements of at most CHUNK rows and about MAX_JSON_BYTES of results each. */
 function* completionChunks(batch: readonly Completion[]): Generator<Completion[]> {
@@ -453,9 +464,24 @@ export class TaskQueue {
     return this.submitChecked(await this.checkMany(items));
   }
 
-  /** Writes tasks `checkMany` returned (a runtime writes a checked batch in chunks: see `BoltIntegration.submitMany`). */
-  async submitChecked(tasks: readonly CheckedTask[]): Promise<SubmitResult[]> {
+  /**
+   * Writes tasks `checkMany` returned (a runtime writes a checked batch in chunks: see
+   * `BoltIntegration.submitMany`). The batch is written in several statements, so a failure
+   * part-way (a full disk, a lost connection) leaves what was written before it queued: the
+   * error says so, with those tasks' ids in `details.queuedIds` (`before`: ids of the same
+   * batch a caller wrote earlier), so the caller can re-send only the rest.
+   */
+  async submitChecked(tasks: readonly CheckedTask[], before: readonly number[] = []): Promise<SubmitResult[]> {
     const out: SubmitResult[] = new Array(tasks.length);
+    try {
+      return await this.writeChecked(tasks, out);
+    } catch (err) {
+      throw partlyQueued(err, [...before, ...out.filter((r) => r !== undefined).map((r) => r.id)]);
+    }
+  }
+
+  /** {@link submitChecked}'s writes; `out` fills as tasks are written. */
+  private async writeChecked(tasks: readonly CheckedTask[], out: SubmitResult[]): Promise<SubmitResult[]> {
     const plain: number[] = [];
     for (let i = 0; i < tasks.length; i++) {
       const t = tasks[i]!;
