@@ -257,7 +257,7 @@ export class StatementRunner {
       return { changes: after - before, rows: rows ? out : undefined, wrote: true };
     }
     if (p.reader) return this.readRows(p, params, rows);
-    const r = p.stmt.run(...bindable(params));
+    const r = runWith(p.stmt, bindable(params));
     return { changes: r.changes, rows: rows ? [] : undefined, wrote: isWrite };
   }
 
@@ -278,7 +278,7 @@ export class StatementRunner {
   readPreparedOne(sql: string, params: readonly unknown[]): Row | null | undefined {
     const p = this.cache.get(sql);
     if (p === undefined || p === 'multi' || !p.reader || !p.readonly) return undefined;
-    const row = p.stmt.get(...bindable(params)) as Record<string, unknown> | undefined;
+    const row = getWith(p.stmt, bindable(params)) as Record<string, unknown> | undefined;
     if (row === undefined) return null;
     fromSqlite(row);
     return row;
@@ -387,9 +387,23 @@ function runUnlessBusy(stmt: BetterSqlite3.Statement): boolean {
   }
 }
 
+// `stmt.get(...params)` without the spread for statements of none or one parameter: spreading
+// the array took about 10 % of a point read (0.17 of 1.7 µs).
+function getWith(stmt: BetterSqlite3.Statement, p: readonly unknown[]): unknown {
+  return p.length === 0 ? stmt.get() : p.length === 1 ? stmt.get(p[0]) : stmt.get(...p);
+}
+
+function allWith(stmt: BetterSqlite3.Statement, p: readonly unknown[]): unknown[] {
+  return p.length === 0 ? stmt.all() : p.length === 1 ? stmt.all(p[0]) : stmt.all(...p);
+}
+
+function runWith(stmt: BetterSqlite3.Statement, p: readonly unknown[]): BetterSqlite3.RunResult {
+  return p.length === 0 ? stmt.run() : p.length === 1 ? stmt.run(p[0]) : stmt.run(...p);
+}
+
 /** Every row of `stmt`, its values as Bolt gives them. */
 function allRows(stmt: BetterSqlite3.Statement, params: readonly unknown[]): Row[] {
-  const out = stmt.all(...bindable(params)) as Row[];
+  const out = allWith(stmt, bindable(params)) as Row[];
   for (let i = 0; i < out.length; i++) fromSqlite(out[i]!);
   return out;
 }
