@@ -159,6 +159,13 @@ test('an address other than loopback needs a token, and then every request carri
   assert.doesNotMatch(refused.stderr, /\n\s+at /, 'no stack trace');
 
   const token = 'a-test-token-of-some-length';
+  // A database that is not there is refused, not created (a mistyped path served an empty queue).
+  const missing = await runBolt(['dashboard', '--db', join(dir, 'a.db'), '--http', '127.0.0.1:0'], { cwd: dir });
+  assert.equal(missing.code, 2, missing.stderr);
+  assert.match(missing.stderr, /^error \[BOLT_NOT_FOUND\]: no database at /);
+  assert.ok(!existsSync(join(dir, 'a.db')), 'nothing created');
+  assert.equal((await runBolt(['submit', 'echo', '--db', join(dir, 'a.db')], { cwd: dir })).code, 0);
+
   const d = spawnBolt(t, ['dashboard', '--db', join(dir, 'a.db'), '--http', '0.0.0.0:0', '--http-token', token], { cwd: dir });
   const url = /http:\/\/[^/ ]+/.exec(await d.waitForLine(/^dashboard: /, 60_000))![0].replace('0.0.0.0', '127.0.0.1');
   assert.equal((await http(`${url}/api/status`)).status, 401);

@@ -2,6 +2,8 @@
  * `bolt dashboard [--db PATH] [--http [host:]port] [--http-token SECRET]`: the dashboard page,
  * its API and /metrics for a queue, without running agents in this process (the agents of
  * every `bolt start` on the same database show as runtimes holding tasks). Runs until Ctrl-C.
+ * A database that is not there is refused (a mistyped path would have served an empty queue
+ * from a new file); one without a queue gets the queue's tables.
  */
 import type { Command } from 'commander';
 import { openDatabase } from '../../storage/open-database.js';
@@ -10,6 +12,7 @@ import { DEFAULT_DATABASE } from '../../core/config.js';
 import { action, EXIT, println } from '../cli-action.js';
 import { DB_OPTION_HELP } from '../queue-session.js';
 import { parseHttpAddress, resolveToken } from '../http-address.js';
+import { assertDatabaseExists } from '../existing-database.js';
 
 interface DashboardOpts {
   db?: string;
@@ -27,7 +30,9 @@ export function register(program: Command): void {
     .action(
       action(async (o: DashboardOpts) => {
         resolveToken(parseHttpAddress(o.http), o.httpToken);
-        const db = await openDatabase(o.db ?? DEFAULT_DATABASE);
+        const where = o.db ?? DEFAULT_DATABASE;
+        assertDatabaseExists(where);
+        const db = await openDatabase(where);
         try {
           const queue = new TaskQueue(db);
           await queue.ensureSchema();
