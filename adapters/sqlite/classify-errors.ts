@@ -18,7 +18,7 @@ import { diskFullError, isDiskFull, noSpaceLeft } from '../../core/disk-full.js'
 import { describeHolders, lockFiles, lockHolders } from './lock-holders.js';
 import { accessProblem } from '../../storage/platform/check-directory.js';
 import type { SqliteFailure } from './requests.js';
-import { RunError } from './run.js';
+import { isBusyCode, RunError } from './run.js';
 
 /** What the caller was doing, for messages. */
 export interface ErrorContext {
@@ -30,8 +30,7 @@ export interface ErrorContext {
 /** SQLITE_BUSY or SQLITE_LOCKED that a retry may cure (not one that already waited its deadline out). */
 export function isRetryableBusy(err: unknown): boolean {
   if (!(err instanceof RunError)) return false;
-  const code = err.info.code ?? '';
-  return (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) && !err.info.busyTimeout;
+  return isBusyCode(err.info.code) && !err.info.busyTimeout;
 }
 
 /** What a connection threw (a `RunError` carrying SQLite's facts), as a typed error; other errors pass. */
@@ -55,7 +54,7 @@ export function classifySqliteError(e: SqliteFailure, ctx: ErrorContext): BoltEr
       base,
     );
   }
-  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+  if (isBusyCode(code)) {
     const holders = lockHolders(lockFiles(ctx.path)).filter((h) => h.pid !== process.pid || h.class === 'FLOCK');
     const who = describeHolders(holders.filter((h) => h.type === 'WRITE')) || describeHolders(holders) || 'no holder visible in /proc/locks';
     const waited = e.busyTimeout ? ` after ${e.busyTimeout.waitedMs} ms and ${e.busyTimeout.attempts} attempts` : '';

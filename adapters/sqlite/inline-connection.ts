@@ -152,10 +152,6 @@ const AGED_MS = 100;
 const STORM_MS = 2000;
 const AGED_RETRY_MS = 2;
 
-function isBusy(f: SqliteFailure): boolean {
-  return isBusyCode(f.code);
-}
-
 /** What a try that found SQLite busy reports (SQLite's own code and text for it). */
 const BUSY: SqliteFailure = { name: 'SqliteError', message: 'database is locked', code: 'SQLITE_BUSY' };
 
@@ -185,7 +181,7 @@ export async function openConnection(settings: SqliteConnectSettings, deadline: 
     } catch (err) {
       const info = asRunError(err).info;
       const now = Date.now();
-      if (!isBusy(info)) throw err;
+      if (!isBusyCode(info.code)) throw err;
       if (now >= deadline) throw new RunError({ ...info, busyTimeout: { attempts: n + 1, waitedMs: now - since } });
       await delay(Math.min(deadline - now, backoffDelay(n, LOCK_WAIT)));
     }
@@ -272,7 +268,7 @@ export class InlineConnection {
       return ('rows' in out && out.rows) || [];
     } catch (err) {
       const e = asRunError(err);
-      if (isBusy(e.info)) return undefined;
+      if (isBusyCode(e.info.code)) return undefined;
       throw e;
     }
   }
@@ -282,7 +278,7 @@ export class InlineConnection {
     try {
       return this.runFirst(sql, params, 'deny');
     } catch (err) {
-      if (isBusy((err as RunError).info)) return undefined;
+      if (isBusyCode((err as RunError).info.code)) return undefined;
       throw err;
     }
   }
@@ -402,7 +398,7 @@ export class InlineConnection {
       return attempt();
     } catch (err) {
       const e = asRunError(err);
-      if (isBusy(e.info)) return false;
+      if (isBusyCode(e.info.code)) return false;
       throw e;
     }
   }
