@@ -69,7 +69,11 @@ const LAST_WORDS = 6;
 export const rewritePlaceholders: (sql: string) => Rewritten = memoizeText(rewrite);
 
 function rewrite(sql: string): Rewritten {
+  // The output is the text with each placeholder replaced: `out` holds it up to `copied`, and
+  // grows only at a placeholder (appending char by char, and reading `out`'s last character,
+  // made a 1,000-row INSERT take 70 ms and one of 2,500 rows 2.8 s).
   let out = '';
+  let copied = 0;
   let n = 0;
   let i = 0;
   const len = sql.length;
@@ -103,7 +107,6 @@ function rewrite(sql: string): Rewritten {
       sessionState ??= sessionChange(word, words, recent, tokens, sql.slice(j, j + 40));
       // A U&"…" name may spell any other (U&"set\005fconfig"): it is not read, so counted as a change.
       if (word === 'U' && sql[j] === '&' && sql[j + 1] === '"') sessionState ??= 'U&"…"';
-      out += sql.slice(i, j);
       i = j;
       // A function's body, outside the parentheses of its arguments (`f(begin atomic)` names one
       // of type atomic): its first statement starts here, so `BEGIN ATOMIC END` is an empty body.
@@ -137,14 +140,14 @@ function rewrite(sql: string): Rewritten {
     if (c === '?') {
       // Set apart from a name's or number's characters, which would take `$n` in: `?1` is not
       // $11, `a?` not the name a$1, `?a` not the "trailing junk" $1a.
-      out += `${isWordChar(out.at(-1)) ? ' ' : ''}$${++n}${isWordChar(sql[i + 1]) ? ' ' : ''}`;
-      i++;
+      // The character before is the text's, or the last digit of a placeholder just replaced.
+      const afterWord = (copied === i && i > 0) || isWordChar(sql[i - 1]);
+      out += `${sql.slice(copied, i)}${afterWord ? ' ' : ''}$${++n}${isWordChar(sql[i + 1]) ? ' ' : ''}`;
+      copied = ++i;
     } else if (c === "'") {
       const escapes = i > 0 && /[eE]/.test(sql[i - 1]!) && !isWordChar(sql[i - 2]);
       // A string continued after a line break ('a'\n'b') goes on in its kind: an E'' one with its escapes.
-      const end = endOfString(sql, i, escapes);
-      out += sql.slice(i, end);
-      i = end;
+      i = endOfString(sql, i, escapes);
     } else if (c === '"') {
       const end = endOfQuoted(sql, i, '"', false);
       const name = sql
@@ -152,38 +155,27 @@ function rewrite(sql: string): Rewritten {
         .replaceAll('""', '"')
         .toUpperCase();
       if (!sessionState && SESSION_NAMES.has(name)) sessionState = name;
-      out += sql.slice(i, end);
       i = end;
     } else if (c === '-' && next === '-') {
       // PostgreSQL ends a line comment at \r as well as \n.
-      let end = i + 2;
-      while (end < len && sql[end] !== '\n' && sql[end] !== '\r') end++;
-      out += sql.slice(i, end);
-      i = end;
+      i += 2;
+      while (i < len && sql[i] !== '\n' && sql[i] !== '\r') i++;
     } else if (c === '/' && next === '*') {
       const stop = blockCommentEnd(sql, true, i);
-      const end = stop < 0 ? len : stop;
-      out += sql.slice(i, end);
-      i = end;
+      i = stop < 0 ? len : stop;
     } else if (c === '$' && !isWordChar(sql[i - 1])) {
       const tag = DOLLAR_QUOTE.exec(sql.slice(i));
       if (tag) {
         const close = sql.indexOf(tag[0], i + tag[0].length);
-        const end = close < 0 ? len : close + tag[0].length;
-        out += sql.slice(i, end);
-        i = end;
+        i = close < 0 ? len : close + tag[0].length;
       } else {
         if (/\d/.test(next ?? '')) positional = true;
-        out += c;
         i++;
       }
-    } else {
-      out += c;
-      i++;
-    }
+    } else i++;
   }
   return {
-    sql: out,
+    sql: out + sql.slice(copied),
     count: n,
     statements,
     ...(control ? { control } : {}),
