@@ -153,7 +153,13 @@ export class AgentPool extends EventEmitter<AgentPoolEvents> {
     this.pool.on('message', (m: WorkerEvent) => this.onWorkerEvent(m));
     this.pool.on('workerCreate', (w: { id: number }) => this.slotOf(w.id));
     this.pool.on('workerDestroy', () => this.onDestroy());
-    this.pool.on('error', (e: unknown) => logger.warn({ err: e }, 'agent pool error'));
+    this.pool.on('error', (e: unknown) => {
+      // After a forced close piscina has dropped the tasks still running, and a reply one of
+      // them had already posted arrives for none: expected then, and those tasks are given back.
+      const late = this.closed && e instanceof Error && e.message.startsWith('Unexpected message from Worker');
+      if (late) logger.debug({ err: e }, 'agent reply after the pool closed');
+      else logger.warn({ err: e }, 'agent pool error');
+    });
     this.sweep = setInterval(() => this.sweepStarts(), SWEEP_MS);
     this.sweep.unref();
   }
