@@ -117,7 +117,17 @@ export function endOfString(sql: string, start: number, backslashEscapes: boolea
  * scanner that stopped at `é` would take the `$a$` of `é$a$` for a string that DuckDB does not.
  */
 export function isWordChar(c: string | undefined): boolean {
-  return c !== undefined && (/[\w$]/.test(c) || c.charCodeAt(0) > 0x7f);
+  return c !== undefined && isWordCode(c.charCodeAt(0));
+}
+
+/** {@link isWordChar} of a UTF-16 code unit (NaN, past a text's end, is none). Scanners call it per character. */
+function isWordCode(code: number): boolean {
+  return isWordStartCode(code) || (code >= 48 && code <= 57) || code === 36;
+}
+
+/** A code unit that may start a word: an ASCII letter, `_`, or beyond ASCII. */
+function isWordStartCode(code: number): boolean {
+  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || code === 95 || code > 0x7f;
 }
 
 /**
@@ -125,10 +135,9 @@ export function isWordChar(c: string | undefined): boolean {
  * then {@link isWordChar}s), or -1 when none starts there.
  */
 export function wordEnd(sql: string, i: number): number {
-  const c = sql[i];
-  if (c === undefined || !(/[A-Za-z_]/.test(c) || c.charCodeAt(0) > 0x7f) || isWordChar(sql[i - 1])) return -1;
+  if (!isWordStartCode(sql.charCodeAt(i)) || isWordCode(sql.charCodeAt(i - 1))) return -1;
   let j = i + 1;
-  while (j < sql.length && isWordChar(sql[j])) j++;
+  while (j < sql.length && isWordCode(sql.charCodeAt(j))) j++;
   return j;
 }
 
