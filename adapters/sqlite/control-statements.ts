@@ -79,7 +79,7 @@ function scan(sql: string, stopAtControl: boolean): { control?: string; starts: 
     } else if (c === "'" || c === '"' || c === '`' || c === '[') {
       content();
       i = skipQuoted(sql, i, c === '[' ? ']' : c);
-      words.push('');
+      if (words.length < 3) words.push('');
     } else if (c === ';') {
       const trigger = words[0] === 'CREATE' && (words[1] === 'TRIGGER' || ((words[1] === 'TEMP' || words[1] === 'TEMPORARY') && words[2] === 'TRIGGER'));
       if (trigger && !inTrigger) inTrigger = true;
@@ -91,10 +91,10 @@ function scan(sql: string, stopAtControl: boolean): { control?: string; starts: 
       // A trigger's body statement keeps "inTrigger"; the END closing it was seen below.
       words = [];
       i++;
-    } else if (/[A-Za-z_]/.test(c)) {
+    } else if (isAsciiWordStart(sql.charCodeAt(i))) {
       content();
       let j = i + 1;
-      while (j < n && /[A-Za-z0-9_$]/.test(sql[j]!)) j++;
+      while (j < n && isAsciiWordPart(sql.charCodeAt(j))) j++;
       const word = sql.slice(i, j).toUpperCase();
       if (words.length === 0) {
         if (inTrigger) {
@@ -106,13 +106,33 @@ function scan(sql: string, stopAtControl: boolean): { control?: string; starts: 
       }
       if (words.length < 3) words.push(inTrigger ? '' : word);
       i = j;
-    } else if (/\s/.test(c)) {
+    } else if (isSpace(c)) {
       i++;
     } else {
       content();
-      words.push('');
+      if (words.length < 3) words.push('');
       i++;
     }
   }
   return { control, starts };
+}
+
+// Per-character tests as code comparisons: the scanner reads every character of a statement
+// (a 20,000-row insertMany sends texts of 100 kB), and a regular expression per character
+// made it a fifth of such an insert.
+
+/** `[A-Za-z_]`. */
+function isAsciiWordStart(code: number): boolean {
+  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || code === 95;
+}
+
+/** `[A-Za-z0-9_$]`. */
+function isAsciiWordPart(code: number): boolean {
+  return isAsciiWordStart(code) || (code >= 48 && code <= 57) || code === 36;
+}
+
+/** `/\s/`: ASCII whitespace at once, the rest by the expression. */
+function isSpace(c: string): boolean {
+  const code = c.charCodeAt(0);
+  return code === 32 || (code >= 9 && code <= 13) || (code > 0x7f && /\s/.test(c));
 }
