@@ -1,6 +1,7 @@
 /**
  * Engine adapters vs the bare driver, same machine, same run: small writes from 8 concurrent
- * callers, the same from 4 processes, point reads from 8 callers, and a GROUP BY over 1M rows.
+ * callers, the same from 4 processes, point reads from 8 callers, a bulk insert of 20,000 rows
+ * (`insertMany` against multi-row INSERTs of 1,000 rows) and a GROUP BY over 1M rows.
  * Baseline per engine = the driver used directly (better-sqlite3 on the main thread; a bare
  * `pg` Pool), so the ratio is what Bolt's safety costs (worker threads, writer lock, pool).
  * PostgreSQL runs when BOLT_TEST_PG_URL (or BOLT_BENCH_PG_URL) is set. DuckDB goes through
@@ -25,6 +26,9 @@ const WRITES = QUICK ? 400 : 4_000;
 const READS = QUICK ? 2_000 : 20_000;
 const BIG_ROWS = QUICK ? 50_000 : 1_000_000;
 const GROUP_RUNS = QUICK ? 2 : 5;
+const BULK_ROWS = QUICK ? 2_000 : 20_000;
+/** Rows per multi-row INSERT of the bare driver's bulk insert. */
+const BULK_CHUNK = 1_000;
 const CALLERS = 8;
 const PROCESSES = 4;
 const SELF = fileURLToPath(import.meta.url);
@@ -244,13 +248,20 @@ interface Row {
   higherBetter: boolean;
 }
 
+/** How long `f` takes, ms. */
+async function time(f: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await f();
+  return performance.now() - t0;
+}
+
 async function benchEngine(e: BenchEngine): Promise<Row[]> {
   const { target, cleanup } = await e.setup();
   const rows: Row[] = [];
   try {
     let db = await e.open(target);
     const raw = await e.raw(target);
-    for (const ddl of ['CREATE TABLE w (id BIGINT PRIMARY KEY, v TEXT)', 'CREATE TABLE big (k INTEGER, v BIGINT)']) {
+    for (const ddl of ['CREATE TABLE w (id BIGINT PRIMARY KEY, v TEXT)', 'CREATE TABLE big (k INTEGER, v BIGINT)', 'CREATE TABLE bulk (id BIGINT, v TEXT)']) {
       await db.execute(ddl);
       if (e.separateRawStore) await raw.run(ddl, []);
     }
@@ -287,14 +298,27 @@ async function benchEngine(e: BenchEngine): Promise<Row[]> {
     const boltR = await best(() => concurrent(CALLERS, READS, (i) => db.query('SELECT v FROM w WHERE id = ?', [(i % n) + 1])), Math.max);
     rows.push({ engine: e.name, workload: `point reads, ${CALLERS} callers`, unit: 'ops/s', bolt: boltR, baseline: rawR, higherBetter: true });
 
+    // Bulk insert: Bolt's insertMany (multi-row INSERTs in one transaction; DuckDB's appender)
+    // against the bare driver sending multi-row INSERTs of BULK_CHUNK rows.
+    const bulkRows = Array.from({ length: BULK_ROWS }, (_, i) => [i, `row ${i}`]);
+    const chunkSql = `INSERT INTO bulk (id, v) VALUES ${Array.from({ length: BULK_CHUNK }, () => '(?, ?)').join(', ')}`;
+    const rawBulk = async () => {
+      for (let c = 0; c < BULK_ROWS; c += BULK_CHUNK) await raw.run(chunkSql, bulkRows.slice(c, c + BULK_CHUNK).flat());
+    };
+    const rawB = await best(() => time(rawBulk), Math.min);
+    const boltB = await best(() => time(() => db.insertMany('bulk', ['id', 'v'], bulkRows)), Math.min);
+    rows.push({
+      engine: e.name,
+      workload: `bulk insert of ${BULK_ROWS.toLocaleString('en')} rows (best of ${ROUNDS})`,
+      unit: 'ms',
+      bolt: boltB,
+      baseline: rawB,
+      higherBetter: false,
+    });
+
     await db.execute(e.fillBig(BIG_ROWS));
     if (e.separateRawStore) await raw.run(e.fillBig(BIG_ROWS), []);
     const group = 'SELECT k, COUNT(*) AS n, SUM(v) AS s FROM big GROUP BY k ORDER BY k';
-    const time = async (f: () => Promise<unknown>): Promise<number> => {
-      const t0 = performance.now();
-      await f();
-      return performance.now() - t0;
-    };
     await raw.run(group, []); // warm both
     await db.query(group);
     const rawG = await best(() => time(() => raw.run(group, [])), Math.min, GROUP_RUNS);
