@@ -61,6 +61,22 @@ export function splitIdentifier(identifier: string): string[] {
   return parts;
 }
 
+/** `_`, `-` and `$`, which join the parts of an identifier. */
+const isJoiner = (c: string | undefined): boolean => c === '_' || c === '-' || c === '$';
+
+/**
+ * `s` without the joiners at its ends. By loops: `/^[_\-$]+|[_\-$]+$/g` tried the second
+ * alternative at every joiner of a run, to the run's end, so `a` + 40,000 `_` + `b` in an
+ * indexed file took 1.6 s to tokenize.
+ */
+function trimJoiners(s: string): string {
+  let from = 0;
+  let to = s.length;
+  while (from < to && isJoiner(s[from])) from++;
+  while (to > from && isJoiner(s[to - 1])) to--;
+  return s.slice(from, to);
+}
+
 /** The terms of one identifier (memoised: identifiers repeat a lot in code). */
 const identCache = new Map<string, readonly string[]>();
 const IDENT_CACHE_MAX = 200_000;
@@ -72,7 +88,7 @@ function identifierTerms(ident: string): readonly string[] {
   if (PLAIN.test(ident)) {
     terms = keep(ident) ? [ident] : [];
   } else {
-    const whole = ident.toLowerCase().replace(/^[_\-$]+|[_\-$]+$/g, '');
+    const whole = trimJoiners(ident.toLowerCase());
     const parts = splitIdentifier(ident);
     const out: string[] = [];
     if (keep(whole)) out.push(whole);

@@ -35,16 +35,28 @@ export function statementTypeName(t: StatementType): string {
  *   (`query('SELECT next' || 'val(…)')`);
  * - `EXPORT DATABASE`, whose directory DuckDB creates while preparing it, before its type is known.
  */
-const WRITES_IN_A_READ: ReadonlyArray<[RegExp, string]> = [
-  [/\bnextval\b/i, 'nextval() advances a sequence, which is a write'],
-  [/\bexplain\b[\s\S]*\banaly[sz]e\b/i, 'EXPLAIN ANALYZE runs the statement it explains'],
-  [/\b(force_)?checkpoint"?\s*(\(|\/\*|--)/i, 'checkpoint() rewrites the database file'],
+const WRITES_IN_A_READ: ReadonlyArray<[(sql: string) => boolean, string]> = [
+  [(sql) => /\bnextval\b/i.test(sql), 'nextval() advances a sequence, which is a write'],
+  [(sql) => followedBy(sql, /\bexplain\b/i, /\banaly[sz]e\b/gi), 'EXPLAIN ANALYZE runs the statement it explains'],
+  [(sql) => /\b(force_)?checkpoint"?\s*(\(|\/\*|--)/i.test(sql), 'checkpoint() rewrites the database file'],
   [
-    /\b(query|json_execute_serialized_sql)"?\s*(\(|\/\*|--)/i,
+    (sql) => /\b(query|json_execute_serialized_sql)"?\s*(\(|\/\*|--)/i.test(sql),
     'query() and json_execute_serialized_sql() run SQL they build when they run, which cannot be checked beforehand; run that SQL itself',
   ],
-  [/\bexport\b[\s\S]*\bdatabase\b/i, 'EXPORT DATABASE writes files'],
+  [(sql) => followedBy(sql, /\bexport\b/i, /\bdatabase\b/gi), 'EXPORT DATABASE writes files'],
 ];
+
+/**
+ * Whether `first` matches in `sql` and `then` (a global pattern) somewhere after it. The
+ * pattern `first[\s\S]*then` says the same but reads to the end of the text from every match
+ * of `first`: a read-only query of 160,000 characters repeating "explain" took 2.4 s.
+ */
+function followedBy(sql: string, first: RegExp, then: RegExp): boolean {
+  const m = first.exec(sql);
+  if (!m) return false;
+  then.lastIndex = m.index + m[0].length;
+  return then.test(sql);
+}
 
 /**
  * Table functions that switch something for the whole instance or for the connection they run
@@ -159,8 +171,8 @@ export function assertText(original: string, readOnly: boolean): void {
     );
   }
   if (!readOnly) return;
-  for (const [pattern, why] of WRITES_IN_A_READ) {
-    if (pattern.test(sql)) throw new ReadOnlyError(`read-only: ${why}; use a read-write session`, { sql: original });
+  for (const [writes, why] of WRITES_IN_A_READ) {
+    if (writes(sql)) throw new ReadOnlyError(`read-only: ${why}; use a read-write session`, { sql: original });
   }
 }
 

@@ -14,7 +14,8 @@ import { intOption } from '../int-option.js';
 
 /** `--rate 5/s`, `5`, `0.5/s`, `30/min`: starts per second. */
 export function parseRate(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*(s|sec|second|m|min|minute|h|hour))?\s*$/i.exec(text);
+  // Trimmed first: `\s*` on both sides of an optional unit split a run of blanks many ways.
+  const m = /^(\d+(?:\.\d+)?)(?:\s*\/\s*(s|sec|second|m|min|minute|h|hour))?$/i.exec(text.trim());
   const per = { s: 1, sec: 1, second: 1, m: 60, min: 60, minute: 60, h: 3600, hour: 3600 } as const;
   const n = m ? Number(m[1]) / per[(m[2]?.toLowerCase() ?? 's') as keyof typeof per] : NaN;
   if (!(n > 0)) throw new BadInputError(`--rate takes starts per second, minute or hour above 0, e.g. 5/s or 30/min (got ${JSON.stringify(text)})`);

@@ -31,7 +31,11 @@ const params = z
  */
 export function atMostRows(sql: string, engine: EngineName): string {
   if (!/^(select|with|values|table|from)\b/i.test(afterLeadingComments(sql, engine === 'sqlite' ? SQLITE_COMMENTS : PG_COMMENTS))) return sql;
-  const body = sql.replace(/[\s;]+$/, '');
+  // Trailing blanks and semicolons cut by a loop: `/[\s;]+$/` tried every blank of a text from
+  // there to its end (100,000 characters of spaces before a last letter: ~11 s).
+  let end = sql.length;
+  while (end > 0 && /[\s;]/.test(sql[end - 1]!)) end--;
+  const body = sql.slice(0, end);
   // A LIMIT of its own (or the word anywhere, even in a string or comment): wrapped whole.
   // Else the LIMIT is appended, on a line of its own (after a trailing comment): cheaper to plan.
   if (/\b(limit|offset|fetch)\b/i.test(body)) return `SELECT * FROM (\n${body}\n) AS bolt_mcp_rows LIMIT ${MAX_ROWS + 1}`;
