@@ -1,9 +1,9 @@
 /**
- * `pathGlob` filtering with picomatch semantics (`src/**`, `**\/*.ts`, `{a,b}/*`): paths are
- * the index's relative, `/`-separated paths. `dot: true` so `.github/**` works.
+ * `pathGlob` filtering (`src/**`, `**\/*.ts`, `{a,b}/*`, glob.ts): paths are the index's
+ * relative, `/`-separated paths; dot files match wildcards, so `.github/**` works.
  */
-import picomatch from 'picomatch';
 import { BadInputError } from '../core/errors.js';
+import { compileGlob } from './glob.js';
 
 /** A predicate for one glob (or several: a path matching any passes). */
 export function pathMatcher(glob: string | readonly string[]): (path: string) => boolean {
@@ -11,9 +11,6 @@ export function pathMatcher(glob: string | readonly string[]): (path: string) =>
   if (globs.length === 0 || globs.some((g) => typeof g !== 'string' || g.trim() === '')) {
     throw new BadInputError('pathGlob must be a non-empty glob pattern', { pathGlob: glob });
   }
-  try {
-    return picomatch(globs, { dot: true });
-  } catch (err) {
-    throw new BadInputError(`pathGlob is not a valid glob pattern: ${(err as Error).message}`, { pathGlob: glob });
-  }
+  const matchers = globs.map(compileGlob);
+  return (path) => matchers.some((m) => m(path));
 }

@@ -80,3 +80,11 @@ test('bolt limits --rate: 400,000 blanks before a bad unit are refused at once',
   assert.deepEqual(await inThread(t, '../tools/commands/limits.js', 'parseRate', [`1${' '.repeat(400_000)}x`]), { code: 'BOLT_BAD_INPUT' });
   assert.equal(await inThread(t, '../tools/commands/limits.js', 'parseRate', [' 30 / min ']), 0.5);
 });
+
+test('Einstein pathGlob: wildcards and globstars that backtracked for ever match at once', { timeout: 60_000 }, async (t) => {
+  const match = (glob: string, path: string) => inThread(t, '../search/glob.js', 'matchesGlob', [glob, path]);
+  // picomatch's expressions: the first took minutes, the second did not end.
+  assert.equal(await match(`**/*a*a*a*a*a*a*a*a*b`, 'a'.repeat(300)), false);
+  assert.equal(await match(`${'**/*a*a*/'.repeat(12)}q`, 'aa/'.repeat(60) + 'b'), false);
+  assert.deepEqual(await match('**/*+(a)*+(a)*b', 'a'.repeat(300)), { code: 'BOLT_BAD_INPUT' });
+});
