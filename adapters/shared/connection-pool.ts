@@ -4,6 +4,7 @@
  * long), an abort signal, and wait-time statistics. A connection given back as broken is
  * destroyed and a waiter gets a new one.
  */
+import { Fifo } from '../../core/fifo.js';
 import { AbortedError, ClosedError, PoolTimeoutError } from '../../core/errors.js';
 import { whenAborted } from '../../core/abortable.js';
 import type { DatabaseStats } from '../../core/database.js';
@@ -37,7 +38,7 @@ export interface PoolOptions<C> {
 export class ConnectionPool<C> {
   private readonly idle: C[] = [];
   private readonly leased = new Set<Lease<C>>();
-  private readonly waiters: Waiter<C>[] = [];
+  private readonly waiters = new Fifo<Waiter<C>>();
   private creating = 0;
   private closed = false;
   private readonly waits = new RecentSamples(2048);
@@ -68,8 +69,7 @@ export class ConnectionPool<C> {
     return new Promise<Lease<C>>((resolve, reject) => {
       const onAbort = (): void => {
         clearTimeout(w.timer);
-        const i = this.waiters.indexOf(w);
-        if (i >= 0) this.waiters.splice(i, 1);
+        this.waiters.delete(w);
         reject(new AbortedError());
       };
       const forget = signal ? whenAborted(signal, onAbort) : () => undefined;
@@ -86,8 +86,7 @@ export class ConnectionPool<C> {
         },
       };
       w.timer = setTimeout(() => {
-        const i = this.waiters.indexOf(w);
-        if (i >= 0) this.waiters.splice(i, 1);
+        this.waiters.delete(w);
         const now = Date.now();
         const holders = [...this.leased].map((l) => ({ session: l.holder, heldMs: now - l.since }));
         w.reject(
@@ -180,7 +179,7 @@ export class ConnectionPool<C> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const w of this.waiters.splice(0)) {
+    for (const w of this.waiters.drain()) {
       clearTimeout(w.timer);
       w.reject(new ClosedError('the connection pool was closed while waiting'));
     }

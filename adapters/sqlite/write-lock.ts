@@ -8,6 +8,7 @@
  */
 import { AbortedError, LockTimeoutError } from '../../core/errors.js';
 import { whenAborted } from '../../core/abortable.js';
+import { Fifo } from '../../core/fifo.js';
 
 /** One writer waiting for its turn: plain fields, no closures of its own (one is made per waiting transaction). */
 interface Waiter {
@@ -26,7 +27,7 @@ export class WriteLock {
   /** Who holds the turn (undefined: free) and since when. */
   private holder: string | undefined;
   private holderSince = 0;
-  private readonly queue: Waiter[] = [];
+  private readonly queue = new Fifo<Waiter>();
   /**
    * One timer for the whole queue, armed for the earliest deadline: most waits end in a turn,
    * not a timeout, and a timer per waiter was a tenth of what a small write transaction
@@ -63,7 +64,7 @@ export class WriteLock {
 
   /** The writer that {@link release} lets in next may join a transaction left open for it. */
   get nextJoinable(): boolean {
-    return this.queue.length > 0 && this.queue[0]!.joinable;
+    return this.queue.peek()?.joinable === true;
   }
 
   /** Lets the next writer in. */
@@ -96,9 +97,7 @@ export class WriteLock {
   }
 
   private drop(waiter: Waiter, err: Error): void {
-    const i = this.queue.indexOf(waiter);
-    if (i < 0) return;
-    this.queue.splice(i, 1);
+    if (!this.queue.delete(waiter)) return;
     if (this.queue.length === 0) this.disarmTimer();
     waiter.forget?.();
     waiter.reject(err);

@@ -20,6 +20,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../../core/logger.js';
 import { BadInputError, InternalError } from '../../core/errors.js';
 import type { WireLimits } from '../../core/config.js';
+import { Fifo } from '../../core/fifo.js';
 import { encodeFrameParts, type FrameDecoder } from './wire/frame.js';
 import type { WireReply, WireRequest } from './wire/protocol.js';
 
@@ -49,7 +50,7 @@ function laneOf(req: WireRequest): Lane {
 }
 
 export class ConnectionFlow {
-  private readonly waiting: Record<Lane, Waiting[]> = { session: [], general: [] };
+  private readonly waiting: Record<Lane, Fifo<Waiting>> = { session: new Fifo(), general: new Fifo() };
   private waitingBytes = 0;
   private readonly inFlight: Record<Lane, number> = { session: 0, general: 0 };
   private pings = 0;
@@ -73,8 +74,8 @@ export class ConnectionFlow {
     sock.on('drain', () => this.pump());
     sock.on('close', () => {
       this.closed = true;
-      this.waiting.session.length = 0;
-      this.waiting.general.length = 0;
+      this.waiting.session.drain();
+      this.waiting.general.drain();
       this.waitingBytes = 0;
       clearTimeout(this.frameTimer);
     });

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Database, Row } from '../../core/database.js';
 import { hasCode } from '../../core/errors.js';
+import { Fifo } from '../../core/fifo.js';
 
 export interface McpContext {
   readonly db: Database;
@@ -28,7 +29,7 @@ export interface McpContext {
  */
 export const READS_AT_ONCE = 4;
 let reading = 0;
-const waiting: Array<() => void> = [];
+const waiting = new Fifo<() => void>();
 
 async function readSlot<T>(fn: () => Promise<T>): Promise<T> {
   if (reading < READS_AT_ONCE) reading++;
