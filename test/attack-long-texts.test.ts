@@ -88,3 +88,13 @@ test('Einstein pathGlob: wildcards and globstars that backtracked for ever match
   assert.equal(await match(`${'**/*a*a*/'.repeat(12)}q`, 'aa/'.repeat(60) + 'b'), false);
   assert.deepEqual(await match('**/*+(a)*+(a)*b', 'a'.repeat(300)), { code: 'BOLT_BAD_INPUT' });
 });
+
+test('a payload that holds the same array twice at each of 30 levels is refused without walking a billion values', { timeout: 60_000 }, async (t) => {
+  let dag: unknown = [1];
+  for (let i = 0; i < 30; i++) dag = [dag, dag];
+  // The structured clone into the worker keeps the sharing.
+  assert.deepEqual(await inThread(t, '../core/runtime/queue-sql.js', 'checkJsonPayload', [dag, 'the payload']), { code: 'BOLT_BAD_INPUT' });
+  let small: unknown = [1];
+  for (let i = 0; i < 10; i++) small = [small, small];
+  assert.equal(await inThread(t, '../core/runtime/queue-sql.js', 'checkJsonPayload', [small, 'the payload']), undefined, 'a small one passes');
+});

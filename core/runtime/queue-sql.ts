@@ -54,10 +54,17 @@ export const MAX_JSON_DEPTH = 100;
 /**
  * Throws BOLT_BAD_INPUT when `v` nests deeper than MAX_JSON_DEPTH or holds a number JSON cannot
  * write (NaN, ±Infinity: JSON.stringify would store null in its place). Checked without recursion.
+ * Values are counted as they are visited: each one past the first takes at least two characters
+ * of JSON (`,0`), so more than half of MAX_JSON_BYTES cannot be stored. An object that holds
+ * the same array twice, thirty levels deep, is a few hundred bytes in memory and a billion
+ * values to walk; it was walked to the end.
  */
 export function checkJsonPayload(v: unknown, what: string): void {
   const stack: Array<[unknown, number]> = [[v, 1]];
-  while (stack.length) {
+  for (let values = 0; stack.length; values++) {
+    if (values > MAX_JSON_BYTES / 2 + 1) {
+      throw new BadInputError(`${what} holds more values than ${MAX_JSON_BYTES} bytes (16 MiB) of JSON can (an object or array repeated inside it?)`);
+    }
     const [x, depth] = stack.pop()!;
     if (typeof x === 'number' && !Number.isFinite(x))
       throw new BadInputError(`${what} holds ${String(x)}, which JSON cannot hold (it would be stored as null)`);
