@@ -31,3 +31,54 @@ test('concurrent autocommit writes share commits; a failing one fails alone', { 
   assert.deepEqual(await db.query('INSERT INTO t (id, v) VALUES (?, ?) RETURNING id', [100, 'r']), [{ id: 100 }]);
   assert.deepEqual(await db.query('INSERT INTO t (id, v) VALUES (?, ?) RETURNING id', [101, 'r']), [{ id: 101 }]);
 });
+
+test('a batch with a failing write runs again one write at a time: nothing before the failure is applied twice', { timeout: 30_000 }, async (t) => {
+  const db = await openSqlite(join(tempDir(t), 'g.db'));
+  t.after(() => db.close());
+  // A trigger counts the inserts that reached the table; AUTOINCREMENT numbers them.
+  await db.execute('CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, k INTEGER UNIQUE)');
+  await db.execute('CREATE TABLE seen (n INTEGER NOT NULL)');
+  await db.execute('INSERT INTO seen (n) VALUES (0)');
+  await db.execute('CREATE TRIGGER count_t AFTER INSERT ON t BEGIN UPDATE seen SET n = n + 1; END');
+  await db.execute('INSERT INTO t (k) VALUES (?)', [-1]); // learnt once to be a write
+  const before = db.stats().groupCommit as { batches: number };
+  const writes = Array.from({ length: 30 }, (_, i) =>
+    i % 10 === 5
+      ? // Fails on its second row: its first row must not stay either.
+        db.execute('INSERT OR FAIL INTO t (k) VALUES (?), (?)', [1000 + i, -1])
+      : db.execute('INSERT INTO t (k) VALUES (?)', [i]),
+  );
+  const results = await Promise.allSettled(writes);
+  assert.deepEqual(
+    results.map((r, i) => [i, r.status]).filter(([, s]) => s === 'rejected'),
+    [
+      [5, 'rejected'],
+      [15, 'rejected'],
+      [25, 'rejected'],
+    ],
+  );
+  const batches = (db.stats().groupCommit as { batches: number }).batches - before.batches;
+  assert.ok(batches < 27, `the writes shared batches (${batches})`);
+  assert.deepEqual(await db.query('SELECT COUNT(*) AS n FROM t'), [{ n: 28 }], 'the 27 that succeeded and the first');
+  assert.deepEqual(await db.query('SELECT n FROM seen'), [{ n: 28 }], 'each counted once');
+  assert.deepEqual(await db.query('SELECT COUNT(*) AS n FROM t WHERE k >= 1000'), [{ n: 0 }], 'no half of a failed statement');
+  assert.deepEqual(await db.query('SELECT MAX(id) AS id FROM t'), [{ id: 28 }], 'no number used by a write that was undone');
+});
+
+test('a write whose trigger rolls back the whole transaction fails its batch with its own error; the handle writes on', { timeout: 30_000 }, async (t) => {
+  const db = await openSqlite(join(tempDir(t), 'g.db'));
+  t.after(() => db.close());
+  await db.execute('CREATE TABLE t (k INTEGER)');
+  await db.execute("CREATE TRIGGER no_boom BEFORE INSERT ON t WHEN NEW.k = 13 BEGIN SELECT RAISE(ROLLBACK, 'thirteen refused'); END");
+  await db.execute('INSERT INTO t (k) VALUES (?)', [0]);
+  const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => db.execute('INSERT INTO t (k) VALUES (?)', [i + 1])));
+  const refused = results[12]!;
+  assert.equal(refused.status, 'rejected');
+  assert.match(String((refused as PromiseRejectedResult).reason), /thirteen refused/);
+  const ok = results.filter((r) => r.status === 'fulfilled').length;
+  // Every write that was answered ok is there, once; none that failed is.
+  assert.deepEqual(await db.query('SELECT COUNT(*) AS n, COUNT(DISTINCT k) AS d FROM t'), [{ n: ok + 1, d: ok + 1 }]);
+  assert.deepEqual(await db.query('SELECT COUNT(*) AS n FROM t WHERE k = 13'), [{ n: 0 }]);
+  await db.execute('INSERT INTO t (k) VALUES (?)', [99]);
+  assert.deepEqual(await db.query('SELECT k FROM t WHERE k = 99'), [{ k: 99 }]);
+});

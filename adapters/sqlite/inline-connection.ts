@@ -304,23 +304,50 @@ export class InlineConnection {
   async writeBatch(items: readonly BatchItem[], deadline: number, since = Date.now()): Promise<BatchOutcome[]> {
     const begun = this.begin(true, deadline, since);
     if (begun) await begun;
-    const out = this.native(() => {
-      const r = this.r;
-      return items.map((it): BatchOutcome => {
-        r.savepoint('bolt_item', 'open');
-        try {
-          const result = r.run(it.sql, it.params, 'allow', it.rows);
-          r.savepoint('bolt_item', 'release');
-          return { ok: true, result };
-        } catch (err) {
-          r.savepoint('bolt_item', 'undo');
-          return { ok: false, error: toWorkerError(err) };
-        }
-      });
-    });
+    const out = this.native(() => this.batchAtOnce(items) ?? this.batchOneByOne(items));
     const committed = this.commit(deadline);
     if (committed) await committed;
     return out;
+  }
+
+  /**
+   * The batch's writes under one savepoint, or undefined, with all of their work undone, when
+   * one of them fails (then {@link batchOneByOne} runs them again). Nothing is acknowledged
+   * before the COMMIT, so running them twice is running them once. A savepoint per write cost
+   * two statements per write, about a fifth of a small insert's CPU; writes rarely fail.
+   */
+  private batchAtOnce(items: readonly BatchItem[]): BatchOutcome[] | undefined {
+    if (items.length === 1) return undefined;
+    const r = this.r;
+    r.savepoint('bolt_batch', 'open');
+    const out: BatchOutcome[] = [];
+    try {
+      for (const it of items) out.push({ ok: true, result: r.run(it.sql, it.params, 'allow', it.rows) });
+    } catch (err) {
+      // A failure that ended the whole transaction (RAISE(ROLLBACK), a full disk) left no
+      // savepoint to return to, and nothing may run outside the transaction: the batch fails.
+      if (!r.db.inTransaction) throw err;
+      r.savepoint('bolt_batch', 'undo');
+      return undefined;
+    }
+    r.savepoint('bolt_batch', 'release');
+    return out;
+  }
+
+  /** The batch's writes each in its own savepoint, so that a failing one fails alone. */
+  private batchOneByOne(items: readonly BatchItem[]): BatchOutcome[] {
+    const r = this.r;
+    return items.map((it): BatchOutcome => {
+      r.savepoint('bolt_item', 'open');
+      try {
+        const result = r.run(it.sql, it.params, 'allow', it.rows);
+        r.savepoint('bolt_item', 'release');
+        return { ok: true, result };
+      } catch (err) {
+        r.savepoint('bolt_item', 'undo');
+        return { ok: false, error: toWorkerError(err) };
+      }
+    });
   }
 
   /**

@@ -343,7 +343,7 @@ export class StatementRunner {
   }
 
   /** A savepoint named `name` inside the open transaction: `open` it, `release` it (its work stays), or `undo` its work and release it. */
-  savepoint(name: 'bolt_item' | 'bolt_member', op: 'open' | 'release' | 'undo'): void {
+  savepoint(name: 'bolt_batch' | 'bolt_item' | 'bolt_member', op: 'open' | 'release' | 'undo'): void {
     if (op === 'open') return void this.controlStatement(`SAVEPOINT ${name}`).run();
     if (op === 'undo') this.controlStatement(`ROLLBACK TO ${name}`).run();
     this.controlStatement(`RELEASE ${name}`).run();
