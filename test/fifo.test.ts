@@ -5,6 +5,8 @@
  * array's `shift` copies what is left each time: 400,000 took 20 s).
  */
 import { test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import assert from 'node:assert/strict';
 import { Fifo } from '../core/fifo.js';
 import { ConnectionPool } from '../adapters/shared/connection-pool.js';
@@ -72,4 +74,26 @@ test('a pool of one connection serves 50,000 waiters in order, and forgets those
   );
   assert.equal(created, 1);
   pool.close();
+});
+
+test('items deleted behind one that stays first are let go, not kept by their slots', { timeout: 30_000 }, async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const q = new Fifo<object>();
+  const first = {};
+  q.push(first);
+  const refs: Array<WeakRef<object>> = [];
+  for (let i = 0; i < 5_000; i++) {
+    const item = {};
+    refs.push(new WeakRef(item));
+    q.push(item);
+    q.delete(item);
+  }
+  // A WeakRef made in this turn keeps its object alive until the turn ends.
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  const kept = refs.filter((r) => r.deref() !== undefined).length;
+  assert.ok(kept <= 1_100, `${kept} of 5,000 deleted items still held`);
+  assert.equal(q.length, 1);
+  assert.equal(q.shift(), first);
 });
