@@ -33,7 +33,7 @@ export interface SearchOptions {
   /** Number of hits: a whole number from 1 to 1000 (default 10). */
   k?: number;
   mode?: SearchMode;
-  /** Only files matching this picomatch glob (matched against the cwd-relative and the absolute path). */
+  /** Only files matching this glob (search/glob.ts; matched against the cwd-relative and the absolute path). */
   pathGlob?: string | string[];
   /** Candidates taken from each ranked list before fusion: 1 to 10,000 (default max(50, 3k)). */
   depth?: number;

@@ -3,7 +3,7 @@
  * relative, `/`-separated paths; dot files match wildcards, so `.github/**` works.
  */
 import { BadInputError } from '../core/errors.js';
-import { compileGlob } from './glob.js';
+import { compileGlobs } from './glob.js';
 
 /** A predicate for one glob (or several: a path matching any passes). */
 export function pathMatcher(glob: string | readonly string[]): (path: string) => boolean {
@@ -11,6 +11,5 @@ export function pathMatcher(glob: string | readonly string[]): (path: string) =>
   if (globs.length === 0 || globs.some((g) => typeof g !== 'string' || g.trim() === '')) {
     throw new BadInputError('pathGlob must be a non-empty glob pattern', { pathGlob: glob });
   }
-  const matchers = globs.map(compileGlob);
-  return (path) => matchers.some((m) => m(path));
+  return compileGlobs(globs);
 }

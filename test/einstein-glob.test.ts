@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import picomatch from 'picomatch';
-import { MAX_EXPANSIONS, compileGlob } from '../search/glob.js';
+import { MAX_EXPANSIONS, compileGlob, compileGlobs } from '../search/glob.js';
 import { pathMatcher } from '../search/path-filter.js';
 import { hasCode } from '../core/errors.js';
 
@@ -109,4 +109,28 @@ test('what glob.ts does not take is BOLT_BAD_INPUT', { timeout: 10_000 }, () => 
   assert.equal(2 ** 6 <= MAX_EXPANSIONS, true);
   assert.ok(compileGlob('{a,b}'.repeat(6))('abaaba'), 'six braces stand for 64 globs, still taken');
   assert.ok(compileGlob('a\\(1\\).txt')('a(1).txt'), 'an escaped parenthesis is a character');
+});
+
+test('ranges, negations and classes that picomatch read oddly; globs too long once expanded are refused', { timeout: 10_000 }, () => {
+  assert.ok(compileGlob('{01..10}.log')('01.log') && compileGlob('{01..10}.log')('10.log'), 'zero-padded range');
+  assert.ok(!compileGlob('{01..10}.log')('1.log'));
+  assert.ok(
+    compileGlob('x{Z..a}y')('x[y') && compileGlob('x{Z..a}y')('x\\y') && !compileGlob('x{Z..a}y')('xy'),
+    'a letter range gives characters, not glob syntax',
+  );
+  assert.ok(compileGlob('!!a')('a') && !compileGlob('!!a')('b'), 'two negations cancel');
+  assert.ok(compileGlob('[[:blank:]]x')(' x') && compileGlob('[[:print:]]')('~'));
+  assert.ok(compileGlob('a[b')('a[b'), 'an unclosed class is characters');
+  for (const glob of ['{a,b}'.repeat(6) + '['.repeat(4_000), '{a,b}'.repeat(6) + '{'.repeat(4_000), '*' + 'a'.repeat(2_000) + '{b,c}'.repeat(6)]) {
+    assert.throws(
+      () => compileGlob(glob),
+      (e) => hasCode(e, 'BOLT_BAD_INPUT') && /once its braces are expanded/.test((e as Error).message),
+      glob.slice(0, 30),
+    );
+  }
+  assert.throws(
+    () => compileGlobs(Array.from({ length: 100 }, () => `*${'a'.repeat(200)}`)),
+    (e) => hasCode(e, 'BOLT_BAD_INPUT'),
+  );
+  assert.equal(compileGlob('['.repeat(4_096))('['.repeat(4_096)), true);
 });

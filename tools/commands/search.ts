@@ -49,7 +49,7 @@ export function register(program: Command): void {
   )
     .option('-k, --k <n>', 'number of hits', '10')
     .option('--mode <mode>', 'hybrid | bm25 | vector', 'hybrid')
-    .option('--path <glob...>', 'only files matching this glob (picomatch, e.g. "src/**")')
+    .option('--path <glob...>', 'only files matching this glob (e.g. "src/**", "**/*.{ts,js}"; docs/einstein.md)')
     .action(
       action(async (query: string, o: SearchCliOptions) => {
         // The API answers an empty query with no hits; on the command line it is a mistake.
