@@ -200,8 +200,8 @@ export class EinsteinSearch {
     this.files = undefined;
   }
 
-  /** Ids of the files matching `glob`, from the file list of index version `known` (re-read when stale). */
-  private async fileIdsMatching(glob: string | string[], known: number, signal?: AbortSignal): Promise<{ version: number; ids: number[] }> {
+  /** Ids of the files `match` accepts, from the file list of index version `known` (re-read when stale). */
+  private async fileIdsMatching(match: (path: string) => boolean, known: number, signal?: AbortSignal): Promise<{ version: number; ids: number[] }> {
     if (this.files?.version !== known) {
       const rows = await this.db.query<{ version: bigint | number; id: bigint | number | null; path: string | null }>(
         'SELECT ver.version, f.id, f.path FROM (SELECT count(*) AS version FROM einstein_changes) ver LEFT JOIN einstein_files f ON true',
@@ -213,7 +213,6 @@ export class EinsteinSearch {
         rows: rows.filter((r) => r.id !== null).map((r) => ({ id: Number(r.id), path: r.path!, shown: displayPath(r.path!) })),
       };
     }
-    const match = pathMatcher(glob);
     return { version: this.files.version, ids: this.files.rows.filter((r) => match(r.shown) || match(r.path)).map((r) => r.id) };
   }
 
@@ -236,9 +235,11 @@ export class EinsteinSearch {
     if (!['hybrid', 'bm25', 'vector'].includes(mode)) throw new BadInputError(`mode must be hybrid, bm25 or vector, got ${String(mode)}`, { mode });
     // depth and k are inlined into the statement as LIMITs: only checked whole numbers get there.
     const depth = checkInt('depth', opts.depth ?? Math.max(50, 3 * k), 1, MAX_DEPTH);
+    // Compiled (and so checked) before anything runs, once per search.
+    let match: ((path: string) => boolean) | undefined;
     if (opts.pathGlob !== undefined) {
       checkPathGlob(opts.pathGlob);
-      pathMatcher(opts.pathGlob); // validate early
+      match = pathMatcher(opts.pathGlob);
     }
     if (signal?.aborted) throw new AbortedError('Search aborted');
     await this.ready(false); // a search never creates the index
@@ -260,7 +261,7 @@ export class EinsteinSearch {
     let rows: CandidateRow[] = [];
     let known = Number(current);
     for (let attempt = 0; attempt < 3; attempt++) {
-      const filter = opts.pathGlob !== undefined ? await this.fileIdsMatching(opts.pathGlob, known, signal) : undefined;
+      const filter = match ? await this.fileIdsMatching(match, known, signal) : undefined;
       const { sql, params } = buildSearchSql(this.store.dialect, this.store.dim, { termIds, vector, depth, k, fileIds: filter?.ids });
       rows = await this.db.query<CandidateRow>(sql, params, { signal });
       // The file list and the search must come from the same index version; else redo.

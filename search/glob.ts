@@ -53,11 +53,6 @@ const GLOBSTAR = Symbol('globstar');
 type Tokens = Token[] & { min: number; starred: boolean };
 type Segment = Tokens | typeof GLOBSTAR;
 
-interface Compiled {
-  negated: boolean;
-  segments: Segment[];
-}
-
 /** A predicate for `glob` (see above), with its `work` (MAX_GLOB_WORK); BOLT_BAD_INPUT for what it does not take. */
 export function compileGlob(glob: string): ((path: string) => boolean) & { work: number } {
   let text = glob;
@@ -77,10 +72,10 @@ export function compileGlob(glob: string): ((path: string) => boolean) & { work:
   if (work > MAX_GLOB_WORK) {
     throw new BadInputError(`pathGlob is ${work} characters long once its braces are expanded; at most ${MAX_GLOB_WORK} are matched`, { pathGlob: glob });
   }
-  const compiled: Compiled[] = expanded.map((g) => ({ negated, segments: splitEscaped(g).map(compileSegment) }));
+  const compiled = expanded.map((g) => splitEscaped(g).map(compileSegment));
   const match = (path: string): boolean => {
     const parts = path.split('/');
-    const any = compiled.some((c) => matchSegments(c.segments, parts));
+    const any = compiled.some((segments) => matchSegments(segments, parts));
     return negated ? !any : any;
   };
   return Object.assign(match, { work });
