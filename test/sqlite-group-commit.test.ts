@@ -65,19 +65,31 @@ test('a batch with a failing write runs again one write at a time: nothing befor
   assert.deepEqual(await db.query('SELECT MAX(id) AS id FROM t'), [{ id: 28 }], 'no number used by a write that was undone');
 });
 
-test('a write whose trigger rolls back the whole transaction fails its batch with its own error; the handle writes on', { timeout: 30_000 }, async (t) => {
+test('a write whose trigger rolls back the whole transaction fails alone; the writes batched with it commit once', { timeout: 30_000 }, async (t) => {
   const db = await openSqlite(join(tempDir(t), 'g.db'));
   t.after(() => db.close());
-  await db.execute('CREATE TABLE t (k INTEGER)');
+  await db.execute('CREATE TABLE t (k INTEGER UNIQUE)');
+  await db.execute('CREATE TABLE seen (n INTEGER)');
+  await db.execute('INSERT INTO seen VALUES (0)');
   await db.execute("CREATE TRIGGER no_boom BEFORE INSERT ON t WHEN NEW.k = 13 BEGIN SELECT RAISE(ROLLBACK, 'thirteen refused'); END");
+  await db.execute('CREATE TRIGGER count_t AFTER INSERT ON t BEGIN UPDATE seen SET n = n + 1; END');
   await db.execute('INSERT INTO t (k) VALUES (?)', [0]);
-  const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => db.execute('INSERT INTO t (k) VALUES (?)', [i + 1])));
-  const refused = results[12]!;
-  assert.equal(refused.status, 'rejected');
-  assert.match(String((refused as PromiseRejectedResult).reason), /thirteen refused/);
-  const ok = results.filter((r) => r.status === 'fulfilled').length;
-  // Every write that was answered ok is there, once; none that failed is.
-  assert.deepEqual(await db.query('SELECT COUNT(*) AS n, COUNT(DISTINCT k) AS d FROM t'), [{ n: ok + 1, d: ok + 1 }]);
+  const before = db.stats().groupCommit as { batches: number };
+  // 13: the trigger ends the transaction; 5 twice: the second fails alone (UNIQUE, no rollback);
+  // 17 with OR ROLLBACK after a 17: ends the transaction too.
+  const keys = [...Array.from({ length: 20 }, (_, i) => i + 1), 5, 17];
+  const results = await Promise.allSettled(keys.map((k, i) => db.execute(`INSERT${i === 21 ? ' OR ROLLBACK' : ''} INTO t (k) VALUES (?)`, [k])));
+  const batches = (db.stats().groupCommit as { batches: number }).batches - before.batches;
+  assert.ok(batches < keys.length - 3, `the writes shared batches (${batches})`);
+  const rejected = results.flatMap((r, i) => (r.status === 'rejected' ? [{ k: keys[i], reason: String(r.reason) }] : []));
+  assert.equal(rejected.length, 3, JSON.stringify(rejected));
+  assert.deepEqual(
+    rejected.map((r) => r.k),
+    [13, 5, 17],
+  );
+  assert.match(rejected[0]!.reason, /thirteen refused/);
+  assert.deepEqual(await db.query('SELECT COUNT(*) AS n, COUNT(DISTINCT k) AS d FROM t'), [{ n: 20, d: 20 }], 'the first and the 19 accepted, once each');
+  assert.deepEqual(await db.query('SELECT n FROM seen'), [{ n: 20 }], 'each counted once');
   assert.deepEqual(await db.query('SELECT COUNT(*) AS n FROM t WHERE k = 13'), [{ n: 0 }]);
   await db.execute('INSERT INTO t (k) VALUES (?)', [99]);
   assert.deepEqual(await db.query('SELECT k FROM t WHERE k = 99'), [{ k: 99 }]);

@@ -124,24 +124,47 @@ function writerStopsWaiting(): void {
 }
 
 /**
- * A writer that has waited BLOCKING_AFTER_MS while the lock kept moving between others (their
- * commits change `PRAGMA data_version`) lets each try wait up to BLOCKING_WAIT_MS inside SQLite
- * (`busy_timeout`: its busy handler sleeps 1, 2, 5 ms, trying after each), blocking its thread,
- * until its wait ends or the lock stands still (one holder keeps it: a foreign program, a long
- * transaction). At 16 processes × 8 callers that cut the read-modify-write p99 by about a
- * quarter (docs/benchmarks.md). Blocking from the first try did more for 16 processes but
- * tripled the p99 at 4, where nearly every wait ends within a couple of milliseconds and the
- * busy handler's fixed sleeps overshoot it.
+ * A writer that has waited `blockingAfterMs` (its {@link LockWait}) while the lock kept moving
+ * between others (their commits change `PRAGMA data_version`) lets each try wait up to
+ * BLOCKING_WAIT_MS inside SQLite (`busy_timeout`: its busy handler sleeps 1, 2, 5 ms, trying
+ * after each), blocking its thread, until its wait ends or the lock stands still (one holder
+ * keeps it: a foreign program, a long transaction). Blocking from the first try did more for 16
+ * processes but tripled the p99 at 4, where nearly every wait ends within a couple of
+ * milliseconds and the busy handler's fixed sleeps overshoot it.
  */
-export const BLOCKING_AFTER_MS = 5;
 export const BLOCKING_WAIT_MS = 10;
-/** Delays between tries for a lock held by another process: like SQLite's own busy handler, 1 ms up to 25 ms. */
-const LOCK_WAIT = { baseMs: 1, capMs: 25 };
+
+/** How a writer waits for SQLite's lock held by another connection. */
+export interface LockWait {
+  /** Waited this long for a moving lock, its tries block inside SQLite (see BLOCKING_WAIT_MS). */
+  blockingAfterMs: number;
+  /** Delays between tries that do not block: from `baseMs`, doubling up to `capMs`. */
+  backoff: { baseMs: number; capMs: number };
+}
+
+/**
+ * A transaction (one caller's): like SQLite's own busy handler, 1 ms up to 25 ms between tries,
+ * blocking tries after 5 ms. At 16 processes × 8 callers the blocking tries cut the
+ * read-modify-write p99 by about a quarter, and waiting longer before them raised it by up to
+ * 2.5 times (docs/benchmarks.md).
+ */
+export const TRANSACTION_WAIT: LockWait = { blockingAfterMs: 5, backoff: { baseMs: 1, capMs: 25 } };
+
+/**
+ * A group-commit batch (write-batcher.ts): blocking tries after 30 ms, up to 50 ms between the
+ * tries before. Every writer trying often spreads the waits over more batches, and each batch
+ * carries several callers: with the transaction's shape, 1.7 % of the inserts of 16 processes × 8
+ * callers waited over 15 ms (bare SQLite: 0.9 %) and their p99 was 20–25 ms; with this one
+ * 12–19 ms in the same runs, with more throughput (docs/benchmarks.md). The 16 × 8 soak still
+ * finds every process writing every second.
+ */
+export const BATCH_WAIT: LockWait = { blockingAfterMs: 30, backoff: { baseMs: 1, capMs: 50 } };
+
 /**
  * A writer that has waited AGED_MS (but not yet STORM_MS) while the lock kept moving between
  * others (their commits change `PRAGMA data_version`) tries every AGED_RETRY_MS instead of
- * backing off to 25 ms: with the lock almost always held, a writer trying every 25 ms lands in a
- * free moment too rarely, and in the 16 × 8 soak whole processes went a second without a write.
+ * backing off to 25–50 ms: with the lock almost always held, a writer trying that rarely lands in
+ * a free moment too rarely, and in the 16 × 8 soak whole processes went a second without a write.
  * While one holder keeps the lock (a foreign program, a long transaction) nothing moves and the
  * backoff stays. Past STORM_MS the backoff comes back: after a foreign program held the lock for
  * 2 s every writer of every process had waited that long, and all of them trying every
@@ -165,6 +188,24 @@ function toWorkerError(err: unknown): SqliteFailure {
   return { name: e?.name ?? 'Error', message: e?.message ?? String(err), code: typeof e?.code === 'string' ? e.code : undefined };
 }
 
+/** A write of a group-commit batch whose failure ended the whole transaction. */
+interface Ender {
+  index: number;
+  error: SqliteFailure;
+}
+
+/**
+ * The write `index` of a batch failed with `err` and the transaction is gone. Refused by a
+ * constraint (a trigger's RAISE(ROLLBACK), INSERT OR ROLLBACK), the write is at fault and fails
+ * alone; anything else that ends a transaction (a full disk, an I/O error) would end the next
+ * one too, and fails the batch (thrown).
+ */
+function ender(index: number, err: unknown): Ender {
+  const error = toWorkerError(err);
+  if (!error.code?.startsWith('SQLITE_CONSTRAINT')) throw err;
+  return { index, error };
+}
+
 /**
  * Opens a connection, waiting (with the backoff of a writer) while another program holds the
  * file exclusively: applying the connection's pragmas reads the schema (cache_size needs it),
@@ -183,7 +224,7 @@ export async function openConnection(settings: SqliteConnectSettings, deadline: 
       const now = Date.now();
       if (!isBusyCode(info.code)) throw err;
       if (now >= deadline) throw new RunError({ ...info, busyTimeout: { attempts: n + 1, waitedMs: now - since } });
-      await delay(Math.min(deadline - now, backoffDelay(n, LOCK_WAIT)));
+      await delay(Math.min(deadline - now, backoffDelay(n, TRANSACTION_WAIT.backoff)));
     }
   }
 }
@@ -300,54 +341,74 @@ export class InlineConnection {
     return out;
   }
 
-  /** Group commit: one BEGIN IMMEDIATE … COMMIT around several writes, each in its own savepoint (a failed one is rolled back alone). */
+  /**
+   * Group commit: one BEGIN IMMEDIATE … COMMIT around several writes; a failing write fails
+   * alone, the others commit. A write that ends the whole transaction when refused (a trigger's
+   * RAISE(ROLLBACK), INSERT OR ROLLBACK) undoes the others' work too: it fails alone, and the
+   * others run again in a new transaction (nothing is acknowledged before the COMMIT, so running
+   * them twice is running them once).
+   */
   async writeBatch(items: readonly BatchItem[], deadline: number, since = Date.now()): Promise<BatchOutcome[]> {
-    const begun = this.begin(true, deadline, since);
-    if (begun) await begun;
-    const out = this.native(() => this.batchAtOnce(items) ?? this.batchOneByOne(items));
+    const out = new Array<BatchOutcome>(items.length);
+    let left = items.map((_, i) => i);
+    for (;;) {
+      const begun = this.begin(true, deadline, since, BATCH_WAIT);
+      if (begun) await begun;
+      const ender = this.native(() => {
+        const once = this.batchAtOnce(items, left, out);
+        return once === 'one by one' ? this.batchOneByOne(items, left, out) : once;
+      });
+      if (!ender) break;
+      out[ender.index] = { ok: false, error: ender.error };
+      left = left.filter((i) => i !== ender.index);
+      if (left.length === 0) return out;
+    }
     const committed = this.commit(deadline);
     if (committed) await committed;
     return out;
   }
 
   /**
-   * The batch's writes under one savepoint, or undefined, with all of their work undone, when
-   * one of them fails (then {@link batchOneByOne} runs them again). Nothing is acknowledged
-   * before the COMMIT, so running them twice is running them once. A savepoint per write cost
+   * The writes `left` of `items` under one savepoint, their outcomes into `out`. 'one by one',
+   * with all of their work undone, when one of them fails (then {@link batchOneByOne} runs them
+   * again); the write that ended the whole transaction, if one did. A savepoint per write cost
    * two statements per write, about a fifth of a small insert's CPU; writes rarely fail.
    */
-  private batchAtOnce(items: readonly BatchItem[]): BatchOutcome[] | undefined {
-    if (items.length === 1) return undefined;
+  private batchAtOnce(items: readonly BatchItem[], left: readonly number[], out: BatchOutcome[]): Ender | 'one by one' | undefined {
+    if (left.length === 1) return 'one by one';
     const r = this.r;
     r.savepoint('bolt_batch', 'open');
-    const out: BatchOutcome[] = [];
+    let i = 0;
     try {
-      for (const it of items) out.push({ ok: true, result: r.run(it.sql, it.params, 'allow', it.rows) });
+      for (; i < left.length; i++) {
+        const it = items[left[i]!]!;
+        out[left[i]!] = { ok: true, result: r.run(it.sql, it.params, 'allow', it.rows) };
+      }
     } catch (err) {
-      // A failure that ended the whole transaction (RAISE(ROLLBACK), a full disk) left no
-      // savepoint to return to, and nothing may run outside the transaction: the batch fails.
-      if (!r.db.inTransaction) throw err;
+      if (!r.db.inTransaction) return ender(left[i]!, err);
       r.savepoint('bolt_batch', 'undo');
-      return undefined;
+      return 'one by one';
     }
     r.savepoint('bolt_batch', 'release');
-    return out;
+    return undefined;
   }
 
-  /** The batch's writes each in its own savepoint, so that a failing one fails alone. */
-  private batchOneByOne(items: readonly BatchItem[]): BatchOutcome[] {
+  /** The writes `left` of `items` each in its own savepoint, so that a failing one fails alone; as {@link batchAtOnce}. */
+  private batchOneByOne(items: readonly BatchItem[], left: readonly number[], out: BatchOutcome[]): Ender | undefined {
     const r = this.r;
-    return items.map((it): BatchOutcome => {
+    for (const k of left) {
+      const it = items[k]!;
       r.savepoint('bolt_item', 'open');
       try {
-        const result = r.run(it.sql, it.params, 'allow', it.rows);
+        out[k] = { ok: true, result: r.run(it.sql, it.params, 'allow', it.rows) };
         r.savepoint('bolt_item', 'release');
-        return { ok: true, result };
       } catch (err) {
+        if (!r.db.inTransaction) return ender(k, err);
         r.savepoint('bolt_item', 'undo');
-        return { ok: false, error: toWorkerError(err) };
+        out[k] = { ok: false, error: toWorkerError(err) };
       }
-    });
+    }
+    return undefined;
   }
 
   /**
@@ -357,21 +418,23 @@ export class InlineConnection {
    * Returns undefined when it is done at once (the common case: no promise, no extra turn
    * of the microtask queue on the hot path of every transaction), else a promise of the
    * wait; throws a `RunError` at once for any failure but "busy". `since`: when the caller
-   * began to wait (its wait for this handle's writer turn included), for the timeout's report.
+   * began to wait (its wait for this handle's writer turn included), for the timeout's report;
+   * `shape`: how it waits ({@link TRANSACTION_WAIT} or {@link BATCH_WAIT}).
    */
-  begin(immediate: boolean, deadline: number, since = Date.now()): Promise<void> | undefined {
+  begin(immediate: boolean, deadline: number, since = Date.now(), shape: LockWait = TRANSACTION_WAIT): Promise<void> | undefined {
     const turn = nextTurn(); // no transaction is open on this connection: BEGIN would fail
-    if (turn) return turn.then(() => this.beginNow(immediate, deadline, since));
-    return this.beginNow(immediate, deadline, since);
+    if (turn) return turn.then(() => this.beginNow(immediate, deadline, since, shape));
+    return this.beginNow(immediate, deadline, since, shape);
   }
 
-  private beginNow(immediate: boolean, deadline: number, since: number): Promise<void> | undefined {
+  private beginNow(immediate: boolean, deadline: number, since: number, shape: LockWait): Promise<void> | undefined {
     if (!immediate) return void this.native(() => this.r.db.exec('BEGIN'));
     if (this.tryNow(() => this.r.beginImmediate())) return undefined;
     let waiting = false;
     return this.retryWhileBusy(
       deadline,
       since,
+      shape,
       () => this.r.beginImmediate(),
       () => {
         if (!waiting) {
@@ -400,7 +463,7 @@ export class InlineConnection {
       this.rollback();
       throw err;
     }
-    return this.retryWhileBusy(deadline, Date.now(), () => this.r.commit()).then(
+    return this.retryWhileBusy(deadline, Date.now(), TRANSACTION_WAIT, () => this.r.commit()).then(
       () => this.onCommit?.(),
       (err: unknown) => {
         this.rollback();
@@ -535,7 +598,7 @@ export class InlineConnection {
    * Runs `attempt` (BEGIN IMMEDIATE, COMMIT) until it is not busy, with backoff, until
    * `deadline`; giving up, it reports the wait since `since` (when the caller began to wait).
    */
-  private async retryWhileBusy(deadline: number, since: number, attempt: () => boolean, onBusy?: () => void): Promise<void> {
+  private async retryWhileBusy(deadline: number, since: number, shape: LockWait, attempt: () => boolean, onBusy?: () => void): Promise<void> {
     let blocking = false;
     try {
       for (let n = 0; ; n++) {
@@ -547,12 +610,12 @@ export class InlineConnection {
         const moved = this.lockMoved();
         if (moved) waiters.lockMovedAt = now;
         const waited = now - since;
-        const block = moved && waited >= BLOCKING_AFTER_MS && this.lockWaitMs > 0;
+        const block = moved && waited >= shape.blockingAfterMs && this.lockWaitMs > 0;
         if (block !== blocking) {
           blocking = block;
           this.r.blockOnBusy(block ? this.lockWaitMs : undefined);
         }
-        await delay(Math.min(left, moved && waited >= AGED_MS && waited < STORM_MS ? AGED_RETRY_MS : backoffDelay(n, LOCK_WAIT)));
+        await delay(Math.min(left, moved && waited >= AGED_MS && waited < STORM_MS ? AGED_RETRY_MS : backoffDelay(n, shape.backoff)));
       }
     } finally {
       if (blocking) this.stopBlocking();
