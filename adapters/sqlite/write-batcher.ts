@@ -1,8 +1,8 @@
 /**
  * Group commit for autocommit writes made on the database handle (not in a session): they
  * queue here, and one dedicated writer connection applies whatever has queued in a single
- * BEGIN IMMEDIATE … COMMIT, each write in its own savepoint (a failing write is rolled back
- * alone and fails alone; the others commit). Writers are serialised anyway, so this turns
+ * BEGIN IMMEDIATE … COMMIT (InlineConnection.writeBatch: a failing write fails alone, the
+ * others commit). Writers are serialised anyway, so this turns
  * eight waiting callers into one commit instead of eight, and keeps the writer's page cache warm.
  */
 import { AbortedError, ClosedError } from '../../core/errors.js';
