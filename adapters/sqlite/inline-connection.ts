@@ -354,13 +354,13 @@ export class InlineConnection {
     for (;;) {
       const begun = this.begin(true, deadline, since, BATCH_WAIT);
       if (begun) await begun;
-      const ender = this.native(() => {
+      const refused = this.native(() => {
         const once = this.batchAtOnce(items, left, out);
         return once === 'one by one' ? this.batchOneByOne(items, left, out) : once;
       });
-      if (!ender) break;
-      out[ender.index] = { ok: false, error: ender.error };
-      left = left.filter((i) => i !== ender.index);
+      if (!refused) break;
+      out[refused.index] = { ok: false, error: refused.error };
+      left = left.filter((i) => i !== refused.index);
       if (left.length === 0) return out;
     }
     const committed = this.commit(deadline);
