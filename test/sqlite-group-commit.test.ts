@@ -94,3 +94,22 @@ test('a write whose trigger rolls back the whole transaction fails alone; the wr
   await db.execute('INSERT INTO t (k) VALUES (?)', [99]);
   assert.deepEqual(await db.query('SELECT k FROM t WHERE k = 99'), [{ k: 99 }]);
 });
+
+test('a write that breaks a deferred foreign key fails alone at COMMIT; the writes batched with it commit once', { timeout: 30_000 }, async (t) => {
+  const db = await openSqlite(join(tempDir(t), 'g.db'));
+  t.after(() => db.close());
+  await db.execute('CREATE TABLE p (id INTEGER PRIMARY KEY)');
+  await db.execute('CREATE TABLE c (k INTEGER, pid INTEGER REFERENCES p (id) DEFERRABLE INITIALLY DEFERRED)');
+  await db.execute('INSERT INTO p VALUES (1)');
+  const before = db.stats().groupCommit as { batches: number };
+  const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => db.execute('INSERT INTO c VALUES (?, ?)', [i, i === 4 ? 99 : 1])));
+  const batches = (db.stats().groupCommit as { batches: number }).batches - before.batches;
+  assert.ok(batches < 10, `the writes shared batches (${batches})`);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    results.map((_, i) => (i === 4 ? 'rejected' : 'fulfilled')),
+  );
+  assert.match(String((results[4] as PromiseRejectedResult).reason), /FOREIGN KEY/);
+  assert.deepEqual(await db.query('SELECT COUNT(*) AS n, COUNT(DISTINCT k) AS d FROM c'), [{ n: 9, d: 9 }]);
+  assert.deepEqual(await db.query('SELECT COUNT(*) AS n FROM c WHERE k = 4'), [{ n: 0 }]);
+});

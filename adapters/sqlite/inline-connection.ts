@@ -201,9 +201,13 @@ interface Ender {
  * one too, and fails the batch (thrown).
  */
 function ender(index: number, err: unknown): Ender {
-  const error = toWorkerError(err);
-  if (!error.code?.startsWith('SQLITE_CONSTRAINT')) throw err;
-  return { index, error };
+  if (!isConstraint(err)) throw err;
+  return { index, error: toWorkerError(err) };
+}
+
+/** A failure because a constraint refused the write (SQLITE_CONSTRAINT and its extended codes). */
+function isConstraint(err: unknown): boolean {
+  return toWorkerError(err).code?.startsWith('SQLITE_CONSTRAINT') === true;
 }
 
 /**
@@ -346,7 +350,8 @@ export class InlineConnection {
    * alone, the others commit. A write that ends the whole transaction when refused (a trigger's
    * RAISE(ROLLBACK), INSERT OR ROLLBACK) undoes the others' work too: it fails alone, and the
    * others run again in a new transaction (nothing is acknowledged before the COMMIT, so running
-   * them twice is running them once).
+   * them twice is running them once). A COMMIT refused by a constraint it checks (a deferred
+   * foreign key) runs the writes again one transaction each.
    */
   async writeBatch(items: readonly BatchItem[], deadline: number, since = Date.now()): Promise<BatchOutcome[]> {
     const out = new Array<BatchOutcome>(items.length);
@@ -363,8 +368,22 @@ export class InlineConnection {
       left = left.filter((i) => i !== refused.index);
       if (left.length === 0) return out;
     }
-    const committed = this.commit(deadline);
-    if (committed) await committed;
+    try {
+      const committed = this.commit(deadline);
+      if (committed) await committed;
+    } catch (err) {
+      // A constraint checked at COMMIT (a deferred foreign key) fails it for every write of the
+      // batch, rolled back: each runs again in a transaction of its own, so the one at fault
+      // fails alone. From the first of them on, some may be committed: each answers for itself.
+      if (left.length === 1 || !isConstraint(err)) throw err;
+      for (const k of left) {
+        try {
+          [out[k]] = await this.writeBatch([items[k]!], deadline, since);
+        } catch (e) {
+          out[k] = { ok: false, error: toWorkerError(e) };
+        }
+      }
+    }
     return out;
   }
 
