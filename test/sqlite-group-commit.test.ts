@@ -4,15 +4,32 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { openSqlite } from '../adapters/sqlite/open.js';
+import type { Database } from '../core/database.js';
 import { hasCode } from '../core/errors.js';
 import { tempDir } from './helpers/tmp.js';
 
-test('concurrent autocommit writes share commits; a failing one fails alone', { timeout: 30_000 }, async (t) => {
+/** A new SQLite file, closed after the test, with `setup` run on it in order. */
+async function openWith(t: TestContext, ...setup: string[]): Promise<Database> {
   const db = await openSqlite(join(tempDir(t), 'g.db'));
   t.after(() => db.close());
-  await db.execute('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+  for (const sql of setup) await db.execute(sql);
+  return db;
+}
+
+/** A table `seen` whose one row counts the inserts that reached `table` (a trigger). */
+const countInserts = (table: string): string[] => [
+  'CREATE TABLE seen (n INTEGER NOT NULL)',
+  'INSERT INTO seen (n) VALUES (0)',
+  `CREATE TRIGGER count_${table} AFTER INSERT ON ${table} BEGIN UPDATE seen SET n = n + 1; END`,
+];
+
+/** Group-commit batches the handle has committed so far. */
+const batchesOf = (db: Database): number => (db.stats().groupCommit as { batches: number }).batches;
+
+test('concurrent autocommit writes share commits; a failing one fails alone', { timeout: 30_000 }, async (t) => {
+  const db = await openWith(t, 'CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
   const insert = 'INSERT INTO t (id, v) VALUES (?, ?)';
   await db.execute(insert, [0, 'first']); // SQLite tells Bolt once that this SQL writes
   const before = db.stats().groupCommit as { batches: number; writes: number };
@@ -33,15 +50,10 @@ test('concurrent autocommit writes share commits; a failing one fails alone', { 
 });
 
 test('a batch with a failing write runs again one write at a time: nothing before the failure is applied twice', { timeout: 30_000 }, async (t) => {
-  const db = await openSqlite(join(tempDir(t), 'g.db'));
-  t.after(() => db.close());
   // A trigger counts the inserts that reached the table; AUTOINCREMENT numbers them.
-  await db.execute('CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, k INTEGER UNIQUE)');
-  await db.execute('CREATE TABLE seen (n INTEGER NOT NULL)');
-  await db.execute('INSERT INTO seen (n) VALUES (0)');
-  await db.execute('CREATE TRIGGER count_t AFTER INSERT ON t BEGIN UPDATE seen SET n = n + 1; END');
+  const db = await openWith(t, 'CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, k INTEGER UNIQUE)', ...countInserts('t'));
   await db.execute('INSERT INTO t (k) VALUES (?)', [-1]); // learnt once to be a write
-  const before = db.stats().groupCommit as { batches: number };
+  const before = batchesOf(db);
   const writes = Array.from({ length: 30 }, (_, i) =>
     i % 10 === 5
       ? // Fails on its second row: its first row must not stay either.
@@ -57,7 +69,7 @@ test('a batch with a failing write runs again one write at a time: nothing befor
       [25, 'rejected'],
     ],
   );
-  const batches = (db.stats().groupCommit as { batches: number }).batches - before.batches;
+  const batches = batchesOf(db) - before;
   assert.ok(batches < 27, `the writes shared batches (${batches})`);
   assert.deepEqual(await db.query('SELECT COUNT(*) AS n FROM t'), [{ n: 28 }], 'the 27 that succeeded and the first');
   assert.deepEqual(await db.query('SELECT n FROM seen'), [{ n: 28 }], 'each counted once');
@@ -66,20 +78,19 @@ test('a batch with a failing write runs again one write at a time: nothing befor
 });
 
 test('a write whose trigger rolls back the whole transaction fails alone; the writes batched with it commit once', { timeout: 30_000 }, async (t) => {
-  const db = await openSqlite(join(tempDir(t), 'g.db'));
-  t.after(() => db.close());
-  await db.execute('CREATE TABLE t (k INTEGER UNIQUE)');
-  await db.execute('CREATE TABLE seen (n INTEGER)');
-  await db.execute('INSERT INTO seen VALUES (0)');
-  await db.execute("CREATE TRIGGER no_boom BEFORE INSERT ON t WHEN NEW.k = 13 BEGIN SELECT RAISE(ROLLBACK, 'thirteen refused'); END");
-  await db.execute('CREATE TRIGGER count_t AFTER INSERT ON t BEGIN UPDATE seen SET n = n + 1; END');
+  const db = await openWith(
+    t,
+    'CREATE TABLE t (k INTEGER UNIQUE)',
+    ...countInserts('t'),
+    "CREATE TRIGGER no_boom BEFORE INSERT ON t WHEN NEW.k = 13 BEGIN SELECT RAISE(ROLLBACK, 'thirteen refused'); END",
+  );
   await db.execute('INSERT INTO t (k) VALUES (?)', [0]);
-  const before = db.stats().groupCommit as { batches: number };
+  const before = batchesOf(db);
   // 13: the trigger ends the transaction; 5 twice: the second fails alone (UNIQUE, no rollback);
   // 17 with OR ROLLBACK after a 17: ends the transaction too.
   const keys = [...Array.from({ length: 20 }, (_, i) => i + 1), 5, 17];
   const results = await Promise.allSettled(keys.map((k, i) => db.execute(`INSERT${i === 21 ? ' OR ROLLBACK' : ''} INTO t (k) VALUES (?)`, [k])));
-  const batches = (db.stats().groupCommit as { batches: number }).batches - before.batches;
+  const batches = batchesOf(db) - before;
   assert.ok(batches < keys.length - 3, `the writes shared batches (${batches})`);
   const rejected = results.flatMap((r, i) => (r.status === 'rejected' ? [{ k: keys[i], reason: String(r.reason) }] : []));
   assert.equal(rejected.length, 3, JSON.stringify(rejected));
@@ -96,14 +107,15 @@ test('a write whose trigger rolls back the whole transaction fails alone; the wr
 });
 
 test('a write that breaks a deferred foreign key fails alone at COMMIT; the writes batched with it commit once', { timeout: 30_000 }, async (t) => {
-  const db = await openSqlite(join(tempDir(t), 'g.db'));
-  t.after(() => db.close());
-  await db.execute('CREATE TABLE p (id INTEGER PRIMARY KEY)');
-  await db.execute('CREATE TABLE c (k INTEGER, pid INTEGER REFERENCES p (id) DEFERRABLE INITIALLY DEFERRED)');
-  await db.execute('INSERT INTO p VALUES (1)');
-  const before = db.stats().groupCommit as { batches: number };
+  const db = await openWith(
+    t,
+    'CREATE TABLE p (id INTEGER PRIMARY KEY)',
+    'CREATE TABLE c (k INTEGER, pid INTEGER REFERENCES p (id) DEFERRABLE INITIALLY DEFERRED)',
+    'INSERT INTO p VALUES (1)',
+  );
+  const before = batchesOf(db);
   const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => db.execute('INSERT INTO c VALUES (?, ?)', [i, i === 4 ? 99 : 1])));
-  const batches = (db.stats().groupCommit as { batches: number }).batches - before.batches;
+  const batches = batchesOf(db) - before;
   assert.ok(batches < 10, `the writes shared batches (${batches})`);
   assert.deepEqual(
     results.map((r) => r.status),
